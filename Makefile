@@ -1,0 +1,44 @@
+# The README's commands. Every target sets up what it needs from the pinned files; nothing by hand.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+NODE_DIR := .cache/node22
+NODE := $(NODE_DIR)/node_modules/.bin/node
+export JSII_NODE := $(abspath $(NODE))
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export CDK_OUTDIR := cdk.out
+
+.PHONY: setup demo test lint synth bench clean
+
+$(VENV)/.installed: requirements.txt lambdas/requirements.txt requirements-dev.txt bench/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt -r bench/requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+# jsii runs on node 22 (node 20 is end-of-life for it); installed once into .cache, kept between runs.
+$(NODE):
+	npm install --silent --no-audit --no-fund --prefix $(NODE_DIR) node@22
+
+setup: $(VENV)/.installed $(NODE)
+
+synth: setup
+	$(PY) app.py
+
+demo: setup
+	$(PY) -m cli.demo
+
+test: setup
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy domain adapters localcloud cli lambdas stacks
+
+bench: setup
+	$(PY) bench/validate.py
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,159 @@
+"""The platform's one typed configuration, built from the ``mlops`` key of the ``cdk.json`` context.
+
+Synth validates it before building anything: a bad value fails with a message that names the key and
+what is allowed. Dataset contracts are loaded and validated here too, with the same model that the
+validation Lambda uses at run time (``domain.contract`` is pure pydantic; importing it pulls in no
+runtime dependency), so a contract that would be rejected at run time cannot be deployed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from domain.contract import ContractError, DatasetContract, load_contract
+
+CONTEXT_KEY = "mlops"
+
+
+class ConfigError(Exception):
+    """The ``cdk.json`` configuration is invalid; the message names the key and what is allowed."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatasetConfig(_Strict):
+    """Where a dataset's schema contract lives, relative to the project root."""
+
+    contract: str = Field(description="Path of the dataset's contract (YAML or JSON).")
+
+
+class ValidationFunctionConfig(_Strict):
+    """Sizing of the dataset validation Lambda."""
+
+    memory_mb: int = Field(1769, ge=512, le=10240, description="1,769 MB is one full vCPU.")
+    timeout_minutes: int = Field(15, ge=1, le=15)
+    ephemeral_storage_gb: int = Field(10, ge=1, le=10, description="Room to spool Parquet uploads.")
+    architecture: Literal["arm64", "x86_64"] = "arm64"
+
+
+class PlatformConfig(_Strict):
+    """Everything that differs between deployments of the platform."""
+
+    project: str = Field("mlops", description="Prefix of stack and resource names.")
+    datasets: dict[str, DatasetConfig] = Field(min_length=1)
+    alert_emails: list[str] = Field(default_factory=list)
+    retain_data: bool = Field(True, description="Keep buckets, key and catalog when a stack is deleted.")
+    log_retention_days: Literal[7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653] = 90
+    noncurrent_version_transition_days: int = Field(30, ge=1, le=3650)
+    noncurrent_version_expiration_days: int | None = Field(
+        None, ge=1, le=36500, description="Unset: noncurrent versions are kept (moved to Glacier IR)."
+    )
+    access_log_expiration_days: int = Field(365, ge=1, le=36500)
+    validation: ValidationFunctionConfig = ValidationFunctionConfig()
+
+    @field_validator("project")
+    @classmethod
+    def _project_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{1,20}", value):
+            raise ValueError("must be 2-21 characters: lowercase letters, digits and '-', starting with a letter")
+        return value
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for email in value:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+                raise ValueError(f"{email!r} is not an email address")
+        return value
+
+    @model_validator(mode="after")
+    def _expiration_after_transition(self) -> PlatformConfig:
+        expiration = self.noncurrent_version_expiration_days
+        if expiration is not None and expiration <= self.noncurrent_version_transition_days:
+            raise ValueError(
+                "noncurrent_version_expiration_days must be greater than noncurrent_version_transition_days"
+            )
+        return self
+
+
+class Platform(BaseModel):
+    """The validated configuration together with the dataset contracts it names."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    config: PlatformConfig
+    contracts: dict[str, DatasetContract]
+
+
+def load_platform(context: dict[str, Any] | None, project_root: Path) -> Platform:
+    """Validate the ``mlops`` context and load every dataset contract it names.
+
+    Parameters
+    ----------
+    context
+        The value of the ``mlops`` key of the CDK context (``cdk.json`` or ``--context``).
+    project_root
+        The folder that contract paths are relative to.
+
+    Returns
+    -------
+    Platform
+        The configuration and the contracts, keyed by dataset name.
+
+    Raises
+    ------
+    ConfigError
+        When a key is missing, unknown or has a value that is not allowed, or a contract is invalid.
+    """
+    if context is None:
+        raise ConfigError(f"cdk.json: the context has no '{CONTEXT_KEY}' key; see README.md, 'Configuration'")
+    try:
+        config = PlatformConfig.model_validate(context)
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None
+    contracts: dict[str, DatasetContract] = {}
+    for name, dataset in config.datasets.items():
+        path = project_root / dataset.contract
+        try:
+            contract = load_contract(path)
+        except ContractError as error:
+            raise ConfigError(f"{CONTEXT_KEY}.datasets.{name}.contract: {error}") from None
+        if contract.name != name:
+            raise ConfigError(
+                f"{CONTEXT_KEY}.datasets.{name}.contract: {dataset.contract} declares dataset "
+                f"{contract.name!r}; the key and the contract's name must be the same"
+            )
+        contracts[name] = contract
+    return Platform(config=config, contracts=contracts)
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in (CONTEXT_KEY, *problem["loc"]))
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = f"unknown key; allowed keys: {', '.join(_allowed_keys(problem['loc'][:-1]))}"
+        elif problem["type"] == "literal_error":
+            message = message.replace("Input should be", "must be one of")
+        lines.append(f"cdk.json: {key}: {message}")
+    return "\n".join(lines)
+
+
+def _allowed_keys(location: tuple[int | str, ...]) -> list[str]:
+    model: type[BaseModel] = PlatformConfig
+    for part in location:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+        elif str(part) not in model.model_fields:
+            # A dict of sub-models (datasets.<name>): the next level is the value model.
+            model = DatasetConfig
+    return sorted(model.model_fields)

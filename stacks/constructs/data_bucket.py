@@ -1,0 +1,110 @@
+"""The data bucket where uploads land and dataset versions live, with its access-log bucket."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+INCOMING_PREFIX = "incoming/"
+DATASETS_PREFIX = "datasets/"
+QUARANTINE_PREFIX = "quarantine/"
+
+
+class DataBucket(Construct):
+    """A versioned, KMS-encrypted, TLS-only bucket that tells EventBridge about every new object.
+
+    Lifecycle rules never touch current objects: the platform never deletes what a user uploaded.
+    Noncurrent versions (an upload overwritten under the same key) move to Glacier Instant Retrieval
+    and are expired only when the configuration asks for it.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        retain: bool,
+        noncurrent_version_transition_days: int,
+        noncurrent_version_expiration_days: int | None,
+        access_log_expiration_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        removal = cdk.RemovalPolicy.RETAIN if retain else cdk.RemovalPolicy.DESTROY
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            # S3 server access logging delivers only to buckets encrypted with S3-managed keys.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-access-logs",
+                    expiration=cdk.Duration.days(access_log_expiration_days),
+                    noncurrent_version_expiration=cdk.Duration.days(1),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+                )
+            ],
+            removal_policy=removal,
+            auto_delete_objects=False,
+        )
+        cdk.Validations.of(self.access_logs).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-S1",
+                reason="This is the access-log bucket itself; logging its own access would loop.",
+            )
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            event_bridge_enabled=True,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="data-bucket/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="noncurrent-versions",
+                    noncurrent_version_transitions=[
+                        s3.NoncurrentVersionTransition(
+                            storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                            transition_after=cdk.Duration.days(noncurrent_version_transition_days),
+                        )
+                    ],
+                    noncurrent_version_expiration=(
+                        cdk.Duration.days(noncurrent_version_expiration_days)
+                        if noncurrent_version_expiration_days
+                        else None
+                    ),
+                ),
+                s3.LifecycleRule(
+                    id="abort-incomplete-multipart-uploads",
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                ),
+            ],
+            removal_policy=removal,
+        )
+        self._acknowledge_notifications_handler()
+
+    def _acknowledge_notifications_handler(self) -> None:
+        # event_bridge_enabled adds CDK's stack-wide BucketNotificationsHandler, whose role carries the
+        # managed AWSLambdaBasicExecutionRole; CDK offers no way to give it another role.
+        stack = cdk.Stack.of(self)
+        for child in stack.node.children:
+            if child.node.id.startswith("BucketNotificationsHandler"):
+                cdk.Validations.of(child).acknowledge(
+                    cdk.Acknowledgment(
+                        id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                        "AWSLambdaBasicExecutionRole]",
+                        reason="CDK's own handler that turns on EventBridge notifications at deploy time.",
+                    )
+                )

@@ -1,0 +1,176 @@
+"""Dataset validation: the Lambda that turns an upload into a dataset version or a rejection report."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from domain.contract import DatasetContract
+from stacks.constructs.data_bucket import DATASETS_PREFIX, INCOMING_PREFIX, QUARANTINE_PREFIX
+from stacks.constructs.lambda_packaging import dependency_layer_code, function_code
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+METRICS_NAMESPACE = "MLOpsPlatform"
+
+
+class DatasetValidation(Construct):
+    """Validates every object created under ``incoming/<dataset>/`` in the data bucket.
+
+    EventBridge delivers "Object Created" events to the function asynchronously; two retries and a
+    dead-letter queue catch what still fails. The contracts are generated into the function's asset, so
+    the contracts deployed are the ones that synth validated.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        contracts: dict[str, DatasetContract],
+        data_bucket: s3.IBucket,
+        catalog: dynamodb.ITable,
+        bus: events.IEventBus,
+        alerts: sns.ITopic,
+        key: kms.IKey,
+        memory_mb: int,
+        timeout: cdk.Duration,
+        ephemeral_storage_gb: int,
+        architecture: lambda_.Architecture,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        contracts_json = json.dumps(
+            {name: contract.model_dump(mode="json") for name, contract in sorted(contracts.items())},
+            indent=1,
+            sort_keys=True,
+        )
+        self.dependencies = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=dependency_layer_code(architecture=architecture, runtime=RUNTIME),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[architecture],
+            description="Pinned runtime dependencies of the platform's functions (lambdas/requirements.txt).",
+        )
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=log_retention, encryption_key=key, removal_policy=cdk.RemovalPolicy.DESTROY
+        )
+        # Our own role instead of the default one with AWSLambdaBasicExecutionRole (a managed policy
+        # that may write to any log group): this one writes to its own log group only.
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Dataset validation: reads uploads, writes dataset versions and reports.",
+        )
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Validates an upload against its dataset contract and records a dataset version.",
+            runtime=RUNTIME,
+            architecture=architecture,
+            handler="handler.handler",
+            code=function_code("dataset_validation", generated_files={"contracts.json": contracts_json}),
+            layers=[self.dependencies],
+            memory_size=memory_mb,
+            timeout=timeout,
+            ephemeral_storage_size=cdk.Size.gibibytes(ephemeral_storage_gb),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            role=self.role,
+            environment={
+                "DATA_BUCKET": data_bucket.bucket_name,
+                "CATALOG_TABLE": catalog.table_name,
+                "EVENT_BUS_NAME": bus.event_bus_name,
+                "ALERTS_TOPIC_ARN": alerts.topic_arn,
+                "POWERTOOLS_SERVICE_NAME": "dataset-validation",
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+        data_bucket.grant_read(self.function, f"{INCOMING_PREFIX}*")
+        data_bucket.grant_read(self.function, f"{DATASETS_PREFIX}*")
+        data_bucket.grant_put(self.function, f"{DATASETS_PREFIX}*")
+        data_bucket.grant_put(self.function, f"{QUARANTINE_PREFIX}*")
+        catalog.grant_read_write_data(self.function)
+        bus.grant_put_events_to(self.function)
+        alerts.grant_publish(self.function)
+
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        self.rule = events.Rule(
+            self,
+            "OnUpload",
+            description="Validate every object created under incoming/ in the data bucket.",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [data_bucket.bucket_name]},
+                    "object": {"key": [{"prefix": INCOMING_PREFIX}]},
+                },
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    self.function,
+                    retry_attempts=2,
+                    max_event_age=cdk.Duration.hours(6),
+                    dead_letter_queue=self.dead_letters,
+                )
+            ],
+        )
+        self.errors_alarm = cloudwatch.Alarm(
+            self,
+            "Errors",
+            alarm_description="The dataset validation function failed (not a rejected dataset: a crash).",
+            metric=self.function.metric_errors(period=cdk.Duration.minutes(5)),
+            threshold=1,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.errors_alarm.add_alarm_action(cloudwatch_actions.SnsAction(alerts))
+        self._acknowledge(data_bucket)
+
+    def _acknowledge(self, data_bucket: s3.IBucket) -> None:
+        cdk.Validations.of(self.dead_letters).acknowledge(
+            cdk.Acknowledgment(id="AwsSolutions-SQS3", reason="This queue is the dead-letter queue of the rule.")
+        )
+        bucket = f"<{cdk.Stack.of(self).get_logical_id(data_bucket.node.default_child)}.Arn>"  # type: ignore[arg-type]
+        key_actions = "Granted on the platform's one key only, through the bucket and catalog grants."
+        reasons = {
+            f"Resource::{bucket}/{INCOMING_PREFIX}*": "Uploads are read by prefix: their keys are data.",
+            f"Resource::{bucket}/{DATASETS_PREFIX}*": "Dataset versions are written and read by prefix.",
+            f"Resource::{bucket}/{QUARANTINE_PREFIX}*": "Rejection reports are written by prefix.",
+            "Action::s3:GetObject*": "CDK's read grant (GetObject, version, ACL, tags) on the prefixes above.",
+            "Action::s3:GetBucket*": "CDK's read grant on the data bucket only.",
+            "Action::s3:List*": "CDK's read grant on the data bucket only.",
+            "Action::s3:Abort*": "CDK's put grant: abort its own multipart uploads under its prefixes.",
+            "Action::kms:GenerateDataKey*": key_actions,
+            "Action::kms:ReEncrypt*": key_actions,
+            "Resource::*": "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource but '*'.",
+        }
+        for finding, reason in reasons.items():
+            cdk.Validations.of(self.role).acknowledge(
+                cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason)
+            )

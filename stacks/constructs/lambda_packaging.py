@@ -1,0 +1,150 @@
+"""Lambda assets built without Docker: a function's code, and the dependency layer it runs on.
+
+A function's asset is its handler folder plus the project's runtime packages (``domain``, ``adapters``)
+and any generated files (the dataset contracts), copied by CDK's local bundling. The dependency layer is
+``pip install --platform`` of ``lambdas/requirements.txt`` for the Lambda's architecture and Python, built
+once per requirements hash into ``.cache/lambda-layers`` and hard-linked into each cloud assembly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_lambda as lambda_
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
+RUNTIME_PACKAGES = ("domain", "adapters")
+LAYER_REQUIREMENTS = LAMBDAS_DIR / "requirements.txt"
+LAYER_CACHE = PROJECT_ROOT / ".cache" / "lambda-layers"
+
+# Bundling here is always local; CDK still asks for an image that it would use as a fallback.
+_NO_DOCKER = cdk.DockerImage.from_registry("local-bundling-only")
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache")
+
+
+class PackagingError(Exception):
+    """A Lambda asset could not be built."""
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _CopySources:
+    """Copies folders and writes generated files into the asset's output folder."""
+
+    def __init__(self, folders: dict[str, Path], files: dict[str, str]) -> None:
+        self._folders = folders
+        self._files = files
+
+    def try_bundle(self, output_dir: str, _options: Any) -> bool:
+        out = Path(output_dir)
+        for target, source in self._folders.items():
+            shutil.copytree(source, out / target if target else out, ignore=_IGNORED, dirs_exist_ok=True)
+        for name, content in self._files.items():
+            (out / name).write_text(content, encoding="utf-8")
+        return True
+
+
+def function_code(function_dir: str, *, generated_files: dict[str, str] | None = None) -> lambda_.Code:
+    """The code asset of ``lambdas/<function_dir>``: handler, runtime packages and generated files.
+
+    The asset is hashed on its output, so a change to the domain package or to a contract redeploys the
+    function even though its handler did not change.
+    """
+    source = LAMBDAS_DIR / function_dir
+    if not (source / "handler.py").is_file():
+        raise PackagingError(f"{source} has no handler.py")
+    folders = {"": source} | {name: PROJECT_ROOT / name for name in RUNTIME_PACKAGES}
+    return lambda_.Code.from_asset(
+        str(source),
+        asset_hash_type=cdk.AssetHashType.OUTPUT,
+        bundling=cdk.BundlingOptions(image=_NO_DOCKER, local=_CopySources(folders, generated_files or {})),
+    )
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _PipLayer:
+    """Installs the layer's pinned requirements for the Lambda platform, from a build cache."""
+
+    def __init__(self, cache_dir: Path, platforms: list[str], python_version: str) -> None:
+        self._cache_dir = cache_dir
+        self._platforms = platforms
+        self._python_version = python_version
+
+    def try_bundle(self, output_dir: str, _options: Any) -> bool:
+        built = self._cache_dir / "python"
+        if not built.is_dir():
+            self._build()
+        # Hard links: the cloud assembly gets the layer in a moment and no second copy on disk.
+        shutil.copytree(built, Path(output_dir) / "python", copy_function=_link_or_copy, dirs_exist_ok=True)
+        return True
+
+    def _build(self) -> None:
+        staging = self._cache_dir.with_name(self._cache_dir.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        command = [
+            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--requirement", str(LAYER_REQUIREMENTS), "--target", str(staging / "python"),
+            *(arg for platform in self._platforms for arg in ("--platform", platform)),
+            "--python-version", self._python_version,
+            "--implementation", "cp", "--only-binary=:all:", "--no-compile",
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise PackagingError(
+                "could not build the Lambda dependency layer (pip needs to reach the package index once; "
+                f"the result is cached in {LAYER_CACHE}):\n{result.stderr[-2000:]}"
+            )
+        _strip(staging / "python")
+        staging.rename(self._cache_dir)
+
+
+def dependency_layer_code(*, architecture: lambda_.Architecture, runtime: lambda_.Runtime) -> lambda_.Code:
+    """The code asset of the dependency layer for ``architecture`` and ``runtime``."""
+    machine = "aarch64" if architecture == lambda_.Architecture.ARM_64 else "x86_64"
+    # Lambda's Amazon Linux 2023 has glibc 2.34: wheels up to manylinux_2_34 run there.
+    platforms = [f"manylinux_2_{minor}_{machine}" for minor in (34, 28, 17)] + [f"manylinux2014_{machine}"]
+    python_version = runtime.name.removeprefix("python")
+    digest = hashlib.sha256(
+        LAYER_REQUIREMENTS.read_bytes() + f"|{','.join(platforms)}|{python_version}".encode()
+    ).hexdigest()
+    return lambda_.Code.from_asset(
+        str(LAMBDAS_DIR),
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        asset_hash=digest,
+        bundling=cdk.BundlingOptions(
+            image=_NO_DOCKER, local=_PipLayer(LAYER_CACHE / digest[:16], platforms, python_version)
+        ),
+    )
+
+
+def _link_or_copy(source: str, destination: str) -> str:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+    return destination
+
+
+def _strip(site: Path) -> None:
+    """Drop what the functions never load, to stay well below Lambda's 250 MB unzipped limit.
+
+    pyarrow alone is 150 MB; its Flight RPC, S3/GCS/Azure/HDFS file systems (S3 goes through boto3),
+    C++ tests, headers and sources are not linked by the modules the functions import (checked with
+    ``readelf -d``): about 60 MB less.
+    """
+    for pattern in ("**/tests", "**/__pycache__", "pyarrow/include", "pyarrow/src", "numpy/_core/include"):
+        for path in site.glob(pattern):
+            shutil.rmtree(path, ignore_errors=True)
+    unused = ("**/*.pyx", "**/*.pxd", "**/*.h", "**/*.cc", "pyarrow/*flight*", "pyarrow/*_s3*",
+              "pyarrow/_azurefs*", "pyarrow/_gcsfs*", "pyarrow/_hdfs*", "pyarrow/_pyarrow_cpp_tests*")  # fmt: skip
+    for pattern in unused:
+        for path in site.glob(pattern):
+            path.unlink(missing_ok=True)

@@ -1,0 +1,89 @@
+"""The data plane: key, data bucket, dataset catalog, platform events, and dataset validation.
+
+Stateful resources are retained on stack deletion unless ``retain_data`` is false. Training and
+serving (later stacks) consume what this stack exposes as attributes.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from domain.contract import DatasetContract
+from stacks.config import PlatformConfig
+from stacks.constructs.data_bucket import DataBucket
+from stacks.constructs.dataset_catalog import DatasetCatalog
+from stacks.constructs.dataset_validation import DatasetValidation
+from stacks.constructs.encryption import PlatformKey
+from stacks.constructs.platform_events import PlatformEvents
+
+LOG_RETENTION = {
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    731: logs.RetentionDays.TWO_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+class DataStack(cdk.Stack):
+    """Uploads become validated, versioned datasets."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        contracts: dict[str, DatasetContract],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.encryption = PlatformKey(self, "Encryption", alias=f"alias/{config.project}", retain=config.retain_data)
+        key = self.encryption.key
+        self.data = DataBucket(
+            self,
+            "Data",
+            key=key,
+            retain=config.retain_data,
+            noncurrent_version_transition_days=config.noncurrent_version_transition_days,
+            noncurrent_version_expiration_days=config.noncurrent_version_expiration_days,
+            access_log_expiration_days=config.access_log_expiration_days,
+        )
+        self.catalog = DatasetCatalog(self, "Catalog", key=key, retain=config.retain_data)
+        self.events = PlatformEvents(
+            self, "Events", bus_name=f"{config.project}-platform", key=key, alert_emails=config.alert_emails
+        )
+        sizing = config.validation
+        self.validation = DatasetValidation(
+            self,
+            "DatasetValidation",
+            contracts=contracts,
+            data_bucket=self.data.bucket,
+            catalog=self.catalog.table,
+            bus=self.events.bus,
+            alerts=self.events.alerts,
+            key=key,
+            memory_mb=sizing.memory_mb,
+            timeout=cdk.Duration.minutes(sizing.timeout_minutes),
+            ephemeral_storage_gb=sizing.ephemeral_storage_gb,
+            architecture=lambda_.Architecture.ARM_64 if sizing.architecture == "arm64" else lambda_.Architecture.X86_64,
+            log_retention=LOG_RETENTION[config.log_retention_days],
+        )
+        outputs = {
+            "DataBucketName": self.data.bucket.bucket_name,
+            "CatalogTableName": self.catalog.table.table_name,
+            "EventBusName": self.events.bus.event_bus_name,
+            "AlertsTopicArn": self.events.alerts.topic_arn,
+            "ValidationFunctionName": self.validation.function.function_name,
+            "ValidationDeadLetterQueueUrl": self.validation.dead_letters.queue_url,
+        }
+        for name, value in outputs.items():
+            cdk.CfnOutput(self, name, value=value)
