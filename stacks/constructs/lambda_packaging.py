@@ -108,7 +108,7 @@ class _PipLayer:
 
 def dependency_layer_code(*, architecture: lambda_.Architecture, runtime: lambda_.Runtime) -> lambda_.Code:
     """The code asset of the dependency layer for ``architecture`` and ``runtime``."""
-    machine = "aarch64" if architecture == lambda_.Architecture.ARM_64 else "x86_64"
+    machine = "aarch64" if architecture.name == lambda_.Architecture.ARM_64.name else "x86_64"
     # Lambda's Amazon Linux 2023 has glibc 2.34: wheels up to manylinux_2_34 run there.
     platforms = [f"manylinux_2_{minor}_{machine}" for minor in (34, 28, 17)] + [f"manylinux2014_{machine}"]
     python_version = runtime.name.removeprefix("python")
