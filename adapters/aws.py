@@ -1,0 +1,37 @@
+"""AWS clients: created lazily, cached, with one retry policy.
+
+Where the SDK points is the SDK's business: ``AWS_ENDPOINT_URL`` (the local cloud) or AWS itself.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+RETRIES = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=5,
+    read_timeout=60,
+    tcp_keepalive=True,
+)
+
+
+@cache
+def client(service: str, region: str | None = None) -> Any:
+    """A boto3 client for ``service``, shared by everything in this process."""
+    return boto3.session.Session().client(service, region_name=region, config=RETRIES)  # type: ignore[call-overload]
+
+
+def error_code(error: Exception) -> str:
+    """The AWS error code of a botocore ClientError ('' for anything else)."""
+    response = getattr(error, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+@cache
+def resource(service: str, region: str | None = None) -> Any:
+    """A boto3 resource for ``service`` (DynamoDB's converts items to and from Python values)."""
+    return boto3.session.Session().resource(service, region_name=region, config=RETRIES)  # type: ignore[call-overload]

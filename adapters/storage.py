@@ -1,0 +1,62 @@
+"""The data bucket, as the ingestion use case sees it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, BinaryIO, cast
+
+from botocore.exceptions import ClientError
+
+from adapters.aws import client, error_code
+from domain.ingestion import Upload, UploadMissingError
+
+_MISSING = {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}
+
+
+class StorageError(Exception):
+    """The data bucket refused a request for a reason other than a missing object."""
+
+
+class S3DatasetStore:
+    """Reads uploads and writes snapshots and reports in one bucket."""
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    def opener(self, upload: Upload) -> Callable[[], BinaryIO]:
+        """Open the exact version the event named, so a later overwrite cannot change what is validated."""
+        version = {"VersionId": upload.version_id} if upload.version_id else {}
+
+        def open_upload() -> BinaryIO:
+            try:
+                response = client("s3").get_object(Bucket=upload.bucket, Key=upload.key, **version)
+            except ClientError as error:
+                if error_code(error) in _MISSING:
+                    raise UploadMissingError(f"s3://{upload.bucket}/{upload.key} does not exist (any more)") from None
+                raise StorageError(f"cannot read s3://{upload.bucket}/{upload.key}: {error}") from error
+            return cast(BinaryIO, response["Body"])
+
+        return open_upload
+
+    def put_if_absent(self, key: str, body: bytes | BinaryIO, content_type: str) -> bool:
+        """Write ``key`` unless it exists (an S3 conditional write); True if this call wrote it."""
+        try:
+            client("s3").put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, IfNoneMatch="*"
+            )
+        except ClientError as error:
+            if error_code(error) in {"PreconditionFailed", "ConditionalRequestConflict"}:
+                return False
+            raise StorageError(f"cannot write s3://{self.bucket}/{key}: {error}") from error
+        return True
+
+    def read_json(self, key: str) -> dict[str, Any] | None:
+        """The JSON object at ``key``, or None."""
+        try:
+            response = client("s3").get_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error_code(error) in _MISSING:
+                return None
+            raise StorageError(f"cannot read s3://{self.bucket}/{key}: {error}") from error
+        return cast(dict[str, Any], json.loads(response["Body"].read()))

@@ -1,0 +1,1 @@
+"""The ``mlops`` command line: the same commands against the local cloud and against AWS."""

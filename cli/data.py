@@ -1,0 +1,239 @@
+"""``mlops data``: push a file, list a dataset's versions, show a version's report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TransferSpeedColumn
+from rich.table import Table
+
+from adapters.aws import client
+from adapters.catalog import DynamoDatasetCatalog
+from adapters.storage import S3DatasetStore
+from cli.target import Cloud, Platform, TargetError, project_name, use_cloud
+from domain.ingestion import INCOMING_PREFIX, Upload, quarantine_key, snapshot_prefix, upload_report_name
+
+app = typer.Typer(help="Datasets: push uploads, list versions, read validation reports.", no_args_is_help=True)
+console = Console()
+errors = Console(stderr=True)
+
+CloudOption = Annotated[Cloud, typer.Option("--cloud", help="Where to go: a running local cloud, else AWS.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _platform(cloud: Cloud) -> Platform:
+    try:
+        use_cloud(cloud)
+    except TargetError as error:
+        _fail(str(error))
+    return Platform(project_name())
+
+
+def _fail(message: str, code: int = 2) -> None:
+    errors.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def push(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV, gzip CSV or Parquet.")],
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="The declared dataset it is a version of.")],
+    name: Annotated[str | None, typer.Option(help="Object name under incoming/<dataset>/ (default: the file's).")] = None,
+    wait: Annotated[bool, typer.Option(help="Wait for the validation result.")] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the result.")] = 900.0,
+    cloud: CloudOption = Cloud.auto,
+    as_json: JsonOption = False,
+) -> None:
+    """Upload FILE as a new version of DATASET and show what the platform made of it."""
+    platform = _platform(cloud)
+    try:
+        bucket = platform.bucket
+    except TargetError as error:
+        _fail(str(error))
+    key = f"{INCOMING_PREFIX}{dataset}/{name or file.name}"
+    size = file.stat().st_size
+    with _bytes_progress(as_json) as progress:
+        digest = _sha256(file, progress, size)
+        task = progress.add_task("upload", total=size)
+        client("s3").upload_file(str(file), bucket, key, Callback=lambda sent: progress.advance(task, sent))
+    if not wait:
+        _emit({"dataset": dataset, "key": key, "sha256": digest, "status": "uploaded"}, as_json)
+        return
+    outcome = _await_outcome(platform, dataset, digest, key, timeout, as_json)
+    _emit(outcome, as_json)
+    if outcome["status"] == "rejected":
+        raise typer.Exit(1)
+
+
+@app.command()
+def versions(
+    dataset: Annotated[str, typer.Argument(help="The dataset's name.")],
+    cloud: CloudOption = Cloud.auto,
+    as_json: JsonOption = False,
+) -> None:
+    """List DATASET's accepted versions, newest first."""
+    platform = _platform(cloud)
+    records = DynamoDatasetCatalog(platform.output("CatalogTableName")).versions(dataset)
+    if as_json:
+        console.print_json(json.dumps([record.to_item() for record in records], default=str))
+        return
+    if not records:
+        console.print(f"{dataset} has no accepted version yet.")
+        return
+    table = Table(title=f"{dataset}: {len(records)} version(s)")
+    for column in ("version", "accepted at", "rows", "size", "format", "warnings", "source"):
+        table.add_column(column)
+    for record in records:
+        table.add_row(
+            record.version[:12], record.accepted_at[:19], f"{record.rows:,}", _size(record.size_bytes),
+            record.format, str(record.warnings), str(record.source.get("key", "")),
+        )  # fmt: skip
+    console.print(table)
+
+
+@app.command()
+def show(
+    dataset: Annotated[str, typer.Argument(help="The dataset's name.")],
+    version: Annotated[str, typer.Argument(help="A version (SHA-256, or its first 8+ characters), or 'latest'.")],
+    cloud: CloudOption = Cloud.auto,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the validation report of one version of DATASET (accepted, or rejected by its content hash)."""
+    platform = _platform(cloud)
+    store = S3DatasetStore(platform.bucket)
+    catalog = DynamoDatasetCatalog(platform.output("CatalogTableName"))
+    full = _resolve_version(catalog, dataset, version)
+    report = store.read_json(snapshot_prefix(dataset, full) + "report.json") or store.read_json(
+        quarantine_key(dataset, full)
+    )
+    if report is None:
+        _fail(f"{dataset} has no version or rejected upload {version}")
+    if as_json:
+        console.print_json(json.dumps(report, default=str))
+        return
+    _print_report(report)
+
+
+def _resolve_version(catalog: DynamoDatasetCatalog, dataset: str, version: str) -> str:
+    if len(version) == 64:
+        return version
+    records = catalog.versions(dataset)
+    if version == "latest":
+        if not records:
+            _fail(f"{dataset} has no accepted version")
+        return records[0].version
+    matches = [record.version for record in records if record.version.startswith(version)]
+    if len(matches) > 1:
+        _fail(f"{version} is ambiguous: {', '.join(match[:16] for match in matches)}")
+    if not matches:
+        _fail(f"{dataset} has no accepted version {version}; give the full SHA-256 of a rejected upload")
+    return matches[0]
+
+
+def _await_outcome(
+    platform: Platform, dataset: str, digest: str, key: str, timeout: float, quiet: bool
+) -> dict[str, Any]:
+    """Wait until the platform has recorded the upload: a catalog record or a quarantine report."""
+    catalog = DynamoDatasetCatalog(platform.output("CatalogTableName"))
+    store = S3DatasetStore(platform.bucket)
+    deadline = time.monotonic() + timeout
+    with console.status(f"validating {key} ...", spinner="dots") if not quiet else nullcontext():
+        while time.monotonic() < deadline:
+            record = catalog.get(dataset, digest)
+            if record is not None:
+                report = store.read_json(snapshot_prefix(dataset, digest) + "report.json") or {}
+                return {"status": "accepted", "dataset": dataset, "version": digest, "rows": record.rows, "report": report}
+            report = store.read_json(quarantine_key(dataset, digest)) or _unreadable_report(store, dataset, key)
+            if report is not None:
+                return {"status": "rejected", "dataset": dataset, "version": digest, "report": report}
+            time.sleep(0.5)
+    _fail(f"no validation result for {key} after {timeout:.0f} s; the validation function's logs say why")
+    raise AssertionError  # unreachable: _fail exits
+
+
+def _unreadable_report(store: S3DatasetStore, dataset: str, key: str) -> dict[str, Any] | None:
+    """Reports of uploads that could not be read at all (an undeclared dataset) are keyed by upload."""
+    paginator = client("s3").get_paginator("list_object_versions")
+    for page in paginator.paginate(Bucket=store.bucket, Prefix=key, MaxKeys=5):
+        for version in page.get("Versions", []):
+            if version["Key"] == key and version["IsLatest"]:
+                upload = Upload(bucket=store.bucket, key=key, version_id=version.get("VersionId"),
+                                etag=version.get("ETag", "").strip('"'))  # fmt: skip
+                for owner in (dataset, "_unknown"):
+                    found = store.read_json(quarantine_key(owner, upload_report_name(upload)))
+                    if found is not None:
+                        return found
+    return None
+
+
+def _emit(outcome: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps(outcome, default=str))
+        return
+    if outcome["status"] == "accepted":
+        console.print(
+            f"[green]accepted[/green] {outcome['dataset']} version [bold]{outcome['version'][:12]}[/bold] "
+            f"({outcome['rows']:,} rows)"
+        )
+    elif outcome["status"] == "rejected":
+        console.print(f"[red]rejected[/red] {outcome['dataset']}: the upload is kept; the report says why")
+    else:
+        console.print(f"uploaded {outcome['key']} (sha256 {outcome['sha256'][:12]})")
+    if "report" in outcome:
+        _print_report(outcome["report"])
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    status = report.get("status", "?")
+    colour = "green" if status == "accepted" else "red"
+    console.print(f"[{colour}]{status}[/{colour}]: {report.get('summary', '')}")
+    findings = report.get("findings", [])
+    if not findings:
+        return
+    table = Table(show_lines=False)
+    for column in ("severity", "check", "column", "count", "message", "examples"):
+        table.add_column(column, overflow="fold")
+    for finding in findings:
+        examples = "; ".join(_example(example) for example in finding.get("examples", [])[:3])
+        table.add_row(
+            finding["severity"], finding["check"], finding.get("column") or "", str(finding.get("count", "")),
+            finding["message"], examples,
+        )  # fmt: skip
+    console.print(table)
+
+
+def _example(example: dict[str, Any]) -> str:
+    where = ", ".join(f"{key} {value}" for key, value in example.items() if key != "value")
+    return f"{where}: {example['value']!r}" if "value" in example else where
+
+
+def _sha256(file: Path, progress: Progress, size: int) -> str:
+    task = progress.add_task("hash", total=size)
+    digest = hashlib.sha256()
+    with file.open("rb") as stream:
+        while chunk := stream.read(4 << 20):
+            digest.update(chunk)
+            progress.advance(task, len(chunk))
+    return digest.hexdigest()
+
+
+def _bytes_progress(quiet: bool) -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        console=errors, transient=True, disable=quiet,
+    )  # fmt: skip
+
+
+def _size(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}"
+        size //= 1024
+    return f"{size} TB"

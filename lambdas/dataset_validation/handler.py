@@ -1,0 +1,103 @@
+"""Dataset validation: an object created under ``incoming/<dataset>/`` becomes a version or a report.
+
+Thin by design: Powertools wiring, the typed EventBridge event, one use case (``ingest_upload``), and
+the AWS adapters it runs against. The contracts are the ones synth validated, generated into this
+function's asset as ``contracts.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from adapters.catalog import DynamoDatasetCatalog
+from adapters.notify import PlatformNotifier
+from adapters.storage import S3DatasetStore
+from domain.contract import DatasetContract
+from domain.ingestion import Upload, ingest_upload
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+CONTRACTS_FILE = Path(__file__).with_name("contracts.json")
+
+
+class Settings(BaseModel):
+    """The function's environment, set by the CDK construct ``DatasetValidation``."""
+
+    data_bucket: str
+    catalog_table: str
+    event_bus_name: str
+    alerts_topic_arn: str
+
+
+@cache
+def settings() -> Settings:
+    """The environment, read once per execution environment."""
+    return Settings(
+        data_bucket=os.environ["DATA_BUCKET"],
+        catalog_table=os.environ["CATALOG_TABLE"],
+        event_bus_name=os.environ["EVENT_BUS_NAME"],
+        alerts_topic_arn=os.environ["ALERTS_TOPIC_ARN"],
+    )
+
+
+@cache
+def contracts() -> dict[str, DatasetContract]:
+    """The declared datasets' contracts, read once per execution environment."""
+    declared = json.loads(CONTRACTS_FILE.read_text(encoding="utf-8"))
+    return {name: DatasetContract.model_validate(contract) for name, contract in declared.items()}
+
+
+@cache
+def adapters() -> tuple[S3DatasetStore, DynamoDatasetCatalog, PlatformNotifier]:
+    """The AWS adapters, created on first use and reused by later invocations."""
+    config = settings()
+    return (
+        S3DatasetStore(config.data_bucket),
+        DynamoDatasetCatalog(config.catalog_table),
+        PlatformNotifier(config.event_bus_name, config.alerts_topic_arn),
+    )
+
+
+def to_upload(event: S3EventNotificationEventBridgeModel) -> Upload:
+    """The upload an "Object Created" event describes (S3 URL-encodes keys in its events)."""
+    detail = event.detail
+    return Upload(
+        bucket=detail.bucket.name,
+        key=unquote_plus(detail.object.key),
+        version_id=detail.object.version_id,
+        size=int(detail.object.size) if detail.object.size is not None else None,
+        etag=detail.object.etag,
+        requester=detail.requester,
+        event_id=event.id,
+        event_time=event.time.isoformat(),
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=S3EventNotificationEventBridgeModel)
+def handler(event: S3EventNotificationEventBridgeModel, context: LambdaContext) -> dict[str, Any]:
+    """Validate the uploaded object and record a dataset version or a rejection report."""
+    upload = to_upload(event)
+    logger.append_keys(upload_key=upload.key, dataset=upload.dataset)
+    store, catalog, notifier = adapters()
+    outcome = ingest_upload(upload, contracts=contracts(), store=store, catalog=catalog, notifier=notifier)
+    metrics.add_dimension(name="dataset", value=outcome.dataset or "unknown")
+    metrics.add_metric(name=f"Datasets{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
+    logger.info(outcome.summary, extra={"outcome": outcome.status, "version": outcome.version})
+    return outcome.as_dict()

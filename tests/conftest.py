@@ -1,0 +1,38 @@
+"""Fixtures shared by every tier: the synthesized app (synthesized once per test session)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@dataclass(frozen=True)
+class CloudAssembly:
+    """The synthesized app: its folder and its templates by stack name."""
+
+    directory: Path
+    templates: dict[str, dict[str, Any]]
+
+    def template(self, stack: str) -> dict[str, Any]:
+        """One stack's CloudFormation template."""
+        return self.templates[stack]
+
+
+@pytest.fixture(scope="session")
+def cloud_assembly(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
+    """The project's app, synthesized with ``cdk.json`` as it is (cdk-nag runs: a finding fails here)."""
+    from stacks.app import build_app
+
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    assembly = build_app(outdir=str(outdir)).synth()
+    templates = {stack.stack_name: stack.template for stack in assembly.stacks}
+    return CloudAssembly(directory=Path(assembly.directory), templates=templates)
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file's content."""
+    return json.loads(path.read_text(encoding="utf-8"))
