@@ -59,10 +59,17 @@ def push(
         _fail(str(error))
     key = f"{INCOMING_PREFIX}{dataset}/{name or file.name}"
     size = file.stat().st_size
+    catalog = DynamoDatasetCatalog(platform.output("CatalogTableName"))
     with _bytes_progress(as_json) as progress:
         digest = _sha256(file, progress, size)
+        # Looked up before the upload: after it, the platform may already have recorded this one.
+        existing = catalog.get(dataset, digest)
         task = progress.add_task("upload", total=size)
         client("s3").upload_file(str(file), bucket, key, Callback=lambda sent: progress.advance(task, sent))
+    if existing is not None:
+        _emit({"status": "duplicate", "dataset": dataset, "version": digest, "key": key,
+               "accepted_at": existing.accepted_at}, as_json)  # fmt: skip
+        return
     if not wait:
         _emit({"dataset": dataset, "key": key, "sha256": digest, "status": "uploaded"}, as_json)
         return
@@ -184,6 +191,11 @@ def _emit(outcome: dict[str, Any], as_json: bool) -> None:
         )
     elif outcome["status"] == "rejected":
         console.print(f"[red]rejected[/red] {outcome['dataset']}: the upload is kept; the report says why")
+    elif outcome["status"] == "duplicate":
+        console.print(
+            f"[yellow]duplicate[/yellow]: this content already is {outcome['dataset']} version "
+            f"[bold]{outcome['version'][:12]}[/bold] (accepted {outcome['accepted_at'][:19]}); no new version"
+        )
     else:
         console.print(f"uploaded {outcome['key']} (sha256 {outcome['sha256'][:12]})")
     if "report" in outcome:

@@ -1,0 +1,72 @@
+"""``make demo``: the data plane end to end in the local cloud, with the commands a user would type.
+
+Synthesizes the CDK app, starts the local cloud and deploys the synthesized templates into it, uploads a
+good dataset and a bad one with ``mlops data push``, and shows the accepted version and the rejection
+report. The local cloud keeps running afterwards, so that the user can go on exploring.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.rule import Rule
+
+from cli.target import PROJECT_ROOT
+
+console = Console()
+MLOPS = str(Path(sys.executable).with_name("mlops"))
+DATA_DIR = PROJECT_ROOT / ".cache" / "demo"
+
+
+def run(*args: str, expect: int = 0) -> None:
+    """Run ``mlops ARGS`` as a user would, showing the command; fail the demo on a surprise exit code."""
+    console.print(f"\n[bold cyan]$ mlops {shlex.join(args)}[/bold cyan]")
+    code = subprocess.run([MLOPS, *args], cwd=PROJECT_ROOT, check=False).returncode
+    if code != expect:
+        console.print(f"[red]the demo expected exit code {expect}, got {code}[/red]")
+        raise SystemExit(1)
+
+
+def make_data() -> tuple[Path, Path]:
+    """A good and a bad upload of the example churn dataset."""
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from examples.churn import generate
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    good = generate(20_000, 7, DATA_DIR / "churn-2026-11.csv.gz", "csv.gz")
+    bad = generate(5_000, 8, DATA_DIR / "churn-2026-12.csv", "csv", variant="bad")
+    return good, bad
+
+
+def main() -> None:
+    """Run the demo."""
+    console.print(Rule("MLOps platform: the data plane, in the local cloud (no AWS account)"))
+    good, bad = make_data()
+    run("local", "down")
+    run("local", "up", "--port", os.environ.get("MLOPS_DEMO_PORT", "4566"))
+    console.print(Rule("1. a good upload becomes a validated, content-addressed dataset version"))
+    run("data", "push", str(good), "--dataset", "churn")
+    console.print(Rule("2. a bad upload is rejected with a report that says what is wrong, where"))
+    run("data", "push", str(bad), "--dataset", "churn", expect=1)
+    console.print(Rule("3. the same content again is the same version: nothing new is recorded"))
+    run("data", "push", str(good), "--dataset", "churn", "--name", "same-content-again.csv.gz")
+    console.print(Rule("4. the dataset's versions and the accepted version's report"))
+    run("data", "versions", "churn")
+    run("data", "show", "churn", "latest")
+    console.print(Rule())
+    console.print(
+        "The local cloud is still running. Try:\n"
+        "  source .venv/bin/activate\n"
+        "  mlops data versions churn --json\n"
+        '  eval "$(mlops local env)"; aws s3 ls   # any AWS client works against it\n'
+        "  mlops local down                        # when you are done"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""The ``mlops`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import data, local
+
+app = typer.Typer(
+    help="The serverless MLOps platform: the same commands against the local cloud and AWS.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(local.app, name="local")
+app.add_typer(data.app, name="data")
+
+if __name__ == "__main__":
+    app()
