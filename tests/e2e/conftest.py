@@ -1,0 +1,90 @@
+"""The deployed data plane in an in-process local cloud, shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from localcloud import LocalCloud
+from tests.conftest import CloudAssembly
+
+
+@dataclass
+class DataPlane:
+    """The deployed stack's outputs and clients, with helpers to wait for what the platform does."""
+
+    cloud: LocalCloud
+    outputs: dict[str, str]
+    accepted_events: str  # an SQS queue that receives the bus's "Dataset Version Accepted" events
+    alerts: str  # an SQS queue subscribed to the alert topic
+
+    @property
+    def bucket(self) -> str:
+        return self.outputs["DataBucketName"]
+
+    def client(self, service: str) -> Any:
+        return self.cloud.client(service)
+
+    def upload(self, key: str, body: bytes) -> dict[str, Any]:
+        response: dict[str, Any] = self.client("s3").put_object(Bucket=self.bucket, Key=key, Body=body)
+        self.cloud.wait_idle(timeout=120)
+        return response
+
+    def catalog(self, dataset: str) -> list[dict[str, Any]]:
+        table = self.outputs["CatalogTableName"]
+        items = self.client("dynamodb").query(
+            TableName=table,
+            KeyConditionExpression="dataset = :d",
+            ExpressionAttributeValues={":d": {"S": dataset}},
+        )["Items"]
+        return [{key: next(iter(value.values())) for key, value in item.items()} for item in items]
+
+    def read_json(self, key: str) -> Any:
+        return json.loads(self.client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def keys(self, prefix: str) -> list[str]:
+        listing = self.client("s3").list_objects_v2(Bucket=self.bucket, Prefix=prefix)
+        return [item["Key"] for item in listing.get("Contents", [])]
+
+    def drain(self, queue_url: str, wait: float = 1.0) -> list[Any]:
+        messages: list[Any] = []
+        deadline = time.monotonic() + wait
+        sqs = self.client("sqs")
+        while time.monotonic() < deadline:
+            batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            for message in batch:
+                messages.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            if not batch and messages:
+                break
+            if not batch:
+                time.sleep(0.1)
+        return messages
+
+
+@pytest.fixture(scope="session")
+def data_plane(cloud_assembly: CloudAssembly) -> Iterator[DataPlane]:
+    """The synthesized app deployed into a local cloud, with listeners on its bus and alert topic."""
+    with LocalCloud() as cloud:
+        outputs = cloud.deploy(cloud_assembly.directory)["mlops-data"]
+        sqs, events, sns = cloud.client("sqs"), cloud.client("events"), cloud.client("sns")
+        accepted = sqs.create_queue(QueueName=f"accepted-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+        accepted_arn = sqs.get_queue_attributes(QueueUrl=accepted, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(
+            Name="test-listener",
+            EventBusName=outputs["EventBusName"],
+            EventPattern=json.dumps({"source": ["mlops.data"], "detail-type": ["Dataset Version Accepted"]}),
+        )
+        events.put_targets(
+            Rule="test-listener", EventBusName=outputs["EventBusName"], Targets=[{"Id": "q", "Arn": accepted_arn}]
+        )
+        alerts = sqs.create_queue(QueueName=f"alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+        alerts_arn = sqs.get_queue_attributes(QueueUrl=alerts, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=outputs["AlertsTopicArn"], Protocol="sqs", Endpoint=alerts_arn)
+        yield DataPlane(cloud=cloud, outputs=outputs, accepted_events=accepted, alerts=alerts)

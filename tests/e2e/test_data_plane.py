@@ -1,0 +1,177 @@
+"""The data plane end to end in the local cloud: upload → validation Lambda → version or report."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.e2e.conftest import DataPlane
+
+pytestmark = pytest.mark.slow
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from examples.churn import generate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    folder = tmp_path_factory.mktemp("churn")
+    made = {
+        "good.csv": generate(3_000, 1, folder / "good.csv", "csv"),
+        "good.csv.gz": generate(3_100, 2, folder / "good.csv.gz", "csv.gz"),
+        "good.parquet": generate(3_200, 3, folder / "good.parquet", "parquet"),
+        "bad.csv": generate(1_000, 4, folder / "bad.csv", "csv", variant="bad"),
+        "other.csv": generate(2_900, 5, folder / "other.csv", "csv"),
+        "unicode.csv": generate(2_800, 6, folder / "unicode.csv", "csv"),
+        "twice.csv": generate(2_700, 9, folder / "twice.csv", "csv"),
+    }
+    return {name: path.read_bytes() for name, path in made.items()}
+
+
+def _version(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def test_a_good_csv_becomes_a_dataset_version_with_snapshot_record_and_event(
+    data_plane: DataPlane, files: dict[str, bytes]
+) -> None:
+    body = files["good.csv"]
+    data_plane.drain(data_plane.accepted_events, wait=0.2)
+
+    data_plane.upload("incoming/churn/2026-11.csv", body)
+
+    version = _version(body)
+    prefix = f"datasets/churn/{version}/"
+    assert sorted(data_plane.keys(prefix)) == [prefix + "data.parquet", prefix + "profile.json", prefix + "report.json"]
+    snapshot = pq.read_table(io.BytesIO(data_plane.client("s3").get_object(Bucket=data_plane.bucket,
+                                                                            Key=prefix + "data.parquet")["Body"].read()))
+    assert snapshot.num_rows == 3_000
+    profile = data_plane.read_json(prefix + "profile.json")
+    assert profile["rows"] == 3_000
+    assert len(profile["columns"]["age"]["quantiles"]) == 101
+    record = next(item for item in data_plane.catalog("churn") if item["version"] == version)
+    assert record["rows"] == "3000"
+    assert record["announced"] is True
+    events = data_plane.drain(data_plane.accepted_events)
+    assert any(event["detail"]["version"] == version for event in events)
+    uploaded = data_plane.client("s3").get_object(Bucket=data_plane.bucket, Key="incoming/churn/2026-11.csv")
+    assert uploaded["Body"].read() == body
+
+
+@pytest.mark.parametrize("name", ["good.csv.gz", "good.parquet"])
+def test_gzip_csv_and_parquet_uploads_are_accepted(data_plane: DataPlane, files: dict[str, bytes], name: str) -> None:
+    data_plane.upload(f"incoming/churn/{name}", files[name])
+
+    report = data_plane.read_json(f"datasets/churn/{_version(files[name])}/report.json")
+    assert report["status"] == "accepted"
+    assert report["format"] == ("csv+gzip" if name.endswith(".gz") else "parquet")
+
+
+def test_a_bad_upload_is_rejected_with_a_report_and_an_alert_and_kept(
+    data_plane: DataPlane, files: dict[str, bytes]
+) -> None:
+    body = files["bad.csv"]
+    data_plane.drain(data_plane.alerts, wait=0.2)
+
+    data_plane.upload("incoming/churn/bad.csv", body)
+
+    report = data_plane.read_json(f"quarantine/churn/{_version(body)}/report.json")
+    assert report["status"] == "rejected"
+    checks = {finding["check"] for finding in report["findings"]}
+    assert {"header.extra_column"} <= checks
+    assert report["source"]["key"] == "incoming/churn/bad.csv"
+    assert not any(item["version"] == _version(body) for item in data_plane.catalog("churn"))
+    alerts = data_plane.drain(data_plane.alerts)
+    assert any("quarantine/churn/" in alert["Message"] for alert in alerts)
+    kept = data_plane.client("s3").get_object(Bucket=data_plane.bucket, Key="incoming/churn/bad.csv")
+    assert kept["Body"].read() == body
+
+
+def test_the_same_content_uploaded_twice_is_one_version(data_plane: DataPlane, files: dict[str, bytes]) -> None:
+    body = files["twice.csv"]
+
+    data_plane.upload("incoming/churn/first.csv", body)
+    data_plane.upload("incoming/churn/second-name.csv", body)
+
+    versions = [item for item in data_plane.catalog("churn") if item["version"] == _version(body)]
+    assert len(versions) == 1
+    assert versions[0]["source"]["key"]["S"] == "incoming/churn/first.csv"
+
+
+def test_the_same_event_delivered_twice_yields_one_version(data_plane: DataPlane, files: dict[str, bytes]) -> None:
+    body = files["other.csv"]
+    data_plane.upload("incoming/churn/other.csv", body)
+    event = {
+        "version": "0", "id": "redelivered", "detail-type": "Object Created", "source": "aws.s3",
+        "account": "123456789012", "time": "2026-11-26T10:00:00Z", "region": "us-east-1",
+        "resources": [f"arn:aws:s3:::{data_plane.bucket}"],
+        "detail": {"version": "0", "bucket": {"name": data_plane.bucket},
+                   "object": {"key": "incoming/churn/other.csv", "size": len(body), "etag": "x", "sequencer": "1"},
+                   "request-id": "r", "requester": "123456789012", "reason": "PutObject"},
+    }  # fmt: skip
+    answers = [
+        json.loads(data_plane.client("lambda").invoke(
+            FunctionName=data_plane.outputs["ValidationFunctionName"], Payload=json.dumps(event)
+        )["Payload"].read())
+        for _ in range(2)
+    ]  # fmt: skip
+
+    assert [answer["status"] for answer in answers] == ["duplicate", "duplicate"]
+    assert len([item for item in data_plane.catalog("churn") if item["version"] == _version(body)]) == 1
+
+
+def test_keys_with_spaces_and_non_ascii_characters_are_read_as_uploaded(
+    data_plane: DataPlane, files: dict[str, bytes]
+) -> None:
+    key = "incoming/churn/exports nov/clients é ü 東京 + more.csv"
+
+    data_plane.upload(key, files["unicode.csv"])
+
+    report = data_plane.read_json(f"datasets/churn/{_version(files['unicode.csv'])}/report.json")
+    assert report["source"]["key"] == key
+
+
+def test_an_undeclared_dataset_is_rejected_and_named(data_plane: DataPlane, files: dict[str, bytes]) -> None:
+    data_plane.upload("incoming/churm/typo.csv", files["good.csv"])
+
+    reports = data_plane.keys("quarantine/churm/")
+    assert len(reports) == 1
+    report = data_plane.read_json(reports[0])
+    assert report["findings"][0]["check"] == "upload.undeclared_dataset"
+    assert "declared datasets: churn" in report["summary"]
+
+
+def test_an_object_deleted_before_it_is_read_is_reported(data_plane: DataPlane) -> None:
+    event = {
+        "version": "0", "id": "gone", "detail-type": "Object Created", "source": "aws.s3",
+        "account": "123456789012", "time": "2026-11-26T10:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": {"version": "0", "bucket": {"name": data_plane.bucket},
+                   "object": {"key": "incoming/churn/deleted%20before%20read.csv", "size": 10, "etag": "e"},
+                   "request-id": "r", "requester": "123456789012", "reason": "PutObject"},
+    }  # fmt: skip
+
+    answer = json.loads(data_plane.client("lambda").invoke(
+        FunctionName=data_plane.outputs["ValidationFunctionName"], Payload=json.dumps(event)
+    )["Payload"].read())  # fmt: skip
+
+    assert answer["status"] == "rejected"
+    report = data_plane.read_json(answer["report_key"])
+    assert report["findings"][0]["check"] == "upload.missing"
+    assert "deleted before read.csv" in report["summary"]
+
+
+def test_a_truncated_gzip_is_rejected_with_a_clear_finding(data_plane: DataPlane, files: dict[str, bytes]) -> None:
+    body = files["good.csv.gz"][: len(files["good.csv.gz"]) // 2]
+
+    data_plane.upload("incoming/churn/truncated.csv.gz", body)
+
+    report = data_plane.read_json(f"quarantine/churn/{_version(body)}/report.json")
+    assert report["findings"][0]["check"] == "file.gzip_truncated"
+    assert gzip.decompress(files["good.csv.gz"])  # the intact file is fine: the cut is the problem
