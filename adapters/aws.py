@@ -22,7 +22,7 @@ RETRIES = Config(
 @cache
 def client(service: str, region: str | None = None) -> Any:
     """A boto3 client for ``service``, shared by everything in this process."""
-    return boto3.session.Session().client(service, region_name=region, config=RETRIES)  # type: ignore[call-overload]
+    return boto3.session.Session().client(service, region_name=region, config=RETRIES)
 
 
 def error_code(error: Exception) -> str:
@@ -34,4 +34,4 @@ def error_code(error: Exception) -> str:
 @cache
 def resource(service: str, region: str | None = None) -> Any:
     """A boto3 resource for ``service`` (DynamoDB's converts items to and from Python values)."""
-    return boto3.session.Session().resource(service, region_name=region, config=RETRIES)  # type: ignore[call-overload]
+    return boto3.session.Session().resource(service, region_name=region, config=RETRIES)

@@ -37,7 +37,9 @@ class DynamoDatasetCatalog:
 
     def get(self, dataset: str, version: str) -> DatasetVersion | None:
         """One version, or None."""
-        item = self._table.get_item(Key={"dataset": dataset, "version": version}, ConsistentRead=True).get("Item")
+        item = self._table.get_item(Key={"dataset": dataset, "version": version}, ConsistentRead=True).get(
+            "Item"
+        )
         return DatasetVersion.from_item(_plain(item)) if item else None
 
     def versions(self, dataset: str) -> list[DatasetVersion]:

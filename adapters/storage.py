@@ -33,7 +33,9 @@ class S3DatasetStore:
                 response = client("s3").get_object(Bucket=upload.bucket, Key=upload.key, **version)
             except ClientError as error:
                 if error_code(error) in _MISSING:
-                    raise UploadMissingError(f"s3://{upload.bucket}/{upload.key} does not exist (any more)") from None
+                    raise UploadMissingError(
+                        f"s3://{upload.bucket}/{upload.key} does not exist (any more)"
+                    ) from None
                 raise StorageError(f"cannot read s3://{upload.bucket}/{upload.key}: {error}") from error
             return cast(BinaryIO, response["Body"])
 

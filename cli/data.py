@@ -7,7 +7,7 @@ import json
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -20,7 +20,9 @@ from adapters.storage import S3DatasetStore
 from cli.target import Cloud, Platform, TargetError, project_name, use_cloud
 from domain.ingestion import INCOMING_PREFIX, Upload, quarantine_key, snapshot_prefix, upload_report_name
 
-app = typer.Typer(help="Datasets: push uploads, list versions, read validation reports.", no_args_is_help=True)
+app = typer.Typer(
+    help="Datasets: push uploads, list versions, read validation reports.", no_args_is_help=True
+)
 console = Console()
 errors = Console(stderr=True)
 
@@ -36,16 +38,20 @@ def _platform(cloud: Cloud) -> Platform:
     return Platform(project_name())
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     errors.print(f"[red]error:[/red] {message}")
     raise typer.Exit(code)
 
 
 @app.command()
 def push(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV, gzip CSV or Parquet.")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV, gzip CSV or Parquet.")
+    ],
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="The declared dataset it is a version of.")],
-    name: Annotated[str | None, typer.Option(help="Object name under incoming/<dataset>/ (default: the file's).")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Object name under incoming/<dataset>/ (default: the file's).")
+    ] = None,
     wait: Annotated[bool, typer.Option(help="Wait for the validation result.")] = True,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the result.")] = 900.0,
     cloud: CloudOption = Cloud.auto,
@@ -95,8 +101,9 @@ def versions(
         console.print(f"{dataset} has no accepted version yet.")
         return
     table = Table(title=f"{dataset}: {len(records)} version(s)")
-    for column in ("version", "accepted at", "rows", "size", "format", "warnings", "source"):
-        table.add_column(column)
+    for column in ("version", "accepted at", "rows", "size", "format", "warnings"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("source", overflow="fold")
     for record in records:
         table.add_row(
             record.version[:12], record.accepted_at[:19], f"{record.rows:,}", _size(record.size_bytes),
@@ -108,7 +115,9 @@ def versions(
 @app.command()
 def show(
     dataset: Annotated[str, typer.Argument(help="The dataset's name.")],
-    version: Annotated[str, typer.Argument(help="A version (SHA-256, or its first 8+ characters), or 'latest'.")],
+    version: Annotated[
+        str, typer.Argument(help="A version (SHA-256, or its first 8+ characters), or 'latest'.")
+    ],
     cloud: CloudOption = Cloud.auto,
     as_json: JsonOption = False,
 ) -> None:
@@ -155,9 +164,17 @@ def _await_outcome(
         while time.monotonic() < deadline:
             record = catalog.get(dataset, digest)
             if record is not None:
-                report = store.read_json(snapshot_prefix(dataset, digest) + "report.json") or {}
-                return {"status": "accepted", "dataset": dataset, "version": digest, "rows": record.rows, "report": report}
-            report = store.read_json(quarantine_key(dataset, digest)) or _unreadable_report(store, dataset, key)
+                accepted = store.read_json(snapshot_prefix(dataset, digest) + "report.json") or {}
+                return {
+                    "status": "accepted",
+                    "dataset": dataset,
+                    "version": digest,
+                    "rows": record.rows,
+                    "report": accepted,
+                }
+            report = store.read_json(quarantine_key(dataset, digest)) or _unreadable_report(
+                store, dataset, key
+            )
             if report is not None:
                 return {"status": "rejected", "dataset": dataset, "version": digest, "report": report}
             time.sleep(0.5)
@@ -205,20 +222,17 @@ def _emit(outcome: dict[str, Any], as_json: bool) -> None:
 def _print_report(report: dict[str, Any]) -> None:
     status = report.get("status", "?")
     colour = "green" if status == "accepted" else "red"
-    console.print(f"[{colour}]{status}[/{colour}]: {report.get('summary', '')}")
-    findings = report.get("findings", [])
-    if not findings:
-        return
-    table = Table(show_lines=False)
-    for column in ("severity", "check", "column", "count", "message", "examples"):
-        table.add_column(column, overflow="fold")
-    for finding in findings:
+    summary = str(report.get("summary", ""))
+    console.print(f"[{colour}]{summary if summary.startswith(status) else f'{status}: {summary}'}[/{colour}]")
+    for finding in report.get("findings", []):
+        severity = finding["severity"]
+        mark = "[red]✗ error[/red]" if severity == "error" else "[yellow]! warning[/yellow]"
+        column = f" column [bold]{finding['column']}[/bold]" if finding.get("column") else ""
+        console.print(f"  {mark} [cyan]{finding['check']}[/cyan]{column} ({finding.get('count', 1):,})")
+        console.print(f"      {finding['message']}", highlight=False)
         examples = "; ".join(_example(example) for example in finding.get("examples", [])[:3])
-        table.add_row(
-            finding["severity"], finding["check"], finding.get("column") or "", str(finding.get("count", "")),
-            finding["message"], examples,
-        )  # fmt: skip
-    console.print(table)
+        if examples:
+            console.print(f"      e.g. {examples}", highlight=False)
 
 
 def _example(example: dict[str, Any]) -> str:
@@ -238,7 +252,8 @@ def _sha256(file: Path, progress: Progress, size: int) -> str:
 
 def _bytes_progress(quiet: bool) -> Progress:
     return Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+        TransferSpeedColumn(),
         console=errors, transient=True, disable=quiet,
     )  # fmt: skip
 

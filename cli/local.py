@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +17,9 @@ from rich.table import Table
 import localcloud
 from cli.target import PROJECT_ROOT
 
-app = typer.Typer(help="The local cloud: the platform on this machine, no AWS account needed.", no_args_is_help=True)
+app = typer.Typer(
+    help="The local cloud: the platform on this machine, no AWS account needed.", no_args_is_help=True
+)
 console = Console()
 errors = Console(stderr=True)
 
@@ -23,19 +27,13 @@ errors = Console(stderr=True)
 def synthesize(outdir: Path) -> None:
     """Synthesize the CDK app into ``outdir``, as ``cdk synth`` would (cdk-nag included)."""
     result = subprocess.run(
-        [sys.executable, "app.py"], cwd=PROJECT_ROOT, env={**_environ(), "CDK_OUTDIR": str(outdir)},
+        [sys.executable, "app.py"], cwd=PROJECT_ROOT, env={**os.environ, "CDK_OUTDIR": str(outdir)},
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if result.returncode != 0:
         errors.print(result.stderr[-4000:] or result.stdout[-4000:])
         errors.print("[red]error:[/red] the CDK app did not synthesize")
         raise typer.Exit(2)
-
-
-def _environ() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
 
 
 @app.command()
@@ -79,9 +77,16 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         console.print("no local cloud is running; start one with `mlops local up`")
         raise typer.Exit(1)
     table = Table(show_header=False)
-    for key in ("endpoint_url", "pid", "region", "started_at"):
-        table.add_row(key, str(state.get(key, "")))
-    table.add_row("stacks", ", ".join(state.get("stacks", [])) or "none")
+    rows = {
+        "endpoint": state["endpoint_url"],
+        "pid": state["pid"],
+        "region": state["region"],
+        "started at": datetime.fromtimestamp(float(state["started_at"]), UTC).isoformat(timespec="seconds"),
+        "state": state["state_dir"],
+        "stacks": ", ".join(state.get("stacks", [])) or "none",
+    }
+    for key, value in rows.items():
+        table.add_row(key, str(value))
     console.print(table)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.aws import client
+from adapters.aws import client, resource
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,15 +45,16 @@ def project_name() -> str:
 
 def use_cloud(cloud: Cloud) -> str:
     """Point this process's AWS SDK at ``cloud``; returns a description of where it points."""
-    from localcloud import status as local_status
+    import localcloud
 
-    state = local_status()
+    state = localcloud.status()
     running = bool(state.get("running"))
     if cloud is Cloud.local or (cloud is Cloud.auto and running and "AWS_ENDPOINT_URL" not in os.environ):
         if not running:
             raise TargetError("no local cloud is running: start one with `mlops local up`")
-        os.environ.update(state["env"])
+        os.environ.update(localcloud.env_variables(state))
         client.cache_clear()
+        resource.cache_clear()
         return f"local cloud at {state['endpoint_url']}"
     return f"AWS ({os.environ.get('AWS_ENDPOINT_URL', 'default endpoints')})"
 
@@ -71,7 +72,9 @@ class Platform:
         try:
             described = client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
         except ClientError as error:
-            raise TargetError(f"stack {stack} is not deployed here ({error.response['Error']['Message']})") from None
+            raise TargetError(
+                f"stack {stack} is not deployed here ({error.response['Error']['Message']})"
+            ) from None
         except BotoCoreError as error:
             raise TargetError(f"cannot reach AWS: {error}") from None
         return {output["OutputKey"]: output["OutputValue"] for output in described.get("Outputs", [])}

@@ -90,7 +90,7 @@ class DatasetVersion:
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> DatasetVersion:
         """The record from a catalog item."""
-        values = {name: item.get(name) for name in cls.__dataclass_fields__ if name in item}
+        values: dict[str, Any] = {name: item[name] for name in cls.__dataclass_fields__ if name in item}
         values["rows"] = int(values["rows"])
         values["size_bytes"] = int(values["size_bytes"])
         values["warnings"] = int(values.get("warnings") or 0)
@@ -242,7 +242,9 @@ def _accept(
     prefix = snapshot_prefix(dataset, version)
     existing = catalog.get(dataset, version)
     if existing is not None and existing.announced:
-        return IngestionOutcome("duplicate", dataset, version, None, f"{dataset} already has version {version[:12]}")
+        return IngestionOutcome(
+            "duplicate", dataset, version, None, f"{dataset} already has version {version[:12]}"
+        )
     if existing is None:
         snapshot.seek(0)
         store.put_if_absent(prefix + "data.parquet", snapshot, "application/vnd.apache.parquet")
@@ -260,12 +262,16 @@ def _accept(
             contract_fingerprint=contract.fingerprint,
             source=upload.describe(),
             previous_version=previous.version if previous and previous.version != version else None,
-            warnings=sum(1 for finding in result.report.get("findings", []) if finding["severity"] == "warning"),
+            warnings=sum(
+                1 for finding in result.report.get("findings", []) if finding["severity"] == "warning"
+            ),
         )
         if not catalog.add(record):
             existing = catalog.get(dataset, version)
             if existing is not None and existing.announced:
-                return IngestionOutcome("duplicate", dataset, version, None, f"{dataset} already has {version[:12]}")
+                return IngestionOutcome(
+                    "duplicate", dataset, version, None, f"{dataset} already has {version[:12]}"
+                )
         existing = existing or record
     notifier.dataset_accepted(existing)
     catalog.mark_announced(dataset, version)
@@ -296,7 +302,9 @@ def _reject(
             f"Dataset upload rejected: {dataset}",
             f"{upload.key} was rejected: {summary}\nReport: s3://{upload.bucket}/{key}",
         )
-    return IngestionOutcome("rejected", dataset, result.sha256, key, summary, result.report.get("findings", []))
+    return IngestionOutcome(
+        "rejected", dataset, result.sha256, key, summary, result.report.get("findings", [])
+    )
 
 
 def _reject_unvalidated(
@@ -321,7 +329,7 @@ def _reject_unvalidated(
             f"dataset {dataset!r} is not declared; declared datasets: {declared}. Add a contract under "
             "contracts/ and name it in cdk.json, or upload under one of the declared names."
         )
-    report = {
+    report: dict[str, Any] = {
         "status": "rejected",
         "dataset": dataset,
         "findings": [{"check": check, "severity": "error", "column": None, "count": 1, "message": message,
@@ -332,8 +340,11 @@ def _reject_unvalidated(
     }  # fmt: skip
     key = quarantine_key(dataset or "_unknown", upload_report_name(upload))
     if store.put_if_absent(key, _json(report), "application/json"):
-        notifier.alert(f"Dataset upload rejected: {dataset or upload.key}", f"{message}\nReport: s3://{upload.bucket}/{key}")
-    return IngestionOutcome("rejected", dataset, None, key, message, report["findings"])  # type: ignore[arg-type]
+        notifier.alert(
+            f"Dataset upload rejected: {dataset or upload.key}",
+            f"{message}\nReport: s3://{upload.bucket}/{key}",
+        )
+    return IngestionOutcome("rejected", dataset, None, key, message, report["findings"])
 
 
 def upload_report_name(upload: Upload) -> str:

@@ -33,7 +33,9 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
     app = cdk.App(context=cdk_json_context() | (context or {}), outdir=outdir)
     platform = load_platform(app.node.try_get_context(CONTEXT_KEY), PROJECT_ROOT)
     config = platform.config
-    env = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION"))
+    env = cdk.Environment(
+        account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
+    )
     data = DataStack(
         app,
         f"{config.project}-data",

@@ -61,7 +61,9 @@ class PlatformConfig(_Strict):
     @classmethod
     def _project_name(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z][a-z0-9-]{1,20}", value):
-            raise ValueError("must be 2-21 characters: lowercase letters, digits and '-', starting with a letter")
+            raise ValueError(
+                "must be 2-21 characters: lowercase letters, digits and '-', starting with a letter"
+            )
         return value
 
     @field_validator("alert_emails")

@@ -46,7 +46,9 @@ class DataStack(cdk.Stack):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        self.encryption = PlatformKey(self, "Encryption", alias=f"alias/{config.project}", retain=config.retain_data)
+        self.encryption = PlatformKey(
+            self, "Encryption", alias=f"alias/{config.project}", retain=config.retain_data
+        )
         key = self.encryption.key
         self.data = DataBucket(
             self,
@@ -74,7 +76,9 @@ class DataStack(cdk.Stack):
             memory_mb=sizing.memory_mb,
             timeout=cdk.Duration.minutes(sizing.timeout_minutes),
             ephemeral_storage_gb=sizing.ephemeral_storage_gb,
-            architecture=lambda_.Architecture.ARM_64 if sizing.architecture == "arm64" else lambda_.Architecture.X86_64,
+            architecture=lambda_.Architecture.ARM_64
+            if sizing.architecture == "arm64"
+            else lambda_.Architecture.X86_64,
             log_retention=LOG_RETENTION[config.log_retention_days],
         )
         outputs = {

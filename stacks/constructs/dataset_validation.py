@@ -67,7 +67,11 @@ class DatasetValidation(Construct):
             description="Pinned runtime dependencies of the platform's functions (lambdas/requirements.txt).",
         )
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, encryption_key=key, removal_policy=cdk.RemovalPolicy.DESTROY
+            self,
+            "Logs",
+            retention=log_retention,
+            encryption_key=key,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         # Our own role instead of the default one with AWSLambdaBasicExecutionRole (a managed policy
         # that may write to any log group): this one writes to its own log group only.
@@ -154,7 +158,9 @@ class DatasetValidation(Construct):
 
     def _acknowledge(self, data_bucket: s3.IBucket) -> None:
         cdk.Validations.of(self.dead_letters).acknowledge(
-            cdk.Acknowledgment(id="AwsSolutions-SQS3", reason="This queue is the dead-letter queue of the rule.")
+            cdk.Acknowledgment(
+                id="AwsSolutions-SQS3", reason="This queue is the dead-letter queue of the rule."
+            )
         )
         bucket = f"<{cdk.Stack.of(self).get_logical_id(data_bucket.node.default_child)}.Arn>"  # type: ignore[arg-type]
         key_actions = "Granted on the platform's one key only, through the bucket and catalog grants."
@@ -162,7 +168,7 @@ class DatasetValidation(Construct):
             f"Resource::{bucket}/{INCOMING_PREFIX}*": "Uploads are read by prefix: their keys are data.",
             f"Resource::{bucket}/{DATASETS_PREFIX}*": "Dataset versions are written and read by prefix.",
             f"Resource::{bucket}/{QUARANTINE_PREFIX}*": "Rejection reports are written by prefix.",
-            "Action::s3:GetObject*": "CDK's read grant (GetObject, version, ACL, tags) on the prefixes above.",
+            "Action::s3:GetObject*": "CDK's read grant (object, version, ACL, tags) on the prefixes above.",
             "Action::s3:GetBucket*": "CDK's read grant on the data bucket only.",
             "Action::s3:List*": "CDK's read grant on the data bucket only.",
             "Action::s3:Abort*": "CDK's put grant: abort its own multipart uploads under its prefixes.",

@@ -65,7 +65,10 @@ def function_code(function_dir: str, *, generated_files: dict[str, str] | None =
     return lambda_.Code.from_asset(
         str(source),
         asset_hash_type=cdk.AssetHashType.OUTPUT,
-        bundling=cdk.BundlingOptions(image=_NO_DOCKER, local=_CopySources(folders, generated_files or {})),
+        bundling=cdk.BundlingOptions(
+            image=_NO_DOCKER,
+            local=_CopySources(folders, generated_files or {}),  # type: ignore[arg-type]  # a jsii interface
+        ),
     )
 
 
@@ -120,7 +123,8 @@ def dependency_layer_code(*, architecture: lambda_.Architecture, runtime: lambda
         asset_hash_type=cdk.AssetHashType.CUSTOM,
         asset_hash=digest,
         bundling=cdk.BundlingOptions(
-            image=_NO_DOCKER, local=_PipLayer(LAYER_CACHE / digest[:16], platforms, python_version)
+            image=_NO_DOCKER,
+            local=_PipLayer(LAYER_CACHE / digest[:16], platforms, python_version),  # type: ignore[arg-type]
         ),
     )
 
@@ -143,8 +147,11 @@ def _strip(site: Path) -> None:
     for pattern in ("**/tests", "**/__pycache__", "pyarrow/include", "pyarrow/src", "numpy/_core/include"):
         for path in site.glob(pattern):
             shutil.rmtree(path, ignore_errors=True)
-    unused = ("**/*.pyx", "**/*.pxd", "**/*.h", "**/*.cc", "pyarrow/*flight*", "pyarrow/*_s3*",
-              "pyarrow/_azurefs*", "pyarrow/_gcsfs*", "pyarrow/_hdfs*", "pyarrow/_pyarrow_cpp_tests*")  # fmt: skip
+    unused = (
+        *("**/*.pyx", "**/*.pxd", "**/*.h", "**/*.cc"),
+        *("pyarrow/*flight*", "pyarrow/*_s3*", "pyarrow/_azurefs*", "pyarrow/_gcsfs*", "pyarrow/_hdfs*"),
+        "pyarrow/_pyarrow_cpp_tests*",
+    )
     for pattern in unused:
         for path in site.glob(pattern):
             path.unlink(missing_ok=True)

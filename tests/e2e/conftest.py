@@ -68,23 +68,29 @@ class DataPlane:
         return messages
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # moto's state is per process: one local cloud at a time
 def data_plane(cloud_assembly: CloudAssembly) -> Iterator[DataPlane]:
     """The synthesized app deployed into a local cloud, with listeners on its bus and alert topic."""
     with LocalCloud() as cloud:
         outputs = cloud.deploy(cloud_assembly.directory)["mlops-data"]
         sqs, events, sns = cloud.client("sqs"), cloud.client("events"), cloud.client("sns")
         accepted = sqs.create_queue(QueueName=f"accepted-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-        accepted_arn = sqs.get_queue_attributes(QueueUrl=accepted, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        accepted_arn = sqs.get_queue_attributes(QueueUrl=accepted, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         events.put_rule(
             Name="test-listener",
             EventBusName=outputs["EventBusName"],
             EventPattern=json.dumps({"source": ["mlops.data"], "detail-type": ["Dataset Version Accepted"]}),
         )
         events.put_targets(
-            Rule="test-listener", EventBusName=outputs["EventBusName"], Targets=[{"Id": "q", "Arn": accepted_arn}]
+            Rule="test-listener",
+            EventBusName=outputs["EventBusName"],
+            Targets=[{"Id": "q", "Arn": accepted_arn}],
         )
         alerts = sqs.create_queue(QueueName=f"alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-        alerts_arn = sqs.get_queue_attributes(QueueUrl=alerts, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        alerts_arn = sqs.get_queue_attributes(QueueUrl=alerts, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         sns.subscribe(TopicArn=outputs["AlertsTopicArn"], Protocol="sqs", Endpoint=alerts_arn)
         yield DataPlane(cloud=cloud, outputs=outputs, accepted_events=accepted, alerts=alerts)

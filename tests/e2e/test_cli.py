@@ -65,7 +65,9 @@ def test_a_rejected_push_exits_1_and_prints_the_findings(mlops: CliRunner, tmp_p
     assert "header.extra_column" in pushed.output
 
 
-def test_an_undeclared_dataset_push_is_rejected_with_the_declared_names(mlops: CliRunner, tmp_path: Path) -> None:
+def test_an_undeclared_dataset_push_is_rejected_with_the_declared_names(
+    mlops: CliRunner, tmp_path: Path
+) -> None:
     good = generate(500, 24, tmp_path / "x.csv", "csv")
 
     pushed = mlops.invoke(app, ["data", "push", str(good), "--dataset", "nope", "--json"])

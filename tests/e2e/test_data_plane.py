@@ -49,9 +49,18 @@ def test_a_good_csv_becomes_a_dataset_version_with_snapshot_record_and_event(
 
     version = _version(body)
     prefix = f"datasets/churn/{version}/"
-    assert sorted(data_plane.keys(prefix)) == [prefix + "data.parquet", prefix + "profile.json", prefix + "report.json"]
-    snapshot = pq.read_table(io.BytesIO(data_plane.client("s3").get_object(Bucket=data_plane.bucket,
-                                                                            Key=prefix + "data.parquet")["Body"].read()))
+    assert sorted(data_plane.keys(prefix)) == [
+        prefix + "data.parquet",
+        prefix + "profile.json",
+        prefix + "report.json",
+    ]
+    snapshot = pq.read_table(
+        io.BytesIO(
+            data_plane.client("s3")
+            .get_object(Bucket=data_plane.bucket, Key=prefix + "data.parquet")["Body"]
+            .read()
+        )
+    )
     assert snapshot.num_rows == 3_000
     profile = data_plane.read_json(prefix + "profile.json")
     assert profile["rows"] == 3_000
@@ -66,7 +75,9 @@ def test_a_good_csv_becomes_a_dataset_version_with_snapshot_record_and_event(
 
 
 @pytest.mark.parametrize("name", ["good.csv.gz", "good.parquet"])
-def test_gzip_csv_and_parquet_uploads_are_accepted(data_plane: DataPlane, files: dict[str, bytes], name: str) -> None:
+def test_gzip_csv_and_parquet_uploads_are_accepted(
+    data_plane: DataPlane, files: dict[str, bytes], name: str
+) -> None:
     data_plane.upload(f"incoming/churn/{name}", files[name])
 
     report = data_plane.read_json(f"datasets/churn/{_version(files[name])}/report.json")
@@ -94,7 +105,9 @@ def test_a_bad_upload_is_rejected_with_a_report_and_an_alert_and_kept(
     assert kept["Body"].read() == body
 
 
-def test_the_same_content_uploaded_twice_is_one_version(data_plane: DataPlane, files: dict[str, bytes]) -> None:
+def test_the_same_content_uploaded_twice_is_one_version(
+    data_plane: DataPlane, files: dict[str, bytes]
+) -> None:
     body = files["twice.csv"]
 
     data_plane.upload("incoming/churn/first.csv", body)
@@ -105,7 +118,9 @@ def test_the_same_content_uploaded_twice_is_one_version(data_plane: DataPlane, f
     assert versions[0]["source"]["key"]["S"] == "incoming/churn/first.csv"
 
 
-def test_the_same_event_delivered_twice_yields_one_version(data_plane: DataPlane, files: dict[str, bytes]) -> None:
+def test_the_same_event_delivered_twice_yields_one_version(
+    data_plane: DataPlane, files: dict[str, bytes]
+) -> None:
     body = files["other.csv"]
     data_plane.upload("incoming/churn/other.csv", body)
     event = {
@@ -113,7 +128,7 @@ def test_the_same_event_delivered_twice_yields_one_version(data_plane: DataPlane
         "account": "123456789012", "time": "2026-11-26T10:00:00Z", "region": "us-east-1",
         "resources": [f"arn:aws:s3:::{data_plane.bucket}"],
         "detail": {"version": "0", "bucket": {"name": data_plane.bucket},
-                   "object": {"key": "incoming/churn/other.csv", "size": len(body), "etag": "x", "sequencer": "1"},
+                   "object": {"key": "incoming/churn/other.csv", "size": len(body), "etag": "x"},
                    "request-id": "r", "requester": "123456789012", "reason": "PutObject"},
     }  # fmt: skip
     answers = [
@@ -167,7 +182,9 @@ def test_an_object_deleted_before_it_is_read_is_reported(data_plane: DataPlane) 
     assert "deleted before read.csv" in report["summary"]
 
 
-def test_a_truncated_gzip_is_rejected_with_a_clear_finding(data_plane: DataPlane, files: dict[str, bytes]) -> None:
+def test_a_truncated_gzip_is_rejected_with_a_clear_finding(
+    data_plane: DataPlane, files: dict[str, bytes]
+) -> None:
     body = files["good.csv.gz"][: len(files["good.csv.gz"]) // 2]
 
     data_plane.upload("incoming/churn/truncated.csv.gz", body)

@@ -30,7 +30,9 @@ def test_the_key_is_customer_managed_and_rotated(template: Template) -> None:
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
 
 
-def test_the_data_bucket_is_versioned_encrypted_private_logged_and_tells_eventbridge(template: Template) -> None:
+def test_the_data_bucket_is_versioned_encrypted_private_logged_and_tells_eventbridge(
+    template: Template,
+) -> None:
     key = Capture()
     template.has_resource_properties(
         "AWS::S3::Bucket",
@@ -50,7 +52,10 @@ def test_the_data_bucket_is_versioned_encrypted_private_logged_and_tells_eventbr
                 "IgnorePublicAcls": True,
                 "RestrictPublicBuckets": True,
             },
-            "LoggingConfiguration": {"DestinationBucketName": Match.any_value(), "LogFilePrefix": "data-bucket/"},
+            "LoggingConfiguration": {
+                "DestinationBucketName": Match.any_value(),
+                "LogFilePrefix": "data-bucket/",
+            },
         },
     )
     assert "Fn::GetAtt" in key.as_object()
@@ -67,7 +72,9 @@ def test_lifecycle_rules_never_expire_current_objects(cloud_assembly: CloudAssem
     rules = data_bucket["Properties"]["LifecycleConfiguration"]["Rules"]
     assert all("ExpirationInDays" not in rule and "ExpirationDate" not in rule for rule in rules)
     assert any(rule.get("NoncurrentVersionTransitions") for rule in rules)
-    assert any(rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation") == 7 for rule in rules)
+    assert any(
+        rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation") == 7 for rule in rules
+    )
 
 
 def test_every_bucket_refuses_plain_http(cloud_assembly: CloudAssembly) -> None:
@@ -76,7 +83,8 @@ def test_every_bucket_refuses_plain_http(cloud_assembly: CloudAssembly) -> None:
     for policy in policies.values():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         assert any(
-            statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            statement["Effect"] == "Deny"
+            and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
             for statement in statements
         )
 
@@ -107,7 +115,10 @@ def test_uploads_under_incoming_reach_the_validation_function(template: Template
             "EventPattern": {
                 "source": ["aws.s3"],
                 "detail-type": ["Object Created"],
-                "detail": {"bucket": {"name": [Match.any_value()]}, "object": {"key": [{"prefix": "incoming/"}]}},
+                "detail": {
+                    "bucket": {"name": [Match.any_value()]},
+                    "object": {"key": [{"prefix": "incoming/"}]},
+                },
             },
             "Targets": [
                 Match.object_like(
@@ -183,7 +194,9 @@ def test_the_validation_function_reads_and_writes_only_its_prefixes(cloud_assemb
 
 def test_the_function_asset_carries_the_contracts_synth_validated(cloud_assembly: CloudAssembly) -> None:
     function = next(iter(
-        f for f in _resources(cloud_assembly, "AWS::Lambda::Function").values() if f["Properties"].get("Layers")
+        f
+        for f in _resources(cloud_assembly, "AWS::Lambda::Function").values()
+        if f["Properties"].get("Layers")
     ))  # fmt: skip
     asset = _asset_dir(cloud_assembly, function["Properties"]["Code"]["S3Key"])
     assert (asset / "handler.py").is_file()

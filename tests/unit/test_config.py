@@ -27,15 +27,30 @@ def test_the_projects_own_configuration_is_valid(context: dict[str, Any]) -> Non
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"validation": {"memory_mb": 64}}, r"mlops\.validation\.memory_mb: Input should be greater than or equal to 512"),
-        ({"validation": {"architecture": "sparc"}}, r"mlops\.validation\.architecture: must be one of 'arm64' or 'x86_64'"),
+        (
+            {"validation": {"memory_mb": 64}},
+            r"mlops\.validation\.memory_mb: Input should be greater than or equal to 512",
+        ),
+        (
+            {"validation": {"architecture": "sparc"}},
+            r"mlops\.validation\.architecture: must be one of 'arm64' or 'x86_64'",
+        ),
         ({"log_retention_days": 45}, r"mlops\.log_retention_days: must be one of 7, 14, 30"),
         ({"project": "My Project"}, r"mlops\.project: .*lowercase letters"),
-        ({"alert_emails": ["not-an-email"]}, r"mlops\.alert_emails: .*'not-an-email' is not an email address"),
+        (
+            {"alert_emails": ["not-an-email"]},
+            r"mlops\.alert_emails: .*'not-an-email' is not an email address",
+        ),
         ({"retention": 3}, r"mlops\.retention: unknown key; allowed keys: .*log_retention_days"),
-        ({"validation": {"memroy_mb": 2048}}, r"mlops\.validation\.memroy_mb: unknown key; allowed keys: .*memory_mb"),
+        (
+            {"validation": {"memroy_mb": 2048}},
+            r"mlops\.validation\.memroy_mb: unknown key; allowed keys: .*memory_mb",
+        ),
         ({"datasets": {}}, r"mlops\.datasets: .*at least 1 item"),
-        ({"noncurrent_version_expiration_days": 10}, r"expiration_days must be greater than .*transition_days"),
+        (
+            {"noncurrent_version_expiration_days": 10},
+            r"expiration_days must be greater than .*transition_days",
+        ),
     ],
 )
 def test_a_bad_value_names_its_key_and_what_is_allowed(
@@ -60,7 +75,9 @@ def test_a_contract_that_does_not_exist_is_named(context: dict[str, Any]) -> Non
         load_platform(context, PROJECT_ROOT)
 
 
-def test_a_contract_whose_name_differs_from_its_key_is_refused(context: dict[str, Any], tmp_path: Path) -> None:
+def test_a_contract_whose_name_differs_from_its_key_is_refused(
+    context: dict[str, Any], tmp_path: Path
+) -> None:
     source = (PROJECT_ROOT / context["datasets"]["churn"]["contract"]).read_text()
     (tmp_path / "contracts").mkdir()
     (tmp_path / "contracts" / "churn.yaml").write_text(source)

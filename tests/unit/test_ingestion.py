@@ -38,7 +38,7 @@ SMALL = b"store,units,amount\n" + b"".join(b"south,%d,%d.5\n" % (i, i) for i in 
 BAD = b"store,units,amount\nnorth,5,1.0\neast,-3,2.0\n"
 
 
-class Crash(Exception):
+class CrashError(Exception):
     """A failure injected half-way."""
 
 
@@ -55,7 +55,7 @@ class FakeStore:
 
     def put_if_absent(self, key: str, body: bytes | BinaryIO, content_type: str) -> bool:
         if self.fail_on and key.endswith(self.fail_on):
-            raise Crash(key)
+            raise CrashError(key)
         assert key.startswith(("datasets/", "quarantine/")), f"the platform wrote {key}"
         if key in self.objects:
             return False
@@ -75,7 +75,9 @@ class FakeCatalog:
         if (version.dataset, version.version) in self.records:
             return False
         self.clock += 1
-        self.records[(version.dataset, version.version)] = replace(version, accepted_at=f"2026-01-01T00:00:{self.clock:02d}")
+        self.records[(version.dataset, version.version)] = replace(
+            version, accepted_at=f"2026-01-01T00:00:{self.clock:02d}"
+        )
         return True
 
     def get(self, dataset: str, version: str) -> DatasetVersion | None:
@@ -98,7 +100,7 @@ class FakeNotifier:
     def dataset_accepted(self, version: DatasetVersion) -> None:
         if self.failures_left:
             self.failures_left -= 1
-            raise Crash("event bus unavailable")
+            raise CrashError("event bus unavailable")
         self.events.append(version)
 
     def alert(self, subject: str, message: str) -> None:
@@ -117,7 +119,11 @@ class World:
 
     def ingest(self, upload: Upload) -> Any:
         return ingest_upload(
-            upload, contracts={"sales": CONTRACT}, store=self.store, catalog=self.catalog, notifier=self.notifier
+            upload,
+            contracts={"sales": CONTRACT},
+            store=self.store,
+            catalog=self.catalog,
+            notifier=self.notifier,
         )
 
 
@@ -167,7 +173,7 @@ def test_a_failure_before_the_record_leaves_no_record_and_a_retry_completes(worl
     upload = world.upload("incoming/sales/jan.csv", GOOD)
     world.store.fail_on = "report.json"
 
-    with pytest.raises(Crash):
+    with pytest.raises(CrashError):
         world.ingest(upload)
 
     assert world.catalog.records == {}
@@ -181,7 +187,7 @@ def test_a_failure_after_the_record_is_finished_by_the_retry_without_a_second_ve
     upload = world.upload("incoming/sales/jan.csv", GOOD)
     world.notifier.failures_left = 1
 
-    with pytest.raises(Crash):
+    with pytest.raises(CrashError):
         world.ingest(upload)
     retried = world.ingest(upload)
 

@@ -1,0 +1,41 @@
+"""The local cloud: the synthesized CDK app running on one machine, with no AWS account and no Docker.
+
+moto serves the AWS APIs on loopback; this package fills in what moto lacks (Lambda handlers run from
+their deployed assets, EventBridge rules deliver to Lambda targets, S3 events in AWS's format) and
+deploys the templates of ``cdk.out`` as ``cdk deploy`` would. Handlers are unaware of it: the only
+difference from AWS is where the SDK points (``AWS_ENDPOINT_URL``).
+
+``LocalCloud`` runs it in-process (tests); ``up``/``status``/``down``/``env_exports`` manage it as a
+daemon (the CLI). Importing the package does not import moto until ``LocalCloud`` is used, so the
+CLI's status and env commands stay fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from localcloud.errors import DaemonError, LocalCloudError
+from localcloud.lifecycle import default_state_dir, down, env_exports, env_variables, status, up
+
+if TYPE_CHECKING:
+    from localcloud.cloud import LocalCloud
+
+__all__ = [
+    "DaemonError",
+    "LocalCloud",
+    "LocalCloudError",
+    "default_state_dir",
+    "down",
+    "env_exports",
+    "env_variables",
+    "status",
+    "up",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LocalCloud":
+        from localcloud.cloud import LocalCloud
+
+        return LocalCloud
+    raise AttributeError(f"module 'localcloud' has no attribute {name!r}")
