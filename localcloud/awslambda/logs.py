@@ -1,0 +1,59 @@
+"""Ships a function's output to CloudWatch Logs (moto's logs backend), framed as Lambda frames it.
+
+Each execution environment writes to its own stream, ``YYYY/MM/DD/[$LATEST]<id>``, and each
+invocation appears as ``START``, the handler's lines, ``END`` and ``REPORT``, so that whoever reads the
+logs of a local run (a person, ``aws logs tail``, a test) sees what they would see on AWS.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from datetime import UTC, datetime
+
+from moto.logs.models import logs_backends
+
+_LOCK = threading.Lock()  # moto's put_log_events is not thread-safe (its own TODO says so)
+
+
+def stream_name(worker_id: str, version: str) -> str:
+    """The log stream of one execution environment, named as Lambda names it."""
+    return f"{datetime.now(UTC):%Y/%m/%d}/[{version}]{worker_id}"
+
+
+def report_line(
+    request_id: str,
+    *,
+    duration_ms: float,
+    memory_mb: int,
+    max_rss_kb: int,
+    init_ms: float | None,
+    status: str | None = None,
+) -> str:
+    """The ``REPORT`` line that closes an invocation's logs."""
+    parts = [
+        f"REPORT RequestId: {request_id}",
+        f"Duration: {duration_ms:.2f} ms",
+        f"Billed Duration: {math.ceil(duration_ms)} ms",
+        f"Memory Size: {memory_mb} MB",
+        f"Max Memory Used: {max(1, max_rss_kb // 1024)} MB",
+    ]
+    if init_ms is not None:
+        parts.append(f"Init Duration: {init_ms:.2f} ms")
+    if status is not None:
+        parts.append(f"Status: {status}")
+    return "\t".join(parts)
+
+
+def write(*, account_id: str, region: str, group: str, stream: str, lines: list[str]) -> None:
+    """Append ``lines`` to ``group``/``stream``, creating both if needed (as Lambda does)."""
+    backend = logs_backends[account_id][region]
+    now_ms = int(time.time() * 1000)
+    events = [{"timestamp": now_ms, "message": line} for line in lines if line]
+    with _LOCK:
+        backend.ensure_log_group(group)
+        if stream not in backend.groups[group].streams:
+            backend.create_log_stream(group, stream)
+        if events:
+            backend.put_log_events(group, stream, events)

@@ -1,0 +1,77 @@
+"""Plugs the local executor into moto's Lambda service.
+
+moto reaches a function's code through two methods of ``LambdaFunction``: ``invoke`` (the Invoke API,
+S3, SNS, SQS and Kinesis notifications, CloudFormation custom resources) and ``_invoke_lambda`` (the
+Docker path that ``invoke`` calls). Both are replaced: synchronous invocations run in a worker and
+answer like AWS (``FunctionError: Unhandled`` and an error payload when the handler raised, the tail
+of the logs in ``LogResult``); ``InvocationType=Event`` goes to the asynchronous queue and returns 202
+at once, as AWS does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from moto.awslambda.models import LambdaFunction
+from moto.awslambda.utils import get_backend
+
+from localcloud.awslambda.async_invoke import AsyncInvoker
+from localcloud.awslambda.executor import LambdaExecutor
+from localcloud.patches import Patch
+
+_LOG_RESULT_BYTES = 4096  # the Invoke API returns the last 4 KB of the logs
+
+
+def find_function(function_arn: str) -> Any:
+    """moto's model of the function with this ARN (``arn:aws:lambda:<region>:<account>:function:<name>``)."""
+    parts = function_arn.split(":")
+    region, account_id = parts[3], parts[4]
+    return get_backend(account_id, region).get_function(function_arn)
+
+
+def patches(executor: LambdaExecutor, invoker: AsyncInvoker) -> list[Patch]:
+    """The replacements that route moto's Lambda invocations to ``executor`` and ``invoker``."""
+
+    def invoke(function: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+        event = _parse_event(body)
+        invocation_type = _header(request_headers, "x-amz-invocation-type") or "RequestResponse"
+        if invocation_type == "Event":
+            invoker.submit(function.function_arn, event, source="lambda:Invoke")
+            return b""
+        if invocation_type == "DryRun":
+            return b""
+        outcome = executor.invoke(function, event, "RequestResponse")
+        if outcome.function_error:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        tail = outcome.logs.encode("utf-8")[-_LOG_RESULT_BYTES:]
+        response_headers["x-amz-log-result"] = base64.b64encode(tail).decode("ascii")
+        response_headers["x-amz-executed-version"] = "$LATEST"
+        return outcome.payload
+
+    def invoke_lambda(function: Any, event: Any = None) -> tuple[str, bool, str]:
+        outcome = executor.invoke(function, _parse_event(event), "RequestResponse")
+        return outcome.payload.decode("utf-8"), outcome.function_error, outcome.logs
+
+    return [
+        Patch(LambdaFunction, "invoke", invoke),
+        Patch(LambdaFunction, "_invoke_lambda", invoke_lambda),
+    ]
+
+
+def _parse_event(body: Any) -> Any:
+    # moto hands over the request body as text, bytes, or already parsed, depending on the caller.
+    if body is None or body in ("", b""):
+        return {}
+    if isinstance(body, bytes | str):
+        return json.loads(body)
+    return body
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None

@@ -1,0 +1,297 @@
+"""``LocalCloud``: moto serving the AWS APIs on loopback, with what moto lacks filled in.
+
+One object owns the pieces: moto's threaded server (with the daemon's control API), the Lambda
+executor and its asynchronous queue, and the patches that connect them to moto's services. Standard
+clients (boto3, the AWS CLI) reach it with ``AWS_ENDPOINT_URL``; ``env()`` gives that environment.
+moto's state is per process, so one local cloud runs per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, cast
+
+import boto3
+import requests
+from botocore.config import Config
+from moto.core import config as moto_config
+
+from localcloud import patches, s3_policies
+from localcloud.awslambda import service as lambda_service
+from localcloud.awslambda.async_invoke import DEFAULT_RETRY_DELAYS, AsyncInvoker
+from localcloud.awslambda.environment import TEST_CREDENTIALS
+from localcloud.awslambda.executor import LambdaExecutor
+from localcloud.deploy import Deployer, custom_model, fixups, moto_cfn
+from localcloud.errors import LocalCloudError
+from localcloud.events import eventbridge, s3_events
+from localcloud.records import Activity, DeliveryRecord, InvocationRecord
+from localcloud.server import ControlApi, LoopbackMotoServer
+
+# Retries would only hide a local bug and slow the tests; AWS's own retry policy is not what is tested.
+_CLIENT_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"})
+
+
+class LocalCloud:
+    """An AWS double on ``host:port``: moto plus Lambda execution and event delivery.
+
+    Parameters
+    ----------
+    host : str
+        Loopback address to listen on.
+    port : int
+        Port to listen on; 0 picks a free one.
+    region : str
+        Default region of the clients and of environment-agnostic stacks.
+    account_id : str
+        The account every resource lives in.
+    work_dir : Path | None
+        Where unpacked code and execution environments go; a temporary folder (removed on ``stop``)
+        when None.
+    async_retry_delays : tuple[float, ...]
+        Seconds before the retries of a failed asynchronous invocation (AWS waits minutes).
+
+    Examples
+    --------
+    >>> with LocalCloud() as cloud:                                    # doctest: +SKIP
+    ...     outputs = cloud.deploy(Path("cdk.out"))
+    ...     cloud.client("s3").put_object(Bucket=..., Key="incoming/a.csv", Body=b"...")
+    ...     cloud.wait_idle()
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+        work_dir: Path | None = None,
+        async_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
+    ) -> None:
+        self.host = host
+        self.region = region
+        self.account_id = account_id
+        self._port = port
+        self._work_dir = work_dir
+        self._owns_work_dir = work_dir is None
+        self._retry_delays = async_retry_delays
+        self._server: LoopbackMotoServer | None = None
+        self._executor: LambdaExecutor | None = None
+        self._invoker: AsyncInvoker | None = None
+        self._deployer: Deployer | None = None
+        self._activity = Activity()
+        self._saved_environ: dict[str, str | None] = {}
+        self._saved_config: Any = None
+        self._unquiet: Callable[[], None] | None = None
+        self._patched = False
+        self.control = ControlApi()
+        self._session = boto3.session.Session()
+        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._clients_lock = threading.Lock()
+        self.started_at: float | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def start(self) -> LocalCloud:
+        """Start moto on loopback and the local executors; return ``self``."""
+        if self._server is not None:
+            raise LocalCloudError("the local cloud is already started")
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per request otherwise
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        self._deployer = Deployer(
+            client=lambda service, region: self.client(service, region=region),
+            account_id=self.account_id,
+            region=self.region,
+            settle=self._activity.wait_idle,
+        )
+        self.started_at = time.time()
+        return self
+
+    def _start(self) -> None:
+        work_dir = self._work_dir or Path(tempfile.mkdtemp(prefix="localcloud-"))
+        self._work_dir = work_dir
+        self._executor = LambdaExecutor(
+            work_dir=work_dir / "lambda", endpoint_url=lambda: self.endpoint_url, activity=self._activity
+        )
+        self._invoker = AsyncInvoker(
+            executor=self._executor,
+            activity=self._activity,
+            find_function=lambda_service.find_function,
+            retry_delays=self._retry_delays,
+        )
+        patches.install(
+            [
+                *lambda_service.patches(self._executor, self._invoker),
+                *eventbridge.patches(self._invoker),
+                *s3_events.patches(),
+                *s3_policies.patches(),
+                *moto_cfn.patches(),
+                *custom_model.patches(self.host),
+            ]
+        )
+        self._patched = True
+        self._saved_config = copy.deepcopy(moto_config.default_user_config)
+        self._unquiet = moto_cfn.quiet_skipped_types(fixups.FIXUPS)
+        self._server = LoopbackMotoServer(host=self.host, port=self._port, control=self.control)
+        self._server.start()
+        self._set_environ("MOTO_ACCOUNT_ID", self.account_id)
+        # moto builds the URLs it hands out (custom resource ResponseURLs...) from MOTO_PORT.
+        self._set_environ("MOTO_PORT", str(self.port))
+        # moto's state is per process: start from a clean slate, whatever ran before in it.
+        requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
+        # Not {"lambda": {"use_docker": False}}: that swaps in moto's echoing Lambda backend, which
+        # never reaches LambdaFunction.invoke; with the default backend every path ends in ours.
+        config = {"stepfunctions": {"execute_state_machine": True}}
+        requests.post(f"{self.endpoint_url}/moto-api/config", json=config, timeout=10).raise_for_status()
+
+    def stop(self) -> None:
+        """Stop the server and every worker; restore moto; remove the work dir if it was temporary."""
+        if self._invoker is not None:
+            self._invoker.shutdown()
+        if self._executor is not None:
+            self._executor.shutdown()
+        if self._server is not None and self._server._server is not None:
+            # Leave the process's moto as empty as it was found (a later mock_aws must not see our stacks).
+            with contextlib.suppress(requests.RequestException):
+                requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10)
+            self._server.stop()
+        self._server = self._invoker = self._executor = self._deployer = None
+        if self._patched:
+            patches.uninstall()
+            self._patched = False
+        if self._unquiet is not None:
+            self._unquiet()
+            self._unquiet = None
+        if self._saved_config is not None:
+            # The config POSTed at start (executing state machines) is process-wide too.
+            config = cast(dict[str, Any], moto_config.default_user_config)
+            config.clear()
+            config.update(self._saved_config)
+            self._saved_config = None
+        for name, value in self._saved_environ.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_environ.clear()
+        if self._owns_work_dir and self._work_dir is not None:
+            shutil.rmtree(self._work_dir, ignore_errors=True)
+            self._work_dir = None
+
+    def __enter__(self) -> LocalCloud:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- clients ---------------------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return self._running_server().get_host_and_port()[1]
+
+    @property
+    def endpoint_url(self) -> str:
+        """``http://<host>:<port>``, what clients use as ``AWS_ENDPOINT_URL``."""
+        return f"http://{self.host}:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """The environment that points standard AWS clients (boto3, the AWS CLI) at this local cloud."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "AWS_SECRET_ACCESS_KEY": TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        }
+
+    def client(self, service: str, *, region: str | None = None) -> Any:
+        """A boto3 client for ``service`` on this local cloud (cached: clients are thread-safe)."""
+        key = (service, region or self.region, self.endpoint_url)
+        with self._clients_lock:
+            if key not in self._clients:
+                # Creating a client loads its service model (~0.2 s); one session shares the loader.
+                self._clients[key] = self._session.client(
+                    service,
+                    endpoint_url=self.endpoint_url,
+                    region_name=region or self.region,
+                    aws_access_key_id=TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                    aws_secret_access_key=TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                    config=_CLIENT_CONFIG,
+                )
+            return self._clients[key]
+
+    # -- work ------------------------------------------------------------------------------------------
+
+    def deploy(self, cloud_assembly: Path, stacks: list[str] | None = None) -> dict[str, dict[str, str]]:
+        """Deploy a synthesized cloud assembly (``cdk.out``); re-deploying updates the stacks.
+
+        Parameters
+        ----------
+        cloud_assembly : Path
+            The folder holding ``manifest.json``.
+        stacks : list[str] | None
+            Stack names (or artifact ids) to deploy with their dependencies; all when None.
+
+        Returns
+        -------
+        dict[str, dict[str, str]]
+            Stack name -> outputs, as ``describe_stacks`` reports them.
+        """
+        if self._deployer is None:
+            raise LocalCloudError("start the local cloud before deploying")
+        return self._deployer.deploy(Path(cloud_assembly), stacks)
+
+    @property
+    def deployed_stacks(self) -> dict[str, dict[str, str]]:
+        """Every stack deployed so far, with its outputs."""
+        return dict(self._deployer.deployed) if self._deployer else {}
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Wait until every delivery and invocation in flight (and what they started) has finished.
+
+        Raises
+        ------
+        TimeoutError
+            If work is still in flight after ``timeout`` seconds.
+        """
+        if not self._activity.wait_idle(timeout):
+            raise TimeoutError(
+                f"the local cloud is still busy after {timeout} s ({self._activity.busy} in flight)"
+            )
+
+    def invocations(self, function_name: str | None = None) -> list[InvocationRecord]:
+        """Every Lambda invocation so far (oldest first), optionally of one function (physical name)."""
+        return self._executor.records(function_name) if self._executor else []
+
+    def deliveries(self, function_arn: str | None = None) -> list[DeliveryRecord]:
+        """Every asynchronous delivery so far (EventBridge targets, ``Event`` invocations)."""
+        return self._invoker.deliveries(function_arn) if self._invoker else []
+
+    # -- internals -------------------------------------------------------------------------------------
+
+    def _running_server(self) -> LoopbackMotoServer:
+        if self._server is None:
+            raise LocalCloudError("the local cloud is not started")
+        return self._server
+
+    def _set_environ(self, name: str, value: str) -> None:
+        self._saved_environ.setdefault(name, os.environ.get(name))
+        os.environ[name] = value

@@ -1,0 +1,104 @@
+"""The local cloud as a long-running process: ``python -m localcloud serve --port P --state-dir D``.
+
+The daemon runs one ``LocalCloud`` until it is told to stop (``POST /_localcloud/shutdown``, SIGTERM
+or SIGINT), and answers the control API that ``localcloud.lifecycle`` (``up``, ``status``, ``down``)
+and the CLI use. When it listens, it writes ``daemon.json`` (its pid and endpoint) in the state dir:
+that file is how ``up`` learns the port the daemon got.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from localcloud.cloud import LocalCloud
+from localcloud.lifecycle import READY_FILE
+
+RECENT = 50  # how many recent invocations and deliveries ``status`` reports
+
+logger = logging.getLogger(__name__)
+
+
+def serve(*, port: int, state_dir: Path, region: str, account_id: str) -> None:
+    """Run a local cloud until asked to stop.
+
+    Parameters
+    ----------
+    port : int
+        Port to listen on (0: any free port; the chosen one is written to ``daemon.json``).
+    state_dir : Path
+        Holds ``daemon.json`` and the daemon's work dir (unpacked code, execution environments).
+    region, account_id : str
+        Of the local cloud.
+    """
+    work_dir = state_dir / "work"
+    shutil.rmtree(work_dir, ignore_errors=True)  # moto's state died with the last daemon; so did this
+    work_dir.mkdir(parents=True)
+    stop = threading.Event()
+    cloud = LocalCloud(port=port, region=region, account_id=account_id, work_dir=work_dir)
+    _register_control(cloud, stop)
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stop.set())
+    cloud.start()
+    try:
+        ready = {"pid": os.getpid(), "endpoint_url": cloud.endpoint_url, "region": region}
+        _write_json(state_dir / READY_FILE, ready)
+        logger.info("local cloud listening on %s (pid %d)", cloud.endpoint_url, os.getpid())
+        stop.wait()
+        logger.info("stopping")
+    finally:
+        cloud.stop()
+        (state_dir / READY_FILE).unlink(missing_ok=True)
+
+
+def _register_control(cloud: LocalCloud, stop: threading.Event) -> None:
+    def health(_: dict[str, Any]) -> dict[str, Any]:
+        return {"pid": os.getpid(), "endpoint_url": cloud.endpoint_url}
+
+    def status(_: dict[str, Any]) -> dict[str, Any]:
+        invocations = cloud.invocations()
+        deliveries = cloud.deliveries()
+        return {
+            "pid": os.getpid(),
+            "endpoint_url": cloud.endpoint_url,
+            "region": cloud.region,
+            "started_at": cloud.started_at,
+            "stacks": cloud.deployed_stacks,
+            "invocation_count": len(invocations),
+            "failed_invocation_count": sum(1 for r in invocations if not r.succeeded),
+            "invocations": [r.to_dict() for r in invocations[-RECENT:]],
+            "deliveries": [d.to_dict() for d in deliveries[-RECENT:]],
+        }
+
+    def deploy(body: dict[str, Any]) -> dict[str, dict[str, str]]:
+        return cloud.deploy(Path(body["cloud_assembly"]), body.get("stacks"))
+
+    def wait_idle(body: dict[str, Any]) -> bool:
+        cloud.wait_idle(float(body.get("timeout", 60.0)))
+        return True
+
+    def shutdown(_: dict[str, Any]) -> bool:
+        stop.set()  # the main thread stops the cloud once this answer is on its way
+        return True
+
+    for name, handler in {
+        "health": health,
+        "status": status,
+        "deploy": deploy,
+        "wait-idle": wait_idle,
+        "shutdown": shutdown,
+    }.items():
+        cloud.control.register(name, handler)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    # Write then rename, so a reader never sees half a file.
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    partial.replace(path)

@@ -1,0 +1,147 @@
+"""EventBridge rules that deliver to Lambda targets, which moto's ``put_events`` cannot do.
+
+moto's ``Rule.send_to_targets`` raises ``NotImplementedError`` for a Lambda target. The replacement
+hands Lambda targets to the asynchronous invoker (EventBridge invokes functions asynchronously, so a
+failing function is retried by Lambda, not by EventBridge) and leaves every other target to moto.
+What the function receives follows AWS: the event in AWS's JSON shape (``time`` in ISO 8601, no
+moto-internal fields), or what the target's ``Input``, ``InputPath`` or ``InputTransformer`` (see
+``input_transformer``) makes of it. A target whose function policy does not allow
+``events.amazonaws.com`` for the rule is recorded as a failed delivery and never invoked, as on AWS;
+the event then goes to the target's dead-letter queue when it has one.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from jsonpath_ng.ext.parser import parse as parse_jsonpath
+from moto.events.models import Rule
+from moto.events.utils import EventMessageType
+from moto.sqs.models import sqs_backends
+
+from localcloud.awslambda.async_invoke import AsyncInvoker
+from localcloud.awslambda.permissions import allows_service
+from localcloud.awslambda.service import find_function
+from localcloud.events import input_transformer
+from localcloud.patches import Patch
+
+EVENTS_PRINCIPAL = "events.amazonaws.com"
+_AWS_EVENT_FIELDS = (
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+)
+
+logger = logging.getLogger(__name__)
+
+
+def patches(invoker: AsyncInvoker) -> list[Patch]:
+    """The replacement of ``Rule.send_to_targets`` that delivers Lambda targets through ``invoker``."""
+    original = Rule.send_to_targets
+
+    def send_to_targets(rule: Rule, original_event: EventMessageType, transform_input: bool = True) -> None:
+        if not rule.event_pattern.matches_event(original_event):
+            return
+        for target in rule.targets:
+            if _service_of(target["Arn"]) == "lambda":
+                _deliver_to_lambda(invoker, rule, target, dict(original_event))
+            else:
+                # moto's own delivery, for this one target (SQS, logs, archives, other buses...).
+                single = copy.copy(rule)
+                single.targets = [target]
+                original(single, original_event, transform_input)
+
+    return [Patch(Rule, "send_to_targets", send_to_targets)]
+
+
+def aws_event(event: dict[str, Any]) -> dict[str, Any]:
+    """``event`` as EventBridge delivers it: AWS's fields only, ``time`` as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    shaped = {name: event[name] for name in _AWS_EVENT_FIELDS if name in event}
+    moment = shaped.get("time")
+    if isinstance(moment, int | float):
+        # moto keeps times as Unix seconds; AWS puts ISO 8601 in the event.
+        shaped["time"] = datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return shaped
+
+
+def target_input(target: dict[str, Any], event: dict[str, Any], *, rule_arn: str) -> Any:
+    """What a target receives for ``event``: its constant ``Input``, an ``InputPath`` or a transform."""
+    shaped = aws_event(event)
+    if "Input" in target:
+        return json.loads(target["Input"])
+    if "InputPath" in target:
+        matches = parse_jsonpath(target["InputPath"]).find(shaped)
+        return matches[0].value if matches else None
+    if target.get("InputTransformer"):
+        ingested = aws_event({"time": event.get("ingestion-time", event.get("time"))}).get("time", "")
+        return input_transformer.transform(
+            target["InputTransformer"], shaped, rule_arn=rule_arn, ingestion_time=str(ingested)
+        )
+    return shaped
+
+
+def _deliver_to_lambda(
+    invoker: AsyncInvoker, rule: Rule, target: dict[str, Any], event: dict[str, Any]
+) -> None:
+    function_arn = target["Arn"]
+    try:
+        payload = target_input(target, event, rule_arn=rule.arn)
+    except (ValueError, KeyError) as error:
+        _undeliverable(
+            invoker, rule, target, event, "InvalidInput", f"the target's input cannot be computed: {error}"
+        )
+        return
+    try:
+        function = find_function(function_arn)
+    except Exception as error:  # moto's not-found types differ per path; the delivery fails either way
+        _undeliverable(
+            invoker, rule, target, event, "ResourceNotFoundException", f"{type(error).__name__}: {error}"
+        )
+        return
+    if not allows_service(function, service=EVENTS_PRINCIPAL, source_arn=rule.arn):
+        message = f"the policy of {function_arn} does not allow {EVENTS_PRINCIPAL} from {rule.arn}"
+        logger.warning(message)
+        _undeliverable(invoker, rule, target, event, "AccessDenied", message)
+        return
+    invoker.submit(function_arn, payload, source=rule.arn)
+
+
+def _undeliverable(
+    invoker: AsyncInvoker, rule: Rule, target: dict[str, Any], event: dict[str, Any], code: str, message: str
+) -> None:
+    """Record a delivery EventBridge could not make; send the event to the target's DLQ if it has one.
+
+    Only a failure to deliver goes to the rule target's dead-letter queue; a function that fails after
+    Lambda accepted the event is Lambda's business (its retries, its own destinations).
+    """
+    invoker.reject(target["Arn"], source=rule.arn, error=f"{code}: {message}")
+    queue_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
+    if not queue_arn:
+        return
+    _, _, _, region, account_id, queue_name = queue_arn.split(":")
+    attributes = {
+        "RULE_ARN": rule.arn,
+        "TARGET_ARN": target["Arn"],
+        "ERROR_CODE": code,
+        "ERROR_MESSAGE": message,
+    }
+    sqs_backends[account_id][region].send_message(
+        queue_name=queue_name,
+        message_body=json.dumps(aws_event(event)),
+        message_attributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+    )
+
+
+def _service_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[2] if len(parts) > 2 else ""

@@ -1,0 +1,108 @@
+"""S3 → EventBridge notifications in AWS's format ("Object Created", "Object Deleted").
+
+moto sends S3 events to EventBridge when the bucket's notification configuration has
+``EventBridgeConfiguration``, but its event differs from AWS's: the key is not URL-encoded, ``etag`` is
+spelled ``eTag``, ``reason`` is ``ObjectCreated`` instead of ``PutObject``, the event id and sequencer
+are constants, ``version-id`` is sent for unversioned buckets, and the event goes to every bus instead
+of the default bus only. This module builds the event as AWS documents it
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html) and routes it like AWS.
+
+The object key is URL-encoded the way S3 encodes keys in its notifications (spaces as ``+``,
+non-ASCII as UTF-8 percent escapes, ``/`` kept): consumers decode it with ``unquote_plus``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import secrets
+import string
+import time
+import uuid
+from typing import Any, cast
+from urllib.parse import quote_plus
+
+from moto.core.utils import unix_time
+from moto.events.models import events_backends
+from moto.events.utils import EventMessageType
+from moto.s3 import notifications as s3_notifications
+
+from localcloud.patches import Patch
+
+_CREATED_REASONS = {
+    "Put": "PutObject",
+    "Post": "POST Object",
+    "Copy": "CopyObject",
+    "CompleteMultipartUpload": "CompleteMultipartUpload",
+}
+_DELETION_TYPES = {"Delete": "Permanently Deleted", "DeleteMarkerCreated": "Delete Marker Created"}
+_REQUEST_ID_ALPHABET = string.ascii_uppercase + string.digits
+# Sequencers only have to grow for events of one key; a process-wide counter does that.
+_sequence = itertools.count(time.time_ns())
+
+logger = logging.getLogger(__name__)
+
+
+def patches() -> list[Patch]:
+    """The replacement of moto's S3 → EventBridge sender."""
+    original = s3_notifications._send_event_bridge_message
+
+    def send_event_bridge_message(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
+        event = object_event(account_id, bucket, event_name, key)
+        if event is None:
+            # Restore, tagging and ACL events keep moto's format; nothing here consumes them yet.
+            original(account_id, bucket, event_name, key)
+            return
+        try:
+            default_bus = events_backends[account_id][bucket.region_name].event_buses["default"]
+            for rule in list(default_bus.rules.values()):
+                rule.send_to_targets(cast(EventMessageType, event), transform_input=False)
+        except Exception:
+            # S3 notifies asynchronously: a failed notification never fails the request that caused it.
+            logger.exception("S3 → EventBridge notification for s3://%s/%s failed", bucket.name, key.name)
+
+    return [Patch(s3_notifications, "_send_event_bridge_message", send_event_bridge_message)]
+
+
+def object_event(account_id: str, bucket: Any, event_name: str, key: Any) -> dict[str, Any] | None:
+    """The EventBridge event S3 sends for ``event_name`` (``s3:ObjectCreated:Put``...) on ``key``.
+
+    Returns None for events other than object creation and deletion.
+    """
+    _, category, operation = [*event_name.split(":"), "", ""][:3]
+    obj: dict[str, Any] = {"key": quote_plus(key.name, safe="/")}
+    if category == "ObjectCreated":
+        detail_type = "Object Created"
+        obj.update(size=key.size, etag=key.etag.replace('"', ""))
+        extra = {"reason": _CREATED_REASONS.get(operation, "PutObject")}
+    elif category == "ObjectRemoved":
+        detail_type = "Object Deleted"
+        extra = {
+            "reason": "DeleteObject",
+            "deletion-type": _DELETION_TYPES.get(operation, "Permanently Deleted"),
+        }
+    else:
+        return None
+    if bucket.is_versioned and key.version_id not in (None, "null"):
+        obj["version-id"] = key.version_id
+    obj["sequencer"] = f"{next(_sequence):018X}"
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": "aws.s3",
+        "account": account_id,
+        # Unix seconds, as moto keeps event times; the Lambda delivery writes it as ISO 8601.
+        "time": unix_time(),
+        "region": bucket.region_name,
+        "resources": [bucket.arn],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket.name},
+            "object": obj,
+            "request-id": "".join(secrets.choice(_REQUEST_ID_ALPHABET) for _ in range(16)),
+            "requester": account_id,
+            "source-ip-address": "127.0.0.1",
+            **extra,
+        },
+    }

@@ -1,0 +1,94 @@
+"""Helpers shared by the local cloud's integration tests: synthesizing the fixture app, reading results.
+
+The fixture app is synthesized in-process, once per test session (the first synth in a process costs
+several seconds; later ones well under one), into the session's temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from localcloud import LocalCloud
+
+DATA_STACK = "LocalCloudFixtureData"
+FUNCTIONS_STACK = "LocalCloudFixtureFunctions"
+T = TypeVar("T")
+
+
+def synthesize(outdir: Path) -> Path:
+    """The fixture app's cloud assembly in ``outdir``, synthesized unless it is there already."""
+    if (outdir / "manifest.json").is_file():
+        return outdir
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    import aws_cdk as cdk
+
+    from tests.integration.localcloud_fixtures import app as fixture_app
+
+    app = cdk.App(outdir=str(outdir))
+    fixture_app.build(app)
+    app.synth()
+    return outdir
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A started local cloud with the fixture app deployed, and the app's outputs."""
+
+    cloud: LocalCloud
+    outputs: dict[str, dict[str, str]]
+
+    @property
+    def data(self) -> dict[str, str]:
+        """Outputs of the data stack (bucket, table, topic, bus, key)."""
+        return self.outputs[DATA_STACK]
+
+    @property
+    def functions(self) -> dict[str, str]:
+        """Outputs of the functions stack (function names, state machine, custom resource)."""
+        return self.outputs[FUNCTIONS_STACK]
+
+    def recorded_events(self) -> list[dict[str, Any]]:
+        """The events the recorder function stored, each with what it said about its runtime."""
+        items = self.cloud.client("dynamodb").scan(TableName=self.data["TableName"])["Items"]
+        records = [{name: next(iter(value.values())) for name, value in item.items()} for item in items]
+        for record in records:
+            record["event"] = json.loads(record["event"])
+        return records
+
+    def log_messages(self, function_name: str) -> list[str]:
+        """Every line in the CloudWatch Logs group of ``function_name`` (``/aws/lambda/<name>``)."""
+        logs = self.cloud.client("logs")
+        group = f"/aws/lambda/{function_name}"
+        messages: list[str] = []
+        for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]:
+            events = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])["events"]
+            messages.extend(event["message"] for event in events)
+        return messages
+
+
+def deploy_fixture(assembly: Path, work_dir: Path) -> Deployment:
+    """Start a local cloud and deploy the fixture app into it."""
+    cloud = LocalCloud(work_dir=work_dir, async_retry_delays=(0.05, 0.1)).start()
+    try:
+        return Deployment(cloud=cloud, outputs=cloud.deploy(assembly))
+    except BaseException:
+        cloud.stop()
+        raise
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 10.0) -> T:
+    """The first truthy value ``probe`` returns, polling until ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"nothing came within {timeout} s")
+        time.sleep(0.05)
