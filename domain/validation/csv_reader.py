@@ -1,0 +1,251 @@
+"""CSV: header checks, then one streaming pass of Arrow's CSV reader with the contract's types.
+
+The reader is told everything up front (column types, null spellings, which columns to keep), so it
+never infers anything and never converts undeclared columns. Rows with the wrong number of fields
+are skipped and counted through ``invalid_row_handler``. A value the reader cannot convert aborts the
+fast pass with :class:`ConversionFailedError`; the caller then runs a diagnostic pass
+(``as_text=True``) that reads declared columns as text and names every bad value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from domain.contract import DatasetContract
+from domain.validation import findings as f
+from domain.validation.checks import RowNumbers
+from domain.validation.columns import BatchProcessor
+from domain.validation.convert import read_type
+from domain.validation.findings import MAX_EXAMPLES, Finding, ValueIssues, error, json_value
+from domain.validation.header import (
+    HeaderError,
+    guess_delimiter,
+    match_columns,
+    read_header,
+    split_header,
+)
+from domain.validation.messages import blank, wrong_delimiter
+from domain.validation.stream import FullReader, PrefixedReader, Readable
+
+BLOCK_SIZE = 1 << 20  # measured: 1 MiB blocks parse fastest (cache-sized) on one core
+MAX_BLOCK_SIZE = 64 << 20
+GROUP_BYTES = 8 << 20  # batches are checked in groups: fewer calls into Arrow per row
+
+
+class ConversionFailedError(Exception):
+    """The fast pass met a value it cannot convert to its column's type."""
+
+
+class RowTooLongError(Exception):
+    """A row does not fit in a parser block; retry with a larger block."""
+
+
+@dataclass
+class CsvOutcome:
+    """What one pass over a CSV file found."""
+
+    header: list[str] | None = None
+    findings: list[Finding] = field(default_factory=list)
+    processor: BatchProcessor | None = None
+    parsed: bool = False  # whether rows were read (so a profile exists)
+
+
+class _MalformedRows:
+    """The ``invalid_row_handler``: counts rows with the wrong number of fields and skips them."""
+
+    def __init__(self, rows: RowNumbers) -> None:
+        self.count = 0
+        self.examples: list[dict[str, Any]] = []
+        self.widths: dict[int, int] = {}
+        self._rows = rows
+
+    def __call__(self, row: Any) -> str:
+        self.count += 1
+        self.widths[row.actual_columns] = self.widths.get(row.actual_columns, 0) + 1
+        if row.number is not None:
+            self._rows.skip(row.number)
+        if len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(
+                {"row": row.number, "value": json_value(row.text), "fields": row.actual_columns}
+            )
+        return "skip"
+
+    def finding(self, expected: int) -> Finding | None:
+        if not self.count:
+            return None
+        widths = ", ".join(f"{n:,} with {w}" for w, n in sorted(self.widths.items(), key=lambda i: -i[1])[:3])
+        return error(
+            f.ROWS_MALFORMED,
+            f"{self.count:,} rows do not have the {expected} fields of the header ({widths}). Check for "
+            "unquoted delimiters or quotes in values, or a truncated file: each row needs one value "
+            "per column.",
+            self.examples,
+            count=self.count,
+        )
+
+
+def _arrow_options(
+    contract: DatasetContract,
+    header: list[str],
+    positions: dict[str, int],
+    *,
+    as_text: bool,
+    block_size: int,
+    on_invalid_row: Callable[[Any], str],
+) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    dialect = contract.csv
+    ids = [f"f{i}" for i in range(len(header))]  # positional ids: header names may repeat or be empty
+    include = [f"f{positions[c.name]}" for c in contract.columns if c.name in positions]
+    types = {
+        f"f{positions[c.name]}": pa.string() if as_text else read_type(c)
+        for c in contract.columns
+        if c.name in positions
+    }
+    read = pacsv.ReadOptions(use_threads=False, block_size=block_size, column_names=ids)
+    parse = pacsv.ParseOptions(
+        delimiter=dialect.delimiter,
+        quote_char=dialect.quote_char,
+        double_quote=True,
+        newlines_in_values=True,
+        invalid_row_handler=on_invalid_row,
+    )
+    convert = pacsv.ConvertOptions(
+        column_types=types,
+        include_columns=include,
+        null_values=dialect.null_values,
+        true_values=dialect.true_values,
+        false_values=dialect.false_values,
+        strings_can_be_null=True,
+        check_utf8=False,
+    )
+    return read, parse, convert
+
+
+def scan_csv(
+    text: Readable,
+    contract: DatasetContract,
+    issues: ValueIssues,
+    *,
+    as_text: bool = False,
+    block_size: int = BLOCK_SIZE,
+    on_batch: Callable[[pa.Table], None] | None = None,
+) -> CsvOutcome:
+    """Check the header, then stream, check and profile every row of a CSV text stream.
+
+    Parameters
+    ----------
+    text : Readable
+        Decompressed, UTF-8-checked text.
+    contract : DatasetContract
+    issues : ValueIssues
+        Collects value-level problems.
+    as_text : bool
+        Diagnostic pass: read declared columns as text and convert them here.
+    block_size : int
+        Bytes per parser block.
+    on_batch : callable, optional
+        Receives each normalized batch (contract order and types), e.g. to write the snapshot.
+
+    Returns
+    -------
+    CsvOutcome
+
+    Raises
+    ------
+    ConversionFailedError
+        On the fast pass, when a value does not convert.
+    RowTooLongError
+        When one row is larger than ``block_size``.
+    """
+    outcome = CsvOutcome()
+    dialect = contract.csv
+    try:
+        head = read_header(text, dialect.quote_char)
+    except HeaderError as problem:
+        outcome.findings.append(
+            error(f.FILE_UNREADABLE, f"The header row cannot be read: {problem}.", [{"line": 1}])
+        )
+        return outcome
+    if head is None:
+        outcome.findings.append(blank())
+        return outcome
+    header = split_header(head.line, dialect.delimiter, dialect.quote_char)
+    outcome.header = header
+    guess = guess_delimiter(head.line, contract)
+    if guess is not None:
+        outcome.findings.append(wrong_delimiter(guess, dialect.delimiter, head.line))
+        return outcome
+    match = match_columns(header, contract)
+    outcome.findings.extend(match.findings)
+    if any(finding.check == f.HEADER_TOO_MANY_COLUMNS for finding in match.findings):
+        return outcome
+    rows = RowNumbers()
+    malformed = _MalformedRows(rows)
+    options = _arrow_options(
+        contract, header, match.positions, as_text=as_text, block_size=block_size, on_invalid_row=malformed
+    )
+    present = [c.name for c in contract.columns if c.name in match.positions]
+    processor = BatchProcessor(contract, present, issues, rows)
+    outcome.processor = processor
+    outcome.parsed = True
+    body = FullReader(PrefixedReader(head.rest, text))
+    try:
+        reader = pacsv.open_csv(
+            body, read_options=options[0], parse_options=options[1], convert_options=options[2]
+        )
+    except pa.ArrowInvalid as problem:
+        if "Empty CSV file" in str(problem):
+            return _finish(outcome, malformed, header)  # a header and no rows
+        raise _translate(problem) from None
+    group: list[pa.RecordBatch] = []
+    group_bytes = 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except pa.ArrowInvalid as problem:
+            raise _translate(problem) from None
+        group.append(batch)
+        group_bytes += batch.nbytes
+        if group_bytes >= GROUP_BYTES:
+            _process(processor, group, present, as_text, on_batch)
+            group, group_bytes = [], 0
+    if group:
+        _process(processor, group, present, as_text, on_batch)
+    return _finish(outcome, malformed, header)
+
+
+def _process(
+    processor: BatchProcessor,
+    group: list[pa.RecordBatch],
+    names: list[str],
+    as_text: bool,
+    on_batch: Callable[[pa.Table], None] | None,
+) -> None:
+    table = pa.Table.from_batches(group).rename_columns(names)
+    normalized = processor.process(table, as_text=as_text)
+    if on_batch is not None:
+        on_batch(normalized)
+
+
+def _finish(outcome: CsvOutcome, malformed: _MalformedRows, header: list[str]) -> CsvOutcome:
+    problem = malformed.finding(len(header))
+    if problem is not None:
+        outcome.findings.append(problem)
+    return outcome
+
+
+def _translate(error: pa.ArrowInvalid) -> Exception:
+    message = str(error)
+    if "conversion error" in message:
+        return ConversionFailedError(message)
+    if "straddl" in message:
+        return RowTooLongError(message)
+    other: Exception = error
+    return other

@@ -1,0 +1,139 @@
+"""Parquet: spooled to a temporary file (it needs random access), schema checked, read by row group.
+
+Parquet carries types, so a column stored with the wrong type is a schema finding rather than a
+value-by-value one; compatible types (int32 for integer, float32 for float, dictionary-encoded
+strings for category, any timestamp unit) are accepted and normalized.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from domain.contract import Column, DatasetContract
+from domain.validation import findings as f
+from domain.validation.checks import RowNumbers
+from domain.validation.columns import BatchProcessor
+from domain.validation.convert import CATEGORY, TIMESTAMP, read_type
+from domain.validation.csv_reader import CsvOutcome
+from domain.validation.findings import ValueIssues, error
+from domain.validation.header import match_columns
+
+BATCH_ROWS = 128 * 1024
+
+
+def _compatible(stored: pa.DataType, column: Column) -> bool:
+    if pa.types.is_dictionary(stored):
+        stored = stored.value_type
+    kind = column.type
+    if kind == "integer":
+        return bool(pa.types.is_integer(stored))
+    if kind == "float":
+        return bool(
+            pa.types.is_floating(stored) or pa.types.is_integer(stored) or pa.types.is_decimal(stored)
+        )
+    if kind in ("string", "category"):
+        return bool(
+            pa.types.is_string(stored) or pa.types.is_large_string(stored) or pa.types.is_string_view(stored)
+        )
+    if kind == "boolean":
+        return bool(pa.types.is_boolean(stored))
+    return bool(pa.types.is_timestamp(stored) or pa.types.is_date(stored))
+
+
+def _normalize(values: pa.ChunkedArray | pa.Array, column: Column) -> pa.Array | pa.ChunkedArray:
+    if column.type == "timestamp":
+        stored = values.type
+        if pa.types.is_timestamp(stored) and stored.tz is None:
+            values = values.cast(pa.timestamp("us"), safe=False)  # zone-less: read as UTC, like CSV
+        return values.cast(TIMESTAMP, safe=False)
+    if column.type == "category" and pa.types.is_dictionary(values.type):
+        return values.cast(CATEGORY)  # keep the encoding: categories are checked on the dictionary
+    return values.cast(read_type(column))
+
+
+def scan_parquet(
+    spooled: BinaryIO,
+    contract: DatasetContract,
+    issues: ValueIssues,
+    *,
+    on_batch: Callable[[pa.Table], None] | None = None,
+) -> CsvOutcome:
+    """Check the schema, then check and profile every row group of a spooled Parquet file.
+
+    Parameters
+    ----------
+    spooled : BinaryIO
+        A seekable file holding the whole upload.
+    contract : DatasetContract
+    issues : ValueIssues
+        Collects value-level problems.
+    on_batch : callable, optional
+        Receives each normalized batch (contract order and types).
+
+    Returns
+    -------
+    CsvOutcome
+        The same outcome shape as for CSV (``header`` is the list of stored column names).
+    """
+    outcome = CsvOutcome()
+    try:
+        parquet = pq.ParquetFile(spooled)
+        schema = parquet.schema_arrow
+    except (pa.ArrowException, OSError, ValueError) as problem:
+        message = (
+            f"The file starts like Parquet but cannot be opened ({problem}). Its footer is probably corrupt "
+            "or the upload is truncated: write the file again and re-upload it."
+        )
+        outcome.findings.append(error(f.FILE_UNREADABLE, message))
+        return outcome
+    names = list(schema.names)
+    outcome.header = names
+    match = match_columns(names, contract)
+    outcome.findings.extend(match.findings)
+    duplicated = {name for name in names if names.count(name) > 1}
+    readable: list[Column] = []
+    for column in contract.columns:
+        if column.name not in match.positions or column.name in duplicated:
+            continue
+        stored = schema.field(match.positions[column.name]).type
+        if _compatible(stored, column):
+            readable.append(column)
+        else:
+            message = (
+                f"Column {column.name!r} is stored as {stored} in this Parquet file, but the contract "
+                f"declares it {column.type}. Write it as {read_type(column)}, or fix the contract."
+            )
+            outcome.findings.append(
+                error(f.SCHEMA_WRONG_TYPE, message, [{"value": str(stored)}], column=column.name)
+            )
+    if any(finding.check == f.HEADER_TOO_MANY_COLUMNS for finding in match.findings):
+        return outcome
+    present = [column.name for column in readable]
+    processor = BatchProcessor(contract, present, issues, RowNumbers())
+    outcome.processor = processor
+    outcome.parsed = True
+    for group in range(parquet.num_row_groups):
+        try:
+            batches = parquet.iter_batches(
+                batch_size=BATCH_ROWS, row_groups=[group], columns=present, use_threads=False
+            )
+            for batch in batches:
+                table = pa.table(
+                    [_normalize(batch.column(name), c) for name, c in zip(present, readable, strict=True)],
+                    names=present,
+                )
+                normalized = processor.process(table)
+                if on_batch is not None:
+                    on_batch(normalized)
+        except (pa.ArrowException, OSError) as problem:
+            message = (
+                f"Row group {group + 1} of {parquet.num_row_groups} cannot be read ({problem}): the file is "
+                "corrupt. Write it again and re-upload it."
+            )
+            outcome.findings.append(error(f.FILE_UNREADABLE, message, [{"row": processor.rows + 1}]))
+            break
+    return outcome

@@ -1,0 +1,251 @@
+"""``validate_dataset``: one upload, its contract, and a verdict with a report, a profile and a snapshot.
+
+The pass over the data is single and streaming whenever the file is good. Extra passes happen only
+on the way to a rejection, to say precisely what is wrong: a diagnostic pass that names every value
+that does not convert, or a scan that locates bytes that are not UTF-8. ``open_source`` is called
+again for each extra pass (the stream is not seekable).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+
+from domain.contract import DatasetContract
+from domain.profile_checks import compare_with_previous
+from domain.validation.checks import describer
+from domain.validation.csv_reader import (
+    BLOCK_SIZE,
+    MAX_BLOCK_SIZE,
+    ConversionFailedError,
+    CsvOutcome,
+    RowTooLongError,
+    scan_csv,
+)
+from domain.validation.encoding import locate_encoding_errors
+from domain.validation.findings import Finding, ValueIssues
+from domain.validation.messages import (
+    binary,
+    empty,
+    gzip_failed,
+    row_too_long,
+    too_few_rows,
+    too_large,
+    unparsable,
+)
+from domain.validation.parquet_reader import scan_parquet
+from domain.validation.profile import build_profile
+from domain.validation.report import ValidationResult, build_result
+from domain.validation.snapshot import SnapshotWriter
+from domain.validation.stream import (
+    EncodingError,
+    FileTooLargeError,
+    GunzipReader,
+    GzipError,
+    HashingReader,
+    PrefixedReader,
+    Readable,
+    Utf8CheckingReader,
+    looks_binary,
+    read_exactly,
+    sniff,
+    spool,
+)
+
+OpenSource = Callable[[], BinaryIO]
+Scan = tuple[CsvOutcome | None, ValueIssues, SnapshotWriter | None]
+
+
+class _Run:
+    """State of one validation: the contract, the source and what has been found so far."""
+
+    def __init__(self, open_source: OpenSource, contract: DatasetContract, sink: BinaryIO | None) -> None:
+        self.open_source = open_source
+        self.contract = contract
+        self.sink = sink
+        self.format = "unknown"
+        self.raw: HashingReader | None = None
+        self.findings: list[Finding] = []
+
+    def reopen(self) -> HashingReader:
+        self.close()
+        self.raw = HashingReader(self.open_source(), self.contract.limits.max_file_bytes)
+        return self.raw
+
+    def close(self) -> None:
+        if self.raw is not None:
+            self.raw.close()
+
+    def _writer(self) -> SnapshotWriter | None:
+        return SnapshotWriter(self.contract) if self.sink is not None else None
+
+    # -- formats ---------------------------------------------------------------------------------
+    def csv(self, raw: HashingReader, head: bytes, gz: bool) -> Scan:
+        """Scan a CSV, starting over when a pass has to (diagnostic pass, larger blocks)."""
+        self.format = "csv+gzip" if gz else "csv"
+        as_text, block_size = False, BLOCK_SIZE
+        while True:
+            stream: Readable = PrefixedReader(head, raw)
+            text: Readable = GunzipReader(stream) if gz else stream
+            issues = ValueIssues()
+            writer = None if as_text else self._writer()  # a diagnostic pass ends in a rejection
+            try:
+                sample = read_exactly(text, 8192)
+                if looks_binary(sample):
+                    self.findings.append(binary())
+                    raw.drain()
+                    return None, issues, writer
+                checked = Utf8CheckingReader(PrefixedReader(sample, text))
+                on_batch = writer.write if writer else None
+                outcome = scan_csv(
+                    checked, self.contract, issues, as_text=as_text, block_size=block_size, on_batch=on_batch
+                )
+                raw.drain()  # the header may have stopped the scan early: hash all of the upload anyway
+                return outcome, issues, writer
+            except ConversionFailedError:
+                as_text = True  # say which rows: read the declared columns as text this time
+            except RowTooLongError:
+                if block_size >= MAX_BLOCK_SIZE:
+                    return self._stop(row_too_long(MAX_BLOCK_SIZE), issues, writer)
+                block_size *= 8
+            except EncodingError:
+                raw = self.reopen()
+                self.findings.append(locate_encoding_errors(GunzipReader(raw) if gz else raw))
+                return None, issues, writer
+            except GzipError as problem:
+                return self._stop(gzip_failed(problem), issues, writer)
+            except pa.ArrowInvalid as problem:
+                return self._stop(unparsable(problem), issues, writer)
+            if writer is not None:
+                writer.close()
+            raw, head = self.reopen(), b""
+
+    def _stop(self, finding: Finding, issues: ValueIssues, writer: SnapshotWriter | None) -> Scan:
+        self.findings.append(finding)
+        assert self.raw is not None
+        self.raw.drain()
+        return None, issues, writer
+
+    def parquet(self, raw: HashingReader, head: bytes) -> Scan:
+        """Spool a Parquet upload (hashing it on the way) and scan it."""
+        self.format = "parquet"
+        issues, writer = ValueIssues(), self._writer()
+        with tempfile.TemporaryFile() as spooled:
+            spool(PrefixedReader(head, raw), spooled)
+            spooled.seek(0)
+            outcome = scan_parquet(spooled, self.contract, issues, on_batch=writer.write if writer else None)
+        return outcome, issues, writer
+
+    # -- verdict ---------------------------------------------------------------------------------
+    def run(self, previous_profile: dict[str, Any] | None) -> ValidationResult:
+        raw = self.reopen()
+        head = read_exactly(raw, 4)
+        if not head:
+            self.findings.append(empty())
+            return self.result((None, ValueIssues(), None), None)
+        kind = sniff(head)
+        scan = self.parquet(raw, head) if kind == "parquet" else self.csv(raw, head, gz=kind == "gzip")
+        try:
+            return self.result(scan, previous_profile)
+        finally:
+            if scan[2] is not None:
+                scan[2].close()
+
+    def result(self, scan: Scan, previous_profile: dict[str, Any] | None) -> ValidationResult:
+        outcome, issues, writer = scan
+        contract = self.contract
+        findings = list(self.findings)
+        profile, rows, header = None, 0, None
+        if outcome is not None:
+            findings += outcome.findings + issues.findings(describer(contract))
+            header = outcome.header
+            if outcome.processor is not None and outcome.parsed:
+                rows = outcome.processor.rows
+                profile = build_profile(rows, outcome.processor.profiles())
+                if rows < contract.limits.min_rows:
+                    findings.append(too_few_rows(rows, contract.limits.min_rows))
+                if previous_profile is not None:
+                    findings += compare_with_previous(previous_profile, profile, contract)
+        raw = self.raw
+        result = build_result(
+            contract,
+            fmt=self.format,
+            size_bytes=raw.bytes_read if raw else 0,
+            sha256=raw.sha256 if raw is not None and raw.at_eof else None,
+            rows=rows,
+            header=header,
+            findings=findings,
+            profile=profile,
+        )
+        if result.accepted and writer is not None and writer.complete and self.sink is not None:
+            writer.copy_to(self.sink)
+        return result
+
+
+def validate_dataset(
+    open_source: OpenSource,
+    contract: DatasetContract,
+    *,
+    size: int | None = None,
+    previous_profile: dict[str, Any] | None = None,
+    snapshot_sink: BinaryIO | None = None,
+) -> ValidationResult:
+    """Validate one uploaded file against its contract, in one streaming pass when the file is good.
+
+    Parameters
+    ----------
+    open_source : callable
+        Returns a fresh binary stream of the upload from its start (it need not be seekable; it is
+        called again for diagnostic passes).
+    contract : DatasetContract
+        The dataset's contract.
+    size : int, optional
+        The upload's size if known (e.g. from S3): a file over the limit is rejected without reading.
+    previous_profile : dict, optional
+        The profile of the previous accepted version, for the statistical checks.
+    snapshot_sink : BinaryIO, optional
+        Receives the normalized data as zstd Parquet (contract column order and types, undeclared
+        columns dropped) when, and only when, the file is accepted.
+
+    Returns
+    -------
+    ValidationResult
+        The verdict, the report (every problem as a finding with examples) and the profile.
+
+    Raises
+    ------
+    Exception
+        Only what ``open_source()`` or its stream raise (an I/O failure says nothing about the data and
+        should be retried); every problem with the data itself is a finding.
+    """
+    limit = contract.limits.max_file_bytes
+    if size is not None and size > limit:
+        return build_result(
+            contract,
+            fmt="unknown",
+            size_bytes=size,
+            sha256=None,
+            rows=0,
+            header=None,
+            findings=[too_large(limit, announced=size)],
+            profile=None,
+        )
+    run = _Run(open_source, contract, snapshot_sink)
+    try:
+        return run.run(previous_profile)
+    except FileTooLargeError as stopped:
+        return build_result(
+            contract,
+            fmt=run.format,
+            size_bytes=stopped.bytes_read,
+            sha256=None,
+            rows=0,
+            header=None,
+            findings=[too_large(limit, read=stopped.bytes_read)],
+            profile=None,
+        )
+    finally:
+        run.close()
