@@ -27,7 +27,7 @@ from domain.contract import DatasetContract
 from domain.ingestion import Upload, ingest_upload
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
 metrics = Metrics()
 
 CONTRACTS_FILE = Path(__file__).with_name("contracts.json")
