@@ -34,7 +34,6 @@ def run(*args: str, expect: int = 0) -> None:
 
 def make_data() -> tuple[Path, Path]:
     """A good and a bad upload of the example churn dataset."""
-    sys.path.insert(0, str(PROJECT_ROOT))
     from examples.churn import generate
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)

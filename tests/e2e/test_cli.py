@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from examples.churn import generate
 from tests.e2e.conftest import DataPlane
 
 pytestmark = pytest.mark.slow
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from examples.churn import generate  # noqa: E402
 
 
 @pytest.fixture

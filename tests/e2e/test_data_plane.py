@@ -6,18 +6,14 @@ import gzip
 import hashlib
 import io
 import json
-import sys
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from examples.churn import generate
 from tests.e2e.conftest import DataPlane
 
 pytestmark = pytest.mark.slow
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from examples.churn import generate  # noqa: E402
 
 
 @pytest.fixture(scope="module")
