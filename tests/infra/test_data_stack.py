@@ -245,3 +245,34 @@ def test_cdk_nag_gates_the_project_app(tmp_path: Path) -> None:
     s3.Bucket(app.node.find_child("mlops-data"), "CarelessBucket")
     with pytest.raises(RuntimeError, match=r"ValidationFailed(.|\n)*AwsSolutions-S10"):
         app.synth()
+
+
+def test_a_bad_configuration_value_fails_the_synth_naming_the_key() -> None:
+    from stacks.app import build_app, cdk_json_context
+    from stacks.config import ConfigError
+
+    context = cdk_json_context()["mlops"] | {"validation": {"memory_mb": 100_000}}
+
+    with pytest.raises(ConfigError, match=r"mlops\.validation\.memory_mb: Input should be less than"):
+        build_app(context={"mlops": context})
+
+
+def test_the_app_entry_point_prints_the_configuration_error_and_exits_non_zero(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from stacks.app import PROJECT_ROOT
+
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "CDK_OUTDIR": str(tmp_path), "CDK_CONTEXT_JSON": '{"mlops": {"datasets": {}}}'},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert "Invalid configuration" in result.stderr
+    assert "mlops.datasets" in result.stderr
