@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, ParamSpec
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
 from adapters.aws import client
-from adapters.catalog import DynamoDatasetCatalog
-from adapters.storage import S3DatasetStore
+from adapters.catalog import CatalogError, DynamoDatasetCatalog
+from adapters.storage import S3DatasetStore, StorageError
 from cli.target import Cloud, Platform, TargetError, project_name, use_cloud
 from domain.ingestion import INCOMING_PREFIX, Upload, quarantine_key, snapshot_prefix, upload_report_name
 
@@ -25,17 +28,38 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True)
+P = ParamSpec("P")
 
 CloudOption = Annotated[Cloud, typer.Option("--cloud", help="Where to go: a running local cloud, else AWS.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def _platform(cloud: Cloud) -> Platform:
+    """The deployed platform where ``cloud`` points, with its outputs read (or a clear error)."""
     try:
         use_cloud(cloud)
+        platform = Platform(project_name())
+        platform.describe()
     except TargetError as error:
         _fail(str(error))
-    return Platform(project_name())
+    return platform
+
+
+def _clear_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """Turn AWS and adapter errors into one line on stderr and exit code 2, not a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except (TargetError, StorageError, CatalogError) as error:
+            _fail(str(error))
+        except ClientError as error:
+            _fail(f"AWS refused: {error.response['Error'].get('Message') or error}")
+        except BotoCoreError as error:
+            _fail(f"cannot reach AWS: {error}")
+
+    return run
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -44,6 +68,7 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 
 @app.command()
+@_clear_errors
 def push(
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV, gzip CSV or Parquet.")
@@ -59,10 +84,7 @@ def push(
 ) -> None:
     """Upload FILE as a new version of DATASET and show what the platform made of it."""
     platform = _platform(cloud)
-    try:
-        bucket = platform.bucket
-    except TargetError as error:
-        _fail(str(error))
+    bucket = platform.bucket
     key = f"{INCOMING_PREFIX}{dataset}/{name or file.name}"
     size = file.stat().st_size
     catalog = DynamoDatasetCatalog(platform.output("CatalogTableName"))
@@ -86,6 +108,7 @@ def push(
 
 
 @app.command()
+@_clear_errors
 def versions(
     dataset: Annotated[str, typer.Argument(help="The dataset's name.")],
     cloud: CloudOption = Cloud.auto,
@@ -113,6 +136,7 @@ def versions(
 
 
 @app.command()
+@_clear_errors
 def show(
     dataset: Annotated[str, typer.Argument(help="The dataset's name.")],
     version: Annotated[
