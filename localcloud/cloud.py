@@ -1,8 +1,9 @@
 """``LocalCloud``: moto serving the AWS APIs on loopback, with what moto lacks filled in.
 
 One object owns the pieces: moto's threaded server (with the daemon's control API), the Lambda
-executor and its asynchronous queue, and the patches that connect them to moto's services. Standard
-clients (boto3, the AWS CLI) reach it with ``AWS_ENDPOINT_URL``; ``env()`` gives that environment.
+executor and its asynchronous queue, the SageMaker training runner, and the patches that connect them
+to moto's services (Step Functions executions included). Standard clients (boto3, the AWS CLI) reach
+it with ``AWS_ENDPOINT_URL``; ``env()`` gives that environment.
 moto's state is per process, so one local cloud runs per process.
 """
 
@@ -35,7 +36,10 @@ from localcloud.deploy import Deployer, custom_model, fixups, moto_cfn
 from localcloud.errors import LocalCloudError
 from localcloud.events import eventbridge, s3_events
 from localcloud.records import Activity, DeliveryRecord, InvocationRecord
+from localcloud.sagemaker import service as sagemaker_service
+from localcloud.sagemaker.runner import TrainingRunner, TrainingRunRecord
 from localcloud.server import ControlApi, LoopbackMotoServer
+from localcloud.stepfunctions import executions, sagemaker_task
 
 # Retries would only hide a local bug and slow the tests; AWS's own retry policy is not what is tested.
 _CLIENT_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"})
@@ -88,6 +92,7 @@ class LocalCloud:
         self._server: LoopbackMotoServer | None = None
         self._executor: LambdaExecutor | None = None
         self._invoker: AsyncInvoker | None = None
+        self._trainer: TrainingRunner | None = None
         self._deployer: Deployer | None = None
         self._activity = Activity()
         self._saved_environ: dict[str, str | None] = {}
@@ -133,9 +138,18 @@ class LocalCloud:
             find_function=lambda_service.find_function,
             retry_delays=self._retry_delays,
         )
+        self._trainer = TrainingRunner(
+            work_dir=work_dir / "sagemaker",
+            client=lambda service, region: self.client(service, region=region),
+            endpoint_url=lambda: self.endpoint_url,
+            activity=self._activity,
+        )
         patches.install(
             [
                 *lambda_service.patches(self._executor, self._invoker),
+                *sagemaker_service.patches(self._trainer),
+                *executions.patches(self._activity),
+                *sagemaker_task.patches(),
                 *eventbridge.patches(self._invoker),
                 *s3_events.patches(),
                 *s3_policies.patches(),
@@ -160,6 +174,8 @@ class LocalCloud:
 
     def stop(self) -> None:
         """Stop the server and every worker; restore moto; remove the work dir if it was temporary."""
+        if self._trainer is not None:
+            self._trainer.shutdown()
         if self._invoker is not None:
             self._invoker.shutdown()
         if self._executor is not None:
@@ -169,7 +185,7 @@ class LocalCloud:
             with contextlib.suppress(requests.RequestException):
                 requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10)
             self._server.stop()
-        self._server = self._invoker = self._executor = self._deployer = None
+        self._server = self._invoker = self._executor = self._deployer = self._trainer = None
         if self._patched:
             patches.uninstall()
             self._patched = False
@@ -265,7 +281,7 @@ class LocalCloud:
         return dict(self._deployer.deployed) if self._deployer else {}
 
     def wait_idle(self, timeout: float = 60.0) -> None:
-        """Wait until every delivery and invocation in flight (and what they started) has finished.
+        """Wait until every delivery, invocation, execution and training job in flight has finished.
 
         Raises
         ------
@@ -284,6 +300,10 @@ class LocalCloud:
     def deliveries(self, function_arn: str | None = None) -> list[DeliveryRecord]:
         """Every asynchronous delivery so far (EventBridge targets, ``Event`` invocations)."""
         return self._invoker.deliveries(function_arn) if self._invoker else []
+
+    def training_runs(self) -> list[TrainingRunRecord]:
+        """Every training job run so far (oldest first), with its job folder and exit status."""
+        return self._trainer.records() if self._trainer else []
 
     # -- internals -------------------------------------------------------------------------------------
 

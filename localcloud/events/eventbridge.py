@@ -1,13 +1,16 @@
-"""EventBridge rules that deliver to Lambda targets, which moto's ``put_events`` cannot do.
+"""EventBridge rules that deliver to Lambda and Step Functions targets, which moto's ``put_events`` cannot.
 
-moto's ``Rule.send_to_targets`` raises ``NotImplementedError`` for a Lambda target. The replacement
-hands Lambda targets to the asynchronous invoker (EventBridge invokes functions asynchronously, so a
-failing function is retried by Lambda, not by EventBridge) and leaves every other target to moto.
+moto's ``Rule.send_to_targets`` raises ``NotImplementedError`` for a Lambda or a state machine target.
+The replacement hands Lambda targets to the asynchronous invoker (EventBridge invokes functions
+asynchronously, so a failing function is retried by Lambda, not by EventBridge), starts executions of
+state machine targets (named with a UUID, as EventBridge's are), and leaves every other target to moto.
 What the function receives follows AWS: the event in AWS's JSON shape (``time`` in ISO 8601, no
 moto-internal fields), or what the target's ``Input``, ``InputPath`` or ``InputTransformer`` (see
 ``input_transformer``) makes of it. A target whose function policy does not allow
 ``events.amazonaws.com`` for the rule is recorded as a failed delivery and never invoked, as on AWS;
-the event then goes to the target's dead-letter queue when it has one.
+the event then goes to the target's dead-letter queue when it has one. Likewise a state machine target
+whose role (``RoleArn``) does not trust ``events.amazonaws.com`` or is not allowed
+``states:StartExecution`` on the machine (see ``localcloud.roles``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from localcloud.awslambda.permissions import allows_service
 from localcloud.awslambda.service import find_function
 from localcloud.events import input_transformer
 from localcloud.patches import Patch
+from localcloud.roles import refusal
+from localcloud.stepfunctions.executions import start_execution
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
 _AWS_EVENT_FIELDS = (
@@ -55,6 +60,8 @@ def patches(invoker: AsyncInvoker) -> list[Patch]:
         for target in rule.targets:
             if _service_of(target["Arn"]) == "lambda":
                 _deliver_to_lambda(invoker, rule, target, dict(original_event))
+            elif _service_of(target["Arn"]) == "states":
+                _start_state_machine(invoker, rule, target, dict(original_event))
             else:
                 # moto's own delivery, for this one target (SQS, logs, archives, other buses...).
                 single = copy.copy(rule)
@@ -114,6 +121,34 @@ def _deliver_to_lambda(
         _undeliverable(invoker, rule, target, event, "AccessDenied", message)
         return
     invoker.submit(function_arn, payload, source=rule.arn)
+
+
+def _start_state_machine(
+    invoker: AsyncInvoker, rule: Rule, target: dict[str, Any], event: dict[str, Any]
+) -> None:
+    # Started at once, in put_events: StartExecution only queues the run. A start that fails is a
+    # failed delivery among the invoker's records (its ``function_arn`` holding the machine's ARN).
+    try:
+        payload = target_input(target, event, rule_arn=rule.arn)
+    except (ValueError, KeyError) as error:
+        _undeliverable(
+            invoker, rule, target, event, "InvalidInput", f"the target's input cannot be computed: {error}"
+        )
+        return
+    refused = refusal(
+        target.get("RoleArn"),
+        service=EVENTS_PRINCIPAL,
+        action="states:StartExecution",
+        resource=target["Arn"],
+    )
+    if refused is not None:
+        logger.warning(refused)
+        _undeliverable(invoker, rule, target, event, "AccessDenied", refused)
+        return
+    try:
+        start_execution(target["Arn"], payload)
+    except Exception as error:  # moto's Step Functions errors (no such machine...) end the delivery
+        _undeliverable(invoker, rule, target, event, type(error).__name__, str(error))
 
 
 def _undeliverable(

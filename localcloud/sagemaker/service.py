@@ -1,0 +1,85 @@
+"""Plugs the training runner into moto's SageMaker API.
+
+moto stores a training job and reports it ``Completed`` at once, with no artifact. Here
+``CreateTrainingJob`` validates the request as SageMaker does (a unique name, the required fields,
+string hyperparameters), keeps what moto drops (``Environment``, the request's ``MetricDefinitions``),
+leaves the job ``InProgress`` and hands it to the runner; ``DescribeTrainingJob`` and
+``ListTrainingJobs`` then report the job as the runner moves it along. ``StopTrainingJob``, which moto
+lacks, stops a running job.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.sagemaker.exceptions import ResourceInUseException, ValidationError
+from moto.sagemaker.responses import SageMakerResponse
+
+from localcloud.patches import Patch
+from localcloud.sagemaker import status
+from localcloud.sagemaker.runner import TrainingRunner
+from localcloud.sagemaker.transfer import artifact_uri
+
+_REQUIRED = ("AlgorithmSpecification", "RoleArn", "OutputDataConfig", "ResourceConfig", "StoppingCondition")
+
+
+def patches(runner: TrainingRunner) -> list[Patch]:
+    """The replacement of ``CreateTrainingJob`` and the missing ``StopTrainingJob``."""
+    create = SageMakerResponse.create_training_job
+
+    def create_training_job(response: SageMakerResponse) -> ActionResult:
+        name = response._get_param("TrainingJobName")
+        validate(response, name)
+        # moto writes made-up MetricDefinitions into the request's own dict: keep a copy of it first.
+        algorithm = copy.deepcopy(response._get_param("AlgorithmSpecification"))
+        result = create(response)
+        job = response.sagemaker_backend.training_jobs[name]
+        status.prepare(
+            job,
+            algorithm_specification=algorithm,
+            environment=response._get_param("Environment"),
+            model_artifact=artifact_uri(job.output_data_config["S3OutputPath"], name, "model.tar.gz"),
+        )
+        runner.submit(job, metric_definitions=list(algorithm.get("MetricDefinitions") or []))
+        return result
+
+    def stop_training_job(response: SageMakerResponse) -> ActionResult:
+        name = response._get_param("TrainingJobName")
+        described = response.sagemaker_backend.describe_training_job(name)  # ValidationError if missing
+        if described["TrainingJobStatus"] != "InProgress" or not runner.stop(described["TrainingJobArn"]):
+            raise ValidationError(
+                message=f"The request was rejected because the training job is in status "
+                f"{described['TrainingJobStatus']}."
+            )
+        return EmptyResult()
+
+    return [
+        Patch(SageMakerResponse, "create_training_job", create_training_job),
+        Patch(SageMakerResponse, "stop_training_job", stop_training_job),
+    ]
+
+
+def validate(response: SageMakerResponse, name: Any) -> None:
+    """Refuse what SageMaker refuses before it creates a job (moto accepts anything)."""
+    if not isinstance(name, str) or not name:
+        raise ValidationError(message="1 validation error detected: TrainingJobName must not be null")
+    existing = response.sagemaker_backend.training_jobs.get(name)
+    if existing is not None:
+        # Names are unique per account and region, for good: a retried start never trains twice.
+        raise ResourceInUseException(
+            message=f"Training job names must be unique within an AWS account and region, and a training "
+            f"job with this name already exists ({existing.arn})"
+        )
+    missing = [field for field in _REQUIRED if not response._get_param(field)]
+    if missing:
+        raise ValidationError(message=f"1 validation error detected: {missing[0]} must not be null")
+    if not (response._get_param("OutputDataConfig") or {}).get("S3OutputPath"):
+        raise ValidationError(message="1 validation error detected: OutputDataConfig.S3OutputPath is null")
+    for key, value in (response._get_param("HyperParameters") or {}).items():
+        if not isinstance(value, str):
+            raise ValidationError(
+                message=f"1 validation error detected: Value at 'hyperParameters.{key}' failed to satisfy "
+                "constraint: Member must be a string"
+            )

@@ -1,0 +1,132 @@
+"""Moving a training job's data: channels and code from the local S3 in, archives out.
+
+SageMaker accepts S3 locations as ``s3://bucket/key`` or as HTTPS URLs, in path style
+(``https://s3.<region>.amazonaws.com/bucket/key``, what CDK's ``S3Location.from_bucket`` renders) or
+virtual-hosted style (``https://bucket.s3.<region>.amazonaws.com/key``); it reports its own locations
+(``ModelArtifacts``) as ``s3://`` URIs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from botocore.exceptions import ClientError
+
+
+class JobSetupError(Exception):
+    """The job cannot start: its inputs or code are missing or unusable (SageMaker's ``ClientError``)."""
+
+
+def download_channels(channels: list[dict[str, Any]], data_dir: Path, s3: Any) -> dict[str, Path]:
+    """Download every channel of ``InputDataConfig`` into ``<data_dir>/<channel>/``; return name -> folder.
+
+    ``S3Prefix`` channels work as SageMaker's file mode does: an object named exactly by the URI lands
+    under its base name, otherwise every object under the prefix lands at its path after the prefix.
+    """
+    folders: dict[str, Path] = {}
+    for channel in channels:
+        name = channel["ChannelName"]
+        source = (channel.get("DataSource") or {}).get("S3DataSource")
+        if source is None:
+            raise JobSetupError(f"channel {name}: only S3 data sources run locally")
+        if source.get("S3DataType", "S3Prefix") != "S3Prefix":
+            raise JobSetupError(f"channel {name}: S3DataType {source['S3DataType']} does not run locally")
+        folder = data_dir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        if download_prefix(s3, source["S3Uri"], folder) == 0:
+            raise JobSetupError(
+                f'No S3 objects found under S3 URL "{source["S3Uri"]}" given in input data source. Please '
+                "ensure that the bucket exists in the selected region, and that objects exist under that "
+                "S3 prefix."
+            )
+        folders[name] = folder
+    return folders
+
+
+def download_prefix(s3: Any, uri: str, target: Path) -> int:
+    """Download the object ``uri`` names, or every object under it; return how many were written."""
+    bucket, prefix = split_s3_uri(uri)
+    if prefix and not prefix.endswith("/"):
+        try:
+            s3.download_file(bucket, prefix, str(target / Path(prefix).name))
+            return 1
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in ("404", "NoSuchKey"):
+                raise
+    count = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            relative = item["Key"][len(prefix) :].lstrip("/")
+            if not relative or item["Key"].endswith("/"):
+                continue  # "folder" placeholder objects
+            destination = target / relative
+            if target.resolve() not in destination.resolve().parents:
+                raise JobSetupError(f"object {item['Key']} would land outside its channel folder")
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(bucket, item["Key"], str(destination))
+            count += 1
+    return count
+
+
+def install_code(program: str, source: str, code_dir: Path, s3: Any) -> None:
+    """Extract the ``sourcedir.tar.gz`` at ``source`` (S3, or ``file://``) into ``code_dir``.
+
+    Raises
+    ------
+    JobSetupError
+        If the archive cannot be read, or ``program`` is not in it.
+    """
+    archive = code_dir.parent / "sourcedir.tar.gz"
+    if source.startswith("file://"):
+        shutil.copyfile(urlparse(source).path, archive)
+    else:
+        bucket, key = split_s3_uri(source)
+        s3.download_file(bucket, key, str(archive))
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(code_dir, filter="data")
+    except (tarfile.TarError, OSError) as error:
+        raise JobSetupError(f"{source} is not a readable tar archive: {error}") from error
+    if not (code_dir / program).is_file():
+        raise JobSetupError(f"{program} is not in {source}")
+
+
+def archive_directory(directory: Path, target: Path) -> Path:
+    """``directory``'s content as a ``tar.gz`` at ``target`` (files at the archive's root, as SageMaker)."""
+    with tarfile.open(target, "w:gz") as tar:
+        for path in sorted(directory.rglob("*")):
+            tar.add(path, arcname=path.relative_to(directory).as_posix(), recursive=False)
+    return target
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``(bucket, key)`` of an S3 location in any form SageMaker accepts."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "s3" and parsed.netloc:
+        return parsed.netloc, parsed.path.lstrip("/")
+    host = parsed.hostname or ""
+    if parsed.scheme == "https" and host.startswith(("s3.", "s3-")):
+        bucket, _, key = parsed.path.lstrip("/").partition("/")
+        if bucket:
+            return bucket, key
+    if parsed.scheme == "https" and (".s3." in host or ".s3-" in host):
+        return host.split(".s3", 1)[0], parsed.path.lstrip("/")
+    raise JobSetupError(f"not an S3 location: {uri!r}")
+
+
+def artifact_uri(output_path: str, job_name: str, file_name: str) -> str:
+    """``<S3OutputPath>/<job>/output/<file_name>``, as an ``s3://`` URI (SageMaker reports it so)."""
+    return f"{canonical_s3_uri(output_path).rstrip('/')}/{job_name}/output/{file_name}"
+
+
+def canonical_s3_uri(uri: str) -> str:
+    """``uri`` as ``s3://bucket/key`` (SageMaker reports its locations so); unchanged if not S3."""
+    try:
+        bucket, key = split_s3_uri(uri)
+    except JobSetupError:
+        return uri
+    return f"s3://{bucket}/{key}"

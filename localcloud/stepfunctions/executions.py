@@ -1,0 +1,163 @@
+"""Step Functions executions that behave as AWS's: names, timestamps, JSON outputs, and ``wait_idle``.
+
+moto's ASL interpreter (``execute_state_machine``) runs real definitions, with a few gaps:
+
+* An execution started without a ``name`` is named ``None`` (so the second such start fails with
+  ``ExecutionAlreadyExists``); AWS names it with a UUID. A name AWS would refuse (over 80 characters,
+  whitespace, brackets, wildcards, ``"#%\\^|~`$&,;:/`` or control characters) gets ``InvalidName``.
+* ``$$.Execution.StartTime`` is a ``datetime`` object where AWS gives an ISO 8601 string.
+* A task's result keeps the SDK's ``datetime`` objects (SDK integrations, SageMaker, ...): a later
+  ``DescribeExecution`` then fails to serialize the output. Results are made JSON as AWS makes them.
+* An execution whose interpreter raises stays ``RUNNING`` forever; here it ends ``FAILED`` with
+  ``States.Runtime``, as AWS reports an internal failure of a state.
+
+Every execution also holds one unit of the local cloud's ``Activity`` while it runs, so that
+``wait_idle`` returns only once the executions that events and handlers started have ended.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import re
+import threading
+import uuid
+from typing import Any
+
+from moto.stepfunctions.exceptions import InvalidName
+from moto.stepfunctions.parser.api import ExecutionStatus
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+    StateTaskService,
+)
+from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.responses import get_backend
+
+from localcloud.patches import Patch
+from localcloud.records import Activity
+
+logger = logging.getLogger(__name__)
+
+_MAX_NAME_LENGTH = 80
+# StartExecution's documented name rules: no whitespace, brackets, wildcards, these punctuation
+# marks, or control characters (U+0000-001F, U+007F-009F).
+_INVALID_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
+
+
+def patches(activity: Activity) -> list[Patch]:
+    """The replacements that make executions behave as AWS's and count in ``activity``."""
+    start_execution = StepFunctionsParserBackend.start_execution
+    start_details = Execution.get_start_execution_details
+    reflect = BaseExecutionWorkerCommunication._reflect_execution_status
+    after_task = StateTaskService._after_eval_execution
+
+    def named_start(
+        backend: StepFunctionsParserBackend,
+        state_machine_arn: str,
+        name: str | None = None,
+        execution_input: str | None = None,
+        trace_header: str | None = None,
+    ) -> Execution:
+        if name is None:
+            name = str(uuid.uuid4())
+        else:
+            check_name(name)
+        return start_execution(backend, state_machine_arn, name, execution_input, trace_header)  # type: ignore[arg-type]
+
+    def details_with_iso_start(execution: Execution) -> Any:
+        details: Any = start_details(execution)
+        if isinstance(details.start_time, datetime.datetime):
+            details.start_time = aws_timestamp(details.start_time)
+        return details
+
+    def reflect_json_output(communication: BaseExecutionWorkerCommunication) -> None:
+        reflect(communication)  # type: ignore[no-untyped-call]
+        execution = communication.execution
+        if execution.output is not None:
+            execution.output = as_json(execution.output)
+
+    def task_result_as_json(task: StateTaskService, env: Any, *args: Any, **kwargs: Any) -> None:
+        # The result is on top of the stack from here on: ResultSelector, ResultPath and the history
+        # events all read it, and AWS hands them JSON.
+        if env.stack:
+            env.stack[-1] = as_json(env.stack[-1])
+        after_task(task, env, *args, **kwargs)
+
+    def start_worker(worker: ExecutionWorker) -> None:
+        activity.begin()  # before StartExecution returns, so wait_idle right after it waits
+        thread = threading.Thread(
+            target=_run_worker, args=(worker, activity), name="localcloud-execution", daemon=True
+        )
+        thread.start()
+
+    return [
+        Patch(StepFunctionsParserBackend, "start_execution", named_start),
+        Patch(Execution, "get_start_execution_details", details_with_iso_start),
+        Patch(BaseExecutionWorkerCommunication, "_reflect_execution_status", reflect_json_output),
+        Patch(StateTaskService, "_after_eval_execution", task_result_as_json),
+        Patch(ExecutionWorker, "start", start_worker),
+    ]
+
+
+def start_execution(state_machine_arn: str, execution_input: Any, *, name: str | None = None) -> str:
+    """Start an execution of ``state_machine_arn`` in-process, as a service (EventBridge) does.
+
+    Parameters
+    ----------
+    state_machine_arn : str
+        The machine's ARN (its region and account select moto's backend).
+    execution_input : Any
+        The input, as JSON-ready data (a string is passed as a JSON string).
+    name : str | None
+        The execution's name; a UUID when None, as AWS names executions that services start.
+
+    Returns
+    -------
+    str
+        The new execution's ARN.
+    """
+    _, _, _, region, account_id, *_ = state_machine_arn.split(":")
+    backend: Any = get_backend(account_id, region)
+    execution = backend.start_execution(state_machine_arn, name, json.dumps(execution_input))
+    return str(execution.execution_arn)
+
+
+def check_name(name: str) -> None:
+    """Raise ``InvalidName`` (as the API answers) for a name StartExecution refuses."""
+    if not name or len(name) > _MAX_NAME_LENGTH or _INVALID_NAME.search(name):
+        raise InvalidName(f"Invalid Name: '{name}'")
+
+
+def aws_timestamp(moment: datetime.datetime) -> str:
+    """``moment`` as Step Functions writes context timestamps: ``2024-05-01T12:00:00.123Z``."""
+    utc = moment.astimezone(datetime.UTC) if moment.tzinfo else moment
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def as_json(value: Any) -> Any:
+    """``value`` with every ``datetime`` as ISO 8601 text (and anything else unknown as text)."""
+    return json.loads(to_json_str(value))
+
+
+def _run_worker(worker: ExecutionWorker, activity: Activity) -> None:
+    try:
+        worker._execution_logic()  # type: ignore[no-untyped-call]
+    except Exception as error:
+        # moto leaves the execution RUNNING when its interpreter raises; AWS ends it.
+        logger.exception("the interpreter failed while running an execution")
+        _fail(worker, error)
+    finally:
+        activity.end()
+
+
+def _fail(worker: ExecutionWorker, error: Exception) -> None:
+    execution = getattr(worker._execution_communication, "execution", None)
+    if execution is None or execution.exec_status != ExecutionStatus.RUNNING:
+        return
+    execution.error = "States.Runtime"
+    execution.cause = f"{type(error).__name__}: {error}"
+    execution.stop_date = datetime.datetime.now(tz=datetime.UTC)
+    execution.exec_status = ExecutionStatus.FAILED

@@ -1,0 +1,78 @@
+"""A tiny training script for the local cloud's tests, written to SageMaker's container contract.
+
+``--mode`` picks what it does: ``fit`` reads every CSV of the ``train`` channel and writes a "model"
+(row and column counts, and what the container showed it) to the model dir; ``fail`` writes the
+failure file and exits 1; ``crash`` raises (no failure file: the reason comes from stderr); ``sleep``
+sleeps past any short ``MaxRuntimeInSeconds``, saving a checkpoint of its model first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from helpers import describe_environment
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", default="fit")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--message", default="")
+    return parser.parse_args(argv)
+
+
+def fit(model_dir: Path, train_dir: Path, output_dir: Path, epochs: int) -> None:
+    rows, columns = 0, 0
+    for path in sorted(train_dir.rglob("*.csv")):
+        with path.open(newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader)
+            columns = len(header)
+            rows += sum(1 for _ in reader)
+    for epoch in range(epochs):
+        print(f"epoch={epoch} loss={1.0 / (epoch + 1):.4f}")
+    print(f"validation:accuracy={0.75 + rows / 1000:.4f}")
+    (model_dir / "model.json").write_text(json.dumps({"rows": rows, "columns": columns, "epochs": epochs}))
+    (model_dir / "environment.json").write_text(json.dumps(describe_environment(sys.argv[1:])))
+    (output_dir / "report.txt").write_text(f"trained on {rows} rows\n")
+
+
+def fail(message: str) -> None:
+    failure_file = Path(os.environ.get("MLOPS_FAILURE_FILE", "/opt/ml/output/failure"))
+    failure_file.write_text(message)
+    print("giving up", file=sys.stderr)
+    sys.exit(1)
+
+
+def sleep(model_dir: Path) -> None:
+    (model_dir / "checkpoint.json").write_text(json.dumps({"saved": "before the deadline"}))
+    print("sleeping", flush=True)
+    time.sleep(60)
+
+
+def main() -> None:
+    args = parse_args(sys.argv[1:])
+    model_dir = Path(os.environ["SM_MODEL_DIR"])
+    if args.mode == "fit":
+        fit(
+            model_dir,
+            Path(os.environ["SM_CHANNEL_TRAIN"]),
+            Path(os.environ["SM_OUTPUT_DATA_DIR"]),
+            args.epochs,
+        )
+    elif args.mode == "fail":
+        fail(args.message)
+    elif args.mode == "crash":
+        raise RuntimeError(f"the fixture crashed: {args.message}")
+    elif args.mode == "sleep":
+        sleep(model_dir)
+
+
+if __name__ == "__main__":
+    main()
