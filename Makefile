@@ -14,7 +14,7 @@ export CDK_OUTDIR := cdk.out
 
 .PHONY: setup demo test lint synth bench clean
 
-$(VENV)/.installed: requirements.txt lambdas/requirements.txt training/requirements.txt requirements-dev.txt bench/requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt lambdas/requirements.txt requirements-dev.txt bench/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt -r bench/requirements.txt
@@ -39,7 +39,7 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy domain adapters localcloud cli lambdas stacks
+	$(VENV)/bin/mypy domain adapters localcloud cli lambdas stacks training
 
 bench: setup
 	$(PY) bench/validate.py

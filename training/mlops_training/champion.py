@@ -1,0 +1,86 @@
+"""The champion: the approved model in service, scored on the challenger's test rows.
+
+The champion channel holds either the model's files (``model.joblib``, ``model_signature.json``) or
+the ``model.tar.gz`` that a training job produced (what a model package's ``ModelDataUrl`` points at,
+delivered as is by an S3 channel). Any problem scoring it (an incompatible contract change, a model
+from another task, a file that does not load) is recorded as the reason it is unscorable: it never
+fails the challenger's job, and the gate decides what it means.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy.typing as npt
+import pyarrow as pa
+
+from .contract_io import Signature, TrainingInputError, feature_matrix, require_columns
+from .evaluate import ModelOutput, predict
+
+
+def _model_folder(channel: Path, scratch: Path) -> Path:
+    """The folder holding ``model.joblib``: the channel itself or its extracted ``model.tar.gz``."""
+    found = sorted(channel.rglob("model.joblib"))
+    if found:
+        return found[0].parent
+    archives = sorted(channel.rglob("*.tar.gz"))
+    if not archives:
+        raise TrainingInputError("the champion channel has neither model.joblib nor a .tar.gz archive")
+    with tarfile.open(archives[0], "r:gz") as archive:
+        # The "data" filter refuses absolute paths, links out of the folder and device files.
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(scratch, filter="data")
+        else:  # Python releases before the filter (3.10.11 and older): check members by hand
+            for member in archive.getmembers():
+                if member.name.startswith(("/", "..")) or ".." in Path(member.name).parts or member.issym():
+                    raise TrainingInputError(f"the champion archive has an unsafe member {member.name!r}")
+            archive.extractall(scratch)
+    found = sorted(scratch.rglob("model.joblib"))
+    if not found:
+        raise TrainingInputError(f"the champion archive {archives[0].name} has no model.joblib")
+    return found[0].parent
+
+
+def score_champion(
+    channel: Path, test: pa.Table, fallback: Signature
+) -> tuple[ModelOutput | None, dict[str, Any]]:
+    """Load the champion and predict the test rows.
+
+    Parameters
+    ----------
+    channel : Path
+        The champion channel's folder.
+    test : pyarrow.Table
+        The challenger's test rows.
+    fallback : Signature
+        Used when the champion has no ``model_signature.json`` (a model from outside the platform).
+
+    Returns
+    -------
+    output : ModelOutput or None
+        None when the champion could not score the rows.
+    record : dict
+        ``{"status": "scored", "family", "run"}`` or ``{"status": "unscorable", "reason"}``.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            folder = _model_folder(channel, Path(scratch))
+            signature = fallback
+            if (folder / "model_signature.json").is_file():
+                signature = Signature.from_dict(json.loads((folder / "model_signature.json").read_text()))
+            if signature.task != fallback.task:
+                raise TrainingInputError(f"the champion is a {signature.task} model, not {fallback.task}")
+            require_columns(test, [f.name for f in signature.features], "the test rows the champion needs")
+            features: npt.NDArray[Any] = feature_matrix(test, signature.features)
+            output = predict(joblib.load(folder / "model.joblib"), features, fallback.task)
+            previous: dict[str, Any] = {}
+            if (folder / "evaluation.json").is_file():
+                previous = json.loads((folder / "evaluation.json").read_text())
+        except Exception as error:  # any failure means "cannot compare": recorded, never fatal
+            return None, {"status": "unscorable", "reason": f"{type(error).__name__}: {error}"}
+    return output, {"status": "scored", "family": previous.get("family"), "run": previous.get("run")}
