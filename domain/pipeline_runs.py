@@ -1,0 +1,227 @@
+"""Training pipeline runs: what starts one, what it is named, and the document it starts with.
+
+A run's Step Functions execution name is derived from the dataset version and the trigger, never from
+the clock: Step Functions refuses a second execution with a name it has seen (for 90 days after the
+first one closed), so a trigger delivered twice (an event retried, a command typed twice, an alarm
+repeated) starts one run, not two.
+
+Names look like ``churn-0123456789ab-accepted``, ``churn-0123456789ab-manual`` or
+``churn-0123456789ab-retrain-<reference>``: the dataset, the first 12 hex digits of the dataset version
+(its SHA-256) and the trigger. A name that would pass 80 characters is cut and ends with 8 hex digits of
+a hash of the whole name, so that two long names stay distinct.
+
+The execution input (:func:`execution_input`) carries the full facts; it is the authority when a run is
+read back (:func:`parse_run`), the name only a readable key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal, cast, get_args
+
+__all__ = [
+    "INPUT_FORMAT",
+    "MAX_NAME_LENGTH",
+    "ParsedName",
+    "PipelineRunError",
+    "RunRequest",
+    "Trigger",
+    "TriggerKind",
+    "execution_input",
+    "execution_name",
+    "parse_execution_name",
+    "parse_run",
+]
+
+TriggerKind = Literal["accepted", "manual", "retrain"]
+INPUT_FORMAT = 1
+MAX_NAME_LENGTH = 80
+VERSION_DIGITS = 12
+_HASH_DIGITS = 8
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_NAME = re.compile(
+    rf"(?P<dataset>[a-z][a-z0-9-]*?)-(?P<version>[0-9a-f]{{{VERSION_DIGITS}}})"
+    r"-(?P<kind>accepted|manual|retrain)(?:-(?P<reference>[A-Za-z0-9_-]+))?"
+)
+
+
+class PipelineRunError(ValueError):
+    """A run cannot be named or read back: the message says which fact is wrong."""
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """Why a run starts.
+
+    Attributes
+    ----------
+    kind : {"accepted", "manual", "retrain"}
+        The "dataset version accepted" event, a person (``mlops pipeline start``), or the retraining
+        policy reacting to an alarm.
+    reference : str, optional
+        What distinguishes one trigger of this kind from another for the same dataset version: required
+        for ``retrain`` (the alarm and its episode, e.g. ``drift-churn-20261103T1200``); for ``manual``
+        it lets a person deliberately start a second run of a version (``rerun-2``).
+    reason : str
+        Plain words kept with the run and the model version (who asked, which alarm, why).
+    """
+
+    kind: TriggerKind
+    reference: str | None = None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in get_args(TriggerKind):
+            raise PipelineRunError(f"unknown trigger kind {self.kind!r}; use one of {get_args(TriggerKind)}")
+        if self.kind == "retrain" and not self.reference:
+            raise PipelineRunError("a retrain trigger needs a reference (the alarm and its episode)")
+        if self.kind == "accepted" and self.reference:
+            # One dataset version is accepted once: a reference would let a duplicate event start a run.
+            raise PipelineRunError("an accepted trigger takes no reference")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A request to train on one dataset version: the execution's input, as a record."""
+
+    dataset: str
+    dataset_version: str
+    trigger: Trigger
+
+    @property
+    def name(self) -> str:
+        """The Step Functions execution name (see :func:`execution_name`)."""
+        return execution_name(self.dataset, self.dataset_version, self.trigger)
+
+
+def execution_name(dataset: str, version: str, trigger: Trigger) -> str:
+    """The execution name of a run: deterministic, distinct per trigger, valid for Step Functions.
+
+    Parameters
+    ----------
+    dataset : str
+        The dataset's name (lowercase letters, digits and hyphens, as contracts allow).
+    version : str
+        The dataset version: the 64 hex digits of its content's SHA-256.
+    trigger : Trigger
+        What started the run.
+
+    Returns
+    -------
+    str
+        1 to 80 characters of ``[A-Za-z0-9_-]``, e.g. ``churn-0123456789ab-accepted``.
+
+    Raises
+    ------
+    PipelineRunError
+        When the dataset name or the version is malformed.
+    """
+    if not re.fullmatch(r"[a-z][a-z0-9-]*", dataset):
+        raise PipelineRunError(f"dataset name {dataset!r} is not a valid dataset name")
+    if not _SHA256.fullmatch(version):
+        raise PipelineRunError(f"dataset version {version!r} is not a SHA-256 (64 lowercase hex digits)")
+    parts = [dataset, version[:VERSION_DIGITS], trigger.kind]
+    if trigger.reference:
+        # Characters Step Functions (and CloudWatch Logs) reject become one hyphen.
+        parts.append(_UNSAFE.sub("-", trigger.reference).strip("-") or "x")
+    name = "-".join(parts)
+    if len(name) <= MAX_NAME_LENGTH:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH_DIGITS]
+    return f"{name[: MAX_NAME_LENGTH - _HASH_DIGITS - 1].rstrip('-_')}-{digest}"
+
+
+def execution_input(request: RunRequest) -> dict[str, Any]:
+    """The document an execution starts with (JSON-serialisable, no timestamps).
+
+    It carries no clock: a duplicate trigger produces the same name and the same input, which Step
+    Functions treats as the same request.
+
+    Parameters
+    ----------
+    request : RunRequest
+        The dataset version and the trigger.
+
+    Returns
+    -------
+    dict
+        ``{"format", "dataset", "dataset_version", "run_name", "trigger": {"kind", "reference",
+        "reason"}}``.
+    """
+    return {
+        "format": INPUT_FORMAT,
+        "dataset": request.dataset,
+        "dataset_version": request.dataset_version,
+        "run_name": request.name,
+        "trigger": {
+            "kind": request.trigger.kind,
+            "reference": request.trigger.reference,
+            "reason": request.trigger.reason,
+        },
+    }
+
+
+def parse_run(document: str | dict[str, Any]) -> RunRequest:
+    """Read a run back from its execution input.
+
+    Parameters
+    ----------
+    document : str or dict
+        The execution's input, as Step Functions returns it (a JSON string) or parsed.
+
+    Returns
+    -------
+    RunRequest
+
+    Raises
+    ------
+    PipelineRunError
+        When the document is not a run input of a known format.
+    """
+    try:
+        data = json.loads(document) if isinstance(document, str) else document
+        if data.get("format") != INPUT_FORMAT:
+            raise PipelineRunError(f"unknown run input format {data.get('format')!r}")
+        trigger = data["trigger"]
+        request = RunRequest(
+            dataset=str(data["dataset"]),
+            dataset_version=str(data["dataset_version"]),
+            trigger=Trigger(kind=trigger["kind"], reference=trigger.get("reference"),
+                            reason=str(trigger.get("reason") or "")),
+        )  # fmt: skip
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        if isinstance(error, PipelineRunError):
+            raise
+        raise PipelineRunError(f"not a pipeline run input: {error}") from None
+    return request
+
+
+@dataclass(frozen=True)
+class ParsedName:
+    """What an execution name says (the version is its 12-digit prefix)."""
+
+    dataset: str
+    version_prefix: str
+    kind: TriggerKind
+    reference: str | None
+
+
+def parse_execution_name(name: str) -> ParsedName | None:
+    """The facts in an execution name, or None if the name is not one this module makes.
+
+    A name shortened to 80 characters ends in a hash: its reference comes back cut. Use
+    :func:`parse_run` on the execution input for the exact facts.
+    """
+    match = _NAME.fullmatch(name)
+    if match is None:
+        return None
+    return ParsedName(
+        dataset=match["dataset"],
+        version_prefix=match["version"],
+        kind=cast(TriggerKind, match["kind"]),  # the pattern admits only the three kinds
+        reference=match["reference"],
+    )

@@ -1,0 +1,369 @@
+"""Registering a trained model: the model package request, its model card, and a version read back.
+
+The registry alone must trace a model version to its dataset version, code version, hyperparameters,
+pipeline run, gate decision and approver (design invariant 2). Where each fact lives:
+
+- ``CustomerMetadataProperties`` (searchable, shown in the console): ``lineage.*`` (dataset, dataset
+  version, code version, execution ARN, trigger kind, reference and reason), ``model.family``,
+  ``hp.<name>`` (every hyperparameter used), ``metric.<name>`` (the challenger on the test rows),
+  ``gate.*`` (decision, champion compared, a summary) and ``approval.*`` (who decided and when).
+  AWS allows 50 entries, keys of 1-128 and values of 1-256 characters drawn from letters, numbers,
+  spaces and ``_.:/=+-@``: free text is cut down to those (:func:`metadata_value`) and empty values are
+  left out.
+- ``ModelMetrics.ModelQuality.Statistics``: the whole ``evaluation.json``; ``...Constraints``: the gate's
+  full decision record, when one was written.
+- ``DriftCheckBaselines.ModelDataQuality.Statistics``: the training rows' feature profile;
+  ``DriftCheckBaselines.ModelQuality.Statistics``: the profile of the model's predictions on the test
+  rows (what live predictions are compared with).
+- ``ApprovalDescription``: a person's reason (written by the registry adapter on approve or reject).
+- The model card: the same facts in words and numbers, for people (:func:`model_card_content`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from domain.gate import GateDecision
+from domain.pipeline_runs import Trigger
+
+__all__ = [
+    "AUTO_APPROVER",
+    "CONTENT_TYPES",
+    "ModelVersion",
+    "RegistrationError",
+    "RegistrationFacts",
+    "decision_metadata",
+    "metadata_value",
+    "model_card_content",
+    "model_card_name",
+    "model_package_request",
+]
+
+ApprovalStatus = Literal["Approved", "PendingManualApproval", "Rejected"]
+CONTENT_TYPES = ["text/csv", "application/json"]
+AUTO_APPROVER = "auto-approve"
+MAX_METADATA_ENTRIES = 50
+MAX_METADATA_VALUE = 256
+_JSON = "application/json"
+_ALLOWED_PUNCTUATION = frozenset(" _.:/=+-@")
+
+
+class RegistrationError(ValueError):
+    """A model cannot be registered as asked (the gate refused it, or a fact does not fit)."""
+
+
+@dataclass(frozen=True)
+class RegistrationFacts:
+    """Everything about a trained model that the registry records, besides its evaluation.
+
+    Attributes
+    ----------
+    group : str
+        The dataset's model package group.
+    dataset, dataset_version, code_version : str
+        What was trained on, and with which code (a commit or a build id).
+    execution_arn : str
+        The pipeline run (Step Functions execution).
+    trigger : Trigger
+        What started the run, and why.
+    image_uri, model_data_url : str
+        The inference container and the ``model.tar.gz`` it serves.
+    evaluation_url, inputs_profile_url, predictions_profile_url : str
+        The job's ``evaluation.json`` and ``baseline/*.json``, as plain JSON objects in S3.
+    gate_report_url : str, optional
+        The gate's decision record (JSON) in S3.
+    environment : mapping, optional
+        Environment variables of the inference container.
+    """
+
+    group: str
+    dataset: str
+    dataset_version: str
+    code_version: str
+    execution_arn: str
+    trigger: Trigger
+    image_uri: str
+    model_data_url: str
+    evaluation_url: str
+    inputs_profile_url: str
+    predictions_profile_url: str
+    gate_report_url: str | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
+def metadata_value(value: Any) -> str:
+    """A value as AWS allows it in ``CustomerMetadataProperties`` ('' when nothing is left).
+
+    Strings keep letters, numbers, spaces and ``_.:/=+-@`` (anything else becomes a space); other
+    values are written as JSON (``0.05``, ``true``, ``null``). At most 256 characters.
+    """
+    text = value if isinstance(value, str) else json.dumps(value)
+    kept = "".join(c if c.isalnum() or c in _ALLOWED_PUNCTUATION else " " for c in text)
+    return " ".join(kept.split())[:MAX_METADATA_VALUE].rstrip()
+
+
+def _metrics(evaluation: Mapping[str, Any]) -> dict[str, float]:
+    values = {name: (entry or {}).get("value") for name, entry in (evaluation.get("metrics") or {}).items()}
+    return {
+        name: float(v)
+        for name, v in values.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    }
+
+
+def _lineage_metadata(
+    evaluation: Mapping[str, Any], decision: GateDecision, facts: RegistrationFacts
+) -> dict[str, str]:
+    entries: dict[str, Any] = {
+        "lineage.dataset": facts.dataset,
+        "lineage.dataset_version": facts.dataset_version,
+        "lineage.code_version": facts.code_version,
+        "lineage.execution_arn": facts.execution_arn,
+        "lineage.trigger": facts.trigger.kind,
+        "lineage.trigger_reference": facts.trigger.reference or "",
+        "lineage.trigger_reason": facts.trigger.reason,
+        "model.family": evaluation.get("family") or "",
+        "model.task": evaluation.get("task") or "",
+        "gate.decision": "approved" if decision.approved else "rejected",
+        "gate.champion_compared": decision.champion_compared,
+        "gate.summary": " ".join(decision.reasons),
+    }
+    entries |= {f"hp.{k}": v for k, v in sorted((evaluation.get("hyperparameters") or {}).items())}
+    entries |= {f"metric.{k}": v for k, v in sorted(_metrics(evaluation).items())}
+    cleaned = {key[:128]: metadata_value(value) for key, value in entries.items()}
+    return {key: value for key, value in cleaned.items() if value}
+
+
+def model_package_request(
+    evaluation: Mapping[str, Any], decision: GateDecision, facts: RegistrationFacts, *, auto_approve: bool
+) -> dict[str, Any]:
+    """The ``CreateModelPackage`` request of a model that passed the gate.
+
+    Parameters
+    ----------
+    evaluation : mapping
+        The training job's ``evaluation.json``.
+    decision : GateDecision
+        The gate's verdict on it; only an approved model is registered.
+    facts : RegistrationFacts
+        Lineage and where the artifacts are.
+    auto_approve : bool
+        The dataset's configuration: ``Approved`` at once, else ``PendingManualApproval``.
+
+    Returns
+    -------
+    dict
+        Keyword arguments of ``sagemaker.create_model_package``, ``ClientToken`` included (derived
+        from the execution ARN, so that AWS itself refuses a second package for one run).
+
+    Raises
+    ------
+    RegistrationError
+        When the gate rejected the model, or the facts need more metadata entries than AWS allows.
+    """
+    if not decision.approved:
+        raise RegistrationError("the gate rejected this model: " + " ".join(decision.reasons))
+    metadata = _lineage_metadata(evaluation, decision, facts)
+    if auto_approve:
+        metadata |= decision_metadata({}, approver=AUTO_APPROVER, at="")
+    if len(metadata) > MAX_METADATA_ENTRIES:
+        raise RegistrationError(
+            f"{len(metadata)} metadata entries; AWS allows {MAX_METADATA_ENTRIES} per model package"
+        )
+    container: dict[str, Any] = {"Image": facts.image_uri, "ModelDataUrl": facts.model_data_url}
+    if facts.environment:
+        container["Environment"] = dict(facts.environment)
+    quality: dict[str, Any] = {"Statistics": {"ContentType": _JSON, "S3Uri": facts.evaluation_url}}
+    if facts.gate_report_url:
+        quality["Constraints"] = {"ContentType": _JSON, "S3Uri": facts.gate_report_url}
+    status: ApprovalStatus = "Approved" if auto_approve else "PendingManualApproval"
+    return {
+        "ModelPackageGroupName": facts.group,
+        "ModelPackageDescription": _description(evaluation, facts),
+        "InferenceSpecification": {
+            "Containers": [container],
+            "SupportedContentTypes": list(CONTENT_TYPES),
+            "SupportedResponseMIMETypes": list(CONTENT_TYPES),
+        },
+        "ModelMetrics": {"ModelQuality": quality},
+        "DriftCheckBaselines": {
+            "ModelDataQuality": {"Statistics": {"ContentType": _JSON, "S3Uri": facts.inputs_profile_url}},
+            "ModelQuality": {"Statistics": {"ContentType": _JSON, "S3Uri": facts.predictions_profile_url}},
+        },
+        "CustomerMetadataProperties": metadata,
+        "ModelApprovalStatus": status,
+        "ClientToken": hashlib.sha256(facts.execution_arn.encode()).hexdigest()[:36],
+    }
+
+
+def _description(evaluation: Mapping[str, Any], facts: RegistrationFacts) -> str:
+    family = evaluation.get("family") or "model"
+    task = evaluation.get("task") or ""
+    text = (
+        f"{family} {task} model of dataset {facts.dataset} version {facts.dataset_version[:12]}, "
+        f"code {facts.code_version}, trained by {facts.execution_arn.rsplit(':', 1)[-1]} "
+        f"({facts.trigger.kind})."
+    )
+    return " ".join(text.split())[:1024]
+
+
+def decision_metadata(existing: Mapping[str, str], *, approver: str, at: str) -> dict[str, str]:
+    """The metadata of a version after a decision on it: every entry kept, who and when replaced.
+
+    The registry adapter writes the whole map back: AWS merges it, moto replaces; both end equal.
+    """
+    merged = {k: v for k, v in existing.items() if k not in ("approval.by", "approval.at")}
+    merged["approval.by"] = metadata_value(approver) or "unknown"
+    if metadata_value(at):
+        merged["approval.at"] = metadata_value(at)
+    return merged
+
+
+def _interval(entry: Mapping[str, Any], confidence: float) -> str:
+    low, high = entry.get("ci_low"), entry.get("ci_high")
+    return f"{confidence:.0%} CI {low:.4g} to {high:.4g}" if low is not None and high is not None else "no CI"
+
+
+def model_card_name(group: str, version: int) -> str:
+    """The model card of a version: ``<group>-v<version>`` (at most 63 characters, as AWS allows)."""
+    suffix = f"-v{version}"
+    return group[: 63 - len(suffix)].rstrip("-") + suffix
+
+
+def model_card_content(
+    evaluation: Mapping[str, Any], decision: GateDecision, facts: RegistrationFacts, *, version: int
+) -> dict[str, Any]:
+    """The model card of a registered version (SageMaker model card schema, kept small).
+
+    Parameters
+    ----------
+    evaluation, decision, facts
+        As given to :func:`model_package_request`.
+    version : int
+        The model package version the registry assigned.
+
+    Returns
+    -------
+    dict
+        ``model_overview``, ``intended_uses``, ``training_details`` and ``evaluation_details``; dump it
+        as JSON for ``CreateModelCard``'s ``Content``.
+    """
+    target = evaluation.get("target") or "the target"
+    confidence = float(evaluation.get("confidence", 0.95))
+    metrics = _metrics(evaluation)
+    intervals = {name: (evaluation.get("metrics") or {}).get(name) or {} for name in metrics}
+    metric_data = [
+        {"name": name, "type": "number", "value": value, "notes": _interval(intervals[name], confidence)}
+        for name, value in sorted(metrics.items())
+    ]
+    hyperparameters = sorted((evaluation.get("hyperparameters") or {}).items())
+    dataset = f"{facts.dataset}@{facts.dataset_version}"
+    return {
+        "model_overview": {
+            "model_description": _description(evaluation, facts),
+            "model_name": facts.group,
+            "model_version": version,
+            "problem_type": str(evaluation.get("task") or "unknown"),
+            "algorithm_type": str(evaluation.get("family") or "unknown"),
+            "model_artifact": [facts.model_data_url],
+            "inference_environment": {"container_image": [facts.image_uri]},
+        },
+        "intended_uses": {
+            "purpose_of_model": f"Predict {target} from the features of dataset {facts.dataset}.",
+            "intended_uses": "Rows that satisfy the dataset's contract, served by the platform's endpoint.",
+            "risk_rating": "Unknown",
+        },
+        "training_details": {
+            "training_observations": (
+                f"Run {facts.execution_arn}, code {facts.code_version}, "
+                f"trigger {facts.trigger.kind}: {facts.trigger.reason or 'no reason given'}."
+            )[:1024],
+            "training_job_details": {
+                "training_datasets": [dataset],
+                "hyper_parameters": [{"name": k, "value": json.dumps(v)} for k, v in hyperparameters],
+            },
+        },
+        "evaluation_details": [
+            {
+                "name": "test rows",
+                "datasets": [dataset],
+                "evaluation_observation": " ".join(decision.reasons)[:2096],
+                "metric_groups": [{"name": "challenger on the test rows", "metric_data": metric_data}],
+            }
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A registered model version, as the registry describes it."""
+
+    arn: str
+    group: str
+    version: int
+    approval_status: str
+    created_at: str | None
+    description: str
+    dataset: str | None
+    dataset_version: str | None
+    code_version: str | None
+    execution_arn: str | None
+    trigger: str | None
+    trigger_reference: str | None
+    trigger_reason: str | None
+    family: str | None
+    hyperparameters: dict[str, str]
+    metrics: dict[str, float]
+    gate_decision: str | None
+    gate_summary: str | None
+    approval_description: str | None
+    decided_by: str | None
+    decided_at: str | None
+    image_uri: str | None
+    model_data_url: str | None
+    evaluation_url: str | None
+
+    @classmethod
+    def from_description(cls, described: Mapping[str, Any]) -> ModelVersion:
+        """The version from a ``DescribeModelPackage`` response."""
+        meta: Mapping[str, str] = described.get("CustomerMetadataProperties") or {}
+        containers = (described.get("InferenceSpecification") or {}).get("Containers") or [{}]
+        statistics = ((described.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}
+        created = described.get("CreationTime")
+        created_at = created.isoformat() if isinstance(created, datetime) else created
+        return cls(
+            arn=described["ModelPackageArn"],
+            group=described.get("ModelPackageGroupName") or "",
+            version=int(described.get("ModelPackageVersion") or 0),
+            approval_status=described.get("ModelApprovalStatus") or "",
+            created_at=created_at,
+            description=described.get("ModelPackageDescription") or "",
+            dataset=meta.get("lineage.dataset"),
+            dataset_version=meta.get("lineage.dataset_version"),
+            code_version=meta.get("lineage.code_version"),
+            execution_arn=meta.get("lineage.execution_arn"),
+            trigger=meta.get("lineage.trigger"),
+            trigger_reference=meta.get("lineage.trigger_reference"),
+            trigger_reason=meta.get("lineage.trigger_reason"),
+            family=meta.get("model.family"),
+            hyperparameters={k[3:]: v for k, v in meta.items() if k.startswith("hp.")},
+            metrics={k[7:]: float(v) for k, v in meta.items() if k.startswith("metric.")},
+            gate_decision=meta.get("gate.decision"),
+            gate_summary=meta.get("gate.summary"),
+            approval_description=described.get("ApprovalDescription"),
+            decided_by=meta.get("approval.by"),
+            decided_at=meta.get("approval.at"),
+            image_uri=containers[0].get("Image"),
+            model_data_url=containers[0].get("ModelDataUrl"),
+            evaluation_url=statistics.get("S3Uri"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``mlops models show --json``)."""
+        return asdict(self)
