@@ -10,7 +10,6 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -21,10 +20,7 @@ from constructs import Construct
 
 from domain.contract import DatasetContract
 from stacks.constructs.data_bucket import DATASETS_PREFIX, INCOMING_PREFIX, QUARANTINE_PREFIX
-from stacks.constructs.lambda_packaging import dependency_layer_code, function_code
-
-RUNTIME = lambda_.Runtime.PYTHON_3_14
-METRICS_NAMESPACE = "MLOpsPlatform"
+from stacks.constructs.platform_function import PlatformFunction
 
 
 class DatasetValidation(Construct):
@@ -58,55 +54,27 @@ class DatasetValidation(Construct):
             indent=1,
             sort_keys=True,
         )
-        self.dependencies = lambda_.LayerVersion(
+        self.handler = PlatformFunction(
             self,
-            "Dependencies",
-            code=dependency_layer_code(architecture=architecture, runtime=RUNTIME),
-            compatible_runtimes=[RUNTIME],
-            compatible_architectures=[architecture],
-            description="Pinned runtime dependencies of the platform's functions (lambdas/requirements.txt).",
-        )
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=log_retention,
-            encryption_key=key,
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
-        # Our own role instead of the default one with AWSLambdaBasicExecutionRole (a managed policy
-        # that may write to any log group): this one writes to its own log group only.
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Dataset validation: reads uploads, writes dataset versions and reports.",
-        )
-        self.log_group.grant_write(self.role)
-        self.function = lambda_.Function(
-            self,
-            "Function",
+            "Handler",
+            folder="dataset_validation",
             description="Validates an upload against its dataset contract and records a dataset version.",
-            runtime=RUNTIME,
+            key=key,
             architecture=architecture,
-            handler="handler.handler",
-            code=function_code("dataset_validation", generated_files={"contracts.json": contracts_json}),
-            layers=[self.dependencies],
-            memory_size=memory_mb,
-            timeout=timeout,
-            ephemeral_storage_size=cdk.Size.gibibytes(ephemeral_storage_gb),
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
-            role=self.role,
+            log_retention=log_retention,
+            generated_files={"contracts.json": contracts_json},
             environment={
                 "DATA_BUCKET": data_bucket.bucket_name,
                 "CATALOG_TABLE": catalog.table_name,
                 "EVENT_BUS_NAME": bus.event_bus_name,
                 "ALERTS_TOPIC_ARN": alerts.topic_arn,
-                "POWERTOOLS_SERVICE_NAME": "dataset-validation",
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
             },
+            memory_mb=memory_mb,
+            timeout=timeout,
+            ephemeral_storage_gb=ephemeral_storage_gb,
         )
+        self.function = self.handler.function
+        self.role = self.handler.role
         data_bucket.grant_read(self.function, f"{INCOMING_PREFIX}*")
         data_bucket.grant_read(self.function, f"{DATASETS_PREFIX}*")
         data_bucket.grant_put(self.function, f"{DATASETS_PREFIX}*")
@@ -176,7 +144,4 @@ class DatasetValidation(Construct):
             "Action::kms:ReEncrypt*": key_actions,
             "Resource::*": "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource but '*'.",
         }
-        for finding, reason in reasons.items():
-            cdk.Validations.of(self.role).acknowledge(
-                cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason)
-            )
+        self.handler.acknowledge_wildcards(reasons)

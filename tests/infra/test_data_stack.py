@@ -163,12 +163,18 @@ def _asset_dir(cloud_assembly: CloudAssembly, s3_key: str) -> Path:
 
 
 def _validation_policy(cloud_assembly: CloudAssembly) -> list[dict[str, Any]]:
-    policies = _resources(cloud_assembly, "AWS::IAM::Policy")
+    """The statements of the policies attached to the validation function's role."""
+    function = next(
+        f
+        for f in _resources(cloud_assembly, "AWS::Lambda::Function").values()
+        if "CATALOG_TABLE" in f["Properties"].get("Environment", {}).get("Variables", {})
+    )
+    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
     statements = [
         statement
-        for policy in policies.values()
+        for policy in _resources(cloud_assembly, "AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if any("DatasetValidationRole" in role.get("Ref", "") for role in policy["Properties"]["Roles"])
     ]
     assert statements, "the validation function's role has a policy"
     return statements
