@@ -269,11 +269,14 @@ class GateConfig(_Model):
 
     ``thresholds_on``: ``estimate`` judges a threshold on the metric's value on the test rows;
     ``ci`` on the pessimistic end of its confidence interval (lower bound for ``min``, upper for ``max``).
+    ``auto_approve``: a model that passes is registered ``Approved`` (and so becomes the champion)
+    instead of waiting for a person's decision (``PendingManualApproval``).
     """
 
     thresholds: dict[str, ThresholdConfig] = Field(default_factory=dict)
     thresholds_on: Literal["estimate", "ci"] = "estimate"
     champion: ChampionConfig = Field(default_factory=ChampionConfig)
+    auto_approve: bool = False
 
 
 class TrainingConfig(_Model):

@@ -41,6 +41,7 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
         f"{config.project}-data",
         config=config,
         contracts=platform.contracts,
+        training=platform.training,
         env=env,
         description="MLOps platform: the data plane (uploads become validated, versioned datasets)",
     )

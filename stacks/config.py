@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain.contract import ContractError, DatasetContract, load_contract
+from domain.training_config import TrainingConfig, TrainingConfigError, parse_training_config
 
 CONTEXT_KEY = "mlops"
 
@@ -28,9 +29,22 @@ class _Strict(BaseModel):
 
 
 class DatasetConfig(_Strict):
-    """Where a dataset's schema contract lives, relative to the project root."""
+    """A dataset: where its schema contract lives (relative to the project root) and how it trains."""
 
     contract: str = Field(description="Path of the dataset's contract (YAML or JSON).")
+    training: dict[str, Any] = Field(
+        default_factory=dict, description="Its training configuration (domain/training_config.py)."
+    )
+
+
+class TrainingInfraConfig(_Strict):
+    """Where and how long the training jobs run."""
+
+    instance_type: str = Field("ml.m5.large", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    volume_size_gb: int = Field(30, ge=1, le=16384)
+    max_runtime_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
+    pipeline_timeout_minutes: int = Field(240, ge=5, le=365 * 24 * 60)
+    image_version: str = Field("1.9-0", description="The SageMaker scikit-learn container's version.")
 
 
 class ValidationFunctionConfig(_Strict):
@@ -56,6 +70,7 @@ class PlatformConfig(_Strict):
     )
     access_log_expiration_days: int = Field(365, ge=1, le=36500)
     validation: ValidationFunctionConfig = ValidationFunctionConfig()
+    training: TrainingInfraConfig = TrainingInfraConfig()
 
     @field_validator("project")
     @classmethod
@@ -91,6 +106,7 @@ class Platform(BaseModel):
 
     config: PlatformConfig
     contracts: dict[str, DatasetContract]
+    training: dict[str, TrainingConfig]
 
 
 def load_platform(context: dict[str, Any] | None, project_root: Path) -> Platform:
@@ -132,7 +148,17 @@ def load_platform(context: dict[str, Any] | None, project_root: Path) -> Platfor
                 f"{contract.name!r}; the key and the contract's name must be the same"
             )
         contracts[name] = contract
-    return Platform(config=config, contracts=contracts)
+    training: dict[str, TrainingConfig] = {}
+    for name, dataset in config.datasets.items():
+        try:
+            training[name] = parse_training_config(
+                dataset.training,
+                contract=contracts[name],
+                source=f"cdk.json: {CONTEXT_KEY}.datasets.{name}.training",
+            )
+        except TrainingConfigError as error:
+            raise ConfigError(str(error)) from None
+    return Platform(config=config, contracts=contracts, training=training)
 
 
 def _describe(error: ValidationError) -> str:

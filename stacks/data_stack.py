@@ -1,4 +1,4 @@
-"""The data plane: key, data bucket, dataset catalog, platform events, and dataset validation.
+"""The platform: key, data bucket, dataset catalog, platform events, dataset validation, training.
 
 Stateful resources are retained on stack deletion unless ``retain_data`` is false. Training and
 serving (later stacks) consume what this stack exposes as attributes.
@@ -12,12 +12,14 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from domain.contract import DatasetContract
+from domain.training_config import TrainingConfig
 from stacks.config import PlatformConfig
 from stacks.constructs.data_bucket import DataBucket
 from stacks.constructs.dataset_catalog import DatasetCatalog
 from stacks.constructs.dataset_validation import DatasetValidation
 from stacks.constructs.encryption import PlatformKey
 from stacks.constructs.platform_events import PlatformEvents
+from stacks.constructs.training_pipeline import TrainingPipeline
 
 LOG_RETENTION = {
     7: logs.RetentionDays.ONE_WEEK,
@@ -43,6 +45,7 @@ class DataStack(cdk.Stack):
         *,
         config: PlatformConfig,
         contracts: dict[str, DatasetContract],
+        training: dict[str, TrainingConfig],
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
@@ -64,6 +67,9 @@ class DataStack(cdk.Stack):
             self, "Events", bus_name=f"{config.project}-platform", key=key, alert_emails=config.alert_emails
         )
         sizing = config.validation
+        architecture = (
+            lambda_.Architecture.ARM_64 if sizing.architecture == "arm64" else lambda_.Architecture.X86_64
+        )
         self.validation = DatasetValidation(
             self,
             "DatasetValidation",
@@ -76,9 +82,21 @@ class DataStack(cdk.Stack):
             memory_mb=sizing.memory_mb,
             timeout=cdk.Duration.minutes(sizing.timeout_minutes),
             ephemeral_storage_gb=sizing.ephemeral_storage_gb,
-            architecture=lambda_.Architecture.ARM_64
-            if sizing.architecture == "arm64"
-            else lambda_.Architecture.X86_64,
+            architecture=architecture,
+            log_retention=LOG_RETENTION[config.log_retention_days],
+        )
+        self.training = TrainingPipeline(
+            self,
+            "Training",
+            project=config.project,
+            contracts=contracts,
+            training=training,
+            settings=config.training,
+            data_bucket=self.data.bucket,
+            bus=self.events.bus,
+            alerts=self.events.alerts,
+            key=key,
+            architecture=architecture,
             log_retention=LOG_RETENTION[config.log_retention_days],
         )
         outputs = {
@@ -88,6 +106,8 @@ class DataStack(cdk.Stack):
             "AlertsTopicArn": self.events.alerts.topic_arn,
             "ValidationFunctionName": self.validation.function.function_name,
             "ValidationDeadLetterQueueUrl": self.validation.dead_letters.queue_url,
+            "TrainingStateMachineArn": self.training.state_machine.state_machine_arn,
+            "ModelPackageGroupPrefix": f"{config.project}-",
         }
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)

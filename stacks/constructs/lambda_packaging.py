@@ -8,11 +8,13 @@ once per requirements hash into ``.cache/lambda-layers`` and hard-linked into ea
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +157,45 @@ def _strip(site: Path) -> None:
     for pattern in unused:
         for path in site.glob(pattern):
             path.unlink(missing_ok=True)
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _SourceTarball:
+    """Packs a folder as ``sourcedir.tar.gz``, the SageMaker training toolkit's source directory.
+
+    Deterministic (sorted entries, fixed owner and times, no gzip timestamp), so the asset hash changes
+    only when the code does.
+    """
+
+    def __init__(self, source: Path) -> None:
+        self._source = source
+
+    def try_bundle(self, output_dir: str, _options: Any) -> bool:
+        files = sorted(
+            path
+            for path in self._source.rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+        )
+        target = Path(output_dir) / "sourcedir.tar.gz"
+        with (
+            target.open("wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as zipped,
+            tarfile.open(fileobj=zipped, mode="w") as archive,
+        ):
+            for path in files:
+                info = archive.gettarinfo(str(path), arcname=str(path.relative_to(self._source)))
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                info.mtime = 0
+                with path.open("rb") as content:
+                    archive.addfile(info, content)
+        return True
+
+
+def training_source_bundling() -> cdk.BundlingOptions:
+    """Bundling of ``training/`` into one ``sourcedir.tar.gz`` file asset (no Docker)."""
+    return cdk.BundlingOptions(
+        image=_NO_DOCKER,
+        local=_SourceTarball(PROJECT_ROOT / "training"),  # type: ignore[arg-type]  # a jsii interface
+        output_type=cdk.BundlingOutput.ARCHIVED,
+    )

@@ -2,9 +2,11 @@
 
 The champion channel holds either the model's files (``model.joblib``, ``model_signature.json``) or
 the ``model.tar.gz`` that a training job produced (what a model package's ``ModelDataUrl`` points at,
-delivered as is by an S3 channel). Any problem scoring it (an incompatible contract change, a model
-from another task, a file that does not load) is recorded as the reason it is unscorable: it never
-fails the challenger's job, and the gate decides what it means.
+delivered as is by an S3 channel), or only ``none.json`` when the dataset has no approved version yet
+(the pipeline always gives the job a champion channel, and an S3 channel cannot be empty). Any problem
+scoring a champion (an incompatible contract change, a model from another task, a file that does not
+load) is recorded as the reason it is unscorable: it never fails the challenger's job, and the gate
+decides what it means.
 """
 
 from __future__ import annotations
@@ -46,9 +48,21 @@ def _model_folder(channel: Path, scratch: Path) -> Path:
     return found[0].parent
 
 
+NO_CHAMPION_MARKER = "none.json"
+
+
+def has_champion(channel: Path) -> bool:
+    """Whether the champion channel holds a model: anything but the pipeline's "no champion" marker.
+
+    A channel with the marker and an archive (a retried run that found a champion the second time) has
+    one: the model wins over the marker.
+    """
+    return any(path.is_file() and path.name != NO_CHAMPION_MARKER for path in channel.rglob("*"))
+
+
 def score_champion(
     channel: Path, test: pa.Table, fallback: Signature
-) -> tuple[ModelOutput | None, dict[str, Any]]:
+) -> tuple[ModelOutput | None, dict[str, Any] | None]:
     """Load the champion and predict the test rows.
 
     Parameters
@@ -64,9 +78,12 @@ def score_champion(
     -------
     output : ModelOutput or None
         None when the champion could not score the rows.
-    record : dict
-        ``{"status": "scored", "family", "run"}`` or ``{"status": "unscorable", "reason"}``.
+    record : dict or None
+        ``{"status": "scored", "family", "run"}`` or ``{"status": "unscorable", "reason"}``; None when
+        the channel says there is no champion (``evaluation.json`` then records ``"champion": null``).
     """
+    if not has_champion(channel):
+        return None, None
     with tempfile.TemporaryDirectory() as scratch:
         try:
             folder = _model_folder(channel, Path(scratch))

@@ -1,0 +1,113 @@
+"""The pipeline's artifacts in S3 (snapshots, splits, channels, job archives) and the current champion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, cast
+
+from botocore.exceptions import ClientError
+
+from adapters.aws import client, error_code
+from domain.training_run import ArtifactMissingError
+
+__all__ = ["ArtifactError", "S3ArtifactStore", "SageMakerChampions", "split_uri"]
+
+_MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchBucket"}
+
+
+class ArtifactError(Exception):
+    """S3 or SageMaker refused a request for a reason other than a missing object."""
+
+
+def split_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` as ``(bucket, key)``."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not uri.startswith("s3://") or not bucket or not key:
+        raise ArtifactError(f"{uri!r} is not an s3://bucket/key URI")
+    return bucket, key
+
+
+class S3ArtifactStore:
+    """Writes in the data bucket; reads and copies from any bucket the function may read."""
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    def uri(self, key: str) -> str:
+        """``s3://<bucket>/<key>``."""
+        return f"s3://{self.bucket}/{key}"
+
+    def download(self, uri: str, path: Path) -> None:
+        """Copy an object to a local file (streamed by the SDK's transfer manager, never in memory)."""
+        bucket, key = split_uri(uri)
+        try:
+            client("s3").download_file(bucket, key, str(path))
+        except ClientError as error:
+            if error_code(error) in _MISSING:
+                raise ArtifactMissingError(f"{uri} does not exist") from None
+            raise ArtifactError(f"cannot read {uri}: {error}") from error
+
+    def upload(self, path: Path, key: str, content_type: str) -> None:
+        """Write a local file to ``key`` (multipart above the transfer manager's threshold)."""
+        try:
+            client("s3").upload_file(str(path), self.bucket, key, ExtraArgs={"ContentType": content_type})
+        except ClientError as error:
+            raise ArtifactError(f"cannot write {self.uri(key)}: {error}") from error
+
+    def put_json(self, key: str, document: Any) -> None:
+        """Write a JSON document to ``key``."""
+        body = json.dumps(document, indent=1, sort_keys=True, default=str).encode()
+        try:
+            client("s3").put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+        except ClientError as error:
+            raise ArtifactError(f"cannot write {self.uri(key)}: {error}") from error
+
+    def read_json(self, uri: str) -> dict[str, Any] | None:
+        """The JSON object at ``uri``, or None."""
+        bucket, key = split_uri(uri)
+        try:
+            response = client("s3").get_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error_code(error) in _MISSING:
+                return None
+            raise ArtifactError(f"cannot read {uri}: {error}") from error
+        return cast(dict[str, Any], json.loads(response["Body"].read()))
+
+    def copy(self, source_uri: str, key: str) -> None:
+        """Copy an object server-side to ``key`` (the managed copy: multipart for objects over 5 GB)."""
+        bucket, source_key = split_uri(source_uri)
+        try:
+            client("s3").copy({"Bucket": bucket, "Key": source_key}, self.bucket, key)
+        except ClientError as error:
+            if error_code(error) in _MISSING:
+                raise ArtifactMissingError(f"{source_uri} does not exist") from None
+            raise ArtifactError(f"cannot copy {source_uri} to {self.uri(key)}: {error}") from error
+
+
+class SageMakerChampions:
+    """The champion of a dataset: the newest approved version in its model package group."""
+
+    def approved_model_data(self, group: str) -> str | None:
+        """The newest approved version's ``ModelDataUrl``, or None (no such group, or none approved)."""
+        sagemaker = client("sagemaker")
+        try:
+            listed = sagemaker.list_model_packages(
+                ModelPackageGroupName=group,
+                ModelApprovalStatus="Approved",
+                SortBy="CreationTime",
+                SortOrder="Descending",
+                MaxResults=1,
+            )
+            summaries = listed["ModelPackageSummaryList"]
+            if not summaries:
+                return None
+            described = sagemaker.describe_model_package(ModelPackageName=summaries[0]["ModelPackageArn"])
+        except ClientError as error:
+            # A dataset's first run comes before its group exists.
+            if error_code(error) in ("ValidationException", "ResourceNotFound"):
+                return None
+            raise ArtifactError(f"cannot read the approved versions of {group}: {error}") from error
+        containers = (described.get("InferenceSpecification") or {}).get("Containers") or [{}]
+        url = containers[0].get("ModelDataUrl")
+        return str(url) if url else None

@@ -1,0 +1,222 @@
+"""Preparing a training run: the split channels, the config channel and the champion channel.
+
+The pipeline's first step, free of AWS. Where everything lives in the data bucket:
+
+- ``datasets/<d>/<version>/data.parquet``: the snapshot (written by ingestion);
+- ``datasets/<d>/<version>/splits/<fingerprint>/{train,validation,test}/data.parquet`` and
+  ``summary.json``: the split, shared by every run of that version with that split configuration. Each
+  split has its own folder because each is a SageMaker channel, and a channel is a prefix.
+  ``summary.json`` is written last: its presence says the three files are complete, so a later run (or a
+  retry) reuses them instead of splitting again;
+- ``runs/<d>/<run>/config/{contract.json,training.json}``: what ``training/train.py`` reads;
+- ``runs/<d>/<run>/champion/``: the approved version's ``model.tar.gz``, or ``none.json`` when there is
+  none (an S3 channel cannot be empty, and ``train.py`` reads the marker as "no champion").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow.parquet as pq
+
+from domain.contract import DatasetContract
+from domain.pipeline_runs import RunRequest
+from domain.splitting import SPLITS, SplitError, split_batches
+from domain.training_config import TrainingConfig
+
+__all__ = [
+    "ArtifactMissingError",
+    "ArtifactStore",
+    "ChampionFinder",
+    "PreparedRun",
+    "SplitRejectedError",
+    "prepare_run",
+    "run_prefix",
+    "split_prefix",
+    "training_job_name",
+]
+
+NO_CHAMPION = {"champion": None, "reason": "no approved version"}
+MAX_JOB_NAME = 63
+BATCH_ROWS = 65_536
+_JOB_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9-]+")
+
+
+class ArtifactMissingError(Exception):
+    """An object the run needs (the snapshot, the training job's archive) does not exist."""
+
+
+class SplitRejectedError(Exception):
+    """The snapshot cannot be split into usable train, validation and test sets.
+
+    The name is part of the pipeline's contract: the state machine catches this error by name.
+    """
+
+
+class ArtifactStore(Protocol):
+    """The data bucket, as the pipeline's steps see it (keys in it; URIs for objects anywhere)."""
+
+    def uri(self, key: str) -> str:
+        """``s3://<bucket>/<key>``."""
+        ...
+
+    def download(self, uri: str, path: Path) -> None:
+        """Copy the object at ``uri`` to ``path``; raises ArtifactMissingError."""
+        ...
+
+    def upload(self, path: Path, key: str, content_type: str) -> None:
+        """Write the file at ``path`` to ``key``."""
+        ...
+
+    def put_json(self, key: str, document: Any) -> None:
+        """Write a JSON document to ``key``."""
+        ...
+
+    def read_json(self, uri: str) -> dict[str, Any] | None:
+        """The JSON object at ``uri``, or None if there is none."""
+        ...
+
+    def copy(self, source_uri: str, key: str) -> None:
+        """Copy the object at ``source_uri`` (any bucket) to ``key``; raises ArtifactMissingError."""
+        ...
+
+
+class ChampionFinder(Protocol):
+    """The model registry, as far as preparing a run needs it."""
+
+    def approved_model_data(self, group: str) -> str | None:
+        """The ``ModelDataUrl`` of the newest approved version of ``group``, or None."""
+        ...
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """What the training job is given, as the state machine passes it on (``$.prepare``)."""
+
+    train_uri: str
+    validation_uri: str
+    test_uri: str
+    config_uri: str
+    champion_uri: str
+    output_uri: str
+    training_job_name: str
+    champion: bool
+    summary: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The step's output."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def split_prefix(dataset: str, version: str, fingerprint: str) -> str:
+    """Where a version's split (by this split configuration) lives."""
+    return f"datasets/{dataset}/{version}/splits/{fingerprint}/"
+
+
+def run_prefix(dataset: str, run_name: str) -> str:
+    """Where one run's channels, outputs and records live."""
+    return f"runs/{dataset}/{run_name}/"
+
+
+def training_job_name(run: RunRequest) -> str:
+    """A SageMaker training job name for the run: ``<dataset>-<version[:8]>-<hash of the run name>``.
+
+    SageMaker allows 63 characters of ``[a-zA-Z0-9-]`` and never reuses a name, so the name is derived
+    from the run name (unique per trigger) rather than the clock: a retried step asks for the same job.
+    """
+    digest = hashlib.sha256(run.name.encode()).hexdigest()[:8]
+    suffix = f"-{run.dataset_version[:8]}-{digest}"
+    dataset = _JOB_NAME_UNSAFE.sub("-", run.dataset)[: MAX_JOB_NAME - len(suffix)].strip("-") or "run"
+    return dataset + suffix
+
+
+def _split(
+    run: RunRequest,
+    contract: DatasetContract,
+    config: TrainingConfig,
+    store: ArtifactStore,
+    scratch: Path,
+    prefix: str,
+) -> dict[str, Any]:
+    """Split the snapshot, streaming it from a local copy, and upload the three files and the summary."""
+    snapshot = scratch / "snapshot.parquet"
+    store.download(store.uri(f"datasets/{run.dataset}/{run.dataset_version}/data.parquet"), snapshot)
+    sinks = {name: scratch / f"{name}.parquet" for name in SPLITS}
+    try:
+        with pq.ParquetFile(snapshot) as source:
+            summary = split_batches(source.iter_batches(batch_size=BATCH_ROWS), contract, config, sinks)
+    except SplitError as error:
+        raise SplitRejectedError(" ".join(error.reasons)) from error
+    finally:
+        snapshot.unlink(missing_ok=True)  # /tmp is small: keep only what is still to upload
+    for name, path in sinks.items():
+        store.upload(path, f"{prefix}{name}/data.parquet", "application/vnd.apache.parquet")
+        path.unlink()
+    document = summary.to_dict()
+    store.put_json(prefix + "summary.json", document)  # last: the split is complete
+    return document
+
+
+def prepare_run(
+    run: RunRequest,
+    *,
+    contract: DatasetContract,
+    config: TrainingConfig,
+    group: str,
+    store: ArtifactStore,
+    champions: ChampionFinder,
+    scratch: Path,
+) -> PreparedRun:
+    """Write the training job's channels for one run, reusing a split made before.
+
+    Parameters
+    ----------
+    run : RunRequest
+        The execution's input.
+    contract, config : DatasetContract, TrainingConfig
+        The dataset's contract and resolved training configuration.
+    group : str
+        The dataset's model package group (where its champion is).
+    store, champions : ArtifactStore, ChampionFinder
+        The adapters.
+    scratch : Path
+        A local folder for the snapshot and the split files.
+
+    Returns
+    -------
+    PreparedRun
+
+    Raises
+    ------
+    SplitRejectedError
+        The snapshot cannot be split into usable sets (the reasons are the message).
+    ArtifactMissingError
+        The snapshot does not exist.
+    """
+    prefix = split_prefix(run.dataset, run.dataset_version, config.split.fingerprint)
+    summary = store.read_json(store.uri(prefix + "summary.json"))
+    if summary is None:
+        summary = _split(run, contract, config, store, scratch, prefix)
+    runs = run_prefix(run.dataset, run.name)
+    store.put_json(runs + "config/contract.json", contract.model_dump(mode="json"))
+    store.put_json(runs + "config/training.json", config.model_dump(mode="json"))
+    champion_url = champions.approved_model_data(group)
+    if champion_url is None:
+        store.put_json(runs + "champion/none.json", NO_CHAMPION)
+    else:
+        store.copy(champion_url, runs + "champion/model.tar.gz")
+    return PreparedRun(
+        train_uri=store.uri(prefix + "train/"),
+        validation_uri=store.uri(prefix + "validation/"),
+        test_uri=store.uri(prefix + "test/"),
+        config_uri=store.uri(runs + "config/"),
+        champion_uri=store.uri(runs + "champion/"),
+        output_uri=store.uri(runs + "training/"),
+        training_job_name=training_job_name(run),
+        champion=champion_url is not None,
+        summary=summary,
+    )

@@ -1,0 +1,275 @@
+"""After training: the gate's verdict on the job's model, and its registration when it passed.
+
+Both steps free of AWS. The gate step takes ``evaluation.json`` and the two baselines out of the job's
+archives (``model.tar.gz``, or ``output.tar.gz`` next to it, which holds the same JSON files) and keeps
+them as plain objects under ``runs/<d>/<run>/evaluation/``: the registry and the monitoring read them
+there, never inside an archive. The gate's record (``gate.json``) is written whatever the outcome, so a
+rejected run can be explained later. Registration reads those objects back rather than trusting the
+state machine's copy: the record in S3 is what the model version points at.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from domain.gate import GateCheck, GateDecision, decide
+from domain.pipeline_runs import RunRequest
+from domain.registration import ModelVersion, RegistrationFacts
+from domain.training_config import TrainingConfig
+from domain.training_run import ArtifactMissingError, ArtifactStore, run_prefix
+
+__all__ = ["GateOutcome", "ModelRegistry", "TrainingOutputError", "gate_run", "register_run"]
+
+# Archive member -> object name under runs/<d>/<run>/evaluation/.
+JOB_OUTPUTS = {
+    "evaluation.json": "evaluation.json",
+    "baseline/inputs_profile.json": "inputs_profile.json",
+    "baseline/predictions_profile.json": "predictions_profile.json",
+}
+
+
+class TrainingOutputError(Exception):
+    """The training job's archives lack a file the gate needs (or the gate's record is missing)."""
+
+
+class ModelRegistry(Protocol):
+    """The model registry, as registration needs it (``adapters.registry.SageMakerModelRegistry``)."""
+
+    def ensure_group(self, group: str, description: str = "") -> str:
+        """Create the group unless it exists; its ARN."""
+        ...
+
+    def register(
+        self,
+        evaluation: Mapping[str, Any],
+        decision: GateDecision,
+        facts: RegistrationFacts,
+        *,
+        auto_approve: bool,
+    ) -> tuple[ModelVersion, bool]:
+        """Register a model that passed the gate, once per run; the version and whether it was created."""
+        ...
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    """The gate step's output (``$.gate``)."""
+
+    approved: bool
+    reasons: list[str]
+    summary: str
+    evaluation_uri: str
+    inputs_profile_uri: str
+    predictions_profile_uri: str
+    gate_uri: str
+    metrics: dict[str, float | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The step's output."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _members(archive: Path, wanted: set[str]) -> dict[str, dict[str, Any]]:
+    """The wanted JSON members of a ``.tar.gz``, read in memory: nothing is extracted to disk."""
+    found: dict[str, dict[str, Any]] = {}
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar.getmembers():
+            name = member.name.removeprefix("./")
+            if name in wanted and member.isfile():
+                extracted = tar.extractfile(member)
+                if extracted is not None:
+                    found[name] = json.loads(extracted.read())
+    return found
+
+
+def read_job_outputs(model_artifacts: str, store: ArtifactStore, scratch: Path) -> dict[str, dict[str, Any]]:
+    """``evaluation.json`` and the baselines from the job's archives, by archive member name.
+
+    Raises
+    ------
+    TrainingOutputError
+        Neither archive holds one of them.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    sibling = model_artifacts.rsplit("/", 1)[0] + "/output.tar.gz"
+    for uri in (model_artifacts, sibling):
+        missing = set(JOB_OUTPUTS) - set(found)
+        if not missing:
+            break
+        local = scratch / "archive.tar.gz"
+        try:
+            store.download(uri, local)
+        except ArtifactMissingError:
+            continue
+        try:
+            found |= _members(local, missing)
+        finally:
+            local.unlink(missing_ok=True)
+    lacking = sorted(set(JOB_OUTPUTS) - set(found))
+    if lacking:
+        raise TrainingOutputError(
+            f"the training job's archives ({model_artifacts}) lack {', '.join(lacking)}"
+        )
+    return found
+
+
+def _summary(run: RunRequest, approved: bool, reasons: list[str]) -> str:
+    verdict = "approved" if approved else "rejected"
+    first = reasons[0] if reasons else "no reason given"
+    return f"{run.dataset} run {run.name}: {verdict}. {first}"
+
+
+def gate_run(
+    run: RunRequest,
+    *,
+    training_job_name: str,
+    model_artifacts: str,
+    config: TrainingConfig,
+    store: ArtifactStore,
+    scratch: Path,
+) -> GateOutcome:
+    """Judge a training job's model and keep the evidence.
+
+    Parameters
+    ----------
+    run : RunRequest
+        The execution's input.
+    training_job_name, model_artifacts : str
+        The job, and its ``model.tar.gz`` URI.
+    config : TrainingConfig
+        The dataset's resolved configuration (its ``gate`` section decides).
+    store : ArtifactStore
+    scratch : Path
+        A local folder for the archives.
+
+    Returns
+    -------
+    GateOutcome
+
+    Raises
+    ------
+    TrainingOutputError
+        The job's archives lack ``evaluation.json`` or a baseline.
+    """
+    outputs = read_job_outputs(model_artifacts, store, scratch)
+    folder = run_prefix(run.dataset, run.name) + "evaluation/"
+    uris: dict[str, str] = {}
+    for member, name in JOB_OUTPUTS.items():
+        store.put_json(folder + name, outputs[member])
+        uris[name] = store.uri(folder + name)
+    evaluation = outputs["evaluation.json"]
+    decision = decide(evaluation, config.gate)
+    record = decision.to_dict() | {
+        "context": {
+            "dataset": run.dataset,
+            "dataset_version": run.dataset_version,
+            "run_name": run.name,
+            "training_job_name": training_job_name,
+            "model_artifacts": model_artifacts,
+            "gate": config.gate.model_dump(mode="json"),
+        }
+    }
+    store.put_json(folder + "gate.json", record)
+    metrics = {name: (entry or {}).get("value") for name, entry in (evaluation.get("metrics") or {}).items()}
+    return GateOutcome(
+        approved=decision.approved,
+        reasons=decision.reasons,
+        summary=_summary(run, decision.approved, decision.reasons),
+        evaluation_uri=uris["evaluation.json"],
+        inputs_profile_uri=uris["inputs_profile.json"],
+        predictions_profile_uri=uris["predictions_profile.json"],
+        gate_uri=store.uri(folder + "gate.json"),
+        metrics=metrics,
+    )
+
+
+def decision_from_record(record: Mapping[str, Any]) -> GateDecision:
+    """The gate's decision from its record (``gate.json``)."""
+    fields = GateCheck.__dataclass_fields__
+    checks = [GateCheck(**{k: v for k, v in check.items() if k in fields}) for check in record["checks"]]
+    return GateDecision(
+        approved=bool(record["approved"]),
+        reasons=list(record["reasons"]),
+        checks=checks,
+        champion_compared=bool(record["champion_compared"]),
+    )
+
+
+def _read(store: ArtifactStore, uri: str) -> dict[str, Any]:
+    document = store.read_json(uri)
+    if document is None:
+        raise TrainingOutputError(f"{uri} does not exist")
+    return document
+
+
+def register_run(
+    run: RunRequest,
+    *,
+    execution_arn: str,
+    gate: Mapping[str, Any],
+    model_artifacts: str,
+    group: str,
+    image_uri: str,
+    code_version: str,
+    auto_approve: bool,
+    store: ArtifactStore,
+    registry: ModelRegistry,
+) -> dict[str, Any]:
+    """Register the run's model in its dataset's group (once per run, whatever the retries).
+
+    Parameters
+    ----------
+    run : RunRequest
+    execution_arn : str
+        The pipeline run (kept as lineage; it also makes the registration idempotent).
+    gate : mapping
+        The gate step's output (its URIs say where the evidence is).
+    model_artifacts : str
+        The ``model.tar.gz`` the inference container serves.
+    group, image_uri, code_version : str
+    auto_approve : bool
+        Register as ``Approved`` instead of ``PendingManualApproval``.
+    store, registry
+        The adapters.
+
+    Returns
+    -------
+    dict
+        ``{"model_package_arn", "version", "approval_status", "created"}``.
+
+    Raises
+    ------
+    TrainingOutputError
+        The evaluation or the gate's record is missing.
+    domain.registration.RegistrationError
+        The gate's record says the model was rejected.
+    """
+    evaluation = _read(store, gate["evaluation_uri"])
+    decision = decision_from_record(_read(store, gate["gate_uri"]))
+    facts = RegistrationFacts(
+        group=group,
+        dataset=run.dataset,
+        dataset_version=run.dataset_version,
+        code_version=code_version,
+        execution_arn=execution_arn,
+        trigger=run.trigger,
+        image_uri=image_uri,
+        model_data_url=model_artifacts,
+        evaluation_url=gate["evaluation_uri"],
+        inputs_profile_url=gate["inputs_profile_uri"],
+        predictions_profile_url=gate["predictions_profile_uri"],
+        gate_report_url=gate["gate_uri"],
+    )
+    registry.ensure_group(group, f"Models of the {run.dataset} dataset")
+    version, created = registry.register(evaluation, decision, facts, auto_approve=auto_approve)
+    return {
+        "model_package_arn": version.arn,
+        "version": version.version,
+        "approval_status": version.approval_status,
+        "created": created,
+    }

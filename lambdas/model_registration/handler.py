@@ -1,0 +1,94 @@
+"""Model registration: a model that passed the gate becomes a version in its dataset's group.
+
+Thin by design: Powertools wiring, the state's input read by ``domain.pipeline_runs``, one use case
+(``register_run``) and its AWS adapters. Whether a version is approved at once is the dataset's
+``gate.auto_approve``, from the resolved configurations generated into the asset as ``training.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from adapters.artifacts import S3ArtifactStore
+from adapters.registry import SageMakerModelRegistry
+from domain.pipeline_runs import parse_run
+from domain.training_config import TrainingConfig
+from domain.training_verdict import register_run
+
+logger = Logger()
+tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
+metrics = Metrics()
+
+TRAINING_FILE = Path(__file__).with_name("training.json")
+
+
+class Settings(BaseModel):
+    """The function's environment, set by the CDK construct ``TrainingPipeline``."""
+
+    data_bucket: str
+    alerts_topic_arn: str
+    model_package_group_prefix: str
+    inference_image_uri: str
+    code_version: str
+
+
+@cache
+def settings() -> Settings:
+    """The environment, read once per execution environment."""
+    return Settings(
+        data_bucket=os.environ["DATA_BUCKET"],
+        alerts_topic_arn=os.environ["ALERTS_TOPIC_ARN"],
+        model_package_group_prefix=os.environ.get("MODEL_PACKAGE_GROUP_PREFIX", ""),
+        inference_image_uri=os.environ["INFERENCE_IMAGE_URI"],
+        code_version=os.environ["CODE_VERSION"],
+    )
+
+
+@cache
+def training_configs() -> dict[str, TrainingConfig]:
+    """The datasets' resolved training configurations, read once per execution environment."""
+    declared = json.loads(TRAINING_FILE.read_text(encoding="utf-8"))
+    return {name: TrainingConfig.model_validate(config) for name, config in declared.items()}
+
+
+@cache
+def adapters() -> tuple[S3ArtifactStore, SageMakerModelRegistry]:
+    """The AWS adapters, created on first use and reused by later invocations."""
+    return S3ArtifactStore(settings().data_bucket), SageMakerModelRegistry()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Register the run's model (once per run: a retry finds the version it created)."""
+    run = parse_run(event)
+    logger.append_keys(dataset=run.dataset, dataset_version=run.dataset_version, run_name=run.name)
+    config, store, registry = settings(), *adapters()
+    registered = register_run(
+        run,
+        execution_arn=str(event["execution_arn"]),
+        gate=event["gate"],
+        model_artifacts=str(event["training"]["model_artifacts"]),
+        group=config.model_package_group_prefix + run.dataset,
+        image_uri=config.inference_image_uri,
+        code_version=config.code_version,
+        auto_approve=training_configs()[run.dataset].gate.auto_approve,
+        store=store,
+        registry=registry,
+    )
+    metrics.add_dimension(name="dataset", value=run.dataset)
+    metrics.add_metric(
+        name="ModelsRegistered", unit=MetricUnit.Count, value=1 if registered["created"] else 0
+    )
+    logger.info("model registered", extra={"registration": registered})
+    return registered

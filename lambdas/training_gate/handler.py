@@ -1,0 +1,82 @@
+"""Training gate: after the training job, judge its model and keep the evidence.
+
+Thin by design: Powertools wiring, the state's input read by ``domain.pipeline_runs``, one use case
+(``gate_run``) and the S3 adapter. The resolved training configurations (whose ``gate`` section decides)
+are generated into this function's asset as ``training.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from adapters.artifacts import S3ArtifactStore
+from domain.pipeline_runs import parse_run
+from domain.training_config import TrainingConfig
+from domain.training_verdict import gate_run
+
+logger = Logger()
+tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
+metrics = Metrics()
+
+TRAINING_FILE = Path(__file__).with_name("training.json")
+
+
+class Settings(BaseModel):
+    """The function's environment, set by the CDK construct ``TrainingPipeline``."""
+
+    data_bucket: str
+    alerts_topic_arn: str
+
+
+@cache
+def settings() -> Settings:
+    """The environment, read once per execution environment."""
+    return Settings(data_bucket=os.environ["DATA_BUCKET"], alerts_topic_arn=os.environ["ALERTS_TOPIC_ARN"])
+
+
+@cache
+def training_configs() -> dict[str, TrainingConfig]:
+    """The datasets' resolved training configurations, read once per execution environment."""
+    declared = json.loads(TRAINING_FILE.read_text(encoding="utf-8"))
+    return {name: TrainingConfig.model_validate(config) for name, config in declared.items()}
+
+
+@cache
+def store() -> S3ArtifactStore:
+    """The S3 adapter, created on first use."""
+    return S3ArtifactStore(settings().data_bucket)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Read the job's evaluation, decide, and record the decision whatever it is."""
+    run = parse_run(event)
+    logger.append_keys(dataset=run.dataset, dataset_version=run.dataset_version, run_name=run.name)
+    training = event["training"]
+    with tempfile.TemporaryDirectory(prefix="gate-") as scratch:
+        outcome = gate_run(
+            run,
+            training_job_name=str(training["job_name"]),
+            model_artifacts=str(training["model_artifacts"]),
+            config=training_configs()[run.dataset],
+            store=store(),
+            scratch=Path(scratch),
+        )
+    metrics.add_dimension(name="dataset", value=run.dataset)
+    metrics.add_metric(
+        name="ModelsApproved" if outcome.approved else "ModelsRejected", unit=MetricUnit.Count, value=1
+    )
+    logger.info(outcome.summary, extra={"approved": outcome.approved, "metrics": outcome.metrics})
+    return outcome.to_dict()

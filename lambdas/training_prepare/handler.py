@@ -1,0 +1,100 @@
+"""Training prepare: the pipeline's first state writes the training job's channels.
+
+Thin by design: Powertools wiring, the execution input read by ``domain.pipeline_runs``, one use case
+(``prepare_run``) and its AWS adapters. The contracts and the resolved training configurations are the
+ones synth validated, generated into this function's asset as ``contracts.json`` and ``training.json``.
+A snapshot that cannot be split raises ``SplitRejectedError``, which the state machine catches by name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from adapters.artifacts import S3ArtifactStore, SageMakerChampions
+from domain.contract import DatasetContract
+from domain.pipeline_runs import parse_run
+from domain.training_config import TrainingConfig
+from domain.training_run import SplitRejectedError, prepare_run
+
+logger = Logger()
+tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
+metrics = Metrics()
+
+CONTRACTS_FILE = Path(__file__).with_name("contracts.json")
+TRAINING_FILE = Path(__file__).with_name("training.json")
+
+
+class Settings(BaseModel):
+    """The function's environment, set by the CDK construct ``TrainingPipeline``."""
+
+    data_bucket: str
+    alerts_topic_arn: str
+    model_package_group_prefix: str
+
+
+@cache
+def settings() -> Settings:
+    """The environment, read once per execution environment."""
+    return Settings(
+        data_bucket=os.environ["DATA_BUCKET"],
+        alerts_topic_arn=os.environ["ALERTS_TOPIC_ARN"],
+        model_package_group_prefix=os.environ.get("MODEL_PACKAGE_GROUP_PREFIX", ""),
+    )
+
+
+@cache
+def contracts() -> dict[str, DatasetContract]:
+    """The declared datasets' contracts, read once per execution environment."""
+    declared = json.loads(CONTRACTS_FILE.read_text(encoding="utf-8"))
+    return {name: DatasetContract.model_validate(contract) for name, contract in declared.items()}
+
+
+@cache
+def training_configs() -> dict[str, TrainingConfig]:
+    """The datasets' resolved training configurations, read once per execution environment."""
+    declared = json.loads(TRAINING_FILE.read_text(encoding="utf-8"))
+    return {name: TrainingConfig.model_validate(config) for name, config in declared.items()}
+
+
+@cache
+def adapters() -> tuple[S3ArtifactStore, SageMakerChampions]:
+    """The AWS adapters, created on first use and reused by later invocations."""
+    return S3ArtifactStore(settings().data_bucket), SageMakerChampions()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Split the snapshot (or reuse its split) and write the config and champion channels."""
+    run = parse_run(event)
+    logger.append_keys(dataset=run.dataset, dataset_version=run.dataset_version, run_name=run.name)
+    store, champions = adapters()
+    metrics.add_dimension(name="dataset", value=run.dataset)
+    with tempfile.TemporaryDirectory(prefix="prepare-") as scratch:
+        try:
+            prepared = prepare_run(
+                run,
+                contract=contracts()[run.dataset],
+                config=training_configs()[run.dataset],
+                group=settings().model_package_group_prefix + run.dataset,
+                store=store,
+                champions=champions,
+                scratch=Path(scratch),
+            )
+        except SplitRejectedError as error:
+            metrics.add_metric(name="SplitsRejected", unit=MetricUnit.Count, value=1)
+            logger.warning("the snapshot cannot be split", extra={"reasons": str(error)})
+            raise
+    logger.info("training channels ready", extra={"champion": prepared.champion, "rows": prepared.summary})
+    return prepared.to_dict()

@@ -1,0 +1,177 @@
+"""The SageMaker training job of the pipeline: its image, source code, role and Step Functions task."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from stacks.config import TrainingInfraConfig
+from stacks.constructs.lambda_packaging import PROJECT_ROOT, training_source_bundling
+
+# Where each run's channels and outputs live (written by the prepare step, read by the job).
+SPLITS_PATTERN = "datasets/*/splits/*"
+RUNS_PREFIX = "runs/"
+CHANNELS = ("train", "validation", "test", "config", "champion")
+
+
+@cache
+def scikit_learn_images(version: str) -> dict[str, str]:
+    """The SageMaker scikit-learn container's URI in every region, from the SageMaker SDK's table.
+
+    Resolved offline at synth; the stack picks its region's entry with a CloudFormation mapping, so
+    environment-agnostic stacks need no lookup either.
+    """
+    import json
+    from pathlib import Path
+
+    from sagemaker.core import image_uris
+
+    table = json.loads(
+        (Path(image_uris.__file__).parent / "image_uri_config" / "sklearn.json").read_text(encoding="utf-8")
+    )
+    regions = sorted(table["training"]["versions"][version]["registries"])
+    return {
+        region: image_uris.retrieve("sklearn", region, version=version, image_scope="training")
+        for region in regions
+    }
+
+
+class TrainingJob(Construct):
+    """The training job's definition, shared by every run: role, code asset and the `.sync` task.
+
+    The job is network-isolated: it reads only its channels (the run's splits, configuration and
+    champion) and writes only its output prefix, both under the data bucket.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data_bucket: s3.IBucket,
+        key: kms.IKey,
+        settings: TrainingInfraConfig,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        images = scikit_learn_images(settings.image_version)
+        mapping = cdk.CfnMapping(
+            self, "Images", mapping={region: {"uri": uri} for region, uri in images.items()}
+        )
+        self.image_uri = mapping.find_in_map(stack.region, "uri")
+        self.source = s3_assets.Asset(
+            self, "Source", path=str(PROJECT_ROOT / "training"), bundling=training_source_bundling()
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="Training jobs: read the run's channels, write the run's output; nothing else.",
+        )
+        data_bucket.grant_read(self.role, SPLITS_PATTERN)
+        for channel in ("config", "champion"):
+            data_bucket.grant_read(self.role, f"{RUNS_PREFIX}*/{channel}/*")
+        data_bucket.grant_put(self.role, f"{RUNS_PREFIX}*/training/*")
+        self.source.grant_read(self.role)
+        key.grant_encrypt_decrypt(self.role)
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
+                resources=[
+                    stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="/aws/sagemaker/TrainingJobs*",
+                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+            )
+        )
+        self.role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:BatchCheckLayerAvailability",
+                ],
+                resources=["arn:aws:ecr:*:*:repository/sagemaker-scikit-learn"],
+            )
+        )
+        self._settings = settings
+        self._key = key
+
+    def task(self, scope: Construct, construct_id: str) -> tasks.SageMakerCreateTrainingJob:
+        """The `.sync` task: runs the job named by the prepare step on the channels it wrote."""
+        settings = self._settings
+        channels = [
+            tasks.Channel(
+                channel_name=name,
+                data_source=tasks.DataSource(
+                    s3_data_source=tasks.S3DataSource(
+                        s3_location=tasks.S3Location.from_json_expression(f"$.prepare.{name}_uri"),
+                        s3_data_type=tasks.S3DataType.S3_PREFIX,
+                    )
+                ),
+            )
+            for name in CHANNELS
+        ]
+        max_runtime = cdk.Duration.minutes(settings.max_runtime_minutes)
+        return tasks.SageMakerCreateTrainingJob(
+            scope,
+            construct_id,
+            training_job_name=sfn.JsonPath.string_at("$.prepare.training_job_name"),
+            algorithm_specification=tasks.AlgorithmSpecification(
+                training_image=tasks.DockerImage.from_registry(self.image_uri),
+                training_input_mode=tasks.InputMode.FILE,
+            ),
+            input_data_config=channels,
+            output_data_config=tasks.OutputDataConfig(
+                s3_output_location=tasks.S3Location.from_json_expression("$.prepare.output_uri"),
+                encryption_key=self._key,
+            ),
+            resource_config=tasks.ResourceConfig(
+                instance_count=1,
+                instance_type=ec2.InstanceType(settings.instance_type.removeprefix("ml.")),
+                volume_size=cdk.Size.gibibytes(settings.volume_size_gb),
+                volume_encryption_key=self._key,
+            ),
+            stopping_condition=tasks.StoppingCondition(max_runtime=max_runtime),
+            hyperparameters={
+                "sagemaker_program": "train.py",
+                "sagemaker_submit_directory": self.source.s3_object_url,
+                "dataset": sfn.JsonPath.string_at("$.dataset"),
+                "dataset_version": sfn.JsonPath.string_at("$.dataset_version"),
+                "run_id": sfn.JsonPath.string_at("$.run_name"),
+                "code_version": self.source.asset_hash,
+            },
+            enable_network_isolation=True,
+            role=self.role,
+            integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+            result_path="$.training",
+            result_selector={
+                "job_name.$": "$.TrainingJobName",
+                "model_artifacts.$": "$.ModelArtifacts.S3ModelArtifacts",
+            },
+        )

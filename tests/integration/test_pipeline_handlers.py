@@ -1,0 +1,228 @@
+"""The training pipeline's four handlers on moto, in order: start, prepare, (train.py), gate, register.
+
+The handlers read ``contracts.json`` and ``training.json`` next to themselves, as in their Lambda
+asset: each test module's handlers get those files generated into a copy of their folder, imported under
+the name the Lambda runtime gives them, so the handlers carry no test-only branch.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from moto import mock_aws
+
+from adapters.aws import client, resource
+from domain.contract import DatasetContract, load_contract
+from domain.pipeline_runs import RunRequest, Trigger, execution_input
+from domain.training_config import parse_training_config
+from domain.validation import validate_dataset
+from examples.churn import chunks
+
+ROOT = Path(__file__).resolve().parents[2]
+BUCKET = "mlops-data"
+TRAINING = {"model": {"family": "hist_gradient_boosting"}, "evaluation": {"bootstrap_samples": 30},
+            "gate": {"thresholds": {"roc_auc": {"min": 0.55}}, "auto_approve": True}}  # fmt: skip
+
+POWERTOOLS = {"POWERTOOLS_SERVICE_NAME": "training", "POWERTOOLS_METRICS_NAMESPACE": "MLOps",
+              "POWERTOOLS_TRACE_DISABLED": "1"}  # fmt: skip
+
+
+class FakeContext:
+    """What Powertools reads from a Lambda context."""
+
+    function_name = "test"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id = "request-1"
+
+
+@pytest.fixture(scope="module")
+def churn() -> DatasetContract:
+    return load_contract(ROOT / "contracts" / "churn.yaml")
+
+
+@pytest.fixture(scope="module")
+def snapshot(churn: DatasetContract) -> bytes:
+    """2,000 churn rows as ingestion stores them."""
+    upload = io.BytesIO()
+    pq.write_table(pa.concat_tables(list(chunks(2_000, seed=5))), upload)
+    sink = io.BytesIO()
+    assert validate_dataset(lambda: io.BytesIO(upload.getvalue()), churn, snapshot_sink=sink).accepted
+    return sink.getvalue()
+
+
+@pytest.fixture(scope="module")
+def handlers(
+    tmp_path_factory: pytest.TempPathFactory, churn: DatasetContract
+) -> Iterator[dict[str, ModuleType]]:
+    """Each handler from a copy of its folder holding the generated files, as the asset does."""
+    config = parse_training_config(TRAINING, contract=churn)
+    loaded = {}
+    patch = pytest.MonkeyPatch()
+    # Powertools' singletons read these when the module is imported, as on Lambda.
+    for variable, value in POWERTOOLS.items():
+        patch.setenv(variable, value)
+    for name in ("pipeline_start", "training_prepare", "training_gate", "model_registration"):
+        folder = tmp_path_factory.mktemp(name)
+        shutil.copy(ROOT / "lambdas" / name / "handler.py", folder / "handler.py")
+        (folder / "contracts.json").write_text(json.dumps({"churn": churn.model_dump(mode="json")}))
+        (folder / "training.json").write_text(json.dumps({"churn": config.model_dump(mode="json")}))
+        spec = importlib.util.spec_from_file_location(f"asset_{name}.handler", folder / "handler.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        loaded[name] = module
+    yield loaded
+    patch.undo()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, handlers: dict[str, ModuleType]) -> Iterator[None]:
+    env = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "DATA_BUCKET": BUCKET,
+           "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts", "MODEL_PACKAGE_GROUP_PREFIX": "",
+           "INFERENCE_IMAGE_URI": "sklearn:1.4", "CODE_VERSION": "v1"}  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    client.cache_clear()
+    resource.cache_clear()
+    for module in handlers.values():
+        for cached in ("settings", "adapters", "store", "pipeline"):
+            if hasattr(module, cached):
+                getattr(module, cached).cache_clear()
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
+        yield
+    client.cache_clear()
+    resource.cache_clear()
+
+
+SHA = "e3" * 32
+RUN = RunRequest("churn", SHA, Trigger("accepted", reason="dataset version accepted"))
+
+
+def download_channels(prepared: dict[str, Any], folder: Path) -> None:
+    s3 = boto3.client("s3")
+    for channel in ("train", "validation", "test", "config", "champion"):
+        prefix = prepared[f"{channel}_uri"].removeprefix(f"s3://{BUCKET}/")
+        (folder / channel).mkdir(parents=True)
+        for item in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)["Contents"]:
+            s3.download_file(BUCKET, item["Key"], str(folder / channel / Path(item["Key"]).name))
+
+
+def train(prepared: dict[str, Any], folder: Path) -> str:
+    """Run training/train.py on the channels as SageMaker would; upload its model.tar.gz; its URI."""
+    download_channels(prepared, folder)
+    env = {**os.environ, "SM_MODEL_DIR": str(folder / "model"), "SM_OUTPUT_DATA_DIR": str(folder / "output"),
+           "MLOPS_FAILURE_FILE": str(folder / "failure"), "SM_INPUT_CONFIG_DIR": str(folder / "input-config"),
+           "OMP_NUM_THREADS": "1",
+           **{f"SM_CHANNEL_{c.upper()}": str(folder / c) for c in ("train", "validation", "test", "config",
+                                                                   "champion")}}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "training" / "train.py"), "--max_iter", "40"],
+        env=env, cwd=ROOT / "training", capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    archive = folder / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder / "model", arcname=".")
+    key = prepared["output_uri"].removeprefix(f"s3://{BUCKET}/") + f"{prepared['training_job_name']}/output/"
+    boto3.client("s3").upload_file(str(archive), BUCKET, key + "model.tar.gz")
+    return f"s3://{BUCKET}/{key}model.tar.gz"
+
+
+def test_pipeline_start_starts_one_run_per_accepted_version(
+    aws: None, handlers: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sfn = boto3.client("stepfunctions")
+    role = "arn:aws:iam::123456789012:role/pipeline"
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    machine = sfn.create_state_machine(name="training", definition=definition, roleArn=role)[
+        "stateMachineArn"
+    ]
+    monkeypatch.setenv("STATE_MACHINE_ARN", machine)
+    event = {"version": "0", "id": "1", "detail-type": "Dataset Version Accepted", "source": "mlops.data",
+             "account": "123456789012", "time": "2026-11-03T12:00:00Z", "region": "us-east-1",
+             "resources": [], "detail": {"dataset": "churn", "version": SHA, "rows": 2000}}  # fmt: skip
+    start = handlers["pipeline_start"].handler
+
+    first = start(event, FakeContext())
+    again = start(event, FakeContext())
+    untrained = start({**event, "detail": {"dataset": "fraud", "version": SHA}}, FakeContext())
+
+    assert first == {"execution_arn": first["execution_arn"], "started": True}
+    assert first["execution_arn"].endswith(f":{RUN.name}")
+    assert again == {"execution_arn": first["execution_arn"], "started": False}
+    assert untrained["started"] is False and "no training configuration" in untrained["reason"]
+    described = sfn.describe_execution(executionArn=first["execution_arn"])
+    assert json.loads(described["input"]) == execution_input(RUN)
+
+
+def test_prepare_fails_by_name_when_the_snapshot_cannot_be_split(
+    aws: None, handlers: dict[str, ModuleType], snapshot: bytes
+) -> None:
+    table = pq.read_table(io.BytesIO(snapshot)).slice(0, 60)
+    small = io.BytesIO()
+    pq.write_table(table, small)
+    boto3.client("s3").put_object(
+        Bucket=BUCKET, Key=f"datasets/churn/{SHA}/data.parquet", Body=small.getvalue()
+    )
+
+    with pytest.raises(Exception, match="min_rows_per_split") as raised:
+        handlers["training_prepare"].handler(execution_input(RUN), FakeContext())
+    assert type(raised.value).__name__ == "SplitRejectedError"
+
+
+def test_a_run_is_prepared_trained_gated_and_registered(
+    aws: None, handlers: dict[str, ModuleType], snapshot: bytes, tmp_path: Path
+) -> None:
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=BUCKET, Key=f"datasets/churn/{SHA}/data.parquet", Body=snapshot)
+    document = execution_input(RUN)
+
+    prepared = handlers["training_prepare"].handler(document, FakeContext())
+    assert prepared["champion"] is False
+    assert all(prepared[f"{c}_uri"].startswith(f"s3://{BUCKET}/") and prepared[f"{c}_uri"].endswith("/")
+               for c in ("train", "validation", "test", "config", "champion", "output"))  # fmt: skip
+    assert len(prepared["training_job_name"]) <= 63
+
+    artifacts = train(prepared, tmp_path / "job")
+    state = {**document, "prepare": prepared, "training": {"job_name": prepared["training_job_name"],
+                                                           "model_artifacts": artifacts}}  # fmt: skip
+    gate = handlers["training_gate"].handler(state, FakeContext())
+    assert gate["approved"] is True, gate["reasons"]
+    assert gate["metrics"]["roc_auc"] > 0.55
+    record = json.loads(
+        s3.get_object(Bucket=BUCKET, Key=gate["gate_uri"].removeprefix(f"s3://{BUCKET}/"))["Body"].read()
+    )
+    assert record["context"]["run_name"] == RUN.name
+
+    execution = f"arn:aws:states:us-east-1:123456789012:execution:training:{RUN.name}"
+    registration = {**state, "gate": gate, "execution_arn": execution}
+    registered = handlers["model_registration"].handler(registration, FakeContext())
+    assert registered["version"] == 1 and registered["created"] is True
+    assert registered["approval_status"] == "Approved"
+    assert handlers["model_registration"].handler(registration, FakeContext())["created"] is False
+
+    # The next run of the dataset finds the approved version as its champion.
+    manual = execution_input(RunRequest("churn", SHA, Trigger("manual", reference="rerun-2")))
+    second = handlers["training_prepare"].handler(manual, FakeContext())
+    assert second["champion"] is True and second["train_uri"] == prepared["train_uri"]
+    champion_key = second["champion_uri"].removeprefix(f"s3://{BUCKET}/") + "model.tar.gz"
+    assert s3.head_object(Bucket=BUCKET, Key=champion_key)["ContentLength"] > 0

@@ -1,0 +1,28 @@
+"""The champion channel's "no champion" marker: the first model of a dataset has nothing to beat."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+
+from training.mlops_training.champion import has_champion, score_champion
+from training.mlops_training.contract_io import Signature
+
+
+def test_a_channel_holding_only_the_marker_means_no_champion_not_an_unscorable_one(tmp_path: Path) -> None:
+    (tmp_path / "none.json").write_text(json.dumps({"champion": None, "reason": "no approved version"}))
+    fallback = Signature.from_dict({"task": "classification", "target": {"name": "y", "type": "boolean"},
+                                    "features": []})  # fmt: skip
+
+    output, record = score_champion(tmp_path, pa.table({"y": [True]}), fallback)
+
+    assert output is None and record is None
+
+
+def test_a_model_next_to_the_marker_is_a_champion(tmp_path: Path) -> None:
+    (tmp_path / "none.json").write_text("{}")
+    assert not has_champion(tmp_path)
+    (tmp_path / "model.tar.gz").write_bytes(b"")
+    assert has_champion(tmp_path)
