@@ -1,0 +1,102 @@
+"""Continuous training end to end in the local cloud: an accepted dataset version becomes a model version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+
+from examples.churn import generate
+from tests.e2e.conftest import DataPlane
+
+pytestmark = pytest.mark.slow
+
+
+def _runs(data_plane: DataPlane) -> list[dict[str, Any]]:
+    sfn = data_plane.client("stepfunctions")
+    arn = data_plane.outputs["TrainingStateMachineArn"]
+    return [
+        sfn.describe_execution(executionArn=run["executionArn"])
+        for run in sfn.list_executions(stateMachineArn=arn)["executions"]
+    ]
+
+
+def _packages(data_plane: DataPlane) -> list[dict[str, Any]]:
+    sagemaker = data_plane.client("sagemaker")
+    summaries = sagemaker.list_model_packages(ModelPackageGroupName="mlops-churn").get(
+        "ModelPackageSummaryList", []
+    )
+    return [sagemaker.describe_model_package(ModelPackageName=s["ModelPackageArn"]) for s in summaries]
+
+
+def test_an_accepted_upload_trains_gates_and_registers_a_model_with_its_lineage(
+    data_plane: DataPlane, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    body = generate(4_000, 31, tmp_path_factory.mktemp("train") / "train.csv", "csv").read_bytes()
+    version = hashlib.sha256(body).hexdigest()
+
+    data_plane.upload("incoming/churn/for-training.csv", body)
+
+    (run,) = [run for run in _runs(data_plane) if version[:12] in run["name"]]
+    assert run["status"] == "SUCCEEDED", run.get("cause")
+    assert run["name"] == f"churn-{version[:12]}-accepted"
+    output = json.loads(run["output"])
+    assert output["gate"]["approved"] is True
+    (package,) = [
+        p
+        for p in _packages(data_plane)
+        if p["ModelPackageArn"] == output["registration"]["model_package_arn"]
+    ]
+    metadata = package["CustomerMetadataProperties"]
+    assert metadata["lineage.dataset_version"] == version
+    assert metadata["lineage.execution_arn"] == run["executionArn"]
+    assert metadata["gate.decision"] == "approved"
+    assert "metric.roc_auc" in metadata
+    assert (
+        package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+        == output["training"]["model_artifacts"]
+    )
+    evaluation = data_plane.read_json(output["gate"]["evaluation_uri"].split("/", 3)[3])
+    assert evaluation["rows"]["test"] > 0
+    assert set(evaluation["metrics"]) >= {"accuracy", "f1", "roc_auc", "log_loss"}
+
+
+def test_a_duplicate_trigger_starts_no_second_run(data_plane: DataPlane) -> None:
+    sfn_runs = _runs(data_plane)
+    assert sfn_runs, "an earlier test started a run"
+    run = sfn_runs[0]
+    detail = json.loads(run["input"])
+    event = {
+        "version": "0", "id": "again", "detail-type": "Dataset Version Accepted", "source": "mlops.data",
+        "account": "123456789012", "time": "2026-11-26T10:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": {"dataset": detail["dataset"], "version": detail["dataset_version"]},
+    }  # fmt: skip
+    functions = data_plane.client("lambda").list_functions()["Functions"]
+    start = next(f["FunctionName"] for f in functions if "TrainingStartFunction" in f["FunctionName"])
+
+    answer = json.loads(
+        data_plane.client("lambda").invoke(FunctionName=start, Payload=json.dumps(event))["Payload"].read()
+    )
+
+    assert answer["started"] is False
+    assert answer["execution_arn"] == run["executionArn"]
+    assert len(_runs(data_plane)) == len(sfn_runs)
+
+
+def test_a_dataset_too_small_to_split_fails_the_run_with_its_reason_and_registers_nothing(
+    data_plane: DataPlane, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    body = generate(120, 32, tmp_path_factory.mktemp("small") / "small.csv", "csv").read_bytes()
+    before = len(_packages(data_plane))
+    data_plane.drain(data_plane.alerts, wait=0.2)
+
+    data_plane.upload("incoming/churn/small.csv", body)
+
+    (run,) = [run for run in _runs(data_plane) if hashlib.sha256(body).hexdigest()[:12] in run["name"]]
+    assert run["status"] == "FAILED"
+    assert "SplitRejectedError" in run["cause"]
+    assert len(_packages(data_plane)) == before
+    alerts = data_plane.drain(data_plane.alerts)
+    assert any("SplitRejectedError" in alert["Message"] for alert in alerts)

@@ -1,0 +1,127 @@
+"""The training pipeline's template: its states, retries and catches, and least-privilege roles."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from tests.conftest import CloudAssembly
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def template(cloud_assembly: CloudAssembly) -> dict[str, Any]:
+    return cloud_assembly.template("mlops-data")
+
+
+@pytest.fixture(scope="module")
+def definition(template: dict[str, Any]) -> dict[str, Any]:
+    (machine,) = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"
+    ]
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    # Tokens (ARNs, names) are joined into JSON strings; a placeholder leaves valid JSON to inspect.
+    text = "".join(part if isinstance(part, str) else "TOKEN" for part in parts)
+    return json.loads(text)
+
+
+def test_the_pipeline_splits_trains_gates_and_registers_or_announces_a_rejection(
+    definition: dict[str, Any],
+) -> None:
+    states = definition["States"]
+
+    assert definition["StartAt"] == "Split"
+    assert states["Split"]["Next"] == "Train"
+    assert states["Train"]["Resource"].endswith(":states:::sagemaker:createTrainingJob.sync")
+    assert states["Train"]["Next"] == "Gate"
+    assert states["Gate"]["Next"] == "Approved?"
+    choice = states["Approved?"]
+    assert choice["Choices"][0]["Variable"] == "$.gate.approved"
+    assert choice["Choices"][0]["Next"] == "Register"
+    assert choice["Default"] == "AnnounceRejected"
+    assert states["Register"]["Next"] == "AnnounceRegistered"
+
+
+def test_every_task_retries_transient_errors_and_catches_into_an_alert(definition: dict[str, Any]) -> None:
+    states = definition["States"]
+    for name in ("Split", "Train", "Gate", "Register"):
+        assert states[name]["Retry"], f"{name} retries"
+        assert all(retry["BackoffRate"] >= 2 for retry in states[name]["Retry"])
+        assert states[name]["Catch"] == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "AlertFailure"}
+        ]
+    assert states["AlertFailure"]["Next"] == "Failed"
+    assert states["Failed"]["Type"] == "Fail"
+
+
+def test_the_state_machine_has_a_timeout_encrypted_logs_and_tracing(template: dict[str, Any]) -> None:
+    Template.from_json(template).has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "LoggingConfiguration": Match.object_like({"Level": "ALL", "IncludeExecutionData": True}),
+            "TracingConfiguration": {"Enabled": True},
+        },
+    )
+    (machine,) = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"
+    ]
+    assert '"TimeoutSeconds":' in "".join(
+        p for p in machine["Properties"]["DefinitionString"]["Fn::Join"][1] if isinstance(p, str)
+    )
+
+
+def test_the_training_job_is_network_isolated_and_encrypted(definition: dict[str, Any]) -> None:
+    parameters = definition["States"]["Train"]["Parameters"]
+
+    assert parameters["EnableNetworkIsolation"] is True
+    assert parameters["OutputDataConfig"]["KmsKeyId"]
+    assert parameters["ResourceConfig"]["VolumeKmsKeyId"]
+    assert parameters["HyperParameters"]["sagemaker_program"] == "train.py"
+    assert {channel["ChannelName"] for channel in parameters["InputDataConfig"]} == {
+        "train", "validation", "test", "config", "champion"
+    }  # fmt: skip
+
+
+def test_the_training_image_is_resolved_for_every_region_offline(template: dict[str, Any]) -> None:
+    mappings = [m for m in template.get("Mappings", {}).values() if "us-east-1" in m]
+    assert mappings
+    assert "sagemaker-scikit-learn:1.9-0-cpu-py3" in mappings[0]["us-east-1"]["uri"]
+    assert len(mappings[0]) > 20
+
+
+def _policy_statements(template: dict[str, Any], role_fragment: str) -> list[dict[str, Any]]:
+    roles = [
+        name
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role" and role_fragment in name
+    ]
+    assert len(roles) == 1, roles
+    return [
+        statement
+        for policy in template["Resources"].values()
+        if policy["Type"] == "AWS::IAM::Policy" and {"Ref": roles[0]} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_the_training_role_reads_only_its_channels_and_writes_only_its_output(
+    template: dict[str, Any],
+) -> None:
+    statements = _policy_statements(template, "TrainingJobRole")
+    reads, writes = set(), set()
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        text = json.dumps(statement["Resource"])
+        objects = {fragment for fragment in ("datasets/*/splits/*", "runs/*/config/*", "runs/*/champion/*",
+                                             "runs/*/training/*") if fragment in text}  # fmt: skip
+        if any(action.startswith("s3:GetObject") for action in actions):
+            reads |= objects
+        if "s3:PutObject" in actions:
+            writes |= objects
+        assert not any(action.startswith("s3:Delete") for action in actions)
+    assert reads == {"datasets/*/splits/*", "runs/*/config/*", "runs/*/champion/*"}
+    assert writes == {"runs/*/training/*"}
