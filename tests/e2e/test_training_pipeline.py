@@ -100,3 +100,32 @@ def test_a_dataset_too_small_to_split_fails_the_run_with_its_reason_and_register
     assert len(_packages(data_plane)) == before
     alerts = data_plane.drain(data_plane.alerts)
     assert any("SplitRejectedError" in alert["Message"] for alert in alerts)
+
+
+def test_once_a_version_is_approved_the_next_run_scores_it_as_the_champion_on_the_same_rows(
+    data_plane: DataPlane, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in data_plane.cloud.env().items():
+        monkeypatch.setenv(name, value)
+    from adapters.aws import client, resource
+    from adapters.registry import SageMakerModelRegistry
+
+    client.cache_clear()
+    resource.cache_clear()
+    registry = SageMakerModelRegistry()
+    champion = next(p for p in _packages(data_plane) if p["ModelApprovalStatus"] == "PendingManualApproval")
+    registry.approve(champion["ModelPackageArn"], reason="reviewed the evaluation", approver="e2e-test")
+    body = generate(5_000, 33, tmp_path_factory.mktemp("next") / "next.csv", "csv").read_bytes()
+
+    data_plane.upload("incoming/churn/next-month.csv", body)
+
+    (run,) = [run for run in _runs(data_plane) if hashlib.sha256(body).hexdigest()[:12] in run["name"]]
+    assert run["status"] == "SUCCEEDED", run.get("cause")
+    output = json.loads(run["output"])
+    evaluation = data_plane.read_json(output["gate"]["evaluation_uri"].split("/", 3)[3])
+    assert evaluation["champion"]["status"] == "scored"
+    assert set(evaluation["champion"]["comparison"]) >= {"roc_auc", "accuracy"}
+    gate = data_plane.read_json(output["gate"]["gate_uri"].split("/", 3)[3])
+    assert gate["champion_compared"] is True
+    approved = registry.describe(champion["ModelPackageArn"])
+    assert approved.approval_status == "Approved"
