@@ -43,6 +43,7 @@ lint: setup
 
 bench: setup
 	$(PY) bench/validate.py
+	$(PY) bench/pipeline.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
