@@ -2,69 +2,30 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import time
-from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, ParamSpec
+from typing import Annotated, Any
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
 from adapters.aws import client
-from adapters.catalog import CatalogError, DynamoDatasetCatalog
-from adapters.storage import S3DatasetStore, StorageError
-from cli.target import Cloud, Platform, TargetError, project_name, use_cloud
+from adapters.catalog import DynamoDatasetCatalog
+from adapters.storage import S3DatasetStore
+from cli.common import CloudOption, JsonOption, console, errors
+from cli.common import clear_errors as _clear_errors
+from cli.common import fail as _fail
+from cli.common import platform as _platform
+from cli.target import Cloud, Platform
 from domain.ingestion import INCOMING_PREFIX, Upload, quarantine_key, snapshot_prefix, upload_report_name
 
 app = typer.Typer(
     help="Datasets: push uploads, list versions, read validation reports.", no_args_is_help=True
 )
-console = Console()
-errors = Console(stderr=True)
-P = ParamSpec("P")
-
-CloudOption = Annotated[Cloud, typer.Option("--cloud", help="Where to go: a running local cloud, else AWS.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-def _platform(cloud: Cloud) -> Platform:
-    """The deployed platform where ``cloud`` points, with its outputs read (or a clear error)."""
-    try:
-        use_cloud(cloud)
-        platform = Platform(project_name())
-        platform.describe()
-    except TargetError as error:
-        _fail(str(error))
-    return platform
-
-
-def _clear_errors(command: Callable[P, None]) -> Callable[P, None]:
-    """Turn AWS and adapter errors into one line on stderr and exit code 2, not a traceback."""
-
-    @functools.wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> None:
-        try:
-            command(*args, **kwargs)
-        except (TargetError, StorageError, CatalogError) as error:
-            _fail(str(error))
-        except ClientError as error:
-            _fail(f"AWS refused: {error.response['Error'].get('Message') or error}")
-        except BotoCoreError as error:
-            _fail(f"cannot reach AWS: {error}")
-
-    return run
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    errors.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
 
 
 @app.command()

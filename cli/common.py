@@ -1,0 +1,64 @@
+"""What every ``mlops`` command group shares: the target platform, clear errors, options, consoles."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, NoReturn, ParamSpec
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+
+from adapters.catalog import CatalogError
+from adapters.pipeline import PipelineError
+from adapters.registry import RegistryError
+from adapters.storage import StorageError
+from cli.target import Cloud, Platform, TargetError, project_name, use_cloud
+from domain.pipeline_runs import PipelineRunError
+
+__all__ = ["CloudOption", "JsonOption", "clear_errors", "console", "errors", "fail", "platform"]
+
+console = Console()
+errors = Console(stderr=True)
+P = ParamSpec("P")
+
+CloudOption = Annotated[Cloud, typer.Option("--cloud", help="Where to go: a running local cloud, else AWS.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+# Errors whose message is already a sentence for the user: printed as they are.
+_CLEAR = (TargetError, StorageError, CatalogError, PipelineError, RegistryError, PipelineRunError)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr, then exit with ``code``."""
+    errors.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def platform(cloud: Cloud) -> Platform:
+    """The deployed platform where ``cloud`` points, with its outputs read (or a clear error)."""
+    try:
+        use_cloud(cloud)
+        found = Platform(project_name())
+        found.describe()
+    except TargetError as error:
+        fail(str(error))
+    return found
+
+
+def clear_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """Turn AWS and adapter errors into one line on stderr and exit code 2, not a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except _CLEAR as error:
+            fail(str(error))
+        except ClientError as error:
+            fail(f"AWS refused: {error.response['Error'].get('Message') or error}")
+        except BotoCoreError as error:
+            fail(f"cannot reach AWS: {error}")
+
+    return run

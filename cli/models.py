@@ -1,0 +1,210 @@
+"""``mlops models``: the registered model versions, their lineage, and a person's decision on them."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError
+from rich import box
+from rich.table import Table
+
+from adapters.aws import client
+from adapters.registry import SageMakerModelRegistry
+from cli.common import CloudOption, JsonOption, clear_errors, console, fail, platform
+from cli.target import Cloud, Platform
+from domain.registration import ModelVersion
+
+app = typer.Typer(help="Model versions: list, inspect, approve or reject.", no_args_is_help=True)
+
+PREFIX_OUTPUT = "ModelPackageGroupPrefix"
+_REFERENCE = re.compile(r"(?P<dataset>[A-Za-z0-9][A-Za-z0-9-]*)[/:](?P<number>[0-9]+)")
+_COLOURS = {"Approved": "green", "Rejected": "red", "PendingManualApproval": "yellow"}
+_SHORT = {"PendingManualApproval": "pending"}
+_LISTED_METRICS = 3
+
+VersionArgument = Annotated[
+    str, typer.Argument(help="<dataset>/<n>, <dataset>:<n> or a model package ARN.", show_default=False)
+]
+ReasonOption = Annotated[
+    str, typer.Option("--reason", help="Why (required: kept with the version).", show_default=False)
+]
+
+
+@app.command("list")
+@clear_errors
+def list_versions(
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", "-d", help="Only this dataset's models.")
+    ] = None,
+    cloud: CloudOption = Cloud.auto,
+    as_json: JsonOption = False,
+) -> None:
+    """List the model versions, newest first."""
+    target = platform(cloud)
+    prefix = target.output(PREFIX_OUTPUT)
+    registry = SageMakerModelRegistry()
+    groups = [prefix + dataset] if dataset else _groups(prefix)
+    found = [version for group in groups for version in registry.versions(group)]
+    found.sort(key=lambda v: (v.created_at or "", v.version), reverse=True)
+    if as_json:
+        console.print_json(json.dumps([version.to_dict() for version in found], default=str))
+        return
+    if not found:
+        console.print("no model version yet" + (f" of {dataset}" if dataset else "") + ".")
+        return
+    table = Table(title=f"{len(found)} model version(s)", box=box.SIMPLE_HEAD)
+    for column in ("model", "status", "metrics", "data", "created"):
+        table.add_column(column, no_wrap=True)
+    for version in found:
+        metrics = "\n".join(f"{k} {v:.4g}" for k, v in sorted(version.metrics.items())[:_LISTED_METRICS])
+        table.add_row(
+            _reference(version, prefix), _status(version.approval_status, short=True), metrics or "-",
+            (version.dataset_version or "")[:12], _clock(version.created_at)[:16],
+        )  # fmt: skip
+    console.print(table)
+
+
+@app.command()
+@clear_errors
+def show(version: VersionArgument, cloud: CloudOption = Cloud.auto, as_json: JsonOption = False) -> None:
+    """Show a model version: metrics, lineage, the gate's decision and the approval."""
+    target = platform(cloud)
+    found = _find(target, version)
+    intervals = _intervals(found.evaluation_url)
+    if as_json:
+        console.print_json(json.dumps({**found.to_dict(), "intervals": intervals}, default=str))
+        return
+    prefix = target.output(PREFIX_OUTPUT)
+    console.print(
+        f"[bold]{_reference(found, prefix)}[/bold]  {_status(found.approval_status)}", highlight=False
+    )
+    console.print(f"  {found.arn}", highlight=False, soft_wrap=True)
+    console.print(f"  created  {_clock(found.created_at)}   family {found.family or '?'}", highlight=False)
+    console.print("[bold]metrics[/bold] (test rows)")
+    for name, value in sorted(found.metrics.items()):
+        interval = intervals.get(name)
+        band = f"  (CI {interval[0]:.4g} to {interval[1]:.4g})" if interval else ""
+        console.print(f"  {name:<20} {value:.4g}{band}", highlight=False)
+    if not found.metrics:
+        console.print("  none recorded")
+    console.print("[bold]lineage[/bold]")
+    trigger = (found.trigger or "?") + (f" {found.trigger_reference}" if found.trigger_reference else "")
+    for label, entry in (
+        ("dataset", found.dataset),
+        ("version", found.dataset_version),
+        ("code", found.code_version),
+        ("run", found.execution_arn),
+        ("trigger", trigger + (f": {found.trigger_reason}" if found.trigger_reason else "")),
+        ("model", found.model_data_url),
+    ):
+        console.print(f"  {label:<8} {entry or '-'}", highlight=False, soft_wrap=True)
+    console.print("[bold]gate[/bold]")
+    console.print(
+        f"  {found.gate_decision or '-'}: {found.gate_summary or ''}", highlight=False, soft_wrap=True
+    )
+    console.print("[bold]approval[/bold]")
+    _print_decision(found)
+
+
+@app.command()
+@clear_errors
+def approve(
+    version: VersionArgument,
+    reason: ReasonOption,
+    cloud: CloudOption = Cloud.auto,
+    as_json: JsonOption = False,
+) -> None:
+    """Approve a model version (it may then be deployed), with a reason."""
+    target = platform(cloud)
+    _decided(SageMakerModelRegistry().approve(_find(target, version).arn, _reason(reason)), target, as_json)
+
+
+@app.command()
+@clear_errors
+def reject(
+    version: VersionArgument,
+    reason: ReasonOption,
+    cloud: CloudOption = Cloud.auto,
+    as_json: JsonOption = False,
+) -> None:
+    """Reject a model version, with a reason."""
+    target = platform(cloud)
+    _decided(SageMakerModelRegistry().reject(_find(target, version).arn, _reason(reason)), target, as_json)
+
+
+def _reason(reason: str) -> str:
+    if not reason.strip():
+        fail("--reason must say why")
+    return reason
+
+
+def _decided(version: ModelVersion, target: Platform, as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps(version.to_dict(), default=str))
+        return
+    reference = _reference(version, target.output(PREFIX_OUTPUT))
+    console.print(f"[bold]{reference}[/bold] is now {_status(version.approval_status)}", highlight=False)
+    _print_decision(version)
+
+
+def _print_decision(version: ModelVersion) -> None:
+    console.print(f"  {'status':<8} {version.approval_status}", highlight=False)
+    console.print(f"  {'by':<8} {version.decided_by or '-'}", highlight=False)
+    console.print(f"  {'at':<8} {version.decided_at or '-'}", highlight=False)
+    console.print(f"  {'why':<8} {version.approval_description or '-'}", highlight=False)
+
+
+def _find(target: Platform, reference: str) -> ModelVersion:
+    """A version by ARN, ``<dataset>/<n>`` or ``<dataset>:<n>``."""
+    registry = SageMakerModelRegistry()
+    if reference.startswith("arn:"):
+        return registry.describe(reference)
+    match = _REFERENCE.fullmatch(reference)
+    if match is None:
+        fail(f"{reference!r} is not <dataset>/<n>, <dataset>:<n> or a model package ARN")
+    return registry.version(target.output(PREFIX_OUTPUT) + match["dataset"], int(match["number"]))
+
+
+def _groups(prefix: str) -> list[str]:
+    """The platform's model package groups (those named with its prefix)."""
+    names: list[str] = []
+    paginator = client("sagemaker").get_paginator("list_model_package_groups")
+    for page in paginator.paginate(NameContains=prefix):
+        names.extend(g["ModelPackageGroupName"] for g in page["ModelPackageGroupSummaryList"])
+    return sorted(name for name in names if name.startswith(prefix))
+
+
+def _intervals(evaluation_url: str | None) -> dict[str, tuple[float, float]]:
+    """Confidence intervals from the version's ``evaluation.json``, when it can be read ({} otherwise)."""
+    if not evaluation_url or not evaluation_url.startswith("s3://"):
+        return {}
+    bucket, _, key = evaluation_url.removeprefix("s3://").partition("/")
+    try:
+        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        metrics = json.loads(body).get("metrics") or {}
+    except (ClientError, BotoCoreError, ValueError, AttributeError):
+        return {}
+    found: dict[str, tuple[float, float]] = {}
+    for name, entry in metrics.items():
+        low, high = (entry or {}).get("ci_low"), (entry or {}).get("ci_high")
+        if isinstance(low, int | float) and isinstance(high, int | float):
+            found[name] = (float(low), float(high))
+    return found
+
+
+def _reference(version: ModelVersion, prefix: str) -> str:
+    dataset = version.group.removeprefix(prefix) if version.group.startswith(prefix) else version.group
+    return f"{dataset}/{version.version}"
+
+
+def _status(status: str, *, short: bool = False) -> str:
+    colour = _COLOURS.get(status, "white")
+    label = _SHORT.get(status, status) if short else status
+    return f"[{colour}]{label}[/{colour}]"
+
+
+def _clock(value: str | None) -> str:
+    return (value or "")[:19].replace("T", " ")

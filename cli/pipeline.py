@@ -1,0 +1,288 @@
+"""``mlops pipeline``: start a training run, list runs, show what a run did."""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import nullcontext
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.table import Table
+
+from adapters.aws import client
+from adapters.catalog import DynamoDatasetCatalog
+from adapters.pipeline import PipelineRun, StepFunctionsPipeline, execution_arn
+from cli.common import CloudOption, JsonOption, clear_errors, console, fail, platform
+from cli.target import Cloud, Platform
+from domain.pipeline_runs import RunRequest, Trigger, execution_input, parse_execution_name
+
+app = typer.Typer(help="Training runs: start one, list them, see what one did.", no_args_is_help=True)
+
+STATE_MACHINE_OUTPUT = "TrainingStateMachineArn"
+_COLOURS = {"SUCCEEDED": "green", "RUNNING": "cyan", "FAILED": "red", "TIMED_OUT": "red", "ABORTED": "yellow"}
+
+
+@app.command()
+@clear_errors
+def start(
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="The dataset to train on.")],
+    version: Annotated[
+        str | None,
+        typer.Option(help="An accepted version (SHA-256 or its first 8+ characters); default: the latest."),
+    ] = None,
+    reason: Annotated[str, typer.Option(help="Why: kept with the run and the model version.")] = "",
+    rerun: Annotated[
+        str | None, typer.Option(help="A label that makes this a new run of a version already trained.")
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="Wait until the run ends and print its outcome.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 3600.0,
+    cloud: CloudOption = Cloud.auto,
+    as_json: JsonOption = False,
+) -> None:
+    """Start a training run of DATASET by hand (once per version and --rerun label)."""
+    target = platform(cloud)
+    machine = target.output(STATE_MACHINE_OUTPUT)
+    full = resolve_version(DynamoDatasetCatalog(target.output("CatalogTableName")), dataset, version)
+    request = RunRequest(dataset, full, Trigger(kind="manual", reference=rerun or None, reason=reason))
+    pipeline = StepFunctionsPipeline()
+    arn, started = pipeline.start(machine, request.name, execution_input(request))
+    run = pipeline.describe(arn)
+    if not as_json:
+        if started:
+            console.print(f"started run [bold]{run.name}[/bold]", highlight=False)
+        else:
+            console.print(
+                f"[yellow]already started[/yellow]: run [bold]{run.name}[/bold] exists for this version "
+                "and trigger (give --rerun LABEL to train it again)",
+                highlight=False,
+            )
+    if wait and run.status == "RUNNING":
+        run = _await_end(pipeline, arn, timeout, quiet=as_json)
+    if as_json:
+        console.print_json(json.dumps({"started": started, **_run_dict(run)}, default=str))
+    else:
+        _print_run(run, _output(arn) if run.status == "SUCCEEDED" else {})
+    if wait and run.status != "SUCCEEDED":
+        raise typer.Exit(1)
+
+
+@app.command()
+@clear_errors
+def runs(
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Only runs of this dataset.")] = None,
+    cloud: CloudOption = Cloud.auto,
+    as_json: JsonOption = False,
+) -> None:
+    """List the training runs, newest first."""
+    target = platform(cloud)
+    found = [_listed(run) for run in StepFunctionsPipeline().runs(target.output(STATE_MACHINE_OUTPUT))]
+    if dataset is not None:
+        found = [run for run in found if run["dataset"] == dataset]
+    if as_json:
+        console.print_json(json.dumps(found, default=str))
+        return
+    if not found:
+        console.print("no training run yet" + (f" of {dataset}" if dataset else "") + ".")
+        return
+    # The name is <dataset>-<version[:12]>-<trigger>[-<reference>]: it is the dataset, version and
+    # trigger columns in one, and what `mlops pipeline show` takes.
+    table = Table(
+        title=f"{len(found)} training run(s)",
+        caption="run: <dataset>-<version>-<trigger>[-<reference>]",
+        box=box.SIMPLE_HEAD,
+    )
+    table.add_column("run", overflow="fold", min_width=24)
+    table.add_column("status", no_wrap=True)
+    table.add_column("started", no_wrap=True)
+    table.add_column("stopped", no_wrap=True)
+    for run in found:
+        table.add_row(
+            run["name"], _status(run["status"]), _clock(run["started_at"]),
+            _stopped(run["started_at"], run["stopped_at"]),
+        )  # fmt: skip
+    console.print(table)
+
+
+@app.command()
+@clear_errors
+def show(
+    run: Annotated[str, typer.Argument(help="A run's name (as `mlops pipeline runs` lists it) or its ARN.")],
+    cloud: CloudOption = Cloud.auto,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one training run: its input, each step's outcome, and why it failed if it did."""
+    target = platform(cloud)
+    arn = _run_arn(target, run)
+    described = StepFunctionsPipeline().describe(arn)
+    output = _output(arn)
+    if as_json:
+        console.print_json(json.dumps({**_run_dict(described), "steps": _steps(output)}, default=str))
+        return
+    _print_run(described, output)
+
+
+def resolve_version(catalog: DynamoDatasetCatalog, dataset: str, version: str | None) -> str:
+    """The full SHA-256 of an accepted version of ``dataset``: given in full, by prefix, or the latest."""
+    records = catalog.versions(dataset)
+    if not records:
+        fail(f"{dataset} has no accepted version: push one with `mlops data push FILE --dataset {dataset}`")
+    if version is None or version == "latest":
+        return records[0].version
+    matches = [record.version for record in records if record.version.startswith(version.lower())]
+    if len(matches) > 1:
+        fail(f"{version} is ambiguous: {', '.join(match[:16] for match in matches)}")
+    if not matches:
+        fail(f"{dataset} has no accepted version {version} (`mlops data versions {dataset}` lists them)")
+    return matches[0]
+
+
+def _run_arn(target: Platform, run: str) -> str:
+    if run.startswith("arn:"):
+        return run
+    return execution_arn(target.output(STATE_MACHINE_OUTPUT), run)
+
+
+def _await_end(pipeline: StepFunctionsPipeline, arn: str, timeout: float, *, quiet: bool) -> PipelineRun:
+    deadline = time.monotonic() + timeout
+    interval = 0.2
+    status = console.status(f"training run {arn.rsplit(':', 1)[-1]} ...", spinner="dots")
+    with status if not quiet else nullcontext():
+        while True:
+            run = pipeline.describe(arn)
+            if run.status != "RUNNING":
+                return run
+            if time.monotonic() >= deadline:
+                fail(f"the run is still running after {timeout:.0f} s; `mlops pipeline show {run.name}`")
+            time.sleep(interval)
+            interval = min(interval * 1.5, 10.0)
+
+
+def _output(arn: str) -> dict[str, Any]:
+    """The execution's output document (the run document with each step's result), or {}."""
+    described = client("stepfunctions").describe_execution(executionArn=arn)
+    try:
+        document = json.loads(described.get("output") or "{}")
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _listed(run: PipelineRun) -> dict[str, Any]:
+    parsed = parse_execution_name(run.name)
+    trigger = None
+    if parsed is not None:
+        trigger = parsed.kind + (f" {parsed.reference}" if parsed.reference else "")
+    return {
+        "name": run.name,
+        "execution_arn": run.execution_arn,
+        "status": run.status,
+        "started_at": run.started_at,
+        "stopped_at": run.stopped_at,
+        "dataset": parsed.dataset if parsed else None,
+        "dataset_version": parsed.version_prefix if parsed else None,
+        "trigger": trigger,
+    }
+
+
+def _run_dict(run: PipelineRun) -> dict[str, Any]:
+    request = run.request
+    return {
+        "name": run.name,
+        "execution_arn": run.execution_arn,
+        "status": run.status,
+        "started_at": run.started_at,
+        "stopped_at": run.stopped_at,
+        "dataset": request.dataset if request else None,
+        "dataset_version": request.dataset_version if request else None,
+        "trigger": asdict(request.trigger) if request else None,
+        "error": run.error,
+        "cause": run.cause,
+    }
+
+
+def _steps(output: dict[str, Any]) -> dict[str, Any]:
+    """Each step's outcome, from the execution output (absent steps did not run or did not finish)."""
+    steps: dict[str, Any] = {}
+    prepare = output.get("prepare")
+    if isinstance(prepare, dict):
+        summary = prepare.get("summary") or {}
+        steps["prepare"] = {
+            "rows": summary.get("rows") or {},
+            "dropped_null_target": summary.get("dropped_null_target"),
+            "champion": prepare.get("champion"),
+        }
+    training = output.get("training")
+    if isinstance(training, dict):
+        steps["training"] = {
+            "job_name": training.get("job_name"),
+            "model_artifacts": training.get("model_artifacts"),
+        }
+    gate = output.get("gate")
+    if isinstance(gate, dict):
+        steps["gate"] = {
+            "approved": gate.get("approved"),
+            "summary": gate.get("summary"),
+            "reasons": list(gate.get("reasons") or []),
+            "metrics": gate.get("metrics") or {},
+        }
+    registration = output.get("registration")
+    if isinstance(registration, dict):
+        steps["registration"] = {
+            key: registration.get(key) for key in ("model_package_arn", "version", "approval_status")
+        }
+    return steps
+
+
+def _print_run(run: PipelineRun, output: dict[str, Any]) -> None:
+    console.print(f"[bold]{run.name}[/bold]  {_status(run.status)}", highlight=False)
+    console.print(f"  started  {_clock(run.started_at)}   stopped  {_clock(run.stopped_at) or '-'}")
+    if run.request is not None:
+        trigger = run.request.trigger
+        label = trigger.kind + (f" {trigger.reference}" if trigger.reference else "")
+        console.print(f"  dataset  {run.request.dataset} version {run.request.dataset_version[:12]}")
+        console.print(
+            f"  trigger  {label}" + (f": {trigger.reason}" if trigger.reason else ""), highlight=False
+        )
+    steps = _steps(output)
+    if "prepare" in steps:
+        rows = steps["prepare"]["rows"]
+        console.print("  split    " + ", ".join(f"{name} {count:,}" for name, count in rows.items()))
+    if "training" in steps:
+        console.print(f"  training job {steps['training']['job_name']}", highlight=False)
+        console.print(f"           model {steps['training']['model_artifacts']}", highlight=False)
+    if "gate" in steps:
+        gate = steps["gate"]
+        verdict = "[green]approved[/green]" if gate["approved"] else "[red]rejected[/red]"
+        console.print(f"  gate     {verdict}", highlight=False)
+        for reason in gate["reasons"] or [gate["summary"] or "no reason given"]:
+            console.print(f"           - {reason}", highlight=False)
+    if "registration" in steps:
+        registered = steps["registration"]
+        console.print(
+            f"  registered version {registered['version']} ({registered['approval_status']})", highlight=False
+        )
+        console.print(f"           {registered['model_package_arn']}", highlight=False)
+    if run.error or run.cause:
+        console.print(f"  [red]error[/red]    {run.error or ''}", highlight=False)
+        if run.cause:
+            console.print(f"  cause    {run.cause}", highlight=False)
+
+
+def _status(status: str) -> str:
+    colour = _COLOURS.get(status, "white")
+    return f"[{colour}]{status}[/{colour}]"
+
+
+def _clock(value: str | None) -> str:
+    return (value or "")[:19].replace("T", " ")
+
+
+def _stopped(started: str | None, stopped: str | None) -> str:
+    """The stop time, without the date when it is the start's."""
+    if not stopped:
+        return "-"
+    same_day = bool(started) and (started or "")[:10] == stopped[:10]
+    return _clock(stopped)[11:] if same_day else _clock(stopped)
