@@ -34,7 +34,14 @@ def dataset(rows: int) -> Path:
     path = DATA / f"churn-good-{rows}.csv"
     if not path.exists():
         DATA.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, str(ROOT / "examples" / "churn.py"), "--rows", str(rows), "--out", str(path)]
+        command = [
+            sys.executable,
+            str(ROOT / "examples" / "churn.py"),
+            "--rows",
+            str(rows),
+            "--out",
+            str(path),
+        ]
         subprocess.run(command, check=True, cwd=ROOT)
     return path
 
@@ -50,16 +57,22 @@ def measure(rows: int) -> dict[str, Any]:
         with LocalCloud() as cloud:
             outputs = cloud.deploy(assembly)["mlops-data"]
             started = time.perf_counter()
-            cloud.client("s3").upload_file(str(file), outputs["DataBucketName"], f"incoming/churn/{file.name}")
+            cloud.client("s3").upload_file(
+                str(file), outputs["DataBucketName"], f"incoming/churn/{file.name}"
+            )
             cloud.wait_idle(timeout=3600)
             end_to_end = time.perf_counter() - started
             sfn = cloud.client("stepfunctions")
-            (execution,) = sfn.list_executions(stateMachineArn=outputs["TrainingStateMachineArn"])["executions"]
+            (execution,) = sfn.list_executions(stateMachineArn=outputs["TrainingStateMachineArn"])[
+                "executions"
+            ]
             described = sfn.describe_execution(executionArn=execution["executionArn"])
             if described["status"] != "SUCCEEDED":
                 raise SystemExit(f"the pipeline did not succeed: {described.get('cause')}")
             output = json.loads(described["output"])
-            job = cloud.client("sagemaker").describe_training_job(TrainingJobName=output["training"]["job_name"])
+            job = cloud.client("sagemaker").describe_training_job(
+                TrainingJobName=output["training"]["job_name"]
+            )
             training = (job["TrainingEndTime"] - job["TrainingStartTime"]).total_seconds()
     return {
         "rows": rows,
