@@ -1,16 +1,19 @@
-"""``make demo``: the data plane end to end in the local cloud, with the commands a user would type.
+"""``make demo``: the lifecycle so far, end to end in the local cloud, with the commands a user would type.
 
 Synthesizes the CDK app, starts the local cloud and deploys the synthesized templates into it, uploads a
-good dataset and a bad one with ``mlops data push``, and shows the accepted version and the rejection
-report. The local cloud keeps running afterwards, so that the user can go on exploring.
+good dataset and a bad one with ``mlops data push``, shows the accepted version and the rejection report,
+then the training run that the accepted version started by itself and the model version it registered.
+The local cloud keeps running afterwards, so that the user can go on exploring.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -42,9 +45,27 @@ def make_data() -> tuple[Path, Path]:
     return good, bad
 
 
+def wait_for_run(name: str, timeout: float = 900.0) -> None:
+    """Wait until the training run the accepted upload started has ended (in the local cloud)."""
+    from adapters.pipeline import StepFunctionsPipeline
+    from cli.target import Cloud, Platform, project_name, use_cloud
+
+    use_cloud(Cloud.local)
+    machine = Platform(project_name()).output("TrainingStateMachineArn")
+    pipeline = StepFunctionsPipeline()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = [run for run in pipeline.runs(machine) if run.name == name]
+        if runs and runs[0].status != "RUNNING":
+            return
+        time.sleep(1)
+    console.print(f"[red]the training run {name} did not end within {timeout:.0f} s[/red]")
+    raise SystemExit(1)
+
+
 def main() -> None:
     """Run the demo."""
-    console.print(Rule("MLOps platform: the data plane, in the local cloud (no AWS account)"))
+    console.print(Rule("MLOps platform: data to registered model, in the local cloud (no AWS account)"))
     good, bad = make_data()
     run("local", "down")
     run("local", "up", "--port", os.environ.get("MLOPS_DEMO_PORT", "4566"))
@@ -57,11 +78,22 @@ def main() -> None:
     console.print(Rule("4. the dataset's versions and the accepted version's report"))
     run("data", "versions", "churn")
     run("data", "show", "churn", "latest")
+    console.print(Rule("5. the accepted version trained by itself: split, train, evaluate, gate, register"))
+    run_name = f"churn-{hashlib.sha256(good.read_bytes()).hexdigest()[:12]}-accepted"
+    with console.status(f"waiting for the training run {run_name} ..."):
+        wait_for_run(run_name)
+    run("pipeline", "runs", "--dataset", "churn")
+    run("pipeline", "show", run_name)
+    console.print(Rule("6. the registered model version: metrics, lineage, gate decision"))
+    run("models", "list", "--dataset", "churn")
+    run("models", "show", "churn/1")
     console.print(Rule())
     console.print(
         "The local cloud is still running. Try:\n"
         "  source .venv/bin/activate\n"
         "  mlops data versions churn --json\n"
+        '  mlops models approve churn/1 --reason "reviewed the evaluation"\n'
+        "  mlops pipeline start --dataset churn --rerun second-look --wait\n"
         '  eval "$(mlops local env)"; aws s3 ls   # any AWS client works against it\n'
         "  mlops local down                        # when you are done"
     )

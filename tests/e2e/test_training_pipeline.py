@@ -129,3 +129,38 @@ def test_once_a_version_is_approved_the_next_run_scores_it_as_the_champion_on_th
     assert gate["champion_compared"] is True
     approved = registry.describe(champion["ModelPackageArn"])
     assert approved.approval_status == "Approved"
+
+
+def test_a_challenger_trained_on_shuffled_labels_is_rejected_recorded_and_not_registered(
+    data_plane: DataPlane, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    folder = tmp_path_factory.mktemp("shuffled")
+    table = pacsv.read_csv(generate(4_000, 34, folder / "source.csv", "csv"))
+    labels = table.column("churned").to_numpy()
+    shuffled = table.set_column(
+        table.schema.get_field_index("churned"),
+        "churned",
+        pa.array(np.random.default_rng(5).permutation(labels)),
+    )
+    pacsv.write_csv(shuffled, folder / "shuffled.csv")
+    body = (folder / "shuffled.csv").read_bytes()
+    before = len(_packages(data_plane))
+    data_plane.drain(data_plane.alerts, wait=0.2)
+
+    data_plane.upload("incoming/churn/shuffled.csv", body)
+
+    (run,) = [run for run in _runs(data_plane) if hashlib.sha256(body).hexdigest()[:12] in run["name"]]
+    assert run["status"] == "SUCCEEDED", run.get("cause")
+    output = json.loads(run["output"])
+    assert output["gate"]["approved"] is False
+    assert "registration" not in output
+    assert len(_packages(data_plane)) == before
+    decision = data_plane.read_json(output["gate"]["gate_uri"].split("/", 3)[3])
+    assert decision["approved"] is False
+    assert any("roc_auc" in reason for reason in decision["reasons"])
+    alerts = data_plane.drain(data_plane.alerts)
+    assert any(alert.get("Subject") == "Challenger rejected by the gate" for alert in alerts)
