@@ -93,3 +93,39 @@ def test_an_invalid_contract_fails_the_configuration(context: dict[str, Any], tm
 
     with pytest.raises(ConfigError, match=r"mlops\.datasets\.broken\.contract: .*broken\.yaml"):
         load_platform(context, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("training", "expected"),
+    [
+        (
+            {"model": {"family": "xgboost"}},
+            r"datasets\.churn\.training: model\.family: unknown model family 'xgboost'",
+        ),
+        (
+            {"model": {"family": "random_forest", "hyperparameters": {"n_estimators": "300"}}},
+            r"training: model\.hyperparameters\.n_estimators: Input should be a valid integer",
+        ),
+        (
+            {"model": {"family": "linear_regression"}},
+            r"datasets\.churn\.training: model\.family: linear_regression cannot do classification",
+        ),
+    ],
+    ids=["unknown family", "hyperparameter of the wrong type", "family for another task"],
+)
+def test_a_bad_training_configuration_fails_the_synth_naming_the_key(
+    context: dict[str, Any], training: dict[str, Any], expected: str
+) -> None:
+    context["datasets"]["churn"]["training"] = training
+
+    with pytest.raises(ConfigError, match=expected):
+        load_platform(context, PROJECT_ROOT)
+
+
+def test_a_dataset_without_a_training_key_trains_with_the_defaults(context: dict[str, Any]) -> None:
+    context["datasets"]["churn"].pop("training", None)
+
+    training = load_platform(context, PROJECT_ROOT).training["churn"]
+
+    assert training.model.family == "hist_gradient_boosting"
+    assert training.task == "classification"
