@@ -164,3 +164,45 @@ def test_a_challenger_trained_on_shuffled_labels_is_rejected_recorded_and_not_re
     assert any("roc_auc" in reason for reason in decision["reasons"])
     alerts = data_plane.drain(data_plane.alerts)
     assert any(alert.get("Subject") == "Challenger rejected by the gate" for alert in alerts)
+
+
+def test_the_registered_metrics_equal_those_of_the_same_training_run_in_process(
+    data_plane: DataPlane, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    first = next(run for run in reversed(_runs(data_plane)) if run["status"] == "SUCCEEDED")
+    output = json.loads(first["output"])
+    folder = tmp_path_factory.mktemp("in-process")
+    s3 = data_plane.client("s3")
+    for channel in ("train", "validation", "test", "config", "champion"):
+        prefix = output["prepare"][f"{channel}_uri"].split("/", 3)[3]
+        for item in s3.list_objects_v2(Bucket=data_plane.bucket, Prefix=prefix).get("Contents", []):
+            target = folder / channel / item["Key"].removeprefix(prefix)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(data_plane.bucket, item["Key"], str(target))
+    environment = {
+        **os.environ,
+        "SM_MODEL_DIR": str(folder / "model"),
+        "SM_OUTPUT_DATA_DIR": str(folder / "output"),
+        "MLOPS_FAILURE_FILE": str(folder / "failure"),
+        "SM_INPUT_CONFIG_DIR": str(folder / "input-config"),
+        **{
+            f"SM_CHANNEL_{name.upper()}": str(folder / name)
+            for name in ("train", "validation", "test", "config", "champion")
+        },
+    }
+    arguments = ["--dataset", "churn", "--dataset_version", json.loads(first["input"])["dataset_version"]]
+
+    subprocess.run(
+        [sys.executable, "train.py", *arguments], cwd=root / "training", env=environment, check=True
+    )
+
+    local = json.loads((folder / "model" / "evaluation.json").read_text())
+    registered = data_plane.read_json(output["gate"]["evaluation_uri"].split("/", 3)[3])
+    assert local["metrics"] == registered["metrics"]
+    assert local["rows"] == registered["rows"]
