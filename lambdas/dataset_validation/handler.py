@@ -8,7 +8,6 @@ function's asset as ``contracts.json``.
 
 from __future__ import annotations
 
-import json
 import os
 from functools import cache
 from pathlib import Path
@@ -23,14 +22,13 @@ from pydantic import BaseModel
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.notify import PlatformNotifier
 from adapters.storage import S3DatasetStore
-from domain.contract import DatasetContract
+from domain.declared import declared_contracts
 from domain.ingestion import Upload, ingest_upload
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
 metrics = Metrics()
-
-CONTRACTS_FILE = Path(__file__).with_name("contracts.json")
+HERE = Path(__file__).parent  # contracts.json / training.json were generated here at synth
 
 
 class Settings(BaseModel):
@@ -51,13 +49,6 @@ def settings() -> Settings:
         event_bus_name=os.environ["EVENT_BUS_NAME"],
         alerts_topic_arn=os.environ["ALERTS_TOPIC_ARN"],
     )
-
-
-@cache
-def contracts() -> dict[str, DatasetContract]:
-    """The declared datasets' contracts, read once per execution environment."""
-    declared = json.loads(CONTRACTS_FILE.read_text(encoding="utf-8"))
-    return {name: DatasetContract.model_validate(contract) for name, contract in declared.items()}
 
 
 @cache
@@ -99,7 +90,9 @@ def handler(event: S3EventBridgeNotificationEvent, context: LambdaContext) -> di
     upload = to_upload(event)
     logger.append_keys(upload_key=upload.key, dataset=upload.dataset)
     store, catalog, notifier = adapters()
-    outcome = ingest_upload(upload, contracts=contracts(), store=store, catalog=catalog, notifier=notifier)
+    outcome = ingest_upload(
+        upload, contracts=declared_contracts(HERE), store=store, catalog=catalog, notifier=notifier
+    )
     metrics.add_dimension(name="dataset", value=outcome.dataset or "unknown")
     metrics.add_metric(name=f"Datasets{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
     logger.info(outcome.summary, extra={"outcome": outcome.status, "version": outcome.version})

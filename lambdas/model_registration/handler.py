@@ -7,7 +7,6 @@ Thin by design: Powertools wiring, the state's input read by ``domain.pipeline_r
 
 from __future__ import annotations
 
-import json
 import os
 from functools import cache
 from pathlib import Path
@@ -20,15 +19,14 @@ from pydantic import BaseModel
 
 from adapters.artifacts import S3ArtifactStore
 from adapters.registry import SageMakerModelRegistry
+from domain.declared import declared_training
 from domain.pipeline_runs import parse_run
-from domain.training_config import TrainingConfig
 from domain.training_verdict import register_run
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
 metrics = Metrics()
-
-TRAINING_FILE = Path(__file__).with_name("training.json")
+HERE = Path(__file__).parent  # contracts.json / training.json were generated here at synth
 
 
 class Settings(BaseModel):
@@ -54,13 +52,6 @@ def settings() -> Settings:
 
 
 @cache
-def training_configs() -> dict[str, TrainingConfig]:
-    """The datasets' resolved training configurations, read once per execution environment."""
-    declared = json.loads(TRAINING_FILE.read_text(encoding="utf-8"))
-    return {name: TrainingConfig.model_validate(config) for name, config in declared.items()}
-
-
-@cache
 def adapters() -> tuple[S3ArtifactStore, SageMakerModelRegistry]:
     """The AWS adapters, created on first use and reused by later invocations."""
     return S3ArtifactStore(settings().data_bucket), SageMakerModelRegistry()
@@ -82,7 +73,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         group=config.model_package_group_prefix + run.dataset,
         image_uri=config.inference_image_uri,
         code_version=config.code_version,
-        auto_approve=training_configs()[run.dataset].gate.auto_approve,
+        auto_approve=declared_training(HERE)[run.dataset].gate.auto_approve,
         store=store,
         registry=registry,
     )

@@ -8,7 +8,6 @@ the generated ``training.json`` are not trained.
 
 from __future__ import annotations
 
-import json
 import os
 from functools import cache
 from pathlib import Path
@@ -21,13 +20,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from adapters.pipeline import StepFunctionsPipeline
+from domain.declared import declared_training
 from domain.pipeline_runs import RunRequest, Trigger, execution_input
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
 metrics = Metrics()
-
-TRAINING_FILE = Path(__file__).with_name("training.json")
 
 
 class Settings(BaseModel):
@@ -48,10 +46,9 @@ def settings() -> Settings:
     )
 
 
-@cache
 def trained_datasets() -> frozenset[str]:
-    """The datasets that have a training configuration (only their names matter here)."""
-    return frozenset(json.loads(TRAINING_FILE.read_text(encoding="utf-8")))
+    """The datasets that have a training configuration (generated here at synth)."""
+    return frozenset(declared_training(Path(__file__).parent))
 
 
 @cache

@@ -7,7 +7,6 @@ are generated into this function's asset as ``training.json``.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from functools import cache
@@ -20,15 +19,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from adapters.artifacts import S3ArtifactStore
+from domain.declared import declared_training
 from domain.pipeline_runs import parse_run
-from domain.training_config import TrainingConfig
 from domain.training_verdict import gate_run
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
 metrics = Metrics()
-
-TRAINING_FILE = Path(__file__).with_name("training.json")
+HERE = Path(__file__).parent  # contracts.json / training.json were generated here at synth
 
 
 class Settings(BaseModel):
@@ -42,13 +40,6 @@ class Settings(BaseModel):
 def settings() -> Settings:
     """The environment, read once per execution environment."""
     return Settings(data_bucket=os.environ["DATA_BUCKET"], alerts_topic_arn=os.environ["ALERTS_TOPIC_ARN"])
-
-
-@cache
-def training_configs() -> dict[str, TrainingConfig]:
-    """The datasets' resolved training configurations, read once per execution environment."""
-    declared = json.loads(TRAINING_FILE.read_text(encoding="utf-8"))
-    return {name: TrainingConfig.model_validate(config) for name, config in declared.items()}
 
 
 @cache
@@ -70,7 +61,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             run,
             training_job_name=str(training["job_name"]),
             model_artifacts=str(training["model_artifacts"]),
-            config=training_configs()[run.dataset],
+            config=declared_training(HERE)[run.dataset],
             store=store(),
             scratch=Path(scratch),
         )

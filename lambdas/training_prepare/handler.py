@@ -8,7 +8,6 @@ A snapshot that cannot be split raises ``SplitRejectedError``, which the state m
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from functools import cache
@@ -21,17 +20,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from adapters.artifacts import S3ArtifactStore, SageMakerChampions
-from domain.contract import DatasetContract
+from domain.declared import declared_contracts, declared_training
 from domain.pipeline_runs import parse_run
-from domain.training_config import TrainingConfig
 from domain.training_run import SplitRejectedError, prepare_run
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
 metrics = Metrics()
-
-CONTRACTS_FILE = Path(__file__).with_name("contracts.json")
-TRAINING_FILE = Path(__file__).with_name("training.json")
+HERE = Path(__file__).parent  # contracts.json / training.json were generated here at synth
 
 
 class Settings(BaseModel):
@@ -53,20 +49,6 @@ def settings() -> Settings:
 
 
 @cache
-def contracts() -> dict[str, DatasetContract]:
-    """The declared datasets' contracts, read once per execution environment."""
-    declared = json.loads(CONTRACTS_FILE.read_text(encoding="utf-8"))
-    return {name: DatasetContract.model_validate(contract) for name, contract in declared.items()}
-
-
-@cache
-def training_configs() -> dict[str, TrainingConfig]:
-    """The datasets' resolved training configurations, read once per execution environment."""
-    declared = json.loads(TRAINING_FILE.read_text(encoding="utf-8"))
-    return {name: TrainingConfig.model_validate(config) for name, config in declared.items()}
-
-
-@cache
 def adapters() -> tuple[S3ArtifactStore, SageMakerChampions]:
     """The AWS adapters, created on first use and reused by later invocations."""
     return S3ArtifactStore(settings().data_bucket), SageMakerChampions()
@@ -85,8 +67,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             prepared = prepare_run(
                 run,
-                contract=contracts()[run.dataset],
-                config=training_configs()[run.dataset],
+                contract=declared_contracts(HERE)[run.dataset],
+                config=declared_training(HERE)[run.dataset],
                 group=settings().model_package_group_prefix + run.dataset,
                 store=store,
                 champions=champions,

@@ -19,6 +19,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from domain.contract import DatasetContract
+from domain.declared import CONTRACTS_FILE
 from stacks.constructs.data_bucket import DATASETS_PREFIX, INCOMING_PREFIX, QUARANTINE_PREFIX
 from stacks.constructs.platform_function import PlatformFunction
 
@@ -62,7 +63,7 @@ class DatasetValidation(Construct):
             key=key,
             architecture=architecture,
             log_retention=log_retention,
-            generated_files={"contracts.json": contracts_json},
+            generated_files={CONTRACTS_FILE: contracts_json},
             environment={
                 "DATA_BUCKET": data_bucket.bucket_name,
                 "CATALOG_TABLE": catalog.table_name,

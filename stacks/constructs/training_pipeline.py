@@ -26,6 +26,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
 from domain.contract import DatasetContract
+from domain.declared import CONTRACTS_FILE, TRAINING_FILE
 from domain.training_config import TrainingConfig
 from stacks.config import TrainingInfraConfig
 from stacks.constructs.platform_function import PlatformFunction
@@ -61,8 +62,8 @@ class TrainingPipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         generated = {
-            "contracts.json": _json({name: c.model_dump(mode="json") for name, c in contracts.items()}),
-            "training.json": _json({name: t.model_dump(mode="json") for name, t in training.items()}),
+            CONTRACTS_FILE: _json({name: c.model_dump(mode="json") for name, c in contracts.items()}),
+            TRAINING_FILE: _json({name: t.model_dump(mode="json") for name, t in training.items()}),
         }
         group_prefix = f"{project}-"
         common = {"DATA_BUCKET": data_bucket.bucket_name, "ALERTS_TOPIC_ARN": alerts.topic_arn}
