@@ -15,13 +15,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from domain.contract import DatasetContract
 from domain.declared import CONTRACTS_FILE
 from stacks.constructs.data_bucket import DATASETS_PREFIX, INCOMING_PREFIX, QUARANTINE_PREFIX
-from stacks.constructs.platform_function import PlatformFunction
+from stacks.constructs.platform_function import PlatformFunction, dead_letter_queue
 
 
 class DatasetValidation(Construct):
@@ -84,14 +83,7 @@ class DatasetValidation(Construct):
         bus.grant_put_events_to(self.function)
         alerts.grant_publish(self.function)
 
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
+        self.dead_letters = dead_letter_queue(self, "DeadLetters", key=key, of="the upload rule")
         self.rule = events.Rule(
             self,
             "OnUpload",
@@ -126,11 +118,6 @@ class DatasetValidation(Construct):
         self._acknowledge(data_bucket)
 
     def _acknowledge(self, data_bucket: s3.IBucket) -> None:
-        cdk.Validations.of(self.dead_letters).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-SQS3", reason="This queue is the dead-letter queue of the rule."
-            )
-        )
         bucket = f"<{cdk.Stack.of(self).get_logical_id(data_bucket.node.default_child)}.Arn>"  # type: ignore[arg-type]
         key_actions = "Granted on the platform's one key only, through the bucket and catalog grants."
         reasons = {

@@ -7,6 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.constructs.lambda_packaging import dependency_layer_code, function_code
@@ -96,3 +97,21 @@ class PlatformFunction(Construct):
             cdk.Validations.of(self.role).acknowledge(
                 cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason)
             )
+
+
+def dead_letter_queue(scope: Construct, construct_id: str, *, key: kms.IKey, of: str) -> sqs.Queue:
+    """An encrypted, TLS-only queue for the events that a rule could not deliver to its function."""
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=cdk.Duration.days(14),
+    )
+    cdk.Validations.of(queue).acknowledge(
+        cdk.Acknowledgment(
+            id="AwsSolutions-SQS3", reason=f"This queue is itself the dead-letter queue of {of}."
+        )
+    )
+    return queue

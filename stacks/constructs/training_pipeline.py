@@ -20,7 +20,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
@@ -29,7 +28,7 @@ from domain.contract import DatasetContract
 from domain.declared import CONTRACTS_FILE, TRAINING_FILE
 from domain.training_config import TrainingConfig
 from stacks.config import TrainingInfraConfig
-from stacks.constructs.platform_function import PlatformFunction
+from stacks.constructs.platform_function import PlatformFunction, dead_letter_queue
 from stacks.constructs.training_job import RUNS_PREFIX, TrainingJob
 
 DATASET_ACCEPTED = {"source": ["mlops.data"], "detail-type": ["Dataset Version Accepted"]}
@@ -138,14 +137,7 @@ class TrainingPipeline(Construct):
         self.start.function.add_environment("STATE_MACHINE_ARN", self.state_machine.state_machine_arn)
         self.state_machine.grant_start_execution(self.start.function)
         self.state_machine.grant_read(self.start.function)
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
+        self.dead_letters = dead_letter_queue(self, "DeadLetters", key=key, of="the training trigger")
         self.trigger = events.Rule(
             self,
             "OnDatasetAccepted",
@@ -229,11 +221,6 @@ class TrainingPipeline(Construct):
             cdk.Validations.of(self).acknowledge(
                 cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason)
             )
-        cdk.Validations.of(self.dead_letters).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-SQS3", reason="This queue is the dead-letter queue of the trigger."
-            )
-        )
 
     def _registry_arns(self, group_prefix: str) -> list[str]:
         stack = cdk.Stack.of(self)
@@ -250,19 +237,23 @@ class TrainingPipeline(Construct):
         settings: TrainingInfraConfig,
     ) -> sfn.StateMachine:
         failed = sfn.Fail(self, "Failed", error="TrainingRunFailed", cause_path="$.error.Cause")
-        alert_failure = tasks.SnsPublish(
-            self,
-            "AlertFailure",
-            topic=alerts,
-            subject="Training run failed",
-            message=sfn.TaskInput.from_object(
-                {
-                    "run": sfn.JsonPath.string_at("$.run_name"),
-                    "error": sfn.JsonPath.string_at("$.error.Error"),
-                    "cause": sfn.JsonPath.string_at("$.error.Cause"),
-                }
-            ),
-            result_path=sfn.JsonPath.DISCARD,
+
+        def announce(name: str, subject: str, **fields: str) -> tasks.SnsPublish:
+            """Publish the run's name and the named fields of the run document on the alert topic."""
+            message = {"run": sfn.JsonPath.string_at("$.run_name")} | {
+                key: sfn.JsonPath.string_at(path) for key, path in fields.items()
+            }
+            return tasks.SnsPublish(
+                self,
+                name,
+                topic=alerts,
+                subject=subject,
+                message=sfn.TaskInput.from_object(message),
+                result_path=sfn.JsonPath.DISCARD,
+            )
+
+        alert_failure = announce(
+            "AlertFailure", "Training run failed", error="$.error.Error", cause="$.error.Cause"
         ).next(failed)
 
         def lambda_step(name: str, handler: PlatformFunction, result_path: str) -> tasks.LambdaInvoke:
@@ -307,33 +298,17 @@ class TrainingPipeline(Construct):
             errors=_THROTTLING, interval=cdk.Duration.seconds(2), max_attempts=4, backoff_rate=2
         )
         register.add_catch(alert_failure, result_path="$.error")
-        announce_registered = tasks.SnsPublish(
-            self,
+        announce_registered = announce(
             "AnnounceRegistered",
-            topic=alerts,
-            subject="Model version registered",
-            message=sfn.TaskInput.from_object(
-                {
-                    "run": sfn.JsonPath.string_at("$.run_name"),
-                    "gate": sfn.JsonPath.string_at("$.gate.summary"),
-                    "model_package": sfn.JsonPath.string_at("$.registration.model_package_arn"),
-                }
-            ),
-            result_path=sfn.JsonPath.DISCARD,
+            "Model version registered",
+            gate="$.gate.summary",
+            model_package="$.registration.model_package_arn",
         )
-        announce_rejected = tasks.SnsPublish(
-            self,
+        announce_rejected = announce(
             "AnnounceRejected",
-            topic=alerts,
-            subject="Challenger rejected by the gate",
-            message=sfn.TaskInput.from_object(
-                {
-                    "run": sfn.JsonPath.string_at("$.run_name"),
-                    "gate": sfn.JsonPath.string_at("$.gate.summary"),
-                    "decision": sfn.JsonPath.string_at("$.gate.gate_uri"),
-                }
-            ),
-            result_path=sfn.JsonPath.DISCARD,
+            "Challenger rejected by the gate",
+            gate="$.gate.summary",
+            decision="$.gate.gate_uri",
         )
         decide = (
             sfn.Choice(self, "Approved?")
