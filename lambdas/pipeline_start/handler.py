@@ -65,13 +65,14 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     """Start the training run of the accepted dataset version (at most once per version)."""
     dataset, version = str(event.detail["dataset"]), str(event.detail["version"])
     logger.append_keys(dataset=dataset, dataset_version=version)
+    metrics.add_dimension(name="dataset", value=dataset)
     if dataset not in trained_datasets():
         reason = f"{dataset} has no training configuration"
         logger.info(reason)
+        metrics.add_metric(name="PipelineRunsSkipped", unit=MetricUnit.Count, value=1)
         return {"execution_arn": None, "started": False, "reason": reason}
     request = RunRequest(dataset, version, Trigger(kind="accepted", reason="dataset version accepted"))
     arn, started = pipeline().start(settings().state_machine_arn, request.name, execution_input(request))
-    metrics.add_dimension(name="dataset", value=dataset)
     metrics.add_metric(name="PipelineRunsStarted", unit=MetricUnit.Count, value=1 if started else 0)
     if started:
         logger.info("training run started", extra={"execution_arn": arn})

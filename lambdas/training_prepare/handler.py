@@ -79,4 +79,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             logger.warning("the snapshot cannot be split", extra={"reasons": str(error)})
             raise
     logger.info("training channels ready", extra={"champion": prepared.champion, "rows": prepared.summary})
+    metrics.add_metric(name="RunsPrepared", unit=MetricUnit.Count, value=1)
     return prepared.to_dict()
