@@ -8,7 +8,6 @@ function's asset as ``contracts.json``.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from adapters.catalog import DynamoDatasetCatalog
+from adapters.environment import from_environment
 from adapters.notify import PlatformNotifier
 from adapters.storage import S3DatasetStore
 from domain.declared import declared_contracts
@@ -43,12 +43,7 @@ class Settings(BaseModel):
 @cache
 def settings() -> Settings:
     """The environment, read once per execution environment."""
-    return Settings(
-        data_bucket=os.environ["DATA_BUCKET"],
-        catalog_table=os.environ["CATALOG_TABLE"],
-        event_bus_name=os.environ["EVENT_BUS_NAME"],
-        alerts_topic_arn=os.environ["ALERTS_TOPIC_ARN"],
-    )
+    return from_environment(Settings)
 
 
 @cache

@@ -7,7 +7,6 @@ Thin by design: Powertools wiring, the state's input read by ``domain.pipeline_r
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from adapters.artifacts import S3ArtifactStore
+from adapters.environment import from_environment
 from adapters.registry import SageMakerModelRegistry
 from domain.declared import declared_training
 from domain.pipeline_runs import parse_run
@@ -34,7 +34,7 @@ class Settings(BaseModel):
 
     data_bucket: str
     alerts_topic_arn: str
-    model_package_group_prefix: str
+    model_package_group_prefix: str = ""
     inference_image_uri: str
     code_version: str
 
@@ -42,13 +42,7 @@ class Settings(BaseModel):
 @cache
 def settings() -> Settings:
     """The environment, read once per execution environment."""
-    return Settings(
-        data_bucket=os.environ["DATA_BUCKET"],
-        alerts_topic_arn=os.environ["ALERTS_TOPIC_ARN"],
-        model_package_group_prefix=os.environ.get("MODEL_PACKAGE_GROUP_PREFIX", ""),
-        inference_image_uri=os.environ["INFERENCE_IMAGE_URI"],
-        code_version=os.environ["CODE_VERSION"],
-    )
+    return from_environment(Settings)
 
 
 @cache

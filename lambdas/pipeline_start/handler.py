@@ -8,7 +8,6 @@ the generated ``training.json`` are not trained.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from adapters.environment import from_environment
 from adapters.pipeline import StepFunctionsPipeline
 from domain.declared import declared_training
 from domain.pipeline_runs import RunRequest, Trigger, execution_input
@@ -39,11 +39,7 @@ class Settings(BaseModel):
 @cache
 def settings() -> Settings:
     """The environment, read once per execution environment."""
-    return Settings(
-        data_bucket=os.environ["DATA_BUCKET"],
-        alerts_topic_arn=os.environ["ALERTS_TOPIC_ARN"],
-        state_machine_arn=os.environ["STATE_MACHINE_ARN"],
-    )
+    return from_environment(Settings)
 
 
 def trained_datasets() -> frozenset[str]:

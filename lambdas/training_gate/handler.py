@@ -7,7 +7,6 @@ are generated into this function's asset as ``training.json``.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from adapters.artifacts import S3ArtifactStore
+from adapters.environment import from_environment
 from domain.declared import declared_training
 from domain.pipeline_runs import parse_run
 from domain.training_verdict import gate_run
@@ -39,7 +39,7 @@ class Settings(BaseModel):
 @cache
 def settings() -> Settings:
     """The environment, read once per execution environment."""
-    return Settings(data_bucket=os.environ["DATA_BUCKET"], alerts_topic_arn=os.environ["ALERTS_TOPIC_ARN"])
+    return from_environment(Settings)
 
 
 @cache

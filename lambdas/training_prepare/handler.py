@@ -8,7 +8,6 @@ A snapshot that cannot be split raises ``SplitRejectedError``, which the state m
 
 from __future__ import annotations
 
-import os
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -20,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from adapters.artifacts import S3ArtifactStore, SageMakerChampions
+from adapters.environment import from_environment
 from domain.declared import declared_contracts, declared_training
 from domain.pipeline_runs import parse_run
 from domain.training_run import SplitRejectedError, prepare_run
@@ -35,17 +35,13 @@ class Settings(BaseModel):
 
     data_bucket: str
     alerts_topic_arn: str
-    model_package_group_prefix: str
+    model_package_group_prefix: str = ""
 
 
 @cache
 def settings() -> Settings:
     """The environment, read once per execution environment."""
-    return Settings(
-        data_bucket=os.environ["DATA_BUCKET"],
-        alerts_topic_arn=os.environ["ALERTS_TOPIC_ARN"],
-        model_package_group_prefix=os.environ.get("MODEL_PACKAGE_GROUP_PREFIX", ""),
-    )
+    return from_environment(Settings)
 
 
 @cache
