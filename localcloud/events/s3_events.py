@@ -4,7 +4,9 @@ moto sends S3 events to EventBridge when the bucket's notification configuration
 ``EventBridgeConfiguration``, but its event differs from AWS's: the key is not URL-encoded, ``etag`` is
 spelled ``eTag``, ``reason`` is ``ObjectCreated`` instead of ``PutObject``, the event id and sequencer
 are constants, ``version-id`` is sent for unversioned buckets, and the event goes to every bus instead
-of the default bus only. This module builds the event as AWS documents it
+of the default bus only; and a multipart upload sends two events (a ``Put`` from inside
+``CompleteMultipartUpload``, then the ``CompleteMultipartUpload`` one), where S3 sends one. This module
+builds the event as AWS documents it
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html) and routes it like AWS.
 
 The object key is URL-encoded the way S3 encodes keys in its notifications (spaces as ``+``,
@@ -26,6 +28,7 @@ from moto.core.utils import unix_time
 from moto.events.models import events_backends
 from moto.events.utils import EventMessageType
 from moto.s3 import notifications as s3_notifications
+from moto.s3.models import S3Backend
 
 from localcloud.patches import Patch
 
@@ -44,8 +47,16 @@ logger = logging.getLogger(__name__)
 
 
 def patches() -> list[Patch]:
-    """The replacement of moto's S3 → EventBridge sender."""
+    """The replacement of moto's S3 → EventBridge sender, and one event per multipart upload."""
     original = s3_notifications._send_event_bridge_message
+    original_put_object = S3Backend.put_object
+
+    def put_object(self: S3Backend, *args: Any, **kwargs: Any) -> Any:
+        # CompleteMultipartUpload stores the object through put_object (passing its multipart), then
+        # notifies ObjectCreated:CompleteMultipartUpload itself; CopyObject already silences this one.
+        if kwargs.get("multipart") is not None:
+            kwargs["disable_notification"] = True
+        return original_put_object(self, *args, **kwargs)
 
     def send_event_bridge_message(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
         event = object_event(account_id, bucket, event_name, key)
@@ -61,7 +72,10 @@ def patches() -> list[Patch]:
             # S3 notifies asynchronously: a failed notification never fails the request that caused it.
             logger.exception("S3 → EventBridge notification for s3://%s/%s failed", bucket.name, key.name)
 
-    return [Patch(s3_notifications, "_send_event_bridge_message", send_event_bridge_message)]
+    return [
+        Patch(s3_notifications, "_send_event_bridge_message", send_event_bridge_message),
+        Patch(S3Backend, "put_object", put_object),
+    ]
 
 
 def object_event(account_id: str, bucket: Any, event_name: str, key: Any) -> dict[str, Any] | None:

@@ -6,12 +6,14 @@ would have been given.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
 from urllib.parse import unquote_plus
 
 import pytest
+from boto3.s3.transfer import TransferConfig
 
 from tests.integration.localcloud_fixtures.app import ECHO_DETAIL_TYPE, FAIL_DETAIL_TYPE, SLEEP_DETAIL_TYPE
 from tests.integration.localcloud_fixtures.support import Deployment, deploy_fixture, synthesize
@@ -84,6 +86,24 @@ def test_an_upload_reaches_the_function_as_aws_s3_object_created(deployed: Deplo
     assert detail["requester"] == "123456789012"
     (invocation,) = [i for i in deployed.cloud.invocations() if i.request_id == record["request_id"]]
     assert (invocation.invocation_type, invocation.error_type) == ("Event", None)
+
+
+def test_a_multipart_upload_sends_one_complete_multipart_upload_event(deployed: Deployment) -> None:
+    # Given a file big enough for boto3 to upload it in parts
+    s3, bucket = deployed.cloud.client("s3"), deployed.data["BucketName"]
+    key = "incoming/multipart/big.csv"
+    config = TransferConfig(multipart_threshold=5 * 2**20, multipart_chunksize=5 * 2**20)
+    s3.upload_fileobj(io.BytesIO(b"a,b\n" + b"1,2\n" * (3 * 2**20)), bucket, key, Config=config)
+    deployed.cloud.wait_idle(timeout=30)
+
+    # Then the function got one event for it, as S3 sends: no extra "PutObject" from inside the completion
+    received = [
+        r["event"]["detail"]
+        for r in deployed.recorded_events()
+        if r["event"].get("source") == "aws.s3" and unquote_plus(r["event"]["detail"]["object"]["key"]) == key
+    ]
+    assert [d["reason"] for d in received] == ["CompleteMultipartUpload"]
+    assert received[0]["object"]["etag"].endswith("-3")  # a multipart ETag: three parts
 
 
 def test_an_upload_outside_the_rule_prefix_is_not_delivered(deployed: Deployment) -> None:
