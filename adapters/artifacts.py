@@ -9,7 +9,7 @@ from typing import Any, cast
 from botocore.exceptions import ClientError
 
 from adapters.aws import client, error_code
-from domain.training_run import ArtifactMissingError
+from domain.run_artifacts import ArtifactMissingError
 
 __all__ = ["ArtifactError", "S3ArtifactStore", "SageMakerChampions", "split_uri"]
 

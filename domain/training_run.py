@@ -25,17 +25,15 @@ import pyarrow.parquet as pq
 
 from domain.contract import DatasetContract
 from domain.pipeline_runs import RunRequest
+from domain.run_artifacts import ArtifactStore, run_prefix
 from domain.splitting import SPLITS, SplitError, split_batches
 from domain.training_config import TrainingConfig
 
 __all__ = [
-    "ArtifactMissingError",
-    "ArtifactStore",
     "ChampionFinder",
     "PreparedRun",
     "SplitRejectedError",
     "prepare_run",
-    "run_prefix",
     "split_prefix",
     "training_job_name",
 ]
@@ -46,43 +44,11 @@ BATCH_ROWS = 65_536
 _JOB_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9-]+")
 
 
-class ArtifactMissingError(Exception):
-    """An object the run needs (the snapshot, the training job's archive) does not exist."""
-
-
 class SplitRejectedError(Exception):
     """The snapshot cannot be split into usable train, validation and test sets.
 
     The name is part of the pipeline's contract: the state machine catches this error by name.
     """
-
-
-class ArtifactStore(Protocol):
-    """The data bucket, as the pipeline's steps see it (keys in it; URIs for objects anywhere)."""
-
-    def uri(self, key: str) -> str:
-        """``s3://<bucket>/<key>``."""
-        ...
-
-    def download(self, uri: str, path: Path) -> None:
-        """Copy the object at ``uri`` to ``path``; raises ArtifactMissingError."""
-        ...
-
-    def upload(self, path: Path, key: str, content_type: str) -> None:
-        """Write the file at ``path`` to ``key``."""
-        ...
-
-    def put_json(self, key: str, document: Any) -> None:
-        """Write a JSON document to ``key``."""
-        ...
-
-    def read_json(self, uri: str) -> dict[str, Any] | None:
-        """The JSON object at ``uri``, or None if there is none."""
-        ...
-
-    def copy(self, source_uri: str, key: str) -> None:
-        """Copy the object at ``source_uri`` (any bucket) to ``key``; raises ArtifactMissingError."""
-        ...
 
 
 class ChampionFinder(Protocol):
@@ -115,11 +81,6 @@ class PreparedRun:
 def split_prefix(dataset: str, version: str, fingerprint: str) -> str:
     """Where a version's split (by this split configuration) lives."""
     return f"datasets/{dataset}/{version}/splits/{fingerprint}/"
-
-
-def run_prefix(dataset: str, run_name: str) -> str:
-    """Where one run's channels, outputs and records live."""
-    return f"runs/{dataset}/{run_name}/"
 
 
 def training_job_name(run: RunRequest) -> str:

@@ -20,8 +20,8 @@ from typing import Any, Protocol
 from domain.gate import GateCheck, GateDecision, decide
 from domain.pipeline_runs import RunRequest
 from domain.registration import ModelVersion, RegistrationFacts
+from domain.run_artifacts import ArtifactMissingError, ArtifactStore, run_prefix
 from domain.training_config import TrainingConfig
-from domain.training_run import ArtifactMissingError, ArtifactStore, run_prefix
 
 __all__ = ["GateOutcome", "ModelRegistry", "TrainingOutputError", "gate_run", "register_run"]
 

@@ -18,9 +18,9 @@ from domain.contract import DatasetContract
 from domain.gate import GateDecision
 from domain.pipeline_runs import RunRequest, Trigger
 from domain.registration import ModelVersion, RegistrationError, RegistrationFacts, model_package_request
+from domain.run_artifacts import ArtifactMissingError
 from domain.training_config import TrainingConfig, parse_training_config
 from domain.training_run import (
-    ArtifactMissingError,
     SplitRejectedError,
     prepare_run,
     split_prefix,

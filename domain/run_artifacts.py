@@ -1,0 +1,49 @@
+"""Where a run's artifacts live and how the pipeline's steps reach them, free of any data library.
+
+The gate and the registration import this and not ``domain.training_run`` (which splits with pyarrow),
+so that their cold starts stay short.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+__all__ = ["ArtifactMissingError", "ArtifactStore", "run_prefix"]
+
+
+class ArtifactMissingError(Exception):
+    """An object the run needs (the snapshot, the training job's archive) does not exist."""
+
+
+class ArtifactStore(Protocol):
+    """The data bucket, as the pipeline's steps see it (keys in it; URIs for objects anywhere)."""
+
+    def uri(self, key: str) -> str:
+        """``s3://<bucket>/<key>``."""
+        ...
+
+    def download(self, uri: str, path: Path) -> None:
+        """Copy the object at ``uri`` to ``path``; raises ArtifactMissingError."""
+        ...
+
+    def upload(self, path: Path, key: str, content_type: str) -> None:
+        """Write the file at ``path`` to ``key``."""
+        ...
+
+    def put_json(self, key: str, document: Any) -> None:
+        """Write a JSON document to ``key``."""
+        ...
+
+    def read_json(self, uri: str) -> dict[str, Any] | None:
+        """The JSON object at ``uri``, or None if there is none."""
+        ...
+
+    def copy(self, source_uri: str, key: str) -> None:
+        """Copy the object at ``source_uri`` (any bucket) to ``key``; raises ArtifactMissingError."""
+        ...
+
+
+def run_prefix(dataset: str, run_name: str) -> str:
+    """Where one run's channels, outputs and records live."""
+    return f"runs/{dataset}/{run_name}/"
