@@ -45,6 +45,34 @@ class TrainingInfraConfig(_Strict):
     max_runtime_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
     pipeline_timeout_minutes: int = Field(240, ge=5, le=365 * 24 * 60)
     image_version: str = Field("1.9-0", description="The SageMaker scikit-learn container's version.")
+    managed_spot: bool = Field(
+        False, description="Train on spot capacity (up to 90% cheaper); an interrupted job starts over."
+    )
+    max_wait_minutes: int | None = Field(
+        None,
+        ge=1,
+        le=7 * 24 * 60,
+        description="With managed_spot: the longest a job may wait for spot capacity and run, in all. "
+        "Default: twice max_runtime_minutes.",
+    )
+
+    @model_validator(mode="after")
+    def _spot_wait(self) -> TrainingInfraConfig:
+        if self.max_wait_minutes is None:
+            return self
+        if not self.managed_spot:
+            raise ValueError("max_wait_minutes applies to managed spot training only: set managed_spot: true")
+        if self.max_wait_minutes < self.max_runtime_minutes:
+            raise ValueError(
+                f"max_wait_minutes ({self.max_wait_minutes}) must be at least max_runtime_minutes "
+                f"({self.max_runtime_minutes}): it is the waiting for capacity and the running, in all"
+            )
+        return self
+
+    @property
+    def spot_max_wait_minutes(self) -> int:
+        """``StoppingCondition.MaxWaitTimeInSeconds`` in minutes, when training on spot."""
+        return self.max_wait_minutes or min(2 * self.max_runtime_minutes, 7 * 24 * 60)
 
 
 class ValidationFunctionConfig(_Strict):

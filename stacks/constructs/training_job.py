@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -43,6 +44,33 @@ def scikit_learn_images(version: str) -> dict[str, str]:
         region: image_uris.retrieve("sklearn", region, version=version, image_scope="training")
         for region in regions
     }
+
+
+class _CreateTrainingJob(tasks.SageMakerCreateTrainingJob):
+    """CDK's typed task, plus managed spot training, which its props lack.
+
+    The spot fields go into the rendered state's ``Parameters``, as the CreateTrainingJob API names them:
+    ``EnableManagedSpotTraining`` and ``StoppingCondition.MaxWaitTimeInSeconds``.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, spot_max_wait: cdk.Duration | None, **props: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **props)
+        self._spot_max_wait = spot_max_wait
+
+    def to_state_json(self, query_language: sfn.QueryLanguage | None = None) -> dict[str, Any]:
+        """The task's state, with the spot fields when spot training is on."""
+        state = dict(super().to_state_json(query_language))
+        if self._spot_max_wait is not None:
+            parameters = dict(state["Parameters"])
+            parameters["EnableManagedSpotTraining"] = True
+            parameters["StoppingCondition"] = {
+                **parameters["StoppingCondition"],
+                "MaxWaitTimeInSeconds": self._spot_max_wait.to_seconds(),
+            }
+            state["Parameters"] = parameters
+        return state
 
 
 class TrainingJob(Construct):
@@ -138,9 +166,12 @@ class TrainingJob(Construct):
             for name in CHANNELS
         ]
         max_runtime = cdk.Duration.minutes(settings.max_runtime_minutes)
-        return tasks.SageMakerCreateTrainingJob(
+        return _CreateTrainingJob(
             scope,
             construct_id,
+            spot_max_wait=(
+                cdk.Duration.minutes(settings.spot_max_wait_minutes) if settings.managed_spot else None
+            ),
             training_job_name=sfn.JsonPath.string_at("$.prepare.training_job_name"),
             algorithm_specification=tasks.AlgorithmSpecification(
                 training_image=tasks.DockerImage.from_registry(self.image_uri),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from stacks.app import build_app, cdk_json_context
 from tests.conftest import CloudAssembly
 
 pytestmark = pytest.mark.slow
@@ -20,6 +23,10 @@ def template(cloud_assembly: CloudAssembly) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def definition(template: dict[str, Any]) -> dict[str, Any]:
+    return _definition(template)
+
+
+def _definition(template: dict[str, Any]) -> dict[str, Any]:
     (machine,) = [
         r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"
     ]
@@ -84,6 +91,32 @@ def test_the_training_job_is_network_isolated_and_encrypted(definition: dict[str
     assert {channel["ChannelName"] for channel in parameters["InputDataConfig"]} == {
         "train", "validation", "test", "config", "champion"
     }  # fmt: skip
+
+
+def test_training_runs_on_demand_with_its_max_runtime_by_default(definition: dict[str, Any]) -> None:
+    parameters = definition["States"]["Train"]["Parameters"]
+
+    assert "EnableManagedSpotTraining" not in parameters
+    assert parameters["StoppingCondition"] == {"MaxRuntimeInSeconds": 60 * 60}
+
+
+def test_managed_spot_training_is_an_option_with_a_bounded_wait(tmp_path: Path) -> None:
+    context = copy.deepcopy(cdk_json_context())
+    context["mlops"]["training"] = {"managed_spot": True, "max_runtime_minutes": 30, "max_wait_minutes": 90}
+
+    assembly = build_app(context, outdir=str(tmp_path)).synth()
+    parameters = _definition(assembly.get_stack_by_name("mlops-data").template)["States"]["Train"][
+        "Parameters"
+    ]
+
+    assert parameters["EnableManagedSpotTraining"] is True
+    assert parameters["StoppingCondition"] == {
+        "MaxRuntimeInSeconds": 30 * 60,
+        "MaxWaitTimeInSeconds": 90 * 60,
+    }
+    # Everything else about the job is unchanged.
+    assert parameters["EnableNetworkIsolation"] is True
+    assert parameters["TrainingJobName.$"] == "$.prepare.training_job_name"
 
 
 def test_the_training_image_is_resolved_for_every_region_offline(template: dict[str, Any]) -> None:

@@ -51,6 +51,14 @@ def test_the_projects_own_configuration_is_valid(context: dict[str, Any]) -> Non
             {"noncurrent_version_expiration_days": 10},
             r"expiration_days must be greater than .*transition_days",
         ),
+        (
+            {"training": {"managed_spot": True, "max_runtime_minutes": 60, "max_wait_minutes": 30}},
+            r"mlops\.training: .*max_wait_minutes \(30\) must be at least max_runtime_minutes \(60\)",
+        ),
+        (
+            {"training": {"max_wait_minutes": 120}},
+            r"mlops\.training: .*managed spot training only: set managed_spot: true",
+        ),
     ],
 )
 def test_a_bad_value_names_its_key_and_what_is_allowed(
@@ -61,6 +69,14 @@ def test_a_bad_value_names_its_key_and_what_is_allowed(
 
     with pytest.raises(ConfigError, match=expected):
         load_platform(context, PROJECT_ROOT)
+
+
+def test_spot_training_waits_twice_the_runtime_unless_told(context: dict[str, Any]) -> None:
+    context["training"] = {"managed_spot": True, "max_runtime_minutes": 45}
+    assert load_platform(context, PROJECT_ROOT).config.training.spot_max_wait_minutes == 90
+
+    context["training"]["max_wait_minutes"] = 50
+    assert load_platform(context, PROJECT_ROOT).config.training.spot_max_wait_minutes == 50
 
 
 def test_a_missing_context_says_where_to_look() -> None:
