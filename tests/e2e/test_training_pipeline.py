@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
+import tarfile
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from examples.churn import generate
+from localcloud.sagemaker.transfer import split_s3_uri
 from tests.e2e.conftest import DataPlane
 
 pytestmark = pytest.mark.slow
@@ -206,3 +211,61 @@ def test_the_registered_metrics_equal_those_of_the_same_training_run_in_process(
     registered = data_plane.read_json(output["gate"]["evaluation_uri"].split("/", 3)[3])
     assert local["metrics"] == registered["metrics"]
     assert local["rows"] == registered["rows"]
+
+
+@contextlib.contextmanager
+def _training_code_replaced(data_plane: DataPlane, train_py: str) -> Iterator[None]:
+    """Deploy a different ``train.py`` in the training source asset for the duration of the block."""
+    sfn = data_plane.client("stepfunctions")
+    definition = json.loads(
+        sfn.describe_state_machine(stateMachineArn=data_plane.outputs["TrainingStateMachineArn"])[
+            "definition"
+        ]
+    )
+    source = definition["States"]["Train"]["Parameters"]["HyperParameters"]["sagemaker_submit_directory"]
+    bucket, key = split_s3_uri(source)
+    s3 = data_plane.client("s3")
+    original = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    replaced = io.BytesIO()
+    with (
+        tarfile.open(fileobj=io.BytesIO(original)) as old,
+        tarfile.open(fileobj=replaced, mode="w:gz") as new,
+    ):
+        for member in old.getmembers():
+            if member.name != "train.py":
+                new.addfile(member, old.extractfile(member) if member.isfile() else None)
+        script = train_py.encode()
+        info = tarfile.TarInfo("train.py")
+        info.size = len(script)
+        new.addfile(info, io.BytesIO(script))
+    s3.put_object(Bucket=bucket, Key=key, Body=replaced.getvalue())
+    try:
+        yield
+    finally:
+        s3.put_object(Bucket=bucket, Key=key, Body=original)
+
+
+def test_a_training_script_that_raises_fails_the_run_with_its_message_and_an_alert(
+    data_plane: DataPlane, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Given a deployed train.py that raises once it has started
+    message = "the feature store answered 503: giving up on purpose"
+    script = f"import sys\nprint('loading data', flush=True)\nraise RuntimeError({message!r})\n"
+    body = generate(3_000, 34, tmp_path_factory.mktemp("raises") / "raises.csv", "csv").read_bytes()
+    before = len(_packages(data_plane))
+    data_plane.drain(data_plane.alerts, wait=0.2)
+
+    # When a dataset version is accepted
+    with _training_code_replaced(data_plane, script):
+        data_plane.upload("incoming/churn/script-raises.csv", body)
+
+    # Then the run failed at the training step with the script's own message, alerted, registered nothing
+    (run,) = [run for run in _runs(data_plane) if hashlib.sha256(body).hexdigest()[:12] in run["name"]]
+    assert run["status"] == "FAILED"
+    assert run["error"] == "TrainingRunFailed"
+    cause = json.loads(run["cause"])
+    assert cause["TrainingJobStatus"] == "Failed"
+    assert f"RuntimeError: {message}" in cause["FailureReason"]
+    assert len(_packages(data_plane)) == before
+    alerts = [alert["Message"] for alert in data_plane.drain(data_plane.alerts)]
+    assert any(message in alert for alert in alerts), alerts
