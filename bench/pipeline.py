@@ -8,7 +8,9 @@ time is its ``TrainingStartTime``..``TrainingEndTime`` as SageMaker reports them
 bootstrap intervals, writing the model archive). Everything else is the platform's overhead: validation,
 the snapshot, the event, the split, the channels, starting the job, uploading its archive, the gate and
 the registration. Writes ``bench/results/pipeline.json`` with ``end_to_end_s``, ``training_s`` and
-``platform_overhead_fraction`` (overhead over the training time).
+``platform_overhead_fraction`` (overhead over the training time), and ``phases_s``: where the time went,
+from the execution's history, the Lambda invocation records and the job's secondary statuses (the
+Lambda phases include their cold starts).
 """
 
 from __future__ import annotations
@@ -56,12 +58,13 @@ def measure(rows: int) -> dict[str, Any]:
         file = dataset(rows)
         with LocalCloud() as cloud:
             outputs = cloud.deploy(assembly)["mlops-data"]
-            started = time.perf_counter()
+            started = time.time()
             cloud.client("s3").upload_file(
                 str(file), outputs["DataBucketName"], f"incoming/churn/{file.name}"
             )
+            uploaded = time.time()
             cloud.wait_idle(timeout=3600)
-            end_to_end = time.perf_counter() - started
+            end_to_end = time.time() - started
             sfn = cloud.client("stepfunctions")
             (execution,) = sfn.list_executions(stateMachineArn=outputs["TrainingStateMachineArn"])[
                 "executions"
@@ -74,6 +77,14 @@ def measure(rows: int) -> dict[str, Any]:
                 TrainingJobName=output["training"]["job_name"]
             )
             training = (job["TrainingEndTime"] - job["TrainingStartTime"]).total_seconds()
+            history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)
+            phases = _phases(
+                uploaded - started,
+                cloud.invocations(),
+                outputs["ValidationFunctionName"],
+                {**described, "history": history["events"]},
+                job,
+            )
     return {
         "rows": rows,
         "file_mb": round(file.stat().st_size / 1e6, 1),
@@ -82,9 +93,54 @@ def measure(rows: int) -> dict[str, Any]:
         "platform_overhead_s": round(end_to_end - training, 2),
         "platform_overhead_fraction": round((end_to_end - training) / training, 3),
         "goal_overhead_under_10_percent": (end_to_end - training) / training < 0.10,
+        "phases_s": phases,
         "model_package": output["registration"]["model_package_arn"],
         "method": __doc__,
     }
+
+
+def _phases(
+    upload_s: float,
+    invocations: list[Any],
+    validation_function: str,
+    execution: dict[str, Any],
+    job: dict[str, Any],
+) -> dict[str, float]:
+    """Seconds per phase, from the upload to the end of the execution (Lambda phases with cold starts)."""
+    invocations = sorted(invocations, key=lambda record: record.started_at)
+    validations = [r for r in invocations if r.function_name == validation_function]
+    if len(validations) != 1:
+        raise SystemExit(f"one upload ran the validation {len(validations)} times")
+    starter = next(r for r in invocations if r.started_at > validations[0].started_at)
+    entered: dict[str, float] = {}
+    exited: dict[str, float] = {}
+    for event in execution["history"]:
+        moment = event["timestamp"].timestamp()
+        if "stateEnteredEventDetails" in event:
+            entered.setdefault(event["stateEnteredEventDetails"]["name"], moment)
+        if "stateExitedEventDetails" in event:
+            exited[event["stateExitedEventDetails"]["name"]] = moment
+
+    def state(name: str) -> float:
+        return exited[name] - entered[name]
+
+    def stage(name: str) -> float:
+        (transition,) = [t for t in job["SecondaryStatusTransitions"] if t["Status"] == name]
+        return float((transition["EndTime"] - transition["StartTime"]).total_seconds())
+
+    phases = {
+        "upload": upload_s,
+        "validation_to_trigger": starter.started_at - validations[0].started_at,
+        "start_execution": execution["startDate"].timestamp() - starter.started_at,
+        "split": state("Split"),
+        "training_job_state": state("Train"),
+        "job_download": stage("Downloading"),
+        "job_fit_and_evaluate": stage("Training"),
+        "job_upload": stage("Uploading"),
+        "gate": state("Gate"),
+        "register": state("Register"),
+    }
+    return {name: round(value, 2) for name, value in phases.items()}
 
 
 def main() -> None:
