@@ -64,6 +64,7 @@ __all__ = [
     "NewCategories",
     "NullRateSpike",
     "RowCountDrop",
+    "ServingPolicy",
     "StatisticalChecks",
     "is_valid_name",
     "load_contract",
@@ -245,6 +246,20 @@ class CsvDialect(_Model):
         return self
 
 
+class ServingPolicy(_Model):
+    """How the endpoint treats a request that the contract does not fully describe.
+
+    Attributes
+    ----------
+    unknown_categories : {"reject", "as_missing"}
+        A value of a ``category`` column outside its ``categories``: answer 400 (default), or predict
+        with the value treated as missing (the model's preprocessing handles a missing category) and
+        say so in the response's ``warnings``.
+    """
+
+    unknown_categories: Literal["reject", "as_missing"] = "reject"
+
+
 _NAME = r"^[a-z][a-z0-9-]{1,62}$"
 
 
@@ -267,6 +282,8 @@ class DatasetContract(_Model):
     limits : Limits
     checks : StatisticalChecks
     csv : CsvDialect
+    serving : ServingPolicy
+        What the endpoint does with requests (``extra_columns`` applies to request fields too).
     """
 
     name: Annotated[str, Field(pattern=_NAME)]
@@ -277,6 +294,7 @@ class DatasetContract(_Model):
     limits: Limits = Field(default_factory=Limits)
     checks: StatisticalChecks = Field(default_factory=StatisticalChecks)
     csv: CsvDialect = Field(default_factory=CsvDialect)
+    serving: ServingPolicy = Field(default_factory=ServingPolicy)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -97,6 +97,15 @@ class RegistrationFacts:
     environment: Mapping[str, str] = field(default_factory=dict)
 
 
+# The model archive carries its inference code (``code/inference.py``, written by the training job):
+# the scikit-learn container runs it from there.
+INFERENCE_ENVIRONMENT: Mapping[str, str] = {
+    "SAGEMAKER_PROGRAM": "inference.py",
+    "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+    "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+}
+
+
 def metadata_value(value: Any) -> str:
     """A value as AWS allows it in ``CustomerMetadataProperties`` ('' when nothing is left).
 

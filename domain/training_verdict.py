@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from domain.gate import GateCheck, GateDecision, decide
 from domain.pipeline_runs import RunRequest
-from domain.registration import ModelVersion, RegistrationFacts
+from domain.registration import INFERENCE_ENVIRONMENT, ModelVersion, RegistrationFacts
 from domain.run_artifacts import ArtifactMissingError, ArtifactStore, run_prefix
 from domain.training_config import TrainingConfig
 
@@ -264,6 +264,7 @@ def register_run(
         inputs_profile_url=gate["inputs_profile_uri"],
         predictions_profile_url=gate["predictions_profile_uri"],
         gate_report_url=gate["gate_uri"],
+        environment=INFERENCE_ENVIRONMENT,
     )
     registry.ensure_group(group, f"Models of the {run.dataset} dataset")
     version, created = registry.register(evaluation, decision, facts, auto_approve=auto_approve)

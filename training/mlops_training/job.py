@@ -4,7 +4,9 @@ Outputs
 -------
 In ``SM_MODEL_DIR`` (becomes ``model.tar.gz``, what the registry and the endpoint use):
 ``model.joblib`` (the whole Pipeline), ``model_signature.json`` (its input and classes, see
-:mod:`mlops_training.contract_io`), ``evaluation.json`` (see :mod:`mlops_training.evaluate`),
+:mod:`mlops_training.contract_io`), ``contract.json`` (what requests are checked against), ``code/``
+(``inference.py`` and this package: what the endpoint runs), ``evaluation.json`` (see
+:mod:`mlops_training.evaluate`),
 ``baseline/inputs_profile.json`` (the features of the training rows) and
 ``baseline/predictions_profile.json`` (the model's predictions on the test rows: what live
 predictions should look like). ``SM_OUTPUT_DATA_DIR`` gets the same JSON files, small enough for a
@@ -19,6 +21,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import sys
 import time
 import traceback
@@ -169,6 +172,8 @@ def run(env: JobEnvironment) -> dict[str, Any]:
     env.model_dir.mkdir(parents=True, exist_ok=True)
     joblib.dump(pipeline, env.model_dir / "model.joblib")
     _write_json(signature.to_dict(), env.model_dir / "model_signature.json")
+    _write_json(contract, env.model_dir / "contract.json")  # what requests are checked against
+    ship_inference_code(env.model_dir / "code")
     for name, document in (
         ("baseline/inputs_profile.json", table_profile(train, inputs)),
         ("baseline/predictions_profile.json", _predictions_profile(output, signature)),
@@ -176,6 +181,19 @@ def run(env: JobEnvironment) -> dict[str, Any]:
     ):
         _write_json(document, env.model_dir / name, env.output_dir / name)
     return evaluation
+
+
+def ship_inference_code(target: Path) -> None:
+    """Copy ``inference.py`` and this package into the model: the endpoint serves with the same code."""
+    source = Path(__file__).resolve().parent.parent
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / "inference.py", target / "inference.py")
+    shutil.copytree(
+        source / "mlops_training",
+        target / "mlops_training",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        dirs_exist_ok=True,
+    )
 
 
 def failure_reason(error: BaseException) -> str:
