@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain.contract import ContractError, DatasetContract, load_contract
+from domain.serving_config import ServingConfig
 from domain.training_config import TrainingConfig, TrainingConfigError, parse_training_config
 
 CONTEXT_KEY = "mlops"
@@ -34,6 +35,9 @@ class DatasetConfig(_Strict):
     contract: str = Field(description="Path of the dataset's contract (YAML or JSON).")
     training: dict[str, Any] = Field(
         default_factory=dict, description="Its training configuration (domain/training_config.py)."
+    )
+    serving: ServingConfig = Field(
+        default_factory=ServingConfig, description="How its model is served (domain/serving_config.py)."
     )
 
 
@@ -193,7 +197,7 @@ def _describe(error: ValidationError) -> str:
     lines = []
     for problem in error.errors():
         key = ".".join(str(part) for part in (CONTEXT_KEY, *problem["loc"]))
-        message = problem["msg"]
+        message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = f"unknown key; allowed keys: {', '.join(_allowed_keys(problem['loc'][:-1]))}"
         elif problem["type"] == "literal_error":

@@ -1,0 +1,224 @@
+"""Deploying an approved model version: names, SageMaker requests, and what really happened.
+
+Pure logic, free of AWS. The deployment workflow (``stacks/constructs/model_deployment.py``) runs it
+through ``lambdas/deployment_*``:
+
+1. an approval becomes a deployment request named after the endpoint, the version and the approval's
+   time, so the same approval announced twice starts one deployment (:func:`deployment_name`);
+2. the request takes the endpoint's lock; a newer approval of the same dataset supersedes it
+   (:func:`superseded_by`);
+3. a SageMaker model from the model package, an endpoint configuration (:func:`endpoint_config_request`)
+   and ``CreateEndpoint`` or ``UpdateEndpoint`` with a blue/green deployment configuration
+   (:func:`deployment_config`);
+4. the workflow waits while the endpoint is ``Creating``/``Updating``, then :func:`verify` compares what
+   the endpoint runs with what was asked: SageMaker rolls back silently, leaving the endpoint
+   ``InService`` on the previous configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from domain.serving_config import ServingConfig
+
+__all__ = [
+    "CAPTURE_CONTENT_TYPES",
+    "VARIANT",
+    "Outcome",
+    "deployment_config",
+    "deployment_name",
+    "endpoint_config_name",
+    "endpoint_config_request",
+    "endpoint_name",
+    "model_name",
+    "model_request",
+    "superseded_by",
+    "verify",
+]
+
+VARIANT = "AllTraffic"  # one production variant: blue/green swaps whole fleets behind it
+MAX_NAME = 63  # SageMaker's limit for model, endpoint configuration and endpoint names
+MAX_EXECUTION_NAME = 80
+SETTLING = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed"})
+CAPTURE_CONTENT_TYPES = {
+    "CsvContentTypes": ["text/csv"],
+    "JsonContentTypes": ["application/json", "application/jsonlines"],
+}
+_UNSAFE = re.compile(r"[^a-zA-Z0-9-]+")
+
+Status = Literal["deployed", "rolled_back", "failed", "superseded"]
+
+
+def _safe(text: str) -> str:
+    return _UNSAFE.sub("-", text).strip("-")
+
+
+def _digest(*parts: str, length: int = 8) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
+
+
+def endpoint_name(project: str, dataset: str) -> str:
+    """The dataset's endpoint: ``<project>-<dataset>``, stable for the life of the deployment.
+
+    Apps invoke this name; every model version of the dataset is served behind it.
+    """
+    name = _safe(f"{project}-{dataset}")
+    if len(name) > MAX_NAME:
+        name = f"{name[: MAX_NAME - 9]}-{_digest(project, dataset)}"
+    return name
+
+
+def model_name(endpoint: str, version: int) -> str:
+    """The SageMaker model of one model package version, for one endpoint (reused on redeployment)."""
+    suffix = f"-v{version}"
+    return endpoint[: MAX_NAME - len(suffix)] + suffix
+
+
+def endpoint_config_name(endpoint: str, version: int, deployment: str) -> str:
+    """The endpoint configuration of one deployment (new for every deployment, even of a version again)."""
+    suffix = f"-v{version}-{_digest(deployment)}"
+    return endpoint[: MAX_NAME - len(suffix)] + suffix
+
+
+def deployment_name(endpoint: str, version: int, approved_at: str) -> str:
+    """The deployment workflow's execution name for an approval (the same approval: the same name)."""
+    suffix = f"-v{version}-{_digest(approved_at, length=12)}"
+    return endpoint[: MAX_EXECUTION_NAME - len(suffix)] + suffix
+
+
+def model_request(
+    name: str, package_arn: str, role_arn: str, environment: Mapping[str, str]
+) -> dict[str, Any]:
+    """``CreateModel`` from a model package (its image, archive and code), with serving settings."""
+    return {
+        "ModelName": name,
+        "ExecutionRoleArn": role_arn,
+        "Containers": [{"ModelPackageName": package_arn, "Environment": dict(environment)}],
+        "EnableNetworkIsolation": True,
+    }
+
+
+def endpoint_config_request(
+    name: str, model: str, serving: ServingConfig, *, kms_key: str, capture_uri: str
+) -> dict[str, Any]:
+    """``CreateEndpointConfig``: instances (or serverless), KMS, and data capture of inputs and outputs.
+
+    Serverless endpoints take neither data capture nor a KMS key for instance storage; their requests
+    are captured by the platform's invocation API instead.
+    """
+    variant: dict[str, Any] = {"VariantName": VARIANT, "ModelName": model}
+    request: dict[str, Any] = {"EndpointConfigName": name}
+    if serving.mode == "serverless":
+        variant["ServerlessConfig"] = {
+            "MemorySizeInMB": serving.serverless.memory_mb,
+            "MaxConcurrency": serving.serverless.max_concurrency,
+        }
+    else:
+        variant |= {
+            "InstanceType": serving.instance_type,
+            "InitialInstanceCount": serving.instance_count,
+            "InitialVariantWeight": 1.0,
+        }
+        request["KmsKeyId"] = kms_key
+        request["DataCaptureConfig"] = {
+            "EnableCapture": True,
+            "InitialSamplingPercentage": serving.capture_percent,
+            "DestinationS3Uri": capture_uri,
+            "KmsKeyId": kms_key,
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+            "CaptureContentTypeHeader": CAPTURE_CONTENT_TYPES,
+        }
+    request["ProductionVariants"] = [variant]
+    return request
+
+
+def deployment_config(serving: ServingConfig, alarm_names: list[str]) -> dict[str, Any]:
+    """``DeploymentConfig`` of ``UpdateEndpoint``: blue/green traffic shifting, rollback on the alarms."""
+    rollout = serving.rollout
+    routing: dict[str, Any] = {"WaitIntervalInSeconds": rollout.wait_seconds}
+    if rollout.strategy == "canary":
+        routing |= {
+            "Type": "CANARY",
+            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": rollout.canary_percent},
+        }
+    elif rollout.strategy == "linear":
+        step = {"Type": "CAPACITY_PERCENT", "Value": rollout.linear_step_percent}
+        routing |= {"Type": "LINEAR", "LinearStepSize": step}
+    else:
+        routing["Type"] = "ALL_AT_ONCE"
+    return {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": routing,
+            "TerminationWaitInSeconds": rollout.bake_seconds,
+            "MaximumExecutionTimeoutInSeconds": rollout.max_seconds,
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": name} for name in alarm_names]},
+    }
+
+
+def superseded_by(version: int, approved_versions: list[int]) -> int | None:
+    """The newest approved version after ``version``, which makes deploying ``version`` pointless.
+
+    That approval deploys itself once this one has let go of the endpoint. ``None``: go ahead. (A
+    rollback rejects the versions after its target first, so the target is the newest approved.)
+    """
+    newer = [v for v in approved_versions if v > version]
+    return max(newer) if newer else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a deployment ended, as recorded on the model package and announced.
+
+    Attributes
+    ----------
+    status : {"deployed", "rolled_back", "failed", "superseded"}
+    reason : str
+        Why, in one sentence.
+    endpoint_config : str or None
+        What the endpoint runs now.
+    alarms : list of str
+        The rollback alarms that were in ALARM when the deployment ended.
+    """
+
+    status: Status
+    reason: str
+    endpoint_config: str | None = None
+    alarms: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (the workflow's state)."""
+        return asdict(self)
+
+
+def verify(described: Mapping[str, Any], expected_config: str, alarms_in_alarm: list[str]) -> Outcome:
+    """What a deployment really did, from ``DescribeEndpoint`` once it settled.
+
+    Parameters
+    ----------
+    described : mapping
+        ``DescribeEndpoint``: ``EndpointStatus``, ``EndpointConfigName``, ``FailureReason``.
+    expected_config : str
+        The endpoint configuration the deployment asked for.
+    alarms_in_alarm : list of str
+        The deployment's rollback alarms now in ALARM.
+    """
+    status = described.get("EndpointStatus")
+    running = described.get("EndpointConfigName")
+    failure = described.get("FailureReason") or ""
+    if status in SETTLING:
+        raise ValueError(f"the endpoint is still {status}: verify once it settled")
+    if status == "InService" and running == expected_config:
+        return Outcome("deployed", f"the endpoint serves {expected_config}", running, alarms_in_alarm)
+    if status == "InService":
+        if alarms_in_alarm:
+            why = f"alarm(s) {', '.join(alarms_in_alarm)} went into ALARM during the rollout"
+        else:
+            why = failure or "SageMaker rolled the update back"
+        return Outcome("rolled_back", f"{why}; the endpoint still serves {running}", running, alarms_in_alarm)
+    reason = failure or f"the endpoint is {status}"
+    return Outcome("failed", reason, running, alarms_in_alarm)
