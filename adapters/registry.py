@@ -194,6 +194,28 @@ class SageMakerModelRegistry:
                 return self.describe(summary["ModelPackageArn"])
         raise ModelVersionNotFoundError(f"{group} has no version {number}")
 
+    def approved_versions(self, group: str) -> list[int]:
+        """The version numbers of ``group`` that are Approved now, newest first."""
+        return [
+            int(summary["ModelPackageVersion"])
+            for summary in self._summaries(group)
+            if summary.get("ModelApprovalStatus") == "Approved"
+        ]
+
+    def record_deployment(self, arn: str, metadata: dict[str, str]) -> None:
+        """Merge deployment facts into a version's metadata; its approval stays as it is."""
+        try:
+            current = self._sagemaker.describe_model_package(ModelPackageName=arn)
+        except ClientError as error:
+            raise ModelVersionNotFoundError(f"no model version {arn}: {error}") from error
+        merged = dict(current.get("CustomerMetadataProperties") or {}) | metadata
+        try:
+            self._sagemaker.update_model_package(
+                ModelPackageArn=current["ModelPackageArn"], CustomerMetadataProperties=merged
+            )
+        except ClientError as error:
+            raise RegistryError(f"cannot record the deployment on {arn}: {error}") from error
+
     def approve(self, arn: str, reason: str, approver: str | None = None) -> ModelVersion:
         """Approve a version, recording why and who (the caller's identity unless ``approver``)."""
         return self._decide(arn, "Approved", reason, approver)

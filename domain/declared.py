@@ -1,7 +1,8 @@
 """The datasets a function was built for: what synth generated into its asset next to the handler.
 
-``contracts.json`` holds the validated contracts and ``training.json`` the resolved training
-configurations, both keyed by dataset name. Read once per execution environment.
+``contracts.json`` holds the validated contracts, ``training.json`` the resolved training
+configurations and ``serving.json`` the serving configurations, each keyed by dataset name. Read
+once per execution environment.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import TYPE_CHECKING
 from domain.contract import DatasetContract
 
 if TYPE_CHECKING:
+    from domain.serving_config import ServingConfig
     from domain.training_config import TrainingConfig
 
 CONTRACTS_FILE = "contracts.json"
 TRAINING_FILE = "training.json"
+SERVING_FILE = "serving.json"
 
 
 @cache
@@ -35,3 +38,12 @@ def declared_training(folder: Path) -> dict[str, TrainingConfig]:
 
     declared = json.loads((folder / TRAINING_FILE).read_text(encoding="utf-8"))
     return {name: TrainingConfig.model_validate(config) for name, config in declared.items()}
+
+
+@cache
+def declared_serving(folder: Path) -> dict[str, ServingConfig]:
+    """The serving configurations generated into ``folder`` (a function's code root)."""
+    from domain.serving_config import ServingConfig
+
+    declared = json.loads((folder / SERVING_FILE).read_text(encoding="utf-8"))
+    return {name: ServingConfig.model_validate(config) for name, config in declared.items()}

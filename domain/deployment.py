@@ -29,6 +29,8 @@ __all__ = [
     "CAPTURE_CONTENT_TYPES",
     "VARIANT",
     "Outcome",
+    "alarm_names",
+    "capture_prefix",
     "deployment_config",
     "deployment_name",
     "endpoint_config_name",
@@ -38,6 +40,7 @@ __all__ = [
     "model_request",
     "superseded_by",
     "verify",
+    "version_of",
 ]
 
 VARIANT = "AllTraffic"  # one production variant: blue/green swaps whole fleets behind it
@@ -88,6 +91,24 @@ def deployment_name(endpoint: str, version: int, approved_at: str) -> str:
     """The deployment workflow's execution name for an approval (the same approval: the same name)."""
     suffix = f"-v{version}-{_digest(approved_at, length=12)}"
     return endpoint[: MAX_EXECUTION_NAME - len(suffix)] + suffix
+
+
+def alarm_names(endpoint: str) -> list[str]:
+    """The CloudWatch alarms that roll an update of ``endpoint`` back (created by the stack)."""
+    return [f"{endpoint}-invocation-5xx-errors", f"{endpoint}-model-latency"]
+
+
+def capture_prefix(dataset: str) -> str:
+    """Where the data bucket keeps a dataset's captured requests and responses."""
+    return f"capture/{dataset}/"
+
+
+def version_of(name: str | None, endpoint: str) -> int | None:
+    """The model version in a model or endpoint configuration name this module made, else None."""
+    if not name or not name.startswith(f"{endpoint[: MAX_NAME - 12]}"):
+        return None
+    match = re.search(r"-v(\d+)(?:-[0-9a-f]{8})?$", name)
+    return int(match.group(1)) if match else None
 
 
 def model_request(

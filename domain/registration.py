@@ -337,6 +337,10 @@ class ModelVersion:
     image_uri: str | None
     model_data_url: str | None
     evaluation_url: str | None
+    deployment_status: str | None = None
+    deployment_endpoint: str | None = None
+    deployment_reason: str | None = None
+    deployment_at: str | None = None
 
     @classmethod
     def from_description(cls, described: Mapping[str, Any]) -> ModelVersion:
@@ -371,6 +375,10 @@ class ModelVersion:
             image_uri=containers[0].get("Image"),
             model_data_url=containers[0].get("ModelDataUrl"),
             evaluation_url=statistics.get("S3Uri"),
+            deployment_status=meta.get("deployment.status"),
+            deployment_endpoint=meta.get("deployment.endpoint"),
+            deployment_reason=meta.get("deployment.reason"),
+            deployment_at=meta.get("deployment.at"),
         )
 
     def to_dict(self) -> dict[str, Any]:
