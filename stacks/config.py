@@ -79,6 +79,14 @@ class TrainingInfraConfig(_Strict):
         return self.max_wait_minutes or min(2 * self.max_runtime_minutes, 7 * 24 * 60)
 
 
+class DeploymentInfraConfig(_Strict):
+    """How the deployment workflow waits: for an endpoint to settle, for another deployment to end."""
+
+    poll_seconds: int = Field(30, ge=1, le=600, description="Between two looks at an updating endpoint.")
+    lock_wait_seconds: int = Field(60, ge=1, le=3600, description="Between two tries to take the endpoint.")
+    timeout_minutes: int = Field(720, ge=10, le=365 * 24 * 60)
+
+
 class ValidationFunctionConfig(_Strict):
     """Sizing of the dataset validation Lambda."""
 
@@ -103,6 +111,7 @@ class PlatformConfig(_Strict):
     access_log_expiration_days: int = Field(365, ge=1, le=36500)
     validation: ValidationFunctionConfig = ValidationFunctionConfig()
     training: TrainingInfraConfig = TrainingInfraConfig()
+    deployment: DeploymentInfraConfig = DeploymentInfraConfig()
 
     @field_validator("project")
     @classmethod

@@ -18,7 +18,9 @@ from stacks.constructs.data_bucket import DataBucket
 from stacks.constructs.dataset_catalog import DatasetCatalog
 from stacks.constructs.dataset_validation import DatasetValidation
 from stacks.constructs.encryption import PlatformKey
+from stacks.constructs.model_deployment import ModelDeployment
 from stacks.constructs.platform_events import PlatformEvents
+from stacks.constructs.training_job import IMAGE_REPOSITORY_ARN
 from stacks.constructs.training_pipeline import TrainingPipeline
 
 LOG_RETENTION = {
@@ -33,6 +35,11 @@ LOG_RETENTION = {
     1827: logs.RetentionDays.FIVE_YEARS,
     3653: logs.RetentionDays.TEN_YEARS,
 }
+
+
+def endpoint_output(dataset: str) -> str:
+    """The stack output holding a dataset's endpoint name: ``EndpointName<Dataset>``."""
+    return "EndpointName" + "".join(part.title() for part in dataset.split("-"))
 
 
 class DataStack(cdk.Stack):
@@ -99,6 +106,20 @@ class DataStack(cdk.Stack):
             architecture=architecture,
             log_retention=LOG_RETENTION[config.log_retention_days],
         )
+        self.deployment = ModelDeployment(
+            self,
+            "Deployment",
+            project=config.project,
+            serving={name: dataset.serving for name, dataset in config.datasets.items()},
+            settings=config.deployment,
+            image_repository_arn=IMAGE_REPOSITORY_ARN,
+            data_bucket=self.data.bucket,
+            alerts=self.events.alerts,
+            key=key,
+            architecture=architecture,
+            log_retention=LOG_RETENTION[config.log_retention_days],
+            retain=config.retain_data,
+        )
         outputs = {
             "DataBucketName": self.data.bucket.bucket_name,
             "CatalogTableName": self.catalog.table.table_name,
@@ -108,6 +129,9 @@ class DataStack(cdk.Stack):
             "ValidationDeadLetterQueueUrl": self.validation.dead_letters.queue_url,
             "TrainingStateMachineArn": self.training.state_machine.state_machine_arn,
             "ModelPackageGroupPrefix": f"{config.project}-",
+            "DeploymentStateMachineArn": self.deployment.state_machine.state_machine_arn,
+            "DeploymentsTableName": self.deployment.table.table_name,
+            **{endpoint_output(dataset): endpoint for dataset, endpoint in self.deployment.endpoints.items()},
         }
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)

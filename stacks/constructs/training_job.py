@@ -22,6 +22,8 @@ from stacks.constructs.lambda_packaging import PROJECT_ROOT, training_source_bun
 SPLITS_PATTERN = "datasets/*/splits/*"
 RUNS_PREFIX = "runs/"
 CHANNELS = ("train", "validation", "test", "config", "champion")
+# SageMaker's scikit-learn image (training and serving) is published from a different account per region.
+IMAGE_REPOSITORY_ARN = "arn:aws:ecr:*:*:repository/sagemaker-scikit-learn"
 
 
 @cache
@@ -144,7 +146,7 @@ class TrainingJob(Construct):
                     "ecr:GetDownloadUrlForLayer",
                     "ecr:BatchCheckLayerAvailability",
                 ],
-                resources=["arn:aws:ecr:*:*:repository/sagemaker-scikit-learn"],
+                resources=[IMAGE_REPOSITORY_ARN],
             )
         )
         self._settings = settings

@@ -12,6 +12,7 @@ from aws_cdk.assertions import Match, Template
 
 from stacks.app import build_app, cdk_json_context
 from tests.conftest import CloudAssembly
+from tests.infra.template_support import policy_statements, state_machine_definition
 
 pytestmark = pytest.mark.slow
 
@@ -23,17 +24,7 @@ def template(cloud_assembly: CloudAssembly) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def definition(template: dict[str, Any]) -> dict[str, Any]:
-    return _definition(template)
-
-
-def _definition(template: dict[str, Any]) -> dict[str, Any]:
-    (machine,) = [
-        r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"
-    ]
-    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
-    # Tokens (ARNs, names) are joined into JSON strings; a placeholder leaves valid JSON to inspect.
-    text = "".join(part if isinstance(part, str) else "TOKEN" for part in parts)
-    return json.loads(text)
+    return state_machine_definition(template, "Training")
 
 
 def test_the_pipeline_splits_trains_gates_and_registers_or_announces_a_rejection(
@@ -65,20 +56,20 @@ def test_every_task_retries_transient_errors_and_catches_into_an_alert(definitio
     assert states["Failed"]["Type"] == "Fail"
 
 
-def test_the_state_machine_has_a_timeout_encrypted_logs_and_tracing(template: dict[str, Any]) -> None:
-    Template.from_json(template).has_resource_properties(
+def test_every_state_machine_has_a_timeout_encrypted_logs_and_tracing(template: dict[str, Any]) -> None:
+    machines = [r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    assert len(machines) == 2  # training and deployment
+    Template.from_json(template).all_resources_properties(
         "AWS::StepFunctions::StateMachine",
         {
             "LoggingConfiguration": Match.object_like({"Level": "ALL", "IncludeExecutionData": True}),
             "TracingConfiguration": {"Enabled": True},
         },
     )
-    (machine,) = [
-        r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"
-    ]
-    assert '"TimeoutSeconds":' in "".join(
-        p for p in machine["Properties"]["DefinitionString"]["Fn::Join"][1] if isinstance(p, str)
-    )
+    for machine in machines:
+        assert '"TimeoutSeconds":' in "".join(
+            p for p in machine["Properties"]["DefinitionString"]["Fn::Join"][1] if isinstance(p, str)
+        )
 
 
 def test_the_training_job_is_network_isolated_and_encrypted(definition: dict[str, Any]) -> None:
@@ -105,9 +96,8 @@ def test_managed_spot_training_is_an_option_with_a_bounded_wait(tmp_path: Path) 
     context["mlops"]["training"] = {"managed_spot": True, "max_runtime_minutes": 30, "max_wait_minutes": 90}
 
     assembly = build_app(context, outdir=str(tmp_path)).synth()
-    parameters = _definition(assembly.get_stack_by_name("mlops-data").template)["States"]["Train"][
-        "Parameters"
-    ]
+    template = assembly.get_stack_by_name("mlops-data").template
+    parameters = state_machine_definition(template, "Training")["States"]["Train"]["Parameters"]
 
     assert parameters["EnableManagedSpotTraining"] is True
     assert parameters["StoppingCondition"] == {
@@ -126,25 +116,10 @@ def test_the_training_image_is_resolved_for_every_region_offline(template: dict[
     assert len(mappings[0]) > 20
 
 
-def _policy_statements(template: dict[str, Any], role_fragment: str) -> list[dict[str, Any]]:
-    roles = [
-        name
-        for name, r in template["Resources"].items()
-        if r["Type"] == "AWS::IAM::Role" and role_fragment in name
-    ]
-    assert len(roles) == 1, roles
-    return [
-        statement
-        for policy in template["Resources"].values()
-        if policy["Type"] == "AWS::IAM::Policy" and {"Ref": roles[0]} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
-
-
 def test_the_training_role_reads_only_its_channels_and_writes_only_its_output(
     template: dict[str, Any],
 ) -> None:
-    statements = _policy_statements(template, "TrainingJobRole")
+    statements = policy_statements(template, "TrainingJobRole")
     reads, writes = set(), set()
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]

@@ -1,0 +1,577 @@
+"""Serving: every approved model version goes live on its dataset's endpoint, safely, one at a time.
+
+A Step Functions workflow per approval ("SageMaker Model Package State Change", Approved, in one of the
+platform's model package groups), started by a small Lambda that names the execution after the approval
+(the same approval twice: one deployment):
+
+``Prepare`` (Lambda: the endpoint's lock, or wait; a newer approval supersedes; model, endpoint
+configuration with data capture and KMS, create the endpoint or update it blue/green with canary or
+linear traffic shifting and rollback on the endpoint's alarms) → ``Settled?`` (Wait / DescribeEndpoint /
+Choice) → ``Finish`` (Lambda: what the endpoint really runs, the outcome on the model package and in the
+deployments table, lock released) → announced on the alert topic. Any error → ``Finish`` with the error
+(recorded as failed, lock released) → alert → Fail.
+
+The endpoint's name is stable per dataset (``<project>-<dataset>``) and a stack output: apps invoke
+that name whatever version it serves.
+"""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct, IConstruct
+
+from domain.declared import SERVING_FILE
+from domain.deployment import SETTLING, VARIANT, alarm_names, capture_prefix, endpoint_name
+from domain.serving_config import ServingConfig
+from stacks.config import DeploymentInfraConfig
+from stacks.constructs.platform_function import PlatformFunction, dead_letter_queue
+from stacks.constructs.training_job import RUNS_PREFIX
+
+APPROVED = {
+    "source": ["aws.sagemaker"],
+    "detail-type": ["SageMaker Model Package State Change"],
+}
+_THROTTLING = ["Lambda.TooManyRequestsException", "Lambda.ServiceException", "Lambda.SdkClientException"]
+REQUEST_FIELDS = (
+    "format",
+    "dataset",
+    "endpoint",
+    "package_arn",
+    "version",
+    "trigger",
+    "reason",
+    "requested_at",
+)
+
+
+class ModelDeployment(Construct):
+    """The deployment workflow, its functions, the deployments table and each endpoint's alarms."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        project: str,
+        serving: dict[str, ServingConfig],
+        settings: DeploymentInfraConfig,
+        image_repository_arn: str,
+        data_bucket: s3.IBucket,
+        alerts: sns.ITopic,
+        key: kms.IKey,
+        architecture: lambda_.Architecture,
+        log_retention: logs.RetentionDays,
+        retain: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.project = project
+        self.group_prefix = f"{project}-"
+        self.endpoints = {dataset: endpoint_name(project, dataset) for dataset in serving}
+        self.table = dynamodb.Table(
+            self,
+            "Deployments",
+            partition_key=dynamodb.Attribute(name="endpoint", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="record", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=retain,
+            removal_policy=cdk.RemovalPolicy.RETAIN if retain else cdk.RemovalPolicy.DESTROY,
+        )
+        self.model_role = self._model_role(data_bucket, key, image_repository_arn, serving)
+        self.alarms = self._alarms(serving, alerts)
+
+        generated = {SERVING_FILE: json.dumps({n: c.model_dump(mode="json") for n, c in serving.items()})}
+
+        def function(
+            name: str, folder: str, description: str, environment: dict[str, str]
+        ) -> PlatformFunction:
+            return PlatformFunction(
+                self,
+                name,
+                folder=folder,
+                description=description,
+                key=key,
+                architecture=architecture,
+                log_retention=log_retention,
+                generated_files=generated,
+                environment=environment,
+            )
+
+        self.prepare = function(
+            "PrepareFunction",
+            "deployment_prepare",
+            "Takes an endpoint and starts serving an approved model version on it.",
+            {
+                "DATA_BUCKET": data_bucket.bucket_name,
+                "DEPLOYMENTS_TABLE": self.table.table_name,
+                "MODEL_ROLE_ARN": self.model_role.role_arn,
+                "KMS_KEY_ARN": key.key_arn,
+            },
+        )
+        self.finish = function(
+            "FinishFunction",
+            "deployment_finish",
+            "Records what a deployment did and frees the endpoint.",
+            {"DEPLOYMENTS_TABLE": self.table.table_name},
+        )
+        self._grant_steps(key)
+        self.state_machine = self._state_machine(alerts, key, log_retention, settings)
+        self.start = function(
+            "Start",
+            "deployment_start",
+            "Starts one deployment per approval of a model version.",
+            {
+                "PROJECT": project,
+                "MODEL_PACKAGE_GROUP_PREFIX": self.group_prefix,
+                "STATE_MACHINE_ARN": self.state_machine.state_machine_arn,
+            },
+        )
+        self.state_machine.grant_start_execution(self.start.function)
+        self.state_machine.grant_read(self.start.function)
+        self.start.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeModelPackage"],
+                resources=[self._arn("model-package", f"{self.group_prefix}*")],
+            )
+        )
+        self.dead_letters = dead_letter_queue(self, "DeadLetters", key=key, of="the deployment trigger")
+        self.trigger = events.Rule(
+            self,
+            "OnModelApproved",
+            description="Deploy every approved version of the platform's models.",
+            event_pattern=events.EventPattern(
+                source=APPROVED["source"],
+                detail_type=APPROVED["detail-type"],
+                detail={
+                    "ModelPackageGroupName": [{"prefix": self.group_prefix}],
+                    "ModelApprovalStatus": ["Approved"],
+                },
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    self.start.function,
+                    retry_attempts=2,
+                    max_event_age=cdk.Duration.hours(6),
+                    dead_letter_queue=self.dead_letters,
+                )
+            ],
+        )
+        self.acknowledge(data_bucket)
+
+    def _arn(self, resource: str, name: str) -> str:
+        return cdk.Stack.of(self).format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+    def _model_role(
+        self,
+        data_bucket: s3.IBucket,
+        key: kms.IKey,
+        image_repository_arn: str,
+        serving: dict[str, ServingConfig],
+    ) -> iam.Role:
+        """The role SageMaker serves with: reads model archives, writes captured data, pulls the image."""
+        role = iam.Role(
+            self,
+            "ModelRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="Endpoints: read model archives, write captured requests; nothing else.",
+        )
+        data_bucket.grant_read(role, f"{RUNS_PREFIX}*/training/*")
+        for dataset in serving:
+            data_bucket.grant_put(role, f"{capture_prefix(dataset)}*")
+        key.grant_encrypt_decrypt(role)
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["kms:CreateGrant", "kms:DescribeKey"], resources=[key.key_arn])
+        )
+        role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:BatchCheckLayerAvailability",
+                ],
+                resources=[image_repository_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
+                resources=[
+                    cdk.Stack.of(self).format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="/aws/sagemaker/Endpoints/*",
+                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"]}},
+            )
+        )
+        return role
+
+    def _alarms(
+        self, serving: dict[str, ServingConfig], alerts: sns.ITopic
+    ) -> dict[str, list[cloudwatch.Alarm]]:
+        """Per real-time endpoint: 5xx errors and p99 model latency, the rollback alarms of its updates."""
+        found: dict[str, list[cloudwatch.Alarm]] = {}
+        for dataset, config in serving.items():
+            endpoint = self.endpoints[dataset]
+            dimensions = {"EndpointName": endpoint, "VariantName": VARIANT}
+            errors_name, latency_name = alarm_names(endpoint)
+            period = cdk.Duration.minutes(1)
+            metrics = {
+                errors_name: (
+                    cloudwatch.Metric(
+                        namespace="AWS/SageMaker",
+                        metric_name="Invocation5XXErrors",
+                        dimensions_map=dimensions,
+                        statistic="Sum",
+                        period=period,
+                    ),
+                    config.alarms.max_5xx_errors,
+                    cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                    f"{endpoint}: {config.alarms.max_5xx_errors} or more 5xx answers in a minute.",
+                ),
+                latency_name: (
+                    cloudwatch.Metric(
+                        namespace="AWS/SageMaker",
+                        metric_name="ModelLatency",
+                        dimensions_map=dimensions,
+                        statistic="p99",
+                        period=period,
+                    ),
+                    config.alarms.max_model_latency_ms * 1000,  # ModelLatency is in microseconds
+                    cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    f"{endpoint}: p99 model latency above {config.alarms.max_model_latency_ms} ms.",
+                ),
+            }
+            found[dataset] = []
+            for name, (metric, threshold, comparison, description) in metrics.items():
+                alarm = cloudwatch.Alarm(
+                    self,
+                    f"{name}-alarm",
+                    alarm_name=name,
+                    alarm_description=description + " Rolls back an update in progress.",
+                    metric=metric,
+                    threshold=threshold,
+                    comparison_operator=comparison,
+                    evaluation_periods=config.alarms.evaluation_minutes,
+                    datapoints_to_alarm=config.alarms.evaluation_minutes,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                )
+                alarm.add_alarm_action(cloudwatch_actions.SnsAction(alerts))
+                found[dataset].append(alarm)
+        return found
+
+    def _grant_steps(self, key: kms.IKey) -> None:
+        prefix = f"{self.project}-*"
+        sagemaker_read = ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig"]
+        registry = [
+            self._arn("model-package", f"{self.group_prefix}*"),
+            self._arn("model-package-group", f"{self.group_prefix}*"),
+        ]
+        serving = [self._arn(kind, prefix) for kind in ("endpoint", "endpoint-config", "model")]
+        self.prepare.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:CreateModel",
+                    "sagemaker:CreateEndpointConfig",
+                    "sagemaker:CreateEndpoint",
+                    "sagemaker:UpdateEndpoint",
+                    *sagemaker_read,
+                ],
+                resources=serving,
+            )
+        )
+        self.prepare.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"], resources=registry
+            )
+        )
+        self.prepare.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.model_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        self.prepare.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["kms:CreateGrant", "kms:DescribeKey"], resources=[key.key_arn])
+        )
+        self.finish.function.add_to_role_policy(
+            iam.PolicyStatement(actions=sagemaker_read, resources=serving)
+        )
+        self.finish.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"], resources=registry
+            )
+        )
+        alarms = [alarm.alarm_arn for per_dataset in self.alarms.values() for alarm in per_dataset]
+        for step in (self.prepare, self.finish):
+            self.table.grant_read_write_data(step.function)
+            if alarms:
+                step.function.add_to_role_policy(
+                    iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=alarms)
+                )
+
+    def acknowledge(self, data_bucket: s3.IBucket) -> None:
+        """Acknowledge cdk-nag's granular wildcard findings in this construct, each with its reason."""
+        stack = cdk.Stack.of(self)
+
+        def logical_id(construct: IConstruct) -> str:
+            return stack.get_logical_id(construct.node.default_child)  # type: ignore[arg-type]
+
+        bucket = f"<{logical_id(data_bucket)}.Arn>"
+        region = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
+        machine = logical_id(self.state_machine)
+        key_reason = "Granted on the platform's one key only (encrypted buckets, tables, logs)."
+        reasons = {
+            f"Resource::{bucket}/{RUNS_PREFIX}*/training/*": "Endpoints read the model archives of runs.",
+            **{
+                f"Resource::{bucket}/{capture_prefix(dataset)}*": "Endpoints write captured requests here."
+                for dataset in self.endpoints
+            },
+            "Action::s3:GetObject*": "CDK's read grant (object, version, ACL, tags) on the prefix above.",
+            "Action::s3:GetBucket*": "CDK's read grant on the data bucket only.",
+            "Action::s3:List*": "CDK's read grant on the data bucket only.",
+            "Action::s3:Abort*": "CDK's put grant: abort its own multipart uploads under its prefixes.",
+            "Action::kms:GenerateDataKey*": key_reason,
+            "Action::kms:ReEncrypt*": key_reason,
+            "Resource::*": (
+                "Services with no resource-level permissions: X-Ray PutTraceSegments, "
+                "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited by namespace condition)."
+            ),
+            "Resource::arn:aws:ecr:*:*:repository/sagemaker-scikit-learn": (
+                "SageMaker's scikit-learn image is published from a different account in every region."
+            ),
+            "Resource::" + region.format(service="logs", resource="log-group:/aws/sagemaker/Endpoints/*"): (
+                "SageMaker writes endpoint logs to its own log groups, one per endpoint."
+            ),
+            **{
+                "Resource::" + region.format(service="sagemaker", resource=f"{kind}/{self.project}-*"): (
+                    "The platform's endpoints, their configurations and models only (named per deployment)."
+                )
+                for kind in ("endpoint", "endpoint-config", "model")
+            },
+            **{
+                "Resource::" + region.format(service="sagemaker", resource=f"{kind}/{self.group_prefix}*"): (
+                    "Model package groups and packages of this platform's datasets only."
+                )
+                for kind in ("model-package-group", "model-package")
+            },
+            **{
+                f"Resource::<{logical_id(handler.function)}.Arn>:*": "Any version of the step's function."
+                for handler in (self.prepare, self.finish)
+            },
+            (
+                "Resource::"
+                + region.format(service="states", resource="execution:")
+                + '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"'
+                + machine
+                + '"}]}]}:*'
+            ): "The start function reads the executions of this state machine only (duplicate detection).",
+        }
+        for finding, reason in reasons.items():
+            cdk.Validations.of(self).acknowledge(
+                cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason)
+            )
+
+    def _state_machine(
+        self,
+        alerts: sns.ITopic,
+        key: kms.IKey,
+        log_retention: logs.RetentionDays,
+        settings: DeploymentInfraConfig,
+    ) -> sfn.StateMachine:
+        failed = sfn.Fail(self, "Failed", error="DeploymentFailed", cause_path="$.outcome.reason")
+        rolled_back = sfn.Fail(
+            self, "RolledBack", error="DeploymentRolledBack", cause_path="$.outcome.reason"
+        )
+        unrecorded = sfn.Fail(self, "Unrecorded", error="DeploymentFailed", cause_path="$.finish_error.Cause")
+
+        def announce(name: str, subject: str) -> tasks.SnsPublish:
+            return tasks.SnsPublish(
+                self,
+                name,
+                topic=alerts,
+                subject=subject,
+                message=sfn.TaskInput.from_object(
+                    {
+                        "endpoint": sfn.JsonPath.string_at("$.endpoint"),
+                        "version": sfn.JsonPath.number_at("$.version"),
+                        "outcome": sfn.JsonPath.string_at("$.outcome.status"),
+                        "reason": sfn.JsonPath.string_at("$.outcome.reason"),
+                        "deployment": sfn.JsonPath.string_at("$$.Execution.Name"),
+                    }
+                ),
+                result_path=sfn.JsonPath.DISCARD,
+            )
+
+        alert_unrecorded = tasks.SnsPublish(
+            self,
+            "AlertUnrecorded",
+            topic=alerts,
+            subject="Deployment failed and could not be recorded",
+            message=sfn.TaskInput.from_object(
+                {
+                    "deployment": sfn.JsonPath.string_at("$$.Execution.Name"),
+                    "error": sfn.JsonPath.string_at("$.finish_error.Error"),
+                    "cause": sfn.JsonPath.string_at("$.finish_error.Cause"),
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        ).next(unrecorded)
+
+        def payload(*extra: str) -> sfn.TaskInput:
+            return sfn.TaskInput.from_object(
+                {
+                    "request": {field: sfn.JsonPath.object_at(f"$.{field}") for field in REQUEST_FIELDS},
+                    "deployment": sfn.JsonPath.string_at("$$.Execution.Name"),
+                    "started_at": sfn.JsonPath.string_at("$$.Execution.StartTime"),
+                    **{name: sfn.JsonPath.object_at(f"$.{name}") for name in extra},
+                }
+            )
+
+        def step(
+            name: str, handler: PlatformFunction, task_payload: sfn.TaskInput, result_path: str
+        ) -> tasks.LambdaInvoke:
+            task = tasks.LambdaInvoke(
+                self,
+                name,
+                lambda_function=handler.function,
+                payload=task_payload,
+                payload_response_only=True,
+                result_path=result_path,
+                retry_on_service_exceptions=False,
+            )
+            task.add_retry(
+                errors=_THROTTLING, interval=cdk.Duration.seconds(2), max_attempts=4, backoff_rate=2
+            )
+            return task
+
+        record_failure = step("RecordFailure", self.finish, payload("prepare", "error"), "$.outcome")
+        record_failure.add_catch(alert_unrecorded, result_path="$.finish_error")
+        announce_failed = announce("AnnounceFailed", "Deployment failed").next(failed)
+        record_failure.next(announce_failed)
+
+        start = sfn.Pass(
+            self, "Begin", result=sfn.Result.from_object({"status": "pending"}), result_path="$.prepare"
+        )
+        prepare = step("Prepare", self.prepare, payload(), "$.prepare")
+        prepare.add_retry(
+            errors=["DeploymentTableError", "EndpointError", "RegistryError"],
+            interval=cdk.Duration.seconds(10),
+            max_attempts=3,
+            backoff_rate=2,
+        )
+        prepare.add_catch(record_failure, result_path="$.error")
+        wait_lock = sfn.Wait(
+            self,
+            "WaitForEndpoint",
+            time=sfn.WaitTime.duration(cdk.Duration.seconds(settings.lock_wait_seconds)),
+        )
+        wait_update = sfn.Wait(
+            self, "WaitForUpdate", time=sfn.WaitTime.duration(cdk.Duration.seconds(settings.poll_seconds))
+        )
+        describe = tasks.CallAwsService(
+            self,
+            "DescribeEndpoint",
+            service="sagemaker",
+            action="describeEndpoint",
+            parameters={"EndpointName": sfn.JsonPath.string_at("$.endpoint")},
+            iam_resources=[self._arn("endpoint", f"{self.project}-*")],
+            iam_action="sagemaker:DescribeEndpoint",
+            result_selector={"status.$": "$.EndpointStatus", "config.$": "$.EndpointConfigName"},
+            result_path="$.endpoint_state",
+        )
+        describe.add_retry(
+            errors=["SageMaker.SageMakerException", "SageMaker.AmazonSageMakerException"],
+            interval=cdk.Duration.seconds(5),
+            max_attempts=3,
+            backoff_rate=2,
+        )
+        describe.add_catch(record_failure, result_path="$.error")
+        finish = step("Finish", self.finish, payload("prepare"), "$.outcome")
+        finish.add_catch(record_failure, result_path="$.error")
+        outcome = (
+            sfn.Choice(self, "Outcome?")
+            .when(
+                sfn.Condition.string_equals("$.outcome.status", "deployed"),
+                announce("AnnounceDeployed", "Model version deployed").next(sfn.Succeed(self, "Deployed")),
+            )
+            .when(
+                sfn.Condition.string_equals("$.outcome.status", "superseded"),
+                sfn.Succeed(self, "Superseded"),
+            )
+            .when(
+                sfn.Condition.string_equals("$.outcome.status", "rolled_back"),
+                announce("AnnounceRolledBack", "Deployment rolled back").next(rolled_back),
+            )
+            .otherwise(announce_failed)
+        )
+        settled = (
+            sfn.Choice(self, "Settled?")
+            .when(
+                sfn.Condition.or_(
+                    *(
+                        sfn.Condition.string_equals("$.endpoint_state.status", status)
+                        for status in sorted(SETTLING)
+                    )
+                ),
+                wait_update,
+            )
+            .otherwise(finish.next(outcome))
+        )
+        wait_update.next(describe).next(settled)
+        prepared = (
+            sfn.Choice(self, "Endpoint taken?")
+            .when(sfn.Condition.string_equals("$.prepare.status", "waiting"), wait_lock.next(prepare))
+            .when(sfn.Condition.string_equals("$.prepare.status", "superseded"), finish)
+            .otherwise(wait_update)
+        )
+        definition = start.next(prepare).next(prepared)
+        log_group = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            retention=log_retention,
+            encryption_key=key,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        return sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=cdk.Duration.minutes(settings.timeout_minutes),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        )
