@@ -166,9 +166,7 @@ def test_the_prepare_step_passes_only_the_model_role_and_only_to_sagemaker(templ
     ]
 
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
-    assert passing["Resource"] == {
-        "Fn::GetAtt": [Match.string_like_regexp("DeploymentModelRole"), "Arn"]
-    } or ("DeploymentModelRole" in json.dumps(passing["Resource"]))
+    assert "DeploymentModelRole" in json.dumps(passing["Resource"])
 
 
 def test_nothing_in_the_stack_lets_anyone_invoke_an_endpoint_without_iam(template: dict[str, Any]) -> None:
