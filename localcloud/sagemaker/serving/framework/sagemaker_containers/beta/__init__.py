@@ -1,0 +1,1 @@
+"""``sagemaker_containers.beta``: the namespace user code imports the framework modules from."""
