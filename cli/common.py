@@ -11,6 +11,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
 from adapters.catalog import CatalogError
+from adapters.deployments import DeploymentTableError
+from adapters.endpoints import EndpointError
 from adapters.pipeline import PipelineError
 from adapters.registry import RegistryError
 from adapters.storage import StorageError
@@ -27,7 +29,16 @@ CloudOption = Annotated[Cloud, typer.Option("--cloud", help="Where to go: a runn
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 # Errors whose message is already a sentence for the user: printed as they are.
-_CLEAR = (TargetError, StorageError, CatalogError, PipelineError, RegistryError, PipelineRunError)
+_CLEAR = (
+    TargetError,
+    StorageError,
+    CatalogError,
+    PipelineError,
+    RegistryError,
+    PipelineRunError,
+    EndpointError,
+    DeploymentTableError,
+)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

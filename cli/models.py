@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -12,12 +14,16 @@ from rich import box
 from rich.table import Table
 
 from adapters.aws import client
+from adapters.pipeline import StepFunctionsPipeline
 from adapters.registry import SageMakerModelRegistry
 from cli.common import CloudOption, JsonOption, clear_errors, console, fail, platform
+from cli.endpoints import endpoints_of
 from cli.target import Cloud, Platform
+from domain.deployment import deployment_name
+from domain.deployment_run import DeploymentRequest
 from domain.registration import ModelVersion
 
-app = typer.Typer(help="Model versions: list, inspect, approve or reject.", no_args_is_help=True)
+app = typer.Typer(help="Model versions: list, inspect, approve, reject or roll back.", no_args_is_help=True)
 
 PREFIX_OUTPUT = "ModelPackageGroupPrefix"
 _REFERENCE = re.compile(r"(?P<dataset>[A-Za-z0-9][A-Za-z0-9-]*)[/:](?P<number>[0-9]+)")
@@ -107,6 +113,16 @@ def show(version: VersionArgument, cloud: CloudOption = Cloud.auto, as_json: Jso
     )
     console.print("[bold]approval[/bold]")
     _print_decision(found)
+    console.print("[bold]deployment[/bold]")
+    if found.deployment_status:
+        console.print(
+            f"  {found.deployment_status} on {found.deployment_endpoint or '?'} "
+            f"at {found.deployment_at or '?'}: {found.deployment_reason or ''}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        console.print("  never deployed")
 
 
 @app.command()
@@ -133,6 +149,84 @@ def reject(
     """Reject a model version, with a reason."""
     target = platform(cloud)
     _decided(SageMakerModelRegistry().reject(_find(target, version).arn, _reason(reason)), target, as_json)
+
+
+@app.command()
+@clear_errors
+def rollback(
+    version: VersionArgument,
+    reason: ReasonOption,
+    wait: Annotated[bool, typer.Option(help="Wait until the deployment ends and print its outcome.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 3600.0,
+    cloud: CloudOption = Cloud.auto,
+    as_json: JsonOption = False,
+) -> None:
+    """Serve an earlier version again: the approved versions after it are rejected, it is redeployed."""
+    target = platform(cloud)
+    why = _reason(reason)
+    found = _find(target, version)
+    if found.approval_status == "Rejected":
+        fail(f"version {found.version} was rejected ({found.approval_description}): approve it first")
+    registry = SageMakerModelRegistry()
+    newer = [n for n in registry.approved_versions(found.group) if n > found.version]
+    for number in newer:
+        registry.reject(
+            registry.version(found.group, number).arn, f"rolled back to version {found.version}: {why}"
+        )
+    if found.approval_status != "Approved":
+        registry.approve(found.arn, f"rollback: {why}")  # the approval starts its deployment
+        execution = None
+    else:  # still approved: no approval event will come, so the deployment is started here
+        dataset = found.group.removeprefix(target.output(PREFIX_OUTPUT))
+        endpoint = endpoints_of(target).get(dataset)
+        if endpoint is None:
+            fail(f"{dataset} has no endpoint in this deployment")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        request = DeploymentRequest(dataset, endpoint, found.arn, found.version, "rollback", why, now)
+        execution, _ = StepFunctionsPipeline().start(
+            target.output("DeploymentStateMachineArn"),
+            deployment_name(endpoint, found.version, now),
+            request.to_input(),
+        )
+    outcome = _await_deployment(target, found, execution, timeout) if wait else None
+    result = {"version": found.to_dict(), "rejected": newer, "deployment": execution, "outcome": outcome}
+    if as_json:
+        console.print_json(json.dumps(result, default=str))
+    else:
+        reference = _reference(found, target.output(PREFIX_OUTPUT))
+        rejected = ", ".join(f"version {n}" for n in newer) or "none"
+        console.print(f"[bold]rolling back to {reference}[/bold]; rejected: {rejected}", highlight=False)
+        console.print(
+            f"  deployment {execution or 'started by the approval'}", highlight=False, soft_wrap=True
+        )
+        if outcome:
+            console.print(
+                f"  outcome    {outcome['status']}: {outcome['reason']}", highlight=False, soft_wrap=True
+            )
+    if outcome and outcome["status"] != "deployed":
+        raise typer.Exit(1)
+
+
+def _await_deployment(
+    target: Platform, version: ModelVersion, execution: str | None, timeout: float
+) -> dict[str, Any]:
+    """Wait for the version's deployment to end; its outcome as the deployments table recorded it."""
+    deadline = time.monotonic() + timeout
+    registry = SageMakerModelRegistry()
+    while time.monotonic() < deadline:
+        if execution is not None:
+            run = StepFunctionsPipeline().describe(execution)
+            if run.status != "RUNNING":
+                break
+        else:
+            current = registry.describe(version.arn)
+            if current.deployment_at and current.deployment_at >= (version.decided_at or ""):
+                break
+        time.sleep(2)
+    else:
+        fail(f"the deployment did not end within {timeout:.0f} s")
+    current = registry.describe(version.arn)
+    return {"status": current.deployment_status or "unknown", "reason": current.deployment_reason or ""}
 
 
 def _reason(reason: str) -> str:

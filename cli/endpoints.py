@@ -1,0 +1,228 @@
+"""``mlops endpoints``: the datasets' endpoints, what they serve, how deployments went, predictions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from botocore.exceptions import ClientError
+from rich import box
+from rich.table import Table
+
+from adapters.aws import client
+from adapters.deployments import DynamoDeployments
+from adapters.endpoints import SageMakerEndpoints
+from cli.common import CloudOption, JsonOption, clear_errors, console, fail, platform
+from cli.target import Cloud, Platform
+from domain.deployment import version_of
+
+app = typer.Typer(help="Endpoints: list, inspect, invoke.", no_args_is_help=True)
+
+ENDPOINT_PREFIX = "EndpointName"
+CONTENT_TYPES = {".csv": "text/csv", ".json": "application/json", ".jsonl": "application/jsonlines"}
+_COLOURS = {"deployed": "green", "rolled_back": "red", "failed": "red", "superseded": "yellow"}
+_HISTORY = 5
+
+EndpointArgument = Annotated[str, typer.Argument(help="The endpoint, or its dataset.", show_default=False)]
+
+
+def endpoints_of(target: Platform) -> dict[str, str]:
+    """Dataset -> endpoint name, from the stack's ``EndpointName<Dataset>`` outputs."""
+    names = {value for key, value in target.outputs.items() if key.startswith(ENDPOINT_PREFIX)}
+    prefix = f"{target.project}-"
+    return {name.removeprefix(prefix): name for name in sorted(names)}
+
+
+def resolve(target: Platform, name: str) -> str:
+    """An endpoint name from an endpoint or dataset name (or a clear error)."""
+    known = endpoints_of(target)
+    if name in known.values():
+        return name
+    if name in known:
+        return known[name]
+    fail(
+        f"{name!r} is not an endpoint of this platform; its endpoints: {', '.join(known.values()) or 'none'}"
+    )
+
+
+def _deployments(target: Platform) -> DynamoDeployments:
+    return DynamoDeployments(target.output("DeploymentsTableName"))
+
+
+def _summary(
+    endpoint: str, described: dict[str, Any] | None, history: list[dict[str, Any]]
+) -> dict[str, Any]:
+    config = (described or {}).get("EndpointConfigName")
+    last = history[0] if history else None
+    return {
+        "endpoint": endpoint,
+        "status": (described or {}).get("EndpointStatus", "NotDeployed"),
+        "endpoint_config": config,
+        "version": version_of(config, endpoint),
+        "last_deployment": last,
+    }
+
+
+@app.command("list")
+@clear_errors
+def list_endpoints(cloud: CloudOption = Cloud.auto, as_json: JsonOption = False) -> None:
+    """List the platform's endpoints: status, the version in service, the last deployment."""
+    target = platform(cloud)
+    endpoints, deployments = SageMakerEndpoints(), _deployments(target)
+    found = [
+        {"dataset": dataset, **_summary(name, endpoints.describe(name), deployments.history(name, limit=1))}
+        for dataset, name in endpoints_of(target).items()
+    ]
+    if as_json:
+        console.print_json(json.dumps(found, default=str))
+        return
+    table = Table(title=f"{len(found)} endpoint(s)", box=box.SIMPLE_HEAD)
+    for column in ("endpoint", "dataset", "status", "serving", "last deployment"):
+        table.add_column(column, no_wrap=True)
+    for entry in found:
+        last = entry["last_deployment"]
+        table.add_row(
+            entry["endpoint"],
+            entry["dataset"],
+            entry["status"],
+            f"version {entry['version']}" if entry["version"] is not None else "-",
+            _deployment_line(last) if last else "-",
+        )
+    console.print(table)
+
+
+@app.command()
+@clear_errors
+def show(name: EndpointArgument, cloud: CloudOption = Cloud.auto, as_json: JsonOption = False) -> None:
+    """Show an endpoint: the version in service, its traffic, data capture and the last deployments."""
+    target = platform(cloud)
+    endpoint = resolve(target, name)
+    described = SageMakerEndpoints().describe(endpoint)
+    history = _deployments(target).history(endpoint, limit=_HISTORY)
+    summary = _summary(endpoint, described, history)
+    if as_json:
+        console.print_json(
+            json.dumps({**summary, "described": described, "deployments": history}, default=str)
+        )
+        return
+    console.print(f"[bold]{endpoint}[/bold]  {summary['status']}", highlight=False)
+    if described is None:
+        console.print("  not deployed yet: approving a model version of its dataset deploys it")
+    else:
+        version = summary["version"]
+        console.print(
+            f"  serving  {'version ' + str(version) if version is not None else '?'}"
+            f"  ({summary['endpoint_config']})",
+            highlight=False,
+        )
+        console.print("[bold]traffic[/bold]")
+        for variant in described.get("ProductionVariants") or []:
+            weight = variant.get("CurrentWeight", variant.get("DesiredWeight"))
+            instances = variant.get("CurrentInstanceCount")
+            serverless = variant.get("CurrentServerlessConfig")
+            size = f"{instances} instance(s)" if instances is not None else "serverless" if serverless else ""
+            console.print(f"  {variant['VariantName']:<12} weight {weight}  {size}", highlight=False)
+        pending = described.get("PendingDeploymentSummary")
+        if pending:
+            console.print(
+                f"  updating to {pending.get('EndpointConfigName')} (started {pending.get('StartTime')})",
+                highlight=False,
+            )
+        capture = described.get("DataCaptureConfig") or {}
+        console.print("[bold]data capture[/bold]")
+        if capture.get("EnableCapture"):
+            console.print(
+                f"  {capture.get('CurrentSamplingPercentage', '?')}% of requests to "
+                f"{capture.get('DestinationS3Uri')}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        else:
+            console.print("  off (serverless endpoints cannot capture: see the README)")
+        if described.get("FailureReason"):
+            console.print(f"  [red]last failure[/red] {described['FailureReason']}", highlight=False)
+    console.print("[bold]deployments[/bold]")
+    for record in history:
+        console.print(f"  {_deployment_line(record)}", highlight=False, soft_wrap=True)
+        console.print(f"      {record.get('reason', '')}", highlight=False, soft_wrap=True)
+    if not history:
+        console.print("  none yet")
+
+
+@app.command()
+@clear_errors
+def invoke(
+    name: EndpointArgument,
+    file: Annotated[
+        Path,
+        typer.Option(
+            "--file",
+            "-f",
+            help="Rows: .csv (with or without a header), .json or .jsonl.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
+    accept: Annotated[str, typer.Option(help="The answer's content type.")] = "application/json",
+    cloud: CloudOption = Cloud.auto,
+    as_json: JsonOption = False,
+) -> None:
+    """Send rows to an endpoint and print its predictions (what an app gets from InvokeEndpoint)."""
+    target = platform(cloud)
+    endpoint = resolve(target, name)
+    content_type = CONTENT_TYPES.get(file.suffix.lower())
+    if content_type is None:
+        fail(f"{file.name}: send a .csv, .json or .jsonl file")
+    try:
+        response = client("sagemaker-runtime").invoke_endpoint(
+            EndpointName=endpoint, ContentType=content_type, Accept=accept, Body=file.read_bytes()
+        )
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        if details.get("Code") == "ModelError":
+            status = error.response.get("OriginalStatusCode", "?")
+            message = error.response.get("OriginalMessage") or details.get("Message")
+            fail(f"the model refused the request ({status}): {_message(message)}", code=1)
+        raise
+    body = response["Body"].read()
+    variant = response.get("InvokedProductionVariant")
+    if as_json or not response.get("ContentType", "").startswith("application/json"):
+        console.print(body.decode("utf-8", errors="replace"), highlight=False, soft_wrap=True)
+        return
+    answer = json.loads(body)
+    table = Table(title=f"{endpoint} ({variant})", box=box.SIMPLE_HEAD)
+    table.add_column("row", justify="right")
+    table.add_column("prediction")
+    table.add_column("probabilities")
+    for row, prediction in enumerate(answer.get("predictions", [])):
+        probabilities = prediction.get("probabilities") or {}
+        table.add_row(
+            str(row),
+            str(prediction.get("prediction")),
+            "  ".join(f"{label}: {p:.3f}" for label, p in probabilities.items()),
+        )
+    console.print(table)
+    for warning in answer.get("warnings", []):
+        console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
+
+
+def _message(raw: Any) -> str:
+    """The model's JSON error as one line (the message and the first problems), else the raw text."""
+    try:
+        error = json.loads(raw)
+    except (TypeError, ValueError):
+        return str(raw)
+    problems = error.get("problems") or []
+    return str(error.get("message", raw)) + ("; " + "; ".join(problems[1:4]) if len(problems) > 1 else "")
+
+
+def _deployment_line(record: dict[str, Any]) -> str:
+    status = str(record.get("status", "?"))
+    colour = _COLOURS.get(status, "white")
+    return (
+        f"version {record.get('version')} [{colour}]{status}[/{colour}] "
+        f"{str(record.get('ended_at', ''))[:19]} ({record.get('trigger')})"
+    )
