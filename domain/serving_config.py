@@ -122,8 +122,9 @@ class ServingConfig(_Strict):
 
     @model_validator(mode="after")
     def _mode(self) -> ServingConfig:
+        # Compared with the defaults, not with what was given: a dumped configuration validates again.
         if self.mode == "serverless":
-            if "rollout" in self.model_fields_set:
+            if self.rollout != Rollout():
                 raise ValueError(
                     "rollout: serverless endpoints cannot shift traffic gradually (an update replaces the "
                     "model at once); remove rollout or use mode 'realtime'"
@@ -132,7 +133,7 @@ class ServingConfig(_Strict):
                 raise ValueError(
                     f"max_payload_mb: a serverless endpoint takes at most {SERVERLESS_MAX_PAYLOAD_MB} MB"
                 )
-        elif any(key in self.model_fields_set for key in ("serverless", "capture_api")):
+        elif self.serverless != Serverless() or self.capture_api != CaptureApi():
             raise ValueError("serverless and capture_api apply to mode 'serverless' only")
         return self
 

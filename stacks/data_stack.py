@@ -20,6 +20,7 @@ from stacks.constructs.dataset_validation import DatasetValidation
 from stacks.constructs.encryption import PlatformKey
 from stacks.constructs.model_deployment import ModelDeployment
 from stacks.constructs.platform_events import PlatformEvents
+from stacks.constructs.serving_api import ServingApi
 from stacks.constructs.training_job import IMAGE_REPOSITORY_ARN
 from stacks.constructs.training_pipeline import TrainingPipeline
 
@@ -120,6 +121,19 @@ class DataStack(cdk.Stack):
             log_retention=LOG_RETENTION[config.log_retention_days],
             retain=config.retain_data,
         )
+        serving = {name: dataset.serving for name, dataset in config.datasets.items()}
+        self.serving_api: ServingApi | None = None
+        if any(c.mode == "serverless" for c in serving.values()):
+            self.serving_api = ServingApi(
+                self,
+                "ServingApi",
+                project=config.project,
+                serving=serving,
+                data_bucket=self.data.bucket,
+                key=key,
+                architecture=architecture,
+                log_retention=LOG_RETENTION[config.log_retention_days],
+            )
         outputs = {
             "DataBucketName": self.data.bucket.bucket_name,
             "CatalogTableName": self.catalog.table.table_name,
@@ -133,5 +147,8 @@ class DataStack(cdk.Stack):
             "DeploymentsTableName": self.deployment.table.table_name,
             **{endpoint_output(dataset): endpoint for dataset, endpoint in self.deployment.endpoints.items()},
         }
+        if self.serving_api is not None:
+            outputs["ServingApiUrl"] = self.serving_api.api.url
+            outputs["ServingApiInvokePolicyArn"] = self.serving_api.invoke_policy.managed_policy_arn
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)

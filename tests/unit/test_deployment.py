@@ -149,7 +149,7 @@ def test_the_update_timeout_covers_every_step_and_the_bake() -> None:
             {"mode": "serverless", "rollout": {"strategy": "linear"}},
             "serverless endpoints cannot shift traffic",
         ),
-        ({"serverless": {"memory_mb": 2048}}, "apply to mode 'serverless' only"),
+        ({"serverless": {"memory_mb": 4096}}, "apply to mode 'serverless' only"),
         ({"mode": "serverless", "max_payload_mb": 5}, "at most 4 MB"),
         ({"max_payload_mb": 7}, "less than or equal to 6"),
         ({"rollout": {"wait_seconds": 7200}}, "less than or equal to 3600"),
@@ -192,3 +192,10 @@ def test_a_failed_endpoint_is_a_failed_deployment_with_sagemaker_s_reason() -> N
     assert (outcome.status, outcome.reason) == ("failed", "image not found")
     with pytest.raises(ValueError, match="still Updating"):
         verify({"EndpointStatus": "Updating"}, "new", [])
+
+
+@pytest.mark.parametrize("serving", [{}, {"mode": "serverless", "serverless": {"memory_mb": 1024}}])
+def test_a_configuration_survives_its_trip_through_the_generated_file(serving: dict[str, Any]) -> None:
+    config = parse_serving_config(serving)
+
+    assert ServingConfig.model_validate(config.model_dump(mode="json")) == config

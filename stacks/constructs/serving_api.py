@@ -1,0 +1,180 @@
+"""The invocation API of serverless endpoints: IAM-authenticated, throttled, and capturing.
+
+SageMaker Serverless Inference has no data capture. Datasets served serverless get ``POST
+/<dataset>/invocations`` on one REST API: SigV4-signed requests only (``AWS_IAM``), throttled per
+dataset (``serving.capture_api``), answered by ``lambdas/serving_api`` which invokes the endpoint and
+writes a sample of requests and answers where real-time endpoints' captures go. Callers get the
+managed policy ``InvokePolicyArn`` (a stack output) attached to their role.
+"""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct, IConstruct
+
+from domain.declared import SERVING_FILE
+from domain.deployment import capture_prefix, endpoint_name
+from domain.serving_config import ServingConfig
+from stacks.constructs.platform_function import PlatformFunction
+
+STAGE = "v1"
+
+
+class ServingApi(Construct):
+    """``POST /<dataset>/invocations`` for every serverless dataset."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        project: str,
+        serving: dict[str, ServingConfig],
+        data_bucket: s3.IBucket,
+        key: kms.IKey,
+        architecture: lambda_.Architecture,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.datasets = sorted(name for name, config in serving.items() if config.mode == "serverless")
+        self.handler = PlatformFunction(
+            self,
+            "Function",
+            folder="serving_api",
+            description="Invokes serverless endpoints and captures a sample of requests and answers.",
+            key=key,
+            architecture=architecture,
+            log_retention=log_retention,
+            generated_files={
+                SERVING_FILE: json.dumps({n: c.model_dump(mode="json") for n, c in serving.items()})
+            },
+            environment={
+                "PROJECT": project,
+                "DATA_BUCKET": data_bucket.bucket_name,
+                "KMS_KEY_ARN": key.key_arn,
+            },
+        )
+        function = self.handler.function
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:InvokeEndpoint"],
+                resources=[
+                    stack.format_arn(
+                        service="sagemaker", resource="endpoint", resource_name=endpoint_name(project, d)
+                    )
+                    for d in self.datasets
+                ],
+            )
+        )
+        for dataset in self.datasets:
+            data_bucket.grant_put(function, f"{capture_prefix(dataset)}*")
+        key.grant_encrypt(function)
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=log_retention,
+            encryption_key=key,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        method_options = {
+            f"/{dataset}/invocations/POST": apigateway.MethodDeploymentOptions(
+                throttling_rate_limit=serving[dataset].capture_api.rate_per_second,
+                throttling_burst_limit=serving[dataset].capture_api.burst,
+            )
+            for dataset in self.datasets
+        }
+        self.api = apigateway.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"{project}-serving",
+            description="Invocations of the platform's serverless endpoints (captured for drift monitoring).",
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=cdk.RemovalPolicy.DESTROY,
+            deploy_options=apigateway.StageOptions(
+                stage_name=STAGE,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigateway.MethodLoggingLevel.INFO,
+                data_trace_enabled=False,  # requests carry customer data: not in execution logs
+                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                method_options=method_options,
+            ),
+        )
+        # The payload itself is checked by the model's own code against the dataset's contract (4xx answers).
+        validator = self.api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True
+        )
+        integration = apigateway.LambdaIntegration(function, proxy=True)
+        for dataset in self.datasets:
+            resource = self.api.root.add_resource(dataset).add_resource("invocations")
+            resource.add_method(
+                "POST",
+                integration,
+                authorization_type=apigateway.AuthorizationType.IAM,
+                request_validator=validator,
+            )
+        self.invoke_policy = iam.ManagedPolicy(
+            self,
+            "InvokePolicy",
+            description="Lets an app invoke the platform's serverless endpoints through the serving API.",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["execute-api:Invoke"],
+                    resources=[
+                        self.api.arn_for_execute_api("POST", f"/{d}/invocations", STAGE)
+                        for d in self.datasets
+                    ],
+                )
+            ],
+        )
+        self.acknowledge(data_bucket)
+
+    def acknowledge(self, data_bucket: s3.IBucket) -> None:
+        """Acknowledge cdk-nag's findings in this construct, each with its reason."""
+        stack = cdk.Stack.of(self)
+
+        def logical_id(construct: IConstruct) -> str:
+            return stack.get_logical_id(construct.node.default_child)  # type: ignore[arg-type]
+
+        bucket = f"<{logical_id(data_bucket)}.Arn>"
+        key_reason = "Encrypts captured data with the platform's key only."
+        push_logs = "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+        findings = {
+            "AwsSolutions-APIG3": (
+                "Every method is IAM-authenticated and throttled; attach the account's WAF web ACL to the "
+                "stage where policy requires one."
+            ),
+            "AwsSolutions-COG4": "Callers are AWS principals (apps, services): IAM, not Cognito.",
+            f"AwsSolutions-IAM4[Policy::{push_logs}]": "API Gateway's account-level logging role.",
+            "AwsSolutions-IAM5[Action::s3:Abort*]": "CDK's put grant: abort its own multipart uploads.",
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": key_reason,
+            "AwsSolutions-IAM5[Action::kms:ReEncrypt*]": key_reason,
+            "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments has no resource-level permissions.",
+            **{
+                f"AwsSolutions-IAM5[Resource::{bucket}/{capture_prefix(d)}*]": "Its captured requests."
+                for d in self.datasets
+            },
+        }
+        for finding, reason in findings.items():
+            cdk.Validations.of(self).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
