@@ -2,13 +2,15 @@
 
 Synthesizes the CDK app, starts the local cloud and deploys the synthesized templates into it, uploads a
 good dataset and a bad one with ``mlops data push``, shows the accepted version and the rejection report,
-then the training run that the accepted version started by itself and the model version it registered.
+the training run that the accepted version started by itself and the model version it registered, then
+approves it, which deploys it to the dataset's endpoint, and ends with predictions from that endpoint.
 The local cloud keeps running afterwards, so that the user can go on exploring.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shlex
 import subprocess
@@ -63,9 +65,40 @@ def wait_for_run(name: str, timeout: float = 900.0) -> None:
     raise SystemExit(1)
 
 
+def make_requests() -> tuple[Path, Path, Path]:
+    """Rows an app would send: five customers as CSV and as JSON, and one request the model refuses."""
+    from examples.churn import chunks, plain, request_csv
+
+    table = next(chunks(5, seed=99)).drop(["churned"])
+    rows_csv, rows_json, bad = DATA_DIR / "rows.csv", DATA_DIR / "rows.json", DATA_DIR / "bad-rows.json"
+    rows_csv.write_bytes(request_csv(table))
+    records = plain(table).to_pylist()
+    rows_json.write_text(json.dumps({"instances": records}, indent=1))
+    bad.write_text(json.dumps([records[0] | {"plan": "platinum", "age": "forty"}], indent=1))
+    return rows_csv, rows_json, bad
+
+
+def wait_for_deployment(version: int, timeout: float = 600.0) -> None:
+    """Wait until the deployment of ``version`` to the churn endpoint has ended (in the local cloud)."""
+    from adapters.deployments import DynamoDeployments
+    from cli.target import Cloud, Platform, project_name, use_cloud
+
+    use_cloud(Cloud.local)
+    target = Platform(project_name())
+    deployments = DynamoDeployments(target.output("DeploymentsTableName"))
+    endpoint = target.output("EndpointNameChurn")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(record.get("version") == version for record in deployments.history(endpoint)):
+            return
+        time.sleep(1)
+    console.print(f"[red]the deployment of version {version} did not end within {timeout:.0f} s[/red]")
+    raise SystemExit(1)
+
+
 def main() -> None:
     """Run the demo."""
-    console.print(Rule("MLOps platform: data to registered model, in the local cloud (no AWS account)"))
+    console.print(Rule("MLOps platform: from data to predictions, in the local cloud (no AWS account)"))
     good, bad = make_data()
     run("local", "down")
     run("local", "up", "--port", os.environ.get("MLOPS_DEMO_PORT", "4566"))
@@ -87,12 +120,23 @@ def main() -> None:
     console.print(Rule("6. the registered model version: metrics, lineage, gate decision"))
     run("models", "list", "--dataset", "churn")
     run("models", "show", "churn/1")
+    console.print(Rule("7. approving the version deploys it to the dataset's endpoint"))
+    run("models", "approve", "churn/1", "--reason", "demo: reviewed the evaluation")
+    with console.status("waiting for the deployment of churn/1 ..."):
+        wait_for_deployment(1)
+    run("endpoints", "show", "churn")
+    console.print(Rule("8. apps invoke the endpoint by its name: predictions, as CSV or JSON"))
+    rows_csv, rows_json, bad = make_requests()
+    run("endpoints", "invoke", "churn", "--file", str(rows_csv))
+    run("endpoints", "invoke", "churn", "--file", str(rows_json))
+    console.print(Rule("9. a request that breaks the contract is refused with the reason, not a stack trace"))
+    run("endpoints", "invoke", "churn", "--file", str(bad), expect=1)
     console.print(Rule())
     console.print(
         "The local cloud is still running. Try:\n"
         "  source .venv/bin/activate\n"
         "  mlops data versions churn --json\n"
-        '  mlops models approve churn/1 --reason "reviewed the evaluation"\n'
+        "  mlops endpoints list\n"
         "  mlops pipeline start --dataset churn --rerun second-look --wait\n"
         '  eval "$(mlops local env)"; aws s3 ls   # any AWS client works against it\n'
         "  mlops local down                        # when you are done"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,6 +172,23 @@ def chunks(rows: int, seed: int = 7, variant: Variant = "good") -> Iterator[pa.T
         if variant == "bad":
             table = _spoil(table, start).cast(_bad_schema())
         yield table
+
+
+def plain(table: pa.Table) -> pa.Table:
+    """The table with its category columns as plain strings (what an app would send)."""
+    return pa.table(
+        {
+            name: column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
+            for name, column in zip(table.column_names, table.columns, strict=True)
+        }
+    )
+
+
+def request_csv(table: pa.Table, *, header: bool = True) -> bytes:
+    """Rows as the CSV body of a request to the endpoint (the columns as they are in ``table``)."""
+    out = io.BytesIO()
+    pacsv.write_csv(plain(table), out, pacsv.WriteOptions(include_header=header))
+    return out.getvalue()
 
 
 def _bad_schema() -> pa.Schema:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,8 +73,15 @@ class DataPlane:
 @pytest.fixture(scope="module")  # moto's state is per process: one local cloud at a time
 def data_plane(cloud_assembly: CloudAssembly) -> Iterator[DataPlane]:
     """The synthesized app deployed into a local cloud, with listeners on its bus and alert topic."""
+    with deployed_platform(cloud_assembly.directory) as deployed:
+        yield deployed
+
+
+@contextlib.contextmanager
+def deployed_platform(assembly: Path) -> Iterator[DataPlane]:
+    """A cloud assembly deployed into a new local cloud, with listeners on its bus and alert topic."""
     with LocalCloud() as cloud:
-        outputs = cloud.deploy(cloud_assembly.directory)["mlops-data"]
+        outputs = cloud.deploy(assembly)["mlops-data"]
         sqs, events, sns = cloud.client("sqs"), cloud.client("events"), cloud.client("sns")
         accepted = sqs.create_queue(QueueName=f"accepted-{uuid.uuid4().hex[:8]}")["QueueUrl"]
         accepted_arn = sqs.get_queue_attributes(QueueUrl=accepted, AttributeNames=["QueueArn"])["Attributes"][

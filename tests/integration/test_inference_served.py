@@ -7,7 +7,6 @@ served as SageMaker serves it (``SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code``
 
 from __future__ import annotations
 
-import io
 import json
 import tarfile
 from collections.abc import Iterator
@@ -17,10 +16,10 @@ from typing import Any
 import joblib
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pytest
 
 from domain.registration import INFERENCE_ENVIRONMENT
+from examples.churn import request_csv
 from localcloud.sagemaker.serving import ModelServer
 from tests.trained_model import churn_snapshot, train_model
 from training.mlops_training.contract_io import Signature, feature_matrix
@@ -56,20 +55,10 @@ def _expected(server: ModelServer, rows: pa.Table) -> tuple[list[Any], Any]:
     return pipeline.predict(matrix).tolist(), pipeline.predict_proba(matrix)
 
 
-def _csv(rows: pa.Table) -> bytes:
-    out = io.BytesIO()
-    plain = pa.table(
-        {name: column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
-         for name, column in zip(rows.column_names, rows.columns, strict=True)}
-    )  # fmt: skip
-    pacsv.write_csv(plain, out)
-    return out.getvalue()
-
-
 def test_a_csv_request_is_answered_with_exactly_the_in_process_predictions(
     server: ModelServer, rows: pa.Table
 ) -> None:
-    status, content_type, body = server.invoke(_csv(rows), "text/csv", "application/json")
+    status, content_type, body = server.invoke(request_csv(rows), "text/csv", "application/json")
 
     assert (status, content_type) == (200, "application/json")
     labels, probabilities = _expected(server, rows)
@@ -114,4 +103,4 @@ def test_a_bad_request_is_a_4xx_with_a_message_not_a_stack_trace(
     error = json.loads(answer.body)
     assert message in error["message"] + " ".join(error.get("problems", []))
     assert "Traceback" not in answer.body.decode()
-    assert server.invoke(_csv(rows.slice(0, 1)), "text/csv").status == 200  # still serving
+    assert server.invoke(request_csv(rows.slice(0, 1)), "text/csv").status == 200  # still serving

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
@@ -11,9 +10,9 @@ from typing import Any
 import joblib
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pytest
 
+from examples.churn import request_csv
 from tests.trained_model import churn_snapshot, train_model
 from training.mlops_training.contract_io import Signature, feature_matrix
 from training.mlops_training.serving import (
@@ -54,18 +53,6 @@ def expected(model_dir: Path, pipeline: Any, rows: pa.Table) -> tuple[list[Any],
     return pipeline.predict(matrix).tolist(), pipeline.predict_proba(matrix)
 
 
-def _csv(table: pa.Table, *, header: bool = True) -> bytes:
-    out = io.BytesIO()
-    decoded = pa.table(
-        {
-            n: c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c
-            for n, c in zip(table.column_names, table.columns, strict=True)
-        }
-    )
-    pacsv.write_csv(decoded, out, pacsv.WriteOptions(include_header=header, quoting_style="needed"))
-    return out.getvalue()
-
-
 def _records(table: pa.Table) -> list[dict[str, Any]]:
     return [
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
@@ -88,13 +75,13 @@ def test_a_csv_with_a_header_is_answered_exactly_as_the_pipeline_predicts_in_pro
     pipeline: Any, spec: ServingSpec, rows: pa.Table, expected: tuple[list[Any], Any]
 ) -> None:
     # The header names every contract column, the target too: columns the model does not read are ignored.
-    _assert_same(_answer(pipeline, spec, _csv(rows), "text/csv"), expected)
+    _assert_same(_answer(pipeline, spec, request_csv(rows), "text/csv"), expected)
 
 
 def test_a_csv_without_a_header_holds_the_features_in_signature_order(
     pipeline: Any, spec: ServingSpec, rows: pa.Table, expected: tuple[list[Any], Any]
 ) -> None:
-    body = _csv(rows.select(list(spec.features)), header=False)
+    body = request_csv(rows.select(list(spec.features)), header=False)
 
     _assert_same(_answer(pipeline, spec, body, "text/csv; charset=utf-8"), expected)
 
@@ -126,7 +113,7 @@ def test_one_json_object_is_one_row(pipeline: Any, spec: ServingSpec, rows: pa.T
 def test_the_json_answer_gives_the_label_and_each_class_probability(
     pipeline: Any, spec: ServingSpec, rows: pa.Table
 ) -> None:
-    prediction = _answer(pipeline, spec, _csv(rows.slice(0, 2)), "text/csv")
+    prediction = _answer(pipeline, spec, request_csv(rows.slice(0, 2)), "text/csv")
 
     body, content_type = render(spec, prediction, "application/json")
 
@@ -143,7 +130,7 @@ def test_the_json_answer_gives_the_label_and_each_class_probability(
 def test_the_csv_answer_is_the_label_then_the_probabilities_in_class_order(
     pipeline: Any, spec: ServingSpec, rows: pa.Table, expected: tuple[list[Any], Any]
 ) -> None:
-    prediction = _answer(pipeline, spec, _csv(rows.slice(0, 3)), "text/csv")
+    prediction = _answer(pipeline, spec, request_csv(rows.slice(0, 3)), "text/csv")
 
     body, content_type = render(spec, prediction, "text/csv")
 
@@ -156,7 +143,7 @@ def test_the_csv_answer_is_the_label_then_the_probabilities_in_class_order(
 def test_an_accept_header_the_endpoint_cannot_answer_is_406(
     pipeline: Any, spec: ServingSpec, rows: pa.Table
 ) -> None:
-    prediction = _answer(pipeline, spec, _csv(rows.slice(0, 1)), "text/csv")
+    prediction = _answer(pipeline, spec, request_csv(rows.slice(0, 1)), "text/csv")
 
     with pytest.raises(RequestError) as raised:
         render(spec, prediction, "application/x-protobuf")
