@@ -36,7 +36,11 @@ from localcloud.deploy import Deployer, custom_model, fixups, moto_cfn
 from localcloud.errors import LocalCloudError
 from localcloud.events import eventbridge, s3_events
 from localcloud.records import Activity, DeliveryRecord, InvocationRecord
+from localcloud.sagemaker import model_packages
 from localcloud.sagemaker import service as sagemaker_service
+from localcloud.sagemaker.endpoints import EndpointManager, EndpointRecord, Telemetry
+from localcloud.sagemaker.endpoints import runtime as endpoint_runtime
+from localcloud.sagemaker.endpoints import service as endpoint_service
 from localcloud.sagemaker.runner import TrainingRunner, TrainingRunRecord
 from localcloud.server import ControlApi, LoopbackMotoServer
 from localcloud.stepfunctions import executions, sagemaker_task
@@ -93,6 +97,8 @@ class LocalCloud:
         self._executor: LambdaExecutor | None = None
         self._invoker: AsyncInvoker | None = None
         self._trainer: TrainingRunner | None = None
+        self._endpoints: EndpointManager | None = None
+        self._telemetry: Telemetry | None = None
         self._deployer: Deployer | None = None
         self._activity = Activity()
         self._saved_environ: dict[str, str | None] = {}
@@ -144,10 +150,22 @@ class LocalCloud:
             endpoint_url=lambda: self.endpoint_url,
             activity=self._activity,
         )
+        self._endpoints = EndpointManager(
+            work_dir=work_dir / "endpoints",
+            client=lambda service, region: self.client(service, region=region),
+            endpoint_url=lambda: self.endpoint_url,
+            activity=self._activity,
+        )
+        self._telemetry = Telemetry(
+            client=lambda service, region: self.client(service, region=region), activity=self._activity
+        )
         patches.install(
             [
                 *lambda_service.patches(self._executor, self._invoker),
                 *sagemaker_service.patches(self._trainer),
+                *endpoint_service.patches(self._endpoints),
+                *endpoint_runtime.patches(self._endpoints, self._telemetry),
+                *model_packages.patches(),
                 *executions.patches(self._activity),
                 *sagemaker_task.patches(),
                 *eventbridge.patches(self._invoker),
@@ -176,6 +194,10 @@ class LocalCloud:
         """Stop the server and every worker; restore moto; remove the work dir if it was temporary."""
         if self._trainer is not None:
             self._trainer.shutdown()
+        if self._endpoints is not None:
+            self._endpoints.shutdown()
+        if self._telemetry is not None:
+            self._telemetry.shutdown()
         if self._invoker is not None:
             self._invoker.shutdown()
         if self._executor is not None:
@@ -186,6 +208,8 @@ class LocalCloud:
                 requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10)
             self._server.stop()
         self._server = self._invoker = self._executor = self._deployer = self._trainer = None
+        self._endpoints = None
+        self._telemetry = None
         if self._patched:
             patches.uninstall()
             self._patched = False
@@ -283,11 +307,17 @@ class LocalCloud:
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Wait until every delivery, invocation, execution and training job in flight has finished.
 
+        Endpoints being created or updated count as work in flight (an update's traffic shifting and
+        baking included), and so do the endpoints' metrics and captured data not yet written: they are
+        written first.
+
         Raises
         ------
         TimeoutError
             If work is still in flight after ``timeout`` seconds.
         """
+        if self._telemetry is not None:
+            self._telemetry.flush()
         if not self._activity.wait_idle(timeout):
             raise TimeoutError(
                 f"the local cloud is still busy after {timeout} s ({self._activity.busy} in flight)"
@@ -304,6 +334,10 @@ class LocalCloud:
     def training_runs(self) -> list[TrainingRunRecord]:
         """Every training job run so far (oldest first), with its job folder and exit status."""
         return self._trainer.records() if self._trainer else []
+
+    def endpoints(self) -> list[EndpointRecord]:
+        """Every SageMaker endpoint (by name): status, configuration, and which fleets serve what."""
+        return self._endpoints.records() if self._endpoints else []
 
     # -- internals -------------------------------------------------------------------------------------
 
