@@ -75,9 +75,13 @@ def endpoint_name(project: str, dataset: str) -> str:
     return name
 
 
-def model_name(endpoint: str, version: int) -> str:
-    """The SageMaker model of one model package version, for one endpoint (reused on redeployment)."""
-    suffix = f"-v{version}"
+def model_name(endpoint: str, version: int, environment: Mapping[str, str]) -> str:
+    """The SageMaker model of one model package version with one serving environment, for one endpoint.
+
+    Reused when the same version is deployed again with the same settings (a rollback); a changed
+    setting (the payload limit) makes a new model, since a model cannot be changed.
+    """
+    suffix = f"-v{version}-{_digest(*sorted(f'{k}={v}' for k, v in environment.items()))}"
     return endpoint[: MAX_NAME - len(suffix)] + suffix
 
 

@@ -207,9 +207,9 @@ def prepare_deployment(
         return {"status": "superseded", "outcome": Outcome("superseded", reason).to_dict()}
     current = endpoints.describe(request.endpoint)
     previous_config = current.get("EndpointConfigName") if current else None
-    model = model_name(request.endpoint, request.version)
-    config = endpoint_config_name(request.endpoint, request.version, deployment)
     environment = {"MLOPS_MAX_PAYLOAD_BYTES": str(serving.max_payload_bytes)}
+    model = model_name(request.endpoint, request.version, environment)
+    config = endpoint_config_name(request.endpoint, request.version, deployment)
     endpoints.ensure_model(model_request(model, request.package_arn, settings.role_arn, environment))
     capture_uri = f"s3://{settings.data_bucket}/capture/{request.dataset}/"
     endpoints.ensure_endpoint_config(

@@ -17,6 +17,7 @@ from domain.deployment import (
     model_request,
     superseded_by,
     verify,
+    version_of,
 )
 from domain.serving_config import ServingConfig, parse_serving_config
 
@@ -28,12 +29,18 @@ def test_names_are_stable_valid_and_within_sagemaker_s_limits() -> None:
     endpoint = endpoint_name("mlops", "churn")
 
     assert endpoint == "mlops-churn"
-    assert model_name(endpoint, 3) == "mlops-churn-v3"
+    environment = {"MLOPS_MAX_PAYLOAD_BYTES": "1024"}
+    assert model_name(endpoint, 3, environment).startswith("mlops-churn-v3-")
+    assert model_name(endpoint, 3, environment) == model_name(endpoint, 3, dict(environment))
+    assert model_name(endpoint, 3, environment) != model_name(
+        endpoint, 3, {"MLOPS_MAX_PAYLOAD_BYTES": "2048"}
+    )
+    assert version_of(model_name(endpoint, 3, environment), endpoint) == 3
     long = endpoint_name("project-name-21-chars", "a" * 62)
     assert len(long) == 63
     assert long == endpoint_name("project-name-21-chars", "a" * 62)
     assert len(endpoint_config_name(long, 12345, "execution")) == 63
-    assert len(model_name(long, 12345)) <= 63
+    assert len(model_name(long, 12345, environment)) <= 63
 
 
 def test_every_deployment_gets_its_own_endpoint_configuration_and_an_approval_one_execution() -> None:
