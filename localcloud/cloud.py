@@ -41,6 +41,7 @@ from localcloud.sagemaker import service as sagemaker_service
 from localcloud.sagemaker.endpoints import EndpointManager, EndpointRecord, Telemetry
 from localcloud.sagemaker.endpoints import runtime as endpoint_runtime
 from localcloud.sagemaker.endpoints import service as endpoint_service
+from localcloud.sagemaker.endpoints.alarms import AlarmEvaluator
 from localcloud.sagemaker.runner import TrainingRunner, TrainingRunRecord
 from localcloud.server import ControlApi, LoopbackMotoServer
 from localcloud.stepfunctions import executions, sagemaker_task
@@ -67,6 +68,10 @@ class LocalCloud:
         when None.
     async_retry_delays : tuple[float, ...]
         Seconds before the retries of a failed asynchronous invocation (AWS waits minutes).
+    evaluate_alarms : bool
+        Evaluate the CloudWatch alarms on SageMaker endpoint metrics from the invocations served here
+        (moto never evaluates alarms). Off by default: a laptop's latencies are not production's, and
+        tests usually drive alarms with ``SetAlarmState``.
 
     Examples
     --------
@@ -85,6 +90,7 @@ class LocalCloud:
         account_id: str = "123456789012",
         work_dir: Path | None = None,
         async_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
+        evaluate_alarms: bool = False,
     ) -> None:
         self.host = host
         self.region = region
@@ -93,6 +99,7 @@ class LocalCloud:
         self._work_dir = work_dir
         self._owns_work_dir = work_dir is None
         self._retry_delays = async_retry_delays
+        self._evaluate_alarms = evaluate_alarms
         self._server: LoopbackMotoServer | None = None
         self._executor: LambdaExecutor | None = None
         self._invoker: AsyncInvoker | None = None
@@ -157,7 +164,9 @@ class LocalCloud:
             activity=self._activity,
         )
         self._telemetry = Telemetry(
-            client=lambda service, region: self.client(service, region=region), activity=self._activity
+            client=lambda service, region: self.client(service, region=region),
+            activity=self._activity,
+            alarms=AlarmEvaluator() if self._evaluate_alarms else None,
         )
         patches.install(
             [

@@ -1,0 +1,708 @@
+"""SageMaker real-time endpoints in the local cloud: a registered model served, updated, rolled back.
+
+A real churn model (trained by the platform's own training code) is registered as a model package, and
+endpoints are created from it as the deployment workflow creates them (``domain.deployment``'s requests).
+The runtime is reached through moto's server with boto3, as a Lambda handler reaches it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import socket
+import tarfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+import joblib
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from domain.deployment import CAPTURE_CONTENT_TYPES, VARIANT, model_request, verify
+from domain.registration import INFERENCE_ENVIRONMENT
+from localcloud import LocalCloud
+from localcloud.sagemaker.endpoints import EndpointRecord
+from tests.trained_model import churn_snapshot, train_model
+from training.mlops_training.contract_io import Signature, feature_matrix
+
+pytestmark = pytest.mark.slow
+
+BUCKET = "localcloud-endpoint-tests"
+GROUP = "mlops-churn"
+ROLE = "arn:aws:iam::123456789012:role/model"
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Serving:
+    """A started local cloud with a trained model registered twice (versions 1 and 2) in its registry."""
+
+    cloud: LocalCloud
+    model_dir: Path
+    packages: tuple[str, str]
+
+    def client(self, service: str) -> Any:
+        return self.cloud.client(service)
+
+    def create_model(self, name: str, version: int, **environment: str) -> str:
+        """A SageMaker model of a package version, as the deployment workflow creates it."""
+        request = model_request(name, self.packages[version - 1], ROLE, environment)
+        self.client("sagemaker").create_model(**request)
+        return name
+
+    def create_config(
+        self,
+        name: str,
+        model: str,
+        *,
+        capture_prefix: str | None = None,
+        serverless: bool = False,
+        **variant: Any,
+    ) -> str:
+        """An endpoint configuration of one variant (instances, or serverless), with data capture if asked."""
+        capacity: dict[str, Any] = (
+            {"ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}}
+            if serverless
+            else {"InstanceType": "ml.m5.large", "InitialInstanceCount": 1, "InitialVariantWeight": 1.0}
+        )
+        request: dict[str, Any] = {
+            "EndpointConfigName": name,
+            "ProductionVariants": [{"VariantName": VARIANT, "ModelName": model, **capacity, **variant}],
+        }
+        if capture_prefix is not None:
+            request["DataCaptureConfig"] = {
+                "EnableCapture": True,
+                "InitialSamplingPercentage": 100,
+                "DestinationS3Uri": f"s3://{BUCKET}/{capture_prefix}",
+                "KmsKeyId": KMS_KEY,
+                "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+                "CaptureContentTypeHeader": CAPTURE_CONTENT_TYPES,
+            }
+        self.client("sagemaker").create_endpoint_config(**request)
+        return name
+
+    def describe(self, endpoint: str) -> dict[str, Any]:
+        described: dict[str, Any] = self.client("sagemaker").describe_endpoint(EndpointName=endpoint)
+        described.pop("ResponseMetadata", None)
+        return described
+
+    def record(self, endpoint: str) -> EndpointRecord:
+        (record,) = [r for r in self.cloud.endpoints() if r.name == endpoint]
+        return record
+
+    def invoke(self, endpoint: str, body: bytes, content_type: str = "text/csv") -> dict[str, Any]:
+        response: dict[str, Any] = self.client("sagemaker-runtime").invoke_endpoint(
+            EndpointName=endpoint, Body=body, ContentType=content_type, Accept="application/json"
+        )
+        response["Body"] = response["Body"].read()
+        return response
+
+
+@pytest.fixture(scope="module")
+def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serving]:
+    model_dir = train_model(tmp_path_factory.mktemp("trained"))
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for path in sorted(model_dir.rglob("*")):
+            tar.add(path, arcname=path.relative_to(model_dir).as_posix(), recursive=False)
+    cloud = LocalCloud(work_dir=tmp_path_factory.mktemp("localcloud-endpoints"), evaluate_alarms=True).start()
+    try:
+        cloud.client("s3").create_bucket(Bucket=BUCKET)
+        cloud.client("s3").put_object(Bucket=BUCKET, Key="models/churn/model.tar.gz", Body=archive.getvalue())
+        sagemaker = cloud.client("sagemaker")
+        sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+        packages = tuple(
+            sagemaker.create_model_package(
+                ModelPackageGroupName=GROUP,
+                ModelApprovalStatus="Approved",
+                InferenceSpecification={
+                    "Containers": [
+                        {
+                            "Image": IMAGE,
+                            "ModelDataUrl": f"s3://{BUCKET}/models/churn/model.tar.gz",
+                            "Environment": dict(INFERENCE_ENVIRONMENT),
+                        }
+                    ],
+                    "SupportedContentTypes": ["text/csv", "application/json"],
+                    "SupportedResponseMIMETypes": ["application/json"],
+                },
+            )["ModelPackageArn"]
+            for _ in range(2)
+        )
+        for alarm in ("churn-v1-alarm", "churn-v2-alarm", "churn-v2-error"):
+            cloud.client("cloudwatch").put_metric_alarm(
+                AlarmName=alarm,
+                Namespace="AWS/SageMaker",
+                MetricName="Invocation5XXErrors",
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=1,
+                ComparisonOperator="GreaterThanOrEqualToThreshold",
+            )
+        yield Serving(cloud, model_dir, (packages[0], packages[1]))
+    finally:
+        cloud.stop()
+
+
+@pytest.fixture(scope="module")
+def rows() -> pa.Table:
+    return churn_snapshot(150, seed=5).slice(0, 20)
+
+
+def _csv(rows: pa.Table) -> bytes:
+    out = io.BytesIO()
+    plain = pa.table(
+        {name: column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
+         for name, column in zip(rows.column_names, rows.columns, strict=True)}
+    )  # fmt: skip
+    pacsv.write_csv(plain, out)
+    return out.getvalue()
+
+
+def _in_process(model_dir: Path, rows: pa.Table) -> tuple[list[Any], Any]:
+    pipeline = joblib.load(model_dir / "model.joblib")
+    signature = Signature.from_dict(json.loads((model_dir / "model_signature.json").read_text()))
+    matrix = feature_matrix(rows, signature.features)
+    return pipeline.predict(matrix).tolist(), pipeline.predict_proba(matrix)
+
+
+def _eventually(probe: Callable[[], T | None], timeout: float = 20.0) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"nothing came within {timeout} s")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def churn(serving: Serving) -> str:
+    """An endpoint serving version 1, with data capture: what the platform deploys."""
+    model = serving.create_model("churn-v1", 1, MLOPS_MAX_PAYLOAD_BYTES="200000")
+    config = serving.create_config("churn-v1-config", model, capture_prefix="capture/churn/")
+    serving.client("sagemaker").create_endpoint(EndpointName="churn", EndpointConfigName=config)
+    return "churn"
+
+
+def test_an_endpoint_is_created_from_a_model_package_and_answers_the_in_process_predictions(
+    serving: Serving, churn: str, rows: pa.Table
+) -> None:
+    # Given an endpoint just created (the fixture), on a model made from a model package
+    model = serving.client("sagemaker").describe_model(ModelName="churn-v1")
+    (container,) = model["Containers"]
+    assert container["Image"] == IMAGE
+    assert container["ModelDataUrl"] == f"s3://{BUCKET}/models/churn/model.tar.gz"
+    assert container["Environment"] == dict(INFERENCE_ENVIRONMENT) | {"MLOPS_MAX_PAYLOAD_BYTES": "200000"}
+    assert model["EnableNetworkIsolation"] is True
+
+    # When its fleet has started
+    serving.cloud.wait_idle(timeout=60)
+
+    # Then it is in service on its configuration, and answers what the model predicts in-process
+    described = serving.describe(churn)
+    assert described["EndpointStatus"] == "InService"
+    assert described["EndpointConfigName"] == "churn-v1-config"
+    (variant,) = described["ProductionVariants"]
+    assert (variant["VariantName"], variant["CurrentWeight"], variant["CurrentInstanceCount"]) == (
+        VARIANT,
+        1.0,
+        1,
+    )
+    assert variant["DeployedImages"][0]["SpecifiedImage"] == IMAGE
+    assert described["DataCaptureConfig"] == {
+        "EnableCapture": True,
+        "CaptureStatus": "Started",
+        "CurrentSamplingPercentage": 100,
+        "DestinationS3Uri": f"s3://{BUCKET}/capture/churn/",
+        "KmsKeyId": KMS_KEY,
+    }
+    answer = serving.invoke(churn, _csv(rows))
+    assert (answer["ContentType"], answer["InvokedProductionVariant"]) == ("application/json", VARIANT)
+    labels, probabilities = _in_process(serving.model_dir, rows)
+    predictions = json.loads(answer["Body"])["predictions"]
+    assert [p["prediction"] for p in predictions] == labels
+    np.testing.assert_array_equal(
+        [[p["probabilities"][c] for c in ("0", "1")] for p in predictions], probabilities
+    )
+    listed = serving.client("sagemaker").list_endpoints(NameContains=churn)["Endpoints"]
+    assert [(e["EndpointName"], e["EndpointStatus"]) for e in listed] == [(churn, "InService")]
+    # and its model server's output is in the endpoint's log group, one stream per variant instance
+    (stream,) = serving.client("logs").describe_log_streams(logGroupName=f"/aws/sagemaker/Endpoints/{churn}")[
+        "logStreams"
+    ]
+    assert re.fullmatch(rf"{VARIANT}/i-[0-9a-f]{{17}}", stream["logStreamName"])
+    logged = serving.client("logs").get_log_events(
+        logGroupName=f"/aws/sagemaker/Endpoints/{churn}", logStreamName=stream["logStreamName"]
+    )["events"]
+    assert any("model server listening" in event["message"] for event in logged)
+
+
+def test_an_endpoint_still_creating_or_unknown_is_a_validation_error(
+    serving: Serving, rows: pa.Table
+) -> None:
+    # Given a serverless endpoint just created, whose fleet is still starting
+    sagemaker = serving.client("sagemaker")
+    config = serving.create_config("starting-config", serving.create_model("starting-v1", 1), serverless=True)
+    sagemaker.create_endpoint(EndpointName="starting", EndpointConfigName=config)
+    described = serving.describe("starting")
+    assert described["EndpointStatus"] == "Creating"
+    assert described["ProductionVariants"][0]["VariantStatus"][0]["Status"] == "Creating"
+    listed = sagemaker.list_endpoints(NameContains="starting")["Endpoints"]
+    assert [(e["EndpointName"], e["EndpointStatus"]) for e in listed] == [("starting", "Creating")]
+
+    # When it is invoked, and so is an endpoint that does not exist
+    for name in ("starting", "nowhere"):
+        with pytest.raises(ClientError) as raised:
+            serving.invoke(name, _csv(rows))
+
+        # Then both are refused as SageMaker refuses them
+        assert raised.value.response["Error"] == {
+            "Code": "ValidationError",
+            "Message": f"Endpoint {name} of account 123456789012 not found.",
+        }
+    # and once started it serves, with its serverless configuration
+    serving.cloud.wait_idle(timeout=60)
+    (variant,) = serving.describe("starting")["ProductionVariants"]
+    assert variant["CurrentServerlessConfig"] == {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
+    assert "CurrentInstanceCount" not in variant
+    assert serving.invoke("starting", _csv(rows.slice(0, 1)))["InvokedProductionVariant"] == VARIANT
+    port = serving.record("starting").fleets[0].variants[0].port
+
+    # and deleting it stops its model server
+    sagemaker.delete_endpoint(EndpointName="starting")
+    serving.cloud.wait_idle(timeout=60)
+    assert "starting" not in [r.name for r in serving.cloud.endpoints()]
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        pass
+
+
+def test_a_client_error_of_the_model_is_a_model_error_and_the_endpoint_keeps_serving(
+    serving: Serving, churn: str, rows: pa.Table
+) -> None:
+    serving.cloud.wait_idle(timeout=60)
+
+    # When a request the model refuses is sent
+    with pytest.raises(ClientError) as raised:
+        serving.invoke(churn, b'[{"age": "old"}]', "application/json")
+
+    # Then it is SageMaker's ModelError, with the model's status and message
+    error = raised.value.response
+    assert error["Error"]["Code"] == "ModelError"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 424
+    assert error["OriginalStatusCode"] == 400
+    assert "'age': 'old' is a string, not a number" in json.loads(error["OriginalMessage"])["problems"][-1]
+    assert error["Error"]["Message"].startswith(
+        f'Received client error (400) from primary with message "{error["OriginalMessage"]}". See https://'
+    )
+    assert error["Error"]["Message"].endswith("in account 123456789012 for more information.")
+    assert error["LogStreamArn"] == (
+        f"arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/{churn}"
+    )
+    # and the endpoint still answers
+    assert serving.invoke(churn, _csv(rows.slice(0, 1)))["ContentType"] == "application/json"
+
+
+def test_invocations_are_captured_as_sagemaker_writes_data_capture(
+    serving: Serving, churn: str, rows: pa.Table
+) -> None:
+    serving.cloud.wait_idle(timeout=60)
+    body = _csv(rows.slice(3, 2))
+    s3 = serving.client("s3")
+
+    # When the endpoint answers a request
+    answer = serving.invoke(churn, body)
+    serving.cloud.wait_idle(timeout=30)
+
+    # Then the request and the answer are in a JSON Lines object under the prefix, as SageMaker lays it out
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="capture/churn/")["Contents"]
+    objects = {o["Key"]: s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read().decode() for o in listed}
+    ((key, line),) = [
+        (key, json.loads(text))
+        for key, content in objects.items()
+        for text in content.splitlines()
+        if json.loads(text)["captureData"]["endpointInput"]["data"] == body.decode()
+    ]
+    assert line["captureData"] == {
+        "endpointInput": {
+            "observedContentType": "text/csv",
+            "mode": "INPUT",
+            "data": body.decode(),
+            "encoding": "CSV",
+        },
+        "endpointOutput": {
+            "observedContentType": "application/json",
+            "mode": "OUTPUT",
+            "data": answer["Body"].decode(),
+            "encoding": "JSON",
+        },
+    }
+    assert set(line["eventMetadata"]) == {"eventId", "inferenceTime"}
+    assert line["eventVersion"] == "0"
+    prefix, endpoint, variant, year, month, day, hour, name = key.split("/")[1:]
+    assert (prefix, endpoint, variant) == ("churn", churn, VARIANT)
+    assert line["eventMetadata"]["inferenceTime"].startswith(f"{year}-{month}-{day}T{hour}:")
+    assert re.fullmatch(r"\d{2}-\d{2}-\d{3}-[0-9a-f-]{36}\.jsonl", name)
+    assert s3.head_object(Bucket=BUCKET, Key=key)["SSEKMSKeyId"] == KMS_KEY
+
+
+def test_invocations_publish_sagemaker_metrics(serving: Serving, churn: str, rows: pa.Table) -> None:
+    serving.cloud.wait_idle(timeout=60)
+    cloudwatch = serving.client("cloudwatch")
+    before = _sums(cloudwatch, churn)
+
+    # When the endpoint answers twice and refuses once
+    serving.invoke(churn, _csv(rows.slice(0, 1)))
+    serving.invoke(churn, _csv(rows.slice(1, 1)))
+    with pytest.raises(ClientError):
+        serving.invoke(churn, b"{", "application/json")
+    serving.cloud.wait_idle(timeout=30)
+
+    # Then the metrics count them, per endpoint and variant
+    after = _sums(cloudwatch, churn)
+    assert after["Invocations"] - before.get("Invocations", 0) == 3
+    assert after["Invocation4XXErrors"] - before.get("Invocation4XXErrors", 0) == 1
+    assert after["Invocation5XXErrors"] - before.get("Invocation5XXErrors", 0) == 0
+    assert after["ModelLatency"] > before.get("ModelLatency", 0)
+    assert after["OverheadLatency"] >= before.get("OverheadLatency", 0)
+
+
+def _sums(cloudwatch: Any, endpoint: str) -> dict[str, float]:
+    sums = {}
+    for name in (
+        "Invocations",
+        "Invocation4XXErrors",
+        "Invocation5XXErrors",
+        "ModelLatency",
+        "OverheadLatency",
+    ):
+        points = cloudwatch.get_metric_statistics(
+            Namespace="AWS/SageMaker",
+            MetricName=name,
+            Dimensions=[
+                {"Name": "EndpointName", "Value": endpoint},
+                {"Name": "VariantName", "Value": VARIANT},
+            ],
+            StartTime=time.time() - 3600,
+            EndTime=time.time() + 60,
+            Period=86400,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        if points:
+            sums[name] = sum(p["Sum"] for p in points)
+    return sums
+
+
+def test_a_canary_update_serves_both_fleets_then_only_the_new_one(serving: Serving, rows: pa.Table) -> None:
+    # Given an endpoint in service on version 1
+    sagemaker = serving.client("sagemaker")
+    blue = serving.create_config("canary-v1-config", serving.create_model("canary-v1", 1))
+    green = serving.create_config(
+        "canary-v2-config", serving.create_model("canary-v2", 2), InitialInstanceCount=4
+    )
+    sagemaker.create_endpoint(EndpointName="canary", EndpointConfigName=blue)
+    serving.cloud.wait_idle(timeout=60)
+    deployment = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "CANARY",
+                "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},
+                "WaitIntervalInSeconds": 4,
+            },
+            "TerminationWaitInSeconds": 1,
+            "MaximumExecutionTimeoutInSeconds": 600,
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "churn-v1-alarm"}]},
+    }
+
+    # When it is updated to version 2 with a canary of one instance in four
+    sagemaker.update_endpoint(EndpointName="canary", EndpointConfigName=green, DeploymentConfig=deployment)
+    described = serving.describe("canary")
+    assert described["EndpointStatus"] == "Updating"
+    assert described["EndpointConfigName"] == blue
+    assert described["PendingDeploymentSummary"]["EndpointConfigName"] == green
+    with pytest.raises(ClientError) as refused:
+        sagemaker.update_endpoint(EndpointName="canary", EndpointConfigName=green)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "Cannot update in-progress endpoint" in refused.value.response["Error"]["Message"]
+
+    # Then during the canary a quarter of the traffic reaches the new fleet, the rest the old one (the split
+    # is exact: one request in four)
+    canary = _eventually(lambda: _shifting(serving.record("canary"), green))
+    assert [(f.config_name, f.traffic_share) for f in canary.fleets] == [(blue, 0.75), (green, 0.25)]
+    pending = serving.describe("canary")["PendingDeploymentSummary"]["ProductionVariants"][0]
+    assert pending["VariantStatus"][0]["Status"] == "ActivatingTraffic"
+    served_before = {f.config_name: f.invocations for f in canary.fleets}
+    for _ in range(4):
+        serving.invoke("canary", _csv(rows.slice(0, 1)))
+    during = serving.record("canary")
+    assert {f.config_name: f.invocations - served_before[f.config_name] for f in during.fleets} == {
+        blue: 3,
+        green: 1,
+    }
+    assert during.deployments[-1].shares == (0.25,)  # still the canary
+
+    # and once baked, only the new fleet serves, on the new configuration
+    serving.cloud.wait_idle(timeout=60)
+    described = serving.describe("canary")
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", green)
+    assert "PendingDeploymentSummary" not in described and "FailureReason" not in described
+    assert described["LastDeploymentConfig"] == deployment
+    assert described["ProductionVariants"][0]["CurrentInstanceCount"] == 4
+    record = serving.record("canary")
+    assert [(f.config_name, f.role, f.traffic_share) for f in record.fleets] == [(green, "blue", 1.0)]
+    assert [(f.config_name, f.running) for f in record.retired] == [(blue, False)]
+    assert record.deployments[-1].status == "deployed"
+    assert record.deployments[-1].shares == (0.25, 1.0)
+    assert verify(described, green, []).status == "deployed"
+    serving.invoke("canary", _csv(rows.slice(0, 1)))
+
+
+def _shifting(record: EndpointRecord, config: str) -> EndpointRecord | None:
+    """The record once the fleet of ``config`` takes traffic."""
+    fleet = record.fleet(config)
+    return record if fleet is not None and fleet.traffic_share > 0 else None
+
+
+def test_an_alarm_during_the_bake_rolls_the_update_back(serving: Serving, churn: str, rows: pa.Table) -> None:
+    serving.cloud.wait_idle(timeout=60)
+    sagemaker, cloudwatch = serving.client("sagemaker"), serving.client("cloudwatch")
+    green = serving.create_config("churn-v2-config", serving.create_model("churn-v2", 2))
+    deployment = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
+            "TerminationWaitInSeconds": 30,
+        },
+        "AutoRollbackConfiguration": {
+            "Alarms": [{"AlarmName": "churn-v2-alarm"}, {"AlarmName": "churn-v2-error"}]
+        },
+    }
+
+    # Given an update of the endpoint to version 2, baking with all traffic on the new fleet
+    sagemaker.update_endpoint(EndpointName=churn, EndpointConfigName=green, DeploymentConfig=deployment)
+    _eventually(
+        lambda: serving.describe(churn).get("PendingDeploymentSummary", {}).get("ProductionVariants", [{}])[0]
+        .get("VariantStatus", [{}])[0].get("Status") == "Baking"
+    )  # fmt: skip
+    assert [(f.config_name, f.traffic_share) for f in serving.record(churn).fleets] == [
+        ("churn-v1-config", 0.0),
+        (green, 1.0),
+    ]
+
+    # When one of its rollback alarms goes into ALARM
+    cloudwatch.set_alarm_state(AlarmName="churn-v2-error", StateValue="ALARM", StateReason="test: 5xx errors")
+    serving.cloud.wait_idle(timeout=20)
+    cloudwatch.set_alarm_state(AlarmName="churn-v2-error", StateValue="OK", StateReason="test: over")
+
+    # Then the endpoint is in service again on the old configuration, saying which alarm rolled it back
+    described = serving.describe(churn)
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "churn-v1-config")
+    assert "churn-v2-error" in described["FailureReason"]
+    assert described["LastDeploymentConfig"] == deployment
+    assert "PendingDeploymentSummary" not in described
+    assert verify(described, green, ["churn-v2-error"]).status == "rolled_back"
+    record = serving.record(churn)
+    assert [(f.config_name, f.traffic_share) for f in record.fleets] == [("churn-v1-config", 1.0)]
+    assert record.retired[-1].config_name == green
+    assert record.deployments[-1].status == "rolled_back"
+    # and the old model still answers
+    labels, _ = _in_process(serving.model_dir, rows)
+    assert [
+        p["prediction"] for p in json.loads(serving.invoke(churn, _csv(rows))["Body"])["predictions"]
+    ] == labels
+
+
+def test_a_new_fleet_that_cannot_start_rolls_the_update_back(serving: Serving, churn: str) -> None:
+    serving.cloud.wait_idle(timeout=60)
+    sagemaker = serving.client("sagemaker")
+    sagemaker.create_model(
+        ModelName="missing-data",
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": IMAGE, "ModelDataUrl": f"s3://{BUCKET}/models/nothing/model.tar.gz"},
+    )
+    broken = serving.create_config("missing-data-config", "missing-data")
+
+    # When the endpoint is updated to a model whose data is missing (without a deployment configuration)
+    sagemaker.update_endpoint(EndpointName=churn, EndpointConfigName=broken)
+    serving.cloud.wait_idle(timeout=30)
+
+    # Then the update is rolled back, with the reason
+    described = serving.describe(churn)
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "churn-v1-config")
+    assert "Failed to download model data(bucket: localcloud-endpoint-tests" in described["FailureReason"]
+
+    # and an endpoint created on it fails with the same reason
+    sagemaker.create_endpoint(EndpointName="broken", EndpointConfigName=broken)
+    serving.cloud.wait_idle(timeout=30)
+    described = serving.describe("broken")
+    assert described["EndpointStatus"] == "Failed"
+    assert described["FailureReason"].startswith("Failed to download model data")
+    sagemaker.delete_endpoint(EndpointName="broken")
+
+
+def test_model_package_state_changes_reach_eventbridge_rules(serving: Serving) -> None:
+    # Given a rule on SageMaker's model package events, with a queue as its target
+    sqs, events, sagemaker = serving.client("sqs"), serving.client("events"), serving.client("sagemaker")
+    queue_url = sqs.create_queue(QueueName="model-package-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    pattern = {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Model Package State Change"]}
+    events.put_rule(Name="model-packages", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="model-packages", Targets=[{"Id": "queue", "Arn": queue_arn}])
+
+    # When a version is registered, then approved
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName=GROUP,
+        ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={
+            "Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://{BUCKET}/models/churn/model.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["application/json"],
+        },
+        CustomerMetadataProperties={"lineage.dataset": "churn"},
+    )["ModelPackageArn"]
+    sagemaker.update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="ok"
+    )
+
+    # Then each change is an event in AWS's shape
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    received = [json.loads(m["Body"]) for m in messages]
+    assert [(e["source"], e["detail-type"], e["resources"]) for e in received] == [
+        ("aws.sagemaker", "SageMaker Model Package State Change", [arn])
+    ] * 2
+    created, approved = (e["detail"] for e in received)
+    assert created["ModelApprovalStatus"] == "PendingManualApproval"
+    assert (approved["ModelApprovalStatus"], approved["ApprovalDescription"]) == ("Approved", "ok")
+    for detail in (created, approved):
+        assert (detail["ModelPackageGroupName"], detail["ModelPackageName"], detail["ModelPackageArn"]) == (
+            GROUP,
+            GROUP,
+            arn,
+        )
+        assert detail["ModelPackageVersion"] == int(arn.rsplit("/", 1)[1])
+        assert detail["ModelPackageStatus"] == "Completed"
+        assert detail["CustomerMetadataProperties"] == {"lineage.dataset": "churn"}
+        assert isinstance(detail["CreationTime"], int)
+    assert approved["LastModifiedTime"] >= approved["CreationTime"]
+    assert received[0]["time"].endswith("Z")
+
+
+def test_update_model_package_changes_only_what_it_is_given(serving: Serving) -> None:
+    sagemaker = serving.client("sagemaker")
+    arn = serving.packages[1]
+    sagemaker.update_model_package(
+        ModelPackageArn=arn,
+        ApprovalDescription="first approval",
+        CustomerMetadataProperties={"a": "1", "b": "2", "c": "3"},
+    )
+
+    # When only the metadata is updated, with one key to remove
+    sagemaker.update_model_package(
+        ModelPackageArn=arn,
+        CustomerMetadataProperties={"b": "20", "d": "4"},
+        CustomerMetadataPropertiesToRemove=["c"],
+    )
+
+    # Then the metadata is merged, and the approval and its description are as they were
+    described = sagemaker.describe_model_package(ModelPackageName=arn)
+    assert described["CustomerMetadataProperties"] == {"a": "1", "b": "20", "d": "4"}
+    assert (described["ModelApprovalStatus"], described["ApprovalDescription"]) == (
+        "Approved",
+        "first approval",
+    )
+
+
+def test_errors_of_the_new_model_raise_its_alarm_and_roll_the_update_back(
+    serving: Serving, rows: pa.Table
+) -> None:
+    # Given an update of an endpoint (the canary test's, on version 2) baking, guarded by an alarm on its
+    # 4xx answers that the local cloud evaluates from the metrics it publishes
+    serving.cloud.wait_idle(timeout=60)
+    sagemaker, cloudwatch = serving.client("sagemaker"), serving.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="canary-4xx",
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation4XXErrors",
+        Dimensions=[{"Name": "EndpointName", "Value": "canary"}, {"Name": "VariantName", "Value": VARIANT}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching",
+    )
+    deployment = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
+            "TerminationWaitInSeconds": 30,
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "canary-4xx"}]},
+    }
+    sagemaker.update_endpoint(
+        EndpointName="canary", EndpointConfigName="canary-v1-config", DeploymentConfig=deployment
+    )
+    _eventually(lambda: _shifting(serving.record("canary"), "canary-v1-config"))
+
+    # When the new fleet answers a request with a client error
+    with pytest.raises(ClientError):
+        serving.invoke("canary", b"{", "application/json")
+    serving.cloud.wait_idle(timeout=20)
+
+    # Then the alarm went into ALARM by itself, and the update was rolled back
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=["canary-4xx"])["MetricAlarms"]
+    assert alarm["StateValue"] == "ALARM"
+    described = serving.describe("canary")
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "canary-v2-config")
+    assert "canary-4xx" in described["FailureReason"]
+    assert serving.invoke("canary", _csv(rows.slice(0, 1)))["InvokedProductionVariant"] == VARIANT
+    serving.client("sagemaker").delete_endpoint(EndpointName="canary")
+
+
+def test_an_update_past_its_maximum_execution_time_rolls_back(serving: Serving, churn: str) -> None:
+    serving.cloud.wait_idle(timeout=60)
+    deployment = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "LINEAR",
+                "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 50},
+                "WaitIntervalInSeconds": 1,
+            },
+            "TerminationWaitInSeconds": 30,
+            "MaximumExecutionTimeoutInSeconds": 3,
+        }
+    }
+
+    # When an update takes longer than its MaximumExecutionTimeoutInSeconds (its bake alone is longer; the
+    # SDK refuses less than 600 s, the service is asked directly)
+    unchecked = boto3.session.Session().client(
+        "sagemaker",
+        endpoint_url=serving.cloud.endpoint_url,
+        region_name=serving.cloud.region,
+        config=Config(parameter_validation=False),
+        **{k.lower(): v for k, v in serving.cloud.env().items() if k.endswith(("_KEY_ID", "_ACCESS_KEY"))},
+    )
+    unchecked.update_endpoint(
+        EndpointName=churn, EndpointConfigName="churn-v2-config", DeploymentConfig=deployment
+    )
+    serving.cloud.wait_idle(timeout=30)
+
+    # Then it is rolled back
+    described = serving.describe(churn)
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "churn-v1-config")
+    assert "MaximumExecutionTimeoutInSeconds (3 s)" in described["FailureReason"]
+    assert serving.record(churn).deployments[-1].status == "rolled_back"
