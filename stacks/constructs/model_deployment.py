@@ -336,7 +336,17 @@ class ModelDeployment(Construct):
                 actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"], resources=registry
             )
         )
-        alarms = [alarm.alarm_arn for per_dataset in self.alarms.values() for alarm in per_dataset]
+        # ARNs from the names (known at synth), not the alarms' attributes: no dependency on the alarms.
+        alarms = [
+            cdk.Stack.of(self).format_arn(
+                service="cloudwatch",
+                resource="alarm",
+                resource_name=name,
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for endpoint in self.endpoints.values()
+            for name in alarm_names(endpoint)
+        ]
         for step in (self.prepare, self.finish):
             self.table.grant_read_write_data(step.function)
             if alarms:
