@@ -79,15 +79,15 @@ def list_endpoints(cloud: CloudOption = Cloud.auto, as_json: JsonOption = False)
         console.print_json(json.dumps(found, default=str))
         return
     table = Table(title=f"{len(found)} endpoint(s)", box=box.SIMPLE_HEAD)
-    for column in ("endpoint", "dataset", "status", "serving", "last deployment"):
+    for column in ("endpoint", "status", "serving"):
         table.add_column(column, no_wrap=True)
+    table.add_column("last deployment")
     for entry in found:
         last = entry["last_deployment"]
         table.add_row(
             entry["endpoint"],
-            entry["dataset"],
             entry["status"],
-            f"version {entry['version']}" if entry["version"] is not None else "-",
+            f"v{entry['version']}" if entry["version"] is not None else "-",
             _deployment_line(last) if last else "-",
         )
     console.print(table)

@@ -112,7 +112,7 @@ def metadata_value(value: Any) -> str:
     Strings keep letters, numbers, spaces and ``_.:/=+-@`` (anything else becomes a space); other
     values are written as JSON (``0.05``, ``true``, ``null``). At most 256 characters.
     """
-    text = value if isinstance(value, str) else json.dumps(value)
+    text = (value if isinstance(value, str) else json.dumps(value)).replace("%", " percent")
     kept = "".join(c if c.isalnum() or c in _ALLOWED_PUNCTUATION else " " for c in text)
     return " ".join(kept.split())[:MAX_METADATA_VALUE].rstrip()
 

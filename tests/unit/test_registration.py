@@ -107,7 +107,8 @@ def test_the_metadata_carries_the_lineage_in_values_aws_accepts() -> None:
 
 def test_metadata_values_are_cut_to_what_aws_allows() -> None:
     assert (
-        metadata_value("roc_auc is 0.83 (95% CI 0.8 to 0.86); ok.") == "roc_auc is 0.83 95 CI 0.8 to 0.86 ok."
+        metadata_value("roc_auc is 0.83 (95% CI 0.8 to 0.86); ok.")
+        == "roc_auc is 0.83 95 percent CI 0.8 to 0.86 ok."
     )
     assert len(metadata_value("x" * 1000)) == 256
     assert metadata_value("();") == ""
