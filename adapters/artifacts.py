@@ -86,10 +86,18 @@ class S3ArtifactStore:
 
 
 class SageMakerChampions:
-    """The champion of a dataset: the newest approved version in its model package group."""
+    """The champion of a dataset: the approved version in service on its endpoint.
+
+    That is the newest approved version whose last deployment succeeded; before any deployment (or
+    when none succeeded), the newest approved version. A version approved after it whose deployment is
+    still going, or was rolled back, is not the champion.
+    """
+
+    def __init__(self, candidates: int = 20) -> None:
+        self._candidates = candidates
 
     def approved_model_data(self, group: str) -> str | None:
-        """The newest approved version's ``ModelDataUrl``, or None (no such group, or none approved)."""
+        """The champion's ``ModelDataUrl``, or None (no such group, or none approved)."""
         sagemaker = client("sagemaker")
         try:
             listed = sagemaker.list_model_packages(
@@ -97,17 +105,26 @@ class SageMakerChampions:
                 ModelApprovalStatus="Approved",
                 SortBy="CreationTime",
                 SortOrder="Descending",
-                MaxResults=1,
+                MaxResults=self._candidates,
             )
             summaries = listed["ModelPackageSummaryList"]
-            if not summaries:
-                return None
-            described = sagemaker.describe_model_package(ModelPackageName=summaries[0]["ModelPackageArn"])
+            described = [
+                sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+                for summary in summaries
+            ]
         except ClientError as error:
             # A dataset's first run comes before its group exists.
             if error_code(error) in ("ValidationException", "ResourceNotFound"):
                 return None
             raise ArtifactError(f"cannot read the approved versions of {group}: {error}") from error
-        containers = (described.get("InferenceSpecification") or {}).get("Containers") or [{}]
+        if not described:
+            return None
+        serving = [
+            d
+            for d in described
+            if (d.get("CustomerMetadataProperties") or {}).get("deployment.status") == "deployed"
+        ]
+        champion = (serving or described)[0]
+        containers = (champion.get("InferenceSpecification") or {}).get("Containers") or [{}]
         url = containers[0].get("ModelDataUrl")
         return str(url) if url else None
