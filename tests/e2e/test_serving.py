@@ -256,3 +256,54 @@ def _watch_update(platform: DataPlane, *, until_baking: bool = False, timeout: f
             return True
         time.sleep(0.2)
     return False
+
+
+def test_an_approval_during_a_deployment_waits_for_it_and_never_interleaves(
+    platform: DataPlane, registry: Any, tmp_path: Path
+) -> None:
+    _train(platform, tmp_path, seed=44)
+    _train(platform, tmp_path, seed=45)
+    _approve(platform, registry, 4)
+    assert _watch_update(platform)
+
+    _approve(platform, registry, 5)  # while version 4 is rolling out
+    platform.cloud.wait_idle(timeout=240)
+
+    assert _endpoint(platform)["EndpointConfigName"].startswith("mlops-churn-v5-")
+    assert registry.version("mlops-churn", 4).deployment_status == "replaced"
+    assert registry.version("mlops-churn", 5).deployment_status == "deployed"
+    sfn = platform.client("stepfunctions")
+    fifth = next(d for d in _deployments(platform) if json.loads(d["input"])["version"] == 5)
+    entered = [
+        e["stateEnteredEventDetails"]["name"]
+        for e in sfn.get_execution_history(executionArn=fifth["executionArn"], maxResults=1000)["events"]
+        if "stateEnteredEventDetails" in e
+    ]
+    assert "WaitForEndpoint" in entered  # it waited for version 4's deployment to let go
+
+
+def test_mlops_models_rollback_serves_an_earlier_version_again(
+    platform: DataPlane, rows: pa.Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    for name, value in platform.cloud.env().items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    request = tmp_path / "rows.csv"
+    request.write_bytes(_csv(rows.slice(0, 3)))
+
+    rolled = runner.invoke(
+        app, ["models", "rollback", "churn/4", "--reason", "v5 misbehaves", "--wait", "--json"]
+    )
+    shown = runner.invoke(app, ["endpoints", "show", "churn", "--json"])
+    invoked = runner.invoke(app, ["endpoints", "invoke", "churn", "--file", str(request), "--json"])
+
+    assert rolled.exit_code == 0, rolled.output
+    result = json.loads(rolled.stdout)
+    assert result["rejected"] == [5]
+    assert result["outcome"]["status"] == "deployed"
+    assert json.loads(shown.stdout)["version"] == 4
+    assert len(json.loads(invoked.stdout)["predictions"]) == 3
