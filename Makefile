@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NODE_DIR := .cache/node22
 NODE := $(NODE_DIR)/node_modules/.bin/node
+BENCH_MLFLOW := .cache/bench-mlflow
 export JSII_NODE := $(abspath $(NODE))
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # jsii unpacks aws-cdk-lib (215 MB) once into ~/.cache/aws/jsii and reuses it: the first synth on a
@@ -41,9 +42,17 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy domain adapters localcloud cli lambdas stacks training
 
-bench: setup
+# MLflow, the baseline of bench/serving.py, in a virtualenv of its own: never next to the platform's packages.
+$(BENCH_MLFLOW)/.installed: bench/requirements-mlflow.txt
+	$(PYTHON) -m venv --clear $(BENCH_MLFLOW)
+	$(BENCH_MLFLOW)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_MLFLOW)/bin/python -m pip install --quiet -r bench/requirements-mlflow.txt
+	touch $@
+
+bench: setup $(BENCH_MLFLOW)/.installed
 	$(PY) bench/validate.py
 	$(PY) bench/pipeline.py
+	$(PY) bench/serving.py --mlflow-python $(BENCH_MLFLOW)/bin/python
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

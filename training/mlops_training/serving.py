@@ -36,6 +36,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -238,6 +239,24 @@ class _Rows:
         converted = self._convert(row, column, value, text)
         self.matrix[row, column.feature] = converted
 
+    def put_valid_text(self, columns: list[_Column | None], lines: list[list[str]]) -> bool:
+        """Fill the matrix column by column if every CSV field is valid as it stands (``columns[i]``
+        reads field ``i`` of each line); False, leaving the rest to :meth:`put`, if any is not.
+
+        Valid fields are most requests' whole content: they are converted without the per-value
+        bookkeeping that a problem or a warning needs, to what :meth:`put` would write.
+        """
+        if any(len(line) != len(columns) for line in lines):
+            return False
+        try:
+            for position, column in enumerate(columns):
+                if column is not None and column.feature is not None:
+                    check = _valid_text(self.spec, column)
+                    self.matrix[:, column.feature] = [check(line[position]) for line in lines]
+        except _FullCheckNeededError:
+            return False
+        return True
+
     def _convert(self, row: int, column: _Column, value: Any, text: bool) -> Any:
         spec = self.spec
         if value is None or (text and value in spec.null_values):
@@ -327,6 +346,73 @@ class _Rows:
         return Parsed(self.matrix, list(self.warnings))
 
 
+class _FullCheckNeededError(Exception):
+    """A field that the full check must look at (a problem, a warning, or a spelling it does not know)."""
+
+
+def _valid_text(spec: ServingSpec, column: _Column) -> Callable[[str], Any]:
+    """The conversion of a CSV field that ``_Rows._convert`` accepts without a problem or a warning.
+
+    It returns what ``_convert`` returns for such a field and raises ``_FullCheckNeededError`` for any
+    other field.
+    """
+    nulls = spec.null_values
+    nullable = column.nullable
+
+    def null() -> float:
+        if nullable:
+            return np.nan
+        raise _FullCheckNeededError
+
+    if column.type in _NUMERIC:
+        low = -math.inf if column.minimum is None else column.minimum
+        high = math.inf if column.maximum is None else column.maximum
+        integer = column.type == "integer"
+        isfinite = math.isfinite
+
+        def number(value: str) -> float:
+            if value in nulls:
+                return null()
+            try:
+                converted = float(value)
+            except ValueError:
+                raise _FullCheckNeededError from None
+            if isfinite(converted) and low <= converted <= high and (not integer or converted.is_integer()):
+                return converted
+            raise _FullCheckNeededError
+
+        return number
+    if column.type == "category":
+        categories = column.categories
+
+        def category(value: str) -> Any:
+            if value in nulls:
+                return null()
+            if value in categories:
+                return value
+            raise _FullCheckNeededError
+
+        return category
+    if column.type == "boolean":
+        true_values, false_values = spec.true_values, spec.false_values
+
+        def boolean(value: str) -> float:
+            if value in nulls:
+                return null()
+            if value in true_values:
+                return 1.0
+            if value in false_values:
+                return 0.0
+            raise _FullCheckNeededError
+
+        return boolean
+
+    def other(value: str) -> Any:  # timestamps: the full check parses them
+        raise _FullCheckNeededError
+
+    return other
+
+
 def _csv_rows(spec: ServingSpec, text: str) -> Parsed:
     lines = [row for row in csv.reader(io.StringIO(text)) if row]
     if not lines:
@@ -343,6 +429,8 @@ def _csv_rows(spec: ServingSpec, text: str) -> Parsed:
     rows = _Rows(spec, len(lines))
     if header is not None:
         columns = rows.names(0, header)
+        if rows.put_valid_text(columns, lines):
+            return rows.result()
         for number, line in enumerate(lines):
             if len(line) != len(header):
                 rows.problem(f"row {number}: {len(line)} values for {len(header)} header fields")
@@ -352,6 +440,8 @@ def _csv_rows(spec: ServingSpec, text: str) -> Parsed:
                     rows.put(number, column, value, text=True)
     else:
         ordered = [spec.columns[name] for name in spec.features]
+        if rows.put_valid_text(list(ordered), lines):
+            return rows.result()
         for number, line in enumerate(lines):
             if len(line) != len(ordered):
                 rows.problem(
@@ -474,10 +564,11 @@ def render(spec: ServingSpec, prediction: Prediction, accept: str | None) -> tup
             writer.writerow([label, *extra])
         return out.getvalue().encode("utf-8"), CSV
     records: list[dict[str, Any]] = []
+    rows = probabilities.tolist() if probabilities is not None else None
     for row, label in enumerate(prediction.predicted):
         record: dict[str, Any] = {"prediction": label}
-        if probabilities is not None:
-            record["probabilities"] = dict(zip(spec.labels, probabilities[row].tolist(), strict=True))
+        if rows is not None:
+            record["probabilities"] = dict(zip(spec.labels, rows[row], strict=True))
         records.append(record)
     if media == JSONLINES:
         return "".join(json.dumps(r) + "\n" for r in records).encode("utf-8"), JSONLINES
