@@ -22,7 +22,6 @@ import json
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -33,14 +32,24 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from domain.declared import SERVING_FILE
 from domain.deployment import SETTLING, VARIANT, alarm_names, capture_prefix, endpoint_name
 from domain.serving_config import ServingConfig
 from stacks.config import DeploymentInfraConfig
+from stacks.constructs.dataset_catalog import platform_table
+from stacks.constructs.nag import (
+    REGIONAL_ARN,
+    acknowledge,
+    bucket_arn,
+    cdk_grant_reasons,
+    execution_reader,
+    logical_id,
+)
 from stacks.constructs.platform_function import PlatformFunction, dead_letter_queue
-from stacks.constructs.training_job import RUNS_PREFIX
+from stacks.constructs.training_job import IMAGE_REPOSITORY_ARN, RUNS_PREFIX
+from stacks.constructs.workflow import logged_state_machine
 
 APPROVED = {
     "source": ["aws.sagemaker"],
@@ -82,19 +91,8 @@ class ModelDeployment(Construct):
         self.project = project
         self.group_prefix = f"{project}-"
         self.endpoints = {dataset: endpoint_name(project, dataset) for dataset in serving}
-        self.table = dynamodb.Table(
-            self,
-            "Deployments",
-            partition_key=dynamodb.Attribute(name="endpoint", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="record", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=retain,
-            removal_policy=cdk.RemovalPolicy.RETAIN if retain else cdk.RemovalPolicy.DESTROY,
+        self.table = platform_table(
+            self, "Deployments", partition="endpoint", sort="record", key=key, retain=retain
         )
         self.model_role = self._model_role(data_bucket, key, image_repository_arn, serving)
         self.alarms = self._alarms(serving, alerts)
@@ -356,65 +354,50 @@ class ModelDeployment(Construct):
 
     def acknowledge(self, data_bucket: s3.IBucket) -> None:
         """Acknowledge cdk-nag's granular wildcard findings in this construct, each with its reason."""
-        stack = cdk.Stack.of(self)
-
-        def logical_id(construct: IConstruct) -> str:
-            return stack.get_logical_id(construct.node.default_child)  # type: ignore[arg-type]
-
-        bucket = f"<{logical_id(data_bucket)}.Arn>"
-        region = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
-        machine = logical_id(self.state_machine)
-        key_reason = "Granted on the platform's one key only (encrypted buckets, tables, logs)."
-        reasons = {
-            f"Resource::{bucket}/{RUNS_PREFIX}*/training/*": "Endpoints read the model archives of runs.",
-            **{
-                f"Resource::{bucket}/{capture_prefix(dataset)}*": "Endpoints write captured requests here."
-                for dataset in self.endpoints
-            },
-            "Action::s3:GetObject*": "CDK's read grant (object, version, ACL, tags) on the prefix above.",
-            "Action::s3:GetBucket*": "CDK's read grant on the data bucket only.",
-            "Action::s3:List*": "CDK's read grant on the data bucket only.",
-            "Action::s3:Abort*": "CDK's put grant: abort its own multipart uploads under its prefixes.",
-            "Action::kms:GenerateDataKey*": key_reason,
-            "Action::kms:ReEncrypt*": key_reason,
-            "Resource::*": (
-                "Services with no resource-level permissions: X-Ray PutTraceSegments, "
-                "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited by namespace condition)."
-            ),
-            "Resource::arn:aws:ecr:*:*:repository/sagemaker-scikit-learn": (
-                "SageMaker's scikit-learn image is published from a different account in every region."
-            ),
-            "Resource::" + region.format(service="logs", resource="log-group:/aws/sagemaker/Endpoints/*"): (
-                "SageMaker writes endpoint logs to its own log groups, one per endpoint."
-            ),
-            **{
-                "Resource::" + region.format(service="sagemaker", resource=f"{kind}/{self.project}-*"): (
-                    "The platform's endpoints, their configurations and models only (named per deployment)."
-                )
-                for kind in ("endpoint", "endpoint-config", "model")
-            },
-            **{
-                "Resource::" + region.format(service="sagemaker", resource=f"{kind}/{self.group_prefix}*"): (
-                    "Model package groups and packages of this platform's datasets only."
-                )
-                for kind in ("model-package-group", "model-package")
-            },
-            **{
-                f"Resource::<{logical_id(handler.function)}.Arn>:*": "Any version of the step's function."
-                for handler in (self.prepare, self.finish)
-            },
-            (
+        bucket = bucket_arn(data_bucket)
+        acknowledge(
+            self,
+            {
+                **cdk_grant_reasons("encrypted buckets, tables, logs"),
+                f"Resource::{bucket}/{RUNS_PREFIX}*/training/*": "Endpoints read the model archives of runs.",
+                **{
+                    f"Resource::{bucket}/{capture_prefix(dataset)}*": "Endpoints write captured requests."
+                    for dataset in self.endpoints
+                },
+                "Resource::*": (
+                    "Services with no resource-level permissions: X-Ray PutTraceSegments, "
+                    "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited by namespace condition)."
+                ),
+                f"Resource::{IMAGE_REPOSITORY_ARN}": (
+                    "SageMaker's scikit-learn image is published from a different account in every region."
+                ),
                 "Resource::"
-                + region.format(service="states", resource="execution:")
-                + '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"'
-                + machine
-                + '"}]}]}:*'
-            ): "The start function reads the executions of this state machine only (duplicate detection).",
-        }
-        for finding, reason in reasons.items():
-            cdk.Validations.of(self).acknowledge(
-                cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason)
-            )
+                + REGIONAL_ARN.format(service="logs", resource="log-group:/aws/sagemaker/Endpoints/*"): (
+                    "SageMaker writes endpoint logs to its own log groups, one per endpoint."
+                ),
+                **{
+                    "Resource::"
+                    + REGIONAL_ARN.format(service="sagemaker", resource=f"{kind}/{self.project}-*"): (
+                        "The platform's endpoints, configurations and models (named per deployment)."
+                    )
+                    for kind in ("endpoint", "endpoint-config", "model")
+                },
+                **{
+                    "Resource::"
+                    + REGIONAL_ARN.format(service="sagemaker", resource=f"{kind}/{self.group_prefix}*"): (
+                        "Model package groups and packages of this platform's datasets only."
+                    )
+                    for kind in ("model-package-group", "model-package")
+                },
+                **{
+                    f"Resource::<{logical_id(handler.function)}.Arn>:*": "Any version of the step's function."
+                    for handler in (self.prepare, self.finish)
+                },
+                execution_reader(self.state_machine): (
+                    "The start function reads this state machine's executions only (duplicates)."
+                ),
+            },
+        )
 
     def _state_machine(
         self,
@@ -570,18 +553,10 @@ class ModelDeployment(Construct):
             .otherwise(wait_update)
         )
         definition = start.next(prepare).next(prepared)
-        log_group = logs.LogGroup(
+        return logged_state_machine(
             self,
-            "ExecutionLogs",
-            retention=log_retention,
-            encryption_key=key,
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
-        return sfn.StateMachine(
-            self,
-            "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            definition,
+            key=key,
+            log_retention=log_retention,
             timeout=cdk.Duration.minutes(settings.timeout_minutes),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )

@@ -18,11 +18,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from domain.declared import SERVING_FILE
 from domain.deployment import capture_prefix, endpoint_name
 from domain.serving_config import ServingConfig
+from stacks.constructs.nag import acknowledge, bucket_arn, cdk_grant_reasons
 from stacks.constructs.platform_function import PlatformFunction
 
 STAGE = "v1"
@@ -152,29 +153,22 @@ class ServingApi(Construct):
 
     def acknowledge(self, data_bucket: s3.IBucket) -> None:
         """Acknowledge cdk-nag's findings in this construct, each with its reason."""
-        stack = cdk.Stack.of(self)
-
-        def logical_id(construct: IConstruct) -> str:
-            return stack.get_logical_id(construct.node.default_child)  # type: ignore[arg-type]
-
-        bucket = f"<{logical_id(data_bucket)}.Arn>"
-        key_reason = "Encrypts captured data with the platform's key only."
         push_logs = "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-        findings = {
-            "AwsSolutions-APIG3": (
-                "Every method is IAM-authenticated and throttled; attach the account's WAF web ACL to the "
-                "stage where policy requires one."
-            ),
-            "AwsSolutions-COG4": "Callers are AWS principals (apps, services): IAM, not Cognito.",
-            f"AwsSolutions-IAM4[Policy::{push_logs}]": "API Gateway's account-level logging role.",
-            "AwsSolutions-IAM5[Action::s3:Abort*]": "CDK's put grant: abort its own multipart uploads.",
-            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": key_reason,
-            "AwsSolutions-IAM5[Action::kms:ReEncrypt*]": key_reason,
-            "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments has no resource-level permissions.",
-            **{
-                f"AwsSolutions-IAM5[Resource::{bucket}/{capture_prefix(d)}*]": "Its captured requests."
-                for d in self.datasets
+        grants = cdk_grant_reasons("encrypted captures")
+        acknowledge(
+            self,
+            {
+                "AwsSolutions-APIG3": (
+                    "Every method is IAM-authenticated and throttled; attach the account's WAF web ACL "
+                    "to the stage where policy requires one."
+                ),
+                "AwsSolutions-COG4": "Callers are AWS principals (apps, services): IAM, not Cognito.",
+                f"AwsSolutions-IAM4[Policy::{push_logs}]": "API Gateway's account-level logging role.",
+                **{k: v for k, v in grants.items() if k.startswith(("Action::s3:Abort", "Action::kms"))},
+                "Resource::*": "X-Ray PutTraceSegments has no resource-level permissions.",
+                **{
+                    f"Resource::{bucket_arn(data_bucket)}/{capture_prefix(d)}*": "Its captured requests."
+                    for d in self.datasets
+                },
             },
-        }
-        for finding, reason in findings.items():
-            cdk.Validations.of(self).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
+        )

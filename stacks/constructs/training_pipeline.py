@@ -22,14 +22,23 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from domain.contract import DatasetContract
 from domain.declared import CONTRACTS_FILE, TRAINING_FILE
 from domain.training_config import TrainingConfig
 from stacks.config import TrainingInfraConfig
+from stacks.constructs.nag import (
+    REGIONAL_ARN,
+    acknowledge,
+    bucket_arn,
+    cdk_grant_reasons,
+    execution_reader,
+    logical_id,
+)
 from stacks.constructs.platform_function import PlatformFunction, dead_letter_queue
-from stacks.constructs.training_job import RUNS_PREFIX, TrainingJob
+from stacks.constructs.training_job import IMAGE_REPOSITORY_ARN, RUNS_PREFIX, TrainingJob
+from stacks.constructs.workflow import logged_state_machine
 
 DATASET_ACCEPTED = {"source": ["mlops.data"], "detail-type": ["Dataset Version Accepted"]}
 _THROTTLING = ["Lambda.TooManyRequestsException", "Lambda.ServiceException", "Lambda.SdkClientException"]
@@ -159,68 +168,52 @@ class TrainingPipeline(Construct):
 
     def acknowledge(self, data_bucket: s3.IBucket, group_prefix: str) -> None:
         """Acknowledge cdk-nag's granular wildcard findings in this construct, each with its reason."""
-        stack = cdk.Stack.of(self)
-
-        def logical_id(construct: IConstruct) -> str:
-            return stack.get_logical_id(construct.node.default_child)  # type: ignore[arg-type]
-
-        bucket = f"<{logical_id(data_bucket)}.Arn>"
-        region = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
-        machine = logical_id(self.state_machine)
-        key_reason = "Granted on the platform's one key only (encrypted buckets, logs, channels)."
-        reasons = {
-            f"Resource::{bucket}/datasets/*": "The prepare step reads snapshots: keys are data.",
-            f"Resource::{bucket}/datasets/*/splits/*": "Splits are written and read per dataset version.",
-            f"Resource::{bucket}/runs/*": "A run's channels and evaluation: runs/<dataset>/<run>/.",
-            f"Resource::{bucket}/runs/*/config/*": "The training job reads its run's configuration channel.",
-            f"Resource::{bucket}/runs/*/champion/*": "The training job reads its run's champion channel.",
-            f"Resource::{bucket}/runs/*/training/*": "The training job writes its run's model archive only.",
-            "Action::s3:GetObject*": "CDK's read grant (object, version, ACL, tags) on the prefixes above.",
-            "Action::s3:GetBucket*": "CDK's read grant on the data bucket only.",
-            "Action::s3:List*": "CDK's read grant on the data bucket only.",
-            "Action::s3:Abort*": "CDK's put grant: abort its own multipart uploads under its prefixes.",
-            "Action::s3:DeleteObject*": "Run folders are scratch: a retried step replaces its own files.",
-            "Action::kms:GenerateDataKey*": key_reason,
-            "Action::kms:ReEncrypt*": key_reason,
-            "Resource::*": (
-                "Services with no resource-level permissions: X-Ray PutTraceSegments, "
-                "ecr:GetAuthorizationToken, cloudwatch:PutMetricData (limited by namespace condition), and "
-                "the Step Functions managed rule for SageMaker .sync jobs."
-            ),
-            "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*": (
-                "The training job reads its source code asset from the CDK assets bucket."
-            ),
-            "Resource::arn:aws:ecr:*:*:repository/sagemaker-scikit-learn": (
-                "SageMaker's scikit-learn image is published from a different account in every region."
-            ),
-            "Resource::" + region.format(service="logs", resource="log-group:/aws/sagemaker/TrainingJobs*"): (
-                "SageMaker writes training logs to its own log group."
-            ),
-            "Resource::" + region.format(service="sagemaker", resource="training-job/*"): (
-                "Training job names are derived per run at run time."
-            ),
-            **{
-                "Resource::" + region.format(service="sagemaker", resource=f"{kind}/{group_prefix}*"): (
-                    "Model package groups, packages and cards of this platform's datasets only."
-                )
-                for kind in ("model-package-group", "model-package", "model-card")
-            },
-            **{
-                f"Resource::<{logical_id(handler.function)}.Arn>:*": "Any version of the step's function."
-                for handler in (self.prepare, self.gate, self.register)
-            },
-            (
+        bucket = bucket_arn(data_bucket)
+        acknowledge(
+            self,
+            {
+                **cdk_grant_reasons("encrypted buckets, logs, channels"),
+                f"Resource::{bucket}/datasets/*": "The prepare step reads snapshots: keys are data.",
+                f"Resource::{bucket}/datasets/*/splits/*": "Splits are written and read per dataset version.",
+                f"Resource::{bucket}/runs/*": "A run's channels and evaluation: runs/<dataset>/<run>/.",
+                f"Resource::{bucket}/runs/*/config/*": "The job reads its run's configuration channel.",
+                f"Resource::{bucket}/runs/*/champion/*": "The job reads its run's champion channel.",
+                f"Resource::{bucket}/runs/*/training/*": "The job writes its run's model archive only.",
+                "Action::s3:DeleteObject*": "Run folders are scratch: a retried step replaces its own files.",
+                "Resource::*": (
+                    "Services with no resource-level permissions: X-Ray PutTraceSegments, "
+                    "ecr:GetAuthorizationToken, cloudwatch:PutMetricData (namespace condition), and "
+                    "the Step Functions managed rule for SageMaker .sync jobs."
+                ),
+                "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*": (
+                    "The training job reads its source code asset from the CDK assets bucket."
+                ),
+                f"Resource::{IMAGE_REPOSITORY_ARN}": (
+                    "SageMaker's scikit-learn image is published from a different account in every region."
+                ),
                 "Resource::"
-                + region.format(service="states", resource="execution:")
-                + '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"'
-                + machine
-                + '"}]}]}:*'
-            ): "The start function reads the executions of this state machine only (duplicate detection).",
-        }
-        for finding, reason in reasons.items():
-            cdk.Validations.of(self).acknowledge(
-                cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason)
-            )
+                + REGIONAL_ARN.format(service="logs", resource="log-group:/aws/sagemaker/TrainingJobs*"): (
+                    "SageMaker writes training logs to its own log group."
+                ),
+                "Resource::" + REGIONAL_ARN.format(service="sagemaker", resource="training-job/*"): (
+                    "Training job names are derived per run at run time."
+                ),
+                **{
+                    "Resource::"
+                    + REGIONAL_ARN.format(service="sagemaker", resource=f"{kind}/{group_prefix}*"): (
+                        "Model package groups, packages and cards of this platform's datasets only."
+                    )
+                    for kind in ("model-package-group", "model-package", "model-card")
+                },
+                **{
+                    f"Resource::<{logical_id(handler.function)}.Arn>:*": "Any version of the step's function."
+                    for handler in (self.prepare, self.gate, self.register)
+                },
+                execution_reader(self.state_machine): (
+                    "The start function reads this state machine's executions only (duplicates)."
+                ),
+            },
+        )
 
     def _registry_arns(self, group_prefix: str) -> list[str]:
         stack = cdk.Stack.of(self)
@@ -319,20 +312,12 @@ class TrainingPipeline(Construct):
             .otherwise(announce_rejected.next(sfn.Succeed(self, "Rejected")))
         )
         definition = prepare.next(train).next(gate).next(decide)
-        log_group = logs.LogGroup(
+        return logged_state_machine(
             self,
-            "ExecutionLogs",
-            retention=log_retention,
-            encryption_key=key,
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
-        return sfn.StateMachine(
-            self,
-            "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            definition,
+            key=key,
+            log_retention=log_retention,
             timeout=cdk.Duration.minutes(settings.pipeline_timeout_minutes),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
 
 

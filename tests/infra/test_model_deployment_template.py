@@ -8,15 +8,9 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.conftest import CloudAssembly
 from tests.infra.template_support import actions, policy_statements, state_machine_definition
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def template(cloud_assembly: CloudAssembly) -> dict[str, Any]:
-    return cloud_assembly.template("mlops-data")
 
 
 @pytest.fixture(scope="module")

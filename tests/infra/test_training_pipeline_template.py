@@ -11,15 +11,9 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from stacks.app import build_app, cdk_json_context
-from tests.conftest import CloudAssembly
 from tests.infra.template_support import policy_statements, state_machine_definition
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def template(cloud_assembly: CloudAssembly) -> dict[str, Any]:
-    return cloud_assembly.template("mlops-data")
 
 
 @pytest.fixture(scope="module")
