@@ -21,7 +21,6 @@ from stacks.constructs.encryption import PlatformKey
 from stacks.constructs.model_deployment import ModelDeployment
 from stacks.constructs.platform_events import PlatformEvents
 from stacks.constructs.serving_api import ServingApi
-from stacks.constructs.training_job import IMAGE_REPOSITORY_ARN
 from stacks.constructs.training_pipeline import TrainingPipeline
 
 LOG_RETENTION = {
@@ -113,7 +112,6 @@ class DataStack(cdk.Stack):
             project=config.project,
             serving={name: dataset.serving for name, dataset in config.datasets.items()},
             settings=config.deployment,
-            image_repository_arn=IMAGE_REPOSITORY_ARN,
             data_bucket=self.data.bucket,
             alerts=self.events.alerts,
             key=key,

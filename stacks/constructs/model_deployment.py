@@ -48,7 +48,7 @@ from stacks.constructs.nag import (
     logical_id,
 )
 from stacks.constructs.platform_function import PlatformFunction, dead_letter_queue
-from stacks.constructs.training_job import IMAGE_REPOSITORY_ARN, RUNS_PREFIX
+from stacks.constructs.training_job import IMAGE_REPOSITORY_ARN, RUNS_PREFIX, grant_container_basics
 from stacks.constructs.workflow import logged_state_machine
 
 APPROVED = {
@@ -79,7 +79,6 @@ class ModelDeployment(Construct):
         project: str,
         serving: dict[str, ServingConfig],
         settings: DeploymentInfraConfig,
-        image_repository_arn: str,
         data_bucket: s3.IBucket,
         alerts: sns.ITopic,
         key: kms.IKey,
@@ -94,7 +93,7 @@ class ModelDeployment(Construct):
         self.table = platform_table(
             self, "Deployments", partition="endpoint", sort="record", key=key, retain=retain
         )
-        self.model_role = self._model_role(data_bucket, key, image_repository_arn, serving)
+        self.model_role = self._model_role(data_bucket, key, serving)
         self.alarms = self._alarms(serving, alerts)
 
         generated = {SERVING_FILE: json.dumps({n: c.model_dump(mode="json") for n, c in serving.items()})}
@@ -179,11 +178,7 @@ class ModelDeployment(Construct):
         return cdk.Stack.of(self).format_arn(service="sagemaker", resource=resource, resource_name=name)
 
     def _model_role(
-        self,
-        data_bucket: s3.IBucket,
-        key: kms.IKey,
-        image_repository_arn: str,
-        serving: dict[str, ServingConfig],
+        self, data_bucket: s3.IBucket, key: kms.IKey, serving: dict[str, ServingConfig]
     ) -> iam.Role:
         """The role SageMaker serves with: reads model archives, writes captured data, pulls the image."""
         role = iam.Role(
@@ -199,42 +194,7 @@ class ModelDeployment(Construct):
         role.add_to_policy(
             iam.PolicyStatement(actions=["kms:CreateGrant", "kms:DescribeKey"], resources=[key.key_arn])
         )
-        role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                    "ecr:BatchCheckLayerAvailability",
-                ],
-                resources=[image_repository_arn],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogStreams",
-                ],
-                resources=[
-                    cdk.Stack.of(self).format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="/aws/sagemaker/Endpoints/*",
-                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"]}},
-            )
-        )
+        grant_container_basics(role, log_groups="/aws/sagemaker/Endpoints/*")
         return role
 
     def _alarms(
