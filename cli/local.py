@@ -77,6 +77,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         console.print("no local cloud is running; start one with `mlops local up`")
         raise typer.Exit(1)
     table = Table(show_header=False)
+    failed = state.get("failed_invocation_count", 0)
     rows = {
         "endpoint": state["endpoint_url"],
         "pid": state["pid"],
@@ -84,6 +85,13 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         "started at": datetime.fromtimestamp(float(state["started_at"]), UTC).isoformat(timespec="seconds"),
         "state": state["state_dir"],
         "stacks": ", ".join(state.get("stacks", [])) or "none",
+        "function runs": f"{state.get('invocation_count', 0)} ({failed} failed)",
+        "training jobs": ", ".join(f"{r['job_name']} {r['status']}" for r in state.get("training_runs", []))
+        or "none",
+        "endpoints": ", ".join(
+            f"{e['name']} {e['status']} ({e['config_name']})" for e in state.get("endpoints", [])
+        )
+        or "none",
     }
     for key, value in rows.items():
         table.add_row(key, str(value))

@@ -74,6 +74,8 @@ def _register_control(cloud: LocalCloud, stop: threading.Event) -> None:
             "failed_invocation_count": sum(1 for r in invocations if not r.succeeded),
             "invocations": [r.to_dict() for r in invocations[-RECENT:]],
             "deliveries": [d.to_dict() for d in deliveries[-RECENT:]],
+            "training_runs": [r.to_dict() for r in cloud.training_runs()[-RECENT:]],
+            "endpoints": [e.to_dict() for e in cloud.endpoints()],
         }
 
     def deploy(body: dict[str, Any]) -> dict[str, dict[str, str]]:
