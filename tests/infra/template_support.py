@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 
@@ -38,3 +39,12 @@ def actions(statement: dict[str, Any]) -> list[str]:
     """A statement's actions as a list."""
     action = statement["Action"]
     return action if isinstance(action, list) else [action]
+
+
+def asset_dir(assembly: Path, s3_key: str, stack: str = "mlops-data") -> Path:
+    """The folder of the file asset that deploys to ``s3_key`` (per the stack's asset manifest)."""
+    manifest = json.loads((assembly / f"{stack}.assets.json").read_text())
+    for asset in manifest["files"].values():
+        if any(destination["objectKey"] == s3_key for destination in asset["destinations"].values()):
+            return assembly / str(asset["source"]["path"])
+    raise AssertionError(f"no asset deploys to {s3_key}")

@@ -12,6 +12,7 @@ import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
 from tests.conftest import CloudAssembly
+from tests.infra.template_support import asset_dir
 
 pytestmark = pytest.mark.slow
 
@@ -153,15 +154,6 @@ def test_the_validation_function_is_sized_for_one_vcpu_and_traced(template: Temp
     )  # fmt: skip
 
 
-def _asset_dir(cloud_assembly: CloudAssembly, s3_key: str) -> Path:
-    """The folder of the file asset that deploys to ``s3_key`` (per the stack's asset manifest)."""
-    manifest = json.loads((cloud_assembly.directory / "mlops-data.assets.json").read_text())
-    for asset in manifest["files"].values():
-        if any(destination["objectKey"] == s3_key for destination in asset["destinations"].values()):
-            return cloud_assembly.directory / asset["source"]["path"]
-    raise AssertionError(f"no asset deploys to {s3_key}")
-
-
 def _validation_policy(cloud_assembly: CloudAssembly) -> list[dict[str, Any]]:
     """The statements of the policies attached to the validation function's role."""
     function = next(
@@ -204,7 +196,7 @@ def test_the_function_asset_carries_the_contracts_synth_validated(cloud_assembly
         for f in _resources(cloud_assembly, "AWS::Lambda::Function").values()
         if f["Properties"].get("Layers")
     ))  # fmt: skip
-    asset = _asset_dir(cloud_assembly, function["Properties"]["Code"]["S3Key"])
+    asset = asset_dir(cloud_assembly.directory, function["Properties"]["Code"]["S3Key"])
     assert (asset / "handler.py").is_file()
     assert (asset / "domain" / "contract.py").is_file()
     assert (asset / "adapters" / "storage.py").is_file()
@@ -217,7 +209,7 @@ def test_the_dependency_layer_is_built_for_the_functions_platform_and_fits_lambd
     cloud_assembly: CloudAssembly,
 ) -> None:
     layer = next(iter(_resources(cloud_assembly, "AWS::Lambda::LayerVersion").values()))
-    asset = _asset_dir(cloud_assembly, layer["Properties"]["Content"]["S3Key"])
+    asset = asset_dir(cloud_assembly.directory, layer["Properties"]["Content"]["S3Key"])
     assert list((asset / "python" / "pyarrow").glob("lib.cpython-314-aarch64-linux-gnu.so"))
     size = sum(path.stat().st_size for path in asset.rglob("*") if path.is_file())
     assert size < 240 * 1024 * 1024, f"layer is {size / 2**20:.0f} MB unzipped; Lambda allows 250 MB in all"

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from tests.infra.template_support import actions, policy_statements, state_machine_definition
+from tests.conftest import CloudAssembly
+from tests.infra.template_support import actions, asset_dir, policy_statements, state_machine_definition
 
 pytestmark = pytest.mark.slow
 
@@ -172,3 +173,37 @@ def test_nothing_in_the_stack_lets_anyone_invoke_an_endpoint_without_iam(templat
         assert resource["Type"] != "AWS::ApiGateway::Method" or (
             resource["Properties"].get("AuthorizationType") == "AWS_IAM"
         )
+
+
+def test_the_deployment_asks_for_capture_kms_and_rollback_on_the_stack_s_own_alarms(
+    cloud_assembly: CloudAssembly, template: dict[str, Any]
+) -> None:
+    """What the prepare function will send SageMaker, from the configuration generated into its asset."""
+    from domain.deployment import alarm_names, deployment_config, endpoint_config_request
+    from domain.serving_config import ServingConfig
+
+    (prepare,) = [
+        r["Properties"]
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::Lambda::Function" and name.startswith("DeploymentPrepareFunction")
+    ]
+    asset = asset_dir(cloud_assembly.directory, prepare["Code"]["S3Key"])
+    serving = ServingConfig.model_validate(json.loads((asset / "serving.json").read_text())["churn"])
+    alarms = {
+        r["Properties"].get("AlarmName")
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+    config = deployment_config(serving, alarm_names("mlops-churn"))
+    request = endpoint_config_request(
+        "c", "m", serving, kms_key="key", capture_uri="s3://data/capture/churn/"
+    )
+
+    assert {a["AlarmName"] for a in config["AutoRollbackConfiguration"]["Alarms"]} <= alarms
+    assert config["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] == "CANARY"
+    assert request["DataCaptureConfig"]["EnableCapture"] is True
+    assert request["KmsKeyId"] == request["DataCaptureConfig"]["KmsKeyId"] == "key"
+    assert "Encryption" in json.dumps(
+        prepare["Environment"]["Variables"]["KMS_KEY_ARN"]
+    )  # the platform's key
