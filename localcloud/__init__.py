@@ -3,9 +3,10 @@
 moto serves the AWS APIs on loopback; this package fills in what moto lacks (Lambda handlers run from
 their deployed assets, EventBridge rules deliver to Lambda and Step Functions targets, S3 events in
 AWS's format, Step Functions' SageMaker training integration, training jobs run as local processes
-with SageMaker's container contract) and deploys the templates of ``cdk.out`` as ``cdk deploy``
-would. Handlers are unaware of it: the only difference from AWS is where the SDK points
-(``AWS_ENDPOINT_URL``).
+with SageMaker's container contract, endpoints served by local model servers, REST API stages served
+with IAM authentication, throttling and Lambda proxy integrations) and deploys the templates of
+``cdk.out`` as ``cdk deploy`` would. Handlers are unaware of it: the only difference from AWS is
+where the SDK points (``AWS_ENDPOINT_URL``).
 
 ``LocalCloud`` runs it in-process (tests); ``up``/``status``/``down``/``env_exports`` manage it as a
 daemon (the CLI). Importing the package does not import moto until ``LocalCloud`` is used, so the

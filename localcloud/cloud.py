@@ -1,9 +1,9 @@
 """``LocalCloud``: moto serving the AWS APIs on loopback, with what moto lacks filled in.
 
-One object owns the pieces: moto's threaded server (with the daemon's control API), the Lambda
-executor and its asynchronous queue, the SageMaker training runner, and the patches that connect them
-to moto's services (Step Functions executions included). Standard clients (boto3, the AWS CLI) reach
-it with ``AWS_ENDPOINT_URL``; ``env()`` gives that environment.
+One object owns the pieces: moto's threaded server (with the daemon's control API and API Gateway's
+stage URLs), the Lambda executor and its asynchronous queue, the SageMaker training runner, and the
+patches that connect them to moto's services (Step Functions executions included). Standard clients
+(boto3, the AWS CLI) reach it with ``AWS_ENDPOINT_URL``; ``env()`` gives that environment.
 moto's state is per process, so one local cloud runs per process.
 """
 
@@ -13,6 +13,7 @@ import contextlib
 import copy
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -28,11 +29,12 @@ from botocore.config import Config
 from moto.core import config as moto_config
 
 from localcloud import patches, s3_policies
+from localcloud.apigateway.gateway import RestApiGateway, stage_url
 from localcloud.awslambda import service as lambda_service
 from localcloud.awslambda.async_invoke import DEFAULT_RETRY_DELAYS, AsyncInvoker
 from localcloud.awslambda.environment import TEST_CREDENTIALS
 from localcloud.awslambda.executor import LambdaExecutor
-from localcloud.deploy import Deployer, custom_model, fixups, moto_cfn
+from localcloud.deploy import Deployer, apigateway_cfn, custom_model, fixups, moto_cfn
 from localcloud.errors import LocalCloudError
 from localcloud.events import eventbridge, s3_events
 from localcloud.records import Activity, DeliveryRecord, InvocationRecord
@@ -46,6 +48,9 @@ from localcloud.sagemaker.runner import TrainingRunner, TrainingRunRecord
 from localcloud.server import ControlApi, LoopbackMotoServer
 from localcloud.stepfunctions import executions, sagemaker_task
 
+_EXECUTE_API_URL = re.compile(
+    r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/(?P<stage>[^/?#]+)/?(?P<path>.*)$"
+)
 # Retries would only hide a local bug and slow the tests; AWS's own retry policy is not what is tested.
 _CLIENT_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"})
 
@@ -181,13 +186,17 @@ class LocalCloud:
                 *s3_events.patches(),
                 *s3_policies.patches(),
                 *moto_cfn.patches(),
+                *apigateway_cfn.patches(),
                 *custom_model.patches(self.host),
             ]
         )
         self._patched = True
         self._saved_config = copy.deepcopy(moto_config.default_user_config)
         self._unquiet = moto_cfn.quiet_skipped_types(fixups.FIXUPS)
-        self._server = LoopbackMotoServer(host=self.host, port=self._port, control=self.control)
+        gateway = RestApiGateway(executor=self._executor, activity=self._activity)
+        self._server = LoopbackMotoServer(
+            host=self.host, port=self._port, control=self.control, fronts=[gateway]
+        )
         self._server.start()
         self._set_environ("MOTO_ACCOUNT_ID", self.account_id)
         # moto builds the URLs it hands out (custom resource ResponseURLs...) from MOTO_PORT.
@@ -287,6 +296,25 @@ class LocalCloud:
                 )
             return self._clients[key]
 
+    def api_url(self, api_id: str, stage: str) -> str:
+        """The local URL of a REST API's stage, ending with ``/`` (AWS: ``https://<id>.execute-api...``).
+
+        ``<endpoint>/restapis/<api id>/<stage>/_user_request_/``: append a resource path without its
+        leading ``/`` (``churn/invocations``). Requests are signed for this URL, as it is.
+        """
+        return stage_url(self.endpoint_url, api_id, stage)
+
+    def local_url(self, url: str) -> str:
+        """``url`` on this local cloud if it is a REST API's ``execute-api`` URL (a stack output), else as is.
+
+        ``https://<id>.execute-api.<region>.amazonaws.com/<stage>/<path>`` becomes
+        ``<endpoint>/restapis/<id>/<stage>/_user_request_/<path>``.
+        """
+        matched = _EXECUTE_API_URL.match(url)
+        if matched is None:
+            return url
+        return self.api_url(matched["api"], matched["stage"]) + (matched["path"] or "")
+
     # -- work ------------------------------------------------------------------------------------------
 
     def deploy(self, cloud_assembly: Path, stacks: list[str] | None = None) -> dict[str, dict[str, str]]:
@@ -317,8 +345,8 @@ class LocalCloud:
         """Wait until every delivery, invocation, execution and training job in flight has finished.
 
         Endpoints being created or updated count as work in flight (an update's traffic shifting and
-        baking included), and so do the endpoints' metrics and captured data not yet written: they are
-        written first.
+        baking included), and so do the endpoints' metrics and captured data not yet written (they are
+        written first) and requests to API Gateway stages being answered.
 
         Raises
         ------

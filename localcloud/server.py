@@ -2,15 +2,16 @@
 
 Every request goes to moto, except those under ``/_localcloud/``: the daemon's clients (``up``,
 ``status``, ``down``, the CLI) use these to ask the running local cloud to deploy, wait until idle,
-report what it did, or shut down. No AWS API lives under that prefix, so nothing is shadowed.
+report what it did, or shut down. No AWS API lives under that prefix, so nothing is shadowed. Other
+fronts (API Gateway's stage URLs, ``localcloud.apigateway``) take their own paths the same way.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -20,6 +21,13 @@ from werkzeug.wrappers import Request, Response
 CONTROL_PREFIX = "/_localcloud/"
 
 ControlHandler = Callable[[dict[str, Any]], Any]
+
+
+class Front(Protocol):
+    """Something that answers some requests itself and passes the others to the app it wraps."""
+
+    def wrap(self, app: Any) -> Any:
+        """A WSGI app that serves its own paths and passes everything else to ``app``."""
 
 
 class ControlApi:
@@ -57,16 +65,19 @@ class ControlApi:
 
 
 class LoopbackMotoServer(ThreadedMotoServer):
-    """moto's threaded server with the control API mounted in front of it."""
+    """moto's threaded server with the control API (and other ``fronts``) mounted in front of it."""
 
-    def __init__(self, *, host: str, port: int, control: ControlApi) -> None:
+    def __init__(self, *, host: str, port: int, control: ControlApi, fronts: Sequence[Front] = ()) -> None:
         super().__init__(ip_address=host, port=port, verbose=False)
         self._control = control
+        self._fronts = tuple(fronts)
         self._failed: BaseException | None = None
 
     def _server_entry(self) -> None:
         try:
-            app = self._control.wrap(DomainDispatcherApplication(create_backend_app))
+            app: Any = DomainDispatcherApplication(create_backend_app)
+            for front in (*self._fronts, self._control):
+                app = front.wrap(app)
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
             )

@@ -213,6 +213,14 @@ def fix_state_machine(client: Clients, resource: Resource) -> None:
     stepfunctions.create_state_machine(**arguments)
 
 
+def fix_api_gateway_account(client: Clients, resource: Resource) -> None:
+    """``AWS::ApiGateway::Account``: moto skips the type; the role is set through ``UpdateAccount``."""
+    role = resource.properties.get("CloudWatchRoleArn")
+    if role:
+        operation = {"op": "replace", "path": "/cloudwatchRoleArn", "value": role}
+        client("apigateway").update_account(patchOperations=[operation])
+
+
 def _custom_provider(resource_type: str) -> Fixup | None:
     provider = LOCAL_PROVIDERS.get(resource_type)
     if provider is None:
@@ -243,4 +251,5 @@ FIXUPS: dict[str, Fixup] = {
     "AWS::Lambda::Function": fix_function,
     "AWS::CloudWatch::Alarm": fix_alarm,
     "AWS::StepFunctions::StateMachine": fix_state_machine,
+    "AWS::ApiGateway::Account": fix_api_gateway_account,
 }
