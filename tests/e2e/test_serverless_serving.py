@@ -1,0 +1,111 @@
+"""Serverless mode end to end in the local cloud: an approval deploys a serverless endpoint, and apps
+invoke it through the platform's signed, throttled invocation API, which captures what SageMaker cannot.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from adapters.aws import client, resource
+from examples.churn import generate, request_csv
+from stacks.app import build_app, cdk_json_context
+from tests.e2e.conftest import DataPlane, deployed_platform
+from tests.trained_model import churn_snapshot
+
+pytestmark = pytest.mark.slow
+
+ENDPOINT = "mlops-churn"
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
+    context = copy.deepcopy(cdk_json_context())
+    context["mlops"]["deployment"] = {"poll_seconds": 1, "lock_wait_seconds": 1}
+    context["mlops"]["datasets"]["churn"]["serving"] = {
+        "mode": "serverless",
+        "serverless": {"memory_mb": 2048, "max_concurrency": 4},
+        "capture_api": {"rate_per_second": 50, "burst": 50},
+    }
+    outdir = tmp_path_factory.mktemp("serverless.out")
+    build_app(context, outdir=str(outdir)).synth()
+    with deployed_platform(outdir) as deployed:
+        yield deployed
+
+
+def _post(platform: DataPlane, body: bytes, *, sign: bool = True) -> requests.Response:
+    url = platform.cloud.local_url(platform.outputs["ServingApiUrl"]) + "churn/invocations"
+    headers = {"Content-Type": "text/csv", "Accept": "application/json"}
+    if sign:
+        environment = platform.cloud.env()
+        credentials = Credentials(environment["AWS_ACCESS_KEY_ID"], environment["AWS_SECRET_ACCESS_KEY"])
+        request = AWSRequest(method="POST", url=url, data=body, headers=headers)
+        SigV4Auth(credentials, "execute-api", platform.cloud.region).add_auth(request)
+        headers = dict(request.headers)
+    return requests.post(url, data=body, headers=headers, timeout=60)
+
+
+def test_an_approved_version_is_served_serverless_and_its_requests_are_captured(
+    platform: DataPlane, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = generate(3_000, 51, tmp_path / "churn.csv", "csv").read_bytes()
+    platform.upload("incoming/churn/churn.csv", body)
+    runs = platform.client("stepfunctions").list_executions(
+        stateMachineArn=platform.outputs["TrainingStateMachineArn"]
+    )["executions"]
+    assert [r["status"] for r in runs if hashlib.sha256(body).hexdigest()[:12] in r["name"]] == ["SUCCEEDED"]
+    for name, value in platform.cloud.env().items():
+        monkeypatch.setenv(name, value)
+    client.cache_clear()
+    resource.cache_clear()
+    from adapters.registry import SageMakerModelRegistry
+
+    registry = SageMakerModelRegistry()
+    registry.approve(registry.version("mlops-churn", 1).arn, reason="e2e: serverless", approver="e2e-test")
+    platform.cloud.wait_idle(timeout=180)
+
+    endpoint = platform.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    config = platform.client("sagemaker").describe_endpoint_config(
+        EndpointConfigName=endpoint["EndpointConfigName"]
+    )
+    assert endpoint["EndpointStatus"] == "InService"
+    assert config["ProductionVariants"][0]["ServerlessConfig"] == {
+        "MemorySizeInMB": 2048,
+        "MaxConcurrency": 4,
+    }
+    assert not config.get("DataCaptureConfig")  # serverless endpoints cannot capture
+    assert registry.version("mlops-churn", 1).deployment_status == "deployed"
+
+    rows = churn_snapshot(150, seed=52).slice(0, 4).drop(["churned"])
+    answer = _post(platform, request_csv(rows))
+    refused = _post(platform, b"age\nforty\n")
+    unsigned = _post(platform, request_csv(rows), sign=False)
+
+    assert answer.status_code == 200, answer.text
+    assert len(answer.json()["predictions"]) == 4
+    assert refused.status_code == 400
+    assert "row 0, 'age': 'forty' is not a number" in refused.json()["problems"]
+    assert unsigned.status_code == 403
+    deadline = time.monotonic() + 10
+    keys: list[str] = []
+    while time.monotonic() < deadline and len(keys) < 2:
+        keys = platform.keys(f"capture/churn/{ENDPOINT}/AllTraffic/")
+        time.sleep(0.2)
+    captured = [
+        json.loads(platform.client("s3").get_object(Bucket=platform.bucket, Key=key)["Body"].read())
+        for key in keys
+    ]
+    inputs = sorted(c["captureData"]["endpointInput"]["data"] for c in captured)
+    assert inputs == sorted([request_csv(rows).decode(), "age\nforty\n"])
+    client.cache_clear()
+    resource.cache_clear()
