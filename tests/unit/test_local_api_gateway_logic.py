@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -43,21 +44,31 @@ def test_a_request_signed_with_the_key_s_secret_is_its_caller_s() -> None:
 
 
 @pytest.mark.parametrize(
-    ("request_", "error_type", "message_start"),
+    ("make_request", "error_type", "message_start"),
     [
-        (SignedRequest("POST", HOST, PATH, {}, b""), "MissingAuthenticationTokenException", "Missing Auth"),
-        (_signed("wrong"), "InvalidSignatureException", "The request signature we calculated does not match"),
         (
-            _signed(service="s3"),
+            lambda: SignedRequest("POST", HOST, PATH, {}, b""),
+            "MissingAuthenticationTokenException",
+            "Missing Auth",
+        ),
+        (
+            lambda: _signed("wrong"),
+            "InvalidSignatureException",
+            "The request signature we calculated does not match",
+        ),
+        (
+            lambda: _signed(service="s3"),
             "InvalidSignatureException",
             "Credential should be scoped to correct service",
         ),
     ],
+    ids=["unsigned", "wrong secret", "wrong service"],
 )
 def test_unsigned_and_badly_signed_requests_are_refused(
-    request_: SignedRequest, error_type: str, message_start: str
+    make_request: Callable[[], SignedRequest], error_type: str, message_start: str
 ) -> None:
-    refusal = authenticate(request_, region="us-east-1", find_caller=_find)
+    # Signed when the test runs, not when it is collected: a signature expires after five minutes.
+    refusal = authenticate(make_request(), region="us-east-1", find_caller=_find)
 
     assert isinstance(refusal, Refusal)
     assert refusal.error_type == error_type and refusal.message.startswith(message_start)
