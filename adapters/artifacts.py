@@ -99,6 +99,7 @@ class SageMakerChampions:
     def approved_model_data(self, group: str) -> str | None:
         """The champion's ``ModelDataUrl``, or None (no such group, or none approved)."""
         sagemaker = client("sagemaker")
+        champion: dict[str, Any] | None = None
         try:
             listed = sagemaker.list_model_packages(
                 ModelPackageGroupName=group,
@@ -107,24 +108,20 @@ class SageMakerChampions:
                 SortOrder="Descending",
                 MaxResults=self._candidates,
             )
-            summaries = listed["ModelPackageSummaryList"]
-            described = [
-                sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
-                for summary in summaries
-            ]
+            # Newest first, described one at a time: usually the first or second is the one in service.
+            for summary in listed["ModelPackageSummaryList"]:
+                described = sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+                champion = champion or described
+                if (described.get("CustomerMetadataProperties") or {}).get("deployment.status") == "deployed":
+                    champion = described
+                    break
         except ClientError as error:
             # A dataset's first run comes before its group exists.
             if error_code(error) in ("ValidationException", "ResourceNotFound"):
                 return None
             raise ArtifactError(f"cannot read the approved versions of {group}: {error}") from error
-        if not described:
+        if champion is None:
             return None
-        serving = [
-            d
-            for d in described
-            if (d.get("CustomerMetadataProperties") or {}).get("deployment.status") == "deployed"
-        ]
-        champion = (serving or described)[0]
         containers = (champion.get("InferenceSpecification") or {}).get("Containers") or [{}]
         url = containers[0].get("ModelDataUrl")
         return str(url) if url else None

@@ -174,7 +174,8 @@ def rollback(
             registry.version(found.group, number).arn, f"rolled back to version {found.version}: {why}"
         )
     if found.approval_status != "Approved":
-        registry.approve(found.arn, f"rollback: {why}")  # the approval starts its deployment
+        # The approval starts its deployment; its time tells that deployment's outcome from older ones.
+        found = registry.approve(found.arn, f"rollback: {why}")
         execution = None
     else:  # still approved: no approval event will come, so the deployment is started here
         dataset = found.group.removeprefix(target.output(PREFIX_OUTPUT))
@@ -188,7 +189,7 @@ def rollback(
             deployment_name(endpoint, found.version, now),
             request.to_input(),
         )
-    outcome = _await_deployment(target, found, execution, timeout) if wait else None
+    outcome = _await_deployment(found, execution, timeout) if wait else None
     result = {"version": found.to_dict(), "rejected": newer, "deployment": execution, "outcome": outcome}
     if as_json:
         console.print_json(json.dumps(result, default=str))
@@ -207,10 +208,8 @@ def rollback(
         raise typer.Exit(1)
 
 
-def _await_deployment(
-    target: Platform, version: ModelVersion, execution: str | None, timeout: float
-) -> dict[str, Any]:
-    """Wait for the version's deployment to end; its outcome as the deployments table recorded it."""
+def _await_deployment(version: ModelVersion, execution: str | None, timeout: float) -> dict[str, Any]:
+    """Wait for the version's deployment to end; its outcome as recorded on the version."""
     deadline = time.monotonic() + timeout
     registry = SageMakerModelRegistry()
     while time.monotonic() < deadline:

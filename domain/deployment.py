@@ -46,12 +46,15 @@ __all__ = [
 VARIANT = "AllTraffic"  # one production variant: blue/green swaps whole fleets behind it
 MAX_NAME = 63  # SageMaker's limit for model, endpoint configuration and endpoint names
 MAX_EXECUTION_NAME = 80
-SETTLING = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed"})
+# Statuses an endpoint leaves by itself. ``UpdateRollbackFailed`` is not one: it needs a person, so the
+# workflow verifies (and records a failure) instead of waiting for it until its timeout.
+SETTLING = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
 CAPTURE_CONTENT_TYPES = {
     "CsvContentTypes": ["text/csv"],
     "JsonContentTypes": ["application/json", "application/jsonlines"],
 }
 _UNSAFE = re.compile(r"[^a-zA-Z0-9-]+")
+_VERSIONED = re.compile(r"(?P<stem>.*)-v(?P<version>\d+)-[0-9a-f]{8}")
 
 Status = Literal["deployed", "rolled_back", "failed", "superseded"]
 
@@ -109,10 +112,11 @@ def capture_prefix(dataset: str) -> str:
 
 def version_of(name: str | None, endpoint: str) -> int | None:
     """The model version in a model or endpoint configuration name this module made, else None."""
-    if not name or not name.startswith(f"{endpoint[: MAX_NAME - 12]}"):
+    match = _VERSIONED.fullmatch(name or "")
+    # The stem is the endpoint's name, cut to leave room for the suffix when it is long.
+    if match is None or not match["stem"] or not endpoint.startswith(match["stem"]):
         return None
-    match = re.search(r"-v(\d+)(?:-[0-9a-f]{8})?$", name)
-    return int(match.group(1)) if match else None
+    return int(match["version"])
 
 
 def model_request(

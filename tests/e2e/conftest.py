@@ -33,6 +33,15 @@ class DataPlane:
     def client(self, service: str) -> Any:
         return self.cloud.client(service)
 
+    def point_sdk_here(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Point this process's AWS SDK (the platform's adapters, the CLI) at the local cloud."""
+        from adapters.aws import client, resource
+
+        for name, value in self.cloud.env().items():
+            monkeypatch.setenv(name, value)
+        client.cache_clear()  # clients made before were made for elsewhere
+        resource.cache_clear()
+
     def upload(self, key: str, body: bytes) -> dict[str, Any]:
         response: dict[str, Any] = self.client("s3").put_object(Bucket=self.bucket, Key=key, Body=body)
         self.cloud.wait_idle(timeout=120)

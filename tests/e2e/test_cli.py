@@ -17,12 +17,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def mlops(data_plane: DataPlane, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    for name, value in data_plane.cloud.env().items():
-        monkeypatch.setenv(name, value)
-    from adapters.aws import client, resource
-
-    client.cache_clear()
-    resource.cache_clear()
+    data_plane.point_sdk_here(monkeypatch)
     return CliRunner()
 
 

@@ -58,10 +58,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
 def registry(platform: DataPlane) -> Iterator[Any]:
     """The platform's registry adapter, pointed at the local cloud (what `mlops models approve` uses)."""
     patch = pytest.MonkeyPatch()
-    for name, value in platform.cloud.env().items():
-        patch.setenv(name, value)
-    client.cache_clear()
-    resource.cache_clear()
+    platform.point_sdk_here(patch)
     from adapters.registry import SageMakerModelRegistry
 
     yield SageMakerModelRegistry()
@@ -289,8 +286,7 @@ def test_mlops_models_rollback_serves_an_earlier_version_again(
 
     from cli.main import app
 
-    for name, value in platform.cloud.env().items():
-        monkeypatch.setenv(name, value)
+    platform.point_sdk_here(monkeypatch)
     runner = CliRunner()
     request = tmp_path / "rows.csv"
     request.write_bytes(_csv(rows.slice(0, 3)))

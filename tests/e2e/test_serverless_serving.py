@@ -17,7 +17,6 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from adapters.aws import client, resource
 from examples.churn import generate, request_csv
 from stacks.app import build_app, cdk_json_context
 from tests.e2e.conftest import DataPlane, deployed_platform
@@ -64,10 +63,7 @@ def test_an_approved_version_is_served_serverless_and_its_requests_are_captured(
         stateMachineArn=platform.outputs["TrainingStateMachineArn"]
     )["executions"]
     assert [r["status"] for r in runs if hashlib.sha256(body).hexdigest()[:12] in r["name"]] == ["SUCCEEDED"]
-    for name, value in platform.cloud.env().items():
-        monkeypatch.setenv(name, value)
-    client.cache_clear()
-    resource.cache_clear()
+    platform.point_sdk_here(monkeypatch)
     from adapters.registry import SageMakerModelRegistry
 
     registry = SageMakerModelRegistry()
@@ -107,5 +103,3 @@ def test_an_approved_version_is_served_serverless_and_its_requests_are_captured(
     ]
     inputs = sorted(c["captureData"]["endpointInput"]["data"] for c in captured)
     assert inputs == sorted([request_csv(rows).decode(), "age\nforty\n"])
-    client.cache_clear()
-    resource.cache_clear()

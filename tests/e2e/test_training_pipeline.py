@@ -110,13 +110,9 @@ def test_a_dataset_too_small_to_split_fails_the_run_with_its_reason_and_register
 def test_once_a_version_is_approved_the_next_run_scores_it_as_the_champion_on_the_same_rows(
     data_plane: DataPlane, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in data_plane.cloud.env().items():
-        monkeypatch.setenv(name, value)
-    from adapters.aws import client, resource
+    data_plane.point_sdk_here(monkeypatch)
     from adapters.registry import SageMakerModelRegistry
 
-    client.cache_clear()
-    resource.cache_clear()
     registry = SageMakerModelRegistry()
     champion = next(p for p in _packages(data_plane) if p["ModelApprovalStatus"] == "PendingManualApproval")
     registry.approve(champion["ModelPackageArn"], reason="reviewed the evaluation", approver="e2e-test")

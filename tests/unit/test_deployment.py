@@ -206,3 +206,23 @@ def test_a_configuration_survives_its_trip_through_the_generated_file(serving: d
     config = parse_serving_config(serving)
 
     assert ServingConfig.model_validate(config.model_dump(mode="json")) == config
+
+
+def test_the_version_is_read_back_from_the_names_this_module_makes_only() -> None:
+    long = endpoint_name("project-name-21-chars", "a" * 62)
+
+    assert version_of(endpoint_config_name("mlops-churn", 12, "d"), "mlops-churn") == 12
+    assert version_of(endpoint_config_name(long, 123456, "d"), long) == 123456
+    assert version_of(endpoint_config_name("mlops-churn", 12, "d"), "mlops-sales") is None
+    assert version_of("handmade-config", "mlops-churn") is None
+    assert version_of(None, "mlops-churn") is None
+
+
+def test_a_failed_rollback_is_a_failed_deployment_not_something_to_wait_for() -> None:
+    outcome = verify(
+        {"EndpointStatus": "UpdateRollbackFailed", "EndpointConfigName": "old", "FailureReason": "stuck"},
+        "new",
+        [],
+    )
+
+    assert (outcome.status, outcome.reason) == ("failed", "stuck")
