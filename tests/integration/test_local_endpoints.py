@@ -245,10 +245,15 @@ def test_an_endpoint_is_created_from_a_model_package_and_answers_the_in_process_
         "logStreams"
     ]
     assert re.fullmatch(rf"{VARIANT}/i-[0-9a-f]{{17}}", stream["logStreamName"])
-    logged = serving.client("logs").get_log_events(
-        logGroupName=f"/aws/sagemaker/Endpoints/{churn}", logStreamName=stream["logStreamName"]
-    )["events"]
-    assert any("model server listening" in event["message"] for event in logged)
+
+    def listening_line() -> str | None:
+        """The startup line, once the server's output has been shipped (in batches, as a log agent does)."""
+        logged = serving.client("logs").get_log_events(
+            logGroupName=f"/aws/sagemaker/Endpoints/{churn}", logStreamName=stream["logStreamName"]
+        )["events"]
+        return next((e["message"] for e in logged if "model server listening" in e["message"]), None)
+
+    assert _eventually(listening_line, timeout=10.0).startswith("model server listening on http://127.0.0.1:")
 
 
 def test_an_endpoint_still_creating_or_unknown_is_a_validation_error(
