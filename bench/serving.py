@@ -10,7 +10,9 @@ scikit-learn Pipeline, 2,000 rows) and serves it
   ``domain.registration.INFERENCE_ENVIRONMENT``) running the archive's own ``inference.py`` under the
   scikit-learn container's contract (``POST /invocations``, ``Content-Type: text/csv``, ``Accept:
   application/json``). That is what SageMaker's front end forwards an InvokeEndpoint to; the local
-  cloud's InvokeEndpoint proxy (moto) in front of it is not measured;
+  cloud's InvokeEndpoint proxy (moto) in front of it is not measured. Its ``model_fn`` serves the
+  Pipeline compiled (``mlops_training.fast_inference``) once the compiled form is shown bitwise equal
+  on probe rows; ``served_as`` records what it said;
 - ``mlflow``: MLflow's scoring server (``mlflow models serve --env-manager local -w 1``: uvicorn, one
   worker, its default access log) on the same fitted Pipeline, saved with ``mlflow.sklearn.save_model``
   and an input signature (numbers as double, categories as string). MLflow calls ``predict`` with the
@@ -18,7 +20,8 @@ scikit-learn Pipeline, 2,000 rows) and serves it
   matrix (a 2-D object array in signature order), so the saved model is the Pipeline behind a
   ``FunctionTransformer`` that makes that matrix of the DataFrame (``bench/_mlflow_model.py``);
 - ``floor``: the same Pipeline's ``predict`` on the same rows already parsed into the feature matrix
-  (``contract_io.feature_matrix``), in-process, timed per call.
+  (``contract_io.feature_matrix``), in-process, timed per call. It is the Pipeline as scikit-learn runs
+  it, so a compiled predictor can answer below the floor (``floor_ratio_<n>`` under 1).
 
 Both servers get the same bytes: ``examples.churn.request_csv`` of 1 or 100 generated churn rows (a
 header row of the feature names; nulls as empty fields). Each server's processes and threads are pinned
@@ -37,7 +40,8 @@ up to 2x from one second to the next, so the contenders take turns often. Per pa
 Every answer must be 200, and both servers' labels must equal the floor's for the same rows
 (``agrees_with_floor``, ``mlflow_agrees_with_floor``). ``breakdown_ms_<n>`` says where our endpoint's
 time goes, timed in-process on the server's core in the same rotation: ``parse_request`` (CSV parsing
-and every contract check), ``predict_rows`` (``predict_proba`` and the labels), ``render`` (JSON), and
+and every contract check), ``predict_rows`` (``predict_proba`` and the labels, with what ``model_fn``
+serves), ``render`` (JSON), and
 ``http_and_server``, the rest of our p50 (HTTP on both sides, the model server, the container's handler
 chain). The machine is shared and has 2 cores: compare ratios, not absolute times.
 """
@@ -75,9 +79,14 @@ class InProcess:
         import joblib
 
         from training.mlops_training import serving
+        from training.mlops_training.fast_inference import fast_predictor, probe_matrix
 
         self.pipeline = joblib.load(model_dir / "model.joblib")
         self.spec = serving.ServingSpec.from_model_dir(model_dir)
+        # what inference.py's model_fn serves with: the compiled predictor once it is checked
+        profile = json.loads((model_dir / "baseline" / "inputs_profile.json").read_text(encoding="utf-8"))
+        probe = probe_matrix(self.spec, profile["columns"])
+        self.served, self.served_as = fast_predictor(self.pipeline, probe)
         self.serving = serving
         self.bodies = bodies
         self.matrices = matrices
@@ -95,7 +104,7 @@ class InProcess:
         started = time.perf_counter()
         parsed = serving.parse_request(spec, body, "text/csv")
         parsed_at = time.perf_counter()
-        prediction = serving.predict_rows(self.pipeline, spec, parsed)
+        prediction = serving.predict_rows(self.served, spec, parsed)
         predicted_at = time.perf_counter()
         serving.render(spec, prediction, "application/json")
         rendered_at = time.perf_counter()
@@ -245,6 +254,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 served.stop()
         versions = servers["mlflow"].versions if "mlflow" in servers else {}
     settings = {
+        "served_as": in_process.served_as,
         "latency_seconds_per_payload": args.latency_seconds,
         "throughput_slices": args.slices,
         "throughput_slice_seconds": args.slice,

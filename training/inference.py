@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+from mlops_training.fast_inference import fast_predictor, probe_matrix
 from mlops_training.serving import (
     Prediction,
     RequestError,
@@ -29,11 +30,12 @@ from mlops_training.serving import (
 from sagemaker_containers.beta.framework import worker
 
 MAX_PAYLOAD_VARIABLE = "MLOPS_MAX_PAYLOAD_BYTES"
+INPUTS_PROFILE = "baseline/inputs_profile.json"  # the training inputs' profile, written by the job
 
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """The fitted Pipeline and what its requests must look like."""
+    """The fitted Pipeline (or its compiled form) and what its requests must look like."""
 
     pipeline: Any
     spec: ServingSpec
@@ -57,11 +59,20 @@ class Answer:
 
 
 def model_fn(model_dir: str) -> LoadedModel:
-    """Load ``model.joblib`` and the serving spec (signature and contract) from the model archive."""
+    """Load ``model.joblib`` and the serving spec (signature and contract) from the model archive.
+
+    The Pipeline is served compiled when the compiled form computes bitwise what the Pipeline computes
+    on probe rows (see :mod:`mlops_training.fast_inference`); the log says which serves and why.
+    """
     folder = Path(model_dir)
     limit = os.environ.get(MAX_PAYLOAD_VARIABLE)
     spec = ServingSpec.from_model_dir(folder, int(limit) if limit else None)
-    return LoadedModel(pipeline=joblib.load(folder / "model.joblib"), spec=spec)
+    pipeline = joblib.load(folder / "model.joblib")
+    profile_file = folder / INPUTS_PROFILE
+    profile = json.loads(profile_file.read_text(encoding="utf-8")) if profile_file.is_file() else {}
+    predictor, reason = fast_predictor(pipeline, probe_matrix(spec, profile.get("columns", {})))
+    print(reason, flush=True)
+    return LoadedModel(pipeline=predictor, spec=spec)
 
 
 def input_fn(request_body: bytes | str, request_content_type: str | None) -> Request:

@@ -246,14 +246,18 @@ def test_an_endpoint_is_created_from_a_model_package_and_answers_the_in_process_
     ]
     assert re.fullmatch(rf"{VARIANT}/i-[0-9a-f]{{17}}", stream["logStreamName"])
 
-    def listening_line() -> str | None:
-        """The startup line, once the server's output has been shipped (in batches, as a log agent does)."""
+    def startup_lines() -> list[str] | None:
+        """The log, once the server's startup output has been shipped (in batches, as a log agent does)."""
         logged = serving.client("logs").get_log_events(
             logGroupName=f"/aws/sagemaker/Endpoints/{churn}", logStreamName=stream["logStreamName"]
         )["events"]
-        return next((e["message"] for e in logged if "model server listening" in e["message"]), None)
+        lines = [e["message"] for e in logged]
+        return lines if any("model server listening" in line for line in lines) else None
 
-    assert _eventually(listening_line, timeout=10.0).startswith("model server listening on http://127.0.0.1:")
+    lines = _eventually(startup_lines, timeout=10.0)
+    assert any(line.startswith("model server listening on http://127.0.0.1:") for line in lines)
+    # the predictions above came from the compiled predictor, which model_fn chose after checking it
+    assert "serving with the compiled predictor (bitwise equal on 256 probe rows)" in lines
 
 
 def test_an_endpoint_still_creating_or_unknown_is_a_validation_error(
