@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -280,3 +282,49 @@ def test_a_payload_over_the_limit_is_413_before_it_is_parsed(model_dir: Path) ->
         413,
         "the request has 1,001 bytes, more than the endpoint's 1,000",
     )
+
+
+NUMBER_FIELDS = {
+    # integer, 18..110, not nullable
+    "age": ["18", "110", "40.0", " 41 ", "1e1", "17", "111", "40.5", "", "NA", "nan", "inf", "x", "4_0"],
+    # float, >= 0, nullable
+    "total_charges": ["0", "12.25", "1e3", "-0.0", "-1", "", "NA", "nan", "-inf", "1,5", "12.25 "],
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "field"), [(name, field) for name, fields in NUMBER_FIELDS.items() for field in fields]
+)
+def test_a_csv_column_checked_at_once_reads_as_each_field_checked_alone(
+    spec: ServingSpec, rows: pa.Table, name: str, field: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given valid rows, with one column's field replaced in the third row
+    lines = request_csv(rows.slice(0, 5)).decode().splitlines()
+    header = next(csv.reader([lines[0]]))
+    changed = next(csv.reader([lines[3]]))
+    changed[header.index(name)] = field
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(
+        [header, *[next(csv.reader([x])) for x in lines[1:3]], changed]
+    )
+    body = out.getvalue()
+
+    def outcome() -> Any:
+        try:
+            return parse_request(spec, body, "text/csv")
+        except RequestError as error:
+            return error
+
+    # the column at once (the fast path), and the value by value check (the fast path turned off)
+    at_once = outcome()
+    monkeypatch.setattr("training.mlops_training.serving._Rows.put_valid_text", lambda *_: False)
+    alone = outcome()
+
+    assert type(at_once) is type(alone)
+    if isinstance(alone, RequestError):
+        assert (at_once.status, at_once.problems) == (alone.status, alone.problems)
+    else:
+        assert at_once.warnings == alone.warnings
+        assert [[repr(v) for v in row] for row in at_once.matrix.tolist()] == [
+            [repr(v) for v in row] for row in alone.matrix.tolist()
+        ]

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .serving import ServingSpec
 
 Matrix = npt.NDArray[Any]
+_NOT_A_CODE = -(2.0**62)  # what a lookup gives a value that is not a category
 Step = Callable[[Matrix], Matrix]
 
 _PROBE_ROWS = 256
@@ -71,20 +72,31 @@ def _category_codes(
         missing_is_category and holds_missing == [False] * (len(categories) - 1) + [True]
     ):
         raise NotCompilableError("a category list that holds a missing value")
-    codes = {value: float(index) for index, value in enumerate(categories) if not _is_missing(value)}
+    known = [value for value in categories if not _is_missing(value)]
+    codes = {value: float(index) for index, value in enumerate(known)}
+    numbers = np.array(known, dtype=np.float64) if all(_is_number(v) for v in known) else None
+    if numbers is not None and (numbers.size == 0 or (np.diff(numbers) <= 0).any()):
+        numbers = None  # (an encoder's categories are sorted; anything else is looked up one by one)
 
     def encode(column: Matrix) -> Matrix:
-        if column.dtype.kind == "f":  # codes of codes (the boosting's own encoder): no missing key in the map
-            out = np.fromiter((codes.get(v, unknown) for v in column.tolist()), np.float64, len(column))
+        if numbers is not None and column.dtype.kind == "f":  # the boosting's own encoder, on codes
+            at = np.minimum(np.searchsorted(numbers, column), len(numbers) - 1)
+            out = np.where(numbers[at] == column, at.astype(np.float64), unknown)
             out[np.isnan(column)] = missing
             return out
-        return np.fromiter(
-            (codes.get(v, missing if _is_missing(v) else unknown) for v in column.tolist()),
-            np.float64,
-            len(column),
-        )
+        values = column.tolist()
+        out = np.array([codes.get(v, _NOT_A_CODE) for v in values], dtype=np.float64)
+        for row in np.flatnonzero(out == _NOT_A_CODE).tolist():
+            out[row] = missing if _is_missing(values[row]) else unknown
+        return out
 
     return encode
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
 
 
 def _ordinal(encoder: Any) -> Step:

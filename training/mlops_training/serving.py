@@ -251,8 +251,8 @@ class _Rows:
         try:
             for position, column in enumerate(columns):
                 if column is not None and column.feature is not None:
-                    check = _valid_text(self.spec, column)
-                    self.matrix[:, column.feature] = [check(line[position]) for line in lines]
+                    convert = _valid_column(self.spec, column)
+                    self.matrix[:, column.feature] = convert([line[position] for line in lines])
         except _FullCheckNeededError:
             return False
         return True
@@ -348,6 +348,52 @@ class _Rows:
 
 class _FullCheckNeededError(Exception):
     """A field that the full check must look at (a problem, a warning, or a spelling it does not know)."""
+
+
+def _valid_column(spec: ServingSpec, column: _Column) -> Callable[[list[str]], Any]:
+    """:func:`_valid_text` for a whole column of fields; numbers are converted and checked at once.
+
+    A number field is valid as it stands when ``float`` reads it as a finite value within the column's
+    bounds (a whole number for an integer column), or when it is a null spelling in a nullable column;
+    anything else goes to the full check, as :func:`_valid_text` sends it.
+    """
+    check = _valid_text(spec, column)
+    if column.type not in _NUMERIC or any(_reads_as_number(null) for null in spec.null_values):
+        return lambda fields: [check(field) for field in fields]
+    low = -math.inf if column.minimum is None else column.minimum
+    high = math.inf if column.maximum is None else column.maximum
+    integer, nulls, nullable = column.type == "integer", spec.null_values, column.nullable
+
+    def numbers(fields: list[str]) -> Any:
+        absent = None if nulls.isdisjoint(fields) else np.array([field in nulls for field in fields])
+        if absent is not None:
+            if not nullable:
+                raise _FullCheckNeededError
+            fields = ["0" if gone else field for field, gone in zip(fields, absent.tolist(), strict=True)]
+        try:
+            values = np.fromiter(map(float, fields), np.float64, len(fields))
+        except ValueError:
+            raise _FullCheckNeededError from None
+        valid = np.isfinite(values) & (values >= low) & (values <= high)
+        if integer:
+            valid &= values == np.floor(values)
+        if absent is not None:
+            valid |= absent  # (their stand-in "0" may be out of bounds)
+        if not valid.all():
+            raise _FullCheckNeededError
+        if absent is not None:
+            values[absent] = np.nan
+        return values
+
+    return numbers
+
+
+def _reads_as_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _valid_text(spec: ServingSpec, column: _Column) -> Callable[[str], Any]:
