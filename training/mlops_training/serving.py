@@ -33,6 +33,7 @@ the probability of each class in ``classes`` order.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -127,6 +128,15 @@ class ServingSpec:
     null_values: frozenset[str]
     max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
     labels: tuple[str, ...] = field(default=())
+
+    @functools.cached_property
+    def column_checks(self) -> dict[str, Callable[[list[str]], Any]]:
+        """Each feature column's check of a whole CSV column (see :func:`_valid_column`), made once."""
+        return {
+            name: _valid_column(self, column)
+            for name, column in self.columns.items()
+            if column.feature is not None
+        }
 
     @classmethod
     def from_documents(
@@ -248,11 +258,12 @@ class _Rows:
         """
         if any(len(line) != len(columns) for line in lines):
             return False
+        fields = list(zip(*lines, strict=True))  # the CSV's columns
         try:
             for position, column in enumerate(columns):
                 if column is not None and column.feature is not None:
-                    convert = _valid_column(self.spec, column)
-                    self.matrix[:, column.feature] = convert([line[position] for line in lines])
+                    convert = self.spec.column_checks[column.name]
+                    self.matrix[:, column.feature] = convert(list(fields[position]))
         except _FullCheckNeededError:
             return False
         return True
@@ -358,6 +369,13 @@ def _valid_column(spec: ServingSpec, column: _Column) -> Callable[[list[str]], A
     anything else goes to the full check, as :func:`_valid_text` sends it.
     """
     check = _valid_text(spec, column)
+    if column.type == "category" and column.categories.isdisjoint(spec.null_values):
+        expected = column.categories
+
+        def categories(fields: list[str]) -> list[Any]:
+            return fields if expected.issuperset(fields) else [check(field) for field in fields]
+
+        return categories
     if column.type not in _NUMERIC or any(_reads_as_number(null) for null in spec.null_values):
         return lambda fields: [check(field) for field in fields]
     low = -math.inf if column.minimum is None else column.minimum
