@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -328,3 +329,29 @@ def test_a_csv_column_checked_at_once_reads_as_each_field_checked_alone(
         assert [[repr(v) for v in row] for row in at_once.matrix.tolist()] == [
             [repr(v) for v in row] for row in alone.matrix.tolist()
         ]
+
+
+@pytest.mark.parametrize(
+    ("labels", "predicted", "warnings"),
+    [
+        (("0", "1"), [0, 1, 1], []),
+        (("no", "yes"), ["no", "yes"], ["ignored field(s) not in the contract: 'x'"]),
+        (('a"b', "é"), ['a"b', "é"], []),
+    ],
+)
+def test_the_json_answer_is_byte_for_byte_what_json_dumps_writes(
+    spec: ServingSpec, labels: tuple[str, ...], predicted: list[Any], warnings: list[str]
+) -> None:
+    generator = np.random.default_rng(4)
+    probabilities = generator.dirichlet([1.0, 1.0], size=len(predicted))
+    probabilities[0] = [1.0, 0.0]
+    labelled = dataclasses.replace(spec, labels=labels)
+
+    body, content_type = render(labelled, Prediction(predicted, probabilities, warnings), "application/json")
+
+    records = [
+        {"prediction": label, "probabilities": dict(zip(labels, row, strict=True))}
+        for label, row in zip(predicted, probabilities.tolist(), strict=True)
+    ]
+    document: dict[str, Any] = {"predictions": records} | ({"warnings": warnings} if warnings else {})
+    assert (body, content_type) == (json.dumps(document).encode("utf-8"), "application/json")
