@@ -103,10 +103,18 @@ def test_the_compiled_predictor_answers_bitwise_what_the_pipeline_answers(fitted
 
 
 @pytest.mark.parametrize("model", [m for m in MODELS if m[1] == "hist_gradient_boosting"], ids="-".join)
-def test_the_trees_sum_bitwise_as_scikit_learn_sums_them(model: tuple[str, str, str]) -> None:
+@pytest.mark.parametrize("chunk_rows", [None, 7])
+def test_the_trees_sum_bitwise_as_scikit_learn_sums_them(
+    model: tuple[str, str, str], chunk_rows: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fitted = fitted_model(*model)
     compiled = compile_pipeline(fitted.pipeline)
     matrix = fitted.requests(60, seed=9)
+    if chunk_rows is not None:  # a large request goes through in chunks of rows
+        trees = compiled.trees
+        assert trees is not None
+        row_bytes = trees._trees * (trees._features + 1) * 8
+        monkeypatch.setattr(fast_inference, "REPEATED_BYTES", chunk_rows * row_bytes)
 
     raw = compiled.raw(matrix)
 

@@ -43,6 +43,7 @@ _NOT_A_CODE = -(2.0**62)  # what a lookup gives a value that is not a category
 Step = Callable[[Matrix], Matrix]
 
 _PROBE_ROWS = 256
+REPEATED_BYTES = 8 * 1024 * 1024  # the most memory the tree walk's repeated rows take at once
 
 
 class NotCompilableError(Exception):
@@ -100,15 +101,13 @@ def _is_number(value: Any) -> bool:
 
 
 def _ordinal(encoder: Any) -> Step:
-    if encoder.handle_unknown not in ("use_encoded_value", "error") or getattr(
-        encoder, "_infrequent_enabled", True
+    if (
+        encoder.handle_unknown != "use_encoded_value"
+        or getattr(encoder, "_infrequent_enabled", True)
+        or np.dtype(encoder.dtype) != np.float64
     ):
-        raise NotCompilableError(
-            f"OrdinalEncoder(handle_unknown={encoder.handle_unknown!r}, infrequent categories)"
-        )
-    if np.dtype(encoder.dtype) != np.float64:
-        raise NotCompilableError(f"OrdinalEncoder(dtype={encoder.dtype})")
-    unknown = float(encoder.unknown_value) if encoder.handle_unknown == "use_encoded_value" else math.nan
+        raise NotCompilableError("OrdinalEncoder other than handle_unknown='use_encoded_value', float64")
+    unknown = float(encoder.unknown_value)
     missing = float(encoder.encoded_missing_value)
     columns = [
         _category_codes(list(c), unknown, missing, missing_is_category=True) for c in encoder.categories_
@@ -305,30 +304,34 @@ class _Trees:
         self._feature_map = np.ascontiguousarray(np.append(feature_map, np.uint32(0)), dtype=np.uint32)
 
     def raw(self, x: npt.NDArray[np.float64], baseline: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """The raw predictions, (rows, trees per iteration), as ``_raw_predict`` computes them."""
+        """The raw predictions, (rows, trees per iteration), as ``_raw_predict`` computes them.
+
+        Rows go through in chunks, so that the rows repeated once per tree stay within
+        :data:`REPEATED_BYTES` however large the request.
+        """
         if x.shape[1] != self._features:
             raise ValueError(f"{x.shape[1]} columns; the trees read {self._features}")
+        raw = np.zeros((x.shape[0], self._per_iteration), dtype=np.float64, order="F")
+        raw += baseline
+        chunk = max(1, REPEATED_BYTES // (self._trees * (self._features + 1) * 8))
+        for start in range(0, x.shape[0], chunk):
+            rows = slice(start, start + chunk)
+            values = self._leaf_values(x[rows])
+            for k in range(self._per_iteration):
+                terms = np.concatenate((raw[rows, k][None, :], values[k :: self._per_iteration]), axis=0)
+                raw[rows, k] = np.add.accumulate(terms, axis=0)[-1]  # tree after tree, in the fitted order
+        return raw
+
+    def _leaf_values(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Each tree's leaf value for each row: (trees, rows)."""
         rows = x.shape[0]
-        repeated = np.empty((self._trees, rows, x.shape[1] + 1), dtype=np.float64)
+        repeated = np.empty((self._trees, rows, self._features + 1), dtype=np.float64)
         repeated[:, :, :-1] = x
         repeated[:, :, -1] = np.arange(self._trees, dtype=np.float64)[:, None]
         out = np.empty(self._trees * rows, dtype=np.float64)
-        self._walk(
-            self._nodes,
-            repeated.reshape(-1, x.shape[1] + 1),
-            self._bitsets,
-            self._known,
-            self._feature_map,
-            1,
-            out,
-        )
-        values = out.reshape(self._trees, rows)
-        raw = np.zeros((rows, self._per_iteration), dtype=np.float64, order="F")
-        raw += baseline
-        for k in range(self._per_iteration):
-            terms = np.concatenate((raw[:, k : k + 1].T, values[k :: self._per_iteration]), axis=0)
-            raw[:, k] = np.add.accumulate(terms, axis=0)[-1]  # one tree after another, in the fitted order
-        return raw
+        flat = repeated.reshape(-1, self._features + 1)
+        self._walk(self._nodes, flat, self._bitsets, self._known, self._feature_map, 1, out)
+        return out.reshape(self._trees, rows)
 
 
 def _dispatch_tree(roots: npt.NDArray[np.intp], column: int, dtype: np.dtype[Any]) -> Matrix:
