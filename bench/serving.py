@@ -79,14 +79,12 @@ class InProcess:
         import joblib
 
         from training.mlops_training import serving
-        from training.mlops_training.fast_inference import fast_predictor, probe_matrix
+        from training.mlops_training.fast_inference import served_predictor
 
         self.pipeline = joblib.load(model_dir / "model.joblib")
         self.spec = serving.ServingSpec.from_model_dir(model_dir)
         # what inference.py's model_fn serves with: the compiled predictor once it is checked
-        profile = json.loads((model_dir / "baseline" / "inputs_profile.json").read_text(encoding="utf-8"))
-        probe = probe_matrix(self.spec, profile["columns"])
-        self.served, self.served_as = fast_predictor(self.pipeline, probe)
+        self.served, self.served_as = served_predictor(self.pipeline, self.spec, model_dir)
         self.serving = serving
         self.bodies = bodies
         self.matrices = matrices

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-from mlops_training.fast_inference import fast_predictor, probe_matrix
+from mlops_training.fast_inference import served_predictor
 from mlops_training.serving import (
     Prediction,
     RequestError,
@@ -30,7 +30,6 @@ from mlops_training.serving import (
 from sagemaker_containers.beta.framework import worker
 
 MAX_PAYLOAD_VARIABLE = "MLOPS_MAX_PAYLOAD_BYTES"
-INPUTS_PROFILE = "baseline/inputs_profile.json"  # the training inputs' profile, written by the job
 
 
 @dataclass(frozen=True)
@@ -67,10 +66,7 @@ def model_fn(model_dir: str) -> LoadedModel:
     folder = Path(model_dir)
     limit = os.environ.get(MAX_PAYLOAD_VARIABLE)
     spec = ServingSpec.from_model_dir(folder, int(limit) if limit else None)
-    pipeline = joblib.load(folder / "model.joblib")
-    profile_file = folder / INPUTS_PROFILE
-    profile = json.loads(profile_file.read_text(encoding="utf-8")) if profile_file.is_file() else {}
-    predictor, reason = fast_predictor(pipeline, probe_matrix(spec, profile.get("columns", {})))
+    predictor, reason = served_predictor(joblib.load(folder / "model.joblib"), spec, folder)
     print(reason, flush=True)
     return LoadedModel(pipeline=predictor, spec=spec)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from training.mlops_training.fast_inference import (
     compile_pipeline,
     fast_predictor,
     probe_matrix,
+    served_predictor,
 )
 from training.mlops_training.pipeline import build_pipeline
 from training.mlops_training.profile import table_profile
@@ -179,3 +181,20 @@ def test_a_compiled_step_that_computes_anything_else_leaves_the_pipeline_serving
 
     assert predictor is fitted.pipeline
     assert reason == "serving with the scikit-learn Pipeline: the compiled predictor differs on probe rows"
+
+
+def test_the_served_predictor_reads_its_probe_from_the_archive_and_a_bad_profile_leaves_the_pipeline(
+    tmp_path: Path,
+) -> None:
+    fitted = fitted_model("classification", "hist_gradient_boosting", "churned")
+    profile = tmp_path / "baseline" / "inputs_profile.json"
+    profile.parent.mkdir()
+    profile.write_text(json.dumps({"format": 1, "columns": fitted.profile}))
+
+    predictor, reason = served_predictor(fitted.pipeline, fitted.spec, tmp_path)
+    assert isinstance(predictor, FastPipeline), reason
+
+    profile.write_text("{not json")
+    predictor, reason = served_predictor(fitted.pipeline, fitted.spec, tmp_path)
+    assert predictor is fitted.pipeline
+    assert reason.startswith("serving with the scikit-learn Pipeline: no probe rows (JSONDecodeError(")

@@ -337,6 +337,7 @@ def test_a_csv_column_checked_at_once_reads_as_each_field_checked_alone(
         (("0", "1"), [0, 1, 1], []),
         (("no", "yes"), ["no", "yes"], ["ignored field(s) not in the contract: 'x'"]),
         (('a"b', "é"), ['a"b', "é"], []),
+        (("50%", "100%s"), ["100%s", "50%"], ["100% sure"]),
     ],
 )
 def test_the_json_answer_is_byte_for_byte_what_json_dumps_writes(

@@ -28,8 +28,10 @@ answers can differ from the Pipeline's, and neither is in SageMaker's scikit-lea
 from __future__ import annotations
 
 import functools
+import json
 import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,6 +45,7 @@ _NOT_A_CODE = -(2.0**62)  # what a lookup gives a value that is not a category
 Step = Callable[[Matrix], Matrix]
 
 _PROBE_ROWS = 256
+INPUTS_PROFILE = "baseline/inputs_profile.json"  # the training inputs' profile, in the model archive
 REPEATED_BYTES = 8 * 1024 * 1024  # the most memory the tree walk's repeated rows take at once
 
 
@@ -455,6 +458,24 @@ def probe_matrix(spec: ServingSpec, profile: dict[str, Any], rows: int = _PROBE_
         stride = 2 * index + 1  # the columns cycle at different paces, so rows mix their values
         matrix[:, index] = [candidates[(row * stride + index) % len(candidates)] for row in range(rows)]
     return matrix
+
+
+def served_predictor(pipeline: Any, spec: ServingSpec, model_dir: Path) -> tuple[Any, str]:
+    """What an endpoint serves ``pipeline`` with: :func:`fast_predictor` on probe rows made from the
+    model archive's training inputs profile (``baseline/inputs_profile.json``, when there is one).
+
+    Returns
+    -------
+    predictor, reason
+        As :func:`fast_predictor`.
+    """
+    profile_file = model_dir / INPUTS_PROFILE
+    try:
+        profile = json.loads(profile_file.read_text(encoding="utf-8")) if profile_file.is_file() else {}
+        probe = probe_matrix(spec, profile.get("columns", {}))
+    except (OSError, ValueError, TypeError, AttributeError) as error:
+        return pipeline, f"serving with the scikit-learn Pipeline: no probe rows ({error!r})"
+    return fast_predictor(pipeline, probe)
 
 
 def fast_predictor(pipeline: Any, probe: Matrix) -> tuple[Any, str]:

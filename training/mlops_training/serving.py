@@ -609,7 +609,7 @@ def predict_rows(pipeline: Any, spec: ServingSpec, parsed: Parsed) -> Prediction
 def _json_answer(spec: ServingSpec, prediction: Prediction, rows: list[list[float]]) -> bytes:
     """``json.dumps`` of the JSON answer, byte for byte, written from a template per row: a classifier's
     answer for 100 rows is mostly 100 small dictionaries, which the encoder walks one by one."""
-    keys = ", ".join(f"{json.dumps(label)}: %r" for label in spec.labels)
+    keys = ", ".join(json.dumps(label).replace("%", "%%") + ": %r" for label in spec.labels)
     template = '{"prediction": %s, "probabilities": {' + keys + "}}"
     texts = {key: json.dumps(key[1]) for key in {(type(label), label) for label in prediction.predicted}}
     records = ", ".join(
