@@ -198,3 +198,22 @@ def test_the_served_predictor_reads_its_probe_from_the_archive_and_a_bad_profile
     predictor, reason = served_predictor(fitted.pipeline, fitted.spec, tmp_path)
     assert predictor is fitted.pipeline
     assert reason.startswith("serving with the scikit-learn Pipeline: no probe rows (JSONDecodeError(")
+
+
+def test_a_timestamp_column_is_probed_at_its_quantiles_in_epoch_seconds() -> None:
+    contract = {
+        "name": "visits",
+        "target": "bought",
+        "columns": [
+            {"name": "seen", "type": "timestamp"},
+            {"name": "bought", "type": "boolean"},
+        ],
+    }
+    signature = {"task": "classification", "target": {}, "features": [{"name": "seen", "type": "timestamp"}]}
+    spec = ServingSpec.from_documents(signature, contract)
+    quantiles = ["2026-01-01T00:00:00Z", "2026-06-01T12:00:00Z"]
+
+    probe = probe_matrix(spec, {"seen": {"type": "timestamp", "quantiles": quantiles}})
+
+    seen = set(probe[:, 0].tolist())
+    assert {1767225600.0, 1780315200.0} <= seen

@@ -31,6 +31,7 @@ import functools
 import json
 import math
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -450,7 +451,9 @@ def probe_matrix(spec: ServingSpec, profile: dict[str, Any], rows: int = _PROBE_
         elif column.type == "boolean":
             candidates = [1.0, 0.0, math.nan]
         else:
-            quantiles = [float(q) for q in profile.get(name, {}).get("quantiles", []) if q is not None]
+            quantiles = [
+                v for q in profile.get(name, {}).get("quantiles", []) if (v := _number(q)) is not None
+            ]
             low, high = (min(quantiles), max(quantiles)) if quantiles else (-1.0, 1.0)
             spread = max(high - low, 1.0)
             above = [float(np.nextafter(q, math.inf)) for q in quantiles[:: max(1, len(quantiles) // 10)]]
@@ -458,6 +461,16 @@ def probe_matrix(spec: ServingSpec, profile: dict[str, Any], rows: int = _PROBE_
         stride = 2 * index + 1  # the columns cycle at different paces, so rows mix their values
         matrix[:, index] = [candidates[(row * stride + index) % len(candidates)] for row in range(rows)]
     return matrix
+
+
+def _number(value: Any) -> float | None:
+    """A profile's quantile as the feature matrix holds it (a timestamp's ISO text: epoch seconds)."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return float(value) if _is_number(value) else None
 
 
 def served_predictor(pipeline: Any, spec: ServingSpec, model_dir: Path) -> tuple[Any, str]:
