@@ -13,10 +13,10 @@ import re
 import socket
 import tarfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import joblib
@@ -31,6 +31,7 @@ from domain.deployment import CAPTURE_CONTENT_TYPES, VARIANT, model_request, ver
 from domain.registration import INFERENCE_ENVIRONMENT
 from localcloud import LocalCloud
 from localcloud.sagemaker.endpoints import EndpointRecord
+from tests.integration.localcloud_fixtures.support import eventually
 from tests.trained_model import churn_snapshot, train_model
 from training.mlops_training.contract_io import Signature, feature_matrix
 
@@ -41,7 +42,6 @@ GROUP = "mlops-churn"
 ROLE = "arn:aws:iam::123456789012:role/model"
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -178,17 +178,6 @@ def _in_process(model_dir: Path, rows: pa.Table) -> tuple[list[Any], Any]:
     return pipeline.predict(matrix).tolist(), pipeline.predict_proba(matrix)
 
 
-def _eventually(probe: Callable[[], T | None], timeout: float = 20.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"nothing came within {timeout} s")
-        time.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
 def churn(serving: Serving) -> str:
     """An endpoint serving version 1, with data capture: what the platform deploys."""
@@ -254,7 +243,7 @@ def test_an_endpoint_is_created_from_a_model_package_and_answers_the_in_process_
         lines = [e["message"] for e in logged]
         return lines if any("model server listening" in line for line in lines) else None
 
-    lines = _eventually(startup_lines, timeout=10.0)
+    lines = eventually(startup_lines, timeout=10.0)
     assert any(line.startswith("model server listening on http://127.0.0.1:") for line in lines)
     # the predictions above came from the compiled predictor, which model_fn chose after checking it
     assert "serving with the compiled predictor (bitwise equal on 256 probe rows)" in lines
@@ -450,7 +439,7 @@ def test_a_canary_update_serves_both_fleets_then_only_the_new_one(serving: Servi
 
     # Then during the canary a quarter of the traffic reaches the new fleet, the rest the old one (the split
     # is exact: one request in four)
-    canary = _eventually(lambda: _shifting(serving.record("canary"), green))
+    canary = eventually(lambda: _shifting(serving.record("canary"), green), timeout=20.0)
     assert [(f.config_name, f.traffic_share) for f in canary.fleets] == [(blue, 0.75), (green, 0.25)]
     pending = serving.describe("canary")["PendingDeploymentSummary"]["ProductionVariants"][0]
     assert pending["VariantStatus"][0]["Status"] == "ActivatingTraffic"
@@ -502,9 +491,10 @@ def test_an_alarm_during_the_bake_rolls_the_update_back(serving: Serving, churn:
 
     # Given an update of the endpoint to version 2, baking with all traffic on the new fleet
     sagemaker.update_endpoint(EndpointName=churn, EndpointConfigName=green, DeploymentConfig=deployment)
-    _eventually(
+    eventually(
         lambda: serving.describe(churn).get("PendingDeploymentSummary", {}).get("ProductionVariants", [{}])[0]
-        .get("VariantStatus", [{}])[0].get("Status") == "Baking"
+        .get("VariantStatus", [{}])[0].get("Status") == "Baking",
+        timeout=20.0,
     )  # fmt: skip
     assert [(f.config_name, f.traffic_share) for f in serving.record(churn).fleets] == [
         ("churn-v1-config", 0.0),
@@ -665,7 +655,7 @@ def test_errors_of_the_new_model_raise_its_alarm_and_roll_the_update_back(
     sagemaker.update_endpoint(
         EndpointName="canary", EndpointConfigName="canary-v1-config", DeploymentConfig=deployment
     )
-    _eventually(lambda: _shifting(serving.record("canary"), "canary-v1-config"))
+    eventually(lambda: _shifting(serving.record("canary"), "canary-v1-config"), timeout=20.0)
 
     # When the new fleet answers a request with a client error
     with pytest.raises(ClientError):

@@ -13,16 +13,14 @@ import os
 import tarfile
 import textwrap
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
 from localcloud.sagemaker.serving import ModelServer, ModelServerError
+from tests.integration.localcloud_fixtures.support import eventually
 
-T = TypeVar("T")
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 CODE_IN_ARCHIVE = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 
@@ -96,15 +94,6 @@ def transform_fn(model, body, content_type, accept):
     text = f"{model} {type(body).__name__} {content_type} {accept}"
     return worker.Response(response=text, status=201, mimetype="text/plain")
 """
-
-
-def _eventually(probe: Callable[[], T | None], timeout: float = 10.0) -> T:
-    deadline = time.monotonic() + timeout
-    while not (value := probe()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"nothing came within {timeout} s")
-        time.sleep(0.05)
-    return value
 
 
 def _model_archive(folder: Path, code: str, coefficient: float = 2.0) -> Path:
@@ -211,7 +200,7 @@ def test_an_exception_in_the_models_code_is_a_500_without_a_traceback(server: Mo
     assert answer.status == 500
     assert json.loads(answer.body) == {"error": "RuntimeError", "message": "unlucky row"}
     assert b"Traceback" not in answer.body
-    _eventually(lambda: log.has("RuntimeError: unlucky row"))
+    eventually(lambda: log.has("RuntimeError: unlucky row"))
     assert log.has("Traceback (most recent call last):")
 
 
@@ -230,7 +219,7 @@ def test_a_body_over_6_mb_is_refused_with_413_before_any_model_code(server: Mode
     assert answer["error"] == "PayloadTooLarge"
     connection.request("POST", "/invocations", body=b"1,1,1,1,1\n", headers={"Content-Type": "text/csv"})
     assert connection.getresponse().status == 200
-    _eventually(lambda: log.has("input_fn: 10 bytes of text/csv"))
+    eventually(lambda: log.has("input_fn: 10 bytes of text/csv"))
     assert not log.has(f"input_fn: {len(body)} bytes")
 
 

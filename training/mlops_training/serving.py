@@ -508,14 +508,19 @@ def _csv_rows(spec: ServingSpec, text: str) -> Parsed:
             return rows.result()
         for number, line in enumerate(lines):
             if len(line) != len(ordered):
-                rows.problem(
-                    f"row {number}: {len(line)} values without a header; the model reads {len(ordered)} "
-                    f"features in this order: {', '.join(spec.features)}"
-                )
+                rows.problem(_arity_problem(spec, number, len(line), "values without a header"))
                 continue
             for column, value in zip(ordered, line, strict=True):
                 rows.put(number, column, value, text=True)
     return rows.result()
+
+
+def _arity_problem(spec: ServingSpec, number: int, count: int, what: str) -> str:
+    """A row of values by position with the wrong number of them."""
+    return (
+        f"row {number}: {count} {what}; the model reads {len(spec.features)} features in this order: "
+        f"{', '.join(spec.features)}"
+    )
 
 
 def _json_rows(spec: ServingSpec, records: list[Any]) -> Parsed:
@@ -536,10 +541,7 @@ def _json_rows(spec: ServingSpec, records: list[Any]) -> Parsed:
                     rows.put(number, column, value, text=False)
         elif isinstance(record, list):
             if len(record) != len(ordered):
-                rows.problem(
-                    f"row {number}: {len(record)} values in a list; the model reads {len(ordered)} "
-                    f"features in this order: {', '.join(spec.features)}"
-                )
+                rows.problem(_arity_problem(spec, number, len(record), "values in a list"))
                 continue
             for column, value in zip(ordered, record, strict=True):
                 rows.put(number, column, value, text=False)
