@@ -16,7 +16,7 @@ from rich.table import Table
 from adapters.aws import client
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.storage import S3DatasetStore
-from cli.common import CloudOption, JsonOption, console, errors
+from cli.common import CloudOption, JsonOption, console, errors, flexible, identifier, plain, print_table
 from cli.common import clear_errors as _clear_errors
 from cli.common import fail as _fail
 from cli.common import platform as _platform
@@ -82,18 +82,16 @@ def versions(
         console.print_json(json.dumps([record.to_item() for record in records], default=str))
         return
     if not records:
-        console.print(f"{dataset} has no accepted version yet.")
+        console.print(f"{plain(dataset)} has no accepted version yet.", highlight=False)
         return
-    table = Table(title=f"{dataset}: {len(records)} version(s)")
-    for column in ("version", "accepted at", "rows", "size", "format", "warnings"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("source", overflow="fold")
+    others = map(flexible, ("accepted at", "rows", "size", "format", "warnings", "source"))
+    table = Table(identifier("version"), *others, title=f"{plain(dataset)}: {len(records)} version(s)")
     for record in records:
         table.add_row(
-            record.version[:12], record.accepted_at[:19], f"{record.rows:,}", _size(record.size_bytes),
-            record.format, str(record.warnings), str(record.source.get("key", "")),
+            plain(record.version[:12]), record.accepted_at[:19], f"{record.rows:,}", _size(record.size_bytes),
+            plain(record.format), str(record.warnings), plain(record.source.get("key", "")),
         )  # fmt: skip
-    console.print(table)
+    print_table(table)
 
 
 @app.command()
@@ -145,7 +143,7 @@ def _await_outcome(
     catalog = DynamoDatasetCatalog(platform.output("CatalogTableName"))
     store = S3DatasetStore(platform.bucket)
     deadline = time.monotonic() + timeout
-    with console.status(f"validating {key} ...", spinner="dots") if not quiet else nullcontext():
+    with console.status(f"validating {plain(key)} ...", spinner="dots") if not quiet else nullcontext():
         while time.monotonic() < deadline:
             record = catalog.get(dataset, digest)
             if record is not None:
@@ -188,18 +186,21 @@ def _emit(outcome: dict[str, Any], as_json: bool) -> None:
         return
     if outcome["status"] == "accepted":
         console.print(
-            f"[green]accepted[/green] {outcome['dataset']} version [bold]{outcome['version'][:12]}[/bold] "
-            f"({outcome['rows']:,} rows)"
+            f"[green]accepted[/green] {plain(outcome['dataset'])} version "
+            f"[bold]{plain(outcome['version'][:12])}[/bold] ({outcome['rows']:,} rows)"
         )
     elif outcome["status"] == "rejected":
-        console.print(f"[red]rejected[/red] {outcome['dataset']}: the upload is kept; the report says why")
+        console.print(
+            f"[red]rejected[/red] {plain(outcome['dataset'])}: the upload is kept; the report says why"
+        )
     elif outcome["status"] == "duplicate":
         console.print(
-            f"[yellow]duplicate[/yellow]: this content already is {outcome['dataset']} version "
-            f"[bold]{outcome['version'][:12]}[/bold] (accepted {outcome['accepted_at'][:19]}); no new version"
+            f"[yellow]duplicate[/yellow]: this content already is {plain(outcome['dataset'])} version "
+            f"[bold]{plain(outcome['version'][:12])}[/bold] (accepted {outcome['accepted_at'][:19]}); "
+            "no new version"
         )
     else:
-        console.print(f"uploaded {outcome['key']} (sha256 {outcome['sha256'][:12]})")
+        console.print(f"uploaded {plain(outcome['key'])} (sha256 {outcome['sha256'][:12]})", highlight=False)
     if "report" in outcome:
         _print_report(outcome["report"])
 
@@ -208,16 +209,19 @@ def _print_report(report: dict[str, Any]) -> None:
     status = report.get("status", "?")
     colour = "green" if status == "accepted" else "red"
     summary = str(report.get("summary", ""))
-    console.print(f"[{colour}]{summary if summary.startswith(status) else f'{status}: {summary}'}[/{colour}]")
+    headline = summary if summary.startswith(status) else f"{status}: {summary}"
+    console.print(f"[{colour}]{plain(headline)}[/{colour}]")
     for finding in report.get("findings", []):
         severity = finding["severity"]
         mark = "[red]✗ error[/red]" if severity == "error" else "[yellow]! warning[/yellow]"
-        column = f" column [bold]{finding['column']}[/bold]" if finding.get("column") else ""
-        console.print(f"  {mark} [cyan]{finding['check']}[/cyan]{column} ({finding.get('count', 1):,})")
-        console.print(f"      {finding['message']}", highlight=False)
+        column = f" column [bold]{plain(finding['column'])}[/bold]" if finding.get("column") else ""
+        console.print(
+            f"  {mark} [cyan]{plain(finding['check'])}[/cyan]{column} ({finding.get('count', 1):,})"
+        )
+        console.print(f"      {plain(finding['message'])}", highlight=False)
         examples = "; ".join(_example(example) for example in finding.get("examples", [])[:3])
         if examples:
-            console.print(f"      e.g. {examples}", highlight=False)
+            console.print(f"      e.g. {plain(examples)}", highlight=False)
 
 
 def _example(example: dict[str, Any]) -> str:
