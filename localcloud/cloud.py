@@ -28,7 +28,7 @@ import requests
 from botocore.config import Config
 from moto.core import config as moto_config
 
-from localcloud import patches, s3_policies
+from localcloud import patches, request_bodies, s3_policies
 from localcloud.apigateway.gateway import RestApiGateway, stage_url
 from localcloud.awslambda import service as lambda_service
 from localcloud.awslambda.async_invoke import DEFAULT_RETRY_DELAYS, AsyncInvoker
@@ -188,6 +188,7 @@ class LocalCloud:
                 *moto_cfn.patches(),
                 *apigateway_cfn.patches(),
                 *custom_model.patches(self.host),
+                *request_bodies.patches(),
             ]
         )
         self._patched = True

@@ -5,7 +5,8 @@ S3, SNS, SQS and Kinesis notifications, CloudFormation custom resources) and ``_
 Docker path that ``invoke`` calls). Both are replaced: synchronous invocations run in a worker and
 answer like AWS (``FunctionError: Unhandled`` and an error payload when the handler raised, the tail
 of the logs in ``LogResult``); ``InvocationType=Event`` goes to the asynchronous queue and returns 202
-at once, as AWS does.
+at once, as AWS does. A payload that is not a JSON document encoded as UTF-8 is refused before anything
+runs, with ``InvalidRequestContentException`` (400), whatever the invocation type, as Lambda refuses it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda.utils import get_backend
 
@@ -23,6 +25,15 @@ from localcloud.awslambda.executor import LambdaExecutor
 from localcloud.patches import Patch
 
 _LOG_RESULT_BYTES = 4096  # the Invoke API returns the last 4 KB of the logs
+# Lambda's own words start its message; what follows is ours (Lambda quotes its JSON parser there).
+_UNPARSABLE = "Could not parse request body into json: Could not parse payload into json: "
+
+
+class InvalidRequestContentError(LambdaClientError):
+    """Lambda's ``InvalidRequestContentException``: the payload is not a JSON document."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("InvalidRequestContentException", _UNPARSABLE + reason)
 
 
 def find_function(function_arn: str) -> Any:
@@ -62,12 +73,26 @@ def patches(executor: LambdaExecutor, invoker: AsyncInvoker) -> list[Patch]:
 
 
 def _parse_event(body: Any) -> Any:
-    # moto hands over the request body as text, bytes, or already parsed, depending on the caller.
+    # moto hands over the request body as text, bytes (a payload that is not UTF-8), or already parsed,
+    # depending on the caller.
     if body is None or body in ("", b""):
         return {}
-    if isinstance(body, bytes | str):
+    if not isinstance(body, bytes | str):
+        return body
+    if isinstance(body, bytes):
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidRequestContentError(
+                f"byte 0x{error.object[error.start]:02x} at offset {error.start} is not UTF-8; "
+                "send a JSON document encoded as UTF-8"
+            ) from None
+    try:
         return json.loads(body)
-    return body
+    except json.JSONDecodeError as error:
+        raise InvalidRequestContentError(
+            f"the payload is not JSON (line {error.lineno}, column {error.colno}); send a JSON document"
+        ) from None
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:

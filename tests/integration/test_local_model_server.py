@@ -316,6 +316,31 @@ def test_transform_fn_answers_alone_with_text_types_as_str(tmp_path: Path) -> No
     assert binary.body == b"3 bytes application/octet-stream application/json"
 
 
+def test_a_body_that_is_not_utf8_reaches_the_model_as_the_container_hands_it_over(tmp_path: Path) -> None:
+    # Given a transform_fn that answers with what it was handed
+    code = """
+from sagemaker_containers.beta.framework import worker
+
+
+def model_fn(model_dir):
+    return None
+
+
+def transform_fn(model, body, content_type, accept):
+    return worker.Response(response=ascii(body), mimetype="text/plain")
+"""
+    sent = b"caf\xe9,\xff\xfe\x00\n"
+    with _start(tmp_path, code) as server:
+        # When bytes that are not UTF-8 are sent as a text type, and as any other type
+        text = server.invoke(sent, "text/csv")
+        binary = server.invoke(sent, "application/x-image")
+
+    # Then a text type is decoded as the container's werkzeug request decodes it (U+FFFD for what is not
+    # UTF-8), and any other type arrives as the bytes that were sent
+    assert text.body.decode() == ascii("caf\ufffd,\ufffd\ufffd\x00\n")
+    assert binary.body.decode() == ascii(sent)
+
+
 def test_transform_fn_with_input_fn_fails_start(tmp_path: Path) -> None:
     code = TRANSFORM_ONLY + "\n\ndef input_fn(body, content_type):\n    return body\n"
 

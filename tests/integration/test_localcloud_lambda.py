@@ -14,9 +14,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from localcloud.deploy.assets import zip_directory
-from tests.integration.localcloud_fixtures.support import Deployment, deploy_fixture, synthesize
+from tests.integration.localcloud_fixtures.support import (
+    Deployment,
+    deploy_fixture,
+    retrying_client,
+    synthesize,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")]
 
@@ -136,6 +142,43 @@ def test_invoking_a_function_that_does_not_exist_is_an_error(deployed: Deploymen
 
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.invoke(FunctionName="no-such-function", Payload=b"{}")
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"\xff\xfe\x00bad", "byte 0xff at offset 0 is not UTF-8; send a JSON document encoded as UTF-8"),
+        (
+            '{"city": "Zürich"}'.encode("latin-1"),
+            "byte 0xfc at offset 11 is not UTF-8; send a JSON document encoded as UTF-8",
+        ),
+        (b"not json", "the payload is not JSON (line 1, column 1); send a JSON document"),
+    ],
+    ids=["random bytes", "latin-1 json", "utf-8 text"],
+)
+@pytest.mark.parametrize("invocation_type", ["RequestResponse", "Event"])
+def test_a_payload_that_is_not_json_is_refused_as_lambda_refuses_it(
+    deployed: Deployment, payload: bytes, reason: str, invocation_type: str
+) -> None:
+    # Given an app whose SDK retries server errors, as boto3 does by default
+    client = retrying_client(deployed.cloud, "lambda")
+    function = deployed.functions["RecorderName"]
+    before = len(deployed.cloud.invocations(function))
+
+    # When it invokes a function with a payload that is not a JSON document
+    with pytest.raises(ClientError) as raised:
+        client.invoke(FunctionName=function, Payload=payload, InvocationType=invocation_type)
+
+    # Then Lambda's 400 comes back at the first attempt, and the function never ran
+    response = raised.value.response
+    assert response["Error"]["Code"] == "InvalidRequestContentException"
+    assert response["Error"]["Message"] == (
+        "Could not parse request body into json: Could not parse payload into json: " + reason
+    )
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert response["ResponseMetadata"]["RetryAttempts"] == 0
+    deployed.cloud.wait_idle(timeout=30)
+    assert len(deployed.cloud.invocations(function)) == before
 
 
 def test_the_deployed_code_is_the_synthesized_asset(

@@ -209,6 +209,46 @@ def test_the_event_is_api_gateway_s_rest_proxy_event_with_the_caller() -> None:
     assert binary["requestContext"]["identity"]["userArn"] is None
 
 
+@pytest.mark.parametrize(
+    ("binary_media_types", "body", "is_base64"),
+    [
+        # a binary media type: the bytes, base64-encoded, exactly as sent
+        (["text~1csv"], base64.b64encode(b"caf\xe9,\xff\xfe\x00\n").decode(), True),
+        # any other type is text to API Gateway: decoded as UTF-8, U+FFFD for what is not
+        ([], "caf\ufffd,\ufffd\ufffd\x00\n", False),
+    ],
+    ids=["binary media type", "text"],
+)
+def test_a_body_that_is_not_utf8_reaches_the_function_as_api_gateway_passes_it(
+    binary_media_types: list[str], body: str, is_base64: bool
+) -> None:
+    request = IncomingRequest(
+        http_method="POST",
+        path="/churn/invocations",
+        resource_path="/churn/invocations",
+        resource_id="r1",
+        path_parameters={},
+        headers=[("Content-Type", "text/csv")],
+        query=[],
+        body=b"caf\xe9,\xff\xfe\x00\n",
+        source_ip="127.0.0.1",
+        user_agent=None,
+        protocol="HTTP/1.1",
+    )
+
+    event = proxy_event(
+        request,
+        api=SimpleNamespace(id="abc123", binaryMediaTypes=binary_media_types),
+        account_id="123456789012",
+        region="us-east-1",
+        stage=SimpleNamespace(name="v1", deployment_id="d1"),
+        request_id="id",
+        caller=None,
+    )
+
+    assert (event["body"], event["isBase64Encoded"]) == (body, is_base64)
+
+
 def test_a_proxy_answer_becomes_the_http_answer() -> None:
     answer = proxy_answer(
         {

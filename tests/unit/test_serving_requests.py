@@ -274,6 +274,35 @@ def test_a_malformed_request_is_refused_with_its_status_and_reason(
     assert message in error.message + " ".join(error.problems)
 
 
+LATIN_1 = b"age,plan\n40,b\xe1sic\n"  # "basic" with an accented a, saved as Latin-1
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "where"),
+    [
+        (b"\xff\xfe\x00bad", "text/csv", "byte 0xff at offset 0 (line 1) is not UTF-8"),
+        (LATIN_1, "text/csv; charset=utf-8", "byte 0xe1 at offset 13 (line 2) is not UTF-8"),
+        (b'{"plan": "b\xe1sic"}', "application/json", "byte 0xe1 at offset 11 (line 1) is not UTF-8"),
+        # as the container hands a text/csv body to input_fn: decoded, U+FFFD for what is not UTF-8
+        (LATIN_1.decode("utf-8", errors="replace"), "text/csv", "line 2, column 5 is U+FFFD"),
+        # as the serving API passes on a body that API Gateway decoded the same way
+        (LATIN_1.decode("utf-8", errors="replace").encode(), "text/csv", "line 2, column 5 is U+FFFD"),
+    ],
+    ids=["random bytes", "latin-1 csv", "latin-1 json", "decoded by the container", "decoded upstream"],
+)
+def test_text_that_is_not_utf8_is_refused_with_where_and_how_to_fix_it(
+    spec: ServingSpec, body: str | bytes, content_type: str, where: str
+) -> None:
+    error = _bad(spec, body, content_type)
+
+    assert error.status == 400
+    assert error.message.startswith("the request is not UTF-8 text: ")
+    assert where in error.message
+    assert error.message.endswith(
+        "send CSV or JSON encoded as UTF-8 (re-encode a file saved as Latin-1 or Windows-1252)"
+    )
+
+
 def test_a_payload_over_the_limit_is_413_before_it_is_parsed(model_dir: Path) -> None:
     small = ServingSpec.from_model_dir(model_dir, max_payload_bytes=1_000)
 

@@ -20,8 +20,8 @@ allowed, categories from the contract's list (``serving.unknown_categories``: ``
 read (the target, free-text columns, the split key) may be sent and are ignored.
 
 Every problem is a :class:`RequestError` with an HTTP status and a message naming the row and the
-column: 400 for a bad payload, 413 for one over ``MLOPS_MAX_PAYLOAD_BYTES``, 415 for an unsupported
-content type, 406 for an unsupported ``Accept``.
+column: 400 for a bad payload (text that is not UTF-8 included), 413 for one over
+``MLOPS_MAX_PAYLOAD_BYTES``, 415 for an unsupported content type, 406 for an unsupported ``Accept``.
 
 Responses
 ---------
@@ -566,10 +566,7 @@ def parse_request(spec: ServingSpec, body: bytes | str, content_type: str | None
     media = _media_type(content_type) or CSV
     if media not in (CSV, JSON, JSONLINES):
         raise RequestError(415, f"content type {media!r} is not served; send {CSV}, {JSON} or {JSONLINES}")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise RequestError(400, f"the request is not UTF-8 text: {error}") from None
+    text = _utf8_text(body, raw)
     if media == CSV:
         try:
             return _csv_rows(spec, text)
@@ -591,6 +588,39 @@ def parse_request(spec: ServingSpec, body: bytes | str, content_type: str | None
     except ValueError as error:
         raise RequestError(400, f"the request is not valid JSON: {error}") from None
     return _json_rows(spec, records)
+
+
+_NOT_UTF8 = "send CSV or JSON encoded as UTF-8 (re-encode a file saved as Latin-1 or Windows-1252)"
+_REPLACED = "\ufffd"  # what a lenient decoder puts where bytes are not UTF-8
+
+
+def _utf8_text(body: bytes | str, raw: bytes) -> str:
+    """The request as text; 400 where it is not UTF-8, or was not before something decoded it.
+
+    The container decodes a ``text/csv`` or ``application/json`` body itself before ``input_fn`` sees
+    it, replacing what is not UTF-8 with U+FFFD (as API Gateway does with a body that is not one of its
+    binary media types); other types arrive as bytes. Predicting on that text would read values the
+    client never sent.
+    """
+    try:
+        text = body.removeprefix("\ufeff") if isinstance(body, str) else raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise RequestError(
+            400,
+            f"the request is not UTF-8 text: byte 0x{raw[error.start]:02x} at offset {error.start} "
+            f"(line {line}) is not UTF-8; {_NOT_UTF8}",
+        ) from None
+    at = text.find(_REPLACED)
+    if at >= 0:
+        line = text.count("\n", 0, at) + 1
+        column = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise RequestError(
+            400,
+            f"the request is not UTF-8 text: line {line}, column {column} is U+FFFD, which stands for "
+            f"bytes that were not UTF-8 when the request was decoded; {_NOT_UTF8}",
+        )
+    return text
 
 
 def predict_rows(pipeline: Any, spec: ServingSpec, parsed: Parsed) -> Prediction:

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import boto3
+from botocore.config import Config
+
 from localcloud import LocalCloud
 
 DATA_STACK = "LocalCloudFixtureData"
@@ -80,6 +83,22 @@ def deploy_fixture(assembly: Path, work_dir: Path) -> Deployment:
     except BaseException:
         cloud.stop()
         raise
+
+
+def retrying_client(cloud: LocalCloud, service: str) -> Any:
+    """A boto3 client on ``cloud`` that retries as the SDK does by default (a 5xx is retried; a 4xx is not).
+
+    ``cloud.client`` never retries; this one shows, in ``ResponseMetadata.RetryAttempts``, whether an
+    answer would have made an app's SDK try again.
+    """
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=cloud.endpoint_url,
+        region_name=cloud.region,
+        aws_access_key_id=cloud.env()["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=cloud.env()["AWS_SECRET_ACCESS_KEY"],
+        config=Config(retries={"max_attempts": 5, "mode": "standard"}),
+    )
 
 
 def eventually(probe: Callable[[], T | None], timeout: float = 10.0) -> T:
