@@ -7,6 +7,7 @@ The runtime is reached through moto's server with boto3, as a Lambda handler rea
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -31,7 +32,7 @@ from domain.deployment import CAPTURE_CONTENT_TYPES, VARIANT, model_request, ver
 from domain.registration import INFERENCE_ENVIRONMENT
 from localcloud import LocalCloud
 from localcloud.sagemaker.endpoints import EndpointRecord
-from tests.integration.localcloud_fixtures.support import eventually
+from tests.integration.localcloud_fixtures.support import eventually, retrying_client
 from tests.trained_model import churn_snapshot, train_model
 from training.mlops_training.contract_io import Signature, feature_matrix
 
@@ -312,6 +313,54 @@ def test_a_client_error_of_the_model_is_a_model_error_and_the_endpoint_keeps_ser
     )
     # and the endpoint still answers
     assert serving.invoke(churn, _csv(rows.slice(0, 1)))["ContentType"] == "application/json"
+
+
+def test_bytes_that_are_not_utf8_reach_the_model_which_refuses_them_without_a_retry(
+    serving: Serving, churn: str, rows: pa.Table
+) -> None:
+    serving.cloud.wait_idle(timeout=60)
+    header, line = _csv(rows.slice(0, 1)).split(b"\n", 1)
+    latin_1 = header + b"\n\xe9" + line  # a Latin-1 byte before the first value of the row
+    cases = [
+        (b"\xff\xfe\x00bad", "text/csv", 400, "line 1, column 1 is U+FFFD"),
+        (latin_1, "text/csv", 400, "line 2, column 1 is U+FFFD"),
+        (latin_1, "text/csv; charset=utf-8", 400, f"byte 0xe9 at offset {len(header) + 1} (line 2)"),
+        (bytes(range(255, -1, -1)), "application/x-image", 415, "'application/x-image' is not served"),
+    ]
+    runtime = retrying_client(serving.cloud, "sagemaker-runtime")
+    before = sum(fleet.invocations for fleet in serving.record(churn).fleets)
+
+    for body, content_type, status, reason in cases:
+        # When an app sends bytes that are not UTF-8, with its SDK retrying server errors
+        with pytest.raises(ClientError) as raised:
+            runtime.invoke_endpoint(EndpointName=churn, Body=body, ContentType=content_type)
+
+        # Then the model read them and refused them, and SageMaker's ModelError came back at once
+        error = raised.value.response
+        assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("ModelError", 424)
+        assert error["ResponseMetadata"]["RetryAttempts"] == 0
+        assert error["OriginalStatusCode"] == status
+        message = json.loads(error["OriginalMessage"])["message"]
+        assert reason in message, message
+        if status == 400:
+            assert message.startswith("the request is not UTF-8 text: ")
+            assert message.endswith(
+                "send CSV or JSON encoded as UTF-8 (re-encode a file saved as Latin-1 or Windows-1252)"
+            )
+
+    # and each request reached the model once, as it was sent (its data capture holds the same bytes)
+    assert sum(fleet.invocations for fleet in serving.record(churn).fleets) - before == len(cases)
+    serving.cloud.wait_idle(timeout=30)
+    s3 = serving.client("s3")
+    captured = [
+        json.loads(text)["captureData"]["endpointInput"]
+        for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="capture/churn/")["Contents"]
+        for text in s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read().decode().splitlines()
+    ]
+    inputs = {
+        (c["observedContentType"], base64.b64decode(c["data"])) for c in captured if c["encoding"] == "BASE64"
+    }
+    assert {(content_type, body) for body, content_type, _, _ in cases} <= inputs
 
 
 def test_invocations_are_captured_as_sagemaker_writes_data_capture(
