@@ -258,6 +258,26 @@ def _log_records(cloud: LocalCloud, group: str) -> list[dict[str, Any]]:
     return [json.loads(m) for m in messages if m.startswith("{")]
 
 
+def test_a_body_that_is_not_utf8_is_refused_by_the_model_with_where_and_how_to_fix_it(
+    api: ServingApi, rows: pa.Table
+) -> None:
+    # Given rows saved as Latin-1: API Gateway reads text/csv (not a binary media type of the API) as
+    # UTF-8 text, with U+FFFD for what is not
+    header, line = request_csv(rows.slice(0, 1)).split(b"\n", 1)
+    body = header + b"\n\xe9" + line
+
+    # When an app posts them
+    response = api.post_patiently(body)
+
+    # Then the model's 400 comes back through the serving function, saying where and what to send instead
+    assert response.status_code == 400, response.text
+    message = response.json()["message"]
+    assert message.startswith("the request is not UTF-8 text: line 2, column 1 is U+FFFD")
+    assert message.endswith(
+        "send CSV or JSON encoded as UTF-8 (re-encode a file saved as Latin-1 or Windows-1252)"
+    )
+
+
 def test_an_unsigned_request_is_missing_its_authentication_token(api: ServingApi, rows: pa.Table) -> None:
     response = api.post(request_csv(rows), secret=None)
 

@@ -1,7 +1,8 @@
 """``sagemaker-runtime`` ``InvokeEndpoint``, answered by the endpoint's fleet instead of moto's ``b"body"``.
 
 The request goes to the blue or the green fleet by the traffic split, then to a variant by weight (or
-to ``TargetVariant``), and to its model server's ``/invocations``. As SageMaker answers:
+to ``TargetVariant``), and to its model server's ``/invocations``, with the body as it was sent (one that
+is not UTF-8 included: ``request_bodies`` keeps moto from decoding it). As SageMaker answers:
 
 - the model's 2xx: ``Body``, ``ContentType``, ``InvokedProductionVariant``;
 - the model's 4xx or 5xx: ``ModelError`` (HTTP 424) with ``OriginalStatusCode``, ``OriginalMessage`` (the

@@ -11,7 +11,9 @@ container's defaults (``input_fn``: the CSV/JSON/NPY decoders, ``float32`` for C
 HTTP, on 127.0.0.1 only: ``GET /ping`` answers 200 once the model is loaded (503 before);
 ``POST /invocations`` reads ``Content-Type`` (``application/json`` without one) and ``Accept``
 (``SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT``, else ``application/json``, when absent or ``*/*``, as the
-container does) and answers with the status, type and body of the handlers' response. An exception in
+container does) and answers with the status, type and body of the handlers' response. The handlers get
+a body of the container's text types as ``str``, decoded as its werkzeug request decodes it (U+FFFD for
+bytes that are not UTF-8), and any other body as the bytes that were sent. An exception in
 the model's code answers 500 with ``{"error": <class>, "message": <str>}`` (the traceback goes to stderr,
 the endpoint's log); a body over ``--max-payload-bytes`` (SageMaker's 6 MB) answers 413 without running
 any model code; other paths 404.
