@@ -12,6 +12,8 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # machine takes ~20 s, later ones a few seconds.
 export JSII_RUNTIME_PACKAGE_CACHE := enabled
 export CDK_OUTDIR := cdk.out
+# The Python of the SageMaker image that runs training/ (training/container.toml); read when lint runs.
+TRAINING_PYTHON = $(shell $(PY) -c "import tomllib; print(tomllib.load(open('training/container.toml', 'rb'))['image']['python'])")
 
 .PHONY: setup demo test lint synth bench clean
 
@@ -41,6 +43,8 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy domain adapters localcloud cli lambdas stacks training
+	$(VENV)/bin/vermin --no-tips --violations --target=$(TRAINING_PYTHON)- training
+	$(VENV)/bin/mypy --python-version $(TRAINING_PYTHON) training
 
 # MLflow, the baseline of bench/serving.py, in a virtualenv of its own: never next to the platform's packages.
 $(BENCH_MLFLOW)/.installed: bench/requirements-mlflow.txt

@@ -9,6 +9,7 @@ runtime dependency), so a contract that would be rejected at run time cannot be 
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,14 @@ from domain.serving_config import ServingConfig
 from domain.training_config import TrainingConfig, TrainingConfigError, parse_training_config
 
 CONTEXT_KEY = "mlops"
+# The image training/ is checked against (its Python and packages): the only one the platform deploys.
+TRAINING_CONTAINER = Path(__file__).resolve().parents[1] / "training" / "container.toml"
+
+
+def recorded_image_version() -> str:
+    """The SageMaker scikit-learn image version that ``training/container.toml`` records."""
+    with TRAINING_CONTAINER.open("rb") as file:
+        return str(tomllib.load(file)["image"]["version"])
 
 
 class ConfigError(Exception):
@@ -48,7 +57,10 @@ class TrainingInfraConfig(_Strict):
     volume_size_gb: int = Field(30, ge=1, le=16384)
     max_runtime_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
     pipeline_timeout_minutes: int = Field(240, ge=5, le=365 * 24 * 60)
-    image_version: str = Field("1.9-0", description="The SageMaker scikit-learn container's version.")
+    image_version: str = Field(
+        default_factory=recorded_image_version,
+        description="The SageMaker scikit-learn container's version: the one training/container.toml records",
+    )
     managed_spot: bool = Field(
         False, description="Train on spot capacity (up to 90% cheaper); an interrupted job starts over."
     )
@@ -59,6 +71,17 @@ class TrainingInfraConfig(_Strict):
         description="With managed_spot: the longest a job may wait for spot capacity and run, in all. "
         "Default: twice max_runtime_minutes.",
     )
+
+    @field_validator("image_version")
+    @classmethod
+    def _recorded_image(cls, version: str) -> str:
+        recorded = recorded_image_version()
+        if version != recorded:
+            raise ValueError(
+                f"{version!r} is not the image training/ is checked against ({recorded!r}, recorded in "
+                "training/container.toml): to move to another, record its Python and packages there"
+            )
+        return version
 
     @model_validator(mode="after")
     def _spot_wait(self) -> TrainingInfraConfig:

@@ -35,13 +35,14 @@ def _model_folder(channel: Path, scratch: Path) -> Path:
         raise TrainingInputError("the champion channel has neither model.joblib nor a .tar.gz archive")
     with tarfile.open(archives[0], "r:gz") as archive:
         # The "data" filter refuses absolute paths, links out of the folder and device files.
-        if hasattr(tarfile, "data_filter"):
+        try:
             archive.extractall(scratch, filter="data")
-        else:  # Python releases before the filter (3.10.11 and older): check members by hand
-            for member in archive.getmembers():
-                if member.name.startswith(("/", "..")) or ".." in Path(member.name).parts or member.issym():
-                    raise TrainingInputError(f"the champion archive has an unsafe member {member.name!r}")
-            archive.extractall(scratch)
+        except tarfile.FilterError as error:
+            member = error.tarinfo.name
+            raise TrainingInputError(
+                f"the champion archive {archives[0].name} has a member that would land outside its folder "
+                f"or is not a plain file or folder: {member!r}"
+            ) from None
     found = sorted(scratch.rglob("model.joblib"))
     if not found:
         raise TrainingInputError(f"the champion archive {archives[0].name} has no model.joblib")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -35,8 +35,7 @@ def _plain(value: Any) -> Any:
 def _iso(micros: int | None) -> str | None:
     if micros is None:
         return None
-    # timezone.utc rather than datetime.UTC (3.11+): the scikit-learn containers run Python 3.10.
-    moment = datetime.fromtimestamp(int(micros) / 1e6, tz=timezone.utc)  # noqa: UP017
+    moment = datetime.fromtimestamp(int(micros) / 1e6, tz=UTC)
     return moment.isoformat().replace("+00:00", "Z")
 
 

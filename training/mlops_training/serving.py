@@ -39,7 +39,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -343,7 +343,7 @@ class _Rows:
                 pass
             else:
                 if moment.tzinfo is None:
-                    moment = moment.replace(tzinfo=timezone.utc)  # noqa: UP017 (the image may predate 3.11)
+                    moment = moment.replace(tzinfo=UTC)
                 return moment.timestamp()
         self.problem(f"{where}: {value!r} is not an ISO 8601 timestamp")
         return np.nan
