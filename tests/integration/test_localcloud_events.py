@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import re
 from collections.abc import Iterator
 from urllib.parse import unquote_plus
@@ -104,6 +105,26 @@ def test_a_multipart_upload_sends_one_complete_multipart_upload_event(deployed: 
     ]
     assert [d["reason"] for d in received] == ["CompleteMultipartUpload"]
     assert received[0]["object"]["etag"].endswith("-3")  # a multipart ETag: three parts
+
+
+def test_bytes_that_are_not_utf8_are_stored_byte_for_byte_by_put_and_multipart_upload(
+    deployed: Deployment,
+) -> None:
+    # Given random bytes (not UTF-8), small and big enough for boto3 to upload in parts
+    s3, bucket = deployed.cloud.client("s3"), deployed.data["BucketName"]
+    small = b"\xff\xfe\x00bad" + random.Random(1).randbytes(1024)
+    big = random.Random(2).randbytes(11 * 2**20)
+    config = TransferConfig(multipart_threshold=5 * 2**20, multipart_chunksize=5 * 2**20)
+
+    # When they are uploaded outside the rules' prefixes, by PutObject and by a multipart upload
+    s3.put_object(Bucket=bucket, Key="elsewhere/small.bin", Body=small)
+    s3.upload_fileobj(io.BytesIO(big), bucket, "elsewhere/big.bin", Config=config)
+
+    # Then both read back exactly as sent
+    assert s3.get_object(Bucket=bucket, Key="elsewhere/small.bin")["Body"].read() == small
+    stored = s3.get_object(Bucket=bucket, Key="elsewhere/big.bin")
+    assert stored["ETag"].endswith('-3"')  # it went in three parts
+    assert stored["Body"].read() == big
 
 
 def test_an_upload_outside_the_rule_prefix_is_not_delivered(deployed: Deployment) -> None:
