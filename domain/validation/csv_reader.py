@@ -5,6 +5,10 @@ never infers anything and never converts undeclared columns. Rows with the wrong
 are skipped and counted through ``invalid_row_handler``. A value the reader cannot convert aborts the
 fast pass with :class:`ConversionFailedError`; the caller then runs a diagnostic pass
 (``as_text=True``) that reads declared columns as text and names every bad value.
+
+Every way the reader can give up becomes one of this module's exceptions (never the reader's own,
+whose text means nothing to the person who uploaded the file); an error raised while checking the
+rows that were read is not the file's fault and is left to propagate.
 """
 
 from __future__ import annotations
@@ -23,14 +27,15 @@ from domain.validation.columns import BatchProcessor
 from domain.validation.convert import read_type
 from domain.validation.findings import MAX_EXAMPLES, Finding, ValueIssues, error, json_value
 from domain.validation.header import (
+    MAX_NAME_CHARS,
     HeaderError,
     guess_delimiter,
     match_columns,
     read_header,
     split_header,
 )
-from domain.validation.messages import blank, wrong_delimiter
-from domain.validation.stream import FullReader, PrefixedReader, Readable
+from domain.validation.messages import blank, header_unreadable, not_a_header, wrong_delimiter
+from domain.validation.stream import FullReader, PrefixedReader, QuoteCounter, Readable
 
 BLOCK_SIZE = 1 << 20  # measured: 1 MiB blocks parse fastest (cache-sized) on one core
 MAX_BLOCK_SIZE = 64 << 20
@@ -41,8 +46,20 @@ class ConversionFailedError(Exception):
     """The fast pass met a value it cannot convert to its column's type."""
 
 
-class RowTooLongError(Exception):
+class ReaderStoppedError(Exception):
+    """The CSV reader gave up; ``rows`` data rows had been read before (the trouble is after them)."""
+
+    def __init__(self, rows: int) -> None:
+        super().__init__(f"the CSV reader stopped after {rows} data rows")
+        self.rows = rows
+
+
+class RowTooLongError(ReaderStoppedError):
     """A row does not fit in a parser block; retry with a larger block."""
+
+
+class UnparsableError(ReaderStoppedError):
+    """The reader gave up for another reason (its quoting and chunking disagree about a record)."""
 
 
 @dataclass
@@ -53,6 +70,7 @@ class CsvOutcome:
     findings: list[Finding] = field(default_factory=list)
     processor: BatchProcessor | None = None
     parsed: bool = False  # whether rows were read (so a profile exists)
+    odd_quotes: bool = False  # an odd number of quote characters: the text may end inside quotes
 
 
 class _MalformedRows:
@@ -161,29 +179,33 @@ def scan_csv(
         On the fast pass, when a value does not convert.
     RowTooLongError
         When one row is larger than ``block_size``.
+    UnparsableError
+        When the reader gives up on the file for another reason.
     """
     outcome = CsvOutcome()
     dialect = contract.csv
     try:
         head = read_header(text, dialect.quote_char)
     except HeaderError as problem:
-        outcome.findings.append(
-            error(f.FILE_UNREADABLE, f"The header row cannot be read: {problem}.", [{"line": 1}])
-        )
+        outcome.findings.append(header_unreadable(problem))
         return outcome
     if head is None:
         outcome.findings.append(blank())
         return outcome
     header = split_header(head.line, dialect.delimiter, dialect.quote_char)
     outcome.header = header
+    longest = max(range(len(header)), key=lambda i: len(header[i]))
+    if len(header[longest]) > MAX_NAME_CHARS:
+        outcome.findings.append(not_a_header(header, longest, len(head.line.encode()), head.ends_text))
+        return outcome
     guess = guess_delimiter(head.line, contract)
     if guess is not None:
         outcome.findings.append(wrong_delimiter(guess, dialect.delimiter, head.line))
         return outcome
-    match = match_columns(header, contract)
+    match = match_columns(header, contract, delimiter=dialect.delimiter)
     outcome.findings.extend(match.findings)
-    if any(finding.check == f.HEADER_TOO_MANY_COLUMNS for finding in match.findings):
-        return outcome
+    if not match.positions or any(x.check == f.HEADER_TOO_MANY_COLUMNS for x in match.findings):
+        return outcome  # no declared column to read (and Arrow would read them all), or far too wide
     rows = RowNumbers()
     malformed = _MalformedRows(rows)
     options = _arrow_options(
@@ -193,32 +215,33 @@ def scan_csv(
     processor = BatchProcessor(contract, present, issues, rows)
     outcome.processor = processor
     outcome.parsed = True
-    body = FullReader(PrefixedReader(head.rest, text))
+    body = QuoteCounter(FullReader(PrefixedReader(head.rest, text)), dialect.quote_char)
     try:
         reader = pacsv.open_csv(
             body, read_options=options[0], parse_options=options[1], convert_options=options[2]
         )
     except pa.ArrowInvalid as problem:
         if "Empty CSV file" in str(problem):
-            return _finish(outcome, malformed, header)  # a header and no rows
-        raise _translate(problem) from None
+            return _finish(outcome, malformed, header, body)  # a header and no rows
+        raise _translate(problem, malformed.count) from None
     group: list[pa.RecordBatch] = []
-    group_bytes = 0
+    group_bytes = read = 0
     while True:
         try:
             batch = reader.read_next_batch()
         except StopIteration:
             break
         except pa.ArrowInvalid as problem:
-            raise _translate(problem) from None
+            raise _translate(problem, read + malformed.count) from None
         group.append(batch)
         group_bytes += batch.nbytes
+        read += batch.num_rows
         if group_bytes >= GROUP_BYTES:
             _process(processor, group, present, as_text, on_batch)
             group, group_bytes = [], 0
     if group:
         _process(processor, group, present, as_text, on_batch)
-    return _finish(outcome, malformed, header)
+    return _finish(outcome, malformed, header, body)
 
 
 def _process(
@@ -234,18 +257,21 @@ def _process(
         on_batch(normalized)
 
 
-def _finish(outcome: CsvOutcome, malformed: _MalformedRows, header: list[str]) -> CsvOutcome:
+def _finish(
+    outcome: CsvOutcome, malformed: _MalformedRows, header: list[str], body: QuoteCounter
+) -> CsvOutcome:
     problem = malformed.finding(len(header))
     if problem is not None:
         outcome.findings.append(problem)
+    outcome.odd_quotes = body.count % 2 == 1
     return outcome
 
 
-def _translate(error: pa.ArrowInvalid) -> Exception:
+def _translate(error: pa.ArrowInvalid, rows: int) -> Exception:
+    """The reader's error as ours: the reader's text is matched here and goes no further."""
     message = str(error)
     if "conversion error" in message:
-        return ConversionFailedError(message)
+        return ConversionFailedError()
     if "straddl" in message:
-        return RowTooLongError(message)
-    other: Exception = error
-    return other
+        return RowTooLongError(rows)
+    return UnparsableError(rows)

@@ -26,10 +26,12 @@ HEADER_EXTRA_COLUMN = "header.extra_column"
 HEADER_DUPLICATE_COLUMN = "header.duplicate_column"
 HEADER_WRONG_DELIMITER = "header.wrong_delimiter"
 HEADER_TOO_MANY_COLUMNS = "header.too_many_columns"
+HEADER_PADDED_NAMES = "header.padded_names"
 SCHEMA_WRONG_TYPE = "schema.wrong_type"
 # Rows.
 ROWS_MALFORMED = "rows.malformed"
 ROWS_TOO_FEW = "rows.too_few"
+ROWS_UNCLOSED_QUOTE = "rows.unclosed_quote"
 # Values.
 VALUE_TYPE = "value.type"
 VALUE_NULL = "value.null"
@@ -52,9 +54,11 @@ CHECK_IDS: tuple[str, ...] = (
     HEADER_DUPLICATE_COLUMN,
     HEADER_WRONG_DELIMITER,
     HEADER_TOO_MANY_COLUMNS,
+    HEADER_PADDED_NAMES,
     SCHEMA_WRONG_TYPE,
     ROWS_MALFORMED,
     ROWS_TOO_FEW,
+    ROWS_UNCLOSED_QUOTE,
     VALUE_TYPE,
     VALUE_NULL,
     VALUE_RANGE,

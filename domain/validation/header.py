@@ -7,23 +7,42 @@ unexplained extra column.
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 from dataclasses import dataclass, field
 
 from domain.contract import DatasetContract
 from domain.validation import findings as f
-from domain.validation.findings import Finding, error
+from domain.validation.findings import MAX_EXAMPLES, Finding, error, json_value
 from domain.validation.stream import Readable
 
 MAX_HEADER_BYTES = 16 << 20
+MAX_NAME_CHARS = 255  # the longest column name a contract can declare
+MAX_EXTRA_FINDINGS = 10  # past this many undeclared columns, one finding lists the first of them
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", " ": "space"}
 
 
 class HeaderError(Exception):
-    """The header row could not be read (too long, or the file ends inside a quoted name)."""
+    """The header row could not be read: no line break in its first bytes, or a quote never closed.
+
+    Attributes
+    ----------
+    open_quote : bool
+        Whether a quote opened in the header is still open where reading stopped.
+    ends_text : bool
+        Whether reading stopped at the end of the text (else: after ``MAX_HEADER_BYTES``).
+    byte_offset : int
+        Where the quote still open was opened, else where reading stopped.
+    line : int
+        The physical line (1-based) of ``byte_offset``.
+    """
+
+    def __init__(self, *, open_quote: bool, ends_text: bool, byte_offset: int, line: int) -> None:
+        super().__init__("a quote is never closed" if open_quote else "no end of line")
+        self.open_quote = open_quote
+        self.ends_text = ends_text
+        self.byte_offset = byte_offset
+        self.line = line
 
 
 def delimiter_name(delimiter: str) -> str:
@@ -39,12 +58,13 @@ class HeaderText:
     line: str
     rest: bytes
     bom: bool
+    ends_text: bool = False  # no line break after it: the header is all the file has
 
 
 _BOM = b"\xef\xbb\xbf"
 
 
-def _record_end(buffer: bytes, start: int, quote: int, in_quotes: bool) -> tuple[int, bool]:
+def _record_end(buffer: bytes | bytearray, start: int, quote: int, in_quotes: bool) -> tuple[int, bool]:
     """Index of the first line break outside quotes at or after ``start`` (-1 if none), and the quote state.
 
     Jumps between quote characters and line breaks with ``bytes.find`` rather than looking at every
@@ -77,11 +97,12 @@ def read_header(stream: Readable, quote_char: str) -> HeaderText | None:
     Raises
     ------
     HeaderError
-        When no end of record is found in the first 16 MiB, or the text ends inside quotes.
+        When no end of record is found in the first 16 MiB, or the text ends inside quotes (with
+        where: the quote still open, or where reading stopped).
     UnicodeDecodeError
         When the header is not UTF-8.
     """
-    buffer = b""
+    buffer = bytearray()  # grows by appending: a long header costs linear time, not quadratic
     quote = ord(quote_char)
     bom: bool | None = None
     start = scanned = 0
@@ -105,21 +126,61 @@ def read_header(stream: Readable, quote_char: str) -> HeaderText | None:
             stop = end + (2 if buffer[end : end + 2] == b"\r\n" else 1)
             record = buffer[start:end]
             if record.strip(b" \t"):
-                return HeaderText(line=record.decode("utf-8"), rest=buffer[stop:], bom=bom)
+                return HeaderText(line=record.decode("utf-8"), rest=bytes(buffer[stop:]), bom=bom)
             start = scanned = stop  # a blank line before the header
-        if at_eof:
-            if in_quotes:
-                raise HeaderError("the file ends inside a quoted column name")
+        if at_eof and not in_quotes:
             record = buffer[start:]
-            return HeaderText(line=record.decode("utf-8"), rest=b"", bom=bom) if record.strip() else None
-        if len(buffer) - start > MAX_HEADER_BYTES:
-            raise HeaderError(f"no end of line in the first {MAX_HEADER_BYTES >> 20} MiB")
+            if not record.strip():
+                return None
+            return HeaderText(line=record.decode("utf-8"), rest=b"", bom=bom, ends_text=True)
+        if at_eof or len(buffer) - start > MAX_HEADER_BYTES:
+            # Every quote toggles (a doubled one twice), so the last quote is the one still open.
+            at = buffer.rfind(bytes([quote]), start) if in_quotes else len(buffer)
+            line = buffer.count(b"\n", 0, at) + 1
+            raise HeaderError(open_quote=in_quotes, ends_text=at_eof, byte_offset=at, line=line)
 
 
 def split_header(line: str, delimiter: str, quote_char: str) -> list[str]:
-    """Split a header row into column names (CSV quoting rules)."""
-    reader = csv.reader(io.StringIO(line), delimiter=delimiter, quotechar=quote_char, strict=False)
-    return next(reader, [])
+    """Split a header row into column names, with the quoting rules of the CSV reader.
+
+    A quote opens a quoted name only at the start of a field; inside one, a doubled quote is a quote.
+    Unlike the ``csv`` module, no name is too long to split (it stops at 128 KiB per field).
+    """
+    if quote_char not in line:
+        return line.split(delimiter)
+    names: list[str] = []
+    index, end = 0, len(line)
+    while True:
+        parts: list[str] = []
+        if line.startswith(quote_char, index):
+            index += 1
+            while True:
+                close = line.find(quote_char, index)
+                if close < 0:  # read_header never returns an open quote; be total anyway
+                    parts.append(line[index:])
+                    index = end
+                    break
+                parts.append(line[index:close])
+                if line.startswith(quote_char, close + 1):
+                    parts.append(quote_char)
+                    index = close + 2
+                    continue
+                index = close + 1
+                break
+        stop = line.find(delimiter, index)
+        stop = end if stop < 0 else stop
+        parts.append(line[index:stop])
+        names.append("".join(parts))
+        if stop >= end:
+            return names
+        index = stop + len(delimiter)
+
+
+def shown(name: str) -> str:
+    """A column name as messages quote it: repr, cut if it is longer than any declared name can be."""
+    if len(name) <= MAX_NAME_CHARS:
+        return repr(name)
+    return f"{name[:40]!r}... ({len(name):,} characters)"
 
 
 def guess_delimiter(line: str, contract: DatasetContract) -> str | None:
@@ -167,7 +228,9 @@ def _close_name(name: str, candidates: list[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def match_columns(header: list[str], contract: DatasetContract) -> ColumnMatch:
+def match_columns(
+    header: list[str], contract: DatasetContract, *, delimiter: str | None = None
+) -> ColumnMatch:
     """Compare the file's column names with the contract's.
 
     Parameters
@@ -175,13 +238,15 @@ def match_columns(header: list[str], contract: DatasetContract) -> ColumnMatch:
     header : list of str
         Column names as read, in file order.
     contract : DatasetContract
+    delimiter : str, optional
+        The CSV delimiter, for advice about names with spaces around them (None for Parquet).
 
     Returns
     -------
     ColumnMatch
         Where each declared column is in the file (first occurrence), and the header findings:
-        missing (with a close-name suggestion), extra (per ``extra_columns``), duplicated columns,
-        and too many columns.
+        too many columns (alone: nothing else is compared), names with spaces around them, missing
+        (with a close-name suggestion), extra (per ``extra_columns``) and duplicated columns.
     """
     match = ColumnMatch()
     first: dict[str, int] = {}
@@ -192,49 +257,110 @@ def match_columns(header: list[str], contract: DatasetContract) -> ColumnMatch:
         else:
             first[name] = index
     declared = contract.column_names
-    extra = [name for name in first if name not in set(declared)]
-    explained: set[str] = set()
     for name in declared:
         if name in first:
             match.positions[name] = first[name]
+    if len(header) > contract.limits.max_columns:
+        # A file this wide is read no further; comparing every name would only cost time and noise.
+        match.findings.append(_too_many(len(header), contract.limits.max_columns))
+        return match
+    declared_names = set(declared)
+    extra = [name for name in first if name not in declared_names]
+    padded = _padded(declared, match.positions, extra)
+    if padded:
+        match.findings.append(_padded_finding(padded, first, delimiter))
+    explained: set[str] = set(padded.values())
+    for name in declared:
+        if name in first or name in padded:
             continue
         close = _close_name(name, [e for e in extra if e not in explained])
         hint = ""
         if close is not None:
             explained.add(close)
-            hint = f" The file has a column {close!r}: if that is it, rename it to {name!r}."
+            hint = f" The file has a column {shown(close)}: if that is it, rename it to {name!r}."
         message = f"Column {name!r} is declared in the contract but is not in the file.{hint}"
-        examples = [{"line": 1, "value": close}] if close else []
+        examples = [{"line": 1, "value": json_value(close)}] if close else []
         match.findings.append(error(f.HEADER_MISSING_COLUMN, message, examples, column=name))
     for name, positions in duplicates.items():
-        where = ", ".join(str(p + 1) for p in positions)
+        where = ", ".join(str(p + 1) for p in positions[:MAX_EXAMPLES])
+        more = f" and {len(positions) - MAX_EXAMPLES:,} more" if len(positions) > MAX_EXAMPLES else ""
         message = (
-            f"Column {name!r} appears {len(positions)} times in the header (positions {where}); each column "
-            "must appear once. Remove or rename the copies."
+            f"Column {shown(name)} appears {len(positions)} times in the header (positions {where}{more}); "
+            "each column must appear once. Remove or rename the copies."
         )
-        examples = [{"line": 1, "value": name}]
+        examples = [{"line": 1, "value": json_value(name)}]
         match.findings.append(
-            error(f.HEADER_DUPLICATE_COLUMN, message, examples, column=name, count=len(positions))
+            error(f.HEADER_DUPLICATE_COLUMN, message, examples, column=_column(name), count=len(positions))
         )
     unexplained = [name for name in extra if name not in explained]
     if unexplained and contract.extra_columns != "ignore":
-        severity: f.Severity = "error" if contract.extra_columns == "reject" else "warning"
-        consequence = (
-            "The contract rejects undeclared columns: remove them from the file or declare them."
-            if severity == "error"
-            else "They are not kept in the dataset version."
-        )
-        for name in unexplained:
-            message = (
-                f"Column {name!r} (position {first[name] + 1}) is not declared in the contract. {consequence}"
-            )
-            examples = [{"line": 1, "value": name}]
-            match.findings.append(Finding(f.HEADER_EXTRA_COLUMN, severity, name, 1, message, examples))
-    if len(header) > contract.limits.max_columns:
-        message = (
-            f"The file has {len(header)} columns, more than the contract's limit of "
-            f"{contract.limits.max_columns}. Check the delimiter, or raise limits.max_columns."
-        )
-        examples = [{"line": 1, "value": len(header)}]
-        match.findings.append(error(f.HEADER_TOO_MANY_COLUMNS, message, examples, count=len(header)))
+        match.findings.extend(_extra(unexplained, first, contract))
     return match
+
+
+def _too_many(columns: int, limit: int) -> Finding:
+    message = (
+        f"The file has {columns:,} columns, more than the contract's limit of {limit:,}. Check the "
+        "delimiter, or raise limits.max_columns."
+    )
+    return error(f.HEADER_TOO_MANY_COLUMNS, message, [{"line": 1, "value": columns}], count=columns)
+
+
+def _padded(declared: list[str], found: dict[str, int], extra: list[str]) -> dict[str, str]:
+    """Declared names absent from the file but present with spaces around them (declared -> as read)."""
+    stripped: dict[str, str] = {}
+    for name in extra:
+        trimmed = name.strip()
+        if trimmed != name:
+            stripped.setdefault(trimmed, name)
+    return {name: stripped[name] for name in declared if name not in found and name in stripped}
+
+
+def _padded_finding(padded: dict[str, str], first: dict[str, int], delimiter: str | None) -> Finding:
+    shown_names = list(padded.items())[:MAX_EXAMPLES]
+    more = f" and {len(padded) - MAX_EXAMPLES} more" if len(padded) > MAX_EXAMPLES else ""
+    listed = ", ".join(f"{as_read!r} (position {first[as_read] + 1})" for _, as_read in shown_names)
+    declared = ", ".join(repr(name) for name, _ in shown_names)
+    if delimiter is not None:
+        fix = (
+            f"Remove the spaces around the delimiters ({delimiter_name(delimiter)}) in the header, and in "
+            "the rows too: a category or text value keeps the spaces around it."
+        )
+    else:
+        fix = "Write the file again with the columns named without the spaces."
+    plural = "s" if len(padded) > 1 else ""
+    message = (
+        f"The header (line 1) has spaces around {len(padded)} column name{plural}: {listed}{more}. Column "
+        f"names must match the contract exactly: {declared}{more}. {fix}"
+    )
+    examples = [{"line": 1, "value": as_read} for _, as_read in shown_names]
+    return error(f.HEADER_PADDED_NAMES, message, examples, count=len(padded))
+
+
+def _column(name: str) -> str:
+    """A name as a finding's ``column``: as read, unless it is longer than any declared name can be."""
+    return name if len(name) <= MAX_NAME_CHARS else str(json_value(name))
+
+
+def _extra(unexplained: list[str], first: dict[str, int], contract: DatasetContract) -> list[Finding]:
+    severity: f.Severity = "error" if contract.extra_columns == "reject" else "warning"
+    consequence = (
+        "The contract rejects undeclared columns: remove them from the file or declare them."
+        if severity == "error"
+        else "They are not kept in the dataset version."
+    )
+    if len(unexplained) > MAX_EXTRA_FINDINGS:
+        listed = ", ".join(
+            f"{shown(name)} (position {first[name] + 1})" for name in unexplained[:MAX_EXAMPLES]
+        )
+        count = f"{len(unexplained):,} columns are"
+        message = f"{count} not declared in the contract, among them {listed}. {consequence}"
+        examples = [{"line": 1, "value": json_value(name)} for name in unexplained[:MAX_EXAMPLES]]
+        return [Finding(f.HEADER_EXTRA_COLUMN, severity, None, len(unexplained), message, examples)]
+    findings = []
+    for name in unexplained:
+        where = f"{shown(name)} (position {first[name] + 1})"
+        message = f"Column {where} is not declared in the contract. {consequence}"
+        examples = [{"line": 1, "value": json_value(name)}]
+        findings.append(Finding(f.HEADER_EXTRA_COLUMN, severity, _column(name), 1, message, examples))
+    return findings

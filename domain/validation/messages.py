@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from domain.validation import findings as f
 from domain.validation.findings import Finding, error, json_value
-from domain.validation.header import delimiter_name
-from domain.validation.stream import GzipError
+from domain.validation.header import MAX_HEADER_BYTES, MAX_NAME_CHARS, HeaderError, delimiter_name
+from domain.validation.records import RecordProblem
+from domain.validation.stream import FileTooLargeError, GzipError
+
+_CSV_SHAPE = (
+    "A CSV file starts with one line naming the columns, then one line per row, each ending with a "
+    "line break."
+)
 
 
 def mib(size: int) -> str:
@@ -48,6 +54,18 @@ def too_large(limit: int, *, announced: int | None = None, read: int | None = No
     )
 
 
+def too_large_expanded(stopped: FileTooLargeError) -> Finding:
+    """``file.too_large`` for compressed data that expands past the limit."""
+    return error(
+        f.FILE_TOO_LARGE,
+        f"The file expands to more than the contract's limit of {mib(stopped.limit)} when decompressed "
+        f"(limits.max_file_bytes applies to the data, compressed or not); decompression stopped there, at "
+        f"byte {stopped.bytes_read:,} of the compressed file. Split the data into several uploads, or "
+        "raise the limit.",
+        [{"byte_offset": stopped.limit}],
+    )
+
+
 def binary() -> Finding:
     """``file.unreadable``: not text, not gzip, not Parquet."""
     return error(
@@ -67,25 +85,106 @@ def gzip_failed(problem: GzipError) -> Finding:
         )
     else:
         check, advice = f.FILE_UNREADABLE, "compress the file again with gzip"
+    what = (
+        "the gzip data ends before its end marker: the file is truncated"
+        if problem.truncated
+        else "the gzip data is corrupt"
+    )
     return error(
-        check, f"The gzip file cannot be read: {problem}; {advice}.", [{"byte_offset": problem.offset}]
+        check,
+        f"The gzip file cannot be read: {what} (around byte {problem.offset:,} of the compressed file); "
+        f"{advice}.",
+        [{"byte_offset": problem.offset}],
     )
 
 
-def row_too_long(limit: int) -> Finding:
-    """``rows.malformed`` for a record longer than the largest parser block."""
+def header_unreadable(problem: HeaderError) -> Finding:
+    """``file.unreadable`` for a header that never ends: a quote never closed, or no line break."""
+    where = {"line": problem.line, "byte_offset": problem.byte_offset}
+    if problem.open_quote:
+        end = "the file ends" if problem.ends_text else f"the first {mib(MAX_HEADER_BYTES)} end"
+        message = (
+            f"The header row cannot be read: a quote opened at line {problem.line} (byte "
+            f"{problem.byte_offset:,}) is never closed, and {end} inside it. Close the quote around that "
+            "column name (a quote inside a quoted name is written twice), or remove it."
+        )
+    else:
+        message = (
+            "The header row cannot be read: the file has no line break in its first "
+            f"{mib(MAX_HEADER_BYTES)}, so its first line is not a header row. {_CSV_SHAPE} Check that "
+            "the file is CSV and that its lines end with line breaks (\\n or \\r\\n)."
+        )
+    return error(f.FILE_UNREADABLE, message, [where])
+
+
+def not_a_header(header: list[str], index: int, line_bytes: int, ends_text: bool) -> Finding:
+    """``file.unreadable`` for a first line with a "name" longer than any column name can be."""
+    length = len(header[index])
+    first_line = (
+        f"The file has no line break at all: it is one line of {mib(line_bytes)}"
+        if ends_text
+        else f"Its first line is {mib(line_bytes)} long"
+    )
+    message = (
+        f"The first line should name the columns, but field {index + 1} of it is {length:,} characters "
+        f"long, more than a column name can be ({MAX_NAME_CHARS}). {first_line}. {_CSV_SHAPE} Check that "
+        "the file is CSV, with the delimiter and line breaks the contract expects."
+    )
+    return error(f.FILE_UNREADABLE, message, [{"line": 1, "value": json_value(header[index])}])
+
+
+def record_problem(problem: RecordProblem, limit: int) -> Finding:
+    """``rows.unclosed_quote`` or ``rows.malformed`` for a record the reader cannot delimit.
+
+    ``limit`` is the length of row the reader is sure to read (a ``too_long`` record is longer).
+    """
+    start = f"line {problem.line:,} (byte {problem.byte_offset:,})"
+    if problem.quote_line is not None:
+        opened = f"line {problem.quote_line:,} (byte {problem.quote_offset:,})"
+        if problem.kind == "unclosed_quote":
+            what = f"The file ends inside a quoted value: the quote opened at {opened} is never closed"
+            consequence = (
+                "so everything after it would be read as one value. The upload may be cut short, or a "
+                "closing quote is missing"
+            )
+        else:
+            what = f"A quote opened at {opened} is not closed within {mib(limit)}"
+            consequence = (
+                f"so the row it is in is longer than the validator reads ({mib(limit)}). A closing quote "
+                "is probably missing"
+            )
+        return error(
+            f.ROWS_UNCLOSED_QUOTE,
+            f"{what}, {consequence}: close the quote (a quote inside a quoted value is written twice) "
+            "and upload the file again.",
+            [{"line": problem.quote_line, "byte_offset": problem.quote_offset}],
+        )
     return error(
         f.ROWS_MALFORMED,
-        f"A row is longer than {mib(limit)}, which usually means a quote is never closed. "
-        "Check the quoting of the file.",
+        f"The row starting at {start} has no line break in {mib(limit)}, longer than the validator reads: "
+        f"no row after it can be read. {_CSV_SHAPE} Check the line breaks around that row.",
+        [{"line": problem.line, "byte_offset": problem.byte_offset}],
     )
 
 
-def unparsable(problem: Exception) -> Finding:
-    """``rows.malformed`` for a CSV the parser gives up on."""
+def row_too_long(limit: int, rows: int) -> Finding:
+    """``rows.malformed`` for a record longer than the largest parser block, not located."""
     return error(
         f.ROWS_MALFORMED,
-        f"The CSV cannot be parsed: {problem}. Check the quoting and the delimiter of the file.",
+        f"A row after data row {rows:,} is longer than {mib(limit)}, which usually means a quote is never "
+        "closed or the line breaks are missing. Check the quoting and the line breaks of the file.",
+        [{"row": rows + 1}],
+    )
+
+
+def unparsable(rows: int, delimiter: str) -> Finding:
+    """``rows.malformed`` for a CSV the reader gives up on, for a reason it does not locate."""
+    return error(
+        f.ROWS_MALFORMED,
+        f"The CSV cannot be read past data row {rows:,}: the rows after it cannot be told apart. This "
+        f"usually comes from a quote that is opened in the middle of a value or never closed. Check the "
+        f"quoting of the rows after row {rows:,} and that the delimiter is {delimiter_name(delimiter)}.",
+        [{"row": rows + 1}],
     )
 
 

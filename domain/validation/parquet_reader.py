@@ -19,8 +19,9 @@ from domain.validation.checks import RowNumbers
 from domain.validation.columns import BatchProcessor
 from domain.validation.convert import CATEGORY, TIMESTAMP, read_type
 from domain.validation.csv_reader import CsvOutcome
-from domain.validation.findings import ValueIssues, error
+from domain.validation.findings import Finding, ValueIssues, error
 from domain.validation.header import match_columns
+from domain.validation.messages import mib
 
 BATCH_ROWS = 128 * 1024
 
@@ -83,15 +84,20 @@ def scan_parquet(
     try:
         parquet = pq.ParquetFile(spooled)
         schema = parquet.schema_arrow
-    except (pa.ArrowException, OSError, ValueError) as problem:
+    except (pa.ArrowException, OSError, ValueError):
         message = (
-            f"The file starts like Parquet but cannot be opened ({problem}). Its footer is probably corrupt "
-            "or the upload is truncated: write the file again and re-upload it."
+            "The file starts like Parquet but cannot be opened: its footer (the schema and the index of "
+            "the data, at the end of the file) is missing or corrupt, which usually means the upload is "
+            "truncated. Write the file again and re-upload it."
         )
         outcome.findings.append(error(f.FILE_UNREADABLE, message))
         return outcome
     names = list(schema.names)
     outcome.header = names
+    expanded = sum(parquet.metadata.row_group(i).total_byte_size for i in range(parquet.num_row_groups))
+    if expanded > contract.limits.max_file_bytes:
+        outcome.findings.append(_expands(expanded, contract.limits.max_file_bytes))
+        return outcome
     match = match_columns(names, contract)
     outcome.findings.extend(match.findings)
     duplicated = {name for name in names if names.count(name) > 1}
@@ -117,23 +123,53 @@ def scan_parquet(
     outcome.processor = processor
     outcome.parsed = True
     for group in range(parquet.num_row_groups):
-        try:
-            batches = parquet.iter_batches(
-                batch_size=BATCH_ROWS, row_groups=[group], columns=present, use_threads=False
-            )
-            for batch in batches:
-                table = pa.table(
-                    [_normalize(batch.column(name), c) for name, c in zip(present, readable, strict=True)],
-                    names=present,
-                )
-                normalized = processor.process(table)
-                if on_batch is not None:
-                    on_batch(normalized)
-        except (pa.ArrowException, OSError) as problem:
-            message = (
-                f"Row group {group + 1} of {parquet.num_row_groups} cannot be read ({problem}): the file is "
-                "corrupt. Write it again and re-upload it."
-            )
-            outcome.findings.append(error(f.FILE_UNREADABLE, message, [{"row": processor.rows + 1}]))
-            break
+        batches = parquet.iter_batches(
+            batch_size=BATCH_ROWS, row_groups=[group], columns=present, use_threads=False
+        )
+        while True:
+            try:
+                batch = next(batches, None)
+            except (pa.ArrowException, OSError):
+                outcome.findings.append(_corrupt(group, parquet.num_row_groups, processor.rows))
+                outcome.parsed = False  # rows were left unread: counting them would mislead
+                return outcome
+            if batch is None:
+                break
+            columns = []
+            for name, column in zip(present, readable, strict=True):
+                try:
+                    columns.append(_normalize(batch.column(name), column))
+                except pa.ArrowInvalid:
+                    outcome.findings.append(_out_of_range(column, batch.column(name).type, processor.rows))
+                    outcome.parsed = False
+                    return outcome
+            normalized = processor.process(pa.table(columns, names=present))
+            if on_batch is not None:
+                on_batch(normalized)
     return outcome
+
+
+def _expands(expanded: int, limit: int) -> Finding:
+    message = (
+        f"The file's data takes {mib(expanded)} uncompressed (as its metadata says), more than the "
+        f"contract's limit of {mib(limit)} (limits.max_file_bytes applies to the data, compressed or "
+        "not). Split the data into several uploads, or raise the limit."
+    )
+    return error(f.FILE_TOO_LARGE, message, [{"byte_offset": limit}], count=1)
+
+
+def _corrupt(group: int, groups: int, rows: int) -> Finding:
+    message = (
+        f"Row group {group + 1} of {groups} (from data row {rows + 1:,}) cannot be read: its data does not "
+        "decompress or decode, so the file is corrupt. Write it again and re-upload it."
+    )
+    return error(f.FILE_UNREADABLE, message, [{"row": rows + 1}])
+
+
+def _out_of_range(column: Column, stored: pa.DataType, rows: int) -> Finding:
+    message = (
+        f"Column {column.name!r} holds values, in the batch of rows from data row {rows + 1:,}, that the "
+        f"contract's type {column.type} ({read_type(column)}) cannot hold: they are stored as {stored} and "
+        "are too large or too small for it. Fix those values, or store the column with the contract's type."
+    )
+    return error(f.VALUE_TYPE, message, [{"row": rows + 1}], column=column.name)

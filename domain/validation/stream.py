@@ -15,6 +15,8 @@ import io
 import zlib
 from typing import BinaryIO, Protocol
 
+import numpy as np
+
 CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
@@ -27,12 +29,13 @@ class Readable(Protocol):
 
 
 class FileTooLargeError(Exception):
-    """The stream went past ``limits.max_file_bytes``."""
+    """The stream went past ``limits.max_file_bytes``: the upload, or its decompressed text (``expanded``)."""
 
-    def __init__(self, bytes_read: int, limit: int) -> None:
-        super().__init__(f"more than {limit} bytes (stopped after {bytes_read})")
-        self.bytes_read = bytes_read
+    def __init__(self, bytes_read: int, limit: int, *, expanded: bool = False) -> None:
+        super().__init__(f"more than {limit} bytes (stopped after {bytes_read} bytes of the upload)")
+        self.bytes_read = bytes_read  # of the upload as stored (compressed, for gzip)
         self.limit = limit
+        self.expanded = expanded
 
 
 class GzipError(Exception):
@@ -137,15 +140,19 @@ class GunzipReader(_Reader):
     """Decompresses a gzip stream (several members allowed) in bounded memory.
 
     Output is produced at most ``size`` bytes at a time (``max_length``), so a small file that
-    expands enormously never materializes at once.
+    expands enormously never materializes at once; past ``limit`` bytes of output it stops with
+    :class:`FileTooLargeError` (a few MB that expand to terabytes would otherwise keep a function
+    busy until it times out).
     """
 
-    def __init__(self, raw: Readable) -> None:
+    def __init__(self, raw: Readable, limit: int | None = None) -> None:
         super().__init__()
         self._raw = raw
         self._decompressor = zlib.decompressobj(wbits=31)
         self._compressed_offset = 0
         self._done = False
+        self._limit = limit
+        self.bytes_out = 0
 
     def _next_input(self) -> bytes:
         decompressor = self._decompressor
@@ -182,11 +189,14 @@ class GunzipReader(_Reader):
                 break
             try:
                 out = self._decompressor.decompress(data, size)
-            except zlib.error as error:
+            except zlib.error:
                 raise GzipError(
-                    f"the gzip data is corrupt ({error})", truncated=False, offset=self._compressed_offset
+                    "the gzip data is corrupt", truncated=False, offset=self._compressed_offset
                 ) from None
             if out:
+                self.bytes_out += len(out)
+                if self._limit is not None and self.bytes_out > self._limit:
+                    raise FileTooLargeError(self._compressed_offset, self._limit, expanded=True)
                 return out
         return b""
 
@@ -216,6 +226,28 @@ class Utf8CheckingReader(_Reader):
                 raise EncodingError(where, error.object[error.start : error.end], error.reason) from None
             self._pending = bool(self._decoder.getstate()[0])
         self.offset += len(data)
+        return data
+
+
+class QuoteCounter(_Reader):
+    """Passes text through, counting one byte (the quote character) in it.
+
+    An odd count at the end means the text may end inside a quoted value, which Arrow's reader
+    accepts silently (the rest of the file becomes one value). Most blocks hold no quote at all,
+    which ``bytes.find`` (memchr) tells at once; the others are counted with numpy.
+    """
+
+    def __init__(self, inner: Readable, quote: str) -> None:
+        super().__init__()
+        self._inner = inner
+        self._quote = quote.encode()
+        self._code = ord(quote)
+        self.count = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._inner.read(size if size is not None else -1)
+        if data.find(self._quote) >= 0:
+            self.count += int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == self._code))
         return data
 
 

@@ -8,11 +8,10 @@ again for each extra pass (the stream is not seekable).
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections.abc import Callable
 from typing import Any, BinaryIO
-
-import pyarrow as pa
 
 from domain.contract import DatasetContract
 from domain.profile_checks import compare_with_previous
@@ -23,6 +22,7 @@ from domain.validation.csv_reader import (
     ConversionFailedError,
     CsvOutcome,
     RowTooLongError,
+    UnparsableError,
     scan_csv,
 )
 from domain.validation.encoding import locate_encoding_errors
@@ -31,13 +31,16 @@ from domain.validation.messages import (
     binary,
     empty,
     gzip_failed,
+    record_problem,
     row_too_long,
     too_few_rows,
     too_large,
+    too_large_expanded,
     unparsable,
 )
 from domain.validation.parquet_reader import scan_parquet
 from domain.validation.profile import build_profile
+from domain.validation.records import RecordProblem, find_record_problem
 from domain.validation.report import ValidationResult, build_result
 from domain.validation.snapshot import SnapshotWriter
 from domain.validation.stream import (
@@ -82,14 +85,29 @@ class _Run:
     def _writer(self) -> SnapshotWriter | None:
         return SnapshotWriter(self.contract) if self.sink is not None else None
 
+    def _text(self, raw: Readable, gz: bool) -> Readable:
+        return GunzipReader(raw, self.contract.limits.max_file_bytes) if gz else raw
+
+    def locate(self, gz: bool, max_record_bytes: int = sys.maxsize) -> RecordProblem | None:
+        """Read the file again to find where its records break (then hash the rest of it)."""
+        raw = self.reopen()
+        dialect = self.contract.csv
+        problem = find_record_problem(
+            self._text(raw, gz),
+            quote_char=dialect.quote_char,
+            delimiter=dialect.delimiter,
+            max_record_bytes=max_record_bytes,
+        )
+        raw.drain()
+        return problem
+
     # -- formats ---------------------------------------------------------------------------------
     def csv(self, raw: HashingReader, head: bytes, gz: bool) -> Scan:
         """Scan a CSV, starting over when a pass has to (diagnostic pass, larger blocks)."""
         self.format = "csv+gzip" if gz else "csv"
         as_text, block_size = False, BLOCK_SIZE
         while True:
-            stream: Readable = PrefixedReader(head, raw)
-            text: Readable = GunzipReader(stream) if gz else stream
+            text = self._text(PrefixedReader(head, raw), gz)
             issues = ValueIssues()
             writer = None if as_text else self._writer()  # a diagnostic pass ends in a rejection
             try:
@@ -104,21 +122,36 @@ class _Run:
                     checked, self.contract, issues, as_text=as_text, block_size=block_size, on_batch=on_batch
                 )
                 raw.drain()  # the header may have stopped the scan early: hash all of the upload anyway
+                if outcome.odd_quotes:  # the reader reads an unclosed quote to the end: did it?
+                    unclosed = self.locate(gz)
+                    if unclosed is not None:
+                        self.findings.append(record_problem(unclosed, MAX_BLOCK_SIZE))
                 return outcome, issues, writer
             except ConversionFailedError:
                 as_text = True  # say which rows: read the declared columns as text this time
-            except RowTooLongError:
+            except RowTooLongError as stopped:
                 if block_size >= MAX_BLOCK_SIZE:
-                    return self._stop(row_too_long(MAX_BLOCK_SIZE), issues, writer)
+                    found = self.locate(gz, MAX_BLOCK_SIZE)
+                    return self._stop(
+                        record_problem(found, MAX_BLOCK_SIZE)
+                        if found
+                        else row_too_long(MAX_BLOCK_SIZE, stopped.rows),
+                        issues,
+                        writer,
+                    )
                 block_size *= 8
+            except UnparsableError as stopped:
+                found = self.locate(gz, MAX_BLOCK_SIZE)
+                fallback = unparsable(stopped.rows, self.contract.csv.delimiter)
+                return self._stop(
+                    record_problem(found, MAX_BLOCK_SIZE) if found else fallback, issues, writer
+                )
             except EncodingError:
                 raw = self.reopen()
-                self.findings.append(locate_encoding_errors(GunzipReader(raw) if gz else raw))
+                self.findings.append(locate_encoding_errors(self._text(raw, gz)))
                 return None, issues, writer
             except GzipError as problem:
                 return self._stop(gzip_failed(problem), issues, writer)
-            except pa.ArrowInvalid as problem:
-                return self._stop(unparsable(problem), issues, writer)
             if writer is not None:
                 writer.close()
             raw, head = self.reopen(), b""
@@ -237,14 +270,15 @@ def validate_dataset(
     try:
         return run.run(previous_profile)
     except FileTooLargeError as stopped:
+        read = run.raw.bytes_read if run.raw is not None else stopped.bytes_read
         return build_result(
             contract,
             fmt=run.format,
-            size_bytes=stopped.bytes_read,
+            size_bytes=read,
             sha256=None,
             rows=0,
             header=None,
-            findings=[too_large(limit, read=stopped.bytes_read)],
+            findings=[too_large_expanded(stopped) if stopped.expanded else too_large(limit, read=read)],
             profile=None,
         )
     finally:
