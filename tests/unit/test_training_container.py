@@ -26,8 +26,13 @@ from stacks.config import TrainingInfraConfig
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TRAINING = PROJECT_ROOT / "training"
 RECORD = TRAINING / "container.toml"
-# What `make setup` installs into the virtualenv the tests run on.
-VENV_REQUIREMENTS = (PROJECT_ROOT / "requirements-dev.txt", PROJECT_ROOT / "bench" / "requirements.txt")
+# What `make setup` installs into the virtualenv the tests run on, and what the benchmark's MLflow
+# virtualenv installs to load the models training/ wrote.
+VENV_REQUIREMENTS = (
+    PROJECT_ROOT / "requirements-dev.txt",
+    PROJECT_ROOT / "bench" / "requirements.txt",
+    PROJECT_ROOT / "bench" / "requirements-mlflow.txt",
+)
 
 # The public top-level standard-library modules each Python release added and removed ("What's New":
 # "New Modules", "Removed"): the standard library of the image's Python, from the one running the tests.
@@ -48,6 +53,7 @@ STDLIB_CHANGES: dict[tuple[int, int], tuple[frozenset[str], frozenset[str]]] = {
 }
 
 Installed = Callable[[str], str | None]
+Pin = tuple[str, str, str]  # distribution (canonical name), version, file:line
 
 
 def load_record(path: Path = RECORD) -> dict[str, Any]:
@@ -132,7 +138,7 @@ def foreign_imports(folder: Path, record: dict[str, Any], modules: dict[str, str
 
 
 def version_problems(
-    record: dict[str, Any], installed: Installed, pins: dict[str, str], python: tuple[int, int]
+    record: dict[str, Any], installed: Installed, pins: list[Pin], python: tuple[int, int]
 ) -> list[str]:
     """Where the tests run another version than the image's, and no exception of the record allows it."""
     problems: list[str] = []
@@ -158,22 +164,24 @@ def version_problems(
             problems.append(f"{name} {version} is installed; the image has {image}")
         elif version == image and "series" in local.get(key, {}):
             problems.append(f"{name}: the tests run the image's {image}; remove its exception (local.{name})")
-        pinned = pins.get(key)
-        if pinned is not None and not allowed(key, image, pinned):
-            problems.append(f"{name}=={pinned} is pinned; the image has {image}")
+    images = {canonical(name): version for name, version in record["packages"].items()}
+    for key, pinned, where in pins:
+        image = images.get(key)
+        if image is not None and not allowed(key, image, pinned):
+            problems.append(f"{where}: {key}=={pinned} is pinned; the image has {image}")
     return problems
 
 
-def requirement_pins(paths: Iterable[Path]) -> dict[str, str]:
-    """``name==version`` lines of requirement files, following their ``-r`` includes."""
-    pins: dict[str, str] = {}
+def requirement_pins(paths: Iterable[Path], root: Path) -> list[Pin]:
+    """``name==version`` lines of requirement files, following their ``-r`` includes, with where they are."""
+    pins: list[Pin] = []
     for path in paths:
-        for raw in path.read_text(encoding="utf-8").splitlines():
+        for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             line = raw.partition("#")[0].strip()
             if line.startswith("-r "):
-                pins |= requirement_pins([path.parent / line.removeprefix("-r ").strip()])
+                pins += requirement_pins([path.parent / line.removeprefix("-r ").strip()], root)
             elif match := re.fullmatch(r"([A-Za-z0-9_.-]+)(\[[^\]]*\])?\s*==\s*(\S+)", line):
-                pins[canonical(match[1])] = match[3]
+                pins.append((canonical(match[1]), match[3], f"{path.relative_to(root)}:{number}"))
     return pins
 
 
@@ -195,7 +203,7 @@ def test_training_imports_only_the_images_standard_library_and_packages_and_its_
 
 def test_the_tests_run_the_images_versions_or_an_exception_the_record_states() -> None:
     problems = version_problems(
-        RECORDED, installed_version, requirement_pins(VENV_REQUIREMENTS), sys.version_info[:2]
+        RECORDED, installed_version, requirement_pins(VENV_REQUIREMENTS, PROJECT_ROOT), sys.version_info[:2]
     )
 
     assert problems == []
@@ -263,19 +271,19 @@ def test_a_version_apart_from_the_image_fails_unless_an_exception_allows_its_ser
     }
     versions = {"scikit-learn": "1.9.1", "numpy": "2.4.6", "joblib": None}
 
-    problems = version_problems(record, versions.get, {"numpy": "2.3.0"}, (3, 13))
+    problems = version_problems(record, versions.get, [("numpy", "2.3.0", "req.txt:3")], (3, 13))
 
     assert problems == [
         "the tests run Python 3.13; the image runs 3.12 (no exception)",
         "scikit-learn 1.9.1 is installed; the image has 1.9.0",
-        "numpy==2.3.0 is pinned; the image has 2.5.1",
         "joblib is not installed: the tests cannot run what the image runs",
+        "req.txt:3: numpy==2.3.0 is pinned; the image has 2.5.1",
     ]
-    assert version_problems(record, {"numpy": "2.5.1"}.get, {}, (3, 11))[0] == (
+    assert version_problems(record, {"numpy": "2.5.1"}.get, [], (3, 11))[0] == (
         "scikit-learn is not installed: the tests cannot run what the image runs"
     )
     assert "numpy: the tests run the image's 2.5.1; remove its exception (local.numpy)" in version_problems(
-        record, {"numpy": "2.5.1"}.get, {}, (3, 11)
+        record, {"numpy": "2.5.1"}.get, [], (3, 11)
     )
 
 
@@ -285,11 +293,11 @@ def test_requirement_pins_follow_includes_and_ignore_extras_and_comments(tmp_pat
         "# training\n-r inner.txt\nscikit_learn==1.9.0\nmoto[server]==5.2.5\nrich>=14\n", encoding="utf-8"
     )
 
-    assert requirement_pins([tmp_path / "outer.txt"]) == {
-        "numpy": "2.4.6",
-        "scikit-learn": "1.9.0",
-        "moto": "5.2.5",
-    }
+    assert requirement_pins([tmp_path / "outer.txt"], tmp_path) == [
+        ("numpy", "2.4.6", "inner.txt:1"),
+        ("scikit-learn", "1.9.0", "outer.txt:3"),
+        ("moto", "5.2.5", "outer.txt:4"),
+    ]
 
 
 def test_the_stack_deploys_the_recorded_image_and_refuses_another() -> None:
