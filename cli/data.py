@@ -21,7 +21,14 @@ from cli.common import clear_errors as _clear_errors
 from cli.common import fail as _fail
 from cli.common import platform as _platform
 from cli.target import Cloud, Platform
-from domain.ingestion import INCOMING_PREFIX, Upload, quarantine_key, snapshot_prefix, upload_report_name
+from domain.ingestion import (
+    INCOMING_PREFIX,
+    Upload,
+    failure_key,
+    quarantine_key,
+    snapshot_prefix,
+    upload_report_name,
+)
 
 app = typer.Typer(
     help="Datasets: push uploads, list versions, read validation reports.", no_args_is_help=True
@@ -66,6 +73,8 @@ def push(
     _emit(outcome, as_json)
     if outcome["status"] == "rejected":
         raise typer.Exit(1)
+    if outcome["status"] == "failed":
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -139,7 +148,7 @@ def _resolve_version(catalog: DynamoDatasetCatalog, dataset: str, version: str) 
 def _await_outcome(
     platform: Platform, dataset: str, digest: str, key: str, timeout: float, quiet: bool
 ) -> dict[str, Any]:
-    """Wait until the platform has recorded the upload: a catalog record or a quarantine report."""
+    """Wait until the platform has recorded the upload: a catalog record, a report or a failure record."""
     catalog = DynamoDatasetCatalog(platform.output("CatalogTableName"))
     store = S3DatasetStore(platform.bucket)
     deadline = time.monotonic() + timeout
@@ -155,29 +164,37 @@ def _await_outcome(
                     "rows": record.rows,
                     "report": accepted,
                 }
-            report = store.read_json(quarantine_key(dataset, digest)) or _unreadable_report(
-                store, dataset, key
-            )
+            report = store.read_json(quarantine_key(dataset, digest))
+            failure = None
+            if report is None:
+                report, failure = _upload_records(store, dataset, key)
             if report is not None:
                 return {"status": "rejected", "dataset": dataset, "version": digest, "report": report}
+            if failure is not None:  # the function is done with this upload: nothing more will come
+                return {"status": "failed", "dataset": dataset, "key": key, "report": failure}
             time.sleep(0.5)
     _fail(f"no validation result for {key} after {timeout:.0f} s; the validation function's logs say why")
     raise AssertionError  # unreachable: _fail exits
 
 
-def _unreadable_report(store: S3DatasetStore, dataset: str, key: str) -> dict[str, Any] | None:
-    """Reports of uploads that could not be read at all (an undeclared dataset) are keyed by upload."""
+def _upload_records(
+    store: S3DatasetStore, dataset: str, key: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The records keyed by upload, not by content: a report on an upload that could not be read at
+    all (an undeclared dataset, a file over the size limit), and the record of a failed validation."""
     paginator = client("s3").get_paginator("list_object_versions")
     for page in paginator.paginate(Bucket=store.bucket, Prefix=key, MaxKeys=5):
         for version in page.get("Versions", []):
             if version["Key"] == key and version["IsLatest"]:
                 upload = Upload(bucket=store.bucket, key=key, version_id=version.get("VersionId"),
                                 etag=version.get("ETag", "").strip('"'))  # fmt: skip
+                name = upload_report_name(upload)
                 for owner in (dataset, "_unknown"):
-                    found = store.read_json(quarantine_key(owner, upload_report_name(upload)))
+                    found = store.read_json(quarantine_key(owner, name))
                     if found is not None:
-                        return found
-    return None
+                        return found, None
+                return None, store.read_json(failure_key(dataset, name))
+    return None, None
 
 
 def _emit(outcome: dict[str, Any], as_json: bool) -> None:
@@ -193,6 +210,14 @@ def _emit(outcome: dict[str, Any], as_json: bool) -> None:
         console.print(
             f"[red]rejected[/red] {plain(outcome['dataset'])}: the upload is kept; the report says why"
         )
+    elif outcome["status"] == "failed":
+        record = outcome["report"]
+        console.print(
+            f"[red]failed[/red] {plain(outcome['dataset'])}: {plain(outcome['key'])} "
+            f"{plain(record.get('summary', 'could not be validated'))}",
+            highlight=False,
+        )
+        return
     elif outcome["status"] == "duplicate":
         console.print(
             f"[yellow]duplicate[/yellow]: this content already is {plain(outcome['dataset'])} version "

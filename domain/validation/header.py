@@ -35,14 +35,19 @@ class HeaderError(Exception):
         Where the quote still open was opened, else where reading stopped.
     line : int
         The physical line (1-based) of ``byte_offset``.
+    bytes_read : int
+        How much of the text was read when reading stopped.
     """
 
-    def __init__(self, *, open_quote: bool, ends_text: bool, byte_offset: int, line: int) -> None:
+    def __init__(
+        self, *, open_quote: bool, ends_text: bool, byte_offset: int, line: int, bytes_read: int
+    ) -> None:
         super().__init__("a quote is never closed" if open_quote else "no end of line")
         self.open_quote = open_quote
         self.ends_text = ends_text
         self.byte_offset = byte_offset
         self.line = line
+        self.bytes_read = bytes_read
 
 
 def delimiter_name(delimiter: str) -> str:
@@ -137,7 +142,9 @@ def read_header(stream: Readable, quote_char: str) -> HeaderText | None:
             # Every quote toggles (a doubled one twice), so the last quote is the one still open.
             at = buffer.rfind(bytes([quote]), start) if in_quotes else len(buffer)
             line = buffer.count(b"\n", 0, at) + 1
-            raise HeaderError(open_quote=in_quotes, ends_text=at_eof, byte_offset=at, line=line)
+            raise HeaderError(
+                open_quote=in_quotes, ends_text=at_eof, byte_offset=at, line=line, bytes_read=len(buffer)
+            )
 
 
 def split_header(line: str, delimiter: str, quote_char: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.validation import findings as f
 from domain.validation.findings import Finding, error, json_value
-from domain.validation.header import MAX_HEADER_BYTES, MAX_NAME_CHARS, HeaderError, delimiter_name
+from domain.validation.header import MAX_NAME_CHARS, HeaderError, delimiter_name
 from domain.validation.records import RecordProblem
 from domain.validation.stream import FileTooLargeError, GzipError
 
@@ -102,7 +102,7 @@ def header_unreadable(problem: HeaderError) -> Finding:
     """``file.unreadable`` for a header that never ends: a quote never closed, or no line break."""
     where = {"line": problem.line, "byte_offset": problem.byte_offset}
     if problem.open_quote:
-        end = "the file ends" if problem.ends_text else f"the first {mib(MAX_HEADER_BYTES)} end"
+        end = "the file ends" if problem.ends_text else f"the first {mib(problem.bytes_read)} of the file end"
         message = (
             f"The header row cannot be read: a quote opened at line {problem.line} (byte "
             f"{problem.byte_offset:,}) is never closed, and {end} inside it. Close the quote around that "
@@ -111,7 +111,7 @@ def header_unreadable(problem: HeaderError) -> Finding:
     else:
         message = (
             "The header row cannot be read: the file has no line break in its first "
-            f"{mib(MAX_HEADER_BYTES)}, so its first line is not a header row. {_CSV_SHAPE} Check that "
+            f"{mib(problem.bytes_read)}, so its first line is not a header row. {_CSV_SHAPE} Check that "
             "the file is CSV and that its lines end with line breaks (\\n or \\r\\n)."
         )
     return error(f.FILE_UNREADABLE, message, [where])

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from domain.validation.stream import CHUNK, Readable
+from domain.validation.stream import CHUNK, Readable, read_exactly
 
 _BOM = b"\xef\xbb\xbf"
 _LINE_BREAKS = (0x0A, 0x0D)
@@ -138,15 +138,12 @@ def find_record_problem(
         of the text, else None.
     """
     scan = _Scan(quote_char, delimiter)
-    first = True
+    head = read_exactly(text, len(_BOM))
+    if head == _BOM:
+        scan.offset = len(_BOM)
+    elif head:
+        scan.feed(head)
     while chunk := text.read(CHUNK):
-        if first:
-            first = False
-            if chunk.startswith(_BOM):
-                scan.offset = len(_BOM)
-                chunk = chunk[len(_BOM) :]
-                if not chunk:
-                    continue
         scan.feed(chunk)
         if scan.offset - scan.record_offset > max_record_bytes:
             return scan.problem("too_long")

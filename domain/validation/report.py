@@ -6,7 +6,8 @@ Report format
 
     {"status": "accepted" | "rejected", "dataset": name, "contract_fingerprint": sha256 of the contract,
      "format": "csv" | "csv+gzip" | "parquet" | "unknown", "size_bytes": n, "sha256": hex or null,
-     "rows": data rows read, "columns": [column names as read, in file order] or null,
+     "rows": data rows read, "columns": [column names as read, in file order, at most
+                                        limits.max_columns of them] or null,
      "findings": [{"check", "severity": "error" | "warning", "column", "count", "message",
                    "examples": [{"row" | "line" | "byte_offset": n, "value": ...}, ... at most 5]}],
      "summary": "one line"}
@@ -26,7 +27,8 @@ from typing import Any
 
 from domain.contract import DatasetContract
 from domain.validation import findings as f
-from domain.validation.findings import Finding
+from domain.validation.findings import Finding, json_value
+from domain.validation.header import MAX_NAME_CHARS
 
 _ORDER = {check: index for index, check in enumerate(f.CHECK_IDS)}
 _GROUPS = ("file", "header", "schema", "rows", "value", "drift")
@@ -87,6 +89,13 @@ def _summary(accepted: bool, rows: int, columns: int, findings: list[Finding]) -
     return f"rejected: {first.check}{where}: {first.count:,} found{more}; {shape} read"
 
 
+def _columns(header: list[str] | None, limit: int) -> list[str] | None:
+    """The header as the report lists it: a header too wide or a "name" too long is cut (findings say so)."""
+    if header is None:
+        return None
+    return [name if len(name) <= MAX_NAME_CHARS else str(json_value(name)) for name in header[:limit]]
+
+
 def build_result(
     contract: DatasetContract,
     *,
@@ -123,7 +132,7 @@ def build_result(
         "size_bytes": size_bytes,
         "sha256": sha256,
         "rows": rows,
-        "columns": header,
+        "columns": _columns(header, contract.limits.max_columns),
         "findings": [x.to_dict() for x in ordered],
         "summary": _summary(accepted, rows, len(header or []), ordered),
     }

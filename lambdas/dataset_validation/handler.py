@@ -81,7 +81,7 @@ def to_upload(event: S3EventBridgeNotificationEvent) -> Upload:
 @metrics.log_metrics
 @event_source(data_class=S3EventBridgeNotificationEvent)
 def handler(event: S3EventBridgeNotificationEvent, context: LambdaContext) -> dict[str, Any]:
-    """Validate the uploaded object and record a dataset version or a rejection report."""
+    """Validate the uploaded object and record a dataset version, a rejection report or a failure record."""
     upload = to_upload(event)
     logger.append_keys(upload_key=upload.key, dataset=upload.dataset)
     store, catalog, notifier = adapters()
@@ -90,5 +90,13 @@ def handler(event: S3EventBridgeNotificationEvent, context: LambdaContext) -> di
     )
     metrics.add_dimension(name="dataset", value=outcome.dataset or "unknown")
     metrics.add_metric(name=f"Datasets{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
-    logger.info(outcome.summary, extra={"outcome": outcome.status, "version": outcome.version})
+    if outcome.error is not None:
+        # Recorded and alerted, and not raised: a retry would fail the same way. The log has the trace.
+        logger.error(
+            outcome.summary,
+            extra={"outcome": outcome.status, "record": outcome.report_key},
+            exc_info=outcome.error,
+        )
+    else:
+        logger.info(outcome.summary, extra={"outcome": outcome.status, "version": outcome.version})
     return outcome.as_dict()

@@ -1,0 +1,104 @@
+"""When an upload cannot be validated at all: what went wrong, in words a person can act on.
+
+Validation turns every problem with the data into a rejection. What is left is not the data's fault:
+the upload could not be read from storage, or the validation itself failed (a bug). Either way the
+upload still gets a verdict, recorded apart from rejections (``failure.json`` beside where a report
+would be) so that it is never mistaken for one and a later attempt is recorded as usual. The record
+says what failed and where in our code; the exception's own text goes to the function's log only.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+RETRY_ADVICE = "the upload is kept; retry with `mlops data push` or ask the platform's operators"
+_ROOT = (
+    Path(__file__).resolve().parents[1]
+)  # the folder that holds domain/ (the repository, or a Lambda asset)
+
+
+class UploadReadError(Exception):
+    """Reading the upload's bytes failed (storage or network), not anything about its content."""
+
+
+class _GuardedStream:
+    """An upload's stream whose read failures are :class:`UploadReadError`."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self._inner = inner
+
+    def read(self, size: int = -1, /) -> bytes:
+        try:
+            return self._inner.read(size)
+        except Exception as error:
+            raise UploadReadError(type(error).__name__) from error
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def guard_reads(
+    opener: Callable[[], BinaryIO], passes: tuple[type[Exception], ...]
+) -> Callable[[], BinaryIO]:
+    """``opener``, with every failure to open or read the upload raised as :class:`UploadReadError`.
+
+    Parameters
+    ----------
+    opener : callable
+        Opens the upload from its start.
+    passes : tuple of exception types
+        Raised as they are (e.g. "the upload no longer exists", which has its own verdict).
+
+    Returns
+    -------
+    callable
+        The same opener, whose streams tell a failed read apart from a failure of validation itself.
+    """
+
+    def open_guarded() -> BinaryIO:
+        try:
+            stream = opener()
+        except passes:
+            raise
+        except Exception as error:
+            raise UploadReadError(type(error).__name__) from error
+        return cast(BinaryIO, _GuardedStream(stream))
+
+    return open_guarded
+
+
+def where(error: BaseException) -> str | None:
+    """The deepest place in the platform's own code that ``error`` passed through (``path:line in name``)."""
+    found = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        path = Path(frame.filename).resolve()
+        if path.is_relative_to(_ROOT) and "site-packages" not in path.parts:
+            found = f"{path.relative_to(_ROOT)}:{frame.lineno} in {frame.name}"
+    return found
+
+
+def describe_failure(error: BaseException) -> dict[str, Any]:
+    """What a failure record says about ``error``: its kind, type, place and a summary for people.
+
+    Returns
+    -------
+    dict
+        ``kind`` ("upload_unreadable" or "internal"), ``type`` (the exception's class), ``where``
+        (see :func:`where`) and ``summary``: "could not be validated: <what>; the upload is kept; ...".
+    """
+    if isinstance(error, UploadReadError):
+        cause = error.__cause__ or error
+        kind, what = "upload_unreadable", f"the upload could not be read from the data bucket ({error})"
+    else:
+        cause = error
+        kind, what = "internal", f"the validation failed on an internal error ({type(error).__name__})"
+    place = where(cause)
+    return {
+        "kind": kind,
+        "type": type(cause).__name__,
+        "where": place,
+        "summary": f"could not be validated: {what}; {RETRY_ADVICE}",
+    }

@@ -1,0 +1,113 @@
+"""Verdicts that make no dataset version: a rejection report, a rejection of what could not be validated
+at all, and the record of an upload whose validation failed. Each is written once, and alerted once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from domain.contract import DatasetContract
+from domain.ingestion_failures import describe_failure
+from domain.ingestion_model import (
+    DatasetStore,
+    IngestionOutcome,
+    Notifier,
+    Upload,
+    failure_key,
+    quarantine_key,
+    to_json,
+    upload_report_name,
+)
+from domain.validation import ValidationResult
+
+
+def record_failure(
+    upload: Upload,
+    dataset: str,
+    error: Exception,
+    store: DatasetStore,
+    notifier: Notifier,
+    now: Callable[[], datetime],
+) -> IngestionOutcome:
+    """Record that the upload could not be validated, and alert (once, however often this runs)."""
+    failure = describe_failure(error)
+    key = failure_key(dataset, upload_report_name(upload))
+    record = {
+        "status": "failed",
+        "dataset": dataset,
+        "summary": failure["summary"],
+        "error": {name: failure[name] for name in ("kind", "type", "where")},
+        "findings": [],
+        "source": upload.describe(),
+        "failed_at": now().isoformat(),
+    }
+    if store.put_if_absent(key, to_json(record), "application/json"):
+        notifier.alert(
+            f"Dataset upload could not be validated: {dataset}",
+            f"{upload.key} {failure['summary']}\nRecord: s3://{upload.bucket}/{key}",
+        )
+    return IngestionOutcome("failed", dataset, None, key, failure["summary"], [], error)
+
+
+def reject(
+    upload: Upload,
+    dataset: str,
+    result: ValidationResult,
+    report: bytes,
+    store: DatasetStore,
+    notifier: Notifier,
+) -> IngestionOutcome:
+    """Write the rejection report (``report``: its JSON) and alert, once."""
+    name = result.sha256 or upload_report_name(upload)
+    key = quarantine_key(dataset, name)
+    summary = str(result.report.get("summary") or "rejected")
+    if store.put_if_absent(key, report, "application/json"):
+        notifier.alert(
+            f"Dataset upload rejected: {dataset}",
+            f"{upload.key} was rejected: {summary}\nReport: s3://{upload.bucket}/{key}",
+        )
+    return IngestionOutcome(
+        "rejected", dataset, result.sha256, key, summary, result.report.get("findings", [])
+    )
+
+
+def reject_unvalidated(
+    upload: Upload,
+    contracts: Mapping[str, DatasetContract],
+    store: DatasetStore,
+    notifier: Notifier,
+    now: Callable[[], datetime],
+    missing: str | None = None,
+) -> IngestionOutcome:
+    """Reject what could not be validated at all: no dataset in the key, an undeclared one, a lost object."""
+    dataset = upload.dataset
+    declared = ", ".join(sorted(contracts)) or "none"
+    if missing is not None:
+        check, message = "upload.missing", f"{upload.key} could not be read: {missing}"
+    elif dataset is None:
+        check = "upload.no_dataset"
+        message = f"{upload.key} is not under incoming/<dataset>/; declared datasets: {declared}"
+    else:
+        check = "upload.undeclared_dataset"
+        message = (
+            f"dataset {dataset!r} is not declared; declared datasets: {declared}. Add a contract under "
+            "contracts/ and name it in cdk.json, or upload under one of the declared names."
+        )
+    report: dict[str, Any] = {
+        "status": "rejected",
+        "dataset": dataset,
+        "findings": [{"check": check, "severity": "error", "column": None, "count": 1, "message": message,
+                      "examples": []}],
+        "summary": message,
+        "source": upload.describe(),
+        "validated_at": now().isoformat(),
+    }  # fmt: skip
+    key = quarantine_key(dataset or "_unknown", upload_report_name(upload))
+    if store.put_if_absent(key, to_json(report), "application/json"):
+        notifier.alert(
+            f"Dataset upload rejected: {dataset or upload.key}",
+            f"{message}\nReport: s3://{upload.bucket}/{key}",
+        )
+    return IngestionOutcome("rejected", dataset, None, key, message, report["findings"])
