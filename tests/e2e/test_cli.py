@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,40 @@ def test_show_names_what_it_cannot_find(mlops: CliRunner) -> None:
 
     assert shown.exit_code == 2
     assert "has no accepted version deadbeef" in shown.output
+
+
+def test_a_push_whose_validation_fails_stops_waiting_says_so_and_a_retry_succeeds(
+    mlops: CliRunner, data_plane: DataPlane, tmp_path: Path
+) -> None:
+    # Given the stored profile of the latest churn version is corrupt: the next validation fails (a bug's
+    # stand-in, in the deployed function)
+    base = generate(1_300, 25, tmp_path / "base.csv", "csv")
+    version = json.loads(
+        mlops.invoke(app, ["data", "push", str(base), "--dataset", "churn", "--json"]).stdout
+    )
+    profile = f"datasets/churn/{version['version']}/profile.json"
+    s3 = data_plane.client("s3")
+    original = s3.get_object(Bucket=data_plane.bucket, Key=profile)["Body"].read()
+    s3.put_object(Bucket=data_plane.bucket, Key=profile, Body=b"[]")
+    data_plane.drain(data_plane.alerts, wait=0.2)
+    upload = generate(1_200, 26, tmp_path / "next.csv", "csv")
+    try:
+        # When the next file is pushed
+        started = time.monotonic()
+        failed = mlops.invoke(app, ["data", "push", str(upload), "--dataset", "churn", "--json"])
+        waited = time.monotonic() - started
+    finally:
+        s3.put_object(Bucket=data_plane.bucket, Key=profile, Body=original)
+    # Then the push stops waiting as soon as the failure is recorded, and says what happened
+    assert failed.exit_code == 2, failed.output
+    outcome = json.loads(failed.stdout)
+    assert outcome["status"] == "failed"
+    assert outcome["report"]["summary"].startswith("could not be validated: the validation failed on an")
+    assert "the upload is kept; retry with `mlops data push`" in outcome["report"]["summary"]
+    assert waited < 60
+    alerts = data_plane.drain(data_plane.alerts)
+    assert any("could not be validated" in alert["Message"] for alert in alerts)
+    # and once the fault is gone, pushing again makes the normal version
+    retried = mlops.invoke(app, ["data", "push", str(upload), "--dataset", "churn", "--json"])
+    assert retried.exit_code == 0, retried.output
+    assert json.loads(retried.stdout)["status"] == "accepted"

@@ -189,3 +189,18 @@ def test_a_truncated_gzip_is_rejected_with_a_clear_finding(
     report = data_plane.read_json(f"quarantine/churn/{_version(body)}/report.json")
     assert report["findings"][0]["check"] == "file.gzip_truncated"
     assert gzip.decompress(files["good.csv.gz"])  # the intact file is fine: the cut is the problem
+
+
+def test_one_line_of_8_mb_without_a_line_break_is_rejected_with_a_report_and_an_alert(
+    data_plane: DataPlane,
+) -> None:
+    body = b"7" * (8 << 20)  # the upload of issue 8: the reader used to raise on it, on every retry
+    data_plane.drain(data_plane.alerts, wait=0.2)
+
+    data_plane.upload("incoming/churn/one-line.csv", body)
+
+    report = data_plane.read_json(f"quarantine/churn/{_version(body)}/report.json")
+    assert report["findings"][0]["check"] == "file.unreadable"
+    assert "no line break at all" in report["findings"][0]["message"]
+    alerts = data_plane.drain(data_plane.alerts)
+    assert any(_version(body) in alert["Message"] for alert in alerts)
