@@ -2,22 +2,19 @@
 
 Everything the CLI prints goes through rich, which reads ``[...]`` as markup: text that is not ours (names,
 reasons, AWS and library messages) goes through :func:`plain` first, or a regular expression such as
-``^[a-z][a-z0-9-]{1,62}$`` loses its brackets. Tables are built from :func:`identifier` and
-:func:`flexible` columns and printed with :func:`print_table`, which keeps identifiers whole.
+``^[a-z][a-z0-9-]{1,62}$`` loses its brackets. Tables are made as ``cli.tables`` says.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Annotated, Any, NoReturn, ParamSpec
+from typing import Annotated, NoReturn, ParamSpec
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
-from rich.console import Console, RenderableType
+from rich.console import Console
 from rich.markup import escape
-from rich.table import Column, Table
-from rich.text import Text
 
 from adapters.catalog import CatalogError
 from adapters.deployments import DeploymentTableError
@@ -28,19 +25,7 @@ from adapters.storage import StorageError
 from cli.target import Cloud, Platform, TargetError, project_name, use_cloud
 from domain.pipeline_runs import PipelineRunError
 
-__all__ = [
-    "CloudOption",
-    "JsonOption",
-    "clear_errors",
-    "console",
-    "errors",
-    "fail",
-    "flexible",
-    "identifier",
-    "plain",
-    "platform",
-    "print_table",
-]
+__all__ = ["CloudOption", "JsonOption", "clear_errors", "console", "errors", "fail", "plain", "platform"]
 
 # No emoji codes: rich would print a name like "a:x:b" as "a❌b".
 console = Console(emoji=False)
@@ -83,37 +68,6 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """One line on stderr (``message`` printed as it is, brackets included), then exit with ``code``."""
     errors.print(f"[red]error:[/red] {plain(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
-
-
-def identifier(header: str, **options: Any) -> Column:
-    """A table column of identifiers (names, versions, ARNs): a user copies them, so never cut or wrapped."""
-    return Column(header, no_wrap=True, **options)
-
-
-def flexible(header: str, **options: Any) -> Column:
-    """A table column that gives way to the identifiers: it wraps, folding words that do not fit."""
-    return Column(header, overflow="fold", **options)
-
-
-def print_table(table: Table, *, on: Console | None = None) -> None:
-    """Print ``table`` with every :func:`identifier` column as wide as its widest line.
-
-    rich narrows the wrapping columns first when the terminal is too narrow; only when they cannot give
-    enough does it cut every column, no-wrap ones included. A minimum width keeps the identifiers whole
-    even then, and the line runs past the terminal's edge (the terminal wraps it) instead of being cut.
-    """
-    for column in table.columns:
-        if column.no_wrap:
-            cells = [column.header, *column.cells]
-            column.min_width = max((_widest_line(cell) for cell in cells), default=0)
-    (on or console).print(table, crop=False)
-
-
-def _widest_line(cell: RenderableType) -> int:
-    text = Text.from_markup(cell) if isinstance(cell, str) else cell
-    if not isinstance(text, Text):
-        return 0
-    return max((line.cell_len for line in text.split("\n")), default=0)
 
 
 def platform(cloud: Cloud) -> Platform:

@@ -18,19 +18,18 @@ import sys
 import time
 from pathlib import Path
 
-from rich.console import Console
 from rich.rule import Rule
 
+from cli.common import console, plain
 from cli.target import PROJECT_ROOT
 
-console = Console()
 MLOPS = str(Path(sys.executable).with_name("mlops"))
 DATA_DIR = PROJECT_ROOT / ".cache" / "demo"
 
 
 def run(*args: str, expect: int = 0) -> None:
     """Run ``mlops ARGS`` as a user would, showing the command; fail the demo on a surprise exit code."""
-    console.print(f"\n[bold cyan]$ mlops {shlex.join(args)}[/bold cyan]")
+    console.print(f"\n[bold cyan]$ mlops {plain(shlex.join(args))}[/bold cyan]", highlight=False)
     code = subprocess.run([MLOPS, *args], cwd=PROJECT_ROOT, check=False).returncode
     if code != expect:
         console.print(f"[red]the demo expected exit code {expect}, got {code}[/red]")
@@ -61,7 +60,7 @@ def wait_for_run(name: str, timeout: float = 900.0) -> None:
         if runs and runs[0].status != "RUNNING":
             return
         time.sleep(1)
-    console.print(f"[red]the training run {name} did not end within {timeout:.0f} s[/red]")
+    console.print(f"[red]the training run {plain(name)} did not end within {timeout:.0f} s[/red]")
     raise SystemExit(1)
 
 
@@ -113,7 +112,7 @@ def main() -> None:
     run("data", "show", "churn", "latest")
     console.print(Rule("5. the accepted version trained by itself: split, train, evaluate, gate, register"))
     run_name = f"churn-{hashlib.sha256(good.read_bytes()).hexdigest()[:12]}-accepted"
-    with console.status(f"waiting for the training run {run_name} ..."):
+    with console.status(f"waiting for the training run {plain(run_name)} ..."):
         wait_for_run(run_name)
     run("pipeline", "runs", "--dataset", "churn")
     run("pipeline", "show", run_name)

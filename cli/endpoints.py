@@ -14,7 +14,8 @@ from rich.table import Table
 from adapters.aws import client
 from adapters.deployments import DynamoDeployments
 from adapters.endpoints import SageMakerEndpoints
-from cli.common import CloudOption, JsonOption, clear_errors, console, fail, platform
+from cli.common import CloudOption, JsonOption, clear_errors, console, fail, plain, platform
+from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
 from domain.deployment import version_of
 
@@ -78,19 +79,21 @@ def list_endpoints(cloud: CloudOption = Cloud.auto, as_json: JsonOption = False)
     if as_json:
         console.print_json(json.dumps(found, default=str))
         return
-    table = Table(title=f"{len(found)} endpoint(s)", box=box.SIMPLE_HEAD)
-    for column in ("endpoint", "status", "serving"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("last deployment")
+    table = Table(
+        identifier("endpoint"),
+        *map(flexible, ("status", "serving", "last deployment")),
+        title=f"{len(found)} endpoint(s)",
+        box=box.SIMPLE_HEAD,
+    )
     for entry in found:
         last = entry["last_deployment"]
         table.add_row(
-            entry["endpoint"],
-            entry["status"],
+            plain(entry["endpoint"]),
+            plain(entry["status"]),
             f"v{entry['version']}" if entry["version"] is not None else "-",
             _deployment_line(last) if last else "-",
         )
-    console.print(table)
+    print_table(table)
 
 
 @app.command()
@@ -107,15 +110,16 @@ def show(name: EndpointArgument, cloud: CloudOption = Cloud.auto, as_json: JsonO
             json.dumps({**summary, "described": described, "deployments": history}, default=str)
         )
         return
-    console.print(f"[bold]{endpoint}[/bold]  {summary['status']}", highlight=False)
+    console.print(f"[bold]{plain(endpoint)}[/bold]  {plain(summary['status'])}", highlight=False)
     if described is None:
         console.print("  not deployed yet: approving a model version of its dataset deploys it")
     else:
         version = summary["version"]
         console.print(
             f"  serving  {'version ' + str(version) if version is not None else '?'}"
-            f"  ({summary['endpoint_config']})",
+            f"  ({plain(summary['endpoint_config'])})",
             highlight=False,
+            soft_wrap=True,
         )
         console.print("[bold]traffic[/bold]")
         for variant in described.get("ProductionVariants") or []:
@@ -123,11 +127,13 @@ def show(name: EndpointArgument, cloud: CloudOption = Cloud.auto, as_json: JsonO
             instances = variant.get("CurrentInstanceCount")
             serverless = variant.get("CurrentServerlessConfig")
             size = f"{instances} instance(s)" if instances is not None else "serverless" if serverless else ""
-            console.print(f"  {variant['VariantName']:<12} weight {weight}  {size}", highlight=False)
+            name = plain(f"{variant['VariantName']:<12}")
+            console.print(f"  {name} weight {weight}  {size}", highlight=False)
         pending = described.get("PendingDeploymentSummary")
         if pending:
             console.print(
-                f"  updating to {pending.get('EndpointConfigName')} (started {pending.get('StartTime')})",
+                f"  updating to {plain(pending.get('EndpointConfigName'))} "
+                f"(started {pending.get('StartTime')})",
                 highlight=False,
             )
         capture = described.get("DataCaptureConfig") or {}
@@ -135,18 +141,22 @@ def show(name: EndpointArgument, cloud: CloudOption = Cloud.auto, as_json: JsonO
         if capture.get("EnableCapture"):
             console.print(
                 f"  {capture.get('CurrentSamplingPercentage', '?')}% of requests to "
-                f"{capture.get('DestinationS3Uri')}",
+                f"{plain(capture.get('DestinationS3Uri'))}",
                 highlight=False,
                 soft_wrap=True,
             )
         else:
             console.print("  off (serverless endpoints cannot capture: see the README)")
         if described.get("FailureReason"):
-            console.print(f"  [red]last failure[/red] {described['FailureReason']}", highlight=False)
+            console.print(
+                f"  [red]last failure[/red] {plain(described['FailureReason'])}",
+                highlight=False,
+                soft_wrap=True,
+            )
     console.print("[bold]deployments[/bold]")
     for record in history:
         console.print(f"  {_deployment_line(record)}", highlight=False, soft_wrap=True)
-        console.print(f"      {record.get('reason', '')}", highlight=False, soft_wrap=True)
+        console.print(f"      {plain(record.get('reason', ''))}", highlight=False, soft_wrap=True)
     if not history:
         console.print("  none yet")
 
@@ -190,23 +200,26 @@ def invoke(
     body = response["Body"].read()
     variant = response.get("InvokedProductionVariant")
     if as_json or not response.get("ContentType", "").startswith("application/json"):
-        console.print(body.decode("utf-8", errors="replace"), highlight=False, soft_wrap=True)
+        console.print(body.decode("utf-8", errors="replace"), markup=False, highlight=False, soft_wrap=True)
         return
     answer = json.loads(body)
-    table = Table(title=f"{endpoint} ({variant})", box=box.SIMPLE_HEAD)
-    table.add_column("row", justify="right")
-    table.add_column("prediction")
-    table.add_column("probabilities")
+    table = Table(
+        flexible("row", justify="right"),
+        flexible("prediction"),
+        flexible("probabilities"),
+        title=plain(f"{endpoint} ({variant})"),
+        box=box.SIMPLE_HEAD,
+    )
     for row, prediction in enumerate(answer.get("predictions", [])):
         probabilities = prediction.get("probabilities") or {}
         table.add_row(
             str(row),
-            str(prediction.get("prediction")),
-            "  ".join(f"{label}: {p:.3f}" for label, p in probabilities.items()),
+            plain(prediction.get("prediction")),
+            plain("  ".join(f"{label}: {p:.3f}" for label, p in probabilities.items())),
         )
-    console.print(table)
+    print_table(table)
     for warning in answer.get("warnings", []):
-        console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
+        console.print(f"[yellow]warning[/yellow] {plain(warning)}", highlight=False)
 
 
 def _message(raw: Any) -> str:
@@ -223,6 +236,6 @@ def _deployment_line(record: dict[str, Any]) -> str:
     status = str(record.get("status", "?"))
     colour = _COLOURS.get(status, "white")
     return (
-        f"version {record.get('version')} [{colour}]{status}[/{colour}] "
-        f"{str(record.get('ended_at', ''))[:19]} ({record.get('trigger')})"
+        f"version {plain(record.get('version'))} [{colour}]{plain(status)}[/{colour}] "
+        f"{plain(str(record.get('ended_at', ''))[:19].replace('T', ' '))} ({plain(record.get('trigger'))})"
     )

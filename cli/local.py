@@ -3,37 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 import localcloud
+from cli.common import console, errors, fail, plain
+from cli.synth import SynthError, synthesize
+from cli.tables import flexible, identifier, print_table
 from cli.target import PROJECT_ROOT
+from domain.deployment import version_of
 
 app = typer.Typer(
     help="The local cloud: the platform on this machine, no AWS account needed.", no_args_is_help=True
 )
-console = Console()
-errors = Console(stderr=True)
 
 
-def synthesize(outdir: Path) -> None:
-    """Synthesize the CDK app into ``outdir``, as ``cdk synth`` would (cdk-nag included)."""
-    result = subprocess.run(
-        [sys.executable, "app.py"], cwd=PROJECT_ROOT, env={**os.environ, "CDK_OUTDIR": str(outdir)},
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        errors.print(result.stderr[-4000:] or result.stdout[-4000:])
-        errors.print("[red]error:[/red] the CDK app did not synthesize")
-        raise typer.Exit(2)
+def _warn(message: str) -> None:
+    errors.print(f"[yellow]warning:[/yellow] {plain(message)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -46,16 +36,22 @@ def up(
     """Start the local cloud in the background and deploy the app into it."""
     if synth and deploy:
         with console.status("synthesizing the CDK app (cdk-nag included) ..."):
-            synthesize(cdk_out)
+            try:
+                synthesize(cdk_out, warn=_warn)
+            except SynthError as error:
+                errors.print(str(error), markup=False, highlight=False, soft_wrap=True)
+                fail("the CDK app did not synthesize (above: why; `make synth` prints all it wrote)")
     with console.status("starting the local cloud and deploying ..."):
         try:
             state = localcloud.up(port=port, deploy=cdk_out if deploy else None)
         except localcloud.LocalCloudError as error:
-            errors.print(f"[red]error:[/red] {error}")
-            raise typer.Exit(2) from None
-    console.print(f"[green]local cloud running[/green] at {state['endpoint_url']} (pid {state['pid']})")
+            fail(str(error))
+    console.print(
+        f"[green]local cloud running[/green] at {plain(state['endpoint_url'])} (pid {state['pid']})",
+        highlight=False,
+    )
     for stack in state.get("stacks", []):
-        console.print(f"  deployed {stack}")
+        console.print(f"  deployed {plain(stack)}", highlight=False)
     console.print('Point any AWS client at it with: eval "$(mlops local env)"')
 
 
@@ -76,7 +72,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     if not state.get("running"):
         console.print("no local cloud is running; start one with `mlops local up`")
         raise typer.Exit(1)
-    table = Table(show_header=False)
+    # One identifier per line in the values: names and paths are copied from here, never cut.
+    table = Table(flexible("what"), identifier("value"), show_header=False)
     failed = state.get("failed_invocation_count", 0)
     rows = {
         "endpoint": state["endpoint_url"],
@@ -84,18 +81,23 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         "region": state["region"],
         "started at": datetime.fromtimestamp(float(state["started_at"]), UTC).isoformat(timespec="seconds"),
         "state": state["state_dir"],
-        "stacks": ", ".join(state.get("stacks", [])) or "none",
+        "stacks": "\n".join(state.get("stacks", [])) or "none",
         "function runs": f"{state.get('invocation_count', 0)} ({failed} failed)",
-        "training jobs": ", ".join(f"{r['job_name']} {r['status']}" for r in state.get("training_runs", []))
+        "training jobs": "\n".join(f"{r['job_name']} {r['status']}" for r in state.get("training_runs", []))
         or "none",
-        "endpoints": ", ".join(
-            f"{e['name']} {e['status']} ({e['config_name']})" for e in state.get("endpoints", [])
-        )
-        or "none",
+        "endpoints": "\n".join(_endpoint_line(endpoint) for endpoint in state.get("endpoints", [])) or "none",
     }
     for key, value in rows.items():
-        table.add_row(key, str(value))
-    console.print(table)
+        table.add_row(key, plain(value))
+    print_table(table)
+
+
+def _endpoint_line(endpoint: dict[str, str]) -> str:
+    """The endpoint, its status and the model version it serves (its configuration when not ours)."""
+    config = endpoint.get("config_name")
+    version = version_of(config, endpoint["name"])
+    serving = f"v{version}" if version is not None else f"({config})"
+    return f"{endpoint['name']} {endpoint['status']} {serving}"
 
 
 @app.command()

@@ -16,8 +16,9 @@ from rich.table import Table
 from adapters.aws import client
 from adapters.pipeline import StepFunctionsPipeline
 from adapters.registry import SageMakerModelRegistry
-from cli.common import CloudOption, JsonOption, clear_errors, console, fail, platform
+from cli.common import CloudOption, JsonOption, clear_errors, console, fail, plain, platform
 from cli.endpoints import endpoints_of
+from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
 from domain.deployment import deployment_name
 from domain.deployment_run import DeploymentRequest
@@ -59,18 +60,20 @@ def list_versions(
         console.print_json(json.dumps([version.to_dict() for version in found], default=str))
         return
     if not found:
-        console.print("no model version yet" + (f" of {dataset}" if dataset else "") + ".")
+        console.print("no model version yet" + (f" of {plain(dataset)}" if dataset else "") + ".")
         return
-    table = Table(title=f"{len(found)} model version(s)", box=box.SIMPLE_HEAD)
-    for column in ("model", "status", "metrics", "data", "created"):
-        table.add_column(column, no_wrap=True)
+    table = Table(
+        identifier("model"), flexible("status"), flexible("metrics"), identifier("data"), flexible("created"),
+        title=f"{len(found)} model version(s)", box=box.SIMPLE_HEAD,
+    )  # fmt: skip
     for version in found:
         metrics = "\n".join(f"{k} {v:.4g}" for k, v in sorted(version.metrics.items())[:_LISTED_METRICS])
+        data = (version.dataset_version or "")[:12]
         table.add_row(
-            _reference(version, prefix), _status(version.approval_status, short=True), metrics or "-",
-            (version.dataset_version or "")[:12], _clock(version.created_at)[:16],
+            plain(_reference(version, prefix)), _status(version.approval_status, short=True),
+            plain(metrics or "-"), plain(data), _clock(version.created_at)[:16],
         )  # fmt: skip
-    console.print(table)
+    print_table(table)
 
 
 @app.command()
@@ -85,15 +88,17 @@ def show(version: VersionArgument, cloud: CloudOption = Cloud.auto, as_json: Jso
         return
     prefix = target.output(PREFIX_OUTPUT)
     console.print(
-        f"[bold]{_reference(found, prefix)}[/bold]  {_status(found.approval_status)}", highlight=False
+        f"[bold]{plain(_reference(found, prefix))}[/bold]  {_status(found.approval_status)}", highlight=False
     )
-    console.print(f"  {found.arn}", highlight=False, soft_wrap=True)
-    console.print(f"  created  {_clock(found.created_at)}   family {found.family or '?'}", highlight=False)
+    console.print(f"  {plain(found.arn)}", highlight=False, soft_wrap=True)
+    console.print(
+        f"  created  {_clock(found.created_at)}   family {plain(found.family or '?')}", highlight=False
+    )
     console.print("[bold]metrics[/bold] (test rows)")
     for name, value in sorted(found.metrics.items()):
         interval = intervals.get(name)
         band = f"  (CI {interval[0]:.4g} to {interval[1]:.4g})" if interval else ""
-        console.print(f"  {name:<20} {value:.4g}{band}", highlight=False)
+        console.print(f"  {plain(f'{name:<20}')} {value:.4g}{band}", highlight=False)
     if not found.metrics:
         console.print("  none recorded")
     console.print("[bold]lineage[/bold]")
@@ -106,18 +111,20 @@ def show(version: VersionArgument, cloud: CloudOption = Cloud.auto, as_json: Jso
         ("trigger", trigger + (f": {found.trigger_reason}" if found.trigger_reason else "")),
         ("model", found.model_data_url),
     ):
-        console.print(f"  {label:<8} {entry or '-'}", highlight=False, soft_wrap=True)
+        console.print(f"  {label:<8} {plain(entry or '-')}", highlight=False, soft_wrap=True)
     console.print("[bold]gate[/bold]")
     console.print(
-        f"  {found.gate_decision or '-'}: {found.gate_summary or ''}", highlight=False, soft_wrap=True
+        f"  {plain(found.gate_decision or '-')}: {plain(found.gate_summary or '')}",
+        highlight=False,
+        soft_wrap=True,
     )
     console.print("[bold]approval[/bold]")
     _print_decision(found)
     console.print("[bold]deployment[/bold]")
     if found.deployment_status:
         console.print(
-            f"  {found.deployment_status} on {found.deployment_endpoint or '?'} "
-            f"at {found.deployment_at or '?'}: {found.deployment_reason or ''}",
+            f"  {plain(found.deployment_status)} on {plain(found.deployment_endpoint or '?')} "
+            f"at {plain(found.deployment_at or '?')}: {plain(found.deployment_reason or '')}",
             highlight=False,
             soft_wrap=True,
         )
@@ -196,13 +203,17 @@ def rollback(
     else:
         reference = _reference(found, target.output(PREFIX_OUTPUT))
         rejected = ", ".join(f"version {n}" for n in newer) or "none"
-        console.print(f"[bold]rolling back to {reference}[/bold]; rejected: {rejected}", highlight=False)
         console.print(
-            f"  deployment {execution or 'started by the approval'}", highlight=False, soft_wrap=True
+            f"[bold]rolling back to {plain(reference)}[/bold]; rejected: {rejected}", highlight=False
+        )
+        console.print(
+            f"  deployment {plain(execution or 'started by the approval')}", highlight=False, soft_wrap=True
         )
         if outcome:
             console.print(
-                f"  outcome    {outcome['status']}: {outcome['reason']}", highlight=False, soft_wrap=True
+                f"  outcome    {plain(outcome['status'])}: {plain(outcome['reason'])}",
+                highlight=False,
+                soft_wrap=True,
             )
     if outcome and outcome["status"] != "deployed":
         raise typer.Exit(1)
@@ -239,15 +250,20 @@ def _decided(version: ModelVersion, target: Platform, as_json: bool) -> None:
         console.print_json(json.dumps(version.to_dict(), default=str))
         return
     reference = _reference(version, target.output(PREFIX_OUTPUT))
-    console.print(f"[bold]{reference}[/bold] is now {_status(version.approval_status)}", highlight=False)
+    console.print(
+        f"[bold]{plain(reference)}[/bold] is now {_status(version.approval_status)}", highlight=False
+    )
     _print_decision(version)
 
 
 def _print_decision(version: ModelVersion) -> None:
-    console.print(f"  {'status':<8} {version.approval_status}", highlight=False)
-    console.print(f"  {'by':<8} {version.decided_by or '-'}", highlight=False)
-    console.print(f"  {'at':<8} {version.decided_at or '-'}", highlight=False)
-    console.print(f"  {'why':<8} {version.approval_description or '-'}", highlight=False)
+    for label, value in (
+        ("status", version.approval_status),
+        ("by", version.decided_by),
+        ("at", version.decided_at),
+        ("why", version.approval_description),
+    ):
+        console.print(f"  {label:<8} {plain(value or '-')}", highlight=False, soft_wrap=True)
 
 
 def _find(target: Platform, reference: str) -> ModelVersion:
@@ -296,7 +312,7 @@ def _reference(version: ModelVersion, prefix: str) -> str:
 def _status(status: str, *, short: bool = False) -> str:
     colour = _COLOURS.get(status, "white")
     label = _SHORT.get(status, status) if short else status
-    return f"[{colour}]{label}[/{colour}]"
+    return f"[{colour}]{plain(label)}[/{colour}]"
 
 
 def _clock(value: str | None) -> str:

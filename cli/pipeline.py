@@ -15,8 +15,10 @@ from rich.table import Table
 from adapters.aws import client
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.pipeline import PipelineRun, StepFunctionsPipeline, execution_arn
-from cli.common import CloudOption, JsonOption, clear_errors, console, fail, platform
+from cli.common import CloudOption, JsonOption, clear_errors, console, fail, plain, platform
+from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
+from domain.failures import failure_message
 from domain.pipeline_runs import RunRequest, Trigger, execution_input, parse_execution_name
 
 app = typer.Typer(help="Training runs: start one, list them, see what one did.", no_args_is_help=True)
@@ -52,11 +54,11 @@ def start(
     run = pipeline.describe(arn)
     if not as_json:
         if started:
-            console.print(f"started run [bold]{run.name}[/bold]", highlight=False)
+            console.print(f"started run [bold]{plain(run.name)}[/bold]", highlight=False)
         else:
             console.print(
-                f"[yellow]already started[/yellow]: run [bold]{run.name}[/bold] exists for this version "
-                "and trigger (give --rerun LABEL to train it again)",
+                f"[yellow]already started[/yellow]: run [bold]{plain(run.name)}[/bold] exists for this "
+                "version and trigger (give --rerun LABEL to train it again)",
                 highlight=False,
             )
     if wait and run.status == "RUNNING":
@@ -85,25 +87,23 @@ def runs(
         console.print_json(json.dumps(found, default=str))
         return
     if not found:
-        console.print("no training run yet" + (f" of {dataset}" if dataset else "") + ".")
+        console.print("no training run yet" + (f" of {plain(dataset)}" if dataset else "") + ".")
         return
     # The name is <dataset>-<version[:12]>-<trigger>[-<reference>]: it is the dataset, version and
     # trigger columns in one, and what `mlops pipeline show` takes.
     table = Table(
+        identifier("run"),
+        *map(flexible, ("status", "started", "stopped")),
         title=f"{len(found)} training run(s)",
-        caption="run: <dataset>-<version>-<trigger>[-<reference>]",
+        caption=plain("run: <dataset>-<version>-<trigger>[-<reference>]"),
         box=box.SIMPLE_HEAD,
     )
-    table.add_column("run", overflow="fold", min_width=24)
-    table.add_column("status", no_wrap=True)
-    table.add_column("started", no_wrap=True)
-    table.add_column("stopped", no_wrap=True)
     for run in found:
         table.add_row(
-            run["name"], _status(run["status"]), _clock(run["started_at"]),
+            plain(run["name"]), _status(run["status"]), _clock(run["started_at"]),
             _stopped(run["started_at"], run["stopped_at"]),
         )  # fmt: skip
-    console.print(table)
+    print_table(table)
 
 
 @app.command()
@@ -148,7 +148,7 @@ def _run_arn(target: Platform, run: str) -> str:
 def _await_end(pipeline: StepFunctionsPipeline, arn: str, timeout: float, *, quiet: bool) -> PipelineRun:
     deadline = time.monotonic() + timeout
     interval = 0.2
-    status = console.status(f"training run {arn.rsplit(':', 1)[-1]} ...", spinner="dots")
+    status = console.status(f"training run {plain(arn.rsplit(':', 1)[-1])} ...", spinner="dots")
     with status if not quiet else nullcontext():
         while True:
             run = pipeline.describe(arn)
@@ -237,43 +237,52 @@ def _steps(output: dict[str, Any]) -> dict[str, Any]:
 
 
 def _print_run(run: PipelineRun, output: dict[str, Any]) -> None:
-    console.print(f"[bold]{run.name}[/bold]  {_status(run.status)}", highlight=False)
+    console.print(f"[bold]{plain(run.name)}[/bold]  {_status(run.status)}", highlight=False)
     console.print(f"  started  {_clock(run.started_at)}   stopped  {_clock(run.stopped_at) or '-'}")
     if run.request is not None:
         trigger = run.request.trigger
         label = trigger.kind + (f" {trigger.reference}" if trigger.reference else "")
-        console.print(f"  dataset  {run.request.dataset} version {run.request.dataset_version[:12]}")
         console.print(
-            f"  trigger  {label}" + (f": {trigger.reason}" if trigger.reason else ""), highlight=False
+            f"  dataset  {plain(run.request.dataset)} version {plain(run.request.dataset_version[:12])}",
+            highlight=False,
+        )
+        console.print(
+            f"  trigger  {plain(label)}" + (f": {plain(trigger.reason)}" if trigger.reason else ""),
+            highlight=False,
         )
     steps = _steps(output)
     if "prepare" in steps:
         rows = steps["prepare"]["rows"]
-        console.print("  split    " + ", ".join(f"{name} {count:,}" for name, count in rows.items()))
+        console.print("  split    " + ", ".join(f"{plain(name)} {count:,}" for name, count in rows.items()))
     if "training" in steps:
-        console.print(f"  training job {steps['training']['job_name']}", highlight=False)
-        console.print(f"           model {steps['training']['model_artifacts']}", highlight=False)
+        training = steps["training"]
+        console.print(f"  training job {plain(training['job_name'])}", highlight=False, soft_wrap=True)
+        console.print(
+            f"           model {plain(training['model_artifacts'])}", highlight=False, soft_wrap=True
+        )
     if "gate" in steps:
         gate = steps["gate"]
         verdict = "[green]approved[/green]" if gate["approved"] else "[red]rejected[/red]"
         console.print(f"  gate     {verdict}", highlight=False)
         for reason in gate["reasons"] or [gate["summary"] or "no reason given"]:
-            console.print(f"           - {reason}", highlight=False)
+            console.print(f"           - {plain(reason)}", highlight=False)
     if "registration" in steps:
         registered = steps["registration"]
         console.print(
-            f"  registered version {registered['version']} ({registered['approval_status']})", highlight=False
+            f"  registered version {registered['version']} ({plain(registered['approval_status'])})",
+            highlight=False,
         )
-        console.print(f"           {registered['model_package_arn']}", highlight=False)
+        console.print(f"           {plain(registered['model_package_arn'])}", highlight=False, soft_wrap=True)
     if run.error or run.cause:
-        console.print(f"  [red]error[/red]    {run.error or ''}", highlight=False)
+        # The cause is often a document (a Lambda error with its stack trace): its line, not all of it.
+        console.print(f"  [red]error[/red]    {plain(run.error or '')}", highlight=False)
         if run.cause:
-            console.print(f"  cause    {run.cause}", highlight=False)
+            console.print(f"  cause    {plain(failure_message(None, run.cause))}", highlight=False)
 
 
 def _status(status: str) -> str:
     colour = _COLOURS.get(status, "white")
-    return f"[{colour}]{status}[/{colour}]"
+    return f"[{colour}]{plain(status)}[/{colour}]"
 
 
 def _clock(value: str | None) -> str:

@@ -28,6 +28,7 @@ from domain.deployment import (
     verify,
     version_of,
 )
+from domain.failures import failure_message
 from domain.registration import ModelVersion, metadata_value
 from domain.serving_config import ServingConfig
 
@@ -254,8 +255,9 @@ def finish_deployment(
     """
     prepared = prepared or {}
     if error is not None:
-        cause = str(error.get("Cause") or "")[:MAX_ERROR]
-        outcome = Outcome("failed", f"{error.get('Error', 'Error')}: {cause}".strip(": "))
+        # A Lambda error's cause is a document with its stack trace: its type and message are the reason.
+        reason = failure_message(error.get("Error"), error.get("Cause"))[:MAX_ERROR]
+        outcome = Outcome("failed", reason or "Error")
     elif prepared.get("status") == "superseded":
         outcome = Outcome(**prepared["outcome"])
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -250,6 +251,22 @@ def test_a_failure_is_recorded_with_its_error_and_frees_the_endpoint(world: Any)
     assert (outcome.status, outcome.reason) == ("failed", "SageMaker.ValidationException: bad image")
     assert registry.metadata[ARN.format(1)]["deployment.status"] == "failed"
     assert locks.holder is None
+
+
+def test_a_lambda_failure_is_recorded_as_its_type_and_message_without_the_stack_trace(world: Any) -> None:
+    registry, _, _ = world
+    prepared = _prepare(world, 1)
+    cause = json.dumps({
+        "errorMessage": "the endpoint mlops-churn is Failed: it accepts only DeleteEndpoint",
+        "errorType": "EndpointError", "requestId": "5c2e",
+        "stackTrace": ['  File "/var/task/handler.py", line 40, in handler\n    started = start(...)\n'],
+    })  # fmt: skip
+
+    outcome = _finish(world, 1, prepared, error={"Error": "EndpointError", "Cause": cause})
+
+    reason = "EndpointError: the endpoint mlops-churn is Failed: it accepts only DeleteEndpoint"
+    assert outcome.reason == reason
+    assert registry.metadata[ARN.format(1)]["deployment.reason"] == reason
 
 
 def test_a_serverless_endpoint_is_updated_without_traffic_shifting(world: Any) -> None:
