@@ -21,8 +21,9 @@ from cli.target import PROJECT_ROOT
 
 __all__ = ["PROJECT_NODE", "SynthError", "failure", "readable_output", "synth_environment", "synthesize"]
 
-# Where `make setup` installs node 22 (the Makefile's NODE).
-PROJECT_NODE = PROJECT_ROOT / ".cache" / "node22" / "node_modules" / ".bin" / "node"
+# Where `make setup` installs node 22 (the Makefile's NODE_DIR and NODE).
+NODE_DIR = PROJECT_ROOT / ".cache" / "node22"
+PROJECT_NODE = NODE_DIR / "node_modules" / ".bin" / "node"
 _BANNER_LINE = re.compile(r"!!.*!!")  # jsii's node version warnings are a box drawn with "!!"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SHOWN_LINES = 20
@@ -78,7 +79,7 @@ def synth_environment(
     if version is None:
         raise SynthError(
             "the CDK app runs on node and there is none: install Node.js, then `make setup` (it installs "
-            f"the node the CDK runs on into {_shown(project_node.parents[2])})"
+            f"the node the CDK runs on into {_shown(NODE_DIR)})"
         )
     major = version.lstrip("v").split(".")[0]
     # An end-of-life node is silenced by major version; the variable lists the majors to keep quiet.
@@ -86,7 +87,7 @@ def synth_environment(
     env.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
     return env, (
         f"synthesizing on the system's node {version}: `make setup` installs node 22, which the CDK "
-        f"supports, into {_shown(project_node.parents[2])}"
+        f"supports, into {_shown(NODE_DIR)}"
     )
 
 
