@@ -257,12 +257,8 @@ def _decided(version: ModelVersion, target: Platform, as_json: bool) -> None:
 
 
 def _print_decision(version: ModelVersion) -> None:
-    for label, value in (
-        ("status", version.approval_status),
-        ("by", version.decided_by),
-        ("at", version.decided_at),
-        ("why", version.approval_description),
-    ):
+    for label, value in (("status", version.approval_status), ("by", version.decided_by),
+                         ("at", version.decided_at), ("why", version.approval_description)):  # fmt: skip
         console.print(f"  {label:<8} {plain(value or '-')}", highlight=False, soft_wrap=True)
 
 
