@@ -233,8 +233,11 @@ class QuoteCounter(_Reader):
     """Passes text through, counting one byte (the quote character) in it.
 
     An odd count at the end means the text may end inside a quoted value, which Arrow's reader
-    accepts silently (the rest of the file becomes one value). Most blocks hold no quote at all,
-    which ``bytes.find`` (memchr) tells at once; the others are counted with numpy.
+    accepts silently (the rest of the file becomes one value); the record scan then says whether it
+    does. Most blocks hold no quote at all, which ``bytes.find`` (memchr) tells at once; the others are
+    counted with numpy (about 0.1 ms per MiB). The count misses one case: an odd number of stray quotes
+    inside unquoted values (``12" pizza``) and a file cut inside a quoted value. Telling stray quotes
+    apart on every block would cost as much as parsing.
     """
 
     def __init__(self, inner: Readable, quote: str) -> None:

@@ -251,8 +251,9 @@ def validate_dataset(
     Raises
     ------
     Exception
-        Only what ``open_source()`` or its stream raise (an I/O failure says nothing about the data and
-        should be retried); every problem with the data itself is a finding.
+        What ``open_source()`` or its stream raise (an I/O failure says nothing about the data), and an
+        error of the validator itself (a bug). Every problem with the data is a finding: whatever the
+        bytes, the result is a verdict.
     """
     limit = contract.limits.max_file_bytes
     if size is not None and size > limit:
