@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 NODE_DIR := .cache/node22
 NODE := $(NODE_DIR)/node_modules/.bin/node
 BENCH_MLFLOW := .cache/bench-mlflow
+SCANNERS := .cache/scanners
 export JSII_NODE := $(abspath $(NODE))
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # jsii unpacks aws-cdk-lib (215 MB) once into ~/.cache/aws/jsii and reuses it: the first synth on a
@@ -39,12 +40,26 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q
 
-lint: setup
+lint: setup $(SCANNERS)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy domain adapters localcloud cli lambdas stacks training
+	rm -f $(CDK_OUTDIR)/*.template.json
+	$(PY) app.py
+	$(SCANNERS)/bin/cfn-lint $(CDK_OUTDIR)/*.template.json
+	$(SCANNERS)/bin/checkov --framework cloudformation --skip-download --compact --quiet \
+		--file $(CDK_OUTDIR)/*.template.json
 	$(VENV)/bin/vermin --no-tips --violations --target=$(TRAINING_PYTHON)- training
 	$(VENV)/bin/mypy --python-version $(TRAINING_PYTHON) training
+
+# The template scanners (requirements-scanners.txt) in a virtualenv of their own: checkov pins an older boto3
+# than the platform's. Checks that do not apply to a resource are skipped in CDK, with their reason, as the
+# resource's Metadata (stacks/constructs/scanners.py); cfn-lint's settings are in .cfnlintrc.yaml.
+$(SCANNERS)/.installed: requirements-scanners.txt
+	$(PYTHON) -m venv --clear $(SCANNERS)
+	$(SCANNERS)/bin/python -m pip install --quiet --upgrade pip
+	$(SCANNERS)/bin/python -m pip install --quiet -r requirements-scanners.txt
+	touch $@
 
 # MLflow, the baseline of bench/serving.py, in a virtualenv of its own: never next to the platform's packages.
 $(BENCH_MLFLOW)/.installed: bench/requirements-mlflow.txt

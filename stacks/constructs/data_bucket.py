@@ -7,6 +7,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.constructs.scanners import justify
+
 INCOMING_PREFIX = "incoming/"
 DATASETS_PREFIX = "datasets/"
 QUARANTINE_PREFIX = "quarantine/"
@@ -58,6 +60,14 @@ class DataBucket(Construct):
                 id="AwsSolutions-S1",
                 reason="This is the access-log bucket itself; logging its own access would loop.",
             )
+        )
+        justify(
+            self.access_logs,
+            "CKV_AWS_18",
+            "This bucket receives the data bucket's server access logs: logging its own access into "
+            "itself would log every log delivery, and logging it elsewhere needs one more bucket with the "
+            "same finding. Reads of the logs are recorded by CloudTrail data events where the account "
+            "enables them.",
         )
         self.bucket = s3.Bucket(
             self,

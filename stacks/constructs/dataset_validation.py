@@ -20,7 +20,7 @@ from constructs import Construct
 from domain.contract import DatasetContract
 from domain.declared import CONTRACTS_FILE
 from stacks.constructs.data_bucket import DATASETS_PREFIX, INCOMING_PREFIX, QUARANTINE_PREFIX
-from stacks.constructs.platform_function import PlatformFunction, dead_letter_queue
+from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
 
 
 class DatasetValidation(Construct):
@@ -54,6 +54,9 @@ class DatasetValidation(Construct):
             indent=1,
             sort_keys=True,
         )
+        self.dead_letters = dead_letter_queue(
+            self, "DeadLetters", key=key, of="the upload rule and the validation function"
+        )
         self.handler = PlatformFunction(
             self,
             "Handler",
@@ -63,6 +66,7 @@ class DatasetValidation(Construct):
             architecture=architecture,
             log_retention=log_retention,
             generated_files={CONTRACTS_FILE: contracts_json},
+            invocation=Invocation.asynchronous("the upload rule", self.dead_letters),
             environment={
                 "DATA_BUCKET": data_bucket.bucket_name,
                 "CATALOG_TABLE": catalog.table_name,
@@ -83,7 +87,6 @@ class DatasetValidation(Construct):
         bus.grant_put_events_to(self.function)
         alerts.grant_publish(self.function)
 
-        self.dead_letters = dead_letter_queue(self, "DeadLetters", key=key, of="the upload rule")
         self.rule = events.Rule(
             self,
             "OnUpload",

@@ -47,7 +47,7 @@ from stacks.constructs.nag import (
     execution_reader,
     logical_id,
 )
-from stacks.constructs.platform_function import PlatformFunction, dead_letter_queue
+from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
 from stacks.constructs.training_job import IMAGE_REPOSITORY_ARN, RUNS_PREFIX, grant_container_basics
 from stacks.constructs.workflow import logged_state_machine
 
@@ -99,7 +99,7 @@ class ModelDeployment(Construct):
         generated = {SERVING_FILE: json.dumps({n: c.model_dump(mode="json") for n, c in serving.items()})}
 
         def function(
-            name: str, folder: str, description: str, environment: dict[str, str]
+            name: str, folder: str, description: str, environment: dict[str, str], invocation: Invocation
         ) -> PlatformFunction:
             return PlatformFunction(
                 self,
@@ -111,6 +111,7 @@ class ModelDeployment(Construct):
                 log_retention=log_retention,
                 generated_files=generated,
                 environment=environment,
+                invocation=invocation,
             )
 
         self.prepare = function(
@@ -123,15 +124,27 @@ class ModelDeployment(Construct):
                 "MODEL_ROLE_ARN": self.model_role.role_arn,
                 "KMS_KEY_ARN": key.key_arn,
             },
+            Invocation.synchronous(
+                "the deployment state machine's Prepare task, which retries a Lambda throttle and catches "
+                "every other error into RecordFailure (the deployment recorded as failed, and alerted)"
+            ),
         )
         self.finish = function(
             "FinishFunction",
             "deployment_finish",
             "Records what a deployment did and frees the endpoint.",
             {"DEPLOYMENTS_TABLE": self.table.table_name},
+            Invocation.synchronous(
+                "the deployment state machine's Finish and RecordFailure tasks, which retry a Lambda "
+                "throttle; Finish catches every other error into RecordFailure, and RecordFailure "
+                "into an alert"
+            ),
         )
         self._grant_steps(key)
         self.state_machine = self._state_machine(alerts, key, log_retention, settings)
+        self.dead_letters = dead_letter_queue(
+            self, "DeadLetters", key=key, of="the deployment trigger and the start function"
+        )
         self.start = function(
             "Start",
             "deployment_start",
@@ -141,6 +154,7 @@ class ModelDeployment(Construct):
                 "MODEL_PACKAGE_GROUP_PREFIX": self.group_prefix,
                 "STATE_MACHINE_ARN": self.state_machine.state_machine_arn,
             },
+            Invocation.asynchronous("the deployment trigger rule", self.dead_letters),
         )
         self.state_machine.grant_start_execution(self.start.function)
         self.state_machine.grant_read(self.start.function)
@@ -150,7 +164,6 @@ class ModelDeployment(Construct):
                 resources=[self._arn("model-package", f"{self.group_prefix}*")],
             )
         )
-        self.dead_letters = dead_letter_queue(self, "DeadLetters", key=key, of="the deployment trigger")
         self.trigger = events.Rule(
             self,
             "OnModelApproved",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -11,6 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.constructs.lambda_packaging import dependency_layer_code, function_code
+from stacks.constructs.scanners import justify
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 METRICS_NAMESPACE = "MLOpsPlatform"
@@ -33,11 +36,42 @@ def dependency_layer(scope: Construct, architecture: lambda_.Architecture) -> la
     )
 
 
+@dataclass(frozen=True)
+class Invocation:
+    """Who invokes a function and how, which decides where an invocation that fails for good ends up.
+
+    ``caller`` names the caller and what it does with an error or a throttle, as a phrase that
+    completes "invoked by ...". An asynchronous caller hands the event to Lambda's own queue: what
+    still fails after Lambda's retries goes to ``dead_letter_queue``. A synchronous caller receives
+    every error itself and has none.
+    """
+
+    caller: str
+    dead_letter_queue: sqs.IQueue | None = None
+
+    @classmethod
+    def synchronous(cls, caller: str) -> Invocation:
+        """Invoked and waited for by ``caller``, which receives every error and throttle."""
+        return cls(caller=caller)
+
+    @classmethod
+    def asynchronous(cls, rule: str, dead_letter_queue: sqs.IQueue) -> Invocation:
+        """Handed to Lambda's queue by an EventBridge ``rule``; what still fails goes to the queue."""
+        # What Lambda does by default with an asynchronous invocation that is throttled or fails.
+        caller = (
+            f"{rule}, asynchronously: Lambda retries a throttled event for up to 6 hours and a failed "
+            "one twice, then keeps it in the dead-letter queue"
+        )
+        return cls(caller=caller, dead_letter_queue=dead_letter_queue)
+
+
 class PlatformFunction(Construct):
     """A function built from ``lambdas/<folder>/`` with the runtime packages and generated files.
 
     Its own role writes to its own encrypted log group only (not AWSLambdaBasicExecutionRole, a managed
-    policy that may write to any log group); callers grant it the rest.
+    policy that may write to any log group); callers grant it the rest. Its environment is encrypted
+    with the platform's key; the checkov checks that do not apply to it are skipped with their reason
+    (``_justify``).
     """
 
     def __init__(
@@ -51,6 +85,7 @@ class PlatformFunction(Construct):
         architecture: lambda_.Architecture,
         log_retention: logs.RetentionDays,
         environment: dict[str, str],
+        invocation: Invocation,
         generated_files: dict[str, str] | None = None,
         memory_mb: int = 1024,
         timeout: cdk.Duration | None = None,
@@ -83,6 +118,8 @@ class PlatformFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             role=self.role,
+            dead_letter_queue=invocation.dead_letter_queue,
+            environment_encryption=key,
             environment={
                 **environment,
                 "POWERTOOLS_SERVICE_NAME": folder.replace("_", "-"),
@@ -90,6 +127,36 @@ class PlatformFunction(Construct):
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
         )
+        queue = invocation.dead_letter_queue
+        if queue is not None and queue.encryption_master_key is not None:
+            # CDK grants sqs:SendMessage only; Lambda also needs the queue's key to send to it.
+            queue.encryption_master_key.grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
+        self._justify(invocation)
+
+    def _justify(self, invocation: Invocation) -> None:
+        """Skip the checkov checks that do not apply to this function, each with its reason."""
+        justify(
+            self.function,
+            "CKV_AWS_117",
+            "Not in a VPC: the function calls only AWS service APIs (over TLS, signed with its role) and "
+            "reaches no resource inside a network; the platform has no VPC, and one would add NAT or "
+            "interface endpoints for every service called without protecting anything.",
+        )
+        justify(
+            self.function,
+            "CKV_AWS_115",
+            "No reserved concurrency: Lambda refuses a reservation that leaves the account fewer than "
+            "100 unreserved executions (a new account's quota is 10), so reserving can fail the deploy, "
+            "and a reservation takes capacity from every other function in the account. The function is "
+            f"invoked by {invocation.caller}.",
+        )
+        if invocation.dead_letter_queue is None:
+            justify(
+                self.function,
+                "CKV_AWS_116",
+                f"Invoked synchronously by {invocation.caller}: Lambda sends only failed asynchronous "
+                "invocations to a dead-letter queue, so one here would never receive anything.",
+            )
 
     def acknowledge_wildcards(self, reasons: dict[str, str]) -> None:
         """Acknowledge cdk-nag's granular IAM5 findings on this function's role, one reason each."""

@@ -24,7 +24,8 @@ from domain.declared import SERVING_FILE
 from domain.deployment import capture_prefix, endpoint_name
 from domain.serving_config import ServingConfig
 from stacks.constructs.nag import acknowledge, bucket_arn, cdk_grant_reasons
-from stacks.constructs.platform_function import PlatformFunction
+from stacks.constructs.platform_function import Invocation, PlatformFunction
+from stacks.constructs.scanners import justify
 
 STAGE = "v1"
 
@@ -63,6 +64,10 @@ class ServingApi(Construct):
                 "DATA_BUCKET": data_bucket.bucket_name,
                 "KMS_KEY_ARN": key.key_arn,
             },
+            invocation=Invocation.synchronous(
+                "API Gateway's proxy integration of POST /<dataset>/invocations, which returns every "
+                "error and throttle to the calling app as an HTTP error"
+            ),
         )
         function = self.handler.function
         function.add_to_role_policy(
@@ -121,6 +126,13 @@ class ServingApi(Construct):
                 ),
                 method_options=method_options,
             ),
+        )
+        justify(
+            self.api.deployment_stage,
+            "CKV_AWS_120",
+            "No cache: the stage serves only POST /<dataset>/invocations, and each is a prediction that "
+            "must reach the model in service (and may be sampled for drift capture); a cached answer "
+            "would come from a previous model version after a deployment.",
         )
         # The payload itself is checked by the model's own code against the dataset's contract (4xx answers).
         validator = self.api.add_request_validator(

@@ -36,7 +36,7 @@ from stacks.constructs.nag import (
     execution_reader,
     logical_id,
 )
-from stacks.constructs.platform_function import PlatformFunction, dead_letter_queue
+from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
 from stacks.constructs.training_job import IMAGE_REPOSITORY_ARN, RUNS_PREFIX, TrainingJob
 from stacks.constructs.workflow import logged_state_machine
 
@@ -98,13 +98,20 @@ class TrainingPipeline(Construct):
             memory_mb=1769,
             timeout=cdk.Duration.minutes(15),
             ephemeral_storage_gb=10,
+            invocation=_step("Split"),
         )
         self.prepare.function.add_environment("MODEL_PACKAGE_GROUP_PREFIX", group_prefix)
         self.gate = function(
-            "GateFunction", "training_gate", "Judges a trained challenger; records the decision."
+            "GateFunction",
+            "training_gate",
+            "Judges a trained challenger; records the decision.",
+            invocation=_step("Gate"),
         )
         self.register = function(
-            "RegisterFunction", "model_registration", "Registers an approved model version."
+            "RegisterFunction",
+            "model_registration",
+            "Registers an approved model version.",
+            invocation=_step("Register"),
         )
         for name, value in {
             "MODEL_PACKAGE_GROUP_PREFIX": group_prefix,
@@ -140,13 +147,18 @@ class TrainingPipeline(Construct):
         )
 
         self.state_machine = self._state_machine(alerts, key, log_retention, settings)
+        self.dead_letters = dead_letter_queue(
+            self, "DeadLetters", key=key, of="the training trigger and the start function"
+        )
         self.start = function(
-            "Start", "pipeline_start", "Starts one training run per accepted dataset version."
+            "Start",
+            "pipeline_start",
+            "Starts one training run per accepted dataset version.",
+            invocation=Invocation.asynchronous("the training trigger rule", self.dead_letters),
         )
         self.start.function.add_environment("STATE_MACHINE_ARN", self.state_machine.state_machine_arn)
         self.state_machine.grant_start_execution(self.start.function)
         self.state_machine.grant_read(self.start.function)
-        self.dead_letters = dead_letter_queue(self, "DeadLetters", key=key, of="the training trigger")
         self.trigger = events.Rule(
             self,
             "OnDatasetAccepted",
@@ -319,6 +331,14 @@ class TrainingPipeline(Construct):
             log_retention=log_retention,
             timeout=cdk.Duration.minutes(settings.pipeline_timeout_minutes),
         )
+
+
+def _step(task: str) -> Invocation:
+    """How the state machine's ``task`` invokes its function (``_state_machine``'s ``lambda_step``)."""
+    return Invocation.synchronous(
+        f"the training state machine's {task} task, which retries a Lambda throttle and catches every "
+        "other error into the run's failure alert"
+    )
 
 
 def _json(value: object) -> str:
