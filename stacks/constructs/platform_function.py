@@ -167,7 +167,7 @@ class PlatformFunction(Construct):
 
 
 def dead_letter_queue(scope: Construct, construct_id: str, *, key: kms.IKey, of: str) -> sqs.Queue:
-    """An encrypted, TLS-only queue for the events that a rule could not deliver to its function."""
+    """An encrypted, TLS-only queue: the events a rule could not deliver, or its function failed on."""
     queue = sqs.Queue(
         scope,
         construct_id,
