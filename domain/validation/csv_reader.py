@@ -185,7 +185,7 @@ def scan_csv(
     outcome = CsvOutcome()
     dialect = contract.csv
     try:
-        head = read_header(text, dialect.quote_char)
+        head = read_header(text, dialect.quote_char, dialect.delimiter)
     except HeaderError as problem:
         outcome.findings.append(header_unreadable(problem))
         return outcome

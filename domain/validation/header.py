@@ -69,32 +69,51 @@ class HeaderText:
 _BOM = b"\xef\xbb\xbf"
 
 
-def _record_end(buffer: bytes | bytearray, start: int, quote: int, in_quotes: bool) -> tuple[int, bool]:
-    """Index of the first line break outside quotes at or after ``start`` (-1 if none), and the quote state.
+class _RecordScan:
+    """Finds where the first record ends, with the reader's quoting rules, as bytes arrive.
 
-    Jumps between quote characters and line breaks with ``bytes.find`` rather than looking at every
-    byte, so a long header costs little.
+    A quote opens a quoted value only at the start of a field (elsewhere it is a character); inside
+    one, a doubled quote is a quote. The scan jumps between quotes and line breaks with ``find``
+    rather than looking at every byte, so a long header costs little.
     """
-    quote_byte = bytes([quote])
-    index = start
-    while index < len(buffer):
-        if in_quotes:
-            close = buffer.find(quote_byte, index)
-            if close < 0:
-                return -1, True
-            in_quotes, index = False, close + 1
-            continue
-        breaks = [i for i in (buffer.find(b"\n", index), buffer.find(b"\r", index)) if i >= 0]
-        opening = buffer.find(quote_byte, index)
-        first_break = min(breaks) if breaks else -1
-        if opening >= 0 and (first_break < 0 or opening < first_break):
-            in_quotes, index = True, opening + 1
-            continue
-        return first_break, False
-    return -1, in_quotes
+
+    def __init__(self, quote: int, delimiter: int) -> None:
+        self.quote = bytes([quote])
+        self.field_starts = (delimiter, 10, 13)
+        self.index = 0  # where to go on from
+        self.in_quotes = False
+        self.opened_at = -1  # the quote that opened the quoted value we are in
+
+    def record_end(self, buffer: bytearray, record_start: int, final: bool) -> int:
+        """Index of the first line break outside quotes from ``self.index``; -1 if none yet."""
+        size = len(buffer)
+        while self.index < size:
+            if self.in_quotes:
+                close = buffer.find(self.quote, self.index)
+                if close < 0 or (close + 1 == size and not final):
+                    self.index = size if close < 0 else close  # a last quote may be half of a pair
+                    return -1
+                if close + 1 < size and buffer[close + 1] == self.quote[0]:
+                    self.index = close + 2
+                    continue
+                self.in_quotes, self.index = False, close + 1
+                continue
+            breaks = [
+                at for at in (buffer.find(b"\n", self.index), buffer.find(b"\r", self.index)) if at >= 0
+            ]
+            first_break = min(breaks) if breaks else size
+            opening = buffer.find(self.quote, self.index, first_break)
+            while opening >= 0 and opening != record_start and buffer[opening - 1] not in self.field_starts:
+                opening = buffer.find(self.quote, opening + 1, first_break)
+            if opening >= 0:
+                self.in_quotes, self.opened_at, self.index = True, opening, opening + 1
+                continue
+            self.index = first_break
+            return first_break if breaks else -1
+        return -1
 
 
-def read_header(stream: Readable, quote_char: str) -> HeaderText | None:
+def read_header(stream: Readable, quote_char: str, delimiter: str = ",") -> HeaderText | None:
     """Read the first record of a CSV text stream (quote-aware); None if the text is blank.
 
     A UTF-8 byte order mark and leading blank lines are skipped.
@@ -108,10 +127,10 @@ def read_header(stream: Readable, quote_char: str) -> HeaderText | None:
         When the header is not UTF-8.
     """
     buffer = bytearray()  # grows by appending: a long header costs linear time, not quadratic
-    quote = ord(quote_char)
+    scan = _RecordScan(ord(quote_char), ord(delimiter))
     bom: bool | None = None
-    start = scanned = 0
-    in_quotes = at_eof = False
+    start = 0
+    at_eof = False
     while True:
         chunk = b"" if at_eof else stream.read(64 << 10)
         at_eof = at_eof or not chunk
@@ -120,30 +139,25 @@ def read_header(stream: Readable, quote_char: str) -> HeaderText | None:
             if len(buffer) < len(_BOM) and not at_eof:
                 continue
             bom = buffer.startswith(_BOM)
-            start = scanned = len(_BOM) if bom else 0
-        while True:
-            end, state = _record_end(buffer, scanned, quote, in_quotes)
-            if end < 0:
-                scanned, in_quotes = len(buffer), state
-                break
+            start = scan.index = len(_BOM) if bom else 0
+        while (end := scan.record_end(buffer, start, at_eof)) >= 0:
             if buffer[end] == 13 and end + 1 == len(buffer) and not at_eof:
                 break  # a CR at the end of what we have may be half of a CRLF: read on first
             stop = end + (2 if buffer[end : end + 2] == b"\r\n" else 1)
             record = buffer[start:end]
             if record.strip(b" \t"):
                 return HeaderText(line=record.decode("utf-8"), rest=bytes(buffer[stop:]), bom=bom)
-            start = scanned = stop  # a blank line before the header
-        if at_eof and not in_quotes:
+            start = scan.index = stop  # a blank line before the header
+        if at_eof and not scan.in_quotes:
             record = buffer[start:]
             if not record.strip():
                 return None
             return HeaderText(line=record.decode("utf-8"), rest=b"", bom=bom, ends_text=True)
         if at_eof or len(buffer) - start > MAX_HEADER_BYTES:
-            # Every quote toggles (a doubled one twice), so the last quote is the one still open.
-            at = buffer.rfind(bytes([quote]), start) if in_quotes else len(buffer)
+            at = scan.opened_at if scan.in_quotes else len(buffer)
             line = buffer.count(b"\n", 0, at) + 1
             raise HeaderError(
-                open_quote=in_quotes, ends_text=at_eof, byte_offset=at, line=line, bytes_read=len(buffer)
+                open_quote=scan.in_quotes, ends_text=at_eof, byte_offset=at, line=line, bytes_read=len(buffer)
             )
 
 

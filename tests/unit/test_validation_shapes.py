@@ -249,3 +249,25 @@ def test_odd_shapes_always_end_in_a_report(data: bytes) -> None:
     result = validate(data, make_contract())
     assert result.report["status"] in ("accepted", "rejected")
     assert report_size(result) < 20_000
+
+
+def test_a_quote_inside_a_header_name_is_a_character_as_in_the_rows(make: Make) -> None:
+    # The header is read with the rows' rules: a quote opens a quoted name only at the start of one
+    header = [*HEADER, 'size_"inch']
+    rows = [[*row, "1"] for row in good_rows(3)]
+
+    result = validate(csv_bytes(rows, header), make(extra_columns="ignore"))
+
+    assert result.accepted, result.findings
+    assert result.report["columns"][-1] == 'size_"inch'
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 1 << 16])
+def test_quoted_header_names_with_doubled_quotes_and_crlf_read_in_any_chunks(make: Make, chunk: int) -> None:
+    text = b'"id","amount","plan","active","signed_up","note ""n"""\r\n'
+    text += csv_bytes(good_rows(2), [], newline="\r\n")
+
+    result = validate_dataset(Source(text, chunk=chunk), make(extra_columns="warn"))
+
+    assert result.report["columns"] == [*HEADER[:5], 'note "n"']
+    assert result.rows == 2
