@@ -26,15 +26,9 @@ from domain.validation.checks import RowNumbers
 from domain.validation.columns import BatchProcessor
 from domain.validation.convert import read_type
 from domain.validation.findings import MAX_EXAMPLES, Finding, ValueIssues, error, json_value
-from domain.validation.header import (
-    MAX_NAME_CHARS,
-    HeaderError,
-    guess_delimiter,
-    match_columns,
-    read_header,
-    split_header,
-)
+from domain.validation.header import MAX_NAME_CHARS, HeaderError, guess_delimiter, read_header, split_header
 from domain.validation.messages import blank, header_unreadable, not_a_header, wrong_delimiter
+from domain.validation.schema_match import match_columns
 from domain.validation.stream import FullReader, PrefixedReader, QuoteCounter, Readable
 
 BLOCK_SIZE = 1 << 20  # measured: 1 MiB blocks parse fastest (cache-sized) on one core

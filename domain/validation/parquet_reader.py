@@ -20,8 +20,8 @@ from domain.validation.columns import BatchProcessor
 from domain.validation.convert import CATEGORY, TIMESTAMP, read_type
 from domain.validation.csv_reader import CsvOutcome
 from domain.validation.findings import Finding, ValueIssues, error
-from domain.validation.header import match_columns
 from domain.validation.messages import mib
+from domain.validation.schema_match import match_columns
 
 BATCH_ROWS = 128 * 1024
 

@@ -271,3 +271,17 @@ def test_quoted_header_names_with_doubled_quotes_and_crlf_read_in_any_chunks(mak
 
     assert result.report["columns"] == [*HEADER[:5], 'note "n"']
     assert result.rows == 2
+
+
+def test_many_duplicated_names_are_one_finding(make: Make) -> None:
+    header = [*HEADER, *(f"copy_{i % 20}" for i in range(60))]
+    rows = [[*row, *("1" for _ in range(60))] for row in good_rows(2)]
+
+    result = validate(csv_bytes(rows, header), make(extra_columns="ignore"))
+
+    found = finding(result, "header.duplicate_column")
+    assert found["count"] == 20
+    assert (
+        "20 column names appear more than once" in found["message"]
+        and "'copy_0' (3 times)" in found["message"]
+    )
