@@ -92,12 +92,16 @@ class _Run:
         """Read the file again to find where its records break (then hash the rest of it)."""
         raw = self.reopen()
         dialect = self.contract.csv
-        problem = find_record_problem(
-            self._text(raw, gz),
-            quote_char=dialect.quote_char,
-            delimiter=dialect.delimiter,
-            max_record_bytes=max_record_bytes,
-        )
+        try:
+            problem = find_record_problem(
+                self._text(raw, gz),
+                quote_char=dialect.quote_char,
+                delimiter=dialect.delimiter,
+                max_record_bytes=max_record_bytes,
+            )
+        except GzipError as broken:  # the first pass stopped before the gzip data did: say that too
+            self.findings.append(gzip_failed(broken))
+            problem = None
         raw.drain()
         return problem
 

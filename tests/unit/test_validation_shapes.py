@@ -285,3 +285,20 @@ def test_many_duplicated_names_are_one_finding(make: Make) -> None:
         "20 column names appear more than once" in found["message"]
         and "'copy_0' (3 times)" in found["message"]
     )
+
+
+def test_a_reader_giving_up_on_a_truncated_gzip_reports_both(
+    contract: DatasetContract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def give_up(*args: object, **kwargs: object) -> None:
+        from domain.validation.csv_reader import UnparsableError
+
+        raise UnparsableError(3)
+
+    monkeypatch.setattr("domain.validation.csv_reader.pacsv.open_csv", give_up)
+    data = gzip.compress(csv_bytes(good_rows(3000)))
+
+    result = validate(data[: len(data) // 2], contract)
+
+    assert result.checks() == {"file.gzip_truncated", "rows.malformed"}
+    assert "past data row 3" in finding(result, "rows.malformed")["message"]
