@@ -5,6 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NODE_DIR := .cache/node22
 NODE := $(NODE_DIR)/node_modules/.bin/node
+# The CDK CLI (`cdk synth`, `cdk deploy`), pinned: the tests synthesize through it as a deployment does.
+CDK_CLI_VERSION := 2.1149.0
+CDK_CLI_DIR := .cache/cdk-cli
+CDK_CLI := $(CDK_CLI_DIR)/.installed-$(CDK_CLI_VERSION)
 BENCH_MLFLOW := .cache/bench-mlflow
 SCANNERS := .cache/scanners
 export JSII_NODE := $(abspath $(NODE))
@@ -15,6 +19,8 @@ export JSII_RUNTIME_PACKAGE_CACHE := enabled
 export CDK_OUTDIR := cdk.out
 # The Python of the SageMaker image that runs training/ (training/container.toml); read when lint runs.
 TRAINING_PYTHON = $(shell $(PY) -c "import tomllib; print(tomllib.load(open('training/container.toml', 'rb'))['image']['python'])")
+# The Lambda runtime the functions get on AWS (the tests run them on this machine's Python).
+LAMBDA_PYTHON := $(shell sed -n 's/^RUNTIME = lambda_.Runtime.PYTHON_\([0-9]*\)_\([0-9]*\)$$/\1.\2/p' stacks/constructs/platform_function.py)
 
 .PHONY: setup demo test lint synth bench clean
 
@@ -29,7 +35,11 @@ $(VENV)/.installed: requirements.txt lambdas/requirements.txt requirements-dev.t
 $(NODE):
 	npm install --silent --no-audit --no-fund --prefix $(NODE_DIR) node@22
 
-setup: $(VENV)/.installed $(NODE)
+$(CDK_CLI):
+	npm install --silent --no-audit --no-fund --prefix $(CDK_CLI_DIR) aws-cdk@$(CDK_CLI_VERSION)
+	touch $@
+
+setup: $(VENV)/.installed $(NODE) $(CDK_CLI)
 
 synth: setup
 	$(PY) app.py
@@ -44,13 +54,14 @@ lint: setup $(SCANNERS)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy domain adapters localcloud cli lambdas stacks training
+	$(VENV)/bin/vermin --no-tips --violations --target=$(TRAINING_PYTHON)- training
+	$(VENV)/bin/mypy --python-version $(TRAINING_PYTHON) training
+	$(VENV)/bin/mypy --python-version $(LAMBDA_PYTHON) lambdas domain adapters
 	rm -f $(CDK_OUTDIR)/*.template.json
 	$(PY) app.py
 	$(SCANNERS)/bin/cfn-lint $(CDK_OUTDIR)/*.template.json
 	$(SCANNERS)/bin/checkov --framework cloudformation --skip-download --compact --quiet \
 		--file $(CDK_OUTDIR)/*.template.json
-	$(VENV)/bin/vermin --no-tips --violations --target=$(TRAINING_PYTHON)- training
-	$(VENV)/bin/mypy --python-version $(TRAINING_PYTHON) training
 
 # The template scanners (requirements-scanners.txt) in a virtualenv of their own: checkov pins an older boto3
 # than the platform's. Checks that do not apply to a resource are skipped in CDK, with their reason, as the

@@ -10,13 +10,18 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.config import CONTEXT_KEY, load_platform
+from stacks.config import CONTEXT_KEY, ConfigError, load_platform
+from stacks.constructs.training_job import supported_regions
 from stacks.data_stack import DataStack
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) -> cdk.App:
+def build_app(
+    context: dict[str, Any] | None = None,
+    outdir: str | None = None,
+    environment: cdk.Environment | None = None,
+) -> cdk.App:
     """Compose the platform's stacks into a new app, with cdk-nag as a gate.
 
     Parameters
@@ -26,16 +31,24 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
         The CDK CLI's own context (``--context``) still wins over both.
     outdir
         Where to write the cloud assembly; by default ``CDK_OUTDIR`` or a temporary folder.
+    environment
+        The account and region to deploy to; by default the CDK CLI's (``CDK_DEFAULT_ACCOUNT``,
+        ``CDK_DEFAULT_REGION``, which ``cdk synth`` and ``cdk deploy`` always set). Without them the stacks
+        are environment-agnostic, so synth needs no AWS account.
 
-    The account and region come from the CDK CLI's environment when it provides them; without them the
-    stacks are environment-agnostic, so synth needs no AWS account.
+    Raises
+    ------
+    ConfigError
+        The configuration is invalid, or the region is one where the platform cannot run.
     """
     app = cdk.App(context=cdk_json_context() | (context or {}), outdir=outdir)
     platform = load_platform(app.node.try_get_context(CONTEXT_KEY), PROJECT_ROOT)
     config = platform.config
-    env = cdk.Environment(
+    env = environment or cdk.Environment(
         account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
     )
+    if env.region:
+        check_region(env.region, config.training.image_version)
     data = DataStack(
         app,
         f"{config.project}-data",
@@ -48,6 +61,21 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
     cdk.Tags.of(data).add("project", config.project)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return app
+
+
+def check_region(region: str, image_version: str) -> None:
+    """Fail with a clear message if ``region`` is one where SageMaker's scikit-learn image is not published.
+
+    The training jobs and endpoints run that image, so those regions are the ones the platform supports.
+    """
+    regions = supported_regions(image_version)
+    if region not in regions:
+        raise ConfigError(
+            f"region {region!r} (from CDK_DEFAULT_REGION, which the CDK CLI takes from AWS_REGION or your "
+            f"profile): SageMaker does not publish its scikit-learn image {image_version} there "
+            f"(mlops.training.image_version), so the platform cannot train or serve in it. Deploy to one of "
+            f"{', '.join(regions)}: for example `AWS_REGION=eu-west-1 cdk deploy --all`."
+        )
 
 
 def cdk_json_context() -> dict[str, Any]:

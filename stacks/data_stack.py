@@ -115,6 +115,7 @@ class DataStack(cdk.Stack):
             data_bucket=self.data.bucket,
             alerts=self.events.alerts,
             key=key,
+            image_repository_arn=self.training.job.image_repository_arn,
             architecture=architecture,
             log_retention=LOG_RETENTION[config.log_retention_days],
             retain=config.retain_data,

@@ -20,6 +20,7 @@ from constructs import Construct
 from domain.contract import DatasetContract
 from domain.declared import CONTRACTS_FILE
 from stacks.constructs.data_bucket import DATASETS_PREFIX, INCOMING_PREFIX, QUARANTINE_PREFIX
+from stacks.constructs.nag import cdk_grant_reasons
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
 
 
@@ -79,10 +80,22 @@ class DatasetValidation(Construct):
         )
         self.function = self.handler.function
         self.role = self.handler.role
-        data_bucket.grant_read(self.function, f"{INCOMING_PREFIX}*")
-        data_bucket.grant_read(self.function, f"{DATASETS_PREFIX}*")
-        data_bucket.grant_put(self.function, f"{DATASETS_PREFIX}*")
-        data_bucket.grant_put(self.function, f"{QUARANTINE_PREFIX}*")
+        reads = {
+            f"{INCOMING_PREFIX}*": "Uploads are read by prefix: their keys are data.",
+            f"{DATASETS_PREFIX}*": "Dataset versions are read and written: datasets/<name>/<sha256>/.",
+        }
+        writes = {
+            f"{DATASETS_PREFIX}*": "Dataset versions are read and written: datasets/<name>/<sha256>/.",
+            f"{QUARANTINE_PREFIX}*": "Rejection reports are written by prefix: quarantine/<name>/<sha256>/.",
+        }
+        for pattern in reads:
+            data_bucket.grant_read(self.function, pattern)
+        for pattern in writes:
+            data_bucket.grant_put(self.function, pattern)
+        self.handler.acknowledge(
+            resources={data_bucket.arn_for_objects(p): r for p, r in (writes | reads).items()},
+            actions=cdk_grant_reasons("through the bucket and catalog grants"),
+        )
         catalog.grant_read_write_data(self.function)
         bus.grant_put_events_to(self.function)
         alerts.grant_publish(self.function)
@@ -118,21 +131,3 @@ class DatasetValidation(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         self.errors_alarm.add_alarm_action(cloudwatch_actions.SnsAction(alerts))
-        self._acknowledge(data_bucket)
-
-    def _acknowledge(self, data_bucket: s3.IBucket) -> None:
-        bucket = f"<{cdk.Stack.of(self).get_logical_id(data_bucket.node.default_child)}.Arn>"  # type: ignore[arg-type]
-        key_actions = "Granted on the platform's one key only, through the bucket and catalog grants."
-        reasons = {
-            f"Resource::{bucket}/{INCOMING_PREFIX}*": "Uploads are read by prefix: their keys are data.",
-            f"Resource::{bucket}/{DATASETS_PREFIX}*": "Dataset versions are written and read by prefix.",
-            f"Resource::{bucket}/{QUARANTINE_PREFIX}*": "Rejection reports are written by prefix.",
-            "Action::s3:GetObject*": "CDK's read grant (object, version, ACL, tags) on the prefixes above.",
-            "Action::s3:GetBucket*": "CDK's read grant on the data bucket only.",
-            "Action::s3:List*": "CDK's read grant on the data bucket only.",
-            "Action::s3:Abort*": "CDK's put grant: abort its own multipart uploads under its prefixes.",
-            "Action::kms:GenerateDataKey*": key_actions,
-            "Action::kms:ReEncrypt*": key_actions,
-            "Resource::*": "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource but '*'.",
-        }
-        self.handler.acknowledge_wildcards(reasons)

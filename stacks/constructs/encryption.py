@@ -29,7 +29,8 @@ class PlatformKey(Construct):
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsInThisAccount",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                # amazonaws.com, or amazonaws.com.cn in China: the regional Logs principal has the suffix.
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.{stack.url_suffix}")],
                 actions=[
                     "kms:Encrypt*",
                     "kms:Decrypt*",

@@ -39,17 +39,10 @@ from domain.deployment import SETTLING, VARIANT, alarm_names, capture_prefix, en
 from domain.serving_config import ServingConfig
 from stacks.config import DeploymentInfraConfig
 from stacks.constructs.dataset_catalog import platform_table
-from stacks.constructs.nag import (
-    REGIONAL_ARN,
-    acknowledge,
-    bucket_arn,
-    cdk_grant_reasons,
-    execution_reader,
-    logical_id,
-)
+from stacks.constructs.nag import acknowledge, cdk_grant_reasons
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
-from stacks.constructs.training_job import IMAGE_REPOSITORY_ARN, RUNS_PREFIX, grant_container_basics
-from stacks.constructs.workflow import logged_state_machine
+from stacks.constructs.training_job import RUNS_PREFIX, grant_container_basics
+from stacks.constructs.workflow import grant_start_once, logged_state_machine
 
 APPROVED = {
     "source": ["aws.sagemaker"],
@@ -82,6 +75,7 @@ class ModelDeployment(Construct):
         data_bucket: s3.IBucket,
         alerts: sns.ITopic,
         key: kms.IKey,
+        image_repository_arn: str,
         architecture: lambda_.Architecture,
         log_retention: logs.RetentionDays,
         retain: bool,
@@ -93,7 +87,7 @@ class ModelDeployment(Construct):
         self.table = platform_table(
             self, "Deployments", partition="endpoint", sort="record", key=key, retain=retain
         )
-        self.model_role = self._model_role(data_bucket, key, serving)
+        self.model_role = self._model_role(data_bucket, key, serving, image_repository_arn)
         self.alarms = self._alarms(serving, alerts)
 
         generated = {SERVING_FILE: json.dumps({n: c.model_dump(mode="json") for n, c in serving.items()})}
@@ -156,13 +150,16 @@ class ModelDeployment(Construct):
             },
             Invocation.asynchronous("the deployment trigger rule", self.dead_letters),
         )
-        self.state_machine.grant_start_execution(self.start.function)
-        self.state_machine.grant_read(self.start.function)
+        executions = grant_start_once(self.state_machine, self.start.function)
+        packages = self._arn("model-package", f"{self.group_prefix}*")
         self.start.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["sagemaker:DescribeModelPackage"],
-                resources=[self._arn("model-package", f"{self.group_prefix}*")],
-            )
+            iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=[packages])
+        )
+        self.start.acknowledge(
+            resources={
+                executions: "It looks up this state machine's executions by name (duplicates).",
+                packages: "It reads the approved package, in this platform's model package groups only.",
+            }
         )
         self.trigger = events.Rule(
             self,
@@ -185,13 +182,16 @@ class ModelDeployment(Construct):
                 )
             ],
         )
-        self.acknowledge(data_bucket)
 
     def _arn(self, resource: str, name: str) -> str:
         return cdk.Stack.of(self).format_arn(service="sagemaker", resource=resource, resource_name=name)
 
     def _model_role(
-        self, data_bucket: s3.IBucket, key: kms.IKey, serving: dict[str, ServingConfig]
+        self,
+        data_bucket: s3.IBucket,
+        key: kms.IKey,
+        serving: dict[str, ServingConfig],
+        image_repository_arn: str,
     ) -> iam.Role:
         """The role SageMaker serves with: reads model archives, writes captured data, pulls the image."""
         role = iam.Role(
@@ -200,14 +200,29 @@ class ModelDeployment(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="Endpoints: read model archives, write captured requests; nothing else.",
         )
-        data_bucket.grant_read(role, f"{RUNS_PREFIX}*/training/*")
-        for dataset in serving:
-            data_bucket.grant_put(role, f"{capture_prefix(dataset)}*")
+        archives = f"{RUNS_PREFIX}*/training/*"
+        data_bucket.grant_read(role, archives)
+        captures = [f"{capture_prefix(dataset)}*" for dataset in serving]
+        for prefix in captures:
+            data_bucket.grant_put(role, prefix)
         key.grant_encrypt_decrypt(role)
         role.add_to_policy(
             iam.PolicyStatement(actions=["kms:CreateGrant", "kms:DescribeKey"], resources=[key.key_arn])
         )
-        grant_container_basics(role, log_groups="/aws/sagemaker/Endpoints/*")
+        grant_container_basics(
+            role, image_repository_arn=image_repository_arn, log_groups="/aws/sagemaker/Endpoints/*"
+        )
+        acknowledge(
+            role,
+            resources={
+                data_bucket.arn_for_objects(archives): "Endpoints read the model archives of runs.",
+                **{
+                    data_bucket.arn_for_objects(p): "Endpoints write their captured requests."
+                    for p in captures
+                },
+            },
+            actions=cdk_grant_reasons("model archives, captures, endpoint volumes"),
+        )
         return role
 
     def _alarms(
@@ -324,53 +339,13 @@ class ModelDeployment(Construct):
                 step.function.add_to_role_policy(
                     iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=alarms)
                 )
-
-    def acknowledge(self, data_bucket: s3.IBucket) -> None:
-        """Acknowledge cdk-nag's granular wildcard findings in this construct, each with its reason."""
-        bucket = bucket_arn(data_bucket)
-        acknowledge(
-            self,
-            {
-                **cdk_grant_reasons("encrypted buckets, tables, logs"),
-                f"Resource::{bucket}/{RUNS_PREFIX}*/training/*": "Endpoints read the model archives of runs.",
-                **{
-                    f"Resource::{bucket}/{capture_prefix(dataset)}*": "Endpoints write captured requests."
-                    for dataset in self.endpoints
+            step.acknowledge(
+                resources={
+                    **dict.fromkeys(serving, "The platform's endpoints, configurations and models only."),
+                    **dict.fromkeys(registry, "Model package groups and packages of this platform only."),
                 },
-                "Resource::*": (
-                    "Services with no resource-level permissions: X-Ray PutTraceSegments, "
-                    "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited by namespace condition)."
-                ),
-                f"Resource::{IMAGE_REPOSITORY_ARN}": (
-                    "SageMaker's scikit-learn image is published from a different account in every region."
-                ),
-                "Resource::"
-                + REGIONAL_ARN.format(service="logs", resource="log-group:/aws/sagemaker/Endpoints/*"): (
-                    "SageMaker writes endpoint logs to its own log groups, one per endpoint."
-                ),
-                **{
-                    "Resource::"
-                    + REGIONAL_ARN.format(service="sagemaker", resource=f"{kind}/{self.project}-*"): (
-                        "The platform's endpoints, configurations and models (named per deployment)."
-                    )
-                    for kind in ("endpoint", "endpoint-config", "model")
-                },
-                **{
-                    "Resource::"
-                    + REGIONAL_ARN.format(service="sagemaker", resource=f"{kind}/{self.group_prefix}*"): (
-                        "Model package groups and packages of this platform's datasets only."
-                    )
-                    for kind in ("model-package-group", "model-package")
-                },
-                **{
-                    f"Resource::<{logical_id(handler.function)}.Arn>:*": "Any version of the step's function."
-                    for handler in (self.prepare, self.finish)
-                },
-                execution_reader(self.state_machine): (
-                    "The start function reads this state machine's executions only (duplicates)."
-                ),
-            },
-        )
+                actions=cdk_grant_reasons("the deployments table"),
+            )
 
     def _state_machine(
         self,
@@ -526,10 +501,18 @@ class ModelDeployment(Construct):
             .otherwise(wait_update)
         )
         definition = start.next(prepare).next(prepared)
-        return logged_state_machine(
+        machine = logged_state_machine(
             self,
             definition,
             key=key,
             log_retention=log_retention,
             timeout=cdk.Duration.minutes(settings.timeout_minutes),
+            invokes=[self.prepare.function, self.finish.function],
         )
+        acknowledge(
+            machine.role,
+            resources={
+                self._arn("endpoint", f"{self.project}-*"): "It watches the platform's endpoints settle."
+            },
+        )
+        return machine

@@ -13,6 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.constructs.lambda_packaging import dependency_layer_code, function_code
+from stacks.constructs.nag import acknowledge, acknowledge_rule, wildcard_reason
 from stacks.constructs.scanners import justify
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -127,11 +128,18 @@ class PlatformFunction(Construct):
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
         )
+
         queue = invocation.dead_letter_queue
         if queue is not None and queue.encryption_master_key is not None:
             # CDK grants sqs:SendMessage only; Lambda also needs the queue's key to send to it.
             queue.encryption_master_key.grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
         self._justify(invocation)
+
+        # Active tracing grants the X-Ray writes, which exist on "*" only.
+        acknowledge(
+            self.role,
+            resources={"*": wildcard_reason(["xray:PutTraceSegments", "xray:PutTelemetryRecords"])},
+        )
 
     def _justify(self, invocation: Invocation) -> None:
         """Skip the checkov checks that do not apply to this function, each with its reason."""
@@ -158,12 +166,11 @@ class PlatformFunction(Construct):
                 "invocations to a dead-letter queue, so one here would never receive anything.",
             )
 
-    def acknowledge_wildcards(self, reasons: dict[str, str]) -> None:
-        """Acknowledge cdk-nag's granular IAM5 findings on this function's role, one reason each."""
-        for finding, reason in reasons.items():
-            cdk.Validations.of(self.role).acknowledge(
-                cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason)
-            )
+    def acknowledge(
+        self, *, resources: dict[str, str] | None = None, actions: dict[str, str] | None = None
+    ) -> None:
+        """Acknowledge cdk-nag's wildcard findings on this function's role (granted values, reasons)."""
+        acknowledge(self.role, resources=resources, actions=actions)
 
 
 def dead_letter_queue(scope: Construct, construct_id: str, *, key: kms.IKey, of: str) -> sqs.Queue:
@@ -176,9 +183,5 @@ def dead_letter_queue(scope: Construct, construct_id: str, *, key: kms.IKey, of:
         enforce_ssl=True,
         retention_period=cdk.Duration.days(14),
     )
-    cdk.Validations.of(queue).acknowledge(
-        cdk.Acknowledgment(
-            id="AwsSolutions-SQS3", reason=f"This queue is itself the dead-letter queue of {of}."
-        )
-    )
+    acknowledge_rule(queue, "AwsSolutions-SQS3", f"This queue is itself the dead-letter queue of {of}.")
     return queue

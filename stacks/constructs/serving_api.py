@@ -23,7 +23,7 @@ from constructs import Construct
 from domain.declared import SERVING_FILE
 from domain.deployment import capture_prefix, endpoint_name
 from domain.serving_config import ServingConfig
-from stacks.constructs.nag import acknowledge, bucket_arn, cdk_grant_reasons
+from stacks.constructs.nag import acknowledge_rule, cdk_grant_reasons, finding
 from stacks.constructs.platform_function import Invocation, PlatformFunction
 from stacks.constructs.scanners import justify
 
@@ -81,9 +81,17 @@ class ServingApi(Construct):
                 ],
             )
         )
-        for dataset in self.datasets:
-            data_bucket.grant_put(function, f"{capture_prefix(dataset)}*")
+        captures = [f"{capture_prefix(dataset)}*" for dataset in self.datasets]
+        for prefix in captures:
+            data_bucket.grant_put(function, prefix)
         key.grant_encrypt(function)
+        grants = cdk_grant_reasons("encrypted captures")
+        self.handler.acknowledge(
+            resources={
+                data_bucket.arn_for_objects(p): "Its captured requests and answers." for p in captures
+            },
+            actions={k: v for k, v in grants.items() if k.startswith(("s3:Abort", "kms:"))},
+        )
         access_logs = logs.LogGroup(
             self,
             "AccessLogs",
@@ -139,13 +147,16 @@ class ServingApi(Construct):
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
         integration = apigateway.LambdaIntegration(function, proxy=True)
+        methods = []
         for dataset in self.datasets:
             resource = self.api.root.add_resource(dataset).add_resource("invocations")
-            resource.add_method(
-                "POST",
-                integration,
-                authorization_type=apigateway.AuthorizationType.IAM,
-                request_validator=validator,
+            methods.append(
+                resource.add_method(
+                    "POST",
+                    integration,
+                    authorization_type=apigateway.AuthorizationType.IAM,
+                    request_validator=validator,
+                )
             )
         self.invoke_policy = iam.ManagedPolicy(
             self,
@@ -161,26 +172,23 @@ class ServingApi(Construct):
                 )
             ],
         )
-        self.acknowledge(data_bucket)
-
-    def acknowledge(self, data_bucket: s3.IBucket) -> None:
-        """Acknowledge cdk-nag's findings in this construct, each with its reason."""
-        push_logs = "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-        grants = cdk_grant_reasons("encrypted captures")
-        acknowledge(
-            self,
-            {
-                "AwsSolutions-APIG3": (
-                    "Every method is IAM-authenticated and throttled; attach the account's WAF web ACL "
-                    "to the stage where policy requires one."
-                ),
-                "AwsSolutions-COG4": "Callers are AWS principals (apps, services): IAM, not Cognito.",
-                f"AwsSolutions-IAM4[Policy::{push_logs}]": "API Gateway's account-level logging role.",
-                **{k: v for k, v in grants.items() if k.startswith(("Action::s3:Abort", "Action::kms"))},
-                "Resource::*": "X-Ray PutTraceSegments has no resource-level permissions.",
-                **{
-                    f"Resource::{bucket_arn(data_bucket)}/{capture_prefix(d)}*": "Its captured requests."
-                    for d in self.datasets
-                },
-            },
+        acknowledge_rule(
+            self.api.deployment_stage,
+            "AwsSolutions-APIG3",
+            "Every method is IAM-authenticated and throttled; attach the account's WAF web ACL to the "
+            "stage where policy requires one.",
+        )
+        for method in methods:
+            acknowledge_rule(
+                method, "AwsSolutions-COG4", "Callers are AWS principals (apps, services): IAM, not Cognito."
+            )
+        # cloud_watch_role: the account's API Gateway logging role, with AWS's managed policy for it.
+        push_logs = iam.ManagedPolicy.from_aws_managed_policy_name(
+            "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+        ).managed_policy_arn
+        acknowledge_rule(
+            self.api.node.find_child("CloudWatchRole"),
+            f"AwsSolutions-IAM4[{finding(self.api, push_logs, kind='Policy')}]",
+            "API Gateway's account-level logging role: AWS's managed policy for that role, which API Gateway "
+            "uses to write execution and access logs of every API in the account and region.",
         )

@@ -17,13 +17,14 @@ from constructs import Construct
 
 from stacks.config import TrainingInfraConfig
 from stacks.constructs.lambda_packaging import PROJECT_ROOT, training_source_bundling
+from stacks.constructs.nag import acknowledge, cdk_grant_reasons, wildcard_reason
 
 # Where each run's channels and outputs live (written by the prepare step, read by the job).
 SPLITS_PATTERN = "datasets/*/splits/*"
 RUNS_PREFIX = "runs/"
 CHANNELS = ("train", "validation", "test", "config", "champion")
-# SageMaker's scikit-learn image (training and serving) is published from a different account per region.
-IMAGE_REPOSITORY_ARN = "arn:aws:ecr:*:*:repository/sagemaker-scikit-learn"
+# SageMaker's scikit-learn image (training and serving); each region publishes it from an account of its own.
+IMAGE_REPOSITORY = "sagemaker-scikit-learn"
 
 
 @cache
@@ -48,14 +49,28 @@ def scikit_learn_images(version: str) -> dict[str, str]:
     }
 
 
-def grant_container_basics(role: iam.IRole, *, log_groups: str) -> None:
-    """What SageMaker needs to run the scikit-learn container with ``role``: the image, logs, metrics."""
-    stack = cdk.Stack.of(role)
+def supported_regions(version: str) -> list[str]:
+    """The regions where SageMaker publishes the scikit-learn image ``version``: where the platform runs."""
+    return sorted(scikit_learn_images(version))
+
+
+def grant_container_basics(role: iam.Role, *, image_repository_arn: str, log_groups: str) -> None:
+    """What SageMaker needs to run the scikit-learn container with ``role``: the image, logs, metrics.
+
+    The ECR login token and metric writes exist on "*" only (metrics are held to SageMaker's namespaces
+    by a condition); everything else is named.
+    """
+    log_group_arn = cdk.Stack.of(role).format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name=log_groups,
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
     role.add_to_principal_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
     role.add_to_principal_policy(
         iam.PolicyStatement(
             actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-            resources=[IMAGE_REPOSITORY_ARN],
+            resources=[image_repository_arn],
         )
     )
     role.add_to_principal_policy(
@@ -66,14 +81,7 @@ def grant_container_basics(role: iam.IRole, *, log_groups: str) -> None:
                 "logs:PutLogEvents",
                 "logs:DescribeLogStreams",
             ],
-            resources=[
-                stack.format_arn(
-                    service="logs",
-                    resource="log-group",
-                    resource_name=log_groups,
-                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                )
-            ],
+            resources=[log_group_arn],
         )
     )
     role.add_to_principal_policy(
@@ -82,6 +90,13 @@ def grant_container_basics(role: iam.IRole, *, log_groups: str) -> None:
             resources=["*"],
             conditions={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "AWS/SageMaker"]}},
         )
+    )
+    acknowledge(
+        role,
+        resources={
+            "*": wildcard_reason(["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"]),
+            log_group_arn: "SageMaker names the container's log groups per job or endpoint.",
+        },
     )
 
 
@@ -132,9 +147,19 @@ class TrainingJob(Construct):
         stack = cdk.Stack.of(self)
         images = scikit_learn_images(settings.image_version)
         mapping = cdk.CfnMapping(
-            self, "Images", mapping={region: {"uri": uri} for region, uri in images.items()}
+            self,
+            "Images",
+            # With a concrete region (the CDK CLI's), the lookup is made at synth and the mapping left out.
+            lazy=True,
+            mapping={region: {"uri": uri, "account": uri.split(".", 1)[0]} for region, uri in images.items()},
         )
         self.image_uri = mapping.find_in_map(stack.region, "uri")
+        self.image_repository_arn = stack.format_arn(
+            service="ecr",
+            account=mapping.find_in_map(stack.region, "account"),
+            resource="repository",
+            resource_name=IMAGE_REPOSITORY,
+        )
         self.source = s3_assets.Asset(
             self, "Source", path=str(PROJECT_ROOT / "training"), bundling=training_source_bundling()
         )
@@ -144,13 +169,35 @@ class TrainingJob(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="Training jobs: read the run's channels, write the run's output; nothing else.",
         )
-        data_bucket.grant_read(self.role, SPLITS_PATTERN)
-        for channel in ("config", "champion"):
-            data_bucket.grant_read(self.role, f"{RUNS_PREFIX}*/{channel}/*")
-        data_bucket.grant_put(self.role, f"{RUNS_PREFIX}*/training/*")
-        self.source.grant_read(self.role)
+        reads = {
+            SPLITS_PATTERN: "The job reads its run's splits: datasets/<name>/splits/<run>/.",
+            f"{RUNS_PREFIX}*/config/*": "The job reads its run's configuration channel.",
+            f"{RUNS_PREFIX}*/champion/*": "The job reads its run's champion channel.",
+        }
+        writes = {f"{RUNS_PREFIX}*/training/*": "The job writes its run's model archive only."}
+        for pattern in reads:
+            data_bucket.grant_read(self.role, pattern)
+        for pattern in writes:
+            data_bucket.grant_put(self.role, pattern)
+        # The source archive itself, not the whole CDK assets bucket (Asset.grant_read's scope): that bucket
+        # holds every asset of every app deployed to the account.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[self.source.bucket.arn_for_objects(self.source.s3_object_key)],
+            )
+        )
         key.grant_encrypt_decrypt(self.role)
-        grant_container_basics(self.role, log_groups="/aws/sagemaker/TrainingJobs*")
+        grant_container_basics(
+            self.role,
+            image_repository_arn=self.image_repository_arn,
+            log_groups="/aws/sagemaker/TrainingJobs*",
+        )
+        acknowledge(
+            self.role,
+            resources={data_bucket.arn_for_objects(p): r for p, r in (reads | writes).items()},
+            actions=cdk_grant_reasons("the job's channels, model archive and volume"),
+        )
         self._settings = settings
         self._key = key
 
@@ -202,7 +249,9 @@ class TrainingJob(Construct):
                 "code_version": self.source.asset_hash,
             },
             enable_network_isolation=True,
-            role=self.role,
+            # The task would add its own grants for the channels' dynamic locations: S3 on "*". The role
+            # has what the job needs, granted above.
+            role=self.role.without_policy_updates(),
             integration_pattern=sfn.IntegrationPattern.RUN_JOB,
             result_path="$.training",
             result_selector={

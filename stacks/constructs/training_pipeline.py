@@ -28,17 +28,10 @@ from domain.contract import DatasetContract
 from domain.declared import CONTRACTS_FILE, TRAINING_FILE
 from domain.training_config import TrainingConfig
 from stacks.config import TrainingInfraConfig
-from stacks.constructs.nag import (
-    REGIONAL_ARN,
-    acknowledge,
-    bucket_arn,
-    cdk_grant_reasons,
-    execution_reader,
-    logical_id,
-)
+from stacks.constructs.nag import acknowledge, cdk_grant_reasons
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
-from stacks.constructs.training_job import IMAGE_REPOSITORY_ARN, RUNS_PREFIX, TrainingJob
-from stacks.constructs.workflow import logged_state_machine
+from stacks.constructs.training_job import RUNS_PREFIX, TrainingJob
+from stacks.constructs.workflow import grant_start_once, logged_state_machine
 
 DATASET_ACCEPTED = {"source": ["mlops.data"], "detail-type": ["Dataset Version Accepted"]}
 _THROTTLING = ["Lambda.TooManyRequestsException", "Lambda.ServiceException", "Lambda.SdkClientException"]
@@ -120,11 +113,12 @@ class TrainingPipeline(Construct):
         }.items():
             self.register.function.add_environment(name, value)
 
-        data_bucket.grant_read(self.prepare.function, "datasets/*")
-        data_bucket.grant_put(self.prepare.function, "datasets/*/splits/*")
-        data_bucket.grant_read_write(self.prepare.function, f"{RUNS_PREFIX}*")
-        data_bucket.grant_read_write(self.gate.function, f"{RUNS_PREFIX}*")
-        data_bucket.grant_read(self.register.function, f"{RUNS_PREFIX}*")
+        snapshots, splits, runs = "datasets/*", "datasets/*/splits/*", f"{RUNS_PREFIX}*"
+        data_bucket.grant_read(self.prepare.function, snapshots)
+        data_bucket.grant_put(self.prepare.function, splits)
+        data_bucket.grant_read_write(self.prepare.function, runs)
+        data_bucket.grant_read_write(self.gate.function, runs)
+        data_bucket.grant_read(self.register.function, runs)
         registry = self._registry_arns(group_prefix)
         self.prepare.function.add_to_role_policy(
             iam.PolicyStatement(
@@ -145,6 +139,25 @@ class TrainingPipeline(Construct):
                 resources=registry,
             )
         )
+        grants = cdk_grant_reasons("encrypted buckets and logs")
+        scratch = {"s3:DeleteObject*": "Run folders are scratch: a retried step replaces its own files."}
+        run_files = {
+            data_bucket.arn_for_objects(runs): "A run's channels and evaluation: runs/<dataset>/<run>/."
+        }
+        own_registry = dict.fromkeys(
+            registry, "Model package groups, packages and cards of this platform only."
+        )
+        self.prepare.acknowledge(
+            resources={
+                data_bucket.arn_for_objects(snapshots): "The split step reads snapshots: keys are data.",
+                data_bucket.arn_for_objects(splits): "Splits are written per dataset version.",
+                **run_files,
+                **own_registry,
+            },
+            actions=grants | scratch,
+        )
+        self.gate.acknowledge(resources=run_files, actions=grants | scratch)
+        self.register.acknowledge(resources=run_files | own_registry, actions=grants)
 
         self.state_machine = self._state_machine(alerts, key, log_retention, settings)
         self.dead_letters = dead_letter_queue(
@@ -157,8 +170,10 @@ class TrainingPipeline(Construct):
             invocation=Invocation.asynchronous("the training trigger rule", self.dead_letters),
         )
         self.start.function.add_environment("STATE_MACHINE_ARN", self.state_machine.state_machine_arn)
-        self.state_machine.grant_start_execution(self.start.function)
-        self.state_machine.grant_read(self.start.function)
+        executions = grant_start_once(self.state_machine, self.start.function)
+        self.start.acknowledge(
+            resources={executions: "It looks up this state machine's executions by name (duplicates)."}
+        )
         self.trigger = events.Rule(
             self,
             "OnDatasetAccepted",
@@ -175,56 +190,6 @@ class TrainingPipeline(Construct):
                     dead_letter_queue=self.dead_letters,
                 )
             ],
-        )
-        self.acknowledge(data_bucket, group_prefix)
-
-    def acknowledge(self, data_bucket: s3.IBucket, group_prefix: str) -> None:
-        """Acknowledge cdk-nag's granular wildcard findings in this construct, each with its reason."""
-        bucket = bucket_arn(data_bucket)
-        acknowledge(
-            self,
-            {
-                **cdk_grant_reasons("encrypted buckets, logs, channels"),
-                f"Resource::{bucket}/datasets/*": "The prepare step reads snapshots: keys are data.",
-                f"Resource::{bucket}/datasets/*/splits/*": "Splits are written and read per dataset version.",
-                f"Resource::{bucket}/runs/*": "A run's channels and evaluation: runs/<dataset>/<run>/.",
-                f"Resource::{bucket}/runs/*/config/*": "The job reads its run's configuration channel.",
-                f"Resource::{bucket}/runs/*/champion/*": "The job reads its run's champion channel.",
-                f"Resource::{bucket}/runs/*/training/*": "The job writes its run's model archive only.",
-                "Action::s3:DeleteObject*": "Run folders are scratch: a retried step replaces its own files.",
-                "Resource::*": (
-                    "Services with no resource-level permissions: X-Ray PutTraceSegments, "
-                    "ecr:GetAuthorizationToken, cloudwatch:PutMetricData (namespace condition), and "
-                    "the Step Functions managed rule for SageMaker .sync jobs."
-                ),
-                "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*": (
-                    "The training job reads its source code asset from the CDK assets bucket."
-                ),
-                f"Resource::{IMAGE_REPOSITORY_ARN}": (
-                    "SageMaker's scikit-learn image is published from a different account in every region."
-                ),
-                "Resource::"
-                + REGIONAL_ARN.format(service="logs", resource="log-group:/aws/sagemaker/TrainingJobs*"): (
-                    "SageMaker writes training logs to its own log group."
-                ),
-                "Resource::" + REGIONAL_ARN.format(service="sagemaker", resource="training-job/*"): (
-                    "Training job names are derived per run at run time."
-                ),
-                **{
-                    "Resource::"
-                    + REGIONAL_ARN.format(service="sagemaker", resource=f"{kind}/{group_prefix}*"): (
-                        "Model package groups, packages and cards of this platform's datasets only."
-                    )
-                    for kind in ("model-package-group", "model-package", "model-card")
-                },
-                **{
-                    f"Resource::<{logical_id(handler.function)}.Arn>:*": "Any version of the step's function."
-                    for handler in (self.prepare, self.gate, self.register)
-                },
-                execution_reader(self.state_machine): (
-                    "The start function reads this state machine's executions only (duplicates)."
-                ),
-            },
         )
 
     def _registry_arns(self, group_prefix: str) -> list[str]:
@@ -324,13 +289,19 @@ class TrainingPipeline(Construct):
             .otherwise(announce_rejected.next(sfn.Succeed(self, "Rejected")))
         )
         definition = prepare.next(train).next(gate).next(decide)
-        return logged_state_machine(
+        machine = logged_state_machine(
             self,
             definition,
             key=key,
             log_retention=log_retention,
             timeout=cdk.Duration.minutes(settings.pipeline_timeout_minutes),
+            invokes=[self.prepare.function, self.gate.function, self.register.function],
+            wildcard_only_actions=("sagemaker:ListTags",),
         )
+        # CDK's `.sync` task grants create, describe and stop on training jobs by a name pattern.
+        jobs = cdk.Stack.of(self).format_arn(service="sagemaker", resource="training-job", resource_name="*")
+        acknowledge(machine.role, resources={jobs: "Training job names are derived per run at run time."})
+        return machine
 
 
 def _step(task: str) -> Invocation:
