@@ -5,9 +5,7 @@ checkov itself runs in ``make lint`` (its own virtualenv); these tests hold the 
 
 from __future__ import annotations
 
-import copy
 import re
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -15,7 +13,6 @@ import pytest
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
-from stacks.app import build_app, cdk_json_context
 from stacks.constructs.scanners import MIN_REASON_WORDS, justify, skips
 from tests.conftest import CloudAssembly
 
@@ -25,19 +22,11 @@ CHECK_ID = re.compile(r"CKV2?_AWS_\d+")
 
 
 @pytest.fixture(scope="module")
-def templates(cloud_assembly: CloudAssembly, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def templates(cloud_assembly: CloudAssembly, serverless_assembly: CloudAssembly) -> dict[str, Any]:
     """Every template of the app as configured, and of the app with a serverless dataset (its API)."""
-    context = copy.deepcopy(cdk_json_context())
-    context["mlops"]["datasets"]["churn"]["serving"] = {
-        "mode": "serverless",
-        "serverless": {"memory_mb": 3072, "max_concurrency": 10},
-        "capture_api": {"rate_per_second": 20, "burst": 40},
-    }
-    outdir: Path = tmp_path_factory.mktemp("serverless-skips.out")
-    serverless = build_app(context, outdir=str(outdir)).synth()
     return {
         **cloud_assembly.templates,
-        **{f"{stack.stack_name} (serverless)": stack.template for stack in serverless.stacks},
+        **{f"{name} (serverless)": template for name, template in serverless_assembly.templates.items()},
     }
 
 

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from stacks.app import build_app, cdk_json_context
+from tests.conftest import CloudAssembly
 from tests.infra.template_support import actions, policy_statements
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    context = copy.deepcopy(cdk_json_context())
-    context["mlops"]["datasets"]["churn"]["serving"] = {
-        "mode": "serverless",
-        "serverless": {"memory_mb": 3072, "max_concurrency": 10},
-        "capture_api": {"rate_per_second": 20, "burst": 40},
-    }
-    outdir: Path = tmp_path_factory.mktemp("serverless.out")
-    assembly = build_app(context, outdir=str(outdir)).synth()  # cdk-nag runs: a finding fails here
-    return assembly.get_stack_by_name("mlops-data").template  # type: ignore[no-any-return]
+def template(serverless_assembly: CloudAssembly) -> dict[str, Any]:
+    return serverless_assembly.template("mlops-data")
 
 
 def test_the_default_real_time_deployment_has_no_serving_api(cloud_assembly: Any) -> None:

@@ -8,11 +8,10 @@ from collections.abc import Iterator, Mapping
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from adapters.aws import client, resource
 from adapters.pipeline import RunNotFoundError, StepFunctionsPipeline, execution_arn
 from domain.pipeline_runs import RunRequest, Trigger, execution_input
+from tests.moto_support import mocked_aws
 
 SHA = "ef" * 32
 ROLE = "arn:aws:iam::123456789012:role/pipeline"
@@ -23,16 +22,8 @@ FAIL = {"StartAt": "Gate", "States": {"Gate": {"Type": "Fail", "Error": "GateRej
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    client.cache_clear()
-    resource.cache_clear()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    with mocked_aws(monkeypatch):
         yield
-    client.cache_clear()
-    resource.cache_clear()
 
 
 def state_machine(definition: Mapping[str, object], name: str = "training") -> str:

@@ -16,10 +16,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from typer.testing import CliRunner, Result
 
-from adapters.aws import client, resource
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.registry import SageMakerModelRegistry
 from cli.main import app
@@ -29,6 +27,7 @@ from domain.ingestion import DatasetVersion
 from domain.pipeline_runs import Trigger
 from domain.registration import RegistrationFacts
 from domain.training_config import GateConfig, ThresholdConfig
+from tests.moto_support import mocked_aws
 
 OLD, NEW = "ab" * 32, "cd" * 32
 ROLE = "arn:aws:iam::123456789012:role/pipeline"
@@ -66,17 +65,8 @@ EVALUATION: dict[str, Any] = {
 
 @pytest.fixture
 def aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing",
-                        "MLOPS_STATE_DIR": str(tmp_path / "state")}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    client.cache_clear()
-    resource.cache_clear()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    with mocked_aws(monkeypatch, state_dir=tmp_path / "state"):
         yield
-    client.cache_clear()
-    resource.cache_clear()
 
 
 Deploy = Callable[..., dict[str, str]]

@@ -17,11 +17,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from typer.testing import CliRunner, Result
 
 import localcloud
-from adapters.aws import client, resource
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.deployments import DynamoDeployments
 from adapters.registry import SageMakerModelRegistry
@@ -32,6 +30,7 @@ from domain.ingestion import DatasetVersion
 from domain.pipeline_runs import Trigger
 from domain.registration import RegistrationFacts
 from domain.training_config import GateConfig, ThresholdConfig
+from tests.moto_support import mocked_aws
 
 MARKUP = "[a-z] [red]x[/] [/red]"  # each of these is a tag to rich
 PATTERN = "^[a-z][a-z0-9-]{1,62}$"  # the dataset name rule, as pydantic's message quotes it
@@ -75,17 +74,8 @@ FAILS = {
 
 @pytest.fixture
 def aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    client.cache_clear()
-    resource.cache_clear()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    with mocked_aws(monkeypatch, state_dir=tmp_path / "state"):
         yield
-    client.cache_clear()
-    resource.cache_clear()
 
 
 def deploy(monkeypatch: pytest.MonkeyPatch, definition: dict[str, Any] = SUCCEEDS) -> dict[str, str]:

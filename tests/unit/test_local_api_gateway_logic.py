@@ -158,18 +158,11 @@ def test_a_path_or_method_the_api_lacks_has_no_route() -> None:
 
 
 def test_the_event_is_api_gateway_s_rest_proxy_event_with_the_caller() -> None:
-    request = IncomingRequest(
-        http_method="POST",
-        path="/churn/invocations",
-        resource_path="/churn/invocations",
-        resource_id="r1",
-        path_parameters={},
+    request = invocation(
         headers=[("Content-Type", "text/csv"), ("X-Many", "1"), ("X-Many", "2")],
         query=[("a", "1"), ("a", "2")],
         body=b"x,y\n",
-        source_ip="127.0.0.1",
         user_agent="app/1.0",
-        protocol="HTTP/1.1",
     )
     api = SimpleNamespace(id="abc123", binaryMediaTypes=[])
     stage = SimpleNamespace(name="v1", deployment_id="d1")
@@ -222,18 +215,8 @@ def test_the_event_is_api_gateway_s_rest_proxy_event_with_the_caller() -> None:
 def test_a_body_that_is_not_utf8_reaches_the_function_as_api_gateway_passes_it(
     binary_media_types: list[str], body: str, is_base64: bool
 ) -> None:
-    request = IncomingRequest(
-        http_method="POST",
-        path="/churn/invocations",
-        resource_path="/churn/invocations",
-        resource_id="r1",
-        path_parameters={},
-        headers=[("Content-Type", "text/csv")],
-        query=[],
-        body=b"caf\xe9,\xff\xfe\x00\n",
-        source_ip="127.0.0.1",
-        user_agent=None,
-        protocol="HTTP/1.1",
+    request = invocation(
+        headers=[("Content-Type", "text/csv")], query=[], body=b"caf\xe9,\xff\xfe\x00\n", user_agent=None
     )
 
     event = proxy_event(
@@ -276,3 +259,22 @@ def test_a_proxy_answer_becomes_the_http_answer() -> None:
 def test_a_malformed_proxy_answer_is_refused(result: Any) -> None:
     with pytest.raises(MalformedAnswerError):
         proxy_answer(result)
+
+
+def invocation(
+    *, headers: list[tuple[str, str]], query: list[tuple[str, str]], body: bytes, user_agent: str | None
+) -> IncomingRequest:
+    """A POST to churn's invocations resource from loopback."""
+    return IncomingRequest(
+        http_method="POST",
+        path="/churn/invocations",
+        resource_path="/churn/invocations",
+        resource_id="r1",
+        path_parameters={},
+        headers=headers,
+        query=query,
+        body=body,
+        source_ip="127.0.0.1",
+        user_agent=user_agent,
+        protocol="HTTP/1.1",
+    )
