@@ -15,12 +15,23 @@ class NotifyError(Exception):
     """An event or alert could not be published."""
 
 
-class PlatformNotifier:
+class AlertTopic:
+    """Alerts on the platform's SNS topic (a function that only alerts is granted only that)."""
+
+    def __init__(self, topic_arn: str) -> None:
+        self.topic_arn = topic_arn
+
+    def alert(self, subject: str, message: str) -> None:
+        """Publish an alert (SNS subjects are at most 100 characters)."""
+        client("sns").publish(TopicArn=self.topic_arn, Subject=subject[:100], Message=message)
+
+
+class PlatformNotifier(AlertTopic):
     """Publishes lifecycle events on the platform's bus and alerts on its SNS topic."""
 
     def __init__(self, bus_name: str, topic_arn: str) -> None:
+        super().__init__(topic_arn)
         self.bus_name = bus_name
-        self.topic_arn = topic_arn
 
     def dataset_accepted(self, version: DatasetVersion) -> None:
         """Publish "Dataset Version Accepted" with the version's catalog record as its detail."""
@@ -37,7 +48,3 @@ class PlatformNotifier:
         )
         if response.get("FailedEntryCount"):
             raise NotifyError(f"EventBridge refused the event: {response['Entries']}")
-
-    def alert(self, subject: str, message: str) -> None:
-        """Publish an alert (SNS subjects are at most 100 characters)."""
-        client("sns").publish(TopicArn=self.topic_arn, Subject=subject[:100], Message=message)

@@ -8,8 +8,10 @@ retry after a crash finds the record and only finishes what is missing.
 
 Everything before the first write (reading the upload, validating it, writing the report's JSON) is
 deterministic or nearly so: if it fails, retrying the event would fail the same way, so the upload
-gets a failure record and an alert instead, and the call returns (status ``failed``). Only a failed
-write raises, for the function's retry to finish it.
+gets a failure record and an alert instead, and the call returns (status ``failed``). So does a
+validation that reaches its ``deadline`` (the function's time limit, less the time to write that
+record): a retry would run out of time the same way. Only a failed write raises, for the function's
+retry to finish it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from typing import BinaryIO
 
 from domain.contract import DatasetContract
+from domain.deadline import Deadline
 from domain.ingestion_failures import UploadReadError, guard_reads
 from domain.ingestion_model import (
     DATASETS_PREFIX,
@@ -50,6 +53,7 @@ __all__ = [
     "Catalog",
     "DatasetStore",
     "DatasetVersion",
+    "Deadline",
     "IngestionOutcome",
     "Notifier",
     "Status",
@@ -83,6 +87,7 @@ def ingest_upload(
     catalog: Catalog,
     notifier: Notifier,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    deadline: Deadline | None = None,
 ) -> IngestionOutcome:
     """Validate an upload against its dataset's contract and record the result.
 
@@ -96,6 +101,9 @@ def ingest_upload(
         The adapters (AWS in the Lambda, fakes in tests).
     now
         The clock.
+    deadline
+        When to stop reading the upload, leaving time to record why (the function's time limit):
+        the upload then gets a failure record that says how far the validation got.
 
     Returns
     -------
@@ -115,7 +123,7 @@ def ingest_upload(
     contract = contracts[dataset]
     with tempfile.TemporaryFile(prefix="snapshot-", suffix=".parquet") as snapshot:
         try:
-            verdict = _validate(upload, contract, store, catalog, snapshot, now)
+            verdict = _validate(upload, contract, store, catalog, snapshot, now, deadline)
         except UploadMissingError as missing:
             return reject_unvalidated(upload, contracts, store, notifier, now, missing=str(missing))
         except Exception as error:  # whatever it is, the upload gets a verdict and the event is done
@@ -132,9 +140,12 @@ def _validate(
     catalog: Catalog,
     snapshot: BinaryIO,
     now: Callable[[], datetime],
+    deadline: Deadline | None,
 ) -> _Verdict:
     """Validate the upload and prepare every body the writes need; nothing is written here."""
     opener = guard_reads(store.opener(upload), (UploadMissingError,))
+    if deadline is not None:
+        opener = deadline.watch(opener)  # outside the guard: running out of time is not a failed read
     previous = catalog.latest(contract.name)
     profile_key = snapshot_prefix(contract.name, previous.version) + "profile.json" if previous else None
     previous_profile = store.read_json(profile_key) if profile_key else None

@@ -9,12 +9,22 @@ says what failed and where in our code; the exception's own text goes to the fun
 
 from __future__ import annotations
 
+import re
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from domain.deadline import ValidationTimeoutError
+
 RETRY_ADVICE = "the upload is kept; retry with `mlops data push` or ask the platform's operators"
+TIMEOUT_ADVICE = (
+    "the upload is kept; split it into smaller files and push those, or raise "
+    "`validation.timeout_minutes` in cdk.json (at most 15) and deploy, or ask the platform's operators"
+)
+# Lambda prefixes its own error messages with the request (and sometimes a timestamp): not for people.
+_LAMBDA_PREFIX = re.compile(r"^(\S+Z\s+)?(RequestId:\s*)?[0-9a-f-]{36}\s+(Error:\s*)?")
+_MAX_DETAIL = 300
 _ROOT = (
     Path(__file__).resolve().parents[1]
 )  # the folder that holds domain/ (the repository, or a Lambda asset)
@@ -80,15 +90,29 @@ def where(error: BaseException) -> str | None:
     return found
 
 
-def describe_failure(error: BaseException) -> dict[str, Any]:
+def describe_failure(error: BaseException, size: int | None = None) -> dict[str, Any]:
     """What a failure record says about ``error``: its kind, type, place and a summary for people.
+
+    Parameters
+    ----------
+    error : BaseException
+        Why validation stopped.
+    size : int, optional
+        The upload's size in bytes, if known (said when the time ran out).
 
     Returns
     -------
     dict
-        ``kind`` ("upload_unreadable" or "internal"), ``type`` (the exception's class), ``where``
-        (see :func:`where`) and ``summary``: "could not be validated: <what>; the upload is kept; ...".
+        ``kind`` ("upload_unreadable", "timeout" or "internal"), ``type`` (the exception's class),
+        ``where`` (see :func:`where`) and ``summary``: "could not be validated...; the upload is kept; ...".
     """
+    if isinstance(error, ValidationTimeoutError):
+        of = f" of {size:,}" if size is not None else ""
+        summary = (
+            f"could not be validated within the function's time limit ({_duration(error.limit_seconds)}) "
+            f"after reading {error.bytes_read:,}{of} bytes; {TIMEOUT_ADVICE}"
+        )
+        return {"kind": "timeout", "type": type(error).__name__, "where": None, "summary": summary}
     if isinstance(error, UploadReadError):
         cause = error.__cause__ or error
         kind, what = "upload_unreadable", f"the upload could not be read from the data bucket ({error})"
@@ -102,3 +126,51 @@ def describe_failure(error: BaseException) -> dict[str, Any]:
         "where": place,
         "summary": f"could not be validated: {what}; {RETRY_ADVICE}",
     }
+
+
+def describe_stopped(invocation: Mapping[str, Any]) -> dict[str, Any]:
+    """What a failure record says when the function stopped with no code of ours left to say it.
+
+    Parameters
+    ----------
+    invocation : mapping
+        Lambda's invocation record of a failed asynchronous invocation (what an ``on_failure``
+        destination receives): ``requestContext`` (``condition``, ``approximateInvokeCount``) and
+        ``responsePayload`` (the runtime's ``errorType`` and ``errorMessage``, e.g.
+        ``Runtime.OutOfMemory``, ``Sandbox.Timedout``).
+
+    Returns
+    -------
+    dict
+        The same fields as :func:`describe_failure`, ``kind`` "stopped".
+    """
+    context = invocation.get("requestContext") or {}
+    payload = invocation.get("responsePayload")
+    error = payload if isinstance(payload, Mapping) else {}
+    error_type = str(error.get("errorType") or "") or None
+    message = _LAMBDA_PREFIX.sub("", str(error.get("errorMessage") or "")).strip()
+    attempts = context.get("approximateInvokeCount")
+    if context.get("condition") == "EventAgeExceeded":
+        what = (
+            "the validation function did not get to run on it before the event expired (throttled for hours)"
+        )
+    else:
+        detail = ": ".join(part for part in (error_type, message) if part) or "no error was reported"
+        if len(detail) > _MAX_DETAIL:
+            detail = detail[: _MAX_DETAIL - 3] + "..."
+        tries = f", {attempts} attempts" if attempts else ""
+        what = f"the validation function stopped before it could finish ({detail}{tries})"
+    return {
+        "kind": "stopped",
+        "type": error_type,
+        "where": None,
+        "summary": f"could not be validated: {what}; {RETRY_ADVICE}",
+    }
+
+
+def _duration(seconds: float) -> str:
+    whole = round(seconds)
+    if whole % 60 == 0:
+        minutes = whole // 60
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{whole} seconds"

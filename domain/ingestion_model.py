@@ -126,15 +126,19 @@ class Catalog(Protocol):
         ...
 
 
-class Notifier(Protocol):
+class Alerter(Protocol):
+    """The platform's alert topic."""
+
+    def alert(self, subject: str, message: str) -> None:
+        """Tell people that something needs their attention."""
+        ...
+
+
+class Notifier(Alerter, Protocol):
     """The platform's event bus and alert topic."""
 
     def dataset_accepted(self, version: DatasetVersion) -> None:
         """Publish "Dataset Version Accepted"."""
-        ...
-
-    def alert(self, subject: str, message: str) -> None:
-        """Tell people that something needs their attention."""
         ...
 
 

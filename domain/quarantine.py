@@ -5,12 +5,13 @@ at all, and the record of an upload whose validation failed. Each is written onc
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.contract import DatasetContract
-from domain.ingestion_failures import describe_failure
+from domain.ingestion_failures import describe_failure, describe_stopped
 from domain.ingestion_model import (
+    Alerter,
     DatasetStore,
     IngestionOutcome,
     Notifier,
@@ -28,11 +29,49 @@ def record_failure(
     dataset: str,
     error: Exception,
     store: DatasetStore,
-    notifier: Notifier,
+    notifier: Alerter,
     now: Callable[[], datetime],
 ) -> IngestionOutcome:
     """Record that the upload could not be validated, and alert (once, however often this runs)."""
-    failure = describe_failure(error)
+    failure = describe_failure(error, upload.size)
+    key = _write_failure(upload, dataset, failure, store, notifier, now)
+    return IngestionOutcome("failed", dataset, None, key, failure["summary"], [], error)
+
+
+def record_stopped(
+    upload: Upload,
+    invocation: Mapping[str, Any],
+    store: DatasetStore,
+    notifier: Alerter,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> IngestionOutcome:
+    """Record that the validation function stopped on the upload (killed, out of memory...), and alert.
+
+    Parameters
+    ----------
+    upload
+        The upload of the event the function failed on.
+    invocation
+        Lambda's invocation record of the failed asynchronous invocation (see
+        :func:`domain.ingestion_failures.describe_stopped`).
+    store, notifier, now
+        Where the record goes, who is alerted, the clock.
+    """
+    dataset = upload.dataset or "_unknown"
+    failure = describe_stopped(invocation)
+    key = _write_failure(upload, dataset, failure, store, notifier, now)
+    return IngestionOutcome("failed", dataset, None, key, failure["summary"])
+
+
+def _write_failure(
+    upload: Upload,
+    dataset: str,
+    failure: Mapping[str, Any],
+    store: DatasetStore,
+    notifier: Alerter,
+    now: Callable[[], datetime],
+) -> str:
+    """Write ``failure.json`` unless there is one, alert if this call wrote it; return its key."""
     key = failure_key(dataset, upload_report_name(upload))
     record = {
         "status": "failed",
@@ -48,7 +87,7 @@ def record_failure(
             f"Dataset upload could not be validated: {dataset}",
             f"{upload.key} {failure['summary']}\nRecord: s3://{upload.bucket}/{key}",
         )
-    return IngestionOutcome("failed", dataset, None, key, failure["summary"], [], error)
+    return key
 
 
 def reject(

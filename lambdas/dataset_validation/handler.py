@@ -22,8 +22,9 @@ from adapters.catalog import DynamoDatasetCatalog
 from adapters.environment import from_environment
 from adapters.notify import PlatformNotifier
 from adapters.storage import S3DatasetStore
+from adapters.upload_events import upload_of
 from domain.declared import declared_contracts
-from domain.ingestion import Upload, ingest_upload
+from domain.ingestion import Deadline, ingest_upload
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
@@ -57,36 +58,27 @@ def adapters() -> tuple[S3DatasetStore, DynamoDatasetCatalog, PlatformNotifier]:
     )
 
 
-def to_upload(event: S3EventBridgeNotificationEvent) -> Upload:
-    """The upload an "Object Created" event describes.
-
-    S3 URL-encodes keys in its events; the data class's ``key`` decodes them (once: decoding twice would
-    turn a literal ``+`` into a space).
-    """
-    detail = event.detail
-    return Upload(
-        bucket=detail.bucket.name,
-        key=detail.object.key,
-        version_id=detail.object.get("version-id"),  # absent for unversioned buckets
-        size=detail.object.size,
-        etag=detail.object.etag,
-        requester=detail.requester,
-        event_id=event.get_id,
-        event_time=event.time,
-    )
-
-
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_source(data_class=S3EventBridgeNotificationEvent)
 def handler(event: S3EventBridgeNotificationEvent, context: LambdaContext) -> dict[str, Any]:
-    """Validate the uploaded object and record a dataset version, a rejection report or a failure record."""
-    upload = to_upload(event)
+    """Validate the uploaded object and record a dataset version, a rejection report or a failure record.
+
+    The validation stops in time to record why when the function's time limit comes near: killed at
+    the limit, the function would leave no word, and each retry would be killed the same way.
+    """
+    deadline = Deadline.after(context.get_remaining_time_in_millis() / 1000)
+    upload = upload_of(event)
     logger.append_keys(upload_key=upload.key, dataset=upload.dataset)
     store, catalog, notifier = adapters()
     outcome = ingest_upload(
-        upload, contracts=declared_contracts(HERE), store=store, catalog=catalog, notifier=notifier
+        upload,
+        contracts=declared_contracts(HERE),
+        store=store,
+        catalog=catalog,
+        notifier=notifier,
+        deadline=deadline,
     )
     metrics.add_dimension(name="dataset", value=outcome.dataset or "unknown")
     metrics.add_metric(name=f"Datasets{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
