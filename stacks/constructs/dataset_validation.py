@@ -12,6 +12,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -19,6 +20,7 @@ from constructs import Construct
 
 from domain.contract import DatasetContract
 from domain.declared import CONTRACTS_FILE
+from domain.ingestion_model import FAILURE_FILE
 from stacks.constructs.data_bucket import DATASETS_PREFIX, INCOMING_PREFIX, QUARANTINE_PREFIX
 from stacks.constructs.nag import cdk_grant_reasons
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
@@ -28,8 +30,11 @@ class DatasetValidation(Construct):
     """Validates every object created under ``incoming/<dataset>/`` in the data bucket.
 
     EventBridge delivers "Object Created" events to the function asynchronously; two retries and a
-    dead-letter queue catch what still fails. The contracts are generated into the function's asset, so
-    the contracts deployed are the ones that synth validated.
+    dead-letter queue catch what still fails. The function records every failure it lives through; an
+    invocation that still fails after Lambda's retries (out of memory, a crashed runtime: no code of
+    ours ran to the end) goes to its ``on_failure`` destination, ``failures``, which writes the upload's
+    failure record from Lambda's invocation record. The contracts are generated into the function's
+    asset, so the contracts deployed are the ones that synth validated.
     """
 
     def __init__(
@@ -56,8 +61,15 @@ class DatasetValidation(Construct):
             sort_keys=True,
         )
         self.dead_letters = dead_letter_queue(
-            self, "DeadLetters", key=key, of="the upload rule and the validation function"
+            self,
+            "DeadLetters",
+            key=key,
+            of="the upload rule, the validation function and the function that records its failures",
         )
+        self.failures = self._failure_recorder(
+            data_bucket=data_bucket, alerts=alerts, key=key, architecture=architecture,
+            log_retention=log_retention,
+        )  # fmt: skip
         self.handler = PlatformFunction(
             self,
             "Handler",
@@ -99,6 +111,20 @@ class DatasetValidation(Construct):
         catalog.grant_read_write_data(self.function)
         bus.grant_put_events_to(self.function)
         alerts.grant_publish(self.function)
+        # A Lambda destination rather than the dead-letter queue: Lambda sends it the invocation record,
+        # the original event and the runtime's error (the queue gets the event alone, the error cut to
+        # a message attribute), and invokes it asynchronously, with retries and its own queue.
+        self.function.configure_async_invoke(
+            on_failure=destinations.LambdaDestination(self.failures.function),
+            retry_attempts=2,
+            max_event_age=cdk.Duration.hours(6),
+        )
+        self.handler.acknowledge(
+            resources={
+                f"{self.failures.function.function_arn}:*": "Lambda's destination grant: invoke the "
+                "failure recorder (any version of that one function) with a failed invocation's record."
+            }
+        )
 
         self.rule = events.Rule(
             self,
@@ -131,3 +157,43 @@ class DatasetValidation(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         self.errors_alarm.add_alarm_action(cloudwatch_actions.SnsAction(alerts))
+
+    def _failure_recorder(
+        self,
+        *,
+        data_bucket: s3.IBucket,
+        alerts: sns.ITopic,
+        key: kms.IKey,
+        architecture: lambda_.Architecture,
+        log_retention: logs.RetentionDays,
+    ) -> PlatformFunction:
+        """The function that writes the failure record of an upload whose validation function died."""
+        recorder = PlatformFunction(
+            self,
+            "Failures",
+            folder="validation_failure",
+            description="Records an upload whose validation function failed for good (killed, out of memory)",
+            key=key,
+            architecture=architecture,
+            log_retention=log_retention,
+            invocation=Invocation.asynchronous(
+                "the validation function's on-failure destination", self.dead_letters
+            ),
+            environment={"DATA_BUCKET": data_bucket.bucket_name, "ALERTS_TOPIC_ARN": alerts.topic_arn},
+            memory_mb=256,
+        )
+        records = f"{QUARANTINE_PREFIX}*/{FAILURE_FILE}"
+        data_bucket.grant_put(recorder.function, records)
+        alerts.grant_publish(recorder.function)
+        grant_reasons = cdk_grant_reasons("writing failure records and publishing alerts")
+        recorder.acknowledge(
+            resources={
+                data_bucket.arn_for_objects(records): "Failure records only: quarantine/<dataset>/<upload>/"
+                f"{FAILURE_FILE}, keyed by the upload."
+            },
+            actions={
+                action: grant_reasons[action]
+                for action in ("s3:Abort*", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+            },
+        )
+        return recorder

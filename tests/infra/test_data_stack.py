@@ -194,7 +194,7 @@ def test_the_function_asset_carries_the_contracts_synth_validated(cloud_assembly
     function = next(iter(
         f
         for f in _resources(cloud_assembly, "AWS::Lambda::Function").values()
-        if f["Properties"].get("Layers")
+        if "CATALOG_TABLE" in f["Properties"].get("Environment", {}).get("Variables", {})
     ))  # fmt: skip
     asset = asset_dir(cloud_assembly.directory, function["Properties"]["Code"]["S3Key"])
     assert (asset / "handler.py").is_file()
