@@ -2,7 +2,8 @@
 
 AWS queues an asynchronous event (EventBridge targets, ``Invoke`` with ``InvocationType=Event``),
 returns at once, and runs the function later; on a function error it retries twice (or
-``MaximumRetryAttempts`` of the function's event invoke config), then gives up. Locally the retries
+``MaximumRetryAttempts`` of the function's event invoke config), then gives up: the event goes to
+the function's on-failure destination and dead-letter queue (``async_failures``). Locally the retries
 wait a fraction of a second instead of one and two minutes, so tests stay fast while the number of
 attempts stays the same.
 """
@@ -18,6 +19,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from localcloud.awslambda.async_failures import GiveUp, deliver_failure
 from localcloud.awslambda.executor import LambdaExecutor
 from localcloud.records import Activity, DeliveryRecord
 
@@ -138,6 +140,9 @@ class AsyncInvoker:
         error = f"{outcome.error_type}: {outcome.payload.decode(errors='replace')}"
         retries_done = len(record.request_ids) - 1
         if retries_done >= _max_retries(function):
+            failed = GiveUp(function, event, outcome.request_id, len(record.request_ids), outcome.payload)
+            # Before this delivery ends, so that wait_idle also waits for what it hands on.
+            deliver_failure(failed, invoke_async=lambda arn, body: self._hand_on(arn, body, record))
             self._finish(record, status="failed", error=error)
             return
         delay = (
@@ -149,6 +154,10 @@ class AsyncInvoker:
                 self._queue, (time.monotonic() + delay, next(self._order), record.delivery_id, event)
             )
             self._changed.notify()
+
+    def _hand_on(self, function_arn: str, event: Any, failed: DeliveryRecord) -> None:
+        """Queue the record of ``failed`` for its function's Lambda on-failure destination."""
+        self.submit(function_arn, event, source=failed.function_arn)
 
     def _finish(self, record: DeliveryRecord, *, status: str, error: str | None) -> None:
         with self._changed:

@@ -8,6 +8,7 @@ directly; each such case says why. Fix-ups are idempotent: a re-deploy applies t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -143,8 +144,13 @@ def fix_table(client: Clients, resource: Resource) -> None:
 
 
 def fix_function(client: Clients, resource: Resource) -> None:
-    """Layers (dropped by moto's template reader) and the log group of ``LoggingConfig`` (ignored)."""
+    """Layers (dropped by moto's template reader), the log group of ``LoggingConfig`` and the
+    dead-letter queue of ``DeadLetterConfig`` (both ignored)."""
     properties = resource.properties
+    target = (properties.get("DeadLetterConfig") or {}).get("TargetArn")
+    if resource.model is not None:
+        # moto has no dead-letter setting at all; the asynchronous invoker reads it from here.
+        resource.model.dead_letter_config = {"TargetArn": target} if target else None
     if properties.get("Layers"):
         client("lambda").update_function_configuration(
             FunctionName=resource.physical_id, Layers=properties["Layers"]
@@ -153,6 +159,25 @@ def fix_function(client: Clients, resource: Resource) -> None:
     if group and resource.model is not None:
         # Lambda writes a function's logs to its LoggingConfig group; moto has no such setting at all.
         resource.model.logs_group_name = group
+
+
+def fix_event_invoke_config(client: Clients, resource: Resource) -> None:
+    """``AWS::Lambda::EventInvokeConfig``: moto skips the type; the configuration is put through the API.
+
+    moto appends a configuration on every put instead of replacing it, so the previous one is deleted
+    first (a re-deploy then leaves one).
+    """
+    properties, lambda_client = resource.properties, client("lambda")
+    name = properties["FunctionName"]
+    with contextlib.suppress(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.delete_function_event_invoke_config(FunctionName=name)
+    arguments: dict[str, Any] = {"FunctionName": name}
+    for field in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"):
+        if field in properties:
+            arguments[field] = int(properties[field])
+    if properties.get("DestinationConfig"):
+        arguments["DestinationConfig"] = properties["DestinationConfig"]
+    lambda_client.put_function_event_invoke_config(**arguments)
 
 
 def fix_alarm(client: Clients, resource: Resource) -> None:
@@ -249,6 +274,7 @@ FIXUPS: dict[str, Fixup] = {
     "AWS::SQS::QueuePolicy": fix_queue_policy,
     "AWS::DynamoDB::Table": fix_table,
     "AWS::Lambda::Function": fix_function,
+    "AWS::Lambda::EventInvokeConfig": fix_event_invoke_config,
     "AWS::CloudWatch::Alarm": fix_alarm,
     "AWS::StepFunctions::StateMachine": fix_state_machine,
     "AWS::ApiGateway::Account": fix_api_gateway_account,

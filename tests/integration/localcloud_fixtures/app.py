@@ -21,9 +21,11 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -106,6 +108,29 @@ class FunctionsStack(cdk.Stack):
             "Failing", "failing", timeout_seconds=5, environment={"FAILURE_MESSAGE": "the fixture fails"}
         )
         sleeper = self._function("Sleeper", "sleeper", timeout_seconds=1, environment={})
+        # Asynchronous invocations that fail for good: a record to a function and the event to a queue; a
+        # timed-out one's record to a queue.
+        dead_letters, failures = sqs.Queue(self, "DoomedDeadLetters"), sqs.Queue(self, "DrowsyFailures")
+        doomed = self._function(
+            "Doomed",
+            "failing",
+            timeout_seconds=5,
+            environment={"FAILURE_MESSAGE": "the doomed fixture fails"},
+            on_failure=destinations.LambdaDestination(recorder),
+            dead_letter_queue=dead_letters,
+        )
+        drowsy = self._function(
+            "Drowsy",
+            "sleeper",
+            timeout_seconds=1,
+            environment={},
+            on_failure=destinations.SqsDestination(failures),
+        )
+        cdk.CfnOutput(self, "DoomedName", value=doomed.function_name)
+        cdk.CfnOutput(self, "DoomedArn", value=doomed.function_arn)
+        cdk.CfnOutput(self, "DoomedDeadLettersUrl", value=dead_letters.queue_url)
+        cdk.CfnOutput(self, "DrowsyName", value=drowsy.function_name)
+        cdk.CfnOutput(self, "DrowsyFailuresUrl", value=failures.queue_url)
 
         events.Rule(
             self,
