@@ -77,9 +77,9 @@ class Deadline:
             Monotonic seconds.
         """
         margin = min(margin_seconds, remaining_seconds / 4)
-        return cls(
-            at=clock() + remaining_seconds - margin, limit_seconds=round(remaining_seconds), clock=clock
-        )
+        # What is left at the start is the limit, less a few milliseconds: whole seconds say it.
+        limit = float(round(remaining_seconds)) if remaining_seconds >= 1 else remaining_seconds
+        return cls(at=clock() + remaining_seconds - margin, limit_seconds=limit, clock=clock)
 
     def passed(self) -> bool:
         """True once the deadline is reached."""

@@ -169,8 +169,7 @@ def describe_stopped(invocation: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _duration(seconds: float) -> str:
-    whole = round(seconds)
-    if whole % 60 == 0:
-        minutes = whole // 60
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return f"{whole} seconds"
+    return f"{seconds:g} second{'s' if seconds != 1 else ''}"

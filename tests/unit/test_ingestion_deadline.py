@@ -12,9 +12,9 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 
 from adapters.upload_events import upload_of
-from domain.deadline import Deadline
+from domain.deadline import Deadline, ValidationTimeoutError
 from domain.ingestion import Upload, failure_key, ingest_upload, upload_report_name
-from domain.ingestion_failures import TIMEOUT_ADVICE
+from domain.ingestion_failures import TIMEOUT_ADVICE, describe_failure
 from domain.quarantine import record_stopped
 from tests.unit.test_ingestion import CONTRACT, FakeStore, World
 
@@ -219,4 +219,14 @@ def test_an_event_that_expired_in_lambdas_queue_says_so() -> None:
 
     assert outcome.summary.startswith(
         "could not be validated: the validation function did not get to run on it before the event expired"
+    )
+
+
+@pytest.mark.parametrize(
+    ("limit", "said"), [(900.0, "15 minutes"), (60.0, "1 minute"), (90.0, "90 seconds"), (1.0, "1 second")]
+)
+def test_the_time_limit_is_said_as_people_set_it(limit: float, said: str) -> None:
+    summary = describe_failure(ValidationTimeoutError(2_048, limit), size=None)["summary"]
+    assert summary.startswith(
+        f"could not be validated within the function's time limit ({said}) after reading 2,048 bytes;"
     )
