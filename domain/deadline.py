@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO, cast
 
-# Writing the failure record and the alert takes well under a second; the rest is slack for a slow
-# S3 or SNS answer. A short limit (seconds, in tests) keeps a quarter of it instead.
+# Writing the failure record and the alert takes well under a second (the first alert of an execution
+# environment also creates its SNS client: a few hundred ms); the rest is slack for a slow S3 or SNS
+# answer. A short limit (seconds, in tests) keeps half of it instead.
 SAFETY_MARGIN_SECONDS = 25.0
 
 
@@ -72,11 +73,11 @@ class Deadline:
             What the runtime says is left (Lambda: ``get_remaining_time_in_millis() / 1000``), read at
             the start of the invocation, so that it is also the function's time limit.
         margin_seconds : float
-            Kept for writing the failure record; at most a quarter of ``remaining_seconds``.
+            Kept for writing the failure record; at most half of ``remaining_seconds``.
         clock : callable
             Monotonic seconds.
         """
-        margin = min(margin_seconds, remaining_seconds / 4)
+        margin = min(margin_seconds, remaining_seconds / 2)
         # What is left at the start is the limit, less a few milliseconds: whole seconds say it.
         limit = float(round(remaining_seconds)) if remaining_seconds >= 1 else remaining_seconds
         return cls(at=clock() + remaining_seconds - margin, limit_seconds=limit, clock=clock)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
 import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
+from cli.main import app
+from domain.ingestion_model import Upload, failure_key, upload_report_name
 from examples.churn import generate
 from tests.e2e.conftest import DataPlane
 
@@ -204,3 +211,72 @@ def test_one_line_of_8_mb_without_a_line_break_is_rejected_with_a_report_and_an_
     assert "no line break at all" in report["findings"][0]["message"]
     alerts = data_plane.drain(data_plane.alerts)
     assert any(_version(body) in alert["Message"] for alert in alerts)
+
+
+@contextlib.contextmanager
+def validation_function_set(data_plane: DataPlane, **changes: Any) -> Iterator[str]:
+    """The deployed validation function with ``changes`` to its configuration (as an operator makes them)."""
+    functions = data_plane.client("lambda").list_functions()["Functions"]
+    (name,) = [f["FunctionName"] for f in functions if "CATALOG_TABLE" in f["Environment"]["Variables"]]
+    before = data_plane.client("lambda").get_function_configuration(FunctionName=name)
+    data_plane.client("lambda").update_function_configuration(FunctionName=name, **changes)
+    try:
+        yield name
+    finally:
+        restored = {setting: before[setting] for setting in changes}
+        data_plane.client("lambda").update_function_configuration(FunctionName=name, **restored)
+
+
+def _failure_record(data_plane: DataPlane, key: str, put: dict[str, Any]) -> Any:
+    upload = Upload(data_plane.bucket, key, version_id=put["VersionId"], etag=put["ETag"].strip('"'))
+    return data_plane.read_json(failure_key("churn", upload_report_name(upload)))
+
+
+def test_an_upload_too_large_for_the_time_limit_stops_in_time_and_says_so(
+    data_plane: DataPlane, files: dict[str, bytes]
+) -> None:
+    # Given a validation function limited to 2 seconds, and a CSV that takes longer than that to read
+    header, rows = files["good.csv"].split(b"\n", 1)
+    body = header + b"\n" + rows * 400  # 120 MB
+    data_plane.drain(data_plane.alerts, wait=0.2)
+    with validation_function_set(data_plane, Timeout=2) as function:
+        # When it is uploaded
+        earlier = len([r for r in data_plane.cloud.invocations() if r.function_name == function])
+        put = data_plane.upload("incoming/churn/too-long.csv", body)
+        runs = [r for r in data_plane.cloud.invocations() if r.function_name == function][earlier:]
+    # Then the function stopped in time, once (no retry), with a failure record that says how far it got
+    assert [r.error_type for r in runs] == [None]
+    record = _failure_record(data_plane, "incoming/churn/too-long.csv", put)
+    assert record["error"]["kind"] == "timeout"
+    summary = record["summary"]
+    assert summary.startswith(
+        "could not be validated within the function's time limit (2 seconds) after reading "
+    )
+    read = int(summary.split("after reading ")[1].split(" of ")[0].replace(",", ""))
+    assert 0 < read < len(body) and f" of {len(body):,} bytes; the upload is kept; split it" in summary
+    alerts = data_plane.drain(data_plane.alerts)
+    assert any(summary in alert["Message"] for alert in alerts)
+
+
+def test_a_validation_function_that_cannot_start_leaves_a_failure_record_that_push_reports(
+    data_plane: DataPlane, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Given a validation function that dies before any code of the platform runs (its handler is gone)
+    data_plane.point_sdk_here(monkeypatch)
+    upload = generate(1_100, 31, tmp_path / "orphan.csv", "csv")
+    data_plane.drain(data_plane.alerts, wait=0.2)
+    with validation_function_set(data_plane, Handler="handler.missing"):
+        # When a file is pushed
+        pushed = CliRunner().invoke(app, ["data", "push", str(upload), "--dataset", "churn", "--json"])
+    # Then, once Lambda's retries are exhausted, the failure recorder wrote the upload's record, and the
+    # push stopped waiting at it and says what happened
+    assert pushed.exit_code == 2, pushed.output
+    outcome = json.loads(pushed.stdout)
+    assert outcome["status"] == "failed"
+    assert outcome["report"]["summary"] == (
+        "could not be validated: the validation function stopped before it could finish "
+        "(Runtime.HandlerNotFound: Handler 'missing' missing on module 'handler', 3 attempts); the upload is "
+        "kept; retry with `mlops data push` or ask the platform's operators"
+    )
+    assert outcome["report"]["error"]["kind"] == "stopped"
+    assert any(outcome["report"]["summary"] in a["Message"] for a in data_plane.drain(data_plane.alerts))
