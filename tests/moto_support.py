@@ -1,15 +1,20 @@
-"""moto in the test's own process, as the unit and adapter tests use it (no server, no network)."""
+"""moto in the test's own process (no server, no network); Lambda handlers loaded as their assets are."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib.util
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from moto import mock_aws
 
 from adapters.aws import client, resource
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
@@ -33,3 +38,27 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch, *, state_dir: Path | None = None
         yield
     client.cache_clear()
     resource.cache_clear()
+
+
+def asset_handler(name: str, folder: Path, generated: Mapping[str, str]) -> ModuleType:
+    """``lambdas/<name>/handler.py`` imported from a copy in ``folder`` beside its generated files.
+
+    As in the function's asset: the handler reads ``contracts.json`` (and the like) next to itself, and
+    is imported under a name of its own, so the handlers carry no test-only branch.
+    """
+    shutil.copy(PROJECT_ROOT / "lambdas" / name / "handler.py", folder / "handler.py")
+    for file, text in generated.items():
+        (folder / file).write_text(text, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(f"asset_{name}.handler", folder / "handler.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def forget_cached_adapters(modules: Iterable[ModuleType]) -> None:
+    """Make the handlers create their settings and clients again (for the next test's environment)."""
+    for module in modules:
+        for cached in ("settings", "adapters", "store", "pipeline"):
+            if hasattr(module, cached):
+                getattr(module, cached).cache_clear()

@@ -7,11 +7,9 @@ the name the Lambda runtime gives them, so the handlers carry no test-only branc
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -24,14 +22,13 @@ import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from moto import mock_aws
 
-from adapters.aws import client, resource
 from domain.contract import DatasetContract, load_contract
 from domain.pipeline_runs import RunRequest, Trigger, execution_input
 from domain.training_config import parse_training_config
 from domain.validation import validate_dataset
 from examples.churn import chunks
+from tests.moto_support import asset_handler, forget_cached_adapters, mocked_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "mlops-data"
@@ -77,16 +74,12 @@ def handlers(
     # Powertools' singletons read these when the module is imported, as on Lambda.
     for variable, value in POWERTOOLS.items():
         patch.setenv(variable, value)
+    generated = {
+        "contracts.json": json.dumps({"churn": churn.model_dump(mode="json")}),
+        "training.json": json.dumps({"churn": config.model_dump(mode="json")}),
+    }
     for name in ("pipeline_start", "training_prepare", "training_gate", "model_registration"):
-        folder = tmp_path_factory.mktemp(name)
-        shutil.copy(ROOT / "lambdas" / name / "handler.py", folder / "handler.py")
-        (folder / "contracts.json").write_text(json.dumps({"churn": churn.model_dump(mode="json")}))
-        (folder / "training.json").write_text(json.dumps({"churn": config.model_dump(mode="json")}))
-        spec = importlib.util.spec_from_file_location(f"asset_{name}.handler", folder / "handler.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        loaded[name] = module
+        loaded[name] = asset_handler(name, tmp_path_factory.mktemp(name), generated)
     yield loaded
     patch.undo()
 
@@ -99,18 +92,10 @@ def aws(monkeypatch: pytest.MonkeyPatch, handlers: dict[str, ModuleType]) -> Ite
            "INFERENCE_IMAGE_URI": "sklearn:1.4", "CODE_VERSION": "v1"}  # fmt: skip
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    client.cache_clear()
-    resource.cache_clear()
-    for module in handlers.values():
-        for cached in ("settings", "adapters", "store", "pipeline"):
-            if hasattr(module, cached):
-                getattr(module, cached).cache_clear()
-    with mock_aws():
+    forget_cached_adapters(handlers.values())
+    with mocked_aws(monkeypatch):
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         yield
-    client.cache_clear()
-    resource.cache_clear()
 
 
 SHA = "e3" * 32

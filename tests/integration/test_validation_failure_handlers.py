@@ -8,10 +8,8 @@ it was.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -21,11 +19,10 @@ import boto3
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
-from moto import mock_aws
 
-from adapters.aws import client, resource
 from domain.contract import load_contract
 from examples.churn import chunks
+from tests.moto_support import asset_handler, forget_cached_adapters, mocked_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "mlops-data"
@@ -57,16 +54,11 @@ def handlers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Mod
     patch = pytest.MonkeyPatch()
     for variable, value in POWERTOOLS.items():
         patch.setenv(variable, value)
-    loaded = {}
-    for name in ("dataset_validation", "validation_failure"):
-        folder = tmp_path_factory.mktemp(name)
-        shutil.copy(ROOT / "lambdas" / name / "handler.py", folder / "handler.py")
-        (folder / "contracts.json").write_text(json.dumps({"churn": churn.model_dump(mode="json")}))
-        spec = importlib.util.spec_from_file_location(f"asset_{name}.handler", folder / "handler.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        loaded[name] = module
+    contracts = json.dumps({"churn": churn.model_dump(mode="json")})
+    loaded = {
+        name: asset_handler(name, tmp_path_factory.mktemp(name), {"contracts.json": contracts})
+        for name in ("dataset_validation", "validation_failure")
+    }
     yield loaded
     patch.undo()
 
@@ -79,10 +71,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, handlers: dict[str, ModuleType]) -> Ite
            "EVENT_BUS_NAME": "default"}  # fmt: skip
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    client.cache_clear()
-    resource.cache_clear()
-    with mock_aws():
+    with mocked_aws(monkeypatch):
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
@@ -101,13 +90,8 @@ def aws(monkeypatch: pytest.MonkeyPatch, handlers: dict[str, ModuleType]) -> Ite
             TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"]
         )
         monkeypatch.setenv("ALERTS_TOPIC_ARN", topic)
-        for module in handlers.values():
-            for cached in ("settings", "adapters"):
-                if hasattr(module, cached):
-                    getattr(module, cached).cache_clear()
+        forget_cached_adapters(handlers.values())
         yield {"alerts_queue": queue}
-    client.cache_clear()
-    resource.cache_clear()
 
 
 def upload() -> tuple[bytes, dict[str, Any]]:
