@@ -122,12 +122,14 @@ def _cli_environment(endpoint: str, *, region: str) -> dict[str, str]:
 
 
 def _register_environment(template: dict[str, Any]) -> dict[str, Any]:
-    (function,) = [
-        r
-        for name, r in template["Resources"].items()
-        if r["Type"] == "AWS::Lambda::Function" and name.startswith("TrainingRegisterFunction")
+    """The environment of the function that registers model versions (the one told the image)."""
+    (variables,) = [
+        r["Properties"]["Environment"]["Variables"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+        and "INFERENCE_IMAGE_URI" in r["Properties"].get("Environment", {}).get("Variables", {})
     ]
-    return function["Properties"]["Environment"]["Variables"]  # type: ignore[no-any-return]
+    return variables  # type: ignore[no-any-return]
 
 
 def _free_port() -> int:

@@ -98,15 +98,21 @@ def test_no_identity_policy_allows_anything_on_every_resource_but_what_aws_offer
 
 
 def test_no_role_carries_a_managed_policy_but_api_gateways_logging_role(app: CloudAssembly) -> None:
+    paths = {
+        entry["data"]: path
+        for path, entries in _metadata(app).items()
+        for entry in entries
+        if entry["type"] == "aws:cdk:logicalId"
+    }
     carried = {
-        name: [_flat(arn) for arn in role["Properties"].get("ManagedPolicyArns", [])]
+        paths[name]: [_flat(arn) for arn in role["Properties"].get("ManagedPolicyArns", [])]
         for name, role in _resources(app.template(STACK), "AWS::IAM::Role")
     }
 
-    for name, arns in carried.items():
+    for path, arns in carried.items():
         for arn in arns:
-            assert arn.split(":policy/")[-1] in MANAGED_POLICIES, f"{name} carries {arn}"
-            assert name.startswith("ServingApiCloudWatchRole"), f"{name} carries {arn}"
+            assert arn.split(":policy/")[-1] in MANAGED_POLICIES, f"{path} carries {arn}"
+            assert path.endswith("/ServingApi/Api/CloudWatchRole/Resource"), f"{path} carries {arn}"
 
 
 def test_every_wildcard_acknowledgment_sits_on_a_role_whose_policy_has_that_finding(
