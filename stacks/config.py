@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ CONTEXT_KEY = "mlops"
 TRAINING_CONTAINER = Path(__file__).resolve().parents[1] / "training" / "container.toml"
 
 
+@cache
 def recorded_image_version() -> str:
     """The SageMaker scikit-learn image version that ``training/container.toml`` records."""
     with TRAINING_CONTAINER.open("rb") as file:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -62,3 +63,37 @@ def forget_cached_adapters(modules: Iterable[ModuleType]) -> None:
         for cached in ("settings", "adapters", "store", "pipeline"):
             if hasattr(module, cached):
                 getattr(module, cached).cache_clear()
+
+
+class FakeLambdaContext:
+    """What Powertools and the handlers read from a Lambda context; ``remaining_ms`` of time left."""
+
+    memory_limit_in_mb = 1024
+    aws_request_id = "request-1"
+
+    def __init__(self, function_name: str = "test", remaining_ms: int = 900_000) -> None:
+        self.function_name = function_name
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def create_data_plane(bucket: str, catalog: str) -> None:
+    """The versioned data bucket and the dataset catalog (dataset, version) in moto, as the stack has them."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    boto3.client("dynamodb").create_table(
+        TableName=catalog,
+        KeySchema=[
+            {"AttributeName": "dataset", "KeyType": "HASH"},
+            {"AttributeName": "version", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "dataset", "AttributeType": "S"},
+            {"AttributeName": "version", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )

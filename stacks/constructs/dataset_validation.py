@@ -92,20 +92,17 @@ class DatasetValidation(Construct):
         )
         self.function = self.handler.function
         self.role = self.handler.role
-        reads = {
+        prefixes = {
             f"{INCOMING_PREFIX}*": "Uploads are read by prefix: their keys are data.",
-            f"{DATASETS_PREFIX}*": "Dataset versions are read and written: datasets/<name>/<sha256>/.",
-        }
-        writes = {
             f"{DATASETS_PREFIX}*": "Dataset versions are read and written: datasets/<name>/<sha256>/.",
             f"{QUARANTINE_PREFIX}*": "Rejection reports are written by prefix: quarantine/<name>/<sha256>/.",
         }
-        for pattern in reads:
-            data_bucket.grant_read(self.function, pattern)
-        for pattern in writes:
-            data_bucket.grant_put(self.function, pattern)
+        data_bucket.grant_read(self.function, f"{INCOMING_PREFIX}*")
+        data_bucket.grant_read(self.function, f"{DATASETS_PREFIX}*")
+        data_bucket.grant_put(self.function, f"{DATASETS_PREFIX}*")
+        data_bucket.grant_put(self.function, f"{QUARANTINE_PREFIX}*")
         self.handler.acknowledge(
-            resources={data_bucket.arn_for_objects(p): r for p, r in (writes | reads).items()},
+            resources={data_bucket.arn_for_objects(p): reason for p, reason in prefixes.items()},
             actions=cdk_grant_reasons("through the bucket and catalog grants"),
         )
         catalog.grant_read_write_data(self.function)

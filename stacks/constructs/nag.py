@@ -72,9 +72,8 @@ def acknowledge(
     *,
     resources: Mapping[str, str] | None = None,
     actions: Mapping[str, str] | None = None,
-    rule: str = "AwsSolutions-IAM5",
 ) -> None:
-    """Acknowledge ``rule``'s findings on ``resource`` (a role), each with its reason.
+    """Acknowledge AwsSolutions-IAM5's wildcard findings on ``resource`` (a role), each with its reason.
 
     Parameters
     ----------
@@ -86,9 +85,9 @@ def acknowledge(
         Wildcard actions (``s3:GetObject*``), each with its reason.
     """
     for value, reason in (resources or {}).items():
-        acknowledge_rule(resource, f"{rule}[{finding(resource, value)}]", reason)
+        acknowledge_rule(resource, f"AwsSolutions-IAM5[{finding(resource, value)}]", reason)
     for action, reason in (actions or {}).items():
-        acknowledge_rule(resource, f"{rule}[Action::{action}]", reason)
+        acknowledge_rule(resource, f"AwsSolutions-IAM5[Action::{action}]", reason)
 
 
 def acknowledge_rule(resource: IConstruct, name: str, reason: str) -> None:

@@ -70,16 +70,6 @@ def logged_state_machine(
     return machine
 
 
-def executions_arn(machine: sfn.StateMachine) -> str:
-    """The ARN of every execution of ``machine``."""
-    return cdk.Stack.of(machine).format_arn(
-        service="states",
-        resource="execution",
-        resource_name=f"{machine.state_machine_name}:*",
-        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-    )
-
-
 def grant_start_once(machine: sfn.StateMachine, grantee: iam.IGrantable) -> str:
     """Let ``grantee`` start executions of ``machine`` and look one up by name (to start it only once).
 
@@ -87,7 +77,12 @@ def grant_start_once(machine: sfn.StateMachine, grantee: iam.IGrantable) -> str:
     Returns the executions' ARN, for the acknowledgment of its wildcard.
     """
     machine.grant_start_execution(grantee)
-    executions = executions_arn(machine)
+    executions = cdk.Stack.of(machine).format_arn(
+        service="states",
+        resource="execution",
+        resource_name=f"{machine.state_machine_name}:*",
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
     grantee.grant_principal.add_to_principal_policy(
         iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions])
     )

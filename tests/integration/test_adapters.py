@@ -7,37 +7,18 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from adapters.aws import client, resource
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.storage import S3DatasetStore
 from domain.ingestion import DatasetVersion, Upload, UploadMissingError
+from tests.moto_support import create_data_plane, mocked_aws
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    client.cache_clear()
-    resource.cache_clear()
-    with mock_aws():
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket="data")
-        s3.put_bucket_versioning(Bucket="data", VersioningConfiguration={"Status": "Enabled"})
-        boto3.client("dynamodb").create_table(
-            TableName="catalog",
-            KeySchema=[{"AttributeName": "dataset", "KeyType": "HASH"},
-                       {"AttributeName": "version", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "dataset", "AttributeType": "S"},
-                                  {"AttributeName": "version", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )  # fmt: skip
+    with mocked_aws(monkeypatch):
+        create_data_plane("data", "catalog")
         yield
-    client.cache_clear()
-    resource.cache_clear()
 
 
 def _record(version: str, accepted_at: str) -> DatasetVersion:

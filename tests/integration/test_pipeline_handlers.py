@@ -28,7 +28,7 @@ from domain.pipeline_runs import RunRequest, Trigger, execution_input
 from domain.training_config import parse_training_config
 from domain.validation import validate_dataset
 from examples.churn import chunks
-from tests.moto_support import asset_handler, forget_cached_adapters, mocked_aws
+from tests.moto_support import FakeLambdaContext, asset_handler, forget_cached_adapters, mocked_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "mlops-data"
@@ -37,15 +37,6 @@ TRAINING = {"model": {"family": "hist_gradient_boosting"}, "evaluation": {"boots
 
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME": "training", "POWERTOOLS_METRICS_NAMESPACE": "MLOps",
               "POWERTOOLS_TRACE_DISABLED": "1"}  # fmt: skip
-
-
-class FakeContext:
-    """What Powertools reads from a Lambda context."""
-
-    function_name = "test"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    aws_request_id = "request-1"
 
 
 @pytest.fixture(scope="module")
@@ -147,9 +138,9 @@ def test_pipeline_start_starts_one_run_per_accepted_version(
              "resources": [], "detail": {"dataset": "churn", "version": SHA, "rows": 2000}}  # fmt: skip
     start = handlers["pipeline_start"].handler
 
-    first = start(event, FakeContext())
-    again = start(event, FakeContext())
-    untrained = start({**event, "detail": {"dataset": "fraud", "version": SHA}}, FakeContext())
+    first = start(event, FakeLambdaContext())
+    again = start(event, FakeLambdaContext())
+    untrained = start({**event, "detail": {"dataset": "fraud", "version": SHA}}, FakeLambdaContext())
 
     assert first == {"execution_arn": first["execution_arn"], "started": True}
     assert first["execution_arn"].endswith(f":{RUN.name}")
@@ -170,7 +161,7 @@ def test_prepare_fails_by_name_when_the_snapshot_cannot_be_split(
     )
 
     with pytest.raises(Exception, match="min_rows_per_split") as raised:
-        handlers["training_prepare"].handler(execution_input(RUN), FakeContext())
+        handlers["training_prepare"].handler(execution_input(RUN), FakeLambdaContext())
     assert type(raised.value).__name__ == "SplitRejectedError"
 
 
@@ -181,7 +172,7 @@ def test_a_run_is_prepared_trained_gated_and_registered(
     s3.put_object(Bucket=BUCKET, Key=f"datasets/churn/{SHA}/data.parquet", Body=snapshot)
     document = execution_input(RUN)
 
-    prepared = handlers["training_prepare"].handler(document, FakeContext())
+    prepared = handlers["training_prepare"].handler(document, FakeLambdaContext())
     assert prepared["champion"] is False
     assert all(prepared[f"{c}_uri"].startswith(f"s3://{BUCKET}/") and prepared[f"{c}_uri"].endswith("/")
                for c in ("train", "validation", "test", "config", "champion", "output"))  # fmt: skip
@@ -190,7 +181,7 @@ def test_a_run_is_prepared_trained_gated_and_registered(
     artifacts = train(prepared, tmp_path / "job")
     state = {**document, "prepare": prepared, "training": {"job_name": prepared["training_job_name"],
                                                            "model_artifacts": artifacts}}  # fmt: skip
-    gate = handlers["training_gate"].handler(state, FakeContext())
+    gate = handlers["training_gate"].handler(state, FakeLambdaContext())
     assert gate["approved"] is True, gate["reasons"]
     assert gate["metrics"]["roc_auc"] > 0.55
     record = json.loads(
@@ -200,14 +191,14 @@ def test_a_run_is_prepared_trained_gated_and_registered(
 
     execution = f"arn:aws:states:us-east-1:123456789012:execution:training:{RUN.name}"
     registration = {**state, "gate": gate, "execution_arn": execution}
-    registered = handlers["model_registration"].handler(registration, FakeContext())
+    registered = handlers["model_registration"].handler(registration, FakeLambdaContext())
     assert registered["version"] == 1 and registered["created"] is True
     assert registered["approval_status"] == "Approved"
-    assert handlers["model_registration"].handler(registration, FakeContext())["created"] is False
+    assert handlers["model_registration"].handler(registration, FakeLambdaContext())["created"] is False
 
     # The next run of the dataset finds the approved version as its champion.
     manual = execution_input(RunRequest("churn", SHA, Trigger("manual", reference="rerun-2")))
-    second = handlers["training_prepare"].handler(manual, FakeContext())
+    second = handlers["training_prepare"].handler(manual, FakeLambdaContext())
     assert second["champion"] is True and second["train_uri"] == prepared["train_uri"]
     champion_key = second["champion_uri"].removeprefix(f"s3://{BUCKET}/") + "model.tar.gz"
     assert s3.head_object(Bucket=BUCKET, Key=champion_key)["ContentLength"] > 0

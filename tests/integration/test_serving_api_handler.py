@@ -18,6 +18,7 @@ from moto import mock_aws
 
 from adapters.aws import client, resource
 from domain.serving_config import parse_serving_config
+from tests.moto_support import FakeLambdaContext
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "mlops-data"
@@ -29,15 +30,6 @@ ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "MLOps",
     "POWERTOOLS_TRACE_DISABLED": "1",
 }
-
-
-class FakeContext:
-    """What Powertools reads from a Lambda context."""
-
-    function_name = "serving"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:serving"
-    aws_request_id = "request-1"
 
 
 class FakeRuntime:
@@ -111,7 +103,7 @@ def _captures() -> list[dict[str, Any]]:
 def test_a_request_is_answered_by_the_endpoint_and_captured_in_sagemaker_s_format(handler: Any) -> None:
     module, runtime = handler
 
-    answer = module.handler(_event("churn", "age,plan\n40,basic\n"), FakeContext())
+    answer = module.handler(_event("churn", "age,plan\n40,basic\n"), FakeLambdaContext("serving"))
 
     assert answer["statusCode"] == 200
     assert json.loads(answer["body"]) == {"predictions": [{"prediction": 1}]}
@@ -140,7 +132,7 @@ def test_a_request_the_model_refuses_keeps_the_model_s_status_and_message(handle
         "OriginalMessage": '{"error": "BadRequest", "message": "row 0, \'age\': missing"}',
     }
 
-    answer = module.handler(_event("churn", "nonsense"), FakeContext())
+    answer = module.handler(_event("churn", "nonsense"), FakeLambdaContext("serving"))
 
     assert answer["statusCode"] == 400
     assert json.loads(answer["body"])["message"] == "row 0, 'age': missing"
@@ -150,7 +142,7 @@ def test_a_request_the_model_refuses_keeps_the_model_s_status_and_message(handle
 def test_a_dataset_not_served_serverless_is_404_and_nothing_is_invoked(handler: Any) -> None:
     module, runtime = handler
 
-    answer = module.handler(_event("sales", "x"), FakeContext())
+    answer = module.handler(_event("sales", "x"), FakeLambdaContext("serving"))
 
     assert answer["statusCode"] == 404
     assert runtime.calls == []

@@ -22,7 +22,13 @@ import pytest
 
 from domain.contract import load_contract
 from examples.churn import chunks
-from tests.moto_support import asset_handler, forget_cached_adapters, mocked_aws
+from tests.moto_support import (
+    FakeLambdaContext,
+    asset_handler,
+    create_data_plane,
+    forget_cached_adapters,
+    mocked_aws,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "mlops-data"
@@ -30,21 +36,6 @@ TABLE = "catalog"
 KEY = "incoming/churn/january.csv"
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME": "validation", "POWERTOOLS_METRICS_NAMESPACE": "MLOps",
               "POWERTOOLS_TRACE_DISABLED": "1"}  # fmt: skip
-
-
-class FakeContext:
-    """A Lambda context with ``remaining_ms`` left (what Powertools and the handler read)."""
-
-    function_name = "validation"
-    memory_limit_in_mb = 1769
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:validation"
-    aws_request_id = "request-1"
-
-    def __init__(self, remaining_ms: int) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
 
 
 @pytest.fixture(scope="module")
@@ -72,17 +63,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, handlers: dict[str, ModuleType]) -> Ite
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     with mocked_aws(monkeypatch):
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        boto3.client("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "dataset", "KeyType": "HASH"},
-                       {"AttributeName": "version", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "dataset", "AttributeType": "S"},
-                                  {"AttributeName": "version", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )  # fmt: skip
+        create_data_plane(BUCKET, TABLE)
         topic = boto3.client("sns").create_topic(Name="alerts")["TopicArn"]
         queue = boto3.client("sqs").create_queue(QueueName="alerts-seen")["QueueUrl"]
         queue_arn = boto3.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
@@ -132,7 +113,7 @@ def test_a_validation_out_of_time_records_why_and_returns(
     # Given an upload, and an invocation with a millisecond left (a catalog query takes longer)
     body, event = upload()
     # When the validation function runs on it
-    outcome = handlers["dataset_validation"].handler(event, FakeContext(remaining_ms=1))
+    outcome = handlers["dataset_validation"].handler(event, FakeLambdaContext("validation", remaining_ms=1))
     # Then it returned (no retry) with a failure record that says it ran out of time, before any read
     assert outcome["status"] == "failed"
     [(key, record)] = failure_records().items()
@@ -146,7 +127,9 @@ def test_a_validation_out_of_time_records_why_and_returns(
     assert record["summary"] in alert
     assert boto3.client("s3").get_object(Bucket=BUCKET, Key=KEY)["Body"].read() == body
     # and with the function's usual time it is a version as usual
-    again = handlers["dataset_validation"].handler(event, FakeContext(remaining_ms=900_000))
+    again = handlers["dataset_validation"].handler(
+        event, FakeLambdaContext("validation", remaining_ms=900_000)
+    )
     assert again["status"] == "accepted"
 
 
@@ -168,7 +151,9 @@ def test_the_failure_recorder_writes_the_record_of_a_validation_that_died(
                             "error: signal: killed"},
     }  # fmt: skip
     # When the failure recorder gets it
-    outcome = handlers["validation_failure"].handler(invocation, FakeContext(remaining_ms=60_000))
+    outcome = handlers["validation_failure"].handler(
+        invocation, FakeLambdaContext("validation", remaining_ms=60_000)
+    )
     # Then the upload has its failure record, keyed as the validation function keys it, and one alert
     [(key, record)] = failure_records().items()
     assert key == outcome["report_key"] and key.startswith("quarantine/churn/")
