@@ -149,30 +149,36 @@ class SageMakerModelRegistry:
             raise RegistryError(f"cannot list model packages of {group}: {error}") from error
         yield from sorted(summaries, key=lambda s: int(s.get("ModelPackageVersion") or 0), reverse=True)
 
-    def _groups(self) -> list[str]:
+    def _groups(self, prefix: str) -> list[str]:
         names: list[str] = []
+        # NameContains narrows the listing on the server; the prefix is checked here.
+        contains = {"NameContains": prefix} if prefix else {}
         try:
             for page in self._sagemaker.get_paginator("list_model_package_groups").paginate(
-                PaginationConfig=self._pages
+                **contains, PaginationConfig=self._pages
             ):
                 names.extend(g["ModelPackageGroupName"] for g in page["ModelPackageGroupSummaryList"])
         except ClientError as error:
             raise RegistryError(f"cannot list model package groups: {error}") from error
-        return sorted(names)
+        return sorted(name for name in names if name.startswith(prefix))
 
-    def versions(self, group: str | None = None, *, dataset: str | None = None) -> list[ModelVersion]:
+    def versions(
+        self, group: str | None = None, *, dataset: str | None = None, prefix: str = ""
+    ) -> list[ModelVersion]:
         """Model versions, newest first within each group.
 
         Parameters
         ----------
         group : str, optional
-            One model package group; all of them when omitted.
+            One model package group; when omitted, every group whose name starts with ``prefix``.
         dataset : str, optional
             Only versions trained on this dataset (by their lineage).
+        prefix : str
+            The groups' name prefix (one platform's groups) when ``group`` is omitted.
         """
         found = [
             self.describe(summary["ModelPackageArn"])
-            for name in ([group] if group else self._groups())
+            for name in ([group] if group else self._groups(prefix))
             for summary in self._summaries(name)
         ]
         return [v for v in found if dataset is None or v.dataset == dataset]

@@ -53,8 +53,7 @@ def list_versions(
     target = platform(cloud)
     prefix = target.output(PREFIX_OUTPUT)
     registry = SageMakerModelRegistry()
-    groups = [prefix + dataset] if dataset else _groups(prefix)
-    found = [version for group in groups for version in registry.versions(group)]
+    found = registry.versions(prefix + dataset) if dataset else registry.versions(prefix=prefix)
     found.sort(key=lambda v: (v.created_at or "", v.version), reverse=True)
     if as_json:
         console.print_json(json.dumps([version.to_dict() for version in found], default=str))
@@ -271,15 +270,6 @@ def _find(target: Platform, reference: str) -> ModelVersion:
     if match is None:
         fail(f"{reference!r} is not <dataset>/<n>, <dataset>:<n> or a model package ARN")
     return registry.version(target.output(PREFIX_OUTPUT) + match["dataset"], int(match["number"]))
-
-
-def _groups(prefix: str) -> list[str]:
-    """The platform's model package groups (those named with its prefix)."""
-    names: list[str] = []
-    paginator = client("sagemaker").get_paginator("list_model_package_groups")
-    for page in paginator.paginate(NameContains=prefix):
-        names.extend(g["ModelPackageGroupName"] for g in page["ModelPackageGroupSummaryList"])
-    return sorted(name for name in names if name.startswith(prefix))
 
 
 def _intervals(evaluation_url: str | None) -> dict[str, tuple[float, float]]:

@@ -3,7 +3,7 @@
 jsii runs the CDK's JavaScript on node. ``make setup`` installs node 22 into ``.cache/node22`` and the
 Makefile points jsii at it (``JSII_NODE``). Without it jsii takes the system's node; on an end-of-life node
 it prints a large banner on every run, which its stderr relay passes on as Python bytes (``b'!!!!...\\n'``),
-ahead of the error that matters.
+ahead of the error that matters: the output is read as text, and the banners are left out of it.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from cli.target import PROJECT_ROOT
 
 __all__ = ["PROJECT_NODE", "SynthError", "failure", "readable_output", "synth_environment", "synthesize"]
 
-# Where `make setup` installs node 22 (the Makefile's NODE_DIR and NODE).
-NODE_DIR = PROJECT_ROOT / ".cache" / "node22"
-PROJECT_NODE = NODE_DIR / "node_modules" / ".bin" / "node"
+# Where `make setup` installs node 22 (the Makefile's NODE_DIR and NODE), from the project's root.
+NODE_DIR = Path(".cache") / "node22"
+PROJECT_NODE = PROJECT_ROOT / NODE_DIR / "node_modules" / ".bin" / "node"
 _BANNER_LINE = re.compile(r"!!.*!!")  # jsii's node version warnings are a box drawn with "!!"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SHOWN_LINES = 20
@@ -38,7 +38,7 @@ def synth_environment(
     outdir: Path,
     *,
     project_node: Path | None = None,
-    system_node: Callable[[], str | None] | None = None,
+    system_node: Callable[[str], str | None] = shutil.which,
 ) -> tuple[dict[str, str], str | None]:
     """The environment in which ``python app.py`` synthesizes into ``outdir``, and a warning for the user.
 
@@ -51,15 +51,15 @@ def synth_environment(
     project_node : Path, optional
         The project's node 22 (default: where ``make setup`` installs it).
     system_node : callable, optional
-        The version of the node on ``PATH`` (``"v20.20.2"``), or None without one; asked only when the
-        project's node is missing.
+        Finds a program on ``PATH`` (:func:`shutil.which`); asked for ``node`` only when the project's node
+        is missing.
 
     Returns
     -------
     dict, str or None
-        The environment: ``JSII_NODE`` set to an existing ``JSII_NODE`` or the project's node, else the
-        system's node with jsii's warnings about its version silenced. The warning says how to get the
-        project's node when the system's is used, and is None otherwise.
+        The environment: ``JSII_NODE`` set to an existing ``JSII_NODE`` or the project's node, else left
+        to jsii (the system's node). The warning says how to get the project's node when the system's is
+        used, and is None otherwise.
 
     Raises
     ------
@@ -75,19 +75,15 @@ def synth_environment(
         env["JSII_NODE"] = str(project_node)
         return env, None
     env.pop("JSII_NODE", None)
-    version = (system_node or _system_node)()
-    if version is None:
+    node = system_node("node")
+    if node is None:
         raise SynthError(
             "the CDK app runs on node and there is none: install Node.js, then `make setup` (it installs "
-            f"the node the CDK runs on into {_shown(NODE_DIR)})"
+            f"the node the CDK runs on into {NODE_DIR})"
         )
-    major = version.lstrip("v").split(".")[0]
-    # An end-of-life node is silenced by major version; the variable lists the majors to keep quiet.
-    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", major)
-    env.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
     return env, (
-        f"synthesizing on the system's node {version}: `make setup` installs node 22, which the CDK "
-        f"supports, into {_shown(NODE_DIR)}"
+        f"synthesizing on the system's node ({node}): `make setup` installs node 22, which the CDK "
+        f"supports, into {NODE_DIR}"
     )
 
 
@@ -176,21 +172,3 @@ def _relayed(line: str) -> str | None:
     except (ValueError, SyntaxError):
         return None
     return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else None
-
-
-def _system_node() -> str | None:
-    node = shutil.which("node")
-    if node is None:
-        return None
-    try:
-        found = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return found.stdout.strip() or None
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)

@@ -77,13 +77,13 @@ def _print_as_list(table: Table, target: Console) -> None:
     if table.title:
         target.print(table.title, style="table.title", highlight=False)
     columns = table.columns
-    first = next((column for column in columns if column.no_wrap), columns[0])
-    width = max(len(f"{column.header}") for column in columns if column is not first)
-    for row in range(table.row_count):
-        target.print(_cell(first, row), highlight=False, crop=False, soft_wrap=True)
-        for column in columns:
-            if column is not first:
-                value = Text(", ").join(_cell(column, row).split("\n"))
+    lead = next((index for index, column in enumerate(columns) if column.no_wrap), 0)
+    width = max((len(f"{column.header}") for i, column in enumerate(columns) if i != lead), default=0)
+    for row in zip(*(column.cells for column in columns), strict=True):
+        target.print(_as_text(row[lead]), highlight=False, crop=False, soft_wrap=True)
+        for index, (column, cell) in enumerate(zip(columns, row, strict=True)):
+            if index != lead:
+                value = Text(", ").join(_as_text(cell).split("\n"))
                 label = f"{column.header}".ljust(width)
                 target.print(
                     Text.assemble("  ", (label, "bold"), " ", value), highlight=False, soft_wrap=True
@@ -92,22 +92,15 @@ def _print_as_list(table: Table, target: Console) -> None:
         target.print(table.caption, style="table.caption", highlight=False)
 
 
-def _cell(column: Column, row: int) -> Text:
-    cell = list(column.cells)[row]
+def _as_text(cell: RenderableType) -> Text:
+    """A cell as text: markup read as rich would read it; a renderable that is not text by its ``str``."""
     text = Text.from_markup(cell) if isinstance(cell, str) else cell
-    return text.copy() if isinstance(text, Text) else Text(str(text))
-
-
-def _as_text(cell: RenderableType) -> Text | None:
-    text = Text.from_markup(cell) if isinstance(cell, str) else cell
-    return text if isinstance(text, Text) else None
+    return text if isinstance(text, Text) else Text(str(text))
 
 
 def _widest_line(cell: RenderableType) -> int:
-    text = _as_text(cell)
-    return 0 if text is None else max((line.cell_len for line in text.split("\n")), default=0)
+    return max((line.cell_len for line in _as_text(cell).split("\n")), default=0)
 
 
 def _longest_word(cell: RenderableType) -> int:
-    text = _as_text(cell)
-    return 0 if text is None else max((len(word) for word in text.plain.split()), default=0)
+    return max((len(word) for word in _as_text(cell).plain.split()), default=0)

@@ -134,6 +134,18 @@ def test_versions_are_listed_newest_first_across_pages_and_groups(aws: None) -> 
     assert registry.version("churn", 5).execution_arn == facts(run="run-4").execution_arn
 
 
+def test_versions_by_prefix_are_one_platforms_groups_only(aws: None) -> None:
+    # Given the groups of two platforms, one's name containing the other's prefix
+    registry = SageMakerModelRegistry()
+    for group in ("mlops-churn", "mlops-fraud", "old-mlops-churn"):
+        registry.ensure_group(group)
+        registry.register(EVALUATION, gate(), facts(run=f"{group}-run", group=group), auto_approve=False)
+
+    # Then a prefix lists the versions of the groups it starts, and only those
+    assert sorted(v.group for v in registry.versions(prefix="mlops-")) == ["mlops-churn", "mlops-fraud"]
+    assert len(registry.versions()) == 3
+
+
 def test_approval_records_who_and_why_and_keeps_every_other_fact(registry: SageMakerModelRegistry) -> None:
     version, _ = registry.register(EVALUATION, gate(), facts(), auto_approve=False)
 

@@ -49,12 +49,12 @@ RuntimeError: There is already a Construct with name 'S' in App
 """
 
 
-def no_node() -> str | None:
+def no_node(program: str) -> str | None:
     return None
 
 
-def node_20() -> str | None:
-    return "v20.20.2"
+def node_20(program: str) -> str | None:
+    return "/usr/bin/node" if program == "node" else None
 
 
 # The environment the synth gets
@@ -85,7 +85,7 @@ def test_a_jsii_node_that_exists_is_kept(tmp_path: Path) -> None:
     assert warning is None
 
 
-def test_without_the_projects_node_the_systems_node_is_used_quietly_with_a_word_on_make_setup(
+def test_without_the_projects_node_the_systems_node_is_used_with_a_word_on_make_setup(
     tmp_path: Path,
 ) -> None:
     env, warning = synth_environment(
@@ -93,9 +93,9 @@ def test_without_the_projects_node_the_systems_node_is_used_quietly_with_a_word_
     )
 
     assert "JSII_NODE" not in env
-    assert env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] == "20"
     assert env["JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION"] == "1"
-    assert warning is not None and "node v20.20.2" in warning and "`make setup`" in warning
+    assert warning is not None and "node (/usr/bin/node)" in warning and "`make setup`" in warning
+    assert "into .cache/node22" in warning
 
 
 def test_without_any_node_the_error_says_how_to_get_one(tmp_path: Path) -> None:
