@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from domain.deadline import ValidationTimeoutError
+from domain.failures import failure_message
 
 RETRY_ADVICE = "the upload is kept; retry with `mlops data push` or ask the platform's operators"
 TIMEOUT_ADVICE = (
@@ -25,9 +26,8 @@ TIMEOUT_ADVICE = (
 # Lambda prefixes its own error messages with the request (and sometimes a timestamp): not for people.
 _LAMBDA_PREFIX = re.compile(r"^(\S+Z\s+)?(RequestId:\s*)?[0-9a-f-]{36}\s+(Error:\s*)?")
 _MAX_DETAIL = 300
-_ROOT = (
-    Path(__file__).resolve().parents[1]
-)  # the folder that holds domain/ (the repository, or a Lambda asset)
+# The folder that holds domain/ (the repository, or a Lambda asset).
+_ROOT = Path(__file__).resolve().parents[1]
 
 
 class UploadReadError(Exception):
@@ -155,7 +155,7 @@ def describe_stopped(invocation: Mapping[str, Any]) -> dict[str, Any]:
             "the validation function did not get to run on it before the event expired (throttled for hours)"
         )
     else:
-        detail = ": ".join(part for part in (error_type, message) if part) or "no error was reported"
+        detail = failure_message(error_type, message) or "no error was reported"
         if len(detail) > _MAX_DETAIL:
             detail = detail[: _MAX_DETAIL - 3] + "..."
         tries = f", {attempts} attempts" if attempts else ""

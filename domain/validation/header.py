@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.contract import DatasetContract
+from domain.validation.findings import json_value
 from domain.validation.stream import Readable
 
 MAX_HEADER_BYTES = 16 << 20
@@ -107,7 +108,7 @@ class _RecordScan:
         return -1
 
 
-def read_header(stream: Readable, quote_char: str, delimiter: str = ",") -> HeaderText | None:
+def read_header(stream: Readable, quote_char: str, delimiter: str) -> HeaderText | None:
     """Read the first record of a CSV text stream (quote-aware); None if the text is blank.
 
     A UTF-8 byte order mark and leading blank lines are skipped.
@@ -189,6 +190,11 @@ def split_header(line: str, delimiter: str, quote_char: str) -> list[str]:
         if stop >= end:
             return names
         index = stop + len(delimiter)
+
+
+def as_listed(name: str) -> str:
+    """A column name as reports list it: as read, unless it is longer than any declared name can be."""
+    return name if len(name) <= MAX_NAME_CHARS else str(json_value(name))
 
 
 def shown(name: str) -> str:

@@ -6,7 +6,7 @@ from domain.validation import findings as f
 from domain.validation.findings import Finding, error, json_value
 from domain.validation.header import MAX_NAME_CHARS, HeaderError, delimiter_name
 from domain.validation.records import RecordProblem
-from domain.validation.stream import FileTooLargeError, GzipError
+from domain.validation.stream import GzipError
 
 _CSV_SHAPE = (
     "A CSV file starts with one line naming the columns, then one line per row, each ending with a "
@@ -54,15 +54,24 @@ def too_large(limit: int, *, announced: int | None = None, read: int | None = No
     )
 
 
-def too_large_expanded(stopped: FileTooLargeError) -> Finding:
-    """``file.too_large`` for compressed data that expands past the limit."""
+def too_large_expanded(limit: int, *, stopped_at: int = 0, expanded: int | None = None) -> Finding:
+    """``file.too_large`` for compressed data past the limit once expanded.
+
+    ``expanded``: the size the file's own metadata gives its data (Parquet); else decompression
+    stopped past the limit, at byte ``stopped_at`` of the compressed file (gzip).
+    """
+    if expanded is not None:
+        what = f"The file's data takes {mib(expanded)} uncompressed (as its metadata says), more than"
+        where = ""
+    else:
+        what = "The file expands to more than"
+        where = f"; decompression stopped there, at byte {stopped_at:,} of the compressed file"
+    when = " when decompressed" if expanded is None else ""
     return error(
         f.FILE_TOO_LARGE,
-        f"The file expands to more than the contract's limit of {mib(stopped.limit)} when decompressed "
-        f"(limits.max_file_bytes applies to the data, compressed or not); decompression stopped there, at "
-        f"byte {stopped.bytes_read:,} of the compressed file. Split the data into several uploads, or "
-        "raise the limit.",
-        [{"byte_offset": stopped.limit}],
+        f"{what} the contract's limit of {mib(limit)}{when} (limits.max_file_bytes applies to the data, "
+        f"compressed or not){where}. Split the data into several uploads, or raise the limit.",
+        [{"byte_offset": limit}],
     )
 
 

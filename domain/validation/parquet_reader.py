@@ -20,7 +20,7 @@ from domain.validation.columns import BatchProcessor
 from domain.validation.convert import CATEGORY, TIMESTAMP, read_type
 from domain.validation.csv_reader import CsvOutcome
 from domain.validation.findings import Finding, ValueIssues, error
-from domain.validation.messages import mib
+from domain.validation.messages import too_large_expanded
 from domain.validation.schema_match import match_columns
 
 BATCH_ROWS = 128 * 1024
@@ -96,7 +96,7 @@ def scan_parquet(
     outcome.header = names
     expanded = sum(parquet.metadata.row_group(i).total_byte_size for i in range(parquet.num_row_groups))
     if expanded > contract.limits.max_file_bytes:
-        outcome.findings.append(_expands(expanded, contract.limits.max_file_bytes))
+        outcome.findings.append(too_large_expanded(contract.limits.max_file_bytes, expanded=expanded))
         return outcome
     match = match_columns(names, contract)
     outcome.findings.extend(match.findings)
@@ -147,15 +147,6 @@ def scan_parquet(
             if on_batch is not None:
                 on_batch(normalized)
     return outcome
-
-
-def _expands(expanded: int, limit: int) -> Finding:
-    message = (
-        f"The file's data takes {mib(expanded)} uncompressed (as its metadata says), more than the "
-        f"contract's limit of {mib(limit)} (limits.max_file_bytes applies to the data, compressed or "
-        "not). Split the data into several uploads, or raise the limit."
-    )
-    return error(f.FILE_TOO_LARGE, message, [{"byte_offset": limit}], count=1)
 
 
 def _corrupt(group: int, groups: int, rows: int) -> Finding:

@@ -27,8 +27,8 @@ from typing import Any
 
 from domain.contract import DatasetContract
 from domain.validation import findings as f
-from domain.validation.findings import Finding, json_value
-from domain.validation.header import MAX_NAME_CHARS
+from domain.validation.findings import Finding
+from domain.validation.header import as_listed
 
 _ORDER = {check: index for index, check in enumerate(f.CHECK_IDS)}
 _GROUPS = ("file", "header", "schema", "rows", "value", "drift")
@@ -93,7 +93,7 @@ def _columns(header: list[str] | None, limit: int) -> list[str] | None:
     """The header as the report lists it: a header too wide or a "name" too long is cut (findings say so)."""
     if header is None:
         return None
-    return [name if len(name) <= MAX_NAME_CHARS else str(json_value(name)) for name in header[:limit]]
+    return [as_listed(name) for name in header[:limit]]
 
 
 def build_result(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from domain.contract import DatasetContract
 from domain.validation import findings as f
 from domain.validation.findings import MAX_EXAMPLES, Finding, error, json_value
-from domain.validation.header import MAX_NAME_CHARS, delimiter_name, shown
+from domain.validation.header import as_listed, delimiter_name, shown
 
 MAX_EXTRA_FINDINGS = 10  # past this many undeclared (or duplicated) columns, one finding lists the first
 
@@ -123,7 +123,7 @@ def _duplicates(duplicates: dict[str, list[int]]) -> list[Finding]:
         )
         examples = [{"line": 1, "value": json_value(name)}]
         findings.append(
-            error(f.HEADER_DUPLICATE_COLUMN, message, examples, column=_column(name), count=len(positions))
+            error(f.HEADER_DUPLICATE_COLUMN, message, examples, column=as_listed(name), count=len(positions))
         )
     return findings
 
@@ -167,11 +167,6 @@ def _padded_finding(padded: dict[str, str], first: dict[str, int], delimiter: st
     return error(f.HEADER_PADDED_NAMES, message, examples, count=len(padded))
 
 
-def _column(name: str) -> str:
-    """A name as a finding's ``column``: as read, unless it is longer than any declared name can be."""
-    return name if len(name) <= MAX_NAME_CHARS else str(json_value(name))
-
-
 def _extra(unexplained: list[str], first: dict[str, int], contract: DatasetContract) -> list[Finding]:
     severity: f.Severity = "error" if contract.extra_columns == "reject" else "warning"
     consequence = (
@@ -192,5 +187,5 @@ def _extra(unexplained: list[str], first: dict[str, int], contract: DatasetContr
         where = f"{shown(name)} (position {first[name] + 1})"
         message = f"Column {where} is not declared in the contract. {consequence}"
         examples = [{"line": 1, "value": json_value(name)}]
-        findings.append(Finding(f.HEADER_EXTRA_COLUMN, severity, _column(name), 1, message, examples))
+        findings.append(Finding(f.HEADER_EXTRA_COLUMN, severity, as_listed(name), 1, message, examples))
     return findings

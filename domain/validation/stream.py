@@ -145,7 +145,7 @@ class GunzipReader(_Reader):
     busy until it times out).
     """
 
-    def __init__(self, raw: Readable, limit: int | None = None) -> None:
+    def __init__(self, raw: Readable, limit: int) -> None:
         super().__init__()
         self._raw = raw
         self._decompressor = zlib.decompressobj(wbits=31)
@@ -195,7 +195,7 @@ class GunzipReader(_Reader):
                 ) from None
             if out:
                 self.bytes_out += len(out)
-                if self._limit is not None and self.bytes_out > self._limit:
+                if self.bytes_out > self._limit:
                     raise FileTooLargeError(self._compressed_offset, self._limit, expanded=True)
                 return out
         return b""

@@ -283,7 +283,11 @@ def validate_dataset(
             sha256=None,
             rows=0,
             header=None,
-            findings=[too_large_expanded(stopped) if stopped.expanded else too_large(limit, read=read)],
+            findings=[
+                too_large_expanded(limit, stopped_at=stopped.bytes_read)
+                if stopped.expanded
+                else too_large(limit, read=read)
+            ],
             profile=None,
         )
     finally:

@@ -178,6 +178,11 @@ def invocation_record(response: dict[str, Any], *, condition: str = "RetriesExha
             {"errorMessage": f"2026-12-06T06:41:53.075Z {REQUEST} Task timed out after 900.03 seconds"},
             "Task timed out after 900.03 seconds",
         ),
+        (  # a type that says nothing is left out, as in the failed steps of a workflow
+            {"errorType": "Unhandled",
+             "errorMessage": f"RequestId: {REQUEST} Error: Runtime exited without providing a reason"},
+            "Runtime exited without providing a reason",
+        ),
     ],
 )  # fmt: skip
 def test_a_function_that_died_on_an_upload_leaves_the_same_failure_record(

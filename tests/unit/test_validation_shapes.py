@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import tracemalloc
 import zlib
 from collections.abc import Callable
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from domain.contract import DatasetContract
@@ -207,6 +210,7 @@ def test_a_gzip_bomb_stops_at_the_limit_in_bounded_memory(make: Make) -> None:
     bomb = _gzip_bomb(256 * MiB)
     contract = make(limits={"max_file_bytes": 8 * MiB, "min_rows": 1})
     assert len(bomb) < contract.limits.max_file_bytes
+    validate_dataset(Source(gzip.compress(csv_bytes(good_rows(2)))), contract)  # imports and caches first
     # When it is validated
     tracemalloc.start()
     result = validate_dataset(Source(bomb), contract)
@@ -218,6 +222,36 @@ def test_a_gzip_bomb_stops_at_the_limit_in_bounded_memory(make: Make) -> None:
     assert result.checks() == {"file.too_large"}
     assert peak < 32 * MiB
     assert result.size_bytes <= len(bomb)
+
+
+def test_parquet_data_larger_than_the_limit_uncompressed_is_rejected_unread(make: Make) -> None:
+    # Given a small Parquet file (plain-encoded, zstd) whose data takes about 6 MiB, and a limit of 1 MiB
+    rows = 50_000
+    table = pa.table({
+        "id": pa.array(range(1, rows + 1)), "amount": pa.array([1.5] * rows),
+        "plan": pa.array(["basic"] * rows), "active": pa.array([True] * rows),
+        "signed_up": pa.array([None] * rows, pa.timestamp("us", tz="UTC")),
+        "note": pa.array(["x" * 100] * rows),
+    })  # fmt: skip
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd", use_dictionary=False)
+    contract = make(limits={"max_file_bytes": MiB, "min_rows": 1})
+    assert len(buffer.getvalue()) < contract.limits.max_file_bytes
+    # When it is validated
+    result = validate(buffer.getvalue(), contract)
+    # Then the finding says the data is too large as gzip's does, with the size the metadata gives
+    found = finding(result, "file.too_large")
+    metadata = pq.ParquetFile(io.BytesIO(buffer.getvalue())).metadata
+    expanded = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    assert expanded > 4 * MiB
+    assert found["message"].startswith(
+        f"The file's data takes {expanded / MiB:.1f} MiB uncompressed (as its metadata says)"
+    )
+    assert (
+        "more than the contract's limit of 1.0 MiB (limits.max_file_bytes applies to the data"
+        in found["message"]
+    )
+    assert result.checks() == {"file.too_large"} and result.rows == 0
 
 
 def test_truncated_and_corrupt_gzip_are_told_apart_without_zlib_text(contract: DatasetContract) -> None:
