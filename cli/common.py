@@ -8,7 +8,7 @@ reasons, AWS and library messages) goes through :func:`plain` first, or a regula
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, NoReturn, ParamSpec
 
 import typer
@@ -25,7 +25,10 @@ from adapters.storage import StorageError
 from cli.target import Cloud, Platform, TargetError, project_name, use_cloud
 from domain.pipeline_runs import PipelineRunError
 
-__all__ = ["CloudOption", "JsonOption", "clear_errors", "console", "errors", "fail", "plain", "platform"]
+__all__ = [
+    "CloudOption", "JsonOption", "clear_errors", "clock", "coloured", "console", "errors", "fail", "plain",
+    "platform",
+]  # fmt: skip
 
 # No emoji codes: rich would print a name like "a:x:b" as "a❌b".
 console = Console(emoji=False)
@@ -62,6 +65,17 @@ def plain(value: object) -> str:
         ``str(value)`` with every ``[`` that rich would read as a tag escaped.
     """
     return escape(str(value))
+
+
+def coloured(status: str, colours: Mapping[str, str], label: str | None = None) -> str:
+    """``status`` (or ``label``, shown in its place) as markup in its colour, white when it has none."""
+    colour = colours.get(status, "white")
+    return f"[{colour}]{plain(label or status)}[/{colour}]"
+
+
+def clock(value: str | None) -> str:
+    """An ISO 8601 time as the CLI shows it: ``2026-11-02 14:03:27`` ("" for none)."""
+    return (value or "")[:19].replace("T", " ")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

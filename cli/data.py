@@ -16,7 +16,7 @@ from rich.table import Table
 from adapters.aws import client
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.storage import S3DatasetStore
-from cli.common import CloudOption, JsonOption, console, errors, plain
+from cli.common import CloudOption, JsonOption, clock, console, errors, plain
 from cli.common import clear_errors as _clear_errors
 from cli.common import fail as _fail
 from cli.common import platform as _platform
@@ -98,7 +98,7 @@ def versions(
     table = Table(identifier("version"), *others, title=f"{plain(dataset)}: {len(records)} version(s)")
     for record in records:
         table.add_row(
-            plain(record.version[:12]), record.accepted_at[:19].replace("T", " "), f"{record.rows:,}",
+            plain(record.version[:12]), clock(record.accepted_at), f"{record.rows:,}",
             _size(record.size_bytes), plain(record.format), str(record.warnings),
             plain(record.source.get("key", "")),
         )  # fmt: skip

@@ -14,7 +14,7 @@ from rich.table import Table
 from adapters.aws import client
 from adapters.deployments import DynamoDeployments
 from adapters.endpoints import SageMakerEndpoints
-from cli.common import CloudOption, JsonOption, clear_errors, console, fail, plain, platform
+from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, console, fail, plain, platform
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
 from domain.deployment import version_of
@@ -234,8 +234,7 @@ def _message(raw: Any) -> str:
 
 def _deployment_line(record: dict[str, Any]) -> str:
     status = str(record.get("status", "?"))
-    colour = _COLOURS.get(status, "white")
     return (
-        f"version {plain(record.get('version'))} [{colour}]{plain(status)}[/{colour}] "
-        f"{plain(str(record.get('ended_at', ''))[:19].replace('T', ' '))} ({plain(record.get('trigger'))})"
+        f"version {plain(record.get('version'))} {coloured(status, _COLOURS)} "
+        f"{plain(clock(record.get('ended_at')))} ({plain(record.get('trigger'))})"
     )

@@ -16,7 +16,7 @@ from rich.table import Table
 from adapters.aws import client
 from adapters.pipeline import StepFunctionsPipeline
 from adapters.registry import SageMakerModelRegistry
-from cli.common import CloudOption, JsonOption, clear_errors, console, fail, plain, platform
+from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, console, fail, plain, platform
 from cli.endpoints import endpoints_of
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
@@ -68,9 +68,10 @@ def list_versions(
     for version in found:
         metrics = "\n".join(f"{k} {v:.4g}" for k, v in sorted(version.metrics.items())[:_LISTED_METRICS])
         data = (version.dataset_version or "")[:12]
+        status = coloured(version.approval_status, _COLOURS, _SHORT.get(version.approval_status))
         table.add_row(
-            plain(_reference(version, prefix)), _status(version.approval_status, short=True),
-            plain(metrics or "-"), plain(data), _clock(version.created_at)[:16],
+            plain(_reference(version, prefix)), status, plain(metrics or "-"), plain(data),
+            clock(version.created_at)[:16],
         )  # fmt: skip
     print_table(table)
 
@@ -87,11 +88,12 @@ def show(version: VersionArgument, cloud: CloudOption = Cloud.auto, as_json: Jso
         return
     prefix = target.output(PREFIX_OUTPUT)
     console.print(
-        f"[bold]{plain(_reference(found, prefix))}[/bold]  {_status(found.approval_status)}", highlight=False
+        f"[bold]{plain(_reference(found, prefix))}[/bold]  {coloured(found.approval_status, _COLOURS)}",
+        highlight=False,
     )
     console.print(f"  {plain(found.arn)}", highlight=False, soft_wrap=True)
     console.print(
-        f"  created  {_clock(found.created_at)}   family {plain(found.family or '?')}", highlight=False
+        f"  created  {clock(found.created_at)}   family {plain(found.family or '?')}", highlight=False
     )
     console.print("[bold]metrics[/bold] (test rows)")
     for name, value in sorted(found.metrics.items()):
@@ -250,7 +252,8 @@ def _decided(version: ModelVersion, target: Platform, as_json: bool) -> None:
         return
     reference = _reference(version, target.output(PREFIX_OUTPUT))
     console.print(
-        f"[bold]{plain(reference)}[/bold] is now {_status(version.approval_status)}", highlight=False
+        f"[bold]{plain(reference)}[/bold] is now {coloured(version.approval_status, _COLOURS)}",
+        highlight=False,
     )
     _print_decision(version)
 
@@ -293,13 +296,3 @@ def _intervals(evaluation_url: str | None) -> dict[str, tuple[float, float]]:
 def _reference(version: ModelVersion, prefix: str) -> str:
     dataset = version.group.removeprefix(prefix) if version.group.startswith(prefix) else version.group
     return f"{dataset}/{version.version}"
-
-
-def _status(status: str, *, short: bool = False) -> str:
-    colour = _COLOURS.get(status, "white")
-    label = _SHORT.get(status, status) if short else status
-    return f"[{colour}]{plain(label)}[/{colour}]"
-
-
-def _clock(value: str | None) -> str:
-    return (value or "")[:19].replace("T", " ")

@@ -15,7 +15,7 @@ from rich.table import Table
 from adapters.aws import client
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.pipeline import PipelineRun, StepFunctionsPipeline, execution_arn
-from cli.common import CloudOption, JsonOption, clear_errors, console, fail, plain, platform
+from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, console, fail, plain, platform
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
 from domain.failures import failure_message
@@ -100,7 +100,7 @@ def runs(
     )
     for run in found:
         table.add_row(
-            plain(run["name"]), _status(run["status"]), _clock(run["started_at"]),
+            plain(run["name"]), coloured(run["status"], _COLOURS), clock(run["started_at"]),
             _stopped(run["started_at"], run["stopped_at"]),
         )  # fmt: skip
     print_table(table)
@@ -237,8 +237,8 @@ def _steps(output: dict[str, Any]) -> dict[str, Any]:
 
 
 def _print_run(run: PipelineRun, output: dict[str, Any]) -> None:
-    console.print(f"[bold]{plain(run.name)}[/bold]  {_status(run.status)}", highlight=False)
-    console.print(f"  started  {_clock(run.started_at)}   stopped  {_clock(run.stopped_at) or '-'}")
+    console.print(f"[bold]{plain(run.name)}[/bold]  {coloured(run.status, _COLOURS)}", highlight=False)
+    console.print(f"  started  {clock(run.started_at)}   stopped  {clock(run.stopped_at) or '-'}")
     if run.request is not None:
         trigger = run.request.trigger
         label = trigger.kind + (f" {trigger.reference}" if trigger.reference else "")
@@ -280,18 +280,9 @@ def _print_run(run: PipelineRun, output: dict[str, Any]) -> None:
             console.print(f"  cause    {plain(failure_message(None, run.cause))}", highlight=False)
 
 
-def _status(status: str) -> str:
-    colour = _COLOURS.get(status, "white")
-    return f"[{colour}]{plain(status)}[/{colour}]"
-
-
-def _clock(value: str | None) -> str:
-    return (value or "")[:19].replace("T", " ")
-
-
 def _stopped(started: str | None, stopped: str | None) -> str:
     """The stop time, without the date when it is the start's."""
     if not stopped:
         return "-"
     same_day = bool(started) and (started or "")[:10] == stopped[:10]
-    return _clock(stopped)[11:] if same_day else _clock(stopped)
+    return clock(stopped)[11:] if same_day else clock(stopped)
