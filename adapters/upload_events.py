@@ -1,10 +1,19 @@
-"""The upload an S3 "Object Created" event (as EventBridge delivers it) describes."""
+"""What the validation functions are delivered, as the domain's values: the upload an S3 "Object Created"
+event (as EventBridge delivers it) describes, and how Lambda says an invocation on it failed for good."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 
 from domain.ingestion import Upload
+from domain.ingestion_failures import StoppedInvocation
+
+# Lambda prefixes its own error messages with the request (and sometimes a timestamp): not for people.
+_LAMBDA_PREFIX = re.compile(r"^(\S+Z\s+)?(RequestId:\s*)?[0-9a-f-]{36}\s+(Error:\s*)?")
 
 
 def upload_of(event: S3EventBridgeNotificationEvent) -> Upload:
@@ -23,4 +32,23 @@ def upload_of(event: S3EventBridgeNotificationEvent) -> Upload:
         requester=detail.requester,
         event_id=event.get_id,
         event_time=event.time,
+    )
+
+
+def stopped_invocation(record: Mapping[str, Any]) -> StoppedInvocation:
+    """How Lambda's invocation record of a failed asynchronous invocation says it ended.
+
+    The record is what an ``on_failure`` destination receives: ``requestContext`` (``condition``,
+    ``approximateInvokeCount``) and ``responsePayload`` (the runtime's ``errorType`` and ``errorMessage``,
+    e.g. ``Runtime.OutOfMemory``, ``Sandbox.Timedout``).
+    """
+    context = record.get("requestContext") or {}
+    payload = record.get("responsePayload")
+    error = payload if isinstance(payload, Mapping) else {}
+    attempts = context.get("approximateInvokeCount")
+    return StoppedInvocation(
+        expired=context.get("condition") == "EventAgeExceeded",
+        attempts=int(attempts) if attempts else None,
+        error_type=str(error.get("errorType") or "") or None,
+        error_message=_LAMBDA_PREFIX.sub("", str(error.get("errorMessage") or "")).strip(),
     )

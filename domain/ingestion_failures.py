@@ -9,9 +9,9 @@ says what failed and where in our code; the exception's own text goes to the fun
 
 from __future__ import annotations
 
-import re
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -23,8 +23,6 @@ TIMEOUT_ADVICE = (
     "the upload is kept; split it into smaller files and push those, or raise "
     "`validation.timeout_minutes` in cdk.json (at most 15) and deploy, or ask the platform's operators"
 )
-# Lambda prefixes its own error messages with the request (and sometimes a timestamp): not for people.
-_LAMBDA_PREFIX = re.compile(r"^(\S+Z\s+)?(RequestId:\s*)?[0-9a-f-]{36}\s+(Error:\s*)?")
 _MAX_DETAIL = 300
 # The folder that holds domain/ (the repository, or a Lambda asset).
 _ROOT = Path(__file__).resolve().parents[1]
@@ -128,41 +126,47 @@ def describe_failure(error: BaseException, size: int | None = None) -> dict[str,
     }
 
 
-def describe_stopped(invocation: Mapping[str, Any]) -> dict[str, Any]:
-    """What a failure record says when the function stopped with no code of ours left to say it.
+@dataclass(frozen=True)
+class StoppedInvocation:
+    """How a validation function's invocation ended that no code of ours lived through.
 
-    Parameters
+    Attributes
     ----------
-    invocation : mapping
-        Lambda's invocation record of a failed asynchronous invocation (what an ``on_failure``
-        destination receives): ``requestContext`` (``condition``, ``approximateInvokeCount``) and
-        ``responsePayload`` (the runtime's ``errorType`` and ``errorMessage``, e.g.
-        ``Runtime.OutOfMemory``, ``Sandbox.Timedout``).
+    expired
+        The event expired before the function got to run on it (throttled for hours).
+    attempts
+        How many times the function was invoked on the event, when known.
+    error_type, error_message
+        The runtime's error (``Runtime.OutOfMemory``, ``Sandbox.Timedout``...), when it reported one.
+    """
+
+    expired: bool = False
+    attempts: int | None = None
+    error_type: str | None = None
+    error_message: str = ""
+
+
+def describe_stopped(stopped: StoppedInvocation) -> dict[str, Any]:
+    """What a failure record says when the function stopped with no code of ours left to say it.
 
     Returns
     -------
     dict
         The same fields as :func:`describe_failure`, ``kind`` "stopped".
     """
-    context = invocation.get("requestContext") or {}
-    payload = invocation.get("responsePayload")
-    error = payload if isinstance(payload, Mapping) else {}
-    error_type = str(error.get("errorType") or "") or None
-    message = _LAMBDA_PREFIX.sub("", str(error.get("errorMessage") or "")).strip()
-    attempts = context.get("approximateInvokeCount")
-    if context.get("condition") == "EventAgeExceeded":
+    if stopped.expired:
         what = (
             "the validation function did not get to run on it before the event expired (throttled for hours)"
         )
     else:
-        detail = failure_message(error_type, message) or "no error was reported"
+        detail = failure_message(stopped.error_type, stopped.error_message) or "no error was reported"
         if len(detail) > _MAX_DETAIL:
             detail = detail[: _MAX_DETAIL - 3] + "..."
-        tries = f", {attempts} attempts" if attempts else ""
+        tries = f", {stopped.attempts} attempts" if stopped.attempts else ""
         what = f"the validation function stopped before it could finish ({detail}{tries})"
     return {
         "kind": "stopped",
-        "type": error_type,
+        "type": stopped.error_type,
         "where": None,
         "summary": f"could not be validated: {what}; {RETRY_ADVICE}",
     }

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.contract import DatasetContract
-from domain.ingestion_failures import describe_failure, describe_stopped
+from domain.ingestion_failures import StoppedInvocation, describe_failure, describe_stopped
 from domain.ingestion_model import (
     Alerter,
     DatasetStore,
@@ -40,7 +40,7 @@ def record_failure(
 
 def record_stopped(
     upload: Upload,
-    invocation: Mapping[str, Any],
+    stopped: StoppedInvocation,
     store: DatasetStore,
     notifier: Alerter,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -51,14 +51,13 @@ def record_stopped(
     ----------
     upload
         The upload of the event the function failed on.
-    invocation
-        Lambda's invocation record of the failed asynchronous invocation (see
-        :func:`domain.ingestion_failures.describe_stopped`).
+    stopped
+        How the function's invocations on the upload ended.
     store, notifier, now
         Where the record goes, who is alerted, the clock.
     """
     dataset = upload.dataset or "_unknown"
-    failure = describe_stopped(invocation)
+    failure = describe_stopped(stopped)
     key = _write_failure(upload, dataset, failure, store, notifier, now)
     return IngestionOutcome("failed", dataset, None, key, failure["summary"])
 

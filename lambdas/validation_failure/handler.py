@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from adapters.environment import from_environment
 from adapters.notify import AlertTopic
 from adapters.storage import S3DatasetStore
-from adapters.upload_events import upload_of
+from adapters.upload_events import stopped_invocation, upload_of
 from domain.quarantine import record_stopped
 
 logger = Logger()
@@ -47,7 +47,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     upload = upload_of(S3EventBridgeNotificationEvent(event["requestPayload"]))
     logger.append_keys(upload_key=upload.key, dataset=upload.dataset)
     store, alerts = adapters()
-    outcome = record_stopped(upload, event, store, alerts)
+    outcome = record_stopped(upload, stopped_invocation(event), store, alerts)
     logger.error(
         outcome.summary,
         extra={"record": outcome.report_key, "invocation": event.get("requestContext"),

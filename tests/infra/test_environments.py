@@ -17,6 +17,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
+from cli.synth import PROJECT_NODE as NODE
 from stacks.app import PROJECT_ROOT, build_app
 from stacks.config import ConfigError, TrainingInfraConfig
 from stacks.constructs.training_job import scikit_learn_images, supported_regions
@@ -26,7 +27,6 @@ pytestmark = pytest.mark.slow
 ACCOUNT = "123456789012"
 IMAGE_VERSION = TrainingInfraConfig().image_version
 CDK_CLI = PROJECT_ROOT / ".cache" / "cdk-cli" / "node_modules" / "aws-cdk" / "bin" / "cdk"
-NODE = PROJECT_ROOT / ".cache" / "node22" / "node_modules" / ".bin" / "node"
 
 
 def test_the_supported_regions_span_the_partitions_where_the_image_is_published() -> None:

@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 import pytest
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 
-from adapters.upload_events import upload_of
+from adapters.upload_events import stopped_invocation, upload_of
 from domain.deadline import Deadline, ValidationTimeoutError
 from domain.ingestion import Upload, failure_key, ingest_upload, upload_report_name
 from domain.ingestion_failures import TIMEOUT_ADVICE, describe_failure
@@ -193,7 +193,7 @@ def test_a_function_that_died_on_an_upload_leaves_the_same_failure_record(
     invocation = invocation_record(response)
     # When the backstop records it
     upload = upload_of(S3EventBridgeNotificationEvent(invocation["requestPayload"]))
-    outcome = record_stopped(upload, invocation, world.store, world.notifier)
+    outcome = record_stopped(upload, stopped_invocation(invocation), world.store, world.notifier)
     # Then the upload has the failure record the validation function would have written, and one alert
     assert upload.key == "incoming/sales/jan 2026+final.csv"
     assert outcome.status == "failed"
@@ -210,7 +210,7 @@ def test_a_function_that_died_on_an_upload_leaves_the_same_failure_record(
     assert subject == "Dataset upload could not be validated: sales" and record["summary"] in message
     assert "cabbfbd0" not in record["summary"]
     # and a second delivery of the same record alerts no more
-    record_stopped(upload, invocation, world.store, world.notifier)
+    record_stopped(upload, stopped_invocation(invocation), world.store, world.notifier)
     assert len(world.notifier.alerts) == 1
 
 
@@ -220,7 +220,7 @@ def test_an_event_that_expired_in_lambdas_queue_says_so() -> None:
     invocation.pop("responsePayload")
     upload = upload_of(S3EventBridgeNotificationEvent(invocation["requestPayload"]))
 
-    outcome = record_stopped(upload, invocation, world.store, world.notifier)
+    outcome = record_stopped(upload, stopped_invocation(invocation), world.store, world.notifier)
 
     assert outcome.summary.startswith(
         "could not be validated: the validation function did not get to run on it before the event expired"
