@@ -7,10 +7,9 @@ input is a blob take any bytes: ``InvokeEndpoint`` hands them to the model's con
 400 or 415 for what it cannot read), Lambda's ``Invoke`` refuses a payload that is not JSON with
 ``InvalidRequestContentException`` (see ``awslambda.service``).
 
-So a body that does not decode is kept as bytes, as ``use_raw_body`` keeps it; a body that does is
-decoded as moto always did, so nothing changes for the requests moto already served. A gzip-compressed
-body is left to moto, which inflates it: the SDKs compress only structured (JSON, query) bodies, never a
-blob, and reading it here would keep the compressed bytes.
+So when moto's decode fails, the request is set up again keeping the body as bytes, as ``use_raw_body``
+keeps it; a body that decodes is decoded once, by moto, as it always was. A gzip-compressed body is
+inflated by moto first, so it is what the client compressed that is kept.
 """
 
 from __future__ import annotations
@@ -33,19 +32,14 @@ def patches() -> list[Patch]:
         headers: Any = None,
         use_raw_body: bool | None = None,
     ) -> None:
-        if use_raw_body is None and not response.use_raw_body and not is_text(request):
-            use_raw_body = True
-        original(response, request, full_url, headers, use_raw_body)
+        try:
+            original(response, request, full_url, headers, use_raw_body)
+        except UnicodeDecodeError:
+            if use_raw_body is not None:
+                raise
+            # The only decode that escapes setup_class is the body's. Set up again, keeping it as bytes;
+            # the request holds it inflated already (a second inflate would wrap the stream twice).
+            response.allow_request_decompression = False
+            original(response, request, full_url, headers, True)
 
     return [Patch(BaseResponse, "setup_class", setup_class)]
-
-
-def is_text(request: Any) -> bool:
-    """Whether moto can decode the request's body as UTF-8 (a compressed body counts as text)."""
-    if request.content_encoding == "gzip":
-        return True
-    try:
-        request.data.decode("utf-8")  # what moto decodes: a form's fields are parsed apart, not here
-    except UnicodeDecodeError:
-        return False
-    return True

@@ -73,7 +73,7 @@ class GiveUp:
         return message[:_MAX_DLQ_ERROR]
 
 
-def deliver_failure(failed: GiveUp, *, invoke_async: Callable[[str, Any], None]) -> list[str]:
+def deliver_failure(failed: GiveUp, *, invoke_async: Callable[[str, Any], object]) -> list[str]:
     """Send ``failed`` where the function's configuration says; return what was refused, and why.
 
     Parameters
@@ -86,7 +86,7 @@ def deliver_failure(failed: GiveUp, *, invoke_async: Callable[[str, Any], None])
     refused = []
     destination = on_failure_destination(failed.function)
     if destination:
-        refused += _send(failed.function, destination, json.dumps(failed.record()), {}, invoke_async)
+        refused += _send(failed.function, destination, failed.record(), {}, invoke_async)
     queue = dead_letter_target(failed.function)
     if queue:
         attributes = {
@@ -94,20 +94,22 @@ def deliver_failure(failed: GiveUp, *, invoke_async: Callable[[str, Any], None])
             "ErrorCode": "200",
             "ErrorMessage": failed.error_message(),
         }
-        refused += _send(failed.function, queue, json.dumps(failed.event), attributes, invoke_async)
+        refused += _send(failed.function, queue, failed.event, attributes, invoke_async)
     for reason in refused:
         logger.warning(reason)
     return refused
 
 
+def event_invoke_config(function: Any) -> dict[str, Any]:
+    """The function's event invoke configuration (``MaximumRetryAttempts``...); empty if it has none."""
+    configs = getattr(function, "event_invoke_config", None) or []
+    return dict(configs[-1].config) if configs else {}  # moto keeps every put; the last one holds
+
+
 def on_failure_destination(function: Any) -> str | None:
     """The ``OnFailure`` destination of the function's event invoke configuration, if any."""
-    configs = getattr(function, "event_invoke_config", None) or []
-    if not configs:
-        return None
-    destination = ((configs[-1].config.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
-        "Destination"
-    )
+    destinations = event_invoke_config(function).get("DestinationConfig") or {}
+    destination = (destinations.get("OnFailure") or {}).get("Destination")
     return str(destination) if destination else None
 
 
@@ -121,9 +123,9 @@ def dead_letter_target(function: Any) -> str | None:
 def _send(
     function: Any,
     target: str,
-    body: str,
+    payload: Any,
     attributes: dict[str, str],
-    invoke_async: Callable[[str, Any], None],
+    invoke_async: Callable[[str, Any], object],
 ) -> list[str]:
     parts = target.split(":")
     service = parts[2] if len(parts) > 5 else ""
@@ -135,14 +137,22 @@ def _send(
     denied = refusal(function.role, service=LAMBDA_PRINCIPAL, action=action, resource=target)
     if denied is not None:
         return [f"{function.function_arn}: Lambda could not send to {target}: {denied}"]
-    region, account_id, name = parts[3], parts[4], parts[5]
-    typed = {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()}
     if service == "lambda":
-        invoke_async(target, json.loads(body))
+        invoke_async(target, payload)
     elif service == "sqs":
-        sqs_backends[account_id][region].send_message(
-            queue_name=name, message_body=body, message_attributes=typed
-        )
+        send_to_queue(target, json.dumps(payload), attributes)
     else:
-        sns_backends[account_id][region].publish(message=body, arn=target)  # attributes: SQS only, locally
+        sns_backends[parts[4]][parts[3]].publish(
+            message=json.dumps(payload), arn=target
+        )  # attributes: SQS only, locally
     return []
+
+
+def send_to_queue(queue_arn: str, body: str, attributes: dict[str, str]) -> None:
+    """Send ``body`` to the SQS queue ``queue_arn``, as a service does, with string message attributes."""
+    _, _, _, region, account_id, queue_name = queue_arn.split(":")
+    sqs_backends[account_id][region].send_message(
+        queue_name=queue_name,
+        message_body=body,
+        message_attributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+    )

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from localcloud.awslambda.async_failures import GiveUp, deliver_failure
+from localcloud.awslambda.async_failures import GiveUp, deliver_failure, event_invoke_config
 from localcloud.awslambda.executor import LambdaExecutor
 from localcloud.records import Activity, DeliveryRecord
 
@@ -142,7 +142,9 @@ class AsyncInvoker:
         if retries_done >= _max_retries(function):
             failed = GiveUp(function, event, outcome.request_id, len(record.request_ids), outcome.payload)
             # Before this delivery ends, so that wait_idle also waits for what it hands on.
-            deliver_failure(failed, invoke_async=lambda arn, body: self._hand_on(arn, body, record))
+            deliver_failure(
+                failed, invoke_async=lambda arn, body: self.submit(arn, body, source=record.function_arn)
+            )
             self._finish(record, status="failed", error=error)
             return
         delay = (
@@ -155,10 +157,6 @@ class AsyncInvoker:
             )
             self._changed.notify()
 
-    def _hand_on(self, function_arn: str, event: Any, failed: DeliveryRecord) -> None:
-        """Queue the record of ``failed`` for its function's Lambda on-failure destination."""
-        self.submit(function_arn, event, source=failed.function_arn)
-
     def _finish(self, record: DeliveryRecord, *, status: str, error: str | None) -> None:
         with self._changed:
             self._records[record.delivery_id] = dataclasses.replace(record, status=status, error=error)  # type: ignore[arg-type]
@@ -166,7 +164,4 @@ class AsyncInvoker:
 
 
 def _max_retries(function: Any) -> int:
-    configs = getattr(function, "event_invoke_config", None) or []
-    if configs:
-        return int(configs[-1].config.get("MaximumRetryAttempts", _AWS_DEFAULT_RETRIES))
-    return _AWS_DEFAULT_RETRIES
+    return int(event_invoke_config(function).get("MaximumRetryAttempts", _AWS_DEFAULT_RETRIES))

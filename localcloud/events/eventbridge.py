@@ -24,8 +24,8 @@ from typing import Any
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from moto.events.models import Rule
 from moto.events.utils import EventMessageType
-from moto.sqs.models import sqs_backends
 
+from localcloud.awslambda.async_failures import send_to_queue
 from localcloud.awslambda.async_invoke import AsyncInvoker
 from localcloud.awslambda.permissions import allows_service
 from localcloud.awslambda.service import find_function
@@ -163,18 +163,13 @@ def _undeliverable(
     queue_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
     if not queue_arn:
         return
-    _, _, _, region, account_id, queue_name = queue_arn.split(":")
     attributes = {
         "RULE_ARN": rule.arn,
         "TARGET_ARN": target["Arn"],
         "ERROR_CODE": code,
         "ERROR_MESSAGE": message,
     }
-    sqs_backends[account_id][region].send_message(
-        queue_name=queue_name,
-        message_body=json.dumps(aws_event(event)),
-        message_attributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
-    )
+    send_to_queue(queue_arn, json.dumps(aws_event(event)), attributes)
 
 
 def _service_of(arn: str) -> str:
