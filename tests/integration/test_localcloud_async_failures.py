@@ -13,15 +13,12 @@ from typing import Any
 
 import pytest
 
-from tests.integration.localcloud_fixtures.support import Deployment, deploy_fixture, synthesize
+from tests.integration.localcloud_fixtures.support import Deployment, deployed_fixture
 
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    assembly = synthesize(tmp_path_factory.getbasetemp() / "localcloud-fixture.out")
-    deployment = deploy_fixture(assembly, tmp_path_factory.mktemp("localcloud-async-failures"))
-    yield deployment
-    deployment.cloud.stop()
+    yield from deployed_fixture(tmp_path_factory, "localcloud-async-failures")
 
 
 def invoke_later(deployed: Deployment, function: str, event: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 
 from tests.integration.localcloud_fixtures.app import ECHO_DETAIL_TYPE, FAIL_DETAIL_TYPE, SLEEP_DETAIL_TYPE
-from tests.integration.localcloud_fixtures.support import Deployment, deploy_fixture, synthesize
+from tests.integration.localcloud_fixtures.support import Deployment, deployed_fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")]
 
@@ -26,10 +26,7 @@ ISO_8601_SECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    assembly = synthesize(tmp_path_factory.getbasetemp() / "localcloud-fixture.out")
-    deployment = deploy_fixture(assembly, tmp_path_factory.mktemp("localcloud-events"))
-    yield deployment
-    deployment.cloud.stop()
+    yield from deployed_fixture(tmp_path_factory, "localcloud-events")
 
 
 def put_event(deployed: Deployment, detail_type: str, detail: dict[str, object]) -> None:

@@ -19,9 +19,8 @@ from botocore.exceptions import ClientError
 from localcloud.deploy.assets import zip_directory
 from tests.integration.localcloud_fixtures.support import (
     Deployment,
-    deploy_fixture,
+    deployed_fixture,
     retrying_client,
-    synthesize,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")]
@@ -29,10 +28,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Tried to pars
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    assembly = synthesize(tmp_path_factory.getbasetemp() / "localcloud-fixture.out")
-    deployment = deploy_fixture(assembly, tmp_path_factory.mktemp("localcloud-lambda"))
-    yield deployment
-    deployment.cloud.stop()
+    yield from deployed_fixture(tmp_path_factory, "localcloud-lambda")
 
 
 def invoke(deployed: Deployment, function: str, event: object, **arguments: str) -> dict[str, Any]:

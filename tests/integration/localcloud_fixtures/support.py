@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -83,6 +83,14 @@ def deploy_fixture(assembly: Path, work_dir: Path) -> Deployment:
     except BaseException:
         cloud.stop()
         raise
+
+
+def deployed_fixture(tmp_path_factory: Any, name: str) -> Iterator[Deployment]:
+    """A test module's own local cloud with the fixture app deployed (one assembly for all), then stopped."""
+    assembly = synthesize(tmp_path_factory.getbasetemp() / "localcloud-fixture.out")
+    deployment = deploy_fixture(assembly, tmp_path_factory.mktemp(name))
+    yield deployment
+    deployment.cloud.stop()
 
 
 def retrying_client(cloud: LocalCloud, service: str) -> Any:
