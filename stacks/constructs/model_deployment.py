@@ -294,6 +294,7 @@ class ModelDeployment(Construct):
                     "sagemaker:CreateEndpointConfig",
                     "sagemaker:CreateEndpoint",
                     "sagemaker:UpdateEndpoint",
+                    "sagemaker:DeleteEndpoint",  # a Failed endpoint accepts nothing else: it is created again
                     *sagemaker_read,
                 ],
                 resources=serving,
@@ -428,7 +429,8 @@ class ModelDeployment(Construct):
         start = sfn.Pass(
             self, "Begin", result=sfn.Result.from_object({"status": "pending"}), result_path="$.prepare"
         )
-        prepare = step("Prepare", self.prepare, payload(), "$.prepare")
+        # Its previous result comes back to it: a failed endpoint being deleted is carried across waits.
+        prepare = step("Prepare", self.prepare, payload("prepare"), "$.prepare")
         prepare.add_retry(
             errors=["DeploymentTableError", "EndpointError", "RegistryError"],
             interval=cdk.Duration.seconds(10),
