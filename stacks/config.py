@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain.contract import ContractError, DatasetContract, load_contract
+from domain.instance_types import has_local_storage
 from domain.serving_config import ServingConfig
 from domain.training_config import TrainingConfig, TrainingConfigError, parse_training_config
 
@@ -97,6 +98,15 @@ class TrainingInfraConfig(_Strict):
                 f"({self.max_runtime_minutes}): it is the waiting for capacity and the running, in all"
             )
         return self
+
+    @property
+    def local_storage(self) -> bool:
+        """The instance type's volume is NVMe instance store, encrypted by the instance itself.
+
+        SageMaker refuses ``ResourceConfig.VolumeKmsKeyId`` with such a type, so the job is created
+        without one (``domain.instance_types``).
+        """
+        return has_local_storage(self.instance_type)
 
     @property
     def spot_max_wait_minutes(self) -> int:

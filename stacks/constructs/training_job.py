@@ -237,7 +237,8 @@ class TrainingJob(Construct):
                 instance_count=1,
                 instance_type=ec2.InstanceType(settings.instance_type.removeprefix("ml.")),
                 volume_size=cdk.Size.gibibytes(settings.volume_size_gb),
-                volume_encryption_key=self._key,
+                # Instance store (ml.m5d, ml.g4dn...) is encrypted by the instance; SageMaker refuses a key.
+                volume_encryption_key=None if settings.local_storage else self._key,
             ),
             stopping_condition=tasks.StoppingCondition(max_runtime=max_runtime),
             hyperparameters={
