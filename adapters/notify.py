@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from adapters.aws import client
+from domain.alerts import alert_message, alert_subject
 from domain.ingestion import DatasetVersion
 
 EVENT_SOURCE = "mlops.data"
@@ -22,8 +23,10 @@ class AlertTopic:
         self.topic_arn = topic_arn
 
     def alert(self, subject: str, message: str) -> None:
-        """Publish an alert (SNS subjects are at most 100 characters)."""
-        client("sns").publish(TopicArn=self.topic_arn, Subject=subject[:100], Message=message)
+        """Publish an alert; the subject and message are made to fit what SNS takes (``domain.alerts``)."""
+        client("sns").publish(
+            TopicArn=self.topic_arn, Subject=alert_subject(subject), Message=alert_message(message)
+        )
 
 
 class PlatformNotifier(AlertTopic):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal, Protocol
 
 FAILURE_FILE = "failure.json"
+ALERTED_SUFFIX = ".alerted.json"  # beside a report or record: its alert was sent
 INCOMING_PREFIX = "incoming/"
 DATASETS_PREFIX = "datasets/"
 QUARANTINE_PREFIX = "quarantine/"
@@ -178,6 +179,11 @@ def quarantine_key(dataset: str, name: str) -> str:
 def failure_key(dataset: str, name: str) -> str:
     """Where the record of an upload that could not be validated lives (``name``: the upload's)."""
     return f"{QUARANTINE_PREFIX}{dataset}/{name}/{FAILURE_FILE}"
+
+
+def alerted_key(key: str) -> str:
+    """Where the marker lives that says the alert about the report (or record) at ``key`` was sent."""
+    return key.removesuffix(".json") + ALERTED_SUFFIX
 
 
 def upload_report_name(upload: Upload) -> str:

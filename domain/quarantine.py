@@ -1,5 +1,12 @@
 """Verdicts that make no dataset version: a rejection report, a rejection of what could not be validated
-at all, and the record of an upload whose validation failed. Each is written once, and alerted once.
+at all, and the record of an upload whose validation failed. Each is written once, and alerted.
+
+The order makes a failure half-way safe (:func:`_write_and_alert`): the report first, with a conditional
+write (S3 stores an object whole or not at all, so the alert never points at a half-written or missing
+report); then the alert; then a marker beside the report that says the alert was sent. A retry that
+finds the report but no marker sends the alert, so a failure between the write and the alert (SNS
+throttled, the function killed) loses no alert; a failure between the alert and the marker sends it
+twice, the lesser evil. A report that is there with its marker is done: a duplicate event alerts no more.
 """
 
 from __future__ import annotations
@@ -8,6 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from domain.alerts import alert_subject
 from domain.contract import DatasetContract
 from domain.ingestion_failures import StoppedInvocation, describe_failure, describe_stopped
 from domain.ingestion_model import (
@@ -16,6 +24,7 @@ from domain.ingestion_model import (
     IngestionOutcome,
     Notifier,
     Upload,
+    alerted_key,
     failure_key,
     quarantine_key,
     to_json,
@@ -81,12 +90,27 @@ def _write_failure(
         "source": upload.describe(),
         "failed_at": now().isoformat(),
     }
-    if store.put_if_absent(key, to_json(record), "application/json"):
-        notifier.alert(
-            f"Dataset upload could not be validated: {dataset}",
-            f"{upload.key} {failure['summary']}\nRecord: s3://{upload.bucket}/{key}",
-        )
+    _write_and_alert(
+        store,
+        notifier,
+        key,
+        to_json(record),
+        alert_subject("Dataset upload could not be validated", dataset),
+        f"{upload.key} {failure['summary']}\nRecord: s3://{upload.bucket}/{key}",
+    )
     return key
+
+
+def _write_and_alert(
+    store: DatasetStore, notifier: Alerter, key: str, report: bytes, subject: str, message: str
+) -> None:
+    """Write the report at ``key`` unless it is there, then alert unless its marker says it was sent."""
+    store.put_if_absent(key, report, "application/json")
+    marker = alerted_key(key)
+    if store.read_json(marker) is not None:
+        return
+    notifier.alert(subject, message)
+    store.put_if_absent(marker, to_json({"report": key, "subject": subject}), "application/json")
 
 
 def reject(
@@ -101,11 +125,14 @@ def reject(
     name = result.sha256 or upload_report_name(upload)
     key = quarantine_key(dataset, name)
     summary = str(result.report.get("summary") or "rejected")
-    if store.put_if_absent(key, report, "application/json"):
-        notifier.alert(
-            f"Dataset upload rejected: {dataset}",
-            f"{upload.key} was rejected: {summary}\nReport: s3://{upload.bucket}/{key}",
-        )
+    _write_and_alert(
+        store,
+        notifier,
+        key,
+        report,
+        alert_subject("Dataset upload rejected", dataset),
+        f"{upload.key} was rejected: {summary}\nReport: s3://{upload.bucket}/{key}",
+    )
     return IngestionOutcome(
         "rejected", dataset, result.sha256, key, summary, result.report.get("findings", [])
     )
@@ -143,9 +170,12 @@ def reject_unvalidated(
         "validated_at": now().isoformat(),
     }  # fmt: skip
     key = quarantine_key(dataset or "_unknown", upload_report_name(upload))
-    if store.put_if_absent(key, to_json(report), "application/json"):
-        notifier.alert(
-            f"Dataset upload rejected: {dataset or upload.key}",
-            f"{message}\nReport: s3://{upload.bucket}/{key}",
-        )
+    _write_and_alert(
+        store,
+        notifier,
+        key,
+        to_json(report),
+        alert_subject("Dataset upload rejected", dataset or upload.key),
+        f"{message}\nReport: s3://{upload.bucket}/{key}",
+    )
     return IngestionOutcome("rejected", dataset, None, key, message, report["findings"])

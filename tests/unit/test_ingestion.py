@@ -96,6 +96,7 @@ class FakeNotifier:
     events: list[DatasetVersion] = field(default_factory=list)
     alerts: list[tuple[str, str]] = field(default_factory=list)
     failures_left: int = 0
+    alert_failures_left: int = 0
 
     def dataset_accepted(self, version: DatasetVersion) -> None:
         if self.failures_left:
@@ -104,6 +105,9 @@ class FakeNotifier:
         self.events.append(version)
 
     def alert(self, subject: str, message: str) -> None:
+        if self.alert_failures_left:
+            self.alert_failures_left -= 1
+            raise CrashError("alert topic unavailable")
         self.alerts.append((subject, message))
 
 

@@ -15,6 +15,7 @@ from adapters.upload_events import stopped_invocation, upload_of
 from domain.deadline import Deadline, ValidationTimeoutError
 from domain.ingestion import Upload, failure_key, ingest_upload, upload_report_name
 from domain.ingestion_failures import TIMEOUT_ADVICE, describe_failure
+from domain.ingestion_model import alerted_key
 from domain.quarantine import record_stopped
 from tests.unit.test_ingestion import CONTRACT, FakeStore, World
 
@@ -90,7 +91,7 @@ def test_validation_that_reaches_its_deadline_stops_between_blocks_and_records_w
     [(subject, message)] = world.notifier.alerts
     assert subject == "Dataset upload could not be validated: sales" and record["summary"] in message
     # and nothing else was written: no version, no rejection, the upload as it was
-    assert list(store.objects) == [outcome.report_key]
+    assert list(store.objects) == [outcome.report_key, alerted_key(outcome.report_key)]
     assert world.catalog.records == {}
     assert store.uploads["incoming/sales/big.csv"] == LARGE
 

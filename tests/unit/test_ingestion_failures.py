@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 import pytest
 
 from domain.ingestion import Upload, failure_key, upload_report_name
+from domain.ingestion_model import alerted_key
 from tests.unit.test_ingestion import GOOD, FakeStore, World
 
 SENTINEL = "LIBRARY-TEXT-91c2"
@@ -64,7 +65,7 @@ def test_an_internal_error_leaves_a_failure_record_and_an_alert_and_the_upload_u
     assert record["summary"] in message and outcome.report_key in message
     assert SENTINEL not in json.dumps(record) + message
     # and nothing else is written: no version, no rejection report, the upload as it was
-    assert list(world.store.objects) == [outcome.report_key]
+    assert list(world.store.objects) == [outcome.report_key, alerted_key(outcome.report_key)]
     assert world.catalog.records == {}
     assert world.store.uploads["incoming/sales/jan.csv"] == GOOD
 
