@@ -20,7 +20,7 @@ from constructs import Construct
 
 from domain.contract import DatasetContract
 from domain.declared import CONTRACTS_FILE
-from domain.ingestion_model import FAILURE_FILE
+from domain.ingestion_model import FAILURE_FILE, alerted_key
 from stacks.constructs.data_bucket import DATASETS_PREFIX, INCOMING_PREFIX, QUARANTINE_PREFIX
 from stacks.constructs.nag import cdk_grant_reasons
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
@@ -95,12 +95,16 @@ class DatasetValidation(Construct):
         prefixes = {
             f"{INCOMING_PREFIX}*": "Uploads are read by prefix: their keys are data.",
             f"{DATASETS_PREFIX}*": "Dataset versions are read and written: datasets/<name>/<sha256>/.",
-            f"{QUARANTINE_PREFIX}*": "Rejection reports are written by prefix: quarantine/<name>/<sha256>/.",
+            f"{QUARANTINE_PREFIX}*": "Rejection reports are written, and the markers of their alerts read, "
+            "by prefix: quarantine/<name>/<sha256>/.",
         }
         data_bucket.grant_read(self.function, f"{INCOMING_PREFIX}*")
         data_bucket.grant_read(self.function, f"{DATASETS_PREFIX}*")
         data_bucket.grant_put(self.function, f"{DATASETS_PREFIX}*")
         data_bucket.grant_put(self.function, f"{QUARANTINE_PREFIX}*")
+        # Reads the marker beside a report that says its alert was sent (domain.quarantine); List* from
+        # the read grants makes a missing marker a 404, not a 403.
+        data_bucket.grant_read(self.function, f"{QUARANTINE_PREFIX}*")
         self.handler.acknowledge(
             resources={data_bucket.arn_for_objects(p): reason for p, reason in prefixes.items()},
             actions=cdk_grant_reasons("through the bucket and catalog grants"),
@@ -180,17 +184,30 @@ class DatasetValidation(Construct):
             memory_mb=256,
         )
         records = f"{QUARANTINE_PREFIX}*/{FAILURE_FILE}"
+        markers = f"{QUARANTINE_PREFIX}*/{alerted_key(FAILURE_FILE)}"
         data_bucket.grant_put(recorder.function, records)
+        # The marker that says a record's alert was sent: read (a retry alerts if it is missing), written.
+        data_bucket.grant_read(recorder.function, markers)
+        data_bucket.grant_put(recorder.function, markers)
         alerts.grant_publish(recorder.function)
         grant_reasons = cdk_grant_reasons("writing failure records and publishing alerts")
         recorder.acknowledge(
             resources={
                 data_bucket.arn_for_objects(records): "Failure records only: quarantine/<dataset>/<upload>/"
-                f"{FAILURE_FILE}, keyed by the upload."
+                f"{FAILURE_FILE}, keyed by the upload.",
+                data_bucket.arn_for_objects(markers): "The markers beside failure records that say their "
+                "alert was sent.",
             },
             actions={
                 action: grant_reasons[action]
-                for action in ("s3:Abort*", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+                for action in (
+                    "s3:Abort*",
+                    "s3:GetObject*",
+                    "s3:GetBucket*",
+                    "s3:List*",
+                    "kms:GenerateDataKey*",
+                    "kms:ReEncrypt*",
+                )
             },
         )
         return recorder
