@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localcloud.awslambda import logs
+from localcloud.awslambda import logs, payload_limits
 from localcloud.awslambda.code import CodeCache
 from localcloud.awslambda.environment import FunctionSpec, worker_environment
 from localcloud.awslambda.worker import Worker, WorkerExitError, WorkerTimeoutError
@@ -117,6 +117,8 @@ class LambdaExecutor:
             message = f"The deployed code of {spec.name} cannot be unpacked: {error}"
             return self._fail_early(spec, request_id, invocation_type, "LocalCloud.CodeUnavailable", message)
         run = self._run(worker, spec, event, request_id)
+        if invocation_type == "RequestResponse" and run.error is None:
+            run.error = payload_limits.oversized_response(run.body.encode("utf-8"))
         output = worker.take_logs()
         self._release(spec, worker, healthy=run.status is None)
         lines = self._ship_logs(spec, worker, request_id=request_id, run=run, output=output, cold=cold)

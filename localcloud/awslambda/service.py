@@ -6,7 +6,8 @@ Docker path that ``invoke`` calls). Both are replaced: synchronous invocations r
 answer like AWS (``FunctionError: Unhandled`` and an error payload when the handler raised, the tail
 of the logs in ``LogResult``); ``InvocationType=Event`` goes to the asynchronous queue and returns 202
 at once, as AWS does. A payload that is not a JSON document encoded as UTF-8 is refused before anything
-runs, with ``InvalidRequestContentException`` (400), whatever the invocation type, as Lambda refuses it.
+runs, with ``InvalidRequestContentException`` (400), whatever the invocation type, as Lambda refuses it;
+so is one over the invocation quota, with ``RequestEntityTooLargeException`` (``payload_limits``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda.utils import get_backend
 
+from localcloud.awslambda import payload_limits
 from localcloud.awslambda.async_invoke import AsyncInvoker
 from localcloud.awslambda.executor import LambdaExecutor
 from localcloud.patches import Patch
@@ -47,8 +49,11 @@ def patches(executor: LambdaExecutor, invoker: AsyncInvoker) -> list[Patch]:
     """The replacements that route moto's Lambda invocations to ``executor`` and ``invoker``."""
 
     def invoke(function: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
-        event = _parse_event(body)
         invocation_type = _header(request_headers, "x-amz-invocation-type") or "RequestResponse"
+        payload_limits.check_request(
+            payload_limits.encoded_size(body), asynchronous=invocation_type == "Event"
+        )
+        event = _parse_event(body)
         if invocation_type == "Event":
             invoker.submit(function.function_arn, event, source="lambda:Invoke")
             return b""
