@@ -28,7 +28,7 @@ import requests
 from botocore.config import Config
 from moto.core import config as moto_config
 
-from localcloud import patches, request_bodies, s3_policies
+from localcloud import alarm_actions, patches, request_bodies, s3_policies, sns_encryption
 from localcloud.apigateway.gateway import RestApiGateway, stage_url
 from localcloud.awslambda import service as lambda_service
 from localcloud.awslambda.async_invoke import DEFAULT_RETRY_DELAYS, AsyncInvoker
@@ -44,9 +44,10 @@ from localcloud.sagemaker.endpoints import EndpointManager, EndpointRecord, Tele
 from localcloud.sagemaker.endpoints import runtime as endpoint_runtime
 from localcloud.sagemaker.endpoints import service as endpoint_service
 from localcloud.sagemaker.endpoints.alarms import AlarmEvaluator
+from localcloud.sagemaker.quotas import TrainingQuotas
 from localcloud.sagemaker.runner import TrainingRunner, TrainingRunRecord
 from localcloud.server import ControlApi, LoopbackMotoServer
-from localcloud.stepfunctions import executions, sagemaker_task
+from localcloud.stepfunctions import executions, limits, sagemaker_task
 
 _EXECUTE_API_URL = re.compile(
     r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/(?P<stage>[^/?#]+)/?(?P<path>.*)$"
@@ -77,6 +78,12 @@ class LocalCloud:
         Evaluate the CloudWatch alarms on SageMaker endpoint metrics from the invocations served here
         (moto never evaluates alarms). Off by default: a laptop's latencies are not production's, and
         tests usually drive alarms with ``SetAlarmState``.
+    training_quotas : TrainingQuotas | None
+        The account's quotas of training instances per instance type; ``CreateTrainingJob`` past one is
+        ``ResourceLimitExceeded``. Four instances of each type when None.
+    training_concurrency : int | None
+        How many training jobs run at once on this machine (the others wait ``Starting``); one per CPU
+        when None.
 
     Examples
     --------
@@ -96,6 +103,8 @@ class LocalCloud:
         work_dir: Path | None = None,
         async_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
         evaluate_alarms: bool = False,
+        training_quotas: TrainingQuotas | None = None,
+        training_concurrency: int | None = None,
     ) -> None:
         self.host = host
         self.region = region
@@ -105,6 +114,8 @@ class LocalCloud:
         self._owns_work_dir = work_dir is None
         self._retry_delays = async_retry_delays
         self._evaluate_alarms = evaluate_alarms
+        self._training_quotas = training_quotas or TrainingQuotas()
+        self._training_concurrency = training_concurrency
         self._server: LoopbackMotoServer | None = None
         self._executor: LambdaExecutor | None = None
         self._invoker: AsyncInvoker | None = None
@@ -161,6 +172,7 @@ class LocalCloud:
             client=lambda service, region: self.client(service, region=region),
             endpoint_url=lambda: self.endpoint_url,
             activity=self._activity,
+            concurrency=self._training_concurrency,
         )
         self._endpoints = EndpointManager(
             work_dir=work_dir / "endpoints",
@@ -176,11 +188,12 @@ class LocalCloud:
         patches.install(
             [
                 *lambda_service.patches(self._executor, self._invoker),
-                *sagemaker_service.patches(self._trainer),
+                *sagemaker_service.patches(self._trainer, self._training_quotas),
                 *endpoint_service.patches(self._endpoints),
                 *endpoint_runtime.patches(self._endpoints, self._telemetry),
                 *model_packages.patches(),
                 *executions.patches(self._activity),
+                *limits.patches(),
                 *sagemaker_task.patches(),
                 *eventbridge.patches(self._invoker),
                 *s3_events.patches(),
@@ -189,6 +202,8 @@ class LocalCloud:
                 *apigateway_cfn.patches(),
                 *custom_model.patches(self.host),
                 *request_bodies.patches(),
+                *sns_encryption.patches(),
+                *alarm_actions.patches(),
             ]
         )
         self._patched = True
