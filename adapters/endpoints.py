@@ -104,6 +104,15 @@ class SageMakerEndpoints:
             raise EndpointError(f"cannot deploy {config} to {endpoint}: {error}") from error
         return "updated"
 
+    def delete(self, endpoint: str) -> None:
+        """``DeleteEndpoint``: ``Deleting`` until SageMaker removes it (already gone: nothing to do)."""
+        try:
+            self._sagemaker.delete_endpoint(EndpointName=endpoint)
+        except ClientError as error:
+            if error_code(error) == "ValidationException" and "Could not find" in str(error):
+                return  # a retried step: deleted before
+            raise EndpointError(f"cannot delete endpoint {endpoint}: {error}") from error
+
     def alarms_in_alarm(self, names: list[str]) -> list[str]:
         """Those of the named CloudWatch alarms that are in ALARM now."""
         if not names:

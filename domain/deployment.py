@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from domain.instance_types import has_local_storage
 from domain.serving_config import ServingConfig
 
 __all__ = [
@@ -120,14 +121,20 @@ def version_of(name: str | None, endpoint: str) -> int | None:
 
 
 def model_request(
-    name: str, package_arn: str, role_arn: str, environment: Mapping[str, str]
+    name: str, package_arn: str, role_arn: str, environment: Mapping[str, str], *, isolated: bool
 ) -> dict[str, Any]:
-    """``CreateModel`` from a model package (its image, archive and code), with serving settings."""
+    """``CreateModel`` from a model package (its image, archive and code), with serving settings.
+
+    ``isolated``: the container reaches no network (real-time endpoints). Serverless Inference does not
+    support network isolation, and SageMaker refuses an isolated model on a serverless variant
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html#serverless-endpoints-how-it-works-exclusions);
+    a serverless container runs without it, as SageMaker runs every serverless model.
+    """
     return {
         "ModelName": name,
         "ExecutionRoleArn": role_arn,
         "Containers": [{"ModelPackageName": package_arn, "Environment": dict(environment)}],
-        "EnableNetworkIsolation": True,
+        "EnableNetworkIsolation": isolated,
     }
 
 
@@ -137,7 +144,9 @@ def endpoint_config_request(
     """``CreateEndpointConfig``: instances (or serverless), KMS, and data capture of inputs and outputs.
 
     Serverless endpoints take neither data capture nor a KMS key for instance storage; their requests
-    are captured by the platform's invocation API instead.
+    are captured by the platform's invocation API instead. Instance types with local NVMe storage take
+    no volume key either: SageMaker refuses one, and the instance encrypts that storage itself
+    (``domain.instance_types``); the captured data is still encrypted with ``kms_key``.
     """
     variant: dict[str, Any] = {"VariantName": VARIANT, "ModelName": model}
     request: dict[str, Any] = {"EndpointConfigName": name}
@@ -152,7 +161,8 @@ def endpoint_config_request(
             "InitialInstanceCount": serving.instance_count,
             "InitialVariantWeight": 1.0,
         }
-        request["KmsKeyId"] = kms_key
+        if not has_local_storage(serving.instance_type):
+            request["KmsKeyId"] = kms_key
         request["DataCaptureConfig"] = {
             "EnableCapture": True,
             "InitialSamplingPercentage": serving.capture_percent,
@@ -166,17 +176,19 @@ def endpoint_config_request(
 
 
 def deployment_config(serving: ServingConfig, alarm_names: list[str]) -> dict[str, Any]:
-    """``DeploymentConfig`` of ``UpdateEndpoint``: blue/green traffic shifting, rollback on the alarms."""
+    """``DeploymentConfig`` of ``UpdateEndpoint``: blue/green traffic shifting, rollback on the alarms.
+
+    A canary or a linear step is given in instances (``INSTANCE_COUNT``), the configured percentage of
+    ``instance_count`` rounded up, which ``ServingConfig`` checked is at most half of the fleet: what
+    SageMaker turns on is then exactly what was validated, whatever its own rounding of a percentage.
+    """
     rollout = serving.rollout
     routing: dict[str, Any] = {"WaitIntervalInSeconds": rollout.wait_seconds}
-    if rollout.strategy == "canary":
-        routing |= {
-            "Type": "CANARY",
-            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": rollout.canary_percent},
-        }
-    elif rollout.strategy == "linear":
-        step = {"Type": "CAPACITY_PERCENT", "Value": rollout.linear_step_percent}
-        routing |= {"Type": "LINEAR", "LinearStepSize": step}
+    step = serving.step_instances()
+    if rollout.strategy == "canary" and step is not None:
+        routing |= {"Type": "CANARY", "CanarySize": {"Type": "INSTANCE_COUNT", "Value": step}}
+    elif rollout.strategy == "linear" and step is not None:
+        routing |= {"Type": "LINEAR", "LinearStepSize": {"Type": "INSTANCE_COUNT", "Value": step}}
     else:
         routing["Type"] = "ALL_AT_ONCE"
     return {

@@ -4,7 +4,11 @@ The use cases behind the deployment workflow's two functions, free of AWS (adapt
 
 - :func:`prepare_deployment`: take the endpoint's lock (or say "waiting"), drop a request that a newer
   approval or a withdrawal made pointless ("superseded"), create the model and the endpoint
-  configuration, and create the endpoint or start its blue/green update ("started").
+  configuration, and create the endpoint or start its blue/green update ("started"). An endpoint
+  that is busy (``Creating``, ``Updating``, ``Deleting``...) is waited for; a ``Failed`` one, which
+  SageMaker lets only be deleted, is deleted, waited for until gone (the name is reused), and created
+  again; one that needs a person (``UpdateRollbackFailed``, ``OutOfService``) fails the deployment
+  before anything is created.
 - :func:`finish_deployment`: once the endpoint settled, verify what it runs, record the outcome on the
   model package (and "replaced" on the version it replaced) and in the deployments table, let go of the
   lock. Also on the workflow's error path, where the outcome is "failed" with the error.
@@ -13,10 +17,11 @@ The use cases behind the deployment workflow's two functions, free of AWS (adapt
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from domain.deployment import (
+    SETTLING,
     Outcome,
     alarm_names,
     deployment_config,
@@ -28,13 +33,16 @@ from domain.deployment import (
     verify,
     version_of,
 )
+from domain.deployment_request import DeploymentRequest, DeploymentRequestError
 from domain.failures import failure_message
 from domain.registration import ModelVersion, metadata_value
 from domain.serving_config import ServingConfig
 
 __all__ = [
     "DeploymentRequest",
+    "DeploymentRequestError",
     "DeploymentSettings",
+    "EndpointStateError",
     "Endpoints",
     "Locks",
     "Registry",
@@ -42,66 +50,17 @@ __all__ = [
     "prepare_deployment",
 ]
 
-DEPLOYMENT_FORMAT = 1
 MAX_ERROR = 512
-Trigger = Literal["approval", "rollback"]
 
 
-class DeploymentRequestError(ValueError):
-    """The workflow's input is not a deployment request."""
+# What the workflow does with each EndpointStatus (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html#sagemaker-DescribeEndpoint-response-EndpointStatus):
+# an endpoint that changes by itself is waited for; Failed accepts only DeleteEndpoint; these need a person.
+BUSY = SETTLING | {"Deleting"}
+NEEDS_A_PERSON = frozenset({"UpdateRollbackFailed", "OutOfService"})
 
 
-@dataclass(frozen=True)
-class DeploymentRequest:
-    """What to deploy where, and why: the deployment workflow's input.
-
-    Attributes
-    ----------
-    dataset, endpoint : str
-    package_arn : str
-        The model package (version) to serve.
-    version : int
-    trigger : {"approval", "rollback"}
-    reason : str
-        The approval's description, or the rollback's reason.
-    requested_at : str
-        ISO 8601: when it was approved or the rollback asked for.
-    """
-
-    dataset: str
-    endpoint: str
-    package_arn: str
-    version: int
-    trigger: Trigger
-    reason: str
-    requested_at: str
-
-    def to_input(self) -> dict[str, Any]:
-        """The execution's input document."""
-        return {"format": DEPLOYMENT_FORMAT, **asdict(self)}
-
-    @classmethod
-    def from_input(cls, document: Mapping[str, Any]) -> DeploymentRequest:
-        """Read an execution's input (raises DeploymentRequestError)."""
-        try:
-            if document.get("format") != DEPLOYMENT_FORMAT:
-                raise DeploymentRequestError(f"unknown deployment input format {document.get('format')!r}")
-            trigger = document["trigger"]
-            if trigger not in ("approval", "rollback"):
-                raise DeploymentRequestError(f"unknown trigger {trigger!r}")
-            return cls(
-                dataset=str(document["dataset"]),
-                endpoint=str(document["endpoint"]),
-                package_arn=str(document["package_arn"]),
-                version=int(document["version"]),
-                trigger=trigger,
-                reason=str(document.get("reason") or ""),
-                requested_at=str(document["requested_at"]),
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            if isinstance(error, DeploymentRequestError):
-                raise
-            raise DeploymentRequestError(f"not a deployment request: {error!r}") from None
+class EndpointStateError(RuntimeError):
+    """The endpoint is in a status the workflow cannot deploy over; a person must act first."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +108,10 @@ class Endpoints(Protocol):
         """Create or update the endpoint."""
         ...
 
+    def delete(self, endpoint: str) -> None:
+        """``DeleteEndpoint`` (returns while it is ``Deleting``)."""
+        ...
+
     def alarms_in_alarm(self, names: list[str]) -> list[str]:
         """The named alarms in ALARM."""
         ...
@@ -180,15 +143,29 @@ def prepare_deployment(
     endpoints: Endpoints,
     locks: Locks,
     now: int,
+    previous: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Take the endpoint and start serving the version on it (see the module docstring).
+
+    Parameters
+    ----------
+    previous : mapping, optional
+        The result of this deployment's previous call, when it said "waiting": it carries the failed
+        endpoint being replaced from one call to the next.
 
     Returns
     -------
     dict
-        ``{"status": "waiting", "holder"}``, ``{"status": "superseded", "outcome"}`` (lock already
-        released, outcome recorded by :func:`finish_deployment`) or ``{"status": "started", "action",
-        "model", "endpoint_config", "previous_config", "previous_version"}``.
+        ``{"status": "waiting", "holder"}`` (with ``"endpoint_status"`` when the endpoint itself is
+        waited for, and ``"replacing"`` while a failed one is deleted), ``{"status": "superseded",
+        "outcome"}`` (lock already released, outcome recorded by :func:`finish_deployment`) or
+        ``{"status": "started", "action", "model", "endpoint_config", "previous_config",
+        "previous_version", "replaced_failed"}``.
+
+    Raises
+    ------
+    EndpointStateError
+        If the endpoint is ``UpdateRollbackFailed`` or ``OutOfService`` (nothing is created).
     """
     holder = locks.acquire(
         request.endpoint,
@@ -207,11 +184,37 @@ def prepare_deployment(
         reason = f"version {newer} was approved after version {request.version}: it deploys instead"
         return {"status": "superseded", "outcome": Outcome("superseded", reason).to_dict()}
     current = endpoints.describe(request.endpoint)
+    status = current.get("EndpointStatus") if current else None
+    replacing = (previous or {}).get("replacing")
+    if current is not None and status == "Failed":
+        replacing = {
+            "endpoint_config": current.get("EndpointConfigName"),
+            "reason": current.get("FailureReason") or "no reason given",
+        }
+        endpoints.delete(request.endpoint)
+        return {
+            "status": "waiting",
+            "holder": deployment,
+            "endpoint_status": "Deleting",
+            "replacing": replacing,
+        }
+    if status in BUSY:
+        waiting = {"status": "waiting", "holder": deployment, "endpoint_status": status}
+        return waiting | ({"replacing": replacing} if replacing else {})
+    if current is not None and status in NEEDS_A_PERSON:
+        raise EndpointStateError(
+            f"endpoint {request.endpoint} is {status} ({current.get('FailureReason') or 'no reason given'}): "
+            "SageMaker cannot update it until it is InService again; restore or delete it, then approve "
+            f"version {request.version} again"
+        )
     previous_config = current.get("EndpointConfigName") if current else None
     environment = {"MLOPS_MAX_PAYLOAD_BYTES": str(serving.max_payload_bytes)}
     model = model_name(request.endpoint, request.version, environment)
     config = endpoint_config_name(request.endpoint, request.version, deployment)
-    endpoints.ensure_model(model_request(model, request.package_arn, settings.role_arn, environment))
+    isolated = serving.mode == "realtime"  # serverless inference refuses network isolation
+    endpoints.ensure_model(
+        model_request(model, request.package_arn, settings.role_arn, environment, isolated=isolated)
+    )
     capture_uri = f"s3://{settings.data_bucket}/capture/{request.dataset}/"
     endpoints.ensure_endpoint_config(
         endpoint_config_request(config, model, serving, kms_key=settings.kms_key, capture_uri=capture_uri)
@@ -220,13 +223,16 @@ def prepare_deployment(
         deployment_config(serving, alarm_names(request.endpoint)) if serving.mode == "realtime" else None
     )
     action = endpoints.deploy(request.endpoint, config, rollout)
+    if replacing and action == "created":
+        action = "recreated"
     return {
         "status": "started",
         "action": action,
         "model": model,
         "endpoint_config": config,
-        "previous_config": previous_config,
+        "previous_config": previous_config or (replacing or {}).get("endpoint_config"),
         "previous_version": version_of(previous_config, request.endpoint),
+        "replaced_failed": replacing,
     }
 
 
@@ -264,6 +270,11 @@ def finish_deployment(
         described = endpoints.describe(request.endpoint) or {"EndpointStatus": "Missing"}
         alarms = endpoints.alarms_in_alarm(alarm_names(request.endpoint))
         outcome = verify(described, str(prepared.get("endpoint_config")), alarms)
+    replaced_failed = prepared.get("replaced_failed")
+    if replaced_failed:
+        why = f"{replaced_failed.get('endpoint_config')} had failed: {replaced_failed.get('reason')}"
+        reason = f"{outcome.reason}; the endpoint was Failed ({why}), so it was deleted and created again"
+        outcome = replace(outcome, reason=reason[:MAX_ERROR])
     metadata = {
         "deployment.status": outcome.status,
         "deployment.endpoint": request.endpoint,
@@ -296,6 +307,7 @@ def finish_deployment(
             "started_at": started_at,
             "ended_at": now,
             "previous_version": previous,
+            "replaced_failed_endpoint": replaced_failed,
             **outcome.to_dict(),
         },
     )

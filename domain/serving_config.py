@@ -20,13 +20,20 @@ Example
 ``mode: serverless`` serves on SageMaker Serverless Inference instead: no instance to pay for while idle,
 but no data capture (the platform's capturing API stands in, see the README) and no gradual traffic
 shifting (an update replaces the model at once), so ``rollout`` cannot be set with it.
+
+A rollout is checked against SageMaker's rules for the endpoint's ``instance_count``: a canary or a
+linear step is a whole number of the new fleet's instances, at most half of them (``CanarySize``,
+``LinearStepSize``: https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrafficRoutingConfig.html),
+so one instance can only be updated all at once; that is the default with one instance.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 __all__ = ["Alarms", "CaptureApi", "Rollout", "Serverless", "ServingConfig", "parse_serving_config"]
 
@@ -45,7 +52,9 @@ class Rollout(_Strict):
     ----------
     strategy : {"canary", "linear", "all_at_once"}
         ``canary``: ``canary_percent`` of the capacity first, then the rest; ``linear``: steps of
-        ``linear_step_percent``; ``all_at_once``: everything, then the bake.
+        ``linear_step_percent``; ``all_at_once``: everything, then the bake. A percentage is of the
+        instances, rounded up to whole ones. Default: ``canary`` with two instances or more,
+        ``all_at_once`` with one (SageMaker's canary is at most half of the instances).
     wait_seconds : int
         Between two traffic steps (SageMaker's ``WaitIntervalInSeconds``, at most an hour).
     bake_seconds : int
@@ -55,7 +64,8 @@ class Rollout(_Strict):
 
     strategy: Literal["canary", "linear", "all_at_once"] = "canary"
     canary_percent: int = Field(10, ge=1, le=50)
-    linear_step_percent: int = Field(25, ge=5, le=50)
+    # LinearStepSize: 10-50% of the variant's instances (API_TrafficRoutingConfig).
+    linear_step_percent: int = Field(25, ge=10, le=50)
     wait_seconds: int = Field(300, ge=0, le=3600)
     bake_seconds: int = Field(600, ge=0, le=3600)
 
@@ -120,6 +130,19 @@ class ServingConfig(_Strict):
         None, gt=0, le=REALTIME_MAX_PAYLOAD_MB, description="Default: the most SageMaker takes."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_strategy(cls, data: Any) -> Any:
+        # One instance cannot take a canary (at most half of the fleet): it updates all at once.
+        if not isinstance(data, dict) or data.get("mode", "realtime") != "realtime":
+            return data
+        rollout = data.get("rollout")
+        if rollout is None or (isinstance(rollout, dict) and "strategy" not in rollout):
+            count = data.get("instance_count", 1)
+            if isinstance(count, int) and count < 2:
+                return {**data, "rollout": {**(rollout or {}), "strategy": "all_at_once"}}
+        return data
+
     @model_validator(mode="after")
     def _mode(self) -> ServingConfig:
         # Compared with the defaults, not with what was given: a dumped configuration validates again.
@@ -135,13 +158,61 @@ class ServingConfig(_Strict):
                 )
         elif self.serverless != Serverless() or self.capture_api != CaptureApi():
             raise ValueError("serverless and capture_api apply to mode 'serverless' only")
+        else:
+            _check_rollout(self.rollout, self.instance_count)
         return self
+
+    def step_instances(self) -> int | None:
+        """Instances of the new fleet a canary or a linear step turns on (None: all at once)."""
+        return _step_instances(self.rollout, self.instance_count)
 
     @property
     def max_payload_bytes(self) -> int:
         """The request limit the model server enforces (``MLOPS_MAX_PAYLOAD_BYTES``)."""
         default = SERVERLESS_MAX_PAYLOAD_MB if self.mode == "serverless" else REALTIME_MAX_PAYLOAD_MB
         return int((self.max_payload_mb or default) * 1024 * 1024)
+
+
+def _step_instances(rollout: Rollout, instances: int) -> int | None:
+    percent = {"canary": rollout.canary_percent, "linear": rollout.linear_step_percent}.get(rollout.strategy)
+    # A share of a fleet is whole instances, at least one: rounded up.
+    return None if percent is None else max(1, math.ceil(instances * percent / 100))
+
+
+def _check_rollout(rollout: Rollout, instances: int) -> None:
+    """Refuse a canary or linear step SageMaker refuses for ``instances`` (more than half of them)."""
+    step = _step_instances(rollout, instances)
+    if step is None or 2 * step <= instances:
+        return
+    key = "canary_percent" if rollout.strategy == "canary" else "linear_step_percent"
+    what = "a canary" if rollout.strategy == "canary" else "a linear step"
+    if instances < 2:
+        loc: tuple[str, ...] = ("rollout", "strategy")
+        message = (
+            f"{what} needs at least 2 instances: SageMaker turns on at most half of the new fleet's "
+            f"instances at a time, and instance_count is {instances}; use strategy 'all_at_once' (an alarm "
+            "during bake_seconds still rolls back) or set instance_count to 2 or more"
+        )
+    else:
+        percent = getattr(rollout, key)
+        most = (instances // 2) * 100 // instances
+        loc = ("rollout", key)
+        message = (
+            f"{percent}% of {instances} instances is {step} instance(s), more than half of the fleet, which "
+            f"SageMaker refuses (at most {instances // 2}); set {key} to at most {most}"
+            + (" (and at least 10)" if rollout.strategy == "linear" else "")
+            + ", or instance_count higher"
+        )
+    raise ValidationError.from_exception_data(
+        "ServingConfig",
+        [
+            InitErrorDetails(
+                type=PydanticCustomError("value_error", "{message}", {"message": message}),
+                loc=loc,
+                input=getattr(rollout, loc[-1]),
+            )
+        ],
+    )
 
 
 def parse_serving_config(document: dict[str, Any] | None) -> ServingConfig:

@@ -72,6 +72,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         endpoints=endpoints,
         locks=locks,
         now=int(time.time()),
+        previous=event.get("prepare") if isinstance(event.get("prepare"), dict) else None,
     )
     metrics.add_dimension(name="dataset", value=request.dataset)
     metrics.add_metric(name=f"Deployments{prepared['status'].title()}", unit=MetricUnit.Count, value=1)

@@ -54,13 +54,18 @@ def test_every_deployment_gets_its_own_endpoint_configuration_and_an_approval_on
     assert len(approval) <= 80
 
 
-def test_the_model_comes_from_the_package_network_isolated_with_the_serving_settings() -> None:
-    request = model_request("mlops-churn-v2", "arn:pkg/2", "arn:role", {"MLOPS_MAX_PAYLOAD_BYTES": "1024"})
+def test_the_model_comes_from_the_package_with_the_serving_settings_isolated_when_asked() -> None:
+    environment = {"MLOPS_MAX_PAYLOAD_BYTES": "1024"}
+    request = model_request("mlops-churn-v2", "arn:pkg/2", "arn:role", environment, isolated=True)
 
     assert request["Containers"] == [
         {"ModelPackageName": "arn:pkg/2", "Environment": {"MLOPS_MAX_PAYLOAD_BYTES": "1024"}}
     ]
     assert request["EnableNetworkIsolation"] is True
+    assert (
+        model_request("m", "arn:pkg/2", "arn:role", environment, isolated=False)["EnableNetworkIsolation"]
+        is False
+    )
 
 
 def test_a_real_time_configuration_captures_inputs_and_outputs_encrypted() -> None:
@@ -102,7 +107,7 @@ def test_a_serverless_configuration_has_memory_and_concurrency_and_no_capture() 
             {"strategy": "canary", "canary_percent": 20, "wait_seconds": 120},
             {
                 "Type": "CANARY",
-                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 20},
+                "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1},  # 20% of 4 instances, rounded up
                 "WaitIntervalInSeconds": 120,
             },
         ),
@@ -110,7 +115,7 @@ def test_a_serverless_configuration_has_memory_and_concurrency_and_no_capture() 
             {"strategy": "linear", "linear_step_percent": 25, "wait_seconds": 60},
             {
                 "Type": "LINEAR",
-                "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25},
+                "LinearStepSize": {"Type": "INSTANCE_COUNT", "Value": 1},
                 "WaitIntervalInSeconds": 60,
             },
         ),
@@ -120,7 +125,7 @@ def test_a_serverless_configuration_has_memory_and_concurrency_and_no_capture() 
 def test_the_update_shifts_traffic_as_configured_and_rolls_back_on_the_alarms(
     rollout: dict[str, Any], routing: dict[str, Any]
 ) -> None:
-    serving = parse_serving_config({"rollout": rollout | {"bake_seconds": 300}})
+    serving = parse_serving_config({"instance_count": 4, "rollout": rollout | {"bake_seconds": 300}})
 
     config = deployment_config(serving, ["errors", "latency"])
 
@@ -136,12 +141,13 @@ def test_the_update_shifts_traffic_as_configured_and_rolls_back_on_the_alarms(
 def test_the_update_timeout_covers_every_step_and_the_bake() -> None:
     serving = parse_serving_config(
         {
+            "instance_count": 10,
             "rollout": {
                 "strategy": "linear",
                 "linear_step_percent": 10,
                 "wait_seconds": 3600,
                 "bake_seconds": 3600,
-            }
+            },
         }
     )
 

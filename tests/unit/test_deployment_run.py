@@ -62,6 +62,7 @@ class FakeEndpoints:
     configs: list[dict[str, Any]] = field(default_factory=list)
     deployed: list[tuple[str, dict[str, Any] | None]] = field(default_factory=list)
     alarming: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
 
     def ensure_model(self, request: dict[str, Any]) -> bool:
         self.models.append(request)
@@ -77,6 +78,11 @@ class FakeEndpoints:
     def deploy(self, endpoint: str, config: str, deployment_config: dict[str, Any] | None) -> str:
         self.deployed.append((config, deployment_config))
         return "created" if self.endpoint is None else "updated"
+
+    def delete(self, endpoint: str) -> None:
+        self.deleted.append(endpoint)
+        if self.endpoint is not None:
+            self.endpoint = {**self.endpoint, "EndpointStatus": "Deleting"}
 
     def alarms_in_alarm(self, names: list[str]) -> list[str]:
         return [n for n in names if n in self.alarming]
@@ -121,7 +127,9 @@ def world() -> tuple[FakeRegistry, FakeEndpoints, FakeLocks]:
     return FakeRegistry({1: version(1), 2: version(2, "PendingManualApproval")}), FakeEndpoints(), FakeLocks()
 
 
-def _prepare(world: Any, number: int, deployment: str = "d1", **serving: Any) -> dict[str, Any]:
+def _prepare(
+    world: Any, number: int, deployment: str = "d1", previous: dict[str, Any] | None = None, **serving: Any
+) -> dict[str, Any]:
     registry, endpoints, locks = world
     return prepare_deployment(
         request(number),
@@ -132,6 +140,7 @@ def _prepare(world: Any, number: int, deployment: str = "d1", **serving: Any) ->
         endpoints=endpoints,
         locks=locks,
         now=1000,
+        previous=previous,
     )
 
 
