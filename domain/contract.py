@@ -260,7 +260,16 @@ class ServingPolicy(_Model):
     unknown_categories: Literal["reject", "as_missing"] = "reject"
 
 
-_NAME = r"^[a-z][a-z0-9-]{1,62}$"
+# A dataset's name is part of AWS resource names (model package group, endpoint, model card...), so it
+# has SageMaker's shape (``[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}``, CreateModelPackageGroup,
+# https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelPackageGroup.html) in
+# lowercase: ``churn-`` would make the group ``<project>-churn-``, which SageMaker refuses. Whether a
+# name fits together with the project is checked at synth (domain/platform_names.py).
+_NAME = r"[a-z](-*[a-z0-9])+"
+_NAME_LENGTH = (2, 63)
+_NAME_RULE = (
+    "2 to 63 lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit"
+)
 
 
 class DatasetContract(_Model):
@@ -269,7 +278,8 @@ class DatasetContract(_Model):
     Attributes
     ----------
     name : str
-        Lowercase identifier (``^[a-z][a-z0-9-]{1,62}$``); also the S3 prefix of the dataset.
+        2 to 63 lowercase letters, digits and hyphens, starting with a letter and ending with a
+        letter or digit; also the S3 prefix of the dataset and part of its AWS resource names.
     description : str
         What one row is, for people.
     target : str
@@ -286,7 +296,7 @@ class DatasetContract(_Model):
         What the endpoint does with requests (``extra_columns`` applies to request fields too).
     """
 
-    name: Annotated[str, Field(pattern=_NAME)]
+    name: str
     description: str = ""
     target: str
     columns: Annotated[list[Column], Field(min_length=1)]
@@ -295,6 +305,13 @@ class DatasetContract(_Model):
     checks: StatisticalChecks = Field(default_factory=StatisticalChecks)
     csv: CsvDialect = Field(default_factory=CsvDialect)
     serving: ServingPolicy = Field(default_factory=ServingPolicy)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_valid(cls, value: str) -> str:
+        if not is_valid_name(value):
+            raise ValueError(f"dataset name {value!r} must be {_NAME_RULE}")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -425,4 +442,5 @@ def load_contract(path: str | Path) -> DatasetContract:
 
 def is_valid_name(name: str) -> bool:
     """Whether ``name`` is a valid dataset name (used to check S3 keys before looking a contract up)."""
-    return re.fullmatch(_NAME, name) is not None
+    low, high = _NAME_LENGTH
+    return low <= len(name) <= high and re.fullmatch(_NAME, name) is not None

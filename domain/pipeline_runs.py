@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
+from domain.names import EXECUTION, TRAINING_JOB
+
 __all__ = [
     "INPUT_FORMAT",
     "MAX_NAME_LENGTH",
@@ -34,15 +36,17 @@ __all__ = [
     "execution_name",
     "parse_execution_name",
     "parse_run",
+    "training_job_name",
 ]
 
 TriggerKind = Literal["accepted", "manual", "retrain"]
 INPUT_FORMAT = 1
-MAX_NAME_LENGTH = 80
+MAX_NAME_LENGTH = EXECUTION.max_length
 VERSION_DIGITS = 12
 _HASH_DIGITS = 8
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_JOB_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9-]+")
 _NAME = re.compile(
     rf"(?P<dataset>[a-z][a-z0-9-]*?)-(?P<version>[0-9a-f]{{{VERSION_DIGITS}}})"
     r"-(?P<kind>accepted|manual|retrain)(?:-(?P<reference>[A-Za-z0-9_-]+))?"
@@ -133,6 +137,20 @@ def execution_name(dataset: str, version: str, trigger: Trigger) -> str:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH_DIGITS]
     return f"{name[: MAX_NAME_LENGTH - _HASH_DIGITS - 1].rstrip('-_')}-{digest}"
+
+
+def training_job_name(run: RunRequest) -> str:
+    """A SageMaker training job name for the run: ``<dataset>-<version[:8]>-<hash of the run name>``.
+
+    SageMaker allows 63 characters of ``[a-zA-Z0-9-]`` (``names.TRAINING_JOB``) and never reuses a
+    name, so the name is derived from the run name (unique per trigger) rather than the clock: a
+    retried step asks for the same job. The dataset's part is cut to fit and never ends in a hyphen.
+    """
+    digest = hashlib.sha256(run.name.encode()).hexdigest()[:8]
+    suffix = f"-{run.dataset_version[:8]}-{digest}"
+    room = TRAINING_JOB.max_length - len(suffix)
+    dataset = _JOB_NAME_UNSAFE.sub("-", run.dataset)[:room].strip("-") or "run"
+    return dataset + suffix
 
 
 def execution_input(request: RunRequest) -> dict[str, Any]:

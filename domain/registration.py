@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from domain.gate import GateDecision
+from domain.names import MODEL_CARD, fit
 from domain.pipeline_runs import Trigger
 
 __all__ = [
@@ -240,9 +241,13 @@ def _interval(entry: Mapping[str, Any], confidence: float) -> str:
 
 
 def model_card_name(group: str, version: int) -> str:
-    """The model card of a version: ``<group>-v<version>`` (at most 63 characters, as AWS allows)."""
+    """The model card of a version: ``<group>-v<version>``, valid for ``CreateModelCard``.
+
+    When that is too long, the group's part ends in a hash of the group (``names.fit``): cutting it
+    alone would give two groups that start alike the same card.
+    """
     suffix = f"-v{version}"
-    return group[: 63 - len(suffix)].rstrip("-") + suffix
+    return fit(group, MODEL_CARD.max_length - len(suffix)) + suffix
 
 
 def model_card_content(

@@ -15,8 +15,6 @@ The pipeline's first step, free of AWS. Where everything lives in the data bucke
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,7 +22,7 @@ from typing import Any, Protocol
 import pyarrow.parquet as pq
 
 from domain.contract import DatasetContract
-from domain.pipeline_runs import RunRequest
+from domain.pipeline_runs import RunRequest, training_job_name
 from domain.run_artifacts import ArtifactStore, run_prefix
 from domain.splitting import SPLITS, SplitError, split_batches
 from domain.training_config import TrainingConfig
@@ -39,9 +37,7 @@ __all__ = [
 ]
 
 NO_CHAMPION = {"champion": None, "reason": "no approved version"}
-MAX_JOB_NAME = 63
 BATCH_ROWS = 65_536
-_JOB_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9-]+")
 
 
 class SplitRejectedError(Exception):
@@ -81,18 +77,6 @@ class PreparedRun:
 def split_prefix(dataset: str, version: str, fingerprint: str) -> str:
     """Where a version's split (by this split configuration) lives."""
     return f"datasets/{dataset}/{version}/splits/{fingerprint}/"
-
-
-def training_job_name(run: RunRequest) -> str:
-    """A SageMaker training job name for the run: ``<dataset>-<version[:8]>-<hash of the run name>``.
-
-    SageMaker allows 63 characters of ``[a-zA-Z0-9-]`` and never reuses a name, so the name is derived
-    from the run name (unique per trigger) rather than the clock: a retried step asks for the same job.
-    """
-    digest = hashlib.sha256(run.name.encode()).hexdigest()[:8]
-    suffix = f"-{run.dataset_version[:8]}-{digest}"
-    dataset = _JOB_NAME_UNSAFE.sub("-", run.dataset)[: MAX_JOB_NAME - len(suffix)].strip("-") or "run"
-    return dataset + suffix
 
 
 def _split(

@@ -122,7 +122,8 @@ def test_a_contract_is_frozen() -> None:
         ),
         ({"columns": []}, "columns: List should have at least 1 item"),
         ({"target": "nope"}, "target: target 'nope' is not a declared column"),
-        ({"name": "Churn_Data"}, "name: String should match pattern"),
+        ({"name": "Churn_Data"}, "name: dataset name 'Churn_Data' must be 2 to 63 lowercase letters"),
+        ({"name": "churn-"}, "name: dataset name 'churn-' must be 2 to 63 lowercase letters"),
         ({"extra_columns": "maybe"}, "extra_columns: Input should be 'reject', 'warn' or 'ignore'"),
         ({"owner": "me"}, "owner: Extra inputs are not permitted"),
         ({"limits": {"max_columns": 1}}, "limits.max_columns: the contract declares 2 columns"),
@@ -209,7 +210,10 @@ def test_the_contract_module_imports_nothing_heavy() -> None:
         ("Churn", False),
         ("churn_2024", False),
         ("2024-churn", False),
+        ("a" * 63, True),
         ("a" * 64, False),
+        ("churn-", False),  # SageMaker names cannot end in a hyphen: the group would be refused
+        ("churn--2024", True),  # as SageMaker allows
     ],
 )
 def test_dataset_names_are_lowercase_identifiers(name: str, valid: bool) -> None:

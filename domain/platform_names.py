@@ -1,0 +1,190 @@
+"""Every name the platform builds for a project and a dataset, at its longest, against AWS's rules.
+
+Synth calls :func:`name_problems` (``stacks/config.py``) so that a configuration whose names AWS would
+refuse fails before anything is deployed, instead of a model package group refused after a whole
+training job. Builders whose input is unbounded (a trigger's reference, a model version, an approval
+time) are called with their worst case: they shorten with a hash and must still give a valid name. The
+one name that is not shortened is the model package group, ``<project>-<dataset>``: people type it
+(``mlops models approve churn/3``), the stacks grant ``<project>-*`` and the deployment reads the dataset
+back from it, so a pair too long for it is refused here, with the longest dataset name that fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from domain import names
+from domain.deployment import (
+    alarm_names,
+    capture_prefix,
+    deployment_name,
+    endpoint_config_name,
+    endpoint_name,
+    model_name,
+)
+from domain.ingestion_model import failure_key, snapshot_prefix
+from domain.names import NameRule
+from domain.pipeline_runs import RunRequest, Trigger, execution_name, training_job_name
+from domain.registration import model_card_name
+from domain.run_artifacts import run_prefix
+
+__all__ = [
+    "BuiltName",
+    "NameProblem",
+    "dataset_names",
+    "model_package_group",
+    "name_problems",
+    "project_names",
+]
+
+# The longest values a builder can be given: a model package version has at most 9 digits
+# (DescribeModelPackage's ``/[0-9]{1,9}``), a content hash 64, and a trigger's reference is free text.
+_VERSION = 999_999_999
+_SHA256 = "f" * 64
+_REFERENCE = "r" * 1024
+_APPROVED_AT = "2026-12-31T23:59:59.999999+00:00"
+_UPLOAD_REPORT = "upload-" + "f" * 32  # ingestion_model.upload_report_name: always this long
+
+
+def model_package_group(project: str, dataset: str) -> str:
+    """The dataset's model package group: ``<project>-<dataset>``.
+
+    The stacks pass ``<project>-`` to the functions as ``MODEL_PACKAGE_GROUP_PREFIX``, which add the
+    dataset; this is that name, for the checks.
+    """
+    return f"{project}-{dataset}"
+
+
+@dataclass(frozen=True)
+class BuiltName:
+    """One name the platform builds, the rule AWS applies to it, and how it is made.
+
+    ``granted``: the prefix the stacks' IAM policies grant for this kind (``<project>-*``), which the
+    name must keep when it is shortened, or None.
+    """
+
+    rule: NameRule
+    name: str
+    built_as: str
+    granted: str | None = None
+
+    def problem(self) -> str | None:
+        """What AWS (or the platform's own grants) would refuse about the name, or None."""
+        if (problem := self.rule.problem(self.name)) is not None:
+            return problem
+        if self.granted is not None and not self.name.startswith(self.granted):
+            return f"does not start with {self.granted!r}, which the platform's IAM policies grant"
+        return None
+
+
+@dataclass(frozen=True)
+class NameProblem:
+    """A built name AWS would refuse.
+
+    Attributes
+    ----------
+    dataset : str or None
+        The dataset whose name is at fault, or None when the project's is.
+    built : BuiltName
+    problem : str
+        What is wrong ("is 70 characters, more than 63").
+    fix : str
+        What to change, with a value that works.
+    """
+
+    dataset: str | None
+    built: BuiltName
+    problem: str
+    fix: str
+
+    def describe(self) -> str:
+        """The problem in one sentence, without the configuration key (the caller knows it)."""
+        rule = self.built.rule
+        return (
+            f"the {rule.resource} name {self.built.name!r} ({self.built.built_as}) {self.problem}; "
+            f"{rule.operation} allows {rule.allowed} ({rule.member}, {rule.reference}). {self.fix}"
+        )
+
+
+def project_names(project: str) -> list[BuiltName]:
+    """The names made from the project alone."""
+    return [
+        BuiltName(names.STACK, f"{project}-data", "<project>-data"),
+        BuiltName(names.EVENT_BUS, f"{project}-platform", "<project>-platform"),
+    ]
+
+
+def dataset_names(project: str, dataset: str) -> list[BuiltName]:
+    """The longest name of each kind the platform builds for ``dataset`` (model versions, runs...)."""
+    group = model_package_group(project, dataset)
+    endpoint = endpoint_name(project, dataset)
+    run = RunRequest(dataset, _SHA256, Trigger("retrain", reference=_REFERENCE))
+    run_name = execution_name(dataset, _SHA256, run.trigger)
+    prefix = f"{project}-"
+    built = [
+        BuiltName(names.MODEL_PACKAGE_GROUP, group, "<project>-<dataset>", prefix),
+        BuiltName(names.MODEL_CARD, model_card_name(group, _VERSION), "<group>-v<version>", prefix),
+        BuiltName(names.EXECUTION, run_name, "<dataset>-<version>-<trigger>"),
+        BuiltName(names.TRAINING_JOB, training_job_name(run), "<dataset>-<version>-<hash>"),
+        BuiltName(names.ENDPOINT, endpoint, "<project>-<dataset>", prefix),
+        BuiltName(
+            names.MODEL, model_name(endpoint, _VERSION, {"K": "V"}), "<endpoint>-v<version>-<hash>", prefix
+        ),
+        BuiltName(
+            names.ENDPOINT_CONFIG,
+            endpoint_config_name(endpoint, _VERSION, _APPROVED_AT),
+            "<endpoint>-v<version>-<hash>",
+            prefix,
+        ),
+        BuiltName(
+            names.EXECUTION, deployment_name(endpoint, _VERSION, _APPROVED_AT), "<endpoint>-v<version>-<hash>"
+        ),
+        *(BuiltName(names.ALARM, alarm, "<endpoint>-<metric>") for alarm in alarm_names(endpoint)),
+        BuiltName(names.S3_KEY, snapshot_prefix(dataset, _SHA256) + "profile.json", "datasets/<dataset>/..."),
+        BuiltName(names.S3_KEY, failure_key(dataset, _UPLOAD_REPORT), "quarantine/<dataset>/..."),
+        BuiltName(names.S3_KEY, run_prefix(dataset, run_name) + "evaluation/gate.json", "runs/<dataset>/..."),
+        BuiltName(names.S3_KEY, capture_prefix(dataset) + endpoint, "capture/<dataset>/<endpoint>/..."),
+    ]
+    return built
+
+
+def name_problems(project: str, datasets: Iterable[str]) -> list[NameProblem]:
+    """Every built name AWS would refuse, for the project and each dataset, with a fix that works.
+
+    Parameters
+    ----------
+    project : str
+        ``mlops.project``.
+    datasets : iterable of str
+        The datasets' names.
+
+    Returns
+    -------
+    list of NameProblem
+        Empty when AWS accepts every name the platform can build.
+    """
+    problems = [
+        NameProblem(None, built, problem, f"Choose a shorter project name, e.g. {project[:20]!r}.")
+        for built in project_names(project)
+        if (problem := built.problem()) is not None
+    ]
+    for dataset in datasets:
+        for built in dataset_names(project, dataset):
+            problem = built.problem()
+            if problem is not None:
+                problems.append(NameProblem(dataset, built, problem, _dataset_fix(project, dataset)))
+    return problems
+
+
+def _dataset_fix(project: str, dataset: str) -> str:
+    """A dataset name close to ``dataset`` whose names all pass, or advice on the project."""
+    for length in range(min(len(dataset), names.SAGEMAKER_MAX), 1, -1):
+        candidate = dataset[:length].rstrip("-")
+        if len(candidate) >= 2 and all(b.problem() is None for b in dataset_names(project, candidate)):
+            return (
+                f"Rename the dataset (its key under mlops.datasets and the name in its contract) to at most "
+                f"{length} characters, ending in a letter or digit, e.g. {candidate!r}; or choose a "
+                f"shorter mlops.project."
+            )
+    return "Choose a shorter dataset name (ending in a letter or digit) or a shorter mlops.project."

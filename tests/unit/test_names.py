@@ -1,0 +1,116 @@
+"""AWS's name rules (domain/names.py): as AWS's API model states them, and what they refuse."""
+
+from __future__ import annotations
+
+import re
+
+import botocore.session
+import pytest
+
+from domain import names
+from domain.names import NameRule, NameRuleError, fit
+
+# The rules whose limits botocore's copy of AWS's API model carries (S3 keys and stack names it does not).
+MODELLED = [rule for rule in names.RULES if rule not in (names.S3_KEY, names.STACK)]
+
+
+@pytest.mark.parametrize("rule", MODELLED, ids=lambda rule: f"{rule.operation}.{rule.member}")
+def test_each_rule_is_the_one_in_awss_api_model(rule: NameRule) -> None:
+    model = botocore.session.get_session().get_service_model(rule.service)
+    shape = model.operation_model(rule.operation).input_shape.members[rule.member]
+
+    assert shape.metadata["max"] == rule.max_length
+    if "pattern" in shape.metadata:
+        assert rule.pattern == shape.metadata["pattern"]
+
+
+SAGEMAKER_RULES = [names.MODEL_PACKAGE_GROUP, names.MODEL_CARD, names.TRAINING_JOB, names.MODEL,
+                   names.ENDPOINT_CONFIG, names.ENDPOINT]  # fmt: skip
+
+
+@pytest.mark.parametrize("rule", SAGEMAKER_RULES, ids=lambda rule: rule.operation)
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("mlops-churn", None),
+        ("a", None),
+        ("a--b", None),
+        ("a" * 63, None),
+        ("mlops-churn-", "ends in a hyphen"),
+        ("-churn", "shape that are not allowed"),
+        ("a" * 64, "is 64 characters, more than 63"),
+        ("mlops_churn", "shape that are not allowed"),
+        ("", "is empty"),
+    ],
+)
+def test_sagemaker_names_are_63_letters_digits_and_inner_hyphens(
+    rule: NameRule, name: str, problem: str | None
+) -> None:
+    found = rule.problem(name)
+
+    assert found == problem if problem is None else problem in (found or "")
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [
+        ("churn-0123456789ab-retrain-drift_1", True),
+        ("a" * 80, True),
+        ("a" * 81, False),
+        ("churn run", False),
+        ("churn/run", False),
+        ("churn[1]", False),
+        ("churn*", False),
+        ("churn\x7f", False),
+        ("churn\u0085", False),  # a C1 control character
+        ("churn\ufffe", False),
+        ("churn\ud800", False),  # a lone surrogate
+        ("", False),
+    ],
+)
+def test_step_functions_execution_names(name: str, valid: bool) -> None:
+    assert (names.EXECUTION.problem(name) is None) is valid
+
+
+@pytest.mark.parametrize(
+    ("rule", "name", "valid"),
+    [
+        (names.ALARM, "mlops-churn-model-latency", True),
+        (names.ALARM, "   ", False),
+        (names.ALARM, "a" * 256, False),
+        (names.S3_KEY, "k" * 1024, True),
+        (names.S3_KEY, "k" * 1025, False),
+        (names.S3_KEY, "é" * 512, True),  # 1,024 bytes of UTF-8
+        (names.S3_KEY, "é" * 513, False),
+        (names.STACK, "mlops-data", True),
+        (names.STACK, "1mlops-data", False),
+        (names.EVENT_BUS, "mlops-platform", True),
+        (names.EVENT_BUS, "mlops platform", False),
+    ],
+)
+def test_other_rules(rule: NameRule, name: str, valid: bool) -> None:
+    assert (rule.problem(name) is None) is valid
+
+
+def test_a_refused_name_says_which_call_refuses_it_and_where_that_is_documented() -> None:
+    with pytest.raises(NameRuleError) as caught:
+        names.MODEL_PACKAGE_GROUP.check("mlops-churn-")
+
+    message = str(caught.value)
+    assert "'mlops-churn-' ends in a hyphen" in message
+    assert "CreateModelPackageGroup allows 1 to 63 letters, digits and hyphens" in message
+    assert "API_CreateModelPackageGroup.html" in message
+    assert names.MODEL_PACKAGE_GROUP.check("mlops-churn") == "mlops-churn"
+
+
+def test_fit_keeps_a_short_name_and_shortens_a_long_one_with_a_stable_hash() -> None:
+    assert fit("mlops-churn", 63) == "mlops-churn"
+
+    # A cut that falls on a hyphen must not leave one before the hash's separator.
+    long = "a" * 53 + "-" + "b" * 20
+    fitted = fit(long, 63)
+    other = fit("a" * 53 + "-" + "c" * 20, 63)
+
+    assert len(fitted) <= 63 and names.MODEL.problem(fitted) is None
+    assert re.fullmatch(r"a{53}-[0-9a-f]{8}", fitted)
+    assert fitted == fit(long, 63) and fitted != other
