@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain.contract import ContractError, DatasetContract, load_contract
 from domain.instance_types import has_local_storage
+from domain.platform_names import NameProblem, name_problems
 from domain.serving_config import ServingConfig
 from domain.training_config import TrainingConfig, TrainingConfigError, parse_training_config
 
@@ -234,7 +235,15 @@ def load_platform(context: dict[str, Any] | None, project_root: Path) -> Platfor
             )
         except TrainingConfigError as error:
             raise ConfigError(str(error)) from None
+    # Names AWS would refuse fail here, not in the account after a training job (domain/names.py).
+    if problems := name_problems(config.project, config.datasets):
+        raise ConfigError("\n".join(_name_problem(problem) for problem in problems))
     return Platform(config=config, contracts=contracts, training=training)
+
+
+def _name_problem(problem: NameProblem) -> str:
+    key = "project" if problem.dataset is None else f"datasets.{problem.dataset}"
+    return f"cdk.json: {CONTEXT_KEY}.{key}: {problem.describe()}"
 
 
 def _describe(error: ValidationError) -> str:
