@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 from botocore.exceptions import ClientError
 
 from adapters.aws import client, error_code
+from adapters.s3_objects import ObjectTooLargeError, copy_object, json_document
+from domain import run_artifacts
 from domain.run_artifacts import ArtifactMissingError
 
 __all__ = ["ArtifactError", "S3ArtifactStore", "SageMakerChampions", "split_uri"]
@@ -48,6 +50,17 @@ class S3ArtifactStore:
                 raise ArtifactMissingError(f"{uri} does not exist") from None
             raise ArtifactError(f"cannot read {uri}: {error}") from error
 
+    def open(self, uri: str) -> BinaryIO:
+        """A stream of the object at ``uri`` (the response body: read as it arrives, never stored)."""
+        bucket, key = split_uri(uri)
+        try:
+            response = client("s3").get_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error_code(error) in _MISSING:
+                raise ArtifactMissingError(f"{uri} does not exist") from None
+            raise ArtifactError(f"cannot read {uri}: {error}") from error
+        return cast(BinaryIO, response["Body"])
+
     def upload(self, path: Path, key: str, content_type: str) -> None:
         """Write a local file to ``key`` (multipart above the transfer manager's threshold)."""
         try:
@@ -64,7 +77,7 @@ class S3ArtifactStore:
             raise ArtifactError(f"cannot write {self.uri(key)}: {error}") from error
 
     def read_json(self, uri: str) -> dict[str, Any] | None:
-        """The JSON object at ``uri``, or None."""
+        """The JSON object at ``uri``, or None; one larger than ``MAX_DOCUMENT_BYTES`` is refused unread."""
         bucket, key = split_uri(uri)
         try:
             response = client("s3").get_object(Bucket=bucket, Key=key)
@@ -72,13 +85,16 @@ class S3ArtifactStore:
             if error_code(error) in _MISSING:
                 return None
             raise ArtifactError(f"cannot read {uri}: {error}") from error
-        return cast(dict[str, Any], json.loads(response["Body"].read()))
+        try:
+            return cast(dict[str, Any], json_document(response, uri, run_artifacts.MAX_DOCUMENT_BYTES))
+        except ObjectTooLargeError as error:
+            raise ArtifactError(str(error)) from None
 
     def copy(self, source_uri: str, key: str) -> None:
-        """Copy an object server-side to ``key`` (the managed copy: multipart for objects over 5 GB)."""
+        """Copy an object server-side to ``key``: one CopyObject up to 5 GB, a multipart copy past it."""
         bucket, source_key = split_uri(source_uri)
         try:
-            client("s3").copy({"Bucket": bucket, "Key": source_key}, self.bucket, key)
+            copy_object(bucket, source_key, self.bucket, key)
         except ClientError as error:
             if error_code(error) in _MISSING:
                 raise ArtifactMissingError(f"{source_uri} does not exist") from None

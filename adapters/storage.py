@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, BinaryIO, cast
 
 from botocore.exceptions import ClientError
 
+from adapters import s3_objects
 from adapters.aws import client, error_code
 from domain.ingestion import Upload, UploadMissingError
+from domain.run_artifacts import MAX_DOCUMENT_BYTES
 
 _MISSING = {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}
 
@@ -42,23 +43,22 @@ class S3DatasetStore:
         return open_upload
 
     def put_if_absent(self, key: str, body: bytes | BinaryIO, content_type: str) -> bool:
-        """Write ``key`` unless it exists (an S3 conditional write); True if this call wrote it."""
+        """Write ``key`` unless it exists (conditional, multipart past 5 GB); True if this call wrote it."""
         try:
-            client("s3").put_object(
-                Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, IfNoneMatch="*"
-            )
-        except ClientError as error:
-            if error_code(error) in {"PreconditionFailed", "ConditionalRequestConflict"}:
-                return False
+            return s3_objects.put_if_absent(self.bucket, key, body, content_type)
+        except (ClientError, s3_objects.ObjectTooLargeError) as error:
             raise StorageError(f"cannot write s3://{self.bucket}/{key}: {error}") from error
-        return True
 
     def read_json(self, key: str) -> dict[str, Any] | None:
         """The JSON object at ``key``, or None."""
+        where = f"s3://{self.bucket}/{key}"
         try:
             response = client("s3").get_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
             if error_code(error) in _MISSING:
                 return None
-            raise StorageError(f"cannot read s3://{self.bucket}/{key}: {error}") from error
-        return cast(dict[str, Any], json.loads(response["Body"].read()))
+            raise StorageError(f"cannot read {where}: {error}") from error
+        try:
+            return cast(dict[str, Any], s3_objects.json_document(response, where, MAX_DOCUMENT_BYTES))
+        except s3_objects.ObjectTooLargeError as error:
+            raise StorageError(str(error)) from None

@@ -55,6 +55,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "MAX_EPHEMERAL_STORAGE_BYTES",
     "Column",
     "ColumnType",
     "ContractError",
@@ -68,6 +69,7 @@ __all__ = [
     "StatisticalChecks",
     "is_valid_name",
     "load_contract",
+    "max_file_bytes_for",
     "parse_contract",
 ]
 
@@ -75,6 +77,9 @@ ColumnType = Literal["integer", "float", "string", "category", "boolean", "times
 Action = Literal["warn", "reject", "off"]
 NUMERIC_TYPES: frozenset[str] = frozenset({"integer", "float"})
 GIB = 1024**3
+# Lambda's ephemeral storage (/tmp): at most 10,240 MB,
+# https://docs.aws.amazon.com/lambda/latest/api/API_EphemeralStorage.html
+MAX_EPHEMERAL_STORAGE_BYTES = 10_240 * 1024**2
 
 
 def _finite_number(value: object) -> object:
@@ -177,12 +182,35 @@ class Column(_Model):
         return self
 
 
+def max_file_bytes_for(ephemeral_storage_bytes: int) -> int:
+    """The largest upload the validation function can take with that much ephemeral storage.
+
+    It holds two files of up to the upload's size in ``/tmp`` at once: a Parquet upload spooled for
+    random access and the snapshot being written (then the snapshot and its copy for the upload), so
+    half of its storage. That is also within S3's limits: the snapshot is written with a multipart
+    upload past 5 GB (``adapters.s3_objects``), and an object may have 5 TB.
+    """
+    return ephemeral_storage_bytes // 2
+
+
 class Limits(_Model):
     """Hard limits checked before and while reading a file."""
 
     max_file_bytes: Annotated[int, Field(gt=0)] = 5 * GIB
     min_rows: Annotated[int, Field(ge=0)] = 1
     max_columns: Annotated[int, Field(gt=0)] = 1_000
+
+    @field_validator("max_file_bytes")
+    @classmethod
+    def _within_what_the_platform_holds(cls, value: int) -> int:
+        most = max_file_bytes_for(MAX_EPHEMERAL_STORAGE_BYTES)
+        if value > most:
+            raise ValueError(
+                f"{value:,} bytes is more than the validation function can hold: it keeps an upload and its "
+                f"snapshot in its ephemeral storage (at most 10,240 MB), so at most {most:,}; split the "
+                "data into several uploads"
+            )
+        return value
 
 
 class NullRateSpike(_Model):

@@ -7,9 +7,13 @@ so that their cold starts stay short.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
-__all__ = ["ArtifactMissingError", "ArtifactStore", "run_prefix"]
+__all__ = ["MAX_DOCUMENT_BYTES", "ArtifactMissingError", "ArtifactStore", "run_prefix"]
+
+# The largest JSON document (an evaluation, a profile, a record) a step reads into memory: far above what
+# training writes, far below a function's memory. A module constant, so that a test can lower it.
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 
 
 class ArtifactMissingError(Exception):
@@ -27,6 +31,10 @@ class ArtifactStore(Protocol):
         """Copy the object at ``uri`` to ``path``; raises ArtifactMissingError."""
         ...
 
+    def open(self, uri: str) -> BinaryIO:
+        """A stream of the object at ``uri``, read as it arrives; raises ArtifactMissingError."""
+        ...
+
     def upload(self, path: Path, key: str, content_type: str) -> None:
         """Write the file at ``path`` to ``key``."""
         ...
@@ -36,7 +44,7 @@ class ArtifactStore(Protocol):
         ...
 
     def read_json(self, uri: str) -> dict[str, Any] | None:
-        """The JSON object at ``uri``, or None if there is none."""
+        """The JSON object at ``uri``, or None if there is none; refused past ``MAX_DOCUMENT_BYTES``."""
         ...
 
     def copy(self, source_uri: str, key: str) -> None:

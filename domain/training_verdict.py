@@ -1,11 +1,11 @@
 """After training: the gate's verdict on the job's model, and its registration when it passed.
 
 Both steps free of AWS. The gate step takes ``evaluation.json`` and the two baselines out of the job's
-archives (``model.tar.gz``, or ``output.tar.gz`` next to it, which holds the same JSON files) and keeps
-them as plain objects under ``runs/<d>/<run>/evaluation/``: the registry and the monitoring read them
-there, never inside an archive. The gate's record (``gate.json``) is written whatever the outcome, so a
-rejected run can be explained later. Registration reads those objects back rather than trusting the
-state machine's copy: the record in S3 is what the model version points at.
+archives (the small ``output.tar.gz``; the ``model.tar.gz`` next to it, streamed, only for what that
+lacks) and keeps them as plain objects under ``runs/<d>/<run>/evaluation/``: the registry and the
+monitoring read them there, never inside an archive. The gate's record (``gate.json``) is written
+whatever the outcome, so a rejected run can be explained later. Registration reads those objects back
+rather than trusting the state machine's copy: the record in S3 is what the model version points at.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import json
 import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
+from domain import run_artifacts
 from domain.gate import GateCheck, GateDecision, decide
 from domain.pipeline_runs import RunRequest
 from domain.registration import INFERENCE_ENVIRONMENT, ModelVersion, RegistrationFacts
@@ -74,42 +74,57 @@ class GateOutcome:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-def _members(archive: Path, wanted: set[str]) -> dict[str, dict[str, Any]]:
-    """The wanted JSON members of a ``.tar.gz``, read in memory: nothing is extracted to disk."""
+def _members(stream: BinaryIO, uri: str, wanted: set[str]) -> dict[str, dict[str, Any]]:
+    """The wanted JSON members of the ``.tar.gz`` being read from ``stream``, read as it arrives.
+
+    The archive is read once, front to back, and never stored: nothing goes to disk (the function's
+    ``/tmp`` is small next to a model archive) and only the wanted members are held in memory, each at
+    most ``MAX_DOCUMENT_BYTES``. Reading stops as soon as all of them have been found.
+    """
     found: dict[str, dict[str, Any]] = {}
-    with tarfile.open(archive, "r:gz") as tar:
-        for member in tar.getmembers():
+    with tarfile.open(fileobj=stream, mode="r|gz") as tar:
+        for member in tar:
             name = member.name.removeprefix("./")
-            if name in wanted and member.isfile():
-                extracted = tar.extractfile(member)
-                if extracted is not None:
-                    found[name] = json.loads(extracted.read())
+            if name not in wanted or not member.isfile():
+                continue
+            if member.size > run_artifacts.MAX_DOCUMENT_BYTES:
+                raise TrainingOutputError(
+                    f"{name} in {uri} is {member.size:,} bytes; the gate reads at most "
+                    f"{run_artifacts.MAX_DOCUMENT_BYTES:,}: have the training script write a smaller one"
+                )
+            extracted = tar.extractfile(member)
+            if extracted is not None:
+                found[name] = json.loads(extracted.read())
+            if set(found) == wanted:
+                break
     return found
 
 
-def read_job_outputs(model_artifacts: str, store: ArtifactStore, scratch: Path) -> dict[str, dict[str, Any]]:
+def read_job_outputs(model_artifacts: str, store: ArtifactStore) -> dict[str, dict[str, Any]]:
     """``evaluation.json`` and the baselines from the job's archives, by archive member name.
+
+    The small ``output.tar.gz`` first; the model archive (which can be many GB) is read only for what
+    the output archive lacks (a job from before it held them), and then streamed, never stored.
 
     Raises
     ------
     TrainingOutputError
-        Neither archive holds one of them.
+        Neither archive holds one of them, or one is too large to read.
     """
     found: dict[str, dict[str, Any]] = {}
     sibling = model_artifacts.rsplit("/", 1)[0] + "/output.tar.gz"
-    for uri in (model_artifacts, sibling):
+    for uri in (sibling, model_artifacts):
         missing = set(JOB_OUTPUTS) - set(found)
         if not missing:
             break
-        local = scratch / "archive.tar.gz"
         try:
-            store.download(uri, local)
+            stream = store.open(uri)
         except ArtifactMissingError:
             continue
         try:
-            found |= _members(local, missing)
+            found |= _members(stream, uri, missing)
         finally:
-            local.unlink(missing_ok=True)
+            stream.close()
     lacking = sorted(set(JOB_OUTPUTS) - set(found))
     if lacking:
         raise TrainingOutputError(
@@ -131,7 +146,6 @@ def gate_run(
     model_artifacts: str,
     config: TrainingConfig,
     store: ArtifactStore,
-    scratch: Path,
 ) -> GateOutcome:
     """Judge a training job's model and keep the evidence.
 
@@ -144,8 +158,6 @@ def gate_run(
     config : TrainingConfig
         The dataset's resolved configuration (its ``gate`` section decides).
     store : ArtifactStore
-    scratch : Path
-        A local folder for the archives.
 
     Returns
     -------
@@ -156,7 +168,7 @@ def gate_run(
     TrainingOutputError
         The job's archives lack ``evaluation.json`` or a baseline.
     """
-    outputs = read_job_outputs(model_artifacts, store, scratch)
+    outputs = read_job_outputs(model_artifacts, store)
     folder = run_prefix(run.dataset, run.name) + "evaluation/"
     uris: dict[str, str] = {}
     for member, name in JOB_OUTPUTS.items():

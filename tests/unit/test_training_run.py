@@ -9,7 +9,7 @@ import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow.parquet as pq
 import pytest
@@ -65,6 +65,7 @@ class FakeStore:
 
     objects: dict[str, bytes] = field(default_factory=dict)
     downloads: list[str] = field(default_factory=list)
+    opened: list[str] = field(default_factory=list)
 
     def uri(self, key: str) -> str:
         return BUCKET + key
@@ -74,6 +75,12 @@ class FakeStore:
             raise ArtifactMissingError(uri)
         self.downloads.append(uri)
         path.write_bytes(self.objects[uri])
+
+    def open(self, uri: str) -> BinaryIO:
+        if uri not in self.objects:
+            raise ArtifactMissingError(uri)
+        self.opened.append(uri)
+        return io.BytesIO(self.objects[uri])
 
     def upload(self, path: Path, key: str, content_type: str) -> None:
         self.objects[self.uri(key)] = path.read_bytes()
@@ -252,9 +259,7 @@ BASELINES = {"baseline__inputs_profile": {"rows": 1}, "baseline__predictions_pro
 
 
 def gate(store: FakeStore, tmp_path: Path) -> Any:
-    return gate_run(
-        RUN, training_job_name="job", model_artifacts=MODEL, config=CONFIG, store=store, scratch=tmp_path
-    )
+    return gate_run(RUN, training_job_name="job", model_artifacts=MODEL, config=CONFIG, store=store)
 
 
 def members(r2: float) -> dict[str, Any]:
