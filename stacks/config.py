@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from domain.contract import ContractError, DatasetContract, load_contract
+from domain.contract import ContractError, DatasetContract, load_contract, max_file_bytes_for
 from domain.instance_types import has_local_storage
 from domain.platform_names import NameProblem, name_problems
 from domain.serving_config import ServingConfig
@@ -223,6 +223,16 @@ def load_platform(context: dict[str, Any] | None, project_root: Path) -> Platfor
             raise ConfigError(
                 f"{CONTEXT_KEY}.datasets.{name}.contract: {dataset.contract} declares dataset "
                 f"{contract.name!r}; the key and the contract's name must be the same"
+            )
+        # The validation function holds an upload and its snapshot in /tmp: the contract's limit must fit.
+        most = max_file_bytes_for(config.validation.ephemeral_storage_gb * 1024**3)
+        if contract.limits.max_file_bytes > most:
+            raise ConfigError(
+                f"{CONTEXT_KEY}.datasets.{name}.contract: {dataset.contract}: limits.max_file_bytes is "
+                f"{contract.limits.max_file_bytes:,} bytes, but the validation function keeps an upload and "
+                f"its snapshot in its ephemeral storage ({CONTEXT_KEY}.validation.ephemeral_storage_gb = "
+                f"{config.validation.ephemeral_storage_gb}), so at most {most:,}: lower limits.max_file_bytes "
+                "or raise ephemeral_storage_gb (at most 10)"
             )
         contracts[name] = contract
     training: dict[str, TrainingConfig] = {}
