@@ -14,7 +14,8 @@ point into it::
     <job dir>/output/failure  MLOPS_FAILURE_FILE  its content is the FailureReason of a failed job
 
 The script is what the SageMaker SDK and CDK set-ups name in two hyperparameters: ``sagemaker_program``
-(``train.py``) inside ``sagemaker_submit_directory`` (the S3 URI of a ``sourcedir.tar.gz``). It runs as
+(``train.py``) inside ``sagemaker_submit_directory`` (a ``sourcedir.tar.gz``: on S3, or where an input
+channel put it in the container, as for a network-isolated job). It runs as
 ``python <program> --<hyperparameter> <value> ...`` with the local virtualenv's interpreter: the
 virtualenv stands in for the training image, as it stands in for Lambda layers.
 """
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.awslambda.environment import TEST_CREDENTIALS
-from localcloud.sagemaker.transfer import JobSetupError, artifact_uri
+from localcloud.sagemaker.transfer import JobSetupError, artifact_uri, in_job_folder
 
 HOST = "algo-1"
 PROGRAM = "sagemaker_program"
@@ -231,6 +232,9 @@ def environment(
     """The complete process environment of the training script."""
     user = spec.user_hyperparameters
     hosts = json.dumps([HOST])
+    # A path in the container (where a channel put the archive) is read in the job folder.
+    source = spec.submit_directory
+    module_dir = str(in_job_folder(source, layout.root)) if source.startswith("/") else source
     training_env = {
         "additional_framework_parameters": {},
         "channel_input_dirs": {name: str(path) for name, path in channels.items()},
@@ -245,7 +249,7 @@ def environment(
         "log_level": 20,
         "master_hostname": HOST,
         "model_dir": str(layout.model_dir),
-        "module_dir": spec.submit_directory,
+        "module_dir": module_dir,
         "module_name": Path(program).stem,
         "network_interface_name": "eth0",
         "num_cpus": os.cpu_count() or 1,

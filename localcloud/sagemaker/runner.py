@@ -7,6 +7,8 @@ then ``Completed``; or ``Failed`` with a ``FailureReason``; or ``Stopped`` (by `
 ``MaxRuntimeExceeded``): the script gets SIGTERM, a grace period (120 s on SageMaker, shorter here),
 then SIGKILL, and whatever it saved in ``model/`` is still uploaded. The script's output goes to the
 CloudWatch Logs group ``/aws/sagemaker/TrainingJobs``, stream ``<job>/algo-1-<epoch seconds>``.
+No more jobs run at once than the machine holds (``scheduler``); a network-isolated job's script reaches
+no network (``isolation``), and its code must come from an input channel, as in an isolated container.
 
 ``ManagedSpotTraining``, checkpoints, VPC settings, debugger and profiler settings are accepted and
 ignored: a local process is never interrupted, and the job runs on one host (see the README).
@@ -14,8 +16,6 @@ ignored: a local process is never interrupted, and the job runs on one host (see
 
 from __future__ import annotations
 
-import contextlib
-import re
 import sys
 import threading
 import time
@@ -25,20 +25,19 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from moto.core.utils import utcnow
 
 from localcloud.awslambda import logs
 from localcloud.records import Activity
-from localcloud.sagemaker import contract, transfer
+from localcloud.sagemaker import contract, isolation, transfer
 from localcloud.sagemaker.contract import JobLayout, TrainingJobSpec
+from localcloud.sagemaker.outcome import MetricTracker, failure_reason
 from localcloud.sagemaker.process import ScriptProcess
+from localcloud.sagemaker.scheduler import JobQueue, default_concurrency
 from localcloud.sagemaker.status import JobStatus
 from localcloud.sagemaker.transfer import JobSetupError
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 DEFAULT_STOP_GRACE_SECONDS = 2.0
-_FAILURE_REASON_CHARS = 1024  # SageMaker reports the first 1,024 characters of the failure file
-_STDERR_TAIL_LINES = 10
 
 Client = Callable[[str, str], Any]
 
@@ -61,6 +60,9 @@ class TrainingRunRecord:
         Wall-clock time from start to end.
     failure_reason : str | None
         ``FailureReason`` of a failed job.
+    isolation : str | None
+        How a network-isolated script was kept off the network (``network namespace`` or ``socket
+        guard``); None if the job is not isolated or its script never ran.
     """
 
     job_name: str
@@ -70,6 +72,7 @@ class TrainingRunRecord:
     exit_code: int | None
     duration_s: float
     failure_reason: str | None = None
+    isolation: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data."""
@@ -93,6 +96,8 @@ class TrainingRunner:
         Seconds between SIGTERM and SIGKILL when a job is stopped.
     python : str
         The interpreter that runs scripts: the virtualenv's, standing in for the training image.
+    concurrency : int | None
+        How many jobs run at once (the others wait ``Starting``); one per CPU when None.
     """
 
     def __init__(
@@ -104,6 +109,7 @@ class TrainingRunner:
         activity: Activity,
         stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS,
         python: str = sys.executable,
+        concurrency: int | None = None,
     ) -> None:
         self._work_dir = work_dir
         self._client = client
@@ -112,12 +118,13 @@ class TrainingRunner:
         self._grace = stop_grace_seconds
         self._python = python
         self._lock = threading.Lock()
-        self._running: dict[str, tuple[threading.Event, JobStatus]] = {}
+        self._running: dict[str, tuple[threading.Event, JobStatus, TrainingJobSpec]] = {}
         self._threads: list[threading.Thread] = []
         self._records: list[TrainingRunRecord] = []
+        self._queue = JobQueue(concurrency or default_concurrency())
 
     def submit(self, job: Any, *, metric_definitions: list[dict[str, str]]) -> None:
-        """Start running ``job`` (moto's ``FakeTrainingJob``, already ``InProgress``) and return."""
+        """Run ``job`` (moto's ``FakeTrainingJob``, already ``InProgress``) when a slot is free; return."""
         spec = TrainingJobSpec.from_moto(job, metric_definitions=metric_definitions)
         stop, job_status = threading.Event(), JobStatus(job)
         self._activity.begin()
@@ -125,20 +132,28 @@ class TrainingRunner:
             target=self._run, args=(spec, job_status, stop), name=f"training-{spec.name}", daemon=True
         )
         with self._lock:
-            self._running[spec.arn] = (stop, job_status)
-            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
+            self._running[spec.arn] = (stop, job_status, spec)
+            # A thread not started yet belongs to a job waiting for a slot (ident None until it starts).
+            self._threads = [t for t in self._threads if t.is_alive() or t.ident is None] + [thread]
+        self._queue.submit(spec.arn, thread.start)
 
     def stop(self, job_arn: str) -> bool:
-        """Ask a running job to stop (``StopTrainingJob``); False if it is not running."""
+        """Ask an unfinished job to stop (``StopTrainingJob``); False if it has ended or is stopping."""
         with self._lock:
             running = self._running.get(job_arn)
         if running is None or running[0].is_set():
             return False
-        stop, job_status = running
+        stop, job_status, spec = running
         job_status.enter("Stopping", primary="Stopping")
         stop.set()
+        if self._queue.withdraw(job_arn):  # still waiting for a slot: it ends without running
+            job_status.finish("Stopped", "Stopped")
+            self._record(spec, job_status, exit_code=None, duration_s=0.0)
         return True
+
+    def waiting(self) -> list[str]:
+        """ARNs of the jobs waiting for a slot (``Starting``), next first."""
+        return self._queue.waiting()
 
     def records(self) -> list[TrainingRunRecord]:
         """Every finished run, oldest first."""
@@ -147,55 +162,79 @@ class TrainingRunner:
 
     def shutdown(self) -> None:
         """Stop every running job and wait for their threads."""
+        for job_arn in self._queue.waiting():
+            self.stop(job_arn)
         with self._lock:
-            stops, threads = [stop for stop, _ in self._running.values()], list(self._threads)
+            stops, threads = [stop for stop, _, _ in self._running.values()], list(self._threads)
         for stop in stops:
             stop.set()
         for thread in threads:
-            thread.join(timeout=self._grace + 10)
+            if thread.ident is not None:  # the waiting jobs were withdrawn above: theirs never start
+                thread.join(timeout=self._grace + 10)
 
     def _run(self, spec: TrainingJobSpec, status: JobStatus, stop: threading.Event) -> None:
         started = time.monotonic()
         layout = JobLayout(self._work_dir / spec.name)
-        exit_code: int | None = None
+        ran: tuple[int | None, str | None] = (None, None)
         try:
-            exit_code = self._attempt(spec, layout, status, stop)
+            ran = self._attempt(spec, layout, status, stop)
         except Exception as error:  # a bug here must still end the job, not leave it InProgress
             status.finish("Failed", "Failed", failure_reason=f"InternalServerError: {error}")
         finally:
-            record = TrainingRunRecord(
-                job_name=spec.name,
-                status=status.primary,
-                secondary_status=status.secondary,
-                job_dir=str(layout.root),
-                exit_code=exit_code,
-                duration_s=time.monotonic() - started,
-                failure_reason=status.failure_reason,
-            )
-            with self._lock:
-                self._running.pop(spec.arn, None)
-                self._records.append(record)
-            self._activity.end()
+            exit_code, isolated = ran
+            duration = time.monotonic() - started
+            self._record(spec, status, exit_code=exit_code, duration_s=duration, isolated=isolated)
+            self._queue.done()
+
+    def _record(
+        self,
+        spec: TrainingJobSpec,
+        status: JobStatus,
+        *,
+        exit_code: int | None,
+        duration_s: float,
+        isolated: str | None = None,
+    ) -> None:
+        record = TrainingRunRecord(
+            job_name=spec.name,
+            status=status.primary,
+            secondary_status=status.secondary,
+            job_dir=str(self._work_dir / spec.name),
+            exit_code=exit_code,
+            duration_s=duration_s,
+            failure_reason=status.failure_reason,
+            isolation=isolated,
+        )
+        with self._lock:
+            self._running.pop(spec.arn, None)
+            self._records.append(record)
+        self._activity.end()
 
     def _attempt(
         self, spec: TrainingJobSpec, layout: JobLayout, status: JobStatus, stop: threading.Event
-    ) -> int | None:
-        # MaxRuntimeInSeconds counts from the start of the job, downloads included.
+    ) -> tuple[int | None, str | None]:
+        """Run the job; return the script's exit status and how it was isolated (None: it never ran)."""
+        # MaxRuntimeInSeconds counts from the job's start (out of the queue), downloads included.
         deadline = time.monotonic() + spec.max_runtime_seconds
         s3 = self._client("s3", spec.region)
         status.enter("Downloading")
         try:
             layout.create()
             channels = transfer.download_channels(spec.input_data_config, layout.data_dir, s3)
-            program = spec.program
-            transfer.install_code(program, spec.submit_directory, layout.code_dir, s3)
+            program, source = spec.program, spec.submit_directory
+            if spec.network_isolation and transfer.is_s3_location(source):
+                # In the container, the toolkit would download it: with no network, it fails the job.
+                status.enter("Training")
+                status.finish("Failed", "Failed", failure_reason=isolation.no_network_reason(source))
+                return None, None
+            transfer.install_code(program, source, layout.code_dir, s3)
             contract.write_config(spec, layout, channels)
         except (JobSetupError, ClientError, BotoCoreError, OSError) as error:
             status.finish("Failed", "Failed", failure_reason=f"ClientError: {error}")
-            return None
+            return None, None
         if stop.is_set():
             status.finish("Stopped", "Stopped")
-            return None
+            return None, None
         status.enter("Training")
         stream = f"{spec.name}/{contract.HOST}-{int(time.time())}"
         metrics = MetricTracker(spec.metric_definitions)
@@ -209,12 +248,12 @@ class TrainingRunner:
         environment = contract.environment(
             spec, layout, program=program, channels=channels, endpoint_url=self._endpoint_url()
         )
-        process = ScriptProcess(
-            [self._python, program, *contract.command_args(spec.user_hyperparameters)],
-            cwd=layout.code_dir,
-            environment=environment,
-            ship=ship,
-        )
+        command = [self._python, program, *contract.command_args(spec.user_hyperparameters)]
+        isolated: str | None = None
+        if spec.network_isolation:
+            command, environment, how = isolation.isolate(command, environment)
+            isolated = how.value
+        process = ScriptProcess(command, cwd=layout.code_dir, environment=environment, ship=ship)
         ending = process.wait(deadline=deadline, stop=stop, grace_seconds=self._grace)
         if ending == "exited" and process.returncode == 0:
             if self._upload(spec, layout, status, s3, model_only=False):
@@ -229,7 +268,7 @@ class TrainingRunner:
         else:
             reason = failure_reason(layout.failure_file, list(process.stderr_tail), process.returncode)
             status.finish("Failed", "Failed", failure_reason=reason, metrics=metrics.final())
-        return process.returncode
+        return process.returncode, isolated
 
     def _upload(
         self,
@@ -260,40 +299,3 @@ class TrainingRunner:
             status.finish("Failed", "Failed", failure_reason=reason)
             return False
         return True
-
-
-class MetricTracker:
-    """``FinalMetricDataList``: the last value each ``MetricDefinitions`` regex captured in the logs."""
-
-    def __init__(self, definitions: list[dict[str, str]]) -> None:
-        self._patterns = [(d["Name"], re.compile(d["Regex"])) for d in definitions]
-        self._last: dict[str, float] = {}
-
-    def observe(self, lines: list[str]) -> None:
-        """Read a batch of log lines."""
-        for line in lines:
-            for name, pattern in self._patterns:
-                match = pattern.search(line)
-                if match and match.groups():
-                    with contextlib.suppress(ValueError):
-                        self._last[name] = float(match.group(1))
-
-    def final(self) -> list[dict[str, Any]]:
-        """The metrics seen, as ``DescribeTrainingJob`` lists them."""
-        now = utcnow()
-        return [{"MetricName": name, "Value": value, "Timestamp": now} for name, value in self._last.items()]
-
-
-def failure_reason(failure_file: Path, stderr_tail: list[str], returncode: int | None) -> str:
-    """``FailureReason``: the failure file's content, else the end of stderr, as an ``AlgorithmError``.
-
-    SageMaker reports the first 1,024 characters of ``/opt/ml/output/failure``; without one, the
-    training toolkit of the framework images writes the end of stderr there itself.
-    """
-    if failure_file.is_file():
-        text = failure_file.read_text(encoding="utf-8", errors="replace").strip()
-        if text:
-            return f"AlgorithmError: {text[:_FAILURE_REASON_CHARS]}"
-    tail = "\n".join(stderr_tail[-_STDERR_TAIL_LINES:]).strip()
-    message = f'ExecuteUserScriptError:\nExitCode {returncode}\nErrorMessage "{tail}"'
-    return f"AlgorithmError: {message[-_FAILURE_REASON_CHARS:]}"

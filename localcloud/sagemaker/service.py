@@ -3,14 +3,16 @@
 moto stores a training job and reports it ``Completed`` at once, with no artifact. Here
 ``CreateTrainingJob`` validates the request as SageMaker does (a unique name, the required fields,
 string hyperparameters), keeps what moto drops (``Environment``, the request's ``MetricDefinitions``),
-leaves the job ``InProgress`` and hands it to the runner; ``DescribeTrainingJob`` and
-``ListTrainingJobs`` then report the job as the runner moves it along. ``StopTrainingJob``, which moto
+refuses a job past the account's instance quota (``quotas``), leaves the job ``InProgress`` and hands it
+to the runner; ``DescribeTrainingJob`` and ``ListTrainingJobs`` then report the job as the runner moves
+it along. ``StopTrainingJob``, which moto
 lacks, stops a running job.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
@@ -19,29 +21,36 @@ from moto.sagemaker.responses import SageMakerResponse
 
 from localcloud.patches import Patch
 from localcloud.sagemaker import status
+from localcloud.sagemaker.quotas import TrainingQuotas
 from localcloud.sagemaker.runner import TrainingRunner
 from localcloud.sagemaker.transfer import artifact_uri
 
 _REQUIRED = ("AlgorithmSpecification", "RoleArn", "OutputDataConfig", "ResourceConfig", "StoppingCondition")
 
 
-def patches(runner: TrainingRunner) -> list[Patch]:
+def patches(runner: TrainingRunner, quotas: TrainingQuotas | None = None) -> list[Patch]:
     """The replacement of ``CreateTrainingJob`` and the missing ``StopTrainingJob``."""
     create = SageMakerResponse.create_training_job
+    quotas = quotas or TrainingQuotas()
+    # From the quota check until the job is InProgress: two requests cannot both take the last instance.
+    creating = threading.Lock()
 
     def create_training_job(response: SageMakerResponse) -> ActionResult:
         name = response._get_param("TrainingJobName")
         validate(response, name)
         # moto writes made-up MetricDefinitions into the request's own dict: keep a copy of it first.
         algorithm = copy.deepcopy(response._get_param("AlgorithmSpecification"))
-        result = create(response)
-        job = response.sagemaker_backend.training_jobs[name]
-        status.prepare(
-            job,
-            algorithm_specification=algorithm,
-            environment=response._get_param("Environment"),
-            model_artifact=artifact_uri(job.output_data_config["S3OutputPath"], name, "model.tar.gz"),
-        )
+        backend = response.sagemaker_backend
+        with creating:
+            quotas.check(response._get_param("ResourceConfig"), list(backend.training_jobs.values()))
+            result = create(response)
+            job = backend.training_jobs[name]
+            status.prepare(
+                job,
+                algorithm_specification=algorithm,
+                environment=response._get_param("Environment"),
+                model_artifact=artifact_uri(job.output_data_config["S3OutputPath"], name, "model.tar.gz"),
+            )
         runner.submit(job, metric_definitions=list(algorithm.get("MetricDefinitions") or []))
         return result
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import shutil
 import tarfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
+
+# Where SageMaker puts a job's input channels in the container; the job folder stands for /opt/ml.
+CONTAINER_ROOT = PurePosixPath("/opt/ml")
+CONTAINER_CHANNELS = CONTAINER_ROOT / "input" / "data"
 
 
 class JobSetupError(Exception):
@@ -73,7 +77,11 @@ def download_prefix(s3: Any, uri: str, target: Path) -> int:
 
 
 def install_code(program: str, source: str, code_dir: Path, s3: Any) -> None:
-    """Extract the ``sourcedir.tar.gz`` at ``source`` (S3, or ``file://``) into ``code_dir``.
+    """Extract the ``sourcedir.tar.gz`` at ``source`` into ``code_dir``.
+
+    ``source`` is an S3 location (the training toolkit downloads it), ``file://``, or a path in the
+    container under ``/opt/ml/input/data/<channel>/`` (an input channel delivered it: an archive, or a
+    folder copied as it is), read in the job folder that stands for ``/opt/ml``.
 
     Raises
     ------
@@ -83,6 +91,12 @@ def install_code(program: str, source: str, code_dir: Path, s3: Any) -> None:
     archive = code_dir.parent / "sourcedir.tar.gz"
     if source.startswith("file://"):
         shutil.copyfile(urlparse(source).path, archive)
+    elif source.startswith("/"):
+        archive = in_job_folder(source, code_dir.parent)
+        if archive.is_dir():
+            shutil.copytree(archive, code_dir, dirs_exist_ok=True)
+            _check_program(program, source, code_dir)
+            return
     else:
         bucket, key = split_s3_uri(source)
         s3.download_file(bucket, key, str(archive))
@@ -91,8 +105,45 @@ def install_code(program: str, source: str, code_dir: Path, s3: Any) -> None:
             tar.extractall(code_dir, filter="data")
     except (tarfile.TarError, OSError) as error:
         raise JobSetupError(f"{source} is not a readable tar archive: {error}") from error
+    _check_program(program, source, code_dir)
+
+
+def in_job_folder(path: str, job_root: Path) -> Path:
+    """The job folder's copy of ``path``, a file or folder an input channel put in the container.
+
+    Raises
+    ------
+    JobSetupError
+        If ``path`` is not under ``/opt/ml/input/data/<channel>/`` or no channel delivered it.
+    """
+    container_path = PurePosixPath(path)
+    if not container_path.is_relative_to(CONTAINER_CHANNELS) or ".." in container_path.parts:
+        raise JobSetupError(
+            f"{path} is not in an input channel: a path in the container must be under "
+            f"{CONTAINER_CHANNELS}/<channel>/, where SageMaker puts the channels' data"
+        )
+    local = job_root.joinpath(*container_path.relative_to(CONTAINER_ROOT).parts)
+    if not local.exists():
+        channel = container_path.relative_to(CONTAINER_CHANNELS).parts[0]
+        raise JobSetupError(
+            f"{path} does not exist in the container: no input channel {channel!r} delivered it (a channel's "
+            "S3Prefix naming one object puts it in the channel's folder under the object's base name)"
+        )
+    return local
+
+
+def _check_program(program: str, source: str, code_dir: Path) -> None:
     if not (code_dir / program).is_file():
         raise JobSetupError(f"{program} is not in {source}")
+
+
+def is_s3_location(uri: str) -> bool:
+    """Whether ``uri`` names an S3 object in a form SageMaker accepts (what a container would download)."""
+    try:
+        split_s3_uri(uri)
+    except JobSetupError:
+        return False
+    return True
 
 
 def archive_directory(directory: Path, target: Path) -> Path:

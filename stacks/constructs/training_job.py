@@ -23,6 +23,10 @@ from stacks.constructs.nag import acknowledge, cdk_grant_reasons, wildcard_reaso
 SPLITS_PATTERN = "datasets/*/splits/*"
 RUNS_PREFIX = "runs/"
 CHANNELS = ("train", "validation", "test", "config", "champion")
+# A network-isolated container downloads nothing itself: its code arrives as this input channel, and
+# sagemaker_submit_directory names the archive's path inside the container (as the SageMaker SDK does).
+CODE_CHANNEL = "code"
+CONTAINER_CHANNELS_DIR = "/opt/ml/input/data"
 # SageMaker's scikit-learn image (training and serving); each region publishes it from an account of its own.
 IMAGE_REPOSITORY = "sagemaker-scikit-learn"
 
@@ -180,11 +184,21 @@ class TrainingJob(Construct):
         for pattern in writes:
             data_bucket.grant_put(self.role, pattern)
         # The source archive itself, not the whole CDK assets bucket (Asset.grant_read's scope): that bucket
-        # holds every asset of every app deployed to the account.
+        # holds every asset of every app deployed to the account. SageMaker lists an S3Prefix channel
+        # before it downloads it (CreateTrainingJob's execution role permissions: s3:ListBucket on the
+        # input bucket, https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html); the
+        # listing is held to the archive's own key.
         self.role.add_to_policy(
             iam.PolicyStatement(
                 actions=["s3:GetObject"],
                 resources=[self.source.bucket.arn_for_objects(self.source.s3_object_key)],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[self.source.bucket.bucket_arn],
+                conditions={"StringEquals": {"s3:prefix": [self.source.s3_object_key]}},
             )
         )
         key.grant_encrypt_decrypt(self.role)
@@ -201,6 +215,22 @@ class TrainingJob(Construct):
         self._settings = settings
         self._key = key
 
+    @property
+    def code_path(self) -> str:
+        """Where the source archive lands in the container: SageMaker keeps an object's base name."""
+        return f"{CONTAINER_CHANNELS_DIR}/{CODE_CHANNEL}/{self.source.s3_object_key.rsplit('/', 1)[-1]}"
+
+    def _code_channel(self) -> tasks.Channel:
+        return tasks.Channel(
+            channel_name=CODE_CHANNEL,
+            data_source=tasks.DataSource(
+                s3_data_source=tasks.S3DataSource(
+                    s3_location=tasks.S3Location.from_bucket(self.source.bucket, self.source.s3_object_key),
+                    s3_data_type=tasks.S3DataType.S3_PREFIX,
+                )
+            ),
+        )
+
     def task(self, scope: Construct, construct_id: str) -> tasks.SageMakerCreateTrainingJob:
         """The `.sync` task: runs the job named by the prepare step on the channels it wrote."""
         settings = self._settings
@@ -216,6 +246,7 @@ class TrainingJob(Construct):
             )
             for name in CHANNELS
         ]
+        channels.append(self._code_channel())
         max_runtime = cdk.Duration.minutes(settings.max_runtime_minutes)
         return _CreateTrainingJob(
             scope,
@@ -243,7 +274,7 @@ class TrainingJob(Construct):
             stopping_condition=tasks.StoppingCondition(max_runtime=max_runtime),
             hyperparameters={
                 "sagemaker_program": "train.py",
-                "sagemaker_submit_directory": self.source.s3_object_url,
+                "sagemaker_submit_directory": self.code_path,
                 "dataset": sfn.JsonPath.string_at("$.dataset"),
                 "dataset_version": sfn.JsonPath.string_at("$.dataset_version"),
                 "run_id": sfn.JsonPath.string_at("$.run_name"),

@@ -218,8 +218,10 @@ def _training_code_replaced(data_plane: DataPlane, train_py: str) -> Iterator[No
             "definition"
         ]
     )
-    source = definition["States"]["Train"]["Parameters"]["HyperParameters"]["sagemaker_submit_directory"]
-    bucket, key = split_s3_uri(source)
+    # The isolated job's code arrives as its "code" channel (sagemaker_submit_directory is its path inside).
+    channels = definition["States"]["Train"]["Parameters"]["InputDataConfig"]
+    (code,) = [channel for channel in channels if channel["ChannelName"] == "code"]
+    bucket, key = split_s3_uri(code["DataSource"]["S3DataSource"]["S3Uri"])
     s3 = data_plane.client("s3")
     original = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     replaced = io.BytesIO()

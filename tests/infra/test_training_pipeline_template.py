@@ -74,8 +74,34 @@ def test_the_training_job_is_network_isolated_and_encrypted(definition: dict[str
     assert parameters["ResourceConfig"]["VolumeKmsKeyId"]
     assert parameters["HyperParameters"]["sagemaker_program"] == "train.py"
     assert {channel["ChannelName"] for channel in parameters["InputDataConfig"]} == {
-        "train", "validation", "test", "config", "champion"
+        "train", "validation", "test", "config", "champion", "code"
     }  # fmt: skip
+
+
+def test_the_isolated_job_gets_its_code_as_an_input_channel_not_a_download(
+    definition: dict[str, Any], template: dict[str, Any]
+) -> None:
+    # Given the training job, network-isolated: its container reaches no S3
+    parameters = definition["States"]["Train"]["Parameters"]
+    assert parameters["EnableNetworkIsolation"] is True
+
+    # Then SageMaker delivers the source archive as the "code" channel (one object, S3Prefix)...
+    (code,) = [c for c in parameters["InputDataConfig"] if c["ChannelName"] == "code"]
+    source = code["DataSource"]["S3DataSource"]
+    assert source["S3DataType"] == "S3Prefix"
+    archive = source["S3Uri"].rsplit("/", 1)[-1]
+    assert archive.endswith(".gz") and "TOKEN" not in archive  # the asset hash and the file's extension
+    # ...and the toolkit reads it where the channel lands in the container, by its base name
+    hyperparameters = parameters["HyperParameters"]
+    assert hyperparameters["sagemaker_submit_directory"] == f"/opt/ml/input/data/code/{archive}"
+    assert not any(str(value).startswith(("s3://", "https://")) for value in hyperparameters.values())
+    # And the role reads that object and may list that key only, nothing else of the assets bucket
+    asset_statements = [s for s in policy_statements(template, "TrainingJobRole") if "assets" in json.dumps(s)]
+    listing = [s for s in asset_statements if "s3:ListBucket" in json.dumps(s["Action"])]
+    assert [s["Condition"] for s in listing] == [{"StringEquals": {"s3:prefix": [archive]}}]
+    reads = [s for s in asset_statements if s not in listing]
+    assert [s["Action"] for s in reads] == ["s3:GetObject"]
+    assert archive in json.dumps(reads[0]["Resource"])
 
 
 def test_training_runs_on_demand_with_its_max_runtime_by_default(definition: dict[str, Any]) -> None:

@@ -16,8 +16,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
+from localcloud.sagemaker import isolation
 from tests.integration.localcloud_fixtures.support import eventually
 from tests.integration.localcloud_fixtures.training_support import (
+    SOURCE_KEY,
     read_archive,
     sourcedir_archive,
     training_job_request,
@@ -57,7 +59,7 @@ def training(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Training]:
     cloud = LocalCloud(work_dir=tmp_path_factory.mktemp("localcloud-training")).start()
     s3 = cloud.client("s3")
     s3.create_bucket(Bucket=BUCKET)
-    s3.put_object(Bucket=BUCKET, Key="code/sourcedir.tar.gz", Body=sourcedir_archive())
+    s3.put_object(Bucket=BUCKET, Key=SOURCE_KEY, Body=sourcedir_archive())
     s3.put_object(Bucket=BUCKET, Key="data/train/part-1.csv", Body=b"age,churn\n31,0\n45,1\n")
     s3.put_object(Bucket=BUCKET, Key="data/train/2026/part-2.csv", Body=b"age,churn\n28,0\n")
     yield Training(cloud)
@@ -130,16 +132,107 @@ def test_the_script_sees_sagemakers_container_contract(training: Training) -> No
 
 
 def test_a_network_isolated_job_gets_no_endpoint_and_no_credentials(training: Training) -> None:
-    # Given a job with network isolation, as the platform's training jobs are
+    # Given a job with network isolation, as the platform's training jobs are, its code in a channel
     # When it runs
-    described = training.run("isolated-1", {"mode": "fit"}, EnableNetworkIsolation=True)
+    described = training.run("isolated-1", {"mode": "fit"}, EnableNetworkIsolation=True, code_channel=True)
 
-    # Then nothing in its environment lets the SDK reach an AWS API
+    # Then it trained on the code the channel delivered
+    assert described["TrainingJobStatus"] == "Completed", described.get("FailureReason")
     seen = json.loads(
         read_archive(training.s3, described["ModelArtifacts"]["S3ModelArtifacts"])["environment.json"]
     )
+    job_dir = Path(seen["variables"]["SM_MODEL_DIR"]).parent
+    assert seen["variables"]["SM_MODULE_DIR"] == str(job_dir / "input" / "data" / "code" / "sourcedir.tar.gz")
+    # And nothing in its environment lets the SDK reach an AWS API
     assert "AWS_ENDPOINT_URL" not in seen["variables"]
     assert "AWS_ACCESS_KEY_ID" not in seen["variables"]
+
+
+def test_an_isolated_job_whose_code_is_on_s3_fails_as_the_toolkit_in_it_would(training: Training) -> None:
+    # Given an isolated job whose sagemaker_submit_directory is on S3: the toolkit in the container
+    # would download it, and an isolated container has no network
+    # When it runs
+    described = training.run("isolated-s3-code", {"mode": "fit"}, EnableNetworkIsolation=True)
+
+    # Then it failed in the container, saying why and what to do; the host downloaded nothing for it
+    assert described["TrainingJobStatus"] == "Failed"
+    reason = described["FailureReason"]
+    assert reason.startswith("AlgorithmError: ")
+    assert "network-isolated" in reason and "reaches no network" in reason
+    assert f"s3://{BUCKET}/{SOURCE_KEY}" in reason and "input channel" in reason
+    assert [t["Status"] for t in described["SecondaryStatusTransitions"]] == [
+        "Starting",
+        "Downloading",
+        "Training",
+        "Failed",
+    ]
+    (run,) = [r for r in training.cloud.training_runs() if r.job_name == "isolated-s3-code"]
+    assert run.exit_code is None
+    assert not (Path(run.job_dir) / "code" / "train.py").exists()
+
+
+def _connection(training: Training, name: str, **extra: Any) -> dict[str, Any]:
+    """Run the fixture's ``connect`` mode against the local cloud's own port; what the script saw."""
+    described = training.run(name, {"mode": "connect", "message": training.cloud.endpoint_url}, **extra)
+    assert described["TrainingJobStatus"] == "Completed", described.get("FailureReason")
+    model = read_archive(training.s3, described["ModelArtifacts"]["S3ModelArtifacts"])
+    return dict(json.loads(model["connection.json"]))
+
+
+def test_an_isolated_script_reaches_nothing_not_even_the_local_cloud(training: Training) -> None:
+    # Given an isolated job whose script opens a connection to the local cloud's port on loopback
+    # When it runs
+    seen = _connection(training, "isolated-connect", EnableNetworkIsolation=True, code_channel=True)
+
+    # Then the connection failed as in an isolated container
+    assert seen["reached"] is False
+    assert "Network is unreachable" in seen["error"]
+    (run,) = [r for r in training.cloud.training_runs() if r.job_name == "isolated-connect"]
+    assert run.isolation == isolation.available().value
+
+
+def test_where_no_network_namespace_can_be_made_the_guard_refuses_connections(
+    training: Training, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a machine without unprivileged user namespaces (the fallback forced)
+    monkeypatch.setattr(isolation, "available", lambda: isolation.Isolation.GUARD)
+
+    # When an isolated script opens a connection to the local cloud
+    seen = _connection(training, "guarded-connect", EnableNetworkIsolation=True, code_channel=True)
+
+    # Then the guard refused it, as the namespace would
+    assert seen["reached"] is False
+    assert "Network is unreachable" in seen["error"]
+    (run,) = [r for r in training.cloud.training_runs() if r.job_name == "guarded-connect"]
+    assert run.isolation == "socket guard"
+
+
+def test_a_script_that_is_not_isolated_reaches_the_local_cloud(training: Training) -> None:
+    # Given a job without network isolation, the same script
+    seen = _connection(training, "open-connect")
+
+    # Then it reached the local cloud
+    assert seen == {"reached": True, "error": None}
+    (run,) = [r for r in training.cloud.training_runs() if r.job_name == "open-connect"]
+    assert run.isolation is None
+
+
+def test_an_isolated_job_is_stopped_and_logged_as_any_other(training: Training) -> None:
+    # Given an isolated job that saves a checkpoint, logs, then sleeps past its MaxRuntimeInSeconds
+    described = training.run(
+        "isolated-sleep",
+        {"mode": "sleep"},
+        max_runtime_seconds=2,
+        EnableNetworkIsolation=True,
+        code_channel=True,
+    )
+
+    # Then the script itself got the signal: stopped for its runtime, the checkpoint uploaded, logs shipped
+    assert (described["TrainingJobStatus"], described["SecondaryStatus"]) == ("Stopped", "MaxRuntimeExceeded")
+    assert "checkpoint.json" in read_archive(training.s3, described["ModelArtifacts"]["S3ModelArtifacts"])
+    assert "sleeping" in training_log_lines(training.cloud.client("logs"), "isolated-sleep")
+    (run,) = [r for r in training.cloud.training_runs() if r.job_name == "isolated-sleep"]
+    assert run.exit_code == -15  # SIGTERM reached the script's own process, not a wrapper
 
 
 def test_a_script_that_writes_the_failure_file_fails_with_its_content(training: Training) -> None:

@@ -15,6 +15,7 @@ TRAINING_CODE = Path(__file__).resolve().parent / "training_code"
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 # Any image: locally the virtualenv stands in for it; on AWS this is the scikit-learn framework image.
 TRAINING_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+SOURCE_KEY = "code/sourcedir.tar.gz"
 
 
 def sourcedir_archive(folder: Path = TRAINING_CODE) -> bytes:
@@ -39,14 +40,24 @@ def training_job_request(
     bucket: str,
     hyperparameters: dict[str, str],
     max_runtime_seconds: int = 60,
+    code_channel: bool = False,
     **extra: Any,
 ) -> dict[str, Any]:
-    """A ``CreateTrainingJob`` request for the fixture script, reading ``s3://<bucket>/data/train``."""
+    """A ``CreateTrainingJob`` request for the fixture script, reading ``s3://<bucket>/data/train``.
+
+    The code is downloaded by the toolkit from ``s3://<bucket>/code/sourcedir.tar.gz``, or with
+    ``code_channel`` delivered as the input channel ``code`` (what a network-isolated job needs).
+    """
+    channels = [_channel("train", f"s3://{bucket}/data/train")]
+    submit_directory = f"s3://{bucket}/{SOURCE_KEY}"
+    if code_channel:
+        channels.append(_channel("code", submit_directory))
+        submit_directory = f"/opt/ml/input/data/code/{SOURCE_KEY.rsplit('/', 1)[-1]}"
     return {
         "TrainingJobName": name,
         "HyperParameters": {
             "sagemaker_program": "train.py",
-            "sagemaker_submit_directory": f"s3://{bucket}/code/sourcedir.tar.gz",
+            "sagemaker_submit_directory": submit_directory,
             **hyperparameters,
         },
         "AlgorithmSpecification": {
@@ -55,19 +66,16 @@ def training_job_request(
             "MetricDefinitions": [{"Name": "validation:accuracy", "Regex": r"validation:accuracy=([0-9.]+)"}],
         },
         "RoleArn": "arn:aws:iam::123456789012:role/training",
-        "InputDataConfig": [
-            {
-                "ChannelName": "train",
-                "DataSource": {
-                    "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/data/train"}
-                },
-            }
-        ],
+        "InputDataConfig": channels,
         "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/models/"},
         "ResourceConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 10},
         "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds},
         **extra,
     }
+
+
+def _channel(name: str, uri: str) -> dict[str, Any]:
+    return {"ChannelName": name, "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri}}}
 
 
 def read_archive(s3: Any, uri: str) -> dict[str, bytes]:

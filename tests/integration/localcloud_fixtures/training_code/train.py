@@ -3,7 +3,8 @@
 ``--mode`` picks what it does: ``fit`` reads every CSV of the ``train`` channel and writes a "model"
 (row and column counts, and what the container showed it) to the model dir; ``fail`` writes the
 failure file and exits 1; ``crash`` raises (no failure file: the reason comes from stderr); ``sleep``
-sleeps past any short ``MaxRuntimeInSeconds``, saving a checkpoint of its model first.
+sleeps past any short ``MaxRuntimeInSeconds``, saving a checkpoint of its model first; ``connect`` opens
+a TCP connection to the URL in ``--message`` and writes whether it could to the model dir.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import argparse
 import csv
 import json
 import os
+import socket
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 from helpers import describe_environment
 
@@ -56,6 +59,16 @@ def sleep(model_dir: Path) -> None:
     time.sleep(60)
 
 
+def connect(model_dir: Path, url: str) -> None:
+    address = urlparse(url)
+    try:
+        with socket.create_connection((address.hostname, address.port), timeout=5):
+            outcome = {"reached": True, "error": None}
+    except OSError as error:
+        outcome = {"reached": False, "error": str(error)}
+    (model_dir / "connection.json").write_text(json.dumps(outcome))
+
+
 def main() -> None:
     args = parse_args(sys.argv[1:])
     model_dir = Path(os.environ["SM_MODEL_DIR"])
@@ -72,6 +85,8 @@ def main() -> None:
         raise RuntimeError(f"the fixture crashed: {args.message}")
     elif args.mode == "sleep":
         sleep(model_dir)
+    elif args.mode == "connect":
+        connect(model_dir, args.message)
 
 
 if __name__ == "__main__":

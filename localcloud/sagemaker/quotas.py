@@ -1,0 +1,91 @@
+"""SageMaker's account quotas on training instances: "<instance type> for training job usage".
+
+An account may run only so many instances of each type in training jobs at once (Service Quotas, per
+region; for a new account often a few instances, or none, per type). ``CreateTrainingJob`` beyond the
+quota fails with ``ResourceLimitExceeded`` and creates nothing; the instances of every job still
+``InProgress`` or ``Stopping`` count, each job its ``InstanceCount`` (or its instance groups').
+https://docs.aws.amazon.com/sagemaker/latest/dg/regions-quotas.html,
+https://docs.aws.amazon.com/general/latest/gr/sagemaker.html
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.sagemaker.exceptions import SagemakerClientError
+
+# The local cloud's quota per instance type when none is configured: a new account's "few".
+DEFAULT_INSTANCES_PER_TYPE = 4
+_HOLDING_INSTANCES = ("InProgress", "Stopping")
+
+
+class ResourceLimitExceededError(SagemakerClientError):
+    """SageMaker's ``ResourceLimitExceeded`` (HTTP 400): a quota would be passed."""
+
+    code = "ResourceLimitExceeded"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class TrainingQuotas:
+    """How many instances of each type the account's training jobs may use at once.
+
+    Attributes
+    ----------
+    default : int
+        The quota of every instance type not in ``instance_types``.
+    instance_types : Mapping[str, int]
+        Quotas by instance type (``ml.m5.large``...), as Service Quotas would apply them.
+    """
+
+    default: int = DEFAULT_INSTANCES_PER_TYPE
+    instance_types: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, value in {"default": self.default, **self.instance_types}.items():
+            if value < 0:
+                raise ValueError(f"training quota {name}: {value} instances; a quota is 0 or more")
+
+    def limit(self, instance_type: str) -> int:
+        """The quota of ``instance_type``."""
+        return self.instance_types.get(instance_type, self.default)
+
+    def check(self, resource_config: Mapping[str, Any], jobs: Iterable[Any]) -> None:
+        """Refuse a job whose instances would pass a quota, given moto's training jobs.
+
+        Raises
+        ------
+        ResourceLimitExceeded
+            With SageMaker's message, for the first instance type past its quota.
+        """
+        in_use: Counter[str] = Counter()
+        for job in jobs:
+            if job.training_job_status in _HOLDING_INSTANCES:
+                in_use.update(instances(job.resource_config or {}))
+        for instance_type, delta in instances(resource_config).items():
+            limit = self.limit(instance_type)
+            if in_use[instance_type] + delta > limit:
+                # CreateTrainingJob, Errors: ResourceLimitExceeded, "You have exceeded an SageMaker
+                # resource limit", https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html
+                raise ResourceLimitExceededError(
+                    f"The account-level service limit '{instance_type} for training job usage' is {limit} "
+                    f"Instances, with current utilization of {in_use[instance_type]} Instances and a request "
+                    f"delta of {delta} Instances. Please use AWS Service Quotas to request an increase for "
+                    "this quota. If AWS Service Quotas is not available, contact AWS support to request an "
+                    "increase for this quota."
+                )
+
+
+def instances(resource_config: Mapping[str, Any]) -> Counter[str]:
+    """Instances a job's ``ResourceConfig`` asks for, by type (one type, or heterogeneous groups)."""
+    groups = resource_config.get("InstanceGroups") or [resource_config]
+    wanted: Counter[str] = Counter()
+    for group in groups:
+        if group.get("InstanceType"):
+            wanted[str(group["InstanceType"])] += int(group.get("InstanceCount", 1))
+    return wanted
