@@ -21,6 +21,7 @@ from domain.instance_types import has_local_storage
 from domain.platform_names import NameProblem, name_problems
 from domain.serving_config import ServingConfig
 from domain.training_config import TrainingConfig, TrainingConfigError, parse_training_config
+from stacks import workflow_limits
 
 CONTEXT_KEY = "mlops"
 # The image training/ is checked against (its Python and packages): the only one the platform deploys.
@@ -116,11 +117,32 @@ class TrainingInfraConfig(_Strict):
 
 
 class DeploymentInfraConfig(_Strict):
-    """How the deployment workflow waits: for an endpoint to settle, for another deployment to end."""
+    """How the deployment workflow waits: for an endpoint to settle, for another deployment to end.
+
+    Its waits and its timeout bound how many history events an execution writes; synth refuses a
+    combination that could reach Step Functions' 25,000 (``stacks/workflow_limits.py``).
+    """
 
     poll_seconds: int = Field(30, ge=1, le=600, description="Between two looks at an updating endpoint.")
     lock_wait_seconds: int = Field(60, ge=1, le=3600, description="Between two tries to take the endpoint.")
     timeout_minutes: int = Field(720, ge=10, le=365 * 24 * 60)
+
+    @model_validator(mode="after")
+    def _bounded_history(self) -> DeploymentInfraConfig:
+        waits = {"poll_seconds": self.poll_seconds, "lock_wait_seconds": self.lock_wait_seconds}
+        events = workflow_limits.worst_case_events(**waits, timeout_minutes=self.timeout_minutes)
+        if events <= workflow_limits.HISTORY_BUDGET:
+            return self
+        poll = workflow_limits.shortest_safe_wait(timeout_minutes=self.timeout_minutes, lock=False)
+        lock = workflow_limits.shortest_safe_wait(timeout_minutes=self.timeout_minutes, lock=True)
+        longest = workflow_limits.slowest_safe_timeout(**waits)
+        raise ValueError(
+            f"poll_seconds {self.poll_seconds} and lock_wait_seconds {self.lock_wait_seconds} for "
+            f"timeout_minutes {self.timeout_minutes} let one deployment write up to {events:,} history "
+            f"events, and Step Functions fails an execution at {workflow_limits.MAX_HISTORY_EVENTS:,}: "
+            f"with this timeout, set poll_seconds to at least {poll} and lock_wait_seconds to at least "
+            f"{lock}, or with these waits set timeout_minutes to at most {longest}"
+        )
 
 
 class ValidationFunctionConfig(_Strict):
@@ -165,6 +187,24 @@ class PlatformConfig(_Strict):
             if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
                 raise ValueError(f"{email!r} is not an email address")
         return value
+
+    @model_validator(mode="after")
+    def _rollouts_within_the_deployment_timeout(self) -> PlatformConfig:
+        # A deployment cut by the workflow's timeout never runs Finish: the endpoint stays taken.
+        timeout = self.deployment.timeout_minutes * 60
+        for name, dataset in self.datasets.items():
+            serving = dataset.serving
+            rollout = serving.rollout.max_seconds if serving.mode == "realtime" else 0
+            needed = rollout + workflow_limits.ENDPOINT_START_SECONDS
+            if needed > timeout:
+                raise ValueError(
+                    f"deployment.timeout_minutes ({self.deployment.timeout_minutes}) is shorter than a "
+                    f"deployment of dataset {name!r} may take: its rollout (datasets.{name}.serving.rollout) "
+                    f"may last {rollout} s and starting the endpoint "
+                    f"{workflow_limits.ENDPOINT_START_SECONDS} s; set timeout_minutes to at least "
+                    f"{-(-needed // 60)} or shorten the rollout"
+                )
+        return self
 
     @model_validator(mode="after")
     def _expiration_after_transition(self) -> PlatformConfig:

@@ -43,6 +43,7 @@ from stacks.constructs.nag import acknowledge, cdk_grant_reasons
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
 from stacks.constructs.training_job import RUNS_PREFIX, grant_container_basics
 from stacks.constructs.workflow import grant_start_once, logged_state_machine
+from stacks.workflow_limits import DESCRIBE_RETRY, PREPARE_RETRY, THROTTLE_RETRY, Retry
 
 APPROVED = {
     "source": ["aws.sagemaker"],
@@ -416,9 +417,7 @@ class ModelDeployment(Construct):
                 result_path=result_path,
                 retry_on_service_exceptions=False,
             )
-            task.add_retry(
-                errors=_THROTTLING, interval=cdk.Duration.seconds(2), max_attempts=4, backoff_rate=2
-            )
+            _retry(task, _THROTTLING, THROTTLE_RETRY)
             return task
 
         record_failure = step("RecordFailure", self.finish, payload("prepare", "error"), "$.outcome")
@@ -431,12 +430,7 @@ class ModelDeployment(Construct):
         )
         # Its previous result comes back to it: a failed endpoint being deleted is carried across waits.
         prepare = step("Prepare", self.prepare, payload("prepare"), "$.prepare")
-        prepare.add_retry(
-            errors=["DeploymentTableError", "EndpointError", "RegistryError"],
-            interval=cdk.Duration.seconds(10),
-            max_attempts=3,
-            backoff_rate=2,
-        )
+        _retry(prepare, ["DeploymentTableError", "EndpointError", "RegistryError"], PREPARE_RETRY)
         prepare.add_catch(record_failure, result_path="$.error")
         wait_lock = sfn.Wait(
             self,
@@ -457,11 +451,8 @@ class ModelDeployment(Construct):
             result_selector={"status.$": "$.EndpointStatus", "config.$": "$.EndpointConfigName"},
             result_path="$.endpoint_state",
         )
-        describe.add_retry(
-            errors=["SageMaker.SageMakerException", "SageMaker.AmazonSageMakerException"],
-            interval=cdk.Duration.seconds(5),
-            max_attempts=3,
-            backoff_rate=2,
+        _retry(
+            describe, ["SageMaker.SageMakerException", "SageMaker.AmazonSageMakerException"], DESCRIBE_RETRY
         )
         describe.add_catch(record_failure, result_path="$.error")
         finish = step("Finish", self.finish, payload("prepare"), "$.outcome")
@@ -518,3 +509,13 @@ class ModelDeployment(Construct):
             },
         )
         return machine
+
+
+def _retry(task: sfn.TaskStateBase, errors: list[str], timing: Retry) -> None:
+    """Retry ``errors`` as ``timing`` says: the timing the history bound is computed from."""
+    task.add_retry(
+        errors=errors,
+        interval=cdk.Duration.seconds(timing.interval_seconds),
+        max_attempts=timing.max_attempts,
+        backoff_rate=timing.backoff_rate,
+    )
