@@ -39,7 +39,7 @@ WAIT_SECONDS, BAKE_SECONDS = 2, 12
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
     context = copy.deepcopy(cdk_json_context())
     mlops = context["mlops"]
-    mlops["deployment"] = {"poll_seconds": 1, "lock_wait_seconds": 1}
+    mlops["deployment"] = {"poll_seconds": 2, "lock_wait_seconds": 2, "timeout_minutes": 60}
     mlops["datasets"]["churn"]["serving"] = {
         "rollout": {
             "strategy": "canary",

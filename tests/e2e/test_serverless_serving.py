@@ -30,7 +30,7 @@ ENDPOINT = "mlops-churn"
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
     context = copy.deepcopy(cdk_json_context())
-    context["mlops"]["deployment"] = {"poll_seconds": 1, "lock_wait_seconds": 1}
+    context["mlops"]["deployment"] = {"poll_seconds": 2, "lock_wait_seconds": 2, "timeout_minutes": 60}
     context["mlops"]["datasets"]["churn"]["serving"] = {
         "mode": "serverless",
         "serverless": {"memory_mb": 2048, "max_concurrency": 4},
