@@ -1,0 +1,166 @@
+"""Resource names that AWS refuses, refused here too, before moto (or another patch) acts on them.
+
+moto 5.2.5 checks no SageMaker name and no CloudWatch alarm name: ``CreateModelPackageGroup`` takes
+``mlops-churn-`` or 85 characters, which SageMaker answers with a ``ValidationException``. Each name
+member of the calls the platform makes is checked here against the length and pattern of the API
+reference (the page is cited beside each), and a request that breaks one is answered as AWS answers it:
+HTTP 400, ``ValidationException`` (SageMaker) or ``ValidationError`` (CloudWatch), "1 validation error
+detected: Value 'x' at 'modelPackageGroupName' failed to satisfy constraint: Member must satisfy regular
+expression pattern: ...".
+
+The check wraps the services' dispatch (``call_action``), so it runs before any patched action
+(``sagemaker.service``, ``sagemaker.endpoints``, ``sagemaker.model_packages``) and before moto's own;
+the Step Functions integration and CloudFormation deployments (alarms are put through the API by
+``deploy.fixups``) go through the same dispatch. Step Functions execution names are checked in
+``stepfunctions.executions``.
+
+The rules are written down here, not imported from the platform's ``domain.names``: the local cloud
+stands for AWS, and a mistake in the platform's rules must not be mirrored by it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+from moto.cloudwatch.exceptions import ValidationError as CloudWatchValidationError
+from moto.cloudwatch.responses import CloudWatchResponse
+from moto.core.exceptions import ServiceException
+from moto.core.responses import ActionResult, BaseResponse
+from moto.sagemaker.exceptions import ValidationError as SageMakerValidationError
+from moto.sagemaker.responses import SageMakerResponse
+
+from localcloud.patches import Patch
+
+__all__ = ["CHECKS", "NameCheck", "patches", "problems"]
+
+
+@dataclass(frozen=True)
+class NameCheck:
+    """One name member of a request: at most ``max_length`` characters matching ``pattern``.
+
+    ``member`` is the request's member; ``List[].Member`` checks that member of each item of a list.
+    """
+
+    member: str
+    max_length: int
+    pattern: str
+    min_length: int = 1
+
+    def failures(self, request: Callable[[str], Any]) -> Iterator[tuple[str, str, str]]:
+        """(value, AWS's path of the member, the constraint it breaks) for each value that breaks it."""
+        head, _, tail = self.member.partition("[].")
+        if not tail:
+            yield from self._failures(request(head), _camel(head))
+            return
+        for index, item in enumerate(request(head) or [], start=1):
+            if isinstance(item, dict):
+                yield from self._failures(item.get(tail), f"{_camel(head)}.{index}.member.{_camel(tail)}")
+
+    def _failures(self, value: Any, path: str) -> Iterator[tuple[str, str, str]]:
+        if not isinstance(value, str):
+            return  # absent (optional), or not a string: moto's parser and the SDK deal with that
+        if len(value) > self.max_length:
+            yield value, path, f"Member must have length less than or equal to {self.max_length}"
+        elif len(value) < self.min_length:
+            yield value, path, f"Member must have length greater than or equal to {self.min_length}"
+        elif re.fullmatch(self.pattern, value) is None:
+            yield value, path, f"Member must satisfy regular expression pattern: ^{self.pattern}$"
+
+
+def _camel(member: str) -> str:
+    return member[:1].lower() + member[1:]
+
+
+_ENTITY: Final = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+_MODEL: Final = r"[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?"
+# A model package group by name or by ARN (CreateModelPackage takes either).
+_GROUP_NAME_OR_ARN: Final = (
+    r"(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z\-]*\/)?([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})(?<!-)"
+)
+
+CHECKS: Final[dict[str, dict[str, tuple[NameCheck, ...]]]] = {
+    "sagemaker": {
+        # CreateModelPackageGroup: ModelPackageGroupName, 1-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62},
+        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelPackageGroup.html
+        "CreateModelPackageGroup": (NameCheck("ModelPackageGroupName", 63, _ENTITY),),
+        # CreateModelPackage: ModelPackageGroupName, 1-170, a name or ARN (above); ModelPackageName
+        # (unversioned packages), 1-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62},
+        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelPackage.html
+        "CreateModelPackage": (
+            NameCheck("ModelPackageGroupName", 170, _GROUP_NAME_OR_ARN),
+            NameCheck("ModelPackageName", 63, _ENTITY),
+        ),
+        # CreateModel: ModelName, 0-63, [a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?,
+        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModel.html
+        "CreateModel": (NameCheck("ModelName", 63, _MODEL),),
+        # CreateEndpointConfig: EndpointConfigName, 0-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62};
+        # ProductionVariant VariantName (same) and ModelName (as CreateModel's),
+        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html
+        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html
+        "CreateEndpointConfig": (
+            NameCheck("EndpointConfigName", 63, _ENTITY),
+            NameCheck("ProductionVariants[].VariantName", 63, _ENTITY),
+            NameCheck("ProductionVariants[].ModelName", 63, _MODEL),
+        ),
+        # CreateEndpoint: EndpointName and EndpointConfigName, 0-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62},
+        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html
+        "CreateEndpoint": (
+            NameCheck("EndpointName", 63, _ENTITY),
+            NameCheck("EndpointConfigName", 63, _ENTITY),
+        ),
+        # UpdateEndpoint: the same two members and rules,
+        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html
+        "UpdateEndpoint": (
+            NameCheck("EndpointName", 63, _ENTITY),
+            NameCheck("EndpointConfigName", 63, _ENTITY),
+        ),
+        # CreateTrainingJob: TrainingJobName, 1-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62},
+        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html
+        "CreateTrainingJob": (NameCheck("TrainingJobName", 63, _ENTITY),),
+        # CreateModelCard: ModelCardName, 1-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62},
+        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelCard.html
+        "CreateModelCard": (NameCheck("ModelCardName", 63, _ENTITY),),
+    },
+    "cloudwatch": {
+        # PutMetricAlarm: AlarmName, 1-255, (?!\s*$).+ (not only whitespace),
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+        "PutMetricAlarm": (NameCheck("AlarmName", 255, r"(?!\s*$).+"),),
+    },
+}
+
+
+def problems(service: str, action: str, request: Callable[[str], Any]) -> list[str]:
+    """AWS's words for each name of the request that breaks a rule ("Value 'x' at 'y' failed ...")."""
+    return [
+        f"Value '{value}' at '{path}' failed to satisfy constraint: {constraint}"
+        for check in CHECKS.get(service, {}).get(action, ())
+        for value, path, constraint in check.failures(request)
+    ]
+
+
+def patches() -> list[Patch]:
+    """Name checks in front of SageMaker's and CloudWatch's dispatch."""
+    return [
+        Patch(SageMakerResponse, "call_action", _checked("sagemaker", SageMakerValidationError)),
+        Patch(CloudWatchResponse, "call_action", _checked("cloudwatch", CloudWatchValidationError)),
+    ]
+
+
+def _checked(service: str, error: Callable[[str], ServiceException]) -> Callable[[BaseResponse], Any]:
+    dispatch = BaseResponse.call_action
+
+    def call_action(response: BaseResponse) -> Any:
+        found = problems(service, response._get_action(), response._get_param)
+        if not found:
+            return dispatch(response)
+        count = f"{len(found)} validation error{'s' if len(found) > 1 else ''} detected"
+        # As moto's dispatch answers an error an action raises (BaseResponse.call_action).
+        status, headers, body = response.serialized(ActionResult(error(f"{count}: {'; '.join(found)}")))
+        headers["status"] = status
+        status, headers, body = response._transform_response(response.response_headers, (body, headers))
+        return (status, *response._enrich_response(headers, body))
+
+    return call_action
