@@ -28,7 +28,16 @@ import requests
 from botocore.config import Config
 from moto.core import config as moto_config
 
-from localcloud import alarm_actions, patches, request_bodies, s3_policies, sns_encryption
+from localcloud import (
+    alarm_actions,
+    patches,
+    request_bodies,
+    resource_names,
+    s3_limits,
+    s3_policies,
+    sns_encryption,
+    sns_publish,
+)
 from localcloud.apigateway.gateway import RestApiGateway, stage_url
 from localcloud.awslambda import service as lambda_service
 from localcloud.awslambda.async_invoke import DEFAULT_RETRY_DELAYS, AsyncInvoker
@@ -187,6 +196,7 @@ class LocalCloud:
         )
         patches.install(
             [
+                *resource_names.patches(),
                 *lambda_service.patches(self._executor, self._invoker),
                 *sagemaker_service.patches(self._trainer, self._training_quotas),
                 *endpoint_service.patches(self._endpoints),
@@ -198,11 +208,13 @@ class LocalCloud:
                 *eventbridge.patches(self._invoker),
                 *s3_events.patches(),
                 *s3_policies.patches(),
+                *s3_limits.patches(),
                 *moto_cfn.patches(),
                 *apigateway_cfn.patches(),
                 *custom_model.patches(self.host),
                 *request_bodies.patches(),
                 *sns_encryption.patches(),
+                *sns_publish.patches(),
                 *alarm_actions.patches(),
             ]
         )
