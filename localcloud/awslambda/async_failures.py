@@ -22,6 +22,7 @@ from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
 from localcloud.roles import refusal
+from localcloud.sns_encryption import Publisher, publish_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,9 @@ def _send(
             f"{function.function_arn}: the local cloud does not deliver to {target} (only Lambda, SQS, SNS)"
         ]
     denied = refusal(function.role, service=LAMBDA_PRINCIPAL, action=action, resource=target)
+    if denied is None and service == "sns":  # an encrypted topic also needs its key (sns_encryption)
+        refused = publish_refusal(target, Publisher(service=LAMBDA_PRINCIPAL, role_arn=function.role))
+        denied = refused.message if refused is not None else None
     if denied is not None:
         return [f"{function.function_arn}: Lambda could not send to {target}: {denied}"]
     if service == "lambda":

@@ -42,7 +42,7 @@ from stacks.constructs.dataset_catalog import platform_table
 from stacks.constructs.nag import acknowledge, cdk_grant_reasons
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
 from stacks.constructs.training_job import RUNS_PREFIX, grant_container_basics
-from stacks.constructs.workflow import grant_start_once, logged_state_machine
+from stacks.constructs.workflow import announcement, grant_start_once, logged_state_machine
 from stacks.workflow_limits import DESCRIBE_RETRY, PREPARE_RETRY, THROTTLE_RETRY, Retry
 
 APPROVED = {
@@ -362,12 +362,13 @@ class ModelDeployment(Construct):
         )
         unrecorded = sfn.Fail(self, "Unrecorded", error="DeploymentFailed", cause_path="$.finish_error.Cause")
 
-        def announce(name: str, subject: str) -> tasks.SnsPublish:
-            return tasks.SnsPublish(
+        def announce(name: str, subject: str, then: sfn.State) -> sfn.Chain:
+            return announcement(
                 self,
                 name,
                 topic=alerts,
                 subject=subject,
+                then=then,
                 message=sfn.TaskInput.from_object(
                     {
                         "endpoint": sfn.JsonPath.string_at("$.endpoint"),
@@ -377,10 +378,9 @@ class ModelDeployment(Construct):
                         "deployment": sfn.JsonPath.string_at("$$.Execution.Name"),
                     }
                 ),
-                result_path=sfn.JsonPath.DISCARD,
             )
 
-        alert_unrecorded = tasks.SnsPublish(
+        alert_unrecorded = announcement(
             self,
             "AlertUnrecorded",
             topic=alerts,
@@ -392,8 +392,8 @@ class ModelDeployment(Construct):
                     "cause": sfn.JsonPath.string_at("$.finish_error.Cause"),
                 }
             ),
-            result_path=sfn.JsonPath.DISCARD,
-        ).next(unrecorded)
+            then=unrecorded,
+        )
 
         def payload(*extra: str) -> sfn.TaskInput:
             return sfn.TaskInput.from_object(
@@ -422,7 +422,7 @@ class ModelDeployment(Construct):
 
         record_failure = step("RecordFailure", self.finish, payload("prepare", "error"), "$.outcome")
         record_failure.add_catch(alert_unrecorded, result_path="$.finish_error")
-        announce_failed = announce("AnnounceFailed", "Deployment failed").next(failed)
+        announce_failed = announce("AnnounceFailed", "Deployment failed", failed)
         record_failure.next(announce_failed)
 
         start = sfn.Pass(
@@ -461,7 +461,7 @@ class ModelDeployment(Construct):
             sfn.Choice(self, "Outcome?")
             .when(
                 sfn.Condition.string_equals("$.outcome.status", "deployed"),
-                announce("AnnounceDeployed", "Model version deployed").next(sfn.Succeed(self, "Deployed")),
+                announce("AnnounceDeployed", "Model version deployed", sfn.Succeed(self, "Deployed")),
             )
             .when(
                 sfn.Condition.string_equals("$.outcome.status", "superseded"),
@@ -469,7 +469,7 @@ class ModelDeployment(Construct):
             )
             .when(
                 sfn.Condition.string_equals("$.outcome.status", "rolled_back"),
-                announce("AnnounceRolledBack", "Deployment rolled back").next(rolled_back),
+                announce("AnnounceRolledBack", "Deployment rolled back", rolled_back),
             )
             .otherwise(announce_failed)
         )
@@ -501,6 +501,7 @@ class ModelDeployment(Construct):
             log_retention=log_retention,
             timeout=cdk.Duration.minutes(settings.timeout_minutes),
             invokes=[self.prepare.function, self.finish.function],
+            publishes_to=[alerts],
         )
         acknowledge(
             machine.role,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -9,12 +10,18 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+# What a publisher of an encrypted topic needs on its key: SNS encrypts each message as the publisher
+# ("Enable compatibility between event sources from AWS services and encrypted topics",
+# https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
+TOPIC_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
+
 
 class PlatformEvents(Construct):
     """Where the platform says what happened: lifecycle events on a bus, alerts on an SNS topic.
 
     Later stages subscribe to the bus ("dataset version accepted" starts training); people and
-    on-call tools subscribe to the topic.
+    on-call tools subscribe to the topic. The platform's roles publish with ``Topic.grant_publish``
+    (which grants the key too); CloudWatch alarms of this account publish as their service.
     """
 
     def __init__(
@@ -33,3 +40,45 @@ class PlatformEvents(Construct):
         )
         for email in alert_emails:
             self.alerts.add_subscription(subscriptions.EmailSubscription(email))
+        stack = cdk.Stack.of(self)
+        self.allow_service_publisher(
+            key,
+            service="cloudwatch.amazonaws.com",
+            source_arn=stack.format_arn(
+                service="cloudwatch",
+                resource="alarm",
+                resource_name="*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            ),
+        )
+
+    def allow_service_publisher(self, key: kms.IKey, *, service: str, source_arn: str) -> None:
+        """Let an AWS service publish to the alert topic for this account's resources matching ``source_arn``.
+
+        A service publishing for itself has no role: the topic's policy must allow it (CDK's policy,
+        written for ``enforce_ssl``, replaces SNS's default one that let the account's sources in) and so
+        must the key's policy. Both are held to this account and to the service's own resources
+        (``aws:SourceAccount``, ``aws:SourceArn``: the confused deputy). Not for EventBridge, whose
+        requests to KMS carry neither key.
+        """
+        account = cdk.Stack.of(self).account
+        conditions = {
+            "StringEquals": {"aws:SourceAccount": account},
+            "ArnLike": {"aws:SourceArn": source_arn},
+        }
+        principal = iam.ServicePrincipal(service)
+        self.alerts.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[principal],
+                actions=["sns:Publish"],
+                resources=[self.alerts.topic_arn],
+                conditions=conditions,
+            )
+        )
+        # The key policy cannot name the topic: the topic refers to the key, and CloudFormation refuses
+        # the cycle. The conditions keep the grant to the service's publishing for this account.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[principal], actions=TOPIC_KEY_ACTIONS, resources=["*"], conditions=conditions
+            )
+        )

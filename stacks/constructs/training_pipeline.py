@@ -31,7 +31,7 @@ from stacks.config import TrainingInfraConfig
 from stacks.constructs.nag import acknowledge, cdk_grant_reasons
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
 from stacks.constructs.training_job import RUNS_PREFIX, TrainingJob
-from stacks.constructs.workflow import grant_start_once, logged_state_machine
+from stacks.constructs.workflow import announcement, grant_start_once, logged_state_machine
 
 DATASET_ACCEPTED = {"source": ["mlops.data"], "detail-type": ["Dataset Version Accepted"]}
 _THROTTLING = ["Lambda.TooManyRequestsException", "Lambda.ServiceException", "Lambda.SdkClientException"]
@@ -208,23 +208,23 @@ class TrainingPipeline(Construct):
     ) -> sfn.StateMachine:
         failed = sfn.Fail(self, "Failed", error="TrainingRunFailed", cause_path="$.error.Cause")
 
-        def announce(name: str, subject: str, **fields: str) -> tasks.SnsPublish:
+        def announce(name: str, subject: str, then: sfn.State, **fields: str) -> sfn.Chain:
             """Publish the run's name and the named fields of the run document on the alert topic."""
             message = {"run": sfn.JsonPath.string_at("$.run_name")} | {
                 key: sfn.JsonPath.string_at(path) for key, path in fields.items()
             }
-            return tasks.SnsPublish(
+            return announcement(
                 self,
                 name,
                 topic=alerts,
                 subject=subject,
                 message=sfn.TaskInput.from_object(message),
-                result_path=sfn.JsonPath.DISCARD,
+                then=then,
             )
 
         alert_failure = announce(
-            "AlertFailure", "Training run failed", error="$.error.Error", cause="$.error.Cause"
-        ).next(failed)
+            "AlertFailure", "Training run failed", failed, error="$.error.Error", cause="$.error.Cause"
+        )
 
         def lambda_step(name: str, handler: PlatformFunction, result_path: str) -> tasks.LambdaInvoke:
             step = tasks.LambdaInvoke(
@@ -271,12 +271,14 @@ class TrainingPipeline(Construct):
         announce_registered = announce(
             "AnnounceRegistered",
             "Model version registered",
+            sfn.Succeed(self, "Registered"),
             gate="$.gate.summary",
             model_package="$.registration.model_package_arn",
         )
         announce_rejected = announce(
             "AnnounceRejected",
             "Challenger rejected by the gate",
+            sfn.Succeed(self, "Rejected"),
             gate="$.gate.summary",
             decision="$.gate.gate_uri",
         )
@@ -284,9 +286,9 @@ class TrainingPipeline(Construct):
             sfn.Choice(self, "Approved?")
             .when(
                 sfn.Condition.boolean_equals("$.gate.approved", True),
-                register.next(announce_registered).next(sfn.Succeed(self, "Registered")),
+                register.next(announce_registered),
             )
-            .otherwise(announce_rejected.next(sfn.Succeed(self, "Rejected")))
+            .otherwise(announce_rejected)
         )
         definition = prepare.next(train).next(gate).next(decide)
         machine = logged_state_machine(
@@ -296,6 +298,7 @@ class TrainingPipeline(Construct):
             log_retention=log_retention,
             timeout=cdk.Duration.minutes(settings.pipeline_timeout_minutes),
             invokes=[self.prepare.function, self.gate.function, self.register.function],
+            publishes_to=[alerts],
             wildcard_only_actions=("sagemaker:ListTags",),
         )
         # CDK's `.sync` task grants create, describe and stop on training jobs by a name pattern.

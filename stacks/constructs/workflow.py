@@ -7,10 +7,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from stacks.constructs.nag import acknowledge, wildcard_reason
+from stacks.constructs.nag import acknowledge, cdk_grant_reasons, wildcard_reason
 
 # What Step Functions grants its role for logging to CloudWatch Logs and tracing: all on "*" only.
 _LOGGING_AND_TRACING = [
@@ -34,6 +36,7 @@ def logged_state_machine(
     log_retention: logs.RetentionDays,
     timeout: cdk.Duration,
     invokes: list[lambda_.IFunction],
+    publishes_to: list[sns.ITopic],
     wildcard_only_actions: tuple[str, ...] = (),
 ) -> sfn.StateMachine:
     """``StateMachine`` under ``scope``: every event logged (with data) to a KMS-encrypted group, traced.
@@ -42,6 +45,10 @@ def logged_state_machine(
     ----------
     invokes
         The functions its tasks invoke (CDK grants each one, and any of its versions).
+    publishes_to
+        The topics its ``announcement`` steps publish to. ``SnsPublish`` grants ``sns:Publish`` only;
+        ``Topic.grant_publish`` also grants the topic's key (``kms:GenerateDataKey*``, ``kms:Decrypt``),
+        without which SNS refuses to encrypt the message (``KMSAccessDenied``).
     wildcard_only_actions
         Actions its tasks add on "*" beyond logging and tracing (each one of ``nag.WILDCARD_ONLY_ACTIONS``).
     """
@@ -60,6 +67,15 @@ def logged_state_machine(
         tracing_enabled=True,
         logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
     )
+    for topic in publishes_to:
+        topic.grant_publish(machine)
+    if publishes_to:
+        acknowledge(
+            machine.role,
+            actions={
+                "kms:GenerateDataKey*": cdk_grant_reasons("encrypting its alerts")["kms:GenerateDataKey*"]
+            },
+        )
     acknowledge(
         machine.role,
         resources={
@@ -68,6 +84,35 @@ def logged_state_machine(
         },
     )
     return machine
+
+
+def announcement(
+    scope: Construct,
+    construct_id: str,
+    *,
+    topic: sns.ITopic,
+    subject: str,
+    message: sfn.TaskInput,
+    then: sfn.State,
+) -> sfn.Chain:
+    """Publish ``message`` on ``topic``, then go on to ``then``, whether the publish succeeded or not.
+
+    An alert reports what a workflow did; it is not part of it. A registration or a deployment that
+    succeeded must not end FAILED (nor a failed one end with another cause) because its alert could not
+    be sent: a failed publish goes on to ``then`` with SNS's error at ``$.alert_error`` in the output
+    (and its ``TaskFailed`` event in the execution's log). Give the state machine the topic in
+    ``logged_state_machine``'s ``publishes_to``.
+    """
+    task = tasks.SnsPublish(
+        scope,
+        construct_id,
+        topic=topic,
+        subject=subject,
+        message=message,
+        result_path=sfn.JsonPath.DISCARD,
+    )
+    task.add_catch(then, result_path="$.alert_error")
+    return task.next(then)
 
 
 def grant_start_once(machine: sfn.StateMachine, grantee: iam.IGrantable) -> str:

@@ -13,7 +13,7 @@ ALARM, periods without data count as ``TreatMissingData`` says (``missing``: lef
 
 The state changes only when the evaluation itself changes: an alarm set with ``SetAlarmState`` (what tests
 do) keeps its state until the data says something new, where CloudWatch would reset it at the next
-evaluation. Alarm actions are not run (moto runs none).
+evaluation. A state change runs the alarm's actions, as any state change does (``localcloud.alarm_actions``).
 """
 
 from __future__ import annotations

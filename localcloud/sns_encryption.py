@@ -1,0 +1,297 @@
+"""Who may publish to an encrypted SNS topic: the KMS reasoning that SNS applies, in one place.
+
+A topic with ``KmsMasterKeyId`` encrypts each message with a data key that SNS asks KMS for *as the
+publisher*: the publisher must be allowed ``kms:GenerateDataKey`` and ``kms:Decrypt`` on the key, or the
+``Publish`` fails with ``KMSAccessDenied`` (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html,
+https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). KMS decides that with the key
+policy first: a statement naming the publisher allows it; a statement naming the account (its root)
+delegates to IAM, where the publisher's identity policies must allow the action on the key
+(https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html). An AWS service that
+publishes for itself (CloudWatch alarm actions, ``cloudwatch.amazonaws.com``) has no identity policy:
+only the key policy can let it in, and the topic's policy must let it publish; a topic encrypted with
+the AWS managed key ``alias/aws/sns`` cannot be used by such services at all ("Enable compatibility
+between event sources from AWS services and encrypted topics", the key management page above).
+
+moto checks none of it. ``publish_refusal`` does, for the publishers the local cloud knows: a Step
+Functions task (it publishes as the state machine's role, or the task's ``Credentials``), a Lambda
+function's on-failure destination (as the function's role), and CloudWatch alarm actions. A handler's
+own SDK calls are not checked (moto does not know which role a request comes from). Identity policies
+are evaluated with moto's evaluator (``roles.refusal``); key and topic policies here, with the
+condition operators the platform's policies use.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+from moto.kms.models import kms_backends
+from moto.sns.models import sns_backends
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sns import (
+    StateTaskServiceSns,
+)
+
+from localcloud.patches import Patch
+from localcloud.roles import refusal
+
+# What SNS asks KMS for, as the publisher, to encrypt a message (and to reuse a cached data key).
+KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+AWS_MANAGED_KEY = "alias/aws/sns"
+STATES_PRINCIPAL = "states.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """Who publishes: a role assumed by a service, or a service principal acting for one of its resources.
+
+    Parameters
+    ----------
+    role_arn
+        The IAM role the message is published with (a state machine's, a function's).
+    service
+        The service principal: the one that assumes ``role_arn``, or, without a role, the publisher.
+    source_arn
+        For a service publishing for itself: the resource it acts for (an alarm's ARN), ``aws:SourceArn``.
+    """
+
+    service: str
+    role_arn: str | None = None
+    source_arn: str | None = None
+    context: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The principal as AWS names it in an access-denied message."""
+        if self.role_arn:
+            _, partition, _, _, account, resource = self.role_arn.split(":", 5)
+            return f"arn:{partition}:sts::{account}:assumed-role/{resource.rsplit('/', 1)[-1]}/{self.service}"
+        return self.service
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why SNS refuses a publish: its error code and a message in its words."""
+
+    code: str
+    message: str
+
+    def client_error(self) -> ClientError:
+        """The refusal as the SDK raises it (Step Functions' SNS integration makes it ``SNS.<code>...``)."""
+        metadata = {"HTTPStatusCode": 403 if self.code == "AuthorizationError" else 400, "RequestId": _id()}
+        return ClientError(
+            {"Error": {"Code": self.code, "Message": self.message}, "ResponseMetadata": metadata}, "Publish"
+        )
+
+
+def publish_refusal(topic_arn: str, publisher: Publisher) -> Refusal | None:
+    """Why ``publisher`` may not publish to ``topic_arn``; None if SNS would accept the message.
+
+    Parameters
+    ----------
+    topic_arn
+        The topic published to.
+    publisher
+        Who publishes (see ``Publisher``).
+    """
+    _, _, _, region, account, _ = topic_arn.split(":", 5)
+    topic = sns_backends[account][region].topics.get(topic_arn)
+    if topic is None:
+        return Refusal("NotFound", "Topic does not exist")
+    context = {
+        "aws:SourceAccount": account,
+        "aws:SourceOwner": account,
+        "aws:SecureTransport": "true",
+        "kms:CallerAccount": account,
+        "kms:ViaService": f"sns.{region}.amazonaws.com",
+        "kms:EncryptionContext:aws:sns:topicArn": topic_arn,
+        **({"aws:SourceArn": publisher.source_arn} if publisher.source_arn else {}),
+        **({"aws:PrincipalArn": publisher.role_arn} if publisher.role_arn else {}),
+        **publisher.context,
+    }
+    # A role of the topic's account needs its identity policies (and no deny in the topic's policy); a
+    # service principal has no identity policy, so the topic's policy must allow it.
+    decision = _decide(json.loads(topic.policy), publisher, "sns:Publish", topic_arn, context)
+    denied = (
+        refusal(publisher.role_arn, service=publisher.service, action="sns:Publish", resource=topic_arn)
+        if publisher.role_arn
+        else None
+        if decision == "allow"
+        else "no statement of the topic's access policy allows this service principal"
+    )
+    if decision == "deny":
+        denied = "an explicit deny in the topic's access policy denies it"
+    if denied is not None:
+        return Refusal(
+            "AuthorizationError",
+            f"User: {publisher.name} is not authorized to perform: SNS:Publish on resource: {topic_arn} "
+            f"because {denied}",
+        )
+    key_id = str(topic.kms_master_key_id or "")
+    return _key_refusal(key_id, account, region, publisher, context) if key_id else None
+
+
+def _key_refusal(
+    key_id: str, account: str, region: str, publisher: Publisher, context: dict[str, str]
+) -> Refusal | None:
+    if key_id.endswith(AWS_MANAGED_KEY):
+        if publisher.role_arn:
+            return None  # its key policy lets every principal of the account use it through SNS
+        why = "AWS services cannot use the AWS managed key for SNS (encrypt with a customer managed key)"
+        return _denied(publisher, KEY_ACTIONS[0], key_id, why)
+    try:
+        key = kms_backends[account][region].describe_key(key_id)
+    except Exception:  # moto's KMS raises KeyError or its own NotFound for an unknown id
+        return _kms_error("KMSNotFound", "NotFoundException", f"Invalid keyId {key_id}")
+    if key.key_state != "Enabled":
+        return _kms_error("KMSDisabled", "DisabledException", f"{key.arn} is {key.key_state.lower()}.")
+    policy = json.loads(key.policy) if isinstance(key.policy, str) else key.policy
+    for action in KEY_ACTIONS:
+        decision = _decide(policy, publisher, action, key.arn, context)
+        if decision == "deny":
+            why = f"an explicit deny in a resource-based policy denies the {action} action"
+            return _denied(publisher, action, key.arn, why)
+        if decision == "delegated" and publisher.role_arn:
+            denied = refusal(publisher.role_arn, service=publisher.service, action=action, resource=key.arn)
+            if denied is not None:
+                why = f"no identity-based policy allows the {action} action ({denied})"
+                return _denied(publisher, action, key.arn, why)
+        elif decision != "allow":
+            return _denied(publisher, action, key.arn, f"no resource-based policy allows the {action} action")
+    return None
+
+
+def _denied(publisher: Publisher, action: str, key: str, why: str) -> Refusal:
+    message = (
+        f"User: {publisher.name} is not authorized to perform: {action} on resource: {key} because {why}"
+    )
+    return _kms_error("KMSAccessDenied", "AccessDeniedException", message)
+
+
+def _kms_error(code: str, kms_code: str, message: str) -> Refusal:
+    """SNS's error for what KMS answered, the message ending as the KMS client's exception does."""
+    detail = f"(Service: AWSKMS; Status Code: 400; Error Code: {kms_code}; Request ID: {_id()})"
+    return Refusal(code, f"{message} {detail}")
+
+
+def _decide(
+    policy: dict[str, Any], publisher: Publisher, action: str, resource: str, context: dict[str, str]
+) -> str:
+    """``deny``, ``allow`` (a statement names the publisher), ``delegated`` (to IAM), or ``none``."""
+    decision = "none"
+    statements = policy.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        principal = _principal_match(statement, publisher)
+        if (
+            principal is None
+            or not _action_match(statement, action)
+            or not _resource_match(statement, resource)
+        ):
+            continue
+        deny = statement.get("Effect") == "Deny"
+        if not _conditions_hold(statement.get("Condition") or {}, context, unknown=deny):
+            continue
+        if deny:
+            return "deny"
+        if principal == "allow" or decision == "none":
+            decision = principal
+    return decision
+
+
+def _principal_match(statement: dict[str, Any], publisher: Publisher) -> str | None:
+    principal = statement.get("Principal")
+    if principal == "*" or (isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))):
+        return "allow"
+    if not isinstance(principal, dict):
+        return None
+    if not publisher.role_arn:
+        return "allow" if publisher.service in _as_list(principal.get("Service")) else None
+    account = publisher.role_arn.split(":")[4]
+    for name in map(str, _as_list(principal.get("AWS"))):
+        if name == publisher.role_arn:
+            return "allow"
+        if name == account or (name.endswith(f":iam::{account}:root")):
+            return "delegated"
+    return None
+
+
+def _action_match(statement: dict[str, Any], action: str) -> bool:
+    if "NotAction" in statement:
+        return not any(
+            fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _as_list(statement["NotAction"])
+        )
+    return any(fnmatch.fnmatchcase(action.lower(), str(a).lower()) for a in _as_list(statement.get("Action")))
+
+
+def _resource_match(statement: dict[str, Any], resource: str) -> bool:
+    return any(fnmatch.fnmatchcase(resource, str(r)) for r in _as_list(statement.get("Resource", "*")))
+
+
+# Condition operators: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+_OPERATORS: dict[str, Callable[[str, str], bool]] = {
+    "StringEquals": lambda value, wanted: value == wanted,
+    "StringEqualsIgnoreCase": lambda value, wanted: value.lower() == wanted.lower(),
+    "StringLike": fnmatch.fnmatchcase,
+    "ArnEquals": lambda value, wanted: value == wanted,
+    "ArnLike": fnmatch.fnmatchcase,
+    "Bool": lambda value, wanted: value.lower() == wanted.lower(),
+}
+
+
+def _conditions_hold(conditions: dict[str, Any], context: dict[str, str], *, unknown: bool) -> bool:
+    """Whether every condition holds; an operator not known here counts as ``unknown``."""
+    lowered = {key.lower(): value for key, value in context.items()}
+    for operator, tests in conditions.items():
+        name = operator.removesuffix("IfExists")
+        negated = name.startswith(("StringNot", "ArnNot"))
+        compare = _OPERATORS.get(name.replace("Not", "", 1) if negated else name)
+        if compare is None:
+            if not unknown:
+                return False
+            continue
+        for key, wanted in tests.items():
+            value = lowered.get(key.lower())
+            if value is None:
+                if operator.endswith("IfExists") or negated:
+                    continue
+                return False
+            matched = any(compare(value, str(w)) for w in _as_list(wanted))
+            if matched == negated:
+                return False
+    return True
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _id() -> str:
+    return str(uuid.uuid4())
+
+
+def patches() -> list[Patch]:
+    """Step Functions' SNS integration publishes as the state machine's role (or the task's credentials)."""
+    original = StateTaskServiceSns._eval_service_task
+
+    def _eval_service_task(
+        self: StateTaskServiceSns,
+        env: Any,
+        resource_runtime_part: Any,
+        normalised_parameters: dict[str, Any],
+        state_credentials: Any,
+    ) -> Any:
+        topic_arn = normalised_parameters.get("TopicArn") or normalised_parameters.get("TargetArn")
+        if self._get_boto_service_action() == "publish" and topic_arn:
+            publisher = Publisher(service=STATES_PRINCIPAL, role_arn=state_credentials.role_arn)
+            refused = publish_refusal(str(topic_arn), publisher)
+            if refused is not None:
+                raise refused.client_error()
+        return original(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+
+    return [Patch(StateTaskServiceSns, "_eval_service_task", _eval_service_task)]

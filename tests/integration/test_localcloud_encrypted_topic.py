@@ -1,0 +1,253 @@
+"""An encrypted SNS topic in the local cloud: only publishers that may use its key get a message through.
+
+Built through the API (no app to synthesize): a key whose policy only delegates to IAM, as CDK writes it,
+a topic encrypted with it and a queue subscribed to the topic; roles for Step Functions with and without
+the key; and alarms whose actions publish to the topic, as ``cloudwatch.amazonaws.com``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from localcloud import LocalCloud
+
+pytestmark = pytest.mark.slow
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+ROOT_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ],
+}
+CLOUDWATCH_MAY_USE_IT = {
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+    "Resource": "*",
+    "Condition": {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"},
+    },
+}
+SSL_ONLY = {  # what CDK's enforce_ssl writes: the topic's only policy statement
+    "Sid": "AllowPublishThroughSSLOnly",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "sns:Publish",
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+
+
+@dataclass(frozen=True)
+class Topic:
+    cloud: LocalCloud
+    arn: str
+    key_id: str
+    queue_url: str
+
+    def client(self, service: str) -> Any:
+        return self.cloud.client(service)
+
+    def received(self) -> list[dict[str, Any]]:
+        """What reached the subscribed queue since last asked."""
+        self.cloud.wait_idle(timeout=30)
+        sqs = self.client("sqs")
+        messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        for message in messages:
+            sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return [json.loads(m["Body"]) for m in messages]
+
+    def set_policies(self, *, key: list[dict[str, Any]], topic: list[dict[str, Any]]) -> None:
+        """The key's policy (the account's root, then ``key``) and the topic's policy (``topic``)."""
+        document = {**ROOT_ONLY, "Statement": ROOT_ONLY["Statement"] + key}
+        self.client("kms").put_key_policy(
+            KeyId=self.key_id, PolicyName="default", Policy=json.dumps(document)
+        )
+        statements = [{**s, "Resource": self.arn} for s in topic]
+        policy = json.dumps({"Version": "2012-10-17", "Statement": statements})
+        self.client("sns").set_topic_attributes(
+            TopicArn=self.arn, AttributeName="Policy", AttributeValue=policy
+        )
+
+    def machine_publishing_as(self, *, key_grant: bool) -> str:
+        """A state machine whose task publishes to the topic, as a role that may publish (and use the key)."""
+        iam, name = self.client("iam"), f"publisher-{uuid.uuid4().hex[:8]}"
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "states.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        key_arn = self.client("kms").describe_key(KeyId=self.key_id)["KeyMetadata"]["Arn"]
+        statements = [{"Effect": "Allow", "Action": "sns:Publish", "Resource": self.arn}]
+        if key_grant:
+            statements.append(
+                {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": key_arn}
+            )
+        document = json.dumps({"Version": "2012-10-17", "Statement": statements})
+        iam.put_role_policy(RoleName=name, PolicyName="publish", PolicyDocument=document)
+        definition = {
+            "StartAt": "Announce",
+            "States": {
+                "Announce": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sns:publish",
+                    "Parameters": {
+                        "TopicArn": self.arn,
+                        "Subject": "Model version deployed",
+                        "Message.$": "$",
+                    },
+                    "End": True,
+                }
+            },
+        }
+        machine = self.client("stepfunctions").create_state_machine(
+            name=name, definition=json.dumps(definition), roleArn=role
+        )
+        return str(machine["stateMachineArn"])
+
+    def run(self, machine: str) -> dict[str, Any]:
+        sfn = self.client("stepfunctions")
+        execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"version": 3}))
+        self.cloud.wait_idle(timeout=30)
+        return dict(sfn.describe_execution(executionArn=execution["executionArn"]))
+
+    def alarm(self) -> str:
+        """An alarm whose ALARM action is the topic."""
+        name = f"errors-{uuid.uuid4().hex[:8]}"
+        self.client("cloudwatch").put_metric_alarm(
+            AlarmName=name,
+            Namespace="AWS/Lambda",
+            MetricName="Errors",
+            Dimensions=[{"Name": "FunctionName", "Value": "validate"}],
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            AlarmActions=[self.arn],
+        )
+        return name
+
+    def raise_alarm(self, name: str) -> None:
+        self.client("cloudwatch").set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    with LocalCloud(region=REGION, account_id=ACCOUNT) as started:
+        yield started
+
+
+@pytest.fixture
+def topic(cloud: LocalCloud) -> Topic:
+    kms, sns, sqs = cloud.client("kms"), cloud.client("sns"), cloud.client("sqs")
+    key = kms.create_key(Policy=json.dumps(ROOT_ONLY))["KeyMetadata"]
+    arn = sns.create_topic(Name=f"alerts-{uuid.uuid4().hex[:8]}", Attributes={"KmsMasterKeyId": key["Arn"]})[
+        "TopicArn"
+    ]
+    queue = sqs.create_queue(QueueName=f"alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
+    return Topic(cloud=cloud, arn=arn, key_id=key["KeyId"], queue_url=queue)
+
+
+def test_a_state_machine_whose_role_may_not_use_the_key_fails_its_publish_as_sns_refuses_it(
+    topic: Topic,
+) -> None:
+    execution = topic.run(topic.machine_publishing_as(key_grant=False))
+
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "SNS.KMSAccessDeniedException"
+    assert "kms:GenerateDataKey" in execution["cause"] and "AccessDeniedException" in execution["cause"]
+    assert topic.received() == []
+
+
+def test_a_state_machine_whose_role_may_use_the_key_publishes(topic: Topic) -> None:
+    execution = topic.run(topic.machine_publishing_as(key_grant=True))
+
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    (message,) = topic.received()
+    assert message["Subject"] == "Model version deployed"
+    assert json.loads(message["Message"]) == {"version": 3}
+
+
+@pytest.mark.parametrize(
+    ("key_statements", "topic_statements"),
+    [
+        (
+            [],
+            [
+                SSL_ONLY,
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": "sns:Publish",
+                },
+            ],
+        ),
+        ([CLOUDWATCH_MAY_USE_IT], [SSL_ONLY]),
+    ],
+    ids=["the key's policy does not name cloudwatch", "the topic's policy does not let it publish"],
+)
+def test_an_alarm_whose_topic_cloudwatch_may_not_use_records_a_failed_action_and_publishes_nothing(
+    topic: Topic, key_statements: list[dict[str, Any]], topic_statements: list[dict[str, Any]]
+) -> None:
+    topic.set_policies(key=key_statements, topic=topic_statements)
+    name = topic.alarm()
+
+    topic.raise_alarm(name)
+
+    assert topic.received() == []
+    history = topic.client("cloudwatch").describe_alarm_history(AlarmName=name, HistoryItemType="Action")
+    (item,) = history["AlarmHistoryItems"]
+    assert item["HistorySummary"] == f"Failed to execute action {topic.arn}"
+    assert json.loads(item["HistoryData"])["actionState"] == "Failed"
+
+
+def test_an_alarm_whose_topic_and_key_let_cloudwatch_in_notifies_the_topic_as_cloudwatch_does(
+    topic: Topic,
+) -> None:
+    allow = {
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": "sns:Publish",
+        "Condition": CLOUDWATCH_MAY_USE_IT["Condition"],
+    }
+    topic.set_policies(key=[CLOUDWATCH_MAY_USE_IT], topic=[SSL_ONLY, allow])
+    name = topic.alarm()
+
+    topic.raise_alarm(name)
+    topic.raise_alarm(name)  # no change of state, no second notification
+
+    (message,) = topic.received()
+    assert message["Subject"] == f'ALARM: "{name}" in US East (N. Virginia)'
+    notification = json.loads(message["Message"])
+    assert notification["AlarmName"] == name
+    assert (notification["OldStateValue"], notification["NewStateValue"]) == ("OK", "ALARM")
+    assert notification["AlarmArn"] == f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"
+    assert notification["Trigger"]["MetricName"] == "Errors"
+    assert notification["Trigger"]["Statistic"] == "SUM"
+    history = topic.client("cloudwatch").describe_alarm_history(AlarmName=name, HistoryItemType="Action")
+    assert [i["HistorySummary"] for i in history["AlarmHistoryItems"]] == [
+        f"Successfully executed action {topic.arn}"
+    ]
