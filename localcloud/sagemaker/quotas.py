@@ -60,7 +60,7 @@ class TrainingQuotas:
 
         Raises
         ------
-        ResourceLimitExceeded
+        ResourceLimitExceededError
             With SageMaker's message, for the first instance type past its quota.
         """
         in_use: Counter[str] = Counter()
@@ -70,15 +70,23 @@ class TrainingQuotas:
         for instance_type, delta in instances(resource_config).items():
             limit = self.limit(instance_type)
             if in_use[instance_type] + delta > limit:
-                # CreateTrainingJob, Errors: ResourceLimitExceeded, "You have exceeded an SageMaker
-                # resource limit", https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html
-                raise ResourceLimitExceededError(
-                    f"The account-level service limit '{instance_type} for training job usage' is {limit} "
-                    f"Instances, with current utilization of {in_use[instance_type]} Instances and a request "
-                    f"delta of {delta} Instances. Please use AWS Service Quotas to request an increase for "
-                    "this quota. If AWS Service Quotas is not available, contact AWS support to request an "
-                    "increase for this quota."
-                )
+                raise exceeded(f"{instance_type} for training job usage", limit, in_use[instance_type], delta)
+
+
+def exceeded(
+    quota: str, limit: int, used: int, delta: int, unit: str = " Instances"
+) -> ResourceLimitExceededError:
+    """SageMaker's error for an account-level quota passed, in its words (any quota: training, endpoints).
+
+    CreateTrainingJob, Errors: ResourceLimitExceeded, "You have exceeded an SageMaker resource limit",
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html
+    """
+    return ResourceLimitExceededError(
+        f"The account-level service limit '{quota}' is {limit}{unit}, with current utilization of "
+        f"{used}{unit} and a request delta of {delta}{unit}. Please use AWS Service Quotas to request an "
+        "increase for this quota. If AWS Service Quotas is not available, contact AWS support to request an "
+        "increase for this quota."
+    )
 
 
 def instances(resource_config: Mapping[str, Any]) -> Counter[str]:

@@ -96,7 +96,8 @@ def test_the_isolated_job_gets_its_code_as_an_input_channel_not_a_download(
     assert hyperparameters["sagemaker_submit_directory"] == f"/opt/ml/input/data/code/{archive}"
     assert not any(str(value).startswith(("s3://", "https://")) for value in hyperparameters.values())
     # And the role reads that object and may list that key only, nothing else of the assets bucket
-    asset_statements = [s for s in policy_statements(template, "TrainingJobRole") if "assets" in json.dumps(s)]
+    role_statements = policy_statements(template, "TrainingJobRole")
+    asset_statements = [s for s in role_statements if "assets" in json.dumps(s)]
     listing = [s for s in asset_statements if "s3:ListBucket" in json.dumps(s["Action"])]
     assert [s["Condition"] for s in listing] == [{"StringEquals": {"s3:prefix": [archive]}}]
     reads = [s for s in asset_statements if s not in listing]
