@@ -15,6 +15,7 @@ The pipeline's first step, free of AWS. Where everything lives in the data bucke
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,12 +33,17 @@ __all__ = [
     "PreparedRun",
     "SplitRejectedError",
     "prepare_run",
+    "problems_in_brief",
     "split_prefix",
+    "summary_digest",
     "training_job_name",
 ]
 
 NO_CHAMPION = {"champion": None, "reason": "no approved version"}
 BATCH_ROWS = 65_536
+# A workflow state holds at most 256 KiB (Step Functions' quota; States.DataLimitExceeded cannot be
+# caught by States.ALL): what this step returns and raises is bounded, the rest stays in S3.
+MAX_PROBLEMS_SHOWN = 10
 
 
 class SplitRejectedError(Exception):
@@ -67,11 +73,48 @@ class PreparedRun:
     output_uri: str
     training_job_name: str
     champion: bool
-    summary: dict[str, Any]
+    summary: dict[str, Any]  # bounded (``summary_digest``): the state holds at most 256 KiB
 
     def to_dict(self) -> dict[str, Any]:
         """The step's output."""
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def summary_digest(document: Mapping[str, Any], summary_uri: str, *, classification: bool) -> dict[str, Any]:
+    """What the pipeline passes on of a split summary: its size bounded, whatever the target holds.
+
+    Parameters
+    ----------
+    document : mapping
+        ``SplitSummary.to_dict()`` (``summary.json``): its per-class counts grow with the classes.
+    summary_uri : str
+        Where the whole summary is.
+    classification : bool
+        Whether the target holds class counts (else a count and a mean per split).
+
+    Returns
+    -------
+    dict
+        ``rows``, ``dropped_null_target``, ``key_column``, ``fingerprint``, ``classes`` (how many
+        distinct target values; None for regression) and ``summary_uri``.
+    """
+    target: Mapping[str, Mapping[str, Any]] = document.get("target") or {}
+    classes = len({c for per_split in target.values() for c in per_split}) if classification else None
+    return {
+        "rows": dict(document.get("rows") or {}),
+        "dropped_null_target": document.get("dropped_null_target", 0),
+        "key_column": document.get("key_column"),
+        "fingerprint": document.get("fingerprint", ""),
+        "classes": classes,
+        "summary_uri": summary_uri,
+    }
+
+
+def problems_in_brief(reasons: list[str]) -> str:
+    """The reasons a split is unusable, in one message of bounded size (the first few, then a count)."""
+    shown = " ".join(reasons[:MAX_PROBLEMS_SHOWN])
+    hidden = len(reasons) - MAX_PROBLEMS_SHOWN
+    return shown if hidden <= 0 else f"{shown} And {hidden} more problems of the same kinds."
 
 
 def split_prefix(dataset: str, version: str, fingerprint: str) -> str:
@@ -95,7 +138,7 @@ def _split(
         with pq.ParquetFile(snapshot) as source:
             summary = split_batches(source.iter_batches(batch_size=BATCH_ROWS), contract, config, sinks)
     except SplitError as error:
-        raise SplitRejectedError(" ".join(error.reasons)) from error
+        raise SplitRejectedError(problems_in_brief(error.reasons)) from error
     finally:
         snapshot.unlink(missing_ok=True)  # /tmp is small: keep only what is still to upload
     for name, path in sinks.items():
@@ -163,5 +206,7 @@ def prepare_run(
         output_uri=store.uri(runs + "training/"),
         training_job_name=training_job_name(run),
         champion=champion_url is not None,
-        summary=summary,
+        summary=summary_digest(
+            summary, store.uri(prefix + "summary.json"), classification=config.task == "classification"
+        ),
     )

@@ -168,7 +168,8 @@ def test_prepare_writes_each_split_in_its_own_channel_folder_and_the_config(
         for name in ("train", "validation", "test")
     }
     assert rows == prepared.summary["rows"] and sum(rows.values()) == 600
-    assert store.json(prefix + "summary.json") == prepared.summary
+    assert store.json(prefix + "summary.json")["rows"] == prepared.summary["rows"]
+    assert prepared.summary["summary_uri"] == f"{BUCKET}{prefix}summary.json"
     run = f"runs/sales/{RUN.name}/"
     assert prepared.config_uri == BUCKET + run + "config/"
     assert prepared.output_uri == BUCKET + run + "training/"
