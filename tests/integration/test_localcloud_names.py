@@ -6,6 +6,7 @@ named with spaces only), so a name the platform got wrong would pass every test 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -187,3 +188,37 @@ def test_cloudwatch_refuses_an_alarm_name_aws_refuses(cloud: LocalCloud, name: s
         + (constraint)
     )
     assert cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []
+
+
+def test_a_state_machines_sagemaker_task_gets_the_same_refusal(cloud: LocalCloud) -> None:
+    # Given a workflow whose training step names its job as the platform must not (a trailing hyphen)
+    sfn = cloud.client("stepfunctions")
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sagemaker:createTrainingJob.sync",
+        "Parameters": {
+            "TrainingJobName": "churn-",
+            "RoleArn": ROLE,
+            "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+            "OutputDataConfig": {"S3OutputPath": "s3://bucket/out/"},
+            "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 60},
+        },
+        "End": True,
+    }
+    machine = sfn.create_state_machine(
+        name="names", definition=json.dumps({"StartAt": "Train", "States": {"Train": task}}),
+        roleArn="arn:aws:iam::123456789012:role/states",
+    )  # fmt: skip
+
+    # When it runs
+    execution = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="bad-job-name")
+    cloud.wait_idle(timeout=30)
+
+    # Then the task fails with SageMaker's refusal, as the integration reports an API error
+    described = sfn.describe_execution(executionArn=execution["executionArn"])
+    assert described["status"] == "FAILED"
+    assert described["error"] == "SageMaker.AmazonSageMakerException"
+    assert described["cause"].startswith(
+        "1 validation error detected: Value 'churn-' at 'trainingJobName' failed to satisfy constraint"
+    )
