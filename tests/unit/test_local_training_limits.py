@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ def test_the_queue_starts_no_more_than_its_concurrency_in_submission_order() -> 
     started: list[str] = []
     queue = JobQueue(2)
     for name in ("a", "b", "c", "d", "e"):
-        queue.submit(name, lambda name=name: started.append(name))
+        queue.submit(name, functools.partial(started.append, name))
 
     assert started == ["a", "b"]
     assert queue.waiting() == ["c", "d", "e"]
