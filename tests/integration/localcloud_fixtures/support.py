@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
 
@@ -119,3 +120,17 @@ def eventually(probe: Callable[[], T | None], timeout: float = 10.0) -> T:
         if time.monotonic() > deadline:
             raise AssertionError(f"nothing came within {timeout} s")
         time.sleep(0.05)
+
+
+def refusal(call: Callable[[], Any]) -> tuple[int, str, str]:
+    """Make a call that must be refused: its HTTP status, error code and message (fails if it is accepted)."""
+    try:
+        call()
+    except ClientError as error:
+        response: Any = error.response
+        return (
+            response["ResponseMetadata"]["HTTPStatusCode"],
+            response["Error"]["Code"],
+            response["Error"]["Message"],
+        )
+    raise AssertionError("the call was accepted")
