@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
+from tests.integration.localcloud_fixtures.support import refusal
 
 pytestmark = [pytest.mark.slow]
 
@@ -28,18 +28,6 @@ CSV = ["text/csv"]
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     with LocalCloud(work_dir=tmp_path_factory.mktemp("localcloud-names")) as running:
         yield running
-
-
-def refusal(call: Callable[[], Any]) -> tuple[int, str, str]:
-    """Make the call; the HTTP status, error code and message of its refusal."""
-    with pytest.raises(ClientError) as caught:
-        call()
-    response: Any = caught.value.response
-    return (
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-    )
 
 
 def test_a_model_package_group_ending_in_a_hyphen_is_refused_as_sagemaker_refuses_it(
