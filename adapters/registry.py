@@ -29,6 +29,7 @@ from domain.registration import (
     model_card_content,
     model_card_name,
     model_package_request,
+    trained_by,
 )
 
 __all__ = ["ModelVersionNotFoundError", "RegistryError", "SageMakerModelRegistry"]
@@ -131,8 +132,13 @@ class SageMakerModelRegistry:
                 raise RegistryError(f"cannot create model card {name}: {error}") from error
 
     def _find_run(self, group: str, execution_arn: str) -> ModelVersion | None:
-        # Summaries carry no metadata; the newest come first, and a retry's version is among them.
+        # Summaries carry no metadata but the description, which names the run: only the versions it
+        # names are described, so a group of thousands costs its listing pages, not a call per version
+        # (the registration function has a minute).
+        run = trained_by(execution_arn) + " "
         for summary in self._summaries(group):
+            if run not in (summary.get("ModelPackageDescription") or ""):
+                continue
             version = self.describe(summary["ModelPackageArn"])
             if version.execution_arn == execution_arn:
                 return version

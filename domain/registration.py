@@ -44,6 +44,7 @@ __all__ = [
     "model_card_content",
     "model_card_name",
     "model_package_request",
+    "trained_by",
 ]
 
 ApprovalStatus = Literal["Approved", "PendingManualApproval", "Rejected"]
@@ -212,13 +213,21 @@ def model_package_request(
     }
 
 
+def trained_by(execution_arn: str) -> str:
+    """How a version's description names the pipeline run that trained it (``ModelPackageDescription``).
+
+    The description is in ``ListModelPackages``' summaries where the metadata is not: the registry
+    finds a run's version by it without describing every version of the group.
+    """
+    return f"trained by {execution_arn.rsplit(':', 1)[-1]}"
+
+
 def _description(evaluation: Mapping[str, Any], facts: RegistrationFacts) -> str:
     family = evaluation.get("family") or "model"
     task = evaluation.get("task") or ""
     text = (
         f"{family} {task} model of dataset {facts.dataset} version {facts.dataset_version[:12]}, "
-        f"code {facts.code_version}, trained by {facts.execution_arn.rsplit(':', 1)[-1]} "
-        f"({facts.trigger.kind})."
+        f"code {facts.code_version}, {trained_by(facts.execution_arn)} ({facts.trigger.kind})."
     )
     return " ".join(text.split())[:1024]
 

@@ -182,3 +182,26 @@ def test_a_decision_needs_a_reason_and_an_existing_version(registry: SageMakerMo
         registry.approve(version.arn.replace("/1", "/9"), "ok")
     with pytest.raises(ModelVersionNotFoundError):
         registry.version("churn", 9)
+
+
+def test_registering_in_a_group_of_many_versions_describes_only_the_runs_own(
+    registry: SageMakerModelRegistry,
+) -> None:
+    # Given a group of 120 versions of other runs (AWS would take a call per version to describe them)
+    for n in range(120):
+        registry.register(EVALUATION, gate(), facts(run=f"churn-other-{n:03d}"), auto_approve=False)
+    described: list[str] = []
+    registry._sagemaker.meta.events.register(
+        "before-call.sagemaker.DescribeModelPackage", lambda **_: described.append("describe")
+    )
+
+    # When a new run registers, then retries
+    version, created = registry.register(EVALUATION, gate(), facts(run="churn-new"), auto_approve=False)
+    first = len(described)
+    again, created_again = registry.register(EVALUATION, gate(), facts(run="churn-new"), auto_approve=False)
+
+    # Then it describes its own version only (once created; once found by the retry)
+    assert (created, created_again) == (True, False)
+    assert again.arn == version.arn and version.version == 121
+    assert first == 1
+    assert len(described) - first == 1
