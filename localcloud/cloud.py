@@ -32,7 +32,6 @@ from localcloud import (
     alarm_actions,
     patches,
     request_bodies,
-    resource_names,
     s3_limits,
     s3_policies,
     sns_encryption,
@@ -196,7 +195,6 @@ class LocalCloud:
         )
         patches.install(
             [
-                *resource_names.patches(),
                 *lambda_service.patches(self._executor, self._invoker),
                 *sagemaker_service.patches(self._trainer, self._training_quotas),
                 *endpoint_service.patches(self._endpoints),

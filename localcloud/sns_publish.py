@@ -1,0 +1,76 @@
+"""What SNS checks in a ``Publish`` request and moto does not (or answers with a server error).
+
+From the API reference (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html): a ``Subject``
+"must be UTF-8 text with no line breaks or control characters, and less than 100 characters long"; a
+message must not be empty, and the message with its attributes (names, types and values) must fit the
+topic's maximum size, 256 KiB by default, counted in bytes ("262,144 bytes, not 262,144 characters"). SNS
+answers ``InvalidParameter``. moto 5.2.5 refuses a subject past 100 characters but takes exactly 100,
+an empty one, line breaks and control characters; it counts the message in characters and leaves its
+attributes out.
+
+The checks sit on moto's ``SNSBackend.publish``: SDK calls and Step Functions' SNS tasks reach SNS
+through it. ``PublishBatch`` is not checked (the platform does not call it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from moto.sns.exceptions import InvalidParameterValue
+from moto.sns.models import SNSBackend
+
+from localcloud.patches import Patch
+
+MAX_SUBJECT_CHARACTERS = 99
+MAX_MESSAGE_BYTES = 256 * 1024
+
+
+def _control(char: str) -> bool:
+    return ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 or char in "\u2028\u2029"
+
+
+def subject_refusal(subject: str | None) -> str | None:
+    """SNS's message for a ``Subject`` it refuses, or None."""
+    if subject is None:
+        return None
+    if not subject or len(subject) > MAX_SUBJECT_CHARACTERS or any(_control(c) for c in subject):
+        return "Invalid parameter: Subject"
+    return None
+
+
+def _attributes_bytes(attributes: Mapping[str, Any] | None) -> int:
+    size = 0
+    for name, attribute in (attributes or {}).items():
+        value = attribute.get("Value", b"") if isinstance(attribute, Mapping) else attribute
+        kind = attribute.get("Type", "") if isinstance(attribute, Mapping) else ""
+        size += len(name.encode()) + len(str(kind).encode())
+        size += len(value) if isinstance(value, bytes) else len(str(value).encode())
+    return size
+
+
+def message_refusal(message: str | None, attributes: Mapping[str, Any] | None) -> str | None:
+    """SNS's message for a message it refuses (empty, or too large with its attributes), or None."""
+    if not message:
+        return "Invalid parameter: Empty message"
+    if len(message.encode()) + _attributes_bytes(attributes) > MAX_MESSAGE_BYTES:
+        return "Invalid parameter: Message too long"
+    return None
+
+
+def patches() -> list[Patch]:
+    """The checks, in front of moto's ``SNSBackend.publish``."""
+    original = SNSBackend.publish
+
+    def publish(self: SNSBackend, message: str, arn: str | None, *args: Any, **kwargs: Any) -> str:
+        subject = kwargs.get("subject", args[1] if len(args) > 1 else None)
+        attributes = kwargs.get("message_attributes", args[2] if len(args) > 2 else None)
+        phone_number = kwargs.get("phone_number", args[0] if args else None)
+        refusal = subject_refusal(subject)
+        if refusal is None and not phone_number:  # an SMS has its own limits, which moto applies
+            refusal = message_refusal(message, attributes)
+        if refusal is not None:
+            raise InvalidParameterValue(refusal)
+        return original(self, message, arn, *args, **kwargs)
+
+    return [Patch(SNSBackend, "publish", publish)]
