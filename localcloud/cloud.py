@@ -29,9 +29,14 @@ from botocore.config import Config
 from moto.core import config as moto_config
 
 from localcloud import (
+    (,
+    s3_limits,
+    sns_publish,
+)
     alarm_actions,
     patches,
     request_bodies,
+    resource_names,
     s3_limits,
     s3_policies,
     sns_encryption,
@@ -195,6 +200,7 @@ class LocalCloud:
         )
         patches.install(
             [
+                *resource_names.patches(),
                 *lambda_service.patches(self._executor, self._invoker),
                 *sagemaker_service.patches(self._trainer, self._training_quotas),
                 *endpoint_service.patches(self._endpoints),
@@ -207,11 +213,13 @@ class LocalCloud:
                 *s3_events.patches(),
                 *s3_policies.patches(),
                 *s3_limits.patches(),
+                *s3_limits.patches(),
                 *moto_cfn.patches(),
                 *apigateway_cfn.patches(),
                 *custom_model.patches(self.host),
                 *request_bodies.patches(),
                 *sns_encryption.patches(),
+                *sns_publish.patches(),
                 *sns_publish.patches(),
                 *alarm_actions.patches(),
             ]
