@@ -174,9 +174,12 @@ class PlatformConfig(_Strict):
     @field_validator("project")
     @classmethod
     def _project_name(cls, value: str) -> str:
-        if not re.fullmatch(r"[a-z][a-z0-9-]{1,20}", value):
+        # No hyphen: resources are named and granted by "<project>-" (model package groups, endpoints,
+        # the approval rule), and project "ml-x"'s names would start with project "ml"'s prefix.
+        if not re.fullmatch(r"[a-z][a-z0-9]{1,20}", value):
             raise ValueError(
-                "must be 2-21 characters: lowercase letters, digits and '-', starting with a letter"
+                f"{value!r} must be 2-21 characters: lowercase letters and digits, starting with a letter "
+                "(no '-': names are '<project>-<dataset>', so project 'ml' would own the names of 'ml-x')"
             )
         return value
 

@@ -109,3 +109,14 @@ def test_synth_refuses_a_dataset_name_ending_in_a_hyphen(context: dict[str, Any]
         ConfigError, match=r"mlops\.datasets\.churn-\.contract: .*ending with a letter or digit"
     ):
         load_platform(context, tmp_path)
+
+
+@pytest.mark.parametrize("project", ["ml-x", "My Project", "m" * 22])
+def test_a_project_name_must_not_own_another_projects_names(context: dict[str, Any], project: str) -> None:
+    # "ml-x-churn" starts with "ml-", which project "ml" names and grants ("ml-*"): no hyphen in a project
+    context["project"] = project
+
+    with pytest.raises(
+        ConfigError, match=r"mlops\.project: .*lowercase letters and digits, starting with a letter"
+    ):
+        load_platform(context, PROJECT_ROOT)
