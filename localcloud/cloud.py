@@ -29,10 +29,6 @@ from botocore.config import Config
 from moto.core import config as moto_config
 
 from localcloud import (
-    (,
-    s3_limits,
-    sns_publish,
-)
     alarm_actions,
     patches,
     request_bodies,
@@ -213,13 +209,11 @@ class LocalCloud:
                 *s3_events.patches(),
                 *s3_policies.patches(),
                 *s3_limits.patches(),
-                *s3_limits.patches(),
                 *moto_cfn.patches(),
                 *apigateway_cfn.patches(),
                 *custom_model.patches(self.host),
                 *request_bodies.patches(),
                 *sns_encryption.patches(),
-                *sns_publish.patches(),
                 *sns_publish.patches(),
                 *alarm_actions.patches(),
             ]
