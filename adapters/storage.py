@@ -9,8 +9,8 @@ from botocore.exceptions import ClientError
 
 from adapters import s3_objects
 from adapters.aws import client, error_code
+from domain import run_artifacts
 from domain.ingestion import Upload, UploadMissingError
-from domain.run_artifacts import MAX_DOCUMENT_BYTES
 
 _MISSING = {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}
 
@@ -59,6 +59,8 @@ class S3DatasetStore:
                 return None
             raise StorageError(f"cannot read {where}: {error}") from error
         try:
-            return cast(dict[str, Any], s3_objects.json_document(response, where, MAX_DOCUMENT_BYTES))
+            return cast(
+                dict[str, Any], s3_objects.json_document(response, where, run_artifacts.MAX_DOCUMENT_BYTES)
+            )
         except s3_objects.ObjectTooLargeError as error:
             raise StorageError(str(error)) from None

@@ -160,11 +160,31 @@ def test_keys_with_spaces_and_non_ascii_characters_are_read_as_uploaded(
 def test_an_undeclared_dataset_is_rejected_and_named(data_plane: DataPlane, files: dict[str, bytes]) -> None:
     data_plane.upload("incoming/churm/typo.csv", files["good.csv"])
 
-    reports = data_plane.keys("quarantine/churm/")
+    reports = [key for key in data_plane.keys("quarantine/churm/") if key.endswith("/report.json")]
     assert len(reports) == 1
+    # beside it, the marker that says its alert was sent
+    assert reports[0].removesuffix(".json") + ".alerted.json" in data_plane.keys("quarantine/churm/")
     report = data_plane.read_json(reports[0])
     assert report["findings"][0]["check"] == "upload.undeclared_dataset"
     assert "declared datasets: churn" in report["summary"]
+
+
+def test_an_upload_under_a_long_dataset_name_is_alerted_with_a_subject_sns_takes(
+    data_plane: DataPlane, files: dict[str, bytes]
+) -> None:
+    # Given an upload under an undeclared dataset name of 200 characters (SNS refuses a subject of 100)
+    data_plane.drain(data_plane.alerts, wait=0.2)
+    name = "churn-" + "x" * 194
+    data_plane.upload(f"incoming/{name}/jan.csv", files["good.csv"])
+    # Then the validation function rejected it once, and the alert went out with a shortened subject
+    alerts = data_plane.drain(data_plane.alerts)
+    (alert,) = [a for a in alerts if name in a["Message"]]
+    assert len(alert["Subject"]) < 100 and alert["Subject"].startswith("Dataset upload rejected: churn-xxx")
+    # and nothing failed on the way (no failure record after retries)
+    assert sorted(key.rsplit("/", 1)[-1] for key in data_plane.keys(f"quarantine/{name}/")) == [
+        "report.alerted.json",
+        "report.json",
+    ]
 
 
 def test_an_object_deleted_before_it_is_read_is_reported(data_plane: DataPlane) -> None:

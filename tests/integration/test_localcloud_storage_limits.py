@@ -19,8 +19,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from adapters import aws, s3_objects
+from adapters.artifacts import ArtifactError, S3ArtifactStore
 from adapters.notify import AlertTopic
-from adapters.storage import S3DatasetStore
+from adapters.storage import S3DatasetStore, StorageError
+from domain import run_artifacts
 from domain.alerts import subject_problem
 from localcloud import LocalCloud, s3_limits
 
@@ -137,6 +139,23 @@ def test_a_snapshot_past_the_single_request_limit_is_written_in_parts_once(
     # and no multipart upload is left behind to be stored (and billed) for good
     left = s3.list_multipart_uploads(Bucket=BUCKET, Prefix="datasets/").get("Uploads", [])
     assert left == []
+
+
+def test_a_json_document_past_what_a_function_reads_into_memory_is_refused_unread(
+    platform: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The limit is a module constant (16 MiB): lowered here so that the test needs no large document.
+    monkeypatch.setattr(run_artifacts, "MAX_DOCUMENT_BYTES", 1000)
+    platform.client("s3").put_object(Bucket=BUCKET, Key="runs/big.json", Body=json.dumps({"x": "y" * 2000}))
+    platform.client("s3").put_object(Bucket=BUCKET, Key="runs/small.json", Body=b'{"x": 1}')
+
+    with pytest.raises(
+        ArtifactError, match=r"s3://limits/runs/big\.json is 2,\d{3} bytes, more than the 1,000"
+    ):
+        S3ArtifactStore(BUCKET).read_json(f"s3://{BUCKET}/runs/big.json")
+    with pytest.raises(StorageError, match=r"s3://limits/runs/big\.json is 2,\d{3} bytes"):
+        S3DatasetStore(BUCKET).read_json("runs/big.json")
+    assert S3ArtifactStore(BUCKET).read_json(f"s3://{BUCKET}/runs/small.json") == {"x": 1}
 
 
 @pytest.fixture
