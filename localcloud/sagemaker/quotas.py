@@ -47,9 +47,7 @@ class TrainingQuotas:
     instance_types: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name, value in {"default": self.default, **self.instance_types}.items():
-            if value < 0:
-                raise ValueError(f"training quota {name}: {value} instances; a quota is 0 or more")
+        refuse_negative("training quota", {"default": self.default, **self.instance_types})
 
     def limit(self, instance_type: str) -> int:
         """The quota of ``instance_type``."""
@@ -87,6 +85,19 @@ def exceeded(
         "increase for this quota. If AWS Service Quotas is not available, contact AWS support to request an "
         "increase for this quota."
     )
+
+
+def refuse_negative(kind: str, quotas: Mapping[str, int]) -> None:
+    """Refuse a configured quota below 0 where it is given (``kind`` names the quotas in the message).
+
+    Raises
+    ------
+    ValueError
+        Naming the first negative quota.
+    """
+    for name, value in quotas.items():
+        if value < 0:
+            raise ValueError(f"{kind} {name}: {value}; a quota is 0 or more")
 
 
 def instances(resource_config: Mapping[str, Any]) -> Counter[str]:

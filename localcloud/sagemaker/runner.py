@@ -151,10 +151,6 @@ class TrainingRunner:
             self._record(spec, job_status, exit_code=None, duration_s=0.0)
         return True
 
-    def waiting(self) -> list[str]:
-        """ARNs of the jobs waiting for a slot (``Starting``), next first."""
-        return self._queue.waiting()
-
     def records(self) -> list[TrainingRunRecord]:
         """Every finished run, oldest first."""
         with self._lock:

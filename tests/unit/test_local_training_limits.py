@@ -59,7 +59,7 @@ def test_heterogeneous_instance_groups_count_each_type_and_the_default_covers_th
 
 
 def test_a_negative_quota_is_refused_where_it_is_configured() -> None:
-    with pytest.raises(ValueError, match=r"ml\.m5\.large: -1 instances"):
+    with pytest.raises(ValueError, match=r"training quota ml\.m5\.large: -1; a quota is 0 or more"):
         TrainingQuotas(instance_types={"ml.m5.large": -1})
 
 
