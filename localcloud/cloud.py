@@ -53,6 +53,7 @@ from localcloud.sagemaker.endpoints import EndpointManager, EndpointRecord, Tele
 from localcloud.sagemaker.endpoints import runtime as endpoint_runtime
 from localcloud.sagemaker.endpoints import service as endpoint_service
 from localcloud.sagemaker.endpoints.alarms import AlarmEvaluator
+from localcloud.sagemaker.endpoints.quotas import EndpointQuotas
 from localcloud.sagemaker.quotas import TrainingQuotas
 from localcloud.sagemaker.runner import TrainingRunner, TrainingRunRecord
 from localcloud.server import ControlApi, LoopbackMotoServer
@@ -94,6 +95,11 @@ class LocalCloud:
         How many training jobs run at once on this machine (the others wait ``Starting``); one per CPU
         when None.
 
+    endpoint_quotas : EndpointQuotas | None
+        The account's quotas of endpoint instances per instance type and of serverless concurrency;
+        ``CreateEndpoint``/``UpdateEndpoint`` past one is ``ResourceLimitExceeded``. Eight instances of
+        each type and a concurrency of 1,000 when None.
+
     Examples
     --------
     >>> with LocalCloud() as cloud:                                    # doctest: +SKIP
@@ -112,6 +118,7 @@ class LocalCloud:
         work_dir: Path | None = None,
         async_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
         evaluate_alarms: bool = False,
+        endpoint_quotas: EndpointQuotas | None = None,
         training_quotas: TrainingQuotas | None = None,
         training_concurrency: int | None = None,
     ) -> None:
@@ -123,6 +130,7 @@ class LocalCloud:
         self._owns_work_dir = work_dir is None
         self._retry_delays = async_retry_delays
         self._evaluate_alarms = evaluate_alarms
+        self._endpoint_quotas = endpoint_quotas or EndpointQuotas()
         self._training_quotas = training_quotas or TrainingQuotas()
         self._training_concurrency = training_concurrency
         self._server: LoopbackMotoServer | None = None
@@ -199,7 +207,7 @@ class LocalCloud:
                 *resource_names.patches(),
                 *lambda_service.patches(self._executor, self._invoker),
                 *sagemaker_service.patches(self._trainer, self._training_quotas),
-                *endpoint_service.patches(self._endpoints),
+                *endpoint_service.patches(self._endpoints, self._endpoint_quotas),
                 *endpoint_runtime.patches(self._endpoints, self._telemetry),
                 *model_packages.patches(),
                 *executions.patches(self._activity),

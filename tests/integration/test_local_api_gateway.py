@@ -134,8 +134,9 @@ def _serve(cloud: LocalCloud, bucket: str, model_dir: Path) -> None:
             "SupportedResponseMIMETypes": ["application/json"],
         },
     )["ModelPackageArn"]
-    sagemaker.create_model(**model_request(f"{ENDPOINT}-v1", package, ROLE, {}))
     serving = ServingConfig.model_validate(SERVING)
+    isolated = serving.mode == "realtime"  # as the deployment workflow creates it
+    sagemaker.create_model(**model_request(f"{ENDPOINT}-v1", package, ROLE, {}, isolated=isolated))
     config = endpoint_config_request(
         f"{ENDPOINT}-v1-config", f"{ENDPOINT}-v1", serving, kms_key="", capture_uri=""
     )

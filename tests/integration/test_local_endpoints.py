@@ -56,9 +56,9 @@ class Serving:
     def client(self, service: str) -> Any:
         return self.cloud.client(service)
 
-    def create_model(self, name: str, version: int, **environment: str) -> str:
+    def create_model(self, name: str, version: int, *, isolated: bool = True, **environment: str) -> str:
         """A SageMaker model of a package version, as the deployment workflow creates it."""
-        request = model_request(name, self.packages[version - 1], ROLE, environment)
+        request = model_request(name, self.packages[version - 1], ROLE, environment, isolated=isolated)
         self.client("sagemaker").create_model(**request)
         return name
 
@@ -255,7 +255,8 @@ def test_an_endpoint_still_creating_or_unknown_is_a_validation_error(
 ) -> None:
     # Given a serverless endpoint just created, whose fleet is still starting
     sagemaker = serving.client("sagemaker")
-    config = serving.create_config("starting-config", serving.create_model("starting-v1", 1), serverless=True)
+    model = serving.create_model("starting-v1", 1, isolated=False)  # serverless inference cannot isolate
+    config = serving.create_config("starting-config", model, serverless=True)
     sagemaker.create_endpoint(EndpointName="starting", EndpointConfigName=config)
     described = serving.describe("starting")
     assert described["EndpointStatus"] == "Creating"
@@ -721,22 +722,21 @@ def test_errors_of_the_new_model_raise_its_alarm_and_roll_the_update_back(
     serving.client("sagemaker").delete_endpoint(EndpointName="canary")
 
 
-def test_an_update_past_its_maximum_execution_time_rolls_back(serving: Serving, churn: str) -> None:
+def test_an_update_with_a_timeout_under_sagemaker_s_minimum_is_refused_and_changes_nothing(
+    serving: Serving, churn: str
+) -> None:
     serving.cloud.wait_idle(timeout=60)
+    before = serving.describe(churn)["EndpointConfigName"]
     deployment = {
         "BlueGreenUpdatePolicy": {
-            "TrafficRoutingConfiguration": {
-                "Type": "LINEAR",
-                "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 50},
-                "WaitIntervalInSeconds": 1,
-            },
+            "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 1},
             "TerminationWaitInSeconds": 30,
             "MaximumExecutionTimeoutInSeconds": 3,
         }
     }
 
-    # When an update takes longer than its MaximumExecutionTimeoutInSeconds (its bake alone is longer; the
-    # SDK refuses less than 600 s, the service is asked directly)
+    # When an update asks for a MaximumExecutionTimeoutInSeconds under 600 s (the SDK refuses it; the
+    # service is asked directly, as another client could)
     unchecked = boto3.session.Session().client(
         "sagemaker",
         endpoint_url=serving.cloud.endpoint_url,
@@ -744,13 +744,13 @@ def test_an_update_past_its_maximum_execution_time_rolls_back(serving: Serving, 
         config=Config(parameter_validation=False),
         **{k.lower(): v for k, v in serving.cloud.env().items() if k.endswith(("_KEY_ID", "_ACCESS_KEY"))},
     )
-    unchecked.update_endpoint(
-        EndpointName=churn, EndpointConfigName="churn-v2-config", DeploymentConfig=deployment
-    )
-    serving.cloud.wait_idle(timeout=30)
+    with pytest.raises(ClientError) as raised:
+        unchecked.update_endpoint(
+            EndpointName=churn, EndpointConfigName="churn-v2-config", DeploymentConfig=deployment
+        )
 
-    # Then it is rolled back
+    # Then the service refuses it as SageMaker does, and the endpoint is untouched
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert "maximumExecutionTimeoutInSeconds' failed to satisfy constraint" in str(raised.value)
     described = serving.describe(churn)
-    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "churn-v1-config")
-    assert "MaximumExecutionTimeoutInSeconds (3 s)" in described["FailureReason"]
-    assert serving.record(churn).deployments[-1].status == "rolled_back"
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", before)

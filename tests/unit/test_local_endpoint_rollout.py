@@ -41,7 +41,7 @@ def test_a_canary_sends_its_share_waits_then_sends_the_rest() -> None:
     plan = RolloutPlan.from_deployment_config(config, green_instances=4)
 
     assert plan == RolloutPlan(
-        steps=(Step(0.1, 5.0), Step(1.0, 0.0)),
+        steps=(Step(0.25, 5.0), Step(1.0, 0.0)),  # 10% of 4 instances is one of them
         bake_seconds=30.0,
         max_seconds=900.0,
         alarms=("errors", "latency"),
@@ -67,7 +67,7 @@ def test_linear_steps_wait_between_them_and_end_with_all_the_traffic() -> None:
         "WaitIntervalInSeconds": 3,
     }
 
-    plan = RolloutPlan.from_deployment_config(_blue_green(routing), green_instances=1)
+    plan = RolloutPlan.from_deployment_config(_blue_green(routing), green_instances=5)
 
     assert plan.steps == (Step(0.4, 3.0), Step(0.8, 3.0), Step(1.0, 0.0))
 

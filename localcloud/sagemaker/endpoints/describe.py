@@ -75,6 +75,13 @@ def failed(endpoint: Any, reason: str) -> None:
     endpoint.last_modified_time = utcnow()
 
 
+def deleting(endpoint: Any) -> None:
+    """``Deleting``: DeleteEndpoint was called; the endpoint is gone once its fleets are stopped."""
+    endpoint.pending_deployment_summary = None
+    endpoint.endpoint_status = "Deleting"
+    endpoint.last_modified_time = utcnow()
+
+
 def updating(
     endpoint: Any,
     green: FleetSpec,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ class EndpointManager:
         Holds one unit per endpoint being created, updated or deleted.
     python : str
         The interpreter of the model servers (the virtualenv's stands in for the serving image).
+    deleting_seconds : float
+        How long an endpoint stays ``Deleting`` at least.
     """
 
     def __init__(
@@ -68,6 +71,7 @@ class EndpointManager:
         activity: Activity,
         python: str = sys.executable,
         startup_timeout: float = 60.0,
+        deleting_seconds: float = 1.0,
     ) -> None:
         self._work_dir = work_dir
         self._client = client
@@ -75,6 +79,7 @@ class EndpointManager:
         self._activity = activity
         self._python = python
         self._startup_timeout = startup_timeout
+        self._deleting_seconds = deleting_seconds
         self._lock = threading.Lock()
         self._endpoints: dict[str, LiveEndpoint] = {}
         self._threads: list[threading.Thread] = []
@@ -124,12 +129,25 @@ class EndpointManager:
         rollout = Rollout(endpoint, spec, plan, started, self._start)
         self._run(f"endpoint-update-{endpoint.name}", rollout.run)
 
-    def delete(self, arn: str) -> None:
-        """Stop the endpoint's fleets (in the background: DeleteEndpoint returns at once)."""
+    def delete(self, arn: str, on_deleted: Callable[[], None] = lambda: None) -> bool:
+        """Stop the endpoint's fleets in the background (DeleteEndpoint returns at once), then ``on_deleted``.
+
+        The deletion lasts at least ``deleting_seconds``, as SageMaker's does (minutes there), so that a
+        caller sees ``Deleting`` and must wait before it reuses the name. False: no such endpoint here.
+        """
         with self._lock:
             endpoint = self._endpoints.pop(arn, None)
-        if endpoint is not None:
-            self._run(f"endpoint-delete-{endpoint.name}", endpoint.stop)
+        if endpoint is None:
+            return False
+
+        def stop() -> None:
+            endpoint.deleted.set()
+            time.sleep(self._deleting_seconds)
+            endpoint.stop()
+            on_deleted()
+
+        self._run(f"endpoint-delete-{endpoint.name}", stop)
+        return True
 
     @contextlib.contextmanager
     def serving(self, arn: str, target_variant: str | None = None) -> Iterator[Served]:

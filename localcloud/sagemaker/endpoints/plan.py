@@ -11,9 +11,10 @@ then bakes for ``TerminationWaitInSeconds`` before it terminates the blue fleet,
 ``AutoRollbackConfiguration`` all along; ``MaximumExecutionTimeoutInSeconds`` bounds the whole update.
 Without a ``DeploymentConfig`` SageMaker updates blue/green, all at once, without baking.
 
-A size is a share of the traffic: ``CAPACITY_PERCENT`` ``v`` is ``v`` %, ``INSTANCE_COUNT`` ``n`` is ``n``
-of the green fleet's instances. Locally one model server stands for a variant's instances, so the share
-is what is simulated, not the instances.
+A size is whole instances of the green fleet (``INSTANCE_COUNT`` ``n``; ``CAPACITY_PERCENT`` ``v``: ``v`` %
+of them, rounded up), checked against SageMaker's rules first (``deployment_rules``); its share of the
+traffic is its share of the instances. Locally one model server stands for a variant's instances, so
+the share is what is simulated, not the instances.
 """
 
 from __future__ import annotations
@@ -23,10 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from moto.sagemaker.exceptions import ValidationError
-
-_ROUTING_TYPES = ("ALL_AT_ONCE", "CANARY", "LINEAR")
-_SIZE_TYPES = ("CAPACITY_PERCENT", "INSTANCE_COUNT")
+from localcloud.sagemaker.endpoints.deployment_rules import size_instances, validate_deployment_config
 
 
 @dataclass(frozen=True)
@@ -81,6 +79,7 @@ class RolloutPlan:
         """
         if not config:
             return cls.default()
+        validate_deployment_config(config, green_instances)
         alarms = tuple(
             str(alarm["AlarmName"])
             for alarm in (config.get("AutoRollbackConfiguration") or {}).get("Alarms") or []
@@ -97,25 +96,16 @@ class RolloutPlan:
                     max_seconds=_optional_seconds(rolling.get("MaximumExecutionTimeoutInSeconds")),
                     alarms=alarms,
                 )
-            raise ValidationError(
-                message="DeploymentConfig needs a BlueGreenUpdatePolicy or RollingUpdatePolicy"
-            )
-        routing = blue_green.get("TrafficRoutingConfiguration") or {}
-        kind = routing.get("Type")
-        if kind not in _ROUTING_TYPES:
-            raise ValidationError(
-                message=f"Value '{kind}' at 'deploymentConfig.blueGreenUpdatePolicy."
-                "trafficRoutingConfiguration.type' failed to satisfy constraint: Member must satisfy enum "
-                f"value set: {list(_ROUTING_TYPES)}"
-            )
-        wait = float(routing.get("WaitIntervalInSeconds") or 0)
+            raise AssertionError("validate_deployment_config lets no such configuration through")
+        routing = blue_green["TrafficRoutingConfiguration"]
+        kind = routing["Type"]
+        wait = float(routing["WaitIntervalInSeconds"])
+        instances = max(1, green_instances)
         if kind == "CANARY":
-            share = _share(routing.get("CanarySize"), "CanarySize", green_instances)
-            steps: tuple[Step, ...] = (
-                (Step(share, wait), Step(1.0, 0.0)) if share < 1.0 else (Step(1.0, 0.0),)
-            )
+            share = size_instances(routing["CanarySize"], "CanarySize", instances) / instances
+            steps: tuple[Step, ...] = (Step(share, wait), Step(1.0, 0.0))
         elif kind == "LINEAR":
-            size = _share(routing.get("LinearStepSize"), "LinearStepSize", green_instances)
+            size = size_instances(routing["LinearStepSize"], "LinearStepSize", instances) / instances
             count = math.ceil(round(1.0 / size, 9))
             shares = [min(1.0, size * (index + 1)) for index in range(count)]
             steps = tuple(Step(s, wait if s < 1.0 else 0.0) for s in shares)
@@ -127,19 +117,6 @@ class RolloutPlan:
             max_seconds=_optional_seconds(blue_green.get("MaximumExecutionTimeoutInSeconds")),
             alarms=alarms,
         )
-
-
-def _share(size: Mapping[str, Any] | None, field: str, green_instances: int) -> float:
-    """A ``CapacitySize`` as a share of the traffic, in (0, 1]."""
-    if not size or size.get("Type") not in _SIZE_TYPES or size.get("Value") is None:
-        raise ValidationError(
-            message=f"TrafficRoutingConfiguration.{field} must have a Type in {list(_SIZE_TYPES)} and a Value"
-        )
-    value = float(size["Value"])
-    if value <= 0:
-        raise ValidationError(message=f"TrafficRoutingConfiguration.{field}.Value must be greater than 0")
-    share = value / 100.0 if size["Type"] == "CAPACITY_PERCENT" else value / max(1, green_instances)
-    return min(1.0, share)
 
 
 def _optional_seconds(value: Any) -> float | None:

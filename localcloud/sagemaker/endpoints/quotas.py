@@ -1,0 +1,115 @@
+"""SageMaker's account quotas on endpoints: "<instance type> for endpoint usage", serverless concurrency.
+
+An account may run only so many instances of each type behind its endpoints (Service Quotas, per region;
+for a new account a few per type, or none). A blue/green update starts the new fleet while the old one
+still serves, so both count until the old one is stopped: an endpoint of two instances needs four to
+update. Serverless endpoints share one "total concurrency across all serverless endpoints" (1,000 in most
+regions). ``CreateEndpoint`` or ``UpdateEndpoint`` past a quota fails with ``ResourceLimitExceeded``
+and changes nothing (https://docs.aws.amazon.com/general/latest/gr/sagemaker.html,
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html#API_UpdateEndpoint_Errors).
+
+The instances counted are those of every endpoint not ``Failed`` (its configuration's, and while it is
+``Updating`` the new configuration's too); a deleted endpoint counts no more.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from localcloud.sagemaker.endpoints.spec import FleetSpec
+from localcloud.sagemaker.quotas import exceeded
+
+# The local cloud's quota per instance type when none is configured: room for a few endpoints of two
+# instances to update blue/green at once.
+DEFAULT_ENDPOINT_INSTANCES_PER_TYPE = 8
+DEFAULT_SERVERLESS_CONCURRENCY = 1000  # "Total concurrency across all serverless endpoints"
+_HOLDING_NOTHING = ("Failed", "Deleting")
+
+
+@dataclass(frozen=True)
+class EndpointQuotas:
+    """How many endpoint instances of each type, and how much serverless concurrency, the account has.
+
+    Attributes
+    ----------
+    default : int
+        The quota of every instance type not in ``instance_types``.
+    instance_types : Mapping[str, int]
+        Quotas by instance type (``ml.m5.large``...), as Service Quotas would apply them.
+    serverless_concurrency : int
+        The ``MaxConcurrency`` of all serverless endpoints together.
+    """
+
+    default: int = DEFAULT_ENDPOINT_INSTANCES_PER_TYPE
+    instance_types: Mapping[str, int] = field(default_factory=dict)
+    serverless_concurrency: int = DEFAULT_SERVERLESS_CONCURRENCY
+
+    def __post_init__(self) -> None:
+        limits = {"default": self.default, "serverless_concurrency": self.serverless_concurrency}
+        for name, value in {**limits, **self.instance_types}.items():
+            if value < 0:
+                raise ValueError(f"endpoint quota {name}: {value}; a quota is 0 or more")
+
+    def check(self, backend: Any, new: FleetSpec) -> None:
+        """Refuse a new fleet (of a new endpoint, or the green fleet of an update) past a quota.
+
+        Raises
+        ------
+        ResourceLimitExceededError
+            With SageMaker's message (``localcloud.sagemaker.quotas.exceeded``), for the first quota passed.
+        """
+        instances, concurrency = usage(backend)
+        wanted, wanted_concurrency = demand(new)
+        for instance_type, delta in sorted(wanted.items()):
+            limit = self.instance_types.get(instance_type, self.default)
+            if instances[instance_type] + delta > limit:
+                raise exceeded(f"{instance_type} for endpoint usage", limit, instances[instance_type], delta)
+        if wanted_concurrency and concurrency + wanted_concurrency > self.serverless_concurrency:
+            raise exceeded(
+                "Total concurrency across all serverless endpoints",
+                self.serverless_concurrency,
+                concurrency,
+                wanted_concurrency,
+                unit="",
+            )
+
+
+def demand(spec: FleetSpec) -> tuple[Counter[str], int]:
+    """Instances by type, and serverless concurrency, that a fleet of ``spec`` holds."""
+    instances: Counter[str] = Counter()
+    concurrency = 0
+    for variant in spec.variants:
+        if variant.serverless is not None:
+            concurrency += int(variant.serverless.get("MaxConcurrency") or 0)
+        elif variant.instance_type:
+            instances[variant.instance_type] += variant.instances
+    return instances, concurrency
+
+
+def usage(backend: Any) -> tuple[Counter[str], int]:
+    """What the account's endpoints hold now, from moto's endpoints and their configurations."""
+    instances: Counter[str] = Counter()
+    concurrency = 0
+    for endpoint in list(backend.endpoints.values()):
+        if endpoint.endpoint_status in _HOLDING_NOTHING:
+            continue
+        pending = getattr(endpoint, "pending_deployment_summary", None) or {}
+        for name in {endpoint.endpoint_config_name, pending.get("EndpointConfigName")} - {None}:
+            config = backend.endpoint_configs.get(name)
+            for variant in getattr(config, "production_variants", None) or []:
+                held, held_concurrency = _variant_demand(variant)
+                instances.update(held)
+                concurrency += held_concurrency
+    return instances, concurrency
+
+
+def _variant_demand(variant: Mapping[str, Any]) -> tuple[Counter[str], int]:
+    serverless = variant.get("ServerlessConfig")
+    if serverless:
+        return Counter(), int(serverless.get("MaxConcurrency") or 0)
+    if variant.get("InstanceType"):
+        return Counter({str(variant["InstanceType"]): int(variant.get("InitialInstanceCount") or 1)}), 0
+    return Counter(), 0
