@@ -1,6 +1,9 @@
 """A network-isolated training script reaches nothing: no S3, no AWS API, no service on loopback.
 
-SageMaker runs a job with ``EnableNetworkIsolation`` in a container without network. Locally the script
+SageMaker runs a job with ``EnableNetworkIsolation`` in a container without network ("No inbound or
+outbound network calls can be made, except for calls between peers within a training cluster",
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html; SageMaker itself
+downloads the channels and uploads the model). Locally the script
 runs in a network namespace of its own (``unshare --net --map-root-user``, util-linux: unprivileged, its
 only interface a loopback that is down), where every connection fails with "Network is unreachable".
 Where the machine has no unprivileged user namespaces, a guard loaded at the interpreter's start
