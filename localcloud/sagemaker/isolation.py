@@ -3,13 +3,13 @@
 SageMaker runs a job with ``EnableNetworkIsolation`` in a container without network ("No inbound or
 outbound network calls can be made, except for calls between peers within a training cluster",
 https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html; SageMaker itself
-downloads the channels and uploads the model). Locally the script
-runs in a network namespace of its own (``unshare --net --map-root-user``, util-linux: unprivileged, its
-only interface a loopback that is down), where every connection fails with "Network is unreachable".
-Where the machine has no unprivileged user namespaces, a guard loaded at the interpreter's start
-(``network_guard/sitecustomize.py``: an audit hook on ``socket.connect``) refuses the same connections,
-in the script and the Python processes it starts (not in other programs it would run).
-Whether the namespace works is found out once per process.
+downloads the channels and uploads the model). Locally the script runs in a network namespace of its
+own (``unshare --net --map-root-user``, util-linux: unprivileged, its only interface a loopback that is
+down), where every connection fails with "Network is unreachable". Where the machine has no
+unprivileged user namespaces, a guard loaded at the interpreter's start (``network_guard/
+sitecustomize.py``: an audit hook on ``socket.connect``) refuses the same connections, in the script and
+the Python processes it starts (not in other programs it would run). Whether the namespace works is
+found out once per process.
 """
 
 from __future__ import annotations
