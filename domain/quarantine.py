@@ -105,9 +105,9 @@ def _write_and_alert(
     store: DatasetStore, notifier: Alerter, key: str, report: bytes, subject: str, message: str
 ) -> None:
     """Write the report at ``key`` unless it is there, then alert unless its marker says it was sent."""
-    store.put_if_absent(key, report, "application/json")
     marker = alerted_key(key)
-    if store.read_json(marker) is not None:
+    # A report this call wrote has had no alert yet: only a report found in place needs the marker read.
+    if not store.put_if_absent(key, report, "application/json") and store.read_json(marker) is not None:
         return
     notifier.alert(subject, message)
     store.put_if_absent(marker, to_json({"report": key, "subject": subject}), "application/json")
