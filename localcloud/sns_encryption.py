@@ -98,7 +98,10 @@ def publish_refusal(topic_arn: str, publisher: Publisher) -> Refusal | None:
     publisher
         Who publishes (see ``Publisher``).
     """
-    _, _, _, region, account, _ = topic_arn.split(":", 5)
+    parts = topic_arn.split(":", 5)
+    if len(parts) < 6:
+        return None  # not a topic ARN: SNS's own validation answers it
+    _, _, _, region, account, _ = parts
     topic = sns_backends[account][region].topics.get(topic_arn)
     if topic is None:
         return Refusal("NotFound", "Topic does not exist")
