@@ -74,7 +74,13 @@ def run_actions(alarm: Any, old_state: str) -> None:
             _record(alarm, action, "Failed", error=f"{refused.code}: {refused.message}")
             continue
         _, _, _, region, account, _ = action.split(":", 5)
-        sns_backends[account][region].publish(message=json.dumps(message), arn=action, subject=subject(alarm))
+        try:
+            backend = sns_backends[account][region]
+            backend.publish(message=json.dumps(message), arn=action, subject=subject(alarm))
+        except Exception as error:  # SNS's own refusal (moto's exception types) fails this action only
+            logger.warning("alarm %s: failed to execute action %s: %s", alarm.name, action, error)
+            _record(alarm, action, "Failed", error=f"{type(error).__name__}: {error}")
+            continue
         _record(alarm, action, "Succeeded", published=message)
 
 
