@@ -6,7 +6,7 @@ message must not be empty, and the message with its attributes (names, types and
 topic's maximum size, 256 KiB by default, counted in bytes ("262,144 bytes, not 262,144 characters"). SNS
 answers ``InvalidParameter``. moto 5.2.5 refuses a subject past 100 characters but takes exactly 100,
 an empty one, line breaks and control characters; it counts the message in characters and leaves its
-attributes out.
+attributes out; it checks attribute types and empty values, but not names.
 
 The checks sit on moto's ``SNSBackend.publish``: SDK calls and Step Functions' SNS tasks reach SNS
 through it. ``PublishBatch`` is not checked (the platform does not call it).
@@ -14,6 +14,8 @@ through it. ``PublishBatch`` is not checked (the platform does not call it).
 
 from __future__ import annotations
 
+import base64
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +26,7 @@ from localcloud.patches import Patch
 
 MAX_SUBJECT_CHARACTERS = 99
 MAX_MESSAGE_BYTES = 256 * 1024
+_ATTRIBUTE_NAME = re.compile(r"(?!\.)(?!.*\.\.)(?!(?i:aws|amazon)\.)[A-Za-z0-9_.-]{1,256}(?<!\.)")
 
 
 def _control(char: str) -> bool:
@@ -40,13 +43,22 @@ def subject_refusal(subject: str | None) -> str | None:
 
 
 def _attributes_bytes(attributes: Mapping[str, Any] | None) -> int:
+    """The size SNS counts for the attributes as moto passes them (``{name: {"Type", "Value"}}``)."""
     size = 0
     for name, attribute in (attributes or {}).items():
-        value = attribute.get("Value", b"") if isinstance(attribute, Mapping) else attribute
-        kind = attribute.get("Type", "") if isinstance(attribute, Mapping) else ""
-        size += len(name.encode()) + len(str(kind).encode())
-        size += len(value) if isinstance(value, bytes) else len(str(value).encode())
+        kind, value = str(attribute.get("Type", "")), str(attribute.get("Value", ""))
+        # moto keeps a Binary value base64-encoded; SNS counts its bytes.
+        data = base64.b64decode(value) if kind.startswith("Binary") else value.encode()
+        size += len(name.encode()) + len(kind.encode()) + len(data)
     return size
+
+
+def attributes_refusal(attributes: Mapping[str, Any] | None) -> str | None:
+    """SNS's message for a message attribute name it refuses, or None."""
+    for name in attributes or {}:
+        if not _ATTRIBUTE_NAME.fullmatch(name):
+            return f"Invalid parameter: MessageAttributes name {name!r}"
+    return None
 
 
 def message_refusal(message: str | None, attributes: Mapping[str, Any] | None) -> str | None:
@@ -66,7 +78,7 @@ def patches() -> list[Patch]:
         subject = kwargs.get("subject", args[1] if len(args) > 1 else None)
         attributes = kwargs.get("message_attributes", args[2] if len(args) > 2 else None)
         phone_number = kwargs.get("phone_number", args[0] if args else None)
-        refusal = subject_refusal(subject)
+        refusal = subject_refusal(subject) or attributes_refusal(attributes)
         if refusal is None and not phone_number:  # an SMS has its own limits, which moto applies
             refusal = message_refusal(message, attributes)
         if refusal is not None:

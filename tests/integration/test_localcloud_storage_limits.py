@@ -207,6 +207,19 @@ def test_message_attributes_count_toward_the_message_size(
     )
 
 
+@pytest.mark.parametrize("name", ["AWS.trace", "two..dots", ".leading", "with space"])
+def test_a_message_attribute_name_sns_reserves_or_refuses_is_invalid_parameter(
+    platform: LocalCloud, topic: tuple[str, str], name: str
+) -> None:
+    attributes = {name: {"DataType": "String", "StringValue": "v"}}
+
+    code = refusal(
+        lambda: platform.client("sns").publish(TopicArn=topic[0], Message="m", MessageAttributes=attributes)
+    )[1]
+
+    assert code == "InvalidParameter"
+
+
 def test_an_alert_about_any_file_name_is_published_with_a_subject_sns_takes(
     platform: LocalCloud, topic: tuple[str, str]
 ) -> None:
