@@ -7,8 +7,10 @@ the key; and alarms whose actions publish to the topic, as ``cloudwatch.amazonaw
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -81,18 +83,12 @@ class Topic:
             TopicArn=self.arn, AttributeName="Policy", AttributeValue=policy
         )
 
-    def machine_publishing_as(self, *, key_grant: bool) -> str:
-        """A state machine whose task publishes to the topic, as a role that may publish (and use the key)."""
+    def role(self, service: str, *, key_grant: bool) -> str:
+        """A role ``service`` assumes, that may publish to the topic (and use its key)."""
         iam, name = self.client("iam"), f"publisher-{uuid.uuid4().hex[:8]}"
         trust = {
             "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "states.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
         }
         role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
         key_arn = self.client("kms").describe_key(KeyId=self.key_id)["KeyMetadata"]["Arn"]
@@ -103,6 +99,31 @@ class Topic:
             )
         document = json.dumps({"Version": "2012-10-17", "Statement": statements})
         iam.put_role_policy(RoleName=name, PolicyName="publish", PolicyDocument=document)
+        return str(role)
+
+    def function_failing_to_the_topic(self, *, key_grant: bool) -> str:
+        """A function that always fails, whose on-failure destination is the topic."""
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as code:
+            code.writestr("index.py", "def handler(event, context):\n    raise RuntimeError('doomed')\n")
+        name = f"doomed-{uuid.uuid4().hex[:8]}"
+        self.client("lambda").create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=self.role("lambda.amazonaws.com", key_grant=key_grant),
+            Handler="index.handler",
+            Code={"ZipFile": archive.getvalue()},
+        )
+        self.client("lambda").put_function_event_invoke_config(
+            FunctionName=name,
+            MaximumRetryAttempts=0,
+            DestinationConfig={"OnFailure": {"Destination": self.arn}},
+        )
+        return name
+
+    def machine_publishing_as(self, *, key_grant: bool) -> str:
+        """A state machine whose task publishes to the topic, as a role that may publish (and use the key)."""
+        role, name = self.role("states.amazonaws.com", key_grant=key_grant), f"machine-{uuid.uuid4().hex[:8]}"
         definition = {
             "StartAt": "Announce",
             "States": {
@@ -152,7 +173,7 @@ class Topic:
 
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
-    with LocalCloud(region=REGION, account_id=ACCOUNT) as started:
+    with LocalCloud(region=REGION, account_id=ACCOUNT, async_retry_delays=(0.05,)) as started:
         yield started
 
 
@@ -180,6 +201,18 @@ def test_a_state_machine_whose_role_may_not_use_the_key_fails_its_publish_as_sns
     assert execution["error"] == "SNS.KMSAccessDeniedException"
     assert "kms:GenerateDataKey" in execution["cause"] and "AccessDeniedException" in execution["cause"]
     assert topic.received() == []
+
+
+@pytest.mark.parametrize("key_grant", [False, True], ids=["without the key", "with the key"])
+def test_a_functions_on_failure_record_reaches_an_encrypted_topic_only_if_its_role_may_use_the_key(
+    topic: Topic, key_grant: bool
+) -> None:
+    name = topic.function_failing_to_the_topic(key_grant=key_grant)
+
+    topic.client("lambda").invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": 1}')
+
+    records = [json.loads(m["Message"]) for m in topic.received()]
+    assert [r["requestPayload"] for r in records] == ([{"n": 1}] if key_grant else [])
 
 
 def test_a_state_machine_whose_role_may_use_the_key_publishes(topic: Topic) -> None:
