@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from domain.instance_types import has_local_storage
+from domain.names import ENDPOINT, EXECUTION
 from domain.serving_config import ServingConfig
 
 __all__ = [
@@ -45,8 +46,8 @@ __all__ = [
 ]
 
 VARIANT = "AllTraffic"  # one production variant: blue/green swaps whole fleets behind it
-MAX_NAME = 63  # SageMaker's limit for model, endpoint configuration and endpoint names
-MAX_EXECUTION_NAME = 80
+MAX_NAME = ENDPOINT.max_length  # SageMaker's, for models, endpoint configurations and endpoints too
+MAX_EXECUTION_NAME = EXECUTION.max_length
 # Statuses an endpoint leaves by itself. ``UpdateRollbackFailed`` is not one: it needs a person, so the
 # workflow verifies (and records a failure) instead of waiting for it until its timeout.
 SETTLING = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
