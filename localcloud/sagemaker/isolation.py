@@ -9,7 +9,8 @@ down), where every connection fails with "Network is unreachable". Where the mac
 unprivileged user namespaces, a guard loaded at the interpreter's start (``network_guard/
 sitecustomize.py``: an audit hook on ``socket.connect``) refuses the same connections, in the script and
 the Python processes it starts (not in other programs it would run). Whether the namespace works is
-found out once per process.
+found out once per process. The model server of an isolated model always gets the guard (:func:`guarded`):
+the host reaches it on loopback, which a namespace of its own would take away.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import functools
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
 
@@ -54,9 +56,30 @@ def isolate(command: list[str], environment: dict[str, str]) -> tuple[list[str],
     isolation = available()
     if isolation is Isolation.NAMESPACE:
         return [*_UNSHARE, *command], environment, isolation
-    guarded = dict(environment)
-    guarded["PYTHONPATH"] = os.pathsep.join(p for p in (str(_GUARD_DIR), environment.get("PYTHONPATH")) if p)
-    return command, guarded, isolation
+    return command, guarded(environment), isolation
+
+
+def guarded(environment: Mapping[str, str]) -> dict[str, str]:
+    """``environment`` with the socket guard first on ``PYTHONPATH``.
+
+    A Python process started with it makes no network call (no connection or datagram to an IP address,
+    no DNS lookup) and still listens and accepts on loopback.
+
+    Parameters
+    ----------
+    environment : Mapping[str, str]
+        The process's whole environment.
+
+    Returns
+    -------
+    dict[str, str]
+        A copy, the guard's folder before the ``PYTHONPATH`` it had.
+    """
+    variables = dict(environment)
+    variables["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(_GUARD_DIR), environment.get("PYTHONPATH")) if p
+    )
+    return variables
 
 
 def no_network_reason(submit_directory: str) -> str:

@@ -4,6 +4,8 @@
 :mod:`localcloud.sagemaker.serving.contract`), starts ``model_server.py`` with the model's
 ``Environment``, and returns once ``/ping`` answers 200. The server's output goes to ``ship`` in batches
 of lines, as a training script's does; :meth:`ModelServer.stop` stops it as a training job is stopped.
+A network-isolated model's server runs under the socket guard (``isolation.guarded``): it serves on
+loopback, and its code reaches nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import NamedTuple
 
+from localcloud.sagemaker.isolation import guarded
 from localcloud.sagemaker.process import ScriptProcess
 from localcloud.sagemaker.serving.contract import ModelServerError, extract_model, process_environment
 
@@ -90,6 +93,7 @@ class ModelServer:
         startup_timeout: float = 60.0,
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
         stop_grace_seconds: float = 2.0,
+        network_isolation: bool = False,
     ) -> ModelServer:
         """Lay the model out, start its server, and wait until it answers ``/ping``.
 
@@ -112,6 +116,8 @@ class ModelServer:
             Larger request bodies are answered 413.
         stop_grace_seconds : float
             Between SIGTERM and SIGKILL when stopping.
+        network_isolation : bool
+            The model's ``EnableNetworkIsolation``: its code's connections and DNS lookups then fail.
 
         Raises
         ------
@@ -127,6 +133,8 @@ class ModelServer:
         for attempt in range(_PORT_ATTEMPTS):
             home = Path(tempfile.mkdtemp(prefix="model-server-home-"))
             variables = process_environment(environment, model_dir, home)
+            if network_isolation:
+                variables = guarded(variables)
             port = _free_port()
             command = [
                 python,
