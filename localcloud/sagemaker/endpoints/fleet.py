@@ -5,7 +5,8 @@ variant's instances, whatever ``InitialInstanceCount`` says): ``ModelDataUrl`` i
 local S3 and extracted into a model folder of its own, and the server's output goes to CloudWatch Logs,
 group ``/aws/sagemaker/Endpoints/<endpoint>``, stream ``<variant>/<instance id>``, as SageMaker ships a
 container's output. The container sees its model's ``Environment``, the region, and (unless the model has
-``EnableNetworkIsolation``) the local cloud's endpoint and test credentials.
+``EnableNetworkIsolation``) the local cloud's endpoint and test credentials; an isolated model's server
+reaches no network at all (the socket guard, see ``ModelServer.start``).
 """
 
 from __future__ import annotations
@@ -175,6 +176,7 @@ def _start_variant(
             python=python,
             ship=ship,
             startup_timeout=startup_timeout,
+            network_isolation=variant.network_isolation,
         )
     except ModelServerError as error:
         raise FleetStartError(
