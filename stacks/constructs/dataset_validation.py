@@ -20,7 +20,7 @@ from constructs import Construct
 
 from domain.contract import DatasetContract
 from domain.declared import CONTRACTS_FILE
-from domain.ingestion_model import FAILURE_FILE, alerted_key
+from domain.ingestion_model import ALERTED_SUFFIX, FAILURE_FILE, alerted_key
 from stacks.constructs.data_bucket import DATASETS_PREFIX, INCOMING_PREFIX, QUARANTINE_PREFIX
 from stacks.constructs.nag import cdk_grant_reasons
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
@@ -92,11 +92,12 @@ class DatasetValidation(Construct):
         )
         self.function = self.handler.function
         self.role = self.handler.role
+        markers = f"{QUARANTINE_PREFIX}*{ALERTED_SUFFIX}"
         prefixes = {
             f"{INCOMING_PREFIX}*": "Uploads are read by prefix: their keys are data.",
             f"{DATASETS_PREFIX}*": "Dataset versions are read and written: datasets/<name>/<sha256>/.",
-            f"{QUARANTINE_PREFIX}*": "Rejection reports are written, and the markers of their alerts read, "
-            "by prefix: quarantine/<name>/<sha256>/.",
+            f"{QUARANTINE_PREFIX}*": "Rejection reports are written by prefix: quarantine/<name>/<sha256>/.",
+            markers: "The markers beside reports that say their alert was sent are read by suffix.",
         }
         data_bucket.grant_read(self.function, f"{INCOMING_PREFIX}*")
         data_bucket.grant_read(self.function, f"{DATASETS_PREFIX}*")
@@ -104,7 +105,7 @@ class DatasetValidation(Construct):
         data_bucket.grant_put(self.function, f"{QUARANTINE_PREFIX}*")
         # Reads the marker beside a report that says its alert was sent (domain.quarantine); List* from
         # the read grants makes a missing marker a 404, not a 403.
-        data_bucket.grant_read(self.function, f"{QUARANTINE_PREFIX}*")
+        data_bucket.grant_read(self.function, markers)
         self.handler.acknowledge(
             resources={data_bucket.arn_for_objects(p): reason for p, reason in prefixes.items()},
             actions=cdk_grant_reasons("through the bucket and catalog grants"),

@@ -187,6 +187,10 @@ def test_the_validation_function_reads_and_writes_only_its_prefixes(cloud_assemb
     statements = _validation_policy(cloud_assembly)
     assert _object_prefixes(statements, "s3:GetObject") == {"incoming/", "datasets/"}
     assert _object_prefixes(statements, "s3:PutObject") == {"datasets/", "quarantine/"}
+    # in quarantine/, it reads only the markers that say a report's alert was sent
+    reads = [s for s in statements if any(a.startswith("s3:GetObject") for a in s["Action"])]
+    quarantined = [r for s in reads for r in s["Resource"] if "quarantine/" in json.dumps(r)]
+    assert [json.dumps(r).endswith('/quarantine/*.alerted.json"]]}') for r in quarantined] == [True]
     assert not any("s3:DeleteObject" in json.dumps(statement["Action"]) for statement in statements)
 
 
