@@ -273,7 +273,7 @@ def finish_deployment(
     replaced_failed = prepared.get("replaced_failed")
     if replaced_failed:
         why = f"{replaced_failed.get('endpoint_config')} had failed: {replaced_failed.get('reason')}"
-        reason = f"{outcome.reason}; the endpoint was Failed ({why}), so it was deleted and created again"
+        reason = f"{outcome.reason}; the Failed endpoint was deleted and created again ({why})"
         outcome = replace(outcome, reason=reason[:MAX_ERROR])
     metadata = {
         "deployment.status": outcome.status,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import time
 import uuid
@@ -63,6 +64,18 @@ class DataPlane:
         listing = self.client("s3").list_objects_v2(Bucket=self.bucket, Prefix=prefix)
         return [item["Key"] for item in listing.get("Contents", [])]
 
+    def train(self, folder: Path, seed: int) -> None:
+        """Upload a churn dataset version; its training run registers a model version (waited for)."""
+        from examples.churn import generate
+
+        body = generate(3_000, seed, folder / f"churn-{seed}.csv", "csv").read_bytes()
+        self.upload(f"incoming/churn/churn-{seed}.csv", body)
+        runs = self.client("stepfunctions").list_executions(
+            stateMachineArn=self.outputs["TrainingStateMachineArn"]
+        )["executions"]
+        (run,) = [r for r in runs if hashlib.sha256(body).hexdigest()[:12] in r["name"]]
+        assert run["status"] == "SUCCEEDED"
+
     def drain(self, queue_url: str, wait: float = 1.0) -> list[Any]:
         messages: list[Any] = []
         deadline = time.monotonic() + wait
@@ -77,6 +90,21 @@ class DataPlane:
             if not batch:
                 time.sleep(0.1)
         return messages
+
+
+@pytest.fixture(scope="module")
+def registry(platform: DataPlane) -> Iterator[Any]:
+    """The platform's registry adapter pointed at the module's ``platform`` (what `mlops models` uses)."""
+    from adapters.aws import client, resource
+
+    patch = pytest.MonkeyPatch()
+    platform.point_sdk_here(patch)
+    from adapters.registry import SageMakerModelRegistry
+
+    yield SageMakerModelRegistry()
+    patch.undo()
+    client.cache_clear()
+    resource.cache_clear()
 
 
 @pytest.fixture(scope="module")  # moto's state is per process: one local cloud at a time

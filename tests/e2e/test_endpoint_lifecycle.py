@@ -7,7 +7,6 @@ bake) so that a whole blue/green update fits in a test; everything else is ``cdk
 from __future__ import annotations
 
 import copy
-import hashlib
 import io
 import json
 import tarfile
@@ -22,8 +21,7 @@ import pyarrow as pa
 import pytest
 from botocore.exceptions import ClientError
 
-from adapters.aws import client, resource
-from examples.churn import generate, request_csv
+from examples.churn import request_csv
 from stacks.app import build_app, cdk_json_context
 from tests.e2e.conftest import DataPlane, deployed_platform
 from tests.trained_model import churn_snapshot
@@ -41,41 +39,18 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
     mlops = context["mlops"]
     mlops["deployment"] = {"poll_seconds": 2, "lock_wait_seconds": 2, "timeout_minutes": 60}
     mlops["datasets"]["churn"]["serving"] = {
+        "instance_count": 2,  # a canary is at most half of the instances: one of two
         "rollout": {
             "strategy": "canary",
             "canary_percent": 50,
             "wait_seconds": WAIT_SECONDS,
             "bake_seconds": BAKE_SECONDS,
-        }
+        },
     }
     outdir = tmp_path_factory.mktemp("serving.out")
     build_app(context, outdir=str(outdir)).synth()
     with deployed_platform(outdir) as deployed:
         yield deployed
-
-
-@pytest.fixture(scope="module")
-def registry(platform: DataPlane) -> Iterator[Any]:
-    """The platform's registry adapter, pointed at the local cloud (what `mlops models approve` uses)."""
-    patch = pytest.MonkeyPatch()
-    platform.point_sdk_here(patch)
-    from adapters.registry import SageMakerModelRegistry
-
-    yield SageMakerModelRegistry()
-    patch.undo()
-    client.cache_clear()
-    resource.cache_clear()
-
-
-def _train(platform: DataPlane, tmp_path: Path, seed: int) -> None:
-    """Upload a dataset version; its training run registers a version (wait_idle waits for all of it)."""
-    body = generate(3_000, seed, tmp_path / f"churn-{seed}.csv", "csv").read_bytes()
-    platform.upload(f"incoming/churn/churn-{seed}.csv", body)
-    runs = platform.client("stepfunctions").list_executions(
-        stateMachineArn=platform.outputs["TrainingStateMachineArn"]
-    )["executions"]
-    (run,) = [r for r in runs if hashlib.sha256(body).hexdigest()[:12] in r["name"]]
-    assert run["status"] == "SUCCEEDED"
 
 
 def _approve(platform: DataPlane, registry: Any, version: int) -> Any:
@@ -132,7 +107,7 @@ def _csv(rows: pa.Table) -> bytes:
 def test_an_approved_version_goes_live_and_answers_as_it_predicts_in_process(
     platform: DataPlane, registry: Any, rows: pa.Table, tmp_path: Path
 ) -> None:
-    _train(platform, tmp_path, seed=41)
+    platform.train(tmp_path, seed=41)
     arn = _approve(platform, registry, 1)
     platform.cloud.wait_idle(timeout=180)
 
@@ -201,7 +176,7 @@ def test_requests_and_answers_are_captured_for_the_drift_monitor(platform: DataP
 def test_a_second_approval_goes_through_the_canary_and_the_new_version_serves(
     platform: DataPlane, registry: Any, rows: pa.Table, tmp_path: Path
 ) -> None:
-    _train(platform, tmp_path, seed=42)
+    platform.train(tmp_path, seed=42)
     _approve(platform, registry, 2)
     seen_updating = _watch_update(platform)
     platform.cloud.wait_idle(timeout=180)
@@ -219,7 +194,7 @@ def test_a_second_approval_goes_through_the_canary_and_the_new_version_serves(
 def test_an_alarm_during_the_bake_rolls_the_update_back_and_the_old_version_still_serves(
     platform: DataPlane, registry: Any, rows: pa.Table, tmp_path: Path
 ) -> None:
-    _train(platform, tmp_path, seed=43)
+    platform.train(tmp_path, seed=43)
     platform.drain(platform.alerts, wait=0.2)
     _approve(platform, registry, 3)
     assert _watch_update(platform, until_baking=True)
@@ -258,8 +233,8 @@ def _watch_update(platform: DataPlane, *, until_baking: bool = False, timeout: f
 def test_an_approval_during_a_deployment_waits_for_it_and_never_interleaves(
     platform: DataPlane, registry: Any, tmp_path: Path
 ) -> None:
-    _train(platform, tmp_path, seed=44)
-    _train(platform, tmp_path, seed=45)
+    platform.train(tmp_path, seed=44)
+    platform.train(tmp_path, seed=45)
     _approve(platform, registry, 4)
     assert _watch_update(platform)
 
