@@ -159,16 +159,18 @@ EXECUTION = NameRule(
     reference="https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html",
     forbidden=r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff\U0010ffff]",
 )
-# PutMetricAlarm: AlarmName, 1-255, (?!\s*$).+ (not only whitespace).
+# PutMetricAlarm: AlarmName, 1-255 UTF-8 characters without ASCII control characters. (SageMaker's
+# rollback alarms, AutoRollbackConfiguration, also refuse a name of only whitespace: API_Alarm.html.)
 ALARM = NameRule(
     resource="CloudWatch alarm",
     service="cloudwatch",
     operation="PutMetricAlarm",
     member="AlarmName",
     max_length=255,
-    allowed="1 to 255 characters, not only whitespace",
+    allowed="1 to 255 characters without ASCII control characters, not only whitespace",
     reference="https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html",
     pattern=r"(?!\s*$).+",
+    forbidden=r"[\x00-\x1f\x7f]",
 )
 # Object keys: at most 1,024 bytes of UTF-8.
 S3_KEY = NameRule(

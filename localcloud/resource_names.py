@@ -41,7 +41,8 @@ __all__ = ["CHECKS", "NameCheck", "patches", "problems"]
 class NameCheck:
     """One name member of a request: at most ``max_length`` characters matching ``pattern``.
 
-    ``member`` is the request's member; ``List[].Member`` checks that member of each item of a list.
+    ``member`` is the member's path in the request: ``A.B`` for a member of a structure, ``A[]`` for each
+    item of a list (``ProductionVariants[].VariantName``).
     """
 
     member: str
@@ -51,27 +52,32 @@ class NameCheck:
 
     def failures(self, request: Callable[[str], Any]) -> Iterator[tuple[str, str, str]]:
         """(value, AWS's path of the member, the constraint it breaks) for each value that breaks it."""
-        head, _, tail = self.member.partition("[].")
-        if not tail:
-            yield from self._failures(request(head), _camel(head))
-            return
-        for index, item in enumerate(request(head) or [], start=1):
-            if isinstance(item, dict):
-                yield from self._failures(item.get(tail), f"{_camel(head)}.{index}.member.{_camel(tail)}")
-
-    def _failures(self, value: Any, path: str) -> Iterator[tuple[str, str, str]]:
-        if not isinstance(value, str):
-            return  # absent (optional), or not a string: moto's parser and the SDK deal with that
-        if len(value) > self.max_length:
-            yield value, path, f"Member must have length less than or equal to {self.max_length}"
-        elif len(value) < self.min_length:
-            yield value, path, f"Member must have length greater than or equal to {self.min_length}"
-        elif re.fullmatch(self.pattern, value) is None:
-            yield value, path, f"Member must satisfy regular expression pattern: ^{self.pattern}$"
+        parts = self.member.split(".")
+        top = parts[0].removesuffix("[]")
+        for value, path in _values({top: request(top)}, parts, ""):
+            if not isinstance(value, str):
+                continue  # absent (optional), or not a string: moto's parser and the SDK deal with that
+            if len(value) > self.max_length:
+                yield value, path, f"Member must have length less than or equal to {self.max_length}"
+            elif len(value) < self.min_length:
+                yield value, path, f"Member must have length greater than or equal to {self.min_length}"
+            elif re.fullmatch(self.pattern, value) is None:
+                yield value, path, f"Member must satisfy regular expression pattern: ^{self.pattern}$"
 
 
-def _camel(member: str) -> str:
-    return member[:1].lower() + member[1:]
+def _values(node: Any, parts: list[str], path: str) -> Iterator[tuple[Any, str]]:
+    """The values at ``parts`` below ``node``, with their paths as AWS writes them (``a.1.member.b``)."""
+    if not parts:
+        yield node, path
+        return
+    key = parts[0].removesuffix("[]")
+    child = node.get(key) if isinstance(node, dict) else None
+    where = f"{path}.{key[:1].lower()}{key[1:]}" if path else f"{key[:1].lower()}{key[1:]}"
+    if not parts[0].endswith("[]"):
+        yield from _values(child, parts[1:], where)
+        return
+    for index, item in enumerate(child if isinstance(child, list) else [], start=1):
+        yield from _values(item, parts[1:], f"{where}.{index}.member")
 
 
 _ENTITY: Final = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
@@ -79,6 +85,10 @@ _MODEL: Final = r"[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?"
 # A model package group by name or by ARN (CreateModelPackage takes either).
 _GROUP_NAME_OR_ARN: Final = (
     r"(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z\-]*\/)?([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})(?<!-)"
+)
+
+_ROLLBACK_ALARMS: Final = NameCheck(
+    "DeploymentConfig.AutoRollbackConfiguration.Alarms[].AlarmName", 255, r"(?!\s*$).+"
 )
 
 CHECKS: Final[dict[str, dict[str, tuple[NameCheck, ...]]]] = {
@@ -107,15 +117,19 @@ CHECKS: Final[dict[str, dict[str, tuple[NameCheck, ...]]]] = {
         ),
         # CreateEndpoint: EndpointName and EndpointConfigName, 0-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62},
         # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html
+        # and the rollback alarms of its DeploymentConfig: AlarmName, 1-255, (?!\s*$).+,
+        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_Alarm.html
         "CreateEndpoint": (
             NameCheck("EndpointName", 63, _ENTITY),
             NameCheck("EndpointConfigName", 63, _ENTITY),
+            _ROLLBACK_ALARMS,
         ),
-        # UpdateEndpoint: the same two members and rules,
+        # UpdateEndpoint: the same members and rules,
         # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html
         "UpdateEndpoint": (
             NameCheck("EndpointName", 63, _ENTITY),
             NameCheck("EndpointConfigName", 63, _ENTITY),
+            _ROLLBACK_ALARMS,
         ),
         # CreateTrainingJob: TrainingJobName, 1-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62},
         # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html
@@ -125,9 +139,10 @@ CHECKS: Final[dict[str, dict[str, tuple[NameCheck, ...]]]] = {
         "CreateModelCard": (NameCheck("ModelCardName", 63, _ENTITY),),
     },
     "cloudwatch": {
-        # PutMetricAlarm: AlarmName, 1-255, (?!\s*$).+ (not only whitespace),
+        # PutMetricAlarm: AlarmName, 1-255 UTF-8 characters without ASCII control characters,
         # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
-        "PutMetricAlarm": (NameCheck("AlarmName", 255, r"(?!\s*$).+"),),
+        # (CloudWatch's message for a control character is not documented: this is the API's pattern form.)
+        "PutMetricAlarm": (NameCheck("AlarmName", 255, r"[^\x00-\x1f\x7f]+"),),
     },
 }
 

@@ -155,9 +155,9 @@ def test_valid_names_are_served_as_before(cloud: LocalCloud) -> None:
 
 @pytest.mark.parametrize(
     ("name", "constraint"),
-    [("   ", r"Member must satisfy regular expression pattern: ^(?!\s*$).+$"),
+    [("latency\talarm", r"Member must satisfy regular expression pattern: ^[^\x00-\x1f\x7f]+$"),
      ("a" * 256, "Member must have length less than or equal to 255")],
-    ids=["only spaces", "256 characters"],
+    ids=["control character", "256 characters"],
 )  # fmt: skip
 def test_cloudwatch_refuses_an_alarm_name_aws_refuses(cloud: LocalCloud, name: str, constraint: str) -> None:
     cloudwatch = cloud.client("cloudwatch")
@@ -209,4 +209,21 @@ def test_a_state_machines_sagemaker_task_gets_the_same_refusal(cloud: LocalCloud
     assert described["error"] == "SageMaker.AmazonSageMakerException"
     assert described["cause"].startswith(
         "1 validation error detected: Value 'churn-' at 'trainingJobName' failed to satisfy constraint"
+    )
+
+
+def test_an_update_whose_rollback_alarm_sagemaker_refuses_is_refused(cloud: LocalCloud) -> None:
+    rollback = {"AutoRollbackConfiguration": {"Alarms": [{"AlarmName": " "}]}}
+
+    status, code, message = refusal(
+        lambda: cloud.client("sagemaker").update_endpoint(
+            EndpointName="churn", EndpointConfigName="churn-v2", DeploymentConfig=rollback
+        )
+    )
+
+    assert (status, code) == (400, "ValidationException")
+    assert message == (
+        "1 validation error detected: Value ' ' at 'deploymentConfig.autoRollbackConfiguration.alarms.1"
+        ".member.alarmName' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+        "^(?!\\s*$).+$"
     )

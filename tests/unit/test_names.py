@@ -76,7 +76,8 @@ def test_step_functions_execution_names(name: str, valid: bool) -> None:
     ("rule", "name", "valid"),
     [
         (names.ALARM, "mlops-churn-model-latency", True),
-        (names.ALARM, "   ", False),
+        (names.ALARM, "   ", False),  # refused as a rollback alarm of UpdateEndpoint
+        (names.ALARM, "mlops-churn\tlatency", False),
         (names.ALARM, "a" * 256, False),
         (names.S3_KEY, "k" * 1024, True),
         (names.S3_KEY, "k" * 1025, False),
