@@ -8,19 +8,16 @@ instances (a blue/green update holds both fleets) and of serverless concurrency.
 
 from __future__ import annotations
 
-import io
-import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from domain.deployment import VARIANT, model_request
-from domain.registration import INFERENCE_ENVIRONMENT
 from localcloud import LocalCloud
 from localcloud.sagemaker.endpoints.quotas import EndpointQuotas
+from tests.integration.localcloud_fixtures.support import SKLEARN_IMAGE, refusal, register_model
 from tests.trained_model import train_model
 
 pytestmark = pytest.mark.slow
@@ -28,7 +25,6 @@ pytestmark = pytest.mark.slow
 BUCKET = "localcloud-endpoint-rules"
 ROLE = "arn:aws:iam::123456789012:role/model"
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
-IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 QUOTAS = EndpointQuotas(instance_types={"ml.m5.large": 3}, serverless_concurrency=8)
 
 
@@ -67,41 +63,17 @@ class Account:
 @pytest.fixture(scope="module")
 def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Account]:
     model_dir = train_model(tmp_path_factory.mktemp("trained"), rows=600)
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
-        for path in sorted(model_dir.rglob("*")):
-            tar.add(path, arcname=path.relative_to(model_dir).as_posix(), recursive=False)
     cloud = LocalCloud(work_dir=tmp_path_factory.mktemp("localcloud-rules"), endpoint_quotas=QUOTAS).start()
     try:
-        cloud.client("s3").create_bucket(Bucket=BUCKET)
-        cloud.client("s3").put_object(Bucket=BUCKET, Key="models/churn/model.tar.gz", Body=archive.getvalue())
-        sagemaker = cloud.client("sagemaker")
-        sagemaker.create_model_package_group(ModelPackageGroupName="rules")
-        package = sagemaker.create_model_package(
-            ModelPackageGroupName="rules",
-            ModelApprovalStatus="Approved",
-            InferenceSpecification={
-                "Containers": [
-                    {
-                        "Image": IMAGE,
-                        "ModelDataUrl": f"s3://{BUCKET}/models/churn/model.tar.gz",
-                        "Environment": dict(INFERENCE_ENVIRONMENT),
-                    }
-                ],
-                "SupportedContentTypes": ["text/csv"],
-                "SupportedResponseMIMETypes": ["application/json"],
-            },
-        )["ModelPackageArn"]
+        (package,) = register_model(cloud, BUCKET, "rules", model_dir)
         yield Account(cloud, package)
     finally:
         cloud.stop()
 
 
 def _refused(call: Any, **request: Any) -> dict[str, str]:
-    with pytest.raises(ClientError) as raised:
-        call(**request)
-    error: dict[str, str] = raised.value.response["Error"]
-    return error
+    _, code, message = refusal(lambda: call(**request))
+    return {"Code": code, "Message": message}
 
 
 def test_a_serverless_variant_of_an_isolated_model_is_refused_and_one_without_isolation_serves(
@@ -155,7 +127,7 @@ def test_a_volume_key_with_an_instance_type_that_has_local_storage_is_refused(
     training_job = _refused(
         account.sagemaker.create_training_job,
         TrainingJobName=f"{model}-job",
-        AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+        AlgorithmSpecification={"TrainingImage": SKLEARN_IMAGE, "TrainingInputMode": "File"},
         RoleArn=ROLE,
         OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/out/"},
         ResourceConfig={

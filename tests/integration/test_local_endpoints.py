@@ -12,7 +12,6 @@ import io
 import json
 import re
 import socket
-import tarfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +31,12 @@ from domain.deployment import CAPTURE_CONTENT_TYPES, VARIANT, model_request, ver
 from domain.registration import INFERENCE_ENVIRONMENT
 from localcloud import LocalCloud
 from localcloud.sagemaker.endpoints import EndpointRecord
-from tests.integration.localcloud_fixtures.support import eventually, retrying_client
+from tests.integration.localcloud_fixtures.support import (
+    SKLEARN_IMAGE,
+    eventually,
+    register_model,
+    retrying_client,
+)
 from tests.trained_model import churn_snapshot, train_model
 from training.mlops_training.contract_io import Signature, feature_matrix
 
@@ -42,7 +46,7 @@ BUCKET = "localcloud-endpoint-tests"
 GROUP = "mlops-churn"
 ROLE = "arn:aws:iam::123456789012:role/model"
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
-IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+IMAGE = SKLEARN_IMAGE
 
 
 @dataclass(frozen=True)
@@ -113,34 +117,9 @@ class Serving:
 @pytest.fixture(scope="module")
 def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serving]:
     model_dir = train_model(tmp_path_factory.mktemp("trained"))
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
-        for path in sorted(model_dir.rglob("*")):
-            tar.add(path, arcname=path.relative_to(model_dir).as_posix(), recursive=False)
     cloud = LocalCloud(work_dir=tmp_path_factory.mktemp("localcloud-endpoints"), evaluate_alarms=True).start()
     try:
-        cloud.client("s3").create_bucket(Bucket=BUCKET)
-        cloud.client("s3").put_object(Bucket=BUCKET, Key="models/churn/model.tar.gz", Body=archive.getvalue())
-        sagemaker = cloud.client("sagemaker")
-        sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
-        packages = tuple(
-            sagemaker.create_model_package(
-                ModelPackageGroupName=GROUP,
-                ModelApprovalStatus="Approved",
-                InferenceSpecification={
-                    "Containers": [
-                        {
-                            "Image": IMAGE,
-                            "ModelDataUrl": f"s3://{BUCKET}/models/churn/model.tar.gz",
-                            "Environment": dict(INFERENCE_ENVIRONMENT),
-                        }
-                    ],
-                    "SupportedContentTypes": ["text/csv", "application/json"],
-                    "SupportedResponseMIMETypes": ["application/json"],
-                },
-            )["ModelPackageArn"]
-            for _ in range(2)
-        )
+        packages = register_model(cloud, BUCKET, GROUP, model_dir, versions=2)
         for alarm in ("churn-v1-alarm", "churn-v2-alarm", "churn-v2-error"):
             cloud.client("cloudwatch").put_metric_alarm(
                 AlarmName=alarm,

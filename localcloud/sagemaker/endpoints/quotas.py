@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localcloud.sagemaker.endpoints.spec import FleetSpec
-from localcloud.sagemaker.quotas import exceeded
+from localcloud.sagemaker.quotas import exceeded, refuse_negative
 
 # The local cloud's quota per instance type when none is configured: room for a few endpoints of two
 # instances to update blue/green at once.
@@ -49,9 +49,7 @@ class EndpointQuotas:
 
     def __post_init__(self) -> None:
         limits = {"default": self.default, "serverless_concurrency": self.serverless_concurrency}
-        for name, value in {**limits, **self.instance_types}.items():
-            if value < 0:
-                raise ValueError(f"endpoint quota {name}: {value}; a quota is 0 or more")
+        refuse_negative("endpoint quota", {**limits, **self.instance_types})
 
     def check(self, backend: Any, new: FleetSpec) -> None:
         """Refuse a new fleet (of a new endpoint, or the green fleet of an update) past a quota.

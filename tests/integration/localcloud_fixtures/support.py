@@ -6,8 +6,10 @@ several seconds; later ones well under one), into the session's temporary folder
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import tarfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -134,3 +136,40 @@ def refusal(call: Callable[[], Any]) -> tuple[int, str, str]:
             response["Error"]["Message"],
         )
     raise AssertionError("the call was accepted")
+
+
+SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+
+
+def register_model(
+    cloud: LocalCloud, bucket: str, group: str, model_dir: Path, *, versions: int = 1
+) -> list[str]:
+    """A trained model's folder archived to ``s3://<bucket>/models/churn/model.tar.gz`` and registered as
+    ``versions`` approved packages of ``group`` (the bucket is created): their ARNs."""
+    from domain.registration import INFERENCE_ENVIRONMENT
+
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for path in sorted(model_dir.rglob("*")):
+            tar.add(path, arcname=path.relative_to(model_dir).as_posix(), recursive=False)
+    cloud.client("s3").create_bucket(Bucket=bucket)
+    cloud.client("s3").put_object(Bucket=bucket, Key="models/churn/model.tar.gz", Body=archive.getvalue())
+    sagemaker = cloud.client("sagemaker")
+    sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    container = {
+        "Image": SKLEARN_IMAGE,
+        "ModelDataUrl": f"s3://{bucket}/models/churn/model.tar.gz",
+        "Environment": dict(INFERENCE_ENVIRONMENT),
+    }
+    return [
+        sagemaker.create_model_package(
+            ModelPackageGroupName=group,
+            ModelApprovalStatus="Approved",
+            InferenceSpecification={
+                "Containers": [container],
+                "SupportedContentTypes": ["text/csv", "application/json"],
+                "SupportedResponseMIMETypes": ["application/json"],
+            },
+        )["ModelPackageArn"]
+        for _ in range(versions)
+    ]
