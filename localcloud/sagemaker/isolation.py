@@ -7,7 +7,7 @@ downloads the channels and uploads the model). Locally the script runs in a netw
 own (``unshare --net --map-root-user``, util-linux: unprivileged, its only interface a loopback that is
 down), where every connection fails with "Network is unreachable". Where the machine has no
 unprivileged user namespaces, a guard loaded at the interpreter's start (``network_guard/
-sitecustomize.py``: an audit hook on ``socket.connect``) refuses the same connections, in the script and
+sitecustomize.py``: an audit hook) refuses the same connections and DNS lookups, in the script and
 the Python processes it starts (not in other programs it would run). Whether the namespace works is
 found out once per process. The model server of an isolated model always gets the guard (:func:`guarded`):
 the host reaches it on loopback, which a namespace of its own would take away.
