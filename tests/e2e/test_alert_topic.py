@@ -7,14 +7,11 @@ reaches the queue subscribed to the topic (``DataPlane.alerts``) is what a perso
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 import pytest
 
-from adapters.aws import client, resource
-from examples.churn import generate
 from tests.e2e.conftest import DataPlane
 
 pytestmark = pytest.mark.slow
@@ -41,40 +38,29 @@ def test_an_alarm_on_the_alert_topic_notifies_it_as_cloudwatch_does(data_plane: 
     ]
 
 
+@pytest.fixture(scope="module")
+def platform(data_plane: DataPlane) -> DataPlane:
+    """The deployed platform, as the conftest's ``registry`` fixture names it."""
+    return data_plane
+
+
 def test_a_registered_and_deployed_model_version_is_announced_on_the_alert_topic(
-    data_plane: DataPlane, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    data_plane: DataPlane, registry: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    body = generate(3_000, 71, tmp_path_factory.mktemp("alerts") / "churn.csv", "csv").read_bytes()
     data_plane.drain(data_plane.alerts, wait=0.2)
 
-    data_plane.upload("incoming/churn/announced.csv", body)
-    (run,) = _executions(data_plane, "TrainingStateMachineArn", hashlib.sha256(body).hexdigest()[:12])
-    assert run["status"] == "SUCCEEDED", run.get("cause")
-    package = json.loads(run["output"])["registration"]["model_package_arn"]
-    _approve(data_plane, package, monkeypatch)
+    data_plane.train(tmp_path_factory.mktemp("alerts"), seed=71)
+    package = registry.version("mlops-churn", 1).arn
+    registry.approve(package, reason="e2e: announce it", approver="e2e-test")
+    data_plane.cloud.wait_idle(timeout=240)
 
-    (deployment,) = _executions(data_plane, "DeploymentStateMachineArn", "")
+    sfn = data_plane.client("stepfunctions")
+    (listed,) = sfn.list_executions(stateMachineArn=data_plane.outputs["DeploymentStateMachineArn"])[
+        "executions"
+    ]
+    deployment = sfn.describe_execution(executionArn=listed["executionArn"])
     assert deployment["status"] == "SUCCEEDED", deployment.get("cause")
+    assert "alert_error" not in json.loads(deployment["output"])
     alerts = {alert["Subject"]: json.loads(alert["Message"]) for alert in data_plane.drain(data_plane.alerts)}
     assert alerts["Model version registered"]["model_package"] == package
     assert alerts["Model version deployed"]["outcome"] == "deployed"
-    assert "alert_error" not in json.loads(deployment["output"])
-
-
-def _executions(data_plane: DataPlane, machine: str, name_part: str) -> list[dict[str, Any]]:
-    sfn = data_plane.client("stepfunctions")
-    listed = sfn.list_executions(stateMachineArn=data_plane.outputs[machine])["executions"]
-    return [sfn.describe_execution(executionArn=e["executionArn"]) for e in listed if name_part in e["name"]]
-
-
-def _approve(data_plane: DataPlane, package: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Approve as ``mlops models approve`` does; the approval starts the deployment, waited for here."""
-    data_plane.point_sdk_here(monkeypatch)
-    from adapters.registry import SageMakerModelRegistry
-
-    try:
-        SageMakerModelRegistry().approve(package, reason="e2e: announce it", approver="e2e-test")
-    finally:
-        client.cache_clear()
-        resource.cache_clear()
-    data_plane.cloud.wait_idle(timeout=240)
