@@ -20,8 +20,17 @@ class EndpointError(Exception):
     """SageMaker or CloudWatch refused a request."""
 
 
+def _message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", ""))
+
+
+def _answer(error: ClientError) -> str:
+    """What the service answered, without the SDK's wording around it."""
+    return f"{error_code(error) or 'error'}: {_message(error)}"
+
+
 def _exists(error: ClientError) -> bool:
-    message = str(error.response.get("Error", {}).get("Message", ""))
+    message = _message(error)
     return error_code(error) in ("ValidationException", "ResourceInUse") and any(
         m in message for m in _EXISTS
     )
@@ -41,7 +50,7 @@ class SageMakerEndpoints:
         except ClientError as error:
             if _exists(error):
                 return False
-            raise EndpointError(f"cannot create model {request['ModelName']}: {error}") from error
+            raise EndpointError(f"cannot create model {request['ModelName']}: {_answer(error)}") from error
         return True
 
     def ensure_endpoint_config(self, request: dict[str, Any]) -> bool:
@@ -52,7 +61,7 @@ class SageMakerEndpoints:
             if _exists(error):
                 return False
             raise EndpointError(
-                f"cannot create endpoint configuration {request['EndpointConfigName']}: {error}"
+                f"cannot create endpoint configuration {request['EndpointConfigName']}: {_answer(error)}"
             ) from error
         return True
 
@@ -61,9 +70,9 @@ class SageMakerEndpoints:
         try:
             described: dict[str, Any] = self._sagemaker.describe_endpoint(EndpointName=endpoint)
         except ClientError as error:
-            if error_code(error) == "ValidationException" and "Could not find" in str(error):
+            if error_code(error) == "ValidationException" and "Could not find" in _message(error):
                 return None
-            raise EndpointError(f"cannot describe endpoint {endpoint}: {error}") from error
+            raise EndpointError(f"cannot describe endpoint {endpoint}: {_answer(error)}") from error
         described.pop("ResponseMetadata", None)
         return described
 
@@ -72,7 +81,7 @@ class SageMakerEndpoints:
         try:
             described: dict[str, Any] = self._sagemaker.describe_endpoint_config(EndpointConfigName=name)
         except ClientError as error:
-            raise EndpointError(f"cannot describe endpoint configuration {name}: {error}") from error
+            raise EndpointError(f"cannot describe endpoint configuration {name}: {_answer(error)}") from error
         return described
 
     def list_endpoints(self, prefix: str) -> list[dict[str, Any]]:
@@ -82,7 +91,7 @@ class SageMakerEndpoints:
             for page in self._sagemaker.get_paginator("list_endpoints").paginate(NameContains=prefix):
                 found.extend(e for e in page["Endpoints"] if e["EndpointName"].startswith(prefix))
         except ClientError as error:
-            raise EndpointError(f"cannot list endpoints: {error}") from error
+            raise EndpointError(f"cannot list endpoints: {_answer(error)}") from error
         return sorted(found, key=lambda e: e["EndpointName"])
 
     def deploy(self, endpoint: str, config: str, deployment_config: dict[str, Any] | None) -> str:
@@ -101,7 +110,7 @@ class SageMakerEndpoints:
             extra = {"DeploymentConfig": deployment_config} if deployment_config else {}
             self._sagemaker.update_endpoint(EndpointName=endpoint, EndpointConfigName=config, **extra)
         except ClientError as error:
-            raise EndpointError(f"cannot deploy {config} to {endpoint}: {error}") from error
+            raise EndpointError(f"cannot deploy {config} to {endpoint}: {_answer(error)}") from error
         return "updated"
 
     def delete(self, endpoint: str) -> None:
@@ -109,9 +118,9 @@ class SageMakerEndpoints:
         try:
             self._sagemaker.delete_endpoint(EndpointName=endpoint)
         except ClientError as error:
-            if error_code(error) == "ValidationException" and "Could not find" in str(error):
+            if error_code(error) == "ValidationException" and "Could not find" in _message(error):
                 return  # a retried step: deleted before
-            raise EndpointError(f"cannot delete endpoint {endpoint}: {error}") from error
+            raise EndpointError(f"cannot delete endpoint {endpoint}: {_answer(error)}") from error
 
     def alarms_in_alarm(self, names: list[str]) -> list[str]:
         """Those of the named CloudWatch alarms that are in ALARM now."""
@@ -120,5 +129,5 @@ class SageMakerEndpoints:
         try:
             alarms = self._cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]
         except ClientError as error:
-            raise EndpointError(f"cannot read alarms {names}: {error}") from error
+            raise EndpointError(f"cannot read alarms {names}: {_answer(error)}") from error
         return sorted(a["AlarmName"] for a in alarms if a.get("StateValue") == "ALARM")

@@ -270,3 +270,43 @@ def test_endpoint_instances_and_serverless_concurrency_are_held_to_the_account_s
     )
     account.cloud.wait_idle(timeout=60)
     assert account.sagemaker.describe_endpoint(EndpointName="pair")["EndpointConfigName"] == "pair-v3-config"
+
+
+def test_the_adapter_reports_sagemaker_s_answer_and_deletes_until_the_endpoint_is_gone(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.aws import client
+    from adapters.endpoints import EndpointError, SageMakerEndpoints
+
+    for name, value in account.cloud.env().items():
+        monkeypatch.setenv(name, value)
+    client.cache_clear()
+    endpoints = SageMakerEndpoints()
+    isolated = account.model("adapter-isolated")
+    broken = account.config("adapter-config", account.model("adapter", data="models/nothing/model.tar.gz"))
+
+    with pytest.raises(EndpointError) as raised:
+        endpoints.ensure_endpoint_config(
+            {
+                "EndpointConfigName": "adapter-serverless",
+                "ProductionVariants": [
+                    {
+                        "VariantName": VARIANT,
+                        "ModelName": isolated,
+                        "ServerlessConfig": {"MemorySizeInMB": 1024, "MaxConcurrency": 1},
+                    }
+                ],
+            }
+        )
+    assert str(raised.value).startswith(
+        "cannot create endpoint configuration adapter-serverless: ValidationException: Network isolation"
+    )
+    assert endpoints.deploy("adapter", broken, None) == "created"
+    account.cloud.wait_idle(timeout=60)
+    assert (endpoints.describe("adapter") or {}).get("EndpointStatus") == "Failed"
+    endpoints.delete("adapter")
+    assert (endpoints.describe("adapter") or {}).get("EndpointStatus") == "Deleting"
+    account.cloud.wait_idle(timeout=60)
+    assert endpoints.describe("adapter") is None
+    endpoints.delete("adapter")  # a retried step: already gone
+    client.cache_clear()
