@@ -274,8 +274,8 @@ def load_platform(context: dict[str, Any] | None, project_root: Path) -> Platfor
                 f"{CONTEXT_KEY}.datasets.{name}.contract: {dataset.contract}: limits.max_file_bytes is "
                 f"{contract.limits.max_file_bytes:,} bytes, but the validation function keeps an upload and "
                 f"its snapshot in its ephemeral storage ({CONTEXT_KEY}.validation.ephemeral_storage_gb = "
-                f"{config.validation.ephemeral_storage_gb}), so at most {most:,}: lower limits.max_file_bytes "
-                "or raise ephemeral_storage_gb (at most 10)"
+                f"{config.validation.ephemeral_storage_gb}), so at most {most:,}: lower "
+                "limits.max_file_bytes or raise ephemeral_storage_gb (at most 10)"
             )
         contracts[name] = contract
     training: dict[str, TrainingConfig] = {}
