@@ -42,9 +42,12 @@ from localcloud.records import Activity
 logger = logging.getLogger(__name__)
 
 _MAX_NAME_LENGTH = 80
-# StartExecution's documented name rules: no whitespace, brackets, wildcards, these punctuation
-# marks, or control characters (U+0000-001F, U+007F-009F).
-_INVALID_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
+# StartExecution's name: no whitespace, brackets, wildcards, "#%\\^|~`$&,;:/, control characters
+# (U+0000-001F, U+007F-009F, U+FFFE-FFFF), surrogates (U+D800-DFFF) or U+10FFFF.
+# https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+_INVALID_NAME = re.compile(
+    r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff\U0010ffff]"
+)
 
 
 def patches(activity: Activity) -> list[Patch]:

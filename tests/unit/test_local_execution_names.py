@@ -1,0 +1,39 @@
+"""The local cloud refuses the execution names StartExecution refuses, and only those."""
+
+from __future__ import annotations
+
+import pytest
+from moto.stepfunctions.exceptions import InvalidName
+
+from localcloud.stepfunctions.executions import check_name
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "x" * 81,
+        "dataset v1",
+        "run/1",
+        "run[1]",
+        "run*",
+        "run\x00",
+        "run\x85",
+        "run\ufffe",
+        "run\uffff",
+        "run\ud800",
+        "run\U0010ffff",
+    ],
+)
+def test_a_name_start_execution_refuses_is_invalid(name: str) -> None:
+    # Given a name AWS's StartExecution refuses; When it is checked; Then it is InvalidName
+    with pytest.raises(InvalidName):
+        check_name(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["x" * 80, "churn-v1-2026-12-06T08-00-00", "déploiement_1.2", "run\U0010fffd"]
+)
+def test_a_name_start_execution_takes_passes(name: str) -> None:
+    # Given a name AWS takes (up to 80 characters, any script); When checked; Then nothing is raised
+    check_name(name)
