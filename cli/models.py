@@ -22,6 +22,7 @@ from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
 from domain.deployment import deployment_name
 from domain.deployment_run import DeploymentRequest
+from domain.names import dataset_of_group
 from domain.registration import ModelVersion
 
 app = typer.Typer(help="Model versions: list, inspect, approve, reject or roll back.", no_args_is_help=True)
@@ -186,7 +187,7 @@ def rollback(
         found = registry.approve(found.arn, f"rollback: {why}")
         execution = None
     else:  # still approved: no approval event will come, so the deployment is started here
-        dataset = found.group.removeprefix(target.output(PREFIX_OUTPUT))
+        dataset = dataset_of_group(target.output(PREFIX_OUTPUT), found.group) or found.group
         endpoint = endpoints_of(target).get(dataset)
         if endpoint is None:
             fail(f"{dataset} has no endpoint in this deployment")
@@ -294,5 +295,5 @@ def _intervals(evaluation_url: str | None) -> dict[str, tuple[float, float]]:
 
 
 def _reference(version: ModelVersion, prefix: str) -> str:
-    dataset = version.group.removeprefix(prefix) if version.group.startswith(prefix) else version.group
+    dataset = dataset_of_group(prefix, version.group) or version.group
     return f"{dataset}/{version.version}"

@@ -34,7 +34,10 @@ __all__ = [
     "TRAINING_JOB",
     "NameRule",
     "NameRuleError",
+    "dataset_of_group",
     "fit",
+    "group_prefix",
+    "model_package_group",
 ]
 
 SAGEMAKER_MAX = 63
@@ -104,6 +107,27 @@ class NameRule:
                 f"({self.member}, {self.reference})"
             )
         return name
+
+
+def group_prefix(project: str) -> str:
+    """What every model package group of ``project`` starts with: the stacks grant ``<prefix>*``."""
+    return f"{project}-"
+
+
+def model_package_group(prefix: str, dataset: str) -> str:
+    """The model package group of ``dataset``: ``<project>-<dataset>``, never shortened.
+
+    People type it (``mlops models approve churn/3``), the stacks grant its prefix, and
+    :func:`dataset_of_group` reads the dataset back from it; synth refuses a pair too long for it.
+    """
+    return prefix + dataset
+
+
+def dataset_of_group(prefix: str, group: str) -> str | None:
+    """The dataset whose model package group is ``group``; None if it is not a group of ``prefix``."""
+    if not group.startswith(prefix) or len(group) == len(prefix):
+        return None
+    return group[len(prefix) :]
 
 
 def fit(name: str, max_length: int, *, digits: int = 8) -> str:

@@ -48,12 +48,8 @@ _UPLOAD_REPORT = "upload-" + "f" * 32  # ingestion_model.upload_report_name: alw
 
 
 def model_package_group(project: str, dataset: str) -> str:
-    """The dataset's model package group: ``<project>-<dataset>``.
-
-    The stacks pass ``<project>-`` to the functions as ``MODEL_PACKAGE_GROUP_PREFIX``, which add the
-    dataset; this is that name, for the checks.
-    """
-    return f"{project}-{dataset}"
+    """The dataset's model package group, as the functions build it from the prefix the stacks pass."""
+    return names.model_package_group(names.group_prefix(project), dataset)
 
 
 @dataclass(frozen=True)
@@ -121,7 +117,7 @@ def dataset_names(project: str, dataset: str) -> list[BuiltName]:
     endpoint = endpoint_name(project, dataset)
     run = RunRequest(dataset, _SHA256, Trigger("retrain", reference=_REFERENCE))
     run_name = execution_name(dataset, _SHA256, run.trigger)
-    prefix = f"{project}-"
+    prefix = names.group_prefix(project)
     built = [
         BuiltName(names.MODEL_PACKAGE_GROUP, group, "<project>-<dataset>", prefix),
         BuiltName(names.MODEL_CARD, model_card_name(group, _VERSION), "<group>-v<version>", prefix),

@@ -25,6 +25,7 @@ from adapters.registry import SageMakerModelRegistry
 from domain.declared import declared_serving
 from domain.deployment import deployment_name, endpoint_name
 from domain.deployment_run import DeploymentRequest
+from domain.names import dataset_of_group
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
@@ -73,9 +74,9 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     detail, config = event.detail, settings()
     group, arn = str(detail.get("ModelPackageGroupName", "")), str(detail.get("ModelPackageArn", ""))
     logger.append_keys(model_package_arn=arn)
-    if not group.startswith(config.model_package_group_prefix):
+    dataset = dataset_of_group(config.model_package_group_prefix, group)
+    if dataset is None:
         return _skip(f"{group} is not a model package group of this platform")
-    dataset = group[len(config.model_package_group_prefix) :]
     metrics.add_dimension(name="dataset", value=dataset)
     if dataset not in declared_serving(HERE):
         return _skip(f"{dataset} is not a dataset of this platform")

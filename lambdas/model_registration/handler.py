@@ -20,6 +20,7 @@ from adapters.artifacts import S3ArtifactStore
 from adapters.environment import from_environment
 from adapters.registry import SageMakerModelRegistry
 from domain.declared import declared_training
+from domain.names import model_package_group
 from domain.pipeline_runs import parse_run
 from domain.training_verdict import register_run
 
@@ -64,7 +65,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         execution_arn=str(event["execution_arn"]),
         gate=event["gate"],
         model_artifacts=str(event["training"]["model_artifacts"]),
-        group=config.model_package_group_prefix + run.dataset,
+        group=model_package_group(config.model_package_group_prefix, run.dataset),
         image_uri=config.inference_image_uri,
         code_version=config.code_version,
         auto_approve=declared_training(HERE)[run.dataset].gate.auto_approve,

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from adapters.artifacts import S3ArtifactStore, SageMakerChampions
 from adapters.environment import from_environment
 from domain.declared import declared_contracts, declared_training
+from domain.names import model_package_group
 from domain.pipeline_runs import parse_run
 from domain.training_run import SplitRejectedError, prepare_run
 
@@ -65,7 +66,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 run,
                 contract=declared_contracts(HERE)[run.dataset],
                 config=declared_training(HERE)[run.dataset],
-                group=settings().model_package_group_prefix + run.dataset,
+                group=model_package_group(settings().model_package_group_prefix, run.dataset),
                 store=store,
                 champions=champions,
                 scratch=Path(scratch),

@@ -34,6 +34,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from domain import names
 from domain.declared import SERVING_FILE
 from domain.deployment import SETTLING, VARIANT, alarm_names, capture_prefix, endpoint_name
 from domain.serving_config import ServingConfig
@@ -83,7 +84,7 @@ class ModelDeployment(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.project = project
-        self.group_prefix = f"{project}-"
+        self.group_prefix = names.group_prefix(project)
         self.endpoints = {dataset: endpoint_name(project, dataset) for dataset in serving}
         self.table = platform_table(
             self, "Deployments", partition="endpoint", sort="record", key=key, retain=retain

@@ -24,6 +24,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from domain import names
 from domain.contract import DatasetContract
 from domain.declared import CONTRACTS_FILE, TRAINING_FILE
 from domain.training_config import TrainingConfig
@@ -66,7 +67,7 @@ class TrainingPipeline(Construct):
             CONTRACTS_FILE: _json({name: c.model_dump(mode="json") for name, c in contracts.items()}),
             TRAINING_FILE: _json({name: t.model_dump(mode="json") for name, t in training.items()}),
         }
-        group_prefix = f"{project}-"
+        group_prefix = names.group_prefix(project)
         common = {"DATA_BUCKET": data_bucket.bucket_name, "ALERTS_TOPIC_ARN": alerts.topic_arn}
 
         def function(name: str, folder: str, description: str, **extra: object) -> PlatformFunction:

@@ -115,3 +115,18 @@ def test_fit_keeps_a_short_name_and_shortens_a_long_one_with_a_stable_hash() -> 
     assert len(fitted) <= 63 and names.MODEL.problem(fitted) is None
     assert re.fullmatch(r"a{53}-[0-9a-f]{8}", fitted)
     assert fitted == fit(long, 63) and fitted != other
+
+
+def test_a_dataset_s_group_reads_back_as_the_dataset_and_no_other_project_s_group_does() -> None:
+    # Given the prefix of project "mlops"
+    prefix = names.group_prefix("mlops")
+
+    # When a dataset's group is built and read back, and groups of other projects are read
+    group = names.model_package_group(prefix, "churn")
+
+    # Then the group is <project>-<dataset>, it gives the dataset back, and the others give nothing
+    assert group == "mlops-churn"
+    assert names.dataset_of_group(prefix, group) == "churn"
+    assert names.dataset_of_group(prefix, "mlopsx-churn") is None
+    assert names.dataset_of_group(prefix, "other-churn") is None
+    assert names.dataset_of_group(prefix, prefix) is None
