@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import time
@@ -111,6 +112,27 @@ def registry(platform: DataPlane) -> Iterator[Any]:
 def data_plane(cloud_assembly: CloudAssembly) -> Iterator[DataPlane]:
     """The synthesized app deployed into a local cloud, with listeners on its bus and alert topic."""
     with deployed_platform(cloud_assembly.directory) as deployed:
+        yield deployed
+
+
+# Short waits, so that a whole deployment fits in a test (synth accepts them for an hour's timeout).
+QUICK_DEPLOYMENTS = {"poll_seconds": 2, "lock_wait_seconds": 2, "timeout_minutes": 60}
+
+
+@contextlib.contextmanager
+def serving_platform(
+    tmp_path_factory: pytest.TempPathFactory, name: str, serving: dict[str, Any] | None = None
+) -> Iterator[DataPlane]:
+    """cdk.json's app with quick deployments (and ``serving`` for churn), synthesized and deployed."""
+    from stacks.app import build_app, cdk_json_context
+
+    context = copy.deepcopy(cdk_json_context())
+    context["mlops"]["deployment"] = dict(QUICK_DEPLOYMENTS)
+    if serving is not None:
+        context["mlops"]["datasets"]["churn"]["serving"] = serving
+    outdir = tmp_path_factory.mktemp(f"{name}.out")
+    build_app(context, outdir=str(outdir)).synth()
+    with deployed_platform(outdir) as deployed:
         yield deployed
 
 

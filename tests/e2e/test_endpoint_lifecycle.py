@@ -1,12 +1,11 @@
 """Serving end to end in the local cloud: approval → deployment → predictions, canary updates, rollbacks.
 
-The app is synthesized with short waits (a one-second poll, a two-second canary step, a twelve-second
+The app is synthesized with short waits (a two-second poll, a two-second canary step, a twelve-second
 bake) so that a whole blue/green update fits in a test; everything else is ``cdk.json``'s.
 """
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import tarfile
@@ -22,8 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from examples.churn import request_csv
-from stacks.app import build_app, cdk_json_context
-from tests.e2e.conftest import DataPlane, deployed_platform
+from tests.e2e.conftest import DataPlane, serving_platform
 from tests.trained_model import churn_snapshot
 from training.mlops_training.contract_io import Signature, feature_matrix
 
@@ -35,10 +33,7 @@ WAIT_SECONDS, BAKE_SECONDS = 2, 12
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
-    context = copy.deepcopy(cdk_json_context())
-    mlops = context["mlops"]
-    mlops["deployment"] = {"poll_seconds": 2, "lock_wait_seconds": 2, "timeout_minutes": 60}
-    mlops["datasets"]["churn"]["serving"] = {
+    serving = {
         "instance_count": 2,  # a canary is at most half of the instances: one of two
         "rollout": {
             "strategy": "canary",
@@ -47,9 +42,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
             "bake_seconds": BAKE_SECONDS,
         },
     }
-    outdir = tmp_path_factory.mktemp("serving.out")
-    build_app(context, outdir=str(outdir)).synth()
-    with deployed_platform(outdir) as deployed:
+    with serving_platform(tmp_path_factory, "serving", serving) as deployed:
         yield deployed
 
 

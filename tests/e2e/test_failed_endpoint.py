@@ -5,15 +5,13 @@ newly approved version, and the deployment's records say so.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from stacks.app import build_app, cdk_json_context
-from tests.e2e.conftest import DataPlane, deployed_platform
+from tests.e2e.conftest import DataPlane, serving_platform
 
 pytestmark = pytest.mark.slow
 
@@ -22,11 +20,7 @@ ENDPOINT = "mlops-churn"
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
-    context = copy.deepcopy(cdk_json_context())
-    context["mlops"]["deployment"] = {"poll_seconds": 2, "lock_wait_seconds": 2, "timeout_minutes": 60}
-    outdir = tmp_path_factory.mktemp("failed-endpoint.out")
-    build_app(context, outdir=str(outdir)).synth()
-    with deployed_platform(outdir) as deployed:
+    with serving_platform(tmp_path_factory, "failed-endpoint") as deployed:
         yield deployed
 
 

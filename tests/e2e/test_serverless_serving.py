@@ -4,7 +4,6 @@ invoke it through the platform's signed, throttled invocation API, which capture
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import time
@@ -18,8 +17,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from examples.churn import generate, request_csv
-from stacks.app import build_app, cdk_json_context
-from tests.e2e.conftest import DataPlane, deployed_platform
+from tests.e2e.conftest import DataPlane, serving_platform
 from tests.trained_model import churn_snapshot
 
 pytestmark = pytest.mark.slow
@@ -29,16 +27,12 @@ ENDPOINT = "mlops-churn"
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
-    context = copy.deepcopy(cdk_json_context())
-    context["mlops"]["deployment"] = {"poll_seconds": 2, "lock_wait_seconds": 2, "timeout_minutes": 60}
-    context["mlops"]["datasets"]["churn"]["serving"] = {
+    serving = {
         "mode": "serverless",
         "serverless": {"memory_mb": 2048, "max_concurrency": 4},
         "capture_api": {"rate_per_second": 50, "burst": 50},
     }
-    outdir = tmp_path_factory.mktemp("serverless.out")
-    build_app(context, outdir=str(outdir)).synth()
-    with deployed_platform(outdir) as deployed:
+    with serving_platform(tmp_path_factory, "serverless", serving) as deployed:
         yield deployed
 
 
