@@ -58,8 +58,9 @@ class PlatformEvents(Construct):
         A service publishing for itself has no role: the topic's policy must allow it (CDK's policy,
         written for ``enforce_ssl``, replaces SNS's default one that let the account's sources in) and so
         must the key's policy. Both are held to this account and to the service's own resources
-        (``aws:SourceAccount``, ``aws:SourceArn``: the confused deputy). Not for EventBridge, whose
-        requests to KMS carry neither key.
+        (``aws:SourceAccount``, ``aws:SourceArn``: the confused deputy; AWS's Modern Data Architecture
+        Accelerator conditions CloudWatch's grant the same way, in grantCloudWatchAlarmsTopicAccess). Not
+        for EventBridge, whose requests to KMS carry neither key.
         """
         account = cdk.Stack.of(self).account
         conditions = {
