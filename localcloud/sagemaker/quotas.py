@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from moto.sagemaker.exceptions import SagemakerClientError
 
@@ -32,8 +32,11 @@ class ResourceLimitExceededError(SagemakerClientError):
 
 
 @dataclass(frozen=True)
-class TrainingQuotas:
-    """How many instances of each type the account's training jobs may use at once.
+class InstanceQuotas:
+    """How many instances of each type the account may hold for one use (training jobs, endpoints).
+
+    Service Quotas names each quota "<instance type> for <use>"; a subclass says which use it counts
+    (``_USE``) and what the instances held and asked for are.
 
     Attributes
     ----------
@@ -43,15 +46,39 @@ class TrainingQuotas:
         Quotas by instance type (``ml.m5.large``...), as Service Quotas would apply them.
     """
 
+    _USE: ClassVar[str]  # what Service Quotas names after the instance type: "training job usage"
+    _KIND: ClassVar[str]  # how a configuration error names these quotas: "training quota"
+
     default: int = DEFAULT_INSTANCES_PER_TYPE
     instance_types: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        refuse_negative("training quota", {"default": self.default, **self.instance_types})
+        refuse_negative(self._KIND, {"default": self.default, **self.instance_types})
 
     def limit(self, instance_type: str) -> int:
         """The quota of ``instance_type``."""
         return self.instance_types.get(instance_type, self.default)
+
+    def refuse_past(self, in_use: Counter[str], wanted: Counter[str]) -> None:
+        """Refuse ``wanted`` instances on top of ``in_use`` past the quota of their type.
+
+        Raises
+        ------
+        ResourceLimitExceededError
+            With SageMaker's message, for the first instance type (by name) past its quota.
+        """
+        for instance_type, delta in sorted(wanted.items()):
+            limit = self.limit(instance_type)
+            if in_use[instance_type] + delta > limit:
+                raise exceeded(f"{instance_type} for {self._USE}", limit, in_use[instance_type], delta)
+
+
+@dataclass(frozen=True)
+class TrainingQuotas(InstanceQuotas):
+    """How many instances of each type the account's training jobs may use at once."""
+
+    _USE = "training job usage"
+    _KIND = "training quota"
 
     def check(self, resource_config: Mapping[str, Any], jobs: Iterable[Any]) -> None:
         """Refuse a job whose instances would pass a quota, given moto's training jobs.
@@ -65,10 +92,7 @@ class TrainingQuotas:
         for job in jobs:
             if job.training_job_status in _HOLDING_INSTANCES:
                 in_use.update(instances(job.resource_config or {}))
-        for instance_type, delta in instances(resource_config).items():
-            limit = self.limit(instance_type)
-            if in_use[instance_type] + delta > limit:
-                raise exceeded(f"{instance_type} for training job usage", limit, in_use[instance_type], delta)
+        self.refuse_past(in_use, instances(resource_config))
 
 
 def exceeded(

@@ -19,10 +19,10 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker.exceptions import ResourceInUseException, ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
-from domain.instance_types import has_local_storage
 from localcloud.patches import Patch
 from localcloud.sagemaker import status
-from localcloud.sagemaker.quotas import TrainingQuotas
+from localcloud.sagemaker.endpoints.requests import refuse_volume_key
+from localcloud.sagemaker.quotas import TrainingQuotas, instances
 from localcloud.sagemaker.runner import TrainingRunner
 from localcloud.sagemaker.transfer import artifact_uri
 
@@ -94,11 +94,7 @@ def validate(response: SageMakerResponse, name: Any) -> None:
                 "constraint: Member must be a string"
             )
     resources = response._get_param("ResourceConfig") or {}
-    if resources.get("VolumeKmsKeyId") and has_local_storage(str(resources.get("InstanceType"))):
+    if resources.get("VolumeKmsKeyId"):
         # ResourceConfig.VolumeKmsKeyId: "You can't request a VolumeKmsKeyId when using an instance type with
         # local storage", https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html
-        raise ValidationError(
-            message=f"VolumeKmsKeyId is not supported with instance type {resources['InstanceType']}, whose "
-            "local storage is encrypted by a hardware module on the instance. Remove VolumeKmsKeyId, or "
-            "choose an instance type without local storage."
-        )
+        refuse_volume_key("VolumeKmsKeyId", instances(resources))

@@ -9,6 +9,7 @@ import pytest
 from moto.sagemaker.exceptions import ValidationError
 
 from localcloud.sagemaker.endpoints.plan import RolloutPlan
+from localcloud.sagemaker.endpoints.requests import check_endpoint_config
 
 CANARY_ONE = {
     "Type": "CANARY",
@@ -84,6 +85,26 @@ def _config(routing: dict[str, Any] | None = None, **policy: Any) -> dict[str, A
             4,
             "rollingUpdatePolicy.waitIntervalInSeconds",
         ),
+        (
+            {
+                "RollingUpdatePolicy": {
+                    "MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 3},
+                    "WaitIntervalInSeconds": 60,
+                }
+            },
+            4,
+            "MaximumBatchSize (3 instance(s)) must be 5-50% of the variant's total instance count (4)",
+        ),
+        (
+            {
+                "RollingUpdatePolicy": {
+                    "MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1},
+                    "WaitIntervalInSeconds": 60,
+                }
+            },
+            21,
+            "MaximumBatchSize (1 instance(s)) must be 5-50%",
+        ),
     ],
     ids=[
         "canary of one instance",
@@ -101,6 +122,8 @@ def _config(routing: dict[str, Any] | None = None, **policy: Any) -> dict[str, A
         "timeout over 8 hours",
         "eleven alarms",
         "rolling without wait",
+        "rolling batch over half",
+        "rolling batch under 5%",
     ],
 )
 def test_a_deployment_config_sagemaker_refuses_is_refused(
@@ -108,6 +131,30 @@ def test_a_deployment_config_sagemaker_refuses_is_refused(
 ) -> None:
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
         RolloutPlan.from_deployment_config(config, green_instances=instances)
+
+
+@pytest.mark.parametrize(
+    ("concurrency", "constraint"),
+    [
+        (0, "Member must have value greater than or equal to 1"),
+        (201, "Member must have value less than or equal to 200"),
+    ],
+)
+def test_a_serverless_variant_s_concurrency_outside_1_to_200_is_refused(
+    concurrency: int, constraint: str
+) -> None:
+    serverless = {"MemorySizeInMB": 1024, "MaxConcurrency": concurrency}
+    request = {"ProductionVariants": [{"VariantName": "v", "ModelName": "m", "ServerlessConfig": serverless}]}
+
+    # Refused before the model is looked up: no backend is needed.
+    with pytest.raises(ValidationError) as refused:
+        check_endpoint_config(None, request)
+
+    assert refused.value.message == (
+        f"1 validation error detected: Value '{concurrency}' at "
+        "'productionVariants.1.member.serverlessConfig.maxConcurrency' failed to satisfy constraint: "
+        f"{constraint}"
+    )
 
 
 def test_the_platform_s_rollout_for_two_instances_is_accepted() -> None:

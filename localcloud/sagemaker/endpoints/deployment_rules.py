@@ -2,7 +2,7 @@
 
 Ranges and enums of the API reference, and the sizes of a canary or a linear step against the instance
 count of the new configuration: a size is whole instances (a percentage is rounded up), a canary at
-most half of them, a linear step 10 to 50 % of them.
+most half of them, a linear step 10 to 50 % of them, a rolling batch 5 to 50 %.
 
 - DeploymentConfig: https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeploymentConfig.html
 - BlueGreenUpdatePolicy (TerminationWaitInSeconds 0-3600, MaximumExecutionTimeoutInSeconds 600-28800):
@@ -13,7 +13,8 @@ most half of them, a linear step 10 to 50 % of them.
 - CapacitySize (Type INSTANCE_COUNT | CAPACITY_PERCENT, Value an integer >= 1):
   https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CapacitySize.html
 - AutoRollbackConfig (1 to 10 alarms): https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AutoRollbackConfig.html
-- RollingUpdatePolicy (MaximumBatchSize, WaitIntervalInSeconds 0-3600 required, timeout 600-28800):
+- RollingUpdatePolicy (MaximumBatchSize 5-50 % of the variant's instances, WaitIntervalInSeconds 0-3600
+  required, timeout 600-28800):
   https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_RollingUpdatePolicy.html
 """
 
@@ -36,9 +37,16 @@ def _constraint(value: Any, where: str, constraint: str) -> ValidationError:
     )
 
 
-def _integer(
+def check_integer(
     holder: Mapping[str, Any], key: str, where: str, low: int, high: int | None, *, required: bool = False
 ) -> None:
+    """Refuse ``holder[key]`` unless an integer in ``low``..``high``, with its path in AWS's form.
+
+    Raises
+    ------
+    ValidationError
+        "1 validation error detected: Value ... at 'where.key' failed to satisfy constraint: ...".
+    """
     value = holder.get(key)
     path = f"{where}.{key[0].lower()}{key[1:]}"
     if value is None:
@@ -67,7 +75,7 @@ def size_instances(size: Mapping[str, Any] | None, where: str, instances: int) -
         raise _constraint(
             size.get("Type"), f"{where}.type", f"Member must satisfy enum value set: {list(SIZE_TYPES)}"
         )
-    _integer(size, "Value", where, 1, None, required=True)
+    check_integer(size, "Value", where, 1, None, required=True)
     value = int(size["Value"])
     return value if size["Type"] == "INSTANCE_COUNT" else max(1, math.ceil(instances * value / 100))
 
@@ -94,15 +102,20 @@ def validate_deployment_config(config: Mapping[str, Any], instances: int) -> Non
         )
     if rolling is not None:
         where = "deploymentConfig.rollingUpdatePolicy"
-        size_instances(rolling.get("MaximumBatchSize"), f"{where}.maximumBatchSize", instances)
-        _integer(rolling, "WaitIntervalInSeconds", where, 0, 3600, required=True)
-        _integer(rolling, "MaximumExecutionTimeoutInSeconds", where, 600, 28_800)
+        batch = size_instances(rolling.get("MaximumBatchSize"), f"{where}.maximumBatchSize", instances)
+        if 2 * batch > instances or 20 * batch < instances:
+            raise ValidationError(
+                message=f"MaximumBatchSize ({batch} instance(s)) must be 5-50% of the variant's total "
+                f"instance count ({instances})."
+            )
+        check_integer(rolling, "WaitIntervalInSeconds", where, 0, 3600, required=True)
+        check_integer(rolling, "MaximumExecutionTimeoutInSeconds", where, 600, 28_800)
         return
     if blue_green is None:
         raise ValidationError(message="DeploymentConfig needs a BlueGreenUpdatePolicy or RollingUpdatePolicy")
     where = "deploymentConfig.blueGreenUpdatePolicy"
-    _integer(blue_green, "TerminationWaitInSeconds", where, 0, 3600)
-    _integer(blue_green, "MaximumExecutionTimeoutInSeconds", where, 600, 28_800)
+    check_integer(blue_green, "TerminationWaitInSeconds", where, 0, 3600)
+    check_integer(blue_green, "MaximumExecutionTimeoutInSeconds", where, 600, 28_800)
     routing = blue_green.get("TrafficRoutingConfiguration")
     where = f"{where}.trafficRoutingConfiguration"
     if not routing:
@@ -110,7 +123,7 @@ def validate_deployment_config(config: Mapping[str, Any], instances: int) -> Non
     kind = routing.get("Type")
     if kind not in ROUTING_TYPES:
         raise _constraint(kind, f"{where}.type", f"Member must satisfy enum value set: {list(ROUTING_TYPES)}")
-    _integer(routing, "WaitIntervalInSeconds", where, 0, 3600, required=True)
+    check_integer(routing, "WaitIntervalInSeconds", where, 0, 3600, required=True)
     if kind == "CANARY":
         canary = size_instances(routing.get("CanarySize"), f"{where}.canarySize", instances)
         if 2 * canary > instances:

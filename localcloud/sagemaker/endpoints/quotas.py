@@ -15,12 +15,11 @@ The instances counted are those of every endpoint not ``Failed`` (its configurat
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from localcloud.sagemaker.endpoints.spec import FleetSpec
-from localcloud.sagemaker.quotas import exceeded, refuse_negative
+from localcloud.sagemaker.quotas import InstanceQuotas, exceeded, refuse_negative
 
 # The local cloud's quota per instance type when none is configured: room for a few endpoints of two
 # instances to update blue/green at once.
@@ -30,7 +29,7 @@ _HOLDING_NOTHING = ("Failed", "Deleting")
 
 
 @dataclass(frozen=True)
-class EndpointQuotas:
+class EndpointQuotas(InstanceQuotas):
     """How many endpoint instances of each type, and how much serverless concurrency, the account has.
 
     Attributes
@@ -43,13 +42,15 @@ class EndpointQuotas:
         The ``MaxConcurrency`` of all serverless endpoints together.
     """
 
+    _USE = "endpoint usage"
+    _KIND = "endpoint quota"
+
     default: int = DEFAULT_ENDPOINT_INSTANCES_PER_TYPE
-    instance_types: Mapping[str, int] = field(default_factory=dict)
     serverless_concurrency: int = DEFAULT_SERVERLESS_CONCURRENCY
 
     def __post_init__(self) -> None:
-        limits = {"default": self.default, "serverless_concurrency": self.serverless_concurrency}
-        refuse_negative("endpoint quota", {**limits, **self.instance_types})
+        super().__post_init__()
+        refuse_negative(self._KIND, {"serverless_concurrency": self.serverless_concurrency})
 
     def check(self, backend: Any, new: FleetSpec) -> None:
         """Refuse a new fleet (of a new endpoint, or the green fleet of an update) past a quota.
@@ -59,12 +60,9 @@ class EndpointQuotas:
         ResourceLimitExceededError
             With SageMaker's message (``localcloud.sagemaker.quotas.exceeded``), for the first quota passed.
         """
-        instances, concurrency = usage(backend)
-        wanted, wanted_concurrency = demand(new)
-        for instance_type, delta in sorted(wanted.items()):
-            limit = self.instance_types.get(instance_type, self.default)
-            if instances[instance_type] + delta > limit:
-                raise exceeded(f"{instance_type} for endpoint usage", limit, instances[instance_type], delta)
+        instances, concurrency = _held(backend, _configs_in_use(backend))
+        wanted, wanted_concurrency = _held(backend, [new.config_name])
+        self.refuse_past(instances, wanted)
         if wanted_concurrency and concurrency + wanted_concurrency > self.serverless_concurrency:
             raise exceeded(
                 "Total concurrency across all serverless endpoints",
@@ -75,39 +73,27 @@ class EndpointQuotas:
             )
 
 
-def demand(spec: FleetSpec) -> tuple[Counter[str], int]:
-    """Instances by type, and serverless concurrency, that a fleet of ``spec`` holds."""
-    instances: Counter[str] = Counter()
-    concurrency = 0
-    for variant in spec.variants:
-        if variant.serverless is not None:
-            concurrency += int(variant.serverless.get("MaxConcurrency") or 0)
-        elif variant.instance_type:
-            instances[variant.instance_type] += variant.instances
-    return instances, concurrency
-
-
-def usage(backend: Any) -> tuple[Counter[str], int]:
-    """What the account's endpoints hold now, from moto's endpoints and their configurations."""
-    instances: Counter[str] = Counter()
-    concurrency = 0
+def _configs_in_use(backend: Any) -> list[str]:
+    """The configurations the account's endpoints run (both while one is ``Updating``), once each."""
+    names: list[str] = []
     for endpoint in list(backend.endpoints.values()):
         if endpoint.endpoint_status in _HOLDING_NOTHING:
             continue
         pending = getattr(endpoint, "pending_deployment_summary", None) or {}
-        for name in {endpoint.endpoint_config_name, pending.get("EndpointConfigName")} - {None}:
-            config = backend.endpoint_configs.get(name)
-            for variant in getattr(config, "production_variants", None) or []:
-                held, held_concurrency = _variant_demand(variant)
-                instances.update(held)
-                concurrency += held_concurrency
+        names.extend({endpoint.endpoint_config_name, pending.get("EndpointConfigName")} - {None})
+    return names
+
+
+def _held(backend: Any, config_names: list[str]) -> tuple[Counter[str], int]:
+    """Instances by type, and serverless concurrency, that fleets of these configurations hold."""
+    instances: Counter[str] = Counter()
+    concurrency = 0
+    for name in config_names:
+        config = backend.endpoint_configs.get(name)
+        for variant in getattr(config, "production_variants", None) or []:
+            serverless = variant.get("ServerlessConfig")
+            if serverless:
+                concurrency += int(serverless.get("MaxConcurrency") or 0)
+            elif variant.get("InstanceType"):
+                instances[str(variant["InstanceType"])] += int(variant.get("InitialInstanceCount") or 1)
     return instances, concurrency
-
-
-def _variant_demand(variant: Mapping[str, Any]) -> tuple[Counter[str], int]:
-    serverless = variant.get("ServerlessConfig")
-    if serverless:
-        return Counter(), int(serverless.get("MaxConcurrency") or 0)
-    if variant.get("InstanceType"):
-        return Counter({str(variant["InstanceType"]): int(variant.get("InitialInstanceCount") or 1)}), 0
-    return Counter(), 0

@@ -4,8 +4,8 @@
 
 - a serverless variant whose model is network-isolated: Serverless Inference does not support network
   isolation (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html#serverless-endpoints-how-it-works-exclusions);
-- ``ServerlessConfig`` outside its ranges: ``MemorySizeInMB`` 1024-6144 in steps of 1 GB,
-  ``MaxConcurrency`` 1-200 (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariantServerlessConfig.html);
+- ``ServerlessConfig.MaxConcurrency`` outside 1-200 (moto checks ``MemorySizeInMB``,
+  https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariantServerlessConfig.html);
 - ``KmsKeyId`` with an instance type that has local NVMe storage: "If you specify a value for KmsKeyId when
   using any nitro-based instances with local storage, the call to CreateEndpointConfig fails"
   (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html#sagemaker-CreateEndpointConfig-request-KmsKeyId).
@@ -19,12 +19,13 @@ can be updated (UpdateEndpoint, UpdateEndpointWeightsAndCapacities).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from moto.sagemaker.exceptions import ValidationError
 
 from domain.instance_types import has_local_storage
+from localcloud.sagemaker.endpoints.deployment_rules import check_integer
 from localcloud.sagemaker.endpoints.spec import model_container
 
 UPDATE, DELETE, SCALE = "UpdateEndpoint", "DeleteEndpoint", "UpdateEndpointWeightsAndCapacities"
@@ -40,7 +41,6 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "Deleting": frozenset(),
 }
 _IN_PROGRESS = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
-_MEMORY_SIZES = range(1024, 6144 + 1, 1024)
 
 
 def check_operation(operation: str, status: str, arn: str) -> None:
@@ -77,18 +77,9 @@ def check_endpoint_config(backend: Any, request: Mapping[str, Any]) -> None:
         serverless = variant.get("ServerlessConfig")
         if serverless is None:
             continue
-        memory, concurrency = serverless.get("MemorySizeInMB"), serverless.get("MaxConcurrency")
+        # MemorySizeInMB's values moto checks itself.
         where = f"productionVariants.{index}.member.serverlessConfig"
-        if memory not in _MEMORY_SIZES:
-            raise ValidationError(
-                message=f"1 validation error detected: Value '{memory}' at '{where}.memorySizeInMB' failed "
-                "to satisfy constraint: Member must be one of 1024, 2048, 3072, 4096, 5120, 6144"
-            )
-        if not isinstance(concurrency, int) or not 1 <= concurrency <= 200:
-            raise ValidationError(
-                message=f"1 validation error detected: Value '{concurrency}' at '{where}.maxConcurrency' "
-                "failed to satisfy constraint: Member must have value between 1 and 200"
-            )
+        check_integer(serverless, "MaxConcurrency", where, 1, 200, required=True)
         _, isolated = model_container(backend, variant["ModelName"])  # ValidationError when missing
         if isolated:
             raise ValidationError(
@@ -98,12 +89,24 @@ def check_endpoint_config(backend: Any, request: Mapping[str, Any]) -> None:
                 "variant an instance type."
             )
     if request.get("KmsKeyId"):
-        local = sorted(
-            {str(v["InstanceType"]) for v in variants if has_local_storage(str(v.get("InstanceType")))}
+        refuse_volume_key("KmsKeyId", (str(v.get("InstanceType")) for v in variants))
+
+
+def refuse_volume_key(member: str, instance_types: Iterable[str]) -> None:
+    """Refuse a volume KMS key (``member``) given with instance types that have local NVMe storage.
+
+    ``CreateEndpointConfig``'s ``KmsKeyId`` and ``CreateTrainingJob``'s ``ResourceConfig.VolumeKmsKeyId``
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html#sagemaker-Type-ResourceConfig-VolumeKmsKeyId).
+
+    Raises
+    ------
+    ValidationError
+        Naming the types and what to change.
+    """
+    local = sorted({instance_type for instance_type in instance_types if has_local_storage(instance_type)})
+    if local:
+        raise ValidationError(
+            message=f"{member} is not supported with instance type(s) {', '.join(local)}, whose local "
+            f"storage is encrypted by a hardware module on the instance. Remove {member}, or choose an "
+            "instance type without local storage."
         )
-        if local:
-            raise ValidationError(
-                message=f"KmsKeyId is not supported with instance type(s) {', '.join(local)}, whose local "
-                "storage is encrypted by a hardware module on the instance. Remove KmsKeyId, or choose an "
-                "instance type without local storage."
-            )
