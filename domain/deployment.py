@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from domain.instance_types import has_local_storage
-from domain.names import ENDPOINT, EXECUTION
+from domain.names import ENDPOINT, EXECUTION, fit
 from domain.serving_config import ServingConfig
 
 __all__ = [
@@ -74,32 +74,38 @@ def endpoint_name(project: str, dataset: str) -> str:
 
     Apps invoke this name; every model version of the dataset is served behind it.
     """
-    name = _safe(f"{project}-{dataset}")
-    if len(name) > MAX_NAME:
-        name = f"{name[: MAX_NAME - 9]}-{_digest(project, dataset)}"
-    return name
+    return fit(_safe(f"{project}-{dataset}"), MAX_NAME)
 
 
-def model_name(endpoint: str, version: int, environment: Mapping[str, str]) -> str:
+def _versioned(endpoint: str, version: int, digest: str, max_length: int) -> str:
+    # A long endpoint name ends in a hash of itself (names.fit): cut alone, two endpoints that start
+    # alike would name the same model, and the second deployment would reuse the first one's.
+    suffix = f"-v{version}-{digest}"
+    return fit(endpoint, max_length - len(suffix)) + suffix
+
+
+def model_name(endpoint: str, version: int, environment: Mapping[str, str], *, isolated: bool) -> str:
     """The SageMaker model of one model package version with one serving environment, for one endpoint.
 
     Reused when the same version is deployed again with the same settings (a rollback); a changed
-    setting (the payload limit) makes a new model, since a model cannot be changed.
+    setting (the payload limit, network isolation) makes a new model, since a model cannot be changed:
+    the isolated model of a real-time endpoint is never reused on a serverless one, which refuses it.
     """
-    suffix = f"-v{version}-{_digest(*sorted(f'{k}={v}' for k, v in environment.items()))}"
-    return endpoint[: MAX_NAME - len(suffix)] + suffix
+    settings = sorted(f"{k}={v}" for k, v in environment.items())
+    # Models made before isolation depended on the mode were all isolated: those names stay as they were.
+    if not isolated:
+        settings.append("network-isolation=off")
+    return _versioned(endpoint, version, _digest(*settings), MAX_NAME)
 
 
 def endpoint_config_name(endpoint: str, version: int, deployment: str) -> str:
     """The endpoint configuration of one deployment (new for every deployment, even of a version again)."""
-    suffix = f"-v{version}-{_digest(deployment)}"
-    return endpoint[: MAX_NAME - len(suffix)] + suffix
+    return _versioned(endpoint, version, _digest(deployment), MAX_NAME)
 
 
 def deployment_name(endpoint: str, version: int, approved_at: str) -> str:
     """The deployment workflow's execution name for an approval (the same approval: the same name)."""
-    suffix = f"-v{version}-{_digest(approved_at, length=12)}"
-    return endpoint[: MAX_EXECUTION_NAME - len(suffix)] + suffix
+    return _versioned(endpoint, version, _digest(approved_at, length=12), MAX_EXECUTION_NAME)
 
 
 def alarm_names(endpoint: str) -> list[str]:
@@ -115,10 +121,11 @@ def capture_prefix(dataset: str) -> str:
 def version_of(name: str | None, endpoint: str) -> int | None:
     """The model version in a model or endpoint configuration name this module made, else None."""
     match = _VERSIONED.fullmatch(name or "")
-    # The stem is the endpoint's name, cut to leave room for the suffix when it is long.
-    if match is None or not match["stem"] or not endpoint.startswith(match["stem"]):
+    if match is None:
         return None
-    return int(match["version"])
+    # The stem is the endpoint's name, fitted to leave room for the suffix when it is long.
+    suffix = len(match[0]) - len(match["stem"])
+    return int(match["version"]) if match["stem"] == fit(endpoint, MAX_NAME - suffix) else None
 
 
 def model_request(

@@ -209,9 +209,9 @@ def prepare_deployment(
         )
     previous_config = current.get("EndpointConfigName") if current else None
     environment = {"MLOPS_MAX_PAYLOAD_BYTES": str(serving.max_payload_bytes)}
-    model = model_name(request.endpoint, request.version, environment)
-    config = endpoint_config_name(request.endpoint, request.version, deployment)
     isolated = serving.mode == "realtime"  # serverless inference refuses network isolation
+    model = model_name(request.endpoint, request.version, environment, isolated=isolated)
+    config = endpoint_config_name(request.endpoint, request.version, deployment)
     endpoints.ensure_model(
         model_request(model, request.package_arn, settings.role_arn, environment, isolated=isolated)
     )

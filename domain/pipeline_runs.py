@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
-from domain.names import EXECUTION, TRAINING_JOB
+from domain.names import EXECUTION, TRAINING_JOB, fit
 
 __all__ = [
     "INPUT_FORMAT",
@@ -43,7 +43,6 @@ TriggerKind = Literal["accepted", "manual", "retrain"]
 INPUT_FORMAT = 1
 MAX_NAME_LENGTH = EXECUTION.max_length
 VERSION_DIGITS = 12
-_HASH_DIGITS = 8
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _JOB_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9-]+")
@@ -132,11 +131,7 @@ def execution_name(dataset: str, version: str, trigger: Trigger) -> str:
     if trigger.reference:
         # Characters Step Functions (and CloudWatch Logs) reject become one hyphen.
         parts.append(_UNSAFE.sub("-", trigger.reference).strip("-") or "x")
-    name = "-".join(parts)
-    if len(name) <= MAX_NAME_LENGTH:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH_DIGITS]
-    return f"{name[: MAX_NAME_LENGTH - _HASH_DIGITS - 1].rstrip('-_')}-{digest}"
+    return fit("-".join(parts), MAX_NAME_LENGTH)
 
 
 def training_job_name(run: RunRequest) -> str:

@@ -125,7 +125,10 @@ def dataset_names(project: str, dataset: str) -> list[BuiltName]:
         BuiltName(names.TRAINING_JOB, training_job_name(run), "<dataset>-<version>-<hash>"),
         BuiltName(names.ENDPOINT, endpoint, "<project>-<dataset>", prefix),
         BuiltName(
-            names.MODEL, model_name(endpoint, _VERSION, {"K": "V"}), "<endpoint>-v<version>-<hash>", prefix
+            names.MODEL,
+            model_name(endpoint, _VERSION, {"K": "V"}, isolated=False),
+            "<endpoint>-v<version>-<hash>",
+            prefix,
         ),
         BuiltName(
             names.ENDPOINT_CONFIG,

@@ -30,17 +30,39 @@ def test_names_are_stable_valid_and_within_sagemaker_s_limits() -> None:
 
     assert endpoint == "mlops-churn"
     environment = {"MLOPS_MAX_PAYLOAD_BYTES": "1024"}
-    assert model_name(endpoint, 3, environment).startswith("mlops-churn-v3-")
-    assert model_name(endpoint, 3, environment) == model_name(endpoint, 3, dict(environment))
-    assert model_name(endpoint, 3, environment) != model_name(
-        endpoint, 3, {"MLOPS_MAX_PAYLOAD_BYTES": "2048"}
-    )
-    assert version_of(model_name(endpoint, 3, environment), endpoint) == 3
+    model = model_name(endpoint, 3, environment, isolated=True)
+    assert model.startswith("mlops-churn-v3-")
+    assert model == model_name(endpoint, 3, dict(environment), isolated=True)
+    assert model != model_name(endpoint, 3, {"MLOPS_MAX_PAYLOAD_BYTES": "2048"}, isolated=True)
+    assert version_of(model, endpoint) == 3
     long = endpoint_name("project-name-21-chars", "a" * 62)
     assert len(long) == 63
     assert long == endpoint_name("project-name-21-chars", "a" * 62)
     assert len(endpoint_config_name(long, 12345, "execution")) == 63
-    assert len(model_name(long, 12345, environment)) <= 63
+    assert len(model_name(long, 12345, environment, isolated=True)) <= 63
+
+
+def test_a_serverless_model_is_never_the_isolated_model_of_the_same_version() -> None:
+    environment = {"MLOPS_MAX_PAYLOAD_BYTES": "1024"}
+
+    # Serverless Inference refuses an isolated model: reusing the real-time one would fail the deployment.
+    isolated = model_name("mlops-churn", 3, environment, isolated=True)
+    assert isolated != model_name("mlops-churn", 3, environment, isolated=False)
+    assert version_of(model_name("mlops-churn", 3, environment, isolated=False), "mlops-churn") == 3
+
+
+def test_long_endpoints_that_start_alike_get_names_of_their_own() -> None:
+    first, second = (endpoint_name("mlops", "customer-lifetime-value-" + "x" * 25 + end) for end in "ab")
+    environment = {"MLOPS_MAX_PAYLOAD_BYTES": "1024"}
+
+    models = [model_name(e, 123456, environment, isolated=True) for e in (first, second)]
+    configs = [endpoint_config_name(e, 123456, "deployment") for e in (first, second)]
+    executions = [deployment_name(e, 123456, "2026-11-26T10:00:00+00:00") for e in (first, second)]
+    for made, limit in ((models, 63), (configs, 63), (executions, 80)):
+        assert made[0] != made[1] and all(len(name) <= limit for name in made)
+        assert all(name.startswith("mlops-customer-lifetime-value-") for name in made)
+    assert [version_of(c, first) for c in configs] == [123456, None]
+    assert [version_of(c, second) for c in configs] == [None, 123456]
 
 
 def test_every_deployment_gets_its_own_endpoint_configuration_and_an_approval_one_execution() -> None:
