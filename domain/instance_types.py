@@ -21,9 +21,11 @@ import re
 
 __all__ = ["family", "has_local_storage"]
 
-# Families with NVMe instance store whose names carry no ``d`` attribute.
+# Families with NVMe instance store whose names carry no ``d`` attribute (the P6 names do not even
+# follow the pattern below: ``p6-b200``).
 _LOCAL_STORAGE_FAMILIES = frozenset(
-    {"g5", "g6", "g6e", "gr6", "p5", "p5e", "p5en", "trn1", "trn1n", "trn2", "dl1", "i3", "i4i"}
+    {"g5", "g6", "g6e", "gr6", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200"}
+    | {"trn1", "trn1n", "trn2", "dl1", "i3", "i4i"}
 )
 # <kind letters><generation digits><attribute letters>, as EC2 names families: m5d, g4dn, p4de, c6gd.
 _FAMILY = re.compile(r"(?P<kind>[a-z]+)(?P<generation>\d+)(?P<attributes>[a-z]*)")

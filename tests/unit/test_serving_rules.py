@@ -117,6 +117,8 @@ def test_the_deployment_config_turns_on_whole_instances_at_most_half_of_the_flee
         ("ml.g5.xlarge", True),
         ("ml.g6.xlarge", True),
         ("ml.p5.48xlarge", True),
+        ("ml.p6-b200.48xlarge", True),
+        ("ml.c7i-flex.large", False),
         ("ml.trn1.2xlarge", True),
         ("ml.m6id.large", True),
     ],
