@@ -33,7 +33,6 @@ __all__ = [
     "STACK",
     "TRAINING_JOB",
     "NameRule",
-    "NameRuleError",
     "dataset_of_group",
     "fit",
     "group_prefix",
@@ -43,10 +42,6 @@ __all__ = [
 SAGEMAKER_MAX = 63
 _SAGEMAKER_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
 _SAGEMAKER_TEXT = "1 to 63 letters, digits and hyphens, starting and ending with a letter or digit"
-
-
-class NameRuleError(ValueError):
-    """A name AWS would refuse; the message says which rule and where it is documented."""
 
 
 @dataclass(frozen=True)
@@ -97,16 +92,6 @@ class NameRule:
         if self.forbidden is not None and (found := re.search(self.forbidden, name)):
             return f"contains {found.group()!r}, which is not allowed"
         return None
-
-    def check(self, name: str) -> str:
-        """Return ``name`` if AWS accepts it; raise :class:`NameRuleError` saying why not otherwise."""
-        problem = self.problem(name)
-        if problem is not None:
-            raise NameRuleError(
-                f"the {self.resource} name {name!r} {problem}: {self.operation} allows {self.allowed} "
-                f"({self.member}, {self.reference})"
-            )
-        return name
 
 
 def group_prefix(project: str) -> str:

@@ -8,7 +8,7 @@ import botocore.session
 import pytest
 
 from domain import names
-from domain.names import NameRule, NameRuleError, fit
+from domain.names import NameRule, fit
 
 # The rules whose limits botocore's copy of AWS's API model carries (S3 keys and stack names it does not).
 MODELLED = [rule for rule in names.RULES if rule not in (names.S3_KEY, names.STACK)]
@@ -91,17 +91,6 @@ def test_step_functions_execution_names(name: str, valid: bool) -> None:
 )
 def test_other_rules(rule: NameRule, name: str, valid: bool) -> None:
     assert (rule.problem(name) is None) is valid
-
-
-def test_a_refused_name_says_which_call_refuses_it_and_where_that_is_documented() -> None:
-    with pytest.raises(NameRuleError) as caught:
-        names.MODEL_PACKAGE_GROUP.check("mlops-churn-")
-
-    message = str(caught.value)
-    assert "'mlops-churn-' ends in a hyphen" in message
-    assert "CreateModelPackageGroup allows 1 to 63 letters, digits and hyphens" in message
-    assert "API_CreateModelPackageGroup.html" in message
-    assert names.MODEL_PACKAGE_GROUP.check("mlops-churn") == "mlops-churn"
 
 
 def test_fit_keeps_a_short_name_and_shortens_a_long_one_with_a_stable_hash() -> None:
