@@ -27,8 +27,17 @@ def client(service: str, region: str | None = None) -> Any:
 
 def error_code(error: Exception) -> str:
     """The AWS error code of a botocore ClientError ('' for anything else)."""
+    return _error_field(error, "Code")
+
+
+def error_message(error: Exception) -> str:
+    """The AWS error message of a botocore ClientError, without the SDK's sentence around it ('' else)."""
+    return _error_field(error, "Message")
+
+
+def _error_field(error: Exception, field: str) -> str:
     response = getattr(error, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
+    return str(response.get("Error", {}).get(field, ""))
 
 
 @cache

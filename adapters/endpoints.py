@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from adapters.aws import client, error_code
+from adapters.aws import client, error_code, error_message
 
 __all__ = ["EndpointError", "SageMakerEndpoints"]
 
@@ -20,17 +20,13 @@ class EndpointError(Exception):
     """SageMaker or CloudWatch refused a request."""
 
 
-def _message(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Message", ""))
-
-
 def _answer(error: ClientError) -> str:
     """What the service answered, without the SDK's wording around it."""
-    return f"{error_code(error) or 'error'}: {_message(error)}"
+    return f"{error_code(error) or 'error'}: {error_message(error)}"
 
 
 def _exists(error: ClientError) -> bool:
-    message = _message(error)
+    message = error_message(error)
     return error_code(error) in ("ValidationException", "ResourceInUse") and any(
         m in message for m in _EXISTS
     )
@@ -70,7 +66,7 @@ class SageMakerEndpoints:
         try:
             described: dict[str, Any] = self._sagemaker.describe_endpoint(EndpointName=endpoint)
         except ClientError as error:
-            if error_code(error) == "ValidationException" and "Could not find" in _message(error):
+            if error_code(error) == "ValidationException" and "Could not find" in error_message(error):
                 return None
             raise EndpointError(f"cannot describe endpoint {endpoint}: {_answer(error)}") from error
         described.pop("ResponseMetadata", None)
@@ -118,7 +114,7 @@ class SageMakerEndpoints:
         try:
             self._sagemaker.delete_endpoint(EndpointName=endpoint)
         except ClientError as error:
-            if error_code(error) == "ValidationException" and "Could not find" in _message(error):
+            if error_code(error) == "ValidationException" and "Could not find" in error_message(error):
                 return  # a retried step: deleted before
             raise EndpointError(f"cannot delete endpoint {endpoint}: {_answer(error)}") from error
 
