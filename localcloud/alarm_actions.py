@@ -6,7 +6,8 @@ with ``ActionsEnabled`` publishes CloudWatch's notification to each SNS topic am
 new state, as CloudWatch does: the JSON message of an alarm notification (``AlarmName``,
 ``NewStateValue``, ``NewStateReason``, ``StateChangeTime``, ``Region``, ``AlarmArn``, ``OldStateValue``,
 ``Trigger``...), subject ``ALARM: "<name>" in <Region>`` (the region's long name,
-https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html).
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html; a name
+too long for SNS's subject cut).
 
 CloudWatch publishes as ``cloudwatch.amazonaws.com`` for the alarm (``aws:SourceArn``), so the topic's
 policy must let that principal publish and, for an encrypted topic, its key's policy must let it use the
@@ -27,12 +28,14 @@ from typing import Any
 import botocore.loaders
 from moto.cloudwatch.models import Alarm, cloudwatch_backends
 from moto.cloudwatch.responses import CloudWatchResponse
+from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.sns.models import sns_backends
 
 from localcloud.patches import Patch
 from localcloud.sns_encryption import Publisher, publish_refusal
+from localcloud.sns_publish import MAX_SUBJECT_CHARACTERS
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +80,9 @@ def run_actions(alarm: Any, old_state: str) -> None:
         try:
             backend = sns_backends[account][region]
             backend.publish(message=json.dumps(message), arn=action, subject=subject(alarm))
-        except Exception as error:  # SNS's own refusal (moto's exception types) fails this action only
+        except ServiceException as error:  # SNS's own refusal ("<code>: <message>") fails this action only
             logger.warning("alarm %s: failed to execute action %s: %s", alarm.name, action, error)
-            _record(alarm, action, "Failed", error=f"{type(error).__name__}: {error}")
+            _record(alarm, action, "Failed", error=str(error))
             continue
         _record(alarm, action, "Succeeded", published=message)
 
@@ -124,8 +127,15 @@ def notification(alarm: Any, old_state: str) -> dict[str, Any]:
 
 
 def subject(alarm: Any) -> str:
-    """``ALARM: "<name>" in <Region>``, as CloudWatch's notifications are titled."""
-    return f'{alarm.state_value}: "{alarm.name}" in {region_name(alarm.region_name)}'
+    """``ALARM: "<name>" in <Region>``, as CloudWatch's notifications are titled.
+
+    An alarm's name may have 255 characters and SNS takes fewer than 100 in a subject, yet CloudWatch
+    notifies whatever the name: a name too long for the subject is cut, ending in ``...``.
+    """
+    state, region = alarm.state_value, region_name(alarm.region_name)
+    room = MAX_SUBJECT_CHARACTERS - len(f'{state}: "" in {region}')
+    name = alarm.name if len(alarm.name) <= room else f"{alarm.name[: max(room - 3, 0)]}..."
+    return f'{state}: "{name}" in {region}'
 
 
 @functools.cache

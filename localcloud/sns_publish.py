@@ -8,8 +8,10 @@ answers ``InvalidParameter``. moto 5.2.5 refuses a subject past 100 characters b
 an empty one, line breaks and control characters; it counts the message in characters and leaves its
 attributes out; it checks attribute types and empty values, but not names.
 
-The checks sit on moto's ``SNSBackend.publish``: SDK calls and Step Functions' SNS tasks reach SNS
-through it. ``PublishBatch`` is not checked (the platform does not call it).
+The checks sit on moto's ``SNSBackend.publish``: SDK calls, Step Functions' SNS tasks, alarm actions
+and Lambda's on-failure records reach SNS through it (who may publish, and use an encrypted topic's key,
+is ``sns_encryption``'s question, asked before). ``PublishBatch`` is not checked (the platform does not
+call it).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from moto.core.exceptions import ServiceException
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
@@ -135,20 +136,26 @@ def _send(
         return [
             f"{function.function_arn}: the local cloud does not deliver to {target} (only Lambda, SQS, SNS)"
         ]
-    denied = refusal(function.role, service=LAMBDA_PRINCIPAL, action=action, resource=target)
-    if denied is None and service == "sns":  # an encrypted topic also needs its key (sns_encryption)
+    if service == "sns":  # the role's policies, the topic's policy and, if encrypted, its key
         refused = publish_refusal(target, Publisher(service=LAMBDA_PRINCIPAL, role_arn=function.role))
         denied = refused.message if refused is not None else None
+    else:
+        denied = refusal(function.role, service=LAMBDA_PRINCIPAL, action=action, resource=target)
     if denied is not None:
         return [f"{function.function_arn}: Lambda could not send to {target}: {denied}"]
-    if service == "lambda":
-        invoke_async(target, payload)
-    elif service == "sqs":
-        send_to_queue(target, json.dumps(payload), attributes)
-    else:
-        sns_backends[parts[4]][parts[3]].publish(
-            message=json.dumps(payload), arn=target
-        )  # attributes: SQS only, locally
+    try:
+        if service == "lambda":
+            invoke_async(target, payload)
+        elif service == "sqs":
+            send_to_queue(target, json.dumps(payload), attributes)
+        else:
+            sns_backends[parts[4]][parts[3]].publish(
+                message=json.dumps(payload), arn=target
+            )  # attributes: SQS only, locally
+    except (
+        ServiceException
+    ) as error:  # the queue or topic refuses it (a record over 256 KiB): lost, as on AWS
+        return [f"{function.function_arn}: Lambda could not send to {target}: {error}"]
     return []
 
 

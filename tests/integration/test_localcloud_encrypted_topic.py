@@ -43,6 +43,12 @@ CLOUDWATCH_MAY_USE_IT = {
         "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"},
     },
 }
+CLOUDWATCH_MAY_PUBLISH = {
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+    "Action": "sns:Publish",
+    "Condition": CLOUDWATCH_MAY_USE_IT["Condition"],
+}
 SSL_ONLY = {  # what CDK's enforce_ssl writes: the topic's only policy statement
     "Sid": "AllowPublishThroughSSLOnly",
     "Effect": "Deny",
@@ -150,9 +156,9 @@ class Topic:
         self.cloud.wait_idle(timeout=30)
         return dict(sfn.describe_execution(executionArn=execution["executionArn"]))
 
-    def alarm(self) -> str:
+    def alarm(self, name: str | None = None) -> str:
         """An alarm whose ALARM action is the topic."""
-        name = f"errors-{uuid.uuid4().hex[:8]}"
+        name = name or f"errors-{uuid.uuid4().hex[:8]}"
         self.client("cloudwatch").put_metric_alarm(
             AlarmName=name,
             Namespace="AWS/Lambda",
@@ -260,13 +266,7 @@ def test_an_alarm_whose_topic_cloudwatch_may_not_use_records_a_failed_action_and
 def test_an_alarm_whose_topic_and_key_let_cloudwatch_in_notifies_the_topic_as_cloudwatch_does(
     topic: Topic,
 ) -> None:
-    allow = {
-        "Effect": "Allow",
-        "Principal": {"Service": "cloudwatch.amazonaws.com"},
-        "Action": "sns:Publish",
-        "Condition": CLOUDWATCH_MAY_USE_IT["Condition"],
-    }
-    topic.set_policies(key=[CLOUDWATCH_MAY_USE_IT], topic=[SSL_ONLY, allow])
+    topic.set_policies(key=[CLOUDWATCH_MAY_USE_IT], topic=[SSL_ONLY, CLOUDWATCH_MAY_PUBLISH])
     name = topic.alarm()
 
     topic.raise_alarm(name)
@@ -284,3 +284,34 @@ def test_an_alarm_whose_topic_and_key_let_cloudwatch_in_notifies_the_topic_as_cl
     assert [i["HistorySummary"] for i in history["AlarmHistoryItems"]] == [
         f"Successfully executed action {topic.arn}"
     ]
+
+
+def test_an_alarm_whose_name_does_not_fit_in_a_subject_still_notifies(topic: Topic) -> None:
+    # Given an alarm named as the platform names an endpoint's (up to 63 + 22 characters): CloudWatch
+    # notifies whatever the name, and SNS takes fewer than 100 characters in a subject
+    topic.set_policies(key=[CLOUDWATCH_MAY_USE_IT], topic=[SSL_ONLY, CLOUDWATCH_MAY_PUBLISH])
+    name = topic.alarm(f"{'e' * 55}-{uuid.uuid4().hex[:7]}-invocation-5xx-errors")
+
+    topic.raise_alarm(name)
+
+    (message,) = topic.received()
+    assert len(message["Subject"]) < 100
+    assert message["Subject"].startswith(f'ALARM: "{name[:40]}')
+    assert message["Subject"].endswith('..." in US East (N. Virginia)')
+    assert json.loads(message["Message"])["AlarmName"] == name
+
+
+def test_an_on_failure_record_the_topic_refuses_is_lost_and_the_next_one_is_delivered(
+    topic: Topic,
+) -> None:
+    # Given a function whose on-failure records go to the topic, with the key
+    name = topic.function_failing_to_the_topic(key_grant=True)
+
+    # When one event makes a record over SNS's 256 KiB (Lambda takes 1 MB asynchronously), then one does not
+    lam = topic.client("lambda")
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": "x" * 300_000}).encode())
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": 2}')
+
+    # Then the first record is lost (SNS refused it), as on AWS, and the second still reaches the topic
+    records = [json.loads(m["Message"]) for m in topic.received()]
+    assert [r["requestPayload"] for r in records] == [{"n": 2}]
