@@ -58,15 +58,18 @@ def _trusts(document: Any, service: str) -> bool:
     policy = json.loads(document) if isinstance(document, str) else document or {}
     statements = policy.get("Statement", [])
     for statement in statements if isinstance(statements, list) else [statements]:
-        actions = _as_list(statement.get("Action"))
+        actions = as_list(statement.get("Action"))
         if statement.get("Effect") != "Allow" or not {"sts:AssumeRole", "sts:*", "*"} & set(actions):
             continue
         principal = statement.get("Principal") or {}
-        services = _as_list(principal.get("Service")) if isinstance(principal, dict) else [principal]
+        services = as_list(principal.get("Service")) if isinstance(principal, dict) else [principal]
         if service in services or "*" in services:
             return True
     return False
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """A policy element that may be one value or a list of them, as a list (none: empty)."""
+    if value is None:
+        return []
     return value if isinstance(value, list) else [value]

@@ -37,7 +37,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 
 from localcloud.patches import Patch
-from localcloud.roles import refusal
+from localcloud.roles import as_list, refusal
 
 # What SNS asks KMS for, as the publisher, to encrypt a message (and to reuse a cached data key).
 KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
@@ -119,15 +119,15 @@ def publish_refusal(topic_arn: str, publisher: Publisher) -> Refusal | None:
     # A role of the topic's account needs its identity policies (and no deny in the topic's policy); a
     # service principal has no identity policy, so the topic's policy must allow it.
     decision = _decide(json.loads(topic.policy), publisher, "sns:Publish", topic_arn, context)
-    denied = (
-        refusal(publisher.role_arn, service=publisher.service, action="sns:Publish", resource=topic_arn)
-        if publisher.role_arn
-        else None
-        if decision == "allow"
-        else "no statement of the topic's access policy allows this service principal"
-    )
+    denied = None
     if decision == "deny":
         denied = "an explicit deny in the topic's access policy denies it"
+    elif publisher.role_arn:
+        denied = refusal(
+            publisher.role_arn, service=publisher.service, action="sns:Publish", resource=topic_arn
+        )
+    elif decision != "allow":
+        denied = "no statement of the topic's access policy allows this service principal"
     if denied is not None:
         return Refusal(
             "AuthorizationError",
@@ -207,14 +207,14 @@ def _decide(
 
 def _principal_match(statement: dict[str, Any], publisher: Publisher) -> str | None:
     principal = statement.get("Principal")
-    if principal == "*" or (isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))):
+    if principal == "*" or (isinstance(principal, dict) and "*" in as_list(principal.get("AWS"))):
         return "allow"
     if not isinstance(principal, dict):
         return None
     if not publisher.role_arn:
-        return "allow" if publisher.service in _as_list(principal.get("Service")) else None
+        return "allow" if publisher.service in as_list(principal.get("Service")) else None
     account = publisher.role_arn.split(":")[4]
-    for name in map(str, _as_list(principal.get("AWS"))):
+    for name in map(str, as_list(principal.get("AWS"))):
         if name == publisher.role_arn:
             return "allow"
         if name == account or (name.endswith(f":iam::{account}:root")):
@@ -225,13 +225,13 @@ def _principal_match(statement: dict[str, Any], publisher: Publisher) -> str | N
 def _action_match(statement: dict[str, Any], action: str) -> bool:
     if "NotAction" in statement:
         return not any(
-            fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _as_list(statement["NotAction"])
+            fnmatch.fnmatchcase(action.lower(), a.lower()) for a in as_list(statement["NotAction"])
         )
-    return any(fnmatch.fnmatchcase(action.lower(), str(a).lower()) for a in _as_list(statement.get("Action")))
+    return any(fnmatch.fnmatchcase(action.lower(), str(a).lower()) for a in as_list(statement.get("Action")))
 
 
 def _resource_match(statement: dict[str, Any], resource: str) -> bool:
-    return any(fnmatch.fnmatchcase(resource, str(r)) for r in _as_list(statement.get("Resource", "*")))
+    return any(fnmatch.fnmatchcase(resource, str(r)) for r in as_list(statement.get("Resource", "*")))
 
 
 # Condition operators: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
@@ -262,16 +262,10 @@ def _conditions_hold(conditions: dict[str, Any], context: dict[str, str], *, unk
                 if operator.endswith("IfExists") or negated:
                     continue
                 return False
-            matched = any(compare(value, str(w)) for w in _as_list(wanted))
+            matched = any(compare(value, str(w)) for w in as_list(wanted))
             if matched == negated:
                 return False
     return True
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _id() -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
+from localcloud.roles import as_list
+
 _INVOKE_ACTIONS = {"lambda:InvokeFunction", "lambda:*", "*"}
 _SOURCE_ARN_OPERATORS = ("ArnLike", "ArnEquals", "StringLike", "StringEquals")
 
@@ -31,7 +33,7 @@ def allows_service(function: Any, *, service: str, source_arn: str) -> bool:
             continue
         principal = statement.get("Principal")
         services = principal.get("Service") if isinstance(principal, dict) else principal
-        if service not in _as_list(services) and "*" not in _as_list(services):
+        if service not in as_list(services) and "*" not in as_list(services):
             continue
         if _source_matches(statement.get("Condition") or {}, source_arn):
             return True
@@ -44,10 +46,6 @@ def _source_matches(condition: dict[str, Any], source_arn: str) -> bool:
         for operator in _SOURCE_ARN_OPERATORS
         for key, value in (condition.get(operator) or {}).items()
         if key.lower() == "aws:sourcearn"
-        for pattern in _as_list(value)
+        for pattern in as_list(value)
     ]
     return not patterns or any(fnmatchcase(source_arn, pattern) for pattern in patterns)
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
