@@ -7,7 +7,9 @@ invocations, the maximum payload size is 1 MB", raised from 256 KB in 2025),
 https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html.
 
 * A request over its limit is refused before anything runs: ``RequestEntityTooLargeException``
-  (HTTP 413), "Request must be smaller than 6291456 bytes for the InvokeFunction operation".
+  (HTTP 413), "Request must be smaller than 6291456 bytes for the InvokeFunction operation", or for
+  ``InvocationType=Event`` "<N> byte payload is too large for the Event invocation type (limit
+  1048576 bytes)", as Lambda words each.
 * A synchronous response over 6 MB fails the invocation: the caller gets ``FunctionError`` and
   ``{"errorType": "Function.ResponseSizeTooLarge", "errorMessage": "Response payload size (N bytes)
   exceeded maximum allowed payload size (6291556 bytes)."}`` (Lambda's own words and numbers).
@@ -33,18 +35,21 @@ class RequestEntityTooLargeError(LambdaClientError):
 
     code = 413
 
-    def __init__(self, limit: int, operation: str) -> None:
-        super().__init__(
-            "RequestEntityTooLargeException",
-            f"Request must be smaller than {limit} bytes for the {operation} operation",
-        )
+    def __init__(self, message: str) -> None:
+        super().__init__("RequestEntityTooLargeException", message)
 
 
 def check_request(size: int, *, asynchronous: bool) -> None:
     """Raise ``RequestEntityTooLargeError`` for a request payload of ``size`` bytes over the quota."""
-    limit = MAX_ASYNC_REQUEST_BYTES if asynchronous else MAX_SYNC_REQUEST_BYTES
-    if size > limit:
-        raise RequestEntityTooLargeError(limit, "InvokeAsync" if asynchronous else "InvokeFunction")
+    if asynchronous and size > MAX_ASYNC_REQUEST_BYTES:
+        raise RequestEntityTooLargeError(
+            f"{size} byte payload is too large for the Event invocation type "
+            f"(limit {MAX_ASYNC_REQUEST_BYTES} bytes)"
+        )
+    if not asynchronous and size > MAX_SYNC_REQUEST_BYTES:
+        raise RequestEntityTooLargeError(
+            f"Request must be smaller than {MAX_SYNC_REQUEST_BYTES} bytes for the InvokeFunction operation"
+        )
 
 
 def oversized_response(payload: bytes) -> dict[str, str] | None:

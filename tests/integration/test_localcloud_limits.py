@@ -212,8 +212,9 @@ def test_an_asynchronous_request_over_1_mb_is_refused(local: Cloud) -> None:
     with pytest.raises(ClientError) as refused:
         local.invoke(json.dumps({"pad": "y" * (1024 * 1024)}).encode(), InvocationType="Event")
 
-    assert refused.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
-    assert "smaller than 1048576 bytes" in refused.value.response["Error"]["Message"]
+    error = refused.value.response["Error"]
+    assert error["Code"] == "RequestEntityTooLargeException"
+    assert "too large for the Event invocation type (limit 1048576 bytes)" in error["Message"]
 
 
 def test_a_synchronous_response_over_the_limit_fails_the_invocation(
