@@ -88,17 +88,16 @@ class LocalCloud:
         Evaluate the CloudWatch alarms on SageMaker endpoint metrics from the invocations served here
         (moto never evaluates alarms). Off by default: a laptop's latencies are not production's, and
         tests usually drive alarms with ``SetAlarmState``.
+    endpoint_quotas : EndpointQuotas | None
+        The account's quotas of endpoint instances per instance type and of serverless concurrency;
+        ``CreateEndpoint``/``UpdateEndpoint`` past one is ``ResourceLimitExceeded``. Eight instances of
+        each type and a concurrency of 1,000 when None.
     training_quotas : TrainingQuotas | None
         The account's quotas of training instances per instance type; ``CreateTrainingJob`` past one is
         ``ResourceLimitExceeded``. Four instances of each type when None.
     training_concurrency : int | None
         How many training jobs run at once on this machine (the others wait ``Starting``); one per CPU
         when None.
-
-    endpoint_quotas : EndpointQuotas | None
-        The account's quotas of endpoint instances per instance type and of serverless concurrency;
-        ``CreateEndpoint``/``UpdateEndpoint`` past one is ``ResourceLimitExceeded``. Eight instances of
-        each type and a concurrency of 1,000 when None.
 
     Examples
     --------
