@@ -16,6 +16,7 @@ ignored: a local process is never interrupted, and the job runs on one host (see
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import time
@@ -128,14 +129,9 @@ class TrainingRunner:
         spec = TrainingJobSpec.from_moto(job, metric_definitions=metric_definitions)
         stop, job_status = threading.Event(), JobStatus(job)
         self._activity.begin()
-        thread = threading.Thread(
-            target=self._run, args=(spec, job_status, stop), name=f"training-{spec.name}", daemon=True
-        )
         with self._lock:
             self._running[spec.arn] = (stop, job_status, spec)
-            # A thread not started yet belongs to a job waiting for a slot (ident None until it starts).
-            self._threads = [t for t in self._threads if t.is_alive() or t.ident is None] + [thread]
-        self._queue.submit(spec.arn, thread.start)
+        self._queue.submit(spec.arn, functools.partial(self._start, spec, job_status, stop))
 
     def stop(self, job_arn: str) -> bool:
         """Ask an unfinished job to stop (``StopTrainingJob``); False if it has ended or is stopping."""
@@ -165,8 +161,16 @@ class TrainingRunner:
         for stop in stops:
             stop.set()
         for thread in threads:
-            if thread.ident is not None:  # the waiting jobs were withdrawn above: theirs never start
-                thread.join(timeout=self._grace + 10)
+            thread.join(timeout=self._grace + 10)
+
+    def _start(self, spec: TrainingJobSpec, status: JobStatus, stop: threading.Event) -> None:
+        """Run the job on a thread of its own: the queue calls this once a slot is free."""
+        thread = threading.Thread(
+            target=self._run, args=(spec, status, stop), name=f"training-{spec.name}", daemon=True
+        )
+        with self._lock:  # started under the lock: shutdown() never sees a thread it cannot join
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+            thread.start()
 
     def _run(self, spec: TrainingJobSpec, status: JobStatus, stop: threading.Event) -> None:
         started = time.monotonic()

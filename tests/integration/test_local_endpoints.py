@@ -706,6 +706,7 @@ def test_an_update_with_a_timeout_under_sagemaker_s_minimum_is_refused_and_chang
 ) -> None:
     serving.cloud.wait_idle(timeout=60)
     before = serving.describe(churn)["EndpointConfigName"]
+    green = serving.create_config("churn-brief-config", serving.create_model("churn-brief", 2))
     deployment = {
         "BlueGreenUpdatePolicy": {
             "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 1},
@@ -724,9 +725,7 @@ def test_an_update_with_a_timeout_under_sagemaker_s_minimum_is_refused_and_chang
         **{k.lower(): v for k, v in serving.cloud.env().items() if k.endswith(("_KEY_ID", "_ACCESS_KEY"))},
     )
     with pytest.raises(ClientError) as raised:
-        unchecked.update_endpoint(
-            EndpointName=churn, EndpointConfigName="churn-v2-config", DeploymentConfig=deployment
-        )
+        unchecked.update_endpoint(EndpointName=churn, EndpointConfigName=green, DeploymentConfig=deployment)
 
     # Then the service refuses it as SageMaker does, and the endpoint is untouched
     assert raised.value.response["Error"]["Code"] == "ValidationException"

@@ -31,6 +31,7 @@ from localcloud.sagemaker.endpoints.rollout import Rollout
 from localcloud.sagemaker.endpoints.spec import FleetSpec
 
 Client = Callable[[str, str], Any]
+DELETING_SECONDS = 1.0  # how long an endpoint stays Deleting at least (SageMaker: minutes)
 
 __all__ = ["EndpointBusyError", "EndpointManager", "NotServingError", "Served"]
 
@@ -58,8 +59,6 @@ class EndpointManager:
         Holds one unit per endpoint being created, updated or deleted.
     python : str
         The interpreter of the model servers (the virtualenv's stands in for the serving image).
-    deleting_seconds : float
-        How long an endpoint stays ``Deleting`` at least.
     """
 
     def __init__(
@@ -71,7 +70,6 @@ class EndpointManager:
         activity: Activity,
         python: str = sys.executable,
         startup_timeout: float = 60.0,
-        deleting_seconds: float = 1.0,
     ) -> None:
         self._work_dir = work_dir
         self._client = client
@@ -79,7 +77,6 @@ class EndpointManager:
         self._activity = activity
         self._python = python
         self._startup_timeout = startup_timeout
-        self._deleting_seconds = deleting_seconds
         self._lock = threading.Lock()
         self._endpoints: dict[str, LiveEndpoint] = {}
         self._threads: list[threading.Thread] = []
@@ -129,10 +126,10 @@ class EndpointManager:
         rollout = Rollout(endpoint, spec, plan, started, self._start)
         self._run(f"endpoint-update-{endpoint.name}", rollout.run)
 
-    def delete(self, arn: str, on_deleted: Callable[[], None] = lambda: None) -> bool:
+    def delete(self, arn: str, on_deleted: Callable[[], None]) -> bool:
         """Stop the endpoint's fleets in the background (DeleteEndpoint returns at once), then ``on_deleted``.
 
-        The deletion lasts at least ``deleting_seconds``, as SageMaker's does (minutes there), so that a
+        The deletion lasts at least ``DELETING_SECONDS``, as SageMaker's does (minutes there), so that a
         caller sees ``Deleting`` and must wait before it reuses the name. False: no such endpoint here.
         """
         with self._lock:
@@ -142,7 +139,7 @@ class EndpointManager:
 
         def stop() -> None:
             endpoint.deleted.set()
-            time.sleep(self._deleting_seconds)
+            time.sleep(DELETING_SECONDS)
             endpoint.stop()
             on_deleted()
 

@@ -111,6 +111,7 @@ def patches(manager: EndpointManager, quotas: EndpointQuotas | None = None) -> l
             raise ValidationError(message=f'Could not find endpoint "{arn}".') from None
         except EndpointBusyError as busy:  # its status changed since the check
             check_operation(UPDATE, busy.status, arn)
+            raise ValidationError(message=f'Cannot update in-progress endpoint "{arn}".') from None
         return ActionResult({"EndpointArn": endpoint.arn})
 
     def delete(backend: SageMakerModelBackend, endpoint_name: str) -> None:
