@@ -26,7 +26,7 @@ import fnmatch
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -62,7 +62,6 @@ class Publisher:
     service: str
     role_arn: str | None = None
     source_arn: str | None = None
-    context: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -114,7 +113,6 @@ def publish_refusal(topic_arn: str, publisher: Publisher) -> Refusal | None:
         "kms:EncryptionContext:aws:sns:topicArn": topic_arn,
         **({"aws:SourceArn": publisher.source_arn} if publisher.source_arn else {}),
         **({"aws:PrincipalArn": publisher.role_arn} if publisher.role_arn else {}),
-        **publisher.context,
     }
     # A role of the topic's account needs its identity policies (and no deny in the topic's policy); a
     # service principal has no identity policy, so the topic's policy must allow it.
