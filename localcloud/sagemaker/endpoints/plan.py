@@ -85,18 +85,16 @@ class RolloutPlan:
             for alarm in (config.get("AutoRollbackConfiguration") or {}).get("Alarms") or []
             if alarm.get("AlarmName")
         )
-        blue_green = config.get("BlueGreenUpdatePolicy")
-        if blue_green is None:
-            if config.get("RollingUpdatePolicy") is not None:
-                # Rolling batches replace instances of one fleet; locally a fleet is one server per
-                # variant, so the update is served as blue/green all at once (see the README).
-                rolling = config["RollingUpdatePolicy"]
-                return cls(
-                    steps=(Step(1.0, 0.0),),
-                    max_seconds=_optional_seconds(rolling.get("MaximumExecutionTimeoutInSeconds")),
-                    alarms=alarms,
-                )
-            raise AssertionError("validate_deployment_config lets no such configuration through")
+        rolling = config.get("RollingUpdatePolicy")
+        if rolling is not None:
+            # Rolling batches replace instances of one fleet; locally a fleet is one server per
+            # variant, so the update is served as blue/green all at once (see the README).
+            return cls(
+                steps=(Step(1.0, 0.0),),
+                max_seconds=_optional_seconds(rolling.get("MaximumExecutionTimeoutInSeconds")),
+                alarms=alarms,
+            )
+        blue_green = config["BlueGreenUpdatePolicy"]  # validated: the one policy given
         routing = blue_green["TrafficRoutingConfiguration"]
         kind = routing["Type"]
         wait = float(routing["WaitIntervalInSeconds"])
