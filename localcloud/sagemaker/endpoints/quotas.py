@@ -32,12 +32,10 @@ _HOLDING_NOTHING = ("Failed", "Deleting")
 class EndpointQuotas(InstanceQuotas):
     """How many endpoint instances of each type, and how much serverless concurrency, the account has.
 
+    ``default`` and ``instance_types`` as in ``InstanceQuotas`` (a larger ``default``: see the constant).
+
     Attributes
     ----------
-    default : int
-        The quota of every instance type not in ``instance_types``.
-    instance_types : Mapping[str, int]
-        Quotas by instance type (``ml.m5.large``...), as Service Quotas would apply them.
     serverless_concurrency : int
         The ``MaxConcurrency`` of all serverless endpoints together.
     """
