@@ -25,7 +25,7 @@ import threading
 import uuid
 from typing import Any
 
-from moto.stepfunctions.exceptions import InvalidName
+from moto.stepfunctions.exceptions import InvalidName, NameTooLongException, ValidationException
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
@@ -129,8 +129,23 @@ def start_execution(state_machine_arn: str, execution_input: Any, *, name: str |
 
 
 def check_name(name: str) -> None:
-    """Raise ``InvalidName`` (as the API answers) for a name StartExecution refuses."""
-    if not name or len(name) > _MAX_NAME_LENGTH or _INVALID_NAME.search(name):
+    """Refuse a name StartExecution refuses, as the API answers.
+
+    Raises
+    ------
+    ValidationException
+        For a length outside 1-80 (the API's constraint, checked before the service's own rules).
+    InvalidName
+        For a character the name may not hold.
+    """
+    if not name:
+        raise ValidationException(
+            f"1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1"
+        )
+    if len(name) > _MAX_NAME_LENGTH:
+        raise NameTooLongException(name)  # moto's, in AWS's words; moto's own check is replaced here
+    if _INVALID_NAME.search(name):
         raise InvalidName(f"Invalid Name: '{name}'")
 
 

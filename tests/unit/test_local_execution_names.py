@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from moto.stepfunctions.exceptions import InvalidName
+from moto.stepfunctions.exceptions import InvalidName, ValidationException
 
 from localcloud.stepfunctions.executions import check_name
 
@@ -11,8 +11,6 @@ from localcloud.stepfunctions.executions import check_name
 @pytest.mark.parametrize(
     "name",
     [
-        "",
-        "x" * 81,
         "dataset v1",
         "run/1",
         "run[1]",
@@ -29,6 +27,20 @@ def test_a_name_start_execution_refuses_is_invalid(name: str) -> None:
     # Given a name AWS's StartExecution refuses; When it is checked; Then it is InvalidName
     with pytest.raises(InvalidName):
         check_name(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "constraint"),
+    [("", "Member must have length greater than or equal to 1"), ("x" * 81, "less than or equal to 80")],
+)
+def test_a_name_outside_1_to_80_characters_is_a_validation_exception(name: str, constraint: str) -> None:
+    # Given a name of a length AWS's API refuses; When it is checked; Then it is the API's
+    # ValidationException (the length is checked before the name's characters), not InvalidName
+    with pytest.raises(ValidationException) as refused:
+        check_name(name)
+
+    assert refused.value.message.startswith(f"1 validation error detected: Value '{name}' at 'name' failed")
+    assert refused.value.message.endswith(constraint)
 
 
 @pytest.mark.parametrize(
