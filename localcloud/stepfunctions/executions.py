@@ -42,6 +42,7 @@ from localcloud.records import Activity
 logger = logging.getLogger(__name__)
 
 _MAX_NAME_LENGTH = 80
+_MAX_INPUT_LENGTH = 256 * 1024
 # StartExecution's name: no whitespace, brackets, wildcards, "#%\\^|~`$&,;:/, control characters
 # (U+0000-001F, U+007F-009F, U+FFFE-FFFF), surrogates (U+D800-DFFF) or U+10FFFF.
 # https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
@@ -68,6 +69,7 @@ def patches(activity: Activity) -> list[Patch]:
             name = str(uuid.uuid4())
         else:
             check_name(name)
+        check_input(execution_input)
         return start_execution(backend, state_machine_arn, name, execution_input, trace_header)  # type: ignore[arg-type]
 
     def details_with_iso_start(execution: Execution) -> Any:
@@ -147,6 +149,20 @@ def check_name(name: str) -> None:
         raise NameTooLongException(name)  # moto's, in AWS's words; moto's own check is replaced here
     if _INVALID_NAME.search(name):
         raise InvalidName(f"Invalid Name: '{name}'")
+
+
+def check_input(execution_input: str | None) -> None:
+    """Raise the API's ``ValidationException`` for an input longer than StartExecution takes.
+
+    StartExecution's ``input``: "Length Constraints: Maximum length of 262144" (256 KiB), a sensitive
+    member, whose value the message leaves out,
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+    """
+    if execution_input is not None and len(execution_input) > _MAX_INPUT_LENGTH:
+        raise ValidationException(
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {_MAX_INPUT_LENGTH}"
+        )
 
 
 def aws_timestamp(moment: datetime.datetime) -> str:

@@ -1,11 +1,11 @@
-"""The local cloud refuses the execution names StartExecution refuses, and only those."""
+"""The local cloud refuses the execution names (and inputs) StartExecution refuses, and only those."""
 
 from __future__ import annotations
 
 import pytest
 from moto.stepfunctions.exceptions import InvalidName, ValidationException
 
-from localcloud.stepfunctions.executions import check_name
+from localcloud.stepfunctions.executions import check_input, check_name
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,18 @@ def test_a_name_outside_1_to_80_characters_is_a_validation_exception(name: str, 
 def test_a_name_start_execution_takes_passes(name: str) -> None:
     # Given a name AWS takes (up to 80 characters, any script); When checked; Then nothing is raised
     check_name(name)
+
+
+def test_an_input_over_256_kib_is_a_validation_exception_and_one_of_256_kib_is_taken() -> None:
+    # Given StartExecution's input constraint (at most 262,144 characters)
+    check_input("x" * 262_144)
+    check_input(None)
+
+    # When an input is one character longer; Then it is the API's ValidationException, value left out
+    with pytest.raises(ValidationException) as refused:
+        check_input("x" * 262_145)
+
+    assert refused.value.message == (
+        "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+        "Member must have length less than or equal to 262144"
+    )
