@@ -28,14 +28,12 @@ from typing import Any
 import botocore.loaders
 from moto.cloudwatch.models import Alarm, cloudwatch_backends
 from moto.cloudwatch.responses import CloudWatchResponse
-from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
-from moto.sns.models import sns_backends
 
 from localcloud.patches import Patch
-from localcloud.sns_encryption import Publisher, publish_refusal
-from localcloud.sns_publish import MAX_SUBJECT_CHARACTERS
+from localcloud.sns_encryption import Publisher
+from localcloud.sns_publish import MAX_SUBJECT_CHARACTERS, publish_as
 
 logger = logging.getLogger(__name__)
 
@@ -71,18 +69,11 @@ def run_actions(alarm: Any, old_state: str) -> None:
             logger.info("alarm %s: the local cloud does not run action %s", alarm.name, action)
             continue
         message = notification(alarm, old_state)
-        refused = publish_refusal(action, Publisher(service=CLOUDWATCH_PRINCIPAL, source_arn=alarm.alarm_arn))
-        if refused is not None:
+        publisher = Publisher(service=CLOUDWATCH_PRINCIPAL, source_arn=alarm.alarm_arn)
+        refused = publish_as(publisher, action, json.dumps(message), subject(alarm))
+        if refused is not None:  # this action fails, not the state change
             logger.warning("alarm %s: failed to execute action %s: %s", alarm.name, action, refused.message)
             _record(alarm, action, "Failed", error=f"{refused.code}: {refused.message}")
-            continue
-        _, _, _, region, account, _ = action.split(":", 5)
-        try:
-            backend = sns_backends[account][region]
-            backend.publish(message=json.dumps(message), arn=action, subject=subject(alarm))
-        except ServiceException as error:  # SNS's own refusal ("<code>: <message>") fails this action only
-            logger.warning("alarm %s: failed to execute action %s: %s", alarm.name, action, error)
-            _record(alarm, action, "Failed", error=str(error))
             continue
         _record(alarm, action, "Succeeded", published=message)
 

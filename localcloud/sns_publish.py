@@ -8,10 +8,10 @@ answers ``InvalidParameter``. moto 5.2.5 refuses a subject past 100 characters b
 an empty one, line breaks and control characters; it counts the message in characters and leaves its
 attributes out; it checks attribute types and empty values, but not names.
 
-The checks sit on moto's ``SNSBackend.publish``: SDK calls, Step Functions' SNS tasks, alarm actions
-and Lambda's on-failure records reach SNS through it (who may publish, and use an encrypted topic's key,
-is ``sns_encryption``'s question, asked before). ``PublishBatch`` is not checked (the platform does not
-call it).
+The checks sit on moto's ``SNSBackend.publish``: SDK calls and Step Functions' SNS tasks reach SNS
+through it, and so do the services the local cloud publishes for (alarm actions, Lambda's on-failure
+records), through ``publish_as``, which first asks ``sns_encryption`` whether the publisher may publish
+(and use an encrypted topic's key). ``PublishBatch`` is not checked (the platform does not call it).
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from moto.core.exceptions import ServiceException
 from moto.sns.exceptions import InvalidParameterValue
-from moto.sns.models import SNSBackend
+from moto.sns.models import SNSBackend, sns_backends
 
 from localcloud.patches import Patch
+from localcloud.sns_encryption import Publisher, Refusal, publish_refusal
 
 MAX_SUBJECT_CHARACTERS = 99
 MAX_MESSAGE_BYTES = 256 * 1024
@@ -69,6 +71,34 @@ def message_refusal(message: str | None, attributes: Mapping[str, Any] | None) -
         return "Invalid parameter: Empty message"
     if len(message.encode()) + _attributes_bytes(attributes) > MAX_MESSAGE_BYTES:
         return "Invalid parameter: Message too long"
+    return None
+
+
+def publish_as(
+    publisher: Publisher, topic_arn: str, message: str, subject: str | None = None
+) -> Refusal | None:
+    """Publish ``message`` to ``topic_arn`` as ``publisher`` (a service), or say why SNS refuses it.
+
+    Parameters
+    ----------
+    publisher : Publisher
+        Who publishes: its policies and the topic's (and key's) decide first (``sns_encryption``).
+    topic_arn, message, subject
+        As ``Publish`` takes them; SNS's own checks (above) apply.
+
+    Returns
+    -------
+    Refusal or None
+        SNS's error code and message when the message was not published.
+    """
+    refused = publish_refusal(topic_arn, publisher)
+    if refused is not None:
+        return refused
+    _, _, _, region, account, _ = topic_arn.split(":", 5)
+    try:
+        sns_backends[account][region].publish(message=message, arn=topic_arn, subject=subject)
+    except ServiceException as error:  # SNS's own refusal, in its words
+        return Refusal(error.code, error.message)
     return None
 
 

@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.core.exceptions import ServiceException
-from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
 from localcloud.roles import refusal
-from localcloud.sns_encryption import Publisher, publish_refusal
+from localcloud.sns_encryption import Publisher
+from localcloud.sns_publish import publish_as
 
 logger = logging.getLogger(__name__)
 
@@ -136,26 +136,21 @@ def _send(
         return [
             f"{function.function_arn}: the local cloud does not deliver to {target} (only Lambda, SQS, SNS)"
         ]
-    if service == "sns":  # the role's policies, the topic's policy and, if encrypted, its key
-        refused = publish_refusal(target, Publisher(service=LAMBDA_PRINCIPAL, role_arn=function.role))
-        denied = refused.message if refused is not None else None
-    else:
-        denied = refusal(function.role, service=LAMBDA_PRINCIPAL, action=action, resource=target)
+    lost = f"{function.function_arn}: Lambda could not send to {target}"
+    if service == "sns":  # the role's policies, the topic's policy and, if encrypted, its key; SNS's checks
+        publisher = Publisher(service=LAMBDA_PRINCIPAL, role_arn=function.role)
+        refused = publish_as(publisher, target, json.dumps(payload))  # attributes: SQS only, locally
+        return [] if refused is None else [f"{lost}: {refused.message}"]
+    denied = refusal(function.role, service=LAMBDA_PRINCIPAL, action=action, resource=target)
     if denied is not None:
-        return [f"{function.function_arn}: Lambda could not send to {target}: {denied}"]
+        return [f"{lost}: {denied}"]
+    if service == "lambda":
+        invoke_async(target, payload)
+        return []
     try:
-        if service == "lambda":
-            invoke_async(target, payload)
-        elif service == "sqs":
-            send_to_queue(target, json.dumps(payload), attributes)
-        else:
-            sns_backends[parts[4]][parts[3]].publish(
-                message=json.dumps(payload), arn=target
-            )  # attributes: SQS only, locally
-    except (
-        ServiceException
-    ) as error:  # the queue or topic refuses it (a record over 256 KiB): lost, as on AWS
-        return [f"{function.function_arn}: Lambda could not send to {target}: {error}"]
+        send_to_queue(target, json.dumps(payload), attributes)
+    except ServiceException as error:  # the queue refuses it (a record over 256 KiB): lost, as on AWS
+        return [f"{lost}: {error}"]
     return []
 
 
