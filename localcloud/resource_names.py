@@ -32,6 +32,7 @@ from moto.core.responses import ActionResult, BaseResponse
 from moto.sagemaker.exceptions import ValidationError as SageMakerValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
+from localcloud.errors import constraint_failure, validation_errors
 from localcloud.patches import Patch
 
 __all__ = ["CHECKS", "NameCheck", "patches", "problems"]
@@ -150,7 +151,7 @@ CHECKS: Final[dict[str, dict[str, tuple[NameCheck, ...]]]] = {
 def problems(service: str, action: str, request: Callable[[str], Any]) -> list[str]:
     """AWS's words for each name of the request that breaks a rule ("Value 'x' at 'y' failed ...")."""
     return [
-        f"Value '{value}' at '{path}' failed to satisfy constraint: {constraint}"
+        constraint_failure(value, path, constraint)
         for check in CHECKS.get(service, {}).get(action, ())
         for value, path, constraint in check.failures(request)
     ]
@@ -171,9 +172,8 @@ def _checked(service: str, error: Callable[[str], ServiceException]) -> Callable
         found = problems(service, response._get_action(), response._get_param)
         if not found:
             return dispatch(response)
-        count = f"{len(found)} validation error{'s' if len(found) > 1 else ''} detected"
         # As moto's dispatch answers an error an action raises (BaseResponse.call_action).
-        status, headers, body = response.serialized(ActionResult(error(f"{count}: {'; '.join(found)}")))
+        status, headers, body = response.serialized(ActionResult(error(validation_errors(found))))
         headers["status"] = status
         status, headers, body = response._transform_response(response.response_headers, (body, headers))
         return (status, *response._enrich_response(headers, body))

@@ -19,6 +19,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker.exceptions import ResourceInUseException, ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
+from localcloud.errors import SENSITIVE, constraint_failure, validation_errors
 from localcloud.patches import Patch
 from localcloud.sagemaker import status
 from localcloud.sagemaker.endpoints.requests import refuse_volume_key
@@ -74,7 +75,7 @@ def patches(runner: TrainingRunner, quotas: TrainingQuotas | None = None) -> lis
 def validate(response: SageMakerResponse, name: Any) -> None:
     """Refuse what SageMaker refuses before it creates a job (moto accepts anything)."""
     if not isinstance(name, str) or not name:
-        raise ValidationError(message="1 validation error detected: TrainingJobName must not be null")
+        raise ValidationError(message=_null("trainingJobName"))
     existing = response.sagemaker_backend.training_jobs.get(name)
     if existing is not None:
         # Names are unique per account and region, for good: a retried start never trains twice.
@@ -84,17 +85,24 @@ def validate(response: SageMakerResponse, name: Any) -> None:
         )
     missing = [field for field in _REQUIRED if not response._get_param(field)]
     if missing:
-        raise ValidationError(message=f"1 validation error detected: {missing[0]} must not be null")
+        raise ValidationError(message=validation_errors([_null(_member(field)) for field in missing]))
     if not (response._get_param("OutputDataConfig") or {}).get("S3OutputPath"):
-        raise ValidationError(message="1 validation error detected: OutputDataConfig.S3OutputPath is null")
+        raise ValidationError(message=validation_errors([_null("outputDataConfig.s3OutputPath")]))
     for key, value in (response._get_param("HyperParameters") or {}).items():
         if not isinstance(value, str):
-            raise ValidationError(
-                message=f"1 validation error detected: Value at 'hyperParameters.{key}' failed to satisfy "
-                "constraint: Member must be a string"
-            )
+            failure = constraint_failure(SENSITIVE, f"hyperParameters.{key}", "Member must be a string")
+            raise ValidationError(message=validation_errors([failure]))
     resources = response._get_param("ResourceConfig") or {}
     if resources.get("VolumeKmsKeyId"):
         # ResourceConfig.VolumeKmsKeyId: "You can't request a VolumeKmsKeyId when using an instance type with
         # local storage", https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html
         refuse_volume_key("VolumeKmsKeyId", instances(resources))
+
+
+def _member(field: str) -> str:
+    """A request member as AWS's messages name it: ``RoleArn`` is ``roleArn``."""
+    return field[0].lower() + field[1:]
+
+
+def _null(where: str) -> str:
+    return constraint_failure(None, where, "Member must not be null")

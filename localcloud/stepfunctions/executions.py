@@ -36,6 +36,7 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import get_backend
 
+from localcloud.errors import SENSITIVE, constraint_failure, validation_errors
 from localcloud.patches import Patch
 from localcloud.records import Activity
 
@@ -142,8 +143,9 @@ def check_name(name: str) -> None:
     """
     if not name:
         raise ValidationException(
-            f"1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: "
-            "Member must have length greater than or equal to 1"
+            validation_errors(
+                [constraint_failure(name, "name", "Member must have length greater than or equal to 1")]
+            )
         )
     if len(name) > _MAX_NAME_LENGTH:
         raise NameTooLongException(name)  # moto's, in AWS's words; moto's own check is replaced here
@@ -160,8 +162,15 @@ def check_input(execution_input: str | None) -> None:
     """
     if execution_input is not None and len(execution_input) > _MAX_INPUT_LENGTH:
         raise ValidationException(
-            "1 validation error detected: Value at 'input' failed to satisfy constraint: "
-            f"Member must have length less than or equal to {_MAX_INPUT_LENGTH}"
+            validation_errors(
+                [
+                    constraint_failure(
+                        SENSITIVE,
+                        "input",
+                        f"Member must have length less than or equal to {_MAX_INPUT_LENGTH}",
+                    )
+                ]
+            )
         )
 
 

@@ -26,15 +26,14 @@ from typing import Any
 
 from moto.sagemaker.exceptions import ValidationError
 
+from localcloud.errors import constraint_failure, validation_errors
+
 ROUTING_TYPES = ("ALL_AT_ONCE", "CANARY", "LINEAR")
 SIZE_TYPES = ("CAPACITY_PERCENT", "INSTANCE_COUNT")
 
 
 def _constraint(value: Any, where: str, constraint: str) -> ValidationError:
-    return ValidationError(
-        message=f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy constraint: "
-        f"{constraint}"
-    )
+    return ValidationError(message=validation_errors([constraint_failure(value, where, constraint)]))
 
 
 def check_integer(
