@@ -24,6 +24,9 @@ from typing import Any
 
 from moto.sagemaker.exceptions import ValidationError
 
+# A table of AWS facts (which types have instance store), not a platform rule: unlike the name rules
+# (resource_names.py, each checked against botocore's API model), nothing independent exists to build a
+# second copy from, so the local cloud reads the same table (its unit tests hold it to AWS's families).
 from domain.instance_types import has_local_storage
 from localcloud.sagemaker.endpoints.deployment_rules import check_integer
 from localcloud.sagemaker.endpoints.spec import model_container
