@@ -201,7 +201,11 @@ def test_the_deployment_asks_for_capture_kms_and_rollback_on_the_stack_s_own_ala
     )
 
     assert {a["AlarmName"] for a in config["AutoRollbackConfiguration"]["Alarms"]} <= alarms
-    assert config["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] == "CANARY"
+    # The configured strategy (one instance: all at once, SageMaker's only choice for it)
+    assert (
+        config["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"]
+        == serving.rollout.strategy.upper()
+    )
     assert request["DataCaptureConfig"]["EnableCapture"] is True
     assert request["KmsKeyId"] == request["DataCaptureConfig"]["KmsKeyId"] == "key"
     assert "Encryption" in json.dumps(
