@@ -16,20 +16,18 @@ non-ASCII as UTF-8 percent escapes, ``/`` kept): consumers decode it with ``unqu
 from __future__ import annotations
 
 import itertools
-import logging
 import secrets
 import string
 import time
 import uuid
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote_plus
 
 from moto.core.utils import unix_time
-from moto.events.models import events_backends
-from moto.events.utils import EventMessageType
 from moto.s3 import notifications as s3_notifications
 from moto.s3.models import S3Backend
 
+from localcloud.events.default_bus import send_to_default_bus
 from localcloud.patches import Patch
 
 _CREATED_REASONS = {
@@ -42,8 +40,6 @@ _DELETION_TYPES = {"Delete": "Permanently Deleted", "DeleteMarkerCreated": "Dele
 _REQUEST_ID_ALPHABET = string.ascii_uppercase + string.digits
 # Sequencers only have to grow for events of one key; a process-wide counter does that.
 _sequence = itertools.count(time.time_ns())
-
-logger = logging.getLogger(__name__)
 
 
 def patches() -> list[Patch]:
@@ -64,13 +60,7 @@ def patches() -> list[Patch]:
             # Restore, tagging and ACL events keep moto's format; nothing here consumes them yet.
             original(account_id, bucket, event_name, key)
             return
-        try:
-            default_bus = events_backends[account_id][bucket.region_name].event_buses["default"]
-            for rule in list(default_bus.rules.values()):
-                rule.send_to_targets(cast(EventMessageType, event), transform_input=False)
-        except Exception:
-            # S3 notifies asynchronously: a failed notification never fails the request that caused it.
-            logger.exception("S3 → EventBridge notification for s3://%s/%s failed", bucket.name, key.name)
+        send_to_default_bus(account_id, bucket.region_name, event, about=f"s3://{bucket.name}/{key.name}")
 
     return [
         Patch(s3_notifications, "_send_event_bridge_message", send_event_bridge_message),

@@ -13,22 +13,18 @@ passed to None and replaces ``CustomerMetadataProperties``. Here:
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from moto.core.utils import unix_time
-from moto.events.models import events_backends
-from moto.events.utils import EventMessageType
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import SageMakerModelBackend
 
+from localcloud.events.default_bus import send_to_default_bus
 from localcloud.patches import Patch
 
 DETAIL_TYPE = "SageMaker Model Package State Change"
-
-logger = logging.getLogger(__name__)
 
 
 def patches() -> list[Patch]:
@@ -104,13 +100,7 @@ def state_change_event(account_id: str, region: str, package: Any) -> dict[str, 
 def send_state_change(backend: SageMakerModelBackend, package: Any) -> None:
     """Send the package's state-change event to the rules of the default bus."""
     event = state_change_event(backend.account_id, backend.region_name, package)
-    try:
-        default_bus = events_backends[backend.account_id][backend.region_name].event_buses["default"]
-        for rule in list(default_bus.rules.values()):
-            rule.send_to_targets(cast(EventMessageType, event), transform_input=False)
-    except Exception:
-        # The event is sent asynchronously on AWS: it never fails the request that caused it.
-        logger.exception("the state-change event of model package %s could not be sent", package.arn)
+    send_to_default_bus(backend.account_id, backend.region_name, event, about=f"model package {package.arn}")
 
 
 def _epoch_millis(value: Any) -> Any:
