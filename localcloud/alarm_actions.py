@@ -1,13 +1,13 @@
 """CloudWatch alarm actions: an alarm that changes state notifies the SNS topics of its new state's actions.
 
 moto stores ``AlarmActions``, ``OKActions`` and ``InsufficientDataActions`` and runs none. Here every
-state change of a metric alarm (``SetAlarmState``, or the local evaluation of ``endpoints/alarms.py``)
-with ``ActionsEnabled`` publishes CloudWatch's notification to each SNS topic among the actions of the
-new state, as CloudWatch does: the JSON message of an alarm notification (``AlarmName``,
-``NewStateValue``, ``NewStateReason``, ``StateChangeTime``, ``Region``, ``AlarmArn``, ``OldStateValue``,
-``Trigger``...), subject ``ALARM: "<name>" in <Region>`` (the region's long name,
-https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html; a name
-too long for SNS's subject cut).
+state change of a metric alarm (``SetAlarmState``, or the local evaluation of ``endpoints/alarms.py``:
+``alarm_states`` calls ``run_actions``) with ``ActionsEnabled`` publishes CloudWatch's notification to
+each SNS topic among the actions of the new state, as CloudWatch does: the JSON message of an alarm
+notification (``AlarmName``, ``NewStateValue``, ``NewStateReason``, ``StateChangeTime``, ``Region``,
+``AlarmArn``, ``OldStateValue``, ``Trigger``...), subject ``ALARM: "<name>" in <Region>`` (the
+region's long name, https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html;
+a name too long for SNS's subject cut).
 
 CloudWatch publishes as ``cloudwatch.amazonaws.com`` for the alarm (``aws:SourceArn``), so the topic's
 policy must let that principal publish and, for an encrypted topic, its key's policy must let it use the
@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import botocore.loaders
-from moto.cloudwatch.models import Alarm, cloudwatch_backends
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
@@ -42,19 +42,8 @@ _STATISTICS = {"SampleCount": "SAMPLE_COUNT"}  # the others are upper-cased as t
 
 
 def patches() -> list[Patch]:
-    """Run an alarm's actions when its state changes; answer ``DescribeAlarmHistory`` from its history."""
-    original = Alarm.update_state
-
-    def update_state(alarm: Any, reason: str, reason_data: str, state_value: str) -> None:
-        old = str(alarm.state_value)
-        original(alarm, reason, reason_data, state_value)
-        if state_value != old and alarm.actions_enabled:
-            run_actions(alarm, old)
-
-    return [
-        Patch(Alarm, "update_state", update_state),
-        Patch(CloudWatchResponse, "describe_alarm_history", _describe_alarm_history),
-    ]
+    """Answer ``DescribeAlarmHistory`` from the alarm's history, the actions run here included."""
+    return [Patch(CloudWatchResponse, "describe_alarm_history", _describe_alarm_history)]
 
 
 def run_actions(alarm: Any, old_state: str) -> None:
@@ -103,10 +92,10 @@ def notification(alarm: Any, old_state: str) -> dict[str, Any]:
         "AlarmName": alarm.name,
         "AlarmDescription": alarm.description or None,
         "AWSAccountId": str(alarm.alarm_arn).split(":")[4],
-        "AlarmConfigurationUpdatedTimestamp": _time(alarm.configuration_updated_timestamp),
+        "AlarmConfigurationUpdatedTimestamp": cloudwatch_time(alarm.configuration_updated_timestamp),
         "NewStateValue": alarm.state_value,
         "NewStateReason": alarm.state_reason,
-        "StateChangeTime": _time(alarm.state_updated_timestamp),
+        "StateChangeTime": cloudwatch_time(alarm.state_updated_timestamp),
         "Region": region_name(alarm.region_name),
         "AlarmArn": alarm.alarm_arn,
         "OldStateValue": old_state,
@@ -179,7 +168,7 @@ def _describe_alarm_history(self: CloudWatchResponse) -> ActionResult:
     return ActionResult({"AlarmHistoryItems": items})
 
 
-def _time(moment: datetime | None) -> str | None:
+def cloudwatch_time(moment: datetime | None) -> str | None:
     """CloudWatch's notification time format: ``2026-12-06T08:00:00.000+0000``."""
     if moment is None:
         return None

@@ -22,6 +22,8 @@ def test_an_alarm_on_the_alert_topic_notifies_it_as_cloudwatch_does(data_plane: 
     topic = data_plane.outputs["AlertsTopicArn"]
     alarms = cloudwatch.describe_alarms(ActionPrefix=topic)["MetricAlarms"]
     assert alarms, "expected the platform's alarms to notify the alert topic"
+    # deployed alarms start as CloudWatch creates them (no data has been evaluated locally for them)
+    assert {alarm["StateValue"] for alarm in alarms} == {"INSUFFICIENT_DATA"}
     name = alarms[0]["AlarmName"]
     data_plane.drain(data_plane.alerts, wait=0.2)
 
@@ -30,7 +32,11 @@ def test_an_alarm_on_the_alert_topic_notifies_it_as_cloudwatch_does(data_plane: 
     (alert,) = [a for a in data_plane.drain(data_plane.alerts) if name in a.get("Subject", "")]
     assert alert["Subject"] == f'ALARM: "{name}" in US East (N. Virginia)'
     notification = json.loads(alert["Message"])
-    assert (notification["AlarmName"], notification["NewStateValue"]) == (name, "ALARM")
+    assert (notification["AlarmName"], notification["OldStateValue"], notification["NewStateValue"]) == (
+        name,
+        "INSUFFICIENT_DATA",
+        "ALARM",
+    )
     assert notification["NewStateReason"] == "e2e: raised by hand"
     history = cloudwatch.describe_alarm_history(AlarmName=name, HistoryItemType="Action")
     assert [i["HistorySummary"] for i in history["AlarmHistoryItems"]] == [

@@ -276,7 +276,8 @@ def test_an_alarm_whose_topic_and_key_let_cloudwatch_in_notifies_the_topic_as_cl
     assert message["Subject"] == f'ALARM: "{name}" in US East (N. Virginia)'
     notification = json.loads(message["Message"])
     assert notification["AlarmName"] == name
-    assert (notification["OldStateValue"], notification["NewStateValue"]) == ("OK", "ALARM")
+    # an alarm starts in INSUFFICIENT_DATA, as CloudWatch creates it
+    assert (notification["OldStateValue"], notification["NewStateValue"]) == ("INSUFFICIENT_DATA", "ALARM")
     assert notification["AlarmArn"] == f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"
     assert notification["Trigger"]["MetricName"] == "Errors"
     assert notification["Trigger"]["Statistic"] == "SUM"

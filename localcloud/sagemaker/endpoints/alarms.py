@@ -11,9 +11,11 @@ breaches, not at the end of the minute), the alarm's ``Statistic`` or ``Extended
 each, compared with ``Threshold``; ``DatapointsToAlarm`` breaching periods (all of them by default) make
 ALARM, periods without data count as ``TreatMissingData`` says (``missing``: left out).
 
-The state changes only when the evaluation itself changes: an alarm set with ``SetAlarmState`` (what tests
-do) keeps its state until the data says something new, where CloudWatch would reset it at the next
-evaluation. A state change runs the alarm's actions, as any state change does (``localcloud.alarm_actions``).
+An alarm is created in ``INSUFFICIENT_DATA`` (``localcloud.alarm_states``), and its first evaluation sets
+its state, as CloudWatch's does. After that, the state changes only when the evaluation itself changes: an
+alarm set with ``SetAlarmState`` (what tests do) keeps its state until the data says something new, where
+CloudWatch would reset it at the next evaluation. A state change runs the alarm's actions and sends its
+EventBridge event, as any state change does (``localcloud.alarm_states``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from moto.cloudwatch.models import MetricDatum, cloudwatch_backends
 from moto.core.utils import utcnow
 
+from localcloud.alarm_states import INITIAL_STATE
 from localcloud.sagemaker.endpoints.metrics import NAMESPACE
 
 _COMPARISONS: dict[str, Callable[[float, float], bool]] = {
@@ -70,10 +73,12 @@ class AlarmEvaluator:
 
     def _apply(self, alarm: Any, data: list[Any]) -> None:
         state, reason = evaluate_alarm(alarm, data)
-        previous = self._evaluated.get(alarm.alarm_arn)
+        # Only a change of the evaluation changes the state (see the module docstring). An alarm whose state
+        # never changed (a new one, or one re-created under the same name) counts as evaluated in the state
+        # it was created in. Of one whose state was set before the evaluator saw it, a first evaluation only
+        # counts when it breaches.
+        previous = self._evaluated.get(alarm.alarm_arn) if _changed_state(alarm) else INITIAL_STATE
         self._evaluated[alarm.alarm_arn] = state
-        # Only a change of the evaluation changes the state (see the module docstring); a first
-        # evaluation only counts when it breaches (an alarm starts OK in moto).
         if state == previous or (previous is None and state != "ALARM") or alarm.state_value == state:
             return
         alarm.update_state(reason, json.dumps({"version": "1.0", "evaluatedBy": "localcloud"}), state)
@@ -141,6 +146,11 @@ def statistic(values: list[float], name: str | None, extended: str | None) -> fl
     if name == "SampleCount":
         return float(len(values))
     return sum(values) / len(values)
+
+
+def _changed_state(alarm: Any) -> bool:
+    """Whether the alarm's state ever changed (moto's history keeps a ``StateUpdate`` item per change)."""
+    return any(item[0] == "StateUpdate" for item in alarm.history)
 
 
 def _naive(moment: Any) -> Any:
