@@ -30,6 +30,7 @@ from moto.core import config as moto_config
 
 from localcloud import (
     alarm_actions,
+    alarm_states,
     patches,
     request_bodies,
     resource_names,
@@ -223,6 +224,7 @@ class LocalCloud:
                 *sns_encryption.patches(),
                 *sns_publish.patches(),
                 *alarm_actions.patches(),
+                *alarm_states.patches(),
             ]
         )
         self._patched = True
