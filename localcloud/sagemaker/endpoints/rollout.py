@@ -164,7 +164,12 @@ class Rollout:
 
 
 def alarms_in_alarm(endpoint_arn: str, names: tuple[str, ...]) -> list[str]:
-    """Those of ``names`` in ALARM in moto's CloudWatch (the endpoint's account and region)."""
+    """Those of ``names`` in ALARM in moto's CloudWatch (the endpoint's account and region).
+
+    Only ``ALARM`` trips a rollback ("If any of your alarms trip during the specified monitoring period",
+    https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html): a new
+    alarm, in ``INSUFFICIENT_DATA`` until data comes, does not.
+    """
     if not names:
         return []
     parts = endpoint_arn.split(":")
