@@ -37,6 +37,7 @@ from domain.deployment_request import DeploymentRequest, DeploymentRequestError
 from domain.failures import failure_message
 from domain.registration import ModelVersion, metadata_value
 from domain.serving_config import ServingConfig
+from domain.state_limits import cap_text
 
 __all__ = [
     "DeploymentRequest",
@@ -189,7 +190,7 @@ def prepare_deployment(
     if current is not None and status == "Failed":
         replacing = {
             "endpoint_config": current.get("EndpointConfigName"),
-            "reason": current.get("FailureReason") or "no reason given",
+            "reason": cap_text(str(current.get("FailureReason") or "no reason given"), MAX_ERROR),
         }
         endpoints.delete(request.endpoint)
         return {
@@ -262,7 +263,7 @@ def finish_deployment(
     prepared = prepared or {}
     if error is not None:
         # A Lambda error's cause is a document with its stack trace: its type and message are the reason.
-        reason = failure_message(error.get("Error"), error.get("Cause"))[:MAX_ERROR]
+        reason = cap_text(failure_message(error.get("Error"), error.get("Cause")), MAX_ERROR)
         outcome = Outcome("failed", reason or "Error")
     elif prepared.get("status") == "superseded":
         outcome = Outcome(**prepared["outcome"])
@@ -274,7 +275,10 @@ def finish_deployment(
     if replaced_failed:
         why = f"{replaced_failed.get('endpoint_config')} had failed: {replaced_failed.get('reason')}"
         reason = f"{outcome.reason}; the Failed endpoint was deleted and created again ({why})"
-        outcome = replace(outcome, reason=reason[:MAX_ERROR])
+        outcome = replace(outcome, reason=reason)
+    # The outcome is the Finish step's result ($.outcome), and its reason the alert's and the Fail
+    # state's cause: bounded whatever an error's message or SageMaker's FailureReason held.
+    outcome = replace(outcome, reason=cap_text(outcome.reason, MAX_ERROR))
     metadata = {
         "deployment.status": outcome.status,
         "deployment.endpoint": request.endpoint,

@@ -26,6 +26,7 @@ from domain.contract import DatasetContract
 from domain.pipeline_runs import RunRequest, training_job_name
 from domain.run_artifacts import ArtifactStore, run_prefix
 from domain.splitting import SPLITS, SplitError, split_batches
+from domain.state_limits import cap_list, cap_text
 from domain.training_config import TrainingConfig
 
 __all__ = [
@@ -44,6 +45,7 @@ BATCH_ROWS = 65_536
 # A workflow state holds at most 256 KiB (Step Functions' quota; States.DataLimitExceeded cannot be
 # caught by States.ALL): what this step returns and raises is bounded, the rest stays in S3.
 MAX_PROBLEMS_SHOWN = 10
+MAX_PROBLEM_CHARS = 200  # each: a message of ten fits an error's cause with room to spare
 
 
 class SplitRejectedError(Exception):
@@ -112,9 +114,9 @@ def summary_digest(document: Mapping[str, Any], summary_uri: str, *, classificat
 
 def problems_in_brief(reasons: list[str]) -> str:
     """The reasons a split is unusable, in one message of bounded size (the first few, then a count)."""
-    shown = " ".join(reasons[:MAX_PROBLEMS_SHOWN])
-    hidden = len(reasons) - MAX_PROBLEMS_SHOWN
-    return shown if hidden <= 0 else f"{shown} And {hidden} more problems of the same kinds."
+    shown = [cap_text(reason, MAX_PROBLEM_CHARS) for reason in reasons]
+    more = cap_list(shown, lambda n: f"And {n} more problems of the same kinds.", MAX_PROBLEMS_SHOWN)
+    return " ".join(more)
 
 
 def split_prefix(dataset: str, version: str, fingerprint: str) -> str:

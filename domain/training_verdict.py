@@ -21,6 +21,7 @@ from domain.gate import GateCheck, GateDecision, decide
 from domain.pipeline_runs import RunRequest
 from domain.registration import INFERENCE_ENVIRONMENT, ModelVersion, RegistrationFacts
 from domain.run_artifacts import ArtifactMissingError, ArtifactStore, run_prefix
+from domain.state_limits import cap_mapping, cap_text, cap_texts
 from domain.training_config import TrainingConfig
 
 __all__ = ["GateOutcome", "ModelRegistry", "TrainingOutputError", "gate_run", "register_run"]
@@ -58,7 +59,12 @@ class ModelRegistry(Protocol):
 
 @dataclass(frozen=True)
 class GateOutcome:
-    """The gate step's output (``$.gate``)."""
+    """The gate step's output (``$.gate``), bounded (``domain.state_limits``) whatever the evaluation.
+
+    ``reasons`` are the first reasons (failures first), then "... and N more (see <gate_uri>)";
+    ``metrics`` the challenger's first metrics by name, ``metrics_omitted`` how many more the
+    evaluation has. The whole decision is ``gate.json``, the whole evaluation ``evaluation.json``.
+    """
 
     approved: bool
     reasons: list[str]
@@ -68,6 +74,7 @@ class GateOutcome:
     predictions_profile_uri: str
     gate_uri: str
     metrics: dict[str, float | None]
+    metrics_omitted: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The step's output."""
@@ -136,7 +143,7 @@ def read_job_outputs(model_artifacts: str, store: ArtifactStore) -> dict[str, di
 def _summary(run: RunRequest, approved: bool, reasons: list[str]) -> str:
     verdict = "approved" if approved else "rejected"
     first = reasons[0] if reasons else "no reason given"
-    return f"{run.dataset} run {run.name}: {verdict}. {first}"
+    return cap_text(f"{run.dataset} run {run.name}: {verdict}. {first}")
 
 
 def gate_run(
@@ -187,17 +194,25 @@ def gate_run(
         }
     }
     store.put_json(folder + "gate.json", record)
-    metrics = {name: (entry or {}).get("value") for name, entry in (evaluation.get("metrics") or {}).items()}
+    metrics = {name: _value(entry) for name, entry in (evaluation.get("metrics") or {}).items()}
+    gate_uri = store.uri(folder + "gate.json")
+    shown = cap_mapping(metrics)
     return GateOutcome(
         approved=decision.approved,
-        reasons=decision.reasons,
+        reasons=cap_texts(decision.reasons, where=gate_uri),
         summary=_summary(run, decision.approved, decision.reasons),
         evaluation_uri=uris["evaluation.json"],
         inputs_profile_uri=uris["inputs_profile.json"],
         predictions_profile_uri=uris["predictions_profile.json"],
-        gate_uri=store.uri(folder + "gate.json"),
-        metrics=metrics,
+        gate_uri=gate_uri,
+        metrics=shown,
+        metrics_omitted=len(metrics) - len(shown),
     )
+
+
+def _value(entry: Any) -> float | None:
+    value = entry.get("value") if isinstance(entry, Mapping) else None
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def decision_from_record(record: Mapping[str, Any]) -> GateDecision:

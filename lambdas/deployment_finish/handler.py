@@ -21,6 +21,7 @@ from adapters.endpoints import SageMakerEndpoints
 from adapters.environment import from_environment
 from adapters.registry import SageMakerModelRegistry
 from domain.deployment_run import DeploymentRequest, finish_deployment
+from domain.state_limits import bounded_errors
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
@@ -54,6 +55,7 @@ def adapters() -> tuple[SageMakerModelRegistry, SageMakerEndpoints, DynamoDeploy
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@bounded_errors  # what it raises becomes the workflow's $.error: bounded (256 KiB a state)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Record how the deployment ended; the result is the outcome with a one-line summary."""
     request = DeploymentRequest.from_input(event["request"])

@@ -23,6 +23,7 @@ from adapters.environment import from_environment
 from adapters.registry import SageMakerModelRegistry
 from domain.declared import declared_serving
 from domain.deployment_run import DeploymentRequest, DeploymentSettings, prepare_deployment
+from domain.state_limits import bounded_errors
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
@@ -54,6 +55,7 @@ def adapters() -> tuple[SageMakerModelRegistry, SageMakerEndpoints, DynamoDeploy
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@bounded_errors  # what it raises becomes the workflow's $.error: bounded (256 KiB a state)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Prepare one deployment: ``waiting``, ``superseded`` or ``started``."""
     request = DeploymentRequest.from_input(event["request"])

@@ -22,6 +22,7 @@ from adapters.registry import SageMakerModelRegistry
 from domain.declared import declared_training
 from domain.names import model_package_group
 from domain.pipeline_runs import parse_run
+from domain.state_limits import bounded_errors
 from domain.training_verdict import register_run
 
 logger = Logger()
@@ -55,6 +56,7 @@ def adapters() -> tuple[S3ArtifactStore, SageMakerModelRegistry]:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@bounded_errors  # what it raises becomes the workflow's $.error: bounded (256 KiB a state)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Register the run's model (once per run: a retry finds the version it created)."""
     run = parse_run(event)

@@ -20,6 +20,7 @@ from adapters.artifacts import S3ArtifactStore
 from adapters.environment import from_environment
 from domain.declared import declared_training
 from domain.pipeline_runs import parse_run
+from domain.state_limits import bounded_errors
 from domain.training_verdict import gate_run
 
 logger = Logger()
@@ -50,6 +51,7 @@ def store() -> S3ArtifactStore:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@bounded_errors  # what it raises becomes the workflow's $.error: bounded (256 KiB a state)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Read the job's evaluation, decide, and record the decision whatever it is."""
     run = parse_run(event)

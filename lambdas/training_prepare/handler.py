@@ -23,6 +23,7 @@ from adapters.environment import from_environment
 from domain.declared import declared_contracts, declared_training
 from domain.names import model_package_group
 from domain.pipeline_runs import parse_run
+from domain.state_limits import bounded_errors
 from domain.training_run import SplitRejectedError, prepare_run
 
 logger = Logger()
@@ -54,6 +55,7 @@ def adapters() -> tuple[S3ArtifactStore, SageMakerChampions]:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@bounded_errors  # what it raises becomes the workflow's $.error: bounded (256 KiB a state)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Split the snapshot (or reuse its split) and write the config and champion channels."""
     run = parse_run(event)

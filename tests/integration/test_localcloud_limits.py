@@ -12,11 +12,13 @@ import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+import domain
 from localcloud import LocalCloud
 from localcloud.awslambda import payload_limits
 from localcloud.stepfunctions import limits
@@ -235,3 +237,41 @@ def test_a_synchronous_response_over_the_limit_fails_the_invocation(
     )
     # and one within it is answered
     assert json.loads(local.invoke(json.dumps({"n": 900}).encode())["Payload"].read()) == {"blob": "x" * 900}
+
+
+# A workflow step's handler as the platform writes them: what it raises goes through bounded_errors.
+FAILING_STEP = (
+    "from domain.state_limits import bounded_errors\n"
+    "@bounded_errors\n"
+    "def handler(event, context):\n"
+    "    raise KeyError('column ' + 'v' * event['n'] + ' is not in the contract')\n"
+)
+
+
+def test_a_step_that_fails_with_a_1_mb_message_is_caught_and_its_error_stays_small(local: Cloud) -> None:
+    # Given a step whose handler raises an error quoting 1 MB, caught into $.error by States.ALL
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as files:
+        files.writestr("handler.py", FAILING_STEP)
+        for module in ("__init__.py", "state_limits.py"):
+            files.write(Path(domain.__file__).parent / module, f"domain/{module}")
+    function = local.cloud.client("lambda").create_function(
+        FunctionName="failing-step",
+        Runtime="python3.12",
+        Role=local.role_arn,
+        Handler="handler.handler",
+        Code={"ZipFile": archive.getvalue()},
+    )
+    definition = _task(function["FunctionArn"], ["States.ALL"])
+
+    # When it runs
+    described = local.run(definition, {"n": 1024 * 1024})
+
+    # Then the catch ran (the state stayed within 256 KiB): the error keeps its name, a short message
+    assert described["status"] == "SUCCEEDED", described.get("cause", "")[:300]
+    error = json.loads(described["output"])["error"]
+    assert error["Error"] == "KeyError"
+    cause = json.loads(error["Cause"])
+    assert cause["errorType"] == "KeyError"
+    assert cause["errorMessage"].startswith("'column vvv")
+    assert len(error["Cause"]) < 32_768

@@ -1,16 +1,20 @@
-"""What the training pipeline's first step puts into the workflow's state is bounded (256 KiB per state).
+"""What the workflows' steps put into their state is bounded (256 KiB per state).
 
 Step Functions fails an execution whose state passes 256 KiB with ``States.DataLimitExceeded``, which
-``States.ALL`` does not catch: a step's result and its error must not grow with the data.
+``States.ALL`` does not catch: a step's result and its error must not grow with the data: the split,
+the gate's verdict, a deployment's outcome (the alerts and the Fail states' causes are built from them).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from domain.deployment_run import MAX_ERROR
+from domain.state_limits import MAX_ITEMS, MAX_TEXT
 from domain.training_run import (
     MAX_PROBLEMS_SHOWN,
     SplitRejectedError,
@@ -18,16 +22,24 @@ from domain.training_run import (
     problems_in_brief,
     split_prefix,
 )
+from domain.training_verdict import gate_run
+from tests.unit.test_deployment_run import ARN, _finish, _prepare, world
 from tests.unit.test_training_run import (
+    BASELINES,
     BUCKET,
     CONFIG,
     CONTRACT,
+    MODEL,
     RUN,
     SHA,
     FakeChampions,
     FakeStore,
+    archive,
+    evaluation,
     snapshot,
 )
+
+__all__ = ["world"]  # the deployment tests' fixture, used here too
 
 STATE_LIMIT = 256 * 1024
 
@@ -84,3 +96,44 @@ def test_an_unsplittable_snapshot_is_rejected_with_a_bounded_message(tmp_path: P
 
     assert "fewer than min_rows_per_split" in str(rejected.value)
     assert len(str(rejected.value)) < 2 * 1024
+
+
+def test_the_gates_verdict_on_thousands_of_metrics_and_a_1_mb_reason_is_bounded() -> None:
+    # Given an evaluation with 5,000 metrics and a champion that could not score, for 1 MB of reasons
+    document = evaluation(0.8)
+    document["metrics"] |= {f"custom_{n:05d}": {"value": 0.5} for n in range(5_000)}
+    document["champion"] = {"status": "unscorable", "reason": "column 'x' holds " + "v" * 1024 * 1024}
+    members = {"evaluation.json": document, **{k + ".json": v for k, v in BASELINES.items()}}
+    store = FakeStore({MODEL: archive(**members)})
+
+    # When the gate decides
+    outcome = gate_run(RUN, training_job_name="job", model_artifacts=MODEL, config=CONFIG, store=store)
+
+    # Then its result ($.gate) is small: the first metrics and how many more, reasons cut
+    assert len(json.dumps(outcome.to_dict()).encode()) < 32 * 1024
+    assert len(outcome.metrics) == MAX_ITEMS and outcome.metrics_omitted == 5_002 - MAX_ITEMS
+    assert all(len(reason) <= MAX_TEXT for reason in outcome.reasons)
+    assert len(outcome.summary) <= MAX_TEXT
+    # and the record keeps everything
+    record = json.loads(store.objects[outcome.gate_uri])
+    assert any(len(reason) > 1024 * 1024 for reason in record["reasons"])
+
+
+def test_a_deployment_failed_by_a_1_mb_error_is_recorded_and_announced_with_a_bounded_reason(
+    world: Any,
+) -> None:
+    # Given a Prepare step that failed with a Lambda error quoting 1 MB, and a failed endpoint replaced
+    prepared = _prepare(world, 1) | {
+        "replaced_failed": {"endpoint_config": "c0", "reason": "capacity " + "z" * 1024 * 1024}
+    }
+    cause = json.dumps({"errorMessage": "bad " + "v" * 1024 * 1024, "errorType": "EndpointError"})
+
+    # When the failure is recorded
+    outcome = _finish(world, 1, prepared, error={"Error": "EndpointError", "Cause": cause})
+
+    # Then its reason ($.outcome.reason: the alert's and the Fail state's cause) is bounded
+    assert len(outcome.reason) <= MAX_ERROR
+    assert outcome.reason.startswith("EndpointError: bad vvv")
+    assert len(json.dumps(outcome.to_dict()).encode()) < 4 * 1024
+    registry, _, _ = world
+    assert len(registry.metadata[ARN.format(1)]["deployment.reason"]) <= MAX_ERROR
