@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
 from domain.names import EXECUTION, TRAINING_JOB, fit
+from domain.state_limits import MAX_TEXT
 
 __all__ = [
     "INPUT_FORMAT",
@@ -85,6 +86,12 @@ class Trigger:
         if self.kind == "accepted" and self.reference:
             # One dataset version is accepted once: a reference would let a duplicate event start a run.
             raise PipelineRunError("an accepted trigger takes no reference")
+        if len(self.reason) > MAX_TEXT:
+            # It travels in every state of the run (domain.state_limits): refused where it enters.
+            raise PipelineRunError(
+                f"the reason has {len(self.reason):,} characters; give at most {MAX_TEXT:,} (the whole "
+                "story belongs in a document the reason can point to)"
+            )
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,13 @@ def test_trigger_rules() -> None:
         Trigger("cron")  # type: ignore[arg-type]
 
 
+def test_a_reason_too_long_to_travel_with_the_run_is_refused_where_it_enters() -> None:
+    # The reason is in every state of the run: 1 MB of it would pass Step Functions' 256 KiB
+    with pytest.raises(PipelineRunError, match="the reason has 1,048,576 characters; give at most 1,000"):
+        Trigger("manual", reason="r" * 1024 * 1024)
+    assert Trigger("manual", reason="r" * 1_000).reason == "r" * 1_000
+
+
 def test_the_input_document_reads_back_as_the_same_request() -> None:
     # Given a run request turned into an execution input, as Step Functions stores it (JSON text)
     request = RunRequest("churn", SHA, Trigger("retrain", reference="drift-1", reason="PSI 0.31 on age"))
