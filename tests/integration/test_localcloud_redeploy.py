@@ -88,3 +88,24 @@ def test_a_changed_assembly_updates_functions_and_custom_resources(
     # and what did not change kept its identity
     assert outputs[DATA_STACK] == deployed.data
     assert outputs[FUNCTIONS_STACK]["RecorderName"] == recorder
+
+
+def test_a_deployed_alarm_starts_as_cloudwatch_creates_it_and_a_redeploy_keeps_its_state(
+    deployed: Deployment, assembly: Path
+) -> None:
+    # Given the stack's alarm, created through CloudFormation: INSUFFICIENT_DATA, as CloudWatch creates it
+    cloudwatch = deployed.cloud.client("cloudwatch")
+    recorder = [{"Name": "FunctionName", "Value": deployed.functions["RecorderName"]}]
+    (alarm,) = [a for a in cloudwatch.describe_alarms()["MetricAlarms"] if a["Dimensions"] == recorder]
+    assert (alarm["StateValue"], alarm["StateReason"]) == (
+        "INSUFFICIENT_DATA",
+        "Unchecked: Initial alarm creation",
+    )
+    cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue="ALARM", StateReason="test: errors")
+
+    # When the stacks are deployed again (the alarm is put again)
+    deployed.cloud.deploy(assembly)
+
+    # Then it is in the state it was in: an update of an alarm leaves its state unchanged
+    (after,) = cloudwatch.describe_alarms(AlarmNames=[alarm["AlarmName"]])["MetricAlarms"]
+    assert (after["StateValue"], after["StateReason"]) == ("ALARM", "test: errors")
