@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -30,6 +31,64 @@ def split_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+RANGE_BYTES = 8 * 1024 * 1024  # the least a ranged read fetches: few requests, little memory
+
+
+class RangedObject(io.RawIOBase):
+    """An S3 object read by ranged ``GetObject`` calls, for readers that seek (Parquet's footer first).
+
+    ``If-Match`` on the ETag read when it was opened: an object replaced in the meantime fails the
+    read instead of mixing two versions.
+    """
+
+    def __init__(self, bucket: str, key: str, size: int, etag: str) -> None:
+        super().__init__()
+        self._bucket, self._key, self._size, self._etag = bucket, key, size, etag
+        self._position = 0
+
+    def readable(self) -> bool:
+        """Always."""
+        return True
+
+    def seekable(self) -> bool:
+        """Always."""
+        return True
+
+    def tell(self) -> int:
+        """The position of the next read."""
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Move the position; no request is made."""
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill ``buffer`` from the position with one ranged GET; 0 at the end."""
+        view = memoryview(buffer).cast("B")
+        end = min(self._size, self._position + len(view))
+        if end <= self._position:
+            return 0
+        uri = f"s3://{self._bucket}/{self._key}"
+        try:
+            body = (
+                client("s3")
+                .get_object(
+                    Bucket=self._bucket,
+                    Key=self._key,
+                    Range=f"bytes={self._position}-{end - 1}",
+                    IfMatch=self._etag,
+                )["Body"]
+                .read()
+            )
+        except ClientError as error:
+            raise ArtifactError(f"cannot read {uri}: {error}") from error
+        view[: len(body)] = body
+        self._position += len(body)
+        return len(body)
+
+
 class S3ArtifactStore:
     """Writes in the data bucket; reads and copies from any bucket the function may read."""
 
@@ -40,15 +99,17 @@ class S3ArtifactStore:
         """``s3://<bucket>/<key>``."""
         return f"s3://{self.bucket}/{key}"
 
-    def download(self, uri: str, path: Path) -> None:
-        """Copy an object to a local file (streamed by the SDK's transfer manager, never in memory)."""
+    def open_ranged(self, uri: str) -> BinaryIO:
+        """The object as a seekable file: each read is a ranged GET, buffered, nothing stored."""
         bucket, key = split_uri(uri)
         try:
-            client("s3").download_file(bucket, key, str(path))
+            head = client("s3").head_object(Bucket=bucket, Key=key)
         except ClientError as error:
             if error_code(error) in _MISSING:
                 raise ArtifactMissingError(f"{uri} does not exist") from None
             raise ArtifactError(f"cannot read {uri}: {error}") from error
+        ranged = RangedObject(bucket, key, int(head["ContentLength"]), str(head["ETag"]))
+        return cast(BinaryIO, io.BufferedReader(ranged, buffer_size=RANGE_BYTES))
 
     def open(self, uri: str) -> BinaryIO:
         """A stream of the object at ``uri`` (the response body: read as it arrives, never stored)."""

@@ -27,8 +27,11 @@ class ArtifactStore(Protocol):
         """``s3://<bucket>/<key>``."""
         ...
 
-    def download(self, uri: str, path: Path) -> None:
-        """Copy the object at ``uri`` to ``path``; raises ArtifactMissingError."""
+    def open_ranged(self, uri: str) -> BinaryIO:
+        """The object at ``uri`` as a seekable file read by ranges, never stored; raises ArtifactMissingError.
+
+        For Parquet, which is read from its footer: a snapshot is split without a copy in ``/tmp``.
+        """
         ...
 
     def open(self, uri: str) -> BinaryIO:

@@ -132,17 +132,20 @@ def _split(
     scratch: Path,
     prefix: str,
 ) -> dict[str, Any]:
-    """Split the snapshot, streaming it from a local copy, and upload the three files and the summary."""
-    snapshot = scratch / "snapshot.parquet"
-    store.download(store.uri(f"datasets/{run.dataset}/{run.dataset_version}/data.parquet"), snapshot)
+    """Split the snapshot, read by ranges from S3, and upload the three files and the summary.
+
+    Only the split files are in ``scratch`` (about the snapshot's size in all): the snapshot is never
+    copied there. Validation holds a snapshot twice in its own storage (at most 10,240 MB), so a
+    snapshot has at most half of that, and its splits fit in the prepare function's 10,240 MB with as
+    much again to spare.
+    """
+    snapshot = store.uri(f"datasets/{run.dataset}/{run.dataset_version}/data.parquet")
     sinks = {name: scratch / f"{name}.parquet" for name in SPLITS}
     try:
-        with pq.ParquetFile(snapshot) as source:
+        with store.open_ranged(snapshot) as stream, pq.ParquetFile(stream) as source:
             summary = split_batches(source.iter_batches(batch_size=BATCH_ROWS), contract, config, sinks)
     except SplitError as error:
         raise SplitRejectedError(problems_in_brief(error.reasons)) from error
-    finally:
-        snapshot.unlink(missing_ok=True)  # /tmp is small: keep only what is still to upload
     for name, path in sinks.items():
         store.upload(path, f"{prefix}{name}/data.parquet", "application/vnd.apache.parquet")
         path.unlink()

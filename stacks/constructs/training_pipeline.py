@@ -91,6 +91,8 @@ class TrainingPipeline(Construct):
             "Splits a dataset version and lays out a run's channels.",
             memory_mb=1769,
             timeout=cdk.Duration.minutes(15),
+            # Holds the three split files only (the snapshot is read by ranges, domain.training_run):
+            # at most about half of what validation's storage holds, so the largest there is fits.
             ephemeral_storage_gb=10,
             invocation=_step("Split"),
         )

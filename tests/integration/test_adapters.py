@@ -6,11 +6,15 @@ import io
 from collections.abc import Iterator
 
 import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from adapters.artifacts import S3ArtifactStore
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.storage import S3DatasetStore
 from domain.ingestion import DatasetVersion, Upload, UploadMissingError
+from domain.run_artifacts import ArtifactMissingError
 from tests.moto_support import create_data_plane, mocked_aws
 
 
@@ -75,3 +79,24 @@ def test_the_catalog_records_a_version_once_and_lists_newest_first(aws: None) ->
     assert latest is not None and latest.announced and latest.rows == 10
     assert catalog.get("churn", "c" * 64) is None
     assert catalog.latest("other") is None
+
+
+def test_a_parquet_snapshot_is_read_by_ranges_without_a_local_copy(aws: None) -> None:
+    # Given a snapshot of several row groups in the bucket
+    table = pa.table({"id": list(range(50_000)), "region": ["north", "south"] * 25_000})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, row_group_size=10_000)
+    boto3.client("s3").put_object(Bucket="data", Key="datasets/churn/v1/data.parquet", Body=buffer.getvalue())
+    store = S3ArtifactStore("data")
+
+    # When it is read as the split reads it
+    with (
+        store.open_ranged("s3://data/datasets/churn/v1/data.parquet") as stream,
+        pq.ParquetFile(stream) as source,
+    ):
+        read = pa.Table.from_batches(list(source.iter_batches(batch_size=7_000)))
+
+    # Then every row arrives, in order, and a missing snapshot is said to be missing
+    assert read.equals(table)
+    with pytest.raises(ArtifactMissingError):
+        store.open_ranged("s3://data/datasets/churn/v2/data.parquet")

@@ -12,7 +12,6 @@ import tarfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import pytest
@@ -91,9 +90,9 @@ class RecordingStore:
         body = self.objects[uri]
         return io.BytesIO(body) if isinstance(body, bytes) else io.BufferedReader(body)  # type: ignore[return-value]
 
-    def download(self, uri: str, path: Path) -> None:
+    def open_ranged(self, uri: str) -> BinaryIO:
         self.downloaded.append(uri)
-        raise AssertionError(f"the gate downloaded {uri} to {path}")
+        raise AssertionError(f"the gate read {uri} by ranges instead of streaming it")
 
 
 def tar_gz(documents: dict[str, Any]) -> bytes:

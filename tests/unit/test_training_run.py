@@ -70,11 +70,11 @@ class FakeStore:
     def uri(self, key: str) -> str:
         return BUCKET + key
 
-    def download(self, uri: str, path: Path) -> None:
+    def open_ranged(self, uri: str) -> BinaryIO:
         if uri not in self.objects:
             raise ArtifactMissingError(uri)
         self.downloads.append(uri)
-        path.write_bytes(self.objects[uri])
+        return io.BytesIO(self.objects[uri])
 
     def open(self, uri: str) -> BinaryIO:
         if uri not in self.objects:
