@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
+from tests.integration.localcloud_fixtures.alarms import put_errors_alarm
 
 pytestmark = pytest.mark.slow
 
@@ -174,16 +175,10 @@ def test_every_change_of_state_sends_cloudwatchs_event_to_the_default_bus(
 
 
 def _put_alarm(cloud: LocalCloud, name: str, topics: dict[str, str], *, threshold: float) -> None:
-    cloud.client("cloudwatch").put_metric_alarm(
-        AlarmName=name,
-        Namespace="AWS/Lambda",
-        MetricName="Errors",
-        Dimensions=[{"Name": "FunctionName", "Value": "validate"}],
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=threshold,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    put_errors_alarm(
+        cloud.client("cloudwatch"),
+        name,
+        threshold=threshold,
         AlarmActions=[topics["ALARM"]],
         OKActions=[topics["OK"]],
         InsufficientDataActions=[topics["INSUFFICIENT_DATA"]],

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
+from tests.integration.localcloud_fixtures.alarms import put_errors_alarm
 
 pytestmark = pytest.mark.slow
 
@@ -159,18 +160,7 @@ class Topic:
     def alarm(self, name: str | None = None) -> str:
         """An alarm whose ALARM action is the topic."""
         name = name or f"errors-{uuid.uuid4().hex[:8]}"
-        self.client("cloudwatch").put_metric_alarm(
-            AlarmName=name,
-            Namespace="AWS/Lambda",
-            MetricName="Errors",
-            Dimensions=[{"Name": "FunctionName", "Value": "validate"}],
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            AlarmActions=[self.arn],
-        )
+        put_errors_alarm(self.client("cloudwatch"), name, AlarmActions=[self.arn])
         return name
 
     def raise_alarm(self, name: str) -> None:
