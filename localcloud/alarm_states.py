@@ -5,7 +5,7 @@ in ``OK`` again and without its history. CloudWatch does neither (PutMetricAlarm
 creates an alarm, the alarm state is immediately set to INSUFFICIENT_DATA ... When you update an existing
 alarm, its state is left unchanged, but the update completely overwrites the previous configuration",
 https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html; the same for
-PutCompositeAlarm). Here:
+PutCompositeAlarm, which moto does not have). Here:
 
 - an alarm is created in ``INSUFFICIENT_DATA`` ("Unchecked: Initial alarm creation"), whether through
   the API or through CloudFormation (``deploy/fixups.py`` puts alarms through the API); its first
@@ -78,7 +78,7 @@ def patches() -> list[Patch]:
     original_update = Alarm.update_state
 
     def put_metric_alarm(backend: CloudWatchBackend, *args: Any, **kwargs: Any) -> Alarm:
-        # moto's responses pass every member by keyword (PutCompositeAlarm too, with ``rule``).
+        # moto's PutMetricAlarm response passes every member by keyword; a direct caller may not.
         existing = backend.alarms.get(str(kwargs["name"] if "name" in kwargs else args[0]))
         alarm = original_put(backend, *args, **kwargs)
         if existing is None:
