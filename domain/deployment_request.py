@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from domain.state_limits import cap_text
+
 __all__ = ["DEPLOYMENT_FORMAT", "DeploymentRequest", "DeploymentRequestError", "Trigger"]
 
 DEPLOYMENT_FORMAT = 1
@@ -46,8 +48,12 @@ class DeploymentRequest:
     requested_at: str
 
     def to_input(self) -> dict[str, Any]:
-        """The execution's input document."""
-        return {"format": DEPLOYMENT_FORMAT, **asdict(self)}
+        """The execution's input document, its reason cut to what a workflow state carries.
+
+        The reason is a copy (the approval's description is on the model package, a rollback's in the
+        versions it rejected): the input is in every state of the deployment (``domain.state_limits``).
+        """
+        return {"format": DEPLOYMENT_FORMAT, **asdict(self), "reason": cap_text(self.reason)}
 
     @classmethod
     def from_input(cls, document: Mapping[str, Any]) -> DeploymentRequest:

@@ -86,12 +86,13 @@ class Trigger:
         if self.kind == "accepted" and self.reference:
             # One dataset version is accepted once: a reference would let a duplicate event start a run.
             raise PipelineRunError("an accepted trigger takes no reference")
-        if len(self.reason) > MAX_TEXT:
-            # It travels in every state of the run (domain.state_limits): refused where it enters.
-            raise PipelineRunError(
-                f"the reason has {len(self.reason):,} characters; give at most {MAX_TEXT:,} (the whole "
-                "story belongs in a document the reason can point to)"
-            )
+        # Both travel in every state of the run (domain.state_limits): refused where they enter.
+        for what, text in (("reason", self.reason), ("reference", self.reference or "")):
+            if len(text) > MAX_TEXT:
+                raise PipelineRunError(
+                    f"the {what} has {len(text):,} characters; give at most {MAX_TEXT:,} (the whole "
+                    "story belongs in a document it can point to)"
+                )
 
 
 @dataclass(frozen=True)

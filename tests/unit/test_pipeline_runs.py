@@ -89,6 +89,8 @@ def test_a_reason_too_long_to_travel_with_the_run_is_refused_where_it_enters() -
     # The reason is in every state of the run: 1 MB of it would pass Step Functions' 256 KiB
     with pytest.raises(PipelineRunError, match="the reason has 1,048,576 characters; give at most 1,000"):
         Trigger("manual", reason="r" * 1024 * 1024)
+    with pytest.raises(PipelineRunError, match="the reference has 5,000 characters"):
+        Trigger("manual", reference="r" * 5_000)
     assert Trigger("manual", reason="r" * 1_000).reason == "r" * 1_000
 
 

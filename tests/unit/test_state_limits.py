@@ -89,10 +89,11 @@ def _raise_deep(depth: int, message: str) -> None:
 
 
 def test_an_error_with_a_1_mb_message_keeps_its_name_and_a_bounded_message_and_trace() -> None:
-    # Given a handler that raises an error quoting 1 MB of user data, 200 frames deep
+    # Given a handler that raises an error quoting 1 MB of user data, 200 frames deep (non-ASCII: the
+    # cause's JSON writes each such character as six)
     @bounded_errors
     def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-        _raise_deep(200, "column 'x' holds " + "v" * MB)
+        _raise_deep(200, "column 'x' holds " + "é" * MB)
         return event
 
     # When it runs
@@ -103,7 +104,7 @@ def test_an_error_with_a_1_mb_message_keeps_its_name_and_a_bounded_message_and_t
     # the message, and a cause far within a state and within a failure event's cause
     error = raised.value
     assert type(error).__name__ == "ColumnRejectedError"
-    assert str(error).startswith("column 'x' holds vvv")
+    assert str(error).startswith("column 'x' holds ééé")
     assert len(str(error)) <= MAX_TEXT
     frames = traceback.extract_tb(error.__traceback__)
     assert len(frames) <= MAX_FRAMES + 2  # the kept frames, and the decorator's

@@ -8,11 +8,13 @@ the gate's verdict, a deployment's outcome (the alerts and the Fail states' caus
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from domain.deployment_request import DeploymentRequest
 from domain.deployment_run import MAX_ERROR
 from domain.state_limits import MAX_ITEMS, MAX_TEXT
 from domain.training_run import (
@@ -23,7 +25,7 @@ from domain.training_run import (
     split_prefix,
 )
 from domain.training_verdict import gate_run
-from tests.unit.test_deployment_run import ARN, _finish, _prepare, world
+from tests.unit.test_deployment_run import ARN, _finish, _prepare, request, world
 from tests.unit.test_training_run import (
     BASELINES,
     BUCKET,
@@ -137,3 +139,14 @@ def test_a_deployment_failed_by_a_1_mb_error_is_recorded_and_announced_with_a_bo
     assert len(json.dumps(outcome.to_dict()).encode()) < 4 * 1024
     registry, _, _ = world
     assert len(registry.metadata[ARN.format(1)]["deployment.reason"]) <= MAX_ERROR
+
+
+def test_a_deployment_requested_with_a_1_mb_reason_starts_with_a_bounded_input() -> None:
+    # The reason is a copy (the approval's description, a rollback's reason): the input is in every state
+    long = replace(request(1), reason="because " + "w" * 1024 * 1024)
+
+    document = long.to_input()
+
+    assert len(json.dumps(document).encode()) < 4 * 1024
+    assert document["reason"].startswith("because www")
+    assert DeploymentRequest.from_input(document).package_arn == long.package_arn
