@@ -28,6 +28,7 @@ from domain.names import NameRule
 from domain.pipeline_runs import RunRequest, Trigger, execution_name, training_job_name
 from domain.registration import model_card_name
 from domain.run_artifacts import run_prefix
+from domain.state_limits import MAX_TEXT
 
 __all__ = [
     "BuiltName",
@@ -42,7 +43,7 @@ __all__ = [
 # (DescribeModelPackage's ``/[0-9]{1,9}``), a content hash 64, and a trigger's reference is free text.
 _VERSION = 999_999_999
 _SHA256 = "f" * 64
-_REFERENCE = "r" * 1024
+_REFERENCE = "r" * MAX_TEXT  # the longest a Trigger takes
 _APPROVED_AT = "2026-12-31T23:59:59.999999+00:00"
 _UPLOAD_REPORT = "upload-" + "f" * 32  # ingestion_model.upload_report_name: always this long
 
