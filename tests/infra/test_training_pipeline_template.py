@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from domain.contract import MAX_EPHEMERAL_STORAGE_BYTES, max_file_bytes_for
 from stacks.app import build_app, cdk_json_context
 from tests.infra.template_support import policy_statements, state_machine_definition
 
@@ -154,3 +155,21 @@ def test_the_training_role_reads_only_its_channels_and_writes_only_its_output(
         assert not any(action.startswith("s3:Delete") for action in actions)
     assert reads == {"datasets/*/splits/*", "runs/*/config/*", "runs/*/champion/*"}
     assert writes == {"runs/*/training/*"}
+
+
+def test_the_split_step_has_room_for_the_splits_of_the_largest_snapshot_a_contract_allows(
+    template: dict[str, Any],
+) -> None:
+    # The split files hold about the snapshot's size (the snapshot itself is read by ranges, never
+    # copied to /tmp), and a snapshot holds at most the data a contract may declare: twice that is
+    # room for the splits' own Parquet overhead.
+    largest = max_file_bytes_for(MAX_EPHEMERAL_STORAGE_BYTES)
+    prepare = [
+        resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and resource["Properties"].get("Description", "").startswith("Splits a dataset version")
+    ]
+
+    assert len(prepare) == 1
+    assert prepare[0]["EphemeralStorage"]["Size"] * 1024**2 >= 2 * largest
