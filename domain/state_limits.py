@@ -117,8 +117,10 @@ def cap_mapping(mapping: Mapping[str, V], limit: int = MAX_ITEMS) -> dict[str, V
 def bounded_error(error: Exception, limit: int = MAX_TEXT, frames: int = MAX_FRAMES) -> Exception:
     """``error`` as a workflow can carry it: its message within ``limit``, its last ``frames`` frames.
 
-    Lambda reports an unhandled error by its class's name (``errorType``), and the workflows retry and
-    catch errors by that name: an error whose message is too long is replaced by one of a class with
+    Lambda's Python runtime reports an unhandled error as its class's ``__name__`` (``errorType``),
+    ``str(error)`` and the frames of the error's own traceback (``build_fault_result`` in
+    aws/aws-lambda-python-runtime-interface-client, ``awslambdaric/bootstrap.py``), and the workflows
+    retry and catch errors by that name: an error whose message is too long is replaced by one of a class with
     the same name, whose message is the start of the original's (:func:`cap_text`). The stack trace
     keeps the frames nearest to where the error was raised.
 
