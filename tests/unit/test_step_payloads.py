@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,7 +24,16 @@ from domain.training_run import (
     split_prefix,
 )
 from domain.training_verdict import gate_run
-from tests.unit.test_deployment_run import ARN, _finish, _prepare, request, world
+from tests.unit.test_deployment_run import (
+    ARN,
+    FakeEndpoints,
+    FakeLocks,
+    FakeRegistry,
+    _finish,
+    _prepare,
+    request,
+    version,
+)
 from tests.unit.test_training_run import (
     BASELINES,
     BUCKET,
@@ -40,8 +48,6 @@ from tests.unit.test_training_run import (
     evaluation,
     snapshot,
 )
-
-__all__ = ["world"]  # the deployment tests' fixture, used here too
 
 STATE_LIMIT = 256 * 1024
 
@@ -121,10 +127,9 @@ def test_the_gates_verdict_on_thousands_of_metrics_and_a_1_mb_reason_is_bounded(
     assert any(len(reason) > 1024 * 1024 for reason in record["reasons"])
 
 
-def test_a_deployment_failed_by_a_1_mb_error_is_recorded_and_announced_with_a_bounded_reason(
-    world: Any,
-) -> None:
+def test_a_deployment_failed_by_a_1_mb_error_is_recorded_and_announced_with_a_bounded_reason() -> None:
     # Given a Prepare step that failed with a Lambda error quoting 1 MB, and a failed endpoint replaced
+    world = FakeRegistry({1: version(1)}), FakeEndpoints(), FakeLocks()
     prepared = _prepare(world, 1) | {
         "replaced_failed": {"endpoint_config": "c0", "reason": "capacity " + "z" * 1024 * 1024}
     }
