@@ -24,6 +24,7 @@ from domain.deployment import deployment_name
 from domain.deployment_run import DeploymentRequest
 from domain.names import dataset_of_group
 from domain.registration import ModelVersion
+from domain.state_limits import MAX_TEXT
 
 app = typer.Typer(help="Model versions: list, inspect, approve, reject or roll back.", no_args_is_help=True)
 
@@ -244,6 +245,12 @@ def _await_deployment(version: ModelVersion, execution: str | None, timeout: flo
 def _reason(reason: str) -> str:
     if not reason.strip():
         fail("--reason must say why")
+    if len(reason.strip()) > MAX_TEXT:
+        # SageMaker keeps 1,024 characters of ApprovalDescription, and a rollback adds its own words.
+        fail(
+            f"--reason is {len(reason.strip()):,} characters; say why in at most {MAX_TEXT:,} "
+            "(it is kept with the version)"
+        )
     return reason
 
 

@@ -400,8 +400,10 @@ def test_a_decision_needs_a_reason(deploy: Deploy) -> None:
 
     missing = mlops("models", "approve", "churn/1")
     blank = mlops("models", "approve", "churn/1", "--reason", "  ")
+    too_long = mlops("models", "approve", "churn/1", "--reason", "x" * 1001)
 
     assert missing.exit_code == 2 and "--reason" in missing.output
     one_clear_line(blank, "--reason must say why")
+    one_clear_line(too_long, "--reason is 1,001 characters; say why in at most 1,000")
     status = boto3.client("sagemaker").describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"]
     assert status == "PendingManualApproval"
