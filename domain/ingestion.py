@@ -158,8 +158,6 @@ def _validate(
         except UploadReadError:
             if attempt == READ_ATTEMPTS:
                 raise
-            snapshot.seek(0)
-            snapshot.truncate()
     report = {**result.report, "source": upload.describe(), "validated_at": now().isoformat()}
     profile = to_json(result.profile) if result.accepted else None
     return _Verdict(result, previous, to_json(report), profile)

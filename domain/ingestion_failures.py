@@ -17,11 +17,17 @@ from typing import Any, BinaryIO, cast
 
 from domain.deadline import ValidationTimeoutError
 from domain.failures import failure_message
+from domain.validation.scratch import StorageFullError
 
 RETRY_ADVICE = "the upload is kept; retry with `mlops data push` or ask the platform's operators"
 TIMEOUT_ADVICE = (
     "the upload is kept; split it into smaller files and push those, or raise "
     "`validation.timeout_minutes` in cdk.json (at most 15) and deploy, or ask the platform's operators"
+)
+STORAGE_ADVICE = (
+    "the upload is kept; raise `validation.ephemeral_storage_gb` in cdk.json (at most 10) and deploy, or "
+    "lower the contract's `limits.max_file_bytes` (the function holds an upload and its snapshot, each up "
+    "to that limit, in its ephemeral storage) and push the data as smaller files"
 )
 _MAX_DETAIL = 300
 # The folder that holds domain/ (the repository, or a Lambda asset).
@@ -101,8 +107,9 @@ def describe_failure(error: BaseException, size: int | None = None) -> dict[str,
     Returns
     -------
     dict
-        ``kind`` ("upload_unreadable", "timeout" or "internal"), ``type`` (the exception's class),
-        ``where`` (see :func:`where`) and ``summary``: "could not be validated...; the upload is kept; ...".
+        ``kind`` ("upload_unreadable", "timeout", "storage_full" or "internal"), ``type`` (the
+        exception's class), ``where`` (see :func:`where`) and ``summary``: "could not be
+        validated...; the upload is kept; ...".
     """
     if isinstance(error, ValidationTimeoutError):
         of = f" of {size:,}" if size is not None else ""
@@ -111,6 +118,13 @@ def describe_failure(error: BaseException, size: int | None = None) -> dict[str,
             f"after reading {error.bytes_read:,}{of} bytes; {TIMEOUT_ADVICE}"
         )
         return {"kind": "timeout", "type": type(error).__name__, "where": None, "summary": summary}
+    if isinstance(error, StorageFullError):
+        return {
+            "kind": "storage_full",
+            "type": type(error).__name__,
+            "where": where(error),
+            "summary": f"could not be validated: {_storage_full(error, size)}; {STORAGE_ADVICE}",
+        }
     if isinstance(error, UploadReadError):
         cause = error.__cause__ or error
         kind, what = "upload_unreadable", f"the upload could not be read from the data bucket ({error})"
@@ -170,6 +184,19 @@ def describe_stopped(stopped: StoppedInvocation) -> dict[str, Any]:
         "where": None,
         "summary": f"could not be validated: {what}; {RETRY_ADVICE}",
     }
+
+
+def _storage_full(error: StorageFullError, size: int | None) -> str:
+    of = f" of {_mib(error.capacity)}" if error.capacity is not None else ""
+    upload = f" for this {_mib(size)} upload" if size is not None else ""
+    return (
+        f"the validation function's ephemeral storage (/tmp{of}) filled up while it was writing "
+        f"{error.what}{upload}, after {_mib(error.written)} of it"
+    )
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):,.1f} MiB"
 
 
 def _duration(seconds: float) -> str:

@@ -13,7 +13,7 @@ import codecs
 import hashlib
 import io
 import zlib
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -26,6 +26,14 @@ class Readable(Protocol):
     """Anything with ``read(size) -> bytes`` (an S3 body, a file, one of the readers below)."""
 
     def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Writable(Protocol):
+    """Anything with ``write`` and ``flush`` (a file, a :class:`~domain.validation.scratch.ScratchFile`)."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 class FileTooLargeError(Exception):
@@ -301,7 +309,7 @@ def looks_binary(head: bytes) -> bool:
     return control > len(head) * 0.05
 
 
-def spool(stream: Readable, target: BinaryIO) -> int:
+def spool(stream: Readable, target: Writable) -> int:
     """Copy a stream to a file in bounded memory; return the number of bytes copied."""
     total = 0
     while data := stream.read(8 * CHUNK):

@@ -42,6 +42,7 @@ from domain.validation.parquet_reader import scan_parquet
 from domain.validation.profile import build_profile
 from domain.validation.records import RecordProblem, find_record_problem
 from domain.validation.report import ValidationResult, build_result
+from domain.validation.scratch import SPOOL, ScratchFile
 from domain.validation.snapshot import SnapshotWriter
 from domain.validation.stream import (
     EncodingError,
@@ -72,6 +73,7 @@ class _Run:
         self.format = "unknown"
         self.raw: HashingReader | None = None
         self.findings: list[Finding] = []
+        self.snapshot: SnapshotWriter | None = None
 
     def reopen(self) -> HashingReader:
         self.close()
@@ -82,8 +84,16 @@ class _Run:
         if self.raw is not None:
             self.raw.close()
 
+    def end(self) -> None:
+        """Close the upload, and give up a snapshot that was not finished (the sink is left empty)."""
+        self.close()
+        if self.snapshot is not None and not self.snapshot.finished:
+            self.snapshot.discard()
+
     def _writer(self) -> SnapshotWriter | None:
-        return SnapshotWriter(self.contract) if self.sink is not None else None
+        if self.sink is not None:
+            self.snapshot = SnapshotWriter(self.contract, self.sink)
+        return self.snapshot
 
     def _text(self, raw: Readable, gz: bool) -> Readable:
         return GunzipReader(raw, self.contract.limits.max_file_bytes) if gz else raw
@@ -157,7 +167,7 @@ class _Run:
             except GzipError as problem:
                 return self._stop(gzip_failed(problem), issues, writer)
             if writer is not None:
-                writer.close()
+                writer.discard()
             raw, head = self.reopen(), b""
 
     def _stop(self, finding: Finding, issues: ValueIssues, writer: SnapshotWriter | None) -> Scan:
@@ -171,7 +181,7 @@ class _Run:
         self.format = "parquet"
         issues, writer = ValueIssues(), self._writer()
         with tempfile.TemporaryFile() as spooled:
-            spool(PrefixedReader(head, raw), spooled)
+            spool(PrefixedReader(head, raw), ScratchFile(spooled, SPOOL))
             spooled.seek(0)
             outcome = scan_parquet(spooled, self.contract, issues, on_batch=writer.write if writer else None)
         return outcome, issues, writer
@@ -185,11 +195,7 @@ class _Run:
             return self.result((None, ValueIssues(), None), None)
         kind = sniff(head)
         scan = self.parquet(raw, head) if kind == "parquet" else self.csv(raw, head, gz=kind == "gzip")
-        try:
-            return self.result(scan, previous_profile)
-        finally:
-            if scan[2] is not None:
-                scan[2].close()
+        return self.result(scan, previous_profile)
 
     def result(self, scan: Scan, previous_profile: dict[str, Any] | None) -> ValidationResult:
         outcome, issues, writer = scan
@@ -217,8 +223,8 @@ class _Run:
             findings=findings,
             profile=profile,
         )
-        if result.accepted and writer is not None and writer.complete and self.sink is not None:
-            writer.copy_to(self.sink)
+        if result.accepted and writer is not None and writer.complete:
+            writer.finish()
         return result
 
 
@@ -245,7 +251,9 @@ def validate_dataset(
         The profile of the previous accepted version, for the statistical checks.
     snapshot_sink : BinaryIO, optional
         Receives the normalized data as zstd Parquet (contract column order and types, undeclared
-        columns dropped) when, and only when, the file is accepted.
+        columns dropped) when, and only when, the file is accepted; it is written as the data is read,
+        so it must be seekable and truncatable (it is emptied otherwise, and positioned at the end of
+        the snapshot on acceptance).
 
     Returns
     -------
@@ -255,9 +263,10 @@ def validate_dataset(
     Raises
     ------
     Exception
-        What ``open_source()`` or its stream raise (an I/O failure says nothing about the data), and an
-        error of the validator itself (a bug). Every problem with the data is a finding: whatever the
-        bytes, the result is a verdict.
+        What ``open_source()`` or its stream raise (an I/O failure says nothing about the data),
+        :class:`~domain.validation.scratch.StorageFullError` when the function's ephemeral storage
+        fills up, and an error of the validator itself (a bug). Every problem with the data is a
+        finding: whatever the bytes, the result is a verdict.
     """
     limit = contract.limits.max_file_bytes
     if size is not None and size > limit:
@@ -291,4 +300,4 @@ def validate_dataset(
             profile=None,
         )
     finally:
-        run.close()
+        run.end()
