@@ -56,6 +56,7 @@ from pydantic import (
 
 __all__ = [
     "MAX_EPHEMERAL_STORAGE_BYTES",
+    "STORAGE_HOLDS",
     "Column",
     "ColumnType",
     "ContractError",
@@ -182,12 +183,21 @@ class Column(_Model):
         return self
 
 
+# Why max_file_bytes_for halves the storage, in the words of the messages that apply it.
+STORAGE_HOLDS = (
+    "the validation function holds a Parquet upload (copied to its ephemeral storage to be read) and "
+    "its snapshot, each up to limits.max_file_bytes, in its ephemeral storage at once"
+)
+
+
 def max_file_bytes_for(ephemeral_storage_bytes: int) -> int:
     """The largest upload the validation function can take with that much ephemeral storage.
 
-    It holds two files of up to the upload's size in ``/tmp`` at once: a Parquet upload spooled for
-    random access and the snapshot being written (then the snapshot and its copy for the upload), so
-    half of its storage. That is also within S3's limits: the snapshot is written with a multipart
+    At its peak it holds two files in ``/tmp``: a Parquet upload spooled for random access (reading
+    stops past ``limits.max_file_bytes``) and the snapshot, which is the file then uploaded (written
+    no further than ``limits.max_file_bytes``: past it, the upload is rejected; see
+    ``domain.validation.snapshot``). A CSV upload is read as a stream and holds the snapshot alone.
+    So half of the storage. That is also within S3's limits: the snapshot is written with a multipart
     upload past 5 GB (``adapters.s3_objects``), and an object may have 5 TB.
     """
     return ephemeral_storage_bytes // 2
@@ -206,9 +216,8 @@ class Limits(_Model):
         most = max_file_bytes_for(MAX_EPHEMERAL_STORAGE_BYTES)
         if value > most:
             raise ValueError(
-                f"{value:,} bytes is more than the validation function can hold: it keeps an upload and its "
-                f"snapshot in its ephemeral storage (at most 10,240 MB), so at most {most:,}; split the "
-                "data into several uploads"
+                f"{value:,} bytes is more than the validation function can hold: {STORAGE_HOLDS} (at most "
+                f"10,240 MB), so at most {most:,}; split the data into several uploads"
             )
         return value
 
