@@ -16,7 +16,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from domain.contract import ContractError, DatasetContract, load_contract, max_file_bytes_for
+from domain.contract import (
+    STORAGE_HOLDS,
+    ContractError,
+    DatasetContract,
+    load_contract,
+    max_file_bytes_for,
+)
 from domain.instance_types import has_local_storage
 from domain.platform_names import NameProblem, name_problems
 from domain.serving_config import ServingConfig
@@ -272,10 +278,9 @@ def load_platform(context: dict[str, Any] | None, project_root: Path) -> Platfor
         if contract.limits.max_file_bytes > most:
             raise ConfigError(
                 f"{CONTEXT_KEY}.datasets.{name}.contract: {dataset.contract}: limits.max_file_bytes is "
-                f"{contract.limits.max_file_bytes:,} bytes, but the validation function keeps an upload and "
-                f"its snapshot in its ephemeral storage ({CONTEXT_KEY}.validation.ephemeral_storage_gb = "
-                f"{config.validation.ephemeral_storage_gb}), so at most {most:,}: lower "
-                "limits.max_file_bytes or raise ephemeral_storage_gb (at most 10)"
+                f"{contract.limits.max_file_bytes:,} bytes, but {STORAGE_HOLDS} ({CONTEXT_KEY}.validation."
+                f"ephemeral_storage_gb = {config.validation.ephemeral_storage_gb}), so at most {most:,}: "
+                "lower limits.max_file_bytes or raise ephemeral_storage_gb (at most 10)"
             )
         contracts[name] = contract
     training: dict[str, TrainingConfig] = {}
