@@ -75,6 +75,17 @@ def too_large_expanded(limit: int, *, stopped_at: int = 0, expanded: int | None 
     )
 
 
+def snapshot_too_large(limit: int) -> Finding:
+    """``file.too_large`` for data whose snapshot (the platform's Parquet copy) takes more than ``limit``."""
+    return error(
+        f.FILE_TOO_LARGE,
+        f"The data, stored as the platform keeps it (Parquet, in the contract's types), takes more than the "
+        f"contract's limit of {mib(limit)} (limits.max_file_bytes applies to the data as stored, too: the "
+        "validation function holds an upload and its snapshot, each up to that limit). Split the data into "
+        "several uploads, or raise the limit.",
+    )
+
+
 def binary() -> Finding:
     """``file.unreadable``: not text, not gzip, not Parquet."""
     return error(

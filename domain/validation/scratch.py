@@ -36,6 +36,10 @@ class StorageFullError(Exception):
         self.capacity = capacity
 
 
+class OverLimitError(Exception):
+    """A write would take a :class:`ScratchFile` past its limit (nothing of it was written)."""
+
+
 def storage_capacity() -> int | None:
     """The size in bytes of the file system that holds temporary files (``/tmp`` in Lambda)."""
     try:
@@ -56,11 +60,14 @@ class ScratchFile:
         The file written to.
     what : str
         What the file holds, for the error.
+    limit : int, optional
+        The most bytes it may take: a write past it raises :class:`OverLimitError` instead.
     """
 
-    def __init__(self, target: BinaryIO, what: str) -> None:
+    def __init__(self, target: BinaryIO, what: str, limit: int | None = None) -> None:
         self._target = target
         self.what = what
+        self.limit = limit
         self.written = 0
         self._shut = False
 
@@ -68,6 +75,8 @@ class ScratchFile:
         """Write ``data`` to the target (nothing once shut)."""
         if self._shut:
             return len(data)
+        if self.limit is not None and self.written + len(data) > self.limit:
+            raise OverLimitError(self.what)
         try:
             count = self._target.write(data)
         except OSError as error:

@@ -5,6 +5,12 @@ function's ephemeral storage holds one snapshot, never a copy of it. The sink is
 writer starts and whenever its snapshot is given up (a pass that has to start over, a rejected file,
 a failure), so it never holds half a snapshot: what it holds once :meth:`SnapshotWriter.finish`
 returns is complete. The sink must be seekable and truncatable (a temporary file, ``BytesIO``).
+
+A snapshot may take no more than the contract's ``limits.max_file_bytes`` (the upload's own limit):
+with the spooled upload, also within that limit, the function's storage holds at most twice the
+limit, which the configuration checks at synth (``domain.contract.max_file_bytes_for``). Our zstd
+re-encoding is usually far smaller than the data, but not always (a Parquet upload that compresses
+better than it): past the limit, the file is rejected, saying so.
 """
 
 from __future__ import annotations
@@ -17,7 +23,16 @@ import pyarrow.parquet as pq
 
 from domain.contract import DatasetContract
 from domain.validation.convert import snapshot_schema
-from domain.validation.scratch import SNAPSHOT, ScratchFile
+from domain.validation.scratch import SNAPSHOT, OverLimitError, ScratchFile
+
+# Parquet's fixed cost (schema, footer) makes a tiny file's snapshot larger than its text: below this
+# much, the contract's limit does not bound the snapshot (any storage Lambda offers holds it).
+MIN_SNAPSHOT_LIMIT = 1 << 20
+
+
+def snapshot_limit(contract: DatasetContract) -> int:
+    """The most bytes a snapshot of a file under ``contract`` may take."""
+    return max(contract.limits.max_file_bytes, MIN_SNAPSHOT_LIMIT)
 
 
 class SnapshotWriter:
@@ -35,10 +50,12 @@ class SnapshotWriter:
         self.schema = snapshot_schema(contract)
         self._sink = sink
         _empty(sink)
-        self._file = ScratchFile(sink, SNAPSHOT)
+        self.limit = snapshot_limit(contract)
+        self._file = ScratchFile(sink, SNAPSHOT, self.limit)
         self._writer: pq.ParquetWriter | None = None
         self.complete = True
         self.finished = False
+        self.too_large = False
 
     def write(self, table: pa.Table) -> None:
         """Append a normalized batch."""
@@ -52,13 +69,28 @@ class SnapshotWriter:
         ):
             self.discard()
             return
-        self._open().write_table(pa.Table.from_arrays(table.columns, schema=self.schema))
+        try:
+            self._open().write_table(pa.Table.from_arrays(table.columns, schema=self.schema))
+        except OverLimitError:
+            self._over_limit()
 
     def finish(self) -> None:
-        """Write the Parquet footer: the sink then holds the whole snapshot, positioned at its end."""
-        self._open().close()
+        """Write the Parquet footer: the sink then holds the whole snapshot, positioned at its end.
+
+        Unless the footer takes the snapshot past its limit: ``too_large`` then says so, and the sink
+        is left empty.
+        """
+        try:
+            self._open().close()
+        except OverLimitError:
+            self._over_limit()
+            return
         self._file.flush()
         self.finished = True
+
+    def _over_limit(self) -> None:
+        self.too_large = True
+        self.discard()
 
     def discard(self) -> None:
         """Give the snapshot up: the sink is left empty, and nothing more is written to it."""

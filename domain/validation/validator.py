@@ -33,6 +33,7 @@ from domain.validation.messages import (
     gzip_failed,
     record_problem,
     row_too_long,
+    snapshot_too_large,
     too_few_rows,
     too_large,
     too_large_expanded,
@@ -212,6 +213,11 @@ class _Run:
                     findings.append(too_few_rows(rows, contract.limits.min_rows))
                 if previous_profile is not None:
                     findings += compare_with_previous(previous_profile, profile, contract)
+        if writer is not None:
+            if writer.complete:
+                writer.finish()  # before the verdict: the footer, too, must fit within the limit
+            if writer.too_large:
+                findings.append(snapshot_too_large(writer.limit))
         raw = self.raw
         result = build_result(
             contract,
@@ -223,8 +229,8 @@ class _Run:
             findings=findings,
             profile=profile,
         )
-        if result.accepted and writer is not None and writer.complete:
-            writer.finish()
+        if writer is not None and not result.accepted:
+            writer.discard()
         return result
 
 

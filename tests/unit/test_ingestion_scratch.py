@@ -6,22 +6,30 @@ metered disk that records how many bytes are held at once, and can be made to fi
 
 from __future__ import annotations
 
+import copy
 import errno
 import gzip
 import io
 import json
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, BinaryIO
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+from domain.contract import ContractError, DatasetContract, parse_contract
 from domain.ingestion import Upload, failure_key, snapshot_prefix, upload_report_name
 from domain.ingestion_model import alerted_key
+from domain.validation import snapshot as snapshot_module
 from domain.validation import validate_dataset
+from stacks.app import cdk_json_context
+from stacks.config import ConfigError, load_platform
 from tests.unit.test_ingestion import BAD, CONTRACT, GOOD, World
+from tests.unit.test_storage_limits import contract_with
 
 REAL_TEMPORARY_FILE = tempfile.TemporaryFile
 LIBRARY_TEXT = "No space left on device"
@@ -178,3 +186,67 @@ def test_the_sink_holds_the_snapshot_only_when_the_file_is_accepted() -> None:
     assert accepted.accepted
     assert sink.tell() == len(sink.getvalue())
     assert pq.read_table(io.BytesIO(sink.getvalue())).num_rows == 40
+
+
+def with_limit(limit: int) -> DatasetContract:
+    return CONTRACT.model_copy(
+        update={"limits": CONTRACT.limits.model_copy(update={"max_file_bytes": limit})}
+    )
+
+
+def test_a_snapshot_past_the_contracts_limit_rejects_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a Parquet upload that compresses better than the snapshot's re-encoding (sorted, narrow
+    # integers), under a limit that the upload and the data its metadata announces both fit in
+    monkeypatch.setattr(snapshot_module, "MIN_SNAPSHOT_LIMIT", 0)  # a small file stands for a large one
+    rows = 50_000
+    table = pa.table(
+        {
+            "store": pa.array(["north"] * (rows // 2) + ["south"] * (rows - rows // 2)),
+            "units": pa.array([i * 5 // rows for i in range(rows)], pa.int16()),
+            "amount": pa.array([float(i * 3 // rows) + 0.5 for i in range(rows)]),
+        }
+    )
+    out = io.BytesIO()
+    pq.write_table(table, out, compression="zstd", compression_level=19)
+    upload = out.getvalue()
+    metadata = pq.ParquetFile(io.BytesIO(upload)).metadata
+    announced = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    limit = max(len(upload), announced)
+    unlimited = io.BytesIO()
+    assert validate_dataset(lambda: io.BytesIO(upload), with_limit(1 << 30), snapshot_sink=unlimited).accepted
+    assert len(unlimited.getvalue()) > limit  # what the snapshot would take: more than the limit
+    # When it is validated under that limit
+    sink = io.BytesIO()
+    result = validate_dataset(lambda: io.BytesIO(upload), with_limit(limit), snapshot_sink=sink)
+    # Then it is rejected, saying that its data as stored passes the limit, and no snapshot is left
+    assert not result.accepted
+    [found] = [item for item in result.findings if item["check"] == "file.too_large"]
+    assert found["message"].startswith("The data, stored as the platform keeps it (Parquet, in the contract")
+    assert sink.getvalue() == b""
+
+
+def test_a_tiny_file_under_a_tiny_limit_keeps_its_snapshot() -> None:
+    # Parquet's fixed cost makes the snapshot of a few rows larger than their text: that is not a reason
+    sink = io.BytesIO()
+    result = validate_dataset(lambda: io.BytesIO(GOOD), with_limit(len(GOOD)), snapshot_sink=sink)
+    assert result.accepted
+    assert len(sink.getvalue()) > len(GOOD)
+
+
+def test_the_contract_and_the_synth_say_what_the_storage_holds(tmp_path: Path) -> None:
+    # The bound the tests above hold the function to is the one both refusals state
+    with pytest.raises(ContractError) as past_any:
+        parse_contract(
+            {"name": "sales", "target": "y", "columns": [{"name": "y", "type": "float"}]}
+            | {"limits": {"max_file_bytes": 6 * 1024**3}}
+        )
+    context = copy.deepcopy(cdk_json_context()["mlops"])
+    context["validation"]["ephemeral_storage_gb"] = 4
+    contract_with(tmp_path, context, 4 * 1024**3)
+    with pytest.raises(ConfigError) as past_configured:
+        load_platform(context, tmp_path)
+    for refused in (past_any, past_configured):
+        assert (
+            "the validation function holds a Parquet upload (copied to its ephemeral storage to be read) "
+            "and its snapshot, each up to limits.max_file_bytes, in its ephemeral storage at once"
+        ) in str(refused.value)
