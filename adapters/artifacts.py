@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -21,6 +23,17 @@ _MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchBucket"}
 
 class ArtifactError(Exception):
     """S3 or SageMaker refused a request for a reason other than a missing object."""
+
+
+@contextlib.contextmanager
+def _reading(uri: str) -> Iterator[None]:
+    """S3's errors on reading ``uri`` as the store's: a missing object is ``ArtifactMissingError``."""
+    try:
+        yield
+    except ClientError as error:
+        if error_code(error) in _MISSING:
+            raise ArtifactMissingError(f"{uri} does not exist") from None
+        raise ArtifactError(f"cannot read {uri}: {error}") from error
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -70,8 +83,7 @@ class RangedObject(io.RawIOBase):
         end = min(self._size, self._position + len(view))
         if end <= self._position:
             return 0
-        uri = f"s3://{self._bucket}/{self._key}"
-        try:
+        with _reading(f"s3://{self._bucket}/{self._key}"):
             body = (
                 client("s3")
                 .get_object(
@@ -82,8 +94,6 @@ class RangedObject(io.RawIOBase):
                 )["Body"]
                 .read()
             )
-        except ClientError as error:
-            raise ArtifactError(f"cannot read {uri}: {error}") from error
         view[: len(body)] = body
         self._position += len(body)
         return len(body)
@@ -102,24 +112,16 @@ class S3ArtifactStore:
     def open_ranged(self, uri: str) -> BinaryIO:
         """The object as a seekable file: each read is a ranged GET, buffered, nothing stored."""
         bucket, key = split_uri(uri)
-        try:
+        with _reading(uri):
             head = client("s3").head_object(Bucket=bucket, Key=key)
-        except ClientError as error:
-            if error_code(error) in _MISSING:
-                raise ArtifactMissingError(f"{uri} does not exist") from None
-            raise ArtifactError(f"cannot read {uri}: {error}") from error
         ranged = RangedObject(bucket, key, int(head["ContentLength"]), str(head["ETag"]))
         return cast(BinaryIO, io.BufferedReader(ranged, buffer_size=RANGE_BYTES))
 
     def open(self, uri: str) -> BinaryIO:
         """A stream of the object at ``uri`` (the response body: read as it arrives, never stored)."""
         bucket, key = split_uri(uri)
-        try:
+        with _reading(uri):
             response = client("s3").get_object(Bucket=bucket, Key=key)
-        except ClientError as error:
-            if error_code(error) in _MISSING:
-                raise ArtifactMissingError(f"{uri} does not exist") from None
-            raise ArtifactError(f"cannot read {uri}: {error}") from error
         return cast(BinaryIO, response["Body"])
 
     def upload(self, path: Path, key: str, content_type: str) -> None:
