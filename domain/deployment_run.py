@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from domain import model_metadata as keys
 from domain.deployment import (
     SETTLING,
     Outcome,
@@ -35,7 +36,8 @@ from domain.deployment import (
 )
 from domain.deployment_request import DeploymentRequest, DeploymentRequestError
 from domain.failures import failure_message
-from domain.registration import ModelVersion, metadata_value
+from domain.model_metadata import metadata_value
+from domain.registration import ModelVersion
 from domain.serving_config import ServingConfig
 from domain.state_limits import cap_text
 
@@ -280,11 +282,11 @@ def finish_deployment(
     # state's cause: bounded whatever an error's message or SageMaker's FailureReason held.
     outcome = replace(outcome, reason=cap_text(outcome.reason, MAX_ERROR))
     metadata = {
-        "deployment.status": outcome.status,
-        "deployment.endpoint": request.endpoint,
-        "deployment.at": metadata_value(now),
-        "deployment.reason": metadata_value(outcome.reason) or outcome.status,
-        "deployment.execution": metadata_value(deployment),
+        keys.DEPLOYMENT_STATUS: outcome.status,
+        keys.DEPLOYMENT_ENDPOINT: request.endpoint,
+        keys.DEPLOYMENT_AT: metadata_value(now),
+        keys.DEPLOYMENT_REASON: metadata_value(outcome.reason) or outcome.status,
+        keys.DEPLOYMENT_EXECUTION: metadata_value(deployment),
     }
     registry.record_deployment(request.package_arn, metadata)
     previous = prepared.get("previous_version")
@@ -293,9 +295,9 @@ def finish_deployment(
         registry.record_deployment(
             replaced,
             {
-                "deployment.status": "replaced",
-                "deployment.at": metadata_value(now),
-                "deployment.reason": f"replaced by version {request.version} on {request.endpoint}",
+                keys.DEPLOYMENT_STATUS: keys.REPLACED,
+                keys.DEPLOYMENT_AT: metadata_value(now),
+                keys.DEPLOYMENT_REASON: f"replaced by version {request.version} on {request.endpoint}",
             },
         )
     locks.record(

@@ -3,13 +3,12 @@
 The registry alone must trace a model version to its dataset version, code version, hyperparameters,
 pipeline run, gate decision and approver (design invariant 2). Where each fact lives:
 
-- ``CustomerMetadataProperties`` (searchable, shown in the console): ``lineage.*`` (dataset, dataset
-  version, code version, execution ARN, trigger kind, reference and reason), ``model.family``,
-  ``hp.<name>`` (every hyperparameter used), ``metric.<name>`` (the challenger on the test rows),
-  ``gate.*`` (decision, champion compared, a summary) and ``approval.*`` (who decided and when).
-  AWS allows 50 entries, keys of 1-128 and values of 1-256 characters drawn from letters, numbers,
-  spaces and ``_.:/=+-@``: free text is cut down to those (:func:`metadata_value`) and empty values are
-  left out.
+- ``CustomerMetadataProperties`` (searchable, shown in the console; every key is named in
+  :mod:`domain.model_metadata`): ``lineage.*`` (dataset, dataset version, code version, execution ARN,
+  trigger kind, reference and reason), ``model.family``, ``hp.<name>`` (every hyperparameter used),
+  ``metric.<name>`` (the challenger on the test rows), ``gate.*`` (decision, champion compared, a
+  summary) and ``approval.*`` (who decided and when). Free text is cut down to what AWS allows
+  (:func:`domain.model_metadata.metadata_value`) and empty values are left out.
 - ``ModelMetrics.ModelQuality.Statistics``: the whole ``evaluation.json``; ``...Constraints``: the gate's
   full decision record, when one was written.
 - ``DriftCheckBaselines.ModelDataQuality.Statistics``: the training rows' feature profile;
@@ -29,7 +28,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from domain import model_metadata as keys
 from domain.gate import GateDecision
+from domain.model_metadata import MAX_ENTRIES, MAX_KEY, metadata_value
 from domain.names import MODEL_CARD, fit
 from domain.pipeline_runs import Trigger
 
@@ -40,7 +41,6 @@ __all__ = [
     "RegistrationError",
     "RegistrationFacts",
     "decision_metadata",
-    "metadata_value",
     "model_card_content",
     "model_card_name",
     "model_package_request",
@@ -50,10 +50,7 @@ __all__ = [
 ApprovalStatus = Literal["Approved", "PendingManualApproval", "Rejected"]
 CONTENT_TYPES = ["text/csv", "application/json"]
 AUTO_APPROVER = "auto-approve"
-MAX_METADATA_ENTRIES = 50
-MAX_METADATA_VALUE = 256
 _JSON = "application/json"
-_ALLOWED_PUNCTUATION = frozenset(" _.:/=+-@")
 
 
 class RegistrationError(ValueError):
@@ -108,17 +105,6 @@ INFERENCE_ENVIRONMENT: Mapping[str, str] = {
 }
 
 
-def metadata_value(value: Any) -> str:
-    """A value as AWS allows it in ``CustomerMetadataProperties`` ('' when nothing is left).
-
-    Strings keep letters, numbers, spaces and ``_.:/=+-@`` (anything else becomes a space); other
-    values are written as JSON (``0.05``, ``true``, ``null``). At most 256 characters.
-    """
-    text = (value if isinstance(value, str) else json.dumps(value)).replace("%", " percent")
-    kept = "".join(c if c.isalnum() or c in _ALLOWED_PUNCTUATION else " " for c in text)
-    return " ".join(kept.split())[:MAX_METADATA_VALUE].rstrip()
-
-
 def _metrics(evaluation: Mapping[str, Any]) -> dict[str, float]:
     values = {name: (entry or {}).get("value") for name, entry in (evaluation.get("metrics") or {}).items()}
     return {
@@ -128,27 +114,34 @@ def _metrics(evaluation: Mapping[str, Any]) -> dict[str, float]:
     }
 
 
+def _prefixed(meta: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """The entries under ``prefix`` (``hp.``, ``metric.``), by the name after it."""
+    return {name.removeprefix(prefix): value for name, value in meta.items() if name.startswith(prefix)}
+
+
 def _lineage_metadata(
     evaluation: Mapping[str, Any], decision: GateDecision, facts: RegistrationFacts
 ) -> dict[str, str]:
     entries: dict[str, Any] = {
-        "lineage.dataset": facts.dataset,
-        "lineage.dataset_version": facts.dataset_version,
-        "lineage.code_version": facts.code_version,
-        "lineage.execution_arn": facts.execution_arn,
-        "lineage.trigger": facts.trigger.kind,
-        "lineage.trigger_reference": facts.trigger.reference or "",
-        "lineage.trigger_reason": facts.trigger.reason,
-        "model.family": evaluation.get("family") or "",
-        "model.task": evaluation.get("task") or "",
-        "gate.decision": "approved" if decision.approved else "rejected",
-        "gate.champion_compared": decision.champion_compared,
-        "gate.summary": " ".join(decision.reasons),
+        keys.LINEAGE_DATASET: facts.dataset,
+        keys.LINEAGE_DATASET_VERSION: facts.dataset_version,
+        keys.LINEAGE_CODE_VERSION: facts.code_version,
+        keys.LINEAGE_EXECUTION_ARN: facts.execution_arn,
+        keys.LINEAGE_TRIGGER: facts.trigger.kind,
+        keys.LINEAGE_TRIGGER_REFERENCE: facts.trigger.reference or "",
+        keys.LINEAGE_TRIGGER_REASON: facts.trigger.reason,
+        keys.MODEL_FAMILY: evaluation.get("family") or "",
+        keys.MODEL_TASK: evaluation.get("task") or "",
+        keys.GATE_DECISION: "approved" if decision.approved else "rejected",
+        keys.GATE_CHAMPION_COMPARED: decision.champion_compared,
+        keys.GATE_SUMMARY: " ".join(decision.reasons),
     }
-    entries |= {f"hp.{k}": v for k, v in sorted((evaluation.get("hyperparameters") or {}).items())}
-    entries |= {f"metric.{k}": v for k, v in sorted(_metrics(evaluation).items())}
-    cleaned = {key[:128]: metadata_value(value) for key, value in entries.items()}
-    return {key: value for key, value in cleaned.items() if value}
+    entries |= {
+        keys.HYPERPARAMETER + k: v for k, v in sorted((evaluation.get("hyperparameters") or {}).items())
+    }
+    entries |= {keys.METRIC + k: v for k, v in sorted(_metrics(evaluation).items())}
+    cleaned = {name[:MAX_KEY]: metadata_value(value) for name, value in entries.items()}
+    return {name: value for name, value in cleaned.items() if value}
 
 
 def model_package_request(
@@ -183,9 +176,9 @@ def model_package_request(
     metadata = _lineage_metadata(evaluation, decision, facts)
     if auto_approve:
         metadata |= decision_metadata({}, approver=AUTO_APPROVER, at="")
-    if len(metadata) > MAX_METADATA_ENTRIES:
+    if len(metadata) > MAX_ENTRIES:
         raise RegistrationError(
-            f"{len(metadata)} metadata entries; AWS allows {MAX_METADATA_ENTRIES} per model package"
+            f"{len(metadata)} metadata entries; AWS allows {MAX_ENTRIES} per model package"
         )
     container: dict[str, Any] = {"Image": facts.image_uri, "ModelDataUrl": facts.model_data_url}
     if facts.environment:
@@ -237,10 +230,10 @@ def decision_metadata(existing: Mapping[str, str], *, approver: str, at: str) ->
 
     The registry adapter writes the whole map back: AWS merges it, moto replaces; both end equal.
     """
-    merged = {k: v for k, v in existing.items() if k not in ("approval.by", "approval.at")}
-    merged["approval.by"] = metadata_value(approver) or "unknown"
+    merged = {k: v for k, v in existing.items() if k not in (keys.APPROVAL_BY, keys.APPROVAL_AT)}
+    merged[keys.APPROVAL_BY] = metadata_value(approver) or "unknown"
     if metadata_value(at):
-        merged["approval.at"] = metadata_value(at)
+        merged[keys.APPROVAL_AT] = metadata_value(at)
     return merged
 
 
@@ -371,28 +364,28 @@ class ModelVersion:
             approval_status=described.get("ModelApprovalStatus") or "",
             created_at=created_at,
             description=described.get("ModelPackageDescription") or "",
-            dataset=meta.get("lineage.dataset"),
-            dataset_version=meta.get("lineage.dataset_version"),
-            code_version=meta.get("lineage.code_version"),
-            execution_arn=meta.get("lineage.execution_arn"),
-            trigger=meta.get("lineage.trigger"),
-            trigger_reference=meta.get("lineage.trigger_reference"),
-            trigger_reason=meta.get("lineage.trigger_reason"),
-            family=meta.get("model.family"),
-            hyperparameters={k[3:]: v for k, v in meta.items() if k.startswith("hp.")},
-            metrics={k[7:]: float(v) for k, v in meta.items() if k.startswith("metric.")},
-            gate_decision=meta.get("gate.decision"),
-            gate_summary=meta.get("gate.summary"),
+            dataset=meta.get(keys.LINEAGE_DATASET),
+            dataset_version=meta.get(keys.LINEAGE_DATASET_VERSION),
+            code_version=meta.get(keys.LINEAGE_CODE_VERSION),
+            execution_arn=meta.get(keys.LINEAGE_EXECUTION_ARN),
+            trigger=meta.get(keys.LINEAGE_TRIGGER),
+            trigger_reference=meta.get(keys.LINEAGE_TRIGGER_REFERENCE),
+            trigger_reason=meta.get(keys.LINEAGE_TRIGGER_REASON),
+            family=meta.get(keys.MODEL_FAMILY),
+            hyperparameters=_prefixed(meta, keys.HYPERPARAMETER),
+            metrics={name: float(v) for name, v in _prefixed(meta, keys.METRIC).items()},
+            gate_decision=meta.get(keys.GATE_DECISION),
+            gate_summary=meta.get(keys.GATE_SUMMARY),
             approval_description=described.get("ApprovalDescription"),
-            decided_by=meta.get("approval.by"),
-            decided_at=meta.get("approval.at"),
+            decided_by=meta.get(keys.APPROVAL_BY),
+            decided_at=meta.get(keys.APPROVAL_AT),
             image_uri=containers[0].get("Image"),
             model_data_url=containers[0].get("ModelDataUrl"),
             evaluation_url=statistics.get("S3Uri"),
-            deployment_status=meta.get("deployment.status"),
-            deployment_endpoint=meta.get("deployment.endpoint"),
-            deployment_reason=meta.get("deployment.reason"),
-            deployment_at=meta.get("deployment.at"),
+            deployment_status=meta.get(keys.DEPLOYMENT_STATUS),
+            deployment_endpoint=meta.get(keys.DEPLOYMENT_ENDPOINT),
+            deployment_reason=meta.get(keys.DEPLOYMENT_REASON),
+            deployment_at=meta.get(keys.DEPLOYMENT_AT),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from domain.gate import GateDecision, decide
+from domain.model_metadata import metadata_value
 from domain.pipeline_runs import Trigger
 from domain.registration import (
     AUTO_APPROVER,
@@ -16,7 +17,6 @@ from domain.registration import (
     RegistrationError,
     RegistrationFacts,
     decision_metadata,
-    metadata_value,
     model_card_content,
     model_card_name,
     model_package_request,

@@ -1,0 +1,105 @@
+"""The model package's ``CustomerMetadataProperties``: every key the platform writes or reads, and values.
+
+One module names them, so that the writers (registration, a decision, a deployment's outcome) and the
+readers (:class:`domain.registration.ModelVersion`, the champion policy) cannot drift apart. The keys
+are an interface: people search the registry by them in the console, and versions registered by an
+earlier release keep them, so a key's text never changes.
+
+AWS allows 50 entries per package, keys of 1-128 and values of 1-256 characters drawn from letters,
+numbers, spaces and ``_.:/=+-@``: :func:`metadata_value` cuts free text down to that.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+__all__ = [
+    "APPROVAL_AT",
+    "APPROVAL_BY",
+    "DEPLOYED",
+    "DEPLOYMENT_AT",
+    "DEPLOYMENT_ENDPOINT",
+    "DEPLOYMENT_EXECUTION",
+    "DEPLOYMENT_REASON",
+    "DEPLOYMENT_STATUS",
+    "GATE_CHAMPION_COMPARED",
+    "GATE_DECISION",
+    "GATE_SUMMARY",
+    "HYPERPARAMETER",
+    "LINEAGE_CODE_VERSION",
+    "LINEAGE_DATASET",
+    "LINEAGE_DATASET_VERSION",
+    "LINEAGE_EXECUTION_ARN",
+    "LINEAGE_TRIGGER",
+    "LINEAGE_TRIGGER_REASON",
+    "LINEAGE_TRIGGER_REFERENCE",
+    "MAX_ENTRIES",
+    "MAX_KEY",
+    "MAX_VALUE",
+    "METRIC",
+    "MODEL_FAMILY",
+    "MODEL_TASK",
+    "REPLACED",
+    "metadata_value",
+]
+
+MAX_ENTRIES: Final = 50
+MAX_KEY: Final = 128
+MAX_VALUE: Final = 256
+_ALLOWED_PUNCTUATION = frozenset(" _.:/=+-@")
+
+# Lineage (design invariant 2): what the version was trained on, with which code, by which run and why.
+LINEAGE_DATASET: Final = "lineage.dataset"
+LINEAGE_DATASET_VERSION: Final = "lineage.dataset_version"
+LINEAGE_CODE_VERSION: Final = "lineage.code_version"
+LINEAGE_EXECUTION_ARN: Final = "lineage.execution_arn"
+LINEAGE_TRIGGER: Final = "lineage.trigger"
+LINEAGE_TRIGGER_REFERENCE: Final = "lineage.trigger_reference"
+LINEAGE_TRIGGER_REASON: Final = "lineage.trigger_reason"
+
+MODEL_FAMILY: Final = "model.family"
+MODEL_TASK: Final = "model.task"
+
+# Prefixes: one entry per hyperparameter used and per metric of the challenger on the test rows.
+HYPERPARAMETER: Final = "hp."
+METRIC: Final = "metric."
+
+GATE_DECISION: Final = "gate.decision"
+GATE_CHAMPION_COMPARED: Final = "gate.champion_compared"
+GATE_SUMMARY: Final = "gate.summary"
+
+# Who approved or rejected the version, and when (the reason is the package's ApprovalDescription).
+APPROVAL_BY: Final = "approval.by"
+APPROVAL_AT: Final = "approval.at"
+
+# The version's last deployment: written when it ends, and on the version it replaced.
+DEPLOYMENT_STATUS: Final = "deployment.status"
+DEPLOYMENT_ENDPOINT: Final = "deployment.endpoint"
+DEPLOYMENT_AT: Final = "deployment.at"
+DEPLOYMENT_REASON: Final = "deployment.reason"
+DEPLOYMENT_EXECUTION: Final = "deployment.execution"
+
+# Values of DEPLOYMENT_STATUS that are read back: a deployment's outcome ("deployed", "rolled_back",
+# "failed", "superseded": domain.deployment.Status), or "replaced" on the version a deployment replaced.
+DEPLOYED: Final = "deployed"
+REPLACED: Final = "replaced"
+
+
+def metadata_value(value: Any) -> str:
+    """A value as AWS allows it in ``CustomerMetadataProperties`` ('' when nothing is left).
+
+    Parameters
+    ----------
+    value : Any
+        Strings keep letters, numbers, spaces and ``_.:/=+-@`` (anything else becomes a space); other
+        values are written as JSON (``0.05``, ``true``, ``null``).
+
+    Returns
+    -------
+    str
+        At most 256 characters, runs of spaces collapsed; empty when nothing allowed was left.
+    """
+    text = (value if isinstance(value, str) else json.dumps(value)).replace("%", " percent")
+    kept = "".join(c if c.isalnum() or c in _ALLOWED_PUNCTUATION else " " for c in text)
+    return " ".join(kept.split())[:MAX_VALUE].rstrip()
