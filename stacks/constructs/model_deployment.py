@@ -20,8 +20,6 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -36,10 +34,11 @@ from constructs import Construct
 
 from domain import names
 from domain.declared import SERVING_FILE
-from domain.deployment import SETTLING, VARIANT, alarm_names, capture_prefix, endpoint_name
+from domain.deployment import SETTLING, alarm_names, capture_prefix, endpoint_name
 from domain.serving_config import ServingConfig
 from stacks.config import DeploymentInfraConfig
 from stacks.constructs.dataset_catalog import platform_table
+from stacks.constructs.endpoint_alarms import EndpointAlarms
 from stacks.constructs.nag import acknowledge, cdk_grant_reasons
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
 from stacks.constructs.training_job import RUNS_PREFIX, grant_container_basics
@@ -90,7 +89,9 @@ class ModelDeployment(Construct):
             self, "Deployments", partition="endpoint", sort="record", key=key, retain=retain
         )
         self.model_role = self._model_role(data_bucket, key, serving, image_repository_arn)
-        self.alarms = self._alarms(serving, alerts)
+        self.alarms = EndpointAlarms(
+            self, endpoints=self.endpoints, serving=serving, alerts=alerts
+        ).by_dataset
 
         generated = {SERVING_FILE: json.dumps({n: c.model_dump(mode="json") for n, c in serving.items()})}
 
@@ -226,60 +227,6 @@ class ModelDeployment(Construct):
             actions=cdk_grant_reasons("model archives, captures, endpoint volumes"),
         )
         return role
-
-    def _alarms(
-        self, serving: dict[str, ServingConfig], alerts: sns.ITopic
-    ) -> dict[str, list[cloudwatch.Alarm]]:
-        """Per real-time endpoint: 5xx errors and p99 model latency, the rollback alarms of its updates."""
-        found: dict[str, list[cloudwatch.Alarm]] = {}
-        for dataset, config in serving.items():
-            endpoint = self.endpoints[dataset]
-            dimensions = {"EndpointName": endpoint, "VariantName": VARIANT}
-            errors_name, latency_name = alarm_names(endpoint)
-            period = cdk.Duration.minutes(1)
-            metrics = {
-                errors_name: (
-                    cloudwatch.Metric(
-                        namespace="AWS/SageMaker",
-                        metric_name="Invocation5XXErrors",
-                        dimensions_map=dimensions,
-                        statistic="Sum",
-                        period=period,
-                    ),
-                    config.alarms.max_5xx_errors,
-                    cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                    f"{endpoint}: {config.alarms.max_5xx_errors} or more 5xx answers in a minute.",
-                ),
-                latency_name: (
-                    cloudwatch.Metric(
-                        namespace="AWS/SageMaker",
-                        metric_name="ModelLatency",
-                        dimensions_map=dimensions,
-                        statistic="p99",
-                        period=period,
-                    ),
-                    config.alarms.max_model_latency_ms * 1000,  # ModelLatency is in microseconds
-                    cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    f"{endpoint}: p99 model latency above {config.alarms.max_model_latency_ms} ms.",
-                ),
-            }
-            found[dataset] = []
-            for name, (metric, threshold, comparison, description) in metrics.items():
-                alarm = cloudwatch.Alarm(
-                    self,
-                    f"{name}-alarm",
-                    alarm_name=name,
-                    alarm_description=description + " Rolls back an update in progress.",
-                    metric=metric,
-                    threshold=threshold,
-                    comparison_operator=comparison,
-                    evaluation_periods=config.alarms.evaluation_minutes,
-                    datapoints_to_alarm=config.alarms.evaluation_minutes,
-                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                )
-                alarm.add_alarm_action(cloudwatch_actions.SnsAction(alerts))
-                found[dataset].append(alarm)
-        return found
 
     def _grant_steps(self, key: kms.IKey) -> None:
         prefix = f"{self.project}-*"
