@@ -1,4 +1,4 @@
-"""The pipeline's artifacts in S3 (snapshots, splits, channels, job archives) and the current champion."""
+"""The pipeline's artifacts in S3 (snapshots, splits, channels, job archives); the champion's candidates."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from adapters.aws import client, error_code
 from adapters.s3_objects import ObjectTooLargeError, copy_object, json_document
 from domain import run_artifacts
+from domain.registration import ModelVersion
 from domain.run_artifacts import ArtifactMissingError
 
 __all__ = ["ArtifactError", "S3ArtifactStore", "SageMakerChampions", "split_uri"]
@@ -165,20 +166,23 @@ class S3ArtifactStore:
 
 
 class SageMakerChampions:
-    """The champion of a dataset: the approved version in service on its endpoint.
+    """A dataset's approved versions, the candidates for its champion (:func:`domain.champion.champion`).
 
-    That is the newest approved version whose last deployment succeeded; before any deployment (or
-    when none succeeded), the newest approved version. A version approved after it whose deployment is
-    still going, or was rolled back, is not the champion.
+    Parameters
+    ----------
+    candidates : int
+        How many of the newest approved versions are candidates (one ``ListModelPackages`` page).
     """
 
     def __init__(self, candidates: int = 20) -> None:
         self._candidates = candidates
 
-    def approved_model_data(self, group: str) -> str | None:
-        """The champion's ``ModelDataUrl``, or None (no such group, or none approved)."""
+    def approved_newest_first(self, group: str) -> Iterator[ModelVersion]:
+        """The approved versions of ``group``, newest first, each described when it is asked for.
+
+        None when the group does not exist: a dataset's first run comes before its group.
+        """
         sagemaker = client("sagemaker")
-        champion: dict[str, Any] | None = None
         try:
             listed = sagemaker.list_model_packages(
                 ModelPackageGroupName=group,
@@ -187,20 +191,12 @@ class SageMakerChampions:
                 SortOrder="Descending",
                 MaxResults=self._candidates,
             )
-            # Newest first, described one at a time: usually the first or second is the one in service.
+            # Described one at a time: usually the first or second is the one in service, and the
+            # policy stops reading there.
             for summary in listed["ModelPackageSummaryList"]:
                 described = sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
-                champion = champion or described
-                if (described.get("CustomerMetadataProperties") or {}).get("deployment.status") == "deployed":
-                    champion = described
-                    break
+                yield ModelVersion.from_description(described)
         except ClientError as error:
-            # A dataset's first run comes before its group exists.
             if error_code(error) in ("ValidationException", "ResourceNotFound"):
-                return None
+                return
             raise ArtifactError(f"cannot read the approved versions of {group}: {error}") from error
-        if champion is None:
-            return None
-        containers = (champion.get("InferenceSpecification") or {}).get("Containers") or [{}]
-        url = containers[0].get("ModelDataUrl")
-        return str(url) if url else None

@@ -15,15 +15,17 @@ The pipeline's first step, free of AWS. Where everything lives in the data bucke
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow.parquet as pq
 
+from domain.champion import champion
 from domain.contract import DatasetContract
 from domain.pipeline_runs import RunRequest, training_job_name
+from domain.registration import ModelVersion
 from domain.run_artifacts import ArtifactStore, run_prefix
 from domain.splitting import SPLITS, SplitError, split_batches
 from domain.state_limits import cap_list, cap_text
@@ -58,8 +60,11 @@ class SplitRejectedError(Exception):
 class ChampionFinder(Protocol):
     """The model registry, as far as preparing a run needs it."""
 
-    def approved_model_data(self, group: str) -> str | None:
-        """The ``ModelDataUrl`` of the newest approved version of ``group``, or None."""
+    def approved_newest_first(self, group: str) -> Iterable[ModelVersion]:
+        """The approved versions of ``group``, newest first; none when the group does not exist yet.
+
+        :func:`domain.champion.champion` reads them only as far as the champion.
+        """
         ...
 
 
@@ -197,8 +202,9 @@ def prepare_run(
     runs = run_prefix(run.dataset, run.name)
     store.put_json(runs + "config/contract.json", contract.model_dump(mode="json"))
     store.put_json(runs + "config/training.json", config.model_dump(mode="json"))
-    champion_url = champions.approved_model_data(group)
-    if champion_url is None:
+    found = champion(champions.approved_newest_first(group))
+    champion_url = found.model_data_url if found is not None else None
+    if not champion_url:
         store.put_json(runs + "champion/none.json", NO_CHAMPION)
     else:
         store.copy(champion_url, runs + "champion/model.tar.gz")
@@ -210,7 +216,7 @@ def prepare_run(
         champion_uri=store.uri(runs + "champion/"),
         output_uri=store.uri(runs + "training/"),
         training_job_name=training_job_name(run),
-        champion=champion_url is not None,
+        champion=bool(champion_url),
         summary=summary_digest(
             summary, store.uri(prefix + "summary.json"), classification=config.task == "classification"
         ),

@@ -1,4 +1,4 @@
-"""Which version a new run is compared with: the approved version in service (moto's registry)."""
+"""Which version a new run is compared with: the approved version in service, read from moto's registry."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from moto import mock_aws
 
 from adapters.artifacts import SageMakerChampions
 from adapters.aws import client, resource
+from domain.champion import champion
+from domain.model_metadata import DEPLOYMENT_STATUS
 
 GROUP = "mlops-churn"
 
@@ -28,7 +30,7 @@ def sagemaker(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 
 def _register(sagemaker: object, number: int, status: str, deployment: str | None = None) -> None:
-    metadata = {"deployment.status": deployment} if deployment else {}
+    metadata = {DEPLOYMENT_STATUS: deployment} if deployment else {}
     sagemaker.create_model_package(  # type: ignore[attr-defined]
         ModelPackageGroupName=GROUP,
         ModelApprovalStatus=status,
@@ -41,12 +43,17 @@ def _register(sagemaker: object, number: int, status: str, deployment: str | Non
     )
 
 
+def champion_model_data(group: str) -> str | None:
+    found = champion(SageMakerChampions().approved_newest_first(group))
+    return None if found is None else found.model_data_url
+
+
 def test_without_any_deployment_the_newest_approved_version_is_the_champion(sagemaker: object) -> None:
     _register(sagemaker, 1, "Approved")
     _register(sagemaker, 2, "Approved")
     _register(sagemaker, 3, "PendingManualApproval")
 
-    assert SageMakerChampions().approved_model_data(GROUP) == "s3://data/v2/model.tar.gz"
+    assert champion_model_data(GROUP) == "s3://data/v2/model.tar.gz"
 
 
 def test_the_version_in_service_wins_over_newer_approvals_that_did_not_go_live(sagemaker: object) -> None:
@@ -55,8 +62,18 @@ def test_the_version_in_service_wins_over_newer_approvals_that_did_not_go_live(s
     _register(sagemaker, 3, "Approved", "rolled_back")
     _register(sagemaker, 4, "Approved")  # its deployment is still going
 
-    assert SageMakerChampions().approved_model_data(GROUP) == "s3://data/v2/model.tar.gz"
+    assert champion_model_data(GROUP) == "s3://data/v2/model.tar.gz"
 
 
 def test_a_dataset_without_a_group_has_no_champion(sagemaker: object) -> None:
-    assert SageMakerChampions().approved_model_data("mlops-nothing") is None
+    assert champion_model_data("mlops-nothing") is None
+
+
+def test_the_candidates_are_the_approved_versions_newest_first(sagemaker: object) -> None:
+    _register(sagemaker, 1, "Approved", "deployed")
+    _register(sagemaker, 2, "Rejected")
+    _register(sagemaker, 3, "Approved")
+
+    listed = [v.model_data_url for v in SageMakerChampions().approved_newest_first(GROUP)]
+
+    assert listed == ["s3://data/v3/model.tar.gz", "s3://data/v1/model.tar.gz"]

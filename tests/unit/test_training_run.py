@@ -6,7 +6,7 @@ import io
 import json
 import re
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -28,6 +28,7 @@ from domain.training_run import (
 )
 from domain.training_verdict import TrainingOutputError, gate_run, register_run
 from domain.validation import validate_dataset
+from tests.unit.test_champion import model_version
 
 SHA = "ab" * 32
 BUCKET = "s3://data/"
@@ -102,10 +103,12 @@ class FakeStore:
 
 @dataclass
 class FakeChampions:
-    approved: dict[str, str] = field(default_factory=dict)
+    """The approved versions of each group, newest first."""
 
-    def approved_model_data(self, group: str) -> str | None:
-        return self.approved.get(group)
+    approved: dict[str, list[ModelVersion]] = field(default_factory=dict)
+
+    def approved_newest_first(self, group: str) -> Iterator[ModelVersion]:
+        return iter(self.approved.get(group, []))
 
 
 @dataclass
@@ -194,12 +197,25 @@ def test_the_approved_versions_archive_is_copied_into_the_champion_channel(
     store: FakeStore, tmp_path: Path
 ) -> None:
     store.objects["s3://models/churn-1/output/model.tar.gz"] = b"archive"
+    champion = model_version(1, model_data_url="s3://models/churn-1/output/model.tar.gz")
 
-    prepared = prepare(store, tmp_path, FakeChampions({"sales": "s3://models/churn-1/output/model.tar.gz"}))
+    prepared = prepare(store, tmp_path, FakeChampions({"sales": [champion]}))
 
     assert prepared.champion is True
     assert store.objects[f"{BUCKET}runs/sales/{RUN.name}/champion/model.tar.gz"] == b"archive"
     assert f"{BUCKET}runs/sales/{RUN.name}/champion/none.json" not in store.objects
+
+
+def test_the_champion_channel_holds_the_version_in_service_not_a_newer_one_rolled_back(
+    store: FakeStore, tmp_path: Path
+) -> None:
+    store.objects["s3://data/v1/model.tar.gz"] = b"in service"
+    store.objects["s3://data/v2/model.tar.gz"] = b"rolled back"
+    versions = [model_version(2, "rolled_back"), model_version(1, "deployed")]
+
+    prepare(store, tmp_path, FakeChampions({"sales": versions}))
+
+    assert store.objects[f"{BUCKET}runs/sales/{RUN.name}/champion/model.tar.gz"] == b"in service"
 
 
 def test_a_second_run_of_the_version_reuses_the_split(store: FakeStore, tmp_path: Path) -> None:
