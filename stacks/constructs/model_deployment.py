@@ -28,38 +28,25 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from domain import names
 from domain.declared import SERVING_FILE
-from domain.deployment import SETTLING, alarm_names, capture_prefix, endpoint_name
+from domain.deployment import alarm_names, capture_prefix, endpoint_name
 from domain.serving_config import ServingConfig
 from stacks.config import DeploymentInfraConfig
 from stacks.constructs.dataset_catalog import platform_table
+from stacks.constructs.deployment_workflow import DeploymentWorkflow
 from stacks.constructs.endpoint_alarms import EndpointAlarms
 from stacks.constructs.nag import acknowledge, cdk_grant_reasons
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
 from stacks.constructs.training_job import RUNS_PREFIX, grant_container_basics
-from stacks.constructs.workflow import announcement, grant_start_once, logged_state_machine
-from stacks.workflow_limits import DESCRIBE_RETRY, PREPARE_RETRY, THROTTLE_RETRY, Retry
+from stacks.constructs.workflow import grant_start_once
 
 APPROVED = {
     "source": ["aws.sagemaker"],
     "detail-type": ["SageMaker Model Package State Change"],
 }
-_THROTTLING = ["Lambda.TooManyRequestsException", "Lambda.ServiceException", "Lambda.SdkClientException"]
-REQUEST_FIELDS = (
-    "format",
-    "dataset",
-    "endpoint",
-    "package_arn",
-    "version",
-    "trigger",
-    "reason",
-    "requested_at",
-)
 
 
 class ModelDeployment(Construct):
@@ -138,7 +125,16 @@ class ModelDeployment(Construct):
             ),
         )
         self._grant_steps(key)
-        self.state_machine = self._state_machine(alerts, key, log_retention, settings)
+        self.state_machine = DeploymentWorkflow(
+            self,
+            project=project,
+            prepare_function=self.prepare,
+            finish_function=self.finish,
+            alerts=alerts,
+            key=key,
+            log_retention=log_retention,
+            settings=settings,
+        ).state_machine
         self.dead_letters = dead_letter_queue(
             self, "DeadLetters", key=key, of="the deployment trigger and the start function"
         )
@@ -296,175 +292,3 @@ class ModelDeployment(Construct):
                 },
                 actions=cdk_grant_reasons("the deployments table"),
             )
-
-    def _state_machine(
-        self,
-        alerts: sns.ITopic,
-        key: kms.IKey,
-        log_retention: logs.RetentionDays,
-        settings: DeploymentInfraConfig,
-    ) -> sfn.StateMachine:
-        failed = sfn.Fail(self, "Failed", error="DeploymentFailed", cause_path="$.outcome.reason")
-        rolled_back = sfn.Fail(
-            self, "RolledBack", error="DeploymentRolledBack", cause_path="$.outcome.reason"
-        )
-        unrecorded = sfn.Fail(self, "Unrecorded", error="DeploymentFailed", cause_path="$.finish_error.Cause")
-
-        def announce(name: str, subject: str, then: sfn.State) -> sfn.Chain:
-            return announcement(
-                self,
-                name,
-                topic=alerts,
-                subject=subject,
-                then=then,
-                message=sfn.TaskInput.from_object(
-                    {
-                        "endpoint": sfn.JsonPath.string_at("$.endpoint"),
-                        "version": sfn.JsonPath.number_at("$.version"),
-                        "outcome": sfn.JsonPath.string_at("$.outcome.status"),
-                        "reason": sfn.JsonPath.string_at("$.outcome.reason"),
-                        "deployment": sfn.JsonPath.string_at("$$.Execution.Name"),
-                    }
-                ),
-            )
-
-        alert_unrecorded = announcement(
-            self,
-            "AlertUnrecorded",
-            topic=alerts,
-            subject="Deployment failed and could not be recorded",
-            message=sfn.TaskInput.from_object(
-                {
-                    "deployment": sfn.JsonPath.string_at("$$.Execution.Name"),
-                    "error": sfn.JsonPath.string_at("$.finish_error.Error"),
-                    "cause": sfn.JsonPath.string_at("$.finish_error.Cause"),
-                }
-            ),
-            then=unrecorded,
-        )
-
-        def payload(*extra: str) -> sfn.TaskInput:
-            return sfn.TaskInput.from_object(
-                {
-                    "request": {field: sfn.JsonPath.object_at(f"$.{field}") for field in REQUEST_FIELDS},
-                    "deployment": sfn.JsonPath.string_at("$$.Execution.Name"),
-                    "started_at": sfn.JsonPath.string_at("$$.Execution.StartTime"),
-                    **{name: sfn.JsonPath.object_at(f"$.{name}") for name in extra},
-                }
-            )
-
-        def step(
-            name: str, handler: PlatformFunction, task_payload: sfn.TaskInput, result_path: str
-        ) -> tasks.LambdaInvoke:
-            task = tasks.LambdaInvoke(
-                self,
-                name,
-                lambda_function=handler.function,
-                payload=task_payload,
-                payload_response_only=True,
-                result_path=result_path,
-                retry_on_service_exceptions=False,
-            )
-            _retry(task, _THROTTLING, THROTTLE_RETRY)
-            return task
-
-        record_failure = step("RecordFailure", self.finish, payload("prepare", "error"), "$.outcome")
-        record_failure.add_catch(alert_unrecorded, result_path="$.finish_error")
-        announce_failed = announce("AnnounceFailed", "Deployment failed", failed)
-        record_failure.next(announce_failed)
-
-        start = sfn.Pass(
-            self, "Begin", result=sfn.Result.from_object({"status": "pending"}), result_path="$.prepare"
-        )
-        # Its previous result comes back to it: a failed endpoint being deleted is carried across waits.
-        prepare = step("Prepare", self.prepare, payload("prepare"), "$.prepare")
-        _retry(prepare, ["DeploymentTableError", "EndpointError", "RegistryError"], PREPARE_RETRY)
-        prepare.add_catch(record_failure, result_path="$.error")
-        wait_lock = sfn.Wait(
-            self,
-            "WaitForEndpoint",
-            time=sfn.WaitTime.duration(cdk.Duration.seconds(settings.lock_wait_seconds)),
-        )
-        wait_update = sfn.Wait(
-            self, "WaitForUpdate", time=sfn.WaitTime.duration(cdk.Duration.seconds(settings.poll_seconds))
-        )
-        describe = tasks.CallAwsService(
-            self,
-            "DescribeEndpoint",
-            service="sagemaker",
-            action="describeEndpoint",
-            parameters={"EndpointName": sfn.JsonPath.string_at("$.endpoint")},
-            iam_resources=[self._arn("endpoint", f"{self.project}-*")],
-            iam_action="sagemaker:DescribeEndpoint",
-            result_selector={"status.$": "$.EndpointStatus", "config.$": "$.EndpointConfigName"},
-            result_path="$.endpoint_state",
-        )
-        _retry(
-            describe, ["SageMaker.SageMakerException", "SageMaker.AmazonSageMakerException"], DESCRIBE_RETRY
-        )
-        describe.add_catch(record_failure, result_path="$.error")
-        finish = step("Finish", self.finish, payload("prepare"), "$.outcome")
-        finish.add_catch(record_failure, result_path="$.error")
-        outcome = (
-            sfn.Choice(self, "Outcome?")
-            .when(
-                sfn.Condition.string_equals("$.outcome.status", "deployed"),
-                announce("AnnounceDeployed", "Model version deployed", sfn.Succeed(self, "Deployed")),
-            )
-            .when(
-                sfn.Condition.string_equals("$.outcome.status", "superseded"),
-                sfn.Succeed(self, "Superseded"),
-            )
-            .when(
-                sfn.Condition.string_equals("$.outcome.status", "rolled_back"),
-                announce("AnnounceRolledBack", "Deployment rolled back", rolled_back),
-            )
-            .otherwise(announce_failed)
-        )
-        settled = (
-            sfn.Choice(self, "Settled?")
-            .when(
-                sfn.Condition.or_(
-                    *(
-                        sfn.Condition.string_equals("$.endpoint_state.status", status)
-                        for status in sorted(SETTLING)
-                    )
-                ),
-                wait_update,
-            )
-            .otherwise(finish.next(outcome))
-        )
-        wait_update.next(describe).next(settled)
-        prepared = (
-            sfn.Choice(self, "Endpoint taken?")
-            .when(sfn.Condition.string_equals("$.prepare.status", "waiting"), wait_lock.next(prepare))
-            .when(sfn.Condition.string_equals("$.prepare.status", "superseded"), finish)
-            .otherwise(wait_update)
-        )
-        definition = start.next(prepare).next(prepared)
-        machine = logged_state_machine(
-            self,
-            definition,
-            key=key,
-            log_retention=log_retention,
-            timeout=cdk.Duration.minutes(settings.timeout_minutes),
-            invokes=[self.prepare.function, self.finish.function],
-            publishes_to=[alerts],
-        )
-        acknowledge(
-            machine.role,
-            resources={
-                self._arn("endpoint", f"{self.project}-*"): "It watches the platform's endpoints settle."
-            },
-        )
-        return machine
-
-
-def _retry(task: sfn.TaskStateBase, errors: list[str], timing: Retry) -> None:
-    """Retry ``errors`` as ``timing`` says: the timing the history bound is computed from."""
-    task.add_retry(
-        errors=errors,
-        interval=cdk.Duration.seconds(timing.interval_seconds),
-        max_attempts=timing.max_attempts,
-        backoff_rate=timing.backoff_rate,
-    )
