@@ -1,9 +1,13 @@
-"""The serverless invocation path's function: it answers as the model does and captures a sample."""
+"""The serverless invocation path's function on moto: the endpoint's answer, the capture, the metrics.
+
+How each answer of the runtime becomes the API's, and when a request is captured, are the use case's
+(``tests/unit/test_serving_invocation.py``); here the function is wired: the proxy event in, moto's
+SageMaker runtime and S3 behind the adapters, the proxy response and the metrics out.
+"""
 
 from __future__ import annotations
 
 import importlib.util
-import io
 import json
 import shutil
 from collections.abc import Iterator
@@ -13,7 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+import requests
 from moto import mock_aws
 
 from adapters.aws import client, resource
@@ -30,27 +34,13 @@ ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "MLOps",
     "POWERTOOLS_TRACE_DISABLED": "1",
 }
-
-
-class FakeRuntime:
-    """sagemaker-runtime: answers like the model, or refuses like it."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
-        self.error: dict[str, Any] | None = None
-
-    def invoke_endpoint(self, **request: Any) -> dict[str, Any]:
-        self.calls.append(request)
-        if self.error is not None:
-            raise ClientError(self.error, "InvokeEndpoint")
-        return {
-            "Body": io.BytesIO(b'{"predictions": [{"prediction": 1}]}'),
-            "ContentType": "application/json",
-        }
+# moto's SageMaker runtime answers what its API was told to (it runs no model)
+MODEL_RESULTS = "http://motoapi.amazonaws.com/moto-api/static/sagemaker/endpoint-results"
+PREDICTIONS = '{"predictions": [{"prediction": 1}]}'
 
 
 @pytest.fixture
-def handler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, FakeRuntime]]:
+def handler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     folder = tmp_path / "serving_api"
     shutil.copytree(ROOT / "lambdas" / "serving_api", folder)
     serving = {
@@ -65,16 +55,17 @@ def handler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[M
         client.cache_clear()
         resource.cache_clear()
         boto3.client("s3").create_bucket(Bucket=BUCKET)
+        result = {
+            "Body": PREDICTIONS,
+            "ContentType": "application/json",
+            "InvokedProductionVariant": "AllTraffic",
+        }
+        requests.post(MODEL_RESULTS, json={"results": [result]}, timeout=5).raise_for_status()
         spec = importlib.util.spec_from_file_location("serving_api_handler", folder / "handler.py")
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        runtime = FakeRuntime()
-        real = module.client
-        monkeypatch.setattr(
-            module, "client", lambda service: runtime if service == "sagemaker-runtime" else real(service)
-        )
-        yield module, runtime
+        yield module
         client.cache_clear()
         resource.cache_clear()
 
@@ -100,15 +91,19 @@ def _captures() -> list[dict[str, Any]]:
     ]
 
 
-def test_a_request_is_answered_by_the_endpoint_and_captured_in_sagemaker_s_format(handler: Any) -> None:
-    module, runtime = handler
+def _metrics(output: str) -> tuple[dict[str, Any], list[list[str]]]:
+    """The metrics of the invocation's embedded-metric-format line (name: values), and its dimension sets."""
+    (line,) = [json.loads(text) for text in output.splitlines() if '"_aws"' in text]
+    (directive,) = line["_aws"]["CloudWatchMetrics"]
+    return {m["Name"]: line[m["Name"]] for m in directive["Metrics"]}, directive["Dimensions"]
 
-    answer = module.handler(_event("churn", "age,plan\n40,basic\n"), FakeLambdaContext("serving"))
 
-    assert answer["statusCode"] == 200
-    assert json.loads(answer["body"]) == {"predictions": [{"prediction": 1}]}
-    assert runtime.calls[0]["EndpointName"] == "mlops-churn"
-    assert runtime.calls[0]["ContentType"] == "text/csv"
+def test_a_request_is_answered_by_the_endpoint_and_captured_in_sagemaker_s_format(
+    handler: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answer = handler.handler(_event("churn", "age,plan\n40,basic\n"), FakeLambdaContext("serving"))
+
+    assert answer == {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": PREDICTIONS}
     (capture,) = _captures()
     assert capture["key"].startswith("capture/churn/mlops-churn/AllTraffic/")
     assert capture["key"].endswith(".jsonl")
@@ -122,27 +117,27 @@ def test_a_request_is_answered_by_the_endpoint_and_captured_in_sagemaker_s_forma
     assert data["endpointOutput"]["encoding"] == "JSON"
     assert json.loads(data["endpointOutput"]["data"]) == {"predictions": [{"prediction": 1}]}
     assert capture["eventVersion"] == "0"
+    assert _metrics(capsys.readouterr().out) == ({"Invocations": [1.0]}, [["dataset", "service"]])
 
 
-def test_a_request_the_model_refuses_keeps_the_model_s_status_and_message(handler: Any) -> None:
-    module, runtime = handler
-    runtime.error = {
-        "Error": {"Code": "ModelError", "Message": "Received client error (400) from primary"},
-        "OriginalStatusCode": 400,
-        "OriginalMessage": '{"error": "BadRequest", "message": "row 0, \'age\': missing"}',
-    }
+def test_a_capture_that_cannot_be_written_is_counted_and_the_request_still_answered(
+    handler: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    boto3.client("s3").delete_bucket(Bucket=BUCKET)
 
-    answer = module.handler(_event("churn", "nonsense"), FakeLambdaContext("serving"))
+    answer = handler.handler(_event("churn", "age,plan\n40,basic\n"), FakeLambdaContext("serving"))
 
-    assert answer["statusCode"] == 400
-    assert json.loads(answer["body"])["message"] == "row 0, 'age': missing"
-    assert len(_captures()) == 1  # refused requests are captured too: the monitor sees what apps send
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"]) == {"predictions": [{"prediction": 1}]}
+    assert _metrics(capsys.readouterr().out)[0] == {"Invocations": [1.0], "CaptureFailed": [1.0]}
 
 
-def test_a_dataset_not_served_serverless_is_404_and_nothing_is_invoked(handler: Any) -> None:
-    module, runtime = handler
-
-    answer = module.handler(_event("sales", "x"), FakeLambdaContext("serving"))
+def test_a_dataset_not_served_serverless_is_404_and_nothing_is_invoked(
+    handler: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answer = handler.handler(_event("sales", "x"), FakeLambdaContext("serving"))
 
     assert answer["statusCode"] == 404
-    assert runtime.calls == []
+    assert json.loads(answer["body"]) == {"error": "'sales' is not a dataset served by this API"}
+    assert _captures() == []
+    assert _metrics(capsys.readouterr().out) == ({"UnknownDatasetRequests": [1.0]}, [["service"]])

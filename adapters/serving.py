@@ -1,0 +1,109 @@
+"""The serving API's edges: API Gateway's proxy event and answer, the SageMaker runtime, the capture store."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from botocore.exceptions import BotoCoreError, ClientError
+
+from adapters.aws import client, error_code
+from domain.invocation import (
+    Answer,
+    CaptureNotWrittenError,
+    Invocation,
+    ModelAnswer,
+    ModelRefusedError,
+    RuntimeRefusedError,
+)
+
+__all__ = ["S3CaptureStore", "SageMakerRuntime", "invocation_of", "proxy_response"]
+
+
+def invocation_of(event: APIGatewayProxyEvent) -> Invocation:
+    """The request an API Gateway proxy event carries (the API's resources are ``/<dataset>/invocations``).
+
+    A body without a content type is taken as CSV, and an answer is asked for in JSON unless ``Accept``
+    says otherwise: what the platform's models take and give by default.
+    """
+    body = event.body or ""
+    headers = event.headers
+    return Invocation(
+        dataset=event.resource.strip("/").split("/")[0],
+        body=base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8"),
+        content_type=headers.get("content-type") or headers.get("Content-Type") or "text/csv",
+        accept=headers.get("accept") or headers.get("Accept") or "application/json",
+    )
+
+
+def proxy_response(answer: Answer) -> dict[str, Any]:
+    """The answer as API Gateway's proxy integration takes it."""
+    return {
+        "statusCode": answer.status,
+        "headers": {"Content-Type": answer.content_type},
+        "body": answer.body,
+    }
+
+
+class SageMakerRuntime:
+    """``InvokeEndpoint``, its refusals translated into the domain's errors."""
+
+    def __init__(self, runtime: Any | None = None) -> None:
+        self._runtime = runtime  # a sagemaker-runtime client; by default the process's shared one
+
+    def invoke(self, endpoint: str, invocation: Invocation) -> ModelAnswer:
+        """The endpoint's answer to ``invocation``.
+
+        Raises
+        ------
+        ModelRefusedError
+            The model answered with an error status: the status and message it gave.
+        RuntimeRefusedError
+            SageMaker refused the invocation (unknown endpoint, throttling, ...): its code and message.
+        """
+        runtime = self._runtime or client("sagemaker-runtime")
+        try:
+            response = runtime.invoke_endpoint(
+                EndpointName=endpoint,
+                ContentType=invocation.content_type,
+                Accept=invocation.accept,
+                Body=invocation.body,
+            )
+        except ClientError as error:
+            code = error_code(error)
+            if code == "ModelError":  # the model's own status and message travel beside SageMaker's
+                status = int(error.response.get("OriginalStatusCode") or 500)
+                raise ModelRefusedError(status, str(error.response.get("OriginalMessage") or "")) from error
+            message = error.response.get("Error", {}).get("Message", code)
+            raise RuntimeRefusedError(code, message) from error
+        return ModelAnswer(response["Body"].read(), response.get("ContentType", invocation.accept))
+
+
+class S3CaptureStore:
+    """Capture records as JSON Lines objects in the data bucket, encrypted with the platform's key."""
+
+    def __init__(self, bucket: str, kms_key_arn: str) -> None:
+        self.bucket = bucket
+        self.kms_key_arn = kms_key_arn
+
+    def write(self, key: str, record: dict[str, Any]) -> None:
+        """Store ``record`` at ``key``.
+
+        Raises
+        ------
+        CaptureNotWrittenError
+            S3 refused the write, or could not be reached.
+        """
+        try:
+            client("s3").put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=(json.dumps(record) + "\n").encode("utf-8"),
+                ContentType="application/jsonlines",
+                ServerSideEncryption="aws:kms",
+                SSEKMSKeyId=self.kms_key_arn,
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise CaptureNotWrittenError(str(error)) from error
