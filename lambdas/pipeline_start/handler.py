@@ -31,8 +31,6 @@ metrics = Metrics()
 class Settings(BaseModel):
     """The function's environment, set by the CDK construct ``TrainingPipeline``."""
 
-    data_bucket: str
-    alerts_topic_arn: str
     state_machine_arn: str
 
 

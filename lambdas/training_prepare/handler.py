@@ -36,7 +36,6 @@ class Settings(BaseModel):
     """The function's environment, set by the CDK construct ``TrainingPipeline``."""
 
     data_bucket: str
-    alerts_topic_arn: str
     model_package_group_prefix: str = ""
 
 

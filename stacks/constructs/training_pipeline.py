@@ -68,9 +68,12 @@ class TrainingPipeline(Construct):
             TRAINING_FILE: _json({name: t.model_dump(mode="json") for name, t in training.items()}),
         }
         group_prefix = names.group_prefix(project)
-        common = {"DATA_BUCKET": data_bucket.bucket_name, "ALERTS_TOPIC_ARN": alerts.topic_arn}
+        # Each function is given the variables its handler's Settings reads, and no others.
+        bucket = {"DATA_BUCKET": data_bucket.bucket_name}
 
-        def function(name: str, folder: str, description: str, **extra: object) -> PlatformFunction:
+        def function(
+            name: str, folder: str, description: str, environment: dict[str, str], **extra: object
+        ) -> PlatformFunction:
             return PlatformFunction(
                 self,
                 name,
@@ -80,7 +83,7 @@ class TrainingPipeline(Construct):
                 architecture=architecture,
                 log_retention=log_retention,
                 generated_files=generated,
-                environment=common,
+                environment=environment,
                 **extra,  # type: ignore[arg-type]
             )
 
@@ -89,6 +92,7 @@ class TrainingPipeline(Construct):
             "PrepareFunction",
             "training_prepare",
             "Splits a dataset version and lays out a run's channels.",
+            bucket | {"MODEL_PACKAGE_GROUP_PREFIX": group_prefix},
             memory_mb=1769,
             timeout=cdk.Duration.minutes(15),
             # Holds the three split files only (the snapshot is read by ranges, domain.training_run):
@@ -96,25 +100,25 @@ class TrainingPipeline(Construct):
             ephemeral_storage_gb=10,
             invocation=_step("Split"),
         )
-        self.prepare.function.add_environment("MODEL_PACKAGE_GROUP_PREFIX", group_prefix)
         self.gate = function(
             "GateFunction",
             "training_gate",
             "Judges a trained challenger; records the decision.",
+            bucket,
             invocation=_step("Gate"),
         )
         self.register = function(
             "RegisterFunction",
             "model_registration",
             "Registers an approved model version.",
+            bucket
+            | {
+                "MODEL_PACKAGE_GROUP_PREFIX": group_prefix,
+                "INFERENCE_IMAGE_URI": self.job.image_uri,
+                "CODE_VERSION": self.job.source.asset_hash,
+            },
             invocation=_step("Register"),
         )
-        for name, value in {
-            "MODEL_PACKAGE_GROUP_PREFIX": group_prefix,
-            "INFERENCE_IMAGE_URI": self.job.image_uri,
-            "CODE_VERSION": self.job.source.asset_hash,
-        }.items():
-            self.register.function.add_environment(name, value)
 
         snapshots, splits, runs = "datasets/*", "datasets/*/splits/*", f"{RUNS_PREFIX}*"
         data_bucket.grant_read(self.prepare.function, snapshots)
@@ -170,9 +174,9 @@ class TrainingPipeline(Construct):
             "Start",
             "pipeline_start",
             "Starts one training run per accepted dataset version.",
+            {"STATE_MACHINE_ARN": self.state_machine.state_machine_arn},
             invocation=Invocation.asynchronous("the training trigger rule", self.dead_letters),
         )
-        self.start.function.add_environment("STATE_MACHINE_ARN", self.state_machine.state_machine_arn)
         executions = grant_start_once(self.state_machine, self.start.function)
         self.start.acknowledge(
             resources={executions: "It looks up this state machine's executions by name (duplicates)."}

@@ -79,7 +79,7 @@ def handlers(
 def aws(monkeypatch: pytest.MonkeyPatch, handlers: dict[str, ModuleType]) -> Iterator[None]:
     env = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
            "AWS_SECRET_ACCESS_KEY": "testing", "DATA_BUCKET": BUCKET,
-           "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts", "MODEL_PACKAGE_GROUP_PREFIX": "",
+           "MODEL_PACKAGE_GROUP_PREFIX": "",
            "INFERENCE_IMAGE_URI": "sklearn:1.4", "CODE_VERSION": "v1"}  # fmt: skip
     for name, value in env.items():
         monkeypatch.setenv(name, value)
