@@ -1,15 +1,12 @@
 """Serving: every approved model version goes live on its dataset's endpoint, safely, one at a time.
 
-A Step Functions workflow per approval ("SageMaker Model Package State Change", Approved, in one of the
-platform's model package groups), started by a small Lambda that names the execution after the approval
-(the same approval twice: one deployment):
+``ModelDeployment`` composes the parts of a deployment and holds what they share:
 
-``Prepare`` (Lambda: the endpoint's lock, or wait; a newer approval supersedes; model, endpoint
-configuration with data capture and KMS, create the endpoint or update it blue/green with canary or
-linear traffic shifting and rollback on the endpoint's alarms) → ``Settled?`` (Wait / DescribeEndpoint /
-Choice) → ``Finish`` (Lambda: what the endpoint really runs, the outcome on the model package and in the
-deployments table, lock released) → announced on the alert topic. Any error → ``Finish`` with the error
-(recorded as failed, lock released) → alert → Fail.
+- the deployments table (each endpoint's lock and record of deployments), the role SageMaker serves
+  with, and the functions of the workflow's steps, ``Prepare`` and ``Finish``, with their grants;
+- ``EndpointAlarms`` (``endpoint_alarms.py``): each endpoint's rollback alarms;
+- ``DeploymentWorkflow`` (``deployment_workflow.py``): the state machine that runs one deployment;
+- ``DeploymentTrigger`` (``deployment_trigger.py``): the approval rule and the function that starts it.
 
 The endpoint's name is stable per dataset (``<project>-<dataset>``) and a stack output: apps invoke
 that name whatever version it serves.
@@ -20,8 +17,6 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -36,21 +31,32 @@ from domain.deployment import alarm_names, capture_prefix, endpoint_name
 from domain.serving_config import ServingConfig
 from stacks.config import DeploymentInfraConfig
 from stacks.constructs.dataset_catalog import platform_table
+from stacks.constructs.deployment_trigger import DeploymentTrigger
 from stacks.constructs.deployment_workflow import DeploymentWorkflow
 from stacks.constructs.endpoint_alarms import EndpointAlarms
 from stacks.constructs.nag import acknowledge, cdk_grant_reasons
-from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
+from stacks.constructs.platform_function import Invocation, PlatformFunction
 from stacks.constructs.training_job import RUNS_PREFIX, grant_container_basics
-from stacks.constructs.workflow import grant_start_once
-
-APPROVED = {
-    "source": ["aws.sagemaker"],
-    "detail-type": ["SageMaker Model Package State Change"],
-}
 
 
 class ModelDeployment(Construct):
-    """The deployment workflow, its functions, the deployments table and each endpoint's alarms."""
+    """A deployment per approval: the table, the model role, the step functions; alarms, workflow, trigger.
+
+    Attributes
+    ----------
+    endpoints
+        Per dataset, its endpoint's name.
+    table, model_role
+        The deployments table; the role SageMaker serves with.
+    prepare, finish
+        The functions of the workflow's ``Prepare`` and ``Finish`` (and ``RecordFailure``) steps.
+    alarms
+        Per dataset, its endpoint's rollback alarms (``EndpointAlarms.by_dataset``).
+    state_machine
+        The deployment workflow (``DeploymentWorkflow``).
+    dead_letters, start, trigger
+        The trigger's dead-letter queue, start function and approval rule (``DeploymentTrigger``).
+    """
 
     def __init__(
         self,
@@ -135,52 +141,18 @@ class ModelDeployment(Construct):
             log_retention=log_retention,
             settings=settings,
         ).state_machine
-        self.dead_letters = dead_letter_queue(
-            self, "DeadLetters", key=key, of="the deployment trigger and the start function"
-        )
-        self.start = function(
-            "Start",
-            "deployment_start",
-            "Starts one deployment per approval of a model version.",
-            {
-                "PROJECT": project,
-                "MODEL_PACKAGE_GROUP_PREFIX": self.group_prefix,
-                "STATE_MACHINE_ARN": self.state_machine.state_machine_arn,
-            },
-            Invocation.asynchronous("the deployment trigger rule", self.dead_letters),
-        )
-        executions = grant_start_once(self.state_machine, self.start.function)
-        packages = self._arn("model-package", f"{self.group_prefix}*")
-        self.start.function.add_to_role_policy(
-            iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=[packages])
-        )
-        self.start.acknowledge(
-            resources={
-                executions: "It looks up this state machine's executions by name (duplicates).",
-                packages: "It reads the approved package, in this platform's model package groups only.",
-            }
-        )
-        self.trigger = events.Rule(
+        trigger = DeploymentTrigger(
             self,
-            "OnModelApproved",
-            description="Deploy every approved version of the platform's models.",
-            event_pattern=events.EventPattern(
-                source=APPROVED["source"],
-                detail_type=APPROVED["detail-type"],
-                detail={
-                    "ModelPackageGroupName": [{"prefix": self.group_prefix}],
-                    "ModelApprovalStatus": ["Approved"],
-                },
-            ),
-            targets=[
-                targets.LambdaFunction(
-                    self.start.function,
-                    retry_attempts=2,
-                    max_event_age=cdk.Duration.hours(6),
-                    dead_letter_queue=self.dead_letters,
-                )
-            ],
+            project=project,
+            state_machine=self.state_machine,
+            key=key,
+            architecture=architecture,
+            log_retention=log_retention,
+            generated_files=generated,
         )
+        self.dead_letters = trigger.dead_letters
+        self.start = trigger.start
+        self.trigger = trigger.rule
 
     def _arn(self, resource: str, name: str) -> str:
         return cdk.Stack.of(self).format_arn(service="sagemaker", resource=resource, resource_name=name)
