@@ -1,6 +1,6 @@
 """Deploying an approved model version: names, SageMaker requests, and what really happened.
 
-Pure logic, free of AWS. The deployment workflow (``stacks/constructs/model_deployment.py``) runs it
+Pure logic, free of AWS. The deployment workflow (``stacks/constructs/deployment_workflow.py``) runs it
 through ``lambdas/deployment_*``:
 
 1. an approval becomes a deployment request named after the endpoint, the version and the approval's
