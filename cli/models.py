@@ -20,8 +20,7 @@ from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, c
 from cli.endpoints import endpoints_of
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
-from domain.deployment import deployment_name
-from domain.deployment_run import DeploymentRequest
+from domain.deployment_request import start_deployment
 from domain.names import dataset_of_group
 from domain.registration import ModelVersion
 from domain.state_limits import MAX_TEXT
@@ -192,13 +191,16 @@ def rollback(
         endpoint = endpoints_of(target).get(dataset)
         if endpoint is None:
             fail(f"{dataset} has no endpoint in this deployment")
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        request = DeploymentRequest(dataset, endpoint, found.arn, found.version, "rollback", why, now)
-        execution, _ = StepFunctionsPipeline().start(
-            target.output("DeploymentStateMachineArn"),
-            deployment_name(endpoint, found.version, now),
-            request.to_input(),
-        )
+        execution = start_deployment(
+            found,
+            dataset=dataset,
+            endpoint=endpoint,
+            trigger="rollback",
+            reason=why,
+            requested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            workflow=target.output("DeploymentStateMachineArn"),
+            executions=StepFunctionsPipeline(),
+        ).execution_arn
     outcome = _await_deployment(found, execution, timeout) if wait else None
     result = {"version": found.to_dict(), "rejected": newer, "deployment": execution, "outcome": outcome}
     if as_json:

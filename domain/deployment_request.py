@@ -1,6 +1,7 @@
 """A deployment request: what to deploy where, and why (the deployment workflow's input).
 
-Built by the start function from an approval and by ``mlops models rollback``; read back by the
+Assembled and started in one place, :func:`start_deployment`, which the start function calls for an
+approval and ``mlops models rollback`` for a version that is still approved; read back by the
 workflow's functions. ``domain.deployment_run`` re-exports it.
 """
 
@@ -8,11 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
+from domain.deployment import deployment_name
+from domain.registration import ModelVersion
 from domain.state_limits import cap_text
 
-__all__ = ["DEPLOYMENT_FORMAT", "DeploymentRequest", "DeploymentRequestError", "Trigger"]
+__all__ = [
+    "DEPLOYMENT_FORMAT",
+    "DeploymentRequest",
+    "DeploymentRequestError",
+    "Executions",
+    "StartedDeployment",
+    "Trigger",
+    "start_deployment",
+]
 
 DEPLOYMENT_FORMAT = 1
 Trigger = Literal["approval", "rollback"]
@@ -77,3 +88,72 @@ class DeploymentRequest:
             if isinstance(error, DeploymentRequestError):
                 raise
             raise DeploymentRequestError(f"not a deployment request: {error!r}") from None
+
+
+class Executions(Protocol):
+    """The deployment workflow's executions (``adapters.pipeline.StepFunctionsPipeline``)."""
+
+    def start(self, state_machine_arn: str, name: str, document: Mapping[str, Any]) -> tuple[str, bool]:
+        """Start an execution unless one with this name exists: its ARN, and whether this call started it."""
+        ...
+
+
+@dataclass(frozen=True)
+class StartedDeployment:
+    """A deployment asked of the workflow: the request, its execution, and whether this call started it.
+
+    ``started`` is False when an execution of the same request existed already (a repeated event).
+    """
+
+    request: DeploymentRequest
+    execution_arn: str
+    started: bool
+
+
+def start_deployment(
+    version: ModelVersion,
+    *,
+    dataset: str,
+    endpoint: str,
+    trigger: Trigger,
+    reason: str,
+    requested_at: str,
+    workflow: str,
+    executions: Executions,
+) -> StartedDeployment:
+    """Start the deployment of ``version`` to ``endpoint``: once per version and request time.
+
+    The execution is named after the endpoint, the version and ``requested_at``
+    (:func:`domain.deployment.deployment_name`), so the same approval announced twice starts one
+    deployment, and a later approval or rollback of the same version starts another.
+
+    Parameters
+    ----------
+    version : ModelVersion
+        The approved version to serve.
+    dataset, endpoint : str
+    trigger : {"approval", "rollback"}
+    reason : str
+        Why: the approval's description, or the rollback's reason.
+    requested_at : str
+        ISO 8601: when it was approved or the rollback asked for.
+    workflow : str
+        The deployment state machine's ARN.
+    executions : Executions
+
+    Returns
+    -------
+    StartedDeployment
+    """
+    request = DeploymentRequest(
+        dataset=dataset,
+        endpoint=endpoint,
+        package_arn=version.arn,
+        version=version.version,
+        trigger=trigger,
+        reason=reason,
+        requested_at=requested_at,
+    )
+    name = deployment_name(endpoint, version.version, requested_at)
+    execution_arn, started = executions.start(workflow, name, request.to_input())
+    return StartedDeployment(request=request, execution_arn=execution_arn, started=started)

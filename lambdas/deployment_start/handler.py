@@ -1,8 +1,9 @@
 """Deployment start: an approved model version starts one deployment to its dataset's endpoint.
 
 Thin by design: Powertools wiring, the typed EventBridge event ("SageMaker Model Package State Change"),
-the registry's own description of the version (events can be stale or repeated), and the Step Functions
-adapter. The execution's name is derived from the endpoint, the version and the approval's time, so the
+the registry's own description of the version (events can be stale or repeated), one use case
+(``start_deployment``, which ``mlops models rollback`` calls too) and the Step Functions adapter. The
+execution's name is derived from the endpoint, the version and the approval's time, so the
 same approval announced twice (SageMaker may send several events per change, and recording the outcome
 on the package is a change too) starts one deployment.
 """
@@ -23,8 +24,8 @@ from adapters.environment import from_environment
 from adapters.pipeline import StepFunctionsPipeline
 from adapters.registry import SageMakerModelRegistry
 from domain.declared import declared_serving
-from domain.deployment import deployment_name, endpoint_name
-from domain.deployment_run import DeploymentRequest
+from domain.deployment import endpoint_name
+from domain.deployment_request import start_deployment
 from domain.names import dataset_of_group
 
 logger = Logger()
@@ -83,22 +84,24 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     version = registry().describe(arn)
     if version.approval_status != "Approved":
         return _skip(f"version {version.version} is {version.approval_status}, not Approved")
-    endpoint = endpoint_name(config.project, dataset)
-    approved_at = version.decided_at or version.created_at or str(event.time)
-    request = DeploymentRequest(
+    deployment = start_deployment(
+        version,
         dataset=dataset,
-        endpoint=endpoint,
-        package_arn=version.arn,
-        version=version.version,
+        endpoint=endpoint_name(config.project, dataset),
         trigger="approval",
         reason=version.approval_description or "approved",
-        requested_at=approved_at,
+        requested_at=version.decided_at or version.created_at or str(event.time),
+        workflow=config.state_machine_arn,
+        executions=executions(),
     )
-    name = deployment_name(endpoint, version.version, approved_at)
-    execution, started = executions().start(config.state_machine_arn, name, request.to_input())
+    execution, started = deployment.execution_arn, deployment.started
     metrics.add_metric(name="DeploymentsStarted", unit=MetricUnit.Count, value=1 if started else 0)
     logger.info(
         "deployment started" if started else "deployment already started: repeated event",
-        extra={"execution_arn": execution, "endpoint": endpoint, "version": version.version},
+        extra={
+            "execution_arn": execution,
+            "endpoint": deployment.request.endpoint,
+            "version": version.version,
+        },
     )
     return {"execution_arn": execution, "started": started}

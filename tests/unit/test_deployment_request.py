@@ -1,0 +1,103 @@
+"""One deployment request, assembled and started in one place for an approval and for a rollback."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.deployment import deployment_name
+from domain.deployment_request import DeploymentRequest, StartedDeployment, Trigger, start_deployment
+from domain.registration import ModelVersion
+
+WORKFLOW = "arn:aws:states:us-east-1:123456789012:stateMachine:mlops-deployment"
+ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-churn/{}"
+
+
+def version(number: int) -> ModelVersion:
+    fields: dict[str, Any] = dict.fromkeys(ModelVersion.__dataclass_fields__)
+    fields |= {
+        "arn": ARN.format(number),
+        "group": "mlops-churn",
+        "version": number,
+        "approval_status": "Approved",
+        "description": "",
+        "hyperparameters": {},
+        "metrics": {},
+    }
+    return ModelVersion(**fields)
+
+
+@dataclass
+class FakeExecutions:
+    """Step Functions' executions: one per name, as a start with an existing name starts none."""
+
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def start(self, state_machine_arn: str, name: str, document: Mapping[str, Any]) -> tuple[str, bool]:
+        arn = f"{state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
+        if name in self.inputs:
+            return arn, False
+        self.inputs[name] = dict(document)
+        return arn, True
+
+
+def _start(
+    executions: FakeExecutions, number: int, trigger: Trigger, at: str, reason: str = "why"
+) -> StartedDeployment:
+    return start_deployment(
+        version(number),
+        dataset="churn",
+        endpoint="mlops-churn",
+        trigger=trigger,
+        reason=reason,
+        requested_at=at,
+        workflow=WORKFLOW,
+        executions=executions,
+    )
+
+
+def test_an_approval_starts_the_workflow_with_the_request_for_that_version() -> None:
+    # Given no deployment yet
+    executions = FakeExecutions()
+
+    # When version 3's approval starts its deployment
+    started = _start(executions, 3, "approval", "2026-01-02T03:04:05+00:00", reason="looks good")
+
+    # Then one execution, named for the endpoint, version and approval time, carries the request
+    name = deployment_name("mlops-churn", 3, "2026-01-02T03:04:05+00:00")
+    assert started.started
+    assert started.execution_arn.endswith(f":{name}")
+    assert list(executions.inputs) == [name]
+    request = DeploymentRequest.from_input(executions.inputs[name])
+    assert request == started.request
+    assert (request.package_arn, request.version, request.trigger) == (ARN.format(3), 3, "approval")
+    assert (request.dataset, request.endpoint, request.reason) == ("churn", "mlops-churn", "looks good")
+    assert request.requested_at == "2026-01-02T03:04:05+00:00"
+
+
+def test_the_same_approval_announced_twice_starts_one_deployment() -> None:
+    # Given an approval whose deployment started
+    executions = FakeExecutions()
+    first = _start(executions, 3, "approval", "2026-01-02T03:04:05+00:00")
+
+    # When the same approval is announced again
+    again = _start(executions, 3, "approval", "2026-01-02T03:04:05+00:00")
+
+    # Then it names the same execution and starts nothing
+    assert (again.execution_arn, again.started) == (first.execution_arn, False)
+    assert len(executions.inputs) == 1
+
+
+def test_a_rollback_to_a_version_already_deployed_once_starts_a_new_deployment() -> None:
+    # Given version 3 deployed on its approval
+    executions = FakeExecutions()
+    approval = _start(executions, 3, "approval", "2026-01-02T03:04:05+00:00")
+
+    # When a rollback to version 3 is asked for later
+    rollback = _start(executions, 3, "rollback", "2026-02-01T00:00:00+00:00", reason="v4 misbehaves")
+
+    # Then a second execution starts, with the rollback's trigger and reason
+    assert rollback.started and rollback.execution_arn != approval.execution_arn
+    request = DeploymentRequest.from_input(executions.inputs[rollback.execution_arn.split(":")[-1]])
+    assert (request.trigger, request.reason, request.version) == ("rollback", "v4 misbehaves", 3)
