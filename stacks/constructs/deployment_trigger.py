@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -19,7 +18,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from domain import names
-from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
+from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue, rule_target
 from stacks.constructs.workflow import grant_start_once
 
 APPROVED = {
@@ -106,12 +105,5 @@ class DeploymentTrigger:
                     "ModelApprovalStatus": ["Approved"],
                 },
             ),
-            targets=[
-                targets.LambdaFunction(
-                    self.start.function,
-                    retry_attempts=2,
-                    max_event_age=cdk.Duration.hours(6),
-                    dead_letter_queue=self.dead_letters,
-                )
-            ],
+            targets=[rule_target(self.start.function, self.dead_letters)],
         )

@@ -22,10 +22,9 @@ from domain.deployment import SETTLING
 from stacks.config import DeploymentInfraConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.platform_function import PlatformFunction
-from stacks.constructs.workflow import announcement, logged_state_machine
-from stacks.workflow_limits import DESCRIBE_RETRY, PREPARE_RETRY, THROTTLE_RETRY, Retry
+from stacks.constructs.workflow import announcement, lambda_step, logged_state_machine, retry
+from stacks.workflow_limits import DESCRIBE_RETRY, PREPARE_RETRY
 
-_THROTTLING = ["Lambda.TooManyRequestsException", "Lambda.ServiceException", "Lambda.SdkClientException"]
 REQUEST_FIELDS = (
     "format",
     "dataset",
@@ -129,17 +128,7 @@ class DeploymentWorkflow:
         def step(
             name: str, handler: PlatformFunction, task_payload: sfn.TaskInput, result_path: str
         ) -> tasks.LambdaInvoke:
-            task = tasks.LambdaInvoke(
-                scope,
-                name,
-                lambda_function=handler.function,
-                payload=task_payload,
-                payload_response_only=True,
-                result_path=result_path,
-                retry_on_service_exceptions=False,
-            )
-            _retry(task, _THROTTLING, THROTTLE_RETRY)
-            return task
+            return lambda_step(scope, name, handler.function, payload=task_payload, result_path=result_path)
 
         record_failure = step("RecordFailure", finish_function, payload("prepare", "error"), "$.outcome")
         record_failure.add_catch(alert_unrecorded, result_path="$.finish_error")
@@ -151,7 +140,7 @@ class DeploymentWorkflow:
         )
         # Its previous result comes back to it: a failed endpoint being deleted is carried across waits.
         prepare = step("Prepare", prepare_function, payload("prepare"), "$.prepare")
-        _retry(prepare, ["DeploymentTableError", "EndpointError", "RegistryError"], PREPARE_RETRY)
+        retry(prepare, ["DeploymentTableError", "EndpointError", "RegistryError"], PREPARE_RETRY)
         prepare.add_catch(record_failure, result_path="$.error")
         wait_lock = sfn.Wait(
             scope,
@@ -172,7 +161,7 @@ class DeploymentWorkflow:
             result_selector={"status.$": "$.EndpointStatus", "config.$": "$.EndpointConfigName"},
             result_path="$.endpoint_state",
         )
-        _retry(
+        retry(
             describe, ["SageMaker.SageMakerException", "SageMaker.AmazonSageMakerException"], DESCRIBE_RETRY
         )
         describe.add_catch(record_failure, result_path="$.error")
@@ -229,13 +218,3 @@ class DeploymentWorkflow:
             resources={endpoints: "It watches the platform's endpoints settle."},
         )
         self.state_machine = machine
-
-
-def _retry(task: sfn.TaskStateBase, errors: list[str], timing: Retry) -> None:
-    """Retry ``errors`` as ``timing`` says: the timing the history bound is computed from."""
-    task.add_retry(
-        errors=errors,
-        interval=cdk.Duration.seconds(timing.interval_seconds),
-        max_attempts=timing.max_attempts,
-        backoff_rate=timing.backoff_rate,
-    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -185,3 +186,14 @@ def dead_letter_queue(scope: Construct, construct_id: str, *, key: kms.IKey, of:
     )
     acknowledge_rule(queue, "AwsSolutions-SQS3", f"This queue is itself the dead-letter queue of {of}.")
     return queue
+
+
+def rule_target(function: lambda_.IFunction, dead_letter_queue: sqs.IQueue) -> targets.LambdaFunction:
+    """An EventBridge rule's target that invokes ``function``: two retries over six hours, then the queue.
+
+    The same queue takes what Lambda itself gives up on (``Invocation.asynchronous``), so one queue holds
+    every event the function never handled.
+    """
+    return targets.LambdaFunction(
+        function, retry_attempts=2, max_event_age=cdk.Duration.hours(6), dead_letter_queue=dead_letter_queue
+    )

@@ -13,7 +13,6 @@ import json
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -30,12 +29,11 @@ from domain.declared import CONTRACTS_FILE, TRAINING_FILE
 from domain.training_config import TrainingConfig
 from stacks.config import TrainingInfraConfig
 from stacks.constructs.nag import acknowledge, cdk_grant_reasons
-from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
+from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue, rule_target
 from stacks.constructs.training_job import RUNS_PREFIX, TrainingJob
-from stacks.constructs.workflow import announcement, grant_start_once, logged_state_machine
+from stacks.constructs.workflow import announcement, grant_start_once, lambda_step, logged_state_machine
 
 DATASET_ACCEPTED = {"source": ["mlops.data"], "detail-type": ["Dataset Version Accepted"]}
-_THROTTLING = ["Lambda.TooManyRequestsException", "Lambda.ServiceException", "Lambda.SdkClientException"]
 RUN_DOCUMENT_FIELDS = (
     *("format", "dataset", "dataset_version", "run_name", "trigger"),  # domain.pipeline_runs.execution_input
     *("prepare", "training", "gate"),  # the results of the steps so far
@@ -189,14 +187,7 @@ class TrainingPipeline(Construct):
             event_pattern=events.EventPattern(
                 source=DATASET_ACCEPTED["source"], detail_type=DATASET_ACCEPTED["detail-type"]
             ),
-            targets=[
-                targets.LambdaFunction(
-                    self.start.function,
-                    retry_attempts=2,
-                    max_event_age=cdk.Duration.hours(6),
-                    dead_letter_queue=self.dead_letters,
-                )
-            ],
+            targets=[rule_target(self.start.function, self.dead_letters)],
         )
 
     def _registry_arns(self, group_prefix: str) -> list[str]:
@@ -233,32 +224,22 @@ class TrainingPipeline(Construct):
             "AlertFailure", "Training run failed", failed, error="$.error.Error", cause="$.error.Cause"
         )
 
-        def lambda_step(name: str, handler: PlatformFunction, result_path: str) -> tasks.LambdaInvoke:
-            step = tasks.LambdaInvoke(
-                self,
-                name,
-                lambda_function=handler.function,
-                payload_response_only=True,
-                result_path=result_path,
-                retry_on_service_exceptions=False,
-            )
-            step.add_retry(
-                errors=_THROTTLING, interval=cdk.Duration.seconds(2), max_attempts=4, backoff_rate=2
-            )
+        def caught_step(name: str, handler: PlatformFunction, result_path: str) -> tasks.LambdaInvoke:
+            step = lambda_step(self, name, handler.function, result_path=result_path)
             step.add_catch(alert_failure, result_path="$.error")
             return step
 
-        prepare = lambda_step("Split", self.prepare, "$.prepare")
+        prepare = caught_step("Split", self.prepare, "$.prepare")
         train = self.job.task(self, "Train")
         train.add_retry(
             errors=_SAGEMAKER_TRANSIENT, interval=cdk.Duration.seconds(30), max_attempts=3, backoff_rate=2
         )
         train.add_catch(alert_failure, result_path="$.error")
-        gate = lambda_step("Gate", self.gate, "$.gate")
-        register = tasks.LambdaInvoke(
+        gate = caught_step("Gate", self.gate, "$.gate")
+        register = lambda_step(
             self,
             "Register",
-            lambda_function=self.register.function,
+            self.register.function,
             # The run document as it stands, plus the execution's ARN for the lineage (ASL cannot merge
             # "$" with a context field, so the document's fields are named one by one).
             payload=sfn.TaskInput.from_object(
@@ -267,12 +248,7 @@ class TrainingPipeline(Construct):
                     "execution_arn": sfn.JsonPath.string_at("$$.Execution.Id"),
                 }
             ),
-            payload_response_only=True,
             result_path="$.registration",
-            retry_on_service_exceptions=False,
-        )
-        register.add_retry(
-            errors=_THROTTLING, interval=cdk.Duration.seconds(2), max_attempts=4, backoff_rate=2
         )
         register.add_catch(alert_failure, result_path="$.error")
         announce_registered = announce(
@@ -315,7 +291,7 @@ class TrainingPipeline(Construct):
 
 
 def _step(task: str) -> Invocation:
-    """How the state machine's ``task`` invokes its function (``_state_machine``'s ``lambda_step``)."""
+    """How the state machine's ``task`` invokes its function (``_state_machine``'s ``caught_step``)."""
     return Invocation.synchronous(
         f"the training state machine's {task} task, which retries a Lambda throttle and catches every "
         "other error into the run's failure alert"

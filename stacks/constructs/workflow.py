@@ -13,6 +13,14 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from stacks.constructs.nag import acknowledge, cdk_grant_reasons, wildcard_reason
+from stacks.workflow_limits import THROTTLE_RETRY, Retry
+
+# What Lambda answers a task it cannot run now (throttled, or a fault of its own): retried by every step.
+LAMBDA_THROTTLING = [
+    "Lambda.TooManyRequestsException",
+    "Lambda.ServiceException",
+    "Lambda.SdkClientException",
+]
 
 # What Step Functions grants its role for logging to CloudWatch Logs and tracing: all on "*" only.
 _LOGGING_AND_TRACING = [
@@ -132,3 +140,39 @@ def grant_start_once(machine: sfn.StateMachine, grantee: iam.IGrantable) -> str:
         iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions])
     )
     return executions
+
+
+def retry(task: sfn.TaskStateBase, errors: list[str], timing: Retry) -> None:
+    """Retry ``errors`` as ``timing`` says (the timings the history bound is computed from)."""
+    task.add_retry(
+        errors=errors,
+        interval=cdk.Duration.seconds(timing.interval_seconds),
+        max_attempts=timing.max_attempts,
+        backoff_rate=timing.backoff_rate,
+    )
+
+
+def lambda_step(
+    scope: Construct,
+    construct_id: str,
+    function: lambda_.IFunction,
+    *,
+    result_path: str,
+    payload: sfn.TaskInput | None = None,
+) -> tasks.LambdaInvoke:
+    """A task that invokes ``function`` and keeps its result at ``result_path``, retrying Lambda's throttles.
+
+    ``retry_on_service_exceptions`` is off: CDK's default retry would add a second policy for the same
+    errors, with other timings than the ones the history bound counts.
+    """
+    task = tasks.LambdaInvoke(
+        scope,
+        construct_id,
+        lambda_function=function,
+        payload=payload,
+        payload_response_only=True,
+        result_path=result_path,
+        retry_on_service_exceptions=False,
+    )
+    retry(task, LAMBDA_THROTTLING, THROTTLE_RETRY)
+    return task
