@@ -13,9 +13,9 @@ from botocore.exceptions import ClientError
 
 from adapters.aws import client, error_code
 from adapters.s3_objects import ObjectTooLargeError, copy_object, json_document
-from domain import run_artifacts
-from domain.registration import ModelVersion
-from domain.run_artifacts import ArtifactMissingError
+from domain.training import artifacts as run_artifacts
+from domain.training.artifacts import ArtifactMissingError
+from domain.training.registration import ModelVersion
 
 __all__ = ["ArtifactError", "S3ArtifactStore", "SageMakerChampions", "split_uri"]
 
@@ -166,7 +166,8 @@ class S3ArtifactStore:
 
 
 class SageMakerChampions:
-    """A dataset's approved versions, the candidates for its champion (:func:`domain.champion.champion`).
+    """A dataset's approved versions, the candidates for its champion
+    (:func:`domain.training.champion.champion`).
 
     Parameters
     ----------

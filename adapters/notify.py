@@ -6,7 +6,7 @@ import json
 
 from adapters.aws import client
 from domain.alerts import alert_message, alert_subject
-from domain.ingestion import DatasetVersion
+from domain.data.ingestion import DatasetVersion
 
 EVENT_SOURCE = "mlops.data"
 DATASET_ACCEPTED = "Dataset Version Accepted"

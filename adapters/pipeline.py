@@ -1,6 +1,6 @@
 """The training pipeline's executions (Step Functions).
 
-Starting is idempotent by name (see :mod:`domain.pipeline_runs`): a name already used by this state
+Starting is idempotent by name (see :mod:`domain.training.runs`): a name already used by this state
 machine means the run was started before, and the caller gets that run's ARN back.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from adapters.aws import client, error_code
-from domain.pipeline_runs import PipelineRunError, RunRequest, parse_run
+from domain.training.runs import PipelineRunError, RunRequest, parse_run
 
 __all__ = ["PipelineError", "PipelineRun", "RunNotFoundError", "StepFunctionsPipeline", "execution_arn"]
 
@@ -91,7 +91,7 @@ class StepFunctionsPipeline:
         ----------
         state_machine_arn : str
         name : str
-            The execution name (:func:`domain.pipeline_runs.execution_name`).
+            The execution name (:func:`domain.training.runs.execution_name`).
         document : mapping
             The execution input.
 

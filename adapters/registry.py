@@ -21,8 +21,8 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.aws import client, error_code
-from domain.gate import GateDecision
-from domain.registration import (
+from domain.training.gate import GateDecision
+from domain.training.registration import (
     ModelVersion,
     RegistrationFacts,
     decision_metadata,
@@ -91,7 +91,7 @@ class SageMakerModelRegistry:
         Parameters
         ----------
         evaluation, decision, facts, auto_approve
-            See :func:`domain.registration.model_package_request`.
+            See :func:`domain.training.registration.model_package_request`.
 
         Returns
         -------

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.aws import client, error_code
-from domain.invocation import (
+from domain.deployment.invocation import (
     Answer,
     CaptureNotWrittenError,
     Invocation,

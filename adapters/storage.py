@@ -9,8 +9,8 @@ from botocore.exceptions import ClientError
 
 from adapters import s3_objects
 from adapters.aws import client, error_code
-from domain import run_artifacts
-from domain.ingestion import Upload, UploadMissingError
+from domain.data.ingestion import Upload, UploadMissingError
+from domain.training import artifacts as run_artifacts
 
 _MISSING = {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 
-from domain.ingestion import Upload
-from domain.ingestion_failures import StoppedInvocation
+from domain.data.ingestion import Upload
+from domain.data.ingestion_failures import StoppedInvocation
 
 # Lambda prefixes its own error messages with the request (and sometimes a timestamp): not for people.
 _LAMBDA_PREFIX = re.compile(r"^(\S+Z\s+)?(RequestId:\s*)?[0-9a-f-]{36}\s+(Error:\s*)?")

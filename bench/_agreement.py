@@ -22,8 +22,8 @@ import pyarrow.csv as pacsv
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from domain.contract import DatasetContract, load_contract  # noqa: E402
-from domain.validation.convert import read_type  # noqa: E402
+from domain.data.contract import DatasetContract, load_contract  # noqa: E402
+from domain.data.validation.convert import read_type  # noqa: E402
 
 PROBABILITIES = np.linspace(0.0, 1.0, 101)
 MAX_RANK_ERROR = 0.005

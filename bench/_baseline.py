@@ -13,7 +13,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from domain.contract import Column, DatasetContract
+from domain.data.contract import Column, DatasetContract
 
 PROBABILITIES = np.linspace(0.0, 1.0, 101)
 

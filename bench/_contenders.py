@@ -69,8 +69,8 @@ def validator(path: Path, out: dict[str, Any], *, snapshot: bool = False) -> Non
     """The project's validator: hashing, checks and profile (and the snapshot if asked)."""
     import tempfile
 
-    from domain.contract import load_contract
-    from domain.validation import validate_dataset
+    from domain.data.contract import load_contract
+    from domain.data.validation import validate_dataset
 
     contract = load_contract(CONTRACT)
     with tempfile.TemporaryFile(dir=path.parent) as sink:
@@ -90,7 +90,7 @@ def baseline(path: Path, out: dict[str, Any]) -> None:
 
     from _baseline import run
 
-    from domain.contract import load_contract
+    from domain.data.contract import load_contract
 
     contract = load_contract(CONTRACT)
     warnings.simplefilter("ignore")
@@ -111,9 +111,9 @@ def floor(path: Path, out: dict[str, Any], *, default_options: bool = False) -> 
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    from domain.contract import load_contract
-    from domain.validation.convert import read_type
-    from domain.validation.csv_reader import BLOCK_SIZE
+    from domain.data.contract import load_contract
+    from domain.data.validation.convert import read_type
+    from domain.data.validation.csv_reader import BLOCK_SIZE
 
     contract = load_contract(CONTRACT)
     rows = 0
@@ -171,7 +171,7 @@ def import_time(module: str, out: dict[str, Any]) -> None:
         import boto3  # noqa: F401
         from aws_lambda_powertools import Logger, Metrics, Tracer
 
-        import domain.validation  # noqa: F401
+        import domain.data.validation  # noqa: F401
 
         Logger(), Metrics(namespace="bench"), Tracer()
     else:
@@ -193,7 +193,7 @@ def main() -> None:
         "import_boto3": lambda: import_time("boto3", out),
         "import_handler": lambda: import_time("lambdas.dataset_validation.handler", out),
         "import_fallback": lambda: import_time("fallback", out),
-        "import_domain_validation": lambda: import_time("domain.validation", out),
+        "import_domain_validation": lambda: import_time("domain.data.validation", out),
         "import_powertools": lambda: import_time("powertools", out),
     }
     if name.startswith(("validator", "floor", "import")):

@@ -98,14 +98,16 @@ def assemble(
         "boto3_import_s": round(imports["import_boto3"], 3),
         "import_breakdown_s": {
             "boto3": round(imports["import_boto3"], 3),
-            "domain.validation (pyarrow, numpy, pydantic)": round(imports["import_domain_validation"], 3),
+            "domain.data.validation (pyarrow, numpy, pydantic)": round(
+                imports["import_domain_validation"], 3
+            ),
             "aws_lambda_powertools Logger, Metrics, Tracer": round(imports["import_powertools"], 3),
             "handler (all of it)": round(imports["import_handler"], 3),
         },
         "handler_import_measured": (
             "lambdas/dataset_validation/handler.py"
             if handler == "import_handler"
-            else "fallback: domain.validation + aws_lambda_powertools Logger/Metrics/Tracer + boto3 "
+            else "fallback: domain.data.validation + aws_lambda_powertools Logger/Metrics/Tracer + boto3 "
             "(the handler module is missing or failed to import)"
         ),
         "goals": {

@@ -44,7 +44,7 @@ class Served:
 
 def start_ours(model_dir: Path, workspace: Path, core: int) -> Served:
     """The project's model server on the archive of ``model_dir``, as a local endpoint runs it."""
-    from domain.registration import INFERENCE_ENVIRONMENT
+    from domain.training.registration import INFERENCE_ENVIRONMENT
     from localcloud.sagemaker.serving import ModelServer
 
     archive = workspace / "model.tar.gz"

@@ -7,7 +7,7 @@ the platform's own training code (``tests/trained_model.py``: histogram gradient
 scikit-learn Pipeline, 2,000 rows) and serves it
 
 - ``ours``: the local endpoint's model server (``ModelServer.start`` on the model archive, environment
-  ``domain.registration.INFERENCE_ENVIRONMENT``) running the archive's own ``inference.py`` under the
+  ``domain.training.registration.INFERENCE_ENVIRONMENT``) running the archive's own ``inference.py`` under the
   scikit-learn container's contract (``POST /invocations``, ``Content-Type: text/csv``, ``Accept:
   application/json``). That is what SageMaker's front end forwards an InvokeEndpoint to; the local
   cloud's InvokeEndpoint proxy (moto) in front of it is not measured. Its ``model_fn`` serves the

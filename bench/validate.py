@@ -8,7 +8,7 @@ Run with ``.venv/bin/python bench/validate.py`` (``make bench``). It
 2. runs, alternately and each run in its own process pinned to one core with one thread (a Lambda
    with 1,769 MB has one vCPU), several times each:
 
-   - ``validator``: ``domain.validation.validate_dataset`` (SHA-256, every contract check, full profile);
+   - ``validator``: ``domain.data.validation.validate_dataset`` (SHA-256, every contract check, full profile);
    - ``baseline``: ``pandas.read_csv`` + a pandera schema with the same checks + the same profile
      with pandas (``bench/_baseline.py``);
    - ``floor``: pyarrow's streaming CSV reader with the validator's own options, parsing and nothing

@@ -23,7 +23,7 @@ from adapters.pipeline import PipelineError
 from adapters.registry import RegistryError
 from adapters.storage import StorageError
 from cli.target import Cloud, Platform, TargetError, project_name, use_cloud
-from domain.pipeline_runs import PipelineRunError
+from domain.training.runs import PipelineRunError
 
 __all__ = [
     "CloudOption", "JsonOption", "clear_errors", "clock", "coloured", "console", "errors", "fail", "plain",

@@ -22,7 +22,7 @@ from cli.common import fail as _fail
 from cli.common import platform as _platform
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
-from domain.ingestion import (
+from domain.data.ingestion import (
     INCOMING_PREFIX,
     Upload,
     failure_key,

@@ -20,10 +20,10 @@ from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, c
 from cli.endpoints import endpoints_of
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
-from domain.deployment_request import start_deployment
+from domain.deployment.request import start_deployment
 from domain.names import dataset_of_group
-from domain.registration import ModelVersion
 from domain.state_limits import MAX_TEXT
+from domain.training.registration import ModelVersion
 
 app = typer.Typer(help="Model versions: list, inspect, approve, reject or roll back.", no_args_is_help=True)
 

@@ -19,7 +19,7 @@ from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, c
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
 from domain.failures import failure_message
-from domain.pipeline_runs import RunRequest, Trigger, execution_input, parse_execution_name
+from domain.training.runs import RunRequest, Trigger, execution_input, parse_execution_name
 
 app = typer.Typer(help="Training runs: start one, list them, see what one did.", no_args_is_help=True)
 

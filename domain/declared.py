@@ -12,11 +12,11 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from domain.contract import DatasetContract
+from domain.data.contract import DatasetContract
 
 if TYPE_CHECKING:
-    from domain.serving_config import ServingConfig
-    from domain.training_config import TrainingConfig
+    from domain.deployment.serving_config import ServingConfig
+    from domain.training.config import TrainingConfig
 
 CONTRACTS_FILE = "contracts.json"
 TRAINING_FILE = "training.json"
@@ -34,7 +34,7 @@ def declared_contracts(folder: Path) -> dict[str, DatasetContract]:
 def declared_training(folder: Path) -> dict[str, TrainingConfig]:
     """The training configurations generated into ``folder`` (a function's code root)."""
     # Imported here: the validation function reads only contracts and should not pay for these models.
-    from domain.training_config import TrainingConfig
+    from domain.training.config import TrainingConfig
 
     declared = json.loads((folder / TRAINING_FILE).read_text(encoding="utf-8"))
     return {name: TrainingConfig.model_validate(config) for name, config in declared.items()}
@@ -43,7 +43,7 @@ def declared_training(folder: Path) -> dict[str, TrainingConfig]:
 @cache
 def declared_serving(folder: Path) -> dict[str, ServingConfig]:
     """The serving configurations generated into ``folder`` (a function's code root)."""
-    from domain.serving_config import ServingConfig
+    from domain.deployment.serving_config import ServingConfig
 
     declared = json.loads((folder / SERVING_FILE).read_text(encoding="utf-8"))
     return {name: ServingConfig.model_validate(config) for name, config in declared.items()}

@@ -1,7 +1,7 @@
 """The model package's ``CustomerMetadataProperties``: every key the platform writes or reads, and values.
 
 One module names them, so that the writers (registration, a decision, a deployment's outcome) and the
-readers (:class:`domain.registration.ModelVersion`, the champion policy) cannot drift apart. The keys
+readers (:class:`domain.training.registration.ModelVersion`, the champion policy) cannot drift apart. The keys
 are an interface: people search the registry by them in the console, and versions registered by an
 earlier release keep them, so a key's text never changes.
 
@@ -81,7 +81,8 @@ DEPLOYMENT_REASON: Final = "deployment.reason"
 DEPLOYMENT_EXECUTION: Final = "deployment.execution"
 
 # Values of DEPLOYMENT_STATUS that are read back: a deployment's outcome ("deployed", "rolled_back",
-# "failed", "superseded": domain.deployment.Status), or "replaced" on the version a deployment replaced.
+# "failed", "superseded": domain.deployment.endpoint.Status), or "replaced" on the version a
+# deployment replaced.
 DEPLOYED: Final = "deployed"
 REPLACED: Final = "replaced"
 

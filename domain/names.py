@@ -1,8 +1,9 @@
 """AWS's rules for the names the platform gives resources and requests, in one place.
 
-Each name is built next to the capability that uses it (``domain/deployment.py``, ``pipeline_runs.py``,
-``training_run.py``, ``registration.py``); the rules those names must satisfy are here, each with the
-API reference that states it. moto checks none of them, so a name AWS refuses would fail only in a real
+Each name is built next to the capability that uses it (``domain/deployment/endpoint.py``,
+``domain/training/runs.py``, ``domain/training/prepare.py``, ``domain/training/registration.py``); the
+rules those names must satisfy are here, each with the API reference that states it.
+moto checks none of them, so a name AWS refuses would fail only in a real
 account, after whatever ran before the call (a whole training job, for a model package group).
 :mod:`domain.platform_names` checks, at synth, the longest name each builder can produce.
 

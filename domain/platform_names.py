@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domain import names
-from domain.deployment import (
+from domain.data.ingestion_model import failure_key, snapshot_prefix
+from domain.deployment.endpoint import (
     alarm_names,
     capture_prefix,
     deployment_name,
@@ -23,12 +24,11 @@ from domain.deployment import (
     endpoint_name,
     model_name,
 )
-from domain.ingestion_model import failure_key, snapshot_prefix
 from domain.names import NameRule
-from domain.pipeline_runs import RunRequest, Trigger, execution_name, training_job_name
-from domain.registration import model_card_name
-from domain.run_artifacts import run_prefix
 from domain.state_limits import MAX_TEXT
+from domain.training.artifacts import run_prefix
+from domain.training.registration import model_card_name
+from domain.training.runs import RunRequest, Trigger, execution_name, training_job_name
 
 __all__ = [
     "BuiltName",

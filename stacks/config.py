@@ -2,7 +2,7 @@
 
 Synth validates it before building anything: a bad value fails with a message that names the key and
 what is allowed. Dataset contracts are loaded and validated here too, with the same model that the
-validation Lambda uses at run time (``domain.contract`` is pure pydantic; importing it pulls in no
+validation Lambda uses at run time (``domain.data.contract`` is pure pydantic; importing it pulls in no
 runtime dependency), so a contract that would be rejected at run time cannot be deployed.
 """
 
@@ -16,17 +16,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from domain.contract import (
+from domain.data.contract import (
     STORAGE_HOLDS,
     ContractError,
     DatasetContract,
     load_contract,
     max_file_bytes_for,
 )
+from domain.deployment.serving_config import ServingConfig
 from domain.instance_types import has_local_storage
 from domain.platform_names import NameProblem, name_problems
-from domain.serving_config import ServingConfig
-from domain.training_config import TrainingConfig, TrainingConfigError, parse_training_config
+from domain.training.config import TrainingConfig, TrainingConfigError, parse_training_config
 from stacks import workflow_limits
 
 CONTEXT_KEY = "mlops"
@@ -54,10 +54,11 @@ class DatasetConfig(_Strict):
 
     contract: str = Field(description="Path of the dataset's contract (YAML or JSON).")
     training: dict[str, Any] = Field(
-        default_factory=dict, description="Its training configuration (domain/training_config.py)."
+        default_factory=dict, description="Its training configuration (domain/training/config.py)."
     )
     serving: ServingConfig = Field(
-        default_factory=ServingConfig, description="How its model is served (domain/serving_config.py)."
+        default_factory=ServingConfig,
+        description="How its model is served (domain/deployment/serving_config.py).",
     )
 
 

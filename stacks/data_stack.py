@@ -11,8 +11,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from domain.contract import DatasetContract
-from domain.training_config import TrainingConfig
+from domain.data.contract import DatasetContract
+from domain.training.config import TrainingConfig
 from stacks.config import PlatformConfig
 from stacks.constructs.data_bucket import DataBucket
 from stacks.constructs.dataset_catalog import DatasetCatalog

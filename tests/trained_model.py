@@ -14,10 +14,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from domain.contract import DatasetContract, load_contract
-from domain.splitting import SPLITS, split_batches
-from domain.training_config import parse_training_config
-from domain.validation import validate_dataset
+from domain.data.contract import DatasetContract, load_contract
+from domain.data.validation import validate_dataset
+from domain.training.config import parse_training_config
+from domain.training.splitting import SPLITS, split_batches
 from examples.churn import chunks
 from training.mlops_training.environment import JobEnvironment
 from training.mlops_training.job import run

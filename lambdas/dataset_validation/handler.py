@@ -23,8 +23,8 @@ from adapters.environment import from_environment
 from adapters.notify import PlatformNotifier
 from adapters.storage import S3DatasetStore
 from adapters.upload_events import upload_of
+from domain.data.ingestion import Deadline, ingest_upload
 from domain.declared import declared_contracts
-from domain.ingestion import Deadline, ingest_upload
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP

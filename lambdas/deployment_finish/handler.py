@@ -20,7 +20,7 @@ from adapters.deployments import DynamoDeployments
 from adapters.endpoints import SageMakerEndpoints
 from adapters.environment import from_environment
 from adapters.registry import SageMakerModelRegistry
-from domain.deployment_run import DeploymentRequest, finish_deployment
+from domain.deployment.run import DeploymentRequest, finish_deployment
 from domain.state_limits import bounded_errors
 
 logger = Logger()

@@ -22,7 +22,7 @@ from adapters.endpoints import SageMakerEndpoints
 from adapters.environment import from_environment
 from adapters.registry import SageMakerModelRegistry
 from domain.declared import declared_serving
-from domain.deployment_run import DeploymentRequest, DeploymentSettings, prepare_deployment
+from domain.deployment.run import DeploymentRequest, DeploymentSettings, prepare_deployment
 from domain.state_limits import bounded_errors
 
 logger = Logger()

@@ -24,8 +24,8 @@ from adapters.environment import from_environment
 from adapters.pipeline import StepFunctionsPipeline
 from adapters.registry import SageMakerModelRegistry
 from domain.declared import declared_serving
-from domain.deployment import endpoint_name
-from domain.deployment_request import start_deployment
+from domain.deployment.endpoint import endpoint_name
+from domain.deployment.request import start_deployment
 from domain.names import dataset_of_group
 
 logger = Logger()

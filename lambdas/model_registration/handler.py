@@ -1,6 +1,6 @@
 """Model registration: a model that passed the gate becomes a version in its dataset's group.
 
-Thin by design: Powertools wiring, the state's input read by ``domain.pipeline_runs``, one use case
+Thin by design: Powertools wiring, the state's input read by ``domain.training.runs``, one use case
 (``register_run``) and its AWS adapters. Whether a version is approved at once is the dataset's
 ``gate.auto_approve``, from the resolved configurations generated into the asset as ``training.json``.
 """
@@ -21,9 +21,9 @@ from adapters.environment import from_environment
 from adapters.registry import SageMakerModelRegistry
 from domain.declared import declared_training
 from domain.names import model_package_group
-from domain.pipeline_runs import parse_run
 from domain.state_limits import bounded_errors
-from domain.training_verdict import register_run
+from domain.training.runs import parse_run
+from domain.training.verdict import register_run
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP

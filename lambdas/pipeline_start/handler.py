@@ -1,7 +1,7 @@
 """Pipeline start: a "Dataset Version Accepted" event starts one training run of that version.
 
 Thin by design: Powertools wiring, the typed EventBridge event, the run's name and input from
-``domain.pipeline_runs``, and the Step Functions adapter. The run's name is derived from the version and
+``domain.training.runs``, and the Step Functions adapter. The run's name is derived from the version and
 the trigger, so an event delivered twice starts one run. Datasets without a training configuration in
 the generated ``training.json`` are not trained.
 """
@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from adapters.environment import from_environment
 from adapters.pipeline import StepFunctionsPipeline
 from domain.declared import declared_training
-from domain.pipeline_runs import RunRequest, Trigger, execution_input
+from domain.training.runs import RunRequest, Trigger, execution_input
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP

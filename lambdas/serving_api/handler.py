@@ -2,8 +2,8 @@
 
 API Gateway (IAM-authenticated, throttled) → this function → ``InvokeEndpoint`` on the dataset's
 serverless endpoint. Thin by design: Powertools wiring, the typed proxy event, one use case
-(``domain.invocation.serve``: the answer as the model gave it, a sample captured in SageMaker's format)
-and the AWS adapters it runs against; what it reports becomes logs and metrics here.
+(``domain.deployment.invocation.serve``: the answer as the model gave it, a sample captured in
+SageMaker's format) and the AWS adapters it runs against; what it reports becomes logs and metrics here.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from adapters.environment import from_environment
 from adapters.serving import S3CaptureStore, SageMakerRuntime, invocation_of, proxy_response
 from domain.declared import declared_serving
-from domain.invocation import serve
+from domain.deployment.invocation import serve
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP

@@ -1,6 +1,6 @@
 """Training gate: after the training job, judge its model and keep the evidence.
 
-Thin by design: Powertools wiring, the state's input read by ``domain.pipeline_runs``, one use case
+Thin by design: Powertools wiring, the state's input read by ``domain.training.runs``, one use case
 (``gate_run``) and the S3 adapter. The resolved training configurations (whose ``gate`` section decides)
 are generated into this function's asset as ``training.json``.
 """
@@ -19,9 +19,9 @@ from pydantic import BaseModel
 from adapters.artifacts import S3ArtifactStore
 from adapters.environment import from_environment
 from domain.declared import declared_training
-from domain.pipeline_runs import parse_run
 from domain.state_limits import bounded_errors
-from domain.training_verdict import gate_run
+from domain.training.runs import parse_run
+from domain.training.verdict import gate_run
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP

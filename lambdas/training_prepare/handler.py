@@ -1,6 +1,6 @@
 """Training prepare: the pipeline's first state writes the training job's channels.
 
-Thin by design: Powertools wiring, the execution input read by ``domain.pipeline_runs``, one use case
+Thin by design: Powertools wiring, the execution input read by ``domain.training.runs``, one use case
 (``prepare_run``) and its AWS adapters. The contracts and the resolved training configurations are the
 ones synth validated, generated into this function's asset as ``contracts.json`` and ``training.json``.
 A snapshot that cannot be split raises ``SplitRejectedError``, which the state machine catches by name.
@@ -22,9 +22,9 @@ from adapters.artifacts import S3ArtifactStore, SageMakerChampions
 from adapters.environment import from_environment
 from domain.declared import declared_contracts, declared_training
 from domain.names import model_package_group
-from domain.pipeline_runs import parse_run
 from domain.state_limits import bounded_errors
-from domain.training_run import SplitRejectedError, prepare_run
+from domain.training.prepare import SplitRejectedError, prepare_run
+from domain.training.runs import parse_run
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP

@@ -22,7 +22,7 @@ from adapters.environment import from_environment
 from adapters.notify import AlertTopic
 from adapters.storage import S3DatasetStore
 from adapters.upload_events import stopped_invocation, upload_of
-from domain.quarantine import record_stopped
+from domain.data.quarantine import record_stopped
 
 logger = Logger()
 

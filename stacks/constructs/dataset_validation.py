@@ -18,9 +18,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from domain.contract import DatasetContract
+from domain.data.contract import DatasetContract
+from domain.data.ingestion_model import ALERTED_SUFFIX, FAILURE_FILE, alerted_key
 from domain.declared import CONTRACTS_FILE
-from domain.ingestion_model import ALERTED_SUFFIX, FAILURE_FILE, alerted_key
 from stacks.constructs.data_bucket import DATASETS_PREFIX, INCOMING_PREFIX, QUARANTINE_PREFIX
 from stacks.constructs.nag import cdk_grant_reasons
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
@@ -103,7 +103,7 @@ class DatasetValidation(Construct):
         data_bucket.grant_read(self.function, f"{DATASETS_PREFIX}*")
         data_bucket.grant_put(self.function, f"{DATASETS_PREFIX}*")
         data_bucket.grant_put(self.function, f"{QUARANTINE_PREFIX}*")
-        # Reads the marker beside a report that says its alert was sent (domain.quarantine); List* from
+        # Reads the marker beside a report that says its alert was sent (domain.data.quarantine); List* from
         # the read grants makes a missing marker a 404, not a 403.
         data_bucket.grant_read(self.function, markers)
         self.handler.acknowledge(

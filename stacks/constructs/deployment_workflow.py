@@ -18,7 +18,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from domain.deployment import SETTLING
+from domain.deployment.endpoint import SETTLING
 from stacks.config import DeploymentInfraConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.platform_function import PlatformFunction

@@ -1,7 +1,7 @@
 """Each real-time endpoint's rollback alarms: 5xx errors and p99 model latency, alerted on the topic.
 
 An endpoint update (blue/green, canary or linear) rolls back when one of these alarms fires; the
-deployment functions read them by name (``domain.deployment.alarm_names``), never by attribute.
+deployment functions read them by name (``domain.deployment.endpoint.alarm_names``), never by attribute.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from domain.deployment import VARIANT, alarm_names
-from domain.serving_config import ServingConfig
+from domain.deployment.endpoint import VARIANT, alarm_names
+from domain.deployment.serving_config import ServingConfig
 
 
 class EndpointAlarms:

@@ -24,9 +24,9 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from domain import names
-from domain.contract import DatasetContract
+from domain.data.contract import DatasetContract
 from domain.declared import CONTRACTS_FILE, TRAINING_FILE
-from domain.training_config import TrainingConfig
+from domain.training.config import TrainingConfig
 from stacks.config import TrainingInfraConfig
 from stacks.constructs.nag import acknowledge, cdk_grant_reasons
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue, rule_target
@@ -35,7 +35,7 @@ from stacks.constructs.workflow import announcement, grant_start_once, lambda_st
 
 DATASET_ACCEPTED = {"source": ["mlops.data"], "detail-type": ["Dataset Version Accepted"]}
 RUN_DOCUMENT_FIELDS = (
-    *("format", "dataset", "dataset_version", "run_name", "trigger"),  # domain.pipeline_runs.execution_input
+    *("format", "dataset", "dataset_version", "run_name", "trigger"),  # domain.training.runs.execution_input
     *("prepare", "training", "gate"),  # the results of the steps so far
 )
 _SAGEMAKER_TRANSIENT = ["SageMaker.AmazonSageMakerException", "SageMaker.ResourceLimitExceededException"]
@@ -93,7 +93,7 @@ class TrainingPipeline(Construct):
             bucket | {"MODEL_PACKAGE_GROUP_PREFIX": group_prefix},
             memory_mb=1769,
             timeout=cdk.Duration.minutes(15),
-            # Holds the three split files only (the snapshot is read by ranges, domain.training_run):
+            # Holds the three split files only (the snapshot is read by ranges, domain.training.prepare):
             # at most about half of what validation's storage holds, so the largest there is fits.
             ephemeral_storage_gb=10,
             invocation=_step("Split"),

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from domain.ingestion_model import Upload, failure_key, upload_report_name
+from domain.data.ingestion_model import Upload, failure_key, upload_report_name
 from examples.churn import generate
 from tests.e2e.conftest import DataPlane
 

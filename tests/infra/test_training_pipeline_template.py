@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from domain.contract import MAX_EPHEMERAL_STORAGE_BYTES, max_file_bytes_for
+from domain.data.contract import MAX_EPHEMERAL_STORAGE_BYTES, max_file_bytes_for
 from stacks.app import build_app, cdk_json_context
 from tests.infra.template_support import policy_statements, state_machine_definition
 

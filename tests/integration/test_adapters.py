@@ -13,8 +13,8 @@ import pytest
 from adapters.artifacts import S3ArtifactStore
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.storage import S3DatasetStore
-from domain.ingestion import DatasetVersion, Upload, UploadMissingError
-from domain.run_artifacts import ArtifactMissingError
+from domain.data.ingestion import DatasetVersion, Upload, UploadMissingError
+from domain.training.artifacts import ArtifactMissingError
 from tests.moto_support import create_data_plane, mocked_aws
 
 

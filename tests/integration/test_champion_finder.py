@@ -10,8 +10,8 @@ from moto import mock_aws
 
 from adapters.artifacts import SageMakerChampions
 from adapters.aws import client, resource
-from domain.champion import champion
 from domain.model_metadata import DEPLOYMENT_STATUS
+from domain.training.champion import champion
 
 GROUP = "mlops-churn"
 

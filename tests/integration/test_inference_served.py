@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from domain.registration import INFERENCE_ENVIRONMENT
+from domain.training.registration import INFERENCE_ENVIRONMENT
 from examples.churn import request_csv
 from localcloud.sagemaker.serving import ModelServer
 from tests.trained_model import churn_snapshot, train_model

@@ -26,9 +26,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from domain.deployment import VARIANT, endpoint_config_request, model_request
-from domain.registration import INFERENCE_ENVIRONMENT
-from domain.serving_config import ServingConfig
+from domain.deployment.endpoint import VARIANT, endpoint_config_request, model_request
+from domain.deployment.serving_config import ServingConfig
+from domain.training.registration import INFERENCE_ENVIRONMENT
 from examples.churn import request_csv
 from localcloud import LocalCloud
 from stacks.app import build_app, cdk_json_context

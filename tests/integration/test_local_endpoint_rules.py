@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from domain.deployment import VARIANT, model_request
+from domain.deployment.endpoint import VARIANT, model_request
 from localcloud import LocalCloud
 from localcloud.sagemaker.endpoints.quotas import EndpointQuotas
 from tests.integration.localcloud_fixtures.support import SKLEARN_IMAGE, refusal, register_model

@@ -1,7 +1,8 @@
 """SageMaker real-time endpoints in the local cloud: a registered model served, updated, rolled back.
 
 A real churn model (trained by the platform's own training code) is registered as a model package, and
-endpoints are created from it as the deployment workflow creates them (``domain.deployment``'s requests).
+endpoints are created from it as the deployment workflow creates them
+(``domain.deployment.endpoint``'s requests).
 The runtime is reached through moto's server with boto3, as a Lambda handler reaches it.
 """
 
@@ -27,8 +28,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from domain.deployment import CAPTURE_CONTENT_TYPES, VARIANT, model_request, verify
-from domain.registration import INFERENCE_ENVIRONMENT
+from domain.deployment.endpoint import CAPTURE_CONTENT_TYPES, VARIANT, model_request, verify
+from domain.training.registration import INFERENCE_ENVIRONMENT
 from localcloud import LocalCloud
 from localcloud.sagemaker.endpoints import EndpointRecord
 from tests.integration.localcloud_fixtures.support import (

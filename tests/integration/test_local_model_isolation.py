@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from domain.deployment import VARIANT
+from domain.deployment.endpoint import VARIANT
 from localcloud import LocalCloud
 from tests.integration.localcloud_fixtures.training_support import TRAINING_IMAGE
 

@@ -22,8 +22,8 @@ from adapters import aws, s3_objects
 from adapters.artifacts import ArtifactError, S3ArtifactStore
 from adapters.notify import AlertTopic
 from adapters.storage import S3DatasetStore, StorageError
-from domain import run_artifacts
 from domain.alerts import subject_problem
+from domain.training import artifacts as run_artifacts
 from localcloud import LocalCloud, s3_limits
 
 pytestmark = [pytest.mark.slow]

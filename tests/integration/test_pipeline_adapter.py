@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from adapters.pipeline import RunNotFoundError, StepFunctionsPipeline, execution_arn
-from domain.pipeline_runs import RunRequest, Trigger, execution_input
+from domain.training.runs import RunRequest, Trigger, execution_input
 from tests.moto_support import mocked_aws
 
 SHA = "ef" * 32

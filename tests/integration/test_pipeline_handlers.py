@@ -23,10 +23,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from domain.contract import DatasetContract, load_contract
-from domain.pipeline_runs import RunRequest, Trigger, execution_input
-from domain.training_config import parse_training_config
-from domain.validation import validate_dataset
+from domain.data.contract import DatasetContract, load_contract
+from domain.data.validation import validate_dataset
+from domain.training.config import parse_training_config
+from domain.training.runs import RunRequest, Trigger, execution_input
 from examples.churn import chunks
 from tests.moto_support import FakeLambdaContext, asset_handler, forget_cached_adapters, mocked_aws
 

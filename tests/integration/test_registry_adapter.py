@@ -13,10 +13,10 @@ from moto import mock_aws
 
 from adapters.aws import client, resource
 from adapters.registry import ModelVersionNotFoundError, RegistryError, SageMakerModelRegistry
-from domain.gate import GateDecision, decide
-from domain.pipeline_runs import Trigger
-from domain.registration import AUTO_APPROVER, RegistrationError, RegistrationFacts
-from domain.training_config import GateConfig, ThresholdConfig
+from domain.training.config import GateConfig, ThresholdConfig
+from domain.training.gate import GateDecision, decide
+from domain.training.registration import AUTO_APPROVER, RegistrationError, RegistrationFacts
+from domain.training.runs import Trigger
 
 SHA = "cd" * 32
 

@@ -21,7 +21,7 @@ import requests
 from moto import mock_aws
 
 from adapters.aws import client, resource
-from domain.serving_config import parse_serving_config
+from domain.deployment.serving_config import parse_serving_config
 from tests.moto_support import FakeLambdaContext
 
 ROOT = Path(__file__).resolve().parents[2]

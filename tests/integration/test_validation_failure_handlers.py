@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
 
-from domain.contract import load_contract
+from domain.data.contract import load_contract
 from examples.churn import chunks
 from tests.moto_support import (
     FakeLambdaContext,

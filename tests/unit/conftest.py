@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from domain.contract import DatasetContract, parse_contract
-from domain.validation import ValidationResult, validate_dataset
+from domain.data.contract import DatasetContract, parse_contract
+from domain.data.validation import ValidationResult, validate_dataset
 
 HEADER = ["id", "amount", "plan", "active", "signed_up", "note"]
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from domain.alerts import MAX_MESSAGE_BYTES, MAX_SUBJECT, alert_message, alert_subject, subject_problem
-from domain.ingestion import quarantine_key
-from domain.ingestion_model import alerted_key
+from domain.data.ingestion import quarantine_key
+from domain.data.ingestion_model import alerted_key
 from tests.unit.test_ingestion import BAD, GOOD, CrashError, World
 
 LONG_NAME = "incoming/sales/" + "quarterly-export-" * 12 + "final.csv"

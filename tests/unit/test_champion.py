@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from domain.champion import champion
-from domain.registration import ModelVersion
+from domain.training.champion import champion
+from domain.training.registration import ModelVersion
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-sales/{}"
 

@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from domain.contract import load_contract
-from domain.validation import validate_dataset
+from domain.data.contract import load_contract
+from domain.data.validation import validate_dataset
 from examples.churn import BAD_CELLS, generate
 
 CONTRACT = load_contract(Path(__file__).resolve().parents[2] / "contracts" / "churn.yaml")

@@ -22,11 +22,11 @@ from adapters.catalog import DynamoDatasetCatalog
 from adapters.registry import SageMakerModelRegistry
 from cli.main import app
 from cli.target import Platform
-from domain.gate import decide
-from domain.ingestion import DatasetVersion
-from domain.pipeline_runs import Trigger
-from domain.registration import RegistrationFacts
-from domain.training_config import GateConfig, ThresholdConfig
+from domain.data.ingestion import DatasetVersion
+from domain.training.config import GateConfig, ThresholdConfig
+from domain.training.gate import decide
+from domain.training.registration import RegistrationFacts
+from domain.training.runs import Trigger
 from tests.moto_support import mocked_aws
 
 OLD, NEW = "ab" * 32, "cd" * 32

@@ -25,11 +25,11 @@ from adapters.deployments import DynamoDeployments
 from adapters.registry import SageMakerModelRegistry
 from cli.main import app
 from cli.target import Platform
-from domain.gate import decide
-from domain.ingestion import DatasetVersion
-from domain.pipeline_runs import Trigger
-from domain.registration import RegistrationFacts
-from domain.training_config import GateConfig, ThresholdConfig
+from domain.data.ingestion import DatasetVersion
+from domain.training.config import GateConfig, ThresholdConfig
+from domain.training.gate import decide
+from domain.training.registration import RegistrationFacts
+from domain.training.runs import Trigger
 from tests.moto_support import mocked_aws
 
 MARKUP = "[a-z] [red]x[/] [/red]"  # each of these is a tag to rich
@@ -63,7 +63,7 @@ LAMBDA_CAUSE = json.dumps({
     "requestId": "6f0b8c52-3c1e-4d8e-9a44-2f1f0e2b7d10",
     "stackTrace": [
         '  File "/var/task/handler.py", line 61, in handler\n    prepared = prepare_run(\n',
-        '  File "/var/task/domain/training_run.py", line 114, in _split\n    raise SplitRejectedError(\n',
+        '  File "/var/task/domain/training/prepare.py", line 114, in _split\n    raise SplitRejectedError(\n',
     ],
 })  # fmt: skip
 FAILS = {

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.contract import ContractError, DatasetContract, is_valid_name, load_contract, parse_contract
+from domain.data.contract import ContractError, DatasetContract, is_valid_name, load_contract, parse_contract
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -194,7 +194,7 @@ def test_the_contract_module_imports_nothing_heavy() -> None:
     import sys
 
     code = (
-        "import sys, domain.contract; "
+        "import sys, domain.data.contract; "
         "print(sorted(m for m in ('pyarrow', 'numpy', 'yaml', 'boto3') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)

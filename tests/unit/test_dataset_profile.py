@@ -9,8 +9,8 @@ import statistics
 import numpy as np
 import pyarrow as pa
 
-from domain.contract import DatasetContract
-from domain.validation.profile import TOP_VALUES, Frequencies
+from domain.data.contract import DatasetContract
+from domain.data.validation.profile import TOP_VALUES, Frequencies
 from tests.unit.conftest import HEADER, csv_bytes, good_rows, make_contract, parquet_bytes, validate
 
 
@@ -117,7 +117,7 @@ def test_an_all_null_column_has_counts_and_no_statistics() -> None:
 
 
 def test_moments_stay_precise_when_the_mean_dwarfs_the_spread() -> None:
-    from domain.validation.profile import NumericProfile
+    from domain.data.validation.profile import NumericProfile
 
     data = np.random.default_rng(9).normal(1e9, 0.5, 50_000)
     profile = NumericProfile("float", seed=0)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from domain.deployment import (
+from domain.deployment.endpoint import (
     deployment_config,
     deployment_name,
     endpoint_config_name,
@@ -19,7 +19,7 @@ from domain.deployment import (
     verify,
     version_of,
 )
-from domain.serving_config import ServingConfig, parse_serving_config
+from domain.deployment.serving_config import ServingConfig, parse_serving_config
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/k"
 CAPTURE = "s3://data/capture/churn/"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from domain.deployment_run import EndpointStateError
+from domain.deployment.run import EndpointStateError
 from tests.unit.test_deployment_run import FakeEndpoints, FakeLocks, FakeRegistry, _finish, _prepare, version
 
 FAILED = {

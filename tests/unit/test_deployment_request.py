@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.deployment import deployment_name
-from domain.deployment_request import DeploymentRequest, StartedDeployment, Trigger, start_deployment
-from domain.registration import ModelVersion
+from domain.deployment.endpoint import deployment_name
+from domain.deployment.request import DeploymentRequest, StartedDeployment, Trigger, start_deployment
+from domain.training.registration import ModelVersion
 
 WORKFLOW = "arn:aws:states:us-east-1:123456789012:stateMachine:mlops-deployment"
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-churn/{}"

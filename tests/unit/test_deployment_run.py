@@ -8,16 +8,16 @@ from typing import Any
 
 import pytest
 
-from domain.deployment import alarm_names
-from domain.deployment_run import (
+from domain.deployment.endpoint import alarm_names
+from domain.deployment.run import (
     DeploymentRequest,
     DeploymentRequestError,
     DeploymentSettings,
     finish_deployment,
     prepare_deployment,
 )
-from domain.registration import ModelVersion
-from domain.serving_config import parse_serving_config
+from domain.deployment.serving_config import parse_serving_config
+from domain.training.registration import ModelVersion
 
 GROUP = "mlops-churn"
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-churn/{}"

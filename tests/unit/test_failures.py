@@ -13,7 +13,7 @@ MESSAGE = (
 )
 STACK = [
     '  File "/var/task/handler.py", line 61, in handler\n    prepared = prepare_run(\n',
-    '  File "/var/task/domain/training_run.py", line 114, in _split\n    raise SplitRejectedError(\n',
+    '  File "/var/task/domain/training/prepare.py", line 114, in _split\n    raise SplitRejectedError(\n',
 ]
 
 

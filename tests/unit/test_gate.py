@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from domain.gate import decide
-from domain.training_config import GateConfig
+from domain.training.config import GateConfig
+from domain.training.gate import decide
 
 Interval = tuple[float | None, float | None, float | None]
 

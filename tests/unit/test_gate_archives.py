@@ -16,9 +16,9 @@ from typing import Any, BinaryIO
 
 import pytest
 
-from domain import run_artifacts
-from domain.run_artifacts import ArtifactMissingError
-from domain.training_verdict import JOB_OUTPUTS, TrainingOutputError, read_job_outputs
+from domain.training import artifacts as run_artifacts
+from domain.training.artifacts import ArtifactMissingError
+from domain.training.verdict import JOB_OUTPUTS, TrainingOutputError, read_job_outputs
 
 MODEL = "s3://data/runs/sales/run-1/training/job/output/model.tar.gz"
 OUTPUT = MODEL.replace("model.tar.gz", "output.tar.gz")

@@ -11,8 +11,8 @@ from typing import Any, BinaryIO
 import pyarrow.parquet as pq
 import pytest
 
-from domain.contract import DatasetContract
-from domain.ingestion import (
+from domain.data.contract import DatasetContract
+from domain.data.ingestion import (
     DatasetVersion,
     Upload,
     UploadMissingError,

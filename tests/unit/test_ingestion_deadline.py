@@ -12,11 +12,11 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 
 from adapters.upload_events import stopped_invocation, upload_of
+from domain.data.ingestion import Upload, failure_key, ingest_upload, upload_report_name
+from domain.data.ingestion_failures import TIMEOUT_ADVICE, describe_failure
+from domain.data.ingestion_model import alerted_key
+from domain.data.quarantine import record_stopped
 from domain.deadline import Deadline, ValidationTimeoutError
-from domain.ingestion import Upload, failure_key, ingest_upload, upload_report_name
-from domain.ingestion_failures import TIMEOUT_ADVICE, describe_failure
-from domain.ingestion_model import alerted_key
-from domain.quarantine import record_stopped
 from tests.unit.test_ingestion import CONTRACT, FakeStore, World
 
 ROWS = 400_000

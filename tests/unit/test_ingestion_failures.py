@@ -10,8 +10,8 @@ from typing import Any, BinaryIO
 
 import pytest
 
-from domain.ingestion import Upload, failure_key, upload_report_name
-from domain.ingestion_model import alerted_key
+from domain.data.ingestion import Upload, failure_key, upload_report_name
+from domain.data.ingestion_model import alerted_key
 from tests.unit.test_ingestion import GOOD, FakeStore, World
 
 SENTINEL = "LIBRARY-TEXT-91c2"
@@ -26,7 +26,7 @@ def world() -> World:
 @pytest.fixture
 def broken_validation(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Make checking a batch of rows fail as a bug would; returns a function that repairs it."""
-    from domain.validation.columns import BatchProcessor
+    from domain.data.validation.columns import BatchProcessor
 
     def crash(self: Any, table: Any, **kwargs: Any) -> Any:
         raise ValueError(f"{SENTINEL}: a bug's own words")

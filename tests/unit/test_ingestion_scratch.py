@@ -21,11 +21,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from domain.contract import ContractError, DatasetContract, parse_contract
-from domain.ingestion import Upload, failure_key, snapshot_prefix, upload_report_name
-from domain.ingestion_model import alerted_key
-from domain.validation import snapshot as snapshot_module
-from domain.validation import validate_dataset
+from domain.data.contract import ContractError, DatasetContract, parse_contract
+from domain.data.ingestion import Upload, failure_key, snapshot_prefix, upload_report_name
+from domain.data.ingestion_model import alerted_key
+from domain.data.validation import snapshot as snapshot_module
+from domain.data.validation import validate_dataset
 from stacks.app import cdk_json_context
 from stacks.config import ConfigError, load_platform
 from tests.unit.test_ingestion import BAD, CONTRACT, GOOD, World

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from domain.pipeline_runs import (
+from domain.training.runs import (
     PipelineRunError,
     RunRequest,
     Trigger,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from domain.platform_names import dataset_names, model_package_group, name_problems
-from domain.registration import model_card_name
+from domain.training.registration import model_card_name
 from stacks.app import PROJECT_ROOT, cdk_json_context
 from stacks.config import ConfigError, load_platform
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from domain.contract import DatasetContract
-from domain.profile_checks import compare_with_previous
+from domain.data.contract import DatasetContract
+from domain.data.profile_checks import compare_with_previous
 from tests.unit.conftest import csv_bytes, finding, good_rows, make_contract, validate
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from domain.validation.sketch import PROBABILITIES, IntegerHistogram, K, QuantileSketch
+from domain.data.validation.sketch import PROBABILITIES, IntegerHistogram, K, QuantileSketch
 
 
 def rank_error(data: np.ndarray, quantiles: np.ndarray) -> float:

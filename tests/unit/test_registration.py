@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from domain.gate import GateDecision, decide
 from domain.model_metadata import metadata_value
-from domain.pipeline_runs import Trigger
-from domain.registration import (
+from domain.training.config import GateConfig, ThresholdConfig
+from domain.training.gate import GateDecision, decide
+from domain.training.registration import (
     AUTO_APPROVER,
     ModelVersion,
     RegistrationError,
@@ -21,7 +21,7 @@ from domain.registration import (
     model_card_name,
     model_package_request,
 )
-from domain.training_config import GateConfig, ThresholdConfig
+from domain.training.runs import Trigger
 
 SHA = "ab" * 32
 ARN = "arn:aws:states:eu-west-1:123456789012:execution:mlops-training:churn-abababababab-accepted"

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from botocore.exceptions import ClientError
 
 from adapters.serving import SageMakerRuntime, invocation_of, proxy_response
-from domain.invocation import Answer, Invocation, ModelRefusedError, RuntimeRefusedError
+from domain.deployment.invocation import Answer, Invocation, ModelRefusedError, RuntimeRefusedError
 
 INVOCATION = Invocation(
     dataset="churn", body=b"40,basic\n", content_type="text/csv", accept="application/json"

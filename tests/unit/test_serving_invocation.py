@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.invocation import (
+from domain.deployment.invocation import (
     CaptureNotWrittenError,
     Invocation,
     ModelAnswer,
@@ -16,7 +16,7 @@ from domain.invocation import (
     RuntimeRefusedError,
     serve,
 )
-from domain.serving_config import ServingConfig, parse_serving_config
+from domain.deployment.serving_config import ServingConfig, parse_serving_config
 
 AT = datetime(2026, 11, 26, 10, 5, 7, 123456, tzinfo=UTC)
 EVENT_ID = "0b5e2c47-1111-4222-8333-944455556666"

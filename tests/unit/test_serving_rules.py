@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from domain.deployment import deployment_config, endpoint_config_request
+from domain.deployment.endpoint import deployment_config, endpoint_config_request
+from domain.deployment.serving_config import parse_serving_config
 from domain.instance_types import has_local_storage
-from domain.serving_config import parse_serving_config
 from stacks.app import cdk_json_context
 from stacks.config import ConfigError, TrainingInfraConfig, load_platform
 

@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from domain.contract import DatasetContract, parse_contract
-from domain.splitting import SPLITS, SplitError, _fnv1a, assign_splits, split_batches
-from domain.training_config import TrainingConfig, parse_training_config
-from domain.validation.convert import snapshot_schema
+from domain.data.contract import DatasetContract, parse_contract
+from domain.data.validation.convert import snapshot_schema
+from domain.training.config import TrainingConfig, parse_training_config
+from domain.training.splitting import SPLITS, SplitError, _fnv1a, assign_splits, split_batches
 
 
 def make_contract(target: dict[str, Any] | None = None) -> DatasetContract:

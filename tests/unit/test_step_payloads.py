@@ -13,17 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from domain.deployment_request import DeploymentRequest
-from domain.deployment_run import MAX_ERROR
+from domain.deployment.request import DeploymentRequest
+from domain.deployment.run import MAX_ERROR
 from domain.state_limits import MAX_ITEMS, MAX_TEXT
-from domain.training_run import (
+from domain.training.prepare import (
     MAX_PROBLEMS_SHOWN,
     SplitRejectedError,
     prepare_run,
     problems_in_brief,
     split_prefix,
 )
-from domain.training_verdict import gate_run
+from domain.training.verdict import gate_run
 from tests.unit.test_deployment_run import (
     ARN,
     FakeEndpoints,

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from adapters import s3_objects
-from domain.contract import ContractError, max_file_bytes_for, parse_contract
+from domain.data.contract import ContractError, max_file_bytes_for, parse_contract
 from stacks.app import PROJECT_ROOT, cdk_json_context
 from stacks.config import ConfigError, load_platform
 

@@ -24,11 +24,11 @@ import pyarrow.parquet as pq
 import pytest
 from sklearn import metrics
 
-from domain.contract import DatasetContract, load_contract, parse_contract
-from domain.gate import decide
-from domain.splitting import SPLITS, split_batches
-from domain.training_config import GateConfig, TrainingConfig, feature_columns, parse_training_config
-from domain.validation import validate_dataset
+from domain.data.contract import DatasetContract, load_contract, parse_contract
+from domain.data.validation import validate_dataset
+from domain.training.config import GateConfig, TrainingConfig, feature_columns, parse_training_config
+from domain.training.gate import decide
+from domain.training.splitting import SPLITS, split_batches
 from examples.churn import chunks
 from training.mlops_training import families
 from training.mlops_training.contract_io import TrainingInputError, feature_matrix, signature_from

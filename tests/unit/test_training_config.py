@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from domain.contract import DatasetContract, load_contract, parse_contract
-from domain.training_config import (
+from domain.data.contract import DatasetContract, load_contract, parse_contract
+from domain.training.config import (
     HistGradientBoostingParams,
     TrainingConfigError,
     feature_columns,

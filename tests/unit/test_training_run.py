@@ -14,20 +14,25 @@ from typing import Any, BinaryIO
 import pyarrow.parquet as pq
 import pytest
 
-from domain.contract import DatasetContract
-from domain.gate import GateDecision
-from domain.pipeline_runs import RunRequest, Trigger
-from domain.registration import ModelVersion, RegistrationError, RegistrationFacts, model_package_request
-from domain.run_artifacts import ArtifactMissingError
-from domain.training_config import TrainingConfig, parse_training_config
-from domain.training_run import (
+from domain.data.contract import DatasetContract
+from domain.data.validation import validate_dataset
+from domain.training.artifacts import ArtifactMissingError
+from domain.training.config import TrainingConfig, parse_training_config
+from domain.training.gate import GateDecision
+from domain.training.prepare import (
     SplitRejectedError,
     prepare_run,
     split_prefix,
     training_job_name,
 )
-from domain.training_verdict import TrainingOutputError, gate_run, register_run
-from domain.validation import validate_dataset
+from domain.training.registration import (
+    ModelVersion,
+    RegistrationError,
+    RegistrationFacts,
+    model_package_request,
+)
+from domain.training.runs import RunRequest, Trigger
+from domain.training.verdict import TrainingOutputError, gate_run, register_run
 from tests.unit.test_champion import model_version
 
 SHA = "ab" * 32

@@ -7,8 +7,8 @@ import hashlib
 
 import pytest
 
-from domain.contract import DatasetContract
-from domain.validation import validate_dataset
+from domain.data.contract import DatasetContract
+from domain.data.validation import validate_dataset
 from tests.unit.conftest import Source, csv_bytes, finding, good_rows, gzip_bytes, make_contract, validate
 
 

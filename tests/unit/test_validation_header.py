@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from domain.contract import DatasetContract
+from domain.data.contract import DatasetContract
 from tests.unit.conftest import HEADER, csv_bytes, finding, good_rows, validate
 
 Make = Callable[..., DatasetContract]

@@ -9,8 +9,8 @@ import io
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from domain.contract import DatasetContract
-from domain.validation import validate_dataset
+from domain.data.contract import DatasetContract
+from domain.data.validation import validate_dataset
 from tests.unit.conftest import HEADER, Source, csv_bytes, finding, good_rows, parquet_bytes, validate
 
 

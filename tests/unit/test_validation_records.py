@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from domain.validation.records import RecordProblem, find_record_problem
+from domain.data.validation.records import RecordProblem, find_record_problem
 from tests.unit.conftest import StreamingBody
 
 

@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from domain.contract import DatasetContract
-from domain.validation import ValidationResult, validate_dataset
+from domain.data.contract import DatasetContract
+from domain.data.validation import ValidationResult, validate_dataset
 from tests.unit.conftest import HEADER, Source, csv_bytes, finding, good_rows, make_contract, validate
 
 MiB = 1 << 20
@@ -33,8 +33,8 @@ def report_size(result: ValidationResult) -> int:
 
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> int:
     """Parse with small blocks, so that a row of a few hundred KiB is "too long"; returns the largest."""
-    monkeypatch.setattr("domain.validation.validator.BLOCK_SIZE", 16 << 10)
-    monkeypatch.setattr("domain.validation.validator.MAX_BLOCK_SIZE", 128 << 10)
+    monkeypatch.setattr("domain.data.validation.validator.BLOCK_SIZE", 16 << 10)
+    monkeypatch.setattr("domain.data.validation.validator.MAX_BLOCK_SIZE", 128 << 10)
     return 128 << 10
 
 
@@ -54,7 +54,7 @@ def test_one_8_mb_line_without_a_line_break_is_rejected_as_not_csv(contract: Dat
 def test_a_first_line_past_the_header_limit_is_rejected_without_reading_on(
     contract: DatasetContract, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("domain.validation.header.MAX_HEADER_BYTES", 64 << 10)
+    monkeypatch.setattr("domain.data.validation.header.MAX_HEADER_BYTES", 64 << 10)
     data = b"id,amount" + b",x" * (200 << 10)
 
     result = validate(data, contract)
@@ -325,11 +325,11 @@ def test_a_reader_giving_up_on_a_truncated_gzip_reports_both(
     contract: DatasetContract, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def give_up(*args: object, **kwargs: object) -> None:
-        from domain.validation.csv_reader import UnparsableError
+        from domain.data.validation.csv_reader import UnparsableError
 
         raise UnparsableError(3)
 
-    monkeypatch.setattr("domain.validation.csv_reader.pacsv.open_csv", give_up)
+    monkeypatch.setattr("domain.data.validation.csv_reader.pacsv.open_csv", give_up)
     data = gzip.compress(csv_bytes(good_rows(3000)))
 
     result = validate(data[: len(data) // 2], contract)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from domain.contract import DatasetContract
+from domain.data.contract import DatasetContract
 from tests.unit.conftest import HEADER, Source, csv_bytes, finding, good_rows, validate
 
 Make = Callable[..., DatasetContract]
@@ -23,7 +23,7 @@ def test_values_of_the_wrong_type_are_listed_with_their_rows(contract: DatasetCo
     with_cell(rows, 7, "active", "yes")
     source = Source(csv_bytes(rows))
     # When validated
-    from domain.validation import validate_dataset
+    from domain.data.validation import validate_dataset
 
     result = validate_dataset(source, contract)
     # Then each bad value is found, with its 1-based data row, in a diagnostic second pass

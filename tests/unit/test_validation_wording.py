@@ -16,8 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from domain.contract import DatasetContract
-from domain.validation import ValidationResult
+from domain.data.contract import DatasetContract
+from domain.data.validation import ValidationResult
 from tests.unit.conftest import HEADER, csv_bytes, finding, good_rows, parquet_bytes, validate
 
 SENTINEL = "LIBRARY-TEXT-7f3a"
@@ -53,7 +53,7 @@ def test_a_csv_reader_failure_is_reported_in_our_words(
     contract: DatasetContract, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        "domain.validation.csv_reader.pacsv.open_csv", lambda *args, **kwargs: FailingBatches()
+        "domain.data.validation.csv_reader.pacsv.open_csv", lambda *args, **kwargs: FailingBatches()
     )
 
     result = validate(csv_bytes(good_rows(5)), contract)
@@ -70,7 +70,7 @@ def test_a_parquet_reader_failure_is_reported_in_our_words(
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise pa.ArrowInvalid(f"{SENTINEL}: Parquet file size is 0 bytes")
 
-    monkeypatch.setattr("domain.validation.parquet_reader.pq.ParquetFile", refuse)
+    monkeypatch.setattr("domain.data.validation.parquet_reader.pq.ParquetFile", refuse)
 
     result = validate(b"PAR1" + b"\x00" * 64, contract)
 

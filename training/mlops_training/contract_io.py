@@ -3,7 +3,7 @@
 The contract arrives as ``contract.json`` (the dataset's contract, as the platform validated it) and
 the configuration as ``training.json``; this package does not import the platform's ``domain``
 package (it is not shipped to SageMaker), so the feature rule is restated here and a unit test checks
-that it agrees with ``domain.training_config.feature_columns``: every contract column except the
+that it agrees with ``domain.training.config.feature_columns``: every contract column except the
 target, the split key, ``exclude_columns`` and ``string`` columns.
 
 Feature matrix convention (what ``model.joblib`` expects, recorded in ``model_signature.json``): a

@@ -1,6 +1,6 @@
 """Model families: their hyperparameters (names, kinds, defaults) and the scikit-learn estimators.
 
-The configuration was validated at synth time (``domain.training_config``, which this package cannot
+The configuration was validated at synth time (``domain.training.config``, which this package cannot
 import); the tables here restate its hyperparameter names and defaults, and a unit test keeps the two
 in agreement. They matter at run time for SageMaker hyperparameters, which arrive as strings (from a
 tuning job, for instance) and override the configured values: each is decoded and checked here.

@@ -1,6 +1,6 @@
 """Baseline profiles for the drift monitor, in the platform's profile format, from in-memory columns.
 
-The format is ``domain.validation.profile``'s (format 1), restated here because this package is shipped
+The format is ``domain.data.validation.profile``'s (format 1), restated here because this package is shipped
 without ``domain``; a unit test checks that both give the same document for the same data. Training
 data is in memory anyway, so quantiles here are always exact (sorted values): the smallest value v
 such that at least a share p of the values are <= v, for p = 0, 0.01, ..., 1.

@@ -146,7 +146,7 @@ def register_model(
 ) -> list[str]:
     """A trained model's folder archived to ``s3://<bucket>/models/churn/model.tar.gz`` and registered as
     ``versions`` approved packages of ``group`` (the bucket is created): their ARNs."""
-    from domain.registration import INFERENCE_ENVIRONMENT
+    from domain.training.registration import INFERENCE_ENVIRONMENT
 
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w:gz") as tar:

@@ -1,0 +1,1 @@
+"""Deployment and serving: endpoint names and requests, deployment requests and runs, invocation, capture."""

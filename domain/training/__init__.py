@@ -1,0 +1,1 @@
+"""Training: a dataset's training configuration, pipeline runs, preparing a run, the gate, registration."""

@@ -1,0 +1,475 @@
+"""A dataset's training configuration: what to train, how to split, how to evaluate and when to approve.
+
+It sits next to the dataset's contract in the platform configuration and is validated at synth time
+against that contract with :func:`parse_training_config`, which returns the configuration with every
+default resolved (the task, the champion metric, the hyperparameters). That resolved form, dumped as
+JSON, is what the training job receives as ``training.json``. Pure pydantic: the CDK app imports it.
+
+Example
+-------
+.. code-block:: json
+
+    {"task": "classification",
+     "model": {"family": "hist_gradient_boosting",
+               "hyperparameters": {"learning_rate": 0.05, "max_iter": 300}},
+     "split": {"key_column": "customer_id", "validation_fraction": 0.15, "test_fraction": 0.2},
+     "evaluation": {"bootstrap_samples": 200, "confidence": 0.95},
+     "gate": {"thresholds": {"roc_auc": {"min": 0.7}},
+              "champion": {"mode": "not_worse", "margin": 0.01, "metric": "roc_auc"}}}
+
+Features are every contract column except the target, the split key, ``exclude_columns`` and
+``string`` columns (identifiers or free text: declare a ``category`` column to use its values).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from domain.data.contract import Column, DatasetContract
+
+__all__ = [
+    "FAMILY_TASKS",
+    "HIGHER_IS_BETTER",
+    "METRICS",
+    "ChampionConfig",
+    "EvaluationConfig",
+    "GateConfig",
+    "HistGradientBoosting",
+    "HistGradientBoostingParams",
+    "LinearRegression",
+    "LinearRegressionParams",
+    "LogisticRegression",
+    "LogisticRegressionParams",
+    "ModelConfig",
+    "RandomForest",
+    "RandomForestParams",
+    "SplitConfig",
+    "Task",
+    "ThresholdConfig",
+    "TrainingConfig",
+    "TrainingConfigError",
+    "default_metric",
+    "feature_columns",
+    "infer_task",
+    "parse_training_config",
+]
+
+Task = Literal["classification", "regression"]
+
+# Metric name -> whether a higher value is better. Names are unique across tasks on purpose: the gate
+# knows a metric's direction from its name alone.
+METRICS: dict[Task, dict[str, bool]] = {
+    "classification": {"accuracy": True, "f1": True, "roc_auc": True, "log_loss": False},
+    "regression": {"rmse": False, "mae": False, "r2": True},
+}
+HIGHER_IS_BETTER: dict[str, bool] = {name: up for by_task in METRICS.values() for name, up in by_task.items()}
+_DEFAULT_METRIC: dict[Task, str] = {"classification": "roc_auc", "regression": "rmse"}
+# An integer target with at most this many declared values is taken as class labels.
+MAX_INTEGER_CLASSES = 20
+
+
+class TrainingConfigError(ValueError):
+    """A training configuration is invalid; one line per problem: ``<source>: <key path>: <message>``."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Hyperparameters(_Model):
+    # Strict: ``max_iter: 1.5`` or ``learning_rate: "0.1"`` in a configuration is a mistake to report,
+    # not a value to coerce (ints are still accepted where a float is expected).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+Fraction = Annotated[float, Field(gt=0, le=1)]
+
+
+def _max_features(value: object) -> object:
+    # One clear message instead of one per member of the union (fraction, "sqrt", "log2", null).
+    if value is None or (isinstance(value, str) and value in ("sqrt", "log2")):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1:
+        return float(value)
+    raise ValueError(f"must be a fraction in (0, 1], 'sqrt', 'log2' or null; got {value!r}")
+
+
+class HistGradientBoostingParams(_Hyperparameters):
+    """``HistGradientBoostingClassifier`` / ``Regressor``; early stopping uses 10% of the training rows."""
+
+    learning_rate: Fraction = 0.1
+    max_iter: Annotated[int, Field(ge=1)] = 100
+    max_leaf_nodes: Annotated[int, Field(ge=2)] | None = 31
+    max_depth: Annotated[int, Field(ge=1)] | None = None
+    min_samples_leaf: Annotated[int, Field(ge=1)] = 20
+    l2_regularization: Annotated[float, Field(ge=0)] = 0.0
+    max_bins: Annotated[int, Field(ge=2, le=255)] = 255
+    early_stopping: bool = False
+    class_weight: Literal["balanced"] | None = None
+
+
+class RandomForestParams(_Hyperparameters):
+    """``RandomForestClassifier`` / ``Regressor``; ``max_features`` None: the task's scikit-learn default."""
+
+    n_estimators: Annotated[int, Field(ge=1)] = 100
+    max_depth: Annotated[int, Field(ge=1)] | None = None
+    min_samples_split: Annotated[int, Field(ge=2)] = 2
+    min_samples_leaf: Annotated[int, Field(ge=1)] = 1
+    max_features: Annotated[float | Literal["sqrt", "log2"] | None, BeforeValidator(_max_features)] = None
+    bootstrap: bool = True
+    class_weight: Literal["balanced", "balanced_subsample"] | None = None
+
+
+class LogisticRegressionParams(_Hyperparameters):
+    """``LogisticRegression`` (L2) on standardized numbers and one-hot categories."""
+
+    C: Annotated[float, Field(gt=0)] = 1.0
+    max_iter: Annotated[int, Field(ge=1)] = 1000
+    class_weight: Literal["balanced"] | None = None
+
+
+class LinearRegressionParams(_Hyperparameters):
+    """Ordinary least squares when ``alpha`` is 0, ``Ridge(alpha)`` otherwise."""
+
+    alpha: Annotated[float, Field(ge=0)] = 0.0
+    fit_intercept: bool = True
+
+
+class _ModelBase(_Model):
+    seed: int = Field(0, description="random_state of the estimator")
+
+
+class HistGradientBoosting(_ModelBase):
+    """Histogram gradient boosting: classification and regression; nulls and categories natively."""
+
+    family: Literal["hist_gradient_boosting"]
+    hyperparameters: HistGradientBoostingParams = Field(default_factory=HistGradientBoostingParams)
+
+
+class RandomForest(_ModelBase):
+    """Random forest: classification and regression."""
+
+    family: Literal["random_forest"]
+    hyperparameters: RandomForestParams = Field(default_factory=RandomForestParams)
+
+
+class LogisticRegression(_ModelBase):
+    """Logistic regression: classification only."""
+
+    family: Literal["logistic_regression"]
+    hyperparameters: LogisticRegressionParams = Field(default_factory=LogisticRegressionParams)
+
+
+class LinearRegression(_ModelBase):
+    """Linear (or ridge) regression: regression only."""
+
+    family: Literal["linear_regression"]
+    hyperparameters: LinearRegressionParams = Field(default_factory=LinearRegressionParams)
+
+
+ModelConfig = Annotated[
+    HistGradientBoosting | RandomForest | LogisticRegression | LinearRegression, Field(discriminator="family")
+]
+FAMILY_TASKS: dict[str, frozenset[Task]] = {
+    "hist_gradient_boosting": frozenset({"classification", "regression"}),
+    "random_forest": frozenset({"classification", "regression"}),
+    "logistic_regression": frozenset({"classification"}),
+    "linear_regression": frozenset({"regression"}),
+}
+
+
+class SplitConfig(_Model):
+    """How a snapshot is split into train, validation and test rows (see :mod:`domain.training.splitting`).
+
+    Attributes
+    ----------
+    key_column : str, optional
+        Rows with the same key always land in the same split (e.g. a customer id, so that no customer
+        is both trained on and tested on). Without it, a row's split depends on all of its values.
+    validation_fraction, test_fraction : float
+        Expected shares of rows; the rest is training data.
+    min_rows_per_split : int
+        Fewer usable rows than this in any split fails the run.
+    seed : int
+        Mixed into the hash: changing it reshuffles every row.
+    """
+
+    key_column: str | None = None
+    validation_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.15
+    test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2
+    min_rows_per_split: Annotated[int, Field(ge=1)] = 30
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _leaves_training_rows(self) -> Self:
+        if self.validation_fraction + self.test_fraction > 0.9:
+            raise ValueError("validation_fraction + test_fraction must leave at least 10% for training")
+        return self
+
+    @property
+    def fingerprint(self) -> str:
+        """16 hex digits naming this split (same configuration, same rows): a storage prefix."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+class EvaluationConfig(_Model):
+    """Bootstrap confidence intervals of the test metrics (percentile method, paired across models)."""
+
+    bootstrap_samples: Annotated[int, Field(ge=20, le=10_000)] = 200
+    confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
+    seed: int = 0
+
+
+class ThresholdConfig(_Model):
+    """An absolute bound on a test metric: ``min`` and/or ``max`` (inclusive)."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Self:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+class ChampionConfig(_Model):
+    """How the challenger is judged against the champion (the approved version in service).
+
+    Attributes
+    ----------
+    mode : {"not_worse", "better"}
+        ``not_worse``: rejected when the challenger is worse by more than ``margin`` beyond doubt (the
+        whole confidence interval of the difference lies past ``-margin``). ``better``: approved only
+        when it is better by more than ``margin`` beyond doubt. See :mod:`domain.training.gate`.
+    margin : float
+        In the metric's own units (0.01 of ROC AUC, 0.5 of RMSE...).
+    metric : str, optional
+        Default: ``roc_auc`` for classification, ``rmse`` for regression.
+    on_unscorable : {"skip", "reject"}
+        When a champion exists but cannot score the test rows (e.g. the contract changed): decide on
+        the thresholds alone, or reject.
+    """
+
+    mode: Literal["not_worse", "better"] = "not_worse"
+    margin: Annotated[float, Field(ge=0)] = 0.0
+    metric: str | None = None
+    on_unscorable: Literal["skip", "reject"] = "skip"
+
+
+class GateConfig(_Model):
+    """Absolute thresholds per metric, and the challenger-versus-champion rule.
+
+    ``thresholds_on``: ``estimate`` judges a threshold on the metric's value on the test rows;
+    ``ci`` on the pessimistic end of its confidence interval (lower bound for ``min``, upper for ``max``).
+    ``auto_approve``: a model that passes is registered ``Approved`` (and so becomes the champion)
+    instead of waiting for a person's decision (``PendingManualApproval``).
+    """
+
+    thresholds: dict[str, ThresholdConfig] = Field(default_factory=dict)
+    thresholds_on: Literal["estimate", "ci"] = "estimate"
+    champion: ChampionConfig = Field(default_factory=ChampionConfig)
+    auto_approve: bool = False
+
+
+class TrainingConfig(_Model):
+    """The training configuration of one dataset (see the module docstring)."""
+
+    task: Task | None = None
+    positive_class: str | int | None = None
+    exclude_columns: list[str] = Field(default_factory=list)
+    model: ModelConfig = Field(default_factory=lambda: HistGradientBoosting(family="hist_gradient_boosting"))
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
+
+    @model_validator(mode="after")
+    def _consistent_with_task(self) -> Self:
+        if self.task is None:
+            return self
+        if self.task not in FAMILY_TASKS[self.model.family]:
+            allowed = sorted(f for f, tasks in FAMILY_TASKS.items() if self.task in tasks)
+            raise _FieldError(
+                "model.family",
+                f"{self.model.family} cannot do {self.task}; families for {self.task}: {', '.join(allowed)}",
+            )
+        class_weight = getattr(self.model.hyperparameters, "class_weight", None)
+        if self.task == "regression" and class_weight is not None:
+            raise _FieldError("model.hyperparameters.class_weight", "class_weight is for classification only")
+        valid = METRICS[self.task]
+        for metric in self.gate.thresholds:
+            if metric not in valid:
+                raise _FieldError(f"gate.thresholds.{metric}", _unknown_metric(metric, self.task))
+        compared = self.gate.champion.metric
+        if compared is not None and compared not in valid:
+            raise _FieldError("gate.champion.metric", _unknown_metric(compared, self.task))
+        if self.task == "regression" and self.positive_class is not None:
+            raise _FieldError("positive_class", "positive_class is for classification only")
+        return self
+
+
+class _FieldError(ValueError):
+    """A model validator's error that belongs to a field path (relative to the validated model)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _unknown_metric(metric: str, task: Task) -> str:
+    return f"unknown {task} metric {metric!r}; use one of {', '.join(METRICS[task])}"
+
+
+def default_metric(task: Task) -> str:
+    """The metric that the champion comparison uses when none is configured."""
+    return _DEFAULT_METRIC[task]
+
+
+def infer_task(target: Column) -> Task | None:
+    """The task a target column implies, or None when its type cannot be learnt.
+
+    Boolean, category and string targets are classification; float targets regression; an integer
+    target is classification when its declared bounds allow at most 20 values (0/1 flags, ratings),
+    regression otherwise. Timestamps cannot be targets.
+    """
+    if target.type in ("boolean", "category", "string"):
+        return "classification"
+    if target.type == "float":
+        return "regression"
+    if target.type == "integer":
+        bounded = target.min is not None and target.max is not None
+        small = bounded and target.max - target.min + 1 <= MAX_INTEGER_CLASSES  # type: ignore[operator]
+        return "classification" if small else "regression"
+    return None
+
+
+def feature_columns(contract: DatasetContract, config: TrainingConfig) -> list[Column]:
+    """The columns a model learns from, in contract order (see the module docstring)."""
+    left_out = {contract.target, config.split.key_column, *config.exclude_columns}
+    return [c for c in contract.columns if c.name not in left_out and c.type != "string"]
+
+
+def _resolve(config: TrainingConfig, contract: DatasetContract) -> TrainingConfig:
+    """Check the configuration against the contract and fill the defaults that depend on it."""
+    target = contract.column(contract.target)
+    task = config.task or infer_task(target)
+    if task is None:
+        raise _FieldError("task", f"target {target.name!r} is a {target.type} column, which cannot be learnt")
+    if task == "regression" and target.type not in ("integer", "float"):
+        raise _FieldError("task", f"regression needs a numeric target; {target.name!r} is {target.type}")
+    if task == "classification" and target.type == "float":
+        raise _FieldError("task", f"classification needs class labels; {target.name!r} is a float column")
+    names = set(contract.column_names)
+    key = config.split.key_column
+    if key is not None and (key not in names or key == contract.target):
+        raise _FieldError("split.key_column", f"{key!r} must be a declared column other than the target")
+    for index, name in enumerate(config.exclude_columns):
+        if name not in names:
+            raise _FieldError(f"exclude_columns.{index}", f"{name!r} is not a declared column")
+    _check_positive_class(config.positive_class, target)
+    champion = config.gate.champion.model_copy(
+        update={"metric": config.gate.champion.metric or default_metric(task)}
+    )
+    resolved = config.model_copy(
+        update={"task": task, "gate": config.gate.model_copy(update={"champion": champion})}
+    )
+    # Re-validate: the task-dependent checks run now that the task is known.
+    resolved = TrainingConfig.model_validate(resolved.model_dump())
+    if not feature_columns(contract, resolved):
+        raise _FieldError("exclude_columns", "no feature columns are left to learn from")
+    return resolved
+
+
+def _check_positive_class(value: str | int | None, target: Column) -> None:
+    if value is None:
+        return
+    if target.type == "category" and value not in target.categories:
+        raise _FieldError(
+            "positive_class", f"{value!r} is not one of the target's categories {target.categories}"
+        )
+    if target.type == "integer" and (not isinstance(value, int) or isinstance(value, bool)):
+        raise _FieldError("positive_class", f"the target is an integer column; got {value!r}")
+    if target.type == "boolean":
+        raise _FieldError("positive_class", "a boolean target's positive class is always true")
+
+
+_PARAMETERS: dict[str, type[BaseModel]] = {
+    "hist_gradient_boosting": HistGradientBoostingParams,
+    "random_forest": RandomForestParams,
+    "logistic_regression": LogisticRegressionParams,
+    "linear_regression": LinearRegressionParams,
+}
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        # A discriminated union puts the family's name in the path (model.random_forest.hyperparameters);
+        # people wrote model.hyperparameters, so that is the path they are shown.
+        family = next((str(part) for part in item["loc"] if str(part) in FAMILY_TASKS), None)
+        path = [str(part) for part in item["loc"] if str(part) not in FAMILY_TASKS]
+        cause = (item.get("ctx") or {}).get("error")
+        message = item["msg"].removeprefix("Value error, ")
+        if isinstance(cause, _FieldError):
+            path.append(cause.field)
+            message = str(cause)
+        elif item["type"] == "union_tag_invalid":
+            path.append("family")
+            message = (
+                f"unknown model family {item['input'].get('family')!r}; use one of {', '.join(FAMILY_TASKS)}"
+            )
+        elif item["type"] == "union_tag_not_found":
+            path.append("family")
+            message = f"missing; use one of {', '.join(FAMILY_TASKS)}"
+        elif item["type"] == "extra_forbidden" and family and path[-2:-1] == ["hyperparameters"]:
+            allowed = ", ".join(_PARAMETERS[family].model_fields)
+            message = f"unknown hyperparameter for {family}; allowed: {allowed}"
+        elif item["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif item["type"] == "literal_error":
+            message = message.replace("Input should be", "must be one of")
+        lines.append(f"{source}: {'.'.join(path) or '<root>'}: {message}")
+    return "\n".join(lines)
+
+
+def parse_training_config(
+    data: Any, *, contract: DatasetContract, source: str = "<training>"
+) -> TrainingConfig:
+    """Validate a dataset's training configuration against its contract, and resolve its defaults.
+
+    Parameters
+    ----------
+    data : Any
+        The mapping from the platform configuration (e.g. ``cdk.json``).
+    contract : DatasetContract
+        The dataset's contract: the target decides the task; columns named must exist.
+    source : str
+        Prefix of error messages, e.g. ``cdk.json: mlops.datasets.churn.training``.
+
+    Returns
+    -------
+    TrainingConfig
+        With ``task`` and ``gate.champion.metric`` set and every hyperparameter filled in.
+
+    Raises
+    ------
+    TrainingConfigError
+        One line per problem, naming the key: ``<source>: model.hyperparameters.max_iter: Input
+        should be a valid integer``.
+    """
+    if not isinstance(data, dict):
+        raise TrainingConfigError(f"{source}: <root>: must be a mapping, got {type(data).__name__}")
+    try:
+        config = TrainingConfig.model_validate(data)
+        return _resolve(config, contract)
+    except ValidationError as error:
+        raise TrainingConfigError(_describe(error, source)) from None
+    except _FieldError as error:
+        raise TrainingConfigError(f"{source}: {error.field}: {error}") from None

@@ -1,0 +1,393 @@
+"""Registering a trained model: the model package request, its model card, and a version read back.
+
+The registry alone must trace a model version to its dataset version, code version, hyperparameters,
+pipeline run, gate decision and approver (design invariant 2). Where each fact lives:
+
+- ``CustomerMetadataProperties`` (searchable, shown in the console; every key is named in
+  :mod:`domain.model_metadata`): ``lineage.*`` (dataset, dataset version, code version, execution ARN,
+  trigger kind, reference and reason), ``model.family``, ``hp.<name>`` (every hyperparameter used),
+  ``metric.<name>`` (the challenger on the test rows), ``gate.*`` (decision, champion compared, a
+  summary) and ``approval.*`` (who decided and when). Free text is cut down to what AWS allows
+  (:func:`domain.model_metadata.metadata_value`) and empty values are left out.
+- ``ModelMetrics.ModelQuality.Statistics``: the whole ``evaluation.json``; ``...Constraints``: the gate's
+  full decision record, when one was written.
+- ``DriftCheckBaselines.ModelDataQuality.Statistics``: the training rows' feature profile;
+  ``DriftCheckBaselines.ModelQuality.Statistics``: the profile of the model's predictions on the test
+  rows (what live predictions are compared with).
+- ``ApprovalDescription``: a person's reason (written by the registry adapter on approve or reject).
+- The model card: the same facts in words and numbers, for people (:func:`model_card_content`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from domain import model_metadata as keys
+from domain.model_metadata import MAX_ENTRIES, MAX_KEY, metadata_value
+from domain.names import MODEL_CARD, fit
+from domain.training.gate import GateDecision
+from domain.training.runs import Trigger
+
+__all__ = [
+    "AUTO_APPROVER",
+    "CONTENT_TYPES",
+    "ModelVersion",
+    "RegistrationError",
+    "RegistrationFacts",
+    "decision_metadata",
+    "model_card_content",
+    "model_card_name",
+    "model_package_request",
+    "trained_by",
+]
+
+ApprovalStatus = Literal["Approved", "PendingManualApproval", "Rejected"]
+CONTENT_TYPES = ["text/csv", "application/json"]
+AUTO_APPROVER = "auto-approve"
+_JSON = "application/json"
+
+
+class RegistrationError(ValueError):
+    """A model cannot be registered as asked (the gate refused it, or a fact does not fit)."""
+
+
+@dataclass(frozen=True)
+class RegistrationFacts:
+    """Everything about a trained model that the registry records, besides its evaluation.
+
+    Attributes
+    ----------
+    group : str
+        The dataset's model package group.
+    dataset, dataset_version, code_version : str
+        What was trained on, and with which code (a commit or a build id).
+    execution_arn : str
+        The pipeline run (Step Functions execution).
+    trigger : Trigger
+        What started the run, and why.
+    image_uri, model_data_url : str
+        The inference container and the ``model.tar.gz`` it serves.
+    evaluation_url, inputs_profile_url, predictions_profile_url : str
+        The job's ``evaluation.json`` and ``baseline/*.json``, as plain JSON objects in S3.
+    gate_report_url : str, optional
+        The gate's decision record (JSON) in S3.
+    environment : mapping, optional
+        Environment variables of the inference container.
+    """
+
+    group: str
+    dataset: str
+    dataset_version: str
+    code_version: str
+    execution_arn: str
+    trigger: Trigger
+    image_uri: str
+    model_data_url: str
+    evaluation_url: str
+    inputs_profile_url: str
+    predictions_profile_url: str
+    gate_report_url: str | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
+# The model archive carries its inference code (``code/inference.py``, written by the training job):
+# the scikit-learn container runs it from there.
+INFERENCE_ENVIRONMENT: Mapping[str, str] = {
+    "SAGEMAKER_PROGRAM": "inference.py",
+    "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+    "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+}
+
+
+def _metrics(evaluation: Mapping[str, Any]) -> dict[str, float]:
+    values = {name: (entry or {}).get("value") for name, entry in (evaluation.get("metrics") or {}).items()}
+    return {
+        name: float(v)
+        for name, v in values.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    }
+
+
+def _prefixed(meta: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """The entries under ``prefix`` (``hp.``, ``metric.``), by the name after it."""
+    return {name.removeprefix(prefix): value for name, value in meta.items() if name.startswith(prefix)}
+
+
+def _lineage_metadata(
+    evaluation: Mapping[str, Any], decision: GateDecision, facts: RegistrationFacts
+) -> dict[str, str]:
+    entries: dict[str, Any] = {
+        keys.LINEAGE_DATASET: facts.dataset,
+        keys.LINEAGE_DATASET_VERSION: facts.dataset_version,
+        keys.LINEAGE_CODE_VERSION: facts.code_version,
+        keys.LINEAGE_EXECUTION_ARN: facts.execution_arn,
+        keys.LINEAGE_TRIGGER: facts.trigger.kind,
+        keys.LINEAGE_TRIGGER_REFERENCE: facts.trigger.reference or "",
+        keys.LINEAGE_TRIGGER_REASON: facts.trigger.reason,
+        keys.MODEL_FAMILY: evaluation.get("family") or "",
+        keys.MODEL_TASK: evaluation.get("task") or "",
+        keys.GATE_DECISION: "approved" if decision.approved else "rejected",
+        keys.GATE_CHAMPION_COMPARED: decision.champion_compared,
+        keys.GATE_SUMMARY: " ".join(decision.reasons),
+    }
+    entries |= {
+        keys.HYPERPARAMETER + k: v for k, v in sorted((evaluation.get("hyperparameters") or {}).items())
+    }
+    entries |= {keys.METRIC + k: v for k, v in sorted(_metrics(evaluation).items())}
+    cleaned = {name[:MAX_KEY]: metadata_value(value) for name, value in entries.items()}
+    return {name: value for name, value in cleaned.items() if value}
+
+
+def model_package_request(
+    evaluation: Mapping[str, Any], decision: GateDecision, facts: RegistrationFacts, *, auto_approve: bool
+) -> dict[str, Any]:
+    """The ``CreateModelPackage`` request of a model that passed the gate.
+
+    Parameters
+    ----------
+    evaluation : mapping
+        The training job's ``evaluation.json``.
+    decision : GateDecision
+        The gate's verdict on it; only an approved model is registered.
+    facts : RegistrationFacts
+        Lineage and where the artifacts are.
+    auto_approve : bool
+        The dataset's configuration: ``Approved`` at once, else ``PendingManualApproval``.
+
+    Returns
+    -------
+    dict
+        Keyword arguments of ``sagemaker.create_model_package``, ``ClientToken`` included (derived
+        from the execution ARN, so that AWS itself refuses a second package for one run).
+
+    Raises
+    ------
+    RegistrationError
+        When the gate rejected the model, or the facts need more metadata entries than AWS allows.
+    """
+    if not decision.approved:
+        raise RegistrationError("the gate rejected this model: " + " ".join(decision.reasons))
+    metadata = _lineage_metadata(evaluation, decision, facts)
+    if auto_approve:
+        metadata |= decision_metadata({}, approver=AUTO_APPROVER, at="")
+    if len(metadata) > MAX_ENTRIES:
+        raise RegistrationError(
+            f"{len(metadata)} metadata entries; AWS allows {MAX_ENTRIES} per model package"
+        )
+    container: dict[str, Any] = {"Image": facts.image_uri, "ModelDataUrl": facts.model_data_url}
+    if facts.environment:
+        container["Environment"] = dict(facts.environment)
+    quality: dict[str, Any] = {"Statistics": {"ContentType": _JSON, "S3Uri": facts.evaluation_url}}
+    if facts.gate_report_url:
+        quality["Constraints"] = {"ContentType": _JSON, "S3Uri": facts.gate_report_url}
+    status: ApprovalStatus = "Approved" if auto_approve else "PendingManualApproval"
+    return {
+        "ModelPackageGroupName": facts.group,
+        "ModelPackageDescription": _description(evaluation, facts),
+        "InferenceSpecification": {
+            "Containers": [container],
+            "SupportedContentTypes": list(CONTENT_TYPES),
+            "SupportedResponseMIMETypes": list(CONTENT_TYPES),
+        },
+        "ModelMetrics": {"ModelQuality": quality},
+        "DriftCheckBaselines": {
+            "ModelDataQuality": {"Statistics": {"ContentType": _JSON, "S3Uri": facts.inputs_profile_url}},
+            "ModelQuality": {"Statistics": {"ContentType": _JSON, "S3Uri": facts.predictions_profile_url}},
+        },
+        "CustomerMetadataProperties": metadata,
+        "ModelApprovalStatus": status,
+        "ClientToken": hashlib.sha256(facts.execution_arn.encode()).hexdigest()[:36],
+    }
+
+
+def trained_by(execution_arn: str) -> str:
+    """How a version's description names the pipeline run that trained it (``ModelPackageDescription``).
+
+    The description is in ``ListModelPackages``' summaries where the metadata is not: the registry
+    finds a run's version by it without describing every version of the group.
+    """
+    return f"trained by {execution_arn.rsplit(':', 1)[-1]}"
+
+
+def _description(evaluation: Mapping[str, Any], facts: RegistrationFacts) -> str:
+    family = evaluation.get("family") or "model"
+    task = evaluation.get("task") or ""
+    text = (
+        f"{family} {task} model of dataset {facts.dataset} version {facts.dataset_version[:12]}, "
+        f"code {facts.code_version}, {trained_by(facts.execution_arn)} ({facts.trigger.kind})."
+    )
+    return " ".join(text.split())[:1024]
+
+
+def decision_metadata(existing: Mapping[str, str], *, approver: str, at: str) -> dict[str, str]:
+    """The metadata of a version after a decision on it: every entry kept, who and when replaced.
+
+    The registry adapter writes the whole map back: AWS merges it, moto replaces; both end equal.
+    """
+    merged = {k: v for k, v in existing.items() if k not in (keys.APPROVAL_BY, keys.APPROVAL_AT)}
+    merged[keys.APPROVAL_BY] = metadata_value(approver) or "unknown"
+    if metadata_value(at):
+        merged[keys.APPROVAL_AT] = metadata_value(at)
+    return merged
+
+
+def _interval(entry: Mapping[str, Any], confidence: float) -> str:
+    low, high = entry.get("ci_low"), entry.get("ci_high")
+    return f"{confidence:.0%} CI {low:.4g} to {high:.4g}" if low is not None and high is not None else "no CI"
+
+
+def model_card_name(group: str, version: int) -> str:
+    """The model card of a version: ``<group>-v<version>``, valid for ``CreateModelCard``.
+
+    When that is too long, the group's part ends in a hash of the group (``names.fit``): cutting it
+    alone would give two groups that start alike the same card.
+    """
+    suffix = f"-v{version}"
+    return fit(group, MODEL_CARD.max_length - len(suffix)) + suffix
+
+
+def model_card_content(
+    evaluation: Mapping[str, Any], decision: GateDecision, facts: RegistrationFacts, *, version: int
+) -> dict[str, Any]:
+    """The model card of a registered version (SageMaker model card schema, kept small).
+
+    Parameters
+    ----------
+    evaluation, decision, facts
+        As given to :func:`model_package_request`.
+    version : int
+        The model package version the registry assigned.
+
+    Returns
+    -------
+    dict
+        ``model_overview``, ``intended_uses``, ``training_details`` and ``evaluation_details``; dump it
+        as JSON for ``CreateModelCard``'s ``Content``.
+    """
+    target = evaluation.get("target") or "the target"
+    confidence = float(evaluation.get("confidence", 0.95))
+    metrics = _metrics(evaluation)
+    intervals = {name: (evaluation.get("metrics") or {}).get(name) or {} for name in metrics}
+    metric_data = [
+        {"name": name, "type": "number", "value": value, "notes": _interval(intervals[name], confidence)}
+        for name, value in sorted(metrics.items())
+    ]
+    hyperparameters = sorted((evaluation.get("hyperparameters") or {}).items())
+    dataset = f"{facts.dataset}@{facts.dataset_version}"
+    return {
+        "model_overview": {
+            "model_description": _description(evaluation, facts),
+            "model_name": facts.group,
+            "model_version": version,
+            "problem_type": str(evaluation.get("task") or "unknown"),
+            "algorithm_type": str(evaluation.get("family") or "unknown"),
+            "model_artifact": [facts.model_data_url],
+            "inference_environment": {"container_image": [facts.image_uri]},
+        },
+        "intended_uses": {
+            "purpose_of_model": f"Predict {target} from the features of dataset {facts.dataset}.",
+            "intended_uses": "Rows that satisfy the dataset's contract, served by the platform's endpoint.",
+            "risk_rating": "Unknown",
+        },
+        "training_details": {
+            "training_observations": (
+                f"Run {facts.execution_arn}, code {facts.code_version}, "
+                f"trigger {facts.trigger.kind}: {facts.trigger.reason or 'no reason given'}."
+            )[:1024],
+            "training_job_details": {
+                "training_datasets": [dataset],
+                "hyper_parameters": [{"name": k, "value": json.dumps(v)} for k, v in hyperparameters],
+            },
+        },
+        "evaluation_details": [
+            {
+                "name": "test rows",
+                "datasets": [dataset],
+                "evaluation_observation": " ".join(decision.reasons)[:2096],
+                "metric_groups": [{"name": "challenger on the test rows", "metric_data": metric_data}],
+            }
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A registered model version, as the registry describes it."""
+
+    arn: str
+    group: str
+    version: int
+    approval_status: str
+    created_at: str | None
+    description: str
+    dataset: str | None
+    dataset_version: str | None
+    code_version: str | None
+    execution_arn: str | None
+    trigger: str | None
+    trigger_reference: str | None
+    trigger_reason: str | None
+    family: str | None
+    hyperparameters: dict[str, str]
+    metrics: dict[str, float]
+    gate_decision: str | None
+    gate_summary: str | None
+    approval_description: str | None
+    decided_by: str | None
+    decided_at: str | None
+    image_uri: str | None
+    model_data_url: str | None
+    evaluation_url: str | None
+    deployment_status: str | None = None
+    deployment_endpoint: str | None = None
+    deployment_reason: str | None = None
+    deployment_at: str | None = None
+
+    @classmethod
+    def from_description(cls, described: Mapping[str, Any]) -> ModelVersion:
+        """The version from a ``DescribeModelPackage`` response."""
+        meta: Mapping[str, str] = described.get("CustomerMetadataProperties") or {}
+        containers = (described.get("InferenceSpecification") or {}).get("Containers") or [{}]
+        statistics = ((described.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}
+        created = described.get("CreationTime")
+        created_at = created.isoformat() if isinstance(created, datetime) else created
+        return cls(
+            arn=described["ModelPackageArn"],
+            group=described.get("ModelPackageGroupName") or "",
+            version=int(described.get("ModelPackageVersion") or 0),
+            approval_status=described.get("ModelApprovalStatus") or "",
+            created_at=created_at,
+            description=described.get("ModelPackageDescription") or "",
+            dataset=meta.get(keys.LINEAGE_DATASET),
+            dataset_version=meta.get(keys.LINEAGE_DATASET_VERSION),
+            code_version=meta.get(keys.LINEAGE_CODE_VERSION),
+            execution_arn=meta.get(keys.LINEAGE_EXECUTION_ARN),
+            trigger=meta.get(keys.LINEAGE_TRIGGER),
+            trigger_reference=meta.get(keys.LINEAGE_TRIGGER_REFERENCE),
+            trigger_reason=meta.get(keys.LINEAGE_TRIGGER_REASON),
+            family=meta.get(keys.MODEL_FAMILY),
+            hyperparameters=_prefixed(meta, keys.HYPERPARAMETER),
+            metrics={name: float(v) for name, v in _prefixed(meta, keys.METRIC).items()},
+            gate_decision=meta.get(keys.GATE_DECISION),
+            gate_summary=meta.get(keys.GATE_SUMMARY),
+            approval_description=described.get("ApprovalDescription"),
+            decided_by=meta.get(keys.APPROVAL_BY),
+            decided_at=meta.get(keys.APPROVAL_AT),
+            image_uri=containers[0].get("Image"),
+            model_data_url=containers[0].get("ModelDataUrl"),
+            evaluation_url=statistics.get("S3Uri"),
+            deployment_status=meta.get(keys.DEPLOYMENT_STATUS),
+            deployment_endpoint=meta.get(keys.DEPLOYMENT_ENDPOINT),
+            deployment_reason=meta.get(keys.DEPLOYMENT_REASON),
+            deployment_at=meta.get(keys.DEPLOYMENT_AT),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``mlops models show --json``)."""
+        return asdict(self)
