@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
@@ -52,3 +53,33 @@ def stopped_invocation(record: Mapping[str, Any]) -> StoppedInvocation:
         error_type=str(error.get("errorType") or "") or None,
         error_message=_LAMBDA_PREFIX.sub("", str(error.get("errorMessage") or "")).strip(),
     )
+
+
+@dataclass(frozen=True)
+class StoppedValidation:
+    """Lambda's record of a validation invocation that failed for good, read once.
+
+    Attributes
+    ----------
+    upload : Upload
+        The upload of the original event (``requestPayload``).
+    invocation : StoppedInvocation
+        How it ended (:func:`stopped_invocation`).
+    context, error
+        Lambda's ``requestContext`` and ``responsePayload`` as they came, for the log.
+    """
+
+    upload: Upload
+    invocation: StoppedInvocation
+    context: Any
+    error: Any
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> StoppedValidation:
+        """Read the invocation record an ``on_failure`` destination receives."""
+        return cls(
+            upload=upload_of(S3EventBridgeNotificationEvent(record["requestPayload"])),
+            invocation=stopped_invocation(record),
+            context=record.get("requestContext"),
+            error=record.get("responsePayload"),
+        )

@@ -60,6 +60,9 @@ def asset_handler(name: str, folder: Path, generated: Mapping[str, str]) -> Modu
 def forget_cached_adapters(modules: Iterable[ModuleType]) -> None:
     """Make the handlers create their settings and clients again (for the next test's environment)."""
     for module in modules:
+        function = getattr(module, "function", None)
+        if hasattr(function, "forget"):
+            function.forget()  # adapters.lambda_function.LambdaFunction
         for cached in ("settings", "adapters", "store", "pipeline"):
             if hasattr(module, cached):
                 getattr(module, cached).cache_clear()

@@ -10,47 +10,25 @@ invocation record to the function's ``on_failure`` destination: this function. I
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
-
-from adapters.environment import from_environment
+from adapters.function_settings import ValidationFailureSettings
+from adapters.lambda_function import LambdaContext, LambdaFunction
 from adapters.notify import AlertTopic
 from adapters.storage import S3DatasetStore
-from adapters.upload_events import stopped_invocation, upload_of
+from adapters.upload_events import StoppedValidation
 from domain.data.quarantine import record_stopped
 
-logger = Logger()
+function = LambdaFunction(ValidationFailureSettings, __file__)
+adapters = function.adapter(lambda s: (S3DatasetStore(s.data_bucket), AlertTopic(s.alerts_topic_arn)))
 
 
-class Settings(BaseModel):
-    """The function's environment, set by the CDK construct ``DatasetValidation``."""
-
-    data_bucket: str
-    alerts_topic_arn: str
-
-
-@cache
-def adapters() -> tuple[S3DatasetStore, AlertTopic]:
-    """The data bucket and the alert topic, created on first use and reused by later invocations."""
-    config = from_environment(Settings)
-    return S3DatasetStore(config.data_bucket), AlertTopic(config.alerts_topic_arn)
-
-
-@logger.inject_lambda_context(clear_state=True)
+@function.handler(observed=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Write the failure record and alert for the upload of a failed validation invocation."""
-    upload = upload_of(S3EventBridgeNotificationEvent(event["requestPayload"]))
-    logger.append_keys(upload_key=upload.key, dataset=upload.dataset)
-    store, alerts = adapters()
-    outcome = record_stopped(upload, stopped_invocation(event), store, alerts)
-    logger.error(
-        outcome.summary,
-        extra={"record": outcome.report_key, "invocation": event.get("requestContext"),
-               "error": event.get("responsePayload")},
-    )  # fmt: skip
+    stopped = StoppedValidation.from_record(event)
+    function.logger.append_keys(upload_key=stopped.upload.key, dataset=stopped.upload.dataset)
+    outcome = record_stopped(stopped.upload, stopped.invocation, *adapters())
+    facts = {"record": outcome.report_key, "invocation": stopped.context, "error": stopped.error}
+    function.logger.error(outcome.summary, extra=facts)
     return outcome.as_dict()

@@ -1,6 +1,7 @@
 """Each function's environment is what its handler reads: no variable set for a setting nobody reads.
 
-A handler declares its environment as a pydantic ``Settings`` (``adapters.environment``). A variable the
+A handler declares its environment as a pydantic model (its class of ``adapters/function_settings.py``,
+which ships in its asset, or a ``Settings`` of its own; ``adapters.environment`` reads it). A variable the
 construct sets that the handler never reads is a value kept in step for nothing (and, for an ARN, a
 reader that the role does not need); a setting the handler requires that the construct does not set
 fails at the first invocation. The handler is read from the function's own code asset, so the test
@@ -34,10 +35,23 @@ class DeclaredSettings:
     read: frozenset[str]
 
 
-def declared_settings(source: str) -> DeclaredSettings:
-    """The ``Settings`` fields of a handler's source, and those read as an attribute outside the class."""
+def declared_settings(source: str, settings_source: str = "") -> DeclaredSettings:
+    """The ``Settings`` fields of a handler's source, and those it reads as an attribute.
+
+    The model is the handler's own class ``Settings``, or the class of ``settings_source``
+    (``adapters/function_settings.py``) that the handler names in ``LambdaFunction(<model>, __file__)``.
+    """
     module = ast.parse(source)
     classes = [n for n in module.body if isinstance(n, ast.ClassDef) and n.name == "Settings"]
+    named = [
+        node.args[0].id
+        for node in ast.walk(module)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "LambdaFunction"
+        and node.args and isinstance(node.args[0], ast.Name)
+    ]  # fmt: skip
+    if not classes and named and settings_source:
+        found = ast.parse(settings_source).body
+        classes = [n for n in found if isinstance(n, ast.ClassDef) and n.name == named[0]]
     if not classes:
         return DeclaredSettings(required=frozenset(), optional=frozenset(), read=frozenset())
     (settings,) = classes
@@ -92,7 +106,11 @@ def test_every_variable_a_function_is_given_is_a_setting_its_handler_reads(assem
             assert not ours, f"{function} is given {sorted(ours)} and has no handler.py"
             continue
         # When its handler's Settings are read from the code asset
-        settings = declared_settings(handler.read_text(encoding="utf-8"))
+        models = handler.parent / "adapters" / "function_settings.py"
+        settings = declared_settings(
+            handler.read_text(encoding="utf-8"),
+            models.read_text(encoding="utf-8") if models.is_file() else "",
+        )
         fields = settings.required | settings.optional
 
         # Then each variable names a declared field the handler reads, and each required field is set
@@ -120,3 +138,25 @@ def test_a_setting_declared_and_never_read_is_found() -> None:
     assert settings.read == {"data_bucket"}
     assert settings.required == {"data_bucket", "alerts_topic_arn"}
     assert settings.optional == {"prefix"}
+
+
+def test_a_handler_s_settings_are_found_in_the_settings_module_it_names() -> None:
+    # Given a handler whose model is a class of adapters/function_settings.py, one of two there
+    models = (
+        "class GateSettings(BaseModel):\n"
+        "    data_bucket: str\n"
+        "    unused: str\n"
+        "class OtherSettings(BaseModel):\n"
+        "    state_machine_arn: str\n"
+    )
+    source = (
+        "function = LambdaFunction(GateSettings, __file__)\n"
+        "store = function.adapter(lambda s: Store(s.data_bucket))\n"
+    )
+
+    # When its settings are read
+    settings = declared_settings(source, models)
+
+    # Then they are the named class's fields, and those the handler reads are found
+    assert settings.required == {"data_bucket", "unused"}
+    assert settings.read == {"data_bucket"}

@@ -1,0 +1,134 @@
+"""One Lambda function's wiring: Powertools, its settings, its adapters, its handler's decorators.
+
+Every handler needs the same things around its one use case: a logger, a tracer and metrics (named by
+the environment the construct sets: ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``), its
+``Settings`` read from the environment once per execution environment, AWS adapters created on first use
+and reused by later invocations, and the same decorators in the same order. A handler module declares
+``function = LambdaFunction(Settings, __file__)`` and decorates its handler with
+:meth:`LambdaFunction.handler` (an event a Powertools data class reads) or :meth:`LambdaFunction.step`
+(a state of a workflow: what it raises reaches the workflow bounded).
+
+The Powertools objects are made when the handler module is imported, as on Lambda: each handler module
+has its own, named by the environment of that moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any, Generic, TypeVar, cast
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import event_source
+from aws_lambda_powertools.utilities.data_classes.common import DictWrapper
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from adapters.environment import from_environment
+from domain.state_limits import bounded_errors
+
+__all__ = ["LambdaContext", "LambdaFunction"]
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+AdapterT = TypeVar("AdapterT")
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+
+
+class LambdaFunction(Generic[SettingsT]):
+    """A function's Powertools objects, settings and adapters, made once per execution environment.
+
+    Parameters
+    ----------
+    settings : type
+        The pydantic model of the function's environment (``adapters.environment``).
+    module_file : str
+        The handler module's ``__file__``: its folder holds the files generated at synth
+        (``contracts.json``, ``training.json``, ``serving.json``).
+
+    Attributes
+    ----------
+    logger, tracer, metrics
+        Powertools' objects, for the handler to log, trace and count with.
+    here : Path
+        The handler's folder.
+    """
+
+    def __init__(self, settings: type[SettingsT], module_file: str) -> None:
+        self.logger = Logger()
+        self.tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
+        self.metrics = Metrics()
+        self.here = Path(module_file).parent
+        self._cached: list[Any] = []
+        self.settings: Callable[[], SettingsT] = self._remembered(lambda: from_environment(settings))
+
+    def adapter(self, build: Callable[[SettingsT], AdapterT]) -> Callable[[], AdapterT]:
+        """What ``build`` makes of the settings, made on first use and reused by later invocations.
+
+        Parameters
+        ----------
+        build : callable
+            From the function's settings to an adapter (or a tuple of them).
+
+        Returns
+        -------
+        callable
+            Without arguments, the adapter.
+        """
+        return self._remembered(lambda: build(self.settings()))
+
+    def forget(self) -> None:
+        """Read the settings and make the adapters again on next use (a test's new environment)."""
+        for cached in self._cached:
+            cached.cache_clear()
+
+    def handler(
+        self, source: type[DictWrapper] | None = None, *, observed: bool = True
+    ) -> Callable[[HandlerT], HandlerT]:
+        """Decorate a handler: Lambda context in the logs, traced, metrics flushed, event typed.
+
+        Parameters
+        ----------
+        source : type, optional
+            The Powertools data class the event is read as (``EventBridgeEvent`` ...); none: a dict.
+        observed : bool
+            False for a function that only logs (no trace, no metrics).
+
+        Returns
+        -------
+        callable
+            The decorator.
+        """
+
+        def decorate(function: HandlerT) -> HandlerT:
+            wrapped: Any = function if source is None else event_source(data_class=source)(function)
+            if observed:
+                wrapped = self.tracer.capture_lambda_handler(self.metrics.log_metrics(wrapped))
+            return cast(HandlerT, self.logger.inject_lambda_context(clear_state=True)(wrapped))
+
+        return decorate
+
+    def step(self, function: HandlerT) -> HandlerT:
+        """Decorate a workflow state's handler: as :meth:`handler`, and what it raises is bounded.
+
+        The error becomes the workflow's ``$.error`` (256 KiB a state): bounded nearest the function,
+        so that what Powertools logs and traces is the bounded error too.
+        """
+        return self.handler()(cast(HandlerT, bounded_errors(function)))
+
+    def count(self, name: str, value: float = 1) -> None:
+        """Add ``value`` to the metric ``name`` (a count) of this invocation."""
+        self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+    def report(self, summary: str, facts: dict[str, Any], error: BaseException | None = None) -> None:
+        """Log the invocation's outcome: an error with its trace when there is one, else information."""
+        if error is None:
+            self.logger.info(summary, extra=facts)
+        else:
+            self.logger.error(summary, extra=facts, exc_info=error)
+
+    def _remembered(self, make: Callable[[], AdapterT]) -> Callable[[], AdapterT]:
+        cached = cache(make)
+        self._cached.append(cached)
+        return cached
