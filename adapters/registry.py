@@ -21,13 +21,13 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.aws import client, error_code
+from domain.names import model_card_name
 from domain.training.gate import GateDecision
 from domain.training.registration import (
     ModelVersion,
     RegistrationFacts,
     decision_metadata,
     model_card_content,
-    model_card_name,
     model_package_request,
     trained_by,
 )

@@ -17,7 +17,7 @@ from adapters.endpoints import SageMakerEndpoints
 from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, console, fail, plain, platform
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
-from domain.deployment.endpoint import version_of
+from domain.names import version_of
 
 app = typer.Typer(help="Endpoints: list, inspect, invoke.", no_args_is_help=True)
 

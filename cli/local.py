@@ -15,7 +15,7 @@ from cli.common import console, errors, fail, plain
 from cli.synth import SynthError, synthesize
 from cli.tables import flexible, identifier, print_table
 from cli.target import PROJECT_ROOT
-from domain.deployment.endpoint import version_of
+from domain.names import version_of
 
 app = typer.Typer(
     help="The local cloud: the platform on this machine, no AWS account needed.", no_args_is_help=True

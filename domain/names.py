@@ -1,98 +1,105 @@
-"""AWS's rules for the names the platform gives resources and requests, in one place.
+"""Every name the platform gives a resource or a request, built in one place.
 
-Each name is built next to the capability that uses it (``domain/deployment/endpoint.py``,
-``domain/training/runs.py``, ``domain/training/prepare.py``, ``domain/training/registration.py``); the
-rules those names must satisfy are here, each with the API reference that states it.
-moto checks none of them, so a name AWS refuses would fail only in a real
-account, after whatever ran before the call (a whole training job, for a model package group).
-:mod:`domain.platform_names` checks, at synth, the longest name each builder can produce.
+A name is how one part of the platform finds what another made: the stacks grant ``<project>-*``, the
+deployment reads the dataset back from a model package group, a retried step asks for the same training
+job by name. Each builder is deterministic (no clock), so a request made twice names the same thing.
 
-Builders that take unbounded input (a trigger's reference, a model version) shorten with :func:`fit`:
-a stable hash of the whole name replaces its end, so two long names stay distinct, and a name never
-ends in a hyphen.
+- the model package group of a dataset: :func:`group_prefix`, :func:`model_package_group`,
+  :func:`dataset_of_group`; its model cards: :func:`model_card_name`;
+- training runs: :func:`execution_name` (Step Functions) and :func:`training_job_name` (SageMaker);
+- serving: :func:`endpoint_name`, :func:`model_name`, :func:`endpoint_config_name` (read back by
+  :func:`version_of`), :func:`deployment_name` (the deployment workflow's execution),
+  :func:`alarm_names` and :func:`capture_prefix`.
+
+AWS's rules for each kind of name are in :mod:`domain.name_rules`; :mod:`domain.platform_names` checks, at
+synth, the longest name each builder can produce. Builders that take unbounded input (a trigger's
+reference, a model version) shorten with :func:`fit`: a stable hash of the whole name replaces its end,
+so two long names stay distinct, and a name never ends in a hyphen.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping
+from typing import Protocol
+
+from domain.name_rules import ENDPOINT, EXECUTION, MODEL_CARD, TRAINING_JOB
 
 __all__ = [
-    "ALARM",
-    "ENDPOINT",
-    "ENDPOINT_CONFIG",
-    "EVENT_BUS",
-    "EXECUTION",
-    "MODEL",
-    "MODEL_CARD",
-    "MODEL_PACKAGE_GROUP",
-    "RULES",
-    "S3_KEY",
-    "SAGEMAKER_MAX",
-    "STACK",
-    "TRAINING_JOB",
-    "NameRule",
+    "RUN_VERSION_DIGITS",
+    "PipelineRunError",
+    "alarm_names",
+    "capture_prefix",
     "dataset_of_group",
+    "deployment_name",
+    "endpoint_config_name",
+    "endpoint_name",
+    "execution_name",
     "fit",
     "group_prefix",
+    "model_card_name",
+    "model_name",
     "model_package_group",
+    "training_job_name",
+    "version_of",
 ]
 
-SAGEMAKER_MAX = 63
-_SAGEMAKER_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
-_SAGEMAKER_TEXT = "1 to 63 letters, digits and hyphens, starting and ending with a letter or digit"
+RUN_VERSION_DIGITS = 12  # of the dataset version's SHA-256, in a run's execution name
+_SAGEMAKER_MAX = ENDPOINT.max_length  # SageMaker's, for models, endpoint configurations and endpoints too
+_SAGEMAKER_UNSAFE = re.compile(r"[^a-zA-Z0-9-]+")
+_EXECUTION_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_DATASET = re.compile(r"[a-z][a-z0-9-]*")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_VERSIONED = re.compile(r"(?P<stem>.*)-v(?P<version>\d+)-[0-9a-f]{8}")
 
 
-@dataclass(frozen=True)
-class NameRule:
-    """What AWS accepts for one kind of name.
+class PipelineRunError(ValueError):
+    """A run cannot be named or read back: the message says which fact is wrong."""
 
-    Attributes
-    ----------
-    resource : str
-        What the name names, in words ("SageMaker model package group").
-    service, operation, member : str
-        Where AWS checks it: botocore's service name, the API action and its request member.
-    max_length : int
-        At most this many characters (``unit="characters"``) or UTF-8 bytes (``unit="bytes"``).
-    allowed : str
-        The rule in words, for messages.
-    reference : str
-        The page of AWS's documentation that states the rule.
-    pattern : str or None
-        A regular expression the whole name must match.
-    forbidden : str or None
-        A regular expression of characters the name must not contain.
-    unit : {"characters", "bytes"}
+
+class _Trigger(Protocol):
+    """What a run's name takes from its trigger (``domain.training.runs.Trigger``)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def reference(self) -> str | None: ...
+
+
+class _Run(Protocol):
+    """What a training job's name takes from its run (``domain.training.runs.RunRequest``)."""
+
+    @property
+    def dataset(self) -> str: ...
+
+    @property
+    def dataset_version(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def fit(name: str, max_length: int, *, digits: int = 8) -> str:
+    """``name`` if it has at most ``max_length`` characters, else its start and a hash of all of it.
+
+    The result never ends in a hyphen and two different long names stay different (with 16**digits
+    to one odds). ``max_length`` must leave room for the hash and one more character.
     """
+    if len(name) <= max_length:
+        return name
+    if max_length < digits + 2:
+        raise ValueError(f"cannot fit a name into {max_length} characters with a {digits}-digit hash")
+    digest = hashlib.sha256(name.encode()).hexdigest()[:digits]
+    return f"{name[: max_length - digits - 1].rstrip('-_')}-{digest}"
 
-    resource: str
-    service: str
-    operation: str
-    member: str
-    max_length: int
-    allowed: str
-    reference: str
-    pattern: str | None = None
-    forbidden: str | None = None
-    unit: Literal["characters", "bytes"] = "characters"
 
-    def problem(self, name: str) -> str | None:
-        """What makes ``name`` unacceptable to AWS (e.g. "is 70 characters"), or None if it is valid."""
-        size = len(name.encode()) if self.unit == "bytes" else len(name)
-        if size == 0:
-            return "is empty"
-        if size > self.max_length:
-            return f"is {size} {self.unit}, more than {self.max_length}"
-        if self.pattern is not None and re.fullmatch(self.pattern, name) is None:
-            if name.endswith("-"):
-                return "ends in a hyphen"
-            return "has characters or a shape that are not allowed"
-        if self.forbidden is not None and (found := re.search(self.forbidden, name)):
-            return f"contains {found.group()!r}, which is not allowed"
-        return None
+def _digest(*parts: str, length: int = 8) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
+
+
+# Model package groups and model cards
 
 
 def group_prefix(project: str) -> str:
@@ -116,116 +123,127 @@ def dataset_of_group(prefix: str, group: str) -> str | None:
     return group[len(prefix) :]
 
 
-def fit(name: str, max_length: int, *, digits: int = 8) -> str:
-    """``name`` if it has at most ``max_length`` characters, else its start and a hash of all of it.
+def model_card_name(group: str, version: int) -> str:
+    """The model card of a version: ``<group>-v<version>``, valid for ``CreateModelCard``.
 
-    The result never ends in a hyphen and two different long names stay different (with 16**digits
-    to one odds). ``max_length`` must leave room for the hash and one more character.
+    When that is too long, the group's part ends in a hash of the group (:func:`fit`): cutting it
+    alone would give two groups that start alike the same card.
     """
-    if len(name) <= max_length:
-        return name
-    if max_length < digits + 2:
-        raise ValueError(f"cannot fit a name into {max_length} characters with a {digits}-digit hash")
-    digest = hashlib.sha256(name.encode()).hexdigest()[:digits]
-    return f"{name[: max_length - digits - 1].rstrip('-_')}-{digest}"
+    suffix = f"-v{version}"
+    return fit(group, MODEL_CARD.max_length - len(suffix)) + suffix
 
 
-def _sagemaker(resource: str, operation: str, member: str, pattern: str = _SAGEMAKER_PATTERN) -> NameRule:
-    return NameRule(
-        resource=resource,
-        service="sagemaker",
-        operation=operation,
-        member=member,
-        max_length=SAGEMAKER_MAX,
-        allowed=_SAGEMAKER_TEXT,
-        reference=f"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_{operation}.html",
-        pattern=pattern,
-    )
+# Training runs
 
 
-# CreateModelPackageGroup: ModelPackageGroupName, 1-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
-MODEL_PACKAGE_GROUP = _sagemaker(
-    "SageMaker model package group", "CreateModelPackageGroup", "ModelPackageGroupName"
-)
-# CreateModelCard: ModelCardName, 1-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
-MODEL_CARD = _sagemaker("SageMaker model card", "CreateModelCard", "ModelCardName")
-# CreateTrainingJob: TrainingJobName, 1-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
-TRAINING_JOB = _sagemaker("SageMaker training job", "CreateTrainingJob", "TrainingJobName")
-# CreateModel: ModelName, 0-63, [a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])? (the same names as the others)
-MODEL = _sagemaker("SageMaker model", "CreateModel", "ModelName", r"[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?")
-# CreateEndpointConfig: EndpointConfigName, 0-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
-ENDPOINT_CONFIG = _sagemaker("SageMaker endpoint configuration", "CreateEndpointConfig", "EndpointConfigName")
-# CreateEndpoint: EndpointName, 0-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
-ENDPOINT = _sagemaker("SageMaker endpoint", "CreateEndpoint", "EndpointName")
-# StartExecution: name, 1-80, none of: whitespace, brackets, wildcards, "#%\^|~`$&,;:/, control
-# characters (U+0000-001F, U+007F-009F, U+FFFE-FFFF), surrogates, U+10FFFF.
-EXECUTION = NameRule(
-    resource="Step Functions execution",
-    service="stepfunctions",
-    operation="StartExecution",
-    member="name",
-    max_length=80,
-    allowed="1 to 80 characters without whitespace, brackets, wildcards, special or control characters",
-    reference="https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html",
-    forbidden=r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff\U0010ffff]",
-)
-# PutMetricAlarm: AlarmName, 1-255 UTF-8 characters without ASCII control characters. (SageMaker's
-# rollback alarms, AutoRollbackConfiguration, also refuse a name of only whitespace: API_Alarm.html.)
-ALARM = NameRule(
-    resource="CloudWatch alarm",
-    service="cloudwatch",
-    operation="PutMetricAlarm",
-    member="AlarmName",
-    max_length=255,
-    allowed="1 to 255 characters without ASCII control characters, not only whitespace",
-    reference="https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html",
-    pattern=r"(?!\s*$).+",
-    forbidden=r"[\x00-\x1f\x7f]",
-)
-# Object keys: at most 1,024 bytes of UTF-8.
-S3_KEY = NameRule(
-    resource="S3 object key",
-    service="s3",
-    operation="PutObject",
-    member="Key",
-    max_length=1024,
-    allowed="1 to 1,024 bytes of UTF-8",
-    reference="https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html",
-    unit="bytes",
-)
-# CreateStack: StackName, 1-128, alphanumeric and hyphens, starting with a letter.
-STACK = NameRule(
-    resource="CloudFormation stack",
-    service="cloudformation",
-    operation="CreateStack",
-    member="StackName",
-    max_length=128,
-    allowed="1 to 128 letters, digits and hyphens, starting with a letter",
-    reference="https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html",
-    pattern=r"[a-zA-Z][-a-zA-Z0-9]*",
-)
-# CreateEventBus: Name, 1-256, [/\.\-_A-Za-z0-9]+
-EVENT_BUS = NameRule(
-    resource="EventBridge event bus",
-    service="events",
-    operation="CreateEventBus",
-    member="Name",
-    max_length=256,
-    allowed="1 to 256 letters, digits and . - _ /",
-    reference="https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateEventBus.html",
-    pattern=r"[/\.\-_A-Za-z0-9]+",
-)
+def execution_name(dataset: str, version: str, trigger: _Trigger) -> str:
+    """The execution name of a run: deterministic, distinct per trigger, valid for Step Functions.
 
-RULES = (
-    MODEL_PACKAGE_GROUP,
-    MODEL_CARD,
-    TRAINING_JOB,
-    MODEL,
-    ENDPOINT_CONFIG,
-    ENDPOINT,
-    EXECUTION,
-    ALARM,
-    S3_KEY,
-    STACK,
-    EVENT_BUS,
-)
+    Step Functions refuses a second execution with a name it has seen, so a trigger delivered twice
+    starts one run. A name that would pass 80 characters is cut and ends with 8 hex digits of a hash of
+    the whole name.
+
+    Parameters
+    ----------
+    dataset : str
+        The dataset's name (lowercase letters, digits and hyphens, as contracts allow).
+    version : str
+        The dataset version: the 64 hex digits of its content's SHA-256.
+    trigger : Trigger
+        What started the run (``domain.training.runs.Trigger``).
+
+    Returns
+    -------
+    str
+        1 to 80 characters of ``[A-Za-z0-9_-]``, e.g. ``churn-0123456789ab-accepted``.
+
+    Raises
+    ------
+    PipelineRunError
+        When the dataset name or the version is malformed.
+    """
+    if not _DATASET.fullmatch(dataset):
+        raise PipelineRunError(f"dataset name {dataset!r} is not a valid dataset name")
+    if not _SHA256.fullmatch(version):
+        raise PipelineRunError(f"dataset version {version!r} is not a SHA-256 (64 lowercase hex digits)")
+    parts = [dataset, version[:RUN_VERSION_DIGITS], trigger.kind]
+    if trigger.reference:
+        # Characters Step Functions (and CloudWatch Logs) reject become one hyphen.
+        parts.append(_EXECUTION_UNSAFE.sub("-", trigger.reference).strip("-") or "x")
+    return fit("-".join(parts), EXECUTION.max_length)
+
+
+def training_job_name(run: _Run) -> str:
+    """A SageMaker training job name for the run: ``<dataset>-<version[:8]>-<hash of the run name>``.
+
+    SageMaker allows 63 characters of ``[a-zA-Z0-9-]`` (``name_rules.TRAINING_JOB``) and never reuses a
+    name, so the name is derived from the run name (unique per trigger) rather than the clock: a
+    retried step asks for the same job. The dataset's part is cut to fit and never ends in a hyphen.
+    """
+    digest = hashlib.sha256(run.name.encode()).hexdigest()[:8]
+    suffix = f"-{run.dataset_version[:8]}-{digest}"
+    room = TRAINING_JOB.max_length - len(suffix)
+    dataset = _SAGEMAKER_UNSAFE.sub("-", run.dataset)[:room].strip("-") or "run"
+    return dataset + suffix
+
+
+# Serving
+
+
+def endpoint_name(project: str, dataset: str) -> str:
+    """The dataset's endpoint: ``<project>-<dataset>``, stable for the life of the deployment.
+
+    Apps invoke this name; every model version of the dataset is served behind it.
+    """
+    return fit(_SAGEMAKER_UNSAFE.sub("-", f"{project}-{dataset}").strip("-"), _SAGEMAKER_MAX)
+
+
+def _versioned(endpoint: str, version: int, digest: str, max_length: int) -> str:
+    # A long endpoint name ends in a hash of itself (fit): cut alone, two endpoints that start
+    # alike would name the same model, and the second deployment would reuse the first one's.
+    suffix = f"-v{version}-{digest}"
+    return fit(endpoint, max_length - len(suffix)) + suffix
+
+
+def model_name(endpoint: str, version: int, environment: Mapping[str, str], *, isolated: bool) -> str:
+    """The SageMaker model of one model package version with one serving environment, for one endpoint.
+
+    Reused when the same version is deployed again with the same settings (a rollback); a changed
+    setting (the payload limit, network isolation) makes a new model, since a model cannot be changed:
+    the isolated model of a real-time endpoint is never reused on a serverless one, which refuses it.
+    """
+    settings = sorted(f"{k}={v}" for k, v in environment.items())
+    # Models made before isolation depended on the mode were all isolated: those names stay as they were.
+    if not isolated:
+        settings.append("network-isolation=off")
+    return _versioned(endpoint, version, _digest(*settings), _SAGEMAKER_MAX)
+
+
+def endpoint_config_name(endpoint: str, version: int, deployment: str) -> str:
+    """The endpoint configuration of one deployment (new for every deployment, even of a version again)."""
+    return _versioned(endpoint, version, _digest(deployment), _SAGEMAKER_MAX)
+
+
+def deployment_name(endpoint: str, version: int, approved_at: str) -> str:
+    """The deployment workflow's execution name for an approval (the same approval: the same name)."""
+    return _versioned(endpoint, version, _digest(approved_at, length=12), EXECUTION.max_length)
+
+
+def version_of(name: str | None, endpoint: str) -> int | None:
+    """The model version in a model or endpoint configuration name made here for ``endpoint``, else None."""
+    match = _VERSIONED.fullmatch(name or "")
+    if match is None:
+        return None
+    # The stem is the endpoint's name, fitted to leave room for the suffix when it is long.
+    suffix = len(match[0]) - len(match["stem"])
+    return int(match["version"]) if match["stem"] == fit(endpoint, _SAGEMAKER_MAX - suffix) else None
+
+
+def alarm_names(endpoint: str) -> list[str]:
+    """The CloudWatch alarms that roll an update of ``endpoint`` back (created by the stack)."""
+    return [f"{endpoint}-invocation-5xx-errors", f"{endpoint}-model-latency"]
+
+
+def capture_prefix(dataset: str) -> str:
+    """Where the data bucket keeps a dataset's captured requests and responses."""
+    return f"capture/{dataset}/"

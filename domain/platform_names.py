@@ -14,21 +14,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from domain import name_rules as rules
 from domain import names
 from domain.data.ingestion_model import failure_key, snapshot_prefix
-from domain.deployment.endpoint import (
+from domain.name_rules import NameRule
+from domain.names import (
     alarm_names,
     capture_prefix,
     deployment_name,
     endpoint_config_name,
     endpoint_name,
+    execution_name,
+    model_card_name,
     model_name,
+    training_job_name,
 )
-from domain.names import NameRule
 from domain.state_limits import MAX_TEXT
 from domain.training.artifacts import run_prefix
-from domain.training.registration import model_card_name
-from domain.training.runs import RunRequest, Trigger, execution_name, training_job_name
+from domain.training.runs import RunRequest, Trigger
 
 __all__ = [
     "BuiltName",
@@ -107,8 +110,8 @@ class NameProblem:
 def project_names(project: str) -> list[BuiltName]:
     """The names made from the project alone."""
     return [
-        BuiltName(names.STACK, f"{project}-data", "<project>-data"),
-        BuiltName(names.EVENT_BUS, f"{project}-platform", "<project>-platform"),
+        BuiltName(rules.STACK, f"{project}-data", "<project>-data"),
+        BuiltName(rules.EVENT_BUS, f"{project}-platform", "<project>-platform"),
     ]
 
 
@@ -120,31 +123,31 @@ def dataset_names(project: str, dataset: str) -> list[BuiltName]:
     run_name = execution_name(dataset, _SHA256, run.trigger)
     prefix = names.group_prefix(project)
     built = [
-        BuiltName(names.MODEL_PACKAGE_GROUP, group, "<project>-<dataset>", prefix),
-        BuiltName(names.MODEL_CARD, model_card_name(group, _VERSION), "<group>-v<version>", prefix),
-        BuiltName(names.EXECUTION, run_name, "<dataset>-<version>-<trigger>"),
-        BuiltName(names.TRAINING_JOB, training_job_name(run), "<dataset>-<version>-<hash>"),
-        BuiltName(names.ENDPOINT, endpoint, "<project>-<dataset>", prefix),
+        BuiltName(rules.MODEL_PACKAGE_GROUP, group, "<project>-<dataset>", prefix),
+        BuiltName(rules.MODEL_CARD, model_card_name(group, _VERSION), "<group>-v<version>", prefix),
+        BuiltName(rules.EXECUTION, run_name, "<dataset>-<version>-<trigger>"),
+        BuiltName(rules.TRAINING_JOB, training_job_name(run), "<dataset>-<version>-<hash>"),
+        BuiltName(rules.ENDPOINT, endpoint, "<project>-<dataset>", prefix),
         BuiltName(
-            names.MODEL,
+            rules.MODEL,
             model_name(endpoint, _VERSION, {"K": "V"}, isolated=False),
             "<endpoint>-v<version>-<hash>",
             prefix,
         ),
         BuiltName(
-            names.ENDPOINT_CONFIG,
+            rules.ENDPOINT_CONFIG,
             endpoint_config_name(endpoint, _VERSION, _APPROVED_AT),
             "<endpoint>-v<version>-<hash>",
             prefix,
         ),
         BuiltName(
-            names.EXECUTION, deployment_name(endpoint, _VERSION, _APPROVED_AT), "<endpoint>-v<version>-<hash>"
+            rules.EXECUTION, deployment_name(endpoint, _VERSION, _APPROVED_AT), "<endpoint>-v<version>-<hash>"
         ),
-        *(BuiltName(names.ALARM, alarm, "<endpoint>-<metric>") for alarm in alarm_names(endpoint)),
-        BuiltName(names.S3_KEY, snapshot_prefix(dataset, _SHA256) + "profile.json", "datasets/<dataset>/..."),
-        BuiltName(names.S3_KEY, failure_key(dataset, _UPLOAD_REPORT), "quarantine/<dataset>/..."),
-        BuiltName(names.S3_KEY, run_prefix(dataset, run_name) + "evaluation/gate.json", "runs/<dataset>/..."),
-        BuiltName(names.S3_KEY, capture_prefix(dataset) + endpoint, "capture/<dataset>/<endpoint>/..."),
+        *(BuiltName(rules.ALARM, alarm, "<endpoint>-<metric>") for alarm in alarm_names(endpoint)),
+        BuiltName(rules.S3_KEY, snapshot_prefix(dataset, _SHA256) + "profile.json", "datasets/<dataset>/..."),
+        BuiltName(rules.S3_KEY, failure_key(dataset, _UPLOAD_REPORT), "quarantine/<dataset>/..."),
+        BuiltName(rules.S3_KEY, run_prefix(dataset, run_name) + "evaluation/gate.json", "runs/<dataset>/..."),
+        BuiltName(rules.S3_KEY, capture_prefix(dataset) + endpoint, "capture/<dataset>/<endpoint>/..."),
     ]
     return built
 
@@ -179,7 +182,7 @@ def name_problems(project: str, datasets: Iterable[str]) -> list[NameProblem]:
 
 def _dataset_fix(project: str, dataset: str) -> str:
     """A dataset name close to ``dataset`` whose names all pass, or advice on the project."""
-    for length in range(min(len(dataset), names.SAGEMAKER_MAX), 1, -1):
+    for length in range(min(len(dataset), rules.SAGEMAKER_MAX), 1, -1):
         candidate = dataset[:length].rstrip("-")
         if len(candidate) >= 2 and all(b.problem() is None for b in dataset_names(project, candidate)):
             return (

@@ -1,10 +1,10 @@
-"""Deploying an approved model version: names, SageMaker requests, and what really happened.
+"""Deploying an approved model version: SageMaker requests, and what really happened.
 
-Pure logic, free of AWS. The deployment workflow (``stacks/constructs/deployment_workflow.py``) runs it
-through ``lambdas/deployment_*``:
+Pure logic, free of AWS (the names it uses are built in :mod:`domain.names`). The deployment workflow
+(``stacks/constructs/deployment_workflow.py``) runs it through ``lambdas/deployment_*``:
 
 1. an approval becomes a deployment request named after the endpoint, the version and the approval's
-   time, so the same approval announced twice starts one deployment (:func:`deployment_name`);
+   time, so the same approval announced twice starts one deployment (``domain.names.deployment_name``);
 2. the request takes the endpoint's lock; a newer approval of the same dataset supersedes it
    (:func:`superseded_by`);
 3. a SageMaker model from the model package, an endpoint configuration (:func:`endpoint_config_request`)
@@ -17,37 +17,25 @@ through ``lambdas/deployment_*``:
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from domain.deployment.serving_config import ServingConfig
 from domain.instance_types import has_local_storage
-from domain.names import ENDPOINT, EXECUTION, fit
 
 __all__ = [
     "CAPTURE_CONTENT_TYPES",
     "VARIANT",
     "Outcome",
-    "alarm_names",
-    "capture_prefix",
     "deployment_config",
-    "deployment_name",
-    "endpoint_config_name",
     "endpoint_config_request",
-    "endpoint_name",
-    "model_name",
     "model_request",
     "superseded_by",
     "verify",
-    "version_of",
 ]
 
 VARIANT = "AllTraffic"  # one production variant: blue/green swaps whole fleets behind it
-MAX_NAME = ENDPOINT.max_length  # SageMaker's, for models, endpoint configurations and endpoints too
-MAX_EXECUTION_NAME = EXECUTION.max_length
 # Statuses an endpoint leaves by itself. ``UpdateRollbackFailed`` is not one: it needs a person, so the
 # workflow verifies (and records a failure) instead of waiting for it until its timeout.
 SETTLING = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
@@ -55,77 +43,8 @@ CAPTURE_CONTENT_TYPES = {
     "CsvContentTypes": ["text/csv"],
     "JsonContentTypes": ["application/json", "application/jsonlines"],
 }
-_UNSAFE = re.compile(r"[^a-zA-Z0-9-]+")
-_VERSIONED = re.compile(r"(?P<stem>.*)-v(?P<version>\d+)-[0-9a-f]{8}")
 
 Status = Literal["deployed", "rolled_back", "failed", "superseded"]
-
-
-def _safe(text: str) -> str:
-    return _UNSAFE.sub("-", text).strip("-")
-
-
-def _digest(*parts: str, length: int = 8) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
-
-
-def endpoint_name(project: str, dataset: str) -> str:
-    """The dataset's endpoint: ``<project>-<dataset>``, stable for the life of the deployment.
-
-    Apps invoke this name; every model version of the dataset is served behind it.
-    """
-    return fit(_safe(f"{project}-{dataset}"), MAX_NAME)
-
-
-def _versioned(endpoint: str, version: int, digest: str, max_length: int) -> str:
-    # A long endpoint name ends in a hash of itself (names.fit): cut alone, two endpoints that start
-    # alike would name the same model, and the second deployment would reuse the first one's.
-    suffix = f"-v{version}-{digest}"
-    return fit(endpoint, max_length - len(suffix)) + suffix
-
-
-def model_name(endpoint: str, version: int, environment: Mapping[str, str], *, isolated: bool) -> str:
-    """The SageMaker model of one model package version with one serving environment, for one endpoint.
-
-    Reused when the same version is deployed again with the same settings (a rollback); a changed
-    setting (the payload limit, network isolation) makes a new model, since a model cannot be changed:
-    the isolated model of a real-time endpoint is never reused on a serverless one, which refuses it.
-    """
-    settings = sorted(f"{k}={v}" for k, v in environment.items())
-    # Models made before isolation depended on the mode were all isolated: those names stay as they were.
-    if not isolated:
-        settings.append("network-isolation=off")
-    return _versioned(endpoint, version, _digest(*settings), MAX_NAME)
-
-
-def endpoint_config_name(endpoint: str, version: int, deployment: str) -> str:
-    """The endpoint configuration of one deployment (new for every deployment, even of a version again)."""
-    return _versioned(endpoint, version, _digest(deployment), MAX_NAME)
-
-
-def deployment_name(endpoint: str, version: int, approved_at: str) -> str:
-    """The deployment workflow's execution name for an approval (the same approval: the same name)."""
-    return _versioned(endpoint, version, _digest(approved_at, length=12), MAX_EXECUTION_NAME)
-
-
-def alarm_names(endpoint: str) -> list[str]:
-    """The CloudWatch alarms that roll an update of ``endpoint`` back (created by the stack)."""
-    return [f"{endpoint}-invocation-5xx-errors", f"{endpoint}-model-latency"]
-
-
-def capture_prefix(dataset: str) -> str:
-    """Where the data bucket keeps a dataset's captured requests and responses."""
-    return f"capture/{dataset}/"
-
-
-def version_of(name: str | None, endpoint: str) -> int | None:
-    """The model version in a model or endpoint configuration name this module made, else None."""
-    match = _VERSIONED.fullmatch(name or "")
-    if match is None:
-        return None
-    # The stem is the endpoint's name, fitted to leave room for the suffix when it is long.
-    suffix = len(match[0]) - len(match["stem"])
-    return int(match["version"]) if match["stem"] == fit(endpoint, MAX_NAME - suffix) else None
 
 
 def model_request(

@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from domain.deployment.capture import capture_key, capture_record
-from domain.deployment.endpoint import VARIANT, capture_prefix, endpoint_name
+from domain.deployment.endpoint import VARIANT
 from domain.deployment.serving_config import ServingConfig
+from domain.names import capture_prefix, endpoint_name
 
 __all__ = [
     "Answer",

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
-from domain.deployment.endpoint import deployment_name
+from domain.names import deployment_name
 from domain.state_limits import cap_text
 from domain.training.registration import ModelVersion
 

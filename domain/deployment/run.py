@@ -24,20 +24,17 @@ from domain import model_metadata as keys
 from domain.deployment.endpoint import (
     SETTLING,
     Outcome,
-    alarm_names,
     deployment_config,
-    endpoint_config_name,
     endpoint_config_request,
-    model_name,
     model_request,
     superseded_by,
     verify,
-    version_of,
 )
 from domain.deployment.request import DeploymentRequest, DeploymentRequestError
 from domain.deployment.serving_config import ServingConfig
 from domain.failures import failure_message
 from domain.model_metadata import metadata_value
+from domain.names import alarm_names, endpoint_config_name, model_name, version_of
 from domain.state_limits import cap_text
 from domain.training.registration import ModelVersion
 

@@ -23,12 +23,13 @@ from typing import Any, Protocol
 import pyarrow.parquet as pq
 
 from domain.data.contract import DatasetContract
+from domain.names import training_job_name
 from domain.state_limits import cap_list, cap_text
 from domain.training.artifacts import ArtifactStore, run_prefix
 from domain.training.champion import champion
 from domain.training.config import TrainingConfig
 from domain.training.registration import ModelVersion
-from domain.training.runs import RunRequest, training_job_name
+from domain.training.runs import RunRequest
 from domain.training.splitting import SPLITS, SplitError, split_batches
 
 __all__ = [

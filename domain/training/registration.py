@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from domain import model_metadata as keys
 from domain.model_metadata import MAX_ENTRIES, MAX_KEY, metadata_value
-from domain.names import MODEL_CARD, fit
+from domain.names import model_card_name
 from domain.training.gate import GateDecision
 from domain.training.runs import Trigger
 
@@ -240,16 +240,6 @@ def decision_metadata(existing: Mapping[str, str], *, approver: str, at: str) ->
 def _interval(entry: Mapping[str, Any], confidence: float) -> str:
     low, high = entry.get("ci_low"), entry.get("ci_high")
     return f"{confidence:.0%} CI {low:.4g} to {high:.4g}" if low is not None and high is not None else "no CI"
-
-
-def model_card_name(group: str, version: int) -> str:
-    """The model card of a version: ``<group>-v<version>``, valid for ``CreateModelCard``.
-
-    When that is too long, the group's part ends in a hash of the group (``names.fit``): cutting it
-    alone would give two groups that start alike the same card.
-    """
-    suffix = f"-v{version}"
-    return fit(group, MODEL_CARD.max_length - len(suffix)) + suffix
 
 
 def model_card_content(

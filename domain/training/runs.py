@@ -16,18 +16,16 @@ read back (:func:`parse_run`), the name only a readable key.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
-from domain.names import EXECUTION, TRAINING_JOB, fit
+from domain.names import RUN_VERSION_DIGITS, PipelineRunError, execution_name, training_job_name
 from domain.state_limits import MAX_TEXT
 
 __all__ = [
     "INPUT_FORMAT",
-    "MAX_NAME_LENGTH",
     "ParsedName",
     "PipelineRunError",
     "RunRequest",
@@ -42,19 +40,10 @@ __all__ = [
 
 TriggerKind = Literal["accepted", "manual", "retrain"]
 INPUT_FORMAT = 1
-MAX_NAME_LENGTH = EXECUTION.max_length
-VERSION_DIGITS = 12
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-_JOB_NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9-]+")
 _NAME = re.compile(
-    rf"(?P<dataset>[a-z][a-z0-9-]*?)-(?P<version>[0-9a-f]{{{VERSION_DIGITS}}})"
+    rf"(?P<dataset>[a-z][a-z0-9-]*?)-(?P<version>[0-9a-f]{{{RUN_VERSION_DIGITS}}})"
     r"-(?P<kind>accepted|manual|retrain)(?:-(?P<reference>[A-Za-z0-9_-]+))?"
 )
-
-
-class PipelineRunError(ValueError):
-    """A run cannot be named or read back: the message says which fact is wrong."""
 
 
 @dataclass(frozen=True)
@@ -107,53 +96,6 @@ class RunRequest:
     def name(self) -> str:
         """The Step Functions execution name (see :func:`execution_name`)."""
         return execution_name(self.dataset, self.dataset_version, self.trigger)
-
-
-def execution_name(dataset: str, version: str, trigger: Trigger) -> str:
-    """The execution name of a run: deterministic, distinct per trigger, valid for Step Functions.
-
-    Parameters
-    ----------
-    dataset : str
-        The dataset's name (lowercase letters, digits and hyphens, as contracts allow).
-    version : str
-        The dataset version: the 64 hex digits of its content's SHA-256.
-    trigger : Trigger
-        What started the run.
-
-    Returns
-    -------
-    str
-        1 to 80 characters of ``[A-Za-z0-9_-]``, e.g. ``churn-0123456789ab-accepted``.
-
-    Raises
-    ------
-    PipelineRunError
-        When the dataset name or the version is malformed.
-    """
-    if not re.fullmatch(r"[a-z][a-z0-9-]*", dataset):
-        raise PipelineRunError(f"dataset name {dataset!r} is not a valid dataset name")
-    if not _SHA256.fullmatch(version):
-        raise PipelineRunError(f"dataset version {version!r} is not a SHA-256 (64 lowercase hex digits)")
-    parts = [dataset, version[:VERSION_DIGITS], trigger.kind]
-    if trigger.reference:
-        # Characters Step Functions (and CloudWatch Logs) reject become one hyphen.
-        parts.append(_UNSAFE.sub("-", trigger.reference).strip("-") or "x")
-    return fit("-".join(parts), MAX_NAME_LENGTH)
-
-
-def training_job_name(run: RunRequest) -> str:
-    """A SageMaker training job name for the run: ``<dataset>-<version[:8]>-<hash of the run name>``.
-
-    SageMaker allows 63 characters of ``[a-zA-Z0-9-]`` (``names.TRAINING_JOB``) and never reuses a
-    name, so the name is derived from the run name (unique per trigger) rather than the clock: a
-    retried step asks for the same job. The dataset's part is cut to fit and never ends in a hyphen.
-    """
-    digest = hashlib.sha256(run.name.encode()).hexdigest()[:8]
-    suffix = f"-{run.dataset_version[:8]}-{digest}"
-    room = TRAINING_JOB.max_length - len(suffix)
-    dataset = _JOB_NAME_UNSAFE.sub("-", run.dataset)[:room].strip("-") or "run"
-    return dataset + suffix
 
 
 def execution_input(request: RunRequest) -> dict[str, Any]:

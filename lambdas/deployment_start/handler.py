@@ -24,9 +24,8 @@ from adapters.environment import from_environment
 from adapters.pipeline import StepFunctionsPipeline
 from adapters.registry import SageMakerModelRegistry
 from domain.declared import declared_serving
-from domain.deployment.endpoint import endpoint_name
 from domain.deployment.request import start_deployment
-from domain.names import dataset_of_group
+from domain.names import dataset_of_group, endpoint_name
 
 logger = Logger()
 tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP

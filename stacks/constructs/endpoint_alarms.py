@@ -12,8 +12,9 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from domain.deployment.endpoint import VARIANT, alarm_names
+from domain.deployment.endpoint import VARIANT
 from domain.deployment.serving_config import ServingConfig
+from domain.names import alarm_names
 
 
 class EndpointAlarms:

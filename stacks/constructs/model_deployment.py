@@ -27,8 +27,8 @@ from constructs import Construct
 
 from domain import names
 from domain.declared import SERVING_FILE
-from domain.deployment.endpoint import alarm_names, capture_prefix, endpoint_name
 from domain.deployment.serving_config import ServingConfig
+from domain.names import alarm_names, capture_prefix, endpoint_name
 from stacks.config import DeploymentInfraConfig
 from stacks.constructs.dataset_catalog import platform_table
 from stacks.constructs.deployment_trigger import DeploymentTrigger

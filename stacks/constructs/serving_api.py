@@ -21,8 +21,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from domain.declared import SERVING_FILE
-from domain.deployment.endpoint import capture_prefix, endpoint_name
 from domain.deployment.serving_config import ServingConfig
+from domain.names import capture_prefix, endpoint_name
 from stacks.constructs.nag import acknowledge_rule, cdk_grant_reasons, finding
 from stacks.constructs.platform_function import Invocation, PlatformFunction
 from stacks.constructs.scanners import justify

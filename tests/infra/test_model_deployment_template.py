@@ -179,8 +179,9 @@ def test_the_deployment_asks_for_capture_kms_and_rollback_on_the_stack_s_own_ala
     cloud_assembly: CloudAssembly, template: dict[str, Any]
 ) -> None:
     """What the prepare function will send SageMaker, from the configuration generated into its asset."""
-    from domain.deployment.endpoint import alarm_names, deployment_config, endpoint_config_request
+    from domain.deployment.endpoint import deployment_config, endpoint_config_request
     from domain.deployment.serving_config import ServingConfig
+    from domain.names import alarm_names
 
     (prepare,) = [
         r["Properties"]

@@ -9,17 +9,13 @@ from pydantic import ValidationError
 
 from domain.deployment.endpoint import (
     deployment_config,
-    deployment_name,
-    endpoint_config_name,
     endpoint_config_request,
-    endpoint_name,
-    model_name,
     model_request,
     superseded_by,
     verify,
-    version_of,
 )
 from domain.deployment.serving_config import ServingConfig, parse_serving_config
+from domain.names import deployment_name, endpoint_config_name, endpoint_name, model_name, version_of
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/k"
 CAPTURE = "s3://data/capture/churn/"

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.deployment.endpoint import deployment_name
 from domain.deployment.request import DeploymentRequest, StartedDeployment, Trigger, start_deployment
+from domain.names import deployment_name
 from domain.training.registration import ModelVersion
 
 WORKFLOW = "arn:aws:states:us-east-1:123456789012:stateMachine:mlops-deployment"

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from domain.deployment.endpoint import alarm_names
 from domain.deployment.run import (
     DeploymentRequest,
     DeploymentRequestError,
@@ -17,6 +16,7 @@ from domain.deployment.run import (
     prepare_deployment,
 )
 from domain.deployment.serving_config import parse_serving_config
+from domain.names import alarm_names
 from domain.training.registration import ModelVersion
 
 GROUP = "mlops-churn"

@@ -1,4 +1,4 @@
-"""AWS's name rules (domain/names.py): as AWS's API model states them, and what they refuse."""
+"""AWS's name rules (domain/name_rules.py): as AWS's API model states them, and what they refuse."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import re
 import botocore.session
 import pytest
 
+from domain import name_rules as rules
 from domain import names
-from domain.names import NameRule, fit
+from domain.name_rules import NameRule
+from domain.names import fit
 
 # The rules whose limits botocore's copy of AWS's API model carries (S3 keys and stack names it does not).
-MODELLED = [rule for rule in names.RULES if rule not in (names.S3_KEY, names.STACK)]
+MODELLED = [rule for rule in rules.RULES if rule not in (rules.S3_KEY, rules.STACK)]
 
 
 @pytest.mark.parametrize("rule", MODELLED, ids=lambda rule: f"{rule.operation}.{rule.member}")
@@ -24,8 +26,8 @@ def test_each_rule_is_the_one_in_awss_api_model(rule: NameRule) -> None:
         assert rule.pattern == shape.metadata["pattern"]
 
 
-SAGEMAKER_RULES = [names.MODEL_PACKAGE_GROUP, names.MODEL_CARD, names.TRAINING_JOB, names.MODEL,
-                   names.ENDPOINT_CONFIG, names.ENDPOINT]  # fmt: skip
+SAGEMAKER_RULES = [rules.MODEL_PACKAGE_GROUP, rules.MODEL_CARD, rules.TRAINING_JOB, rules.MODEL,
+                   rules.ENDPOINT_CONFIG, rules.ENDPOINT]  # fmt: skip
 
 
 @pytest.mark.parametrize("rule", SAGEMAKER_RULES, ids=lambda rule: rule.operation)
@@ -69,24 +71,24 @@ def test_sagemaker_names_are_63_letters_digits_and_inner_hyphens(
     ],
 )
 def test_step_functions_execution_names(name: str, valid: bool) -> None:
-    assert (names.EXECUTION.problem(name) is None) is valid
+    assert (rules.EXECUTION.problem(name) is None) is valid
 
 
 @pytest.mark.parametrize(
     ("rule", "name", "valid"),
     [
-        (names.ALARM, "mlops-churn-model-latency", True),
-        (names.ALARM, "   ", False),  # refused as a rollback alarm of UpdateEndpoint
-        (names.ALARM, "mlops-churn\tlatency", False),
-        (names.ALARM, "a" * 256, False),
-        (names.S3_KEY, "k" * 1024, True),
-        (names.S3_KEY, "k" * 1025, False),
-        (names.S3_KEY, "é" * 512, True),  # 1,024 bytes of UTF-8
-        (names.S3_KEY, "é" * 513, False),
-        (names.STACK, "mlops-data", True),
-        (names.STACK, "1mlops-data", False),
-        (names.EVENT_BUS, "mlops-platform", True),
-        (names.EVENT_BUS, "mlops platform", False),
+        (rules.ALARM, "mlops-churn-model-latency", True),
+        (rules.ALARM, "   ", False),  # refused as a rollback alarm of UpdateEndpoint
+        (rules.ALARM, "mlops-churn\tlatency", False),
+        (rules.ALARM, "a" * 256, False),
+        (rules.S3_KEY, "k" * 1024, True),
+        (rules.S3_KEY, "k" * 1025, False),
+        (rules.S3_KEY, "é" * 512, True),  # 1,024 bytes of UTF-8
+        (rules.S3_KEY, "é" * 513, False),
+        (rules.STACK, "mlops-data", True),
+        (rules.STACK, "1mlops-data", False),
+        (rules.EVENT_BUS, "mlops-platform", True),
+        (rules.EVENT_BUS, "mlops platform", False),
     ],
 )
 def test_other_rules(rule: NameRule, name: str, valid: bool) -> None:
@@ -101,7 +103,7 @@ def test_fit_keeps_a_short_name_and_shortens_a_long_one_with_a_stable_hash() -> 
     fitted = fit(long, 63)
     other = fit("a" * 53 + "-" + "c" * 20, 63)
 
-    assert len(fitted) <= 63 and names.MODEL.problem(fitted) is None
+    assert len(fitted) <= 63 and rules.MODEL.problem(fitted) is None
     assert re.fullmatch(r"a{53}-[0-9a-f]{8}", fitted)
     assert fitted == fit(long, 63) and fitted != other
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from domain.names import model_card_name
 from domain.platform_names import dataset_names, model_package_group, name_problems
-from domain.training.registration import model_card_name
 from stacks.app import PROJECT_ROOT, cdk_json_context
 from stacks.config import ConfigError, load_platform
 
