@@ -53,10 +53,10 @@ test: setup
 lint: setup $(SCANNERS)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy domain adapters localcloud cli lambdas stacks training
-	$(VENV)/bin/vermin --no-tips --violations --target=$(TRAINING_PYTHON)- training
-	$(VENV)/bin/mypy --python-version $(TRAINING_PYTHON) training
-	$(VENV)/bin/mypy --python-version $(LAMBDA_PYTHON) lambdas domain adapters
+	$(VENV)/bin/mypy spec domain adapters localcloud cli lambdas stacks training
+	$(VENV)/bin/vermin --no-tips --violations --target=$(TRAINING_PYTHON)- training spec
+	$(VENV)/bin/mypy --python-version $(TRAINING_PYTHON) training spec
+	$(VENV)/bin/mypy --python-version $(LAMBDA_PYTHON) lambdas domain adapters spec
 	rm -f $(CDK_OUTDIR)/*.template.json
 	$(PY) app.py
 	$(SCANNERS)/bin/cfn-lint $(CDK_OUTDIR)/*.template.json

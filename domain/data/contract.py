@@ -24,14 +24,9 @@ Example
       row_count_drop: {max_drop_fraction: 0.5, action: reject}
       new_categories: {action: warn}
 
-Value conventions (what the validator accepts in CSV)
------------------------------------------------------
-- ``integer``: 64-bit signed integers; ``float``: decimal or scientific notation. ``NaN``, ``inf``
-  and ``-inf`` are values, not nulls: they are rejected unless ``allow_nan_inf`` is true.
-- ``boolean``: the spellings in ``csv.true_values`` / ``csv.false_values``.
-- ``timestamp``: ISO 8601 (``2024-05-01``, ``2024-05-01T10:00:00``, with an optional ``Z`` or
-  ``+hh:mm`` offset); values without an offset are taken as UTC.
-- A null is an empty field or one of ``csv.null_values``.
+Value conventions (what the validator and the endpoint accept) are :mod:`spec.values`'s: numbers
+(``NaN`` and infinities only with ``allow_nan_inf``), the dialect's boolean and null spellings, ISO 8601
+timestamps (UTC without an offset), inclusive ``min``/``max``, categories from the list.
 """
 
 from __future__ import annotations
@@ -53,6 +48,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from spec.values import DEFAULT_FALSE_VALUES, DEFAULT_NULL_VALUES, DEFAULT_TRUE_VALUES, NUMERIC_TYPES
 
 __all__ = [
     "MAX_EPHEMERAL_STORAGE_BYTES",
@@ -76,7 +73,6 @@ __all__ = [
 
 ColumnType = Literal["integer", "float", "string", "category", "boolean", "timestamp"]
 Action = Literal["warn", "reject", "off"]
-NUMERIC_TYPES: frozenset[str] = frozenset({"integer", "float"})
 GIB = 1024**3
 # Lambda's ephemeral storage (/tmp): at most 10,240 MB,
 # https://docs.aws.amazon.com/lambda/latest/api/API_EphemeralStorage.html
@@ -262,13 +258,12 @@ class CsvDialect(_Model):
     delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
     quote_char: Annotated[str, Field(min_length=1, max_length=1)] = '"'
     header: Literal[True] = True
-    # "NaN" is deliberately absent: for a float it is a value (checked by value.nan_inf), not a null.
-    null_values: list[str] = Field(default_factory=lambda: ["", "NA", "N/A", "null", "NULL", "None"])
+    null_values: list[str] = Field(default_factory=lambda: list(DEFAULT_NULL_VALUES))
     true_values: list[Annotated[str, Field(min_length=1)]] = Field(
-        default_factory=lambda: ["true", "True", "TRUE", "1"]
+        default_factory=lambda: list(DEFAULT_TRUE_VALUES)
     )
     false_values: list[Annotated[str, Field(min_length=1)]] = Field(
-        default_factory=lambda: ["false", "False", "FALSE", "0"]
+        default_factory=lambda: list(DEFAULT_FALSE_VALUES)
     )
 
     @model_validator(mode="after")

@@ -1,9 +1,10 @@
 """Lambda assets built without Docker: a function's code, and the dependency layer it runs on.
 
-A function's asset is its handler folder plus the project's runtime packages (``domain``, ``adapters``)
-and any generated files (the dataset contracts), copied by CDK's local bundling. The dependency layer is
-``pip install --platform`` of ``lambdas/requirements.txt`` for the Lambda's architecture and Python, built
-once per requirements hash into ``.cache/lambda-layers`` and hard-linked into each cloud assembly.
+A function's asset is its handler folder plus the project's runtime packages (``domain``, ``adapters``,
+and ``spec``, which the training source directory carries too) and any generated files (the dataset
+contracts), copied by CDK's local bundling. The dependency layer is ``pip install --platform`` of
+``lambdas/requirements.txt`` for the Lambda's architecture and Python, built once per requirements hash
+into ``.cache/lambda-layers`` and hard-linked into each cloud assembly.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from aws_cdk import aws_lambda as lambda_
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
-RUNTIME_PACKAGES = ("domain", "adapters")
+RUNTIME_PACKAGES = ("domain", "adapters", "spec")
+# What training/ shares with domain/: shipped beside it in the training source directory.
+SHARED_PACKAGE = "spec"
 LAYER_REQUIREMENTS = LAMBDAS_DIR / "requirements.txt"
 LAYER_CACHE = PROJECT_ROOT / ".cache" / "lambda-layers"
 
@@ -161,19 +164,21 @@ def _strip(site: Path) -> None:
 
 @jsii.implements(cdk.ILocalBundling)
 class _SourceTarball:
-    """Packs a folder as ``sourcedir.tar.gz``, the SageMaker training toolkit's source directory.
+    """Packs folders as ``sourcedir.tar.gz``, the SageMaker training toolkit's source directory.
 
+    ``folders`` maps a folder inside the archive ("" for its root) to the folder that fills it.
     Deterministic (sorted entries, fixed owner and times, no gzip timestamp), so the asset hash changes
     only when the code does.
     """
 
-    def __init__(self, source: Path) -> None:
-        self._source = source
+    def __init__(self, folders: dict[str, Path]) -> None:
+        self._folders = folders
 
     def try_bundle(self, output_dir: str, _options: Any) -> bool:
         files = sorted(
-            path
-            for path in self._source.rglob("*")
+            (str(Path(prefix) / path.relative_to(source)), path)
+            for prefix, source in self._folders.items()
+            for path in source.rglob("*")
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
         )
         target = Path(output_dir) / "sourcedir.tar.gz"
@@ -182,8 +187,8 @@ class _SourceTarball:
             gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as zipped,
             tarfile.open(fileobj=zipped, mode="w") as archive,
         ):
-            for path in files:
-                info = archive.gettarinfo(str(path), arcname=str(path.relative_to(self._source)))
+            for name, path in files:
+                info = archive.gettarinfo(str(path), arcname=name)
                 info.uid = info.gid = 0
                 info.uname = info.gname = ""
                 info.mtime = 0
@@ -193,9 +198,14 @@ class _SourceTarball:
 
 
 def training_source_bundling() -> cdk.BundlingOptions:
-    """Bundling of ``training/`` into one ``sourcedir.tar.gz`` file asset (no Docker)."""
+    """Bundling of ``training/`` and ``spec/`` into one ``sourcedir.tar.gz`` file asset (no Docker).
+
+    ``spec/`` sits at the archive's root beside ``train.py``, where the job's imports find it (the
+    toolkit runs the script from the extracted folder, which it also puts on ``PYTHONPATH``).
+    """
+    folders = {"": PROJECT_ROOT / "training", SHARED_PACKAGE: PROJECT_ROOT / SHARED_PACKAGE}
     return cdk.BundlingOptions(
         image=_NO_DOCKER,
-        local=_SourceTarball(PROJECT_ROOT / "training"),  # type: ignore[arg-type]  # a jsii interface
+        local=_SourceTarball(folders),  # type: ignore[arg-type]  # a jsii interface
         output_type=cdk.BundlingOutput.ARCHIVED,
     )

@@ -192,6 +192,7 @@ def test_the_registered_metrics_equal_those_of_the_same_training_run_in_process(
         "SM_OUTPUT_DATA_DIR": str(folder / "output"),
         "MLOPS_FAILURE_FILE": str(folder / "failure"),
         "SM_INPUT_CONFIG_DIR": str(folder / "input-config"),
+        "PYTHONPATH": str(root),  # spec/, which the source directory carries beside train.py
         **{
             f"SM_CHANNEL_{name.upper()}": str(folder / name)
             for name in ("train", "validation", "test", "config", "champion")

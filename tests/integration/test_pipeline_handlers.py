@@ -107,7 +107,7 @@ def train(prepared: dict[str, Any], folder: Path) -> str:
     download_channels(prepared, folder)
     env = {**os.environ, "SM_MODEL_DIR": str(folder / "model"), "SM_OUTPUT_DATA_DIR": str(folder / "output"),
            "MLOPS_FAILURE_FILE": str(folder / "failure"), "SM_INPUT_CONFIG_DIR": str(folder / "input-config"),
-           "OMP_NUM_THREADS": "1",
+           "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT),  # spec/, beside train.py on SageMaker
            **{f"SM_CHANNEL_{c.upper()}": str(folder / c) for c in ("train", "validation", "test", "config",
                                                                    "champion")}}  # fmt: skip
     result = subprocess.run(

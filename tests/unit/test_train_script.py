@@ -89,6 +89,7 @@ class Started:
             # Jobs run side by side here: OpenMP threads that spin-wait for each other in every process
             # would make them several times slower (on SageMaker a job has its instance to itself).
             "OMP_NUM_THREADS": "1",
+            "PYTHONPATH": str(ROOT),  # spec/, which the source directory carries beside train.py
             **{f"SM_CHANNEL_{name.upper()}": str(source / name) for name in (*SPLITS, "config")},
         }
         if champion is not None:

@@ -25,6 +25,8 @@ from stacks.config import TrainingInfraConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TRAINING = PROJECT_ROOT / "training"
+# Shipped beside training/ in its source directory and model archive (stacks/constructs/lambda_packaging.py).
+SHARED = PROJECT_ROOT / "spec"
 RECORD = TRAINING / "container.toml"
 # What `make setup` installs into the virtualenv the tests run on, and what the benchmark's MLflow
 # virtualenv installs to load the models training/ wrote.
@@ -124,11 +126,14 @@ def module_distributions(record: dict[str, Any], root: Path) -> dict[str, str]:
     return modules
 
 
-def foreign_imports(folder: Path, record: dict[str, Any], modules: dict[str, str]) -> list[str]:
-    """Imports of what the image lacks: not its Python's standard library, its packages, nor ``folder``."""
+def foreign_imports(
+    folder: Path, record: dict[str, Any], modules: dict[str, str], shipped: Iterable[str] = ()
+) -> list[str]:
+    """Imports of what the image lacks: not its Python's standard library, its packages, ``folder``'s own
+    modules, nor the ``shipped`` packages the build packs beside them."""
     python = series(record["image"]["python"])
     stdlib = stdlib_modules(python, sys.version_info[:2], sys.stdlib_module_names)
-    allowed = stdlib | set(modules) | own_modules(folder) | {"__future__"}
+    allowed = stdlib | set(modules) | own_modules(folder) | set(shipped) | {"__future__"}
     return [
         f"{', '.join(places)}: imports {module}, which the image {record['image']['version']} (Python "
         f"{record['image']['python']}) does not have; training/container.toml lists its packages"
@@ -198,7 +203,8 @@ RECORDED = load_record()
 def test_training_imports_only_the_images_standard_library_and_packages_and_its_own_modules() -> None:
     modules = module_distributions(RECORDED, PROJECT_ROOT)
 
-    assert foreign_imports(TRAINING, RECORDED, modules) == []
+    assert foreign_imports(TRAINING, RECORDED, modules, shipped=[SHARED.name]) == []
+    assert foreign_imports(SHARED, RECORDED, modules, shipped=[SHARED.name]) == []
 
 
 def test_the_tests_run_the_images_versions_or_an_exception_the_record_states() -> None:

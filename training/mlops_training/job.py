@@ -5,7 +5,7 @@ Outputs
 In ``SM_MODEL_DIR`` (becomes ``model.tar.gz``, what the registry and the endpoint use):
 ``model.joblib`` (the whole Pipeline), ``model_signature.json`` (its input and classes, see
 :mod:`mlops_training.contract_io`), ``contract.json`` (what requests are checked against), ``code/``
-(``inference.py`` and this package: what the endpoint runs), ``evaluation.json`` (see
+(``inference.py``, this package and ``spec``: what the endpoint runs), ``evaluation.json`` (see
 :mod:`mlops_training.evaluate`),
 ``baseline/inputs_profile.json`` (the features of the training rows) and
 ``baseline/predictions_profile.json`` (the model's predictions on the test rows: what live
@@ -33,6 +33,8 @@ import joblib
 import numpy as np
 import pyarrow as pa
 import sklearn
+
+import spec
 
 from .champion import score_champion
 from .contract_io import (
@@ -184,16 +186,21 @@ def run(env: JobEnvironment) -> dict[str, Any]:
 
 
 def ship_inference_code(target: Path) -> None:
-    """Copy ``inference.py`` and this package into the model: the endpoint serves with the same code."""
+    """Copy ``inference.py``, this package and ``spec`` into the model: the endpoint runs the same code.
+
+    ``spec`` is found where this job imported it from: beside ``train.py`` in the source directory on
+    SageMaker, the project's root when the tests run ``training/train.py``.
+    """
     source = Path(__file__).resolve().parent.parent
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(source / "inference.py", target / "inference.py")
-    shutil.copytree(
-        source / "mlops_training",
-        target / "mlops_training",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        dirs_exist_ok=True,
-    )
+    for package in (source / "mlops_training", Path(spec.__file__).resolve().parent):
+        shutil.copytree(
+            package,
+            target / package.name,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            dirs_exist_ok=True,
+        )
 
 
 def failure_reason(error: BaseException) -> str:

@@ -17,17 +17,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from domain.data.contract import Column, CsvDialect, DatasetContract
+from spec.values import BLANKS, NUMBER_SYNTAX, TIMESTAMP_SYNTAX, ZONE_SYNTAX
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 CATEGORY = pa.dictionary(pa.int32(), pa.string())
 
-# Supersets of what Arrow's parsers accept (after trimming blanks); anything else cannot convert.
-_SYNTAX = {
-    "integer": r"^[+-]?(?:0[xX][0-9a-fA-F]+|[0-9]+)$",
-    "float": r"^[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:nan|inf|infinity))$",
-    "timestamp": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ].*)?$",
-}
-_ZONE = r"[T ][0-9:.,]+(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)$"
+# What text is a value of each type: spec.values states it once for this and for the endpoint.
+_SYNTAX = {**NUMBER_SYNTAX, "timestamp": TIMESTAMP_SYNTAX}
 
 
 def read_type(column: Column) -> pa.DataType:
@@ -92,7 +88,7 @@ def _cast_checked(text: pa.Array, target: pa.DataType, syntax: str) -> tuple[pa.
 
 def _to_timestamp(text: pa.Array) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
     """ISO 8601 text to timestamp[us, UTC]; values without an offset are taken as UTC."""
-    zoned = pc.match_substring_regex(text, _ZONE).fill_null(False)
+    zoned = pc.match_substring_regex(text, ZONE_SYNTAX).fill_null(False)
     has_zone = np.asarray(zoned.to_numpy(zero_copy_only=False), dtype=bool)
     null = pa.scalar(None, text.type)
     naive_text = pc.if_else(zoned, null, text)
@@ -125,7 +121,7 @@ def convert_text(
     """
     if column.type in ("string", "category"):
         return text, np.zeros(len(text), dtype=bool)
-    trimmed = pc.utf8_trim(text, " \t")
+    trimmed = pc.utf8_trim(text, BLANKS)
     if column.type == "boolean":
         truthy = pc.is_in(text, value_set=pa.array(dialect.true_values, pa.string()))
         known = pc.is_in(text, value_set=pa.array(dialect.true_values + dialect.false_values, pa.string()))
