@@ -7,9 +7,7 @@ import json
 from adapters.aws import client
 from domain.alerts import alert_message, alert_subject
 from domain.data.ingestion import DatasetVersion
-
-EVENT_SOURCE = "mlops.data"
-DATASET_ACCEPTED = "Dataset Version Accepted"
+from domain.events import DatasetVersionAccepted
 
 
 class NotifyError(Exception):
@@ -38,12 +36,13 @@ class PlatformNotifier(AlertTopic):
 
     def dataset_accepted(self, version: DatasetVersion) -> None:
         """Publish "Dataset Version Accepted" with the version's catalog record as its detail."""
+        event = DatasetVersionAccepted(version.dataset, version.version, version.to_item())
         response = client("events").put_events(
             Entries=[
                 {
-                    "Source": EVENT_SOURCE,
-                    "DetailType": DATASET_ACCEPTED,
-                    "Detail": json.dumps(version.to_item(), default=str),
+                    "Source": event.KIND.source,
+                    "DetailType": event.KIND.detail_type,
+                    "Detail": json.dumps(event.to_detail(), default=str),
                     "EventBusName": self.bus_name,
                     "Resources": [],
                 }

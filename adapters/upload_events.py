@@ -12,25 +12,22 @@ from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificati
 
 from domain.data.ingestion import Upload
 from domain.data.ingestion_failures import StoppedInvocation
+from domain.events import ObjectCreated
 
 # Lambda prefixes its own error messages with the request (and sometimes a timestamp): not for people.
 _LAMBDA_PREFIX = re.compile(r"^(\S+Z\s+)?(RequestId:\s*)?[0-9a-f-]{36}\s+(Error:\s*)?")
 
 
 def upload_of(event: S3EventBridgeNotificationEvent) -> Upload:
-    """The upload an "Object Created" event describes.
-
-    S3 URL-encodes keys in its events; the data class's ``key`` decodes them (once: decoding twice would
-    turn a literal ``+`` into a space).
-    """
-    detail = event.detail
+    """The upload an "Object Created" event describes (``domain.events.ObjectCreated``)."""
+    created = ObjectCreated.from_detail(event.raw_event.get("detail") or {})
     return Upload(
-        bucket=detail.bucket.name,
-        key=detail.object.key,
-        version_id=detail.object.get("version-id"),  # absent for unversioned buckets
-        size=detail.object.size,
-        etag=detail.object.etag,
-        requester=detail.requester,
+        bucket=created.bucket,
+        key=created.key,
+        version_id=created.version_id,
+        size=created.size,
+        etag=created.etag,
+        requester=created.requester,
         event_id=event.get_id,
         event_time=event.time,
     )

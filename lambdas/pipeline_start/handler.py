@@ -1,75 +1,39 @@
 """Pipeline start: a "Dataset Version Accepted" event starts one training run of that version.
 
-Thin by design: Powertools wiring, the typed EventBridge event, the run's name and input from
-``domain.training.runs``, and the Step Functions adapter. The run's name is derived from the version and
-the trigger, so an event delivered twice starts one run. Datasets without a training configuration in
-the generated ``training.json`` are not trained.
+The run's name is derived from the version and the trigger, so an event delivered twice starts one run.
+Datasets without a training configuration in the generated ``training.json`` are not trained.
 """
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
-from adapters.environment import from_environment
+from adapters.function_settings import PipelineStartSettings
+from adapters.lambda_function import LambdaContext, LambdaFunction
 from adapters.pipeline import StepFunctionsPipeline
 from domain.declared import declared_training
-from domain.training.runs import RunRequest, Trigger, execution_input
+from domain.events import DatasetVersionAccepted
+from domain.training.start import start_accepted_run
 
-logger = Logger()
-tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
-metrics = Metrics()
-
-
-class Settings(BaseModel):
-    """The function's environment, set by the CDK construct ``TrainingPipeline``."""
-
-    state_machine_arn: str
+function = LambdaFunction(PipelineStartSettings, __file__)
+pipeline = function.adapter(lambda _: StepFunctionsPipeline())
 
 
-@cache
-def settings() -> Settings:
-    """The environment, read once per execution environment."""
-    return from_environment(Settings)
-
-
-def trained_datasets() -> frozenset[str]:
-    """The datasets that have a training configuration (generated here at synth)."""
-    return frozenset(declared_training(Path(__file__).parent))
-
-
-@cache
-def pipeline() -> StepFunctionsPipeline:
-    """The Step Functions adapter, created on first use."""
-    return StepFunctionsPipeline()
-
-
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-@event_source(data_class=EventBridgeEvent)
+@function.handler(EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     """Start the training run of the accepted dataset version (at most once per version)."""
-    dataset, version = str(event.detail["dataset"]), str(event.detail["version"])
-    logger.append_keys(dataset=dataset, dataset_version=version)
-    metrics.add_dimension(name="dataset", value=dataset)
-    if dataset not in trained_datasets():
-        reason = f"{dataset} has no training configuration"
-        logger.info(reason)
-        metrics.add_metric(name="PipelineRunsSkipped", unit=MetricUnit.Count, value=1)
-        return {"execution_arn": None, "started": False, "reason": reason}
-    request = RunRequest(dataset, version, Trigger(kind="accepted", reason="dataset version accepted"))
-    arn, started = pipeline().start(settings().state_machine_arn, request.name, execution_input(request))
-    metrics.add_metric(name="PipelineRunsStarted", unit=MetricUnit.Count, value=1 if started else 0)
-    if started:
-        logger.info("training run started", extra={"execution_arn": arn})
+    accepted = DatasetVersionAccepted.from_detail(event.detail)
+    function.logger.append_keys(dataset=accepted.dataset, dataset_version=accepted.version)
+    function.metrics.add_dimension(name="dataset", value=accepted.dataset)
+    trained, workflow = declared_training(function.here), function.settings().state_machine_arn
+    run = start_accepted_run(accepted, trained=trained, workflow=workflow, executions=pipeline())
+    if run.reason is not None:
+        function.logger.info(run.reason)
+        function.count("PipelineRunsSkipped")
     else:
-        logger.info("training run already started: duplicate event", extra={"execution_arn": arn})
-    return {"execution_arn": arn, "started": started}
+        function.count("PipelineRunsStarted", 1 if run.started else 0)
+        already = "training run started" if run.started else "training run already started: duplicate event"
+        function.logger.info(already, extra={"execution_arn": run.execution_arn})
+    return run.to_dict()
