@@ -15,7 +15,6 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import PolynomialFeatures
 
 from tests.trained_model import churn_contract, churn_snapshot
-from training.mlops_training import fast_inference
 from training.mlops_training.contract_io import feature_matrix, signature_from
 from training.mlops_training.families import resolve_hyperparameters
 from training.mlops_training.fast_inference import (
@@ -26,6 +25,7 @@ from training.mlops_training.fast_inference import (
     probe_matrix,
     served_predictor,
 )
+from training.mlops_training.fast_inference import trees as tree_walk
 from training.mlops_training.pipeline import build_pipeline
 from training.mlops_training.profile import table_profile
 from training.mlops_training.serving import ServingSpec
@@ -116,7 +116,7 @@ def test_the_trees_sum_bitwise_as_scikit_learn_sums_them(
         trees = compiled.trees
         assert trees is not None
         row_bytes = trees._trees * (trees._features + 1) * 8
-        monkeypatch.setattr(fast_inference, "REPEATED_BYTES", chunk_rows * row_bytes)
+        monkeypatch.setattr(tree_walk, "REPEATED_BYTES", chunk_rows * row_bytes)
 
     raw = compiled.raw(matrix)
 
@@ -168,14 +168,14 @@ def test_a_compiled_step_that_computes_anything_else_leaves_the_pipeline_serving
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fitted = fitted_model("classification", "hist_gradient_boosting", "churned")
-    exact = fast_inference._Trees.raw
+    exact = tree_walk.Trees.raw
 
     def one_ulp_off(self: Any, x: Any, baseline: Any) -> Any:
         raw = exact(self, x, baseline)
         raw[-1, 0] = np.nextafter(raw[-1, 0], np.inf)  # one row's sum, in its last bit
         return raw
 
-    monkeypatch.setattr(fast_inference._Trees, "raw", one_ulp_off)
+    monkeypatch.setattr(tree_walk.Trees, "raw", one_ulp_off)
 
     predictor, reason = fast_predictor(fitted.pipeline, probe_matrix(fitted.spec, fitted.profile))
 

@@ -347,7 +347,7 @@ def test_a_csv_column_checked_at_once_reads_as_each_field_checked_alone(
 
     # the column at once (the fast path), and the value by value check (the fast path turned off)
     at_once = outcome()
-    monkeypatch.setattr("training.mlops_training.serving._Rows.put_valid_text", lambda *_: False)
+    monkeypatch.setattr("training.mlops_training.serving.rows.Rows.put_columns", lambda *_: False)
     alone = outcome()
 
     assert type(at_once) is type(alone)
