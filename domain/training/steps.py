@@ -1,0 +1,149 @@
+"""The training workflow's states, typed: what each step is given, read once at its edge.
+
+The state machine (``stacks/constructs/training_pipeline.py``) passes one document along, each step's
+result added under its own key::
+
+    execution input   {"format", "dataset", "dataset_version", "run_name", "trigger"}   (SplitInput)
+    Split    -> $.prepare       PreparedRun (domain.training.prepare)
+    Train    -> $.training      TrainingJob ({"job_name", "model_artifacts"}, the job's result selector)
+    Gate     -> $.gate          GateOutcome (domain.training.verdict)             (input: GateInput)
+    Register -> $.registration  Registration (domain.training.verdict)        (input: RegisterInput,
+                                the document so far and the execution's ARN)
+
+Each input is read with ``from_state`` and written back with ``to_state``, which gives the document it
+was read from, key for key. A document that lacks a key a step reads fails with
+:class:`StepInputError`, which names the state and the key, instead of a ``KeyError`` deep in a handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, fields
+from typing import Any, TypeVar
+
+from domain.training.prepare import PreparedRun
+from domain.training.runs import RunRequest, execution_input, parse_run
+from domain.training.verdict import GateOutcome
+
+__all__ = ["GateInput", "RegisterInput", "SplitInput", "StepInputError", "TrainingJob"]
+
+RecordT = TypeVar("RecordT")
+_RUN_KEYS = (("format",), ("dataset",), ("dataset_version",), ("trigger",), ("trigger", "kind"))
+
+
+class StepInputError(ValueError):
+    """A state's input lacks a key its step reads: the message names the state and the key."""
+
+
+def _read(document: Mapping[str, Any], state: str, *path: str) -> Any:
+    value: Any = document
+    for depth, key in enumerate(path):
+        if not isinstance(value, Mapping) or key not in value:
+            raise StepInputError(f"the {state} state's input has no {'.'.join(path[: depth + 1])}")
+        value = value[key]
+    return value
+
+
+def _run(document: Mapping[str, Any], state: str) -> RunRequest:
+    """The run the execution input describes (``domain.training.runs.parse_run`` checks its values)."""
+    for path in _RUN_KEYS:
+        _read(document, state, *path)
+    return parse_run(dict(document))
+
+
+def _record(kind: type[RecordT], document: Mapping[str, Any], state: str, key: str) -> RecordT:
+    """The dataclass ``kind`` from ``document[key]``: each field without a default is required."""
+    given = _read(document, state, key)
+    values = {
+        field.name: _read(document, state, key, field.name)
+        for field in fields(kind)  # type: ignore[arg-type]  # a dataclass, as every caller passes
+        if field.name in given or (field.default is MISSING and field.default_factory is MISSING)
+    }
+    return kind(**values)
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    """The Train state's result (``$.training``): the job's name and its ``model.tar.gz``."""
+
+    job_name: str
+    model_artifacts: str
+
+    def to_state(self) -> dict[str, Any]:
+        """The document the state machine keeps at ``$.training``."""
+        return {"job_name": self.job_name, "model_artifacts": self.model_artifacts}
+
+
+@dataclass(frozen=True)
+class SplitInput:
+    """The Split state's input (``training_prepare``): the execution input, a run."""
+
+    STATE = "Split"
+    run: RunRequest
+
+    @classmethod
+    def from_state(cls, document: Mapping[str, Any]) -> SplitInput:
+        """Read the state's input."""
+        return cls(run=_run(document, cls.STATE))
+
+    def to_state(self) -> dict[str, Any]:
+        """The state's input, as the execution started with it."""
+        return execution_input(self.run)
+
+
+@dataclass(frozen=True)
+class GateInput:
+    """The Gate state's input (``training_gate``): the run, its channels and its training job."""
+
+    STATE = "Gate"
+    run: RunRequest
+    prepare: PreparedRun
+    training: TrainingJob
+
+    @classmethod
+    def from_state(cls, document: Mapping[str, Any]) -> GateInput:
+        """Read the state's input."""
+        return cls(
+            run=_run(document, cls.STATE),
+            prepare=_record(PreparedRun, document, cls.STATE, "prepare"),
+            training=_record(TrainingJob, document, cls.STATE, "training"),
+        )
+
+    def to_state(self) -> dict[str, Any]:
+        """The state's input, as the state machine passes it."""
+        return execution_input(self.run) | {
+            "prepare": self.prepare.to_dict(),
+            "training": self.training.to_state(),
+        }
+
+
+@dataclass(frozen=True)
+class RegisterInput:
+    """The Register state's input (``model_registration``): the document so far, and the execution."""
+
+    STATE = "Register"
+    run: RunRequest
+    prepare: PreparedRun
+    training: TrainingJob
+    gate: GateOutcome
+    execution_arn: str
+
+    @classmethod
+    def from_state(cls, document: Mapping[str, Any]) -> RegisterInput:
+        """Read the state's input."""
+        return cls(
+            run=_run(document, cls.STATE),
+            prepare=_record(PreparedRun, document, cls.STATE, "prepare"),
+            training=_record(TrainingJob, document, cls.STATE, "training"),
+            gate=_record(GateOutcome, document, cls.STATE, "gate"),
+            execution_arn=str(_read(document, cls.STATE, "execution_arn")),
+        )
+
+    def to_state(self) -> dict[str, Any]:
+        """The state's input, as the state machine passes it."""
+        return execution_input(self.run) | {
+            "prepare": self.prepare.to_dict(),
+            "training": self.training.to_state(),
+            "gate": self.gate.to_dict(),
+            "execution_arn": self.execution_arn,
+        }

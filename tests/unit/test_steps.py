@@ -1,0 +1,109 @@
+"""The training workflow's states, typed: each input read once, written back as the very document.
+
+The documents are those the state machine passes today: the execution input, then each step's result
+under its key (``$.prepare``, ``$.training``, ``$.gate``) and the execution's ARN for the registration.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from domain.training.runs import RunRequest, Trigger, execution_input
+from domain.training.steps import GateInput, RegisterInput, SplitInput, StepInputError, TrainingJob
+
+SHA = "e3" * 32
+RUN = RunRequest("churn", SHA, Trigger("manual", reference="rerun-2", reason="a person asked"))
+BUCKET = "s3://mlops-data"
+PREPARED = {
+    "train_uri": f"{BUCKET}/splits/churn/train/", "validation_uri": f"{BUCKET}/splits/churn/validation/",
+    "test_uri": f"{BUCKET}/splits/churn/test/", "config_uri": f"{BUCKET}/runs/churn/r/config/",
+    "champion_uri": f"{BUCKET}/runs/churn/r/champion/", "output_uri": f"{BUCKET}/runs/churn/r/training/",
+    "training_job_name": "churn-e3e3e3e3-0a1b2c3d", "champion": False,
+    "summary": {"rows": {"train": 1400, "validation": 300, "test": 300}, "summary_uri": f"{BUCKET}/s.json"},
+}  # fmt: skip
+TRAINING = {"job_name": "churn-e3e3e3e3-0a1b2c3d", "model_artifacts": f"{BUCKET}/runs/churn/r/model.tar.gz"}
+GATE = {
+    "approved": True, "reasons": ["roc_auc 0.81 >= 0.55"], "summary": "churn run r: approved. roc_auc",
+    "evaluation_uri": f"{BUCKET}/e/evaluation.json", "inputs_profile_uri": f"{BUCKET}/e/inputs_profile.json",
+    "predictions_profile_uri": f"{BUCKET}/e/predictions_profile.json", "gate_uri": f"{BUCKET}/e/gate.json",
+    "metrics": {"roc_auc": 0.81, "accuracy": None}, "metrics_omitted": 2,
+}  # fmt: skip
+EXECUTION = f"arn:aws:states:us-east-1:123456789012:execution:training:{RUN.name}"
+
+
+def documents() -> dict[str, dict[str, Any]]:
+    """Each state's input, as JSON brings it (the way Lambda hands it to the handler)."""
+    run = execution_input(RUN)
+    gate = {**run, "prepare": PREPARED, "training": TRAINING}
+    register = {**gate, "gate": GATE, "execution_arn": EXECUTION}
+    return json.loads(json.dumps({"Split": run, "Gate": gate, "Register": register}))  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("kind", [SplitInput, GateInput, RegisterInput])
+def test_each_state_s_input_is_read_and_written_back_as_the_same_document(
+    kind: type[SplitInput | GateInput | RegisterInput],
+) -> None:
+    # Given the document the state machine passes to the state
+    document = documents()[kind.STATE]
+
+    # When the step reads it and writes it back
+    state = kind.from_state(document)
+
+    # Then it is the same document, byte for byte, and the run is the one the execution started
+    assert json.dumps(state.to_state()) == json.dumps(document)
+    assert state.run == RUN
+
+
+def test_the_gate_reads_the_training_job_and_the_registration_the_gate_s_verdict() -> None:
+    # Given the documents of a run that was trained and approved
+    given = documents()
+
+    # When the Gate and Register states read their inputs
+    gate = GateInput.from_state(given["Gate"])
+    register = RegisterInput.from_state(given["Register"])
+
+    # Then each has the facts typed
+    assert gate.training == TrainingJob(TRAINING["job_name"], TRAINING["model_artifacts"])
+    assert gate.prepare.training_job_name == PREPARED["training_job_name"]
+    assert register.gate.approved is True and register.gate.metrics == {"roc_auc": 0.81, "accuracy": None}
+    assert register.gate.gate_uri == GATE["gate_uri"]
+    assert register.execution_arn == EXECUTION
+
+
+@pytest.mark.parametrize(
+    ("kind", "drop", "named"),
+    [
+        (SplitInput, ("dataset_version",), "the Split state's input has no dataset_version"),
+        (SplitInput, ("trigger", "kind"), "the Split state's input has no trigger.kind"),
+        (GateInput, ("training", "job_name"), "the Gate state's input has no training.job_name"),
+        (GateInput, ("training",), "the Gate state's input has no training"),
+        (RegisterInput, ("gate", "gate_uri"), "the Register state's input has no gate.gate_uri"),
+        (RegisterInput, ("execution_arn",), "the Register state's input has no execution_arn"),
+    ],
+)
+def test_a_state_without_a_key_its_step_reads_fails_naming_the_state_and_the_key(
+    kind: type[SplitInput | GateInput | RegisterInput], drop: tuple[str, ...], named: str
+) -> None:
+    # Given a state's input that lacks one key
+    document = documents()[kind.STATE]
+    holder = document
+    for key in drop[:-1]:
+        holder = holder[key]
+    del holder[drop[-1]]
+
+    # When the step reads it, then the error says which state and which key, not a bare KeyError
+    with pytest.raises(StepInputError) as raised:
+        kind.from_state(document)
+    assert str(raised.value) == named
+
+
+def test_a_key_with_a_default_may_be_absent() -> None:
+    # Given a gate's result from before it counted omitted metrics
+    document = documents()["Register"]
+    del document["gate"]["metrics_omitted"]
+
+    # When the registration reads it, then nothing is omitted
+    assert RegisterInput.from_state(document).gate.metrics_omitted == 0
