@@ -17,19 +17,28 @@ Example
      "gate": {"thresholds": {"roc_auc": {"min": 0.7}},
               "champion": {"mode": "not_worse", "margin": 0.01, "metric": "roc_auc"}}}
 
-Features are every contract column except the target, the split key, ``exclude_columns`` and
-``string`` columns (identifiers or free text: declare a ``category`` column to use its values).
+Which columns are features is :mod:`spec.features`'s rule, which the training job applies too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, TypeAlias
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 
 from domain.data.contract import Column, DatasetContract
+from spec.features import is_feature
+from spec.hyperparameters import FAMILIES, FAMILY_TASKS, Parameter
 
 __all__ = [
     "FAMILY_TASKS",
@@ -86,57 +95,58 @@ class _Hyperparameters(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-Fraction = Annotated[float, Field(gt=0, le=1)]
+def _annotation(parameter: Parameter) -> Any:
+    """The pydantic type of a hyperparameter of spec.hyperparameters' table."""
+    numbers = [kind for kind in parameter.kinds if kind in ("int", "float")]
+    if numbers and parameter.literals:
+        # One clear message instead of one per member of the union (fraction, "sqrt", "log2", null).
+        def check(value: object) -> object:
+            if isinstance(value, int) and not isinstance(value, bool) and "float" in numbers:
+                value = float(value)
+            if parameter.accepts(value):
+                return value
+            raise ValueError(f"must be {parameter.expected()}; got {value!r}")
+
+        return Annotated[Any, BeforeValidator(check)]
+    if numbers:
+        base: Any = Annotated[
+            int if numbers == ["int"] else float, Field(ge=parameter.ge, gt=parameter.gt, le=parameter.le)
+        ]
+    elif "bool" in parameter.kinds:
+        base = bool
+    else:
+        base = Literal[parameter.literals]
+    return base | None if "none" in parameter.kinds else base
 
 
-def _max_features(value: object) -> object:
-    # One clear message instead of one per member of the union (fraction, "sqrt", "log2", null).
-    if value is None or (isinstance(value, str) and value in ("sqrt", "log2")):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1:
-        return float(value)
-    raise ValueError(f"must be a fraction in (0, 1], 'sqrt', 'log2' or null; got {value!r}")
+def _hyperparameters(name: str, family: str, doc: str) -> type[_Hyperparameters]:
+    fields: dict[str, Any] = {
+        key: (_annotation(parameter), parameter.default) for key, parameter in FAMILIES[family].items()
+    }
+    return create_model(name, __base__=_Hyperparameters, __doc__=doc, **fields)
 
 
-class HistGradientBoostingParams(_Hyperparameters):
-    """``HistGradientBoostingClassifier`` / ``Regressor``; early stopping uses 10% of the training rows."""
-
-    learning_rate: Fraction = 0.1
-    max_iter: Annotated[int, Field(ge=1)] = 100
-    max_leaf_nodes: Annotated[int, Field(ge=2)] | None = 31
-    max_depth: Annotated[int, Field(ge=1)] | None = None
-    min_samples_leaf: Annotated[int, Field(ge=1)] = 20
-    l2_regularization: Annotated[float, Field(ge=0)] = 0.0
-    max_bins: Annotated[int, Field(ge=2, le=255)] = 255
-    early_stopping: bool = False
-    class_weight: Literal["balanced"] | None = None
-
-
-class RandomForestParams(_Hyperparameters):
-    """``RandomForestClassifier`` / ``Regressor``; ``max_features`` None: the task's scikit-learn default."""
-
-    n_estimators: Annotated[int, Field(ge=1)] = 100
-    max_depth: Annotated[int, Field(ge=1)] | None = None
-    min_samples_split: Annotated[int, Field(ge=2)] = 2
-    min_samples_leaf: Annotated[int, Field(ge=1)] = 1
-    max_features: Annotated[float | Literal["sqrt", "log2"] | None, BeforeValidator(_max_features)] = None
-    bootstrap: bool = True
-    class_weight: Literal["balanced", "balanced_subsample"] | None = None
-
-
-class LogisticRegressionParams(_Hyperparameters):
-    """``LogisticRegression`` (L2) on standardized numbers and one-hot categories."""
-
-    C: Annotated[float, Field(gt=0)] = 1.0
-    max_iter: Annotated[int, Field(ge=1)] = 1000
-    class_weight: Literal["balanced"] | None = None
-
-
-class LinearRegressionParams(_Hyperparameters):
-    """Ordinary least squares when ``alpha`` is 0, ``Ridge(alpha)`` otherwise."""
-
-    alpha: Annotated[float, Field(ge=0)] = 0.0
-    fit_intercept: bool = True
+# The models of each family's hyperparameters, built from spec.hyperparameters' table (mypy sees their base).
+if TYPE_CHECKING:
+    HistGradientBoostingParams: TypeAlias = _Hyperparameters
+    RandomForestParams: TypeAlias = _Hyperparameters
+    LogisticRegressionParams: TypeAlias = _Hyperparameters
+    LinearRegressionParams: TypeAlias = _Hyperparameters
+else:
+    HistGradientBoostingParams = _hyperparameters(
+        "HistGradientBoostingParams",
+        "hist_gradient_boosting",
+        "``HistGradientBoostingClassifier`` / ``Regressor``.",
+    )
+    RandomForestParams = _hyperparameters(
+        "RandomForestParams", "random_forest", "``RandomForestClassifier`` / ``Regressor``."
+    )
+    LogisticRegressionParams = _hyperparameters(
+        "LogisticRegressionParams", "logistic_regression", "``LogisticRegression`` (L2)."
+    )
+    LinearRegressionParams = _hyperparameters(
+        "LinearRegressionParams", "linear_regression", "Least squares, or ``Ridge(alpha)``."
+    )
 
 
 class _ModelBase(_Model):
@@ -174,12 +184,6 @@ class LinearRegression(_ModelBase):
 ModelConfig = Annotated[
     HistGradientBoosting | RandomForest | LogisticRegression | LinearRegression, Field(discriminator="family")
 ]
-FAMILY_TASKS: dict[str, frozenset[Task]] = {
-    "hist_gradient_boosting": frozenset({"classification", "regression"}),
-    "random_forest": frozenset({"classification", "regression"}),
-    "logistic_regression": frozenset({"classification"}),
-    "linear_regression": frozenset({"regression"}),
-}
 
 
 class SplitConfig(_Model):
@@ -351,9 +355,18 @@ def infer_task(target: Column) -> Task | None:
 
 
 def feature_columns(contract: DatasetContract, config: TrainingConfig) -> list[Column]:
-    """The columns a model learns from, in contract order (see the module docstring)."""
-    left_out = {contract.target, config.split.key_column, *config.exclude_columns}
-    return [c for c in contract.columns if c.name not in left_out and c.type != "string"]
+    """The columns a model learns from, in contract order (:func:`spec.features.is_feature`)."""
+    return [
+        c
+        for c in contract.columns
+        if is_feature(
+            c.name,
+            c.type,
+            target=contract.target,
+            key_column=config.split.key_column,
+            exclude_columns=config.exclude_columns,
+        )
+    ]
 
 
 def _resolve(config: TrainingConfig, contract: DatasetContract) -> TrainingConfig:
@@ -400,14 +413,6 @@ def _check_positive_class(value: str | int | None, target: Column) -> None:
         raise _FieldError("positive_class", "a boolean target's positive class is always true")
 
 
-_PARAMETERS: dict[str, type[BaseModel]] = {
-    "hist_gradient_boosting": HistGradientBoostingParams,
-    "random_forest": RandomForestParams,
-    "logistic_regression": LogisticRegressionParams,
-    "linear_regression": LinearRegressionParams,
-}
-
-
 def _describe(error: ValidationError, source: str) -> str:
     lines = []
     for item in error.errors():
@@ -429,7 +434,7 @@ def _describe(error: ValidationError, source: str) -> str:
             path.append("family")
             message = f"missing; use one of {', '.join(FAMILY_TASKS)}"
         elif item["type"] == "extra_forbidden" and family and path[-2:-1] == ["hyperparameters"]:
-            allowed = ", ".join(_PARAMETERS[family].model_fields)
+            allowed = ", ".join(FAMILIES[family])
             message = f"unknown hyperparameter for {family}; allowed: {allowed}"
         elif item["type"] == "extra_forbidden":
             message = "unknown key"

@@ -1,10 +1,8 @@
 """The model's input: which columns it reads and how a table of them becomes a feature matrix.
 
 The contract arrives as ``contract.json`` (the dataset's contract, as the platform validated it) and
-the configuration as ``training.json``; this package does not import the platform's ``domain``
-package (it is not shipped to SageMaker), so the feature rule is restated here and a unit test checks
-that it agrees with ``domain.training.config.feature_columns``: every contract column except the
-target, the split key, ``exclude_columns`` and ``string`` columns.
+the configuration as ``training.json``; which columns are features is :mod:`spec.features`'s rule, the
+one the platform checked the configuration with.
 
 Feature matrix convention (what ``model.joblib`` expects, recorded in ``model_signature.json``): a
 2-D ``object`` array, one column per feature in signature order; numbers as floats (NaN for null),
@@ -22,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from spec.features import is_feature
 
 SIGNATURE_FORMAT = 1
 NUMERIC_TYPES = ("integer", "float", "timestamp")
@@ -106,12 +106,15 @@ def signature_from(contract: dict[str, Any], training: dict[str, Any]) -> Signat
             f"training.json: task is {task!r}; expected 'classification' or 'regression' (the platform "
             "writes the configuration resolved by parse_training_config)"
         )
-    left_out = {
-        target.name,
-        (training.get("split") or {}).get("key_column"),
-        *training.get("exclude_columns", []),
-    }
-    features = tuple(f for f in columns.values() if f.name not in left_out and f.type != "string")
+    key_column = (training.get("split") or {}).get("key_column")
+    exclude_columns = training.get("exclude_columns", [])
+    features = tuple(
+        f
+        for f in columns.values()
+        if is_feature(
+            f.name, f.type, target=target.name, key_column=key_column, exclude_columns=exclude_columns
+        )
+    )
     if not features:
         raise TrainingInputError("the contract and configuration leave no feature column to learn from")
     return Signature(

@@ -1,9 +1,9 @@
-"""Model families: their hyperparameters (names, kinds, defaults) and the scikit-learn estimators.
+"""Model families: the job's hyperparameters decoded and checked, and the scikit-learn estimators.
 
-The configuration was validated at synth time (``domain.training.config``, which this package cannot
-import); the tables here restate its hyperparameter names and defaults, and a unit test keeps the two
-in agreement. They matter at run time for SageMaker hyperparameters, which arrive as strings (from a
-tuning job, for instance) and override the configured values: each is decoded and checked here.
+The families and their hyperparameters (names, kinds, defaults) are :mod:`spec.hyperparameters`'s table,
+which the platform validated the configuration with at synth time. They matter at run time for SageMaker
+hyperparameters, which arrive as strings (from a tuning job, for instance) and override the configured
+values: each is decoded and checked here.
 """
 
 from __future__ import annotations
@@ -19,47 +19,9 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
-from .contract_io import TrainingInputError
+from spec.hyperparameters import FAMILIES, FAMILY_TASKS, defaults
 
-# name -> (accepted kinds, default); kinds: "int", "float", "bool", "none", or a literal string value.
-Spec = tuple[tuple[str, ...], Any]
-PARAMETERS: dict[str, dict[str, Spec]] = {
-    "hist_gradient_boosting": {
-        "learning_rate": (("float",), 0.1),
-        "max_iter": (("int",), 100),
-        "max_leaf_nodes": (("int", "none"), 31),
-        "max_depth": (("int", "none"), None),
-        "min_samples_leaf": (("int",), 20),
-        "l2_regularization": (("float",), 0.0),
-        "max_bins": (("int",), 255),
-        "early_stopping": (("bool",), False),
-        "class_weight": (("balanced", "none"), None),
-    },
-    "random_forest": {
-        "n_estimators": (("int",), 100),
-        "max_depth": (("int", "none"), None),
-        "min_samples_split": (("int",), 2),
-        "min_samples_leaf": (("int",), 1),
-        "max_features": (("float", "sqrt", "log2", "none"), None),
-        "bootstrap": (("bool",), True),
-        "class_weight": (("balanced", "balanced_subsample", "none"), None),
-    },
-    "logistic_regression": {
-        "C": (("float",), 1.0),
-        "max_iter": (("int",), 1000),
-        "class_weight": (("balanced", "none"), None),
-    },
-    "linear_regression": {
-        "alpha": (("float",), 0.0),
-        "fit_intercept": (("bool",), True),
-    },
-}
-FAMILY_TASKS = {
-    "hist_gradient_boosting": ("classification", "regression"),
-    "random_forest": ("classification", "regression"),
-    "logistic_regression": ("classification",),
-    "linear_regression": ("regression",),
-}
+from .contract_io import TrainingInputError
 
 
 def _kind_of(value: Any) -> str:
@@ -82,7 +44,7 @@ def coerce(family: str, name: str, raw: Any) -> Any:
     TrainingInputError
         Naming the hyperparameter, what it accepts and what it got.
     """
-    kinds, _ = PARAMETERS[family][name]
+    kinds = FAMILIES[family][name].kinds
     value = raw
     if isinstance(raw, str):
         try:
@@ -104,10 +66,10 @@ def resolve_hyperparameters(
     family: str, configured: dict[str, Any], overrides: dict[str, Any]
 ) -> dict[str, Any]:
     """The family's defaults, then the configured values, then the job's overrides, all checked."""
-    if family not in PARAMETERS:
-        raise TrainingInputError(f"unknown model family {family!r}; expected one of {', '.join(PARAMETERS)}")
-    specs = PARAMETERS[family]
-    result = {name: default for name, (_, default) in specs.items()}
+    if family not in FAMILIES:
+        raise TrainingInputError(f"unknown model family {family!r}; expected one of {', '.join(FAMILIES)}")
+    specs = FAMILIES[family]
+    result = defaults(family)
     for source, values in (("training.json", configured), ("the job's hyperparameters", overrides)):
         for name, value in values.items():
             if name not in specs:
