@@ -1,4 +1,4 @@
-"""The pipeline's artifacts in S3 (snapshots, splits, channels, job archives); the champion's candidates."""
+"""The pipeline's artifacts in S3 (snapshots, splits, channels, job archives)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from adapters.aws import client, error_code
 from adapters.s3_objects import ObjectTooLargeError, copy_object, json_document
 from domain.training import artifacts as run_artifacts
 from domain.training.artifacts import ArtifactMissingError
-from domain.training.registration import ModelVersion
 
-__all__ = ["ArtifactError", "S3ArtifactStore", "SageMakerChampions", "split_uri"]
+__all__ = ["ArtifactError", "S3ArtifactStore", "split_uri"]
 
 _MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchBucket"}
 
@@ -163,41 +162,3 @@ class S3ArtifactStore:
             if error_code(error) in _MISSING:
                 raise ArtifactMissingError(f"{source_uri} does not exist") from None
             raise ArtifactError(f"cannot copy {source_uri} to {self.uri(key)}: {error}") from error
-
-
-class SageMakerChampions:
-    """A dataset's approved versions, the candidates for its champion
-    (:func:`domain.training.champion.champion`).
-
-    Parameters
-    ----------
-    candidates : int
-        How many of the newest approved versions are candidates (one ``ListModelPackages`` page).
-    """
-
-    def __init__(self, candidates: int = 20) -> None:
-        self._candidates = candidates
-
-    def approved_newest_first(self, group: str) -> Iterator[ModelVersion]:
-        """The approved versions of ``group``, newest first, each described when it is asked for.
-
-        None when the group does not exist: a dataset's first run comes before its group.
-        """
-        sagemaker = client("sagemaker")
-        try:
-            listed = sagemaker.list_model_packages(
-                ModelPackageGroupName=group,
-                ModelApprovalStatus="Approved",
-                SortBy="CreationTime",
-                SortOrder="Descending",
-                MaxResults=self._candidates,
-            )
-            # Described one at a time: usually the first or second is the one in service, and the
-            # policy stops reading there.
-            for summary in listed["ModelPackageSummaryList"]:
-                described = sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
-                yield ModelVersion.from_description(described)
-        except ClientError as error:
-            if error_code(error) in ("ValidationException", "ResourceNotFound"):
-                return
-            raise ArtifactError(f"cannot read the approved versions of {group}: {error}") from error

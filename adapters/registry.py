@@ -1,4 +1,4 @@
-"""The model registry (SageMaker model package groups, packages and model cards).
+"""The model registry (SageMaker model package groups, packages and model cards): ``domain.registry``'s port.
 
 Facts that shape this adapter:
 
@@ -47,7 +47,7 @@ class ModelVersionNotFoundError(RegistryError):
 
 
 class SageMakerModelRegistry:
-    """Model versions of each dataset in its SageMaker model package group.
+    """Model versions of each dataset in its SageMaker model package group (``domain.registry``'s port).
 
     Parameters
     ----------
@@ -55,12 +55,20 @@ class SageMakerModelRegistry:
         The clock (when a decision was made).
     page_size : int
         Items per listing request (100 is the most SageMaker returns).
+    candidates : int
+        How many of the newest approved versions are the champion's candidates (one listing page).
     """
 
-    def __init__(self, now: Callable[[], datetime] = lambda: datetime.now(UTC), page_size: int = 100) -> None:
+    def __init__(
+        self,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        page_size: int = 100,
+        candidates: int = 20,
+    ) -> None:
         self._sagemaker = client("sagemaker")
         self._now = now
         self._pages = {"PageSize": page_size}
+        self._candidates = candidates
 
     def ensure_group(self, group: str, description: str = "") -> str:
         """Create the model package group unless it exists; its ARN either way."""
@@ -213,6 +221,31 @@ class SageMakerModelRegistry:
             for summary in self._summaries(group)
             if summary.get("ModelApprovalStatus") == "Approved"
         ]
+
+    def approved_newest_first(self, group: str) -> Iterator[ModelVersion]:
+        """The approved versions of ``group``, newest first, each described when it is asked for.
+
+        None when the group does not exist: a dataset's first run comes before its group.
+        """
+        try:
+            listed = self._sagemaker.list_model_packages(
+                ModelPackageGroupName=group,
+                ModelApprovalStatus="Approved",
+                SortBy="CreationTime",
+                SortOrder="Descending",
+                MaxResults=self._candidates,
+            )
+            # Described one at a time: usually the first or second is the one in service, and the
+            # policy stops reading there.
+            for summary in listed["ModelPackageSummaryList"]:
+                described = self._sagemaker.describe_model_package(
+                    ModelPackageName=summary["ModelPackageArn"]
+                )
+                yield ModelVersion.from_description(described)
+        except ClientError as error:
+            if error_code(error) in ("ValidationException", "ResourceNotFound"):
+                return
+            raise RegistryError(f"cannot read the approved versions of {group}: {error}") from error
 
     def record_deployment(self, arn: str, metadata: dict[str, str]) -> None:
         """Merge deployment facts into a version's metadata; its approval stays as it is."""

@@ -35,8 +35,8 @@ from domain.deployment.serving_config import ServingConfig
 from domain.failures import failure_message
 from domain.model_metadata import metadata_value
 from domain.names import alarm_names, endpoint_config_name, model_name, version_of
+from domain.registry import ModelRegistry
 from domain.state_limits import cap_text
-from domain.training.registration import ModelVersion
 
 __all__ = [
     "DeploymentRequest",
@@ -45,7 +45,6 @@ __all__ = [
     "EndpointStateError",
     "Endpoints",
     "Locks",
-    "Registry",
     "finish_deployment",
     "prepare_deployment",
 ]
@@ -71,22 +70,6 @@ class DeploymentSettings:
     kms_key: str
     data_bucket: str
     lock_seconds: int = 6 * 3600
-
-
-class Registry(Protocol):
-    """The model registry, as a deployment needs it."""
-
-    def describe(self, arn: str) -> ModelVersion:
-        """One version."""
-        ...
-
-    def approved_versions(self, group: str) -> list[int]:
-        """The version numbers of ``group`` that are Approved now."""
-        ...
-
-    def record_deployment(self, arn: str, metadata: dict[str, str]) -> None:
-        """Merge ``metadata`` into the version's metadata (approval status untouched)."""
-        ...
 
 
 class Endpoints(Protocol):
@@ -139,7 +122,7 @@ def prepare_deployment(
     *,
     serving: ServingConfig,
     settings: DeploymentSettings,
-    registry: Registry,
+    registry: ModelRegistry,
     endpoints: Endpoints,
     locks: Locks,
     now: int,
@@ -242,7 +225,7 @@ def finish_deployment(
     prepared: Mapping[str, Any] | None,
     *,
     error: Mapping[str, Any] | None,
-    registry: Registry,
+    registry: ModelRegistry,
     endpoints: Endpoints,
     locks: Locks,
     started_at: str,

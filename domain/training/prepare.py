@@ -15,25 +15,24 @@ The pipeline's first step, free of AWS. Where everything lives in the data bucke
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pyarrow.parquet as pq
 
 from domain.data.contract import DatasetContract
 from domain.names import training_job_name
+from domain.registry import ModelRegistry
 from domain.state_limits import cap_list, cap_text
 from domain.training.artifacts import ArtifactStore, run_prefix
 from domain.training.champion import champion
 from domain.training.config import TrainingConfig
-from domain.training.registration import ModelVersion
 from domain.training.runs import RunRequest
 from domain.training.splitting import SPLITS, SplitError, split_batches
 
 __all__ = [
-    "ChampionFinder",
     "PreparedRun",
     "SplitRejectedError",
     "prepare_run",
@@ -56,17 +55,6 @@ class SplitRejectedError(Exception):
 
     The name is part of the pipeline's contract: the state machine catches this error by name.
     """
-
-
-class ChampionFinder(Protocol):
-    """The model registry, as far as preparing a run needs it."""
-
-    def approved_newest_first(self, group: str) -> Iterable[ModelVersion]:
-        """The approved versions of ``group``, newest first; none when the group does not exist yet.
-
-        :func:`domain.training.champion.champion` reads them only as far as the champion.
-        """
-        ...
 
 
 @dataclass(frozen=True)
@@ -167,7 +155,7 @@ def prepare_run(
     config: TrainingConfig,
     group: str,
     store: ArtifactStore,
-    champions: ChampionFinder,
+    champions: ModelRegistry,
     scratch: Path,
 ) -> PreparedRun:
     """Write the training job's channels for one run, reusing a split made before.
@@ -180,8 +168,8 @@ def prepare_run(
         The dataset's contract and resolved training configuration.
     group : str
         The dataset's model package group (where its champion is).
-    store, champions : ArtifactStore, ChampionFinder
-        The adapters.
+    store, champions : ArtifactStore, ModelRegistry
+        The adapters (the registry holds the champion's candidates).
     scratch : Path
         A local folder for the snapshot and the split files.
 

@@ -14,14 +14,15 @@ import json
 import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
+from domain.registry import ModelRegistry
 from domain.state_limits import cap_mapping, cap_text, cap_texts
 from domain.training import artifacts as run_artifacts
 from domain.training.artifacts import ArtifactMissingError, ArtifactStore, run_prefix
 from domain.training.config import TrainingConfig
 from domain.training.gate import GateCheck, GateDecision, decide
-from domain.training.registration import INFERENCE_ENVIRONMENT, ModelVersion, RegistrationFacts
+from domain.training.registration import INFERENCE_ENVIRONMENT, RegistrationFacts
 from domain.training.runs import RunRequest
 
 __all__ = ["GateOutcome", "ModelRegistry", "TrainingOutputError", "gate_run", "register_run"]
@@ -36,25 +37,6 @@ JOB_OUTPUTS = {
 
 class TrainingOutputError(Exception):
     """The training job's archives lack a file the gate needs (or the gate's record is missing)."""
-
-
-class ModelRegistry(Protocol):
-    """The model registry, as registration needs it (``adapters.registry.SageMakerModelRegistry``)."""
-
-    def ensure_group(self, group: str, description: str = "") -> str:
-        """Create the group unless it exists; its ARN."""
-        ...
-
-    def register(
-        self,
-        evaluation: Mapping[str, Any],
-        decision: GateDecision,
-        facts: RegistrationFacts,
-        *,
-        auto_approve: bool,
-    ) -> tuple[ModelVersion, bool]:
-        """Register a model that passed the gate, once per run; the version and whether it was created."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from adapters.artifacts import S3ArtifactStore, SageMakerChampions
+from adapters.artifacts import S3ArtifactStore
 from adapters.environment import from_environment
+from adapters.registry import SageMakerModelRegistry
 from domain.declared import declared_contracts, declared_training
 from domain.names import model_package_group
 from domain.state_limits import bounded_errors
@@ -46,9 +47,9 @@ def settings() -> Settings:
 
 
 @cache
-def adapters() -> tuple[S3ArtifactStore, SageMakerChampions]:
+def adapters() -> tuple[S3ArtifactStore, SageMakerModelRegistry]:
     """The AWS adapters, created on first use and reused by later invocations."""
-    return S3ArtifactStore(settings().data_bucket), SageMakerChampions()
+    return S3ArtifactStore(settings().data_bucket), SageMakerModelRegistry()
 
 
 @logger.inject_lambda_context(clear_state=True)

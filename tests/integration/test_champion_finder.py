@@ -8,8 +8,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from adapters.artifacts import SageMakerChampions
 from adapters.aws import client, resource
+from adapters.registry import SageMakerModelRegistry
 from domain.model_metadata import DEPLOYMENT_STATUS
 from domain.training.champion import champion
 
@@ -44,7 +44,7 @@ def _register(sagemaker: object, number: int, status: str, deployment: str | Non
 
 
 def champion_model_data(group: str) -> str | None:
-    found = champion(SageMakerChampions().approved_newest_first(group))
+    found = champion(SageMakerModelRegistry().approved_newest_first(group))
     return None if found is None else found.model_data_url
 
 
@@ -74,6 +74,6 @@ def test_the_candidates_are_the_approved_versions_newest_first(sagemaker: object
     _register(sagemaker, 2, "Rejected")
     _register(sagemaker, 3, "Approved")
 
-    listed = [v.model_data_url for v in SageMakerChampions().approved_newest_first(GROUP)]
+    listed = [v.model_data_url for v in SageMakerModelRegistry().approved_newest_first(GROUP)]
 
     assert listed == ["s3://data/v3/model.tar.gz", "s3://data/v1/model.tar.gz"]

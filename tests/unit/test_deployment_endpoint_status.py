@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from domain.deployment.run import EndpointStateError
-from tests.unit.test_deployment_run import FakeEndpoints, FakeLocks, FakeRegistry, _finish, _prepare, version
+from tests.fake_registry import FakeModelRegistry
+from tests.unit.test_deployment_run import FakeEndpoints, FakeLocks, _finish, _prepare, registry_with
 
 FAILED = {
     "EndpointStatus": "Failed",
@@ -20,8 +21,8 @@ FAILED = {
 
 
 @pytest.fixture
-def world() -> tuple[FakeRegistry, FakeEndpoints, FakeLocks]:
-    return FakeRegistry({1: version(1)}), FakeEndpoints(), FakeLocks()
+def world() -> tuple[FakeModelRegistry, FakeEndpoints, FakeLocks]:
+    return registry_with("Approved"), FakeEndpoints(), FakeLocks()
 
 
 def test_a_failed_endpoint_is_deleted_then_created_again_and_the_record_says_so(world: Any) -> None:
@@ -48,7 +49,7 @@ def test_a_failed_endpoint_is_deleted_then_created_again_and_the_record_says_so(
     (record,) = locks.records
     assert record["replaced_failed_endpoint"]["endpoint_config"] == "mlops-churn-v1-0123abcd"
     assert locks.holder is None
-    assert "deleted and created again" in registry.metadata[record["package_arn"]]["deployment.reason"]
+    assert "deleted and created again" in (registry.describe(record["package_arn"]).deployment_reason or "")
 
 
 @pytest.mark.parametrize("status", ["Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"])

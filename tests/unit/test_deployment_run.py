@@ -17,42 +17,18 @@ from domain.deployment.run import (
 )
 from domain.deployment.serving_config import parse_serving_config
 from domain.names import alarm_names
-from domain.training.registration import ModelVersion
+from tests.fake_registry import FakeModelRegistry, package_arn
 
 GROUP = "mlops-churn"
-ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-churn/{}"
 SETTINGS = DeploymentSettings(role_arn="arn:role", kms_key="arn:key", data_bucket="data")
 
 
-def version(number: int, status: str = "Approved") -> ModelVersion:
-    fields = {name: None for name in ModelVersion.__dataclass_fields__}
-    fields |= {
-        "arn": ARN.format(number),
-        "group": GROUP,
-        "version": number,
-        "approval_status": status,
-        "description": "",
-        "hyperparameters": {},
-        "metrics": {},
-    }
-    return ModelVersion(**fields)
-
-
-@dataclass
-class FakeRegistry:
-    versions: dict[int, ModelVersion] = field(default_factory=dict)
-    metadata: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def describe(self, arn: str) -> ModelVersion:
-        return self.versions[int(arn.rsplit("/", 1)[1])]
-
-    def approved_versions(self, group: str) -> list[int]:
-        return sorted(
-            (v.version for v in self.versions.values() if v.approval_status == "Approved"), reverse=True
-        )
-
-    def record_deployment(self, arn: str, metadata: dict[str, str]) -> None:
-        self.metadata.setdefault(arn, {}).update(metadata)
+def registry_with(*statuses: str) -> FakeModelRegistry:
+    """The registry, with one version of the endpoint's group per status (numbered from 1)."""
+    registry = FakeModelRegistry()
+    for status in statuses:
+        registry.add(GROUP, status)
+    return registry
 
 
 @dataclass
@@ -113,7 +89,7 @@ def request(number: int, trigger: str = "approval") -> DeploymentRequest:
             "format": 1,
             "dataset": "churn",
             "endpoint": "mlops-churn",
-            "package_arn": ARN.format(number),
+            "package_arn": package_arn(GROUP, number),
             "version": number,
             "trigger": trigger,
             "reason": "looks good",
@@ -123,8 +99,8 @@ def request(number: int, trigger: str = "approval") -> DeploymentRequest:
 
 
 @pytest.fixture
-def world() -> tuple[FakeRegistry, FakeEndpoints, FakeLocks]:
-    return FakeRegistry({1: version(1), 2: version(2, "PendingManualApproval")}), FakeEndpoints(), FakeLocks()
+def world() -> tuple[FakeModelRegistry, FakeEndpoints, FakeLocks]:
+    return registry_with("Approved", "PendingManualApproval"), FakeEndpoints(), FakeLocks()
 
 
 def _prepare(
@@ -169,7 +145,7 @@ def test_the_first_approved_version_creates_the_endpoint_with_capture(world: Any
     assert prepared["status"] == "started"
     assert (prepared["action"], prepared["previous_version"]) == ("created", None)
     (model,) = endpoints.models
-    assert model["Containers"][0]["ModelPackageName"] == ARN.format(1)
+    assert model["Containers"][0]["ModelPackageName"] == package_arn(GROUP, 1)
     assert model["Containers"][0]["Environment"] == {"MLOPS_MAX_PAYLOAD_BYTES": str(6 * 1024 * 1024)}
     (config,) = endpoints.configs
     assert config["DataCaptureConfig"]["DestinationS3Uri"] == "s3://data/capture/churn/"
@@ -180,7 +156,7 @@ def test_an_update_goes_blue_green_with_the_rollback_alarms_and_records_the_repl
     world: Any,
 ) -> None:
     registry, endpoints, locks = world
-    registry.versions[2] = version(2)
+    registry.approve(package_arn(GROUP, 2), "looks good")
     endpoints.endpoint = {"EndpointStatus": "InService", "EndpointConfigName": "mlops-churn-v1-0123abcd"}
 
     prepared = _prepare(world, 2, "d2")
@@ -194,9 +170,11 @@ def test_an_update_goes_blue_green_with_the_rollback_alarms_and_records_the_repl
     ]
     assert prepared["previous_version"] == 1
     assert outcome.status == "deployed"
-    assert registry.metadata[ARN.format(2)]["deployment.status"] == "deployed"
-    assert registry.metadata[ARN.format(1)]["deployment.status"] == "replaced"
-    assert registry.metadata[ARN.format(1)]["deployment.reason"] == "replaced by version 2 on mlops-churn"
+    assert registry.describe(package_arn(GROUP, 2)).deployment_status == "deployed"
+    assert registry.describe(package_arn(GROUP, 1)).deployment_status == "replaced"
+    assert (
+        registry.describe(package_arn(GROUP, 1)).deployment_reason == "replaced by version 2 on mlops-churn"
+    )
     assert locks.holder is None
     assert locks.records[-1]["status"] == "deployed"
     assert locks.records[-1]["previous_version"] == 1
@@ -204,7 +182,7 @@ def test_an_update_goes_blue_green_with_the_rollback_alarms_and_records_the_repl
 
 def test_an_update_that_ends_on_the_old_configuration_is_recorded_as_rolled_back(world: Any) -> None:
     registry, endpoints, locks = world
-    registry.versions[2] = version(2)
+    registry.approve(package_arn(GROUP, 2), "looks good")
     old = {"EndpointStatus": "InService", "EndpointConfigName": "mlops-churn-v1-0123abcd"}
     endpoints.endpoint = old
     prepared = _prepare(world, 2, "d2")
@@ -214,14 +192,16 @@ def test_an_update_that_ends_on_the_old_configuration_is_recorded_as_rolled_back
 
     assert outcome.status == "rolled_back"
     assert "went into ALARM" in outcome.reason
-    assert registry.metadata[ARN.format(2)]["deployment.status"] == "rolled_back"
-    assert ARN.format(1) not in registry.metadata  # still in service, not replaced
+    assert registry.describe(package_arn(GROUP, 2)).deployment_status == "rolled_back"
+    assert (
+        registry.describe(package_arn(GROUP, 1)).deployment_status is None
+    )  # still in service, not replaced
     assert locks.holder is None
 
 
 def test_a_second_deployment_waits_while_the_endpoint_is_taken(world: Any) -> None:
     registry, _, locks = world
-    registry.versions[2] = version(2)
+    registry.approve(package_arn(GROUP, 2), "looks good")
     locks.holder = "someone-else"
 
     assert _prepare(world, 2, "d2") == {"status": "waiting", "holder": "someone-else"}
@@ -229,7 +209,7 @@ def test_a_second_deployment_waits_while_the_endpoint_is_taken(world: Any) -> No
 
 def test_an_older_approval_is_superseded_by_a_newer_one_and_touches_nothing(world: Any) -> None:
     registry, endpoints, locks = world
-    registry.versions[2] = version(2)
+    registry.approve(package_arn(GROUP, 2), "looks good")
 
     prepared = _prepare(world, 1)
     outcome = _finish(world, 1, prepared)
@@ -238,7 +218,7 @@ def test_an_older_approval_is_superseded_by_a_newer_one_and_touches_nothing(worl
     assert endpoints.models == [] and endpoints.deployed == []
     assert outcome.status == "superseded"
     assert outcome.reason == "version 2 was approved after version 1: it deploys instead"
-    assert registry.metadata[ARN.format(1)]["deployment.status"] == "superseded"
+    assert registry.describe(package_arn(GROUP, 1)).deployment_status == "superseded"
     assert locks.holder is None
 
 
@@ -258,7 +238,7 @@ def test_a_failure_is_recorded_with_its_error_and_frees_the_endpoint(world: Any)
     )
 
     assert (outcome.status, outcome.reason) == ("failed", "SageMaker.ValidationException: bad image")
-    assert registry.metadata[ARN.format(1)]["deployment.status"] == "failed"
+    assert registry.describe(package_arn(GROUP, 1)).deployment_status == "failed"
     assert locks.holder is None
 
 
@@ -275,7 +255,7 @@ def test_a_lambda_failure_is_recorded_as_its_type_and_message_without_the_stack_
 
     reason = "EndpointError: the endpoint mlops-churn is Failed: it accepts only DeleteEndpoint"
     assert outcome.reason == reason
-    assert registry.metadata[ARN.format(1)]["deployment.reason"] == reason
+    assert registry.describe(package_arn(GROUP, 1)).deployment_reason == reason
 
 
 def test_a_serverless_endpoint_is_updated_without_traffic_shifting(world: Any) -> None:

@@ -25,14 +25,13 @@ from domain.training.prepare import (
 )
 from domain.training.verdict import gate_run
 from tests.unit.test_deployment_run import (
-    ARN,
+    GROUP,
     FakeEndpoints,
     FakeLocks,
-    FakeRegistry,
     _finish,
     _prepare,
+    registry_with,
     request,
-    version,
 )
 from tests.unit.test_training_run import (
     BASELINES,
@@ -129,7 +128,7 @@ def test_the_gates_verdict_on_thousands_of_metrics_and_a_1_mb_reason_is_bounded(
 
 def test_a_deployment_failed_by_a_1_mb_error_is_recorded_and_announced_with_a_bounded_reason() -> None:
     # Given a Prepare step that failed with a Lambda error quoting 1 MB, and a failed endpoint replaced
-    world = FakeRegistry({1: version(1)}), FakeEndpoints(), FakeLocks()
+    world = registry_with("Approved"), FakeEndpoints(), FakeLocks()
     prepared = _prepare(world, 1) | {
         "replaced_failed": {"endpoint_config": "c0", "reason": "capacity " + "z" * 1024 * 1024}
     }
@@ -143,7 +142,7 @@ def test_a_deployment_failed_by_a_1_mb_error_is_recorded_and_announced_with_a_bo
     assert outcome.reason.startswith("EndpointError: bad vvv")
     assert len(json.dumps(outcome.to_dict()).encode()) < 4 * 1024
     registry, _, _ = world
-    assert len(registry.metadata[ARN.format(1)]["deployment.reason"]) <= MAX_ERROR
+    assert len(registry.versions(GROUP)[0].deployment_reason or "") <= MAX_ERROR
 
 
 def test_a_deployment_requested_with_a_1_mb_reason_starts_with_a_bounded_input() -> None:
