@@ -50,14 +50,14 @@ def dataset(rows: int) -> Path:
 
 def measure(rows: int) -> dict[str, Any]:
     """One run: deploy, upload, wait for the execution, read the job's own times."""
-    from localcloud import LocalCloud
+    from localcloud import LocalCloud, merge_outputs
     from stacks.app import build_app
 
     with tempfile.TemporaryDirectory(prefix="bench-cdk-") as outdir:
         assembly = Path(build_app(outdir=outdir).synth().directory)
         file = dataset(rows)
         with LocalCloud() as cloud:
-            outputs = cloud.deploy(assembly)["mlops-data"]
+            outputs = merge_outputs(cloud.deploy(assembly))
             started = time.time()
             cloud.client("s3").upload_file(
                 str(file), outputs["DataBucketName"], f"incoming/churn/{file.name}"

@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.aws import client, resource
+from localcloud.outputs import OutputConflictError, merge_outputs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +36,7 @@ class TargetError(Exception):
 
 
 def project_name() -> str:
-    """The ``project`` of ``cdk.json`` (the prefix of the stack names)."""
+    """The ``project`` of ``cdk.json`` (the prefix of the stack names, and their ``project`` tag)."""
     try:
         context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
         return str(context["mlops"].get("project", "mlops"))
@@ -61,30 +62,58 @@ def use_cloud(cloud: Cloud) -> str:
 
 @dataclass
 class Platform:
-    """The deployed platform's resources, from its stack outputs."""
+    """The deployed platform's resources, from the outputs of its stacks.
+
+    The project's stacks are those tagged ``project=<project>`` (every stack of the app carries the tag),
+    whatever their names and however many: an output key names one resource across all of them.
+    """
 
     project: str
 
     @cached_property
-    def outputs(self) -> dict[str, str]:
-        """The data stack's outputs."""
-        stack = f"{self.project}-data"
+    def stacks(self) -> dict[str, dict[str, str]]:
+        """The project's deployed stacks, each with its outputs."""
+        tag = {"Key": "project", "Value": self.project}
         try:
-            described = client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+            pages = client("cloudformation").get_paginator("describe_stacks").paginate()
+            described = [stack for page in pages for stack in page["Stacks"]]
         except ClientError as error:
-            raise TargetError(
-                f"stack {stack} is not deployed here ({error.response['Error']['Message']})"
-            ) from None
+            raise TargetError(f"cannot list the stacks here ({error.response['Error']['Message']})") from None
         except BotoCoreError as error:
             raise TargetError(f"cannot reach AWS: {error}") from None
-        return {output["OutputKey"]: output["OutputValue"] for output in described.get("Outputs", [])}
+        found = {
+            stack["StackName"]: {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs") or []}
+            for stack in described
+            if tag in (stack.get("Tags") or []) and stack["StackStatus"] != "DELETE_COMPLETE"
+        }
+        if not found:
+            raise TargetError(
+                f"no stack tagged project={self.project} is deployed here: deploy the app "
+                "(`mlops local up`, or `cdk deploy --all` on AWS)"
+            )
+        return found
+
+    @cached_property
+    def outputs(self) -> dict[str, str]:
+        """The outputs of every stack of the project, in one mapping."""
+        try:
+            return merge_outputs(self.stacks)
+        except OutputConflictError as error:
+            raise TargetError(str(error)) from None
 
     def output(self, name: str) -> str:
-        """One output, with a clear error if the deployed stack is older than this CLI."""
+        """One output, with a clear error if the deployed stacks are older than this CLI."""
         try:
             return self.outputs[name]
         except KeyError:
-            raise TargetError(f"the deployed stack has no output {name}: redeploy it") from None
+            try:
+                searched = ", ".join(sorted(self.stacks))
+            except TargetError:
+                searched = "none"
+            raise TargetError(
+                f"no output {name} in the stacks tagged project={self.project} (searched: {searched}): "
+                "redeploy the app, whose stacks are older than this CLI"
+            ) from None
 
     @property
     def bucket(self) -> str:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from localcloud.errors import DaemonError, LocalCloudError
 from localcloud.lifecycle import default_state_dir, down, env_exports, env_variables, status, up
+from localcloud.outputs import OutputConflictError, merge_outputs
 
 if TYPE_CHECKING:
     from localcloud.cloud import LocalCloud
@@ -27,10 +28,12 @@ __all__ = [
     "DaemonError",
     "LocalCloud",
     "LocalCloudError",
+    "OutputConflictError",
     "default_state_dir",
     "down",
     "env_exports",
     "env_variables",
+    "merge_outputs",
     "status",
     "up",
 ]

@@ -44,9 +44,10 @@ from localcloud.awslambda import service as lambda_service
 from localcloud.awslambda.async_invoke import DEFAULT_RETRY_DELAYS, AsyncInvoker
 from localcloud.awslambda.environment import TEST_CREDENTIALS
 from localcloud.awslambda.executor import LambdaExecutor
-from localcloud.deploy import Deployer, apigateway_cfn, custom_model, fixups, moto_cfn
+from localcloud.deploy import Deployer, apigateway_cfn, cfn_exports, custom_model, fixups, moto_cfn
 from localcloud.errors import LocalCloudError
 from localcloud.events import eventbridge, s3_events
+from localcloud.outputs import merge_outputs
 from localcloud.records import Activity, DeliveryRecord, InvocationRecord
 from localcloud.sagemaker import model_packages
 from localcloud.sagemaker import service as sagemaker_service
@@ -218,6 +219,7 @@ class LocalCloud:
                 *s3_policies.patches(),
                 *s3_limits.patches(),
                 *moto_cfn.patches(),
+                *cfn_exports.patches(),
                 *apigateway_cfn.patches(),
                 *custom_model.patches(self.host),
                 *request_bodies.patches(),
@@ -377,6 +379,16 @@ class LocalCloud:
     def deployed_stacks(self) -> dict[str, dict[str, str]]:
         """Every stack deployed so far, with its outputs."""
         return dict(self._deployer.deployed) if self._deployer else {}
+
+    def outputs(self) -> dict[str, str]:
+        """The outputs of every stack deployed so far in one mapping (``merge_outputs``).
+
+        Raises
+        ------
+        OutputConflictError
+            If two stacks have an output of the same key.
+        """
+        return merge_outputs(self.deployed_stacks)
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Wait until every delivery, invocation, execution and training job in flight has finished.

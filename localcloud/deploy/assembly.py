@@ -47,6 +47,7 @@ class StackArtifact:
     account: str | None
     region: str | None
     tags: dict[str, str] = field(default_factory=dict)
+    termination_protection: bool = False
     bootstrap_parameters: tuple[str, ...] = ()
     assets: tuple[FileAsset, ...] = ()
     docker_images: tuple[str, ...] = ()
@@ -143,6 +144,7 @@ def _stack(
         account=account,
         region=region,
         tags=dict(properties.get("tags", {})),
+        termination_protection=bool(properties.get("terminationProtection", False)),
         bootstrap_parameters=tuple(sorted(p for p in parameters if p)),
         assets=tuple(assets),
         docker_images=tuple(images),

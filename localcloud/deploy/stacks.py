@@ -55,9 +55,16 @@ def deploy_stack(
         # A failed first creation cannot be updated; CloudFormation wants it deleted first (so does the CLI).
         cloudformation.delete_stack(StackName=stack.stack_name)
         status = None
+    protection = stack.termination_protection
     if status is None:
-        cloudformation.create_stack(**arguments)
+        cloudformation.create_stack(**arguments, EnableTerminationProtection=protection)
     else:
+        # As ``cdk deploy``: the manifest's termination protection is set apart from the update.
+        described = cloudformation.describe_stacks(StackName=stack.stack_name)["Stacks"][0]
+        if bool(described.get("EnableTerminationProtection")) != protection:
+            cloudformation.update_termination_protection(
+                StackName=stack.stack_name, EnableTerminationProtection=protection
+            )
         try:
             cloudformation.update_stack(**arguments)
         except ClientError as error:
@@ -82,7 +89,9 @@ def _wait_complete(
         if status is not None and status.endswith("_COMPLETE") and "ROLLBACK" not in status:
             return outputs(cloudformation, stack_name)
         if status is None or not status.endswith("_IN_PROGRESS"):
-            raise StackDeployError(f"stack {stack_name} ended in {status}")
+            raise StackDeployError(
+                f"stack {stack_name} ended in {status}{_failure(cloudformation, stack_name)}"
+            )
         # Still in progress with nothing left running: a custom resource will never answer.
         if settled or time.monotonic() > deadline:
             pending = _pending_resources(cloudformation, stack_name)
@@ -93,6 +102,18 @@ def _wait_complete(
             )
         settled = settle(max(0.0, deadline - time.monotonic()))
         time.sleep(_SETTLED_POLL_SECONDS)
+
+
+def _failure(cloudformation: Any, stack_name: str) -> str:
+    """The reason CloudFormation gave for the stack's latest failure (``": <reason>"``), if any."""
+    try:
+        events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
+    except ClientError:
+        return ""
+    # Newest first, as CloudFormation lists them; moto lists them oldest first.
+    ordered = sorted(events, key=lambda e: e["Timestamp"], reverse=True)
+    reasons = [e["ResourceStatusReason"] for e in ordered if e["ResourceStatus"].endswith("_FAILED")]
+    return f": {reasons[0]}" if reasons and reasons[0] else ""
 
 
 def _pending_resources(cloudformation: Any, stack_name: str) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from localcloud import LocalCloud
+from localcloud import LocalCloud, merge_outputs
 from tests.conftest import CloudAssembly
 
 
@@ -140,7 +140,7 @@ def serving_platform(
 def deployed_platform(assembly: Path) -> Iterator[DataPlane]:
     """A cloud assembly deployed into a new local cloud, with listeners on its bus and alert topic."""
     with LocalCloud() as cloud:
-        outputs = cloud.deploy(assembly)["mlops-data"]
+        outputs = merge_outputs(cloud.deploy(assembly))
         sqs, events, sns = cloud.client("sqs"), cloud.client("events"), cloud.client("sns")
         accepted = sqs.create_queue(QueueName=f"accepted-{uuid.uuid4().hex[:8]}")["QueueUrl"]
         accepted_arn = sqs.get_queue_attributes(QueueUrl=accepted, AttributeNames=["QueueArn"])["Attributes"][

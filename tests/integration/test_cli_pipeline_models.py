@@ -235,7 +235,10 @@ def test_start_with_wait_exits_1_when_the_run_fails_and_says_why(deploy: Deploy)
 def test_a_stack_deployed_before_the_pipeline_is_one_clear_error(deploy: Deploy) -> None:
     deploy(TrainingStateMachineArn=None)
 
-    one_clear_line(mlops("pipeline", "runs"), "no output TrainingStateMachineArn: redeploy it")
+    one_clear_line(
+        mlops("pipeline", "runs"), "no output TrainingStateMachineArn in the stacks tagged project="
+    )
+    assert "redeploy the app" in mlops("pipeline", "runs").stderr
 
 
 # mlops pipeline runs / show

@@ -30,7 +30,7 @@ from domain.deployment.endpoint import VARIANT, endpoint_config_request, model_r
 from domain.deployment.serving_config import ServingConfig
 from domain.training.registration import INFERENCE_ENVIRONMENT
 from examples.churn import request_csv
-from localcloud import LocalCloud
+from localcloud import LocalCloud, merge_outputs
 from stacks.app import build_app, cdk_json_context
 from tests.trained_model import churn_snapshot, train_model
 from training.mlops_training.contract_io import Signature, feature_matrix
@@ -59,11 +59,12 @@ class ServingApi:
     model_dir: Path
 
     def resource(self, resource_type: str, logical_prefix: str) -> str:
-        """The physical id of the stack's resource of that type whose logical id starts so."""
-        summaries = self.cloud.client("cloudformation").list_stack_resources(StackName="mlops-data")
+        """The physical id of a resource of that type, in any stack of the app, its logical id so prefixed."""
+        cloudformation = self.cloud.client("cloudformation")
         return next(
             str(r["PhysicalResourceId"])
-            for r in summaries["StackResourceSummaries"]
+            for stack in self.cloud.deployed_stacks
+            for r in cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]
             if r["ResourceType"] == resource_type and r["LogicalResourceId"].startswith(logical_prefix)
         )
 
@@ -102,7 +103,7 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def api(assembly: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServingApi]:
     model_dir = train_model(tmp_path_factory.mktemp("trained"), rows=500)  # what is served, not how well
     with LocalCloud(work_dir=tmp_path_factory.mktemp("localcloud-api")) as cloud:
-        outputs = cloud.deploy(assembly)["mlops-data"]
+        outputs = merge_outputs(cloud.deploy(assembly))
         _serve(cloud, outputs["DataBucketName"], model_dir)
         cloud.wait_idle(timeout=60)
         url = cloud.local_url(outputs["ServingApiUrl"]) + "churn/invocations"
