@@ -1,4 +1,8 @@
-"""Builds the CDK app from the configuration: the one place where stacks are composed."""
+"""Builds the CDK app from the configuration: the one place where stacks are composed.
+
+One stateful stack, ``<project>-foundation``, and stateless stacks by lifecycle that import it:
+``<project>-validation``, ``<project>-training``, ``<project>-serving``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,10 @@ from cdk_nag import AwsSolutionsChecks
 
 from stacks.config import CONTEXT_KEY, ConfigError, load_platform
 from stacks.constructs.training_job import supported_regions
-from stacks.data_stack import DataStack
+from stacks.foundation_stack import FoundationStack
+from stacks.serving_stack import ServingStack
+from stacks.training_stack import TrainingStack
+from stacks.validation_stack import ValidationStack
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,16 +56,46 @@ def build_app(
     )
     if env.region:
         check_region(env.region, config.training.image_version)
-    data = DataStack(
+    # The stateful foundation first; each stateless stack imports it through fixed export names.
+    foundation = FoundationStack(
         app,
-        f"{config.project}-data",
         config=config,
-        contracts=platform.contracts,
-        training=platform.training,
         env=env,
-        description="MLOps platform: the data plane (uploads become validated, versioned datasets)",
+        description="MLOps platform: the foundation (key, data, catalog, deployment records, bus, alerts)",
     )
-    cdk.Tags.of(data).add("project", config.project)
+    exports = foundation.exports
+    stacks: list[cdk.Stack] = [
+        foundation,
+        ValidationStack(
+            app,
+            contracts=platform.contracts,
+            description="MLOps platform: data validation (uploads become validated, versioned datasets)",
+            foundation=exports,
+            config=config,
+            env=env,
+        ),
+        TrainingStack(
+            app,
+            contracts=platform.contracts,
+            training=platform.training,
+            description="MLOps platform: training (accepted dataset versions become registered models)",
+            foundation=exports,
+            config=config,
+            env=env,
+        ),
+        ServingStack(
+            app,
+            description="MLOps platform: serving (approved model versions go live on their endpoints)",
+            foundation=exports,
+            config=config,
+            env=env,
+        ),
+        # Monitoring (drift of captured requests against the training data) joins here as a stateless
+        # stack of its own: StatelessStack(lifecycle="monitoring"), importing the foundation.
+    ]
+    for stack in stacks:
+        # The CLI and the local cloud find the project's stacks, and merge their outputs, by this tag.
+        cdk.Tags.of(stack).add("project", config.project)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return app
 

@@ -2,14 +2,15 @@
 
 ``ModelDeployment`` composes the parts of a deployment and holds what they share:
 
-- the deployments table (each endpoint's lock and record of deployments), the role SageMaker serves
-  with, and the functions of the workflow's steps, ``Prepare`` and ``Finish``, with their grants;
+- the role SageMaker serves with, and the functions of the workflow's steps, ``Prepare`` and
+  ``Finish``, with their grants;
 - ``EndpointAlarms`` (``endpoint_alarms.py``): each endpoint's rollback alarms;
 - ``DeploymentWorkflow`` (``deployment_workflow.py``): the state machine that runs one deployment;
 - ``DeploymentTrigger`` (``deployment_trigger.py``): the approval rule and the function that starts it.
 
 The endpoint's name is stable per dataset (``<project>-<dataset>``) and a stack output: apps invoke
-that name whatever version it serves.
+that name whatever version it serves. The deployments table (each endpoint's lock and record of
+deployments) is state: the foundation owns it, and this construct is given it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -30,7 +32,6 @@ from domain.declared import SERVING_FILE
 from domain.deployment.serving_config import ServingConfig
 from domain.names import alarm_names, capture_prefix, endpoint_name
 from stacks.config import DeploymentInfraConfig
-from stacks.constructs.dataset_catalog import platform_table
 from stacks.constructs.deployment_trigger import DeploymentTrigger
 from stacks.constructs.deployment_workflow import DeploymentWorkflow
 from stacks.constructs.endpoint_alarms import EndpointAlarms
@@ -47,7 +48,7 @@ class ModelDeployment(Construct):
     endpoints
         Per dataset, its endpoint's name.
     table, model_role
-        The deployments table; the role SageMaker serves with.
+        The deployments table (the foundation's); the role SageMaker serves with.
     prepare, finish
         The functions of the workflow's ``Prepare`` and ``Finish`` (and ``RecordFailure``) steps.
     alarms
@@ -67,20 +68,18 @@ class ModelDeployment(Construct):
         serving: dict[str, ServingConfig],
         settings: DeploymentInfraConfig,
         data_bucket: s3.IBucket,
+        table: dynamodb.ITable,
         alerts: sns.ITopic,
         key: kms.IKey,
         image_repository_arn: str,
         architecture: lambda_.Architecture,
         log_retention: logs.RetentionDays,
-        retain: bool,
     ) -> None:
         super().__init__(scope, construct_id)
         self.project = project
         self.group_prefix = names.group_prefix(project)
         self.endpoints = {dataset: endpoint_name(project, dataset) for dataset in serving}
-        self.table = platform_table(
-            self, "Deployments", partition="endpoint", sort="record", key=key, retain=retain
-        )
+        self.table = table
         self.model_role = self._model_role(data_bucket, key, serving, image_repository_arn)
         self.alarms = EndpointAlarms(
             self, endpoints=self.endpoints, serving=serving, alerts=alerts

@@ -21,11 +21,20 @@ class PlatformEvents(Construct):
 
     Later stages subscribe to the bus ("dataset version accepted" starts training); people and
     on-call tools subscribe to the topic. The platform's roles publish with ``Topic.grant_publish``
-    (which grants the key too); CloudWatch alarms of this account publish as their service.
+    (which grants the key too); CloudWatch alarms of this account named ``<project>-*`` publish as their
+    service (the alarms live in the stateless stacks: a pattern, not their ARNs, so that this stack never
+    refers to them; an unnamed alarm's generated name starts with its stack's, ``<project>-...``).
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, bus_name: str, key: kms.IKey, alert_emails: list[str]
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        project: str,
+        bus_name: str,
+        key: kms.IKey,
+        alert_emails: list[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self.bus = events.EventBus(self, "Bus", event_bus_name=bus_name, kms_key=key)
@@ -47,7 +56,7 @@ class PlatformEvents(Construct):
             source_arn=stack.format_arn(
                 service="cloudwatch",
                 resource="alarm",
-                resource_name="*",
+                resource_name=f"{project}-*",
                 arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
             ),
         )

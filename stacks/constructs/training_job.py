@@ -104,6 +104,37 @@ def grant_container_basics(role: iam.Role, *, image_repository_arn: str, log_gro
     )
 
 
+class ScikitLearnImage(Construct):
+    """SageMaker's scikit-learn image in the stack's region: its URI and its ECR repository's ARN.
+
+    A stack that needs the image builds its own (a mapping of another stack cannot be referred to).
+
+    Attributes
+    ----------
+    uri, repository_arn
+        The image's URI (training jobs run it), its repository's ARN (roles pull from it).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, version: str) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        images = scikit_learn_images(version)
+        mapping = cdk.CfnMapping(
+            self,
+            "Regions",
+            # With a concrete region (the CDK CLI's), the lookup is made at synth and the mapping left out.
+            lazy=True,
+            mapping={region: {"uri": uri, "account": uri.split(".", 1)[0]} for region, uri in images.items()},
+        )
+        self.uri = mapping.find_in_map(stack.region, "uri")
+        self.repository_arn = stack.format_arn(
+            service="ecr",
+            account=mapping.find_in_map(stack.region, "account"),
+            resource="repository",
+            resource_name=IMAGE_REPOSITORY,
+        )
+
+
 class _CreateTrainingJob(tasks.SageMakerCreateTrainingJob):
     """CDK's typed task, plus managed spot training, which its props lack.
 
@@ -148,22 +179,9 @@ class TrainingJob(Construct):
         settings: TrainingInfraConfig,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
-        images = scikit_learn_images(settings.image_version)
-        mapping = cdk.CfnMapping(
-            self,
-            "Images",
-            # With a concrete region (the CDK CLI's), the lookup is made at synth and the mapping left out.
-            lazy=True,
-            mapping={region: {"uri": uri, "account": uri.split(".", 1)[0]} for region, uri in images.items()},
-        )
-        self.image_uri = mapping.find_in_map(stack.region, "uri")
-        self.image_repository_arn = stack.format_arn(
-            service="ecr",
-            account=mapping.find_in_map(stack.region, "account"),
-            resource="repository",
-            resource_name=IMAGE_REPOSITORY,
-        )
+        image = ScikitLearnImage(self, "Image", version=settings.image_version)
+        self.image_uri = image.uri
+        self.image_repository_arn = image.repository_arn
         self.source = s3_assets.Asset(
             self, "Source", path=str(PROJECT_ROOT / "training"), bundling=training_source_bundling()
         )

@@ -1,5 +1,6 @@
-"""The data stack's template, synthesized once per session with ``cdk.json`` as it is, and the app with a
-dataset served serverless (which adds the invocation API), also once."""
+"""The app's templates, synthesized once per session with ``cdk.json`` as it is, and the app with a
+dataset served serverless (which adds the invocation API), also once; each stack's template, and the
+app as one template (``template_support.linked``) for what crosses stacks."""
 
 from __future__ import annotations
 
@@ -10,11 +11,33 @@ from typing import Any
 import pytest
 
 from tests.conftest import CloudAssembly
+from tests.infra.template_support import FOUNDATION, SERVING, TRAINING, VALIDATION, linked
 
 
-@pytest.fixture(scope="module")
-def template(cloud_assembly: CloudAssembly) -> dict[str, Any]:
-    return cloud_assembly.template("mlops-data")
+@pytest.fixture(scope="session")
+def app_template(cloud_assembly: CloudAssembly) -> dict[str, Any]:
+    """Every stack of the app as one template, imports resolved."""
+    return linked(cloud_assembly)
+
+
+@pytest.fixture(scope="session")
+def foundation(cloud_assembly: CloudAssembly) -> dict[str, Any]:
+    return cloud_assembly.template(FOUNDATION)
+
+
+@pytest.fixture(scope="session")
+def validation(cloud_assembly: CloudAssembly) -> dict[str, Any]:
+    return cloud_assembly.template(VALIDATION)
+
+
+@pytest.fixture(scope="session")
+def training(cloud_assembly: CloudAssembly) -> dict[str, Any]:
+    return cloud_assembly.template(TRAINING)
+
+
+@pytest.fixture(scope="session")
+def serving(cloud_assembly: CloudAssembly) -> dict[str, Any]:
+    return cloud_assembly.template(SERVING)
 
 
 @pytest.fixture(scope="session")

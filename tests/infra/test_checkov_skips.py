@@ -15,6 +15,7 @@ from aws_cdk.assertions import Template
 
 from stacks.constructs.scanners import MIN_REASON_WORDS, justify, skips
 from tests.conftest import CloudAssembly
+from tests.infra.template_support import linked
 
 pytestmark = pytest.mark.slow
 
@@ -28,6 +29,12 @@ def templates(cloud_assembly: CloudAssembly, serverless_assembly: CloudAssembly)
         **cloud_assembly.templates,
         **{f"{name} (serverless)": template for name, template in serverless_assembly.templates.items()},
     }
+
+
+@pytest.fixture(scope="module")
+def apps(cloud_assembly: CloudAssembly, serverless_assembly: CloudAssembly) -> dict[str, Any]:
+    """The app as configured and with a serverless dataset, each as one template (imports resolved)."""
+    return {"app": linked(cloud_assembly), "app (serverless)": linked(serverless_assembly)}
 
 
 def _of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -54,8 +61,8 @@ def test_every_skip_is_on_one_resource_with_a_reason(templates: dict[str, Any]) 
                 assert len(words) >= MIN_REASON_WORDS, f"{name} {logical_id} {entry['id']}: {entry}"
 
 
-def test_a_function_that_a_rule_invokes_has_its_own_dead_letter_queue(templates: dict[str, Any]) -> None:
-    for name, template in templates.items():
+def test_a_function_that_a_rule_invokes_has_its_own_dead_letter_queue(apps: dict[str, Any]) -> None:
+    for name, template in apps.items():
         functions = _of_type(template, "AWS::Lambda::Function")
         invoked = {
             target["Arn"]["Fn::GetAtt"][0]
@@ -70,8 +77,8 @@ def test_a_function_that_a_rule_invokes_has_its_own_dead_letter_queue(templates:
             assert "CKV_AWS_116" not in _skipped(template, function), function
 
 
-def test_only_functions_invoked_synchronously_skip_the_dead_letter_check(templates: dict[str, Any]) -> None:
-    for name, template in templates.items():
+def test_only_functions_invoked_synchronously_skip_the_dead_letter_check(apps: dict[str, Any]) -> None:
+    for name, template in apps.items():
         functions = _of_type(template, "AWS::Lambda::Function")
         for function, resource in functions.items():
             reason = _skipped(template, function).get("CKV_AWS_116")
@@ -82,8 +89,8 @@ def test_only_functions_invoked_synchronously_skip_the_dead_letter_check(templat
                 assert reason.startswith("Invoked synchronously by "), f"{name} {function}: {reason}"
 
 
-def test_a_function_may_send_to_its_encrypted_dead_letter_queue(templates: dict[str, Any]) -> None:
-    for template in templates.values():
+def test_a_function_may_send_to_its_encrypted_dead_letter_queue(apps: dict[str, Any]) -> None:
+    for template in apps.values():
         resources = template["Resources"]
         for function in _of_type(template, "AWS::Lambda::Function").values():
             queue_arn = function["Properties"].get("DeadLetterConfig", {}).get("TargetArn")
@@ -105,8 +112,8 @@ def test_a_function_may_send_to_its_encrypted_dead_letter_queue(templates: dict[
             assert ("kms:Decrypt", key) in granted
 
 
-def test_every_function_environment_is_encrypted_with_the_platform_key(templates: dict[str, Any]) -> None:
-    for template in templates.values():
+def test_every_function_environment_is_encrypted_with_the_platform_key(apps: dict[str, Any]) -> None:
+    for template in apps.values():
         (key,) = _of_type(template, "AWS::KMS::Key")
         for function in _of_type(template, "AWS::Lambda::Function").values():
             assert function["Properties"]["KmsKeyArn"] == {"Fn::GetAtt": [key, "Arn"]}

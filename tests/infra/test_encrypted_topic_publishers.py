@@ -22,6 +22,13 @@ from stacks.constructs.nag import flatten
 
 pytestmark = pytest.mark.slow
 
+
+@pytest.fixture(scope="module")
+def template(app_template: dict[str, Any]) -> dict[str, Any]:
+    """The whole app: the topic and key are the foundation's, their publishers the stateless stacks'."""
+    return app_template
+
+
 KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 # Services whose requests to KMS carry no aws:SourceAccount/aws:SourceArn for a topic's key (see the page).
 UNCONDITIONED_SERVICES = {"events.amazonaws.com"}

@@ -21,6 +21,7 @@ from cli.synth import PROJECT_NODE as NODE
 from stacks.app import PROJECT_ROOT, build_app
 from stacks.config import ConfigError, TrainingInfraConfig
 from stacks.constructs.training_job import scikit_learn_images, supported_regions
+from tests.infra.template_support import FOUNDATION, SERVING, STATELESS, TRAINING
 
 pytestmark = pytest.mark.slow
 
@@ -43,13 +44,16 @@ def test_the_app_synthesizes_in_every_supported_region_with_a_concrete_account(
 
     assembly = build_app(outdir=str(tmp_path), environment=environment).synth()  # cdk-nag: a finding fails
 
-    template = assembly.get_stack_by_name("mlops-data").template
-    rendered = json.dumps(template)
+    rendered = json.dumps([stack.template for stack in assembly.stacks])
     assert '"AWS::Region"' not in rendered and '"AWS::AccountId"' not in rendered
     image = scikit_learn_images(IMAGE_VERSION)[region]
-    assert _register_environment(template)["INFERENCE_IMAGE_URI"] == image
+    assert (
+        _register_environment(assembly.get_stack_by_name(TRAINING).template)["INFERENCE_IMAGE_URI"] == image
+    )
     registry = image.split(".", 1)[0]
-    assert f":ecr:{region}:{registry}:repository/sagemaker-scikit-learn" in rendered
+    for stack in (TRAINING, SERVING):  # the training jobs and the endpoints pull the image
+        repository = f":ecr:{region}:{registry}:repository/sagemaker-scikit-learn"
+        assert repository in json.dumps(assembly.get_stack_by_name(stack).template), stack
 
 
 @pytest.mark.parametrize("region", ["eu-west-1", "cn-northwest-1", "us-gov-east-1"])
@@ -59,8 +63,10 @@ def test_the_app_synthesizes_with_a_region_and_no_account(region: str, tmp_path:
 
     assembly = build_app(outdir=str(tmp_path), environment=environment).synth()  # cdk-nag: a finding fails
 
-    rendered = json.dumps(assembly.get_stack_by_name("mlops-data").template)
-    assert '"AWS::Region"' not in rendered and f":{region}:" in rendered
+    for stack in assembly.stacks:
+        rendered = json.dumps(stack.template)
+        assert '"AWS::Region"' not in rendered, stack.stack_name
+    assert f":{region}:" in json.dumps(assembly.get_stack_by_name(TRAINING).template)
 
 
 def test_a_region_without_the_image_fails_the_synth_saying_where_the_platform_runs() -> None:
@@ -98,8 +104,9 @@ def test_the_cdk_cli_synthesizes_the_app_in_the_account_and_region_it_resolves(t
         server.stop()
 
     assert result.returncode == 0, result.stderr[-3000:]
-    template = json.loads((tmp_path / "mlops-data.template.json").read_text(encoding="utf-8"))
-    rendered = json.dumps(template)
+    templates = {path.name for path in tmp_path.glob("*.template.json")}
+    assert templates == {f"{stack}.template.json" for stack in (FOUNDATION, *STATELESS)}
+    rendered = json.dumps([json.loads((tmp_path / name).read_text(encoding="utf-8")) for name in templates])
     assert ":ap-southeast-2:" in rendered and f":{ACCOUNT}:" in rendered
     assert '"AWS::Region"' not in rendered
     assert json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"] == []

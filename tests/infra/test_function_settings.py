@@ -81,7 +81,7 @@ def _functions(assembly: CloudAssembly) -> list[tuple[str, dict[str, str], Path 
             properties: dict[str, Any] = resource["Properties"]
             variables = properties.get("Environment", {}).get("Variables", {})
             key = properties["Code"].get("S3Key")
-            code = asset_dir(assembly.directory, key, stack) if isinstance(key, str) else None
+            code = asset_dir(assembly.directory, key) if isinstance(key, str) else None
             found.append((f"{stack}/{name}", dict(variables), code))
     return found
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stacks.app import build_app, cdk_json_context
-from tests.infra.template_support import state_machine_definition
+from tests.infra.template_support import TRAINING, state_machine_definition
 
 pytestmark = pytest.mark.slow
 
@@ -20,8 +20,8 @@ def test_a_training_job_on_local_storage_has_no_volume_key_and_an_encrypted_outp
 
     assembly = build_app(context, outdir=str(tmp_path)).synth()
 
-    template = assembly.get_stack_by_name("mlops-data").template
-    parameters = state_machine_definition(template, "Training")["States"]["Train"]["Parameters"]
+    template = assembly.get_stack_by_name(TRAINING).template
+    parameters = state_machine_definition(template, "Split")["States"]["Train"]["Parameters"]
     assert parameters["ResourceConfig"]["InstanceType"] == "ml.g4dn.xlarge"
     assert "VolumeKmsKeyId" not in parameters["ResourceConfig"]
     assert parameters["OutputDataConfig"]["KmsKeyId"]

@@ -23,8 +23,6 @@ from tests.conftest import CloudAssembly
 
 pytestmark = pytest.mark.slow
 
-STACK = "mlops-data"
-
 # The actions that AWS offers on no resource but "*", by name. Anything else on "*" fails.
 ONLY_ON_EVERY_RESOURCE = {
     # X-Ray tracing of functions and state machines
@@ -71,11 +69,13 @@ def app(request: pytest.FixtureRequest) -> CloudAssembly:
 
 
 def test_the_deployed_app_is_concrete_and_has_every_construct(deployed_assembly: CloudAssembly) -> None:
-    template = json.dumps(deployed_assembly.template(STACK))
-
-    assert '"Ref": "AWS::Region"' not in template and "eu-west-1" in template
-    assert '"Ref": "AWS::AccountId"' not in template and "123456789012" in template
-    assert "AWS::ApiGateway::RestApi" in template
+    for stack, template in deployed_assembly.templates.items():
+        rendered = json.dumps(template)
+        assert '"Ref": "AWS::Region"' not in rendered, stack
+        assert '"Ref": "AWS::AccountId"' not in rendered, stack
+    rendered = json.dumps(list(deployed_assembly.templates.values()))
+    assert "eu-west-1" in rendered and "123456789012" in rendered
+    assert "AWS::ApiGateway::RestApi" in rendered
 
 
 def test_no_identity_policy_allows_anything_on_every_resource_but_what_aws_offers_only_there(
@@ -83,7 +83,8 @@ def test_no_identity_policy_allows_anything_on_every_resource_but_what_aws_offer
 ) -> None:
     wide = [
         (policy, action, statement)
-        for policy, statement in _allow_statements(app.template(STACK))
+        for template in app.templates.values()
+        for policy, statement in _allow_statements(template)
         if "*" in _as_list(statement.get("Resource")) or "NotResource" in statement
         for action in _as_list(statement.get("Action")) + _as_list(statement.get("NotAction"))
     ]
@@ -98,16 +99,18 @@ def test_no_identity_policy_allows_anything_on_every_resource_but_what_aws_offer
 
 
 def test_no_role_carries_a_managed_policy_but_api_gateways_logging_role(app: CloudAssembly) -> None:
-    paths = {
-        entry["data"]: path
-        for path, entries in _metadata(app).items()
-        for entry in entries
-        if entry["type"] == "aws:cdk:logicalId"
-    }
-    carried = {
-        paths[name]: [_flat(arn) for arn in role["Properties"].get("ManagedPolicyArns", [])]
-        for name, role in _resources(app.template(STACK), "AWS::IAM::Role")
-    }
+    carried: dict[str, list[str]] = {}
+    for stack, template in app.templates.items():
+        paths = {
+            entry["data"]: path
+            for path, entries in _metadata(app, stack).items()
+            for entry in entries
+            if entry["type"] == "aws:cdk:logicalId"
+        }
+        carried |= {
+            paths[name]: [_flat(arn) for arn in role["Properties"].get("ManagedPolicyArns", [])]
+            for name, role in _resources(template, "AWS::IAM::Role")
+        }
 
     for path, arns in carried.items():
         for arn in arns:
@@ -118,8 +121,14 @@ def test_no_role_carries_a_managed_policy_but_api_gateways_logging_role(app: Clo
 def test_every_wildcard_acknowledgment_sits_on_a_role_whose_policy_has_that_finding(
     app: CloudAssembly,
 ) -> None:
-    template = app.template(STACK)
-    metadata = _metadata(app)
+    acknowledged = 0
+    for stack, template in app.templates.items():
+        acknowledged += _check_acknowledgments(template, _metadata(app, stack))
+    assert acknowledged
+
+
+def _check_acknowledgments(template: dict[str, Any], metadata: dict[str, list[dict[str, Any]]]) -> int:
+    """Assert that each wildcard acknowledgment of a stack sits on a role granted what it names."""
     logical_ids = {
         path: entry["data"]
         for path, entries in metadata.items()
@@ -134,8 +143,6 @@ def test_every_wildcard_acknowledgment_sits_on_a_role_whose_policy_has_that_find
         for rule in entry["data"]
         if "AwsSolutions-IAM5[Resource::" in rule
     ]
-    assert acknowledged
-
     for path, rule in acknowledged:
         role = logical_ids.get(f"{path}/Resource")
         assert role and template["Resources"][role]["Type"] == "AWS::IAM::Role", (
@@ -148,6 +155,7 @@ def test_every_wildcard_acknowledgment_sits_on_a_role_whose_policy_has_that_find
         }
         name = rule.split("[", 1)[1].rstrip("]")
         assert name in found, f"{path}: {name} acknowledged, but the role is granted no such resource"
+    return len(acknowledged)
 
 
 def test_a_finding_is_named_as_cdk_nag_names_it(deployed_assembly: CloudAssembly) -> None:
@@ -187,9 +195,9 @@ def _allow_statements(
                     yield name, statement
 
 
-def _metadata(app: CloudAssembly) -> dict[str, list[dict[str, Any]]]:
+def _metadata(app: CloudAssembly, stack: str) -> dict[str, list[dict[str, Any]]]:
     manifest = json.loads((app.directory / "manifest.json").read_text(encoding="utf-8"))
-    artifact = manifest["artifacts"][STACK]
+    artifact = manifest["artifacts"][stack]
     extra = artifact.get("additionalMetadataFile")
     if extra:
         return json.loads((app.directory / extra).read_text(encoding="utf-8"))  # type: ignore[no-any-return]

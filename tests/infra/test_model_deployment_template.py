@@ -9,14 +9,27 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from tests.conftest import CloudAssembly
-from tests.infra.template_support import actions, asset_dir, policy_statements, state_machine_definition
+from tests.infra.template_support import (
+    actions,
+    asset_dir,
+    function_named,
+    function_statements,
+    role_assumed_by,
+    role_statements,
+    state_machine_definition,
+)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
+def template(serving: dict[str, Any]) -> dict[str, Any]:
+    return serving
+
+
+@pytest.fixture(scope="module")
 def definition(template: dict[str, Any]) -> dict[str, Any]:
-    return state_machine_definition(template, "Deployment")
+    return state_machine_definition(template, "Begin")
 
 
 def test_the_workflow_takes_the_endpoint_waits_for_the_update_and_verifies_what_runs(
@@ -125,22 +138,8 @@ def test_the_endpoint_name_is_stable_and_a_stack_output(template: dict[str, Any]
     assert "DeploymentStateMachineArn" in template["Outputs"]
 
 
-def test_the_deployments_table_is_encrypted_with_the_platform_key(template: dict[str, Any]) -> None:
-    Template.from_json(template).has_resource_properties(
-        "AWS::DynamoDB::Table",
-        {
-            "KeySchema": [
-                {"AttributeName": "endpoint", "KeyType": "HASH"},
-                {"AttributeName": "record", "KeyType": "RANGE"},
-            ],
-            "SSESpecification": Match.object_like({"SSEEnabled": True, "SSEType": "KMS"}),
-            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-        },
-    )
-
-
 def test_the_model_role_reads_model_archives_and_writes_captured_data_only(template: dict[str, Any]) -> None:
-    statements = policy_statements(template, "DeploymentModelRole")
+    statements = role_statements(template, role_assumed_by(template, "sagemaker.amazonaws.com"))
     reads, writes = set(), set()
     for statement in statements:
         text = json.dumps(statement["Resource"])
@@ -155,13 +154,12 @@ def test_the_model_role_reads_model_archives_and_writes_captured_data_only(templ
 
 def test_the_prepare_step_passes_only_the_model_role_and_only_to_sagemaker(template: dict[str, Any]) -> None:
     (passing,) = [
-        s
-        for s in policy_statements(template, "DeploymentPrepareFunctionRole")
-        if "iam:PassRole" in actions(s)
+        s for s in function_statements(template, "deployment_prepare") if "iam:PassRole" in actions(s)
     ]
 
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
-    assert "DeploymentModelRole" in json.dumps(passing["Resource"])
+    model_role = role_assumed_by(template, "sagemaker.amazonaws.com")
+    assert passing["Resource"] == {"Fn::GetAtt": [model_role, "Arn"]}
 
 
 def test_nothing_in_the_stack_lets_anyone_invoke_an_endpoint_without_iam(template: dict[str, Any]) -> None:
@@ -183,11 +181,7 @@ def test_the_deployment_asks_for_capture_kms_and_rollback_on_the_stack_s_own_ala
     from domain.deployment.serving_config import ServingConfig
     from domain.names import alarm_names
 
-    (prepare,) = [
-        r["Properties"]
-        for name, r in template["Resources"].items()
-        if r["Type"] == "AWS::Lambda::Function" and name.startswith("DeploymentPrepareFunction")
-    ]
+    prepare = template["Resources"][function_named(template, "deployment_prepare")]["Properties"]
     asset = asset_dir(cloud_assembly.directory, prepare["Code"]["S3Key"])
     serving = ServingConfig.model_validate(json.loads((asset / "serving.json").read_text())["churn"])
     alarms = {
@@ -209,6 +203,7 @@ def test_the_deployment_asks_for_capture_kms_and_rollback_on_the_stack_s_own_ala
     )
     assert request["DataCaptureConfig"]["EnableCapture"] is True
     assert request["KmsKeyId"] == request["DataCaptureConfig"]["KmsKeyId"] == "key"
-    assert "Encryption" in json.dumps(
-        prepare["Environment"]["Variables"]["KMS_KEY_ARN"]
-    )  # the platform's key
+    # the platform's key, imported from the foundation
+    assert prepare["Environment"]["Variables"]["KMS_KEY_ARN"] == {
+        "Fn::ImportValue": "mlops-foundation:KeyArn"
+    }

@@ -9,18 +9,18 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from tests.conftest import CloudAssembly
-from tests.infra.template_support import actions, policy_statements
+from tests.infra.template_support import SERVING, actions, function_statements
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def template(serverless_assembly: CloudAssembly) -> dict[str, Any]:
-    return serverless_assembly.template("mlops-data")
+    return serverless_assembly.template(SERVING)
 
 
-def test_the_default_real_time_deployment_has_no_serving_api(cloud_assembly: Any) -> None:
-    resources = cloud_assembly.template("mlops-data")["Resources"].values()
+def test_the_default_real_time_deployment_has_no_serving_api(app_template: dict[str, Any]) -> None:
+    resources = app_template["Resources"].values()
 
     assert not [r for r in resources if r["Type"] == "AWS::ApiGateway::RestApi"]
 
@@ -60,7 +60,7 @@ def test_each_dataset_is_throttled_as_configured_and_requests_are_logged(templat
 def test_the_function_invokes_only_the_dataset_s_endpoint_and_writes_only_its_captures(
     template: dict[str, Any],
 ) -> None:
-    statements = policy_statements(template, "ServingApiFunctionRole")
+    statements = function_statements(template, "serving_api")
 
     (invoke,) = [s for s in statements if "sagemaker:InvokeEndpoint" in actions(s)]
     assert json.dumps(invoke["Resource"]).endswith('endpoint/mlops-churn"]]}')

@@ -12,14 +12,25 @@ from aws_cdk.assertions import Match, Template
 
 from domain.data.contract import MAX_EPHEMERAL_STORAGE_BYTES, max_file_bytes_for
 from stacks.app import build_app, cdk_json_context
-from tests.infra.template_support import policy_statements, state_machine_definition
+from tests.infra.template_support import (
+    TRAINING,
+    of_type,
+    role_assumed_by,
+    role_statements,
+    state_machine_definition,
+)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
+def template(training: dict[str, Any]) -> dict[str, Any]:
+    return training
+
+
+@pytest.fixture(scope="module")
 def definition(template: dict[str, Any]) -> dict[str, Any]:
-    return state_machine_definition(template, "Training")
+    return state_machine_definition(template, "Split")
 
 
 def test_the_pipeline_splits_trains_gates_and_registers_or_announces_a_rejection(
@@ -51,10 +62,10 @@ def test_every_task_retries_transient_errors_and_catches_into_an_alert(definitio
     assert states["Failed"]["Type"] == "Fail"
 
 
-def test_every_state_machine_has_a_timeout_encrypted_logs_and_tracing(template: dict[str, Any]) -> None:
-    machines = [r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+def test_every_state_machine_has_a_timeout_encrypted_logs_and_tracing(app_template: dict[str, Any]) -> None:
+    machines = list(of_type(app_template, "AWS::StepFunctions::StateMachine").values())
     assert len(machines) == 2  # training and deployment
-    Template.from_json(template).all_resources_properties(
+    Template.from_json(app_template).all_resources_properties(
         "AWS::StepFunctions::StateMachine",
         {
             "LoggingConfiguration": Match.object_like({"Level": "ALL", "IncludeExecutionData": True}),
@@ -97,8 +108,8 @@ def test_the_isolated_job_gets_its_code_as_an_input_channel_not_a_download(
     assert hyperparameters["sagemaker_submit_directory"] == f"/opt/ml/input/data/code/{archive}"
     assert not any(str(value).startswith(("s3://", "https://")) for value in hyperparameters.values())
     # And the role reads that object and may list that key only, nothing else of the assets bucket
-    role_statements = policy_statements(template, "TrainingJobRole")
-    asset_statements = [s for s in role_statements if "assets" in json.dumps(s)]
+    statements = role_statements(template, role_assumed_by(template, "sagemaker.amazonaws.com"))
+    asset_statements = [s for s in statements if "assets" in json.dumps(s)]
     listing = [s for s in asset_statements if "s3:ListBucket" in json.dumps(s["Action"])]
     assert [s["Condition"] for s in listing] == [{"StringEquals": {"s3:prefix": [archive]}}]
     reads = [s for s in asset_statements if s not in listing]
@@ -118,8 +129,8 @@ def test_managed_spot_training_is_an_option_with_a_bounded_wait(tmp_path: Path) 
     context["mlops"]["training"] = {"managed_spot": True, "max_runtime_minutes": 30, "max_wait_minutes": 90}
 
     assembly = build_app(context, outdir=str(tmp_path)).synth()
-    template = assembly.get_stack_by_name("mlops-data").template
-    parameters = state_machine_definition(template, "Training")["States"]["Train"]["Parameters"]
+    template = assembly.get_stack_by_name(TRAINING).template
+    parameters = state_machine_definition(template, "Split")["States"]["Train"]["Parameters"]
 
     assert parameters["EnableManagedSpotTraining"] is True
     assert parameters["StoppingCondition"] == {
@@ -141,7 +152,7 @@ def test_the_training_image_is_resolved_for_every_region_offline(template: dict[
 def test_the_training_role_reads_only_its_channels_and_writes_only_its_output(
     template: dict[str, Any],
 ) -> None:
-    statements = policy_statements(template, "TrainingJobRole")
+    statements = role_statements(template, role_assumed_by(template, "sagemaker.amazonaws.com"))
     reads, writes = set(), set()
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]

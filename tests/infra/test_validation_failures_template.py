@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CloudAssembly
-from tests.infra.template_support import actions, asset_dir
+from tests.infra.template_support import VALIDATION, actions, asset_dir
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +50,7 @@ def _statements(template: dict[str, Any], function: str) -> list[dict[str, Any]]
 def test_a_failed_validation_invocation_goes_to_the_failure_recorder_after_two_retries(
     cloud_assembly: CloudAssembly,
 ) -> None:
-    template = cloud_assembly.template("mlops-data")
+    template = cloud_assembly.template(VALIDATION)
     validation, recorder = _by_variable(template, "CATALOG_TABLE"), _recorder(template)
     (config,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
     properties = config["Properties"]
@@ -73,7 +73,7 @@ def test_a_failed_validation_invocation_goes_to_the_failure_recorder_after_two_r
 def test_the_failure_recorder_writes_failure_records_and_alerts_and_nothing_else(
     cloud_assembly: CloudAssembly,
 ) -> None:
-    template = cloud_assembly.template("mlops-data")
+    template = cloud_assembly.template(VALIDATION)
     statements = _statements(template, _recorder(template))
     granted = {action for statement in statements for action in actions(statement)}
     assert not any(a.startswith(("s3:Delete", "dynamodb:", "events:")) for a in granted)
@@ -98,11 +98,11 @@ def test_the_failure_recorder_writes_failure_records_and_alerts_and_nothing_else
 def test_the_failure_recorder_runs_its_own_handler_with_the_domain_package(
     cloud_assembly: CloudAssembly,
 ) -> None:
-    template = cloud_assembly.template("mlops-data")
+    template = cloud_assembly.template(VALIDATION)
     function = _functions(template)[_recorder(template)]
     asset = asset_dir(cloud_assembly.directory, function["Properties"]["Code"]["S3Key"])
     assert "record_stopped" in (asset / "handler.py").read_text()
-    assert (asset / "domain" / "quarantine.py").is_file() and (
+    assert (asset / "domain" / "data" / "quarantine.py").is_file() and (
         asset / "adapters" / "upload_events.py"
     ).is_file()
     assert function["Properties"]["MemorySize"] == 256

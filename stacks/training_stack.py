@@ -1,0 +1,50 @@
+"""Continuous training: every accepted dataset version is trained, gated and registered."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from domain import names
+from domain.data.contract import DatasetContract
+from domain.training.config import TrainingConfig
+from stacks.config import PlatformConfig
+from stacks.constructs.training_pipeline import TrainingPipeline
+from stacks.foundation_stack import Foundation
+from stacks.stateless_stack import StatelessStack
+
+
+class TrainingStack(StatelessStack):
+    """The training pipeline, its step functions, the training job's definition and its trigger."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        foundation: Foundation,
+        config: PlatformConfig,
+        contracts: dict[str, DatasetContract],
+        training: dict[str, TrainingConfig],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, lifecycle="training", foundation=foundation, config=config, **kwargs)
+        shared = self.shared
+        self.training = TrainingPipeline(
+            self,
+            "Training",
+            project=config.project,
+            contracts=contracts,
+            training=training,
+            settings=config.training,
+            data_bucket=shared.data_bucket,
+            bus=shared.bus,
+            alerts=shared.alerts,
+            key=shared.key,
+            architecture=self.architecture,
+            log_retention=self.log_retention,
+        )
+        self.outputs(
+            {
+                "TrainingStateMachineArn": self.training.state_machine.state_machine_arn,
+                "ModelPackageGroupPrefix": names.group_prefix(config.project),
+            }
+        )
