@@ -1,24 +1,7 @@
 """The statistics profile of a dataset version: the baseline for later versions and for live traffic.
 
-Format (JSON)
--------------
-.. code-block:: text
-
-    {"format": 1, "rows": N,
-     "columns": {
-       "<integer|float column>": {"type", "count": non-null values, "nulls",
-            "min", "max", "mean", "std" (sample, ddof=1; null below 2 values),
-            "quantiles": [101 values at p = 0, 0.01, ..., 1], "quantiles_exact": bool,
-            float only: "nan", "infinity" (counts; excluded from the statistics above)},
-       "<timestamp column>": {"type", "count", "nulls", "min", "max", "quantiles" (ISO 8601, UTC)},
-       "<category column>": {"type", "count", "nulls", "frequencies": {value: count}}  (every declared
-            category, zeros included, plus any other value seen),
-       "<boolean column>": {"type", "count", "nulls", "frequencies": {"true": n, "false": n}},
-       "<string column>": {"type", "count", "nulls", "distinct", "distinct_exact",
-            "frequencies": {the 1,000 most frequent values: count}, "other_count"}}}
-
-A quantile at p is the smallest value v such that at least a share p of the values are <= v (so
-quantiles are always values that occur in the data). Quantiles are exact for integer columns whose
+The document is :mod:`spec.profile`'s format (format 1), which the training job's baselines share; this
+module computes its statistics from a stream of batches. Quantiles are exact for integer columns whose
 values span fewer than 65,536 and for columns of fewer than 4,096 values; otherwise they come from a
 sketch with rank error <= 0.5% (see :mod:`domain.data.validation.sketch`); ``quantiles_exact`` says which.
 """
@@ -26,16 +9,22 @@ sketch with rank error <= 0.5% (see :mod:`domain.data.validation.sketch`); ``qua
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from domain.data.validation.sketch import IntegerHistogram, QuantileSketch
+from spec.profile import (
+    TOP_VALUES,
+    TRACKED_VALUES,
+    frequency_document,
+    numeric_document,
+    plain_number,
+    profile_document,
+    top_values,
+)
 
-PROFILE_FORMAT = 1
-TOP_VALUES = 1_000
-TRACKED_VALUES = 20_000
+__all__ = ["TOP_VALUES", "Frequencies", "FrequencyProfile", "NumericProfile", "build_profile"]
 
 
 class Moments:
@@ -94,22 +83,7 @@ class Frequencies:
 
     def top(self, limit: int) -> dict[str, int]:
         """The ``limit`` most frequent values (ties broken by value, for determinism)."""
-        ordered = sorted(self.counts.items(), key=lambda item: (-item[1], item[0]))
-        return dict(ordered[:limit])
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _iso(micros: Any) -> str | None:
-    if micros is None:
-        return None
-    return datetime.fromtimestamp(int(micros) / 1e6, tz=UTC).isoformat().replace("+00:00", "Z")
+        return top_values(self.counts, limit)
 
 
 class NumericProfile:
@@ -152,36 +126,27 @@ class NumericProfile:
         self.moments.add(count, low, high, total / count, max(m2, 0.0))
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (see the module docstring)."""
+        """The JSON form (:func:`spec.profile.numeric_document`)."""
         m = self.moments
-        exact = self.quantiles.exact
-        quantiles = [_number(q) for q in self.quantiles.quantiles()] if m.count else []
+        quantiles = [plain_number(q) for q in self.quantiles.quantiles()] if m.count else []
         if quantiles:
-            quantiles[0], quantiles[-1] = _number(m.min), _number(m.max)  # the extremes are known exactly
-        if self.type == "timestamp":
-            return {
-                "type": self.type,
-                "count": m.count,
-                "nulls": self.nulls,
-                "min": _iso(m.min),
-                "max": _iso(m.max),
-                "quantiles": [_iso(q) for q in quantiles],
-                "quantiles_exact": exact,
-            }
-        result = {
-            "type": self.type,
-            "count": m.count,
-            "nulls": self.nulls,
-            "min": _number(m.min),
-            "max": _number(m.max),
-            "mean": m.mean if m.count else None,
-            "std": m.std,
-            "quantiles": quantiles,
-            "quantiles_exact": exact,
-        }
-        if self.type == "float":
-            result.update(nan=self.nan, infinity=self.infinity)
-        return result
+            quantiles[0], quantiles[-1] = (
+                plain_number(m.min),
+                plain_number(m.max),
+            )  # the extremes are known exactly
+        return numeric_document(
+            self.type,
+            count=m.count,
+            nulls=self.nulls,
+            low=m.min,
+            high=m.max,
+            mean=m.mean,
+            std=m.std,
+            quantiles=quantiles,
+            exact=self.quantiles.exact,
+            nan=self.nan,
+            infinity=self.infinity,
+        )
 
 
 class FrequencyProfile:
@@ -201,25 +166,16 @@ class FrequencyProfile:
         self.frequencies.add(values, counts)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (see the module docstring)."""
-        result: dict[str, Any] = {"type": self.type, "count": self.count, "nulls": self.nulls}
-        if self.type == "string":
-            top = self.frequencies.top(TOP_VALUES)
-            result.update(
-                distinct=len(self.frequencies.counts),
-                distinct_exact=self.frequencies.exact,
-                frequencies=top,
-                other_count=self.count - sum(top.values()),
-            )
-        else:
-            result["frequencies"] = dict(self.frequencies.counts)
-        return result
+        """The JSON form (:func:`spec.profile.frequency_document`)."""
+        return frequency_document(
+            self.type,
+            count=self.count,
+            nulls=self.nulls,
+            counts=self.frequencies.counts,
+            exact=self.frequencies.exact,
+        )
 
 
 def build_profile(rows: int, columns: dict[str, NumericProfile | FrequencyProfile]) -> dict[str, Any]:
     """Assemble the profile document from the per-column profiles (in contract order)."""
-    return {
-        "format": PROFILE_FORMAT,
-        "rows": rows,
-        "columns": {name: profile.to_dict() for name, profile in columns.items()},
-    }
+    return profile_document(rows, {name: profile.to_dict() for name, profile in columns.items()})
