@@ -40,16 +40,28 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from spec.values import DEFAULT_FALSE_VALUES, DEFAULT_NULL_VALUES, DEFAULT_TRUE_VALUES, NUMERIC_TYPES
+from domain.data.contract_sections import (
+    MAX_EPHEMERAL_STORAGE_BYTES,
+    STORAGE_HOLDS,
+    CsvDialect,
+    FieldError,
+    Limits,
+    NewCategories,
+    NullRateSpike,
+    RowCountDrop,
+    SectionModel,
+    ServingPolicy,
+    StatisticalChecks,
+    max_file_bytes_for,
+)
+from spec.values import NUMERIC_TYPES
 
 __all__ = [
     "MAX_EPHEMERAL_STORAGE_BYTES",
@@ -72,11 +84,6 @@ __all__ = [
 ]
 
 ColumnType = Literal["integer", "float", "string", "category", "boolean", "timestamp"]
-Action = Literal["warn", "reject", "off"]
-GIB = 1024**3
-# Lambda's ephemeral storage (/tmp): at most 10,240 MB,
-# https://docs.aws.amazon.com/lambda/latest/api/API_EphemeralStorage.html
-MAX_EPHEMERAL_STORAGE_BYTES = 10_240 * 1024**2
 
 
 def _finite_number(value: object) -> object:
@@ -100,24 +107,7 @@ class ContractError(ValueError):
     """
 
 
-class _FieldError(ValueError):
-    """A validation error raised by a model validator that belongs to a specific field.
-
-    Model-level validators can only report the model's own location; this carries the field path
-    (relative to that model) so that :func:`load_contract` can print ``columns.3.min`` rather than
-    ``columns.3``.
-    """
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Column(_Model):
+class Column(SectionModel):
     """One declared column.
 
     Attributes
@@ -159,137 +149,24 @@ class Column(_Model):
         numeric = self.type in NUMERIC_TYPES
         for bound in ("min", "max"):
             if getattr(self, bound) is not None and not numeric:
-                raise _FieldError(
+                raise FieldError(
                     bound, f"{bound} is only allowed for integer and float columns, not {self.type}"
                 )
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise _FieldError("min", f"min ({self.min}) is greater than max ({self.max})")
+            raise FieldError("min", f"min ({self.min}) is greater than max ({self.max})")
         if self.type == "category":
             if not self.categories:
-                raise _FieldError("categories", "a category column needs a non-empty categories list")
+                raise FieldError("categories", "a category column needs a non-empty categories list")
             duplicates = sorted(v for v, n in Counter(self.categories).items() if n > 1)
             if duplicates:
-                raise _FieldError("categories", f"categories are listed twice: {duplicates}")
+                raise FieldError("categories", f"categories are listed twice: {duplicates}")
         elif self.categories:
-            raise _FieldError(
+            raise FieldError(
                 "categories", f"categories are only allowed for category columns, not {self.type}"
             )
         if self.allow_nan_inf and self.type != "float":
-            raise _FieldError("allow_nan_inf", "allow_nan_inf is only meaningful for float columns")
+            raise FieldError("allow_nan_inf", "allow_nan_inf is only meaningful for float columns")
         return self
-
-
-# Why max_file_bytes_for halves the storage, in the words of the messages that apply it.
-STORAGE_HOLDS = (
-    "the validation function holds a Parquet upload (copied to its ephemeral storage to be read) and "
-    "its snapshot, each up to limits.max_file_bytes, in its ephemeral storage at once"
-)
-
-
-def max_file_bytes_for(ephemeral_storage_bytes: int) -> int:
-    """The largest upload the validation function can take with that much ephemeral storage.
-
-    At its peak it holds two files in ``/tmp``: a Parquet upload spooled for random access (reading
-    stops past ``limits.max_file_bytes``) and the snapshot, which is the file then uploaded (written
-    no further than ``limits.max_file_bytes``: past it, the upload is rejected; see
-    ``domain.data.validation.snapshot``). A CSV upload is read as a stream and holds the snapshot alone.
-    So half of the storage. That is also within S3's limits: the snapshot is written with a multipart
-    upload past 5 GB (``adapters.s3_objects``), and an object may have 5 TB.
-    """
-    return ephemeral_storage_bytes // 2
-
-
-class Limits(_Model):
-    """Hard limits checked before and while reading a file."""
-
-    max_file_bytes: Annotated[int, Field(gt=0)] = 5 * GIB
-    min_rows: Annotated[int, Field(ge=0)] = 1
-    max_columns: Annotated[int, Field(gt=0)] = 1_000
-
-    @field_validator("max_file_bytes")
-    @classmethod
-    def _within_what_the_platform_holds(cls, value: int) -> int:
-        most = max_file_bytes_for(MAX_EPHEMERAL_STORAGE_BYTES)
-        if value > most:
-            raise ValueError(
-                f"{value:,} bytes is more than the validation function can hold: {STORAGE_HOLDS} (at most "
-                f"10,240 MB), so at most {most:,}; split the data into several uploads"
-            )
-        return value
-
-
-class NullRateSpike(_Model):
-    """Flag a column whose null fraction rose by more than ``max_increase`` (absolute, 0.05 = 5 points)."""
-
-    max_increase: Annotated[float, Field(ge=0, le=1)] = 0.05
-    action: Action = "warn"
-
-
-class RowCountDrop(_Model):
-    """Flag a version with fewer than ``(1 - max_drop_fraction)`` times the previous version's rows."""
-
-    max_drop_fraction: Annotated[float, Field(ge=0, le=1)] = 0.5
-    action: Action = "warn"
-
-
-class NewCategories(_Model):
-    """Flag values of a ``category`` or ``boolean`` column that the previous accepted version never had.
-
-    The contract may allow them (its list grew, or a rare value had simply not occurred yet); they
-    still deserve a look because a model trained on the previous version has never seen them.
-    Free-text ``string`` columns are not checked: their profile keeps only the most frequent values,
-    so "absent from the previous profile" would not mean "never seen".
-    """
-
-    action: Action = "warn"
-
-
-class StatisticalChecks(_Model):
-    """Comparisons with the profile of the previous accepted version of the dataset."""
-
-    null_rate_spike: NullRateSpike = Field(default_factory=NullRateSpike)
-    row_count_drop: RowCountDrop = Field(default_factory=RowCountDrop)
-    new_categories: NewCategories = Field(default_factory=NewCategories)
-
-
-class CsvDialect(_Model):
-    """How CSV files of this dataset are written. A header row is always required."""
-
-    delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
-    quote_char: Annotated[str, Field(min_length=1, max_length=1)] = '"'
-    header: Literal[True] = True
-    null_values: list[str] = Field(default_factory=lambda: list(DEFAULT_NULL_VALUES))
-    true_values: list[Annotated[str, Field(min_length=1)]] = Field(
-        default_factory=lambda: list(DEFAULT_TRUE_VALUES)
-    )
-    false_values: list[Annotated[str, Field(min_length=1)]] = Field(
-        default_factory=lambda: list(DEFAULT_FALSE_VALUES)
-    )
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.delimiter in "\r\n" or self.delimiter == self.quote_char:
-            raise _FieldError(
-                "delimiter", f"delimiter {self.delimiter!r} cannot be a line break or the quote character"
-            )
-        both = sorted(set(self.true_values) & set(self.false_values))
-        if both:
-            raise _FieldError("false_values", f"values are both true and false: {both}")
-        return self
-
-
-class ServingPolicy(_Model):
-    """How the endpoint treats a request that the contract does not fully describe.
-
-    Attributes
-    ----------
-    unknown_categories : {"reject", "as_missing"}
-        A value of a ``category`` column outside its ``categories``: answer 400 (default), or predict
-        with the value treated as missing (the model's preprocessing handles a missing category) and
-        say so in the response's ``warnings``.
-    """
-
-    unknown_categories: Literal["reject", "as_missing"] = "reject"
 
 
 # A dataset's name is part of AWS resource names (model package group, endpoint, model card...), so it
@@ -304,7 +181,7 @@ _NAME_RULE = (
 )
 
 
-class DatasetContract(_Model):
+class DatasetContract(SectionModel):
     """The schema contract of one dataset.
 
     Attributes
@@ -351,15 +228,15 @@ class DatasetContract(_Model):
         for index, column in enumerate(self.columns):
             if column.name in seen:
                 first = seen[column.name]
-                raise _FieldError(
+                raise FieldError(
                     f"columns.{index}.name",
                     f"column {column.name!r} is declared twice (also columns.{first})",
                 )
             seen[column.name] = index
         if self.target not in seen:
-            raise _FieldError("target", f"target {self.target!r} is not a declared column")
+            raise FieldError("target", f"target {self.target!r} is not a declared column")
         if len(self.columns) > self.limits.max_columns:
-            raise _FieldError(
+            raise FieldError(
                 "limits.max_columns",
                 f"the contract declares {len(self.columns)} columns, "
                 f"more than max_columns ({self.limits.max_columns})",
@@ -392,7 +269,7 @@ def _describe(error: ValidationError, source: str) -> str:
     for item in error.errors():
         path = [str(part) for part in item["loc"]]
         cause = (item.get("ctx") or {}).get("error")
-        if isinstance(cause, _FieldError):
+        if isinstance(cause, FieldError):
             path.append(cause.field)
             message = str(cause)
         else:
