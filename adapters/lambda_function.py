@@ -14,7 +14,8 @@ has its own, named by the environment of that moment.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
@@ -117,6 +118,11 @@ class LambdaFunction(Generic[SettingsT]):
         """
         return self.handler()(cast(HandlerT, bounded_errors(function)))
 
+    def tag(self, dataset: str, /, **keys: str) -> None:
+        """Put ``keys`` on the invocation's log lines and its dataset on its metrics (a dimension)."""
+        self.logger.append_keys(**keys)
+        self.metrics.add_dimension(name="dataset", value=dataset)
+
     def count(self, name: str, value: float = 1) -> None:
         """Add ``value`` to the metric ``name`` (a count) of this invocation."""
         self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
@@ -127,6 +133,20 @@ class LambdaFunction(Generic[SettingsT]):
             self.logger.info(summary, extra=facts)
         else:
             self.logger.error(summary, extra=facts, exc_info=error)
+
+    @contextmanager
+    def noting(self, error: type[Exception], *, metric: str, message: str) -> Iterator[None]:
+        """Count and log ``error`` on its way out of the block, and let it go on.
+
+        For an error the workflow expects and catches by name (``SplitRejectedError``): a metric to
+        alarm on, and a warning whose ``reasons`` are the error's message.
+        """
+        try:
+            yield
+        except error as raised:
+            self.count(metric)
+            self.logger.warning(message, extra={"reasons": str(raised)})
+            raise
 
     def _remembered(self, make: Callable[[], AdapterT]) -> Callable[[], AdapterT]:
         cached = cache(make)

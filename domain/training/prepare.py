@@ -71,8 +71,8 @@ class PreparedRun:
     champion: bool
     summary: dict[str, Any]  # bounded (``summary_digest``): the state holds at most 256 KiB
 
-    def to_dict(self) -> dict[str, Any]:
-        """The step's output."""
+    def to_state(self) -> dict[str, Any]:
+        """The step's output, as the state machine keeps it at ``$.prepare``."""
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 

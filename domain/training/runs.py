@@ -97,6 +97,11 @@ class RunRequest:
         """The Step Functions execution name (see :func:`execution_name`)."""
         return execution_name(self.dataset, self.dataset_version, self.trigger)
 
+    @property
+    def log_keys(self) -> dict[str, str]:
+        """What each step's log lines carry to find the run: its dataset, version and name."""
+        return {"dataset": self.dataset, "dataset_version": self.dataset_version, "run_name": self.name}
+
 
 def execution_input(request: RunRequest) -> dict[str, Any]:
     """The document an execution starts with (JSON-serialisable, no timestamps).

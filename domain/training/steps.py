@@ -12,7 +12,8 @@ result added under its own key::
 
 Each input is read with ``from_state`` and written back with ``to_state``, which gives the document it
 was read from, key for key. A document that lacks a key a step reads fails with
-:class:`StepInputError`, which names the state and the key, instead of a ``KeyError`` deep in a handler.
+:class:`domain.step_input.StepInputError`, which names the state and the key, instead of a
+``KeyError`` deep in a handler.
 """
 
 from __future__ import annotations
@@ -21,41 +22,35 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, TypeVar
 
+from domain.step_input import StepInputError, state_value
 from domain.training.prepare import PreparedRun
 from domain.training.runs import RunRequest, execution_input, parse_run
 from domain.training.verdict import GateOutcome
 
-__all__ = ["GateInput", "RegisterInput", "SplitInput", "StepInputError", "TrainingJob"]
+__all__ = [
+    "GateInput",
+    "RegisterInput",
+    "SplitInput",
+    "StepInputError",
+    "TrainingJob",
+]
 
 RecordT = TypeVar("RecordT")
 _RUN_KEYS = (("format",), ("dataset",), ("dataset_version",), ("trigger",), ("trigger", "kind"))
 
 
-class StepInputError(ValueError):
-    """A state's input lacks a key its step reads: the message names the state and the key."""
-
-
-def _read(document: Mapping[str, Any], state: str, *path: str) -> Any:
-    value: Any = document
-    for depth, key in enumerate(path):
-        if not isinstance(value, Mapping) or key not in value:
-            raise StepInputError(f"the {state} state's input has no {'.'.join(path[: depth + 1])}")
-        value = value[key]
-    return value
-
-
 def _run(document: Mapping[str, Any], state: str) -> RunRequest:
     """The run the execution input describes (``domain.training.runs.parse_run`` checks its values)."""
     for path in _RUN_KEYS:
-        _read(document, state, *path)
+        state_value(document, state, *path)
     return parse_run(dict(document))
 
 
 def _record(kind: type[RecordT], document: Mapping[str, Any], state: str, key: str) -> RecordT:
     """The dataclass ``kind`` from ``document[key]``: each field without a default is required."""
-    given = _read(document, state, key)
+    given = state_value(document, state, key)
     values = {
-        field.name: _read(document, state, key, field.name)
+        field.name: state_value(document, state, key, field.name)
         for field in fields(kind)  # type: ignore[arg-type]  # a dataclass, as every caller passes
         if field.name in given or (field.default is MISSING and field.default_factory is MISSING)
     }
@@ -112,7 +107,7 @@ class GateInput:
     def to_state(self) -> dict[str, Any]:
         """The state's input, as the state machine passes it."""
         return execution_input(self.run) | {
-            "prepare": self.prepare.to_dict(),
+            "prepare": self.prepare.to_state(),
             "training": self.training.to_state(),
         }
 
@@ -136,14 +131,14 @@ class RegisterInput:
             prepare=_record(PreparedRun, document, cls.STATE, "prepare"),
             training=_record(TrainingJob, document, cls.STATE, "training"),
             gate=_record(GateOutcome, document, cls.STATE, "gate"),
-            execution_arn=str(_read(document, cls.STATE, "execution_arn")),
+            execution_arn=str(state_value(document, cls.STATE, "execution_arn")),
         )
 
     def to_state(self) -> dict[str, Any]:
         """The state's input, as the state machine passes it."""
         return execution_input(self.run) | {
-            "prepare": self.prepare.to_dict(),
+            "prepare": self.prepare.to_state(),
             "training": self.training.to_state(),
-            "gate": self.gate.to_dict(),
+            "gate": self.gate.to_state(),
             "execution_arn": self.execution_arn,
         }

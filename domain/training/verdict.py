@@ -25,7 +25,7 @@ from domain.training.gate import GateCheck, GateDecision, decide
 from domain.training.registration import INFERENCE_ENVIRONMENT, RegistrationFacts
 from domain.training.runs import RunRequest
 
-__all__ = ["GateOutcome", "ModelRegistry", "TrainingOutputError", "gate_run", "register_run"]
+__all__ = ["GateOutcome", "ModelRegistry", "Registration", "TrainingOutputError", "gate_run", "register_run"]
 
 # Archive member -> object name under runs/<d>/<run>/evaluation/.
 JOB_OUTPUTS = {
@@ -58,8 +58,25 @@ class GateOutcome:
     metrics: dict[str, float | None]
     metrics_omitted: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
-        """The step's output."""
+    def to_state(self) -> dict[str, Any]:
+        """The step's output, as the state machine keeps it at ``$.gate``."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The registration step's output (``$.registration``): the version, and whether this run created it.
+
+    ``created`` is False when a retry of the step found the version its first attempt registered.
+    """
+
+    model_package_arn: str
+    version: int
+    approval_status: str
+    created: bool
+
+    def to_state(self) -> dict[str, Any]:
+        """The step's output, as the state machine keeps it at ``$.registration``."""
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
@@ -220,7 +237,7 @@ def register_run(
     run: RunRequest,
     *,
     execution_arn: str,
-    gate: Mapping[str, Any],
+    gate: GateOutcome,
     model_artifacts: str,
     group: str,
     image_uri: str,
@@ -228,7 +245,7 @@ def register_run(
     auto_approve: bool,
     store: ArtifactStore,
     registry: ModelRegistry,
-) -> dict[str, Any]:
+) -> Registration:
     """Register the run's model in its dataset's group (once per run, whatever the retries).
 
     Parameters
@@ -236,7 +253,7 @@ def register_run(
     run : RunRequest
     execution_arn : str
         The pipeline run (kept as lineage; it also makes the registration idempotent).
-    gate : mapping
+    gate : GateOutcome
         The gate step's output (its URIs say where the evidence is).
     model_artifacts : str
         The ``model.tar.gz`` the inference container serves.
@@ -248,8 +265,7 @@ def register_run(
 
     Returns
     -------
-    dict
-        ``{"model_package_arn", "version", "approval_status", "created"}``.
+    Registration
 
     Raises
     ------
@@ -258,8 +274,8 @@ def register_run(
     domain.training.registration.RegistrationError
         The gate's record says the model was rejected.
     """
-    evaluation = _read(store, gate["evaluation_uri"])
-    decision = decision_from_record(_read(store, gate["gate_uri"]))
+    evaluation = _read(store, gate.evaluation_uri)
+    decision = decision_from_record(_read(store, gate.gate_uri))
     facts = RegistrationFacts(
         group=group,
         dataset=run.dataset,
@@ -269,17 +285,17 @@ def register_run(
         trigger=run.trigger,
         image_uri=image_uri,
         model_data_url=model_artifacts,
-        evaluation_url=gate["evaluation_uri"],
-        inputs_profile_url=gate["inputs_profile_uri"],
-        predictions_profile_url=gate["predictions_profile_uri"],
-        gate_report_url=gate["gate_uri"],
+        evaluation_url=gate.evaluation_uri,
+        inputs_profile_url=gate.inputs_profile_uri,
+        predictions_profile_url=gate.predictions_profile_uri,
+        gate_report_url=gate.gate_uri,
         environment=INFERENCE_ENVIRONMENT,
     )
     registry.ensure_group(group, f"Models of the {run.dataset} dataset")
     version, created = registry.register(evaluation, decision, facts, auto_approve=auto_approve)
-    return {
-        "model_package_arn": version.arn,
-        "version": version.version,
-        "approval_status": version.approval_status,
-        "created": created,
-    }
+    return Registration(
+        model_package_arn=version.arn,
+        version=version.version,
+        approval_status=version.approval_status,
+        created=created,
+    )

@@ -25,8 +25,7 @@ pipeline = function.adapter(lambda _: StepFunctionsPipeline())
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     """Start the training run of the accepted dataset version (at most once per version)."""
     accepted = DatasetVersionAccepted.from_detail(event.detail)
-    function.logger.append_keys(dataset=accepted.dataset, dataset_version=accepted.version)
-    function.metrics.add_dimension(name="dataset", value=accepted.dataset)
+    function.tag(accepted.dataset, dataset=accepted.dataset, dataset_version=accepted.version)
     trained, workflow = declared_training(function.here), function.settings().state_machine_arn
     run = start_accepted_run(accepted, trained=trained, workflow=workflow, executions=pipeline())
     if run.reason is not None:

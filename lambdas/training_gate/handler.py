@@ -24,11 +24,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Read the job's evaluation, decide, and record the decision whatever it is."""
     state = GateInput.from_state(event)
     run, job = state.run, state.training
-    function.logger.append_keys(dataset=run.dataset, dataset_version=run.dataset_version, run_name=run.name)
+    function.tag(run.dataset, **run.log_keys)
     # The job's archives are streamed, never stored: /tmp stays empty whatever the model's size.
     outcome = gate_run(run, training_job_name=job.job_name, model_artifacts=job.model_artifacts,
                        config=declared_training(function.here)[run.dataset], store=store())  # fmt: skip
-    function.metrics.add_dimension(name="dataset", value=run.dataset)
     function.count("ModelsApproved" if outcome.approved else "ModelsRejected")
     function.logger.info(outcome.summary, extra={"approved": outcome.approved, "metrics": outcome.metrics})
-    return outcome.to_dict()
+    return outcome.to_state()

@@ -74,7 +74,7 @@ def test_a_split_of_thousands_of_classes_passes_on_a_bounded_summary_and_where_t
     )  # fmt: skip
 
     # Then the step's output is small, and says where the whole summary is
-    output = json.dumps(prepared.to_dict())
+    output = json.dumps(prepared.to_state())
     assert len(output.encode()) < 4096
     assert prepared.summary["rows"] == whole["rows"]
     assert prepared.summary["summary_uri"] == f"{BUCKET}{prefix}summary.json"
@@ -117,7 +117,7 @@ def test_the_gates_verdict_on_thousands_of_metrics_and_a_1_mb_reason_is_bounded(
     outcome = gate_run(RUN, training_job_name="job", model_artifacts=MODEL, config=CONFIG, store=store)
 
     # Then its result ($.gate) is small: the first metrics and how many more, reasons cut
-    assert len(json.dumps(outcome.to_dict()).encode()) < 32 * 1024
+    assert len(json.dumps(outcome.to_state()).encode()) < 32 * 1024
     assert len(outcome.metrics) == MAX_ITEMS and outcome.metrics_omitted == 5_002 - MAX_ITEMS
     assert all(len(reason) <= MAX_TEXT for reason in outcome.reasons)
     assert len(outcome.summary) <= MAX_TEXT

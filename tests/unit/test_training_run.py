@@ -327,7 +327,7 @@ def test_the_gate_fails_when_no_archive_has_the_evaluation(tmp_path: Path) -> No
 
 def register(store: FakeStore, registry: FakeRegistry, outcome: Any, auto_approve: bool = False) -> Any:
     return register_run(
-        RUN, execution_arn="arn:aws:states:us-east-1:1:execution:training:run-1", gate=outcome.to_dict(),
+        RUN, execution_arn="arn:aws:states:us-east-1:1:execution:training:run-1", gate=outcome,
         model_artifacts=MODEL, group="team-sales", image_uri="sklearn:1.4", code_version="v2",
         auto_approve=auto_approve, store=store, registry=registry,
     )  # fmt: skip
@@ -339,7 +339,7 @@ def test_registration_carries_the_lineage_and_the_gate_record(tmp_path: Path) ->
 
     registered = register(store, registry, outcome, auto_approve=True)
 
-    assert registered == {
+    assert registered.to_state() == {
         "model_package_arn": "arn:aws:sagemaker:us-east-1:1:model-package/team-sales/1",
         "version": 1, "approval_status": "Approved", "created": True,
     }  # fmt: skip
