@@ -24,21 +24,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, TypeAlias
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    create_model,
-    model_validator,
-)
+from pydantic import Field, ValidationError, model_validator
 
 from domain.data.contract import Column, DatasetContract
+from domain.training.evaluation_config import ChampionConfig, EvaluationConfig, GateConfig, ThresholdConfig
+from domain.training.model_config import (
+    ConfigModel,
+    HistGradientBoosting,
+    HistGradientBoostingParams,
+    LinearRegression,
+    LinearRegressionParams,
+    LogisticRegression,
+    LogisticRegressionParams,
+    ModelConfig,
+    RandomForest,
+    RandomForestParams,
+)
 from spec.features import is_feature
-from spec.hyperparameters import FAMILIES, FAMILY_TASKS, Parameter
+from spec.hyperparameters import FAMILIES, FAMILY_TASKS
 
 __all__ = [
     "FAMILY_TASKS",
@@ -85,108 +90,7 @@ class TrainingConfigError(ValueError):
     """A training configuration is invalid; one line per problem: ``<source>: <key path>: <message>``."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Hyperparameters(_Model):
-    # Strict: ``max_iter: 1.5`` or ``learning_rate: "0.1"`` in a configuration is a mistake to report,
-    # not a value to coerce (ints are still accepted where a float is expected).
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-def _annotation(parameter: Parameter) -> Any:
-    """The pydantic type of a hyperparameter of spec.hyperparameters' table."""
-    numbers = [kind for kind in parameter.kinds if kind in ("int", "float")]
-    if numbers and parameter.literals:
-        # One clear message instead of one per member of the union (fraction, "sqrt", "log2", null).
-        def check(value: object) -> object:
-            if isinstance(value, int) and not isinstance(value, bool) and "float" in numbers:
-                value = float(value)
-            if parameter.accepts(value):
-                return value
-            raise ValueError(f"must be {parameter.expected()}; got {value!r}")
-
-        return Annotated[Any, BeforeValidator(check)]
-    if numbers:
-        base: Any = Annotated[
-            int if numbers == ["int"] else float, Field(ge=parameter.ge, gt=parameter.gt, le=parameter.le)
-        ]
-    elif "bool" in parameter.kinds:
-        base = bool
-    else:
-        base = Literal[parameter.literals]
-    return base | None if "none" in parameter.kinds else base
-
-
-def _hyperparameters(name: str, family: str, doc: str) -> type[_Hyperparameters]:
-    fields: dict[str, Any] = {
-        key: (_annotation(parameter), parameter.default) for key, parameter in FAMILIES[family].items()
-    }
-    return create_model(name, __base__=_Hyperparameters, __doc__=doc, **fields)
-
-
-# The models of each family's hyperparameters, built from spec.hyperparameters' table (mypy sees their base).
-if TYPE_CHECKING:
-    HistGradientBoostingParams: TypeAlias = _Hyperparameters
-    RandomForestParams: TypeAlias = _Hyperparameters
-    LogisticRegressionParams: TypeAlias = _Hyperparameters
-    LinearRegressionParams: TypeAlias = _Hyperparameters
-else:
-    HistGradientBoostingParams = _hyperparameters(
-        "HistGradientBoostingParams",
-        "hist_gradient_boosting",
-        "``HistGradientBoostingClassifier`` / ``Regressor``.",
-    )
-    RandomForestParams = _hyperparameters(
-        "RandomForestParams", "random_forest", "``RandomForestClassifier`` / ``Regressor``."
-    )
-    LogisticRegressionParams = _hyperparameters(
-        "LogisticRegressionParams", "logistic_regression", "``LogisticRegression`` (L2)."
-    )
-    LinearRegressionParams = _hyperparameters(
-        "LinearRegressionParams", "linear_regression", "Least squares, or ``Ridge(alpha)``."
-    )
-
-
-class _ModelBase(_Model):
-    seed: int = Field(0, description="random_state of the estimator")
-
-
-class HistGradientBoosting(_ModelBase):
-    """Histogram gradient boosting: classification and regression; nulls and categories natively."""
-
-    family: Literal["hist_gradient_boosting"]
-    hyperparameters: HistGradientBoostingParams = Field(default_factory=HistGradientBoostingParams)
-
-
-class RandomForest(_ModelBase):
-    """Random forest: classification and regression."""
-
-    family: Literal["random_forest"]
-    hyperparameters: RandomForestParams = Field(default_factory=RandomForestParams)
-
-
-class LogisticRegression(_ModelBase):
-    """Logistic regression: classification only."""
-
-    family: Literal["logistic_regression"]
-    hyperparameters: LogisticRegressionParams = Field(default_factory=LogisticRegressionParams)
-
-
-class LinearRegression(_ModelBase):
-    """Linear (or ridge) regression: regression only."""
-
-    family: Literal["linear_regression"]
-    hyperparameters: LinearRegressionParams = Field(default_factory=LinearRegressionParams)
-
-
-ModelConfig = Annotated[
-    HistGradientBoosting | RandomForest | LogisticRegression | LinearRegression, Field(discriminator="family")
-]
-
-
-class SplitConfig(_Model):
+class SplitConfig(ConfigModel):
     """How a snapshot is split into train, validation and test rows (see :mod:`domain.training.splitting`).
 
     Attributes
@@ -221,69 +125,7 @@ class SplitConfig(_Model):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-class EvaluationConfig(_Model):
-    """Bootstrap confidence intervals of the test metrics (percentile method, paired across models)."""
-
-    bootstrap_samples: Annotated[int, Field(ge=20, le=10_000)] = 200
-    confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
-    seed: int = 0
-
-
-class ThresholdConfig(_Model):
-    """An absolute bound on a test metric: ``min`` and/or ``max`` (inclusive)."""
-
-    min: float | None = None
-    max: float | None = None
-
-    @model_validator(mode="after")
-    def _one_bound(self) -> Self:
-        if self.min is None and self.max is None:
-            raise ValueError("give min, max or both")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
-        return self
-
-
-class ChampionConfig(_Model):
-    """How the challenger is judged against the champion (the approved version in service).
-
-    Attributes
-    ----------
-    mode : {"not_worse", "better"}
-        ``not_worse``: rejected when the challenger is worse by more than ``margin`` beyond doubt (the
-        whole confidence interval of the difference lies past ``-margin``). ``better``: approved only
-        when it is better by more than ``margin`` beyond doubt. See :mod:`domain.training.gate`.
-    margin : float
-        In the metric's own units (0.01 of ROC AUC, 0.5 of RMSE...).
-    metric : str, optional
-        Default: ``roc_auc`` for classification, ``rmse`` for regression.
-    on_unscorable : {"skip", "reject"}
-        When a champion exists but cannot score the test rows (e.g. the contract changed): decide on
-        the thresholds alone, or reject.
-    """
-
-    mode: Literal["not_worse", "better"] = "not_worse"
-    margin: Annotated[float, Field(ge=0)] = 0.0
-    metric: str | None = None
-    on_unscorable: Literal["skip", "reject"] = "skip"
-
-
-class GateConfig(_Model):
-    """Absolute thresholds per metric, and the challenger-versus-champion rule.
-
-    ``thresholds_on``: ``estimate`` judges a threshold on the metric's value on the test rows;
-    ``ci`` on the pessimistic end of its confidence interval (lower bound for ``min``, upper for ``max``).
-    ``auto_approve``: a model that passes is registered ``Approved`` (and so becomes the champion)
-    instead of waiting for a person's decision (``PendingManualApproval``).
-    """
-
-    thresholds: dict[str, ThresholdConfig] = Field(default_factory=dict)
-    thresholds_on: Literal["estimate", "ci"] = "estimate"
-    champion: ChampionConfig = Field(default_factory=ChampionConfig)
-    auto_approve: bool = False
-
-
-class TrainingConfig(_Model):
+class TrainingConfig(ConfigModel):
     """The training configuration of one dataset (see the module docstring)."""
 
     task: Task | None = None
