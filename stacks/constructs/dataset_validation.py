@@ -21,8 +21,10 @@ from constructs import Construct
 from domain.data.contract import DatasetContract
 from domain.data.ingestion_model import ALERTED_SUFFIX, FAILURE_FILE, alerted_key
 from domain.declared import CONTRACTS_FILE
+from domain.events import ObjectCreated
 from stacks.constructs.data_bucket import DATASETS_PREFIX, INCOMING_PREFIX, QUARANTINE_PREFIX
 from stacks.constructs.nag import cdk_grant_reasons
+from stacks.constructs.platform_events import rule_pattern
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
 
 
@@ -132,10 +134,9 @@ class DatasetValidation(Construct):
             self,
             "OnUpload",
             description="Validate every object created under incoming/ in the data bucket.",
-            event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
-                detail={
+            event_pattern=rule_pattern(
+                ObjectCreated.KIND,
+                {
                     "bucket": {"name": [data_bucket.bucket_name]},
                     "object": {"key": [{"prefix": INCOMING_PREFIX}]},
                 },

@@ -18,13 +18,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from domain import names
+from domain.events import ModelPackageStateChange
+from stacks.constructs.platform_events import rule_pattern
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue, rule_target
 from stacks.constructs.workflow import grant_start_once
-
-APPROVED = {
-    "source": ["aws.sagemaker"],
-    "detail-type": ["SageMaker Model Package State Change"],
-}
 
 
 class DeploymentTrigger:
@@ -97,13 +94,9 @@ class DeploymentTrigger:
             scope,
             "OnModelApproved",
             description="Deploy every approved version of the platform's models.",
-            event_pattern=events.EventPattern(
-                source=APPROVED["source"],
-                detail_type=APPROVED["detail-type"],
-                detail={
-                    "ModelPackageGroupName": [{"prefix": group_prefix}],
-                    "ModelApprovalStatus": ["Approved"],
-                },
+            event_pattern=rule_pattern(
+                ModelPackageStateChange.KIND,
+                {"ModelPackageGroupName": [{"prefix": group_prefix}], "ModelApprovalStatus": ["Approved"]},
             ),
             targets=[rule_target(self.start.function, self.dead_letters)],
         )

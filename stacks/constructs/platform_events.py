@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -10,10 +13,20 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from domain.events import EventKind
+
 # What a publisher of an encrypted topic needs on its key: SNS encrypts each message as the publisher
 # ("Enable compatibility between event sources from AWS services and encrypted topics",
 # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
 TOPIC_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def rule_pattern(kind: EventKind, detail: Mapping[str, Any] | None = None) -> events.EventPattern:
+    """The pattern of a rule that matches ``kind``'s events (``domain.events``) and ``detail``'s filters."""
+    pattern = kind.pattern(detail)
+    return events.EventPattern(
+        source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern.get("detail")
+    )
 
 
 class PlatformEvents(Construct):

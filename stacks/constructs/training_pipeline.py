@@ -26,14 +26,15 @@ from constructs import Construct
 from domain import names
 from domain.data.contract import DatasetContract
 from domain.declared import CONTRACTS_FILE, TRAINING_FILE
+from domain.events import DatasetVersionAccepted
 from domain.training.config import TrainingConfig
 from stacks.config import TrainingInfraConfig
 from stacks.constructs.nag import acknowledge, cdk_grant_reasons
+from stacks.constructs.platform_events import rule_pattern
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue, rule_target
 from stacks.constructs.training_job import RUNS_PREFIX, TrainingJob
 from stacks.constructs.workflow import announcement, grant_start_once, lambda_step, logged_state_machine
 
-DATASET_ACCEPTED = {"source": ["mlops.data"], "detail-type": ["Dataset Version Accepted"]}
 RUN_DOCUMENT_FIELDS = (
     *("format", "dataset", "dataset_version", "run_name", "trigger"),  # domain.training.runs.execution_input
     *("prepare", "training", "gate"),  # the results of the steps so far
@@ -184,9 +185,7 @@ class TrainingPipeline(Construct):
             "OnDatasetAccepted",
             description="Train on every accepted dataset version.",
             event_bus=bus,
-            event_pattern=events.EventPattern(
-                source=DATASET_ACCEPTED["source"], detail_type=DATASET_ACCEPTED["detail-type"]
-            ),
+            event_pattern=rule_pattern(DatasetVersionAccepted.KIND),
             targets=[rule_target(self.start.function, self.dead_letters)],
         )
 
