@@ -14,8 +14,10 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from adapters.aws import error_code, resource
+from adapters.endpoints import SageMakerEndpoints
+from adapters.registry import SageMakerModelRegistry
 
-__all__ = ["DeploymentTableError", "DynamoDeployments"]
+__all__ = ["DeploymentTableError", "DynamoDeployments", "workflow_adapters"]
 
 LOCK = "lock"
 RECORD_PREFIX = "deployment#"
@@ -103,3 +105,8 @@ class DynamoDeployments:
         item = self._table.get_item(Key={"endpoint": endpoint, "record": LOCK}, ConsistentRead=True)
         found = item.get("Item")
         return str(found["holder"]) if found else None
+
+
+def workflow_adapters(table: str) -> tuple[SageMakerModelRegistry, SageMakerEndpoints, DynamoDeployments]:
+    """What the deployment workflow's functions run against: the registry, the endpoints and ``table``."""
+    return SageMakerModelRegistry(), SageMakerEndpoints(), DynamoDeployments(table)

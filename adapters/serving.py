@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.aws import client, error_code
+from adapters.lambda_function import LambdaFunction
 from domain.deployment.invocation import (
     Answer,
     CaptureNotWrittenError,
@@ -17,9 +18,10 @@ from domain.deployment.invocation import (
     ModelAnswer,
     ModelRefusedError,
     RuntimeRefusedError,
+    Served,
 )
 
-__all__ = ["S3CaptureStore", "SageMakerRuntime", "invocation_of", "proxy_response"]
+__all__ = ["S3CaptureStore", "SageMakerRuntime", "invocation_of", "proxy_response", "report"]
 
 
 def invocation_of(event: APIGatewayProxyEvent) -> Invocation:
@@ -45,6 +47,30 @@ def proxy_response(answer: Answer) -> dict[str, Any]:
         "headers": {"Content-Type": answer.content_type},
         "body": answer.body,
     }
+
+
+def report(function: LambdaFunction[Any], served: Served, dataset: str, caller: str | None) -> None:
+    """What one request tells the function's logs and metrics.
+
+    A request for a dataset the API does not serve is counted alone (``UnknownDatasetRequests``); any
+    other counts as an invocation of its dataset, with its 4XX or 5XX status, the runtime's refusal
+    logged, and a capture that could not be written logged with its trace and counted (``CaptureFailed``).
+    """
+    if served.endpoint is None:
+        function.count("UnknownDatasetRequests")
+        return
+    function.logger.append_keys(endpoint=served.endpoint, caller=caller)
+    function.metrics.add_dimension(name="dataset", value=dataset)
+    function.count("Invocations")
+    if served.answer.status >= 400:
+        function.count(f"Invocation{served.answer.status // 100}XXErrors")
+    if served.refusal is not None:
+        function.logger.warning(
+            "invocation refused", extra={"code": served.refusal.code, "error": str(served.refusal)}
+        )
+    if served.capture_error is not None:
+        function.report("capture not written", {"error": str(served.capture_error)}, served.capture_error)
+        function.count("CaptureFailed")
 
 
 class SageMakerRuntime:

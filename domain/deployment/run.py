@@ -16,7 +16,6 @@ The use cases behind the deployment workflow's two functions, free of AWS (adapt
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -32,6 +31,7 @@ from domain.deployment.endpoint import (
 )
 from domain.deployment.request import DeploymentRequest, DeploymentRequestError
 from domain.deployment.serving_config import ServingConfig
+from domain.deployment.steps import CaughtError, FailedEndpoint, Prepared
 from domain.failures import failure_message
 from domain.model_metadata import metadata_value
 from domain.names import alarm_names, endpoint_config_name, model_name, version_of
@@ -126,24 +126,22 @@ def prepare_deployment(
     endpoints: Endpoints,
     locks: Locks,
     now: int,
-    previous: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+    previous: Prepared | None = None,
+) -> Prepared:
     """Take the endpoint and start serving the version on it (see the module docstring).
 
     Parameters
     ----------
-    previous : mapping, optional
+    previous : Prepared, optional
         The result of this deployment's previous call, when it said "waiting": it carries the failed
         endpoint being replaced from one call to the next.
 
     Returns
     -------
-    dict
-        ``{"status": "waiting", "holder"}`` (with ``"endpoint_status"`` when the endpoint itself is
-        waited for, and ``"replacing"`` while a failed one is deleted), ``{"status": "superseded",
-        "outcome"}`` (lock already released, outcome recorded by :func:`finish_deployment`) or
-        ``{"status": "started", "action", "model", "endpoint_config", "previous_config",
-        "previous_version", "replaced_failed"}``.
+    Prepared
+        "waiting" with the lock's holder (and the endpoint's status when the endpoint itself is waited
+        for, and the failed endpoint while it is deleted), "superseded" with the outcome (lock already
+        released, outcome recorded by :func:`finish_deployment`) or "started" with what was created.
 
     Raises
     ------
@@ -157,33 +155,27 @@ def prepare_deployment(
         expires=now + max(settings.lock_seconds, serving.rollout.max_seconds),
     )
     if holder is not None:
-        return {"status": "waiting", "holder": holder}
+        return Prepared("waiting", holder=holder)
     version = registry.describe(request.package_arn)
     if version.approval_status != "Approved":
         reason = f"version {request.version} is {version.approval_status} now, no longer Approved"
-        return {"status": "superseded", "outcome": Outcome("superseded", reason).to_dict()}
+        return Prepared("superseded", outcome=Outcome("superseded", reason))
     newer = superseded_by(request.version, registry.approved_versions(version.group))
     if newer is not None:
         reason = f"version {newer} was approved after version {request.version}: it deploys instead"
-        return {"status": "superseded", "outcome": Outcome("superseded", reason).to_dict()}
+        return Prepared("superseded", outcome=Outcome("superseded", reason))
     current = endpoints.describe(request.endpoint)
     status = current.get("EndpointStatus") if current else None
-    replacing = (previous or {}).get("replacing")
+    replacing = previous.replacing if previous else None
     if current is not None and status == "Failed":
-        replacing = {
-            "endpoint_config": current.get("EndpointConfigName"),
-            "reason": cap_text(str(current.get("FailureReason") or "no reason given"), MAX_ERROR),
-        }
+        replacing = FailedEndpoint(
+            current.get("EndpointConfigName"),
+            cap_text(str(current.get("FailureReason") or "no reason given"), MAX_ERROR),
+        )
         endpoints.delete(request.endpoint)
-        return {
-            "status": "waiting",
-            "holder": deployment,
-            "endpoint_status": "Deleting",
-            "replacing": replacing,
-        }
+        return Prepared("waiting", holder=deployment, endpoint_status="Deleting", replacing=replacing)
     if status in BUSY:
-        waiting = {"status": "waiting", "holder": deployment, "endpoint_status": status}
-        return waiting | ({"replacing": replacing} if replacing else {})
+        return Prepared("waiting", holder=deployment, endpoint_status=status, replacing=replacing)
     if current is not None and status in NEEDS_A_PERSON:
         raise EndpointStateError(
             f"endpoint {request.endpoint} is {status} ({current.get('FailureReason') or 'no reason given'}): "
@@ -208,23 +200,23 @@ def prepare_deployment(
     action = endpoints.deploy(request.endpoint, config, rollout)
     if replacing and action == "created":
         action = "recreated"
-    return {
-        "status": "started",
-        "action": action,
-        "model": model,
-        "endpoint_config": config,
-        "previous_config": previous_config or (replacing or {}).get("endpoint_config"),
-        "previous_version": version_of(previous_config, request.endpoint),
-        "replaced_failed": replacing,
-    }
+    return Prepared(
+        "started",
+        action=action,
+        model=model,
+        endpoint_config=config,
+        previous_config=previous_config or (replacing.endpoint_config if replacing else None),
+        previous_version=version_of(previous_config, request.endpoint),
+        replacing=replacing,
+    )
 
 
 def finish_deployment(
     request: DeploymentRequest,
     deployment: str,
-    prepared: Mapping[str, Any] | None,
+    prepared: Prepared | None,
     *,
-    error: Mapping[str, Any] | None,
+    error: CaughtError | None,
     registry: ModelRegistry,
     endpoints: Endpoints,
     locks: Locks,
@@ -235,27 +227,27 @@ def finish_deployment(
 
     Parameters
     ----------
-    prepared : mapping, optional
+    prepared : Prepared, optional
         :func:`prepare_deployment`'s result (None when the workflow failed before it).
-    error : mapping, optional
-        The workflow's caught error (``Error``, ``Cause``): the outcome is then "failed".
+    error : CaughtError, optional
+        The workflow's caught error: the outcome is then "failed".
     started_at, now : str
         ISO 8601: when the deployment started; now.
     """
-    prepared = prepared or {}
+    prepared = prepared or Prepared("pending")
     if error is not None:
         # A Lambda error's cause is a document with its stack trace: its type and message are the reason.
-        reason = cap_text(failure_message(error.get("Error"), error.get("Cause")), MAX_ERROR)
+        reason = cap_text(failure_message(error.error, error.cause), MAX_ERROR)
         outcome = Outcome("failed", reason or "Error")
-    elif prepared.get("status") == "superseded":
-        outcome = Outcome(**prepared["outcome"])
+    elif prepared.status == "superseded" and prepared.outcome is not None:
+        outcome = prepared.outcome
     else:
         described = endpoints.describe(request.endpoint) or {"EndpointStatus": "Missing"}
         alarms = endpoints.alarms_in_alarm(alarm_names(request.endpoint))
-        outcome = verify(described, str(prepared.get("endpoint_config")), alarms)
-    replaced_failed = prepared.get("replaced_failed")
+        outcome = verify(described, str(prepared.endpoint_config), alarms)
+    replaced_failed = prepared.replaced_failed
     if replaced_failed:
-        why = f"{replaced_failed.get('endpoint_config')} had failed: {replaced_failed.get('reason')}"
+        why = f"{replaced_failed.endpoint_config} had failed: {replaced_failed.reason}"
         reason = f"{outcome.reason}; the Failed endpoint was deleted and created again ({why})"
         outcome = replace(outcome, reason=reason)
     # The outcome is the Finish step's result ($.outcome), and its reason the alert's and the Fail
@@ -269,7 +261,7 @@ def finish_deployment(
         keys.DEPLOYMENT_EXECUTION: metadata_value(deployment),
     }
     registry.record_deployment(request.package_arn, metadata)
-    previous = prepared.get("previous_version")
+    previous = prepared.previous_version
     if outcome.status == "deployed" and previous is not None and previous != request.version:
         replaced = _package_arn(request.package_arn, int(previous))  # the same group
         registry.record_deployment(
@@ -293,7 +285,7 @@ def finish_deployment(
             "started_at": started_at,
             "ended_at": now,
             "previous_version": previous,
-            "replaced_failed_endpoint": replaced_failed,
+            "replaced_failed_endpoint": replaced_failed.to_state() if replaced_failed else None,
             **outcome.to_dict(),
         },
     )

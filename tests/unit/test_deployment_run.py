@@ -16,6 +16,7 @@ from domain.deployment.run import (
     prepare_deployment,
 )
 from domain.deployment.serving_config import parse_serving_config
+from domain.deployment.steps import StepInput
 from domain.names import alarm_names
 from tests.fake_registry import FakeModelRegistry, package_arn
 
@@ -103,36 +104,54 @@ def world() -> tuple[FakeModelRegistry, FakeEndpoints, FakeLocks]:
     return registry_with("Approved", "PendingManualApproval"), FakeEndpoints(), FakeLocks()
 
 
+def _state(number: int, deployment: str, prepared: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
+    """A function's input as the workflow passes it (deployment_workflow.py's payload)."""
+    return {
+        "request": request(number).to_input(),
+        "deployment": deployment,
+        "started_at": "2026-11-26T10:00:01+00:00",
+        "prepare": prepared or {"status": "pending"},
+        **extra,
+    }
+
+
 def _prepare(
     world: Any, number: int, deployment: str = "d1", previous: dict[str, Any] | None = None, **serving: Any
 ) -> dict[str, Any]:
+    """Prepare, its input read and its result written as the function does: the state's document."""
     registry, endpoints, locks = world
-    return prepare_deployment(
-        request(number),
-        deployment,
+    step = StepInput.from_state(_state(number, deployment, previous), "Prepare")
+    prepared = prepare_deployment(
+        step.request,
+        step.deployment,
         serving=parse_serving_config(serving),
         settings=SETTINGS,
         registry=registry,
         endpoints=endpoints,
         locks=locks,
         now=1000,
-        previous=previous,
+        previous=step.prepare,
     )
+    return prepared.to_state()
 
 
 def _finish(
     world: Any, number: int, prepared: dict[str, Any] | None, deployment: str = "d1", error: Any = None
 ) -> Any:
+    """Finish (RecordFailure with ``error``), its input read as the function reads it."""
     registry, endpoints, locks = world
+    step = StepInput.from_state(
+        _state(number, deployment, prepared, **({"error": error} if error else {})), "Finish"
+    )
     return finish_deployment(
-        request(number),
-        deployment,
-        prepared,
-        error=error,
+        step.request,
+        step.deployment,
+        step.prepare,
+        error=step.error,
         registry=registry,
         endpoints=endpoints,
         locks=locks,
-        started_at="2026-11-26T10:00:01+00:00",
+        started_at=step.started_at,
         now="2026-11-26T10:05:00+00:00",
     )
 
