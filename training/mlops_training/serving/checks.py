@@ -1,4 +1,4 @@
-"""The contract's rules for one column's values, each check in two forms side by side.
+"""Each feature column's check of a request's values, in two forms side by side.
 
 - ``value``: one value (a CSV field, or a JSON value), checked in full. It returns what the feature
   matrix holds for it and tells the request's :class:`Report` every problem (the request is then
@@ -9,19 +9,27 @@
   checked one by one.
 
 Both forms read a field in the same order: a null spelling first (NaN where the column is nullable,
-a problem where it is not), then the column type's spellings.
+a problem where it is not), then the column type's spellings. The contract's rules (null and boolean
+spellings, bounds, categories) are ``spec.values``'; a number or a timestamp in a request is read as
+Python reads it (``float``, ``datetime.fromisoformat``), as the endpoint always has.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .spec import Column, ServingSpec
+from spec.values import NUMERIC_TYPES, ColumnRule, Dialect, is_null, read_boolean
+
+# ColumnRule.number_problem's reasons, as a problem names them
+_NUMBER_PROBLEMS = {
+    "below_min": "{value!r} is below the minimum {rule.min}",
+    "above_max": "{value!r} is above the maximum {rule.max}",
+    "not_finite": "{value!r} is not a finite number",
+}
 
 
 class Report(Protocol):
@@ -37,15 +45,15 @@ class Report(Protocol):
 class ColumnCheck:
     """A column whose values the model reads as they come (strings, which are never features)."""
 
-    def __init__(self, column: Column, nulls: frozenset[str]) -> None:
-        self.declared = column
-        self.feature = column.feature
-        self.nulls = nulls
+    def __init__(self, rule: ColumnRule, feature: int, dialect: Dialect) -> None:
+        self.rule = rule
+        self.feature = feature  # the column's index in the feature matrix
+        self.dialect = dialect
 
     def value(self, value: Any, *, text: bool, row: int, report: Report) -> Any:
         """One value as the feature matrix holds it; ``text`` for a CSV field (read by its spelling)."""
-        if value is None or (text and value in self.nulls):
-            if not self.declared.nullable:
+        if value is None or (text and is_null(value, self.dialect)):
+            if not self.rule.nullable:
                 report.problem(f"{self.where(row)}: a value is required (the column is not nullable)")
             return np.nan
         return self.present(value, text=text, row=row, report=report)
@@ -60,30 +68,29 @@ class ColumnCheck:
 
     def where(self, row: int) -> str:
         """Where a value is, as a problem names it."""
-        return f"row {row}, {self.declared.name!r}"
+        return f"row {row}, {self.rule.name!r}"
 
 
 class NumberCheck(ColumnCheck):
-    """An integer or float column: a number within the column's bounds, NaN and infinity where allowed."""
+    """An integer or float column: a number the column admits (``ColumnRule.number_problem``)."""
 
-    def __init__(self, column: Column, nulls: frozenset[str]) -> None:
-        super().__init__(column, nulls)
-        self.integer = column.type == "integer"
-        self.low = -math.inf if column.minimum is None else column.minimum
-        self.high = math.inf if column.maximum is None else column.maximum
+    def __init__(self, rule: ColumnRule, feature: int, dialect: Dialect) -> None:
+        super().__init__(rule, feature, dialect)
+        # the rule's bounds and spellings as the whole-column form compares a column with them at once
+        self.nulls = dialect.null_values
+        self.integer = rule.type == "integer"
+        self.low = -math.inf if rule.min is None else rule.min
+        self.high = math.inf if rule.max is None else rule.max
 
     def present(self, value: Any, *, text: bool, row: int, report: Report) -> Any:
         number = self._number(value, text, row, report)
         if number is None:
             return np.nan
-        column = self.declared
-        if math.isfinite(number):
-            if column.minimum is not None and number < column.minimum:
-                report.problem(f"{self.where(row)}: {value!r} is below the minimum {column.minimum}")
-            elif column.maximum is not None and number > column.maximum:
-                report.problem(f"{self.where(row)}: {value!r} is above the maximum {column.maximum}")
-        elif not column.allow_nan_inf:
-            report.problem(f"{self.where(row)}: {value!r} is not a finite number")
+        problem = self.rule.number_problem(number)
+        if problem is not None:
+            report.problem(
+                f"{self.where(row)}: " + _NUMBER_PROBLEMS[problem].format(value=value, rule=self.rule)
+            )
         return number
 
     def _number(self, value: Any, text: bool, row: int, report: Report) -> float | None:
@@ -107,12 +114,12 @@ class NumberCheck(ColumnCheck):
         return number
 
     def column(self, fields: list[str]) -> Any:
-        """Every field read by ``float`` at once: finite, within bounds (whole for an integer column),
-        or a null spelling in a nullable column."""
+        """Every field read by ``float`` at once and admitted as ``number_problem`` admits finite
+        numbers (within bounds, whole in an integer column), or a null spelling in a nullable column."""
         nulls = self.nulls
         absent = None if nulls.isdisjoint(fields) else np.array([field in nulls for field in fields])
         if absent is not None:
-            if not self.declared.nullable:
+            if not self.rule.nullable:
                 return None
             fields = ["0" if gone else field for field, gone in zip(fields, absent.tolist(), strict=True)]
         try:
@@ -131,62 +138,67 @@ class NumberCheck(ColumnCheck):
         return values
 
 
-class CategoryCheck(ColumnCheck):
-    """A category column: one of the contract's categories; an unknown one is refused or, where the
-    contract says ``serving.unknown_categories: as_missing``, served as missing with a warning."""
+class _SpelledCheck(ColumnCheck):
+    """A column whose CSV fields are one of a few spellings, each read as one value."""
 
-    def __init__(self, column: Column, nulls: frozenset[str], unknown_categories: str) -> None:
-        super().__init__(column, nulls)
-        self.as_missing = unknown_categories == "as_missing"
-        self.readings = _read_with_nulls({c: c for c in column.categories}, nulls, column.nullable)
-
-    def present(self, value: Any, *, text: bool, row: int, report: Report) -> Any:
-        column = self.declared
-        if isinstance(value, str) and value in column.categories:
-            return value
-        if not isinstance(value, str):
-            report.problem(f"{self.where(row)}: {value!r} is not a category (expected a string)")
-            return np.nan
-        if self.as_missing:
-            report.warn(f"{column.name!r}: unknown category {value!r} treated as missing")
-            return np.nan
-        allowed = ", ".join(sorted(column.categories))
-        report.problem(f"{self.where(row)}: {value!r} is not one of the categories ({allowed})")
-        return np.nan
+    def __init__(self, rule: ColumnRule, feature: int, dialect: Dialect, spellings: dict[str, Any]) -> None:
+        super().__init__(rule, feature, dialect)
+        # A null spelling, read before any other, is NaN in a nullable column; in one that is not, it
+        # is absent, and the column goes to the full check.
+        readable = {text: read for text, read in spellings.items() if not is_null(text, dialect)}
+        self.readings = (readable | dict.fromkeys(dialect.null_values, np.nan)) if rule.nullable else readable
 
     def column(self, fields: list[str]) -> Any:
         values = list(map(self.readings.get, fields))
         return None if None in values else values
 
 
-class BooleanCheck(ColumnCheck):
+class CategoryCheck(_SpelledCheck):
+    """A category column: one of the contract's categories; an unknown one is refused or, where the
+    contract says ``serving.unknown_categories: as_missing``, served as missing with a warning."""
+
+    def __init__(self, rule: ColumnRule, feature: int, dialect: Dialect, unknown_categories: str) -> None:
+        super().__init__(rule, feature, dialect, {category: category for category in rule.categories})
+        self.as_missing = unknown_categories == "as_missing"
+
+    def present(self, value: Any, *, text: bool, row: int, report: Report) -> Any:
+        rule = self.rule
+        if not isinstance(value, str):
+            report.problem(f"{self.where(row)}: {value!r} is not a category (expected a string)")
+            return np.nan
+        if rule.admits_category(value):
+            return value
+        if self.as_missing:
+            report.warn(f"{rule.name!r}: unknown category {value!r} treated as missing")
+            return np.nan
+        allowed = ", ".join(sorted(rule.categories))
+        report.problem(f"{self.where(row)}: {value!r} is not one of the categories ({allowed})")
+        return np.nan
+
+
+class BooleanCheck(_SpelledCheck):
     """A boolean column: JSON's ``true``/``false``, or the contract's CSV spellings; 1.0 or 0.0."""
 
-    def __init__(
-        self, column: Column, nulls: frozenset[str], true_values: frozenset[str], false_values: frozenset[str]
-    ) -> None:
-        super().__init__(column, nulls)
-        # a spelling listed as both reads as true, as the full check reads it
-        self.spellings = dict.fromkeys(false_values, 0.0) | dict.fromkeys(true_values, 1.0)
-        self.readings = _read_with_nulls(self.spellings, nulls, column.nullable)
+    def __init__(self, rule: ColumnRule, feature: int, dialect: Dialect) -> None:
+        spellings = dialect.true_values | dialect.false_values
+        super().__init__(
+            rule, feature, dialect, {text: 1.0 if read_boolean(text, dialect) else 0.0 for text in spellings}
+        )
 
     def present(self, value: Any, *, text: bool, row: int, report: Report) -> Any:
         if isinstance(value, bool):
             return 1.0 if value else 0.0
-        if text and value in self.spellings:
-            return self.spellings[value]
+        read = read_boolean(value, self.dialect) if text else None
+        if read is not None:
+            return 1.0 if read else 0.0
         report.problem(f"{self.where(row)}: {value!r} is not a boolean")
         return np.nan
-
-    def column(self, fields: list[str]) -> Any:
-        values = list(map(self.readings.get, fields))
-        return None if None in values else values
 
 
 class TimestampCheck(ColumnCheck):
     """A timestamp column: seconds since the epoch, or ISO 8601 text (UTC unless it says otherwise).
 
-    Its whole-column form is the inherited one (None): ISO text is parsed value by value.
+    Its whole-column form is the inherited one (None): ISO text is read value by value.
     """
 
     def present(self, value: Any, *, text: bool, row: int, report: Report) -> Any:
@@ -205,22 +217,14 @@ class TimestampCheck(ColumnCheck):
         return np.nan
 
 
-def _read_with_nulls(spellings: dict[str, Any], nulls: frozenset[str], nullable: bool) -> dict[str, Any]:
-    """What each CSV field that is valid as it stands reads as: a null spelling, before any other
-    spelling, is NaN in a nullable column and left to the full check (absent) in one that is not."""
-    readable = {text: value for text, value in spellings.items() if text not in nulls}
-    return (readable | dict.fromkeys(nulls, np.nan)) if nullable else readable
-
-
-def column_check(spec: ServingSpec, column: Column) -> ColumnCheck:
-    """The check of ``column``'s values, with the contract's CSV spellings from ``spec``."""
-    nulls = spec.null_values
-    if column.type in ("integer", "float"):
-        return NumberCheck(column, nulls)
-    if column.type == "category":
-        return CategoryCheck(column, nulls, spec.unknown_categories)
-    if column.type == "boolean":
-        return BooleanCheck(column, nulls, spec.true_values, spec.false_values)
-    if column.type == "timestamp":
-        return TimestampCheck(column, nulls)
-    return ColumnCheck(column, nulls)
+def column_check(rule: ColumnRule, feature: int, dialect: Dialect, unknown_categories: str) -> ColumnCheck:
+    """The check of the values of feature number ``feature``, which the contract declares as ``rule``."""
+    if rule.type in NUMERIC_TYPES:
+        return NumberCheck(rule, feature, dialect)
+    if rule.type == "category":
+        return CategoryCheck(rule, feature, dialect, unknown_categories)
+    if rule.type == "boolean":
+        return BooleanCheck(rule, feature, dialect)
+    if rule.type == "timestamp":
+        return TimestampCheck(rule, feature, dialect)
+    return ColumnCheck(rule, feature, dialect)

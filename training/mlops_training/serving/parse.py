@@ -64,10 +64,7 @@ def _csv_rows(spec: ServingSpec, text: str) -> Parsed:
     if not lines:
         raise RequestError(400, "the request has no rows")
     header: list[str] | None = None
-    if any(
-        value.strip() in spec.columns and spec.columns[value.strip()].feature is not None
-        for value in lines[0]
-    ):
+    if any(value.strip() in spec.checks for value in lines[0]):  # names a feature
         header = [value.strip() for value in lines[0]]
         lines = lines[1:]
         if not lines:

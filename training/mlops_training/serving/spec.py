@@ -8,23 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spec.values import ColumnRule, Dialect
+
 from .checks import ColumnCheck, column_check
 
 DEFAULT_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # SageMaker real-time endpoints' own limit
-
-
-@dataclass(frozen=True)
-class Column:
-    """One contract column: its type and the contract's rules for its values."""
-
-    name: str
-    type: str
-    nullable: bool
-    minimum: float | None
-    maximum: float | None
-    categories: frozenset[str]
-    allow_nan_inf: bool
-    feature: int | None  # index in the feature matrix, or None when the model does not read it
 
 
 @dataclass(frozen=True)
@@ -36,34 +24,33 @@ class ServingSpec:
     features : tuple of str
         The model's input columns, in feature matrix order (and headerless CSV order).
     columns : dict
-        Every contract column by name.
+        Every contract column's rules (``spec.values.ColumnRule``) by name.
     task : {"classification", "regression"}
     classes : list, optional
         The class labels, in probability order.
     extra_columns : {"reject", "warn", "ignore"}
     unknown_categories : {"reject", "as_missing"}
+    dialect : spec.values.Dialect
+        The contract's CSV spellings of nulls and booleans.
     max_payload_bytes : int
     """
 
     features: tuple[str, ...]
-    columns: dict[str, Column]
+    columns: dict[str, ColumnRule]
     task: str
     classes: list[Any] | None
     extra_columns: str
     unknown_categories: str
-    true_values: frozenset[str]
-    false_values: frozenset[str]
-    null_values: frozenset[str]
+    dialect: Dialect
     max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
     labels: tuple[str, ...] = field(default=())
 
     @functools.cached_property
     def checks(self) -> dict[str, ColumnCheck]:
-        """Each feature column's check (:mod:`.checks`), made once."""
+        """Each feature's check (:mod:`.checks`) by name, made once."""
         return {
-            name: column_check(self, column)
-            for name, column in self.columns.items()
-            if column.feature is not None
+            name: column_check(self.columns[name], feature, self.dialect, self.unknown_categories)
+            for feature, name in enumerate(self.features)
         }
 
     @classmethod
@@ -72,24 +59,10 @@ class ServingSpec:
     ) -> ServingSpec:
         """Build from ``model_signature.json`` and ``contract.json`` (as the model archive holds them)."""
         features = tuple(f["name"] for f in signature["features"])
-        index = {name: i for i, name in enumerate(features)}
-        columns = {
-            c["name"]: Column(
-                name=c["name"],
-                type=c["type"],
-                nullable=bool(c.get("nullable", False)),
-                minimum=c.get("min"),
-                maximum=c.get("max"),
-                categories=frozenset(c.get("categories") or ()),
-                allow_nan_inf=bool(c.get("allow_nan_inf", False)),
-                feature=index.get(c["name"]),
-            )
-            for c in contract["columns"]
-        }
+        columns = {c["name"]: ColumnRule.from_dict(c) for c in contract["columns"]}
         missing = [name for name in features if name not in columns]
         if missing:
             raise ValueError(f"the model reads {missing}, which the contract does not declare")
-        dialect = contract.get("csv") or {}
         classes = signature.get("classes")
         return cls(
             features=features,
@@ -98,9 +71,7 @@ class ServingSpec:
             classes=classes,
             extra_columns=contract.get("extra_columns", "reject"),
             unknown_categories=(contract.get("serving") or {}).get("unknown_categories", "reject"),
-            true_values=frozenset(dialect.get("true_values", ["true", "True", "TRUE", "1"])),
-            false_values=frozenset(dialect.get("false_values", ["false", "False", "FALSE", "0"])),
-            null_values=frozenset(dialect.get("null_values", ["", "NA", "N/A", "null", "NULL", "None"])),
+            dialect=Dialect.from_dict(contract.get("csv")),
             max_payload_bytes=max_payload_bytes or DEFAULT_MAX_PAYLOAD_BYTES,
             labels=tuple(_label(c) for c in classes or ()),
         )
