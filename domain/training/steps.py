@@ -96,12 +96,12 @@ class GateInput:
     training: TrainingJob
 
     @classmethod
-    def from_state(cls, document: Mapping[str, Any]) -> GateInput:
-        """Read the state's input."""
+    def from_state(cls, document: Mapping[str, Any], state: str = STATE) -> GateInput:
+        """Read the state's input (or the same part of a later state's, named ``state``)."""
         return cls(
-            run=_run(document, cls.STATE),
-            prepare=_record(PreparedRun, document, cls.STATE, "prepare"),
-            training=_record(TrainingJob, document, cls.STATE, "training"),
+            run=_run(document, state),
+            prepare=_record(PreparedRun, document, state, "prepare"),
+            training=_record(TrainingJob, document, state, "training"),
         )
 
     def to_state(self) -> dict[str, Any]:
@@ -114,31 +114,37 @@ class GateInput:
 
 @dataclass(frozen=True)
 class RegisterInput:
-    """The Register state's input (``model_registration``): the document so far, and the execution."""
+    """The Register state's input (``model_registration``): the Gate's input, its verdict, the execution.
+
+    Attributes
+    ----------
+    trained : GateInput
+        The run, its channels and its training job, as the Gate state was given them.
+    gate : GateOutcome
+        The Gate state's verdict (its URIs say where the evidence is).
+    execution_arn : str
+        The pipeline run, kept with the version as its lineage.
+    """
 
     STATE = "Register"
-    run: RunRequest
-    prepare: PreparedRun
-    training: TrainingJob
+    trained: GateInput
     gate: GateOutcome
     execution_arn: str
+
+    @property
+    def run(self) -> RunRequest:
+        """The run the execution started with."""
+        return self.trained.run
 
     @classmethod
     def from_state(cls, document: Mapping[str, Any]) -> RegisterInput:
         """Read the state's input."""
         return cls(
-            run=_run(document, cls.STATE),
-            prepare=_record(PreparedRun, document, cls.STATE, "prepare"),
-            training=_record(TrainingJob, document, cls.STATE, "training"),
+            trained=GateInput.from_state(document, cls.STATE),
             gate=_record(GateOutcome, document, cls.STATE, "gate"),
             execution_arn=str(state_value(document, cls.STATE, "execution_arn")),
         )
 
     def to_state(self) -> dict[str, Any]:
         """The state's input, as the state machine passes it."""
-        return execution_input(self.run) | {
-            "prepare": self.prepare.to_state(),
-            "training": self.training.to_state(),
-            "gate": self.gate.to_state(),
-            "execution_arn": self.execution_arn,
-        }
+        return self.trained.to_state() | {"gate": self.gate.to_state(), "execution_arn": self.execution_arn}

@@ -29,7 +29,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     function.tag(run.dataset, **run.log_keys)
     registered = register_run(
         run, gate=state.gate, execution_arn=state.execution_arn,
-        model_artifacts=state.training.model_artifacts,
+        model_artifacts=state.trained.training.model_artifacts,
         group=model_package_group(config.model_package_group_prefix, run.dataset),
         image_uri=config.inference_image_uri, code_version=config.code_version,
         auto_approve=declared_training(function.here)[run.dataset].gate.auto_approve,
