@@ -1,0 +1,126 @@
+"""The stacks by lifecycle: state in the foundation alone, compute in stacks bound to it by fixed exports."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks.app import PROJECT_ROOT, build_app, cdk_json_context
+from tests.conftest import CloudAssembly
+from tests.infra.template_support import FOUNDATION, STATELESS, of_type
+
+pytestmark = pytest.mark.slow
+
+# What holds the platform's data (or keeps it readable, the key): it lives and dies with the foundation.
+STATEFUL = (
+    "AWS::S3::Bucket",
+    "AWS::DynamoDB::Table",
+    "AWS::KMS::Key",
+    "AWS::SNS::Topic",
+    "AWS::Events::EventBus",
+)
+
+
+def _manifest(assembly: CloudAssembly) -> dict[str, Any]:
+    return json.loads((assembly.directory / "manifest.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def _exports(templates: dict[str, dict[str, Any]]) -> set[str]:
+    return {
+        output["Export"]["Name"]
+        for template in templates.values()
+        for output in template.get("Outputs", {}).values()
+        if "Export" in output
+    }
+
+
+def _imports(templates: dict[str, dict[str, Any]]) -> set[str]:
+    return set(re.findall(r'\{"Fn::ImportValue": "([^"]+)"\}', json.dumps(list(templates.values()))))
+
+
+def test_the_app_is_a_foundation_and_stateless_stacks_each_tagged_with_the_project(
+    cloud_assembly: CloudAssembly,
+) -> None:
+    artifacts = _manifest(cloud_assembly)["artifacts"]
+
+    assert set(cloud_assembly.templates) == {FOUNDATION, *STATELESS}
+    for stack in cloud_assembly.templates:
+        assert artifacts[stack]["properties"]["tags"] == {"project": "mlops"}, stack
+    # Each stateless stack deploys after the foundation, and after nothing else.
+    for stack in STATELESS:
+        assert [d for d in artifacts[stack]["dependencies"] if not d.endswith(".assets")] == [FOUNDATION]
+
+
+def test_the_foundation_is_protected_from_deletion_and_holds_every_stateful_resource(
+    cloud_assembly: CloudAssembly,
+) -> None:
+    artifacts = _manifest(cloud_assembly)["artifacts"]
+    foundation = cloud_assembly.template(FOUNDATION)
+
+    assert artifacts[FOUNDATION]["properties"]["terminationProtection"] is True
+    for kind in STATEFUL:
+        assert of_type(foundation, kind), f"the foundation has no {kind}"
+    for stack in STATELESS:
+        assert not artifacts[stack]["properties"].get("terminationProtection"), stack
+        template = cloud_assembly.template(stack)
+        held = sorted(
+            f"{name} ({r['Type']})" for name, r in template["Resources"].items() if r["Type"] in STATEFUL
+        )
+        assert held == [], f"{stack} holds state: {held}"
+
+
+def test_the_stores_are_kept_when_the_foundation_is_deleted(foundation: dict[str, Any]) -> None:
+    # retain_data is on in cdk.json: every store is retained, as before the split.
+    for kind in ("AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::KMS::Key"):
+        for name, resource in of_type(foundation, kind).items():
+            assert resource["DeletionPolicy"] == "Retain", name
+
+
+def test_every_import_is_a_foundation_export_with_a_name_of_its_own(cloud_assembly: CloudAssembly) -> None:
+    exports, imports = _exports(cloud_assembly.templates), _imports(cloud_assembly.templates)
+
+    assert imports and imports <= exports
+    assert all(name.startswith(f"{FOUNDATION}:") for name in exports)
+    # no reference that CDK would export under a generated name (ExportsOutput...)
+    assert "ExportsOutput" not in json.dumps(list(cloud_assembly.templates.values()))
+
+
+def test_export_names_do_not_change_with_the_configuration(
+    cloud_assembly: CloudAssembly, tmp_path: Path
+) -> None:
+    # Given another dataset, served serverless (a new endpoint, the serving API, more outputs)
+    contract = tmp_path / "retail.yaml"
+    churn = (PROJECT_ROOT / "contracts" / "churn.yaml").read_text(encoding="utf-8")
+    contract.write_text(churn.replace("name: churn", "name: retail", 1), encoding="utf-8")
+    context = copy.deepcopy(cdk_json_context())
+    datasets = context["mlops"]["datasets"]
+    datasets["retail"] = copy.deepcopy(datasets["churn"]) | {
+        "contract": str(contract),
+        "serving": {"mode": "serverless"},
+    }
+
+    assembly = build_app(context, outdir=str(tmp_path / "cdk.out")).synth()
+    templates = {stack.stack_name: stack.template for stack in assembly.stacks}
+
+    # Then the stacks bind to each other by the same names
+    assert "EndpointNameRetail" in templates["mlops-serving"]["Outputs"]
+    assert _exports(templates) == _exports(cloud_assembly.templates)
+    assert _imports(templates) == _imports(cloud_assembly.templates) | {
+        "mlops-foundation:DeploymentsTableName"
+    }
+
+
+def test_every_output_key_is_unique_across_the_project_s_stacks(cloud_assembly: CloudAssembly) -> None:
+    keys = [key for template in cloud_assembly.templates.values() for key in template.get("Outputs", {})]
+
+    assert len(keys) == len(set(keys))
+    assert {
+        "DataBucketName", "CatalogTableName", "EventBusName", "AlertsTopicArn", "DeploymentsTableName",
+        "ValidationFunctionName", "ValidationDeadLetterQueueUrl", "TrainingStateMachineArn",
+        "ModelPackageGroupPrefix", "DeploymentStateMachineArn", "EndpointNameChurn",
+    } <= set(keys)  # fmt: skip
