@@ -30,18 +30,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from domain.data.contract import Column, DatasetContract
 from domain.training.evaluation_config import ChampionConfig, EvaluationConfig, GateConfig, ThresholdConfig
-from domain.training.model_config import (
-    ConfigModel,
-    HistGradientBoosting,
-    HistGradientBoostingParams,
-    LinearRegression,
-    LinearRegressionParams,
-    LogisticRegression,
-    LogisticRegressionParams,
-    ModelConfig,
-    RandomForest,
-    RandomForestParams,
-)
+from domain.training.model_config import ConfigModel, HistGradientBoosting, ModelConfig
 from spec.features import is_feature
 from spec.hyperparameters import FAMILIES, FAMILY_TASKS
 
@@ -52,15 +41,7 @@ __all__ = [
     "ChampionConfig",
     "EvaluationConfig",
     "GateConfig",
-    "HistGradientBoosting",
-    "HistGradientBoostingParams",
-    "LinearRegression",
-    "LinearRegressionParams",
-    "LogisticRegression",
-    "LogisticRegressionParams",
     "ModelConfig",
-    "RandomForest",
-    "RandomForestParams",
     "SplitConfig",
     "Task",
     "ThresholdConfig",

@@ -8,13 +8,8 @@ from typing import Any
 import pytest
 
 from domain.data.contract import DatasetContract, load_contract, parse_contract
-from domain.training.config import (
-    HistGradientBoostingParams,
-    TrainingConfigError,
-    feature_columns,
-    infer_task,
-    parse_training_config,
-)
+from domain.training.config import TrainingConfigError, feature_columns, infer_task, parse_training_config
+from domain.training.model_config import HistGradientBoostingParams
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "cdk.json: mlops.datasets.churn.training"
