@@ -1,27 +1,32 @@
 """A deployment request: what to deploy where, and why (the deployment workflow's input).
 
-Assembled and started in one place, :func:`start_deployment`, which the start function calls for an
-approval and ``mlops models rollback`` for a version that is still approved; read back by the
-workflow's functions. ``domain.deployment.run`` re-exports it.
+Assembled and started in one place, :func:`start_deployment`, which :func:`deploy_approval` (the start
+function's use case, on SageMaker's "Model Package State Change") calls for an approval and
+``mlops models rollback`` for a version that is still approved; read back by the workflow's functions.
+``domain.deployment.run`` re-exports it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
-from domain.names import deployment_name
+from domain.events import ModelPackageStateChange
+from domain.names import dataset_of_group, deployment_name, endpoint_name
+from domain.registry import ModelRegistry
 from domain.state_limits import cap_text
 from domain.training.registration import ModelVersion
 
 __all__ = [
     "DEPLOYMENT_FORMAT",
+    "Approval",
     "DeploymentRequest",
     "DeploymentRequestError",
     "Executions",
     "StartedDeployment",
     "Trigger",
+    "deploy_approval",
     "start_deployment",
 ]
 
@@ -157,3 +162,104 @@ def start_deployment(
     name = deployment_name(endpoint, version.version, requested_at)
     execution_arn, started = executions.start(workflow, name, request.to_input())
     return StartedDeployment(request=request, execution_arn=execution_arn, started=started)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """What an approval event led to: a deployment asked of the workflow, or why none was.
+
+    Attributes
+    ----------
+    dataset : str or None
+        The dataset of the event's model package group, when it is one of this platform's groups.
+    deployment : StartedDeployment or None
+        The deployment (``started`` is False for an approval announced again).
+    skipped : str
+        Why no deployment was asked for ("" when one was).
+    """
+
+    dataset: str | None
+    deployment: StartedDeployment | None = None
+    skipped: str = ""
+
+    @property
+    def summary(self) -> str:
+        """The approval's outcome in one line, for the log."""
+        if self.deployment is None:
+            return self.skipped
+        return (
+            "deployment started" if self.deployment.started else "deployment already started: repeated event"
+        )
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """The deployment's execution, endpoint and version, for the log ({} when skipped)."""
+        if self.deployment is None:
+            return {}
+        request = self.deployment.request
+        return {"execution_arn": self.deployment.execution_arn, "endpoint": request.endpoint,
+                "version": request.version}  # fmt: skip
+
+    def to_result(self) -> dict[str, Any]:
+        """The start function's result: ``{"execution_arn", "started"}`` (and ``"reason"`` when skipped)."""
+        if self.deployment is None:
+            return {"execution_arn": None, "started": False, "reason": self.skipped}
+        return {"execution_arn": self.deployment.execution_arn, "started": self.deployment.started}
+
+
+def deploy_approval(
+    change: ModelPackageStateChange,
+    *,
+    project: str,
+    group_prefix: str,
+    datasets: Collection[str],
+    registry: ModelRegistry,
+    workflow: str,
+    executions: Executions,
+    announced_at: str,
+) -> Approval:
+    """Start the deployment of the version a "Model Package State Change" approved, at most once.
+
+    The registry, not the event, says whether the version is approved: events can be stale or repeated
+    (SageMaker may send several per change, and recording a deployment's outcome is a change too).
+
+    Parameters
+    ----------
+    change : ModelPackageStateChange
+        The event's detail.
+    project, group_prefix : str
+        The platform's name and its model package groups' prefix.
+    datasets : collection of str
+        The datasets the platform serves.
+    registry, executions
+        The model registry and the deployment workflow's executions.
+    workflow : str
+        The deployment state machine's ARN.
+    announced_at : str
+        The event's time: the request's time when the version records no decision or creation time.
+
+    Returns
+    -------
+    Approval
+    """
+    dataset = dataset_of_group(group_prefix, change.group)
+    if dataset is None:
+        return Approval(None, skipped=f"{change.group} is not a model package group of this platform")
+    if dataset not in datasets:
+        return Approval(dataset, skipped=f"{dataset} is not a dataset of this platform")
+    version = registry.describe(change.arn)
+    if version.approval_status != "Approved":
+        return Approval(
+            dataset, skipped=f"version {version.version} is {version.approval_status}, not Approved"
+        )
+    deployment = start_deployment(
+        version,
+        dataset=dataset,
+        endpoint=endpoint_name(project, dataset),
+        trigger="approval",
+        reason=version.approval_description or "approved",
+        requested_at=version.decided_at or version.created_at or announced_at,
+        workflow=workflow,
+        executions=executions,
+    )
+    return Approval(dataset, deployment)

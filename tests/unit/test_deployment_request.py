@@ -6,9 +6,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.deployment.request import DeploymentRequest, StartedDeployment, Trigger, start_deployment
+from domain.deployment.request import (
+    Approval,
+    DeploymentRequest,
+    StartedDeployment,
+    Trigger,
+    deploy_approval,
+    start_deployment,
+)
+from domain.events import ModelPackageStateChange
 from domain.names import deployment_name
 from domain.training.registration import ModelVersion
+from tests.fake_registry import FakeModelRegistry
 
 WORKFLOW = "arn:aws:states:us-east-1:123456789012:stateMachine:mlops-deployment"
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlops-churn/{}"
@@ -101,3 +110,54 @@ def test_a_rollback_to_a_version_already_deployed_once_starts_a_new_deployment()
     assert rollback.started and rollback.execution_arn != approval.execution_arn
     request = DeploymentRequest.from_input(executions.inputs[rollback.execution_arn.split(":")[-1]])
     assert (request.trigger, request.reason, request.version) == ("rollback", "v4 misbehaves", 3)
+
+
+def _approved(
+    registry: FakeModelRegistry, executions: FakeExecutions, arn: str, group: str = "mlops-churn"
+) -> Approval:
+    change = ModelPackageStateChange(group=group, arn=arn, approval_status="Approved")
+    return deploy_approval(
+        change,
+        project="mlops",
+        group_prefix="mlops-",
+        datasets={"churn"},
+        registry=registry,
+        workflow=WORKFLOW,
+        executions=executions,
+        announced_at="2026-11-26T10:00:00Z",
+    )
+
+
+def test_an_approval_event_starts_one_deployment_however_often_it_is_announced() -> None:
+    registry, executions = FakeModelRegistry(), FakeExecutions()
+    pending = registry.add("mlops-churn", "PendingManualApproval")
+    approved = registry.approve(pending.arn, "good enough", approver="ops")
+
+    first = _approved(registry, executions, approved.arn)
+    again = _approved(registry, executions, approved.arn)
+
+    assert first.deployment is not None and first.deployment.started
+    assert first.deployment.request.requested_at == registry.now  # the decision's time, not the event's
+    assert (first.dataset, first.summary) == ("churn", "deployment started")
+    assert again.to_result() == {"execution_arn": first.deployment.execution_arn, "started": False}
+    assert again.summary == "deployment already started: repeated event"
+    assert list(executions.inputs) == [deployment_name("mlops-churn", 1, registry.now)]
+
+
+def test_an_approval_event_the_registry_does_not_confirm_or_of_another_platform_starts_nothing() -> None:
+    registry, executions = FakeModelRegistry(), FakeExecutions()
+    rejected = registry.add("mlops-churn", "Rejected")
+    other = registry.add("mlops-sales")
+
+    stale = _approved(registry, executions, rejected.arn)
+    unserved = _approved(registry, executions, other.arn, "mlops-sales")
+    foreign = _approved(registry, executions, other.arn, "theirs-churn")
+
+    assert stale.to_result() == {"execution_arn": None, "started": False,
+                                 "reason": "version 1 is Rejected, not Approved"}  # fmt: skip
+    assert (unserved.dataset, unserved.skipped) == ("sales", "sales is not a dataset of this platform")
+    assert (foreign.dataset, foreign.skipped) == (
+        None,
+        "theirs-churn is not a model package group of this platform",
+    )
+    assert executions.inputs == {}
