@@ -21,7 +21,7 @@ from cli.endpoints import endpoints_of
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
 from domain.deployment.request import start_deployment
-from domain.names import dataset_of_group
+from domain.names import dataset_of_group, model_package_group
 from domain.state_limits import MAX_TEXT
 from domain.training.registration import ModelVersion
 
@@ -54,7 +54,10 @@ def list_versions(
     target = platform(cloud)
     prefix = target.output(PREFIX_OUTPUT)
     registry = SageMakerModelRegistry()
-    found = registry.versions(prefix + dataset) if dataset else registry.versions(prefix=prefix)
+    if dataset:
+        found = registry.versions(model_package_group(prefix, dataset))
+    else:
+        found = registry.versions(prefix=prefix)
     found.sort(key=lambda v: (v.created_at or "", v.version), reverse=True)
     if as_json:
         console.print_json(json.dumps([version.to_dict() for version in found], default=str))
@@ -282,7 +285,8 @@ def _find(target: Platform, reference: str) -> ModelVersion:
     match = _REFERENCE.fullmatch(reference)
     if match is None:
         fail(f"{reference!r} is not <dataset>/<n>, <dataset>:<n> or a model package ARN")
-    return registry.version(target.output(PREFIX_OUTPUT) + match["dataset"], int(match["number"]))
+    group = model_package_group(target.output(PREFIX_OUTPUT), match["dataset"])
+    return registry.version(group, int(match["number"]))
 
 
 def _intervals(evaluation_url: str | None) -> dict[str, tuple[float, float]]:

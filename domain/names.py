@@ -4,6 +4,7 @@ A name is how one part of the platform finds what another made: the stacks grant
 deployment reads the dataset back from a model package group, a retried step asks for the same training
 job by name. Each builder is deterministic (no clock), so a request made twice names the same thing.
 
+- the platform's stacks and bus: :func:`stack_name`, :func:`event_bus_name`;
 - the model package group of a dataset: :func:`group_prefix`, :func:`model_package_group`,
   :func:`dataset_of_group`; its model cards: :func:`model_card_name`;
 - training runs: :func:`execution_name` (Step Functions) and :func:`training_job_name` (SageMaker);
@@ -35,12 +36,14 @@ __all__ = [
     "deployment_name",
     "endpoint_config_name",
     "endpoint_name",
+    "event_bus_name",
     "execution_name",
     "fit",
     "group_prefix",
     "model_card_name",
     "model_name",
     "model_package_group",
+    "stack_name",
     "training_job_name",
     "version_of",
 ]
@@ -97,6 +100,19 @@ def fit(name: str, max_length: int, *, digits: int = 8) -> str:
 
 def _digest(*parts: str, length: int = 8) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
+
+
+# Stacks and the bus
+
+
+def stack_name(project: str, lifecycle: str) -> str:
+    """A stack of the platform: ``<project>-<lifecycle>`` (``foundation``, ``validation``, ``serving``...)."""
+    return f"{project}-{lifecycle}"
+
+
+def event_bus_name(project: str) -> str:
+    """The platform's event bus: ``<project>-platform``."""
+    return f"{project}-platform"
 
 
 # Model package groups and model cards

@@ -54,7 +54,9 @@ def test_a_dataset_name_ending_in_a_hyphen_makes_a_group_sagemaker_refuses() -> 
 def test_a_project_name_aws_refuses_is_blamed_on_the_project() -> None:
     problems = name_problems("p" * 130, [])
 
-    assert [(p.dataset, p.built.rule.resource) for p in problems] == [(None, "CloudFormation stack")]
+    # each stack (foundation, validation, training, serving, monitoring), none of the datasets
+    assert [(p.dataset, p.built.rule.resource) for p in problems] == [(None, "CloudFormation stack")] * 5
+    assert [p.built.built_as for p in problems][:2] == ["<project>-foundation", "<project>-validation"]
 
 
 def test_model_cards_of_two_long_groups_that_start_alike_are_distinct() -> None:
