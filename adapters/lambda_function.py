@@ -47,6 +47,8 @@ class LambdaFunction(Generic[SettingsT]):
     module_file : str
         The handler module's ``__file__``: its folder holds the files generated at synth
         (``contracts.json``, ``training.json``, ``serving.json``).
+    observed : bool
+        False for a function that only logs: no trace of its calls, no metrics.
 
     Attributes
     ----------
@@ -56,10 +58,12 @@ class LambdaFunction(Generic[SettingsT]):
         The handler's folder.
     """
 
-    def __init__(self, settings: type[SettingsT], module_file: str) -> None:
+    def __init__(self, settings: type[SettingsT], module_file: str, *, observed: bool = True) -> None:
         self.logger = Logger()
-        self.tracer = Tracer(patch_modules=["boto3"])  # traces AWS calls; nothing else here speaks HTTP
+        # Traces AWS calls (nothing else here speaks HTTP); a function that only logs patches nothing.
+        self.tracer = Tracer(patch_modules=["boto3"]) if observed else Tracer(auto_patch=False)
         self.metrics = Metrics()
+        self.observed = observed
         self.here = Path(module_file).parent
         self._cached: list[Any] = []
         self.settings: Callable[[], SettingsT] = self._remembered(lambda: from_environment(settings))
@@ -84,17 +88,13 @@ class LambdaFunction(Generic[SettingsT]):
         for cached in self._cached:
             cached.cache_clear()
 
-    def handler(
-        self, source: type[DictWrapper] | None = None, *, observed: bool = True
-    ) -> Callable[[HandlerT], HandlerT]:
+    def handler(self, source: type[DictWrapper] | None = None) -> Callable[[HandlerT], HandlerT]:
         """Decorate a handler: Lambda context in the logs, traced, metrics flushed, event typed.
 
         Parameters
         ----------
         source : type, optional
             The Powertools data class the event is read as (``EventBridgeEvent`` ...); none: a dict.
-        observed : bool
-            False for a function that only logs (no trace, no metrics).
 
         Returns
         -------
@@ -104,7 +104,7 @@ class LambdaFunction(Generic[SettingsT]):
 
         def decorate(function: HandlerT) -> HandlerT:
             wrapped: Any = function if source is None else event_source(data_class=source)(function)
-            if observed:
+            if self.observed:
                 wrapped = self.tracer.capture_lambda_handler(self.metrics.log_metrics(wrapped))
             return cast(HandlerT, self.logger.inject_lambda_context(clear_state=True)(wrapped))
 

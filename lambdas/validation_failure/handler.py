@@ -19,11 +19,11 @@ from adapters.storage import S3DatasetStore
 from adapters.upload_events import StoppedValidation
 from domain.data.quarantine import record_stopped
 
-function = LambdaFunction(ValidationFailureSettings, __file__)
+function = LambdaFunction(ValidationFailureSettings, __file__, observed=False)
 adapters = function.adapter(lambda s: (S3DatasetStore(s.data_bucket), AlertTopic(s.alerts_topic_arn)))
 
 
-@function.handler(observed=False)
+@function.handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Write the failure record and alert for the upload of a failed validation invocation."""
     stopped = StoppedValidation.from_record(event)
