@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-COLUMN_TYPES = ("integer", "float", "string", "category", "boolean", "timestamp")
 NUMERIC_TYPES = frozenset({"integer", "float"})
 # "NaN" is deliberately absent: for a float it is a value (checked as such), not a null.
 DEFAULT_NULL_VALUES = ("", "NA", "N/A", "null", "NULL", "None")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
-from spec.hyperparameters import FAMILIES, Parameter
+from spec.hyperparameters import FAMILIES, NUMBER_KINDS, Parameter
 
 __all__ = [
     "ConfigModel",
@@ -40,7 +40,7 @@ class _Hyperparameters(ConfigModel):
 
 def _annotation(parameter: Parameter) -> Any:
     """The pydantic type of a hyperparameter of spec.hyperparameters' table."""
-    numbers = [kind for kind in parameter.kinds if kind in ("int", "float")]
+    numbers = [kind for kind in parameter.kinds if kind in NUMBER_KINDS]
     if numbers and parameter.literals:
         # One clear message instead of one per member of the union (fraction, "sqrt", "log2", null).
         def check(value: object) -> object:

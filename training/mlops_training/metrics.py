@@ -17,8 +17,6 @@ import numpy as np
 import numpy.typing as npt
 
 Floats = npt.NDArray[np.float64]
-CLASSIFICATION = ("accuracy", "f1", "roc_auc", "log_loss")
-REGRESSION = ("rmse", "mae", "r2")
 
 
 class _RankedScores:
