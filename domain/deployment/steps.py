@@ -13,7 +13,7 @@ deployment request (its input) and each state's result under its own key::
 
 A function reads its input once with :meth:`StepInput.from_state` and writes its result with
 ``to_state``, which gives the document the workflow always carried, key for key. A state that lacks a key
-a step reads fails with :class:`StepInputError`, which names the state and the key.
+a step reads fails with :class:`~domain.step_input.StepInputError`, which names the state and the key.
 """
 
 from __future__ import annotations
@@ -24,24 +24,12 @@ from typing import Any, Literal
 
 from domain.deployment.endpoint import Outcome
 from domain.deployment.request import DeploymentRequest, DeploymentRequestError
+from domain.step_input import StepInputError, state_value
 
-__all__ = ["CaughtError", "FailedEndpoint", "Finished", "Prepared", "StepInput", "StepInputError"]
+__all__ = ["CaughtError", "FailedEndpoint", "Finished", "Prepared", "StepInput"]
 
 PrepareStatus = Literal["pending", "waiting", "superseded", "started"]
 _STATUSES: tuple[PrepareStatus, ...] = ("pending", "waiting", "superseded", "started")
-
-
-class StepInputError(ValueError):
-    """A state's input lacks a key its step reads, or holds a value it cannot: the message names both."""
-
-
-def _value(document: Mapping[str, Any], state: str, *path: str) -> Any:
-    value: Any = document
-    for depth, key in enumerate(path):
-        if not isinstance(value, Mapping) or key not in value:
-            raise StepInputError(f"the {state} state's input has no {'.'.join(path[: depth + 1])}")
-        value = value[key]
-    return value
 
 
 @dataclass(frozen=True)
@@ -127,13 +115,13 @@ class Prepared:
         """The result at ``$.prepare`` in ``state``'s input; None when the input has none."""
         if event.get("prepare") is None:
             return None
-        document = _value(event, state, "prepare")
-        status = _value(event, state, "prepare", "status")
+        document = state_value(event, state, "prepare")
+        status = state_value(event, state, "prepare", "status")
         if status not in _STATUSES:
             raise StepInputError(
                 f"the {state} state's input has prepare.status {status!r}, not one of {_STATUSES}"
             )
-        outcome = _value(event, state, "prepare", "outcome") if status == "superseded" else None
+        outcome = state_value(event, state, "prepare", "outcome") if status == "superseded" else None
         previous = document.get("previous_version")
         return cls(
             status=status,
@@ -186,7 +174,7 @@ class StepInput:
     @classmethod
     def from_state(cls, event: Mapping[str, Any], state: str) -> StepInput:
         """Read ``state``'s input once (raises StepInputError naming the state and the key)."""
-        request = _value(event, state, "request")
+        request = state_value(event, state, "request")
         try:
             read = DeploymentRequest.from_input(request)
         except DeploymentRequestError as error:
@@ -196,8 +184,8 @@ class StepInput:
         caught = event.get("error")
         return cls(
             request=read,
-            deployment=str(_value(event, state, "deployment")),
-            started_at=str(_value(event, state, "started_at")),
+            deployment=str(state_value(event, state, "deployment")),
+            started_at=str(state_value(event, state, "started_at")),
             prepare=Prepared.from_state(event, state),
             error=CaughtError(caught.get("Error"), caught.get("Cause"))
             if isinstance(caught, Mapping)

@@ -10,7 +10,8 @@ import pytest
 
 from domain.deployment.endpoint import Outcome
 from domain.deployment.request import DeploymentRequest
-from domain.deployment.steps import Finished, Prepared, StepInput, StepInputError
+from domain.deployment.steps import Finished, Prepared, StepInput
+from domain.step_input import StepInputError
 
 REQUEST = {
     "format": 1,
