@@ -27,12 +27,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Record how the deployment ended; the result is the outcome with a one-line summary."""
     step = StepInput.from_state(event, "RecordFailure" if "error" in event else "Finish")
     (registry, endpoints, locks), now = adapters(), datetime.now(UTC).isoformat(timespec="seconds")
-    function.logger.append_keys(**step.log_keys)
+    function.tag(step.request.dataset, **step.log_keys)
     outcome = finish_deployment(step.request, step.deployment, step.prepare, error=step.error,
                                 registry=registry, endpoints=endpoints, locks=locks,
                                 started_at=step.started_at, now=now)  # fmt: skip
     finished = Finished.of(step.request, outcome)
-    function.metrics.add_dimension(name="dataset", value=step.request.dataset)
     function.count(METRICS[outcome.status])
     function.report(finished.summary, {"outcome": outcome.to_dict()})
     return finished.to_state()

@@ -26,12 +26,11 @@ resources = function.adapter(lambda s: DeploymentSettings(s.model_role_arn, s.km
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Prepare one deployment: ``waiting``, ``superseded`` or ``started``."""
     step, (registry, endpoints, locks) = StepInput.from_state(event, "Prepare"), adapters()
-    function.logger.append_keys(**step.log_keys)
+    function.tag(step.request.dataset, **step.log_keys)
     serving = declared_serving(function.here)[step.request.dataset]
     prepared = prepare_deployment(step.request, step.deployment, serving=serving, settings=resources(),
                                   registry=registry, endpoints=endpoints, locks=locks, now=int(time.time()),
                                   previous=step.prepare)  # fmt: skip
-    function.metrics.add_dimension(name="dataset", value=step.request.dataset)
     function.count(f"Deployments{prepared.status.title()}")
     function.report(f"deployment {prepared.status}", {"prepared": prepared.to_state()})
     return prepared.to_state()
