@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from spec.values import read_timestamp
 
 from .compiled import compile_pipeline
 from .transformers import Matrix, NotCompilableError, is_number
@@ -55,10 +56,8 @@ def probe_matrix(spec: ServingSpec, profile: dict[str, Any], rows: int = PROBE_R
 def _number(value: Any) -> float | None:
     """A profile's quantile as the feature matrix holds it (a timestamp's ISO text: epoch seconds)."""
     if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
+        moment = read_timestamp(value)
+        return moment.timestamp() if moment is not None else None
     return float(value) if is_number(value) else None
 
 
