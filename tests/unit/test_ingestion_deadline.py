@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes import S3EventBridgeNotificationEvent
 
-from adapters.upload_events import stopped_invocation, upload_of
+from adapters.upload_events import StoppedValidation
 from domain.data.ingestion import Upload, failure_key, ingest_upload, upload_report_name
 from domain.data.ingestion_failures import TIMEOUT_ADVICE, describe_failure
 from domain.data.ingestion_model import alerted_key
@@ -192,11 +191,13 @@ def test_a_function_that_died_on_an_upload_leaves_the_same_failure_record(
     # Given the record Lambda sends once the validation function died on every attempt
     world = World()
     invocation = invocation_record(response)
-    # When the backstop records it
-    upload = upload_of(S3EventBridgeNotificationEvent(invocation["requestPayload"]))
-    outcome = record_stopped(upload, stopped_invocation(invocation), world.store, world.notifier)
+    # When the backstop reads it and records it
+    stopped = StoppedValidation.from_record(invocation)
+    upload = stopped.upload
+    outcome = record_stopped(upload, stopped.invocation, world.store, world.notifier)
     # Then the upload has the failure record the validation function would have written, and one alert
     assert upload.key == "incoming/sales/jan 2026+final.csv"
+    assert (stopped.error, stopped.context["approximateInvokeCount"]) == (response, 3)  # for the log
     assert outcome.status == "failed"
     assert outcome.report_key == failure_key("sales", upload_report_name(upload))
     record = json.loads(world.store.objects[outcome.report_key])
@@ -211,7 +212,7 @@ def test_a_function_that_died_on_an_upload_leaves_the_same_failure_record(
     assert subject == "Dataset upload could not be validated: sales" and record["summary"] in message
     assert "cabbfbd0" not in record["summary"]
     # and a second delivery of the same record alerts no more
-    record_stopped(upload, stopped_invocation(invocation), world.store, world.notifier)
+    record_stopped(upload, stopped.invocation, world.store, world.notifier)
     assert len(world.notifier.alerts) == 1
 
 
@@ -219,9 +220,9 @@ def test_an_event_that_expired_in_lambdas_queue_says_so() -> None:
     world = World()
     invocation = invocation_record({}, condition="EventAgeExceeded")
     invocation.pop("responsePayload")
-    upload = upload_of(S3EventBridgeNotificationEvent(invocation["requestPayload"]))
+    stopped = StoppedValidation.from_record(invocation)
 
-    outcome = record_stopped(upload, stopped_invocation(invocation), world.store, world.notifier)
+    outcome = record_stopped(stopped.upload, stopped.invocation, world.store, world.notifier)
 
     assert outcome.summary.startswith(
         "could not be validated: the validation function did not get to run on it before the event expired"
