@@ -2,9 +2,11 @@
 
 Every handler needs the same things around its one use case: a logger, a tracer and metrics (named by
 the environment the construct sets: ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``), its
-``Settings`` read from the environment once per execution environment, AWS adapters created on first use
+settings read from the environment once per execution environment, AWS adapters created on first use
 and reused by later invocations, and the same decorators in the same order. A handler module declares
-``function = LambdaFunction(Settings, __file__)`` and decorates its handler with
+``function = LambdaFunction(TrainingGateSettings, __file__)`` (its model in
+``adapters.function_settings``), ``store = function.adapter(lambda s: S3ArtifactStore(s.data_bucket))``,
+and decorates its handler with
 :meth:`LambdaFunction.handler` (an event a Powertools data class reads) or :meth:`LambdaFunction.step`
 (a state of a workflow: what it raises reaches the workflow bounded).
 
