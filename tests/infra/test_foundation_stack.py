@@ -17,10 +17,6 @@ def template(foundation: dict[str, Any]) -> Template:
     return Template.from_json(foundation)
 
 
-def _of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return of_type(template, kind)
-
-
 def test_the_key_is_customer_managed_and_rotated(template: Template) -> None:
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
 
@@ -61,7 +57,7 @@ def test_the_data_bucket_is_versioned_encrypted_private_logged_and_tells_eventbr
 
 def test_lifecycle_rules_never_expire_current_objects(foundation: dict[str, Any]) -> None:
     data_bucket = next(
-        bucket for bucket in _of_type(foundation, "AWS::S3::Bucket").values()
+        bucket for bucket in of_type(foundation, "AWS::S3::Bucket").values()
         if "LoggingConfiguration" in bucket["Properties"]
     )  # fmt: skip
     rules = data_bucket["Properties"]["LifecycleConfiguration"]["Rules"]
@@ -73,8 +69,8 @@ def test_lifecycle_rules_never_expire_current_objects(foundation: dict[str, Any]
 
 
 def test_every_bucket_refuses_plain_http(foundation: dict[str, Any]) -> None:
-    policies = _of_type(foundation, "AWS::S3::BucketPolicy")
-    assert len(policies) == len(_of_type(foundation, "AWS::S3::Bucket"))
+    policies = of_type(foundation, "AWS::S3::BucketPolicy")
+    assert len(policies) == len(of_type(foundation, "AWS::S3::Bucket"))
     for policy in policies.values():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         assert any(
@@ -84,13 +80,19 @@ def test_every_bucket_refuses_plain_http(foundation: dict[str, Any]) -> None:
         )
 
 
-def test_the_catalog_has_point_in_time_recovery_and_the_platform_key(template: Template) -> None:
+@pytest.mark.parametrize(
+    ("table", "partition", "sort"),
+    [("the catalog", "dataset", "version"), ("the deployments table", "endpoint", "record")],
+)
+def test_each_table_has_point_in_time_recovery_and_the_platform_key(
+    template: Template, table: str, partition: str, sort: str
+) -> None:
     template.has_resource_properties(
         "AWS::DynamoDB::Table",
         {
             "KeySchema": [
-                {"AttributeName": "dataset", "KeyType": "HASH"},
-                {"AttributeName": "version", "KeyType": "RANGE"},
+                {"AttributeName": partition, "KeyType": "HASH"},
+                {"AttributeName": sort, "KeyType": "RANGE"},
             ],
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": Match.any_value()},
@@ -100,17 +102,3 @@ def test_the_catalog_has_point_in_time_recovery_and_the_platform_key(template: T
 
 def test_alerts_are_encrypted(template: Template) -> None:
     template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
-
-
-def test_the_deployments_table_is_encrypted_with_the_platform_key(template: Template) -> None:
-    template.has_resource_properties(
-        "AWS::DynamoDB::Table",
-        {
-            "KeySchema": [
-                {"AttributeName": "endpoint", "KeyType": "HASH"},
-                {"AttributeName": "record", "KeyType": "RANGE"},
-            ],
-            "SSESpecification": Match.object_like({"SSEEnabled": True, "SSEType": "KMS"}),
-            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-        },
-    )

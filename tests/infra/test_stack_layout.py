@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from stacks.app import PROJECT_ROOT, build_app, cdk_json_context
+from stacks.constructs.nag import flatten
 from tests.conftest import CloudAssembly
 from tests.infra.template_support import FOUNDATION, STATELESS, of_type
 
@@ -124,3 +125,23 @@ def test_every_output_key_is_unique_across_the_project_s_stacks(cloud_assembly: 
         "ValidationFunctionName", "ValidationDeadLetterQueueUrl", "TrainingStateMachineArn",
         "ModelPackageGroupPrefix", "DeploymentStateMachineArn", "EndpointNameChurn",
     } <= set(keys)  # fmt: skip
+
+
+def test_alarms_reach_the_foundation_s_topic_by_a_name_pattern_every_alarm_of_the_app_matches(
+    cloud_assembly: CloudAssembly, foundation: dict[str, Any]
+) -> None:
+    policies = [r["Properties"]["KeyPolicy"] for r in of_type(foundation, "AWS::KMS::Key").values()] + [
+        r["Properties"]["PolicyDocument"] for r in of_type(foundation, "AWS::SNS::TopicPolicy").values()
+    ]
+    patterns = {
+        flatten(statement["Condition"]["ArnLike"]["aws:SourceArn"])
+        for policy in policies
+        for statement in policy["Statement"]
+        if statement.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    }
+
+    assert patterns == {"arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:mlops-*"}
+    for stack in STATELESS:
+        for name, alarm in of_type(cloud_assembly.template(stack), "AWS::CloudWatch::Alarm").items():
+            # CloudFormation names an unnamed alarm <stack name>-<logical id>-<suffix>
+            assert alarm["Properties"].get("AlarmName", stack).startswith("mlops-"), name
