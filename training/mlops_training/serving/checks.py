@@ -10,8 +10,9 @@
 
 Both forms read a field in the same order: a null spelling first (NaN where the column is nullable,
 a problem where it is not), then the column type's spellings. The contract's rules (null and boolean
-spellings, bounds, categories) are ``spec.values``'; a number or a timestamp in a request is read as
-Python reads it (``float``, ``datetime.fromisoformat``), as the endpoint always has.
+spellings, bounds, categories) are those of ``spec.values``; a number or a timestamp in a request is
+read as Python reads it (``float``, ``datetime.fromisoformat``), as the endpoint always has: the
+validator's syntax (``spec.values.read_number``, ``read_timestamp``) differs at the edges.
 """
 
 from __future__ import annotations
