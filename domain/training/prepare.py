@@ -39,7 +39,6 @@ __all__ = [
     "problems_in_brief",
     "split_prefix",
     "summary_digest",
-    "training_job_name",
 ]
 
 NO_CHAMPION = {"champion": None, "reason": "no approved version"}

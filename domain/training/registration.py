@@ -30,7 +30,6 @@ from typing import Any, Literal
 
 from domain import model_metadata as keys
 from domain.model_metadata import MAX_ENTRIES, MAX_KEY, metadata_value
-from domain.names import model_card_name
 from domain.training.gate import GateDecision
 from domain.training.runs import Trigger
 
@@ -42,7 +41,6 @@ __all__ = [
     "RegistrationFacts",
     "decision_metadata",
     "model_card_content",
-    "model_card_name",
     "model_package_request",
     "trained_by",
 ]

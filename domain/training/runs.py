@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
-from domain.names import RUN_VERSION_DIGITS, PipelineRunError, execution_name, training_job_name
+from domain.names import RUN_VERSION_DIGITS, PipelineRunError, execution_name
 from domain.state_limits import MAX_TEXT
 
 __all__ = [
@@ -32,10 +32,8 @@ __all__ = [
     "Trigger",
     "TriggerKind",
     "execution_input",
-    "execution_name",
     "parse_execution_name",
     "parse_run",
-    "training_job_name",
 ]
 
 TriggerKind = Literal["accepted", "manual", "retrain"]

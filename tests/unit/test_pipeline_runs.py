@@ -7,12 +7,12 @@ import re
 
 import pytest
 
+from domain.names import execution_name
 from domain.training.runs import (
     PipelineRunError,
     RunRequest,
     Trigger,
     execution_input,
-    execution_name,
     parse_execution_name,
     parse_run,
 )

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from domain.model_metadata import metadata_value
+from domain.names import model_card_name
 from domain.training.config import GateConfig, ThresholdConfig
 from domain.training.gate import GateDecision, decide
 from domain.training.registration import (
@@ -18,7 +19,6 @@ from domain.training.registration import (
     RegistrationFacts,
     decision_metadata,
     model_card_content,
-    model_card_name,
     model_package_request,
 )
 from domain.training.runs import Trigger

@@ -16,15 +16,11 @@ import pytest
 
 from domain.data.contract import DatasetContract
 from domain.data.validation import validate_dataset
+from domain.names import training_job_name
 from domain.training.artifacts import ArtifactMissingError
 from domain.training.config import TrainingConfig, parse_training_config
 from domain.training.gate import GateDecision
-from domain.training.prepare import (
-    SplitRejectedError,
-    prepare_run,
-    split_prefix,
-    training_job_name,
-)
+from domain.training.prepare import SplitRejectedError, prepare_run, split_prefix
 from domain.training.registration import (
     ModelVersion,
     RegistrationError,
