@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from domain.deployment.endpoint import Outcome
 from domain.deployment.request import DeploymentRequest, DeploymentRequestError
@@ -29,7 +29,7 @@ from domain.step_input import StepInputError, state_value
 __all__ = ["CaughtError", "FailedEndpoint", "Finished", "Prepared", "StepInput"]
 
 PrepareStatus = Literal["pending", "waiting", "superseded", "started"]
-_STATUSES: tuple[PrepareStatus, ...] = ("pending", "waiting", "superseded", "started")
+_STATUSES: tuple[PrepareStatus, ...] = get_args(PrepareStatus)
 
 
 @dataclass(frozen=True)
