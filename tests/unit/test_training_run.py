@@ -6,7 +6,7 @@ import io
 import json
 import re
 import tarfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,16 +19,11 @@ from domain.data.validation import validate_dataset
 from domain.names import training_job_name
 from domain.training.artifacts import ArtifactMissingError
 from domain.training.config import TrainingConfig, parse_training_config
-from domain.training.gate import GateDecision
 from domain.training.prepare import SplitRejectedError, prepare_run, split_prefix
-from domain.training.registration import (
-    ModelVersion,
-    RegistrationError,
-    RegistrationFacts,
-    model_package_request,
-)
+from domain.training.registration import ModelVersion, RegistrationError
 from domain.training.runs import RunRequest, Trigger
 from domain.training.verdict import TrainingOutputError, gate_run, register_run
+from tests.fake_registry import FakeModelRegistry, package_arn
 from tests.unit.test_champion import model_version
 
 SHA = "ab" * 32
@@ -110,37 +105,6 @@ class FakeChampions:
 
     def approved_newest_first(self, group: str) -> Iterator[ModelVersion]:
         return iter(self.approved.get(group, []))
-
-
-@dataclass
-class FakeRegistry:
-    """Keeps the requests it would send, built by the real request builder."""
-
-    groups: list[str] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-
-    def ensure_group(self, group: str, description: str = "") -> str:
-        self.groups.append(group)
-        return f"arn:aws:sagemaker:us-east-1:1:model-package-group/{group}"
-
-    def register(
-        self,
-        evaluation: Mapping[str, Any],
-        decision: GateDecision,
-        facts: RegistrationFacts,
-        *,
-        auto_approve: bool,
-    ) -> tuple[ModelVersion, bool]:
-        request = model_package_request(evaluation, decision, facts, auto_approve=auto_approve)
-        self.requests.append(request)
-        described = {
-            "ModelPackageArn": f"arn:aws:sagemaker:us-east-1:1:model-package/{facts.group}/1",
-            "ModelPackageGroupName": facts.group,
-            "ModelPackageVersion": 1,
-            "ModelApprovalStatus": request["ModelApprovalStatus"],
-            "CustomerMetadataProperties": request["CustomerMetadataProperties"],
-        }
-        return ModelVersion.from_description(described), True
 
 
 @pytest.fixture
@@ -321,7 +285,7 @@ def test_the_gate_fails_when_no_archive_has_the_evaluation(tmp_path: Path) -> No
         gate(store, tmp_path)
 
 
-def register(store: FakeStore, registry: FakeRegistry, outcome: Any, auto_approve: bool = False) -> Any:
+def register(store: FakeStore, registry: FakeModelRegistry, outcome: Any, auto_approve: bool = False) -> Any:
     return register_run(
         RUN, execution_arn="arn:aws:states:us-east-1:1:execution:training:run-1", gate=outcome,
         model_artifacts=MODEL, group="team-sales", image_uri="sklearn:1.4", code_version="v2",
@@ -330,17 +294,17 @@ def register(store: FakeStore, registry: FakeRegistry, outcome: Any, auto_approv
 
 
 def test_registration_carries_the_lineage_and_the_gate_record(tmp_path: Path) -> None:
-    store, registry = FakeStore({MODEL: archive(**members(0.8))}), FakeRegistry()
+    store, registry = FakeStore({MODEL: archive(**members(0.8))}), FakeModelRegistry()
     outcome = gate(store, tmp_path)
 
     registered = register(store, registry, outcome, auto_approve=True)
 
     assert registered.to_state() == {
-        "model_package_arn": "arn:aws:sagemaker:us-east-1:1:model-package/team-sales/1",
+        "model_package_arn": package_arn("team-sales", 1),
         "version": 1, "approval_status": "Approved", "created": True,
     }  # fmt: skip
-    assert registry.groups == ["team-sales"]
-    request = registry.requests[0]
+    assert registry.groups == {"team-sales"}
+    request = registry.packages[package_arn("team-sales", 1)]  # the request, as SageMaker keeps it
     assert request["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == MODEL
     metadata = request["CustomerMetadataProperties"]
     assert metadata["lineage.dataset_version"] == SHA and metadata["lineage.code_version"] == "v2"
@@ -348,12 +312,12 @@ def test_registration_carries_the_lineage_and_the_gate_record(tmp_path: Path) ->
 
 
 def test_a_model_the_gate_rejected_is_not_registered(tmp_path: Path) -> None:
-    store, registry = FakeStore({MODEL: archive(**members(0.2))}), FakeRegistry()
+    store, registry = FakeStore({MODEL: archive(**members(0.2))}), FakeModelRegistry()
     outcome = gate(store, tmp_path)
 
     with pytest.raises(RegistrationError, match="the gate rejected this model"):
         register(store, registry, outcome)
-    assert registry.requests == []
+    assert registry.packages == {}
 
 
 def test_auto_approve_is_off_unless_the_gate_section_turns_it_on() -> None:
