@@ -23,6 +23,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from domain import names
 from stacks.config import PlatformConfig
 from stacks.constructs.data_bucket import DataBucket
 from stacks.constructs.dataset_catalog import DatasetCatalog, platform_table
@@ -40,7 +41,7 @@ ALERTS_TOPIC_ARN = "AlertsTopicArn"
 
 def foundation_stack_name(project: str) -> str:
     """The foundation's stack name, which also prefixes its export names."""
-    return f"{project}-foundation"
+    return names.stack_name(project, "foundation")
 
 
 def export_name(project: str, output: str) -> str:
@@ -96,7 +97,7 @@ class FoundationStack(cdk.Stack):
             self,
             "Events",
             project=project,
-            bus_name=f"{project}-platform",
+            bus_name=names.event_bus_name(project),
             key=key,
             alert_emails=config.alert_emails,
         )

@@ -12,6 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from domain import names
 from stacks.config import PlatformConfig
 from stacks.foundation_stack import Foundation, SharedResources
 
@@ -49,7 +50,7 @@ class StatelessStack(cdk.Stack):
         config: PlatformConfig,
         **kwargs: object,
     ) -> None:
-        super().__init__(scope, f"{config.project}-{lifecycle}", **kwargs)  # type: ignore[arg-type]
+        super().__init__(scope, names.stack_name(config.project, lifecycle), **kwargs)  # type: ignore[arg-type]
         self.add_stack_dependency(foundation.stack)
         self.shared = SharedResources(self, foundation)
         self.architecture = (
