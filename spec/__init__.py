@@ -8,7 +8,7 @@ Pure Python plus numpy and pyarrow, which the Lambda layer and the SageMaker sci
 have; no pydantic (the image lacks it).
 
 - :mod:`spec.values`: the contract's value rules (what text is a number, a boolean, a null or a
-  timestamp; bounds and categories).
+  timestamp; bounds and categories); the endpoint reads numbers and timestamps as Python does.
 - :mod:`spec.features`: which contract columns a model learns from.
 - :mod:`spec.hyperparameters`: each model family's hyperparameters, their kinds, bounds and defaults.
 - :mod:`spec.profile`: the statistics profile format (format 1).

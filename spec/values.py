@@ -1,10 +1,12 @@
 """The contract's value rules: what text is a number, a boolean, a null or a timestamp; what a column admits.
 
-One rule, two forms. The validation function checks whole columns with Arrow
-(``domain.data.validation.convert`` and ``columns``): its regular expressions are the ones below, and
-Arrow's own cast has the last word on what they let through. The endpoint checks one request value at
-a time with the per-value functions here, which follow the same syntax. A unit test holds the two forms
-to the same answers (``tests/unit/test_spec_values.py``).
+The validation function checks whole columns with Arrow (``domain.data.validation.convert`` and
+``columns``): the syntax below rules out what cannot be a value at once, and Arrow's own cast has the
+last word on the rest. The endpoint (``mlops_training.serving.checks``) reads nulls, booleans, bounds and
+categories with :class:`Dialect` and :class:`ColumnRule`, but a number or a timestamp in a request as
+Python reads it (``float``, ``datetime.fromisoformat``), as it always has: it takes ``+7``, ``1e3`` or
+``3.0`` in an integer column, ``1_000`` and non-ASCII digits, which the validator refuses, and refuses
+the hexadecimal that the validator takes.
 
 Conventions (the contract's documentation says the same to people, ``domain.data.contract``):
 
@@ -23,10 +25,8 @@ Conventions (the contract's documentation says the same to people, ``domain.data
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 NUMERIC_TYPES = frozenset({"integer", "float"})
@@ -44,10 +44,6 @@ NUMBER_SYNTAX = {
 TIMESTAMP_SYNTAX = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ].*)?$"
 # A timestamp with a UTC offset (or Z); one without is naive, and taken as UTC.
 ZONE_SYNTAX = r"[T ][0-9:.,]+(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)$"
-
-_NUMBER = {type_: re.compile(pattern) for type_, pattern in NUMBER_SYNTAX.items()}
-_TIMESTAMP = re.compile(TIMESTAMP_SYNTAX)
-_INT64 = (-(2**63), 2**63 - 1)
 
 
 @dataclass(frozen=True)
@@ -122,36 +118,6 @@ def is_null(text: str, dialect: Dialect) -> bool:
     return text in dialect.null_values
 
 
-def read_number(text: str, type_: str) -> float | None:
-    """The number a field spells for an ``integer`` or ``float`` column, or None when it spells none.
-
-    Parameters
-    ----------
-    text : str
-        The field as written (blanks around it are ignored).
-    type_ : {"integer", "float"}
-
-    Returns
-    -------
-    float or None
-        An integer column's value is a whole number within 64 bits; a float column's may be NaN or
-        infinite (whether the column admits those is :meth:`ColumnRule.number_problem`'s question).
-    """
-    trimmed = text.strip(BLANKS)
-    if _NUMBER[type_].match(trimmed) is None:
-        return None
-    if type_ == "float":
-        return float(trimmed)
-    if trimmed[1:2] in ("x", "X"):
-        whole = int(trimmed, 16)
-        if 2**63 <= whole < 2**64:
-            whole -= 2**64  # Arrow reads 16 hexadecimal digits as the 64 bits of a signed integer
-    else:
-        whole = int(trimmed)
-    low, high = _INT64
-    return float(whole) if low <= whole <= high else None
-
-
 def read_boolean(text: str, dialect: Dialect) -> bool | None:
     """The boolean a field spells in this dialect, or None when it spells neither."""
     if text in dialect.true_values:
@@ -159,15 +125,3 @@ def read_boolean(text: str, dialect: Dialect) -> bool | None:
     if text in dialect.false_values:
         return False
     return None
-
-
-def read_timestamp(text: str) -> datetime | None:
-    """The moment an ISO 8601 field spells (UTC when it has no offset), or None when it spells none."""
-    trimmed = text.strip(BLANKS)
-    if _TIMESTAMP.match(trimmed) is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(trimmed)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -24,9 +24,11 @@ Example
       row_count_drop: {max_drop_fraction: 0.5, action: reject}
       new_categories: {action: warn}
 
-Value conventions (what the validator and the endpoint accept) are :mod:`spec.values`'s: numbers
-(``NaN`` and infinities only with ``allow_nan_inf``), the dialect's boolean and null spellings, ISO 8601
-timestamps (UTC without an offset), inclusive ``min``/``max``, categories from the list.
+Value conventions (what the validator accepts) are :mod:`spec.values`'s: numbers (``NaN`` and
+infinities only with ``allow_nan_inf``), the dialect's boolean and null spellings, ISO 8601 timestamps
+(UTC without an offset), inclusive ``min``/``max``, categories from the list. The endpoint applies the
+same spellings, bounds and categories, and reads numbers and timestamps as Python does (which differs at
+the edges, as :mod:`spec.values` says).
 """
 
 from __future__ import annotations

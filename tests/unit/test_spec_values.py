@@ -1,22 +1,27 @@
-"""spec.values: the contract's value rules, per value (the endpoint's form) and per column (the validator's).
+"""spec.values: the contract's value rules, as the validator reads whole columns and the endpoint one value.
 
-The validator converts whole columns with Arrow (``domain.data.validation.convert``), the endpoint one
-value at a time (``spec.values``); both read the same syntax from ``spec.values``, and here they give
-the same answer for each text.
+The validator's fast path lets Arrow's CSV reader convert a column; when that fails, its diagnostic pass
+(``domain.data.validation.convert``, with ``spec.values``' syntax) must find exactly the values the
+reader refused, and read the others as the reader does. The endpoint reads the dialect's null and
+boolean spellings, bounds and categories with ``spec.values`` (numbers and timestamps as Python does:
+``tests/unit/test_serving_checks.py``).
 """
 
 from __future__ import annotations
 
+import io
 import math
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pytest
 
 from domain.data.contract import Column, CsvDialect
 from domain.data.validation.convert import convert_text
-from spec.values import ColumnRule, Dialect, is_null, read_boolean, read_number, read_timestamp
+from spec.values import ColumnRule, Dialect, is_null, read_boolean
 
 NUMBER_TEXTS = [
     "0", "42", "+7", "-13", " 5 ", "\t6", "0x1F", "-0x10", "0xZZ", "3.0", "3.", ".5", "-2.5e3", "1E-2",
@@ -31,33 +36,45 @@ TIMESTAMP_TEXTS = [
 ]  # fmt: skip
 
 
+def _read_by_the_csv_reader(text: str, type_: str) -> Any:
+    """What the fast path reads a field as (None when it refuses it)."""
+    arrow_type = {"integer": pa.int64(), "float": pa.float64()}[type_]
+    options = pacsv.ConvertOptions(column_types={"x": arrow_type}, null_values=[], strings_can_be_null=False)
+    body = 'x\n"' + text + '"\n'
+    try:
+        return pacsv.read_csv(io.BytesIO(body.encode()), convert_options=options).column(0)[0].as_py()
+    except pa.ArrowInvalid:
+        return None
+
+
 @pytest.mark.parametrize("type_", ["integer", "float"])
-def test_a_text_is_a_number_for_the_endpoint_exactly_when_it_is_for_the_validator(type_: str) -> None:
+def test_the_diagnostic_pass_refuses_a_number_exactly_when_the_csv_reader_does(type_: str) -> None:
     converted, invalid = convert_text(
         pa.array(NUMBER_TEXTS, pa.string()), Column(name="x", type=type_), CsvDialect()
     )
 
-    validator = [
-        None if bad else float(value) for value, bad in zip(converted.to_pylist(), invalid, strict=True)
-    ]
-    endpoint = [read_number(text, type_) for text in NUMBER_TEXTS]
+    validator = [None if bad else value for value, bad in zip(converted.to_pylist(), invalid, strict=True)]
+    reader = [_read_by_the_csv_reader(text, type_) for text in NUMBER_TEXTS]
 
-    assert [v is None for v in endpoint] == [v is None for v in validator]
-    for mine, theirs in zip(endpoint, validator, strict=True):
+    assert [v is None for v in validator] == [v is None for v in reader]
+    for mine, theirs in zip(validator, reader, strict=True):
         if mine is not None and theirs is not None:
             assert mine == theirs or (math.isnan(mine) and math.isnan(theirs))
+    assert sum(v is not None for v in validator) >= 10  # not a test of refusals alone
 
 
-def test_a_text_is_a_timestamp_for_the_endpoint_exactly_when_it_is_for_the_validator() -> None:
+def test_a_timestamp_is_iso_8601_and_utc_without_an_offset() -> None:
     converted, invalid = convert_text(
         pa.array(TIMESTAMP_TEXTS, pa.string()), Column(name="t", type="timestamp"), CsvDialect()
     )
 
     validator = [None if bad else value for value, bad in zip(converted.to_pylist(), invalid, strict=True)]
-    endpoint = [read_timestamp(text) for text in TIMESTAMP_TEXTS]
 
-    assert endpoint == validator
-    assert read_timestamp("2024-05-01T10:00:00") == datetime(2024, 5, 1, 10, tzinfo=UTC)
+    day, ten = datetime(2024, 5, 1, tzinfo=UTC), datetime(2024, 5, 1, 10, tzinfo=UTC)
+    assert validator == [
+        day, ten, ten, ten, datetime(2024, 5, 1, 8, tzinfo=UTC), ten.replace(microsecond=123456), day,
+        None, None, None, None, None, None,
+    ]  # fmt: skip
 
 
 def test_booleans_and_nulls_are_the_dialect_s_spellings_exactly() -> None:

@@ -22,7 +22,7 @@ from spec.values import BLANKS, NUMBER_SYNTAX, TIMESTAMP_SYNTAX, ZONE_SYNTAX
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 CATEGORY = pa.dictionary(pa.int32(), pa.string())
 
-# What text is a value of each type: spec.values states it once for this and for the endpoint.
+# What text may be a value of each type (spec.values); Arrow's cast decides the rest.
 _SYNTAX = {**NUMBER_SYNTAX, "timestamp": TIMESTAMP_SYNTAX}
 
 

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from spec.values import read_timestamp
-
+from ..serving.checks import epoch_seconds
 from .compiled import compile_pipeline
 from .transformers import Matrix, NotCompilableError, is_number
 
@@ -54,10 +53,10 @@ def probe_matrix(spec: ServingSpec, profile: dict[str, Any], rows: int = PROBE_R
 
 
 def _number(value: Any) -> float | None:
-    """A profile's quantile as the feature matrix holds it (a timestamp's ISO text: epoch seconds)."""
+    """A profile's quantile as the feature matrix holds it (a timestamp's ISO text: epoch seconds, as the
+    endpoint reads a request's)."""
     if isinstance(value, str):
-        moment = read_timestamp(value)
-        return moment.timestamp() if moment is not None else None
+        return epoch_seconds(value)
     return float(value) if is_number(value) else None
 
 

@@ -11,8 +11,8 @@
 Both forms read a field in the same order: a null spelling first (NaN where the column is nullable,
 a problem where it is not), then the column type's spellings. The contract's rules (null and boolean
 spellings, bounds, categories) are those of ``spec.values``; a number or a timestamp in a request is
-read as Python reads it (``float``, ``datetime.fromisoformat``), as the endpoint always has: the
-validator's syntax (``spec.values.read_number``, ``read_timestamp``) differs at the edges.
+read as Python reads it (``float``, :func:`epoch_seconds`), as the endpoint always has: the validator's
+syntax (``spec.values.NUMBER_SYNTAX``, ``TIMESTAMP_SYNTAX``) differs at the edges.
 """
 
 from __future__ import annotations
@@ -205,17 +205,23 @@ class TimestampCheck(ColumnCheck):
     def present(self, value: Any, *, text: bool, row: int, report: Report) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
-        if isinstance(value, str):
-            try:
-                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                pass
-            else:
-                if moment.tzinfo is None:
-                    moment = moment.replace(tzinfo=UTC)
-                return moment.timestamp()
-        report.problem(f"{self.where(row)}: {value!r} is not an ISO 8601 timestamp")
-        return np.nan
+        seconds = epoch_seconds(value) if isinstance(value, str) else None
+        if seconds is None:
+            report.problem(f"{self.where(row)}: {value!r} is not an ISO 8601 timestamp")
+            return np.nan
+        return seconds
+
+
+def epoch_seconds(text: str) -> float | None:
+    """An ISO 8601 timestamp as the feature matrix holds it (seconds since the epoch; UTC unless it says
+    otherwise), or None when ``datetime.fromisoformat`` does not read it."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 def column_check(rule: ColumnRule, feature: int, dialect: Dialect, unknown_categories: str) -> ColumnCheck:
