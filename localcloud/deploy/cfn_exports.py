@@ -90,6 +90,11 @@ def patches() -> list[Patch]:
         stack = next((s for s in backend.stacks.values() if name_or_stack_id in (s.name, s.stack_id)), None)
         if stack is None:
             return delete_stack(backend, name_or_stack_id)
+        # Whatever the stack's status: a protected stack whose creation failed stays until it is lifted.
+        if stack.enable_termination_protection:
+            raise ValidationError(
+                message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
+            )
         if stack.status == "ROLLBACK_COMPLETE":
             # Nothing was created and nothing exported (moto's own deletion would evaluate the outputs).
             del backend.stacks[stack.stack_id]
@@ -97,10 +102,6 @@ def patches() -> list[Patch]:
             stack.status = "DELETE_COMPLETE"
             backend.deleted_stacks[stack.stack_id] = stack
             return None
-        if stack.enable_termination_protection:
-            raise ValidationError(
-                message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
-            )
         for export in stack.exports:
             users = importers(backend, export.name, besides=stack.stack_id)
             if users:

@@ -52,8 +52,15 @@ def deploy_stack(
     }
     status = _status(cloudformation, stack.stack_name)
     if status in _GONE:
-        # A failed first creation cannot be updated; CloudFormation wants it deleted first (so does the CLI).
-        cloudformation.delete_stack(StackName=stack.stack_name)
+        # A failed first creation cannot be updated; CloudFormation wants it deleted first (so does the CLI),
+        # and refuses while the stack is protected from termination.
+        try:
+            cloudformation.delete_stack(StackName=stack.stack_name)
+        except ClientError as error:
+            message = error.response["Error"]["Message"]
+            raise StackDeployError(
+                f"stack {stack.stack_name} is {status} and cannot be deleted: {message}"
+            ) from None
         status = None
     protection = stack.termination_protection
     if status is None:

@@ -164,3 +164,29 @@ def test_an_update_that_drops_an_export_in_use_is_rolled_back(
     cloud.deploy(assembly, [CONSUMER_STACK])
     (shared,) = cloudformation.describe_stacks(StackName=SHARED_STACK)["Stacks"]
     assert shared["StackStatus"] == "UPDATE_COMPLETE"
+
+
+def test_a_protected_stack_whose_creation_failed_is_not_deleted_until_its_protection_is_lifted(
+    cloud: LocalCloud, assembly: Path
+) -> None:
+    # Given the orphan stack, rolled back (its import fails), then protected from termination
+    with pytest.raises(StackDeployError):
+        cloud.deploy(assembly, [ORPHAN_STACK])
+    cloudformation = cloud.client("cloudformation")
+    cloudformation.update_termination_protection(StackName=ORPHAN_STACK, EnableTerminationProtection=True)
+
+    # When it is deleted, then CloudFormation refuses, as for any protected stack
+    status, code, message = refusal(lambda: cloudformation.delete_stack(StackName=ORPHAN_STACK))
+    assert (status, code) == (400, "ValidationError")
+    assert message == f"Stack [{ORPHAN_STACK}] cannot be deleted while TerminationProtection is enabled"
+    # and deploying it again stops there, with that reason, the stack left as it was
+    with pytest.raises(StackDeployError) as failed:
+        cloud.deploy(assembly, [ORPHAN_STACK])
+    assert f"stack {ORPHAN_STACK} is ROLLBACK_COMPLETE and cannot be deleted: {message}" == str(failed.value)
+    (orphan,) = cloudformation.describe_stacks(StackName=ORPHAN_STACK)["Stacks"]
+    assert orphan["StackStatus"] == "ROLLBACK_COMPLETE"
+
+    # and once the protection is lifted, it is deleted
+    cloudformation.update_termination_protection(StackName=ORPHAN_STACK, EnableTerminationProtection=False)
+    cloudformation.delete_stack(StackName=ORPHAN_STACK)
+    assert cloudformation.describe_stacks()["Stacks"] == []
