@@ -3,13 +3,12 @@
 Assembled and started in one place, :func:`start_deployment`, which :func:`deploy_approval` (the start
 function's use case, on SageMaker's "Model Package State Change") calls for an approval and
 ``mlops models rollback`` for a version that is still approved; read back by the workflow's functions.
-``domain.deployment.run`` re-exports it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal, Protocol
 
 from domain.events import ModelPackageStateChange
@@ -20,6 +19,7 @@ from domain.training.registration import ModelVersion
 
 __all__ = [
     "DEPLOYMENT_FORMAT",
+    "INPUT_FIELDS",
     "Approval",
     "DeploymentRequest",
     "DeploymentRequestError",
@@ -95,6 +95,10 @@ class DeploymentRequest:
             raise DeploymentRequestError(f"not a deployment request: {error!r}") from None
 
 
+# The keys of the execution's input (to_input), in order: the workflow hands them to its steps one by one.
+INPUT_FIELDS = ("format", *(field.name for field in fields(DeploymentRequest)))
+
+
 class Executions(Protocol):
     """The deployment workflow's executions (``adapters.pipeline.StepFunctionsPipeline``)."""
 
@@ -129,7 +133,7 @@ def start_deployment(
     """Start the deployment of ``version`` to ``endpoint``: once per version and request time.
 
     The execution is named after the endpoint, the version and ``requested_at``
-    (:func:`domain.deployment.endpoint.deployment_name`), so the same approval announced twice starts one
+    (:func:`domain.names.deployment_name`), so the same approval announced twice starts one
     deployment, and a later approval or rollback of the same version starts another.
 
     Parameters

@@ -29,18 +29,16 @@ from domain.deployment.endpoint import (
     superseded_by,
     verify,
 )
-from domain.deployment.request import DeploymentRequest, DeploymentRequestError
+from domain.deployment.request import DeploymentRequest
 from domain.deployment.serving_config import ServingConfig
 from domain.deployment.steps import CaughtError, FailedEndpoint, Prepared
 from domain.failures import failure_message
 from domain.model_metadata import metadata_value
-from domain.names import alarm_names, endpoint_config_name, model_name, version_of
+from domain.names import alarm_names, capture_prefix, endpoint_config_name, model_name, version_of
 from domain.registry import ModelRegistry
 from domain.state_limits import cap_text
 
 __all__ = [
-    "DeploymentRequest",
-    "DeploymentRequestError",
     "DeploymentSettings",
     "EndpointStateError",
     "Endpoints",
@@ -190,7 +188,7 @@ def prepare_deployment(
     endpoints.ensure_model(
         model_request(model, request.package_arn, settings.role_arn, environment, isolated=isolated)
     )
-    capture_uri = f"s3://{settings.data_bucket}/capture/{request.dataset}/"
+    capture_uri = f"s3://{settings.data_bucket}/{capture_prefix(request.dataset)}"
     endpoints.ensure_endpoint_config(
         endpoint_config_request(config, model, serving, kms_key=settings.kms_key, capture_uri=capture_uri)
     )

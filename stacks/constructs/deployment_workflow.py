@@ -19,22 +19,12 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from domain.deployment.endpoint import SETTLING
+from domain.deployment.request import INPUT_FIELDS
 from stacks.config import DeploymentInfraConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.platform_function import PlatformFunction
 from stacks.constructs.workflow import announcement, lambda_step, logged_state_machine, retry
 from stacks.workflow_limits import DESCRIBE_RETRY, PREPARE_RETRY
-
-REQUEST_FIELDS = (
-    "format",
-    "dataset",
-    "endpoint",
-    "package_arn",
-    "version",
-    "trigger",
-    "reason",
-    "requested_at",
-)
 
 
 class DeploymentWorkflow:
@@ -56,7 +46,7 @@ class DeploymentWorkflow:
     Attributes
     ----------
     state_machine
-        The workflow; an execution's input is the deployment request (``REQUEST_FIELDS``).
+        The workflow; an execution's input is the deployment request (its keys: ``INPUT_FIELDS``).
     """
 
     def __init__(
@@ -118,7 +108,7 @@ class DeploymentWorkflow:
         def payload(*extra: str) -> sfn.TaskInput:
             return sfn.TaskInput.from_object(
                 {
-                    "request": {field: sfn.JsonPath.object_at(f"$.{field}") for field in REQUEST_FIELDS},
+                    "request": {field: sfn.JsonPath.object_at(f"$.{field}") for field in INPUT_FIELDS},
                     "deployment": sfn.JsonPath.string_at("$$.Execution.Name"),
                     "started_at": sfn.JsonPath.string_at("$$.Execution.StartTime"),
                     **{name: sfn.JsonPath.object_at(f"$.{name}") for name in extra},

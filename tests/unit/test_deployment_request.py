@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.deployment.request import (
+    INPUT_FIELDS,
     Approval,
     DeploymentRequest,
     StartedDeployment,
@@ -83,6 +84,17 @@ def test_an_approval_starts_the_workflow_with_the_request_for_that_version() -> 
     assert (request.package_arn, request.version, request.trigger) == (ARN.format(3), 3, "approval")
     assert (request.dataset, request.endpoint, request.reason) == ("churn", "mlops-churn", "looks good")
     assert request.requested_at == "2026-01-02T03:04:05+00:00"
+
+
+def test_the_workflow_hands_its_steps_every_key_of_the_execution_input_and_no_other() -> None:
+    # Given the input a deployment's execution starts with
+    executions = FakeExecutions()
+    started = _start(executions, 3, "approval", "2026-01-02T03:04:05+00:00")
+
+    # Then the keys the workflow copies into each step's request (INPUT_FIELDS) are exactly its keys
+    document = executions.inputs[started.execution_arn.rsplit(":", 1)[1]]
+    assert tuple(document) == INPUT_FIELDS
+    assert DeploymentRequest.from_input({key: document[key] for key in INPUT_FIELDS}) == started.request
 
 
 def test_the_same_approval_announced_twice_starts_one_deployment() -> None:

@@ -8,13 +8,8 @@ from typing import Any
 
 import pytest
 
-from domain.deployment.run import (
-    DeploymentRequest,
-    DeploymentRequestError,
-    DeploymentSettings,
-    finish_deployment,
-    prepare_deployment,
-)
+from domain.deployment.request import DeploymentRequest, DeploymentRequestError
+from domain.deployment.run import DeploymentSettings, finish_deployment, prepare_deployment
 from domain.deployment.serving_config import parse_serving_config
 from domain.deployment.steps import StepInput
 from domain.names import alarm_names
