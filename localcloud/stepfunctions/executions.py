@@ -36,20 +36,17 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import get_backend
 
+from domain.name_rules import EXECUTION
 from localcloud.errors import SENSITIVE, constraint_failure, validation_errors
 from localcloud.patches import Patch
 from localcloud.records import Activity
 
 logger = logging.getLogger(__name__)
 
-_MAX_NAME_LENGTH = 80
 _MAX_INPUT_LENGTH = 256 * 1024
-# StartExecution's name: no whitespace, brackets, wildcards, "#%\\^|~`$&,;:/, control characters
-# (U+0000-001F, U+007F-009F, U+FFFE-FFFF), surrogates (U+D800-DFFF) or U+10FFFF.
-# https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
-_INVALID_NAME = re.compile(
-    r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff\U0010ffff]"
-)
+# StartExecution's name: 1-80 characters, no whitespace, brackets, wildcards, "#%\\^|~`$&,;:/, control
+# characters, surrogates or U+10FFFF: the rule the platform's names are built to (domain.name_rules).
+_INVALID_NAME = re.compile(str(EXECUTION.forbidden))
 
 
 def patches(activity: Activity) -> list[Patch]:
@@ -147,7 +144,7 @@ def check_name(name: str) -> None:
                 [constraint_failure(name, "name", "Member must have length greater than or equal to 1")]
             )
         )
-    if len(name) > _MAX_NAME_LENGTH:
+    if len(name) > EXECUTION.max_length:
         raise NameTooLongException(name)  # moto's, in AWS's words; moto's own check is replaced here
     if _INVALID_NAME.search(name):
         raise InvalidName(f"Invalid Name: '{name}'")
