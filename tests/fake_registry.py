@@ -37,9 +37,14 @@ class FakeModelRegistry:
     now: str = "2026-12-06T12:00:00+00:00"
 
     def add(
-        self, group: str, status: str = "Approved", metadata: Mapping[str, str] | None = None
+        self,
+        group: str,
+        status: str = "Approved",
+        metadata: Mapping[str, str] | None = None,
+        *,
+        model_data_url: str | None = None,
     ) -> ModelVersion:
-        """Register the next version of ``group`` directly (as a test's given)."""
+        """Register the next version of ``group`` directly (as a test's given), with its archive if told."""
         self.groups.add(group)
         number = len(self._numbers(group)) + 1
         arn = package_arn(group, number)
@@ -50,6 +55,8 @@ class FakeModelRegistry:
             "ModelApprovalStatus": status,
             "CustomerMetadataProperties": dict(metadata or {}),
         }
+        if model_data_url is not None:
+            self.packages[arn]["InferenceSpecification"] = {"Containers": [{"ModelDataUrl": model_data_url}]}
         return self.describe(arn)
 
     def _numbers(self, group: str) -> list[int]:

@@ -24,6 +24,7 @@ from domain.training.prepare import (
     split_prefix,
 )
 from domain.training.verdict import gate_run
+from tests.fake_registry import FakeModelRegistry
 from tests.unit.test_deployment_run import (
     GROUP,
     FakeEndpoints,
@@ -41,7 +42,6 @@ from tests.unit.test_training_run import (
     MODEL,
     RUN,
     SHA,
-    FakeChampions,
     FakeStore,
     archive,
     evaluation,
@@ -69,7 +69,7 @@ def test_a_split_of_thousands_of_classes_passes_on_a_bounded_summary_and_where_t
 
     # When a run is prepared
     prepared = prepare_run(
-        RUN, contract=CONTRACT, config=CONFIG, group="sales", store=store, champions=FakeChampions(),
+        RUN, contract=CONTRACT, config=CONFIG, group="sales", store=store, champions=FakeModelRegistry(),
         scratch=tmp_path,
     )  # fmt: skip
 
@@ -97,7 +97,7 @@ def test_an_unsplittable_snapshot_is_rejected_with_a_bounded_message(tmp_path: P
 
     with pytest.raises(SplitRejectedError) as rejected:
         prepare_run(
-            RUN, contract=CONTRACT, config=CONFIG, group="sales", store=store, champions=FakeChampions(),
+            RUN, contract=CONTRACT, config=CONFIG, group="sales", store=store, champions=FakeModelRegistry(),
             scratch=tmp_path,
         )  # fmt: skip
 

@@ -6,7 +6,6 @@ import io
 import json
 import re
 import tarfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -14,17 +13,17 @@ from typing import Any, BinaryIO
 import pyarrow.parquet as pq
 import pytest
 
+from domain import model_metadata as keys
 from domain.data.contract import DatasetContract
 from domain.data.validation import validate_dataset
 from domain.names import training_job_name
 from domain.training.artifacts import ArtifactMissingError
 from domain.training.config import TrainingConfig, parse_training_config
 from domain.training.prepare import SplitRejectedError, prepare_run, split_prefix
-from domain.training.registration import ModelVersion, RegistrationError
+from domain.training.registration import RegistrationError
 from domain.training.runs import RunRequest, Trigger
 from domain.training.verdict import TrainingOutputError, gate_run, register_run
 from tests.fake_registry import FakeModelRegistry, package_arn
-from tests.unit.test_champion import model_version
 
 SHA = "ab" * 32
 BUCKET = "s3://data/"
@@ -97,16 +96,6 @@ class FakeStore:
         return json.loads(self.objects[self.uri(key)])
 
 
-@dataclass
-class FakeChampions:
-    """The approved versions of each group, newest first."""
-
-    approved: dict[str, list[ModelVersion]] = field(default_factory=dict)
-
-    def approved_newest_first(self, group: str) -> Iterator[ModelVersion]:
-        return iter(self.approved.get(group, []))
-
-
 @pytest.fixture
 def store() -> FakeStore:
     fake = FakeStore()
@@ -115,11 +104,11 @@ def store() -> FakeStore:
 
 
 def prepare(
-    store: FakeStore, tmp_path: Path, champions: FakeChampions | None = None, run: RunRequest = RUN
+    store: FakeStore, tmp_path: Path, champions: FakeModelRegistry | None = None, run: RunRequest = RUN
 ) -> Any:
     return prepare_run(
         run, contract=CONTRACT, config=CONFIG, group="sales", store=store,
-        champions=champions or FakeChampions(), scratch=tmp_path,
+        champions=champions or FakeModelRegistry(), scratch=tmp_path,
     )  # fmt: skip
 
 
@@ -162,9 +151,10 @@ def test_the_approved_versions_archive_is_copied_into_the_champion_channel(
     store: FakeStore, tmp_path: Path
 ) -> None:
     store.objects["s3://models/churn-1/output/model.tar.gz"] = b"archive"
-    champion = model_version(1, model_data_url="s3://models/churn-1/output/model.tar.gz")
+    registry = FakeModelRegistry()
+    registry.add("sales", model_data_url="s3://models/churn-1/output/model.tar.gz")
 
-    prepared = prepare(store, tmp_path, FakeChampions({"sales": [champion]}))
+    prepared = prepare(store, tmp_path, registry)
 
     assert prepared.champion is True
     assert store.objects[f"{BUCKET}runs/sales/{RUN.name}/champion/model.tar.gz"] == b"archive"
@@ -176,9 +166,12 @@ def test_the_champion_channel_holds_the_version_in_service_not_a_newer_one_rolle
 ) -> None:
     store.objects["s3://data/v1/model.tar.gz"] = b"in service"
     store.objects["s3://data/v2/model.tar.gz"] = b"rolled back"
-    versions = [model_version(2, "rolled_back"), model_version(1, "deployed")]
+    registry = FakeModelRegistry()
+    for number, deployment in ((1, "deployed"), (2, "rolled_back")):
+        metadata = {keys.DEPLOYMENT_STATUS: deployment}
+        registry.add("sales", metadata=metadata, model_data_url=f"s3://data/v{number}/model.tar.gz")
 
-    prepare(store, tmp_path, FakeChampions({"sales": versions}))
+    prepare(store, tmp_path, registry)
 
     assert store.objects[f"{BUCKET}runs/sales/{RUN.name}/champion/model.tar.gz"] == b"in service"
 
