@@ -20,17 +20,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import event_source
-from aws_lambda_powertools.utilities.data_classes.common import DictWrapper
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from adapters.environment import from_environment
 from domain.state_limits import bounded_errors
+
+if TYPE_CHECKING:
+    # Powertools' data classes are one package of forty modules: imported by the handlers that read one.
+    from aws_lambda_powertools.utilities.data_classes.common import DictWrapper
 
 __all__ = ["LambdaContext", "LambdaFunction"]
 
@@ -55,17 +57,18 @@ class LambdaFunction(Generic[SettingsT]):
     Attributes
     ----------
     logger, tracer, metrics
-        Powertools' objects, for the handler to log, trace and count with.
+        Powertools' objects, for the handler to log, trace and count with (no tracer for a function
+        that only logs).
     here : Path
         The handler's folder.
     """
 
     def __init__(self, settings: type[SettingsT], module_file: str, *, observed: bool = True) -> None:
         self.logger = Logger()
-        # Traces AWS calls (nothing else here speaks HTTP); a function that only logs patches nothing.
-        self.tracer = Tracer(patch_modules=["boto3"]) if observed else Tracer(auto_patch=False)
+        # Traces AWS calls (nothing else here speaks HTTP). A function that only logs has no tracer:
+        # Powertools' would import the X-Ray SDK into its cold start.
+        self.tracer = Tracer(patch_modules=["boto3"]) if observed else None
         self.metrics = Metrics()
-        self.observed = observed
         self.here = Path(module_file).parent
         self._cached: list[Any] = []
         self.settings: Callable[[], SettingsT] = self._remembered(lambda: from_environment(settings))
@@ -105,8 +108,12 @@ class LambdaFunction(Generic[SettingsT]):
         """
 
         def decorate(function: HandlerT) -> HandlerT:
-            wrapped: Any = function if source is None else event_source(data_class=source)(function)
-            if self.observed:
+            wrapped: Any = function
+            if source is not None:
+                from aws_lambda_powertools.utilities.data_classes import event_source
+
+                wrapped = event_source(data_class=source)(wrapped)
+            if self.tracer is not None:
                 wrapped = self.tracer.capture_lambda_handler(self.metrics.log_metrics(wrapped))
             return cast(HandlerT, self.logger.inject_lambda_context(clear_state=True)(wrapped))
 

@@ -1,15 +1,17 @@
 """Where a run's artifacts live and how the pipeline's steps reach them, free of any data library.
 
-The gate and the registration import this and not ``domain.training.prepare`` (which splits with pyarrow),
-so that their cold starts stay short.
+The gate and the registration import this (and the channels the Split state wrote, :class:`PreparedRun`,
+which their states' inputs carry) and not ``domain.training.prepare`` (which splits with pyarrow), so
+that their cold starts stay short.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-__all__ = ["MAX_DOCUMENT_BYTES", "ArtifactMissingError", "ArtifactStore", "run_prefix"]
+__all__ = ["MAX_DOCUMENT_BYTES", "ArtifactMissingError", "ArtifactStore", "PreparedRun", "run_prefix"]
 
 # The largest JSON document (an evaluation, a profile, a record) a step reads into memory: far above what
 # training writes, far below a function's memory. A module constant, so that a test can lower it.
@@ -58,3 +60,22 @@ class ArtifactStore(Protocol):
 def run_prefix(dataset: str, run_name: str) -> str:
     """Where one run's channels, outputs and records live."""
     return f"runs/{dataset}/{run_name}/"
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """What the training job is given, as the state machine passes it on (``$.prepare``)."""
+
+    train_uri: str
+    validation_uri: str
+    test_uri: str
+    config_uri: str
+    champion_uri: str
+    output_uri: str
+    training_job_name: str
+    champion: bool
+    summary: dict[str, Any]  # bounded (``prepare.summary_digest``): the state holds at most 256 KiB
+
+    def to_state(self) -> dict[str, Any]:
+        """The step's output, as the state machine keeps it at ``$.prepare``."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}

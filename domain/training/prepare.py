@@ -16,7 +16,6 @@ The pipeline's first step, free of AWS. Where everything lives in the data bucke
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +25,13 @@ from domain.data.contract import DatasetContract
 from domain.names import training_job_name
 from domain.registry import ModelRegistry
 from domain.state_limits import cap_list, cap_text
-from domain.training.artifacts import ArtifactStore, run_prefix
+from domain.training.artifacts import ArtifactStore, PreparedRun, run_prefix
 from domain.training.champion import champion
 from domain.training.config import TrainingConfig
 from domain.training.runs import RunRequest
 from domain.training.splitting import SPLITS, SplitError, split_batches
 
 __all__ = [
-    "PreparedRun",
     "SplitRejectedError",
     "prepare_run",
     "problems_in_brief",
@@ -54,25 +52,6 @@ class SplitRejectedError(Exception):
 
     The name is part of the pipeline's contract: the state machine catches this error by name.
     """
-
-
-@dataclass(frozen=True)
-class PreparedRun:
-    """What the training job is given, as the state machine passes it on (``$.prepare``)."""
-
-    train_uri: str
-    validation_uri: str
-    test_uri: str
-    config_uri: str
-    champion_uri: str
-    output_uri: str
-    training_job_name: str
-    champion: bool
-    summary: dict[str, Any]  # bounded (``summary_digest``): the state holds at most 256 KiB
-
-    def to_state(self) -> dict[str, Any]:
-        """The step's output, as the state machine keeps it at ``$.prepare``."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 def summary_digest(document: Mapping[str, Any], summary_uri: str, *, classification: bool) -> dict[str, Any]:

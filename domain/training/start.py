@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from domain.deployment.request import Executions
 from domain.events import DatasetVersionAccepted
 from domain.training.runs import RunRequest, Trigger, execution_input
+
+if TYPE_CHECKING:
+    # The port only: its module (deployment requests, the registry) is not pipeline_start's cold start.
+    from domain.deployment.request import Executions
 
 __all__ = ["RunStart", "start_accepted_run"]
 

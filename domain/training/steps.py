@@ -4,7 +4,7 @@ The state machine (``stacks/constructs/training_pipeline.py``) passes one docume
 result added under its own key::
 
     execution input   {"format", "dataset", "dataset_version", "run_name", "trigger"}   (SplitInput)
-    Split    -> $.prepare       PreparedRun (domain.training.prepare)
+    Split    -> $.prepare       PreparedRun (domain.training.artifacts)
     Train    -> $.training      TrainingJob ({"job_name", "model_artifacts"}, the job's result selector)
     Gate     -> $.gate          GateOutcome (domain.training.verdict)             (input: GateInput)
     Register -> $.registration  Registration (domain.training.verdict)        (input: RegisterInput,
@@ -23,7 +23,7 @@ from dataclasses import MISSING, dataclass, fields
 from typing import Any, TypeVar
 
 from domain.step_input import StepInputError, state_value
-from domain.training.prepare import PreparedRun
+from domain.training.artifacts import PreparedRun
 from domain.training.runs import RunRequest, execution_input, parse_run
 from domain.training.verdict import GateOutcome
 
@@ -52,7 +52,9 @@ def _record(kind: type[RecordT], document: Mapping[str, Any], state: str, key: s
     values = {
         field.name: state_value(document, state, key, field.name)
         for field in fields(kind)  # type: ignore[arg-type]  # a dataclass, as every caller passes
-        if field.name in given or (field.default is MISSING and field.default_factory is MISSING)
+        # A value that is not an object fails on its first required field, named (not a TypeError).
+        if (isinstance(given, Mapping) and field.name in given)
+        or (field.default is MISSING and field.default_factory is MISSING)
     }
     return kind(**values)
 

@@ -7,6 +7,9 @@ is disabled as it is off Lambda.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +18,8 @@ from pydantic import BaseModel
 
 from adapters.lambda_function import LambdaFunction
 from domain.state_limits import MAX_TEXT
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 class GateSettings(BaseModel):
@@ -103,3 +108,19 @@ def test_a_handler_reads_its_event_as_the_data_class_it_names(function: LambdaFu
 
     # Then the handler was given the typed event
     assert answer == {"detail_type": "Dataset Version Accepted"}
+
+
+def test_the_wiring_of_a_function_that_only_logs_imports_no_tracer_and_no_event_classes() -> None:
+    # Given a fresh interpreter, as a Lambda cold start
+    code = (
+        "import sys; from pydantic import BaseModel; from adapters.lambda_function import LambdaFunction; "
+        "f = LambdaFunction(BaseModel, 'handler.py', observed=False); f.handler()(lambda e, c: e); "
+        "print(sorted(m for m in ('aws_xray_sdk', 'aws_lambda_powertools.utilities.data_classes') "
+        "if m in sys.modules))"
+    )
+
+    # When a function that only logs is declared with a handler of plain events
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+
+    # Then neither the X-Ray SDK nor Powertools' event classes were imported
+    assert out.stdout.strip() == "[]"

@@ -7,6 +7,9 @@ under its key (``$.prepare``, ``$.training``, ``$.gate``) and the execution's AR
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +34,7 @@ GATE = {
     "predictions_profile_uri": f"{BUCKET}/e/predictions_profile.json", "gate_uri": f"{BUCKET}/e/gate.json",
     "metrics": {"roc_auc": 0.81, "accuracy": None}, "metrics_omitted": 2,
 }  # fmt: skip
+REPO = Path(__file__).resolve().parents[2]
 EXECUTION = f"arn:aws:states:us-east-1:123456789012:execution:training:{RUN.name}"
 
 
@@ -100,6 +104,17 @@ def test_a_state_without_a_key_its_step_reads_fails_naming_the_state_and_the_key
     assert str(raised.value) == named
 
 
+def test_a_step_s_result_that_is_not_an_object_fails_naming_the_state_and_the_key() -> None:
+    # Given a Gate state's input whose training job is a number, not the job's result
+    document = documents()["Gate"]
+    document["training"] = 5
+
+    # When the step reads it, then the error names the state and the first key it needed
+    with pytest.raises(StepInputError) as raised:
+        GateInput.from_state(document)
+    assert str(raised.value) == "the Gate state's input has no training.job_name"
+
+
 def test_a_key_with_a_default_may_be_absent() -> None:
     # Given a gate's result from before it counted omitted metrics
     document = documents()["Register"]
@@ -107,3 +122,17 @@ def test_a_key_with_a_default_may_be_absent() -> None:
 
     # When the registration reads it, then nothing is omitted
     assert RegisterInput.from_state(document).gate.metrics_omitted == 0
+
+
+def test_the_gate_and_the_registration_read_their_states_without_the_data_libraries() -> None:
+    # Given a fresh interpreter, as a Lambda cold start
+    code = (
+        "import sys, domain.training.steps, domain.training.verdict; "
+        "print(sorted(m for m in ('pyarrow', 'numpy') if m in sys.modules))"
+    )
+
+    # When the Gate's and the Register state's code is imported
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+
+    # Then neither pyarrow nor numpy came with it (only the Split state splits)
+    assert out.stdout.strip() == "[]"
