@@ -25,9 +25,9 @@ from aws_cdk import aws_lambda as lambda_
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
-RUNTIME_PACKAGES = ("domain", "adapters", "spec")
 # What training/ shares with domain/: shipped beside it in the training source directory.
 SHARED_PACKAGE = "spec"
+RUNTIME_PACKAGES = ("domain", "adapters", SHARED_PACKAGE)
 LAYER_REQUIREMENTS = LAMBDAS_DIR / "requirements.txt"
 LAYER_CACHE = PROJECT_ROOT / ".cache" / "lambda-layers"
 

@@ -30,11 +30,10 @@ the bitwise comparison that decide what serves).
 """
 
 from .compiled import FastPipeline, compile_pipeline
-from .probe import INPUTS_PROFILE, fast_predictor, probe_matrix, served_predictor
+from .probe import fast_predictor, probe_matrix, served_predictor
 from .transformers import NotCompilableError
 
 __all__ = [
-    "INPUTS_PROFILE",
     "FastPipeline",
     "NotCompilableError",
     "compile_pipeline",

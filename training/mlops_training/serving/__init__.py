@@ -43,16 +43,13 @@ the probability of each class in ``classes`` order.
 
 from .parse import parse_request
 from .predict import Prediction, predict_rows
-from .protocol import CSV, JSON, JSONLINES, RequestError
+from .protocol import RequestError
 from .render import render
 from .rows import Parsed
 from .spec import DEFAULT_MAX_PAYLOAD_BYTES, ServingSpec
 
 __all__ = [
-    "CSV",
     "DEFAULT_MAX_PAYLOAD_BYTES",
-    "JSON",
-    "JSONLINES",
     "Parsed",
     "Prediction",
     "RequestError",
