@@ -207,9 +207,8 @@ def test_an_update_that_ends_on_the_old_configuration_is_recorded_as_rolled_back
     assert outcome.status == "rolled_back"
     assert "went into ALARM" in outcome.reason
     assert registry.describe(package_arn(GROUP, 2)).deployment_status == "rolled_back"
-    assert (
-        registry.describe(package_arn(GROUP, 1)).deployment_status is None
-    )  # still in service, not replaced
+    # Version 1 is still in service, not replaced: nothing was recorded on it
+    assert registry.packages[package_arn(GROUP, 1)]["CustomerMetadataProperties"] == {}
     assert locks.holder is None
 
 
