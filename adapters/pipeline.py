@@ -91,7 +91,7 @@ class StepFunctionsPipeline:
         ----------
         state_machine_arn : str
         name : str
-            The execution name (:func:`domain.training.runs.execution_name`).
+            The execution name (:func:`domain.names.execution_name`).
         document : mapping
             The execution input.
 

@@ -1,7 +1,7 @@
 """Each real-time endpoint's rollback alarms: 5xx errors and p99 model latency, alerted on the topic.
 
 An endpoint update (blue/green, canary or linear) rolls back when one of these alarms fires; the
-deployment functions read them by name (``domain.deployment.endpoint.alarm_names``), never by attribute.
+deployment functions read them by name (``domain.names.alarm_names``), never by attribute.
 """
 
 from __future__ import annotations
