@@ -138,10 +138,11 @@ class LambdaFunction(Generic[SettingsT]):
 
     def report(self, summary: str, facts: dict[str, Any], error: BaseException | None = None) -> None:
         """Log the invocation's outcome: an error with its trace when there is one, else information."""
+        # The line's location is the handler's, which called this (stacklevel), as when it logged itself.
         if error is None:
-            self.logger.info(summary, extra=facts)
+            self.logger.info(summary, extra=facts, stacklevel=3)
         else:
-            self.logger.error(summary, extra=facts, exc_info=error)
+            self.logger.error(summary, extra=facts, exc_info=error, stacklevel=3)
 
     @contextmanager
     def noting(self, error: type[Exception], *, metric: str, message: str) -> Iterator[None]:
@@ -154,7 +155,8 @@ class LambdaFunction(Generic[SettingsT]):
             yield
         except error as raised:
             self.count(metric)
-            self.logger.warning(message, extra={"reasons": str(raised)})
+            # Located at the handler's ``with`` (past contextlib's frame), as when it logged itself.
+            self.logger.warning(message, extra={"reasons": str(raised)}, stacklevel=4)
             raise
 
     def _remembered(self, make: Callable[[], AdapterT]) -> Callable[[], AdapterT]:

@@ -60,12 +60,7 @@ def asset_handler(name: str, folder: Path, generated: Mapping[str, str]) -> Modu
 def forget_cached_adapters(modules: Iterable[ModuleType]) -> None:
     """Make the handlers create their settings and clients again (for the next test's environment)."""
     for module in modules:
-        function = getattr(module, "function", None)
-        if hasattr(function, "forget"):
-            function.forget()  # adapters.lambda_function.LambdaFunction
-        for cached in ("settings", "adapters", "store", "pipeline"):
-            if hasattr(module, cached):
-                getattr(module, cached).cache_clear()
+        module.function.forget()  # each handler's adapters.lambda_function.LambdaFunction
 
 
 class FakeLambdaContext:

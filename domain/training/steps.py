@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, TypeVar
 
-from domain.step_input import StepInputError, state_value
+from domain.step_input import state_value
 from domain.training.artifacts import PreparedRun
 from domain.training.runs import RunRequest, execution_input, parse_run
 from domain.training.verdict import GateOutcome
@@ -31,7 +31,6 @@ __all__ = [
     "GateInput",
     "RegisterInput",
     "SplitInput",
-    "StepInputError",
     "TrainingJob",
 ]
 

@@ -25,7 +25,7 @@ from domain.training.gate import GateCheck, GateDecision, decide
 from domain.training.registration import INFERENCE_ENVIRONMENT, RegistrationFacts
 from domain.training.runs import RunRequest
 
-__all__ = ["GateOutcome", "ModelRegistry", "Registration", "TrainingOutputError", "gate_run", "register_run"]
+__all__ = ["GateOutcome", "Registration", "TrainingOutputError", "gate_run", "register_run"]
 
 # Archive member -> object name under runs/<d>/<run>/evaluation/.
 JOB_OUTPUTS = {

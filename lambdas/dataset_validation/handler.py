@@ -35,6 +35,6 @@ def handler(event: S3EventBridgeNotificationEvent, context: LambdaContext) -> di
     function.metrics.add_dimension(name="dataset", value=outcome.dataset or "unknown")
     function.count(f"Datasets{outcome.status.capitalize()}")
     # A failure is recorded and alerted, not raised: a retry would fail the same way. The log has the trace.
-    fact = {"record": outcome.report_key} if outcome.error else {"version": outcome.version}
+    fact = {"record": outcome.report_key} if outcome.error is not None else {"version": outcome.version}
     function.report(outcome.summary, {"outcome": outcome.status, **fact}, outcome.error)
     return outcome.as_dict()

@@ -127,7 +127,7 @@ def invocation_record(response: dict[str, Any], *, condition: str = "RetriesExha
         "timestamp": "2026-12-06T06:41:53.075Z",
         "requestContext": {
             "requestId": REQUEST,
-            "functionArn": "arn:aws:lambda:eu-west-1:123456789012:function:mlops-data-Validation:$LATEST",
+            "functionArn": "arn:aws:lambda:eu-west-1:123456789012:function:mlops-validation-Check:$LATEST",
             "condition": condition,
             "approximateInvokeCount": 3,
         },

@@ -124,3 +124,31 @@ def test_the_wiring_of_a_function_that_only_logs_imports_no_tracer_and_no_event_
 
     # Then neither the X-Ray SDK nor Powertools' event classes were imported
     assert out.stdout.strip() == "[]"
+
+
+def test_the_outcome_and_a_noted_error_are_logged_from_the_handler_s_line(
+    function: LambdaFunction[GateSettings],  # its environment
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a function of its own service (Powertools keeps one logger a service, writing where it was
+    # first made), whose step reports its outcome, then notes an error the workflow expects
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "wiring-log-location")
+    prepare = LambdaFunction(GateSettings, __file__)
+
+    @prepare.step
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        prepare.report("channels ready", {"rows": 3})
+        with prepare.noting(SplitRejectedError, metric="SplitsRejected", message="cannot split"):
+            raise SplitRejectedError("too few rows")
+
+    # When it runs
+    with pytest.raises(SplitRejectedError):
+        handler({}, FakeContext())
+
+    # Then each line is located in the handler, as when the handler logged it itself
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"level"' in line]
+    assert [(line["message"], line["location"].split(":")[0]) for line in lines] == [
+        ("channels ready", "handler"),
+        ("cannot split", "handler"),
+    ]

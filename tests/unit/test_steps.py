@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from domain.step_input import StepInputError
 from domain.training.runs import RunRequest, Trigger, execution_input
-from domain.training.steps import GateInput, RegisterInput, SplitInput, StepInputError, TrainingJob
+from domain.training.steps import GateInput, RegisterInput, SplitInput, TrainingJob
 
 SHA = "e3" * 32
 RUN = RunRequest("churn", SHA, Trigger("manual", reference="rerun-2", reason="a person asked"))
