@@ -39,7 +39,7 @@ class FieldError(ValueError):
 
     Model-level validators can only report the model's own location; this carries the field path
     (relative to that model) so that ``domain.data.contract.load_contract`` can print ``columns.3.min``
-    rather than ``columns.3``.
+    rather than ``columns.3`` (and ``domain.training.config.parse_training_config`` ``model.family``).
     """
 
     def __init__(self, field: str, message: str) -> None:

@@ -29,6 +29,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Field, ValidationError, model_validator
 
 from domain.data.contract import Column, DatasetContract
+from domain.data.contract_sections import FieldError
 from domain.training.evaluation_config import ChampionConfig, EvaluationConfig, GateConfig, ThresholdConfig
 from domain.training.model_config import ConfigModel, HistGradientBoosting, ModelConfig
 from spec.features import is_feature
@@ -123,31 +124,23 @@ class TrainingConfig(ConfigModel):
             return self
         if self.task not in FAMILY_TASKS[self.model.family]:
             allowed = sorted(f for f, tasks in FAMILY_TASKS.items() if self.task in tasks)
-            raise _FieldError(
+            raise FieldError(
                 "model.family",
                 f"{self.model.family} cannot do {self.task}; families for {self.task}: {', '.join(allowed)}",
             )
         class_weight = getattr(self.model.hyperparameters, "class_weight", None)
         if self.task == "regression" and class_weight is not None:
-            raise _FieldError("model.hyperparameters.class_weight", "class_weight is for classification only")
+            raise FieldError("model.hyperparameters.class_weight", "class_weight is for classification only")
         valid = METRICS[self.task]
         for metric in self.gate.thresholds:
             if metric not in valid:
-                raise _FieldError(f"gate.thresholds.{metric}", _unknown_metric(metric, self.task))
+                raise FieldError(f"gate.thresholds.{metric}", _unknown_metric(metric, self.task))
         compared = self.gate.champion.metric
         if compared is not None and compared not in valid:
-            raise _FieldError("gate.champion.metric", _unknown_metric(compared, self.task))
+            raise FieldError("gate.champion.metric", _unknown_metric(compared, self.task))
         if self.task == "regression" and self.positive_class is not None:
-            raise _FieldError("positive_class", "positive_class is for classification only")
+            raise FieldError("positive_class", "positive_class is for classification only")
         return self
-
-
-class _FieldError(ValueError):
-    """A model validator's error that belongs to a field path (relative to the validated model)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def _unknown_metric(metric: str, task: Task) -> str:
@@ -197,18 +190,18 @@ def _resolve(config: TrainingConfig, contract: DatasetContract) -> TrainingConfi
     target = contract.column(contract.target)
     task = config.task or infer_task(target)
     if task is None:
-        raise _FieldError("task", f"target {target.name!r} is a {target.type} column, which cannot be learnt")
+        raise FieldError("task", f"target {target.name!r} is a {target.type} column, which cannot be learnt")
     if task == "regression" and target.type not in ("integer", "float"):
-        raise _FieldError("task", f"regression needs a numeric target; {target.name!r} is {target.type}")
+        raise FieldError("task", f"regression needs a numeric target; {target.name!r} is {target.type}")
     if task == "classification" and target.type == "float":
-        raise _FieldError("task", f"classification needs class labels; {target.name!r} is a float column")
+        raise FieldError("task", f"classification needs class labels; {target.name!r} is a float column")
     names = set(contract.column_names)
     key = config.split.key_column
     if key is not None and (key not in names or key == contract.target):
-        raise _FieldError("split.key_column", f"{key!r} must be a declared column other than the target")
+        raise FieldError("split.key_column", f"{key!r} must be a declared column other than the target")
     for index, name in enumerate(config.exclude_columns):
         if name not in names:
-            raise _FieldError(f"exclude_columns.{index}", f"{name!r} is not a declared column")
+            raise FieldError(f"exclude_columns.{index}", f"{name!r} is not a declared column")
     _check_positive_class(config.positive_class, target)
     champion = config.gate.champion.model_copy(
         update={"metric": config.gate.champion.metric or default_metric(task)}
@@ -219,7 +212,7 @@ def _resolve(config: TrainingConfig, contract: DatasetContract) -> TrainingConfi
     # Re-validate: the task-dependent checks run now that the task is known.
     resolved = TrainingConfig.model_validate(resolved.model_dump())
     if not feature_columns(contract, resolved):
-        raise _FieldError("exclude_columns", "no feature columns are left to learn from")
+        raise FieldError("exclude_columns", "no feature columns are left to learn from")
     return resolved
 
 
@@ -227,13 +220,13 @@ def _check_positive_class(value: str | int | None, target: Column) -> None:
     if value is None:
         return
     if target.type == "category" and value not in target.categories:
-        raise _FieldError(
+        raise FieldError(
             "positive_class", f"{value!r} is not one of the target's categories {target.categories}"
         )
     if target.type == "integer" and (not isinstance(value, int) or isinstance(value, bool)):
-        raise _FieldError("positive_class", f"the target is an integer column; got {value!r}")
+        raise FieldError("positive_class", f"the target is an integer column; got {value!r}")
     if target.type == "boolean":
-        raise _FieldError("positive_class", "a boolean target's positive class is always true")
+        raise FieldError("positive_class", "a boolean target's positive class is always true")
 
 
 def _describe(error: ValidationError, source: str) -> str:
@@ -245,7 +238,7 @@ def _describe(error: ValidationError, source: str) -> str:
         path = [str(part) for part in item["loc"] if str(part) not in FAMILY_TASKS]
         cause = (item.get("ctx") or {}).get("error")
         message = item["msg"].removeprefix("Value error, ")
-        if isinstance(cause, _FieldError):
+        if isinstance(cause, FieldError):
             path.append(cause.field)
             message = str(cause)
         elif item["type"] == "union_tag_invalid":
@@ -299,5 +292,5 @@ def parse_training_config(
         return _resolve(config, contract)
     except ValidationError as error:
         raise TrainingConfigError(_describe(error, source)) from None
-    except _FieldError as error:
+    except FieldError as error:
         raise TrainingConfigError(f"{source}: {error.field}: {error}") from None
