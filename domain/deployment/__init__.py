@@ -1,1 +1,2 @@
-"""Deployment and serving: endpoint names and requests, deployment requests and runs, invocation, capture."""
+"""Deployment and serving: endpoint requests and outcomes, deployment requests, runs and the workflow's
+states, invocation, capture. The names they give resources are built in ``domain.names``."""
