@@ -108,12 +108,10 @@ def test_export_names_do_not_change_with_the_configuration(
     assembly = build_app(context, outdir=str(tmp_path / "cdk.out")).synth()
     templates = {stack.stack_name: stack.template for stack in assembly.stacks}
 
-    # Then the stacks bind to each other by the same names
+    # Then the stacks bind to each other by the same names (serving imports the deployments table either way)
     assert "EndpointNameRetail" in templates["mlops-serving"]["Outputs"]
     assert _exports(templates) == _exports(cloud_assembly.templates)
-    assert _imports(templates) == _imports(cloud_assembly.templates) | {
-        "mlops-foundation:DeploymentsTableName"
-    }
+    assert _imports(templates) == _imports(cloud_assembly.templates)
 
 
 def test_every_output_key_is_unique_across_the_project_s_stacks(cloud_assembly: CloudAssembly) -> None:
