@@ -14,17 +14,9 @@ from typing import Any
 import numpy as np
 
 from domain.data.validation.sketch import IntegerHistogram, QuantileSketch
-from spec.profile import (
-    TOP_VALUES,
-    TRACKED_VALUES,
-    frequency_document,
-    numeric_document,
-    plain_number,
-    profile_document,
-    top_values,
-)
+from spec.profile import TRACKED_VALUES, frequency_document, numeric_document, plain_number, profile_document
 
-__all__ = ["TOP_VALUES", "Frequencies", "FrequencyProfile", "NumericProfile", "build_profile"]
+__all__ = ["Frequencies", "FrequencyProfile", "NumericProfile", "build_profile"]
 
 
 class Moments:
@@ -80,10 +72,6 @@ class Frequencies:
             self.dropped += sum(count for _, count in ordered[TRACKED_VALUES // 2 :])
             self.counts = dict(keep)
             self.exact = False
-
-    def top(self, limit: int) -> dict[str, int]:
-        """The ``limit`` most frequent values (ties broken by value, for determinism)."""
-        return top_values(self.counts, limit)
 
 
 class NumericProfile:
