@@ -74,9 +74,9 @@ def patches() -> list[Patch]:
         stack = backend.get_stack(name)
         reason = _update_refusal(backend, stack, _parsed(template))
         if reason:
-            # CloudFormation rolls the update back: the stack stays as it was.
+            # CloudFormation rolls the update back, the reason on the rollback's event; the stack stays.
             stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
-            stack._add_stack_event("UPDATE_FAILED", resource_status_reason=reason)
+            stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=reason)
             stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
             stack.status = "UPDATE_ROLLBACK_COMPLETE"
             return stack

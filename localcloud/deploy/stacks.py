@@ -112,14 +112,22 @@ def _wait_complete(
 
 
 def _failure(cloudformation: Any, stack_name: str) -> str:
-    """The reason CloudFormation gave for the stack's latest failure (``": <reason>"``), if any."""
+    """The reason CloudFormation gave for the stack's latest failure (``": <reason>"``), if any.
+
+    A failed resource's event carries it, or, for a failure of the stack as a whole (an export in use),
+    the event of the rollback it started.
+    """
     try:
         events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
     except ClientError:
         return ""
     # Newest first, as CloudFormation lists them; moto lists them oldest first.
     ordered = sorted(events, key=lambda e: e["Timestamp"], reverse=True)
-    reasons = [e["ResourceStatusReason"] for e in ordered if e["ResourceStatus"].endswith("_FAILED")]
+    reasons = [
+        e["ResourceStatusReason"]
+        for e in ordered
+        if e["ResourceStatus"].endswith(("_FAILED", "ROLLBACK_IN_PROGRESS"))
+    ]
     return f": {reasons[0]}" if reasons and reasons[0] else ""
 
 

@@ -155,8 +155,13 @@ def test_an_update_that_drops_an_export_in_use_is_rolled_back(
         cloud.deploy(without_export(assembly, tmp_path / "changed.out"), [SHARED_STACK])
 
     # Then the update is rolled back with CloudFormation's reason, and the export is still there
-    assert f"Export {TOPIC_EXPORT} cannot be deleted as it is in use by {CONSUMER_STACK}" in str(failed.value)
+    reason = f"Export {TOPIC_EXPORT} cannot be deleted as it is in use by {CONSUMER_STACK}"
+    assert reason in str(failed.value)
     cloudformation = cloud.client("cloudformation")
+    events = cloudformation.describe_stack_events(StackName=SHARED_STACK)["StackEvents"]
+    assert [e["ResourceStatus"] for e in events if e.get("ResourceStatusReason") == reason] == [
+        "UPDATE_ROLLBACK_IN_PROGRESS"
+    ]
     (shared,) = cloudformation.describe_stacks(StackName=SHARED_STACK)["Stacks"]
     assert shared["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
     assert [e["Name"] for e in cloudformation.list_exports()["Exports"]] == [TOPIC_EXPORT]
