@@ -1,7 +1,7 @@
 """Each function's environment is what its handler reads: no variable set for a setting nobody reads.
 
 A handler declares its environment as a pydantic model (its class of ``adapters/function_settings.py``,
-which ships in its asset, or a ``Settings`` of its own; ``adapters.environment`` reads it). A variable the
+which ships in its asset; ``adapters.environment`` reads it). A variable the
 construct sets that the handler never reads is a value kept in step for nothing (and, for an ARN, a
 reader that the role does not need); a setting the handler requires that the construct does not set
 fails at the first invocation. The handler is read from the function's own code asset, so the test
@@ -28,41 +28,37 @@ _LIBRARY_PREFIX = "POWERTOOLS_"
 
 @dataclass(frozen=True)
 class DeclaredSettings:
-    """What a handler module's ``Settings`` declares, and which of its fields the module reads."""
+    """What a handler's settings model declares, and which of its fields the handler module reads."""
 
     required: frozenset[str]
     optional: frozenset[str]
     read: frozenset[str]
 
 
-def declared_settings(source: str, settings_source: str = "") -> DeclaredSettings:
-    """The ``Settings`` fields of a handler's source, and those it reads as an attribute.
+def declared_settings(source: str, settings_source: str) -> DeclaredSettings:
+    """The fields of a handler's settings model, and those the handler's source reads as an attribute.
 
-    The model is the handler's own class ``Settings``, or the class of ``settings_source``
-    (``adapters/function_settings.py``) that the handler names in ``LambdaFunction(<model>, __file__)``.
+    The model is the class of ``settings_source`` (``adapters/function_settings.py``) that the handler
+    names in ``LambdaFunction(<model>, __file__)``.
     """
     module = ast.parse(source)
-    classes = [n for n in module.body if isinstance(n, ast.ClassDef) and n.name == "Settings"]
     named = [
         node.args[0].id
         for node in ast.walk(module)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "LambdaFunction"
         and node.args and isinstance(node.args[0], ast.Name)
     ]  # fmt: skip
-    if not classes and named and settings_source:
-        found = ast.parse(settings_source).body
-        classes = [n for n in found if isinstance(n, ast.ClassDef) and n.name == named[0]]
+    found = ast.parse(settings_source).body if named else []
+    classes = [n for n in found if isinstance(n, ast.ClassDef) and n.name == named[0]]
     if not classes:
         return DeclaredSettings(required=frozenset(), optional=frozenset(), read=frozenset())
     (settings,) = classes
     fields = [n for n in settings.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)]
     names = {f.target.id for f in fields if isinstance(f.target, ast.Name)}
     optional = {f.target.id for f in fields if isinstance(f.target, ast.Name) and f.value is not None}
-    outside = [n for n in module.body if n is not settings]
     read = {
         node.attr
-        for top in outside
-        for node in ast.walk(top)
+        for node in ast.walk(module)
         if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr in names
     }
     return DeclaredSettings(
@@ -122,17 +118,20 @@ def test_every_variable_a_function_is_given_is_a_setting_its_handler_reads(assem
 
 def test_a_setting_declared_and_never_read_is_found() -> None:
     # Given a handler that declares two settings and reads one of them
-    source = (
+    models = (
         "class Settings(BaseModel):\n"
         "    data_bucket: str\n"
         "    alerts_topic_arn: str\n"
         "    prefix: str = ''\n"
+    )  # fmt: skip
+    source = (
+        "function = LambdaFunction(Settings, __file__)\n"
         "def handler():\n"
-        "    return settings().data_bucket\n"
+        "    return function.settings().data_bucket\n"
     )
 
     # When its settings are read
-    settings = declared_settings(source)
+    settings = declared_settings(source, models)
 
     # Then the unread one is not among those read, and the one with a default is optional
     assert settings.read == {"data_bucket"}
