@@ -35,6 +35,7 @@ import pyarrow as pa
 import sklearn
 
 import spec
+from spec.profile import profile_document
 
 from .champion import score_champion
 from .contract_io import (
@@ -58,7 +59,7 @@ from .evaluate import (
 )
 from .families import resolve_hyperparameters
 from .pipeline import build_pipeline
-from .profile import PROFILE_FORMAT, frequency_profile, numeric_profile, table_profile
+from .profile import frequency_profile, numeric_profile, table_profile
 
 MAX_REASON = 1024  # SageMaker keeps this many characters of FailureReason
 
@@ -88,7 +89,7 @@ def _predictions_profile(output: ModelOutput, signature: Signature) -> dict[str,
         else:
             for column, label in enumerate(labels):
                 columns[f"probability:{label}"] = numeric_profile(output.probabilities[:, column], 0, "float")
-    return {"format": PROFILE_FORMAT, "rows": len(output.predicted), "columns": columns}
+    return profile_document(len(output.predicted), columns)
 
 
 def _write_json(data: dict[str, Any], *paths: Path) -> None:

@@ -16,7 +16,6 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from spec.profile import (
-    PROFILE_FORMAT,
     QUANTILES,
     TRACKED_VALUES,
     frequency_document,
@@ -24,7 +23,7 @@ from spec.profile import (
     profile_document,
 )
 
-__all__ = ["PROFILE_FORMAT", "column_profile", "frequency_profile", "numeric_profile", "table_profile"]
+__all__ = ["column_profile", "frequency_profile", "numeric_profile", "table_profile"]
 
 PROBABILITIES = np.linspace(0.0, 1.0, QUANTILES)
 
