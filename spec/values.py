@@ -5,8 +5,9 @@ The validation function checks whole columns with Arrow (``domain.data.validatio
 last word on the rest. The endpoint (``mlops_training.serving.checks``) reads nulls, booleans, bounds and
 categories with :class:`Dialect` and :class:`ColumnRule`, but a number or a timestamp in a request as
 Python reads it (``float``, ``datetime.fromisoformat``), as it always has: it takes ``+7``, ``1e3`` or
-``3.0`` in an integer column, ``1_000`` and non-ASCII digits, which the validator refuses, and refuses
-the hexadecimal that the validator takes.
+``3.0`` in an integer column, ``1_000``, non-ASCII digits and ISO's basic and week dates (``20240501``),
+which the validator refuses, and refuses hexadecimal integers and blanks around a timestamp, which the
+validator takes.
 
 Conventions (the contract's documentation says the same to people, ``domain.data.contract``):
 
