@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, TypeVar
 
-from domain.step_input import state_value
+from domain.step_input import StepInputError, state_value
 from domain.training.artifacts import PreparedRun
-from domain.training.runs import RunRequest, execution_input, parse_run
+from domain.training.runs import PipelineRunError, RunRequest, execution_input, parse_run
 from domain.training.verdict import GateOutcome
 
 __all__ = [
@@ -42,7 +42,10 @@ def _run(document: Mapping[str, Any], state: str) -> RunRequest:
     """The run the execution input describes (``domain.training.runs.parse_run`` checks its values)."""
     for path in _RUN_KEYS:
         state_value(document, state, *path)
-    return parse_run(dict(document))
+    try:
+        return parse_run(dict(document))
+    except PipelineRunError as error:
+        raise StepInputError(f"the {state} state's input has a run that is not one: {error}") from None
 
 
 def _record(kind: type[RecordT], document: Mapping[str, Any], state: str, key: str) -> RecordT:

@@ -116,6 +116,19 @@ def test_a_step_s_result_that_is_not_an_object_fails_naming_the_state_and_the_ke
     assert str(raised.value) == "the Gate state's input has no training.job_name"
 
 
+def test_a_run_of_an_unknown_format_fails_naming_the_state() -> None:
+    # Given a Split state's input written in a format this code does not know
+    document = documents()["Split"]
+    document["format"] = 2
+
+    # When the step reads it, then the error names the state and what is wrong with the run
+    with pytest.raises(StepInputError) as raised:
+        SplitInput.from_state(document)
+    assert str(raised.value) == (
+        "the Split state's input has a run that is not one: unknown run input format 2"
+    )
+
+
 def test_a_key_with_a_default_may_be_absent() -> None:
     # Given a gate's result from before it counted omitted metrics
     document = documents()["Register"]
