@@ -1,0 +1,20 @@
+"""IAM policy evaluation: whether a principal's policies and a resource's policy allow a request.
+
+``parse_policy`` reads a document once; ``evaluate`` decides a ``Request`` as AWS would within one
+account. Nothing in the local cloud calls it yet.
+"""
+
+from localcloud.iam.errors import PolicyError
+from localcloud.iam.evaluate import Decision, Request, ResourcePolicy, evaluate
+from localcloud.iam.policy import Policy, Statement, parse_policy
+
+__all__ = [
+    "Decision",
+    "Policy",
+    "PolicyError",
+    "Request",
+    "ResourcePolicy",
+    "Statement",
+    "evaluate",
+    "parse_policy",
+]
