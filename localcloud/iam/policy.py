@@ -58,7 +58,9 @@ class Statement:
 
     def __post_init__(self) -> None:
         # Compiled once per statement: one alternation for the actions, one for the resources
-        # without policy variables, so a request costs a regex search per element.
+        # without policy variables, so a request costs a regex search per element. Resources are
+        # matched as whole strings: a "*" ending an ARN segment may run past its colons
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
         object.__setattr__(self, "_actions", _alternation(self.actions, ignore_case=True))
         plain = tuple(r for r in self.resources or () if "${" not in r)
         object.__setattr__(self, "_resources", _alternation(plain, ignore_case=False))

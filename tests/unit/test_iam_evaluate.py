@@ -58,6 +58,14 @@ def test_actions_match_whatever_their_case_and_resources_only_in_theirs() -> Non
     assert not evaluate(request("s3:GetObject", f"{BUCKET}/incoming/a"), identity).allowed
 
 
+def test_a_wildcard_ending_a_resource_segment_runs_past_its_colons() -> None:
+    identity = [policy(allow("lambda:InvokeFunction", f"arn:aws:lambda:*:{ACCOUNT}:function:score*"))]
+    alias = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:score:live"
+    assert evaluate(request("lambda:InvokeFunction", alias), identity).allowed
+    other = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:train:live"
+    assert not evaluate(request("lambda:InvokeFunction", other), identity).allowed
+
+
 def test_an_explicit_deny_wins_over_any_allow_and_names_its_statement() -> None:
     identity = [
         policy(allow("s3:*")),

@@ -14,6 +14,8 @@ import pytest
 from localcloud.iam import Policy, Request, ResourcePolicy, evaluate, parse_policy
 from tests.conftest import CloudAssembly
 
+pytestmark = pytest.mark.slow  # the app is synthesized once per session
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 PSEUDO = {
@@ -154,7 +156,6 @@ def key_policy(app: Resolver) -> ResourcePolicy:
     )
 
 
-pytestmark = pytest.mark.slow
 HTTPS = {"aws:SecureTransport": "true"}
 
 
