@@ -19,13 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from domain.deployment.serving_config import ServingConfig
 from domain.instance_types import has_local_storage
 
 __all__ = [
     "CAPTURE_CONTENT_TYPES",
+    "DEPLOYED",
+    "ROLLED_BACK",
+    "SETTLING",
+    "SUPERSEDED",
     "VARIANT",
     "Outcome",
     "deployment_config",
@@ -45,6 +49,10 @@ CAPTURE_CONTENT_TYPES = {
 }
 
 Status = Literal["deployed", "rolled_back", "failed", "superseded"]
+# The outcomes the workflow's Outcome? state tells apart (any other is a failure), by name.
+DEPLOYED: Final[Status] = "deployed"
+ROLLED_BACK: Final[Status] = "rolled_back"
+SUPERSEDED: Final[Status] = "superseded"
 
 
 def model_request(

@@ -20,16 +20,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Final, Literal, get_args
 
 from domain.deployment.endpoint import Outcome
 from domain.deployment.request import DeploymentRequest, DeploymentRequestError
 from domain.step_input import StepInputError, state_value
 
-__all__ = ["CaughtError", "FailedEndpoint", "Finished", "Prepared", "StepInput"]
+__all__ = [
+    "PENDING",
+    "STARTED",
+    "SUPERSEDED",
+    "WAITING",
+    "CaughtError",
+    "FailedEndpoint",
+    "Finished",
+    "PrepareStatus",
+    "Prepared",
+    "StepInput",
+]
 
 PrepareStatus = Literal["pending", "waiting", "superseded", "started"]
 _STATUSES: tuple[PrepareStatus, ...] = get_args(PrepareStatus)
+# Each by name, for the state machine's Begin state and its Choice states (mypy holds them to the type).
+PENDING: Final[PrepareStatus] = "pending"
+WAITING: Final[PrepareStatus] = "waiting"
+SUPERSEDED: Final[PrepareStatus] = "superseded"
+STARTED: Final[PrepareStatus] = "started"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from domain.deployment.endpoint import SETTLING
+from domain.deployment import endpoint, steps
 from domain.deployment.request import INPUT_FIELDS
 from stacks.config import DeploymentInfraConfig
 from stacks.constructs.nag import acknowledge
@@ -125,9 +125,9 @@ class DeploymentWorkflow:
         announce_failed = announce("AnnounceFailed", "Deployment failed", failed)
         record_failure.next(announce_failed)
 
-        start = sfn.Pass(
-            scope, "Begin", result=sfn.Result.from_object({"status": "pending"}), result_path="$.prepare"
-        )
+        # The Prepare result it stands for until the first call: the domain's document for "pending".
+        pending = steps.Prepared(steps.PENDING).to_state()
+        start = sfn.Pass(scope, "Begin", result=sfn.Result.from_object(pending), result_path="$.prepare")
         # Its previous result comes back to it: a failed endpoint being deleted is carried across waits.
         prepare = step("Prepare", prepare_function, payload("prepare"), "$.prepare")
         retry(prepare, ["DeploymentTableError", "EndpointError", "RegistryError"], PREPARE_RETRY)
@@ -160,15 +160,15 @@ class DeploymentWorkflow:
         outcome = (
             sfn.Choice(scope, "Outcome?")
             .when(
-                sfn.Condition.string_equals("$.outcome.status", "deployed"),
+                sfn.Condition.string_equals("$.outcome.status", endpoint.DEPLOYED),
                 announce("AnnounceDeployed", "Model version deployed", sfn.Succeed(scope, "Deployed")),
             )
             .when(
-                sfn.Condition.string_equals("$.outcome.status", "superseded"),
+                sfn.Condition.string_equals("$.outcome.status", endpoint.SUPERSEDED),
                 sfn.Succeed(scope, "Superseded"),
             )
             .when(
-                sfn.Condition.string_equals("$.outcome.status", "rolled_back"),
+                sfn.Condition.string_equals("$.outcome.status", endpoint.ROLLED_BACK),
                 announce("AnnounceRolledBack", "Deployment rolled back", rolled_back),
             )
             .otherwise(announce_failed)
@@ -179,7 +179,7 @@ class DeploymentWorkflow:
                 sfn.Condition.or_(
                     *(
                         sfn.Condition.string_equals("$.endpoint_state.status", status)
-                        for status in sorted(SETTLING)
+                        for status in sorted(endpoint.SETTLING)
                     )
                 ),
                 wait_update,
@@ -189,8 +189,8 @@ class DeploymentWorkflow:
         wait_update.next(describe).next(settled)
         prepared = (
             sfn.Choice(scope, "Endpoint taken?")
-            .when(sfn.Condition.string_equals("$.prepare.status", "waiting"), wait_lock.next(prepare))
-            .when(sfn.Condition.string_equals("$.prepare.status", "superseded"), finish)
+            .when(sfn.Condition.string_equals("$.prepare.status", steps.WAITING), wait_lock.next(prepare))
+            .when(sfn.Condition.string_equals("$.prepare.status", steps.SUPERSEDED), finish)
             .otherwise(wait_update)
         )
         definition = start.next(prepare).next(prepared)
