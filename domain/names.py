@@ -23,12 +23,18 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Final, Protocol
 
 from domain.name_rules import ENDPOINT, EXECUTION, MODEL_CARD, TRAINING_JOB
 
 __all__ = [
+    "FOUNDATION",
+    "LIFECYCLES",
+    "MONITORING",
     "RUN_VERSION_DIGITS",
+    "SERVING",
+    "TRAINING",
+    "VALIDATION",
     "PipelineRunError",
     "alarm_names",
     "capture_prefix",
@@ -104,9 +110,19 @@ def _digest(*parts: str, length: int = 8) -> str:
 
 # Stacks and the bus
 
+# The platform's stacks, one per lifecycle: the stateful foundation and the stateless stacks that import
+# it (stacks/app.py composes them). Monitoring is announced, not built yet: its name is checked at synth
+# (domain.platform_names) so that a project name it would not fit is refused before it exists.
+FOUNDATION: Final = "foundation"
+VALIDATION: Final = "validation"
+TRAINING: Final = "training"
+SERVING: Final = "serving"
+MONITORING: Final = "monitoring"
+LIFECYCLES: Final = (FOUNDATION, VALIDATION, TRAINING, SERVING, MONITORING)
+
 
 def stack_name(project: str, lifecycle: str) -> str:
-    """A stack of the platform: ``<project>-<lifecycle>`` (``foundation``, ``validation``, ``serving``...)."""
+    """A stack of the platform: ``<project>-<lifecycle>``, the lifecycle one of :data:`LIFECYCLES`."""
     return f"{project}-{lifecycle}"
 
 

@@ -49,7 +49,6 @@ _SHA256 = "f" * 64
 _REFERENCE = "r" * MAX_TEXT  # the longest a Trigger takes
 _APPROVED_AT = "2026-12-31T23:59:59.999999+00:00"
 _UPLOAD_REPORT = "upload-" + "f" * 32  # ingestion_model.upload_report_name: always this long
-_LIFECYCLES = ("foundation", "validation", "training", "serving", "monitoring")  # stacks/app.py's stacks
 
 
 def model_package_group(project: str, dataset: str) -> str:
@@ -112,7 +111,7 @@ def project_names(project: str) -> list[BuiltName]:
     """The names made from the project alone: each stack's (and the monitoring stack's to come), the bus's."""
     stacks = [
         BuiltName(rules.STACK, names.stack_name(project, lifecycle), f"<project>-{lifecycle}")
-        for lifecycle in _LIFECYCLES
+        for lifecycle in names.LIFECYCLES
     ]
     return [*stacks, BuiltName(rules.EVENT_BUS, names.event_bus_name(project), "<project>-platform")]
 

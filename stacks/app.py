@@ -91,7 +91,7 @@ def build_app(
             env=env,
         ),
         # Monitoring (drift of captured requests against the training data) joins here as a stateless
-        # stack of its own: StatelessStack(lifecycle="monitoring"), importing the foundation.
+        # stack of its own: StatelessStack(lifecycle=names.MONITORING), importing the foundation.
     ]
     for stack in stacks:
         # The CLI and the local cloud find the project's stacks, and merge their outputs, by this tag.

@@ -41,7 +41,7 @@ ALERTS_TOPIC_ARN = "AlertsTopicArn"
 
 def foundation_stack_name(project: str) -> str:
     """The foundation's stack name, which also prefixes its export names."""
-    return names.stack_name(project, "foundation")
+    return names.stack_name(project, names.FOUNDATION)
 
 
 def export_name(project: str, output: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
+from domain import names
 from stacks.config import PlatformConfig
 from stacks.constructs.model_deployment import ModelDeployment
 from stacks.constructs.serving_api import ServingApi
@@ -23,7 +24,7 @@ class ServingStack(StatelessStack):
     def __init__(
         self, scope: Construct, *, foundation: Foundation, config: PlatformConfig, **kwargs: object
     ) -> None:
-        super().__init__(scope, lifecycle="serving", foundation=foundation, config=config, **kwargs)
+        super().__init__(scope, lifecycle=names.SERVING, foundation=foundation, config=config, **kwargs)
         shared = self.shared
         serving = {name: dataset.serving for name, dataset in config.datasets.items()}
         # The image the training jobs ran: endpoints serve the model archives with it.

@@ -26,7 +26,7 @@ class TrainingStack(StatelessStack):
         training: dict[str, TrainingConfig],
         **kwargs: object,
     ) -> None:
-        super().__init__(scope, lifecycle="training", foundation=foundation, config=config, **kwargs)
+        super().__init__(scope, lifecycle=names.TRAINING, foundation=foundation, config=config, **kwargs)
         shared = self.shared
         self.training = TrainingPipeline(
             self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
+from domain import names
 from domain.data.contract import DatasetContract
 from stacks.config import PlatformConfig
 from stacks.constructs.dataset_validation import DatasetValidation
@@ -24,7 +25,7 @@ class ValidationStack(StatelessStack):
         contracts: dict[str, DatasetContract],
         **kwargs: object,
     ) -> None:
-        super().__init__(scope, lifecycle="validation", foundation=foundation, config=config, **kwargs)
+        super().__init__(scope, lifecycle=names.VALIDATION, foundation=foundation, config=config, **kwargs)
         shared = self.shared
         sizing = config.validation
         self.validation = DatasetValidation(

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from domain import names
+from domain.platform_names import project_names
 from stacks.app import PROJECT_ROOT, build_app, cdk_json_context
 from stacks.constructs.nag import flatten
 from tests.conftest import CloudAssembly
@@ -55,6 +57,17 @@ def test_the_app_is_a_foundation_and_stateless_stacks_each_tagged_with_the_proje
     # Each stateless stack deploys after the foundation, and after nothing else.
     for stack in STATELESS:
         assert [d for d in artifacts[stack]["dependencies"] if not d.endswith(".assets")] == [FOUNDATION]
+
+
+def test_every_stack_the_app_builds_is_one_whose_name_synth_checks(cloud_assembly: CloudAssembly) -> None:
+    checked = {built.name for built in project_names("mlops")}
+
+    assert set(cloud_assembly.templates) <= checked
+    # The one lifecycle announced but not built is checked too, so its name is refused before it exists.
+    assert checked - set(cloud_assembly.templates) == {
+        names.stack_name("mlops", names.MONITORING),
+        names.event_bus_name("mlops"),
+    }
 
 
 def test_the_foundation_is_protected_from_deletion_and_holds_every_stateful_resource(
