@@ -14,8 +14,11 @@ the Step Functions integration and CloudFormation deployments (alarms are put th
 ``deploy.fixups``) go through the same dispatch. Step Functions execution names are checked in
 ``stepfunctions.executions``.
 
-The rules are written down here, not imported from the platform's ``domain.names``: the local cloud
-stands for AWS, and a mistake in the platform's rules must not be mirrored by it.
+Each limit and pattern is the one :mod:`domain.name_rules` states (and the platform's synth-time check
+applies): a rule is written once. What keeps it AWS's, not merely the platform's, is
+``tests/unit/test_resource_name_checks.py``, which holds every check here to botocore's API model. Only
+what the platform's rules do not cover is written here: a model package group named by its ARN, and
+PutMetricAlarm's pattern form of the alarm rule's forbidden characters.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from moto.core.responses import ActionResult, BaseResponse
 from moto.sagemaker.exceptions import ValidationError as SageMakerValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
+from domain import name_rules as rules
+from domain.name_rules import NameRule
 from localcloud.errors import constraint_failure, validation_errors
 from localcloud.patches import Patch
 
@@ -81,69 +86,61 @@ def _values(node: Any, parts: list[str], path: str) -> Iterator[tuple[Any, str]]
         yield from _values(item, parts[1:], f"{where}.{index}.member")
 
 
-_ENTITY: Final = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
-_MODEL: Final = r"[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?"
+def _check(member: str, rule: NameRule) -> NameCheck:
+    """``member`` held to ``rule``'s limit and pattern (:mod:`domain.name_rules`, which cites AWS's page)."""
+    if rule.pattern is None:
+        raise ValueError(f"{rule.resource}: the rule has no pattern for a request's member to match")
+    return NameCheck(member, rule.max_length, rule.pattern)
+
+
 # A model package group by name or by ARN (CreateModelPackage takes either).
 _GROUP_NAME_OR_ARN: Final = (
     r"(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z\-]*\/)?([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})(?<!-)"
 )
 
-_ROLLBACK_ALARMS: Final = NameCheck(
-    "DeploymentConfig.AutoRollbackConfiguration.Alarms[].AlarmName", 255, r"(?!\s*$).+"
-)
+_ROLLBACK_ALARMS: Final = _check("DeploymentConfig.AutoRollbackConfiguration.Alarms[].AlarmName", rules.ALARM)
 
+# Each name member of the calls the platform makes, with the rule of domain.name_rules AWS applies to
+# it. Package and variant names are not the platform's (it names neither), but SageMaker's API
+# reference gives them the same rule as the names it gives: 1-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}.
 CHECKS: Final[dict[str, dict[str, tuple[NameCheck, ...]]]] = {
     "sagemaker": {
-        # CreateModelPackageGroup: ModelPackageGroupName, 1-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62},
-        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelPackageGroup.html
-        "CreateModelPackageGroup": (NameCheck("ModelPackageGroupName", 63, _ENTITY),),
-        # CreateModelPackage: ModelPackageGroupName, 1-170, a name or ARN (above); ModelPackageName
-        # (unversioned packages), 1-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62},
+        "CreateModelPackageGroup": (_check("ModelPackageGroupName", rules.MODEL_PACKAGE_GROUP),),
+        # ModelPackageGroupName: 1-170, a name or ARN (above); ModelPackageName (unversioned packages),
         # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelPackage.html
         "CreateModelPackage": (
             NameCheck("ModelPackageGroupName", 170, _GROUP_NAME_OR_ARN),
-            NameCheck("ModelPackageName", 63, _ENTITY),
+            _check("ModelPackageName", rules.MODEL_PACKAGE_GROUP),
         ),
-        # CreateModel: ModelName, 0-63, [a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?,
-        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModel.html
-        "CreateModel": (NameCheck("ModelName", 63, _MODEL),),
-        # CreateEndpointConfig: EndpointConfigName, 0-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62};
-        # ProductionVariant VariantName (same) and ModelName (as CreateModel's),
-        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html
+        "CreateModel": (_check("ModelName", rules.MODEL),),
+        # ProductionVariant's VariantName and ModelName,
         # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html
         "CreateEndpointConfig": (
-            NameCheck("EndpointConfigName", 63, _ENTITY),
-            NameCheck("ProductionVariants[].VariantName", 63, _ENTITY),
-            NameCheck("ProductionVariants[].ModelName", 63, _MODEL),
+            _check("EndpointConfigName", rules.ENDPOINT_CONFIG),
+            _check("ProductionVariants[].VariantName", rules.ENDPOINT_CONFIG),
+            _check("ProductionVariants[].ModelName", rules.MODEL),
         ),
-        # CreateEndpoint: EndpointName and EndpointConfigName, 0-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62},
-        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html
-        # and the rollback alarms of its DeploymentConfig: AlarmName, 1-255, (?!\s*$).+,
-        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_Alarm.html
+        # and the rollback alarms of its DeploymentConfig (ALARM: not only whitespace, API_Alarm.html)
         "CreateEndpoint": (
-            NameCheck("EndpointName", 63, _ENTITY),
-            NameCheck("EndpointConfigName", 63, _ENTITY),
+            _check("EndpointName", rules.ENDPOINT),
+            _check("EndpointConfigName", rules.ENDPOINT_CONFIG),
             _ROLLBACK_ALARMS,
         ),
         # UpdateEndpoint: the same members and rules,
         # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html
         "UpdateEndpoint": (
-            NameCheck("EndpointName", 63, _ENTITY),
-            NameCheck("EndpointConfigName", 63, _ENTITY),
+            _check("EndpointName", rules.ENDPOINT),
+            _check("EndpointConfigName", rules.ENDPOINT_CONFIG),
             _ROLLBACK_ALARMS,
         ),
-        # CreateTrainingJob: TrainingJobName, 1-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62},
-        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTrainingJob.html
-        "CreateTrainingJob": (NameCheck("TrainingJobName", 63, _ENTITY),),
-        # CreateModelCard: ModelCardName, 1-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62},
-        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelCard.html
-        "CreateModelCard": (NameCheck("ModelCardName", 63, _ENTITY),),
+        "CreateTrainingJob": (_check("TrainingJobName", rules.TRAINING_JOB),),
+        "CreateModelCard": (_check("ModelCardName", rules.MODEL_CARD),),
     },
     "cloudwatch": {
-        # PutMetricAlarm: AlarmName, 1-255 UTF-8 characters without ASCII control characters,
+        # PutMetricAlarm: AlarmName, rules.ALARM's 255 characters without ASCII control characters, in the
+        # API's pattern form (CloudWatch's message for a control character is not documented),
         # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
-        # (CloudWatch's message for a control character is not documented: this is the API's pattern form.)
-        "PutMetricAlarm": (NameCheck("AlarmName", 255, r"[^\x00-\x1f\x7f]+"),),
+        "PutMetricAlarm": (NameCheck("AlarmName", rules.ALARM.max_length, r"[^\x00-\x1f\x7f]+"),),
     },
 }
 
