@@ -87,7 +87,8 @@ def integration_permissions(
 
     ``integration`` is the part of the task's Resource after ``arn:aws:states:::``
     ("lambda:invoke", "sagemaker:createTrainingJob.sync", "aws-sdk:sagemaker:describeEndpoint");
-    ``params`` are the task's resolved Parameters.
+    ``params`` are the task's resolved Parameters. A task whose Resource is a function's ARN (CDK's
+    ``LambdaInvoke`` with ``payload_response_only``) is "lambda:invoke" with that ARN as ``FunctionName``.
     """
     try:
         permissions = INTEGRATIONS[integration]
