@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import unquote_plus
 
+from domain.step_input import value_at
+
 __all__ = [
     "DatasetVersionAccepted",
     "EventDetailError",
@@ -75,13 +77,14 @@ class EventKind:
 
 def _required(detail: Mapping[str, Any], kind: EventKind, *path: str) -> Any:
     """The value at ``path`` in ``detail``; a missing one is an error naming the event and the field."""
-    value: Any = detail
-    for depth, key in enumerate(path):
-        if not isinstance(value, Mapping) or value.get(key) is None:
-            where = ".".join(path[: depth + 1])
-            raise EventDetailError(f'the "{kind.detail_type}" event ({kind.source}) has no detail.{where}')
-        value = value[key]
-    return value
+    return value_at(
+        detail,
+        path,
+        lambda where: EventDetailError(
+            f'the "{kind.detail_type}" event ({kind.source}) has no detail.{where}'
+        ),
+        none_is_missing=True,
+    )
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ says which state was given what, instead of a ``KeyError`` naming a key and noth
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["StepInputError", "state_value"]
+__all__ = ["StepInputError", "state_value", "value_at"]
 
 
 class StepInputError(ValueError):
@@ -39,9 +39,24 @@ def state_value(document: Mapping[str, Any], state: str, *path: str) -> Any:
         A key is missing (or what holds it is not a mapping): "the Gate state's input has no
         training.job_name".
     """
+    return value_at(document, path, lambda where: StepInputError(f"the {state} state's input has no {where}"))
+
+
+def value_at(
+    document: Mapping[str, Any],
+    path: tuple[str, ...],
+    missing: Callable[[str], Exception],
+    *,
+    none_is_missing: bool = False,
+) -> Any:
+    """The value at ``path`` in a JSON document; ``missing(dotted path so far)`` is raised where it stops.
+
+    The one walk behind a workflow state's input (:func:`state_value`) and an event's detail
+    (``domain.events``, where a ``null`` counts as missing).
+    """
     value: Any = document
     for depth, key in enumerate(path):
-        if not isinstance(value, Mapping) or key not in value:
-            raise StepInputError(f"the {state} state's input has no {'.'.join(path[: depth + 1])}")
+        if not isinstance(value, Mapping) or key not in value or (none_is_missing and value[key] is None):
+            raise missing(".".join(path[: depth + 1]))
         value = value[key]
     return value
