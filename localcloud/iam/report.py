@@ -1,0 +1,128 @@
+"""What enforcement records: the requests allowed per role, the denials, and the report of both.
+
+The report answers "which grants does this role use?": each (action, resource) its sessions were
+allowed, and each ``Allow`` statement of its identity policies that no recorded request matched (with
+the request's context, so a condition counts), a grant the platform could drop. A ``Deny`` statement
+is not listed: a request it matches is denied, never recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from localcloud.iam.evaluate import Decision
+from localcloud.iam.policy import Policy
+
+
+@dataclass(frozen=True)
+class Used:
+    """One allowed request: the role (not its session), the action, the resource and the context."""
+
+    role: str
+    action: str
+    resource: str
+    context: tuple[tuple[str, str | tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
+class Denial:
+    """One denied request, with AWS's message and the policy that decided it."""
+
+    principal: str
+    action: str
+    resource: str
+    message: str
+    policy: str | None
+    statement: str | None
+
+    @classmethod
+    def of(cls, decision: Decision) -> Denial:
+        """The denial a decision describes."""
+        request = decision.request
+        return cls(
+            request.principal,
+            request.action,
+            request.resource,
+            decision.message,
+            decision.policy,
+            decision.statement,
+        )
+
+
+@dataclass(frozen=True)
+class UnusedStatement:
+    """An ``Allow`` statement no recorded request matched."""
+
+    policy: str
+    statement: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RoleUsage:
+    """One role's used (action, resource) pairs, sorted, and its unused statements."""
+
+    role: str
+    used: tuple[tuple[str, str], ...]
+    unused: tuple[UnusedStatement, ...]
+
+
+@dataclass(frozen=True)
+class AccessReport:
+    """Per role: what it used and what it was granted and never used."""
+
+    roles: tuple[RoleUsage, ...]
+
+    def role(self, arn: str) -> RoleUsage | None:
+        """The usage of the role ``arn``, or None if none of its sessions was allowed anything."""
+        return next((usage for usage in self.roles if usage.role == arn), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON-ready data (what ``mlops local access --json`` prints)."""
+        return {
+            "roles": [
+                {
+                    "role": usage.role,
+                    "used": [{"action": action, "resource": resource} for action, resource in usage.used],
+                    "unused": [
+                        {
+                            "policy": item.policy,
+                            "statement": item.statement,
+                            "actions": list(item.actions),
+                            "resources": list(item.resources),
+                        }
+                        for item in usage.unused
+                    ],
+                }
+                for usage in self.roles
+            ]
+        }
+
+
+def build_report(
+    roles: Iterable[str], used: set[Used], policies_of: Callable[[str], tuple[Policy, ...]]
+) -> AccessReport:
+    """The report of ``roles`` from the recorded requests and each role's identity policies."""
+    usages = []
+    for role in roles:
+        mine = [record for record in used if record.role == role]
+        pairs = tuple(sorted({(record.action, record.resource) for record in mine}))
+        unused = tuple(
+            UnusedStatement(policy.name, statement.label, statement.actions, statement.resources or ())
+            for policy in policies_of(role)
+            for statement in policy.statements
+            if statement.effect == "Allow"
+            and not any(
+                statement.matches(record.action, record.resource, _context(record)) for record in mine
+            )
+        )
+        usages.append(RoleUsage(role, pairs, unused))
+    return AccessReport(tuple(usages))
+
+
+def _context(record: Used) -> dict[str, tuple[str, ...]]:
+    # The evaluator's Context: lower-cased keys, each a tuple of values.
+    return {key: (value,) if isinstance(value, str) else value for key, value in record.context}
