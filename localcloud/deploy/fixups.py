@@ -18,6 +18,7 @@ from typing import Any
 from moto.cloudformation.parsing import clean_json
 
 from localcloud.deploy.custom_resources import LOCAL_PROVIDERS, Clients
+from localcloud.deploy.iam_resources import fix_role
 
 _ALARM_FIELDS = {
     "AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions",
@@ -278,4 +279,5 @@ FIXUPS: dict[str, Fixup] = {
     "AWS::CloudWatch::Alarm": fix_alarm,
     "AWS::StepFunctions::StateMachine": fix_state_machine,
     "AWS::ApiGateway::Account": fix_api_gateway_account,
+    "AWS::IAM::Role": fix_role,
 }

@@ -10,7 +10,8 @@ These act while moto creates a stack (the fix-ups in ``fixups`` act after it):
   text (every later ``DescribeKey`` on the key then fails with a server error), and it reads the
   template's ``Tags`` (``Key``/``Value``) as KMS API tags (``TagKey``/``TagValue``), failing the stack.
 
-Custom resources have their own corrections, in ``custom_model``.
+Custom resources have their own corrections, in ``custom_model``; IAM resources theirs, in
+``iam_resources``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from moto.awslambda.models import LayerVersion
 from moto.events.models import EventBus
 from moto.kms.models import Key
 
+from localcloud.deploy import iam_resources
 from localcloud.patches import Patch
 
 
@@ -56,6 +58,7 @@ def patches() -> list[Patch]:
         Patch(EventBus, "physical_resource_id", property(lambda bus: bus.name)),
         Patch(LayerVersion, "physical_resource_id", property(lambda layer: layer.arn)),
         Patch(Key, "create_from_cloudformation_json", classmethod(key_from_template)),
+        *iam_resources.patches(),
     ]
 
 
