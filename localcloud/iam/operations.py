@@ -59,6 +59,31 @@ _READ: Final = (
 )
 
 
+# A server-side copy reads its source (a given version of it is its own action) and writes its target.
+_COPY: Final = (
+    _p(
+        "s3:GetObject",
+        "object",
+        "arn:aws:s3:::{CopySource.Bucket}/{CopySource.Key}",
+        unless="CopySource.VersionId",
+    ),
+    _p(
+        "s3:GetObjectVersion",
+        "object",
+        "arn:aws:s3:::{CopySource.Bucket}/{CopySource.Key}",
+        when="CopySource.VersionId",
+    ),
+    *_WRITE,
+)
+_TRAINING_JOB: Final = _SM + ":training-job/{TrainingJobName}"
+_CREATE_TRAINING_JOB: Final = _p("sagemaker:CreateTrainingJob", "training-job", _TRAINING_JOB)
+_DESCRIBE_TRAINING_JOB: Final = _p("sagemaker:DescribeTrainingJob", "training-job", _TRAINING_JOB)
+_STOP_TRAINING_JOB: Final = _p("sagemaker:StopTrainingJob", "training-job", _TRAINING_JOB)
+_INVOKE: Final = _p(
+    "lambda:InvokeFunction", "function", "arn:aws:lambda:{region}:{account}:function:{FunctionName}"
+)
+
+
 def _passes(parameter: str, *, optional: bool = False) -> Permission:
     """Naming a role for a service to assume needs iam:PassRole on it."""
     return _p("iam:PassRole", "role", "{" + parameter + "}", **({"when": parameter} if optional else {}))
@@ -79,6 +104,8 @@ OPERATIONS: Final[dict[tuple[str, str], tuple[Permission, ...]]] = {
         _p("s3:GetObject", "object", "arn:aws:s3:::{CopySource.Bucket}/{CopySource.Key}"),
         *_WRITE,
     ),
+    ("s3", "copy_object"): _COPY,
+    ("s3", "upload_part_copy"): _COPY,
     # S3: buckets.
     **{("s3", operation): (_p(action, "bucket", _BUCKET),) for operation, action in _BUCKET_ACTIONS.items()},
     ("s3", "list_buckets"): (_p("s3:ListAllMyBuckets"),),
@@ -157,6 +184,12 @@ OPERATIONS: Final[dict[tuple[str, str], tuple[Permission, ...]]] = {
     ("sagemaker-runtime", "invoke_endpoint"): (
         _p("sagemaker:InvokeEndpoint", "endpoint", _SM + ":endpoint/{EndpointName}"),
     ),
+    # SageMaker: training jobs (started and watched by the state machines' .sync integration).
+    ("sagemaker", "create_training_job"): (_CREATE_TRAINING_JOB, _passes("RoleArn")),
+    ("sagemaker", "describe_training_job"): (
+        _p("sagemaker:DescribeTrainingJob", "training-job", _TRAINING_JOB),
+    ),
+    ("sagemaker", "stop_training_job"): (_STOP_TRAINING_JOB,),
     # Step Functions.
     ("stepfunctions", "start_execution"): (_p("states:StartExecution", "statemachine", "{stateMachineArn}"),),
     ("stepfunctions", "describe_execution"): (_p("states:DescribeExecution", "execution", "{executionArn}"),),
@@ -221,6 +254,7 @@ OPERATIONS: Final[dict[tuple[str, str], tuple[Permission, ...]]] = {
         ),
         _passes("Role", optional=True),
     ),
+    ("lambda", "invoke"): (_INVOKE,),
     ("logs", "create_log_group"): (_p("logs:CreateLogGroup", "log-group", _LOG_GROUP),),
     ("logs", "put_retention_policy"): (_p("logs:PutRetentionPolicy", "log-group", _LOG_GROUP),),
     ("logs", "delete_retention_policy"): (_p("logs:DeleteRetentionPolicy", "log-group", _LOG_GROUP),),
@@ -232,22 +266,32 @@ OPERATIONS: Final[dict[tuple[str, str], tuple[Permission, ...]]] = {
     ("sts", "get_caller_identity"): (),
 }
 
-_TRAINING_JOB: Final = _SM + ":training-job/{TrainingJobName}"
 # The rule Step Functions manages to hear of a .sync job's end, in the state machine's account.
 _SYNC_RULE: Final = (
     "arn:aws:events:{region}:{account}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule"
 )
 
+# Entries no code of ours calls by name, but requests on the wire make: what they are there for. The
+# local cloud's front decides each request by its wire operation, and these are the ones the S3 transfer
+# methods (upload_file, download_file, copy) and the Step Functions interpreter (a boto3 client on the
+# server, for the integrations below) send.
+WIRE_ONLY: Final[dict[tuple[str, str], str]] = {
+    ("s3", "copy_object"): "the copy transfer method's copy of an object under its multipart threshold",
+    ("s3", "upload_part_copy"): "the copy transfer method's parts of an object over its multipart threshold",
+    ("lambda", "invoke"): "Step Functions' lambda:invoke integration",
+    ("sagemaker", "create_training_job"): "Step Functions' sagemaker:createTrainingJob.sync integration",
+    ("sagemaker", "describe_training_job"): "Step Functions' .sync wait for the training job's end",
+    ("sagemaker", "stop_training_job"): "Step Functions' .sync stop of the job when the execution stops",
+}
+
 # The state machines' service integrations, by their Resource after "arn:aws:states:::".
 INTEGRATIONS: Final[dict[str, tuple[Permission, ...]]] = {
-    "lambda:invoke": (
-        _p("lambda:InvokeFunction", "function", "arn:aws:lambda:{region}:{account}:function:{FunctionName}"),
-    ),
+    "lambda:invoke": (_INVOKE,),
     "sns:publish": (_p("sns:Publish", "topic", "{TopicArn}"),),
     "sagemaker:createTrainingJob.sync": (
-        _p("sagemaker:CreateTrainingJob", "training-job", _TRAINING_JOB),
-        _p("sagemaker:DescribeTrainingJob", "training-job", _TRAINING_JOB),
-        _p("sagemaker:StopTrainingJob", "training-job", _TRAINING_JOB),
+        _CREATE_TRAINING_JOB,
+        _DESCRIBE_TRAINING_JOB,
+        _STOP_TRAINING_JOB,
         _p("events:PutTargets", "rule-on-default-event-bus", _SYNC_RULE),
         _p("events:PutRule", "rule-on-default-event-bus", _SYNC_RULE),
         _p("events:DescribeRule", "rule-on-default-event-bus", _SYNC_RULE),
