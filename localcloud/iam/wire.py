@@ -30,7 +30,15 @@ from botocore.session import get_session
 from localcloud.iam.operations import OPERATIONS
 from localcloud.iam.wire_routes import Route, body_params, match, rest_params
 
-__all__ = ["UnknownOperationError", "WireCall", "WireRequest", "needs_body", "parse", "read_body"]
+__all__ = [
+    "UnknownOperationError",
+    "WireCall",
+    "WireRequest",
+    "credential",
+    "needs_body",
+    "parse",
+    "read_body",
+]
 
 # The table's services, and those the deployer, the CLI and SSE-KMS objects' keys bring besides.
 _BESIDES: Final = {"sts", "iam", "cloudformation", "ssm", "apigateway", "kms"}
@@ -136,19 +144,21 @@ class WireCall:
     params: dict[str, Any]
 
 
-def parse(request: WireRequest) -> WireCall | None:
+def parse(request: WireRequest, *, region: str = "us-east-1") -> WireCall | None:
     """The boto3 call a signed request makes.
 
     Parameters
     ----------
     request
         The request; its body must be there when :func:`needs_body` says so.
+    region
+        The region of a request signed with SigV2, which names none (see :func:`credential`).
 
     Returns
     -------
     WireCall | None
-        None for a request that is not signed with SigV4 (neither an ``Authorization`` header nor a
-        presigned URL's ``X-Amz-Credential``).
+        None for a request that is not signed (no ``Authorization`` header, no presigned URL's
+        credential).
 
     Raises
     ------
@@ -156,10 +166,10 @@ def parse(request: WireRequest) -> WireCall | None:
         When the request is signed for a service this module does not read, or none of its operations
         matches.
     """
-    credential = _credential(request)
-    if credential is None:
+    signer = credential(request, region=region)
+    if signer is None:
         return None
-    access_key, region, scope = credential
+    access_key, region, scope = signer
     for model in _models(scope):
         found = _operation(model, request)
         if found is not None:
@@ -182,10 +192,10 @@ def needs_body(request: WireRequest) -> bool:
     content_type = request.headers.get("content-type", "")
     if "x-amz-target" in request.headers or content_type.startswith(_FORM):
         return True
-    credential = _credential(request)
-    if credential is None:
+    signer = credential(request)
+    if signer is None:
         return False
-    for model in _models(credential[2]):
+    for model in _models(signer[2]):
         if model.protocol == "rest-json":
             route = match(
                 _routes(model.service_name), request.method, request.path, _query(request), request.headers
@@ -195,17 +205,33 @@ def needs_body(request: WireRequest) -> bool:
     return False
 
 
-def _credential(request: WireRequest) -> tuple[str, str, str] | None:
-    """(access key, region, service) of the SigV4 credential scope, from the header or a presigned URL."""
-    found = _CREDENTIAL.search(request.headers.get("authorization", ""))
+def credential(request: WireRequest, *, region: str = "us-east-1") -> tuple[str, str, str] | None:
+    """(access key, region, service) of the request's signature, or None when it is not signed.
+
+    SigV4 names them in the credential scope (the ``Authorization`` header's ``Credential=``, or a
+    presigned URL's ``X-Amz-Credential``). SigV2, which boto3 still uses for S3's presigned URLs
+    (``AWSAccessKeyId=``) and an ``Authorization: AWS <key>:<signature>`` header, is S3's only and names no
+    region: ``region`` stands for it (S3's ARNs name none).
+    """
+    authorization = request.headers.get("authorization", "")
+    found = _CREDENTIAL.search(authorization)
     if found is not None:
         return found.group(1), found.group(2), found.group(3)
-    presigned = parse_qs(request.query_string).get("X-Amz-Credential")
+    query = parse_qs(request.query_string)
+    presigned = query.get("X-Amz-Credential")
     if presigned:
         parts = presigned[0].split("/")
         if len(parts) == 5 and parts[4] == "aws4_request":
             return parts[0], parts[2], parts[3]
+    if authorization.startswith("AWS ") and ":" in authorization:
+        return authorization[4:].split(":", 1)[0].strip(), region, "s3"
+    if "AWSAccessKeyId" in query and "Signature" in query:
+        return query["AWSAccessKeyId"][0], region, "s3"
     return None
+
+
+# The front's name for it before it was public.
+_credential = credential
 
 
 def _operation(model: ServiceModel, request: WireRequest) -> tuple[str, dict[str, Any]] | None:
