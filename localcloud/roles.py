@@ -1,71 +1,120 @@
-"""Whether an IAM role lets a service act on a resource: what AWS checks before a service uses a role.
+"""Whether a service may act for a resource, decided by ``localcloud.iam``: as a role, or by its policy.
 
-EventBridge starts a state machine with the target's role: on AWS the rule then fails to deliver
-unless the role trusts ``events.amazonaws.com`` and its policies allow ``states:StartExecution`` on
-the machine (CDK's ``SfnStateMachine`` target creates exactly that). moto checks nothing; checking it
-locally catches a missing grant before it fails on AWS. Policies are evaluated with moto's own
-evaluator (actions, resources, explicit denies; no conditions).
+AWS checks before a service acts: EventBridge starts a state machine with the target's role only if
+the role trusts ``events.amazonaws.com`` (``aws:SourceArn`` being the rule) and allows
+``states:StartExecution`` on the machine; it invokes a function only if the function's policy lets
+``events.amazonaws.com`` in for the rule; API Gateway likewise as ``apigateway.amazonaws.com``; Lambda
+writes a function's on-failure destination as the function's role; SNS encrypts as the publisher.
+moto checks none of it.
+
+Each check is decided by the local cloud's one evaluator, through an ``Enforcer``, on the policies of
+moto's backends. These checks predate IAM enforcement and stay on when it is off (the failure they
+catch is a delivery that fails on AWS): then a private enforcer decides them, recording nothing that
+the local cloud reports. With enforcement on, the local cloud's enforcer decides, records each use for
+the least-privilege report and logs each denial.
 """
 
 from __future__ import annotations
 
-import json
+import threading
 from typing import Any
 
-from moto.iam.access_control import IAMPolicy, PermissionResult
-from moto.iam.models import iam_backends
+from localcloud.iam.enforcer import Enforcer
+from localcloud.iam.errors import AccessDeniedError
+from localcloud.iam.local_iam import LocalIam
+from localcloud.patches import Patch
+
+_DEFAULT_REGION = "us-east-1"  # of a role ARN, which names none, outside a local cloud
 
 
-def refusal(role_arn: str | None, *, service: str, action: str, resource: str) -> str | None:
-    """Why ``service`` may not do ``action`` on ``resource`` with ``role_arn``; None if it may.
+class _Bound:
+    """The running local cloud's IAM (``patches``); None outside one (tests on plain moto)."""
+
+    iam: LocalIam | None = None
+
+
+_checkers: dict[tuple[str, str], tuple[LocalIam, Enforcer]] = {}
+_lock = threading.Lock()
+
+
+def patches(iam: LocalIam) -> list[Patch]:
+    """Decide with ``iam`` (its sessions, and its enforcer when enforcement is on) while the cloud runs."""
+    return [Patch(_Bound, "iam", iam)]
+
+
+def refusal(
+    role_arn: str | None, *, service: str, action: str, resource: str, source_arn: str | None = None
+) -> str | None:
+    """Why ``service`` may not do ``action`` on ``resource`` as ``role_arn``; None if it may.
 
     Parameters
     ----------
     role_arn : str | None
-        The role the service would assume (a target's ``RoleArn``).
+        The role the service assumes (a target's ``RoleArn``, a function's execution role).
     service : str
         The service principal, such as ``events.amazonaws.com``.
     action : str
         The IAM action, such as ``states:StartExecution``.
     resource : str
         The ARN acted on.
+    source_arn : str | None
+        The resource the service acts for (a rule's ARN): ``aws:SourceArn`` for the trust policy.
+
+    Returns
+    -------
+    str | None
+        AWS's AccessDenied message (the failed ``sts:AssumeRole`` or the denied action), or None.
     """
     if not role_arn:
         return f"no role is given for {service} to {action} on {resource}"
-    parts = role_arn.split(":")
-    if len(parts) < 6:
-        return f"{role_arn} is not a role ARN"
-    backend = iam_backends[parts[4]][parts[1]]
+    iam, enforcer = _deciders(role_arn)
     try:
-        role = backend.get_role_by_arn(role_arn)
-    except Exception:  # moto's IAM raises its own not-found type
-        return f"role {role_arn} does not exist"
-    if not _trusts(role.assume_role_policy_document, service):
-        return f"role {role_arn} does not trust {service}"
-    documents: list[Any] = [
-        backend.get_role_policy(role.name, name)[1] for name in backend.list_role_policies(role.name)
-    ]
-    documents += backend.list_attached_role_policies(role.name)[0]
-    results = [IAMPolicy(document).is_action_permitted(action, resource) for document in documents]
-    if PermissionResult.DENIED in results:
-        return f"a policy of role {role_arn} denies {action} on {resource}"
-    if PermissionResult.PERMITTED not in results:
-        return f"no policy of role {role_arn} allows {action} on {resource}"
+        session = iam.sessions.assume(role_arn, service=service, session_name=service, source_arn=source_arn)
+        enforcer.authorize_action(session.arn, action, resource, context=source_context(source_arn))
+    except AccessDeniedError as error:
+        return error.message
     return None
 
 
-def _trusts(document: Any, service: str) -> bool:
-    policy = json.loads(document) if isinstance(document, str) else document or {}
-    statements = policy.get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        actions = as_list(statement.get("Action"))
-        if statement.get("Effect") != "Allow" or not {"sts:AssumeRole", "sts:*", "*"} & set(actions):
-            continue
-        principal = statement.get("Principal") or {}
-        services = as_list(principal.get("Service")) if isinstance(principal, dict) else [principal]
-        if service in services or "*" in services:
-            return True
-    return False
+def service_refusal(service: str, *, action: str, resource: str, source_arn: str) -> str | None:
+    """Why the service principal itself may not do ``action`` on ``resource``; None if it may.
+
+    Only the resource's policy can let a service principal in (a function's policy naming
+    ``events.amazonaws.com``, usually for one ``aws:SourceArn``).
+    """
+    _, enforcer = _deciders(resource)
+    try:
+        enforcer.authorize_action(service, action, resource, context=source_context(source_arn))
+    except AccessDeniedError as error:
+        return error.message
+    return None
+
+
+def source_context(source_arn: str | None) -> dict[str, str]:
+    """``aws:SourceArn`` and ``aws:SourceAccount`` of a service acting for ``source_arn`` (none if None)."""
+    if source_arn is None:
+        return {}
+    parts = source_arn.split(":", 5)
+    account = parts[4] if len(parts) > 4 else ""
+    return {"aws:SourceArn": source_arn, **({"aws:SourceAccount": account} if account else {})}
+
+
+def _deciders(arn: str) -> tuple[LocalIam, Enforcer]:
+    iam = _Bound.iam
+    if iam is not None and iam.enforcer.enabled:
+        return iam, iam.enforcer
+    parts = arn.split(":")
+    account = iam.enforcer.account_id if iam else (parts[4] if len(parts) > 4 else "")
+    region = iam.enforcer.region if iam else (parts[3] if len(parts) > 3 and parts[3] else _DEFAULT_REGION)
+    with _lock:
+        found = _checkers.get((account, region))
+        if found is None or (iam is not None and found[0] is not iam):
+            # Enforcement off: a private, always-on enforcer on the same policies (its records are
+            # never reported).
+            owner = iam or LocalIam.create(account_id=account, region=region, enforce=False)
+            found = owner, Enforcer(owner.store, account_id=account, region=region, enabled=True)
+            _checkers[(account, region)] = found
+    return found
 
 
 def as_list(value: Any) -> list[Any]:

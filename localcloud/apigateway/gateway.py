@@ -7,19 +7,22 @@ Gateway does, in its order:
 
 1. routing (``routing``): an unknown API is 404 ``Not Found`` (AWS has no such host); an unknown stage is
    403 ``Forbidden``; a path or method the API does not have is 403 ``Missing Authentication Token``;
-2. authorization: ``AWS_IAM`` methods need a valid SigV4 signature (``sigv4``; 403 otherwise), ``NONE``
-   methods need nothing; Lambda authorizers and Cognito user pools are not run (500, and a warning);
+2. authorization: ``AWS_IAM`` methods need a valid SigV4 signature (``sigv4``; 403 otherwise) and, with
+   IAM enforcement on, a caller allowed ``execute-api:Invoke`` on the method's ARN
+   (``arn:aws:execute-api:<region>:<account>:<id>/<stage>/<METHOD>/<path>``; 403 with AWS's ``Message``
+   otherwise; the administrator's key passes); ``NONE`` methods need nothing; Lambda authorizers and
+   Cognito user pools are not run (500, and a warning);
 3. throttling (``throttling``): 429 ``Too Many Requests`` beyond the method's limits;
 4. the integration: ``AWS_PROXY`` to a Lambda function, run by the local cloud's Lambda executor with
    the REST proxy event (``proxy``), if the function's policy lets ``apigateway.amazonaws.com`` invoke it
-   for the method's ARN (``arn:aws:execute-api:<region>:<account>:<id>/<stage>/<METHOD>/<path>``). A
+   for the method's ARN (decided by ``localcloud.roles``). A
    function error or a malformed answer is 502 ``Internal server error``; a missing function or
    permission, and every other integration type, 500 ``Internal server error`` (with a warning saying
    why, where AWS writes it to the execution log).
 
 Every answer carries ``x-amzn-RequestId`` and ``x-amz-apigw-id``; errors also ``x-amzn-ErrorType``.
 Not done: request validation (validators are stored, models not checked), API keys and usage plans,
-resource policies, IAM policy evaluation, the integration timeout (29 s on AWS), caching, and access
+resource policies, the integration timeout (29 s on AWS), caching, and access
 and execution logs.
 """
 
@@ -40,9 +43,11 @@ from localcloud.apigateway import callers, routing, sigv4
 from localcloud.apigateway.proxy import IncomingRequest, MalformedAnswerError, proxy_answer, proxy_event
 from localcloud.apigateway.throttling import Throttle
 from localcloud.awslambda.executor import LambdaExecutor
-from localcloud.awslambda.permissions import allows_service
 from localcloud.awslambda.service import find_function
+from localcloud.iam.errors import AccessDeniedError
+from localcloud.iam.local_iam import LocalIam
 from localcloud.records import Activity
+from localcloud.roles import service_refusal
 
 APIGATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
 USER_REQUEST = "_user_request_"
@@ -71,14 +76,22 @@ class RestApiGateway:
         Counts requests in flight for ``wait_idle``.
     throttle : Throttle | None
         The token buckets; a new one when None.
+    iam : LocalIam | None
+        Decides ``execute-api:Invoke`` for ``AWS_IAM`` methods when it enforces; nothing is decided when None.
     """
 
     def __init__(
-        self, *, executor: LambdaExecutor, activity: Activity, throttle: Throttle | None = None
+        self,
+        *,
+        executor: LambdaExecutor,
+        activity: Activity,
+        throttle: Throttle | None = None,
+        iam: LocalIam | None = None,
     ) -> None:
         self._executor = executor
         self._activity = activity
         self._throttle = throttle or Throttle()
+        self._iam = iam
 
     def wrap(self, app: Any) -> Any:
         """A WSGI app that answers stage URLs and passes everything else to ``app``."""
@@ -112,6 +125,9 @@ class RestApiGateway:
         route = routing.find_route(api.model, path, request.method)
         if route is None:
             return _error(request_id, 403, *_NO_ROUTE)
+        source_arn = (
+            f"arn:aws:execute-api:{api.region}:{api.account_id}:{api_id}/{stage_name}/{request.method}{path}"
+        )
         caller: callers.Caller | None = None
         authorization = route.method.authorization_type or "NONE"
         if authorization == "AWS_IAM":
@@ -123,6 +139,9 @@ class RestApiGateway:
             if isinstance(verified, sigv4.Refusal):
                 return _error(request_id, 403, verified.error_type, verified.message)
             caller = verified
+            denied = self._invoke_denied(caller, source_arn)
+            if denied is not None:
+                return _error(request_id, 403, "AccessDeniedException", denied, key="Message")
         elif authorization != "NONE":
             logger.warning("%s %s: %s authorization is not run locally", request.method, path, authorization)
             return _error(request_id, 500, _INTERNAL, _INTERNAL_ERROR)
@@ -140,10 +159,20 @@ class RestApiGateway:
             request_id=request_id,
             caller=caller,
         )
-        source_arn = (
-            f"arn:aws:execute-api:{api.region}:{api.account_id}:{api_id}/{stage_name}/{request.method}{path}"
-        )
         return self._integrate(route, event, source_arn, request_id)
+
+    def _invoke_denied(self, caller: callers.Caller, method_arn: str) -> str | None:
+        """AWS's message if the caller may not ``execute-api:Invoke`` the method; None if it may."""
+        if self._iam is None or not self._iam.enforcer.enabled:
+            return None
+        principal = self._iam.sessions.principal(caller.access_key)
+        if principal is None:  # the administrator
+            return None
+        try:
+            self._iam.enforcer.authorize_action(principal, "execute-api:Invoke", method_arn)
+        except AccessDeniedError as error:
+            return error.message
+        return None
 
     def _integrate(
         self, route: routing.Route, event: dict[str, Any], source_arn: str, request_id: str
@@ -161,12 +190,18 @@ class RestApiGateway:
         except (LambdaClientError, IndexError) as error:
             logger.warning("%s: the integration's function cannot be found: %s", source_arn, error)
             return _error(request_id, 500, _INTERNAL, _INTERNAL_ERROR)
-        if not allows_service(function, service=APIGATEWAY_PRINCIPAL, source_arn=source_arn):
+        refused = service_refusal(
+            APIGATEWAY_PRINCIPAL,
+            action="lambda:InvokeFunction",
+            resource=matched["arn"],
+            source_arn=source_arn,
+        )
+        if refused is not None:
             logger.warning(
-                "%s: invalid permissions on Lambda function %s (its policy does not allow %s)",
+                "%s: invalid permissions on Lambda function %s: %s",
                 source_arn,
                 function.function_name,
-                APIGATEWAY_PRINCIPAL,
+                refused,
             )
             return _error(request_id, 500, _INTERNAL, _INTERNAL_ERROR)
         outcome = self._executor.invoke(function, event, "RequestResponse")
@@ -235,8 +270,9 @@ def _normalized(path: str) -> str:
     return "/" + path.strip("/") if path.strip("/") else "/"
 
 
-def _error(request_id: str, status: int, error_type: str, message: str) -> Response:
-    response = Response(json.dumps({"message": message}), status=status, mimetype="application/json")
+def _error(request_id: str, status: int, error_type: str, message: str, *, key: str = "message") -> Response:
+    # API Gateway's own errors say "message"; an IAM denial of execute-api:Invoke says "Message".
+    response = Response(json.dumps({key: message}), status=status, mimetype="application/json")
     response.headers["x-amzn-ErrorType"] = error_type
     _stamp(response, request_id)
     return response

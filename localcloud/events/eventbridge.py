@@ -7,10 +7,11 @@ state machine targets (named with a UUID, as EventBridge's are), and leaves ever
 What the function receives follows AWS: the event in AWS's JSON shape (``time`` in ISO 8601, no
 moto-internal fields), or what the target's ``Input``, ``InputPath`` or ``InputTransformer`` (see
 ``input_transformer``) makes of it. A target whose function policy does not allow
-``events.amazonaws.com`` for the rule is recorded as a failed delivery and never invoked, as on AWS;
-the event then goes to the target's dead-letter queue when it has one. Likewise a state machine target
-whose role (``RoleArn``) does not trust ``events.amazonaws.com`` or is not allowed
-``states:StartExecution`` on the machine (see ``localcloud.roles``).
+``events.amazonaws.com`` ``lambda:InvokeFunction`` for the rule (``aws:SourceArn``) is recorded as a
+failed delivery and never invoked, as on AWS; the event then goes to the target's dead-letter queue
+when it has one. Likewise a state machine target whose role (``RoleArn``) does not let
+``events.amazonaws.com`` assume it for the rule or is not allowed ``states:StartExecution`` on the
+machine. Both are decided by ``localcloud.roles`` (the local cloud's IAM evaluator).
 """
 
 from __future__ import annotations
@@ -27,11 +28,10 @@ from moto.events.utils import EventMessageType
 
 from localcloud.awslambda.async_failures import send_to_queue
 from localcloud.awslambda.async_invoke import AsyncInvoker
-from localcloud.awslambda.permissions import allows_service
 from localcloud.awslambda.service import find_function
 from localcloud.events import input_transformer
 from localcloud.patches import Patch
-from localcloud.roles import refusal
+from localcloud.roles import refusal, service_refusal
 from localcloud.stepfunctions.executions import start_execution
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
@@ -109,15 +109,17 @@ def _deliver_to_lambda(
         )
         return
     try:
-        function = find_function(function_arn)
+        find_function(function_arn)  # a missing function is its own failed delivery
     except Exception as error:  # moto's not-found types differ per path; the delivery fails either way
         _undeliverable(
             invoker, rule, target, event, "ResourceNotFoundException", f"{type(error).__name__}: {error}"
         )
         return
-    if not allows_service(function, service=EVENTS_PRINCIPAL, source_arn=rule.arn):
-        message = f"the policy of {function_arn} does not allow {EVENTS_PRINCIPAL} from {rule.arn}"
-        logger.warning(message)
+    message = service_refusal(
+        EVENTS_PRINCIPAL, action="lambda:InvokeFunction", resource=function_arn, source_arn=rule.arn
+    )
+    if message is not None:
+        logger.warning("rule %s cannot invoke %s: %s", rule.arn, function_arn, message)
         _undeliverable(invoker, rule, target, event, "AccessDenied", message)
         return
     invoker.submit(function_arn, payload, source=rule.arn)
@@ -140,9 +142,10 @@ def _start_state_machine(
         service=EVENTS_PRINCIPAL,
         action="states:StartExecution",
         resource=target["Arn"],
+        source_arn=rule.arn,
     )
     if refused is not None:
-        logger.warning(refused)
+        logger.warning("rule %s cannot start %s: %s", rule.arn, target["Arn"], refused)
         _undeliverable(invoker, rule, target, event, "AccessDenied", refused)
         return
     try:

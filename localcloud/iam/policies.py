@@ -194,13 +194,32 @@ def _queue(account: str, region: str, name: str, arn: str) -> Found:
     return None if queue is None else (queue.queue_arn, queue.policy)
 
 
+_STATEMENT_ELEMENTS = frozenset(
+    (
+        "Sid",
+        "Effect",
+        "Principal",
+        "NotPrincipal",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Condition",
+    )
+)
+
+
 def _function(account: str, region: str, name: str, arn: str) -> Found:
     # function:<name>[:<qualifier>]; the function's policy holds its AddPermission statements.
     function = lambda_backends[account][region]._lambdas.get_arn(arn)
     if function is None or not function.policy.statements:
         return None
-    document = {"Version": "2012-10-17", "Statement": function.policy.statements}
-    return function.function_arn, document
+    # moto keeps AddPermission's own fields (FunctionName...) in each statement; AWS's policy has none.
+    statements = [
+        {name: value for name, value in statement.items() if name in _STATEMENT_ELEMENTS}
+        for statement in function.policy.statements
+    ]
+    return function.function_arn, {"Version": "2012-10-17", "Statement": statements}
 
 
 def _event_bus(account: str, region: str, name: str, arn: str) -> Found:
