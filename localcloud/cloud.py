@@ -47,6 +47,8 @@ from localcloud.awslambda.executor import LambdaExecutor
 from localcloud.deploy import Deployer, apigateway_cfn, cfn_exports, custom_model, fixups, moto_cfn
 from localcloud.errors import LocalCloudError
 from localcloud.events import eventbridge, s3_events
+from localcloud.iam.front import IamFront
+from localcloud.iam.local_iam import LocalIam
 from localcloud.outputs import merge_outputs
 from localcloud.records import Activity, DeliveryRecord, InvocationRecord
 from localcloud.sagemaker import model_packages
@@ -100,6 +102,11 @@ class LocalCloud:
     training_concurrency : int | None
         How many training jobs run at once on this machine (the others wait ``Starting``); one per CPU
         when None.
+    enforce_iam : bool
+        Decide every request signed by a role session (a function's, a job's, a state machine's) with
+        the role's policies and the resource's, as AWS does (``localcloud.iam``); a denial is the
+        service's AccessDenied. The local cloud's own credentials (the deployer, the CLI, tests) are the
+        administrator's and always pass. Off by default while the components learn to act as their roles.
 
     Examples
     --------
@@ -122,6 +129,7 @@ class LocalCloud:
         endpoint_quotas: EndpointQuotas | None = None,
         training_quotas: TrainingQuotas | None = None,
         training_concurrency: int | None = None,
+        enforce_iam: bool = False,
     ) -> None:
         self.host = host
         self.region = region
@@ -134,6 +142,9 @@ class LocalCloud:
         self._endpoint_quotas = endpoint_quotas or EndpointQuotas()
         self._training_quotas = training_quotas or TrainingQuotas()
         self._training_concurrency = training_concurrency
+        self._enforce_iam = enforce_iam
+        # Rebuilt by start() (fresh sessions and records each time); typed here for the components.
+        self.iam = LocalIam.create(account_id=account_id, region=region, enforce=enforce_iam)
         self._server: LoopbackMotoServer | None = None
         self._executor: LambdaExecutor | None = None
         self._invoker: AsyncInvoker | None = None
@@ -176,6 +187,7 @@ class LocalCloud:
     def _start(self) -> None:
         work_dir = self._work_dir or Path(tempfile.mkdtemp(prefix="localcloud-"))
         self._work_dir = work_dir
+        self.iam = LocalIam.create(account_id=self.account_id, region=self.region, enforce=self._enforce_iam)
         self._executor = LambdaExecutor(
             work_dir=work_dir / "lambda", endpoint_url=lambda: self.endpoint_url, activity=self._activity
         )
@@ -234,7 +246,7 @@ class LocalCloud:
         self._unquiet = moto_cfn.quiet_skipped_types(fixups.FIXUPS)
         gateway = RestApiGateway(executor=self._executor, activity=self._activity)
         self._server = LoopbackMotoServer(
-            host=self.host, port=self._port, control=self.control, fronts=[gateway]
+            host=self.host, port=self._port, control=self.control, fronts=[IamFront(self.iam), gateway]
         )
         self._server.start()
         self._set_environ("MOTO_ACCOUNT_ID", self.account_id)

@@ -55,6 +55,7 @@ class Enforcer:
         self._used: set[Used] = set()
         self._denials: list[Denial] = []
         self._listeners: list[DenialListener] = []
+        self._gaps: list[str] = []
 
     def authorize(
         self,
@@ -142,6 +143,18 @@ class Enforcer:
         with self._lock:
             return list(self._denials)
 
+    def record_gap(self, message: str) -> None:
+        """Record a request enforcement could not decide (an operation the table lacks)."""
+        with self._lock:
+            if message not in self._gaps:
+                self._gaps.append(message)
+            del self._gaps[:-_MAX_DENIALS]
+
+    def gaps(self) -> list[str]:
+        """The requests enforcement could not decide, each once: each names what to add to the table."""
+        with self._lock:
+            return list(self._gaps)
+
     def usage(self) -> AccessReport:
         """Per role: the (action, resource) pairs it used, and its statements that nothing used."""
         with self._lock:
@@ -176,7 +189,7 @@ class Enforcer:
                 policies = self.store.identity_policies(principal)
             except PolicyNotFoundError:
                 policies = ()  # not a role of the local cloud: only a resource policy can allow it
-        decision = evaluate(request, policies, self.store.resource_policy(resource))
+        decision = evaluate(request, policies, self.store.resource_policy(resource, action))
         if decision.allowed:
             if root is not None:
                 frozen = tuple(sorted((k.lower(), _frozen(v)) for k, v in context.items()))

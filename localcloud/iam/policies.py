@@ -97,21 +97,26 @@ class PolicyStore:
         )
         return ResourcePolicy(policy, required=True, kind="trust policy")
 
-    def resource_policy(self, resource: str) -> ResourcePolicy | None:
-        """The policy AWS evaluates for ``resource``, or None if it has none (or does not exist).
+    def resource_policy(self, resource: str, action: str | None = None) -> ResourcePolicy | None:
+        """The policy AWS evaluates for ``action`` on ``resource``, or None if it has none or does not exist.
 
         Parameters
         ----------
         resource : str
             An ARN: a bucket or an object in it, a KMS key (by key or alias ARN), an SNS topic, an
             SQS queue, a Lambda function (with or without a qualifier), an event bus, or a role
-            (whose trust policy is returned).
+            (whose trust policy is returned for ``sts:AssumeRole`` only: ``iam:PassRole`` and the
+            other IAM actions on a role are decided by identity policies alone).
+        action : str | None
+            The action requested (None: the resource's policy whatever the action).
         """
         parts = resource.split(":", 5)
         if len(parts) < 6:
             return None
         service = parts[2]
         if service == "iam" and parts[5].startswith("role/"):
+            if action is not None and action.lower() != "sts:assumerole":
+                return None
             try:
                 return self.trust_policy(resource)
             except PolicyNotFoundError:

@@ -89,8 +89,9 @@ class Sessions:
         key = (role_arn, service, session_name)
         with self._lock:
             session = self._sessions.get(key)
-            if session is None:
-                sts = sts_backends[self._account_id][get_partition(self._region)]
+            sts = sts_backends[self._account_id][get_partition(self._region)]
+            # moto's reset forgets the keys it issued: a cached session must still be known to STS.
+            if session is None or sts.get_assumed_role_from_access_key(session.access_key_id) is None:
                 assumed = sts.assume_role(
                     region_name=self._region,
                     role_session_name=session_name,

@@ -1,0 +1,63 @@
+"""Test helpers: a role a service may assume with given permissions, and a client acting as it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from localcloud import LocalCloud
+
+_NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+
+
+def create_role(iam_client: Any, name: str, *, trusts: str, statements: list[dict[str, Any]]) -> str:
+    """Create role ``name`` that service principal ``trusts`` may assume, with ``statements`` inline.
+
+    Parameters
+    ----------
+    iam_client
+        An IAM client of the local cloud (the administrator's).
+    name : str
+        The role's name; its inline policy is named ``<name>-policy``.
+    trusts : str
+        The service principal of the trust policy ("lambda.amazonaws.com").
+    statements : list[dict]
+        The identity policy's statements (none: the role may do nothing).
+
+    Returns
+    -------
+    str
+        The role's ARN.
+    """
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": trusts}, "Action": "sts:AssumeRole"}],
+    }
+    arn: str = iam_client.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+        "Arn"
+    ]
+    if statements:
+        document = json.dumps({"Version": "2012-10-17", "Statement": statements})
+        iam_client.put_role_policy(RoleName=name, PolicyName=f"{name}-policy", PolicyDocument=document)
+    return arn
+
+
+def session_client(cloud: LocalCloud, role_arn: str, service_principal: str, boto3_service: str) -> Any:
+    """A boto3 client of ``boto3_service`` signed with the session ``service_principal`` gets for the role.
+
+    The session is named "test" (its ARN ends ``assumed-role/<role name>/test``); the client does not
+    retry, so a refusal is raised at once.
+    """
+    session = cloud.iam.sessions.assume(role_arn, service=service_principal, session_name="test")
+    return boto3.session.Session().client(
+        boto3_service,
+        endpoint_url=cloud.endpoint_url,
+        region_name=cloud.region,
+        aws_access_key_id=session.access_key_id,
+        aws_secret_access_key=session.secret_access_key,
+        aws_session_token=session.session_token,
+        config=_NO_RETRIES,
+    )

@@ -1,0 +1,202 @@
+"""Enforcement in a running local cloud: a role session's requests are decided by the policies.
+
+Built through the API (no app to synthesize): roles a service may assume, with the permissions each
+test needs; the clients sign with the sessions the local cloud issues, and a refusal is the
+``ClientError`` AWS's SDK raises.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from localcloud import LocalCloud
+from tests.iam_roles import create_role, session_client
+
+pytestmark = pytest.mark.slow
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+LAMBDA = "lambda.amazonaws.com"
+BUCKET = "data"
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    with LocalCloud(enforce_iam=True) as running:
+        running.client("s3").create_bucket(Bucket=BUCKET)
+        yield running
+
+
+def _reader(cloud: LocalCloud, name: str, *statements: dict[str, Any]) -> tuple[str, Any]:
+    arn = create_role(
+        cloud.client("iam"),
+        name,
+        trusts=LAMBDA,
+        statements=[
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/in/*"},
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET}/never/*"},
+            *statements,
+        ],
+    )
+    return arn, session_client(cloud, arn, LAMBDA, "s3")
+
+
+def _error(raised: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    error = raised.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def test_a_role_reads_its_prefix_and_is_denied_another(
+    cloud: LocalCloud, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin = cloud.client("s3")
+    admin.put_object(Bucket=BUCKET, Key="in/a.csv", Body=b"a")
+    admin.put_object(Bucket=BUCKET, Key="secret/b.csv", Body=b"b")
+    _, s3 = _reader(cloud, "prefix-reader")
+
+    assert s3.get_object(Bucket=BUCKET, Key="in/a.csv")["Body"].read() == b"a"
+    with caplog.at_level(logging.WARNING, logger="localcloud.iam"), pytest.raises(ClientError) as raised:
+        s3.get_object(Bucket=BUCKET, Key="secret/b.csv")
+
+    code, message = _error(raised)
+    assert code == "AccessDenied"
+    assert message == (
+        f"User: arn:aws:sts::{ACCOUNT}:assumed-role/prefix-reader/test is not authorized to perform:"
+        f" s3:GetObject on resource: arn:aws:s3:::{BUCKET}/secret/b.csv because no identity-based policy"
+        " allows the s3:GetObject action"
+    )
+    assert message in caplog.text
+    assert cloud.iam.enforcer.denials()[-1].resource == f"arn:aws:s3:::{BUCKET}/secret/b.csv"
+
+
+def test_a_bucket_policy_deny_wins_over_an_identity_allow(cloud: LocalCloud) -> None:
+    admin = cloud.client("s3")
+    admin.create_bucket(Bucket="guarded")
+    admin.put_object(Bucket="guarded", Key="in/a.csv", Body=b"a")
+    role, s3 = _reader(
+        cloud,
+        "guarded-reader",
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::guarded/*"},
+    )
+    assert s3.get_object(Bucket="guarded", Key="in/a.csv")["Body"].read() == b"a"
+    deny = {
+        "Effect": "Deny",
+        "Principal": {"AWS": role},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::guarded/*",
+    }
+    admin.put_bucket_policy(
+        Bucket="guarded", Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny]})
+    )
+
+    with pytest.raises(ClientError) as raised:
+        s3.get_object(Bucket="guarded", Key="in/a.csv")
+
+    code, message = _error(raised)
+    assert code == "AccessDenied"
+    assert message.endswith("with an explicit deny in a resource-based policy")
+
+
+def test_reading_an_sse_kms_object_needs_decrypt_on_its_key(cloud: LocalCloud) -> None:
+    key = cloud.client("kms").create_key()["KeyMetadata"]["Arn"]
+    root = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    cloud.client("kms").put_key_policy(
+        KeyId=key, PolicyName="default", Policy=json.dumps({"Version": "2012-10-17", "Statement": [root]})
+    )
+    cloud.client("s3").put_object(
+        Bucket=BUCKET, Key="in/sealed.csv", Body=b"s", ServerSideEncryption="aws:kms", SSEKMSKeyId=key
+    )
+    _, without = _reader(cloud, "no-key-reader")
+    _, with_key = _reader(cloud, "key-reader", {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key})
+
+    with pytest.raises(ClientError) as raised:
+        without.get_object(Bucket=BUCKET, Key="in/sealed.csv")
+    assert with_key.get_object(Bucket=BUCKET, Key="in/sealed.csv")["Body"].read() == b"s"
+
+    code, message = _error(raised)
+    assert code == "AccessDenied"
+    assert f"kms:Decrypt on resource: {key}" in message
+
+
+def test_creating_a_model_needs_pass_role_on_its_execution_role(cloud: LocalCloud) -> None:
+    iam = cloud.client("iam")
+    execution = create_role(iam, "model-execution", trusts="sagemaker.amazonaws.com", statements=[])
+    model = {"Effect": "Allow", "Action": "sagemaker:CreateModel", "Resource": "*"}
+    passes = {
+        "Effect": "Allow",
+        "Action": "iam:PassRole",
+        "Resource": execution,
+        "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+    }
+    creator = create_role(iam, "model-creator", trusts=LAMBDA, statements=[model])
+    passer = create_role(iam, "model-passer", trusts=LAMBDA, statements=[model, passes])
+    container = {
+        "Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/model:1",
+        "ModelDataUrl": "s3://data/m",
+    }
+
+    with pytest.raises(ClientError) as raised:
+        session_client(cloud, creator, LAMBDA, "sagemaker").create_model(
+            ModelName="m1", ExecutionRoleArn=execution, PrimaryContainer=container
+        )
+    session_client(cloud, passer, LAMBDA, "sagemaker").create_model(
+        ModelName="m2", ExecutionRoleArn=execution, PrimaryContainer=container
+    )
+
+    code, message = _error(raised)
+    assert code == "AccessDeniedException"
+    assert f"iam:PassRole on resource: {execution}" in message
+
+
+def test_the_administrator_passes_and_an_unknown_key_is_refused(cloud: LocalCloud) -> None:
+    cloud.client("s3").put_object(Bucket=BUCKET, Key="anywhere/x", Body=b"x")
+    stranger = boto3.session.Session().client(
+        "s3",
+        endpoint_url=cloud.endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="AKIAUNKNOWNKEY000000",
+        aws_secret_access_key="x",
+    )
+    sqs = boto3.session.Session().client(
+        "sts",
+        endpoint_url=cloud.endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="AKIAUNKNOWNKEY000000",
+        aws_secret_access_key="x",
+    )
+
+    with pytest.raises(ClientError) as s3_raised:
+        stranger.get_object(Bucket=BUCKET, Key="anywhere/x")
+    with pytest.raises(ClientError) as sts_raised:
+        sqs.get_caller_identity()
+
+    assert _error(s3_raised)[0] == "InvalidAccessKeyId"
+    assert _error(sts_raised) == (
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    )
+
+
+def test_usage_lists_what_a_role_used_and_the_statement_it_never_used(cloud: LocalCloud) -> None:
+    cloud.client("s3").put_object(Bucket=BUCKET, Key="in/used.csv", Body=b"u")
+    role, s3 = _reader(cloud, "usage-reader")
+    s3.get_object(Bucket=BUCKET, Key="in/used.csv")
+
+    usage = cloud.iam.enforcer.usage().role(role)
+
+    assert usage is not None
+    assert usage.used == (("s3:GetObject", f"arn:aws:s3:::{BUCKET}/in/used.csv"),)
+    assert [(u.policy, u.actions, u.resources) for u in usage.unused] == [
+        ("usage-reader-policy", ("s3:PutObject",), (f"arn:aws:s3:::{BUCKET}/never/*",))
+    ]
