@@ -34,6 +34,7 @@ from localcloud import (
     patches,
     request_bodies,
     resource_names,
+    roles,
     s3_limits,
     s3_policies,
     sns_encryption,
@@ -61,7 +62,7 @@ from localcloud.sagemaker.endpoints.quotas import EndpointQuotas
 from localcloud.sagemaker.quotas import TrainingQuotas
 from localcloud.sagemaker.runner import TrainingRunner, TrainingRunRecord
 from localcloud.server import ControlApi, LoopbackMotoServer
-from localcloud.stepfunctions import executions, limits, sagemaker_task
+from localcloud.stepfunctions import executions, limits, sagemaker_task, task_roles
 
 _EXECUTE_API_URL = re.compile(
     r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/(?P<stage>[^/?#]+)/?(?P<path>.*)$"
@@ -226,6 +227,8 @@ class LocalCloud:
                 *executions.patches(self._activity),
                 *limits.patches(),
                 *sagemaker_task.patches(),
+                *task_roles.patches(self.iam, lambda: self.endpoint_url),
+                *roles.patches(self.iam),
                 *eventbridge.patches(self._invoker),
                 *s3_events.patches(),
                 *s3_policies.patches(),
@@ -244,7 +247,7 @@ class LocalCloud:
         self._patched = True
         self._saved_config = copy.deepcopy(moto_config.default_user_config)
         self._unquiet = moto_cfn.quiet_skipped_types(fixups.FIXUPS)
-        gateway = RestApiGateway(executor=self._executor, activity=self._activity)
+        gateway = RestApiGateway(executor=self._executor, activity=self._activity, iam=self.iam)
         self._server = LoopbackMotoServer(
             host=self.host, port=self._port, control=self.control, fronts=[IamFront(self.iam), gateway]
         )
