@@ -236,35 +236,33 @@ _credential = credential
 
 def _operation(model: ServiceModel, request: WireRequest) -> tuple[str, dict[str, Any]] | None:
     """(operation name, params) when the request is one of this service's operations."""
-    protocols = set(model.metadata.get("protocols") or [model.protocol])
     target = request.headers.get("x-amz-target")
+    rest = model.protocol.startswith("rest-")
     if target is not None:
         prefix, _, name = target.partition(".")
-        if "json" not in protocols or prefix != model.metadata.get("targetPrefix"):
+        if rest or prefix != model.metadata.get("targetPrefix"):
             return None
         if name not in model.operation_names:
             raise UnknownOperationError(
                 f"X-Amz-Target {target}: {model.service_name} has no operation {name!r} (botocore's model)"
             )
         return name, dict(json.loads(request.body or b"{}"))
-    if "query" in protocols:
+    if not rest:
+        # The query protocol; also for a service boto3 now calls in json (SQS, CloudWatch), which AWS and
+        # moto still answer in it for older clients.
         form = request.body.decode() if request.headers.get("content-type", "").startswith(_FORM) else ""
         fields = parse_qsl(form or request.query_string, keep_blank_values=True)
         action = dict(fields).get("Action")
         if action is None or action not in model.operation_names:
             return None
         return action, unflatten(fields)
-    if model.protocol.startswith("rest-"):
-        route = match(
-            _routes(model.service_name), request.method, request.path, _query(request), request.headers
-        )
-        if route is None:
-            return None
-        params = rest_params(route, request.path, _query(request), request.headers)
-        if route.reads_body:
-            params.update(body_params(route, request.body))
-        return route.operation.name, params
-    return None
+    route = match(_routes(model.service_name), request.method, request.path, _query(request), request.headers)
+    if route is None:
+        return None
+    params = rest_params(route, request.path, _query(request), request.headers)
+    if route.reads_body:
+        params.update(body_params(route, request.body))
+    return route.operation.name, params
 
 
 def unflatten(fields: list[tuple[str, str]]) -> dict[str, Any]:
