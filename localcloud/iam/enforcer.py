@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from localcloud.iam import actions, implied
+from localcloud.iam.encryption_keys import MotoKeys
 from localcloud.iam.errors import AccessDeniedError
-from localcloud.iam.evaluate import Decision, Request, caller, evaluate
-from localcloud.iam.policies import PolicyNotFoundError, PolicyStore
+from localcloud.iam.evaluate import Decision, Request, ResourcePolicy, caller, evaluate
+from localcloud.iam.policies import PolicyNotFoundError
 from localcloud.iam.policy import Policy
 from localcloud.iam.report import AccessReport, Denial, Used, build_report
 
@@ -33,21 +34,43 @@ DenialListener = Callable[[Denial], None]
 _MAX_DENIALS = 1000  # the newest are kept: a runaway retry loop must not grow memory without end
 
 
+class Policies(Protocol):
+    """What the enforcer reads policies from (``localcloud.iam.policies.PolicyStore``)."""
+
+    def identity_policies(self, principal: str) -> tuple[Policy, ...]:
+        """A role's (or its session's) identity policies; ``PolicyNotFoundError`` if it is no role."""
+
+    def resource_policy(self, resource: str, action: str | None = None) -> ResourcePolicy | None:
+        """The policy AWS evaluates for ``action`` on ``resource``, if any."""
+
+
 class Enforcer:
     """Decides the requests of principals of one account and region, and records what they use.
 
     Parameters
     ----------
-    store : PolicyStore
-        Reads the identity and resource policies from moto's backends.
+    store : Policies
+        Reads the identity and resource policies (``PolicyStore``: from moto's backends).
     account_id, region : str
         The local cloud's account and region (the table's ``{account}`` and ``{region}``).
     enabled : bool
         False: every ``authorize*`` returns at once and records nothing.
+    keys : KeyLookup | None
+        Where the KMS keys of encrypted objects, buckets, topics and queues are found; moto's
+        backends when None.
     """
 
-    def __init__(self, store: PolicyStore, *, account_id: str, region: str, enabled: bool) -> None:
+    def __init__(
+        self,
+        store: Policies,
+        *,
+        account_id: str,
+        region: str,
+        enabled: bool,
+        keys: implied.KeyLookup | None = None,
+    ) -> None:
         self.store = store
+        self._keys = keys if keys is not None else MotoKeys(account_id, region)
         self.account_id = account_id
         self.region = region
         self.enabled = enabled
@@ -94,9 +117,7 @@ class Enforcer:
         for item in needed:
             extra = implied.action_context(item.action, service)
             self._decide(principal, item.action, item.resource, {**keys, **extra})
-        for item in implied.kms_permissions(
-            service, operation, params, region=self.region, account=self.account_id
-        ):
+        for item in implied.kms_permissions(service, operation, params, self._keys):
             kms_keys = {**keys, **implied.kms_context(service, self.region, self.account_id)}
             self._decide(principal, item.action, item.resource, kms_keys)
 

@@ -54,7 +54,7 @@ class IamFront:
         """The answer refusing the request, or None to let it through."""
         request = wire.WireRequest.from_environ(environ, read_body=lambda: wire.read_body(environ))
         try:
-            call = wire.parse(request)
+            call = wire.parse(request, region=self._iam.enforcer.region)
         except wire.UnknownOperationError as error:
             principal, answer = self._signer(request)
             if principal is None:
@@ -93,8 +93,7 @@ class IamFront:
 
     def _signer(self, request: wire.WireRequest) -> tuple[str | None, Any]:
         """Who signed a request that is no known operation, and the refusal if the key is unknown."""
-        # The wire module's one reading of the SigV4 credential scope (header or presigned URL).
-        credential = wire._credential(request)
+        credential = wire.credential(request, region=self._iam.enforcer.region)
         if credential is None:
             return None, None
         access_key = credential[0]

@@ -5,29 +5,27 @@ key named by the request, else the resource's own configuration, read from moto'
 
 - S3 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html, "Permissions"):
   reading an SSE-KMS object needs ``kms:Decrypt`` on its key; writing one (``PutObject``, the target of
-  ``CopyObject``, ``UploadPart``/``UploadPartCopy``) needs ``kms:GenerateDataKey``; a multipart upload
-  needs ``kms:Decrypt`` as well ("to complete the multipart upload, S3 must decrypt the data key");
-  ``CopyObject`` reads its source (``kms:Decrypt`` on the source's key).
+  ``CopyObject``) needs ``kms:GenerateDataKey``; each request of a multipart upload (``Create``,
+  ``UploadPart``/``UploadPartCopy``, ``Complete``) needs ``kms:Decrypt`` as well, S3 decrypting the data
+  key to add parts (https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions);
+  ``CopyObject`` and ``UploadPartCopy`` read their source (``kms:Decrypt`` on the source's key).
+  ``upload_file`` asks for ``kms:GenerateDataKey`` only: a file below the transfer threshold is one
+  ``PutObject`` (a larger one is a multipart upload on the wire, decided request by request).
 - SNS (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html): a publisher to a topic with
   ``KmsMasterKeyId`` needs ``kms:GenerateDataKey`` and ``kms:Decrypt`` on the key.
 - SQS (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html):
   a producer to a queue with ``KmsMasterKeyId`` needs ``kms:GenerateDataKey`` and ``kms:Decrypt``; a
   consumer ``kms:Decrypt``. A queue encrypted with SQS-owned keys (``SqsManagedSseEnabled``) needs none.
 
-These KMS requests carry ``kms:ViaService`` ("<service>.<region>.amazonaws.com") and
+The keys are found through a ``KeyLookup`` (``localcloud.iam.encryption_keys.MotoKeys`` reads moto's
+backends). These KMS requests carry ``kms:ViaService`` ("<service>.<region>.amazonaws.com") and
 ``kms:CallerAccount`` (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-from moto.kms.models import kms_backends
-from moto.s3.models import s3_backends
-from moto.sns.models import sns_backends
-from moto.sqs.models import sqs_backends
-from moto.utilities.utils import get_partition
+from typing import Any, Protocol
 
 from localcloud.iam.actions import Required
 
@@ -90,99 +88,69 @@ def kms_context(service: str, region: str, caller_account: str) -> Values:
     return {"kms:ViaService": f"{service}.{region}.amazonaws.com", "kms:CallerAccount": caller_account}
 
 
+class KeyLookup(Protocol):
+    """Where the KMS keys of encrypted resources are found (by whatever name the resource holds)."""
+
+    def object_key(self, bucket: str, key: str) -> str | None:
+        """The KMS key of an SSE-KMS object, or None (absent, or not encrypted with KMS)."""
+
+    def bucket_key(self, bucket: str) -> str | None:
+        """The KMS key of a bucket's default encryption, or None (none, or not SSE-KMS)."""
+
+    def topic_key(self, topic_arn: str) -> str | None:
+        """A topic's ``KmsMasterKeyId``, or None."""
+
+    def queue_key(self, queue_url: str) -> str | None:
+        """A queue's ``KmsMasterKeyId``, or None (SQS-owned encryption needs no key)."""
+
+    def key_arn(self, key_id: str) -> str:
+        """The ARN of a key named by id, ARN, alias or alias ARN (the name as an ARN if unknown)."""
+
+
 def kms_permissions(
-    service: str, operation: str, params: Mapping[str, Any], *, region: str, account: str
+    service: str, operation: str, params: Mapping[str, Any], keys: KeyLookup
 ) -> list[Required]:
     """The KMS (action, key ARN) pairs a boto3 call implies, each once, in the order AWS asks for them."""
-    found: list[Required] = []
+    found: list[tuple[str | None, tuple[str, ...]]] = []
     if service == "s3":
-        found = _s3(operation, params, account, region)
+        found = _s3(operation, params, keys)
     elif service == "sns" and operation in _SNS_PUBLISHES:
-        key = _topic_key(account, region, str(params.get("TopicArn") or params.get("TargetArn") or ""))
-        found = _on(key, account, region, ("kms:GenerateDataKey", "kms:Decrypt"))
+        topic = str(params.get("TopicArn") or params.get("TargetArn") or "")
+        found = [(keys.topic_key(topic), ("kms:GenerateDataKey", "kms:Decrypt"))]
     elif service == "sqs" and operation in _SQS_SENDS | _SQS_RECEIVES:
-        key = _queue_key(account, region, str(params.get("QueueUrl", "")))
         wanted = ("kms:GenerateDataKey", "kms:Decrypt") if operation in _SQS_SENDS else ("kms:Decrypt",)
-        found = _on(key, account, region, wanted)
-    return list(dict.fromkeys(found))
+        found = [(keys.queue_key(str(params.get("QueueUrl", ""))), wanted)]
+    needed = [Required(action, keys.key_arn(key)) for key, actions in found if key for action in actions]
+    return list(dict.fromkeys(needed))
 
 
-def _s3(operation: str, params: Mapping[str, Any], account: str, region: str) -> list[Required]:
-    found: list[Required] = []
+def _s3(
+    operation: str, params: Mapping[str, Any], keys: KeyLookup
+) -> list[tuple[str | None, tuple[str, ...]]]:
+    found: list[tuple[str | None, tuple[str, ...]]] = []
     if operation in _S3_COPIES:
         source = params.get("CopySource")
         if isinstance(source, Mapping):
-            key = _object_key(account, region, str(source.get("Bucket", "")), str(source.get("Key", "")))
-            found += _on(key, account, region, ("kms:Decrypt",))
+            found.append(
+                (keys.object_key(str(source.get("Bucket", "")), str(source.get("Key", ""))), ("kms:Decrypt",))
+            )
     if operation in _S3_READS:
-        key = _object_key(account, region, str(params.get("Bucket", "")), str(params.get("Key", "")))
-        found += _on(key, account, region, ("kms:Decrypt",))
+        found.append(
+            (keys.object_key(str(params.get("Bucket", "")), str(params.get("Key", ""))), ("kms:Decrypt",))
+        )
     if operation in _S3_WRITES:
-        key = _write_key(account, region, params)
         wanted = (
             ("kms:GenerateDataKey", "kms:Decrypt") if operation in _S3_MULTIPART else ("kms:GenerateDataKey",)
         )
-        found += _on(key, account, region, wanted)
+        found.append((_write_key(params, keys), wanted))
     return found
 
 
-def _on(key_id: str | None, account: str, region: str, wanted: Sequence[str]) -> list[Required]:
-    if not key_id:
-        return []
-    arn = _key_arn(key_id, account, region)
-    return [Required(action, arn) for action in wanted]
-
-
-def _key_arn(key_id: str, account: str, region: str) -> str:
-    """The key's ARN from any of its names (id, ARN, alias, alias ARN); the name as given if unknown."""
-    parts = key_id.split(":")
-    if len(parts) > 4 and parts[2] == "kms":
-        account, region = parts[4] or account, parts[3] or region
-    backend = kms_backends[account][region]
-    try:
-        return str(backend.keys[backend.any_id_to_key_id(key_id)].arn)
-    except (KeyError, TypeError, AttributeError):
-        # A key the backend does not have: KMS would fail the call; name what was asked for.
-        return (
-            key_id
-            if key_id.startswith("arn:")
-            else f"arn:aws:kms:{region}:{account}:{key_id if '/' in key_id else 'key/' + key_id}"
-        )
-
-
-def _bucket(account: str, region: str, name: str) -> Any:
-    return s3_backends[account][get_partition(region)].buckets.get(name)
-
-
-def _object_key(account: str, region: str, bucket_name: str, key: str) -> str | None:
-    bucket = _bucket(account, region, bucket_name)
-    found = None if bucket is None else bucket.keys.get(key)
-    if found is None or found.encryption != "aws:kms":
-        return None
-    return found.kms_key_id  # type: ignore[no-any-return]
-
-
-def _write_key(account: str, region: str, params: Mapping[str, Any]) -> str | None:
-    if params.get("ServerSideEncryption") == "aws:kms" and isinstance(params.get("SSEKMSKeyId"), str):
+def _write_key(params: Mapping[str, Any], keys: KeyLookup) -> str | None:
+    """The key a write encrypts with: the request's own, else the bucket's default (when SSE-KMS)."""
+    encryption = params.get("ServerSideEncryption")
+    if encryption == "aws:kms" and isinstance(params.get("SSEKMSKeyId"), str):
         return str(params["SSEKMSKeyId"])
-    if params.get("ServerSideEncryption") not in (None, "aws:kms"):
-        return None  # the request asks for another kind of encryption than the bucket's default
-    bucket = _bucket(account, region, str(params.get("Bucket", "")))
-    default = (
-        ((bucket.encryption or {}).get("Rule") or {}).get("ApplyServerSideEncryptionByDefault")
-        if bucket
-        else None
-    )
-    if not default or default.get("SSEAlgorithm") != "aws:kms":
-        return None
-    return default.get("KMSMasterKeyID")  # type: ignore[no-any-return]
-
-
-def _topic_key(account: str, region: str, topic_arn: str) -> str | None:
-    topic = sns_backends[account][region].topics.get(topic_arn)
-    return None if topic is None else (topic.kms_master_key_id or None)
-
-
-def _queue_key(account: str, region: str, url: str) -> str | None:
-    queue = sqs_backends[account][region].queues.get(url.rstrip("/").rsplit("/", 1)[-1])
-    return None if queue is None else (getattr(queue, "kms_master_key_id", None) or None)
+    if encryption not in (None, "aws:kms"):
+        return None  # the request asks for another encryption than the bucket's default
+    return keys.bucket_key(str(params.get("Bucket", "")))
