@@ -17,6 +17,7 @@ the least-privilege report and logs each denial.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from localcloud.iam.enforcer import Enforcer
@@ -43,7 +44,13 @@ def patches(iam: LocalIam) -> list[Patch]:
 
 
 def refusal(
-    role_arn: str | None, *, service: str, action: str, resource: str, source_arn: str | None = None
+    role_arn: str | None,
+    *,
+    service: str,
+    action: str,
+    resource: str,
+    source_arn: str | None = None,
+    context: Mapping[str, str] | None = None,
 ) -> str | None:
     """Why ``service`` may not do ``action`` on ``resource`` as ``role_arn``; None if it may.
 
@@ -59,6 +66,8 @@ def refusal(
         The ARN acted on.
     source_arn : str | None
         The resource the service acts for (a rule's ARN): ``aws:SourceArn`` for the trust policy.
+    context : Mapping[str, str] | None
+        The request's other context keys (``kms:ViaService``...).
 
     Returns
     -------
@@ -70,21 +79,30 @@ def refusal(
     iam, enforcer = _deciders(role_arn)
     try:
         session = iam.sessions.assume(role_arn, service=service, session_name=service, source_arn=source_arn)
-        enforcer.authorize_action(session.arn, action, resource, context=source_context(source_arn))
+        keys = {**source_context(source_arn), **(context or {})}
+        enforcer.authorize_action(session.arn, action, resource, context=keys)
     except AccessDeniedError as error:
         return error.message
     return None
 
 
-def service_refusal(service: str, *, action: str, resource: str, source_arn: str) -> str | None:
+def service_refusal(
+    service: str,
+    *,
+    action: str,
+    resource: str,
+    source_arn: str | None,
+    context: Mapping[str, str] | None = None,
+) -> str | None:
     """Why the service principal itself may not do ``action`` on ``resource``; None if it may.
 
     Only the resource's policy can let a service principal in (a function's policy naming
-    ``events.amazonaws.com``, usually for one ``aws:SourceArn``).
+    ``events.amazonaws.com``, usually for one ``aws:SourceArn``); parameters as ``refusal``'s.
     """
     _, enforcer = _deciders(resource)
     try:
-        enforcer.authorize_action(service, action, resource, context=source_context(source_arn))
+        keys = {**source_context(source_arn), **(context or {})}
+        enforcer.authorize_action(service, action, resource, context=keys)
     except AccessDeniedError as error:
         return error.message
     return None

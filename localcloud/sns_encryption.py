@@ -14,18 +14,15 @@ between event sources from AWS services and encrypted topics", the key managemen
 
 moto checks none of it. ``publish_refusal`` does, for the publishers the local cloud knows: a Step
 Functions task (it publishes as the state machine's role, or the task's ``Credentials``), a Lambda
-function's on-failure destination (as the function's role), and CloudWatch alarm actions. A handler's
-own SDK calls are not checked (moto does not know which role a request comes from). Identity policies
-are evaluated with moto's evaluator (``roles.refusal``); key and topic policies here, with the
-condition operators the platform's policies use.
+function's on-failure destination (as the function's role), and CloudWatch alarm actions. Each
+request is decided by the local cloud's IAM evaluator (``localcloud.roles``): the publisher's identity
+policies, the topic's policy and the key's policy, with SNS's context keys (``kms:ViaService``, the
+topic in ``kms:EncryptionContext:aws:sns:topicArn``, ``aws:SourceArn``...).
 """
 
 from __future__ import annotations
 
-import fnmatch
-import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +34,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 
 from localcloud.patches import Patch
-from localcloud.roles import as_list, refusal
+from localcloud.roles import refusal, service_refusal
 
 # What SNS asks KMS for, as the publisher, to encrypt a message (and to reuse a cached data key).
 KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
@@ -104,34 +101,17 @@ def publish_refusal(topic_arn: str, publisher: Publisher) -> Refusal | None:
     topic = sns_backends[account][region].topics.get(topic_arn)
     if topic is None:
         return Refusal("NotFound", "Topic does not exist")
+    # The enforcer adds aws:SecureTransport and aws:PrincipalArn; roles.service_refusal aws:SourceArn.
     context = {
         "aws:SourceAccount": account,
         "aws:SourceOwner": account,
-        "aws:SecureTransport": "true",
         "kms:CallerAccount": account,
         "kms:ViaService": f"sns.{region}.amazonaws.com",
         "kms:EncryptionContext:aws:sns:topicArn": topic_arn,
-        **({"aws:SourceArn": publisher.source_arn} if publisher.source_arn else {}),
-        **({"aws:PrincipalArn": publisher.role_arn} if publisher.role_arn else {}),
     }
-    # A role of the topic's account needs its identity policies (and no deny in the topic's policy); a
-    # service principal has no identity policy, so the topic's policy must allow it.
-    decision = _decide(json.loads(topic.policy), publisher, "sns:Publish", topic_arn, context)
-    denied = None
-    if decision == "deny":
-        denied = "an explicit deny in the topic's access policy denies it"
-    elif publisher.role_arn:
-        denied = refusal(
-            publisher.role_arn, service=publisher.service, action="sns:Publish", resource=topic_arn
-        )
-    elif decision != "allow":
-        denied = "no statement of the topic's access policy allows this service principal"
+    denied = _refusal(publisher, "sns:Publish", topic_arn, context)
     if denied is not None:
-        return Refusal(
-            "AuthorizationError",
-            f"User: {publisher.name} is not authorized to perform: SNS:Publish on resource: {topic_arn} "
-            f"because {denied}",
-        )
+        return Refusal("AuthorizationError", denied)
     key_id = str(topic.kms_master_key_id or "")
     return _key_refusal(key_id, account, region, publisher, context) if key_id else None
 
@@ -150,20 +130,22 @@ def _key_refusal(
         return _kms_error("KMSNotFound", "NotFoundException", f"Invalid keyId {key_id}")
     if key.key_state != "Enabled":
         return _kms_error("KMSDisabled", "DisabledException", f"{key.arn} is {key.key_state.lower()}.")
-    policy = json.loads(key.policy) if isinstance(key.policy, str) else key.policy
     for action in KEY_ACTIONS:
-        decision = _decide(policy, publisher, action, key.arn, context)
-        if decision == "deny":
-            why = f"an explicit deny in a resource-based policy denies the {action} action"
-            return _denied(publisher, action, key.arn, why)
-        if decision == "delegated" and publisher.role_arn:
-            denied = refusal(publisher.role_arn, service=publisher.service, action=action, resource=key.arn)
-            if denied is not None:
-                why = f"no identity-based policy allows the {action} action ({denied})"
-                return _denied(publisher, action, key.arn, why)
-        elif decision != "allow":
-            return _denied(publisher, action, key.arn, f"no resource-based policy allows the {action} action")
+        denied = _refusal(publisher, action, key.arn, context)
+        if denied is not None:
+            return _kms_error("KMSAccessDenied", "AccessDeniedException", denied)
     return None
+
+
+def _refusal(publisher: Publisher, action: str, resource: str, context: dict[str, str]) -> str | None:
+    """AWS's message if ``publisher`` may not do ``action`` on ``resource``; None if it may."""
+    if publisher.role_arn:
+        return refusal(
+            publisher.role_arn, service=publisher.service, action=action, resource=resource, context=context
+        )
+    return service_refusal(
+        publisher.service, action=action, resource=resource, source_arn=publisher.source_arn, context=context
+    )
 
 
 def _denied(publisher: Publisher, action: str, key: str, why: str) -> Refusal:
@@ -177,93 +159,6 @@ def _kms_error(code: str, kms_code: str, message: str) -> Refusal:
     """SNS's error for what KMS answered, the message ending as the KMS client's exception does."""
     detail = f"(Service: AWSKMS; Status Code: 400; Error Code: {kms_code}; Request ID: {_id()})"
     return Refusal(code, f"{message} {detail}")
-
-
-def _decide(
-    policy: dict[str, Any], publisher: Publisher, action: str, resource: str, context: dict[str, str]
-) -> str:
-    """``deny``, ``allow`` (a statement names the publisher), ``delegated`` (to IAM), or ``none``."""
-    decision = "none"
-    statements = policy.get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        principal = _principal_match(statement, publisher)
-        if (
-            principal is None
-            or not _action_match(statement, action)
-            or not _resource_match(statement, resource)
-        ):
-            continue
-        deny = statement.get("Effect") == "Deny"
-        if not _conditions_hold(statement.get("Condition") or {}, context, unknown=deny):
-            continue
-        if deny:
-            return "deny"
-        if principal == "allow" or decision == "none":
-            decision = principal
-    return decision
-
-
-def _principal_match(statement: dict[str, Any], publisher: Publisher) -> str | None:
-    principal = statement.get("Principal")
-    if principal == "*" or (isinstance(principal, dict) and "*" in as_list(principal.get("AWS"))):
-        return "allow"
-    if not isinstance(principal, dict):
-        return None
-    if not publisher.role_arn:
-        return "allow" if publisher.service in as_list(principal.get("Service")) else None
-    account = publisher.role_arn.split(":")[4]
-    for name in map(str, as_list(principal.get("AWS"))):
-        if name == publisher.role_arn:
-            return "allow"
-        if name == account or (name.endswith(f":iam::{account}:root")):
-            return "delegated"
-    return None
-
-
-def _action_match(statement: dict[str, Any], action: str) -> bool:
-    if "NotAction" in statement:
-        return not any(
-            fnmatch.fnmatchcase(action.lower(), a.lower()) for a in as_list(statement["NotAction"])
-        )
-    return any(fnmatch.fnmatchcase(action.lower(), str(a).lower()) for a in as_list(statement.get("Action")))
-
-
-def _resource_match(statement: dict[str, Any], resource: str) -> bool:
-    return any(fnmatch.fnmatchcase(resource, str(r)) for r in as_list(statement.get("Resource", "*")))
-
-
-# Condition operators: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
-_OPERATORS: dict[str, Callable[[str, str], bool]] = {
-    "StringEquals": lambda value, wanted: value == wanted,
-    "StringEqualsIgnoreCase": lambda value, wanted: value.lower() == wanted.lower(),
-    "StringLike": fnmatch.fnmatchcase,
-    "ArnEquals": lambda value, wanted: value == wanted,
-    "ArnLike": fnmatch.fnmatchcase,
-    "Bool": lambda value, wanted: value.lower() == wanted.lower(),
-}
-
-
-def _conditions_hold(conditions: dict[str, Any], context: dict[str, str], *, unknown: bool) -> bool:
-    """Whether every condition holds; an operator not known here counts as ``unknown``."""
-    lowered = {key.lower(): value for key, value in context.items()}
-    for operator, tests in conditions.items():
-        name = operator.removesuffix("IfExists")
-        negated = name.startswith(("StringNot", "ArnNot"))
-        compare = _OPERATORS.get(name.replace("Not", "", 1) if negated else name)
-        if compare is None:
-            if not unknown:
-                return False
-            continue
-        for key, wanted in tests.items():
-            value = lowered.get(key.lower())
-            if value is None:
-                if operator.endswith("IfExists") or negated:
-                    continue
-                return False
-            matched = any(compare(value, str(w)) for w in as_list(wanted))
-            if matched == negated:
-                return False
-    return True
 
 
 def _id() -> str:
