@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -28,7 +27,14 @@ from botocore.model import ServiceModel
 from botocore.session import get_session
 
 from localcloud.iam.operations import OPERATIONS
-from localcloud.iam.wire_routes import Route, body_params, match, rest_params
+from localcloud.iam.wire_routes import (
+    Route,
+    UnknownOperationError,
+    body_params,
+    json_object,
+    match,
+    rest_params,
+)
 
 __all__ = [
     "UnknownOperationError",
@@ -45,10 +51,6 @@ _BESIDES: Final = {"sts", "iam", "cloudformation", "ssm", "apigateway", "kms"}
 SERVICES: Final = tuple(sorted({service for service, _ in OPERATIONS} | _BESIDES))
 _CREDENTIAL: Final = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _FORM: Final = "application/x-www-form-urlencoded"
-
-
-class UnknownOperationError(ValueError):
-    """A signed request that no operation of its service's model matches."""
 
 
 @dataclass(frozen=True)
@@ -163,8 +165,8 @@ def parse(request: WireRequest, *, region: str = "us-east-1") -> WireCall | None
     Raises
     ------
     UnknownOperationError
-        When the request is signed for a service this module does not read, or none of its operations
-        matches.
+        When the request is signed for a service this module does not read, none of its operations
+        matches, or its JSON body is not an object.
     """
     signer = credential(request, region=region)
     if signer is None:
@@ -230,10 +232,6 @@ def credential(request: WireRequest, *, region: str = "us-east-1") -> tuple[str,
     return None
 
 
-# The front's name for it before it was public.
-_credential = credential
-
-
 def _operation(model: ServiceModel, request: WireRequest) -> tuple[str, dict[str, Any]] | None:
     """(operation name, params) when the request is one of this service's operations."""
     target = request.headers.get("x-amz-target")
@@ -246,11 +244,12 @@ def _operation(model: ServiceModel, request: WireRequest) -> tuple[str, dict[str
             raise UnknownOperationError(
                 f"X-Amz-Target {target}: {model.service_name} has no operation {name!r} (botocore's model)"
             )
-        return name, dict(json.loads(request.body or b"{}"))
+        return name, json_object(request.body, f"X-Amz-Target {target}")
     if not rest:
         # The query protocol; also for a service boto3 now calls in json (SQS, CloudWatch), which AWS and
         # moto still answer in it for older clients.
-        form = request.body.decode() if request.headers.get("content-type", "").startswith(_FORM) else ""
+        is_form = request.headers.get("content-type", "").startswith(_FORM)
+        form = request.body.decode("utf-8", "replace") if is_form else ""
         fields = parse_qsl(form or request.query_string, keep_blank_values=True)
         action = dict(fields).get("Action")
         if action is None or action not in model.operation_names:

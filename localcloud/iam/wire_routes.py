@@ -23,6 +23,10 @@ from botocore.model import OperationModel, ServiceModel, Shape
 _LABEL: Final = re.compile(r"\{([^}]+?)(\+?)\}")
 
 
+class UnknownOperationError(ValueError):
+    """A signed request that no operation of its service's model matches (or whose members cannot be read)."""
+
+
 @dataclass(frozen=True)
 class Route:
     """One operation's method, URI pattern and the members each part of the request carries."""
@@ -143,11 +147,22 @@ def rest_params(
 
 def body_params(route: Route, body: bytes) -> dict[str, Any]:
     """A rest-json request's JSON body as members (under the payload member when it has one)."""
-    document = json.loads(body or b"{}")
+    document = json_object(body, f"{route.operation.name}'s body")
     payload = (
         route.operation.input_shape.serialization.get("payload") if route.operation.input_shape else None
     )
     return {payload: document} if payload else dict(document)
+
+
+def json_object(body: bytes, where: str) -> dict[str, Any]:
+    """A JSON body's members; a body that is not a JSON object cannot be read as the call's members."""
+    try:
+        document = json.loads(body or b"{}")
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise UnknownOperationError(f"{where}: the body is not a JSON object; send the input as one")
+    return document
 
 
 def _copy_source(value: str) -> dict[str, str]:

@@ -64,6 +64,14 @@ def test_an_unknown_target_is_named() -> None:
         parse(request)
 
 
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]"], ids=["malformed", "a list"])
+def test_a_json_body_that_is_no_object_is_refused_with_its_operation(body: bytes) -> None:
+    request = signed("sagemaker", headers={"x-amz-target": "SageMaker.DescribeEndpoint"}, body=body)
+
+    with pytest.raises(UnknownOperationError, match=r"SageMaker\.DescribeEndpoint.*not a JSON object"):
+        parse(request)
+
+
 def test_a_service_the_local_cloud_does_not_read_is_named() -> None:
     with pytest.raises(UnknownOperationError, match=r"'ec2'.*add the service"):
         parse(signed("ec2", body=b"Action=DescribeInstances"))
