@@ -3,6 +3,9 @@
 Read through :mod:`localcloud.iam.actions`, whose docstring gives the ARN templates' syntax. Keys are
 (boto3 service name, method name); a DynamoDB ``Table`` method is keyed under "dynamodb". The S3 transfer
 methods (``upload_file``, ``download_file``, ``copy``) are mapped to what every request they make needs.
+The local cloud's front decides each request by its wire operation (:mod:`localcloud.iam.wire`), so the
+requests those methods and the local cloud's own services send have entries too; ``WIRE_ONLY`` says why
+each one that no code calls by name is there.
 """
 
 from __future__ import annotations
