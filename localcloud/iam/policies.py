@@ -23,7 +23,7 @@ from moto.sqs.models import sqs_backends
 from moto.utilities.utils import get_partition
 
 from localcloud.iam.evaluate import ResourcePolicy, caller
-from localcloud.iam.policy import Policy, parse_policy
+from localcloud.iam.policy import STATEMENT_ELEMENTS, Policy, parse_policy
 
 Document = str | bytes | Mapping[str, Any]
 
@@ -199,21 +199,6 @@ def _queue(account: str, region: str, name: str, arn: str) -> Found:
     return None if queue is None else (queue.queue_arn, queue.policy)
 
 
-_STATEMENT_ELEMENTS = frozenset(
-    (
-        "Sid",
-        "Effect",
-        "Principal",
-        "NotPrincipal",
-        "Action",
-        "NotAction",
-        "Resource",
-        "NotResource",
-        "Condition",
-    )
-)
-
-
 def _function(account: str, region: str, name: str, arn: str) -> Found:
     # function:<name>[:<qualifier>]; the function's policy holds its AddPermission statements.
     function = lambda_backends[account][region]._lambdas.get_arn(arn)
@@ -221,7 +206,7 @@ def _function(account: str, region: str, name: str, arn: str) -> Found:
         return None
     # moto keeps AddPermission's own fields (FunctionName...) in each statement; AWS's policy has none.
     statements = [
-        {name: value for name, value in statement.items() if name in _STATEMENT_ELEMENTS}
+        {name: value for name, value in statement.items() if name in STATEMENT_ELEMENTS}
         for statement in function.policy.statements
     ]
     return function.function_arn, {"Version": "2012-10-17", "Statement": statements}

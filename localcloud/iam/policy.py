@@ -25,7 +25,7 @@ from localcloud.iam.conditions import (
 )
 from localcloud.iam.errors import PolicyError
 
-_KNOWN = {
+STATEMENT_ELEMENTS = {  # what a statement may hold; anything else is malformed
     "Sid",
     "Effect",
     "Principal",
@@ -160,7 +160,7 @@ def _principals(value: object) -> frozenset[str]:
 def _statement(raw: object, position: int, *, resource_required: bool) -> Statement:
     if not isinstance(raw, Mapping):
         raise PolicyError(f"statement {position} must be an object, not {raw!r}")
-    unknown = set(raw) - _KNOWN
+    unknown = set(raw) - STATEMENT_ELEMENTS
     if unknown:
         raise PolicyError(f"statement {position} has unknown elements {sorted(unknown)}")
     if raw.get("Effect") not in ("Allow", "Deny"):
