@@ -1,7 +1,9 @@
 """IAM policy evaluation: whether a principal's policies and a resource's policy allow a request.
 
 ``parse_policy`` reads a document once; ``evaluate`` decides a ``Request`` as AWS would within one
-account. Nothing in the local cloud calls it yet.
+account. ``local_iam.LocalIam`` bundles what a local cloud uses: the policy store, the role sessions
+services act with, and the enforcer that decides each call (``front`` at the server, the services'
+own checks elsewhere).
 """
 
 from localcloud.iam.errors import PolicyError

@@ -49,25 +49,42 @@ class PolicyStore:
         self._parsed: dict[tuple[str, str, bool], Policy] = {}
 
     def identity_policies(self, principal: str) -> tuple[Policy, ...]:
-        """The identity policies of a role or role session: inline first, then attached managed.
+        """The identity policies of a role, role session or user: inline first, then attached managed.
+
+        A user's are its own, then those of each of its groups (in the groups' name order).
 
         Parameters
         ----------
         principal : str
-            A role ARN or a role session ARN (``arn:aws:sts::<account>:assumed-role/<role>/<session>``).
+            A role ARN, a role session ARN (``arn:aws:sts::<account>:assumed-role/<role>/<session>``) or
+            a user ARN (``arn:aws:iam::<account>:user/<name>``).
 
         Raises
         ------
         PolicyNotFoundError
-            If the principal is not a role of the local cloud, or an attached policy is missing.
+            If the principal is not a role or user of the local cloud, or an attached policy is missing.
         """
-        role = self._role(principal)
+        if ":user/" in principal:
+            user = self._user(principal)
+            groups = sorted(self._iam().get_groups_for_user(user.name), key=lambda group: group.name)
+            return sum((self._attached(holder) for holder in (user, *groups)), ())
+        return self._attached(self._role(principal))
+
+    def _attached(self, holder: Any) -> tuple[Policy, ...]:
+        """A role's, user's or group's inline policies (by name), then its managed ones (by ARN)."""
         inline = tuple(
-            self._parse(f"{role.arn} inline {name}", document, name=name)
-            for name, document in sorted(role.policies.items())
+            self._parse(f"{holder.arn} inline {name}", document, name=name)
+            for name, document in sorted(holder.policies.items())
         )
-        managed = tuple(self._managed(policy) for _, policy in sorted(role.managed_policies.items()))
+        managed = tuple(self._managed(policy) for _, policy in sorted(holder.managed_policies.items()))
         return inline + managed
+
+    def _user(self, arn: str) -> Any:
+        name = arn.rsplit("/", 1)[-1]
+        user = self._iam().users.get(name)
+        if user is None:
+            raise PolicyNotFoundError(f"User {arn} is not in the local cloud")
+        return user
 
     def managed_policy(self, arn: str) -> Policy:
         """A managed policy by ARN: customer-managed, or AWS-managed if moto has loaded it.

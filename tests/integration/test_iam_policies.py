@@ -80,6 +80,24 @@ def test_a_role_session_has_its_roles_policies(store: PolicyStore) -> None:
     assert [p.name for p in store.identity_policies(session)] == ["reads"]
 
 
+def test_a_user_has_its_own_policies_then_its_groups(store: PolicyStore) -> None:
+    iam = boto3.client("iam")
+    user = iam.create_user(UserName="analyst")["User"]["Arn"]
+    iam.put_user_policy(
+        UserName="analyst", PolicyName="reads", PolicyDocument=_doc(_allow("s3:GetObject", "*"))
+    )
+    iam.create_group(GroupName="team")
+    iam.add_user_to_group(GroupName="team", UserName="analyst")
+    managed = iam.create_policy(PolicyName="invokes", PolicyDocument=_doc(_allow("execute-api:Invoke", "*")))
+    iam.attach_group_policy(GroupName="team", PolicyArn=managed["Policy"]["Arn"])
+
+    policies = store.identity_policies(user)
+
+    assert [p.name for p in policies] == ["reads", managed["Policy"]["Arn"]]
+    with pytest.raises(PolicyNotFoundError, match="user/ghost"):
+        store.identity_policies(f"arn:aws:iam::{ACCOUNT}:user/ghost")
+
+
 def test_an_unknown_role_or_managed_policy_is_named_in_the_error(store: PolicyStore) -> None:
     with pytest.raises(PolicyNotFoundError, match="role/ghost"):
         store.identity_policies(f"arn:aws:iam::{ACCOUNT}:role/ghost")
