@@ -17,6 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
+from localcloud.iam.enforcer import AccessDeniedError
 from tests.iam_roles import create_role, session_client
 
 pytestmark = pytest.mark.slow
@@ -159,32 +160,106 @@ def test_creating_a_model_needs_pass_role_on_its_execution_role(cloud: LocalClou
     assert f"iam:PassRole on resource: {execution}" in message
 
 
-def test_the_administrator_passes_and_an_unknown_key_is_refused(cloud: LocalCloud) -> None:
-    cloud.client("s3").put_object(Bucket=BUCKET, Key="anywhere/x", Body=b"x")
-    stranger = boto3.session.Session().client(
-        "s3",
-        endpoint_url=cloud.endpoint_url,
-        region_name=REGION,
-        aws_access_key_id="AKIAUNKNOWNKEY000000",
-        aws_secret_access_key="x",
-    )
-    sqs = boto3.session.Session().client(
-        "sts",
+def _stranger(cloud: LocalCloud, service: str) -> Any:
+    return boto3.session.Session().client(
+        service,
         endpoint_url=cloud.endpoint_url,
         region_name=REGION,
         aws_access_key_id="AKIAUNKNOWNKEY000000",
         aws_secret_access_key="x",
     )
 
+
+def test_the_administrator_passes_and_an_unknown_key_is_refused(cloud: LocalCloud) -> None:
+    cloud.client("s3").put_object(Bucket=BUCKET, Key="anywhere/x", Body=b"x")
+
     with pytest.raises(ClientError) as s3_raised:
-        stranger.get_object(Bucket=BUCKET, Key="anywhere/x")
+        _stranger(cloud, "s3").get_object(Bucket=BUCKET, Key="anywhere/x")
     with pytest.raises(ClientError) as sts_raised:
-        sqs.get_caller_identity()
+        _stranger(cloud, "sts").get_caller_identity()
 
     assert _error(s3_raised)[0] == "InvalidAccessKeyId"
     assert _error(sts_raised) == (
         "InvalidClientTokenId",
         "The security token included in the request is invalid.",
+    )
+
+
+def test_a_service_assumes_a_role_only_as_its_trust_policy_says(cloud: LocalCloud) -> None:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": LAMBDA},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:mine"}
+                },
+            }
+        ],
+    }
+    role = cloud.client("iam").create_role(RoleName="scoped", AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]["Arn"]
+    sessions = cloud.iam.sessions
+
+    session = sessions.assume(
+        role,
+        service=LAMBDA,
+        session_name="mine",
+        source_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:mine",
+    )
+    for service, source in (
+        (LAMBDA, f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:other"),
+        ("states.amazonaws.com", None),
+    ):
+        with pytest.raises(
+            AccessDeniedError,
+            match=f"User: {service} is not authorized to perform: sts:AssumeRole on resource: {role}$",
+        ):
+            sessions.assume(role, service=service, session_name="x", source_arn=source)
+    identity = (
+        boto3.session.Session()
+        .client("sts", endpoint_url=cloud.endpoint_url, region_name=REGION, **_keys(session.environment()))
+        .get_caller_identity()
+    )
+
+    assert identity["Arn"] == session.arn == f"arn:aws:sts::{ACCOUNT}:assumed-role/scoped/mine"
+    assert sessions.principal(session.access_key_id) == session.arn
+    assert sessions.principal("testing") is None
+
+
+def _keys(environment: dict[str, str]) -> dict[str, str]:
+    return {
+        "aws_access_key_id": environment["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": environment["AWS_SECRET_ACCESS_KEY"],
+        "aws_session_token": environment["AWS_SESSION_TOKEN"],
+    }
+
+
+def test_a_refused_upload_leaves_the_connection_usable(cloud: LocalCloud) -> None:
+    _, s3 = _reader(cloud, "uploader")
+
+    for _ in range(3):  # the same pooled connection each time: the unread body must not be the next request
+        with pytest.raises(ClientError) as raised:
+            s3.put_object(Bucket=BUCKET, Key="in/upload.bin", Body=b"x" * 200_000)
+        assert _error(raised)[0] == "AccessDenied"
+    cloud.client("s3").put_object(Bucket=BUCKET, Key="in/b.csv", Body=b"b")
+    assert s3.get_object(Bucket=BUCKET, Key="in/b.csv")["Body"].read() == b"b"
+
+
+def test_an_operation_the_table_lacks_is_a_server_error_naming_it(cloud: LocalCloud) -> None:
+    _, s3 = _reader(cloud, "deleter")
+
+    with pytest.raises(ClientError) as raised:
+        s3.delete_bucket_policy(Bucket=BUCKET)
+
+    assert "s3.delete_bucket_policy" in _error(raised)[1]
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert any(
+        "s3.delete_bucket_policy" in gap and "localcloud/iam/operations.py" in gap
+        for gap in cloud.iam.enforcer.gaps()
     )
 
 
