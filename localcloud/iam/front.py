@@ -52,25 +52,26 @@ class IamFront:
 
     def _refusal(self, environ: dict[str, Any]) -> Any:
         """The answer refusing the request, or None to let it through."""
-        request = wire.WireRequest.from_environ(environ, read_body=lambda: wire.read_body(environ))
-        try:
-            call = wire.parse(request, region=self._iam.enforcer.region)
-        except wire.UnknownOperationError as error:
-            principal, answer = self._signer(request)
-            if principal is None:
-                return answer  # the administrator's (None) or an unknown key's refusal
-            return self._gap(None, f"{principal}: {error}; {_FIX}")
-        if call is None or call.access_key is None:
+        region = self._iam.enforcer.region
+        # The signer is in the headers or the URL: the administrator's requests pass before any body is read.
+        credential = wire.credential(wire.WireRequest.from_environ(environ, read_body=bytes), region=region)
+        if credential is None:
             return None  # unsigned: moto answers it as it always has
         try:
-            principal = self._iam.sessions.principal(call.access_key)
+            principal = self._iam.sessions.principal(credential[0])
         except UnknownAccessKeyError as error:
-            return refusal(call.service, "unknown_key", error.message)
+            return refusal(self._service(environ), "unknown_key", error.message)
         if principal is None:
             return None
-        enforcer = self._iam.enforcer
+        request = wire.WireRequest.from_environ(environ, read_body=lambda: wire.read_body(environ))
         try:
-            enforcer.authorize(
+            call = wire.parse(request, region=region)
+        except wire.UnknownOperationError as error:
+            return self._gap(None, f"{principal}: {error}; {_FIX}")
+        if call is None:
+            return None
+        try:
+            self._iam.enforcer.authorize(
                 principal,
                 call.service,
                 call.operation,
@@ -80,9 +81,8 @@ class IamFront:
         except AccessDeniedError as error:
             return refusal(call.service, "denied", error.message)
         except UnmappedOperationError as error:
-            return self._gap(
-                call.service, f"{principal} called {call.service}.{call.operation}: {error.args[0]}; {_FIX}"
-            )
+            message = f"{principal} called {call.service}.{call.operation}: {error.args[0]}; {_FIX}"
+            return self._gap(call.service, message)
         except KeyError as error:
             message = (
                 f"{principal} called {call.service}.{call.operation} without {error.args[0]!r}, which the"
@@ -91,16 +91,14 @@ class IamFront:
             return self._gap(call.service, message)
         return None
 
-    def _signer(self, request: wire.WireRequest) -> tuple[str | None, Any]:
-        """Who signed a request that is no known operation, and the refusal if the key is unknown."""
-        credential = wire.credential(request, region=self._iam.enforcer.region)
-        if credential is None:
-            return None, None
-        access_key = credential[0]
+    def _service(self, environ: dict[str, Any]) -> str | None:
+        """The boto3 service of a request, to answer in its protocol (None if it is no known operation)."""
+        request = wire.WireRequest.from_environ(environ, read_body=lambda: wire.read_body(environ))
         try:
-            return self._iam.sessions.principal(access_key), None
-        except UnknownAccessKeyError as error:
-            return None, refusal(None, "unknown_key", error.message)
+            call = wire.parse(request, region=self._iam.enforcer.region)
+        except wire.UnknownOperationError:
+            return None
+        return None if call is None else call.service
 
     def _gap(self, service: str | None, message: str) -> Any:
         self._iam.enforcer.record_gap(message)
