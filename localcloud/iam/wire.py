@@ -44,6 +44,7 @@ __all__ = [
     "needs_body",
     "parse",
     "read_body",
+    "unflatten",
 ]
 
 # The table's services, and those the deployer, the CLI and SSE-KMS objects' keys bring besides.
@@ -171,12 +172,12 @@ def parse(request: WireRequest, *, region: str = "us-east-1") -> WireCall | None
     signer = credential(request, region=region)
     if signer is None:
         return None
-    access_key, region, scope = signer
+    access_key, signed_region, scope = signer
     for model in _models(scope):
         found = _operation(model, request)
         if found is not None:
             operation, params = found
-            return WireCall(access_key, region, model.service_name, xform_name(operation), params)
+            return WireCall(access_key, signed_region, model.service_name, xform_name(operation), params)
     target = request.headers.get("x-amz-target")
     raise UnknownOperationError(
         f"a request signed for {scope!r} ({request.method} {request.path}"
@@ -277,8 +278,12 @@ def unflatten(fields: list[tuple[str, str]]) -> dict[str, Any]:
         node = tree
         *steps, last = name.split(".")
         for step in steps:
-            node = node.setdefault(step, {})
-        node[last] = value
+            child = node.setdefault(step, {})
+            if not isinstance(child, dict):
+                break  # a malformed form names a scalar as a structure too: the scalar stands
+            node = child
+        else:
+            node[last] = value
     listed: dict[str, Any] = _listed(tree)
     return listed
 

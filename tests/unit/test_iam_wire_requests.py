@@ -18,7 +18,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from werkzeug.wrappers import Request
 
 from localcloud.iam.actions import required
-from localcloud.iam.wire import UnknownOperationError, WireRequest, credential, parse, read_body
+from localcloud.iam.wire import UnknownOperationError, WireRequest, credential, parse, read_body, unflatten
 from tests.unit.test_iam_wire import EXAMPLES, MULTIPART, OBJECT
 from tests.wire_requests import ACCOUNT, REGION, capture, client, sent, signed, wire
 
@@ -145,6 +145,10 @@ def test_the_query_protocol_reads_lists_maps_and_nested_members() -> None:
             {"MetricName": "rows", "Value": "10"},
         ],
     }
+
+
+def test_a_form_that_names_a_scalar_as_a_structure_too_keeps_the_scalar() -> None:
+    assert unflatten([("Action", "Publish"), ("TopicArn", "t"), ("TopicArn.Name", "x")]) == {"TopicArn": "t"}
 
 
 def test_a_json_service_is_also_read_in_the_query_protocol_older_clients_use() -> None:
