@@ -9,7 +9,8 @@ A worker sees:
   interpreter is the virtualenv's, whatever Python version the function's runtime names.
 * its environment: the function's ``Environment.Variables``, the variables the Lambda runtime sets
   (``AWS_LAMBDA_FUNCTION_NAME``, ``..._MEMORY_SIZE``, ``..._VERSION``, ``AWS_REGION``, ``_HANDLER``,
-  ``LAMBDA_TASK_ROOT``...), test credentials, and ``AWS_ENDPOINT_URL`` pointing at the local cloud.
+  ``LAMBDA_TASK_ROOT``...), the temporary credentials of the function's execution role (the
+  administrator's while IAM is not enforced), and ``AWS_ENDPOINT_URL`` pointing at the local cloud.
   Nothing else leaks in from the developer's environment: ``HOME`` and ``TMPDIR`` are empty folders of
   the worker's own, so ``~/.aws/config`` cannot change what the SDK does.
 * ``POWERTOOLS_TRACE_DISABLED=true``: Powertools Tracer needs the X-Ray daemon that Lambda runs beside
@@ -21,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ class FunctionSpec:
 
     name: str
     arn: str
+    role: str
     handler: str
     runtime: str
     timeout: float
@@ -56,6 +59,7 @@ class FunctionSpec:
         return cls(
             name=function.function_name,
             arn=function.function_arn,
+            role=str(function.role or ""),
             handler=function.handler or "",
             runtime=function.run_time or "",
             timeout=float(function.timeout),
@@ -71,14 +75,26 @@ class FunctionSpec:
     @property
     def fingerprint(self) -> str:
         """Changes whenever the code or the configuration does: workers are never shared across it."""
-        config = json.dumps([self.handler, self.runtime, self.timeout, self.memory_mb, self.variables])
+        # The role too: an environment keeps the credentials it started with.
+        config = json.dumps(
+            [self.handler, self.runtime, self.timeout, self.memory_mb, self.variables, self.role]
+        )
         return hashlib.sha256(self.code + config.encode()).hexdigest()
 
 
 def worker_environment(
-    spec: FunctionSpec, *, task_root: Path, home: Path, log_stream: str, endpoint_url: str
+    spec: FunctionSpec,
+    *,
+    task_root: Path,
+    home: Path,
+    log_stream: str,
+    endpoint_url: str,
+    credentials: Mapping[str, str],
 ) -> dict[str, str]:
-    """The complete process environment of one execution environment of ``spec``."""
+    """The complete process environment of one execution environment of ``spec``.
+
+    ``credentials`` are ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN``.
+    """
     environment = dict(spec.variables)
     # Set after the function's variables: on AWS these are reserved and a function cannot set them.
     environment.update(
@@ -103,7 +119,7 @@ def worker_environment(
             "AWS_DEFAULT_REGION": spec.region,
             "AWS_ENDPOINT_URL": endpoint_url,
             "POWERTOOLS_TRACE_DISABLED": "true",
-            **TEST_CREDENTIALS,
+            **credentials,
         }
     )
     return environment

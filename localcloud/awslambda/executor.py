@@ -3,7 +3,9 @@
 Like Lambda's execution environments, a worker is started on demand (a cold start), serves one
 invocation at a time, and is reused while the function's code and configuration stay the same. A
 worker that timed out or died is discarded; so are the workers of a function's previous version.
-What a worker sees is described in ``localcloud.awslambda.environment``.
+What a worker sees is described in ``localcloud.awslambda.environment``; with IAM enforced, it acts as
+the function's execution role (assumed by ``lambda.amazonaws.com``, the session named after the function,
+as Lambda names it), and each denial of its calls is written to its logs, where AWS shows it too.
 """
 
 from __future__ import annotations
@@ -22,8 +24,13 @@ from typing import Any
 from localcloud.awslambda import logs, payload_limits
 from localcloud.awslambda.code import CodeCache
 from localcloud.awslambda.environment import FunctionSpec, worker_environment
+from localcloud.awslambda.roles import LAMBDA_PRINCIPAL, ROLE_CANNOT_BE_ASSUMED
 from localcloud.awslambda.worker import Worker, WorkerExitError, WorkerTimeoutError
+from localcloud.iam.errors import AccessDeniedError
+from localcloud.iam.local_iam import LocalIam
+from localcloud.iam.report import Denial
 from localcloud.records import Activity, InvocationRecord, InvocationType
+from localcloud.role_credentials import assume, environment
 
 
 @dataclass(frozen=True)
@@ -63,10 +70,21 @@ class LambdaExecutor:
         The local cloud's endpoint, given to every worker as ``AWS_ENDPOINT_URL``.
     activity : Activity
         Counts invocations in flight for ``wait_idle``.
+    iam : LocalIam | None
+        Where roles are assumed and calls decided; None (or enforcement off): workers get the
+        administrator's credentials.
     """
 
-    def __init__(self, *, work_dir: Path, endpoint_url: Callable[[], str], activity: Activity) -> None:
+    def __init__(
+        self,
+        *,
+        work_dir: Path,
+        endpoint_url: Callable[[], str],
+        activity: Activity,
+        iam: LocalIam | None = None,
+    ) -> None:
         self._work_dir = work_dir
+        self._iam = iam
         self._endpoint_url = endpoint_url
         self._activity = activity
         self._code = CodeCache(work_dir / "code")
@@ -75,6 +93,10 @@ class LambdaExecutor:
         self._current: dict[str, str] = {}  # function ARN -> fingerprint of its current version
         self._busy: set[Worker] = set()
         self._records: list[InvocationRecord] = []
+        self._functions: dict[str, str] = {}  # a role session's ARN -> the ARN of the function acting so
+        self._denied: dict[str, list[str]] = {}  # function ARN -> denial messages not yet in its logs
+        if iam is not None:
+            iam.enforcer.add_denial_listener(self._on_denial)
 
     def invoke(self, function: Any, event: Any, invocation_type: InvocationType) -> InvocationOutcome:
         """Run ``function`` (a moto ``LambdaFunction``) on ``event`` and wait for its result."""
@@ -85,6 +107,11 @@ class LambdaExecutor:
             return self._invoke(spec, event, invocation_type, request_id)
         finally:
             self._activity.end()
+
+    @property
+    def iam(self) -> LocalIam | None:
+        """Where the workers' roles are assumed (None: the administrator's credentials)."""
+        return self._iam
 
     def records(self, function_name: str | None = None) -> list[InvocationRecord]:
         """Every invocation so far, oldest first, optionally of one function only."""
@@ -116,6 +143,9 @@ class LambdaExecutor:
         except (OSError, zipfile.BadZipFile) as error:
             message = f"The deployed code of {spec.name} cannot be unpacked: {error}"
             return self._fail_early(spec, request_id, invocation_type, "LocalCloud.CodeUnavailable", message)
+        except AccessDeniedError as error:  # the role was deleted or its trust changed since CreateFunction
+            message = f"{ROLE_CANNOT_BE_ASSUMED} {error.message}"
+            return self._fail_early(spec, request_id, invocation_type, "LocalCloud.RoleUnavailable", message)
         run = self._run(worker, spec, event, request_id)
         if invocation_type == "RequestResponse" and run.error is None:
             run.error = payload_limits.oversized_response(run.body.encode("utf-8"))
@@ -158,6 +188,9 @@ class LambdaExecutor:
         self, spec: FunctionSpec, worker: Worker, *, request_id: str, run: _Run, output: str, cold: bool
     ) -> list[str]:
         lines = [f"START RequestId: {request_id} Version: {spec.version}", *output.splitlines()]
+        with self._lock:
+            denied = self._denied.pop(spec.arn, [])
+        lines.extend(logs.denial_line(request_id, message) for message in denied)
         if run.status == "timeout":
             lines.append(f"{_iso_now()} {request_id} Task timed out after {spec.timeout:.2f} seconds")
         lines.append(f"END RequestId: {request_id}")
@@ -243,11 +276,22 @@ class LambdaExecutor:
         home = self._work_dir / "environments" / worker_id
         (home / "tmp").mkdir(parents=True)
         stream = logs.stream_name(worker_id, "$LATEST")
-        environment = worker_environment(
-            spec, task_root=task_root, home=home, log_stream=stream, endpoint_url=self._endpoint_url()
+        session = assume(
+            self._iam, spec.role, service=LAMBDA_PRINCIPAL, session_name=spec.name, source_arn=spec.arn
+        )
+        if session is not None:
+            with self._lock:
+                self._functions[session.arn] = spec.arn
+        variables = worker_environment(
+            spec,
+            task_root=task_root,
+            home=home,
+            log_stream=stream,
+            endpoint_url=self._endpoint_url(),
+            credentials=environment(session),
         )
         worker = Worker(
-            task_root=task_root, environment=environment, log_path=home / "output.log", log_stream=stream
+            task_root=task_root, environment=variables, log_path=home / "output.log", log_stream=stream
         )
         worker.wait_ready()
         return worker
@@ -260,6 +304,13 @@ class LambdaExecutor:
                 self._idle.setdefault(spec.fingerprint, []).append(worker)
         if not keep:
             self._discard(worker)
+
+    def _on_denial(self, denial: Denial) -> None:
+        # Kept until the invocation's logs are shipped, so that it appears between its START and END.
+        with self._lock:
+            function_arn = self._functions.get(denial.principal)
+            if function_arn is not None:
+                self._denied.setdefault(function_arn, []).append(denial.message)
 
     def _discard(self, worker: Worker) -> None:
         with self._lock:

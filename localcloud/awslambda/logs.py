@@ -57,3 +57,13 @@ def write(*, account_id: str, region: str, group: str, stream: str, lines: list[
             backend.create_log_stream(group, stream)
         if events:
             backend.put_log_events(group, stream, events)
+
+
+def denial_line(request_id: str, message: str) -> str:
+    """A denied AWS call of the function, as its log shows it (the runtime's ``[ERROR]`` line format)."""
+    return f"[ERROR]\t{_iso_now()}\t{request_id}\tAccessDenied: {message}"
+
+
+def _iso_now() -> str:
+    now = datetime.now(UTC)
+    return f"{now:%Y-%m-%dT%H:%M:%S}.{now.microsecond // 1000:03d}Z"

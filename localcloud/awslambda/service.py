@@ -8,6 +8,7 @@ of the logs in ``LogResult``); ``InvocationType=Event`` goes to the asynchronous
 at once, as AWS does. A payload that is not a JSON document encoded as UTF-8 is refused before anything
 runs, with ``InvalidRequestContentException`` (400), whatever the invocation type, as Lambda refuses it;
 so is one over the invocation quota, with ``RequestEntityTooLargeException`` (``payload_limits``).
+With IAM enforced, a function whose role Lambda cannot assume is refused at creation (``roles``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda.utils import get_backend
 
-from localcloud.awslambda import payload_limits
+from localcloud.awslambda import payload_limits, roles
 from localcloud.awslambda.async_invoke import AsyncInvoker
 from localcloud.awslambda.executor import LambdaExecutor
 from localcloud.patches import Patch
@@ -74,6 +75,7 @@ def patches(executor: LambdaExecutor, invoker: AsyncInvoker) -> list[Patch]:
     return [
         Patch(LambdaFunction, "invoke", invoke),
         Patch(LambdaFunction, "_invoke_lambda", invoke_lambda),
+        *roles.patches(executor.iam),
     ]
 
 

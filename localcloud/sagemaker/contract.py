@@ -25,11 +25,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localcloud.awslambda.environment import TEST_CREDENTIALS
 from localcloud.sagemaker.transfer import JobSetupError, artifact_uri, in_job_folder
 
 HOST = "algo-1"
@@ -44,6 +44,7 @@ class TrainingJobSpec:
 
     name: str
     arn: str
+    role_arn: str
     account_id: str
     region: str
     hyperparameters: dict[str, str]
@@ -65,6 +66,7 @@ class TrainingJobSpec:
         return cls(
             name=job.training_job_name,
             arn=job.arn,
+            role_arn=str(job.role_arn or ""),
             account_id=account_id,
             region=region,
             hyperparameters=dict(job.hyper_parameters or {}),
@@ -227,9 +229,19 @@ def command_args(hyperparameters: dict[str, Any]) -> list[str]:
 
 
 def environment(
-    spec: TrainingJobSpec, layout: JobLayout, *, program: str, channels: dict[str, Path], endpoint_url: str
+    spec: TrainingJobSpec,
+    layout: JobLayout,
+    *,
+    program: str,
+    channels: dict[str, Path],
+    endpoint_url: str,
+    credentials: Mapping[str, str],
 ) -> dict[str, str]:
-    """The complete process environment of the training script."""
+    """The complete process environment of the training script.
+
+    ``credentials`` (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``) are the
+    job's role's, as SageMaker gives the container; an isolated job gets none.
+    """
     user = spec.user_hyperparameters
     hosts = json.dumps([HOST])
     # A path in the container (where a channel put the archive) is read in the job folder.
@@ -306,7 +318,7 @@ def environment(
     )
     if not spec.network_isolation:
         # A network-isolated container reaches no AWS API: it gets neither an endpoint nor credentials.
-        variables.update({"AWS_ENDPOINT_URL": endpoint_url, **TEST_CREDENTIALS})
+        variables.update({"AWS_ENDPOINT_URL": endpoint_url, **credentials})
     return variables
 
 

@@ -7,6 +7,9 @@ then ``Completed``; or ``Failed`` with a ``FailureReason``; or ``Stopped`` (by `
 ``MaxRuntimeExceeded``): the script gets SIGTERM, a grace period (120 s on SageMaker, shorter here),
 then SIGKILL, and whatever it saved in ``model/`` is still uploaded. The script's output goes to the
 CloudWatch Logs group ``/aws/sagemaker/TrainingJobs``, stream ``<job>/algo-1-<epoch seconds>``.
+With IAM enforced, the job acts as its ``RoleArn`` (assumed by ``sagemaker.amazonaws.com``, the session
+named ``SageMaker`` as SageMaker names it): channels, code and archives move on a client with the role's
+credentials, so the local cloud's front decides each call, and the script gets the same credentials.
 No more jobs run at once than the machine holds (``scheduler``); a network-isolated job's script reaches
 no network (``isolation``), and its code must come from an input channel, as in an isolated container.
 
@@ -28,8 +31,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from localcloud.awslambda import logs
+from localcloud.iam.errors import AccessDeniedError
+from localcloud.iam.local_iam import LocalIam
 from localcloud.records import Activity
-from localcloud.sagemaker import contract, isolation, transfer
+from localcloud.role_credentials import RoleClients, environment
+from localcloud.sagemaker import contract, isolation, roles, transfer
 from localcloud.sagemaker.contract import JobLayout, TrainingJobSpec
 from localcloud.sagemaker.outcome import MetricTracker, failure_reason
 from localcloud.sagemaker.process import ScriptProcess
@@ -99,6 +105,8 @@ class TrainingRunner:
         The interpreter that runs scripts: the virtualenv's, standing in for the training image.
     concurrency : int | None
         How many jobs run at once (the others wait ``Starting``); one per CPU when None.
+    iam : LocalIam | None
+        Where jobs' roles are assumed; None (or enforcement off): jobs act as the administrator.
     """
 
     def __init__(
@@ -111,9 +119,12 @@ class TrainingRunner:
         stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS,
         python: str = sys.executable,
         concurrency: int | None = None,
+        iam: LocalIam | None = None,
     ) -> None:
         self._work_dir = work_dir
         self._client = client
+        self.iam = iam
+        self._clients = RoleClients(endpoint_url=endpoint_url, administrator=client)
         self._endpoint_url = endpoint_url
         self._activity = activity
         self._grace = stop_grace_seconds
@@ -216,7 +227,12 @@ class TrainingRunner:
         """Run the job; return the script's exit status and how it was isolated (None: it never ran)."""
         # MaxRuntimeInSeconds counts from the job's start (out of the queue), downloads included.
         deadline = time.monotonic() + spec.max_runtime_seconds
-        s3 = self._client("s3", spec.region)
+        try:
+            session = roles.session(self.iam, spec.role_arn, source_arn=spec.arn)
+        except AccessDeniedError:  # CreateTrainingJob checked it: the role was deleted or changed since
+            status.finish("Failed", "Failed", failure_reason=roles.unable_to_assume(spec.role_arn))
+            return None, None
+        s3 = self._clients.client("s3", spec.region, session)
         status.enter("Downloading")
         try:
             layout.create()
@@ -245,15 +261,20 @@ class TrainingRunner:
                 account_id=spec.account_id, region=spec.region, group=LOG_GROUP, stream=stream, lines=lines
             )
 
-        environment = contract.environment(
-            spec, layout, program=program, channels=channels, endpoint_url=self._endpoint_url()
+        variables = contract.environment(
+            spec,
+            layout,
+            program=program,
+            channels=channels,
+            endpoint_url=self._endpoint_url(),
+            credentials=environment(session),
         )
         command = [self._python, program, *contract.command_args(spec.user_hyperparameters)]
         isolated: str | None = None
         if spec.network_isolation:
-            command, environment, how = isolation.isolate(command, environment)
+            command, variables, how = isolation.isolate(command, variables)
             isolated = how.value
-        process = ScriptProcess(command, cwd=layout.code_dir, environment=environment, ship=ship)
+        process = ScriptProcess(command, cwd=layout.code_dir, environment=variables, ship=ship)
         ending = process.wait(deadline=deadline, stop=stop, grace_seconds=self._grace)
         if ending == "exited" and process.returncode == 0:
             if self._upload(spec, layout, status, s3, model_only=False):

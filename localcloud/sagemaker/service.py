@@ -3,7 +3,8 @@
 moto stores a training job and reports it ``Completed`` at once, with no artifact. Here
 ``CreateTrainingJob`` validates the request as SageMaker does (a unique name, the required fields,
 string hyperparameters), keeps what moto drops (``Environment``, the request's ``MetricDefinitions``),
-refuses a job past the account's instance quota (``quotas``), leaves the job ``InProgress`` and hands it
+refuses a job past the account's instance quota (``quotas``) and, with IAM enforced, one whose role
+SageMaker cannot assume (``roles``), leaves the job ``InProgress`` and hands it
 to the runner; ``DescribeTrainingJob`` and ``ListTrainingJobs`` then report the job as the runner moves
 it along. ``StopTrainingJob``, which moto
 lacks, stops a running job.
@@ -18,10 +19,11 @@ from typing import Any
 from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker.exceptions import ResourceInUseException, ValidationError
 from moto.sagemaker.responses import SageMakerResponse
+from moto.sagemaker.utils import arn_formatter
 
 from localcloud.errors import SENSITIVE, constraint_failure, validation_errors
 from localcloud.patches import Patch
-from localcloud.sagemaker import status
+from localcloud.sagemaker import roles, status
 from localcloud.sagemaker.endpoints.requests import refuse_volume_key
 from localcloud.sagemaker.quotas import TrainingQuotas, instances
 from localcloud.sagemaker.runner import TrainingRunner
@@ -40,9 +42,11 @@ def patches(runner: TrainingRunner, quotas: TrainingQuotas | None = None) -> lis
     def create_training_job(response: SageMakerResponse) -> ActionResult:
         name = response._get_param("TrainingJobName")
         validate(response, name)
+        backend = response.sagemaker_backend
+        job_arn = arn_formatter("training-job", name, backend.account_id, backend.region_name)
+        roles.check_role(runner.iam, response._get_param("RoleArn"), source_arn=job_arn)
         # moto writes made-up MetricDefinitions into the request's own dict: keep a copy of it first.
         algorithm = copy.deepcopy(response._get_param("AlgorithmSpecification"))
-        backend = response.sagemaker_backend
         with creating:
             quotas.check(response._get_param("ResourceConfig"), list(backend.training_jobs.values()))
             result = create(response)

@@ -1,5 +1,10 @@
 """Moving a training job's data: channels and code from the local S3 in, archives out.
 
+Every object is read with ``GetObject`` and listed with ``ListObjectsV2`` on the client given, the job's
+role's when IAM is enforced: a denial keeps S3's ``AccessDenied`` message (``download_file`` would
+first send a ``HeadObject``, whose 403 has no message), and a denied channel fails the job with the
+reason SageMaker gives, ``Data download failed:Unable to download object ...``.
+
 SageMaker accepts S3 locations as ``s3://bucket/key`` or as HTTPS URLs, in path style
 (``https://s3.<region>.amazonaws.com/bucket/key``, what CDK's ``S3Location.from_bucket`` renders) or
 virtual-hosted style (``https://bucket.s3.<region>.amazonaws.com/key``); it reports its own locations
@@ -52,28 +57,55 @@ def download_channels(channels: list[dict[str, Any]], data_dir: Path, s3: Any) -
 
 
 def download_prefix(s3: Any, uri: str, target: Path) -> int:
-    """Download the object ``uri`` names, or every object under it; return how many were written."""
+    """Download the object ``uri`` names, or every object under it; return how many were written.
+
+    The prefix is listed (``s3:ListBucket``, as SageMaker lists a channel), never read as an object:
+    a role that may read the objects under it need not be allowed to read a key named as the prefix.
+
+    Raises
+    ------
+    JobSetupError
+        If listing or reading is denied or fails, with SageMaker's ``Data download failed`` reason.
+    """
     bucket, prefix = split_s3_uri(uri)
-    if prefix and not prefix.endswith("/"):
-        try:
-            s3.download_file(bucket, prefix, str(target / Path(prefix).name))
-            return 1
-        except ClientError as error:
-            if error.response["Error"]["Code"] not in ("404", "NoSuchKey"):
-                raise
+    try:
+        keys = [
+            item["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for item in page.get("Contents", [])
+        ]
+    except ClientError as error:
+        raise JobSetupError(_download_failed(f"Unable to list objects under {uri}", error)) from error
+    if prefix and not prefix.endswith("/") and prefix in keys:
+        keys = [prefix]  # the URI names one object: it alone lands, under its base name
     count = 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            relative = item["Key"][len(prefix) :].lstrip("/")
-            if not relative or item["Key"].endswith("/"):
-                continue  # "folder" placeholder objects
-            destination = target / relative
-            if target.resolve() not in destination.resolve().parents:
-                raise JobSetupError(f"object {item['Key']} would land outside its channel folder")
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            s3.download_file(bucket, item["Key"], str(destination))
-            count += 1
+    for key in keys:
+        relative = key[len(prefix) :].lstrip("/") or Path(key).name
+        if key.endswith("/"):
+            continue  # "folder" placeholder objects
+        destination = target / relative
+        if target.resolve() not in destination.resolve().parents:
+            raise JobSetupError(f"object {key} would land outside its channel folder")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fetch(s3, bucket, key, destination)
+        except ClientError as error:
+            message = f"Unable to download object s3://{bucket}/{key}"
+            raise JobSetupError(_download_failed(message, error)) from error
+        count += 1
     return count
+
+
+def fetch(s3: Any, bucket: str, key: str, target: Path) -> None:
+    """Write the object ``bucket``/``key`` to ``target`` (``GetObject``: a denial keeps its message)."""
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    with target.open("wb") as file:
+        shutil.copyfileobj(body, file)
+
+
+def _download_failed(what: str, error: ClientError) -> str:
+    details = error.response.get("Error", {})
+    return f"Data download failed:{what} ({details.get('Code')}: {details.get('Message')})"
 
 
 def install_code(program: str, source: str, code_dir: Path, s3: Any) -> None:
@@ -99,7 +131,7 @@ def install_code(program: str, source: str, code_dir: Path, s3: Any) -> None:
             return
     else:
         bucket, key = split_s3_uri(source)
-        s3.download_file(bucket, key, str(archive))
+        fetch(s3, bucket, key, archive)
     try:
         with tarfile.open(archive) as tar:
             tar.extractall(code_dir, filter="data")

@@ -13,8 +13,9 @@ Lines, one object per invocation::
 Only the modes listed in ``CaptureOptions`` appear. The encoding is ``CSV`` or ``JSON`` for the content
 types listed in ``CaptureContentTypeHeader`` (the data as text), else ``BASE64``. Objects land at
 ``<DestinationS3Uri>/<endpoint>/<variant>/<yyyy>/<mm>/<dd>/<hh>/<mm-ss-mmm>-<uuid>.jsonl`` (UTC, the time
-of the first invocation in the object), encrypted with ``KmsKeyId`` when one is given. SageMaker writes
-the captured data every few minutes; here the buffer is written at least every second.
+of the first invocation in the object), encrypted with ``KmsKeyId`` when one is given, and written as the
+variant's model role (with IAM enforced: ``s3:PutObject`` and, with a key, ``kms:GenerateDataKey``).
+SageMaker writes the captured data every few minutes; here the buffer is written at least every second.
 
 An invocation the model answered with an error (4xx/5xx) is captured too: its input, and the model's
 error body as output (SageMaker's documentation does not say; see the README).
@@ -24,16 +25,20 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from localcloud.sagemaker.endpoints.routing import Sampler
 from localcloud.sagemaker.transfer import split_s3_uri
 
 Client = Callable[[str, str], Any]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class CapturedInvocation:
     region: str
     at: datetime
     line: str
+    s3: Any = None  # an S3 client acting as the variant's model role; the writer's own when None
 
 
 def capture_record(
@@ -133,10 +139,15 @@ def object_key(prefix: str, endpoint: str, variant: str, at: datetime) -> str:
 
 
 class CaptureWriter:
-    """Writes batches of captured invocations to the local S3: one object per variant and hour."""
+    """Writes batches of captured invocations to the local S3: one object per variant and hour.
+
+    An object S3 refuses (the model's role may not write there, or not use the key) is logged and
+    counted in ``failures``, never retried, and never fails an invocation, as on SageMaker.
+    """
 
     def __init__(self, client: Client) -> None:
         self._client = client
+        self.failures = 0
 
     def write(self, batch: list[CapturedInvocation]) -> None:
         """Write one batch (called by the buffer's flusher)."""
@@ -159,13 +170,23 @@ class CaptureWriter:
                 raise ValueError(f"DestinationS3Uri {destination} is not an S3 location") from error
             extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key} if kms_key else {}
             body = "".join(f"{item.line}\n" for item in items).encode("utf-8")
-            self._client("s3", region).put_object(
-                Bucket=bucket,
-                Key=object_key(prefix.rstrip("/"), endpoint, variant, items[0].at),
-                Body=body,
-                ContentType="application/jsonlines",
-                **extra,
-            )
+            s3 = items[0].s3 or self._client("s3", region)
+            target = object_key(prefix.rstrip("/"), endpoint, variant, items[0].at)
+            try:
+                s3.put_object(
+                    Bucket=bucket, Key=target, Body=body, ContentType="application/jsonlines", **extra
+                )
+            except ClientError as error:
+                self.failures += 1
+                logger.warning(
+                    "data capture of endpoint %s, variant %s: %d invocations not written to s3://%s/%s: %s",
+                    endpoint,
+                    variant,
+                    len(items),
+                    bucket,
+                    target,
+                    error,
+                )
 
 
 def dumps(record: Mapping[str, Any]) -> str:

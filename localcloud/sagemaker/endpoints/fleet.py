@@ -5,8 +5,10 @@ variant's instances, whatever ``InitialInstanceCount`` says): ``ModelDataUrl`` i
 local S3 and extracted into a model folder of its own, and the server's output goes to CloudWatch Logs,
 group ``/aws/sagemaker/Endpoints/<endpoint>``, stream ``<variant>/<instance id>``, as SageMaker ships a
 container's output. The container sees its model's ``Environment``, the region, and (unless the model has
-``EnableNetworkIsolation``) the local cloud's endpoint and test credentials; an isolated model's server
-reaches no network at all (the socket guard, see ``ModelServer.start``).
+``EnableNetworkIsolation``) the local cloud's endpoint and credentials; an isolated model's server
+reaches no network at all (the socket guard, see ``ModelServer.start``). With IAM enforced, the model
+data is downloaded, the server runs and captured data is written as the model's ``ExecutionRoleArn``
+(``localcloud.sagemaker.roles``); without, as the administrator.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import secrets
 import shutil
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from moto.core.utils import utcnow
 
 from localcloud.awslambda import logs
-from localcloud.awslambda.environment import TEST_CREDENTIALS
+from localcloud.iam.errors import AccessDeniedError
+from localcloud.iam.local_iam import LocalIam
+from localcloud.role_credentials import RoleClients, environment
+from localcloud.sagemaker import roles
 from localcloud.sagemaker.endpoints.routing import Sampler, WeightedRoundRobin
 from localcloud.sagemaker.endpoints.spec import FleetSpec, VariantSpec
 from localcloud.sagemaker.serving import ModelServer, ModelServerError
@@ -34,7 +39,6 @@ from localcloud.sagemaker.transfer import JobSetupError, split_s3_uri
 LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints"
 DRAIN_SECONDS = 30.0
 
-Client = Callable[[str, str], Any]
 _fleet_numbers = itertools.count(1)
 
 
@@ -54,6 +58,7 @@ class RunningVariant:
     spec: VariantSpec
     server: ModelServer
     log_stream: str
+    s3: Any = None  # an S3 client acting as the model's role: data capture writes with it
     invocations: int = 0
 
 
@@ -115,12 +120,16 @@ def start_fleet(
     spec: FleetSpec,
     *,
     work_dir: Path,
-    client: Client,
+    clients: RoleClients,
     endpoint_url: str,
+    iam: LocalIam | None = None,
     python: str = sys.executable,
     startup_timeout: float = 60.0,
 ) -> Fleet:
     """Start one model server per variant of ``spec``; return once every one answers ``/ping``.
+
+    ``clients`` make the S3 clients acting as each model's role (assumed in ``iam``; the
+    administrator's when it is None or not enforced).
 
     Raises
     ------
@@ -134,7 +143,14 @@ def start_fleet(
         for variant in spec.variants:
             running.append(
                 _start_variant(
-                    spec, variant, folder / variant.name, client, endpoint_url, python, startup_timeout
+                    spec,
+                    variant,
+                    folder / variant.name,
+                    clients,
+                    iam,
+                    endpoint_url,
+                    python,
+                    startup_timeout,
                 )
             )
     except BaseException:
@@ -149,13 +165,21 @@ def _start_variant(
     spec: FleetSpec,
     variant: VariantSpec,
     folder: Path,
-    client: Client,
+    clients: RoleClients,
+    iam: LocalIam | None,
     endpoint_url: str,
     python: str,
     startup_timeout: float,
 ) -> RunningVariant:
     folder.mkdir(parents=True, exist_ok=True)
-    archive = _download(variant.model_data_url, folder, client("s3", spec.region))
+    try:
+        session = roles.session(iam, variant.role_arn)
+    except AccessDeniedError as error:  # CreateModel checked it: the role was deleted or changed since
+        raise FleetStartError(
+            f"{roles.unable_to_assume(variant.role_arn)} for production variant {variant.name}: {error}"
+        ) from error
+    s3 = clients.client("s3", spec.region, session)
+    archive = _download(variant.model_data_url, folder, s3)
     stream = f"{variant.name}/i-{secrets.token_hex(9)[:17]}"
 
     def ship(lines: list[str]) -> None:
@@ -172,7 +196,9 @@ def _start_variant(
         server = ModelServer.start(
             archive,
             folder / "model",
-            container_environment(variant, region=spec.region, endpoint_url=endpoint_url),
+            container_environment(
+                variant, region=spec.region, endpoint_url=endpoint_url, credentials=environment(session)
+            ),
             python=python,
             ship=ship,
             startup_timeout=startup_timeout,
@@ -183,7 +209,7 @@ def _start_variant(
             f"The primary container for production variant {variant.name} did not pass the ping health "
             f"check. Please check CloudWatch logs for this endpoint. Local model server: {error}"
         ) from error
-    return RunningVariant(spec=variant, server=server, log_stream=stream)
+    return RunningVariant(spec=variant, server=server, log_stream=stream, s3=s3)
 
 
 def _download(url: str | None, folder: Path, s3: Any) -> Path | None:
@@ -206,10 +232,15 @@ def _download(url: str | None, folder: Path, s3: Any) -> Path | None:
     return target
 
 
-def container_environment(variant: VariantSpec, *, region: str, endpoint_url: str) -> dict[str, str]:
-    """The model's ``Environment``, with the region, and AWS access unless the model is isolated."""
-    environment = dict(variant.environment)
-    environment.update({"AWS_REGION": region, "AWS_DEFAULT_REGION": region})
+def container_environment(
+    variant: VariantSpec, *, region: str, endpoint_url: str, credentials: Mapping[str, str]
+) -> dict[str, str]:
+    """The model's ``Environment``, with the region, and AWS access unless the model is isolated.
+
+    ``credentials`` are the model's role's (``AWS_ACCESS_KEY_ID``, ``..._SECRET_...``, ``..._SESSION_TOKEN``).
+    """
+    variables = dict(variant.environment)
+    variables.update({"AWS_REGION": region, "AWS_DEFAULT_REGION": region})
     if not variant.network_isolation:
-        environment.update({"AWS_ENDPOINT_URL": endpoint_url, **TEST_CREDENTIALS})
-    return environment
+        variables.update({"AWS_ENDPOINT_URL": endpoint_url, **credentials})
+    return variables

@@ -21,7 +21,9 @@ from typing import Any
 
 from moto.core.utils import utcnow
 
+from localcloud.iam.local_iam import LocalIam
 from localcloud.records import Activity
+from localcloud.role_credentials import RoleClients
 from localcloud.sagemaker.endpoints import describe
 from localcloud.sagemaker.endpoints.fleet import Fleet, FleetStartError, start_fleet
 from localcloud.sagemaker.endpoints.live import LiveEndpoint, NotServingError, Served
@@ -59,6 +61,8 @@ class EndpointManager:
         Holds one unit per endpoint being created, updated or deleted.
     python : str
         The interpreter of the model servers (the virtualenv's stands in for the serving image).
+    iam : LocalIam | None
+        Where the models' roles are assumed; None (or enforcement off): models act as the administrator.
     """
 
     def __init__(
@@ -70,9 +74,11 @@ class EndpointManager:
         activity: Activity,
         python: str = sys.executable,
         startup_timeout: float = 60.0,
+        iam: LocalIam | None = None,
     ) -> None:
         self._work_dir = work_dir
-        self._client = client
+        self.iam = iam
+        self._clients = RoleClients(endpoint_url=endpoint_url, administrator=client)
         self._endpoint_url = endpoint_url
         self._activity = activity
         self._python = python
@@ -206,8 +212,9 @@ class EndpointManager:
         return start_fleet(
             spec,
             work_dir=self._work_dir,
-            client=self._client,
+            clients=self._clients,
             endpoint_url=self._endpoint_url(),
+            iam=self.iam,
             python=self._python,
             startup_timeout=self._startup_timeout,
         )

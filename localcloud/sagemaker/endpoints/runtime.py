@@ -137,6 +137,7 @@ def _capture(
             region=region,
             at=at,
             line=dumps(record),
+            s3=served.variant.s3,
         )
     )
 

@@ -2,7 +2,8 @@
 
 - ``CreateModel``: a container with a ``ModelPackageName`` is resolved (the package's image, model data
   and environment, the request's ``Environment`` merged over it: see ``spec``); ``EnableNetworkIsolation``
-  is kept (moto drops it); an existing name is refused, as SageMaker refuses it.
+  is kept (moto drops it); an existing name is refused, as SageMaker refuses it, and so is (with IAM
+  enforced) an ``ExecutionRoleArn`` SageMaker cannot assume (``roles``).
 - ``CreateEndpointConfig``: an existing name is refused (moto overwrites it), and so is what SageMaker
   refuses (``requests``: an isolated model on a serverless variant, ``KmsKeyId`` with local storage).
 - ``CreateEndpoint`` (also from CloudFormation): ``Creating`` while the fleet starts; an existing name is
@@ -24,6 +25,7 @@ from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import arn_formatter
 
 from localcloud.patches import Patch
+from localcloud.sagemaker import roles
 from localcloud.sagemaker.endpoints import describe
 from localcloud.sagemaker.endpoints.manager import EndpointBusyError, EndpointManager, NotServingError
 from localcloud.sagemaker.endpoints.plan import RolloutPlan
@@ -51,6 +53,8 @@ def patches(manager: EndpointManager, quotas: EndpointQuotas | None = None) -> l
         if name in backend._models:
             arn = arn_formatter("model", name, backend.account_id, backend.region_name)
             raise ValidationError(message=f'Cannot create already existing model "{arn}".')
+        model_arn = arn_formatter("model", name, backend.account_id, backend.region_name)
+        roles.check_role(manager.iam, response._get_param("ExecutionRoleArn"), source_arn=model_arn)
         primary = response._get_param("PrimaryContainer")
         containers = response._get_param("Containers")
         model: Any = backend.create_model(

@@ -67,6 +67,7 @@ class VariantSpec:
     instance_count: int | None
     instance_type: str | None
     serverless: Mapping[str, Any] | None
+    role_arn: str = ""  # the model's ExecutionRoleArn: SageMaker downloads, serves and captures as it
 
     @property
     def instances(self) -> int:
@@ -116,6 +117,7 @@ class FleetSpec:
                     instance_count=variant.get("InitialInstanceCount"),
                     instance_type=variant.get("InstanceType"),
                     serverless=variant.get("ServerlessConfig"),
+                    role_arn=str(backend.describe_model(variant["ModelName"]).execution_role_arn or ""),
                 )
             )
         capture_config = config.get("DataCaptureConfig") or None

@@ -30,10 +30,16 @@ class Telemetry:
     ) -> None:
         self._alarms = alarms
         self.metrics: Buffer[InvocationMetrics] = Buffer(self._publish, activity)
-        self.captures: Buffer[CapturedInvocation] = Buffer(CaptureWriter(client).write, activity)
+        self._writer = CaptureWriter(client)
+        self.captures: Buffer[CapturedInvocation] = Buffer(self._writer.write, activity)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._tick, name="endpoint-telemetry", daemon=True)
         self._thread.start()
+
+    @property
+    def capture_failures(self) -> int:
+        """Capture objects S3 refused so far (each is logged; the invocations were answered)."""
+        return self._writer.failures
 
     def flush(self) -> None:
         """Write whatever is buffered."""
