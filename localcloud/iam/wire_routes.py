@@ -2,11 +2,11 @@
 
 Each operation's ``requestUri`` becomes a regex (``{Name}`` one path segment, ``{Key+}`` the rest of the
 path) plus the literal query parts it demands (``?uploads``, ``?list-type=2``). Several operations may
-match one request: the one with more literal query parts wins, then the one whose required query and
-header members are all present and more numerous (S3's CopyObject over PutObject when
-``x-amz-copy-source`` is sent, UploadPart when ``partNumber`` and ``uploadId`` are), then the longer
-literal path, then a current operation over a deprecated
-or S3 Express one.
+match one request (each only when its required query and header members are present): the one with more
+literal query parts wins, then the one with more required query and header members (S3's CopyObject over
+PutObject when ``x-amz-copy-source`` is sent, UploadPart when ``partNumber`` and ``uploadId`` are), then
+the longer literal path, then a current operation over a deprecated or S3 Express one. A path may end in
+one "/" more than its template (``GET /bucket/`` lists the bucket, as S3 answers it).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class Route:
             regex += re.escape(path[position : found.start()]) + ("(.+)" if found.group(2) else "([^/]+)")
             labels.append(by_location.get(found.group(1), found.group(1)))
             position = found.end()
-        regex += re.escape(path[position:])
+        regex += re.escape(path[position:]) + ("" if path.endswith("/") or regex.endswith("(.+)") else "/?")
         required = set(operation.input_shape.required_members) if operation.input_shape else set()
         located = {
             location: tuple(

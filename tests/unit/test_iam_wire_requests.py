@@ -122,6 +122,15 @@ def test_put_object_and_upload_part_share_a_uri_and_are_told_apart_by_their_memb
     assert (part.params["PartNumber"], part.params["UploadId"]) == (3, "upload-1")
 
 
+def test_a_bucket_path_with_a_trailing_slash_lists_the_bucket() -> None:
+    request = signed("s3", method="GET", path="/mlops-data/", query_string="list-type=2&prefix=in%2F")
+
+    parsed = parse(request)
+
+    assert parsed is not None
+    assert (parsed.operation, parsed.params) == ("list_objects_v2", {"Bucket": "mlops-data", "Prefix": "in/"})
+
+
 def test_the_query_protocol_reads_lists_maps_and_nested_members() -> None:
     sns = parse(wire(sent(client("sns"), "publish", EXAMPLES[("sns", "publish")])))
     sts = parse(wire(sent(client("sts"), "get_caller_identity", {})))
