@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -32,6 +32,9 @@ def up(
     deploy: Annotated[bool, typer.Option(help="Deploy the synthesized app into it.")] = True,
     synth: Annotated[bool, typer.Option(help="Synthesize the app first (into --cdk-out).")] = True,
     cdk_out: Annotated[Path, typer.Option(help="The cloud assembly to deploy.")] = PROJECT_ROOT / "cdk.out",
+    iam: Annotated[
+        bool, typer.Option(help="Decide every request by the templates' IAM policies, as AWS does.")
+    ] = True,
 ) -> None:
     """Start the local cloud in the background and deploy the app into it."""
     if synth and deploy:
@@ -43,7 +46,7 @@ def up(
                 fail("the CDK app did not synthesize (above: why; `make synth` prints all it wrote)")
     with console.status("starting the local cloud and deploying ..."):
         try:
-            state = localcloud.up(port=port, deploy=cdk_out if deploy else None)
+            state = localcloud.up(port=port, deploy=cdk_out if deploy else None, enforce_iam=iam)
         except localcloud.LocalCloudError as error:
             fail(str(error))
     console.print(
@@ -79,7 +82,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         "endpoint": state["endpoint_url"],
         "pid": state["pid"],
         "region": state["region"],
-        "started at": datetime.fromtimestamp(float(state["started_at"]), UTC).isoformat(timespec="seconds"),
+        "started at": _when(state["started_at"]),
+        "IAM": "enforced" if state.get("enforce_iam") else "not enforced (started with --no-iam)",
         "state": state["state_dir"],
         "stacks": "\n".join(state.get("stacks", [])) or "none",
         "function runs": f"{state.get('invocation_count', 0)} ({failed} failed)",
@@ -98,6 +102,78 @@ def _endpoint_line(endpoint: dict[str, str]) -> str:
     version = version_of(config, endpoint["name"])
     serving = f"v{version}" if version is not None else f"({config})"
     return f"{endpoint['name']} {endpoint['status']} {serving}"
+
+
+@app.command()
+def access(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Per role: the permissions it used and the statements it was granted and never used.
+
+    From the running local cloud since it started; with none running, the last report saved (by a local
+    cloud stopped with `mlops local down`, or by the end-to-end tests).
+    """
+    report = localcloud.access()
+    if report is None:
+        errors.print(
+            "no local cloud is running and no report was saved; start one with `mlops local up`",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    if as_json:
+        console.print_json(json.dumps(report, default=str))
+        return
+    if report["source"] == "running":
+        console.print(
+            f"IAM use in the local cloud at {plain(report['endpoint_url'])} "
+            f"since {_when(report['started_at'])}",
+            highlight=False,
+        )
+    else:
+        console.print(
+            f"no local cloud is running; the last report saved: {plain(report['saved_to'])}, taken "
+            f"{_when(report['taken_at'])} (its local cloud started {_when(report['started_at'])})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not report.get("enforced"):
+        _warn("that local cloud did not enforce IAM (--no-iam), so it recorded nothing")
+    for role in sorted(report["roles"], key=_role_title):
+        _print_role(role)
+    unused = sum(len(role["unused"]) for role in report["roles"])
+    console.print(f"{len(report['roles'])} role(s) used; {unused} statement(s) granted and never used")
+
+
+def _print_role(role: dict[str, Any]) -> None:
+    console.print(f"\n[bold]{plain(_role_title(role))}[/bold]", highlight=False)
+    used = Table(identifier("action"), identifier("resource"), title="used")
+    for item in role["used"]:
+        used.add_row(plain(item["action"]), plain(item["resource"]))
+    print_table(used)
+    if not role["unused"]:
+        console.print("every statement was used")
+        return
+    unused = Table(
+        flexible("policy"), flexible("statement"), identifier("actions"), identifier("resources"),
+        title="granted, never used",
+    )  # fmt: skip
+    for item in role["unused"]:
+        unused.add_row(
+            *(plain(v) for v in (item["policy"], item["statement"])),
+            *(plain("\n".join(item[k])) for k in ("actions", "resources")),
+        )
+    print_table(unused)
+
+
+def _role_title(role: dict[str, Any]) -> str:
+    """``stack/LogicalId (role name)`` for a role CloudFormation made, else ``role name``."""
+    if role.get("stack") and role.get("logical_id"):
+        return f"{role['stack']}/{role['logical_id']} (role {role['name']})"
+    return f"role {role['name']}"
+
+
+def _when(timestamp: float | str | None) -> str:
+    if timestamp is None:
+        return "(unknown)"
+    return datetime.fromtimestamp(float(timestamp), UTC).isoformat(timespec="seconds")
 
 
 @app.command()

@@ -20,6 +20,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     serve.add_argument("--region", default=DEFAULT_REGION)
     serve.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID)
+    serve.add_argument(
+        "--no-iam",
+        action="store_true",
+        help="let every request through (no IAM decisions)",
+    )
     arguments = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -27,7 +32,13 @@ def main(argv: list[str] | None = None) -> None:
 
     state_dir = (arguments.state_dir or default_state_dir()).expanduser().resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
-    run(port=arguments.port, state_dir=state_dir, region=arguments.region, account_id=arguments.account_id)
+    run(
+        port=arguments.port,
+        state_dir=state_dir,
+        region=arguments.region,
+        account_id=arguments.account_id,
+        enforce_iam=not arguments.no_iam,
+    )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 The daemon runs one ``LocalCloud`` until it is told to stop (``POST /_localcloud/shutdown``, SIGTERM
 or SIGINT), and answers the control API that ``localcloud.lifecycle`` (``up``, ``status``, ``down``)
 and the CLI use. When it listens, it writes ``daemon.json`` (its pid and endpoint) in the state dir:
-that file is how ``up`` learns the port the daemon got.
+that file is how ``up`` learns the port the daemon got. When it stops, a daemon that enforced IAM saves
+its least-privilege report (``access_report.REPORT_FILE`` in the state dir) for ``mlops local access``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from localcloud import access_report
 from localcloud.cloud import LocalCloud
 from localcloud.lifecycle import READY_FILE
 
@@ -25,7 +27,7 @@ RECENT = 50  # how many recent invocations and deliveries ``status`` reports
 logger = logging.getLogger(__name__)
 
 
-def serve(*, port: int, state_dir: Path, region: str, account_id: str) -> None:
+def serve(*, port: int, state_dir: Path, region: str, account_id: str, enforce_iam: bool = True) -> None:
     """Run a local cloud until asked to stop.
 
     Parameters
@@ -36,13 +38,17 @@ def serve(*, port: int, state_dir: Path, region: str, account_id: str) -> None:
         Holds ``daemon.json`` and the daemon's work dir (unpacked code, execution environments).
     region, account_id : str
         Of the local cloud.
+    enforce_iam : bool
+        Decide every request by the IAM policies, as AWS does (False: ``mlops local up --no-iam``).
     """
     work_dir = state_dir / "work"
     shutil.rmtree(work_dir, ignore_errors=True)  # moto's state died with the last daemon; so did this
     work_dir.mkdir(parents=True)
     stop = threading.Event()
-    cloud = LocalCloud(port=port, region=region, account_id=account_id, work_dir=work_dir)
-    _register_control(cloud, stop)
+    cloud = LocalCloud(
+        port=port, region=region, account_id=account_id, work_dir=work_dir, enforce_iam=enforce_iam
+    )
+    register_control(cloud, stop)
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: stop.set())
     cloud.start()
@@ -52,12 +58,19 @@ def serve(*, port: int, state_dir: Path, region: str, account_id: str) -> None:
         logger.info("local cloud listening on %s (pid %d)", cloud.endpoint_url, os.getpid())
         stop.wait()
         logger.info("stopping")
+        if enforce_iam:
+            _save_access_report(cloud, state_dir / access_report.REPORT_FILE)
     finally:
         cloud.stop()
         (state_dir / READY_FILE).unlink(missing_ok=True)
 
 
-def _register_control(cloud: LocalCloud, stop: threading.Event) -> None:
+def register_control(cloud: LocalCloud, stop: threading.Event) -> None:
+    """Register the control API for ``cloud``: health, status, deploy, wait-idle, access, shutdown.
+
+    ``shutdown`` sets ``stop``; the caller stops the cloud.
+    """
+
     def health(_: dict[str, Any]) -> dict[str, Any]:
         return {"pid": os.getpid(), "endpoint_url": cloud.endpoint_url}
 
@@ -76,6 +89,7 @@ def _register_control(cloud: LocalCloud, stop: threading.Event) -> None:
             "deliveries": [d.to_dict() for d in deliveries[-RECENT:]],
             "training_runs": [r.to_dict() for r in cloud.training_runs()[-RECENT:]],
             "endpoints": [e.to_dict() for e in cloud.endpoints()],
+            "enforce_iam": cloud.iam.enforcer.enabled,
         }
 
     def deploy(body: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -94,9 +108,17 @@ def _register_control(cloud: LocalCloud, stop: threading.Event) -> None:
         "status": status,
         "deploy": deploy,
         "wait-idle": wait_idle,
+        "access": lambda _: access_report.take(cloud),
         "shutdown": shutdown,
     }.items():
         cloud.control.register(name, handler)
+
+
+def _save_access_report(cloud: LocalCloud, path: Path) -> None:
+    try:
+        access_report.save(access_report.take(cloud), path)
+    except Exception:  # the report is a convenience: it must not keep the daemon from stopping
+        logger.exception("could not save the least-privilege report to %s", path)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from localcloud.access_report import REPORT_FILE, latest_saved, tests_report_path
 from localcloud.errors import DaemonError
 
 DEFAULT_REGION = "us-east-1"
@@ -44,13 +45,14 @@ def up(
     deploy: Path | None = None,
     stacks: list[str] | None = None,
     region: str = DEFAULT_REGION,
+    enforce_iam: bool = True,
     start_timeout: float = 30.0,
     deploy_timeout: float = 600.0,
 ) -> dict[str, Any]:
     """Start the daemon (unless it runs already) and optionally deploy a cloud assembly to it.
 
-    A daemon already running in ``state_dir`` is reused as it is (whatever ``port`` and ``region``
-    say): ``down`` first to change them.
+    A daemon already running in ``state_dir`` is reused as it is (whatever ``port``, ``region`` and
+    ``enforce_iam`` say): ``down`` first to change them.
 
     Parameters
     ----------
@@ -64,6 +66,8 @@ def up(
         Stacks of the assembly to deploy (with their dependencies); all when None.
     region : str
         Region of the local cloud.
+    enforce_iam : bool
+        Decide every request by the IAM policies of the deployed templates, as AWS does.
     start_timeout, deploy_timeout : float
         Seconds to wait for the daemon to listen, and for the deploy.
 
@@ -80,7 +84,7 @@ def up(
     state_dir = _resolve(state_dir)
     state = _live_state(state_dir)
     if state is None:
-        state = _start(state_dir, port, region, start_timeout)
+        state = _start(state_dir, port, region, enforce_iam, start_timeout)
     if deploy is not None:
         body = {"cloud_assembly": str(Path(deploy).resolve()), "stacks": stacks}
         state["stacks"] = _call(state["endpoint_url"], "deploy", body, timeout=deploy_timeout)
@@ -128,6 +132,23 @@ def down(state_dir: Path | None = None, timeout: float = 15.0) -> bool:
     raise DaemonError(f"the local cloud (pid {pid}) did not stop")
 
 
+def access(state_dir: Path | None = None) -> dict[str, Any] | None:
+    """The least-privilege report: of the running daemon, else the last one saved; None if neither.
+
+    Returns
+    -------
+    dict[str, Any] | None
+        The report's document (``localcloud.access_report``) with ``source``: ``"running"``, or
+        ``"saved"`` and ``saved_to`` (the daemon's, in ``state_dir``, or the end-to-end tests').
+    """
+    state_dir = _resolve(state_dir)
+    state = _live_state(state_dir)
+    if state is not None:
+        return {**_call(state["endpoint_url"], "access", timeout=60), "source": "running"}
+    saved = latest_saved([state_dir / REPORT_FILE, tests_report_path()])
+    return None if saved is None else {**saved, "source": "saved"}
+
+
 def env_variables(state: dict[str, Any]) -> dict[str, str]:
     """The environment variables that point AWS clients at the daemon described by ``state``."""
     return {
@@ -144,7 +165,7 @@ def env_exports(state: dict[str, Any]) -> str:
     return "\n".join(f"export {name}={shlex.quote(value)}" for name, value in env_variables(state).items())
 
 
-def _start(state_dir: Path, port: int, region: str, timeout: float) -> dict[str, Any]:
+def _start(state_dir: Path, port: int, region: str, enforce_iam: bool, timeout: float) -> dict[str, Any]:
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / READY_FILE).unlink(missing_ok=True)
     log_path = state_dir / LOG_FILE
@@ -158,7 +179,7 @@ def _start(state_dir: Path, port: int, region: str, timeout: float) -> dict[str,
         "--state-dir",
         str(state_dir),
     ]
-    command += ["--region", region]
+    command += ["--region", region, *([] if enforce_iam else ["--no-iam"])]
     environment = dict(os.environ)
     environment["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(_PACKAGE_ROOT), environment.get("PYTHONPATH")])
@@ -180,6 +201,7 @@ def _start(state_dir: Path, port: int, region: str, timeout: float) -> dict[str,
                 "pid": process.pid,
                 "endpoint_url": ready["endpoint_url"],
                 "region": region,
+                "enforce_iam": enforce_iam,
                 "started_at": time.time(),
                 "log_file": str(log_path),
                 "stacks": {},

@@ -24,6 +24,7 @@ import importlib
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final, cast
 
 import boto3
@@ -40,9 +41,11 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
     FailureEvent,
     FailureEventException,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import StateCredentials
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
@@ -51,6 +54,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from localcloud.iam.errors import AccessDeniedError
 from localcloud.iam.local_iam import LocalIam
+from localcloud.iam.sessions import Session
 from localcloud.patches import Patch
 from localcloud.stepfunctions import sagemaker_task
 
@@ -88,6 +92,13 @@ _ROLE_NOT_TRUSTED: Final = (
 )
 
 
+@dataclass
+class MachineCredentials(StateCredentials):
+    """A task's role and the state machine it acts for (``aws:SourceArn`` for the role's trust policy)."""
+
+    machine_arn: str | None = None
+
+
 class RoleNotAssumableError(AWSError):
     """CreateStateMachine's and UpdateStateMachine's answer for a role Step Functions cannot assume."""
 
@@ -102,11 +113,17 @@ def patches(iam: LocalIam, endpoint_url: Callable[[], str]) -> list[Patch]:
     lock = threading.Lock()
     boto_session = boto3.session.Session()
 
+    def assume(role_arn: str, machine_arn: str | None) -> Session:
+        # CDK's state machine roles trust Step Functions only for this account's machines (SourceArn).
+        return iam.sessions.assume(
+            role_arn, service=STATES_PRINCIPAL, session_name=STATES_PRINCIPAL, source_arn=machine_arn
+        )
+
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         role_arn = getattr(state_credentials, "role_arn", None)
         if not iam.enforcer.enabled or not role_arn:
             return original_client(region=region, service=service, state_credentials=state_credentials)
-        session = iam.sessions.assume(role_arn, service=STATES_PRINCIPAL, session_name=STATES_PRINCIPAL)
+        session = assume(role_arn, getattr(state_credentials, "machine_arn", None))
         key = (region, service, session.access_key_id)
         with lock:
             if key not in clients:
@@ -124,9 +141,16 @@ def patches(iam: LocalIam, endpoint_url: Callable[[], str]) -> list[Patch]:
                 )
             return clients[key]
 
-    def authorize(role_arn: str, integration: str, params: dict[str, Any]) -> None:
-        session = iam.sessions.assume(role_arn, service=STATES_PRINCIPAL, session_name=STATES_PRINCIPAL)
+    def authorize(credentials: MachineCredentials, integration: str, params: dict[str, Any]) -> None:
+        session = assume(credentials.role_arn, credentials.machine_arn)
         iam.enforcer.authorize_integration(session.arn, integration, params)
+
+    credentials_of = StateTask._eval_state_credentials
+
+    def machine_credentials(task: StateTask, env: Environment) -> MachineCredentials:
+        credentials = credentials_of(task, env)
+        machine = env.states.context_object.context_object_data["StateMachine"]["Id"]
+        return MachineCredentials(role_arn=credentials.role_arn, machine_arn=machine)
 
     before_service_task = StateTaskService._before_eval_execution
 
@@ -142,7 +166,7 @@ def patches(iam: LocalIam, endpoint_url: Callable[[], str]) -> list[Patch]:
             return
         integration = task.resource.resource_arn.removeprefix(_INTEGRATION_PREFIX)
         try:
-            authorize(state_credentials.role_arn, integration, raw_parameters)
+            authorize(state_credentials, integration, raw_parameters)
         except AccessDeniedError as denied:
             service = task._get_sfn_resource_type()
             if service == "lambda":
@@ -151,14 +175,12 @@ def patches(iam: LocalIam, endpoint_url: Callable[[], str]) -> list[Patch]:
                 ) from denied
             raise _service_error(service, denied) from denied
 
-    credentials_of = StateTaskLambda._eval_state_credentials
-
-    def checked_lambda_task(task: StateTaskLambda, env: Environment) -> Any:
-        state_credentials = credentials_of(task, env)
+    def checked_lambda_task(task: StateTaskLambda, env: Environment) -> MachineCredentials:
+        state_credentials = machine_credentials(task, env)
         if iam.enforcer.enabled:
             function_arn = task.resource.resource_arn
             try:
-                authorize(state_credentials.role_arn, "lambda:invoke", {"FunctionName": function_arn})
+                authorize(state_credentials, "lambda:invoke", {"FunctionName": function_arn})
             except AccessDeniedError as denied:
                 failure = _lambda_failure(env, denied, HistoryEventType.LambdaFunctionStartFailed)
                 raise FailureEventException(failure) from denied
@@ -167,27 +189,31 @@ def patches(iam: LocalIam, endpoint_url: Callable[[], str]) -> list[Patch]:
     create = StepFunctionsParserBackend.create_state_machine
     update = StepFunctionsParserBackend.update_state_machine
 
-    def check_role(role_arn: str | None) -> None:
+    def check_role(role_arn: str | None, machine_arn: str) -> None:
         if not iam.enforcer.enabled or not role_arn:
             return
         try:
-            iam.sessions.assume(role_arn, service=STATES_PRINCIPAL, session_name=STATES_PRINCIPAL)
+            assume(role_arn, machine_arn)
         except AccessDeniedError as denied:
             raise RoleNotAssumableError(_ROLE_NOT_TRUSTED) from denied
 
     def created(
         backend: StepFunctionsParserBackend, name: str, definition: str, *args: Any, **kwargs: Any
     ) -> Any:
-        check_role(kwargs.get("roleArn") or (args[0] if args else None))
+        machine_arn = (
+            f"arn:{backend.partition}:states:{backend.region_name}:{backend.account_id}:stateMachine:{name}"
+        )
+        check_role(kwargs.get("roleArn") or (args[0] if args else None), machine_arn)
         return create(backend, name, definition, *args, **kwargs)
 
     def updated(backend: StepFunctionsParserBackend, arn: str, *args: Any, **kwargs: Any) -> Any:
-        check_role(kwargs.get("role_arn") or (args[1] if len(args) > 1 else None))
+        check_role(kwargs.get("role_arn") or (args[1] if len(args) > 1 else None), arn)
         return update(backend, arn, *args, **kwargs)
 
     return [
         *(Patch(importlib.import_module(name), "boto_client_for", client_for) for name in CLIENT_MODULES),
         Patch(StateTaskService, "_before_eval_execution", checked_service_task),
+        Patch(StateTask, "_eval_state_credentials", machine_credentials),
         Patch(StateTaskLambda, "_eval_state_credentials", checked_lambda_task),
         Patch(StepFunctionsParserBackend, "create_state_machine", created),
         Patch(StepFunctionsParserBackend, "update_state_machine", updated),

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from localcloud import LocalCloud, merge_outputs
+from localcloud import LocalCloud, access_report, merge_outputs
 from tests.conftest import CloudAssembly
 
 
@@ -136,10 +136,17 @@ def serving_platform(
         yield deployed
 
 
+# The session's local clouds (one per module) add up to one least-privilege report (`mlops local access`).
+_SESSION = uuid.uuid4().hex
+
+
 @contextlib.contextmanager
 def deployed_platform(assembly: Path) -> Iterator[DataPlane]:
-    """A cloud assembly deployed into a new local cloud, with listeners on its bus and alert topic."""
-    with LocalCloud() as cloud:
+    """A cloud assembly deployed into a new local cloud, with listeners on its bus and alert topic.
+
+    When it stops, what its roles used and never used is added to the session's saved report.
+    """
+    with LocalCloud() as cloud, _reporting_access(cloud):
         outputs = merge_outputs(cloud.deploy(assembly))
         sqs, events, sns = cloud.client("sqs"), cloud.client("events"), cloud.client("sns")
         accepted = sqs.create_queue(QueueName=f"accepted-{uuid.uuid4().hex[:8]}")["QueueUrl"]
@@ -162,3 +169,12 @@ def deployed_platform(assembly: Path) -> Iterator[DataPlane]:
         ]
         sns.subscribe(TopicArn=outputs["AlertsTopicArn"], Protocol="sqs", Endpoint=alerts_arn)
         yield DataPlane(cloud=cloud, outputs=outputs, accepted_events=accepted, alerts=alerts)
+
+
+@contextlib.contextmanager
+def _reporting_access(cloud: LocalCloud) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        path = access_report.tests_report_path()
+        access_report.save_into(access_report.take(cloud), path, session=_SESSION)

@@ -46,6 +46,7 @@ def test_up_status_env_and_down_manage_one_daemon(assembly: Path, tmp_path: Path
         # status reports it running, with the same stacks
         running = status(state_dir)
         assert running["running"] is True
+        assert running["enforce_iam"] is True  # as AWS decides, unless started with --no-iam
         assert running["stacks"] == saved["stacks"]
         # a client in another process, configured by the exports, uses it; the daemon runs the Lambda
         bucket = saved["stacks"][DATA_STACK]["BucketName"]
@@ -68,6 +69,23 @@ def test_up_status_env_and_down_manage_one_daemon(assembly: Path, tmp_path: Path
     with pytest.raises(ProcessLookupError):
         os.kill(state["pid"], 0)
     assert down(state_dir) is False
+    # and it saved its least-privilege report for `mlops local access`
+    saved = json.loads((state_dir / "access-report.json").read_text())
+    assert saved["enforced"] is True and saved["endpoint_url"] == state["endpoint_url"]
+
+
+def test_a_daemon_started_without_iam_says_so_and_saves_no_report(tmp_path: Path) -> None:
+    # Given a daemon brought up with enforcement off (`mlops local up --no-iam`)
+    state_dir = tmp_path / "state"
+    up(state_dir, port=0, enforce_iam=False)
+    try:
+        # Then its status says so
+        assert status(state_dir)["enforce_iam"] is False
+    finally:
+        down(state_dir)
+
+    # And it recorded nothing, so it saves no report
+    assert not (state_dir / "access-report.json").exists()
 
 
 def test_up_reports_why_the_daemon_did_not_start(tmp_path: Path) -> None:
