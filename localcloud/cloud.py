@@ -190,7 +190,10 @@ class LocalCloud:
         self._work_dir = work_dir
         self.iam = LocalIam.create(account_id=self.account_id, region=self.region, enforce=self._enforce_iam)
         self._executor = LambdaExecutor(
-            work_dir=work_dir / "lambda", endpoint_url=lambda: self.endpoint_url, activity=self._activity
+            work_dir=work_dir / "lambda",
+            endpoint_url=lambda: self.endpoint_url,
+            activity=self._activity,
+            iam=self.iam,
         )
         self._invoker = AsyncInvoker(
             executor=self._executor,
@@ -204,12 +207,14 @@ class LocalCloud:
             endpoint_url=lambda: self.endpoint_url,
             activity=self._activity,
             concurrency=self._training_concurrency,
+            iam=self.iam,
         )
         self._endpoints = EndpointManager(
             work_dir=work_dir / "endpoints",
             client=lambda service, region: self.client(service, region=region),
             endpoint_url=lambda: self.endpoint_url,
             activity=self._activity,
+            iam=self.iam,
         )
         self._telemetry = Telemetry(
             client=lambda service, region: self.client(service, region=region),
