@@ -50,6 +50,13 @@ _S3_COPIES = frozenset({"copy_object", "copy", "upload_part_copy"})
 _SQS_SENDS = frozenset({"send_message", "send_message_batch"})
 _SQS_RECEIVES = frozenset({"receive_message"})
 _SNS_PUBLISHES = frozenset({"publish", "publish_batch"})
+# What each use of a KMS-encrypted resource asks of its key (the docstring cites AWS for each).
+ENCRYPTS = ("kms:GenerateDataKey",)
+DECRYPTS = ("kms:Decrypt",)
+ENCRYPTS_AND_DECRYPTS = (
+    "kms:GenerateDataKey",
+    "kms:Decrypt",
+)  # a multipart upload, an SNS publish, an SQS send
 # boto3 service names whose service principal is not "<name>.amazonaws.com".
 _PRINCIPALS = {"stepfunctions": "states.amazonaws.com"}
 
@@ -116,9 +123,9 @@ def kms_permissions(
         found = _s3(operation, params, keys)
     elif service == "sns" and operation in _SNS_PUBLISHES:
         topic = str(params.get("TopicArn") or params.get("TargetArn") or "")
-        found = [(keys.topic_key(topic), ("kms:GenerateDataKey", "kms:Decrypt"))]
+        found = [(keys.topic_key(topic), ENCRYPTS_AND_DECRYPTS)]
     elif service == "sqs" and operation in _SQS_SENDS | _SQS_RECEIVES:
-        wanted = ("kms:GenerateDataKey", "kms:Decrypt") if operation in _SQS_SENDS else ("kms:Decrypt",)
+        wanted = ENCRYPTS_AND_DECRYPTS if operation in _SQS_SENDS else DECRYPTS
         found = [(keys.queue_key(str(params.get("QueueUrl", ""))), wanted)]
     needed = [Required(action, keys.key_arn(key)) for key, actions in found if key for action in actions]
     return list(dict.fromkeys(needed))
@@ -132,16 +139,12 @@ def _s3(
         source = params.get("CopySource")
         if isinstance(source, Mapping):
             found.append(
-                (keys.object_key(str(source.get("Bucket", "")), str(source.get("Key", ""))), ("kms:Decrypt",))
+                (keys.object_key(str(source.get("Bucket", "")), str(source.get("Key", ""))), DECRYPTS)
             )
     if operation in _S3_READS:
-        found.append(
-            (keys.object_key(str(params.get("Bucket", "")), str(params.get("Key", ""))), ("kms:Decrypt",))
-        )
+        found.append((keys.object_key(str(params.get("Bucket", "")), str(params.get("Key", ""))), DECRYPTS))
     if operation in _S3_WRITES:
-        wanted = (
-            ("kms:GenerateDataKey", "kms:Decrypt") if operation in _S3_MULTIPART else ("kms:GenerateDataKey",)
-        )
+        wanted = ENCRYPTS_AND_DECRYPTS if operation in _S3_MULTIPART else ENCRYPTS
         found.append((_write_key(params, keys), wanted))
     return found
 
