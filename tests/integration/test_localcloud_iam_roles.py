@@ -60,6 +60,12 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
         cloud.stop()
 
 
+def allowed_only_role(cloud: LocalCloud, name: str, *, trusts: str) -> str:
+    """A role ``trusts`` may assume, allowed to read the objects under allowed/ and nothing else."""
+    read = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/allowed/*"}
+    return create_role(cloud.client("iam"), name, trusts=trusts, statements=[read])
+
+
 def reader_code() -> bytes:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
@@ -92,14 +98,7 @@ def log_messages(cloud: LocalCloud, group: str) -> list[str]:
 
 def test_a_function_reads_what_its_role_allows_and_is_denied_the_rest_in_its_logs(cloud: LocalCloud) -> None:
     # Given a function whose role may read allowed/ only
-    role = create_role(
-        cloud.client("iam"),
-        "reader-role",
-        trusts=LAMBDA,
-        statements=[
-            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/allowed/*"}
-        ],
-    )
+    role = allowed_only_role(cloud, "reader-role", trusts=LAMBDA)
     create_reader(cloud, "reader", role)
 
     # When it reads under allowed/ and under private/
@@ -225,14 +224,7 @@ def _settled(described: dict[str, Any]) -> dict[str, Any] | None:
 
 def test_an_endpoint_fails_when_its_model_role_may_not_read_the_model_data(cloud: LocalCloud) -> None:
     # Given a model whose role may read allowed/ only
-    role = create_role(
-        cloud.client("iam"),
-        "model-denied",
-        trusts=SAGEMAKER,
-        statements=[
-            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/allowed/*"}
-        ],
-    )
+    role = allowed_only_role(cloud, "model-denied", trusts=SAGEMAKER)
 
     # When an endpoint serves it, then the endpoint fails as SageMaker fails it
     described = create_endpoint(cloud, "denied-model", role)
