@@ -2,7 +2,9 @@
 
 Each execution environment writes to its own stream, ``YYYY/MM/DD/[$LATEST]<id>``, and each
 invocation appears as ``START``, the handler's lines, ``END`` and ``REPORT``, so that whoever reads the
-logs of a local run (a person, ``aws logs tail``, a test) sees what they would see on AWS.
+logs of a local run (a person, ``aws logs tail``, a test) sees what they would see on AWS. With IAM
+enforced, a call of the function that its role may not make adds an ``[ERROR]`` line with AWS's
+``AccessDenied`` message to the invocation's logs (``denial_line``), where its author looks first.
 """
 
 from __future__ import annotations
