@@ -76,6 +76,7 @@ class Enforcer:
         self.enabled = enabled
         self._lock = threading.Lock()
         self._used: set[Used] = set()
+        self._principals: set[str] = set()  # every role or user that made a request, allowed or not
         self._denials: list[Denial] = []
         self._listeners: list[DenialListener] = []
         self._gaps: list[str] = []
@@ -177,11 +178,14 @@ class Enforcer:
             return list(self._gaps)
 
     def usage(self) -> AccessReport:
-        """Per role: the (action, resource) pairs it used, and its statements that nothing used."""
+        """Per role (or user) that made a request: the pairs it was allowed and the statements unused.
+
+        A role whose every request was denied is listed too, with nothing used and every statement unused.
+        """
         with self._lock:
             used = set(self._used)
-        roles = sorted({record.role for record in used})
-        return build_report(roles, used, self._policies_of)
+            principals = sorted(self._principals)
+        return build_report(principals, used, self._policies_of)
 
     def _policies_of(self, role: str) -> tuple[Policy, ...]:
         try:
@@ -206,6 +210,8 @@ class Enforcer:
         identity, root = caller(principal)
         policies: tuple[Policy, ...] = ()
         if root is not None:
+            with self._lock:
+                self._principals.add(identity)
             try:
                 policies = self.store.identity_policies(principal)
             except PolicyNotFoundError:

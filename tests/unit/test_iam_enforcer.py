@@ -347,6 +347,15 @@ def test_usage_reports_what_was_used_and_the_statements_nothing_used() -> None:
     }
 
 
+def test_usage_lists_a_role_whose_every_request_was_denied() -> None:
+    run = enforcer(allow("s3:PutObject", "arn:aws:s3:::data/out/*", Sid="Write"))
+    denied(run, "s3", "get_object", Bucket="data", Key="in/a")
+
+    (role,) = run.usage().roles
+
+    assert (role.role, role.used, [u.statement for u in role.unused]) == (ROLE, (), ["Write"])
+
+
 def test_a_disabled_enforcer_allows_everything_and_records_nothing() -> None:
     run = enforcer(enabled=False)
 
