@@ -3,7 +3,9 @@
 Three kinds of keys are known locally, as on AWS: the local cloud's test credentials (what
 ``LocalCloud.env()`` and Lambda workers use; moto's default identity, as ``GetCallerIdentity`` reports
 it), the access keys of IAM users created in moto, and the temporary credentials of roles assumed
-through moto's STS.
+through moto's STS (those ``localcloud.iam.sessions`` issues to services acting as roles among them).
+This is the local cloud's one look-up of a key's holder: IAM enforcement asks it too
+(``Sessions.principal``).
 """
 
 from __future__ import annotations
