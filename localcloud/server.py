@@ -3,7 +3,9 @@
 Every request goes to moto, except those under ``/_localcloud/``: the daemon's clients (``up``,
 ``status``, ``down``, the CLI) use these to ask the running local cloud to deploy, wait until idle,
 report what it did, or shut down. No AWS API lives under that prefix, so nothing is shadowed. Other
-fronts (API Gateway's stage URLs, ``localcloud.apigateway``) take their own paths the same way.
+fronts (API Gateway's stage URLs, ``localcloud.apigateway``) take their own paths the same way; the
+first front given wraps moto innermost (``localcloud.iam.front``, which decides each AWS API request by
+its signer's policies when enforcement is on).
 """
 
 from __future__ import annotations
