@@ -32,6 +32,7 @@ from domain.training.registration import INFERENCE_ENVIRONMENT
 from examples.churn import request_csv
 from localcloud import LocalCloud, merge_outputs
 from stacks.app import build_app, cdk_json_context
+from tests.iam_roles import create_role
 from tests.trained_model import churn_snapshot, train_model
 from training.mlops_training.contract_io import Signature, feature_matrix
 
@@ -40,7 +41,6 @@ from training.mlops_training.contract_io import Signature, feature_matrix
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")]
 
 ENDPOINT = "mlops-churn"
-ROLE = "arn:aws:iam::123456789012:role/model"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 SERVING = {
     "mode": "serverless",
@@ -137,7 +137,17 @@ def _serve(cloud: LocalCloud, bucket: str, model_dir: Path) -> None:
     )["ModelPackageArn"]
     serving = ServingConfig.model_validate(SERVING)
     isolated = serving.mode == "realtime"  # as the deployment workflow creates it
-    sagemaker.create_model(**model_request(f"{ENDPOINT}-v1", package, ROLE, {}, isolated=isolated))
+    # The model's role reads its artifact, as the deployment workflow's model role does.
+    role = create_role(
+        cloud.client("iam"),
+        "model",
+        trusts="sagemaker.amazonaws.com",
+        statements=[
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/models/*"},
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"},
+        ],
+    )
+    sagemaker.create_model(**model_request(f"{ENDPOINT}-v1", package, role, {}, isolated=isolated))
     config = endpoint_config_request(
         f"{ENDPOINT}-v1-config", f"{ENDPOINT}-v1", serving, kms_key="", capture_uri=""
     )

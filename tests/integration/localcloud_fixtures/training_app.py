@@ -135,6 +135,8 @@ class TrainingStack(cdk.Stack):
             "HeadObject",
             service="s3",
             action="headObject",
+            # CDK's default action would be "s3:headObject", which IAM does not have: HeadObject is GetObject.
+            iam_action="s3:GetObject",
             parameters={"Bucket": bucket.bucket_name, "Key": sfn.JsonPath.string_at("$.key")},
             iam_resources=[bucket.arn_for_objects("*")],
         )
