@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.slow]
 STATES = "states.amazonaws.com"
 EVENTS = "events.amazonaws.com"
 LAMBDA = "lambda.amazonaws.com"
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +191,7 @@ def test_a_state_machine_whose_role_does_not_trust_step_functions_is_not_created
     with pytest.raises(ClientError) as raised:
         cloud.client("stepfunctions").create_state_machine(
             name=_name("machine"),
-            definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+            definition=json.dumps(PASS),
             roleArn=role,
         )
 
@@ -201,6 +202,64 @@ def test_a_state_machine_whose_role_does_not_trust_step_functions_is_not_created
         "Neither the global service principal states.amazonaws.com, nor the regional one is authorized to "
         "assume the provided role."
     )
+
+
+def _role_trusting_machines(cloud: LocalCloud, machines: str, statements: list[dict[str, Any]]) -> str:
+    """A role Step Functions may assume only for machines matching ``machines`` (CDK's trust policy)."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": STATES},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:aws:states:{cloud.region}:{cloud.account_id}:{machines}"
+                    },
+                    "StringEquals": {"aws:SourceAccount": cloud.account_id},
+                },
+            }
+        ],
+    }
+    iam, name = cloud.client("iam"), _name("sm-role")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if statements:
+        document = json.dumps({"Version": "2012-10-17", "Statement": statements})
+        iam.put_role_policy(RoleName=name, PolicyName="tasks", PolicyDocument=document)
+    return str(role)
+
+
+def test_a_role_trusted_for_the_account_s_machines_runs_their_tasks(cloud: LocalCloud) -> None:
+    # Given a role trusting Step Functions for this account's machines only, allowed to invoke a function
+    function = _function(cloud)
+    grant = [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function}]
+    role = _role_trusting_machines(cloud, "stateMachine:*", grant)
+    definition = {"StartAt": "Invoke", "States": {"Invoke": _invoke_lambda(function, End=True)}}
+    sfn = cloud.client("stepfunctions")
+    machine = sfn.create_state_machine(name=_name("machine"), definition=json.dumps(definition), roleArn=role)
+
+    # When it runs
+    execution = _run(cloud, machine["stateMachineArn"])
+
+    # Then its task assumed the role for the machine (aws:SourceArn) and invoked the function
+    assert execution["status"] == "SUCCEEDED", execution
+    assert json.loads(execution["output"]) == {"ok": True}
+
+
+def test_a_machine_cannot_be_updated_to_a_role_trusted_only_for_other_machines(cloud: LocalCloud) -> None:
+    # Given a machine, and a role Step Functions may assume only for machines of another name
+    sfn = cloud.client("stepfunctions")
+    machine = _machine(cloud, PASS, [])
+    elsewhere = _role_trusting_machines(cloud, "stateMachine:some-other-machine", [])
+
+    # When the machine is updated to that role
+    with pytest.raises(ClientError) as raised:
+        sfn.update_state_machine(stateMachineArn=machine, roleArn=elsewhere)
+
+    # Then Step Functions refuses, and the machine keeps its role
+    assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert sfn.describe_state_machine(stateMachineArn=machine)["roleArn"] != elsewhere
 
 
 def _rule_to(cloud: LocalCloud, target: dict[str, Any]) -> tuple[str, str]:
@@ -223,7 +282,7 @@ def test_a_rule_whose_target_role_may_not_start_the_machine_starts_nothing_and_r
     cloud: LocalCloud,
 ) -> None:
     # Given a rule targeting a machine with a role EventBridge may assume, without states:StartExecution
-    machine = _machine(cloud, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, [])
+    machine = _machine(cloud, PASS, [])
     role = create_role(cloud.client("iam"), _name("rule-role"), trusts=EVENTS, statements=[])
     rule, source = _rule_to(cloud, {"Arn": machine, "RoleArn": role})
 
@@ -241,7 +300,7 @@ def test_a_rule_whose_target_role_may_not_start_the_machine_starts_nothing_and_r
 
 def test_a_rule_whose_target_role_may_start_the_machine_starts_it(cloud: LocalCloud) -> None:
     # Given the same rule with a role allowed states:StartExecution on the machine
-    machine = _machine(cloud, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, [])
+    machine = _machine(cloud, PASS, [])
     grant = [{"Effect": "Allow", "Action": "states:StartExecution", "Resource": machine}]
     role = create_role(cloud.client("iam"), _name("rule-role"), trusts=EVENTS, statements=grant)
     _, source = _rule_to(cloud, {"Arn": machine, "RoleArn": role})
