@@ -4,7 +4,8 @@ moto's interpreter makes every task's client with ``boto_client_for(region, serv
 (imported by name in each module that calls a service, ``sagemaker_task`` included), signed with a
 fixed key. With IAM enforcement on, each such client is signed instead with a session of the task's
 role (``state_credentials.role_arn``: the machine's role, or the task's ``Credentials``), assumed as
-``states.amazonaws.com``, on the local cloud's endpoint, so that the server decides each call as that
+``states.amazonaws.com`` (else ``states.<region>.amazonaws.com``) for the machine (``aws:SourceArn``),
+on the local cloud's endpoint, so that the server decides each call as that
 role. Before a task calls, what Step Functions itself needs of the role for the integration is decided
 too (the table's ``INTEGRATIONS``: ``lambda:InvokeFunction`` for ``lambda:invoke``; the events rule and
 ``iam:PassRole`` of a ``.sync`` training job).
@@ -115,9 +116,20 @@ def patches(iam: LocalIam, endpoint_url: Callable[[], str]) -> list[Patch]:
 
     def assume(role_arn: str, machine_arn: str | None) -> Session:
         # CDK's state machine roles trust Step Functions only for this account's machines (SourceArn).
-        return iam.sessions.assume(
-            role_arn, service=STATES_PRINCIPAL, session_name=STATES_PRINCIPAL, source_arn=machine_arn
-        )
+        # Step Functions tries its global principal, then its regional one (as its refusal says).
+        try:
+            return iam.sessions.assume(
+                role_arn, service=STATES_PRINCIPAL, session_name=STATES_PRINCIPAL, source_arn=machine_arn
+            )
+        except AccessDeniedError as global_denied:
+            region = machine_arn.split(":")[3] if machine_arn else iam.enforcer.region
+            regional = f"states.{region}.amazonaws.com"
+            try:
+                return iam.sessions.assume(
+                    role_arn, service=regional, session_name=regional, source_arn=machine_arn
+                )
+            except AccessDeniedError:
+                raise global_denied from None
 
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         role_arn = getattr(state_credentials, "role_arn", None)

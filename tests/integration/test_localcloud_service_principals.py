@@ -204,14 +204,16 @@ def test_a_state_machine_whose_role_does_not_trust_step_functions_is_not_created
     )
 
 
-def _role_trusting_machines(cloud: LocalCloud, machines: str, statements: list[dict[str, Any]]) -> str:
+def _role_trusting_machines(
+    cloud: LocalCloud, machines: str, statements: list[dict[str, Any]], principal: str = STATES
+) -> str:
     """A role Step Functions may assume only for machines matching ``machines`` (CDK's trust policy)."""
     trust = {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"Service": STATES},
+                "Principal": {"Service": principal},
                 "Action": "sts:AssumeRole",
                 "Condition": {
                     "ArnLike": {
@@ -230,11 +232,14 @@ def _role_trusting_machines(cloud: LocalCloud, machines: str, statements: list[d
     return str(role)
 
 
-def test_a_role_trusted_for_the_account_s_machines_runs_their_tasks(cloud: LocalCloud) -> None:
-    # Given a role trusting Step Functions for this account's machines only, allowed to invoke a function
+@pytest.mark.parametrize("principal", [STATES, "states.us-east-1.amazonaws.com"], ids=["global", "regional"])
+def test_a_role_trusted_for_the_account_s_machines_runs_their_tasks(
+    cloud: LocalCloud, principal: str
+) -> None:
+    # Given a role trusting Step Functions (global or regional principal) for this account's machines only
     function = _function(cloud)
     grant = [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function}]
-    role = _role_trusting_machines(cloud, "stateMachine:*", grant)
+    role = _role_trusting_machines(cloud, "stateMachine:*", grant, principal)
     definition = {"StartAt": "Invoke", "States": {"Invoke": _invoke_lambda(function, End=True)}}
     sfn = cloud.client("stepfunctions")
     machine = sfn.create_state_machine(name=_name("machine"), definition=json.dumps(definition), roleArn=role)
