@@ -17,7 +17,12 @@ import pytest
 from domain.deployment.endpoint import VARIANT, model_request
 from localcloud import LocalCloud
 from localcloud.sagemaker.endpoints.quotas import EndpointQuotas
-from tests.integration.localcloud_fixtures.support import SKLEARN_IMAGE, refusal, register_model
+from tests.integration.localcloud_fixtures.support import (
+    SKLEARN_IMAGE,
+    create_sagemaker_roles,
+    refusal,
+    register_model,
+)
 from tests.trained_model import train_model
 
 pytestmark = pytest.mark.slow
@@ -64,6 +69,7 @@ class Account:
 def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Account]:
     model_dir = train_model(tmp_path_factory.mktemp("trained"), rows=600)
     cloud = LocalCloud(work_dir=tmp_path_factory.mktemp("localcloud-rules"), endpoint_quotas=QUOTAS).start()
+    create_sagemaker_roles(cloud)
     try:
         (package,) = register_model(cloud, BUCKET, "rules", model_dir)
         yield Account(cloud, package)

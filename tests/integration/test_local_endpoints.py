@@ -34,6 +34,7 @@ from localcloud import LocalCloud
 from localcloud.sagemaker.endpoints import EndpointRecord
 from tests.integration.localcloud_fixtures.support import (
     SKLEARN_IMAGE,
+    create_sagemaker_roles,
     eventually,
     register_model,
     retrying_client,
@@ -120,6 +121,7 @@ def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serving]:
     model_dir = train_model(tmp_path_factory.mktemp("trained"))
     cloud = LocalCloud(work_dir=tmp_path_factory.mktemp("localcloud-endpoints"), evaluate_alarms=True).start()
     try:
+        create_sagemaker_roles(cloud)
         packages = register_model(cloud, BUCKET, GROUP, model_dir, versions=2)
         for alarm in ("churn-v1-alarm", "churn-v2-alarm", "churn-v2-error"):
             cloud.client("cloudwatch").put_metric_alarm(

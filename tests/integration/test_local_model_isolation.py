@@ -21,6 +21,7 @@ import pytest
 
 from domain.deployment.endpoint import VARIANT
 from localcloud import LocalCloud
+from tests.integration.localcloud_fixtures.support import create_sagemaker_roles
 from tests.integration.localcloud_fixtures.training_support import TRAINING_IMAGE
 
 pytestmark = pytest.mark.slow
@@ -71,6 +72,7 @@ def _model_archive() -> bytes:
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     started = LocalCloud(work_dir=tmp_path_factory.mktemp("localcloud-model-isolation")).start()
+    create_sagemaker_roles(started)
     try:
         started.client("s3").create_bucket(Bucket=BUCKET)
         started.client("s3").put_object(Bucket=BUCKET, Key="reacher/model.tar.gz", Body=_model_archive())

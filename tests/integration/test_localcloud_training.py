@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
 from localcloud.sagemaker import isolation
-from tests.integration.localcloud_fixtures.support import eventually
+from tests.integration.localcloud_fixtures.support import create_sagemaker_roles, eventually
 from tests.integration.localcloud_fixtures.training_support import (
     SOURCE_KEY,
     read_archive,
@@ -57,6 +57,7 @@ class Training:
 @pytest.fixture(scope="module")
 def training(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Training]:
     cloud = LocalCloud(work_dir=tmp_path_factory.mktemp("localcloud-training")).start()
+    create_sagemaker_roles(cloud)
     s3 = cloud.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key=SOURCE_KEY, Body=sourcedir_archive())

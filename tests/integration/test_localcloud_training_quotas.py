@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
 from localcloud.sagemaker.quotas import TrainingQuotas
-from tests.integration.localcloud_fixtures.support import eventually
+from tests.integration.localcloud_fixtures.support import create_sagemaker_roles, eventually
 from tests.integration.localcloud_fixtures.training_support import (
     SOURCE_KEY,
     sourcedir_archive,
@@ -36,6 +36,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
         training_quotas=TrainingQuotas(instance_types={"ml.m5.large": QUOTA}),
         training_concurrency=1,
     ).start()
+    create_sagemaker_roles(local)
     s3 = local.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key=SOURCE_KEY, Body=sourcedir_archive())

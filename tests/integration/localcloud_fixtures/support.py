@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
+from tests.iam_roles import create_role
 
 DATA_STACK = "LocalCloudFixtureData"
 FUNCTIONS_STACK = "LocalCloudFixtureFunctions"
@@ -136,6 +137,17 @@ def refusal(call: Callable[[], Any]) -> tuple[int, str, str]:
             response["Error"]["Message"],
         )
     raise AssertionError("the call was accepted")
+
+
+def create_sagemaker_roles(cloud: LocalCloud) -> None:
+    """The roles the fixtures' training jobs and models name (``role/training``, ``role/model``).
+
+    SageMaker may assume them, and they may use any bucket and key: what these tests check is not a
+    role's scope (``test_localcloud_iam_roles`` checks that), but they must pass with IAM enforced.
+    """
+    anything = {"Effect": "Allow", "Action": ["s3:*", "kms:*"], "Resource": "*"}
+    for name in ("training", "model"):
+        create_role(cloud.client("iam"), name, trusts="sagemaker.amazonaws.com", statements=[anything])
 
 
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
