@@ -83,6 +83,7 @@ bench: setup $(BENCH_MLFLOW)/.installed
 	$(PY) bench/validate.py
 	$(PY) bench/pipeline.py
 	$(PY) bench/serving.py --mlflow-python $(BENCH_MLFLOW)/bin/python
+	$(PY) bench/iam_enforcement.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
