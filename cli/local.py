@@ -139,15 +139,21 @@ def access(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     for role in sorted(report["roles"], key=_role_title):
         _print_role(role)
     unused = sum(len(role["unused"]) for role in report["roles"])
-    console.print(f"{len(report['roles'])} role(s) used; {unused} statement(s) granted and never used")
+    used = sum(1 for role in report["roles"] if role["used"])
+    console.print(
+        f"{used} of {len(report['roles'])} role(s) used; {unused} statement(s) granted and never used"
+    )
 
 
 def _print_role(role: dict[str, Any]) -> None:
     console.print(f"\n[bold]{plain(_role_title(role))}[/bold]", highlight=False)
-    used = Table(identifier("action"), identifier("resource"), title="used")
-    for item in role["used"]:
-        used.add_row(plain(item["action"]), plain(item["resource"]))
-    print_table(used)
+    if role["used"]:
+        used = Table(identifier("action"), identifier("resource"), title="used")
+        for item in role["used"]:
+            used.add_row(plain(item["action"]), plain(item["resource"]))
+        print_table(used)
+    else:
+        console.print("never used: nothing acted as this role")
     if not role["unused"]:
         console.print("every statement was used")
         return

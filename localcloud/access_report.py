@@ -2,10 +2,11 @@
 
 A document is JSON: when it was taken, since when the local cloud recorded (its start), whether it
 enforced IAM (a local cloud that does not records nothing), and per role the (action, resource) pairs
-its sessions were allowed and the ``Allow`` statements none of them matched (``Enforcer.usage()``),
-with the stack and logical id of the role when it carries CloudFormation's tags. ``mlops local access``
-prints it; the daemon and the end-to-end tests save it when their local cloud stops, so that it can be
-read after. This module imports neither moto nor boto3 (the CLI reads saved documents with it).
+its sessions were allowed and the ``Allow`` statements none of them matched (``Enforcer.usage()``; a
+role never used at all is listed too), with the stack and logical id of the role when it carries
+CloudFormation's tags. ``mlops local access`` prints it; the daemon and the end-to-end tests save it
+when their local cloud stops, so that it can be read after. This module imports neither moto nor boto3
+at import (the CLI reads saved documents with it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from localcloud.cloud import LocalCloud
+    from localcloud.iam.policy import Policy
 
 REPORT_FILE = "access-report.json"  # the daemon's, in its state dir
 _PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -33,10 +35,29 @@ def tests_report_path() -> Path:
 
 
 def take(cloud: LocalCloud) -> dict[str, Any]:
-    """The report of ``cloud`` now, as a document (see the module's docstring)."""
+    """The report of ``cloud`` now, as a document (see the module's docstring).
+
+    When ``cloud`` enforces, a role none of whose sessions was allowed anything is in it too, with
+    nothing used and every ``Allow`` statement unused: the role itself may be what can go.
+    """
+    from localcloud.iam.policies import PolicyNotFoundError
+    from localcloud.iam.report import build_report
+
+    def policies_of(role: str) -> tuple[Policy, ...]:
+        try:
+            return cloud.iam.store.identity_policies(role)
+        except PolicyNotFoundError:  # deleted since listed
+            return ()
+
     iam = cloud.client("iam")
+    report = cloud.iam.enforcer.usage()
+    usages = report.to_json()["roles"]
+    if cloud.iam.enforcer.enabled:
+        used = {usage.role for usage in report.roles}
+        listed = [r["Arn"] for page in iam.get_paginator("list_roles").paginate() for r in page["Roles"]]
+        usages += build_report(sorted(set(listed) - used), set(), policies_of).to_json()["roles"]
     roles = []
-    for usage in cloud.iam.enforcer.usage().to_json()["roles"]:
+    for usage in usages:
         name = usage["role"].rsplit("/", 1)[-1]
         try:
             tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=name)["Tags"]}

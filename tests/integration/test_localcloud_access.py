@@ -38,6 +38,18 @@ TEMPLATE = {
                 ],
             },
         },
+        "Idle": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [TRUST]},
+                "Policies": [
+                    {
+                        "PolicyName": "idle",
+                        "PolicyDocument": {"Version": "2012-10-17", "Statement": GRANTS[:1]},
+                    }
+                ],
+            },
+        },
     },
     "Outputs": {"WorkerArn": {"Value": {"Fn::GetAtt": ["Worker", "Arn"]}}},
 }
@@ -91,7 +103,7 @@ def test_the_report_lists_what_each_role_used_and_the_statements_it_never_used(r
     # Then it is the running cloud's, enforced, with the template's role under its stack and logical id
     assert report["source"] == "running" and report["enforced"] is True
     roles = {(r["stack"], r["logical_id"]) if r["stack"] else r["name"]: r for r in report["roles"]}
-    assert set(roles) == {(STACK, "Worker"), "hand-made"}
+    assert set(roles) == {(STACK, "Worker"), (STACK, "Idle"), "hand-made"}
     assert roles[(STACK, "Worker")]["used"] == [
         {"action": "s3:GetObject", "resource": f"arn:aws:s3:::{BUCKET}/work/a.csv"},
         {"action": "s3:PutObject", "resource": f"arn:aws:s3:::{BUCKET}/work/a.csv"},
@@ -99,9 +111,14 @@ def test_the_report_lists_what_each_role_used_and_the_statements_it_never_used(r
     (unused,) = roles[(STACK, "Worker")]["unused"]
     assert (unused["statement"], unused["actions"]) == ("NeverUsed", ["s3:DeleteObject"])
     assert roles["hand-made"]["unused"] == []
+    # and a role nothing acted as is there with every grant unused
+    assert roles[(STACK, "Idle")]["used"] == []
+    assert [u["statement"] for u in roles[(STACK, "Idle")]["unused"]] == ["ReadWriteWork"]
 
     # And the table says the same
     table = _access()
     assert f"IAM use in the local cloud at {running.endpoint_url}" in table
     assert f"{STACK}/Worker (role " in table and "role hand-made" in table
     assert "NeverUsed" in table and "s3:DeleteObject" in table
+    assert "never used: nothing acted as this role" in table
+    assert "2 of 3 role(s) used; 2 statement(s) granted and never used" in table

@@ -71,7 +71,7 @@ def test_the_newest_saved_report_is_shown_per_role_and_says_which_it_is(places: 
     assert "granted, never used" in output and "states:StartExecution" in output
     # and a role without CloudFormation's tags by its name
     assert "role hand-made" in output and "every statement was used" in output
-    assert "2 role(s) used; 1 statement(s) granted and never used" in output
+    assert "2 of 2 role(s) used; 1 statement(s) granted and never used" in output
 
 
 def test_json_prints_the_same_report(places: tuple[Path, Path]) -> None:
