@@ -16,14 +16,16 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from domain.deployment.endpoint import model_request
 from localcloud import LocalCloud
 from tests.iam_roles import create_role
-from tests.integration.localcloud_fixtures.support import SKLEARN_IMAGE, eventually
+from tests.integration.localcloud_fixtures.support import SKLEARN_IMAGE, eventually, register_model
 from tests.integration.localcloud_fixtures.training_support import (
     SOURCE_KEY,
     sourcedir_archive,
     training_job_request,
 )
+from tests.trained_model import churn_snapshot, train_model
 
 pytestmark = pytest.mark.slow
 
@@ -250,3 +252,48 @@ def test_a_model_whose_role_does_not_trust_sagemaker_is_refused(cloud: LocalClou
     error = refused.value.response["Error"]
     assert error["Code"] == "ValidationException"
     assert error["Message"].startswith(f"Could not assume role {role}. Please ensure that the role exists")
+
+
+def test_a_capture_write_the_model_role_may_not_make_is_logged_and_never_fails_the_invocation(
+    cloud: LocalCloud, tmp_path_factory: pytest.TempPathFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a real model whose role may read its data but not write the capture prefix
+    bucket = "localcloud-iam-models"
+    (package,) = register_model(cloud, bucket, "iam-churn", train_model(tmp_path_factory.mktemp("trained")))
+    read = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/models/*"}
+    role = create_role(cloud.client("iam"), "model-no-capture", trusts=SAGEMAKER, statements=[read])
+    sagemaker = cloud.client("sagemaker")
+    sagemaker.create_model(**model_request("captured", package, role, {}, isolated=True))
+    variant = {
+        "VariantName": "v",
+        "ModelName": "captured",
+        "InstanceType": "ml.m5.large",
+        "InitialInstanceCount": 1,
+    }
+    capture = {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": 100,
+        "DestinationS3Uri": f"s3://{bucket}/capture",
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+    }
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="captured", ProductionVariants=[variant], DataCaptureConfig=capture
+    )
+    sagemaker.create_endpoint(EndpointName="captured", EndpointConfigName="captured")
+    described = eventually(lambda: _settled(sagemaker.describe_endpoint(EndpointName="captured")), timeout=60)
+    assert described["EndpointStatus"] == "InService", described.get("FailureReason")
+
+    # When it is invoked
+    rows = json.dumps(churn_snapshot(150, seed=5).slice(0, 2).to_pylist(), default=str).encode()
+    answer = cloud.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName="captured", Body=rows, ContentType="application/json", Accept="application/json"
+    )
+    cloud.wait_idle(timeout=30)
+
+    # Then it answered, the capture was refused (logged, nothing written) as the model's role session
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert "Contents" not in cloud.client("s3").list_objects_v2(Bucket=bucket, Prefix="capture/")
+    (refusal,) = [
+        r.getMessage() for r in caplog.records if "data capture of endpoint captured" in r.getMessage()
+    ]
+    assert "assumed-role/model-no-capture/SageMaker is not authorized to perform: s3:PutObject" in refusal
