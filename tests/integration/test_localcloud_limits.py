@@ -27,11 +27,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Tried to pars
 
 # Returns {"blob": "x" * n}: a result of the size a test asks for.
 HANDLER = "def handler(event, context):\n    return {'blob': 'x' * event.get('n', 0)}\n"
+# One role for the machines and the function: Step Functions and Lambda may both assume it.
+SERVICES = ["states.amazonaws.com", "lambda.amazonaws.com"]
 TRUST = {
     "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": SERVICES}, "Action": "sts:AssumeRole"}],
 }
 
 
@@ -77,6 +77,14 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
             Role=role["Role"]["Arn"],
             Handler="handler.handler",
             Code={"ZipFile": archive.getvalue()},
+        )
+        # The machines invoke this function and the ones tests add.
+        functions = function["FunctionArn"].rsplit(":", 1)[0] + ":*"
+        invoke = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": functions}
+        cloud.client("iam").put_role_policy(
+            RoleName="limits",
+            PolicyName="invoke",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [invoke]}),
         )
         yield Cloud(cloud, role["Role"]["Arn"], function["FunctionArn"])
 
