@@ -265,8 +265,10 @@ OPERATIONS: Final[dict[tuple[str, str], tuple[Permission, ...]]] = {
     ("apigateway", "update_account"): (
         _p("apigateway:PATCH", "Account", "arn:aws:apigateway:{region}::/account"),
     ),
-    # The least-privilege report reads each role's tags (its stack and logical id), as the administrator.
-    # A role with a path has it in its ARN, which a request by name does not give: the platform's have none.
+    # The least-privilege report lists the roles and reads each one's tags (its stack and logical id), as
+    # the administrator. A role with a path has it in its ARN, which a request by name does not give: the
+    # platform's have none.
+    ("iam", "list_roles"): (_p("iam:ListRoles"),),
     ("iam", "list_role_tags"): (_p("iam:ListRoleTags", "role", "arn:aws:iam::{account}:role/{RoleName}"),),
     # AWS answers GetCallerIdentity whatever the caller's policies say: no permission is needed.
     ("sts", "get_caller_identity"): (),

@@ -195,6 +195,7 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("apigateway", "update_account"): {
         "patchOperations": [{"op": "replace", "path": "/cloudwatchRoleArn", "value": ROLE}]
     },
+    ("iam", "list_roles"): {"MaxItems": 100},
     ("iam", "list_role_tags"): {"RoleName": "mlops-training"},
     ("sts", "get_caller_identity"): {},
 }
