@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
 from localcloud.sagemaker.quotas import TrainingQuotas
+from tests.iam_roles import create_role
 from tests.integration.localcloud_fixtures.support import create_sagemaker_roles, eventually
 from tests.integration.localcloud_fixtures.training_support import (
     SOURCE_KEY,
@@ -155,12 +156,13 @@ def test_the_sync_task_fails_with_sagemakers_error_past_the_quota(cloud: LocalCl
             }
         },
     }
+    # whose role may start and follow training jobs (what its scope is is not under test here)
+    training = {"Effect": "Allow", "Action": ["sagemaker:*", "events:*", "iam:PassRole"], "Resource": "*"}
+    role = create_role(cloud.client("iam"), "states", trusts="states.amazonaws.com", statements=[training])
     sfn = cloud.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name="over-quota",
-        definition=json.dumps(definition),
-        roleArn=f"arn:aws:iam::{cloud.account_id}:role/states",
-    )["stateMachineArn"]
+    machine = sfn.create_state_machine(name="over-quota", definition=json.dumps(definition), roleArn=role)[
+        "stateMachineArn"
+    ]
 
     # When it runs
     execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
