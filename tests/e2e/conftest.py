@@ -144,9 +144,10 @@ _SESSION = uuid.uuid4().hex
 def deployed_platform(assembly: Path) -> Iterator[DataPlane]:
     """A cloud assembly deployed into a new local cloud, with listeners on its bus and alert topic.
 
-    When it stops, what its roles used and never used is added to the session's saved report.
+    The local cloud enforces IAM, as AWS does: every role acts only as its policies allow. When it stops, what
+    its roles used and never used is added to the session's saved report.
     """
-    with LocalCloud() as cloud, _reporting_access(cloud):
+    with LocalCloud(enforce_iam=True) as cloud, _reporting_access(cloud):
         outputs = merge_outputs(cloud.deploy(assembly))
         sqs, events, sns = cloud.client("sqs"), cloud.client("events"), cloud.client("sns")
         accepted = sqs.create_queue(QueueName=f"accepted-{uuid.uuid4().hex[:8]}")["QueueUrl"]
