@@ -107,7 +107,8 @@ class LocalCloud:
         Decide every request signed by a role session (a function's, a job's, a state machine's) with
         the role's policies and the resource's, as AWS does (``localcloud.iam``); a denial is the
         service's AccessDenied. The local cloud's own credentials (the deployer, the CLI, tests) are the
-        administrator's and always pass. Off by default while the components learn to act as their roles.
+        administrator's and always pass. On by default, as in ``mlops local up``: a grant missing from a
+        template fails here, not after ``cdk deploy``. Off, nothing is decided or recorded.
 
     Examples
     --------
@@ -130,7 +131,7 @@ class LocalCloud:
         endpoint_quotas: EndpointQuotas | None = None,
         training_quotas: TrainingQuotas | None = None,
         training_concurrency: int | None = None,
-        enforce_iam: bool = False,
+        enforce_iam: bool = True,
     ) -> None:
         self.host = host
         self.region = region

@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
+from tests.iam_roles import create_role
 from tests.integration.localcloud_fixtures.support import refusal
 
 pytestmark = [pytest.mark.slow]
 
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
+STATES_ROLE = "arn:aws:iam::123456789012:role/states"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sklearn:1.4"
 SAGEMAKER_PATTERN = r"Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 TOO_LONG = "Member must have length less than or equal to 63"
@@ -27,6 +29,18 @@ CSV = ["text/csv"]
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     with LocalCloud(work_dir=tmp_path_factory.mktemp("localcloud-names")) as running:
+        # The roles the requests name exist and trust their service, as SageMaker and Step Functions
+        # require; the machine's may run a .sync training job (what a name refusal is tested against).
+        iam = running.client("iam")
+        create_role(iam, "sagemaker", trusts="sagemaker.amazonaws.com", statements=[])
+        training = [
+            {"Effect": "Allow", "Action": ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob",
+                                           "sagemaker:StopTrainingJob"], "Resource": "*"},
+            {"Effect": "Allow", "Action": ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+             "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": ROLE},
+        ]  # fmt: skip
+        create_role(iam, "states", trusts="states.amazonaws.com", statements=training)
         yield running
 
 
@@ -196,7 +210,7 @@ def test_a_state_machines_sagemaker_task_gets_the_same_refusal(cloud: LocalCloud
     }
     machine = sfn.create_state_machine(
         name="names", definition=json.dumps({"StartAt": "Train", "States": {"Train": task}}),
-        roleArn="arn:aws:iam::123456789012:role/states",
+        roleArn=STATES_ROLE,
     )  # fmt: skip
 
     # When it runs
