@@ -78,6 +78,10 @@ def request_context(service: str, params: Mapping[str, Any]) -> Values:
         key_id = params.get("SSEKMSKeyId")
         if isinstance(key_id, str):
             keys["s3:x-amz-server-side-encryption-aws-kms-key-id"] = key_id
+        # A listing's prefix (ListBucket and its kin): a role may be let list one key's "folder" only.
+        prefix = params.get("Prefix")
+        if isinstance(prefix, str):
+            keys["s3:prefix"] = prefix
     if service == "cloudwatch" and isinstance(params.get("Namespace"), str):
         keys["cloudwatch:namespace"] = params["Namespace"]
     return keys

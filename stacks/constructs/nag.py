@@ -47,6 +47,8 @@ WILDCARD_ONLY_ACTIONS = {
     "logs:DescribeResourcePolicies": "Step Functions' vended log delivery (no resource-level permissions)",
     "logs:DescribeLogGroups": "Step Functions' vended log delivery (no resource-level permissions)",
     "sagemaker:ListTags": "the Step Functions .sync integration reads a training job's tags",
+    # Its resource type (model-package) is optional: a listing names no package, so AWS decides it on "*".
+    "sagemaker:ListModelPackages": "listing a model package group's versions (decided on '*' by AWS)",
 }
 
 

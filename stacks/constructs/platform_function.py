@@ -73,7 +73,8 @@ class PlatformFunction(Construct):
     Its own role writes to its own encrypted log group only (not AWSLambdaBasicExecutionRole, a managed
     policy that may write to any log group); callers grant it the rest. Its environment is encrypted
     with the platform's key; the checkov checks that do not apply to it are skipped with their reason
-    (``_justify``).
+    (``_justify``). ``wildcard_only_actions`` are granted on "*", the only resource AWS decides them on
+    (each one of ``nag.WILDCARD_ONLY_ACTIONS``, whose reason the acknowledgment gives).
     """
 
     def __init__(
@@ -92,6 +93,7 @@ class PlatformFunction(Construct):
         memory_mb: int = 1024,
         timeout: cdk.Duration | None = None,
         ephemeral_storage_gb: int | None = None,
+        wildcard_only_actions: tuple[str, ...] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
@@ -136,11 +138,11 @@ class PlatformFunction(Construct):
             queue.encryption_master_key.grant(self.role, "kms:GenerateDataKey", "kms:Decrypt")
         self._justify(invocation)
 
-        # Active tracing grants the X-Ray writes, which exist on "*" only.
-        acknowledge(
-            self.role,
-            resources={"*": wildcard_reason(["xray:PutTraceSegments", "xray:PutTelemetryRecords"])},
-        )
+        if wildcard_only_actions:
+            self.role.add_to_policy(iam.PolicyStatement(actions=list(wildcard_only_actions), resources=["*"]))
+        # Active tracing grants the X-Ray writes, which exist on "*" only (as do wildcard_only_actions).
+        tracing = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        acknowledge(self.role, resources={"*": wildcard_reason([*tracing, *wildcard_only_actions])})
 
     def _justify(self, invocation: Invocation) -> None:
         """Skip the checkov checks that do not apply to this function, each with its reason."""

@@ -98,6 +98,7 @@ class TrainingPipeline(Construct):
             # at most about half of what validation's storage holds, so the largest there is fits.
             ephemeral_storage_gb=10,
             invocation=_step("Split"),
+            wildcard_only_actions=("sagemaker:ListModelPackages",),  # the champion: approved versions
         )
         self.gate = function(
             "GateFunction",
@@ -117,6 +118,7 @@ class TrainingPipeline(Construct):
                 "CODE_VERSION": self.job.source.asset_hash,
             },
             invocation=_step("Register"),
+            wildcard_only_actions=("sagemaker:ListModelPackages",),  # a retry finds the version it registered
         )
 
         snapshots, splits, runs = "datasets/*", "datasets/*/splits/*", f"{RUNS_PREFIX}*"
@@ -127,9 +129,7 @@ class TrainingPipeline(Construct):
         data_bucket.grant_read(self.register.function, runs)
         registry = self._registry_arns(group_prefix)
         self.prepare.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage"], resources=registry
-            )
+            iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=registry)
         )
         self.register.function.add_to_role_policy(
             iam.PolicyStatement(
@@ -138,7 +138,6 @@ class TrainingPipeline(Construct):
                     "sagemaker:DescribeModelPackageGroup",
                     "sagemaker:CreateModelPackage",
                     "sagemaker:DescribeModelPackage",
-                    "sagemaker:ListModelPackages",
                     "sagemaker:CreateModelCard",
                     "sagemaker:DescribeModelCard",
                 ],

@@ -204,3 +204,19 @@ def test_the_training_job_role_reads_its_splits_but_not_uploads(app: Resolver) -
     upload = data_object(app, "incoming/churn/2026-01-01.csv")
     decision = evaluate(Request(caller, "s3:GetObject", upload, HTTPS), policies, bucket_policy(app))
     assert (decision.outcome, decision.reason) == ("implicit_deny", "no identity-based policy allows")
+
+
+@pytest.mark.parametrize("words", ["TrainingPrepareFunctionRole", "TrainingRegisterFunctionRole"])
+def test_the_training_functions_may_list_model_packages_which_aws_decides_on_every_resource(
+    app: Resolver, words: str
+) -> None:
+    # ListModelPackages names no package (its resource type is optional): AWS authorizes it on "*".
+    role = app.one("mlops-training", "AWS::IAM::Role", words)
+    caller, policies = session(app, "mlops-training", role), app.role_policies("mlops-training", role)
+    listing = evaluate(Request(caller, "sagemaker:ListModelPackages", "*", HTTPS), policies)
+    assert listing.allowed, listing.message
+    ours = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/mlops-churn/1"
+    assert evaluate(Request(caller, "sagemaker:DescribeModelPackage", ours, HTTPS), policies).allowed
+    theirs = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/other-churn/1"
+    decision = evaluate(Request(caller, "sagemaker:DescribeModelPackage", theirs, HTTPS), policies)
+    assert decision.outcome == "implicit_deny"

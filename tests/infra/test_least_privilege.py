@@ -45,6 +45,8 @@ ONLY_ON_EVERY_RESOURCE = {
     "logs:DescribeLogGroups",
     # the Step Functions .sync integration for SageMaker training jobs
     "sagemaker:ListTags",
+    # a model package group's versions: the listing names no package, so AWS decides it on "*"
+    "sagemaker:ListModelPackages",
 }
 # AWS-managed policies a role may carry: API Gateway's account-level logging role (CDK's cloud_watch_role).
 MANAGED_POLICIES = {"service-role/AmazonAPIGatewayPushToCloudWatchLogs"}

@@ -365,3 +365,15 @@ def test_a_disabled_enforcer_allows_everything_and_records_nothing() -> None:
     run.authorize_integration(SESSION, "lambda:invoke", {"FunctionName": FUNCTION})
 
     assert (run.usage().roles, run.denials()) == ((), [])
+
+
+def test_a_listing_is_decided_by_its_prefix() -> None:
+    # AWS's s3:prefix condition key: the Prefix a ListObjects(V2) request names.
+    one_key = allow(
+        "s3:ListBucket", "arn:aws:s3:::assets", Condition={"StringEquals": {"s3:prefix": ["code.tar.gz"]}}
+    )
+    run = enforcer(one_key)
+
+    run.authorize(SESSION, "s3", "list_objects_v2", {"Bucket": "assets", "Prefix": "code.tar.gz"})
+    assert "s3:ListBucket" in denied(run, "s3", "list_objects_v2", Bucket="assets", Prefix="other/")
+    assert "s3:ListBucket" in denied(run, "s3", "list_objects_v2", Bucket="assets")
