@@ -8,11 +8,13 @@ from typing import Any, BinaryIO, cast
 from botocore.exceptions import ClientError
 
 from adapters import s3_objects
-from adapters.aws import client, error_code
+from adapters.aws import client, error_code, error_message
 from domain.data.ingestion import Upload, UploadMissingError
+from domain.data.ingestion_failures import UploadDeniedError
 from domain.training import artifacts as run_artifacts
 
 _MISSING = {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}
+_DENIED = {"AccessDenied", "403"}
 
 
 class StorageError(Exception):
@@ -37,6 +39,8 @@ class S3DatasetStore:
                     raise UploadMissingError(
                         f"s3://{upload.bucket}/{upload.key} does not exist (any more)"
                     ) from None
+                if error_code(error) in _DENIED:
+                    raise UploadDeniedError(error_message(error) or "Access Denied") from error
                 raise StorageError(f"cannot read s3://{upload.bucket}/{upload.key}: {error}") from error
             return cast(BinaryIO, response["Body"])
 

@@ -38,6 +38,14 @@ class UploadReadError(Exception):
     """Reading the upload's bytes failed (storage or network), not anything about its content."""
 
 
+class UploadDeniedError(Exception):
+    """The function's role may not read the upload; the message is the storage's denial.
+
+    A denial names only the role's session, the action and the object (AWS's ``AccessDenied`` text), so
+    unlike other exceptions' text it goes into the failure record and the alert: it says what to grant.
+    """
+
+
 class _GuardedStream:
     """An upload's stream whose read failures are :class:`UploadReadError`."""
 
@@ -128,6 +136,8 @@ def describe_failure(error: BaseException, size: int | None = None) -> dict[str,
     if isinstance(error, UploadReadError):
         cause = error.__cause__ or error
         kind, what = "upload_unreadable", f"the upload could not be read from the data bucket ({error})"
+        if isinstance(cause, UploadDeniedError):
+            what = f"the validation function may not read the upload ({cause})"
     else:
         cause = error
         kind, what = "internal", f"the validation failed on an internal error ({type(error).__name__})"

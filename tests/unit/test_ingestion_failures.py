@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 import pytest
 
 from domain.data.ingestion import Upload, failure_key, upload_report_name
+from domain.data.ingestion_failures import UploadDeniedError
 from domain.data.ingestion_model import alerted_key
 from tests.unit.test_ingestion import GOOD, FakeStore, World
 
@@ -155,3 +156,36 @@ def test_an_upload_that_cannot_be_read_is_a_failure_that_says_so(world: World) -
     )
     assert record["error"]["kind"] == "upload_unreadable"
     assert SENTINEL not in json.dumps(record)
+
+
+DENIAL = (
+    "User: arn:aws:sts::1:assumed-role/validation/fn is not authorized to perform: s3:GetObjectVersion on "
+    "resource: arn:aws:s3:::data/incoming/sales/jan.csv because no identity-based policy allows the "
+    "s3:GetObjectVersion action"
+)
+
+
+@dataclass
+class DenyingStore(FakeStore):
+    """A bucket that the function's role may not read uploads from."""
+
+    def opener(self, upload: Upload) -> Callable[[], BinaryIO]:
+        def open_upload() -> BinaryIO:
+            raise UploadDeniedError(DENIAL)
+
+        return open_upload
+
+
+def test_an_upload_the_role_may_not_read_is_a_failure_that_names_the_denial(world: World) -> None:
+    world.store = DenyingStore()
+    upload = world.upload("incoming/sales/jan.csv", GOOD)
+
+    outcome = world.ingest(upload)
+
+    assert outcome.status == "failed"
+    record = record_of(world, upload)
+    assert (
+        record["summary"]
+        == f"could not be validated: the validation function may not read the upload ({DENIAL})" + ADVICE
+    )
+    assert (record["error"]["kind"], record["error"]["type"]) == ("upload_unreadable", "UploadDeniedError")
