@@ -53,7 +53,8 @@ class Publisher:
     service
         The service principal: the one that assumes ``role_arn``, or, without a role, the publisher.
     source_arn
-        For a service publishing for itself: the resource it acts for (an alarm's ARN), ``aws:SourceArn``.
+        The resource the service acts for, ``aws:SourceArn`` (an alarm's ARN; a state machine's, whose
+        role CDK lets Step Functions assume for this account's machines only).
     """
 
     service: str
@@ -141,7 +142,12 @@ def _refusal(publisher: Publisher, action: str, resource: str, context: dict[str
     """AWS's message if ``publisher`` may not do ``action`` on ``resource``; None if it may."""
     if publisher.role_arn:
         return refusal(
-            publisher.role_arn, service=publisher.service, action=action, resource=resource, context=context
+            publisher.role_arn,
+            service=publisher.service,
+            action=action,
+            resource=resource,
+            source_arn=publisher.source_arn,
+            context=context,
         )
     return service_refusal(
         publisher.service, action=action, resource=resource, source_arn=publisher.source_arn, context=context
@@ -178,7 +184,10 @@ def patches() -> list[Patch]:
     ) -> Any:
         topic_arn = normalised_parameters.get("TopicArn") or normalised_parameters.get("TargetArn")
         if self._get_boto_service_action() == "publish" and topic_arn:
-            publisher = Publisher(service=STATES_PRINCIPAL, role_arn=state_credentials.role_arn)
+            machine = getattr(state_credentials, "machine_arn", None)  # task_roles.MachineCredentials
+            publisher = Publisher(
+                service=STATES_PRINCIPAL, role_arn=state_credentials.role_arn, source_arn=machine
+            )
             refused = publish_refusal(str(topic_arn), publisher)
             if refused is not None:
                 raise refused.client_error()

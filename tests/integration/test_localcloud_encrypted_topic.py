@@ -90,13 +90,18 @@ class Topic:
             TopicArn=self.arn, AttributeName="Policy", AttributeValue=policy
         )
 
-    def role(self, service: str, *, key_grant: bool) -> str:
-        """A role ``service`` assumes, that may publish to the topic (and use its key)."""
+    def role(self, service: str, *, key_grant: bool, for_sources: str | None = None) -> str:
+        """A role ``service`` assumes (for the resources ``for_sources`` matches), that may publish to the
+        topic (and use its key)."""
         iam, name = self.client("iam"), f"publisher-{uuid.uuid4().hex[:8]}"
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        trusted: dict[str, Any] = {
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
         }
+        if for_sources:
+            trusted["Condition"] = {"ArnLike": {"aws:SourceArn": for_sources}}
+        trust = {"Version": "2012-10-17", "Statement": [trusted]}
         role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
         key_arn = self.client("kms").describe_key(KeyId=self.key_id)["KeyMetadata"]["Arn"]
         statements = [{"Effect": "Allow", "Action": "sns:Publish", "Resource": self.arn}]
@@ -128,9 +133,10 @@ class Topic:
         )
         return name
 
-    def machine_publishing_as(self, *, key_grant: bool) -> str:
+    def machine_publishing_as(self, *, key_grant: bool, for_sources: str | None = None) -> str:
         """A state machine whose task publishes to the topic, as a role that may publish (and use the key)."""
-        role, name = self.role("states.amazonaws.com", key_grant=key_grant), f"machine-{uuid.uuid4().hex[:8]}"
+        role = self.role("states.amazonaws.com", key_grant=key_grant, for_sources=for_sources)
+        name = f"machine-{uuid.uuid4().hex[:8]}"
         definition = {
             "StartAt": "Announce",
             "States": {
@@ -211,8 +217,13 @@ def test_a_functions_on_failure_record_reaches_an_encrypted_topic_only_if_its_ro
     assert [r["requestPayload"] for r in records] == ([{"n": 1}] if key_grant else [])
 
 
-def test_a_state_machine_whose_role_may_use_the_key_publishes(topic: Topic) -> None:
-    execution = topic.run(topic.machine_publishing_as(key_grant=True))
+@pytest.mark.parametrize(
+    "for_sources",
+    [None, f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:*"],
+    ids=["trusted for any machine", "trusted for this account's machines (CDK's trust policy)"],
+)
+def test_a_state_machine_whose_role_may_use_the_key_publishes(topic: Topic, for_sources: str | None) -> None:
+    execution = topic.run(topic.machine_publishing_as(key_grant=True, for_sources=for_sources))
 
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     (message,) = topic.received()
