@@ -17,6 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from localcloud import LocalCloud
+from localcloud.sagemaker.roles import SAGEMAKER_PRINCIPAL, SESSION_NAME
 
 _HASH = re.compile(r"[0-9A-F]{8}$")  # the hash CDK appends to a logical id
 _NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
@@ -231,7 +232,7 @@ class Deployed:
         elif arn in self._machines:
             name, source = trusted, self._machines[arn]
         else:
-            name, source = ("SageMaker" if trusted == "sagemaker.amazonaws.com" else trusted), None
+            name, source = (SESSION_NAME if trusted == SAGEMAKER_PRINCIPAL else trusted), None
         session = self.cloud.iam.sessions.assume(arn, service=trusted, session_name=name, source_arn=source)
         client = boto3.session.Session().client(
             service,
