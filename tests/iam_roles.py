@@ -11,6 +11,13 @@ from botocore.config import Config
 from localcloud import LocalCloud
 
 _NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+# What Lambda needs of a function's role to write its logs to the default group /aws/lambda/<name>
+# (AWSLambdaBasicExecutionRole's grant): without it the function runs and its lines are dropped.
+LAMBDA_LOGS = {
+    "Effect": "Allow",
+    "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+    "Resource": "arn:aws:logs:*:*:log-group:/aws/lambda/*",
+}
 
 
 def create_role(iam_client: Any, name: str, *, trusts: str, statements: list[dict[str, Any]]) -> str:

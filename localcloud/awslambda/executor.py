@@ -204,13 +204,11 @@ class LambdaExecutor:
                 status=run.status,
             )
         )
-        logs.write(
-            account_id=spec.account_id,
-            region=spec.region,
-            group=spec.log_group,
-            stream=worker.log_stream,
-            lines=lines,
-        )
+        where = {"account_id": spec.account_id, "region": spec.region, "group": spec.log_group}
+        if self._iam is None or logs.writes_allowed(
+            self._iam.enforcer, worker.principal, stream=worker.log_stream, **where
+        ):
+            logs.write(stream=worker.log_stream, lines=lines, **where)
         return lines
 
     def _fail_early(
@@ -293,6 +291,7 @@ class LambdaExecutor:
         worker = Worker(
             task_root=task_root, environment=variables, log_path=home / "output.log", log_stream=stream
         )
+        worker.principal = session.arn if session is not None else None
         worker.wait_ready()
         return worker
 
@@ -306,7 +305,10 @@ class LambdaExecutor:
             self._discard(worker)
 
     def _on_denial(self, denial: Denial) -> None:
-        # Kept until the invocation's logs are shipped, so that it appears between its START and END.
+        # Kept until the invocation's logs are shipped, so that it appears between its START and END;
+        # a denied log write is not: its lines are dropped (the enforcer keeps and logs the denial).
+        if denial.action.startswith("logs:"):
+            return
         with self._lock:
             function_arn = self._functions.get(denial.principal)
             if function_arn is not None:

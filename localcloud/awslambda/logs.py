@@ -5,6 +5,12 @@ invocation appears as ``START``, the handler's lines, ``END`` and ``REPORT``, so
 logs of a local run (a person, ``aws logs tail``, a test) sees what they would see on AWS. With IAM
 enforced, a call of the function that its role may not make adds an ``[ERROR]`` line with AWS's
 ``AccessDenied`` message to the invocation's logs (``denial_line``), where its author looks first.
+
+Lambda writes those logs with the function's execution role
+(https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html): ``logs:CreateLogGroup``
+when the group does not exist, ``logs:CreateLogStream`` for a new environment's stream,
+``logs:PutLogEvents`` for each batch. ``writes_allowed`` decides them as the role, so the least-privilege
+report counts them as used; a denied write drops the lines, as on AWS, and the denial is recorded.
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ import time
 from datetime import UTC, datetime
 
 from moto.logs.models import logs_backends
+
+from localcloud.iam.enforcer import Enforcer
+from localcloud.iam.errors import AccessDeniedError
 
 _LOCK = threading.Lock()  # moto's put_log_events is not thread-safe (its own TODO says so)
 
@@ -59,6 +68,43 @@ def write(*, account_id: str, region: str, group: str, stream: str, lines: list[
             backend.create_log_stream(group, stream)
         if events:
             backend.put_log_events(group, stream, events)
+
+
+def writes_allowed(
+    enforcer: Enforcer, principal: str | None, *, account_id: str, region: str, group: str, stream: str
+) -> bool:
+    """Whether ``principal`` (a role session) may write to ``group``/``stream`` as Lambda writes for it.
+
+    Parameters
+    ----------
+    enforcer : Enforcer
+        Decides each action (nothing is decided when enforcement is off).
+    principal : str | None
+        The session the function's environment acts as; None: the administrator's, always allowed.
+    account_id, region, group, stream : str
+        Where the lines go.
+
+    Returns
+    -------
+    bool
+        False when a needed action is denied (the denial is logged and kept by the enforcer).
+    """
+    if principal is None:
+        return True
+    group_arn = f"arn:aws:logs:{region}:{account_id}:log-group:{group}"
+    stream_arn = f"{group_arn}:log-stream:{stream}"
+    existing = logs_backends[account_id][region].groups.get(group)
+    needed = [("logs:PutLogEvents", stream_arn)]
+    if existing is None or stream not in existing.streams:
+        needed.insert(0, ("logs:CreateLogStream", stream_arn))
+    if existing is None:
+        needed.insert(0, ("logs:CreateLogGroup", group_arn))
+    try:
+        for action, resource in needed:
+            enforcer.authorize_action(principal, action, resource)
+    except AccessDeniedError:
+        return False
+    return True
 
 
 def denial_line(request_id: str, message: str) -> str:

@@ -60,6 +60,9 @@ class Worker:
         Where the handler's stdout and stderr go; read and emptied after each invocation.
     log_stream : str
         The CloudWatch Logs stream of this environment.
+
+    ``principal`` is the role session the environment acts as (None: the administrator's credentials),
+    set by the executor once it has assumed the role.
     """
 
     def __init__(
@@ -67,6 +70,7 @@ class Worker:
     ) -> None:
         self.log_path = log_path
         self.log_stream = log_stream
+        self.principal: str | None = None
         self.init_ms = 0.0
         self.init_error: dict[str, Any] | None = None
         self.invocations = 0

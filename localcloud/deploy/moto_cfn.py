@@ -9,6 +9,10 @@ These act while moto creates a stack (the fix-ups in ``fixups`` act after it):
 * ``AWS::KMS::Key``: moto stores the template's ``KeyPolicy`` object as is, where the API stores JSON
   text (every later ``DescribeKey`` on the key then fails with a server error), and it reads the
   template's ``Tags`` (``Key``/``Value``) as KMS API tags (``TagKey``/``TagValue``), failing the stack.
+* ``AWS::Logs::LogGroup``: ``Fn::GetAtt Arn`` is the group's ARN followed by ``:*``, as CloudFormation
+  documents it (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-loggroup.html),
+  so a grant on it (CDK's ``LogGroup.grant_write``) covers the group's streams; moto gives the bare ARN,
+  which would deny a function's log writes that AWS allows.
 
 Custom resources have their own corrections, in ``custom_model``; IAM resources theirs, in
 ``iam_resources``.
@@ -26,6 +30,7 @@ from typing import Any, cast
 from moto.awslambda.models import LayerVersion
 from moto.events.models import EventBus
 from moto.kms.models import Key
+from moto.logs.models import LogGroup
 
 from localcloud.deploy import iam_resources
 from localcloud.patches import Patch
@@ -58,8 +63,18 @@ def patches() -> list[Patch]:
         Patch(EventBus, "physical_resource_id", property(lambda bus: bus.name)),
         Patch(LayerVersion, "physical_resource_id", property(lambda layer: layer.arn)),
         Patch(Key, "create_from_cloudformation_json", classmethod(key_from_template)),
+        Patch(LogGroup, "get_cfn_attribute", _log_group_attribute(LogGroup.get_cfn_attribute)),
         *iam_resources.patches(),
     ]
+
+
+def _log_group_attribute(original: Callable[[LogGroup, str], Any]) -> Callable[[LogGroup, str], Any]:
+    def get_cfn_attribute(group: LogGroup, attribute_name: str) -> Any:
+        if attribute_name == "Arn":
+            return f"{group.arn}:*"
+        return original(group, attribute_name)
+
+    return get_cfn_attribute
 
 
 def quiet_skipped_types(resource_types: Iterable[str]) -> Callable[[], None]:

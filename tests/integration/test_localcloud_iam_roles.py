@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from domain.deployment.endpoint import model_request
 from localcloud import LocalCloud
-from tests.iam_roles import create_role
+from tests.iam_roles import LAMBDA_LOGS, create_role
 from tests.integration.localcloud_fixtures.support import SKLEARN_IMAGE, eventually, register_model
 from tests.integration.localcloud_fixtures.training_support import (
     SOURCE_KEY,
@@ -63,9 +63,10 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
 
 
 def allowed_only_role(cloud: LocalCloud, name: str, *, trusts: str) -> str:
-    """A role ``trusts`` may assume, allowed to read the objects under allowed/ and nothing else."""
+    """A role ``trusts`` may assume, allowed to read the objects under allowed/ and nothing else (and to
+    write a function's logs)."""
     read = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/allowed/*"}
-    return create_role(cloud.client("iam"), name, trusts=trusts, statements=[read])
+    return create_role(cloud.client("iam"), name, trusts=trusts, statements=[read, LAMBDA_LOGS])
 
 
 def reader_code() -> bytes:
