@@ -88,7 +88,12 @@ class ModelDeployment(Construct):
         generated = {SERVING_FILE: json.dumps({n: c.model_dump(mode="json") for n, c in serving.items()})}
 
         def function(
-            name: str, folder: str, description: str, environment: dict[str, str], invocation: Invocation
+            name: str,
+            folder: str,
+            description: str,
+            environment: dict[str, str],
+            invocation: Invocation,
+            wildcard_only_actions: tuple[str, ...] = (),
         ) -> PlatformFunction:
             return PlatformFunction(
                 self,
@@ -101,6 +106,7 @@ class ModelDeployment(Construct):
                 generated_files=generated,
                 environment=environment,
                 invocation=invocation,
+                wildcard_only_actions=wildcard_only_actions,
             )
 
         self.prepare = function(
@@ -117,6 +123,8 @@ class ModelDeployment(Construct):
                 "the deployment state machine's Prepare task, which retries a Lambda throttle and catches "
                 "every other error into RecordFailure (the deployment recorded as failed, and alerted)"
             ),
+            # A newer approval supersedes this one: Prepare lists the group's approved versions.
+            wildcard_only_actions=("sagemaker:ListModelPackages",),
         )
         self.finish = function(
             "FinishFunction",
@@ -197,7 +205,8 @@ class ModelDeployment(Construct):
 
     def _grant_steps(self, key: kms.IKey) -> None:
         prefix = f"{self.project}-*"
-        sagemaker_read = ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig"]
+        # What the endpoint runs now (its configuration's name): neither step reads a configuration.
+        sagemaker_read = ["sagemaker:DescribeEndpoint"]
         registry = [
             self._arn("model-package", f"{self.group_prefix}*"),
             self._arn("model-package-group", f"{self.group_prefix}*"),
@@ -217,9 +226,7 @@ class ModelDeployment(Construct):
             )
         )
         self.prepare.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"], resources=registry
-            )
+            iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=registry)
         )
         self.prepare.function.add_to_role_policy(
             iam.PolicyStatement(

@@ -206,13 +206,20 @@ def test_the_training_job_role_reads_its_splits_but_not_uploads(app: Resolver) -
     assert (decision.outcome, decision.reason) == ("implicit_deny", "no identity-based policy allows")
 
 
-@pytest.mark.parametrize("words", ["TrainingPrepareFunctionRole", "TrainingRegisterFunctionRole"])
-def test_the_training_functions_may_list_model_packages_which_aws_decides_on_every_resource(
-    app: Resolver, words: str
+@pytest.mark.parametrize(
+    ("stack", "words"),
+    [
+        ("mlops-training", "TrainingPrepareFunctionRole"),
+        ("mlops-training", "TrainingRegisterFunctionRole"),
+        ("mlops-serving", "DeploymentPrepareFunctionRole"),  # a newer approved version supersedes
+    ],
+)
+def test_the_registry_readers_may_list_model_packages_which_aws_decides_on_every_resource(
+    app: Resolver, stack: str, words: str
 ) -> None:
     # ListModelPackages names no package (its resource type is optional): AWS authorizes it on "*".
-    role = app.one("mlops-training", "AWS::IAM::Role", words)
-    caller, policies = session(app, "mlops-training", role), app.role_policies("mlops-training", role)
+    role = app.one(stack, "AWS::IAM::Role", words)
+    caller, policies = session(app, stack, role), app.role_policies(stack, role)
     listing = evaluate(Request(caller, "sagemaker:ListModelPackages", "*", HTTPS), policies)
     assert listing.allowed, listing.message
     ours = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/mlops-churn/1"

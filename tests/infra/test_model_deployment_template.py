@@ -162,6 +162,42 @@ def test_the_prepare_step_passes_only_the_model_role_and_only_to_sagemaker(templ
     assert passing["Resource"] == {"Fn::GetAtt": [model_role, "Arn"]}
 
 
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [
+        (
+            "deployment_prepare",
+            {
+                "sagemaker:CreateModel",
+                "sagemaker:CreateEndpointConfig",
+                "sagemaker:CreateEndpoint",
+                "sagemaker:UpdateEndpoint",
+                "sagemaker:DeleteEndpoint",
+                "sagemaker:DescribeEndpoint",
+                "sagemaker:DescribeModelPackage",
+                "sagemaker:ListModelPackages",
+            },
+        ),
+        (
+            "deployment_finish",
+            {"sagemaker:DescribeEndpoint", "sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"},
+        ),
+    ],
+)
+def test_each_deployment_step_is_granted_the_sagemaker_calls_of_its_code_and_no_other(
+    template: dict[str, Any], folder: str, expected: set[str]
+) -> None:
+    # The calls of adapters/endpoints.py and adapters/registry.py that each step's use case makes.
+    granted = {
+        action
+        for statement in function_statements(template, folder)
+        for action in actions(statement)
+        if action.startswith("sagemaker:")
+    }
+
+    assert granted == expected
+
+
 def test_nothing_in_the_stack_lets_anyone_invoke_an_endpoint_without_iam(template: dict[str, Any]) -> None:
     # SageMaker's InvokeEndpoint is always SigV4-signed; the stack grants it to no one and opens no
     # unauthenticated path to it.
