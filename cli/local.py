@@ -140,8 +140,10 @@ def access(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         _print_role(role)
     unused = sum(len(role["unused"]) for role in report["roles"])
     used = sum(1 for role in report["roles"] if role["used"])
+    skipped = sum(len(role.get("not_exercised_locally", [])) for role in report["roles"])
     console.print(
-        f"{used} of {len(report['roles'])} role(s) used; {unused} statement(s) granted and never used"
+        f"{used} of {len(report['roles'])} role(s) used; {unused} statement(s) granted and never used; "
+        f"{skipped} not exercised locally"
     )
 
 
@@ -154,6 +156,11 @@ def _print_role(role: dict[str, Any]) -> None:
         print_table(used)
     else:
         console.print("never used: nothing acted as this role")
+    skipped = role.get("not_exercised_locally", [])  # absent from reports saved before it existed
+    if skipped:
+        # Calls the local cloud never makes (X-Ray: tracing is off locally): neither used nor unused here.
+        names = ", ".join(f"{item['statement']} ({' '.join(item['actions'])})" for item in skipped)
+        console.print(f"not exercised locally: {plain(names)}", highlight=False, soft_wrap=True)
     if not role["unused"]:
         console.print("every statement was used")
         return

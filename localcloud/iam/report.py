@@ -4,6 +4,12 @@ The report answers "which grants does this role use?": each (action, resource) i
 allowed, and each ``Allow`` statement of its identity policies that no recorded request matched (with
 the request's context, so a condition counts), a grant the platform could drop. A ``Deny`` statement
 is not listed: a request it matches is denied, never recorded.
+
+A statement that grants only actions of a service the local cloud never calls (``NOT_RUN_LOCALLY``) is
+listed apart, as not exercised locally: nothing here could have used it, so "unused" would be wrong.
+X-Ray is one: functions trace actively on AWS (``xray:PutTraceSegments``, ``xray:PutTelemetryRecords``),
+but the local cloud runs no X-Ray daemon and the SDK sends no segments, so whether the grant is needed is
+decided by AWS's documentation (https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html), not here.
 """
 
 from __future__ import annotations
@@ -13,7 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from localcloud.iam.evaluate import Decision
-from localcloud.iam.policy import Policy
+from localcloud.iam.policy import Policy, Statement
+
+# Services whose actions no request in the local cloud makes (tracing is off locally).
+NOT_RUN_LOCALLY = frozenset({"xray"})
 
 
 @dataclass(frozen=True)
@@ -63,11 +72,13 @@ class UnusedStatement:
 
 @dataclass(frozen=True)
 class RoleUsage:
-    """One role's used (action, resource) pairs, sorted, and its unused statements."""
+    """One role's used (action, resource) pairs, sorted, its unused statements, and those the local
+    cloud cannot exercise (``NOT_RUN_LOCALLY``)."""
 
     role: str
     used: tuple[tuple[str, str], ...]
     unused: tuple[UnusedStatement, ...]
+    not_exercised: tuple[UnusedStatement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,15 @@ class AccessReport:
                         }
                         for item in usage.unused
                     ],
+                    "not_exercised_locally": [
+                        {
+                            "policy": item.policy,
+                            "statement": item.statement,
+                            "actions": list(item.actions),
+                            "resources": list(item.resources),
+                        }
+                        for item in usage.not_exercised
+                    ],
                 }
                 for usage in self.roles
             ]
@@ -110,17 +130,32 @@ def build_report(
     for role in roles:
         mine = [record for record in used if record.role == role]
         pairs = tuple(sorted({(record.action, record.resource) for record in mine}))
-        unused = tuple(
-            UnusedStatement(policy.name, statement.label, statement.actions, statement.resources or ())
+        unused = [
+            (
+                statement,
+                UnusedStatement(policy.name, statement.label, statement.actions, statement.resources or ()),
+            )
             for policy in policies_of(role)
             for statement in policy.statements
             if statement.effect == "Allow"
             and not any(
                 statement.matches(record.action, record.resource, _context(record)) for record in mine
             )
+        ]
+        usages.append(
+            RoleUsage(
+                role,
+                pairs,
+                tuple(item for statement, item in unused if not _not_run_locally(statement)),
+                tuple(item for statement, item in unused if _not_run_locally(statement)),
+            )
         )
-        usages.append(RoleUsage(role, pairs, unused))
     return AccessReport(tuple(usages))
+
+
+def _not_run_locally(statement: Statement) -> bool:
+    services = {action.split(":", 1)[0].lower() for action in statement.actions}
+    return not statement.negated_actions and bool(services) and services <= NOT_RUN_LOCALLY
 
 
 def _context(record: Used) -> dict[str, tuple[str, ...]]:

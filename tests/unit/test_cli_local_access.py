@@ -36,6 +36,14 @@ def _report(taken_at: float, *, enforced: bool = True) -> dict[str, Any]:
                         "resources": ["arn:aws:states:us-east-1:123456789012:stateMachine:training"],
                     }
                 ],
+                "not_exercised_locally": [
+                    {
+                        "policy": "HandlerRoleDefaultPolicy",
+                        "statement": "1",
+                        "actions": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                        "resources": ["*"],
+                    }
+                ],
             },
             {"role": "arn:aws:iam::123456789012:role/hand-made", "name": "hand-made", "stack": None,
              "logical_id": None, "used": [{"action": "sqs:SendMessage", "resource": "*"}], "unused": []},
@@ -71,7 +79,9 @@ def test_the_newest_saved_report_is_shown_per_role_and_says_which_it_is(places: 
     assert "granted, never used" in output and "states:StartExecution" in output
     # and a role without CloudFormation's tags by its name
     assert "role hand-made" in output and "every statement was used" in output
-    assert "2 of 2 role(s) used; 1 statement(s) granted and never used" in output
+    # and the tracing grant as not exercised locally (the local cloud sends no X-Ray segments), not unused
+    assert "not exercised locally: 1 (xray:PutTraceSegments xray:PutTelemetryRecords)" in output
+    assert "2 of 2 role(s) used; 1 statement(s) granted and never used; 1 not exercised locally" in output
 
 
 def test_json_prints_the_same_report(places: tuple[Path, Path]) -> None:

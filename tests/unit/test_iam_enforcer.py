@@ -347,6 +347,26 @@ def test_usage_reports_what_was_used_and_the_statements_nothing_used() -> None:
     }
 
 
+def test_usage_lists_apart_the_statements_only_aws_exercises_and_keeps_the_mixed_ones_unused() -> None:
+    # Given a role granted X-Ray's writes (tracing, off locally), and X-Ray with S3 in one statement
+    run = enforcer(
+        allow("s3:GetObject", "arn:aws:s3:::data/in/*", Sid="Read"),
+        allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Sid="Tracing"),
+        allow(["xray:PutTraceSegments", "s3:PutObject"], Sid="Mixed"),
+    )
+    run.authorize(SESSION, "s3", "get_object", {"Bucket": "data", "Key": "in/a"})
+
+    (role,) = run.usage().roles
+
+    # Then the X-Ray statement is not exercised locally, not unused; the mixed one is unused (its S3 part)
+    assert [u.statement for u in role.not_exercised] == ["Tracing"]
+    assert [u.statement for u in role.unused] == ["Mixed"]
+    assert run.usage().to_json()["roles"][0]["not_exercised_locally"] == [
+        {"policy": "worker-policy", "statement": "Tracing",
+         "actions": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "resources": ["*"]}
+    ]  # fmt: skip
+
+
 def test_usage_lists_a_role_whose_every_request_was_denied() -> None:
     run = enforcer(allow("s3:PutObject", "arn:aws:s3:::data/out/*", Sid="Write"))
     denied(run, "s3", "get_object", Bucket="data", Key="in/a")
