@@ -19,12 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from localcloud.iam.operations import INTEGRATIONS, OPERATIONS, SSE_KMS, WIRE_ONLY, Permission
+from localcloud.iam.operations import INTEGRATIONS, OPERATIONS, WIRE_ONLY, Permission
 
 __all__ = [
     "INTEGRATIONS",
     "OPERATIONS",
-    "SSE_KMS",
     "WIRE_ONLY",
     "Permission",
     "Required",

