@@ -259,6 +259,10 @@ class ModelDeployment(Construct):
         ]
         for step in (self.prepare, self.finish):
             self.table.grant_read_write_data(step.function)
+            # Finish reads which alarm fired. Prepare never reads them, but names them in UpdateEndpoint's
+            # AutoRollbackConfiguration, and SageMaker asks that the role may cloudwatch:DescribeAlarms on
+            # them (Developer Guide, "Auto-Rollback Configuration and Monitoring"); the local cloud does not
+            # check that, so its access report lists the statement as unused.
             if alarms:
                 step.function.add_to_role_policy(
                     iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=alarms)
