@@ -98,7 +98,9 @@ def writes_allowed(
     if existing is None or stream not in existing.streams:
         needed.insert(0, ("logs:CreateLogStream", stream_arn))
     if existing is None:
-        needed.insert(0, ("logs:CreateLogGroup", group_arn))
+        # IAM sees a log group as "<group ARN>:*" for the group's own actions, as DescribeLogGroups'
+        # "arn" documents it (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_LogGroup.html).
+        needed.insert(0, ("logs:CreateLogGroup", f"{group_arn}:*"))
     try:
         for action, resource in needed:
             enforcer.authorize_action(principal, action, resource)

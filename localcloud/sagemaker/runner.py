@@ -9,7 +9,8 @@ then SIGKILL, and whatever it saved in ``model/`` is still uploaded. The script'
 CloudWatch Logs group ``/aws/sagemaker/TrainingJobs``, stream ``<job>/algo-1-<epoch seconds>``.
 With IAM enforced, the job acts as its ``RoleArn`` (assumed by ``sagemaker.amazonaws.com``, the session
 named ``SageMaker`` as SageMaker names it): channels, code and archives move on a client with the role's
-credentials, so the local cloud's front decides each call, and the script gets the same credentials.
+credentials, so the local cloud's front decides each call, and the script gets the same credentials;
+its logs are written as the role too (``logs.writes_allowed``).
 No more jobs run at once than the machine holds (``scheduler``); a network-isolated job's script reaches
 no network (``isolation``), and its code must come from an input channel, as in an isolated container.
 
@@ -257,9 +258,16 @@ class TrainingRunner:
 
         def ship(lines: list[str]) -> None:
             metrics.observe(lines)
-            logs.write(
-                account_id=spec.account_id, region=spec.region, group=LOG_GROUP, stream=stream, lines=lines
-            )
+            # SageMaker writes the job's logs as its role: a denied write drops them, as on AWS.
+            where = {
+                "account_id": spec.account_id,
+                "region": spec.region,
+                "group": LOG_GROUP,
+                "stream": stream,
+            }
+            principal = session.arn if session is not None else None
+            if self.iam is None or logs.writes_allowed(self.iam.enforcer, principal, **where):
+                logs.write(lines=lines, **where)
 
         variables = contract.environment(
             spec,

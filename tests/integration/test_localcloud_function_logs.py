@@ -88,7 +88,7 @@ def test_a_role_without_the_grant_runs_and_its_lines_are_dropped_with_the_denial
     (denial,) = [d for d in cloud.iam.enforcer.denials() if d.principal.endswith("/silent-role/silent")]
     assert (denial.action, denial.resource) == (
         "logs:CreateLogGroup",
-        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/silent",
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/silent:*",
     )
     usage = cloud.iam.enforcer.usage().role(role)
     assert usage is not None and usage.used == ()

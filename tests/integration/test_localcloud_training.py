@@ -128,8 +128,14 @@ def test_the_script_sees_sagemakers_container_contract(training: Training) -> No
     assert seen["resourceconfig_json"]["current_host"] == "algo-1"
     # And the SDK inside the job points at the local cloud
     assert variables["AWS_ENDPOINT_URL"] == training.cloud.endpoint_url
-    # And its output went to CloudWatch Logs, as SageMaker ships it
+    # And its output went to CloudWatch Logs, as SageMaker ships it, written as the job's role
     assert "epoch=1 loss=0.5000" in training_log_lines(training.cloud.client("logs"), "contract-1")
+    usage = training.cloud.iam.enforcer.usage().role(
+        f"arn:aws:iam::{training.cloud.account_id}:role/training"
+    )
+    assert usage is not None
+    written = {resource for action, resource in usage.used if action == "logs:PutLogEvents"}
+    assert any(":log-group:/aws/sagemaker/TrainingJobs:log-stream:contract-1/" in arn for arn in written)
 
 
 def test_a_network_isolated_job_gets_no_endpoint_and_no_credentials(training: Training) -> None:

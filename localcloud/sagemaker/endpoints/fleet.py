@@ -183,13 +183,11 @@ def _start_variant(
     stream = f"{variant.name}/i-{secrets.token_hex(9)[:17]}"
 
     def ship(lines: list[str]) -> None:
-        logs.write(
-            account_id=spec.account_id,
-            region=spec.region,
-            group=log_group(spec.endpoint),
-            stream=stream,
-            lines=lines,
-        )
+        # SageMaker writes an endpoint's logs as the model's role: a denied write drops them, as on AWS.
+        where = {"account_id": spec.account_id, "region": spec.region, "group": log_group(spec.endpoint)}
+        principal = session.arn if session is not None else None
+        if iam is None or logs.writes_allowed(iam.enforcer, principal, stream=stream, **where):
+            logs.write(stream=stream, lines=lines, **where)
 
     ship([])  # the stream exists from the start, as the instance's does
     try:

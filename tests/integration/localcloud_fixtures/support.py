@@ -142,12 +142,18 @@ def refusal(call: Callable[[], Any]) -> tuple[int, str, str]:
 def create_sagemaker_roles(cloud: LocalCloud) -> None:
     """The roles the fixtures' training jobs and models name (``role/training``, ``role/model``).
 
-    SageMaker may assume them, and they may use any bucket and key: what these tests check is not a
-    role's scope (``test_localcloud_iam_roles`` checks that), but they must pass with IAM enforced.
+    SageMaker may assume them, they may use any bucket and key, and write their jobs' and endpoints'
+    logs (SageMaker writes them as the role): what these tests check is not a role's scope
+    (``test_localcloud_iam_roles`` checks that), but they must pass with IAM enforced.
     """
     anything = {"Effect": "Allow", "Action": ["s3:*", "kms:*"], "Resource": "*"}
+    logs = {
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": "arn:aws:logs:*:*:log-group:/aws/sagemaker/*",
+    }
     for name in ("training", "model"):
-        create_role(cloud.client("iam"), name, trusts="sagemaker.amazonaws.com", statements=[anything])
+        create_role(cloud.client("iam"), name, trusts="sagemaker.amazonaws.com", statements=[anything, logs])
 
 
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
