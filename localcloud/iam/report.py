@@ -69,6 +69,15 @@ class UnusedStatement:
     actions: tuple[str, ...]
     resources: tuple[str, ...]
 
+    def to_json(self) -> dict[str, Any]:
+        """The statement as the report's JSON gives it."""
+        return {
+            "policy": self.policy,
+            "statement": self.statement,
+            "actions": list(self.actions),
+            "resources": list(self.resources),
+        }
+
 
 @dataclass(frozen=True)
 class RoleUsage:
@@ -98,24 +107,8 @@ class AccessReport:
                 {
                     "role": usage.role,
                     "used": [{"action": action, "resource": resource} for action, resource in usage.used],
-                    "unused": [
-                        {
-                            "policy": item.policy,
-                            "statement": item.statement,
-                            "actions": list(item.actions),
-                            "resources": list(item.resources),
-                        }
-                        for item in usage.unused
-                    ],
-                    "not_exercised_locally": [
-                        {
-                            "policy": item.policy,
-                            "statement": item.statement,
-                            "actions": list(item.actions),
-                            "resources": list(item.resources),
-                        }
-                        for item in usage.not_exercised
-                    ],
+                    "unused": [item.to_json() for item in usage.unused],
+                    "not_exercised_locally": [item.to_json() for item in usage.not_exercised],
                 }
                 for usage in self.roles
             ]
