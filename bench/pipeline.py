@@ -1,7 +1,8 @@
 """Pipeline benchmark: from upload to registered model in the local cloud, against the training job itself.
 
 Run with ``.venv/bin/python bench/pipeline.py`` (``make bench``). It synthesizes the app, starts an
-in-process local cloud, deploys the app, uploads the 1,000,000-row churn CSV that ``bench/validate.py``
+in-process local cloud (enforcing IAM, ``LocalCloud``'s default, so every call is decided as its role's,
+as on AWS), deploys the app, uploads the 1,000,000-row churn CSV that ``bench/validate.py``
 generates (cached under ``bench/data/``), and waits until the pipeline's execution has ended. The end-to-end
 time runs from the upload to the end of the execution (a registered model version); the training job's own
 time is its ``TrainingStartTime``..``TrainingEndTime`` as SageMaker reports them (fitting, evaluating with
