@@ -100,7 +100,9 @@ def main() -> None:
     console.print(Rule("MLOps platform: from data to predictions, in the local cloud (no AWS account)"))
     good, bad = make_data()
     run("local", "down")
-    run("local", "up", "--port", os.environ.get("MLOPS_DEMO_PORT", "4566"))
+    # The assembly goes where `make synth` puts it (CDK_OUTDIR, relative to the project), not always cdk.out.
+    assembly = PROJECT_ROOT / os.environ.get("CDK_OUTDIR", "cdk.out")
+    run("local", "up", "--port", os.environ.get("MLOPS_DEMO_PORT", "4566"), "--cdk-out", str(assembly))
     console.print(Rule("1. a good upload becomes a validated, content-addressed dataset version"))
     run("data", "push", str(good), "--dataset", "churn")
     console.print(Rule("2. a bad upload is rejected with a report that says what is wrong, where"))

@@ -150,26 +150,40 @@ def deployed_platform(assembly: Path) -> Iterator[DataPlane]:
     with LocalCloud(enforce_iam=True) as cloud, _reporting_access(cloud):
         outputs = merge_outputs(cloud.deploy(assembly))
         sqs, events, sns = cloud.client("sqs"), cloud.client("events"), cloud.client("sns")
-        accepted = sqs.create_queue(QueueName=f"accepted-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-        accepted_arn = sqs.get_queue_attributes(QueueUrl=accepted, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        events.put_rule(
+        accepted, accepted_arn = _queue(sqs, "accepted")
+        rule = events.put_rule(
             Name="test-listener",
             EventBusName=outputs["EventBusName"],
             EventPattern=json.dumps({"source": ["mlops.data"], "detail-type": ["Dataset Version Accepted"]}),
         )
+        _let_deliver(sqs, accepted, accepted_arn, "events.amazonaws.com", rule["RuleArn"])
         events.put_targets(
             Rule="test-listener",
             EventBusName=outputs["EventBusName"],
             Targets=[{"Id": "q", "Arn": accepted_arn}],
         )
-        alerts = sqs.create_queue(QueueName=f"alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-        alerts_arn = sqs.get_queue_attributes(QueueUrl=alerts, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
+        alerts, alerts_arn = _queue(sqs, "alerts")
+        _let_deliver(sqs, alerts, alerts_arn, "sns.amazonaws.com", outputs["AlertsTopicArn"])
         sns.subscribe(TopicArn=outputs["AlertsTopicArn"], Protocol="sqs", Endpoint=alerts_arn)
         yield DataPlane(cloud=cloud, outputs=outputs, accepted_events=accepted, alerts=alerts)
+
+
+def _queue(sqs: Any, purpose: str) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=f"{purpose}-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def _let_deliver(sqs: Any, url: str, arn: str, service: str, source_arn: str) -> None:
+    """The queue policy AWS needs before ``service`` delivers to it for ``source_arn`` (a rule, a topic)."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sqs:SendMessage",
+        "Resource": arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": source_arn}},
+    }
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
 
 
 @contextlib.contextmanager
