@@ -277,3 +277,30 @@ def test_usage_lists_what_a_role_used_and_the_statement_it_never_used(cloud: Loc
     assert [(u.policy, u.actions, u.resources) for u in usage.unused] == [
         ("usage-reader-policy", ("s3:PutObject",), (f"arn:aws:s3:::{BUCKET}/never/*",))
     ]
+
+
+def test_a_role_sends_to_the_queue_it_may_and_is_denied_another_by_url_and_by_name(cloud: LocalCloud) -> None:
+    # Given two queues and a role that may find and send to the first only
+    sqs = cloud.client("sqs")
+    allowed = sqs.create_queue(QueueName="work")["QueueUrl"]
+    sqs.create_queue(QueueName="other")
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:work"
+    grant = {"Effect": "Allow", "Action": ["sqs:GetQueueUrl", "sqs:SendMessage"], "Resource": queue_arn}
+    role = create_role(cloud.client("iam"), "queue-sender", trusts=LAMBDA, statements=[grant])
+    sender = session_client(cloud, role, LAMBDA, "sqs")
+
+    # When it finds its queue by name and sends, then tries the other queue
+    url = sender.get_queue_url(QueueName="work")["QueueUrl"]
+    sender.send_message(QueueUrl=url, MessageBody="{}")
+    with pytest.raises(ClientError) as by_name:
+        sender.get_queue_url(QueueName="other")
+    with pytest.raises(ClientError) as by_url:
+        sender.send_message(QueueUrl=allowed.replace("/work", "/other"), MessageBody="{}")
+
+    # Then its own queue got the message, and the other is SQS's AccessDenied naming the action and queue
+    assert url == allowed
+    assert sqs.receive_message(QueueUrl=allowed)["Messages"][0]["Body"] == "{}"
+    other = f"arn:aws:sqs:{REGION}:{ACCOUNT}:other"
+    assert [_error(raised)[0] for raised in (by_name, by_url)] == ["AccessDenied", "AccessDenied"]
+    assert f"sqs:GetQueueUrl on resource: {other}" in _error(by_name)[1]
+    assert f"sqs:SendMessage on resource: {other}" in _error(by_url)[1]
