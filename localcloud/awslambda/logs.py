@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from moto.logs.models import logs_backends
 
+from localcloud.iam.actions import required
 from localcloud.iam.enforcer import Enforcer
 from localcloud.iam.errors import AccessDeniedError
 
@@ -97,10 +98,11 @@ def writes_allowed(
     needed = [("logs:PutLogEvents", stream_arn)]
     if existing is None or stream not in existing.streams:
         needed.insert(0, ("logs:CreateLogStream", stream_arn))
-    if existing is None:
-        # IAM sees a log group as "<group ARN>:*" for the group's own actions, as DescribeLogGroups'
-        # "arn" documents it (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_LogGroup.html).
-        needed.insert(0, ("logs:CreateLogGroup", f"{group_arn}:*"))
+    if existing is None:  # the table knows the group's ARN as IAM sees it
+        (create,) = required(
+            "logs", "create_log_group", {"logGroupName": group}, region=region, account=account_id
+        )
+        needed.insert(0, (create.action, create.resource))
     try:
         for action, resource in needed:
             enforcer.authorize_action(principal, action, resource)

@@ -41,7 +41,9 @@ _TABLE: Final = "arn:aws:dynamodb:{region}:{account}:table/{TableName}"
 # The stack's ARN ends in its id, which a request by name does not give: any id of that name.
 _STACK: Final = "arn:aws:cloudformation:{region}:{account}:stack/{StackName}/*"
 _QUEUE: Final = "arn:aws:sqs:{region}:{account}:{QueueName}"
-_LOG_GROUP: Final = "arn:aws:logs:{region}:{account}:log-group:{logGroupName}"
+# IAM sees a log group as its ARN with ":*" for the group's actions but tagging, as CloudWatch Logs'
+# API reference says of LogGroup's "arn" (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_LogGroup.html).
+_LOG_GROUP: Final = "arn:aws:logs:{region}:{account}:log-group:{logGroupName}:*"
 _WRITE: Final = (_p("s3:PutObject", "object", _OBJECT),)
 # The bucket-level calls: one action on the bucket each, not always named as the operation.
 _BUCKET_ACTIONS: Final = {
