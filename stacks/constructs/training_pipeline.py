@@ -128,8 +128,11 @@ class TrainingPipeline(Construct):
         data_bucket.grant_read_write(self.gate.function, runs)
         data_bucket.grant_read(self.register.function, runs)
         registry = self._registry_arns(group_prefix)
+        # DescribeModelPackage acts on a model package only (its one resource type), so the champion's
+        # lookup is granted on this platform's packages, not on its groups and cards too.
+        packages = [registry["model-package"]]
         self.prepare.function.add_to_role_policy(
-            iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=registry)
+            iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=packages)
         )
         self.register.function.add_to_role_policy(
             iam.PolicyStatement(
@@ -141,7 +144,7 @@ class TrainingPipeline(Construct):
                     "sagemaker:CreateModelCard",
                     "sagemaker:DescribeModelCard",
                 ],
-                resources=registry,
+                resources=list(registry.values()),
             )
         )
         grants = cdk_grant_reasons("encrypted buckets and logs")
@@ -150,14 +153,14 @@ class TrainingPipeline(Construct):
             data_bucket.arn_for_objects(runs): "A run's channels and evaluation: runs/<dataset>/<run>/."
         }
         own_registry = dict.fromkeys(
-            registry, "Model package groups, packages and cards of this platform only."
+            registry.values(), "Model package groups, packages and cards of this platform only."
         )
         self.prepare.acknowledge(
             resources={
                 data_bucket.arn_for_objects(snapshots): "The split step reads snapshots: keys are data.",
                 data_bucket.arn_for_objects(splits): "Splits are written per dataset version.",
                 **run_files,
-                **own_registry,
+                **dict.fromkeys(packages, "Model packages of this platform only (the champion's lookup)."),
             },
             actions=grants | scratch,
         )
@@ -188,12 +191,13 @@ class TrainingPipeline(Construct):
             targets=[rule_target(self.start.function, self.dead_letters)],
         )
 
-    def _registry_arns(self, group_prefix: str) -> list[str]:
+    def _registry_arns(self, group_prefix: str) -> dict[str, str]:
+        """This platform's model package groups, packages and cards, by resource type."""
         stack = cdk.Stack.of(self)
-        return [
-            stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{group_prefix}*")
+        return {
+            kind: stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{group_prefix}*")
             for kind in ("model-package-group", "model-package", "model-card")
-        ]
+        }
 
     def _state_machine(
         self,

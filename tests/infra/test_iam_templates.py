@@ -227,3 +227,22 @@ def test_the_registry_readers_may_list_model_packages_which_aws_decides_on_every
     theirs = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/other-churn/1"
     decision = evaluate(Request(caller, "sagemaker:DescribeModelPackage", theirs, HTTPS), policies)
     assert decision.outcome == "implicit_deny"
+
+
+def test_the_prepare_function_describes_model_packages_and_nothing_else_of_the_registry(
+    app: Resolver,
+) -> None:
+    # DescribeModelPackage acts on a model package only: the champion's lookup needs no group or card.
+    role = app.one("mlops-training", "AWS::IAM::Role", "TrainingPrepareFunctionRole")
+    caller, policies = session(app, "mlops-training", role), app.role_policies("mlops-training", role)
+    registry = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
+    package = evaluate(
+        Request(caller, "sagemaker:DescribeModelPackage", f"{registry}:model-package/mlops-churn/1", HTTPS),
+        policies,
+    )
+    assert package.allowed, package.message
+    for other in ("model-package-group/mlops-churn", "model-card/mlops-churn-1"):
+        decision = evaluate(
+            Request(caller, "sagemaker:DescribeModelPackage", f"{registry}:{other}", HTTPS), policies
+        )
+        assert decision.outcome == "implicit_deny", other
