@@ -37,6 +37,7 @@ from localcloud import (
     roles,
     s3_limits,
     s3_policies,
+    service_deliveries,
     sns_encryption,
     sns_publish,
 )
@@ -246,6 +247,7 @@ class LocalCloud:
                 *request_bodies.patches(),
                 *sns_encryption.patches(),
                 *sns_publish.patches(),
+                *service_deliveries.patches(),
                 *alarm_actions.patches(),
                 *alarm_states.patches(),
             ]

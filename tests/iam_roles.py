@@ -1,4 +1,5 @@
-"""Test helpers: a role a service may assume with given permissions, and a client acting as it."""
+"""Test helpers: a role a service may assume with given permissions, a client acting as it, and a queue
+policy letting a service send for one source."""
 
 from __future__ import annotations
 
@@ -68,3 +69,31 @@ def session_client(cloud: LocalCloud, role_arn: str, service_principal: str, bot
         aws_session_token=session.session_token,
         config=_NO_RETRIES,
     )
+
+
+def let_service_send(sqs: Any, queue_url: str, *, service: str, source_arn: str) -> None:
+    """Set ``queue_url``'s policy: ``service`` may ``sqs:SendMessage`` for ``source_arn`` only.
+
+    Parameters
+    ----------
+    sqs
+        An SQS client of the local cloud.
+    queue_url : str
+        The queue's URL.
+    service : str
+        The service principal that sends ("events.amazonaws.com" for a rule, "sns.amazonaws.com").
+    source_arn : str
+        The rule or topic it sends for (``aws:SourceArn``, as CDK conditions it).
+    """
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": source_arn}},
+    }
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": policy})

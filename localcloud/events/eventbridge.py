@@ -11,7 +11,10 @@ moto-internal fields), or what the target's ``Input``, ``InputPath`` or ``InputT
 failed delivery and never invoked, as on AWS; the event then goes to the target's dead-letter queue
 when it has one. Likewise a state machine target whose role (``RoleArn``) does not let
 ``events.amazonaws.com`` assume it for the rule or is not allowed ``states:StartExecution`` on the
-machine. Both are decided by ``localcloud.roles`` (the local cloud's IAM evaluator).
+machine. Both are decided by ``localcloud.roles`` (the local cloud's IAM evaluator). An SQS target,
+and the dead-letter queue of any target, is sent to only if the queue's policy (and its key's, for a
+queue encrypted with a customer managed key) lets ``events.amazonaws.com`` send for the rule
+(``localcloud.service_deliveries``); a refused dead-letter send drops the event, as on AWS.
 """
 
 from __future__ import annotations
@@ -32,9 +35,9 @@ from localcloud.awslambda.service import find_function
 from localcloud.events import input_transformer
 from localcloud.patches import Patch
 from localcloud.roles import refusal, service_refusal
+from localcloud.service_deliveries import EVENTS_PRINCIPAL, queue_refusal
 from localcloud.stepfunctions.executions import start_execution
 
-EVENTS_PRINCIPAL = "events.amazonaws.com"
 _AWS_EVENT_FIELDS = (
     "version",
     "id",
@@ -48,6 +51,7 @@ _AWS_EVENT_FIELDS = (
 )
 
 logger = logging.getLogger(__name__)
+iam_logger = logging.getLogger("localcloud.iam")
 
 
 def patches(invoker: AsyncInvoker) -> list[Patch]:
@@ -62,6 +66,11 @@ def patches(invoker: AsyncInvoker) -> list[Patch]:
                 _deliver_to_lambda(invoker, rule, target, dict(original_event))
             elif _service_of(target["Arn"]) == "states":
                 _start_state_machine(invoker, rule, target, dict(original_event))
+            elif _service_of(target["Arn"]) == "sqs" and (
+                refused := queue_refusal(EVENTS_PRINCIPAL, target["Arn"], source_arn=rule.arn)
+            ):
+                iam_logger.warning("rule %s cannot send to %s: %s", rule.arn, target["Arn"], refused)
+                _undeliverable(invoker, rule, target, dict(original_event), "AccessDenied", refused)
             else:
                 # moto's own delivery, for this one target (SQS, logs, archives, other buses...).
                 single = copy.copy(rule)
@@ -165,6 +174,10 @@ def _undeliverable(
     invoker.reject(target["Arn"], source=rule.arn, error=f"{code}: {message}")
     queue_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
     if not queue_arn:
+        return
+    cannot = queue_refusal(EVENTS_PRINCIPAL, queue_arn, source_arn=rule.arn)
+    if cannot is not None:
+        iam_logger.warning("rule %s cannot send to its dead-letter queue %s: %s", rule.arn, queue_arn, cannot)
         return
     attributes = {
         "RULE_ARN": rule.arn,

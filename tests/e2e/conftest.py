@@ -17,6 +17,7 @@ import pytest
 
 from localcloud import LocalCloud, access_report, merge_outputs
 from tests.conftest import CloudAssembly
+from tests.iam_roles import let_service_send
 
 
 @dataclass
@@ -156,14 +157,14 @@ def deployed_platform(assembly: Path) -> Iterator[DataPlane]:
             EventBusName=outputs["EventBusName"],
             EventPattern=json.dumps({"source": ["mlops.data"], "detail-type": ["Dataset Version Accepted"]}),
         )
-        _let_deliver(sqs, accepted, accepted_arn, "events.amazonaws.com", rule["RuleArn"])
+        let_service_send(sqs, accepted, service="events.amazonaws.com", source_arn=rule["RuleArn"])
         events.put_targets(
             Rule="test-listener",
             EventBusName=outputs["EventBusName"],
             Targets=[{"Id": "q", "Arn": accepted_arn}],
         )
         alerts, alerts_arn = _queue(sqs, "alerts")
-        _let_deliver(sqs, alerts, alerts_arn, "sns.amazonaws.com", outputs["AlertsTopicArn"])
+        let_service_send(sqs, alerts, service="sns.amazonaws.com", source_arn=outputs["AlertsTopicArn"])
         sns.subscribe(TopicArn=outputs["AlertsTopicArn"], Protocol="sqs", Endpoint=alerts_arn)
         yield DataPlane(cloud=cloud, outputs=outputs, accepted_events=accepted, alerts=alerts)
 
@@ -171,19 +172,6 @@ def deployed_platform(assembly: Path) -> Iterator[DataPlane]:
 def _queue(sqs: Any, purpose: str) -> tuple[str, str]:
     url = sqs.create_queue(QueueName=f"{purpose}-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-
-def _let_deliver(sqs: Any, url: str, arn: str, service: str, source_arn: str) -> None:
-    """The queue policy AWS needs before ``service`` delivers to it for ``source_arn`` (a rule, a topic)."""
-    statement = {
-        "Effect": "Allow",
-        "Principal": {"Service": service},
-        "Action": "sqs:SendMessage",
-        "Resource": arn,
-        "Condition": {"ArnEquals": {"aws:SourceArn": source_arn}},
-    }
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
 
 
 @contextlib.contextmanager

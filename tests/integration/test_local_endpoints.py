@@ -32,6 +32,7 @@ from domain.deployment.endpoint import CAPTURE_CONTENT_TYPES, VARIANT, model_req
 from domain.training.registration import INFERENCE_ENVIRONMENT
 from localcloud import LocalCloud
 from localcloud.sagemaker.endpoints import EndpointRecord
+from tests.iam_roles import let_service_send
 from tests.integration.localcloud_fixtures.support import (
     SKLEARN_IMAGE,
     create_sagemaker_roles,
@@ -592,7 +593,8 @@ def test_model_package_state_changes_reach_eventbridge_rules(serving: Serving) -
         "QueueArn"
     ]
     pattern = {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Model Package State Change"]}
-    events.put_rule(Name="model-packages", EventPattern=json.dumps(pattern))
+    rule = events.put_rule(Name="model-packages", EventPattern=json.dumps(pattern))["RuleArn"]
+    let_service_send(sqs, queue_url, service="events.amazonaws.com", source_arn=rule)
     events.put_targets(Rule="model-packages", Targets=[{"Id": "queue", "Arn": queue_arn}])
 
     # When a version is registered, then approved

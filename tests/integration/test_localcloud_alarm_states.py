@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
+from tests.iam_roles import let_service_send
 from tests.integration.localcloud_fixtures.alarms import put_errors_alarm
 
 pytestmark = pytest.mark.slow
@@ -62,7 +63,8 @@ def events(cloud: LocalCloud) -> str:
     url, arn = _queue(cloud)
     bridge = cloud.client("events")
     pattern = {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}
-    bridge.put_rule(Name="alarm-state-changes", EventPattern=json.dumps(pattern))
+    rule = bridge.put_rule(Name="alarm-state-changes", EventPattern=json.dumps(pattern))["RuleArn"]
+    let_service_send(cloud.client("sqs"), url, service="events.amazonaws.com", source_arn=rule)
     bridge.put_targets(Rule="alarm-state-changes", Targets=[{"Id": "queue", "Arn": arn}])
     return url
 
@@ -202,6 +204,7 @@ def _topic(cloud: LocalCloud) -> tuple[str, str]:
     }
     sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=json.dumps(policy))
     url, queue_arn = _queue(cloud)
+    let_service_send(cloud.client("sqs"), url, service="sns.amazonaws.com", source_arn=arn)
     sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
     return arn, url
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
+from tests.iam_roles import let_service_send
 from tests.integration.localcloud_fixtures.alarms import put_errors_alarm
 
 pytestmark = pytest.mark.slow
@@ -190,6 +191,7 @@ def topic(cloud: LocalCloud) -> Topic:
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    let_service_send(sqs, queue, service="sns.amazonaws.com", source_arn=arn)
     sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
     return Topic(cloud=cloud, arn=arn, key_id=key["KeyId"], queue_url=queue)
 

@@ -16,6 +16,7 @@ from urllib.parse import unquote_plus
 import pytest
 from boto3.s3.transfer import TransferConfig
 
+from tests.iam_roles import let_service_send
 from tests.integration.localcloud_fixtures.app import ECHO_DETAIL_TYPE, FAIL_DETAIL_TYPE, SLEEP_DETAIL_TYPE
 from tests.integration.localcloud_fixtures.support import Deployment, deployed_fixture
 
@@ -189,11 +190,13 @@ def test_a_rule_without_invoke_permission_does_not_reach_the_function(deployed: 
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    events.put_rule(
+    rule_arn = events.put_rule(
         Name="unpermitted",
         EventBusName=deployed.data["BusName"],
         EventPattern='{"detail-type": ["unpermitted"]}',
-    )
+    )["RuleArn"]
+    # The dead-letter queue lets EventBridge send for the rule, as AWS requires (and CDK writes).
+    let_service_send(sqs, queue_url, service="events.amazonaws.com", source_arn=rule_arn)
     events.put_targets(
         Rule="unpermitted",
         EventBusName=deployed.data["BusName"],

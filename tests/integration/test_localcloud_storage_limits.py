@@ -25,6 +25,7 @@ from adapters.storage import S3DatasetStore, StorageError
 from domain.alerts import subject_problem
 from domain.training import artifacts as run_artifacts
 from localcloud import LocalCloud, s3_limits
+from tests.iam_roles import let_service_send
 
 pytestmark = [pytest.mark.slow]
 
@@ -165,6 +166,7 @@ def topic(platform: LocalCloud) -> tuple[str, str]:
     arn = sns.create_topic(Name=name)["TopicArn"]
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    let_service_send(sqs, url, service="sns.amazonaws.com", source_arn=arn)
     sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
     return arn, url
 
