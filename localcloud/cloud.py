@@ -10,10 +10,7 @@ moto's state is per process, so one local cloud runs per process.
 from __future__ import annotations
 
 import contextlib
-import copy
 import logging
-import os
-import re
 import shutil
 import tempfile
 import threading
@@ -21,53 +18,32 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 
 import boto3
 import requests
 from botocore.config import Config
-from moto.core import config as moto_config
 
-from localcloud import (
-    alarm_actions,
-    alarm_states,
-    patches,
-    request_bodies,
-    resource_names,
-    roles,
-    s3_limits,
-    s3_policies,
-    service_deliveries,
-    sns_encryption,
-    sns_publish,
-)
-from localcloud.apigateway.gateway import RestApiGateway, stage_url
+from localcloud import patches
+from localcloud.apigateway.gateway import RestApiGateway, local_stage_url, stage_url
 from localcloud.awslambda import service as lambda_service
 from localcloud.awslambda.async_invoke import DEFAULT_RETRY_DELAYS, AsyncInvoker
 from localcloud.awslambda.environment import TEST_CREDENTIALS
 from localcloud.awslambda.executor import LambdaExecutor
-from localcloud.deploy import Deployer, apigateway_cfn, cfn_exports, custom_model, fixups, moto_cfn
+from localcloud.deploy import Deployer, fixups, moto_cfn
 from localcloud.errors import LocalCloudError
-from localcloud.events import eventbridge, s3_events
 from localcloud.iam.front import IamFront
 from localcloud.iam.local_iam import LocalIam
 from localcloud.outputs import merge_outputs
 from localcloud.records import Activity, DeliveryRecord, InvocationRecord
-from localcloud.sagemaker import model_packages
-from localcloud.sagemaker import service as sagemaker_service
 from localcloud.sagemaker.endpoints import EndpointManager, EndpointRecord, Telemetry
-from localcloud.sagemaker.endpoints import runtime as endpoint_runtime
-from localcloud.sagemaker.endpoints import service as endpoint_service
 from localcloud.sagemaker.endpoints.alarms import AlarmEvaluator
 from localcloud.sagemaker.endpoints.quotas import EndpointQuotas
 from localcloud.sagemaker.quotas import TrainingQuotas
 from localcloud.sagemaker.runner import TrainingRunner, TrainingRunRecord
 from localcloud.server import ControlApi, LoopbackMotoServer
-from localcloud.stepfunctions import executions, limits, sagemaker_task, task_roles
+from localcloud.wiring import Executors, ProcessGlobals, moto_patches
 
-_EXECUTE_API_URL = re.compile(
-    r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/(?P<stage>[^/?#]+)/?(?P<path>.*)$"
-)
 # Retries would only hide a local bug and slow the tests; AWS's own retry policy is not what is tested.
 _CLIENT_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"})
 
@@ -156,8 +132,7 @@ class LocalCloud:
         self._telemetry: Telemetry | None = None
         self._deployer: Deployer | None = None
         self._activity = Activity()
-        self._saved_environ: dict[str, str | None] = {}
-        self._saved_config: Any = None
+        self._globals = ProcessGlobals()
         self._unquiet: Callable[[], None] | None = None
         self._patched = False
         self.control = ControlApi()
@@ -223,46 +198,35 @@ class LocalCloud:
             activity=self._activity,
             alarms=AlarmEvaluator() if self._evaluate_alarms else None,
         )
+        executors = Executors(
+            lambdas=self._executor,
+            invoker=self._invoker,
+            trainer=self._trainer,
+            endpoints=self._endpoints,
+            telemetry=self._telemetry,
+            activity=self._activity,
+            iam=self.iam,
+        )
         patches.install(
-            [
-                *resource_names.patches(),
-                *lambda_service.patches(self._executor, self._invoker),
-                *sagemaker_service.patches(self._trainer, self._training_quotas),
-                *endpoint_service.patches(self._endpoints, self._endpoint_quotas),
-                *endpoint_runtime.patches(self._endpoints, self._telemetry),
-                *model_packages.patches(),
-                *executions.patches(self._activity),
-                *limits.patches(),
-                *sagemaker_task.patches(),
-                *task_roles.patches(self.iam, lambda: self.endpoint_url),
-                *roles.patches(self.iam),
-                *eventbridge.patches(self._invoker),
-                *s3_events.patches(),
-                *s3_policies.patches(),
-                *s3_limits.patches(),
-                *moto_cfn.patches(),
-                *cfn_exports.patches(),
-                *apigateway_cfn.patches(),
-                *custom_model.patches(self.host),
-                *request_bodies.patches(),
-                *sns_encryption.patches(),
-                *sns_publish.patches(),
-                *service_deliveries.patches(),
-                *alarm_actions.patches(),
-                *alarm_states.patches(),
-            ]
+            moto_patches(
+                executors,
+                training_quotas=self._training_quotas,
+                endpoint_quotas=self._endpoint_quotas,
+                host=self.host,
+                endpoint_url=lambda: self.endpoint_url,
+            )
         )
         self._patched = True
-        self._saved_config = copy.deepcopy(moto_config.default_user_config)
+        self._globals.save_moto_config()
         self._unquiet = moto_cfn.quiet_skipped_types(fixups.FIXUPS)
         gateway = RestApiGateway(executor=self._executor, activity=self._activity, iam=self.iam)
         self._server = LoopbackMotoServer(
             host=self.host, port=self._port, control=self.control, fronts=[IamFront(self.iam), gateway]
         )
         self._server.start()
-        self._set_environ("MOTO_ACCOUNT_ID", self.account_id)
+        self._globals.set_environ("MOTO_ACCOUNT_ID", self.account_id)
         # moto builds the URLs it hands out (custom resource ResponseURLs...) from MOTO_PORT.
-        self._set_environ("MOTO_PORT", str(self.port))
+        self._globals.set_environ("MOTO_PORT", str(self.port))
         # moto's state is per process: start from a clean slate, whatever ran before in it.
         requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
         # Not {"lambda": {"use_docker": False}}: that swaps in moto's echoing Lambda backend, which
@@ -272,42 +236,23 @@ class LocalCloud:
 
     def stop(self) -> None:
         """Stop the server and every worker; restore moto; remove the work dir if it was temporary."""
-        if self._trainer is not None:
-            self._trainer.shutdown()
-        if self._endpoints is not None:
-            self._endpoints.shutdown()
-        if self._telemetry is not None:
-            self._telemetry.shutdown()
-        if self._invoker is not None:
-            self._invoker.shutdown()
-        if self._executor is not None:
-            self._executor.shutdown()
+        for running in (self._trainer, self._endpoints, self._telemetry, self._invoker, self._executor):
+            if running is not None:
+                running.shutdown()
         if self._server is not None and self._server._server is not None:
             # Leave the process's moto as empty as it was found (a later mock_aws must not see our stacks).
             with contextlib.suppress(requests.RequestException):
                 requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10)
             self._server.stop()
         self._server = self._invoker = self._executor = self._deployer = self._trainer = None
-        self._endpoints = None
-        self._telemetry = None
+        self._endpoints, self._telemetry = None, None
         if self._patched:
             patches.uninstall()
             self._patched = False
         if self._unquiet is not None:
             self._unquiet()
             self._unquiet = None
-        if self._saved_config is not None:
-            # The config POSTed at start (executing state machines) is process-wide too.
-            config = cast(dict[str, Any], moto_config.default_user_config)
-            config.clear()
-            config.update(self._saved_config)
-            self._saved_config = None
-        for name, value in self._saved_environ.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._saved_environ.clear()
+        self._globals.restore()
         if self._owns_work_dir and self._work_dir is not None:
             shutil.rmtree(self._work_dir, ignore_errors=True)
             self._work_dir = None
@@ -367,15 +312,8 @@ class LocalCloud:
         return stage_url(self.endpoint_url, api_id, stage)
 
     def local_url(self, url: str) -> str:
-        """``url`` on this local cloud if it is a REST API's ``execute-api`` URL (a stack output), else as is.
-
-        ``https://<id>.execute-api.<region>.amazonaws.com/<stage>/<path>`` becomes
-        ``<endpoint>/restapis/<id>/<stage>/_user_request_/<path>``.
-        """
-        matched = _EXECUTE_API_URL.match(url)
-        if matched is None:
-            return url
-        return self.api_url(matched["api"], matched["stage"]) + (matched["path"] or "")
+        """``url`` on this local cloud if it is an ``execute-api`` URL (``local_stage_url``), else as is."""
+        return local_stage_url(self.endpoint_url, url)
 
     # -- work ------------------------------------------------------------------------------------------
 
@@ -454,7 +392,3 @@ class LocalCloud:
         if self._server is None:
             raise LocalCloudError("the local cloud is not started")
         return self._server
-
-    def _set_environ(self, name: str, value: str) -> None:
-        self._saved_environ.setdefault(name, os.environ.get(name))
-        os.environ[name] = value

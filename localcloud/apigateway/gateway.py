@@ -65,6 +65,23 @@ def stage_url(endpoint_url: str, api_id: str, stage: str) -> str:
     return f"{endpoint_url}/restapis/{api_id}/{stage}/{USER_REQUEST}/"
 
 
+_EXECUTE_API_URL = re.compile(
+    r"^https://(?P<api>[a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/(?P<stage>[^/?#]+)/?(?P<path>.*)$"
+)
+
+
+def local_stage_url(endpoint_url: str, url: str) -> str:
+    """``url`` on the local endpoint if it is a REST API's ``execute-api`` URL (a stack output), else as is.
+
+    ``https://<id>.execute-api.<region>.amazonaws.com/<stage>/<path>`` becomes
+    ``<endpoint>/restapis/<id>/<stage>/_user_request_/<path>``.
+    """
+    matched = _EXECUTE_API_URL.match(url)
+    if matched is None:
+        return url
+    return stage_url(endpoint_url, matched["api"], matched["stage"]) + (matched["path"] or "")
+
+
 class RestApiGateway:
     """Serves the stages of moto's REST APIs (a WSGI front of moto's server).
 
