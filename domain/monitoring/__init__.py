@@ -1,0 +1,1 @@
+"""Drift monitoring: live traffic measured against a model version's baseline."""
