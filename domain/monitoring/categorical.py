@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from domain.monitoring import ProfileFormatError
+
 __all__ = [
     "DEFAULT_MAX_CATEGORIES",
     "FORMAT",
@@ -34,10 +36,6 @@ __all__ = [
 DEFAULT_MAX_CATEGORIES = 1_000
 FORMAT = "categorical-profile"
 FORMAT_VERSION = 1
-
-
-class ProfileFormatError(ValueError):
-    """A stored profile that this code cannot read: another format, a newer version, or broken fields."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from domain.monitoring import ProfileFormatError
+
 FORMAT = "numeric-profile"
 FORMAT_VERSION = 1
 #: Quantile resolution: 1,000 steps bound the rank error of the baseline CDF by 0.001.
@@ -31,10 +33,6 @@ TAIL_STEPS = 100
 PSI_EMPTY_BIN_SHARE = 1e-4
 
 FloatArray = npt.NDArray[np.float64]
-
-
-class ProfileFormatError(ValueError):
-    """A stored profile is not a numeric profile of a version this code reads."""
 
 
 _MAIN = np.linspace(0.0, 1.0, QUANTILE_STEPS + 1)
