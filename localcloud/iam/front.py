@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from localcloud.iam import wire
@@ -54,16 +55,17 @@ class IamFront:
         """The answer refusing the request, or None to let it through."""
         region = self._iam.enforcer.region
         # The signer is in the headers or the URL: the administrator's requests pass before any body is read.
-        credential = wire.credential(wire.WireRequest.from_environ(environ, read_body=bytes), region=region)
+        request = wire.WireRequest.from_environ(environ, read_body=bytes)
+        credential = wire.credential(request, region=region)
         if credential is None:
             return None  # unsigned: moto answers it as it always has
         try:
             principal = self._iam.sessions.principal(credential[0])
         except UnknownAccessKeyError as error:
-            return refusal(self._service(environ), "unknown_key", error.message)
+            return refusal(self._service(request, environ), "unknown_key", error.message)
         if principal is None:
             return None
-        request = wire.WireRequest.from_environ(environ, read_body=lambda: wire.read_body(environ))
+        request = _with_body(request, environ)
         try:
             call = wire.parse(request, region=region)
         except wire.UnknownOperationError as error:
@@ -91,11 +93,10 @@ class IamFront:
             return self._gap(call.service, message)
         return None
 
-    def _service(self, environ: dict[str, Any]) -> str | None:
+    def _service(self, request: wire.WireRequest, environ: dict[str, Any]) -> str | None:
         """The boto3 service of a request, to answer in its protocol (None if it is no known operation)."""
-        request = wire.WireRequest.from_environ(environ, read_body=lambda: wire.read_body(environ))
         try:
-            call = wire.parse(request, region=self._iam.enforcer.region)
+            call = wire.parse(_with_body(request, environ), region=self._iam.enforcer.region)
         except wire.UnknownOperationError:
             return None
         return None if call is None else call.service
@@ -104,3 +105,8 @@ class IamFront:
         self._iam.enforcer.record_gap(message)
         logger.error("%s", message)
         return refusal(service, "gap", message)
+
+
+def _with_body(request: wire.WireRequest, environ: dict[str, Any]) -> wire.WireRequest:
+    """``request`` read without its body, with it when parsing needs it (never an S3 upload's)."""
+    return replace(request, body=wire.read_body(environ)) if wire.needs_body(request) else request
