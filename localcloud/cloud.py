@@ -13,16 +13,13 @@ import contextlib
 import logging
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import boto3
 import requests
-from botocore.config import Config
 
 from localcloud import patches
 from localcloud.apigateway.gateway import RestApiGateway, local_stage_url, stage_url
@@ -36,6 +33,7 @@ from localcloud.iam.front import IamFront
 from localcloud.iam.local_iam import LocalIam
 from localcloud.outputs import merge_outputs
 from localcloud.records import Activity, DeliveryRecord, InvocationRecord
+from localcloud.role_credentials import RoleClients
 from localcloud.sagemaker.endpoints import EndpointManager, EndpointRecord, Telemetry
 from localcloud.sagemaker.endpoints.alarms import AlarmEvaluator
 from localcloud.sagemaker.endpoints.quotas import EndpointQuotas
@@ -43,9 +41,6 @@ from localcloud.sagemaker.quotas import TrainingQuotas
 from localcloud.sagemaker.runner import TrainingRunner, TrainingRunRecord
 from localcloud.server import ControlApi, LoopbackMotoServer
 from localcloud.wiring import Executors, ProcessGlobals, moto_patches
-
-# Retries would only hide a local bug and slow the tests; AWS's own retry policy is not what is tested.
-_CLIENT_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"})
 
 
 class LocalCloud:
@@ -136,9 +131,7 @@ class LocalCloud:
         self._unquiet: Callable[[], None] | None = None
         self._patched = False
         self.control = ControlApi()
-        self._session = boto3.session.Session()
-        self._clients: dict[tuple[str, str, str], Any] = {}
-        self._clients_lock = threading.Lock()
+        self._clients = RoleClients(endpoint_url=lambda: self.endpoint_url)
         self.started_at: float | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -288,20 +281,8 @@ class LocalCloud:
         }
 
     def client(self, service: str, *, region: str | None = None) -> Any:
-        """A boto3 client for ``service`` on this local cloud (cached: clients are thread-safe)."""
-        key = (service, region or self.region, self.endpoint_url)
-        with self._clients_lock:
-            if key not in self._clients:
-                # Creating a client loads its service model (~0.2 s); one session shares the loader.
-                self._clients[key] = self._session.client(
-                    service,
-                    endpoint_url=self.endpoint_url,
-                    region_name=region or self.region,
-                    aws_access_key_id=TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                    aws_secret_access_key=TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                    config=_CLIENT_CONFIG,
-                )
-            return self._clients[key]
+        """A boto3 client for ``service`` on this local cloud, as the administrator (cached, thread-safe)."""
+        return self._clients.client(service, region or self.region, None)
 
     def api_url(self, api_id: str, stage: str) -> str:
         """The local URL of a REST API's stage, ending with ``/`` (AWS: ``https://<id>.execute-api...``).

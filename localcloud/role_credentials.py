@@ -22,7 +22,8 @@ from localcloud.iam.local_iam import LocalIam
 from localcloud.iam.sessions import Session
 
 Client = Callable[[str, str], Any]
-# As the local cloud's own clients: a retry would only repeat a denial.
+# Retries would only hide a local bug (or repeat a denial) and slow the tests; AWS's retry policy is
+# not what is tested.
 _CLIENT_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"})
 
 
@@ -52,37 +53,48 @@ def environment(session: Session | None) -> dict[str, str]:
 
 
 class RoleClients:
-    """boto3 clients on a session's keys, cached per key, service and region.
+    """boto3 clients on the local cloud's endpoint, as a session or as the administrator, cached.
+
+    The one place the local cloud makes its clients: the administrator's (``LocalCloud.client``, the
+    deployer, the executors' own work) and a role session's (a job's, a model's).
 
     Parameters
     ----------
     endpoint_url : Callable[[], str]
-        The local cloud's endpoint.
-    administrator : Callable[[str, str], Any]
-        ``administrator(service, region)``: the local cloud's own client, used when the session is None.
+        The local cloud's endpoint (read at each call: a restarted cloud listens elsewhere).
+    administrator : Callable[[str, str], Any] | None
+        ``administrator(service, region)``: the client to use when the session is None; clients on the
+        local cloud's own test credentials when None.
     """
 
-    def __init__(self, *, endpoint_url: Callable[[], str], administrator: Client) -> None:
+    def __init__(self, *, endpoint_url: Callable[[], str], administrator: Client | None = None) -> None:
         self._endpoint_url = endpoint_url
         self._administrator = administrator
         self._boto = boto3.session.Session()  # one loader: a client's service model loads once
-        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._clients: dict[tuple[str, str, str, str], Any] = {}
         self._lock = threading.Lock()
 
     def client(self, service: str, region: str, session: Session | None) -> Any:
         """A client of ``service`` in ``region`` acting as ``session`` (the administrator's when None)."""
-        if session is None:
+        if session is None and self._administrator is not None:
             return self._administrator(service, region)
-        key = (session.access_key_id, service, region)
+        endpoint = self._endpoint_url()
+        keys: tuple[str, str, str | None]
+        if session is None:
+            keys = (TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"], TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"], None)
+        else:
+            keys = (session.access_key_id, session.secret_access_key, session.session_token)
+        key = (keys[0], service, region, endpoint)
         with self._lock:
             if key not in self._clients:
+                # Creating a client loads its service model (~0.2 s); one session shares the loader.
                 self._clients[key] = self._boto.client(
                     service,
-                    endpoint_url=self._endpoint_url(),
+                    endpoint_url=endpoint,
                     region_name=region,
-                    aws_access_key_id=session.access_key_id,
-                    aws_secret_access_key=session.secret_access_key,
-                    aws_session_token=session.session_token,
+                    aws_access_key_id=keys[0],
+                    aws_secret_access_key=keys[1],
+                    aws_session_token=keys[2],
                     config=_CLIENT_CONFIG,
                 )
             return self._clients[key]
