@@ -12,4 +12,5 @@ have; no pydantic (the image lacks it).
 - :mod:`spec.features`: which contract columns a model learns from.
 - :mod:`spec.hyperparameters`: each model family's hyperparameters, their kinds, bounds and defaults.
 - :mod:`spec.profile`: the statistics profile format (format 1).
+- :mod:`spec.drift`: drift statistics from a stored baseline profile, and their calibrated bands.
 """

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import jensenshannon
 
-from domain.monitoring.categorical import (
+from spec.drift.categorical import (
     CategoricalProfile,
     ProfileFormatError,
     jensen_shannon,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from domain.monitoring.numeric import (
+from spec.drift.numeric import (
     PSI_EMPTY_BIN_SHARE,
     NumericProfile,
     ProfileFormatError,

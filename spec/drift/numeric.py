@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from domain.monitoring import ProfileFormatError
+from spec.drift import ProfileFormatError
 
 FORMAT = "numeric-profile"
 FORMAT_VERSION = 1

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from domain.monitoring import ProfileFormatError
+from spec.drift import ProfileFormatError
 
 __all__ = [
     "DEFAULT_MAX_CATEGORIES",
