@@ -14,6 +14,7 @@ from typing import Literal
 
 __all__ = [
     "ALARM",
+    "DASHBOARD",
     "ENDPOINT",
     "ENDPOINT_CONFIG",
     "EVENT_BUS",
@@ -136,6 +137,18 @@ ALARM = NameRule(
     pattern=r"(?!\s*$).+",
     forbidden=r"[\x00-\x1f\x7f]",
 )
+# PutDashboard: DashboardName, at most 255 of A-Z, a-z, 0-9, "-" and "_" (the member's documentation says so;
+# the API model carries no limits for it).
+DASHBOARD = NameRule(
+    resource="CloudWatch dashboard",
+    service="cloudwatch",
+    operation="PutDashboard",
+    member="DashboardName",
+    max_length=255,
+    allowed="1 to 255 letters, digits, hyphens and underscores",
+    reference="https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html",
+    pattern=r"[A-Za-z0-9_-]+",
+)
 # Object keys: at most 1,024 bytes of UTF-8.
 S3_KEY = NameRule(
     resource="S3 object key",
@@ -179,6 +192,7 @@ RULES = (
     ENDPOINT,
     EXECUTION,
     ALARM,
+    DASHBOARD,
     S3_KEY,
     STACK,
     EVENT_BUS,

@@ -10,7 +10,10 @@ job by name. Each builder is deterministic (no clock), so a request made twice n
 - training runs: :func:`execution_name` (Step Functions) and :func:`training_job_name` (SageMaker);
 - serving: :func:`endpoint_name`, :func:`model_name`, :func:`endpoint_config_name` (read back by
   :func:`version_of`), :func:`deployment_name` (the deployment workflow's execution),
-  :func:`alarm_names` and :func:`capture_prefix`.
+  :func:`alarm_names` and :func:`capture_prefix`; the captures of one model version:
+  :func:`capture_uri_prefix` (read back by :func:`capture_version`);
+- monitoring: :func:`monitoring_prefix` (its reports), :func:`drift_alarm_name`,
+  :func:`no_traffic_alarm_name`, :func:`no_new_data_alarm_name` and :func:`dashboard_name`.
 
 AWS's rules for each kind of name are in :mod:`domain.name_rules`; :mod:`domain.platform_names` checks, at
 synth, the longest name each builder can produce. Builders that take unbounded input (a trigger's
@@ -38,8 +41,12 @@ __all__ = [
     "PipelineRunError",
     "alarm_names",
     "capture_prefix",
+    "capture_uri_prefix",
+    "capture_version",
+    "dashboard_name",
     "dataset_of_group",
     "deployment_name",
+    "drift_alarm_name",
     "endpoint_config_name",
     "endpoint_name",
     "event_bus_name",
@@ -49,6 +56,9 @@ __all__ = [
     "model_card_name",
     "model_name",
     "model_package_group",
+    "monitoring_prefix",
+    "no_new_data_alarm_name",
+    "no_traffic_alarm_name",
     "stack_name",
     "training_job_name",
     "version_of",
@@ -61,6 +71,7 @@ _EXECUTION_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _DATASET = re.compile(r"[a-z][a-z0-9-]*")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _VERSIONED = re.compile(r"(?P<stem>.*)-v(?P<version>\d+)-[0-9a-f]{8}")
+_CAPTURE_VERSION = re.compile(r"v(?P<version>[1-9][0-9]*)/")
 
 
 class PipelineRunError(ValueError):
@@ -111,8 +122,7 @@ def _digest(*parts: str, length: int = 8) -> str:
 # Stacks and the bus
 
 # The platform's stacks, one per lifecycle: the stateful foundation and the stateless stacks that import
-# it (stacks/app.py composes them). Monitoring is announced, not built yet: its name is checked at synth
-# (domain.platform_names) so that a project name it would not fit is refused before it exists.
+# it (stacks/app.py composes them).
 FOUNDATION: Final = "foundation"
 VALIDATION: Final = "validation"
 TRAINING: Final = "training"
@@ -279,3 +289,55 @@ def alarm_names(endpoint: str) -> list[str]:
 def capture_prefix(dataset: str) -> str:
     """Where the data bucket keeps a dataset's captured requests and responses."""
     return f"capture/{dataset}/"
+
+
+def capture_uri_prefix(dataset: str, version: int) -> str:
+    """Where the captures of model version ``version`` of ``dataset`` go: ``capture/<dataset>/v<version>/``.
+
+    The endpoint configuration of a version captures there (each blue/green fleet with its own), and
+    the serverless invocation API writes there with the version its endpoint runs, so the monitor
+    splits a canary's traffic by version from the key alone. SageMaker appends
+    ``<endpoint>/AllTraffic/<yyyy>/<mm>/<dd>/<hh>/<file>.jsonl``.
+    """
+    return f"{capture_prefix(dataset)}v{version}/"
+
+
+def capture_version(key: str, dataset: str) -> int | None:
+    """The model version whose captures hold ``key`` (:func:`capture_uri_prefix`), else None.
+
+    None for a key outside that layout: one of another dataset, or one written before captures were
+    kept per version (``capture/<dataset>/<endpoint>/...``), which no version can be credited with.
+    """
+    prefix = capture_prefix(dataset)
+    if not key.startswith(prefix):
+        return None
+    match = _CAPTURE_VERSION.match(key, len(prefix))
+    return int(match["version"]) if match is not None else None
+
+
+# Monitoring
+
+
+def monitoring_prefix(dataset: str) -> str:
+    """Where the data bucket keeps a dataset's drift reports: ``monitoring/<dataset>/``."""
+    return f"monitoring/{dataset}/"
+
+
+def drift_alarm_name(endpoint: str) -> str:
+    """The alarm on the drift of ``endpoint``'s traffic: ``<endpoint>-drift``."""
+    return f"{endpoint}-drift"
+
+
+def no_traffic_alarm_name(endpoint: str) -> str:
+    """The alarm on ``endpoint`` receiving no requests: ``<endpoint>-no-traffic``."""
+    return f"{endpoint}-no-traffic"
+
+
+def no_new_data_alarm_name(project: str, dataset: str) -> str:
+    """The alarm on ``dataset`` getting no accepted version: ``<project>-<dataset>-no-new-data``."""
+    return f"{project}-{dataset}-no-new-data"
+
+
+def dashboard_name(project: str, dataset: str) -> str:
+    """The CloudWatch dashboard of ``dataset``: ``<project>-<dataset>``."""
+    return f"{project}-{dataset}"

@@ -20,13 +20,18 @@ from domain.data.ingestion_model import failure_key, snapshot_prefix
 from domain.name_rules import NameRule
 from domain.names import (
     alarm_names,
-    capture_prefix,
+    capture_uri_prefix,
+    dashboard_name,
     deployment_name,
+    drift_alarm_name,
     endpoint_config_name,
     endpoint_name,
     execution_name,
     model_card_name,
     model_name,
+    monitoring_prefix,
+    no_new_data_alarm_name,
+    no_traffic_alarm_name,
     training_job_name,
 )
 from domain.state_limits import MAX_TEXT
@@ -49,6 +54,9 @@ _SHA256 = "f" * 64
 _REFERENCE = "r" * MAX_TEXT  # the longest a Trigger takes
 _APPROVED_AT = "2026-12-31T23:59:59.999999+00:00"
 _UPLOAD_REPORT = "upload-" + "f" * 32  # ingestion_model.upload_report_name: always this long
+# What SageMaker appends to an endpoint's capture prefix, and the monitor to its reports' prefix.
+_CAPTURE_FILE = "/AllTraffic/2026/12/31/23/59-59-999-" + "f" * 36 + ".jsonl"
+_REPORT = "reports/20261231T235959Z/report.html"
 
 
 def model_package_group(project: str, dataset: str) -> str:
@@ -108,7 +116,7 @@ class NameProblem:
 
 
 def project_names(project: str) -> list[BuiltName]:
-    """The names made from the project alone: each stack's (and the monitoring stack's to come), the bus's."""
+    """The names made from the project alone: each stack's and the bus's."""
     stacks = [
         BuiltName(rules.STACK, names.stack_name(project, lifecycle), f"<project>-{lifecycle}")
         for lifecycle in names.LIFECYCLES
@@ -145,10 +153,19 @@ def dataset_names(project: str, dataset: str) -> list[BuiltName]:
             rules.EXECUTION, deployment_name(endpoint, _VERSION, _APPROVED_AT), "<endpoint>-v<version>-<hash>"
         ),
         *(BuiltName(rules.ALARM, alarm, "<endpoint>-<metric>") for alarm in alarm_names(endpoint)),
+        BuiltName(rules.ALARM, drift_alarm_name(endpoint), "<endpoint>-drift"),
+        BuiltName(rules.ALARM, no_traffic_alarm_name(endpoint), "<endpoint>-no-traffic"),
+        BuiltName(rules.ALARM, no_new_data_alarm_name(project, dataset), "<project>-<dataset>-no-new-data"),
+        BuiltName(rules.DASHBOARD, dashboard_name(project, dataset), "<project>-<dataset>"),
         BuiltName(rules.S3_KEY, snapshot_prefix(dataset, _SHA256) + "profile.json", "datasets/<dataset>/..."),
         BuiltName(rules.S3_KEY, failure_key(dataset, _UPLOAD_REPORT), "quarantine/<dataset>/..."),
         BuiltName(rules.S3_KEY, run_prefix(dataset, run_name) + "evaluation/gate.json", "runs/<dataset>/..."),
-        BuiltName(rules.S3_KEY, capture_prefix(dataset) + endpoint, "capture/<dataset>/<endpoint>/..."),
+        BuiltName(
+            rules.S3_KEY,
+            capture_uri_prefix(dataset, _VERSION) + endpoint + _CAPTURE_FILE,
+            "capture/<dataset>/v<version>/<endpoint>/...",
+        ),
+        BuiltName(rules.S3_KEY, monitoring_prefix(dataset) + _REPORT, "monitoring/<dataset>/reports/..."),
     ]
     return built
 

@@ -12,8 +12,9 @@ from domain import names
 from domain.name_rules import NameRule
 from domain.names import fit
 
-# The rules whose limits botocore's copy of AWS's API model carries (S3 keys and stack names it does not).
-MODELLED = [rule for rule in rules.RULES if rule not in (rules.S3_KEY, rules.STACK)]
+# The rules whose limits botocore's copy of AWS's API model carries (S3 keys, stack and dashboard names it
+# does not: the dashboard's are in its member's documentation, checked below).
+MODELLED = [rule for rule in rules.RULES if rule not in (rules.S3_KEY, rules.STACK, rules.DASHBOARD)]
 
 
 @pytest.mark.parametrize("rule", MODELLED, ids=lambda rule: f"{rule.operation}.{rule.member}")
@@ -89,6 +90,10 @@ def test_step_functions_execution_names(name: str, valid: bool) -> None:
         (rules.STACK, "1mlops-data", False),
         (rules.EVENT_BUS, "mlops-platform", True),
         (rules.EVENT_BUS, "mlops platform", False),
+        (rules.DASHBOARD, "mlops-churn_1", True),
+        (rules.DASHBOARD, "d" * 255, True),
+        (rules.DASHBOARD, "d" * 256, False),
+        (rules.DASHBOARD, "mlops.churn", False),
     ],
 )
 def test_other_rules(rule: NameRule, name: str, valid: bool) -> None:
@@ -121,3 +126,49 @@ def test_a_dataset_s_group_reads_back_as_the_dataset_and_no_other_project_s_grou
     assert names.dataset_of_group(prefix, "mlopsx-churn") is None
     assert names.dataset_of_group(prefix, "other-churn") is None
     assert names.dataset_of_group(prefix, prefix) is None
+
+
+def test_the_dashboard_rule_is_the_one_putdashboard_documents() -> None:
+    shape = botocore.session.get_session().get_service_model("cloudwatch")
+    member = shape.operation_model("PutDashboard").input_shape.members["DashboardName"]
+
+    assert "The maximum length is 255" in member.documentation
+    assert '"-", and "_"' in member.documentation
+
+
+@pytest.mark.parametrize("version", [1, 7, 999_999_999])
+def test_a_versions_capture_prefix_reads_back_as_its_version(version: int) -> None:
+    # Given the prefix version v of churn captures to, and a key SageMaker writes under it
+    prefix = names.capture_uri_prefix("churn", version)
+    key = f"{prefix}mlops-churn/AllTraffic/2026/12/06/17/59-59-999-{'f' * 36}.jsonl"
+
+    # Then the prefix is capture/<dataset>/v<version>/ and both read back as the version
+    assert prefix == f"capture/churn/v{version}/"
+    assert names.capture_version(key, "churn") == version
+    assert names.capture_version(prefix, "churn") == version
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "capture/churn/mlops-churn/AllTraffic/2026/12/06/17/59-59-999-x.jsonl",  # before versions
+        "capture/churn/v3-churn/AllTraffic/2026/12/06/17/x.jsonl",  # an endpoint of project "v3"
+        "capture/churn/v03/mlops-churn/x.jsonl",  # never written: versions have no leading zero
+        "capture/churn/v0/mlops-churn/x.jsonl",  # model package versions start at 1
+        "capture/churn/v/x.jsonl",
+        "capture/churn/v3",  # the version's folder, unfinished
+        "capture/churnx/v3/mlops-churnx/x.jsonl",  # another dataset that starts alike
+        "capture/other/v3/mlops-other/x.jsonl",
+        "monitoring/churn/v3/x.jsonl",
+    ],
+)
+def test_a_key_outside_a_versions_captures_has_no_version(key: str) -> None:
+    assert names.capture_version(key, "churn") is None
+
+
+def test_monitoring_names() -> None:
+    assert names.monitoring_prefix("churn") == "monitoring/churn/"
+    assert names.drift_alarm_name("mlops-churn") == "mlops-churn-drift"
+    assert names.no_traffic_alarm_name("mlops-churn") == "mlops-churn-no-traffic"
+    assert names.no_new_data_alarm_name("mlops", "churn") == "mlops-churn-no-new-data"
+    assert names.dashboard_name("mlops", "churn") == "mlops-churn"

@@ -40,7 +40,7 @@ def test_runtime_builders_give_valid_names_at_their_worst_case(project: str, dat
     assert refused == ({} if len(group) <= 63 else too_long)
     assert {b.rule.operation for b in built} >= {"CreateModelPackageGroup", "CreateModelCard",
         "CreateTrainingJob", "CreateModel", "CreateEndpointConfig", "CreateEndpoint", "StartExecution",
-        "PutMetricAlarm", "PutObject"}  # fmt: skip
+        "PutMetricAlarm", "PutDashboard", "PutObject"}  # fmt: skip
 
 
 def test_a_dataset_name_ending_in_a_hyphen_makes_a_group_sagemaker_refuses() -> None:
@@ -49,6 +49,18 @@ def test_a_dataset_name_ending_in_a_hyphen_makes_a_group_sagemaker_refuses() -> 
     assert problem.dataset == "churn-"
     assert problem.built.name == "mlops-churn-"
     assert "ends in a hyphen" in problem.describe()
+
+
+def test_the_monitoring_names_are_checked_at_their_longest() -> None:
+    built = {b.built_as: b.name for b in dataset_names(LONGEST_PROJECT, "c" * 63)}
+
+    # the drift alarms and dashboard of the dataset, a capture of its largest version, a report
+    assert built["<endpoint>-drift"].endswith("-drift")
+    assert built["<endpoint>-no-traffic"].endswith("-no-traffic")
+    assert built["<project>-<dataset>-no-new-data"] == f"{LONGEST_PROJECT}-{'c' * 63}-no-new-data"
+    assert built["<project>-<dataset>"] == f"{LONGEST_PROJECT}-{'c' * 63}"
+    assert built["capture/<dataset>/v<version>/<endpoint>/..."].startswith(f"capture/{'c' * 63}/v999999999/")
+    assert built["monitoring/<dataset>/reports/..."].startswith(f"monitoring/{'c' * 63}/reports/")
 
 
 def test_a_project_name_aws_refuses_is_blamed_on_the_project() -> None:
