@@ -1,8 +1,8 @@
 """The datasets a function was built for: what synth generated into its asset next to the handler.
 
 ``contracts.json`` holds the validated contracts, ``training.json`` the resolved training
-configurations and ``serving.json`` the serving configurations, each keyed by dataset name. Read
-once per execution environment.
+configurations, ``serving.json`` the serving configurations and ``monitoring.json`` the monitoring
+configurations, each keyed by dataset name. Read once per execution environment.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from domain.data.contract import DatasetContract
 
 if TYPE_CHECKING:
     from domain.deployment.serving_config import ServingConfig
+    from domain.monitoring.config import MonitoringConfig
     from domain.training.config import TrainingConfig
 
 CONTRACTS_FILE = "contracts.json"
 TRAINING_FILE = "training.json"
 SERVING_FILE = "serving.json"
+MONITORING_FILE = "monitoring.json"
 
 
 @cache
@@ -47,3 +49,12 @@ def declared_serving(folder: Path) -> dict[str, ServingConfig]:
 
     declared = json.loads((folder / SERVING_FILE).read_text(encoding="utf-8"))
     return {name: ServingConfig.model_validate(config) for name, config in declared.items()}
+
+
+@cache
+def declared_monitoring(folder: Path) -> dict[str, MonitoringConfig]:
+    """The monitoring configurations generated into ``folder`` (a function's code root)."""
+    from domain.monitoring.config import MonitoringConfig
+
+    declared = json.loads((folder / MONITORING_FILE).read_text(encoding="utf-8"))
+    return {name: MonitoringConfig.model_validate(config) for name, config in declared.items()}
