@@ -26,21 +26,14 @@ import json
 from typing import Any
 
 from moto.apigateway.models import Deployment, Method, RestAPI, apigateway_backends
-from moto.cloudformation import parsing
 
-from localcloud.deploy.apigateway_models import MODELS, is_true
+from localcloud.deploy.apigateway_models import is_true
 from localcloud.patches import Patch
 
 
 def patches() -> list[Patch]:
-    """The API Gateway corrections of moto's CloudFormation."""
-    model_map = parsing.get_model_map
-
-    def get_model_map() -> dict[str, Any]:
-        return {**model_map(), **MODELS}
-
+    """The API Gateway corrections of moto's CloudFormation (its models are added by ``moto_cfn``)."""
     return [
-        Patch(parsing, "get_model_map", get_model_map),
         Patch(Deployment, "physical_resource_id", property(lambda deployment: deployment.id)),
         Patch(Method, "create_from_cloudformation_json", classmethod(_put_method)),
         Patch(Method, "update_from_cloudformation_json", classmethod(_update_method)),

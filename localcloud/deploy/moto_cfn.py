@@ -14,6 +14,10 @@ These act while moto creates a stack (the fix-ups in ``fixups`` act after it):
   so a grant on it (CDK's ``LogGroup.grant_write``) covers the group's streams; moto gives the bare ARN,
   which would deny a function's log writes that AWS allows.
 
+Types moto's CloudFormation lacks get models of their own, added to moto's model map while a local cloud
+runs: API Gateway's stages and request validators (``apigateway_models``), EventBridge Scheduler's
+schedules and schedule groups (``scheduler_cfn``).
+
 Custom resources have their own corrections, in ``custom_model``; IAM resources theirs, in
 ``iam_resources``.
 """
@@ -28,11 +32,12 @@ from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from moto.awslambda.models import LayerVersion
+from moto.cloudformation import parsing
 from moto.events.models import EventBus
 from moto.kms.models import Key
 from moto.logs.models import LogGroup
 
-from localcloud.deploy import iam_resources
+from localcloud.deploy import apigateway_models, iam_resources, scheduler_cfn
 from localcloud.patches import Patch
 
 
@@ -59,7 +64,13 @@ def patches() -> list[Patch]:
         fixed = dict(cloudformation_json, Properties=properties)
         return create_key(resource_name, fixed, account_id, region_name, **kwargs)
 
+    model_map = parsing.get_model_map
+
+    def get_model_map() -> dict[str, Any]:
+        return {**model_map(), **apigateway_models.MODELS, **scheduler_cfn.MODELS}
+
     return [
+        Patch(parsing, "get_model_map", get_model_map),
         Patch(EventBus, "physical_resource_id", property(lambda bus: bus.name)),
         Patch(LayerVersion, "physical_resource_id", property(lambda layer: layer.arn)),
         Patch(Key, "create_from_cloudformation_json", classmethod(key_from_template)),
