@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -19,7 +21,9 @@ from domain.deployment.invocation import (
     ModelRefusedError,
     RuntimeRefusedError,
     Served,
+    VersionUnknownError,
 )
+from domain.names import version_of
 
 __all__ = ["S3CaptureStore", "SageMakerRuntime", "invocation_of", "proxy_response", "report"]
 
@@ -54,7 +58,8 @@ def report(function: LambdaFunction[Any], served: Served, dataset: str, caller: 
 
     A request for a dataset the API does not serve is counted alone (``UnknownDatasetRequests``); any
     other counts as an invocation of its dataset, with its 4XX or 5XX status, the runtime's refusal
-    logged, and a capture that could not be written logged with its trace and counted (``CaptureFailed``).
+    logged, a capture that could not be written logged with its trace and counted (``CaptureFailed``), and
+    one written without its model version logged and counted (``CaptureUnattributed``).
     """
     if served.endpoint is None:
         function.count("UnknownDatasetRequests")
@@ -71,13 +76,39 @@ def report(function: LambdaFunction[Any], served: Served, dataset: str, caller: 
     if served.capture_error is not None:
         function.report("capture not written", {"error": str(served.capture_error)}, served.capture_error)
         function.count("CaptureFailed")
+    elif served.version_error is not None:
+        function.logger.warning(
+            "capture written without its model version", extra={"error": str(served.version_error)}
+        )
+        function.count("CaptureUnattributed")
 
 
 class SageMakerRuntime:
-    """``InvokeEndpoint``, its refusals translated into the domain's errors."""
+    """``InvokeEndpoint``, its refusals translated into the domain's errors; the version an endpoint runs.
 
-    def __init__(self, runtime: Any | None = None) -> None:
+    The version comes from ``DescribeEndpoint``'s ``EndpointConfigName`` (``domain.names.version_of``),
+    kept for ``VERSION_TTL_SECONDS`` in this execution environment, so that a busy API describes each
+    endpoint a few times a minute rather than once per request (DescribeEndpoint is throttled per
+    account). During an update, SageMaker reports the previous configuration until the endpoint is
+    ``InService`` again (the new one is only in ``PendingDeploymentSummary``), and a serverless
+    endpoint's traffic moves to the new fleet all at once, a little before that: requests answered by
+    the new version in that gap, and for up to ``VERSION_TTL_SECONDS`` after it, are captured as the
+    previous version's. Real-time endpoints capture through each version's own configuration and have
+    no such gap.
+    """
+
+    VERSION_TTL_SECONDS = 5.0
+
+    def __init__(
+        self,
+        runtime: Any | None = None,
+        sagemaker: Any | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._runtime = runtime  # a sagemaker-runtime client; by default the process's shared one
+        self._sagemaker = sagemaker  # a sagemaker client; by default the process's shared one
+        self._clock = clock
+        self._versions: dict[str, tuple[float, int | None]] = {}
 
     def invoke(self, endpoint: str, invocation: Invocation) -> ModelAnswer:
         """The endpoint's answer to ``invocation``.
@@ -105,6 +136,30 @@ class SageMakerRuntime:
             message = error.response.get("Error", {}).get("Message", code)
             raise RuntimeRefusedError(code, message) from error
         return ModelAnswer(response["Body"].read(), response.get("ContentType", invocation.accept))
+
+    def serving_version(self, endpoint: str) -> int | None:
+        """The model version whose configuration ``endpoint`` runs (None: not one the platform made).
+
+        Raises
+        ------
+        VersionUnknownError
+            SageMaker refused to describe the endpoint (unknown, throttled, denied), or could not be reached.
+        """
+        now = self._clock()
+        cached = self._versions.get(endpoint)
+        if cached is not None and now - cached[0] < self.VERSION_TTL_SECONDS:
+            return cached[1]
+        sagemaker = self._sagemaker or client("sagemaker")
+        try:
+            description = sagemaker.describe_endpoint(EndpointName=endpoint)
+        except ClientError as error:
+            code = error_code(error)
+            raise VersionUnknownError(f"endpoint {endpoint} could not be described ({code})") from error
+        except BotoCoreError as error:
+            raise VersionUnknownError(f"SageMaker could not be reached to describe {endpoint}") from error
+        version = version_of(description.get("EndpointConfigName"), endpoint)
+        self._versions[endpoint] = (now, version)
+        return version
 
 
 class S3CaptureStore:

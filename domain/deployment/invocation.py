@@ -4,8 +4,10 @@ The answer goes back as the model gave it: a model's own refusal (SageMaker's ``
 model's status and message, so that an application sees the contract's explanation; the runtime's
 refusals become the API's statuses. A sample of requests, refused ones included (the drift monitor sees
 what applications send), is written in SageMaker's data-capture format (``domain.deployment.capture``)
-where the monitor reads real-time endpoints' captures too. A capture that cannot be written never fails
-the request.
+where the monitor reads real-time endpoints' captures too: under the prefix of the model version the
+endpoint runs (``domain.names.capture_uri_prefix``), which the runtime port learns from the endpoint's
+configuration. A capture that cannot be written never fails the request; one whose version cannot be
+learned is written under the dataset's prefix alone, where the monitor counts it as unattributed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, Protocol
 from domain.deployment.capture import capture_key, capture_record
 from domain.deployment.endpoint import VARIANT
 from domain.deployment.serving_config import ServingConfig
-from domain.names import capture_prefix, endpoint_name
+from domain.names import capture_prefix, capture_uri_prefix, endpoint_name
 
 __all__ = [
     "Answer",
@@ -33,6 +35,7 @@ __all__ = [
     "Runtime",
     "RuntimeRefusedError",
     "Served",
+    "VersionUnknownError",
     "serve",
 ]
 
@@ -95,11 +98,22 @@ class CaptureNotWrittenError(Exception):
     """A capture record could not be stored."""
 
 
+class VersionUnknownError(Exception):
+    """The model version an endpoint runs could not be learned (its description was refused)."""
+
+
 class Runtime(Protocol):
     """The SageMaker runtime, as the API needs it."""
 
     def invoke(self, endpoint: str, invocation: Invocation) -> ModelAnswer:
         """The endpoint's answer; raises ``ModelRefusedError`` or ``RuntimeRefusedError``."""
+        ...
+
+    def serving_version(self, endpoint: str) -> int | None:
+        """The model version of the configuration ``endpoint`` runs; None for one the platform did not make.
+
+        Raises ``VersionUnknownError`` when the endpoint cannot be described.
+        """
         ...
 
 
@@ -115,13 +129,15 @@ class CaptureStore(Protocol):
 class Served:
     """How a request was served: the answer, and what the function reports about it.
 
-    ``endpoint`` is None when the dataset is not served by this API (nothing was invoked).
+    ``endpoint`` is None when the dataset is not served by this API (nothing was invoked);
+    ``version_error`` says why a capture was written without its model version.
     """
 
     answer: Answer
     endpoint: str | None = None
     refusal: RuntimeRefusedError | None = None
     capture_error: CaptureNotWrittenError | None = None
+    version_error: VersionUnknownError | None = None
 
 
 def serve(
@@ -155,7 +171,8 @@ def serve(
     Returns
     -------
     Served
-        The answer, the endpoint invoked, the runtime's refusal if any, and a capture write's failure if any.
+        The answer, the endpoint invoked, the runtime's refusal if any, a capture write's failure if any,
+        and why the capture has no version, if it has none.
     """
     config = serving.get(invocation.dataset)
     if config is None or config.mode != "serverless":
@@ -171,12 +188,22 @@ def serve(
         refusal = error
         answer = Answer.error(RUNTIME_STATUS.get(error.code, UPSTREAM_FAILED), error.message)
     capture_error: CaptureNotWrittenError | None = None
+    version_error: VersionUnknownError | None = None
     if chance() * 100 < config.capture_percent:  # sampling, not security
         try:
-            _capture(invocation, endpoint, answer, captures, at=clock(), event_id=unique())
+            version = runtime.serving_version(endpoint)
+        except VersionUnknownError as error:
+            version, version_error = None, error
+        prefix = (
+            capture_prefix(invocation.dataset)
+            if version is None
+            else capture_uri_prefix(invocation.dataset, version)
+        )
+        try:
+            _capture(invocation, endpoint, answer, captures, prefix=prefix, at=clock(), event_id=unique())
         except CaptureNotWrittenError as error:
             capture_error = error
-    return Served(answer, endpoint, refusal, capture_error)
+    return Served(answer, endpoint, refusal, capture_error, version_error)
 
 
 def _capture(
@@ -185,6 +212,7 @@ def _capture(
     answer: Answer,
     captures: CaptureStore,
     *,
+    prefix: str,
     at: datetime,
     event_id: str,
 ) -> None:
@@ -196,4 +224,4 @@ def _capture(
         event_id=event_id,
         at=at,
     )
-    captures.write(capture_key(capture_prefix(invocation.dataset), endpoint, VARIANT, at, event_id), record)
+    captures.write(capture_key(prefix, endpoint, VARIANT, at, event_id), record)

@@ -34,7 +34,7 @@ from domain.deployment.serving_config import ServingConfig
 from domain.deployment.steps import CaughtError, FailedEndpoint, Prepared
 from domain.failures import failure_message
 from domain.model_metadata import metadata_value
-from domain.names import alarm_names, capture_prefix, endpoint_config_name, model_name, version_of
+from domain.names import alarm_names, capture_uri_prefix, endpoint_config_name, model_name, version_of
 from domain.registry import ModelRegistry
 from domain.state_limits import cap_text
 
@@ -188,7 +188,9 @@ def prepare_deployment(
     endpoints.ensure_model(
         model_request(model, request.package_arn, settings.role_arn, environment, isolated=isolated)
     )
-    capture_uri = f"s3://{settings.data_bucket}/{capture_prefix(request.dataset)}"
+    # Each version's configuration captures under its own prefix: during a blue/green update both fleets
+    # capture, each with its configuration, so the monitor splits a canary's traffic by version exactly.
+    capture_uri = f"s3://{settings.data_bucket}/{capture_uri_prefix(request.dataset, request.version)}"
     endpoints.ensure_endpoint_config(
         endpoint_config_request(config, model, serving, kms_key=settings.kms_key, capture_uri=capture_uri)
     )

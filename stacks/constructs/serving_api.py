@@ -3,7 +3,8 @@
 SageMaker Serverless Inference has no data capture. Datasets served serverless get ``POST
 /<dataset>/invocations`` on one REST API: SigV4-signed requests only (``AWS_IAM``), throttled per
 dataset (``serving.capture_api``), answered by ``lambdas/serving_api`` which invokes the endpoint and
-writes a sample of requests and answers where real-time endpoints' captures go. Callers get the
+writes a sample of requests and answers where real-time endpoints' captures go (under the model version
+the endpoint runs, which it learns with ``DescribeEndpoint``). Callers get the
 managed policy ``InvokePolicyArn`` (a stack output) attached to their role.
 """
 
@@ -70,9 +71,10 @@ class ServingApi(Construct):
             ),
         )
         function = self.handler.function
+        # DescribeEndpoint: the version each endpoint runs, whose prefix its captures go under.
         function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["sagemaker:InvokeEndpoint"],
+                actions=["sagemaker:InvokeEndpoint", "sagemaker:DescribeEndpoint"],
                 resources=[
                     stack.format_arn(
                         service="sagemaker", resource="endpoint", resource_name=endpoint_name(project, d)

@@ -151,7 +151,7 @@ def test_a_bad_payload_is_a_4xx_with_its_reason_and_the_endpoint_still_serves(
 def test_requests_and_answers_are_captured_for_the_drift_monitor(platform: DataPlane) -> None:
     platform.cloud.wait_idle(timeout=30)  # captures are flushed
 
-    keys = platform.keys(f"capture/churn/{ENDPOINT}/AllTraffic/")
+    keys = platform.keys(f"capture/churn/v1/{ENDPOINT}/AllTraffic/")  # version 1's configuration
     assert keys and all(key.endswith(".jsonl") for key in keys)
     lines = [
         json.loads(line)

@@ -186,7 +186,11 @@ ROLES = (
     ),
     RoleCase(
         "mlops-serving/ServingApiFunctionRole",
-        allowed=(invoke_endpoint("churn", answers="ValidationError"), put("capture/churn/probe.jsonl")),
+        allowed=(
+            invoke_endpoint("churn", answers="ValidationError"),
+            describe_endpoint(),
+            put("capture/churn/v1/probe.jsonl"),
+        ),
         denied=(invoke_endpoint("retention"), put("capture/retention/probe.jsonl"), get(MODEL)),
     ),
     RoleCase(

@@ -89,7 +89,7 @@ def test_an_approved_version_is_served_serverless_and_its_requests_are_captured(
     deadline = time.monotonic() + 10
     keys: list[str] = []
     while time.monotonic() < deadline and len(keys) < 2:
-        keys = platform.keys(f"capture/churn/{ENDPOINT}/AllTraffic/")
+        keys = platform.keys(f"capture/churn/v1/{ENDPOINT}/AllTraffic/")  # version 1 answered
         time.sleep(0.2)
     captured = [
         json.loads(platform.client("s3").get_object(Bucket=platform.bucket, Key=key)["Body"].read())

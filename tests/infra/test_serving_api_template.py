@@ -64,6 +64,9 @@ def test_the_function_invokes_only_the_dataset_s_endpoint_and_writes_only_its_ca
 
     (invoke,) = [s for s in statements if "sagemaker:InvokeEndpoint" in actions(s)]
     assert json.dumps(invoke["Resource"]).endswith('endpoint/mlops-churn"]]}')
+    # and describes that endpoint alone, to learn the version its captures belong to
+    (describe,) = [s for s in statements if "sagemaker:DescribeEndpoint" in actions(s)]
+    assert describe["Resource"] == invoke["Resource"]
     writes = [s for s in statements if "s3:PutObject" in actions(s)]
     assert writes and all("/capture/churn/*" in json.dumps(s["Resource"]) for s in writes)
 

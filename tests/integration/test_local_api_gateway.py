@@ -28,6 +28,7 @@ from botocore.credentials import Credentials
 
 from domain.deployment.endpoint import VARIANT, endpoint_config_request, model_request
 from domain.deployment.serving_config import ServingConfig
+from domain.names import endpoint_config_name
 from domain.training.registration import INFERENCE_ENVIRONMENT
 from examples.churn import request_csv
 from localcloud import LocalCloud, merge_outputs
@@ -148,9 +149,11 @@ def _serve(cloud: LocalCloud, bucket: str, model_dir: Path) -> None:
         ],
     )
     sagemaker.create_model(**model_request(f"{ENDPOINT}-v1", package, role, {}, isolated=isolated))
+    # named as the deployment names version 1's configuration, which the serving function reads back
     config = endpoint_config_request(
-        f"{ENDPOINT}-v1-config", f"{ENDPOINT}-v1", serving, kms_key="", capture_uri=""
-    )
+        endpoint_config_name(ENDPOINT, 1, "api-gateway-test"), f"{ENDPOINT}-v1", serving, kms_key="",
+        capture_uri="",
+    )  # fmt: skip
     sagemaker.create_endpoint_config(**config)
     sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=config["EndpointConfigName"])
 
@@ -204,10 +207,11 @@ def test_a_signed_request_is_answered_by_the_model_and_captured(api: ServingApi,
     assert response.headers["x-amzn-RequestId"]
     predictions = response.json()["predictions"]
     assert [p["prediction"] for p in predictions] == _predicted(api.model_dir, rows)
-    # and the request with its answer is captured where the drift monitor reads real-time captures
+    # and the request with its answer is captured where the drift monitor reads real-time captures,
+    # under the version the endpoint runs
     bucket = api.outputs["DataBucketName"]
     listed = api.cloud.client("s3").list_objects_v2(
-        Bucket=bucket, Prefix=f"capture/churn/{ENDPOINT}/{VARIANT}/"
+        Bucket=bucket, Prefix=f"capture/churn/v1/{ENDPOINT}/{VARIANT}/"
     )
     records = [
         json.loads(line)

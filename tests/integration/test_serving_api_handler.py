@@ -37,6 +37,7 @@ ENVIRONMENT = {
 # moto's SageMaker runtime answers what its API was told to (it runs no model)
 MODEL_RESULTS = "http://motoapi.amazonaws.com/moto-api/static/sagemaker/endpoint-results"
 PREDICTIONS = '{"predictions": [{"prediction": 1}]}'
+CONFIG = "mlops-churn-v2-0123abcd"  # the endpoint runs version 2's configuration
 
 
 @pytest.fixture
@@ -55,6 +56,7 @@ def handler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleT
         client.cache_clear()
         resource.cache_clear()
         boto3.client("s3").create_bucket(Bucket=BUCKET)
+        _endpoint(CONFIG)
         result = {
             "Body": PREDICTIONS,
             "ContentType": "application/json",
@@ -68,6 +70,21 @@ def handler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleT
         yield module
         client.cache_clear()
         resource.cache_clear()
+
+
+def _endpoint(config: str) -> None:
+    sagemaker = boto3.client("sagemaker")
+    role = "arn:aws:iam::123456789012:role/sagemaker"
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sklearn:1"
+    sagemaker.create_model(
+        ModelName="mlops-churn-v2", ExecutionRoleArn=role, PrimaryContainer={"Image": image}
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=config,
+        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": "mlops-churn-v2",
+                             "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}}],
+    )  # fmt: skip
+    sagemaker.create_endpoint(EndpointName="mlops-churn", EndpointConfigName=config)
 
 
 def _event(dataset: str, body: str, content_type: str = "text/csv") -> dict[str, Any]:
@@ -105,7 +122,8 @@ def test_a_request_is_answered_by_the_endpoint_and_captured_in_sagemaker_s_forma
 
     assert answer == {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": PREDICTIONS}
     (capture,) = _captures()
-    assert capture["key"].startswith("capture/churn/mlops-churn/AllTraffic/")
+    # under the version the endpoint runs, as DescribeEndpoint names its configuration
+    assert capture["key"].startswith("capture/churn/v2/mlops-churn/AllTraffic/")
     assert capture["key"].endswith(".jsonl")
     data = capture["captureData"]
     assert data["endpointInput"] == {
@@ -141,3 +159,16 @@ def test_a_dataset_not_served_serverless_is_404_and_nothing_is_invoked(
     assert json.loads(answer["body"]) == {"error": "'sales' is not a dataset served by this API"}
     assert _captures() == []
     assert _metrics(capsys.readouterr().out) == ({"UnknownDatasetRequests": [1.0]}, [["service"]])
+
+
+def test_a_capture_whose_endpoint_cannot_be_described_is_kept_unattributed_and_counted(
+    handler: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    boto3.client("sagemaker").delete_endpoint(EndpointName="mlops-churn")
+
+    answer = handler.handler(_event("churn", "age,plan\n40,basic\n"), FakeLambdaContext("serving"))
+
+    assert answer["statusCode"] == 200
+    (capture,) = _captures()
+    assert capture["key"].startswith("capture/churn/mlops-churn/AllTraffic/")
+    assert _metrics(capsys.readouterr().out)[0] == {"Invocations": [1.0], "CaptureUnattributed": [1.0]}

@@ -162,7 +162,8 @@ def test_the_first_approved_version_creates_the_endpoint_with_capture(world: Any
     assert model["Containers"][0]["ModelPackageName"] == package_arn(GROUP, 1)
     assert model["Containers"][0]["Environment"] == {"MLOPS_MAX_PAYLOAD_BYTES": str(6 * 1024 * 1024)}
     (config,) = endpoints.configs
-    assert config["DataCaptureConfig"]["DestinationS3Uri"] == "s3://data/capture/churn/"
+    # captured under the version's own prefix, so that the monitor credits each request to its version
+    assert config["DataCaptureConfig"]["DestinationS3Uri"] == "s3://data/capture/churn/v1/"
     assert locks.holder == "d1"
 
 
@@ -178,6 +179,8 @@ def test_an_update_goes_blue_green_with_the_rollback_alarms_and_records_the_repl
     outcome = _finish(world, 2, prepared, "d2")
 
     ((_, rollout),) = endpoints.deployed
+    # version 2's fleet captures apart from version 1's, which keeps capturing under v1/ until it goes
+    assert endpoints.configs[-1]["DataCaptureConfig"]["DestinationS3Uri"] == "s3://data/capture/churn/v2/"
     assert rollout is not None
     assert rollout["AutoRollbackConfiguration"]["Alarms"] == [
         {"AlarmName": n} for n in alarm_names("mlops-churn")

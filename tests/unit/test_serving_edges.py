@@ -11,7 +11,13 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from botocore.exceptions import ClientError
 
 from adapters.serving import SageMakerRuntime, invocation_of, proxy_response
-from domain.deployment.invocation import Answer, Invocation, ModelRefusedError, RuntimeRefusedError
+from domain.deployment.invocation import (
+    Answer,
+    Invocation,
+    ModelRefusedError,
+    RuntimeRefusedError,
+    VersionUnknownError,
+)
 
 INVOCATION = Invocation(
     dataset="churn", body=b"40,basic\n", content_type="text/csv", accept="application/json"
@@ -135,3 +141,68 @@ def test_the_runtime_s_refusals_carry_its_code_and_message(error: dict[str, Any]
         SageMakerRuntime(FakeRuntimeClient(error=error)).invoke("mlops-churn", INVOCATION)
 
     assert (refused.value.code, refused.value.message) == (error["Error"]["Code"], message)
+
+
+class FakeSageMakerClient:
+    """A sagemaker client whose endpoint runs ``config``, or whose DescribeEndpoint raises ``error``."""
+
+    def __init__(self, config: str, error: dict[str, Any] | None = None) -> None:
+        self.config = config
+        self.error = error
+        self.described = 0
+
+    def describe_endpoint(self, *, EndpointName: str) -> dict[str, Any]:  # noqa: N803 (boto3's name)
+        self.described += 1
+        if self.error is not None:
+            raise ClientError(self.error, "DescribeEndpoint")
+        return {
+            "EndpointName": EndpointName,
+            "EndpointConfigName": self.config,
+            "EndpointStatus": "InService",
+        }
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_version_an_endpoint_runs_is_read_from_its_configuration_and_kept_a_few_seconds() -> None:
+    # Given an endpoint running version 3's configuration
+    sagemaker, clock = FakeSageMakerClient("mlops-churn-v3-0123abcd"), FakeClock()
+    runtime = SageMakerRuntime(FakeRuntimeClient(), sagemaker, clock=clock)
+
+    # When requests ask for its version within the cache's time, then once the endpoint moved to version 4
+    first = runtime.serving_version("mlops-churn")
+    sagemaker.config = "mlops-churn-v4-89abcdef"
+    clock.now += SageMakerRuntime.VERSION_TTL_SECONDS - 0.1
+    cached = runtime.serving_version("mlops-churn")
+    clock.now += 0.2
+    fresh = runtime.serving_version("mlops-churn")
+
+    # Then the endpoint was described once per period, and the new version is seen after it
+    assert (first, cached, fresh) == (3, 3, 4)
+    assert sagemaker.described == 2
+
+
+def test_a_configuration_the_platform_did_not_make_has_no_version() -> None:
+    runtime = SageMakerRuntime(FakeRuntimeClient(), FakeSageMakerClient("hand-made-config"))
+
+    assert runtime.serving_version("mlops-churn") is None
+
+
+def test_an_endpoint_that_cannot_be_described_has_an_unknown_version_and_is_asked_again_next_time() -> None:
+    sagemaker = FakeSageMakerClient("", error={"Error": {"Code": "ThrottlingException", "Message": "Rate"}})
+    runtime = SageMakerRuntime(FakeRuntimeClient(), sagemaker, clock=FakeClock())
+
+    with pytest.raises(
+        VersionUnknownError, match=r"mlops-churn could not be described \(ThrottlingException\)"
+    ):
+        runtime.serving_version("mlops-churn")
+    sagemaker.error = None
+    sagemaker.config = "mlops-churn-v2-0123abcd"
+
+    assert runtime.serving_version("mlops-churn") == 2  # a refusal is not kept

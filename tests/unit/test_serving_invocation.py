@@ -14,6 +14,7 @@ from domain.deployment.invocation import (
     ModelAnswer,
     ModelRefusedError,
     RuntimeRefusedError,
+    VersionUnknownError,
     serve,
 )
 from domain.deployment.serving_config import ServingConfig, parse_serving_config
@@ -24,17 +25,28 @@ PREDICTIONS = b'{"predictions": [{"prediction": 1}]}'
 
 
 class FakeRuntime:
-    """The SageMaker runtime: answers like the model, or raises the refusal it was given."""
+    """The SageMaker runtime: answers like the model, or raises the refusal it was given.
 
-    def __init__(self, refusal: Exception | None = None) -> None:
+    Its endpoint runs model version ``version``, or cannot be described when ``version`` is an error.
+    """
+
+    def __init__(self, refusal: Exception | None = None, version: int | Exception | None = 3) -> None:
         self.refusal = refusal
+        self.version = version
         self.calls: list[tuple[str, Invocation]] = []
+        self.described: list[str] = []
 
     def invoke(self, endpoint: str, invocation: Invocation) -> ModelAnswer:
         self.calls.append((endpoint, invocation))
         if self.refusal is not None:
             raise self.refusal
         return ModelAnswer(PREDICTIONS, "application/json")
+
+    def serving_version(self, endpoint: str) -> int | None:
+        self.described.append(endpoint)
+        if isinstance(self.version, Exception):
+            raise self.version
+        return self.version
 
 
 class FakeCaptures:
@@ -93,7 +105,8 @@ def test_a_request_is_answered_by_the_endpoint_and_captured_in_sagemaker_s_forma
         "application/json",
     )
     ((key, record),) = captures.written.items()
-    assert key == f"capture/churn/mlops-churn/AllTraffic/2026/11/26/10/05-07-123-{EVENT_ID}.jsonl"
+    # under the prefix of the version the endpoint runs, in SageMaker's layout below it
+    assert key == f"capture/churn/v3/mlops-churn/AllTraffic/2026/11/26/10/05-07-123-{EVENT_ID}.jsonl"
     assert record["captureData"]["endpointInput"] == {
         "observedContentType": "text/csv",
         "mode": "INPUT",
@@ -103,7 +116,7 @@ def test_a_request_is_answered_by_the_endpoint_and_captured_in_sagemaker_s_forma
     assert record["captureData"]["endpointOutput"]["encoding"] == "JSON"
     assert json.loads(record["captureData"]["endpointOutput"]["data"]) == {"predictions": [{"prediction": 1}]}
     assert record["eventMetadata"] == {"eventId": EVENT_ID, "inferenceTime": "2026-11-26T10:05:07.123Z"}
-    assert (served.refusal, served.capture_error) == (None, None)
+    assert (served.refusal, served.capture_error, served.version_error) == (None, None, None)
 
 
 def test_a_request_the_model_refuses_keeps_the_model_s_status_and_message_and_is_captured() -> None:
@@ -159,10 +172,14 @@ def test_a_request_is_captured_when_its_draw_falls_under_the_capture_percent(
 ) -> None:
     captures = FakeCaptures()
 
-    served = _serve(FakeRuntime(), captures, capture_percent=25, draw=draw)
+    runtime = FakeRuntime()
+
+    served = _serve(runtime, captures, capture_percent=25, draw=draw)
 
     assert served.answer.status == 200
     assert bool(captures.written) is captured
+    # the endpoint is described for a capture only
+    assert runtime.described == (["mlops-churn"] if captured else [])
 
 
 def test_a_capture_that_cannot_be_written_is_reported_and_the_request_still_answered() -> None:
@@ -181,3 +198,24 @@ def test_an_answer_that_is_not_utf_8_is_answered_with_replacement_characters() -
     served = _serve(BinaryRuntime(), FakeCaptures())
 
     assert (served.answer.body, served.answer.content_type) == ("\ufffd\ufffd1", "application/octet-stream")
+
+
+@pytest.mark.parametrize(
+    ("version", "reported"),
+    [
+        (None, False),  # the endpoint runs a configuration the platform did not make
+        (VersionUnknownError("endpoint mlops-churn could not be described (ThrottlingException)"), True),
+    ],
+)
+def test_a_capture_whose_version_is_unknown_is_written_unattributed_and_the_request_answered(
+    version: VersionUnknownError | None, reported: bool
+) -> None:
+    captures = FakeCaptures()
+
+    served = _serve(FakeRuntime(version=version), captures)
+
+    assert served.answer.status == 200
+    # kept under the dataset's prefix alone, which the monitor counts as unattributed
+    ((key, _),) = captures.written.items()
+    assert key == f"capture/churn/mlops-churn/AllTraffic/2026/11/26/10/05-07-123-{EVENT_ID}.jsonl"
+    assert served.version_error is (version if reported else None)
