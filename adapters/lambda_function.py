@@ -16,14 +16,16 @@ has its own, named by the environment of that moment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -135,6 +137,25 @@ class LambdaFunction(Generic[SettingsT]):
     def count(self, name: str, value: float = 1) -> None:
         """Add ``value`` to the metric ``name`` (a count) of this invocation."""
         self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+    def publish(
+        self, name: str, value: float, dimensions: Mapping[str, str], *, at: datetime | None = None
+    ) -> None:
+        """Publish one count now, with exactly ``dimensions``: an EMF line of its own, no ``service``.
+
+        For the metrics that alarms and dashboards find by their dimensions (``AcceptedVersions`` by
+        ``{Dataset}``): Powertools adds the function's ``service`` to its metrics, and CloudWatch keeps
+        a metric per set of dimensions, so an alarm on ``{Dataset}`` would never see them. ``at`` is the
+        datapoint's time (now by default). The namespace is the function's (``POWERTOOLS_METRICS_NAMESPACE``).
+        """
+        # service="": no default dimension (Powertools takes None, not "", as "read the environment").
+        metric = AmazonCloudWatchEMFProvider(service="")
+        metric.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        for dimension, dimension_value in dimensions.items():
+            metric.add_dimension(name=dimension, value=dimension_value)
+        if at is not None:
+            metric.set_timestamp(at)
+        metric.flush_metrics()
 
     def report(self, summary: str, facts: dict[str, Any], error: BaseException | None = None) -> None:
         """Log the invocation's outcome: an error with its trace when there is one, else information."""

@@ -34,6 +34,9 @@ def handler(event: S3EventBridgeNotificationEvent, context: LambdaContext) -> di
                             catalog=catalog, notifier=notifier, deadline=deadline)  # fmt: skip
     function.metrics.add_dimension(name="dataset", value=outcome.dataset or "unknown")
     function.count(f"Datasets{outcome.status.capitalize()}")
+    if outcome.status == "accepted" and outcome.dataset:
+        # One per new version, by dataset alone: the no-new-data alarm watches it (monitoring stack).
+        function.publish("AcceptedVersions", 1, {"Dataset": outcome.dataset})
     # A failure is recorded and alerted, not raised: a retry would fail the same way. The log has the trace.
     fact = {"record": outcome.report_key} if outcome.error is not None else {"version": outcome.version}
     function.report(outcome.summary, {"outcome": outcome.status, **fact}, outcome.error)

@@ -3,7 +3,7 @@
 The validation function, given a context whose time is nearly out, stops before its first read and
 records why; the failure recorder, given the invocation record Lambda sends after the validation
 function died on every attempt, writes the same kind of record. Both alert once and leave the upload as
-it was.
+it was. An upload accepted publishes the one metric the no-new-data alarm watches.
 """
 
 from __future__ import annotations
@@ -166,3 +166,31 @@ def test_the_failure_recorder_writes_the_record_of_a_validation_that_died(
     [alert] = alerts(aws["alerts_queue"])
     assert record["summary"] in alert
     assert boto3.client("s3").get_object(Bucket=BUCKET, Key=KEY)["Body"].read() == body
+
+
+def _metric_lines(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if '"_aws"' in line]
+
+
+def test_an_accepted_version_publishes_accepted_versions_by_dataset_alone_and_a_duplicate_none(
+    aws: dict[str, str], handlers: dict[str, ModuleType], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an upload
+    _, event = upload()
+    validation = handlers["dataset_validation"]
+
+    # When it is validated, then delivered again (EventBridge delivers at least once)
+    first = validation.handler(event, FakeLambdaContext("validation"))
+    accepted = _metric_lines(capsys.readouterr().out)
+    second = validation.handler(event, FakeLambdaContext("validation"))
+    repeated = _metric_lines(capsys.readouterr().out)
+
+    # Then the acceptance is counted once, on {Dataset} alone (no service), in the function's namespace
+    assert (first["status"], second["status"]) == ("accepted", "duplicate")
+    (line,) = [line for line in accepted if "AcceptedVersions" in line]
+    (directive,) = line["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == POWERTOOLS["POWERTOOLS_METRICS_NAMESPACE"]
+    assert directive["Dimensions"] == [["Dataset"]]
+    assert (line["Dataset"], line["AcceptedVersions"]) == ("churn", [1.0])
+    assert "service" not in line
+    assert not [line for line in repeated if "AcceptedVersions" in line]
