@@ -211,7 +211,7 @@ def write_captures(
     features = table.arrow(with_prediction=False)
     features = pa.table(
         {
-            name: column.dictionary_decode() if pa.types.is_dictionary(column.type) else column
+            name: column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
             for name, column in zip(features.column_names, features.columns, strict=True)
         }
     )
@@ -219,10 +219,11 @@ def write_captures(
     prefix = capture_uri_prefix(DATASET, version)
     lines: list[str] = []
     written = {"files": 0, "records": 0, "rows": 0, "bytes": 0}
-    at = start
+    at = opened = start
 
     def flush() -> None:
-        key = capture_key(prefix, ENDPOINT, "AllTraffic", at, uuid.UUID(int=int(rng.integers(2**62))).hex)
+        # named by the time it was started, as SageMaker names a capture file
+        key = capture_key(prefix, ENDPOINT, "AllTraffic", opened, uuid.UUID(int=int(rng.integers(2**62))).hex)
         path = folder / key
         path.parent.mkdir(parents=True, exist_ok=True)
         text = "\n".join(lines) + "\n"
@@ -252,6 +253,7 @@ def write_captures(
         at += timedelta(seconds=1)
         if len(lines) >= records_per_file:
             flush()
+            opened = at
     if lines:
         flush()
     return written
