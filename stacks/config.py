@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain.data.contract import (
     STORAGE_HOLDS,
@@ -25,11 +26,14 @@ from domain.data.contract import (
 )
 from domain.deployment.serving_config import ServingConfig
 from domain.instance_types import has_local_storage
+from domain.monitoring.config import MonitoringConfig
 from domain.platform_names import NameProblem, name_problems
 from domain.training.config import TrainingConfig, TrainingConfigError, parse_training_config
 from stacks import workflow_limits
 
 CONTEXT_KEY = "mlops"
+# CloudWatch refuses an alarm whose period is longer than a day; the drift alarm's is the monitor's window.
+MAX_ALARM_PERIOD_MINUTES = 24 * 60
 # The image training/ is checked against (its Python and packages): the only one the platform deploys.
 TRAINING_CONTAINER = Path(__file__).resolve().parents[1] / "training" / "container.toml"
 
@@ -50,7 +54,11 @@ class _Strict(BaseModel):
 
 
 class DatasetConfig(_Strict):
-    """A dataset: where its schema contract lives (relative to the project root) and how it trains."""
+    """A dataset: its contract (a path relative to the project root), how it trains, is served, is monitored.
+
+    Its endpoint is monitored the same way whether it is served real-time or serverless; with
+    ``monitoring.enabled`` false it has no drift schedule and no monitoring alarms.
+    """
 
     contract: str = Field(description="Path of the dataset's contract (YAML or JSON).")
     training: dict[str, Any] = Field(
@@ -60,6 +68,27 @@ class DatasetConfig(_Strict):
         default_factory=ServingConfig,
         description="How its model is served (domain/deployment/serving_config.py).",
     )
+    monitoring: MonitoringConfig = Field(
+        default_factory=MonitoringConfig,
+        description="How its endpoint is watched for drift (domain/monitoring/config.py).",
+    )
+
+    @model_validator(mode="after")
+    def _drift_alarm_period(self) -> DatasetConfig:
+        window = self.monitoring.window_minutes
+        if window > MAX_ALARM_PERIOD_MINUTES:
+            # At the key itself (not the dataset's), so that the message names monitoring.window_minutes.
+            problem = PydanticCustomError(
+                "value_error",
+                "{message}",
+                {
+                    "message": f"{window} minutes is the drift alarm's period, and CloudWatch refuses an "
+                    f"alarm period longer than a day: set it to at most {MAX_ALARM_PERIOD_MINUTES}"
+                },
+            )
+            details = InitErrorDetails(type=problem, loc=("monitoring", "window_minutes"), input=window)
+            raise ValidationError.from_exception_data("DatasetConfig", [details])
+        return self
 
 
 class TrainingInfraConfig(_Strict):
