@@ -22,6 +22,11 @@ METRICS_NAMESPACE = "MLOpsPlatform"
 _LAYER_ID = "PlatformDependencies"
 
 
+def service_name(folder: str) -> str:
+    """The Powertools service of the function built from ``lambdas/<folder>``: a dimension of its metrics."""
+    return folder.replace("_", "-")
+
+
 def dependency_layer(scope: Construct, architecture: lambda_.Architecture) -> lambda_.ILayerVersion:
     """The stack's one layer of pinned runtime dependencies (``lambdas/requirements.txt``)."""
     stack = cdk.Stack.of(scope)
@@ -126,7 +131,7 @@ class PlatformFunction(Construct):
             environment_encryption=key,
             environment={
                 **environment,
-                "POWERTOOLS_SERVICE_NAME": folder.replace("_", "-"),
+                "POWERTOOLS_SERVICE_NAME": service_name(folder),
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
