@@ -1,0 +1,161 @@
+"""Capture records' envelopes: each record's content types, encodings, bodies and inference time.
+
+The JSON Lines of many files are parsed by Arrow at once, against the fields the monitor reads (others
+ignored); a file Arrow cannot parse is read again line by line, so one broken line costs one record
+(counted as unreadable), never the window.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+__all__ = ["Envelopes", "envelopes", "in_window"]
+
+_PAYLOAD = pa.struct([("observedContentType", pa.string()), ("encoding", pa.string()), ("data", pa.string())])
+_SCHEMA = pa.schema(
+    [
+        ("captureData", pa.struct([("endpointInput", _PAYLOAD), ("endpointOutput", _PAYLOAD)])),
+        ("eventMetadata", pa.struct([("inferenceTime", pa.string())])),
+    ]
+)
+_OPTIONS = pa_json.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="ignore")
+_FIELDS = ("observedContentType", "encoding", "data")
+
+
+@dataclass(frozen=True)
+class Envelopes:
+    """Records' fields, one list entry per record (None where a record lacks the field)."""
+
+    times: pa.Array
+    has_input: list[bool]
+    in_type: list[str | None]
+    in_encoding: list[str | None]
+    in_data: list[str | None]
+    has_output: list[bool]
+    out_type: list[str | None]
+    out_encoding: list[str | None]
+    out_data: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.has_input)
+
+
+def envelopes(files: Sequence[bytes]) -> tuple[Envelopes, int]:
+    """Every record's envelope in ``files``, and how many lines were not a readable record."""
+    tables: list[pa.Table] = []
+    try:
+        tables.append(_parse(b"\n".join(blob.rstrip(b"\r\n") for blob in files if blob.strip())))
+        bad = 0
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+        tables, bad = [], 0
+        for blob in files:
+            try:
+                tables.append(_parse(blob))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+                table, broken = _line_by_line(blob)
+                tables.append(table)
+                bad += broken
+    table = pa.concat_tables(tables) if tables else _SCHEMA.empty_table()
+    return _fields(table), bad
+
+
+def in_window(found: Envelopes, since: datetime, until: datetime) -> tuple[list[int], int]:
+    """The records whose inference time is in ``[since, until)``, and how many have no readable time."""
+    micros = _micros(found.times)
+    readable = ~np.isnan(micros)
+    low, high = (moment.astimezone(UTC).timestamp() * 1e6 for moment in (since, until))
+    inside = readable & (micros >= low) & (micros < high)
+    return np.flatnonzero(inside).tolist(), int((~readable).sum())
+
+
+def _parse(content: bytes) -> pa.Table:
+    if not content.strip():
+        return _SCHEMA.empty_table()
+    return pa_json.read_json(io.BytesIO(content), parse_options=_OPTIONS)
+
+
+def _line_by_line(blob: bytes) -> tuple[pa.Table, int]:
+    """The records of a file Arrow refused, one line at a time; the lines that are not records."""
+    records: list[dict[str, Any]] = []
+    bad = 0
+    for line in blob.splitlines():
+        if not line.strip():
+            continue
+        try:
+            records.append(_shaped(json.loads(line)))
+        except (ValueError, TypeError):
+            bad += 1
+    return pa.Table.from_pylist(records, _SCHEMA), bad
+
+
+def _shaped(record: Any) -> dict[str, Any]:
+    """A record reduced to the monitored fields, each of its type (or :class:`TypeError`)."""
+    if not isinstance(record, dict):
+        raise TypeError("not a record")
+    data = record.get("captureData") or {}
+    metadata = record.get("eventMetadata") or {}
+    if not isinstance(data, dict) or not isinstance(metadata, dict):
+        raise TypeError("not a record")
+    shaped: dict[str, Any] = {}
+    for side in ("endpointInput", "endpointOutput"):
+        payload = data.get(side)
+        if payload is None:
+            shaped[side] = None
+        elif isinstance(payload, dict) and all(
+            isinstance(payload.get(name), (str, type(None))) for name in _FIELDS
+        ):
+            shaped[side] = {name: payload.get(name) for name in _FIELDS}
+        else:
+            raise TypeError("not a payload")
+    time = metadata.get("inferenceTime")
+    if not isinstance(time, (str, type(None))):
+        raise TypeError("not a time")
+    return {"captureData": shaped, "eventMetadata": {"inferenceTime": time}}
+
+
+def _fields(table: pa.Table) -> Envelopes:
+    flat = table.flatten().flatten()
+
+    def column(name: str) -> pa.ChunkedArray:
+        return flat.column(name)
+
+    lists: dict[str, list[Any]] = {}
+    for side, short, whole in (("endpointInput", "in", "input"), ("endpointOutput", "out", "output")):
+        present = pc.is_valid(table.column("captureData").combine_chunks().field(side))
+        lists[f"has_{whole}"] = present.to_pylist()
+        for name, key in zip(_FIELDS, ("type", "encoding", "data"), strict=True):
+            lists[f"{short}_{key}"] = column(f"captureData.{side}.{name}").to_pylist()
+    return Envelopes(times=column("eventMetadata.inferenceTime").combine_chunks(), **lists)
+
+
+def _micros(times: pa.Array) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Each time in microseconds since the epoch (NaN when it is not an ISO 8601 time)."""
+    try:
+        parsed = times.cast(pa.timestamp("us", tz="UTC"))
+        micros: np.ndarray[Any, np.dtype[np.float64]]
+        micros = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        return micros
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return np.fromiter(map(_one_micros, times.to_pylist()), np.float64, len(times))
+
+
+def _one_micros(text: str | None) -> float:
+    if text is None:
+        return float("nan")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return float("nan")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp() * 1e6
