@@ -1,7 +1,7 @@
 """CloudWatch alarm actions: an alarm that changes state notifies the SNS topics of its new state's actions.
 
 moto stores ``AlarmActions``, ``OKActions`` and ``InsufficientDataActions`` and runs none. Here every
-state change of a metric alarm (``SetAlarmState``, or the local evaluation of ``endpoints/alarms.py``:
+state change of a metric alarm (``SetAlarmState``, or the local evaluation of ``localcloud/alarms.py``:
 ``alarm_states`` calls ``run_actions``) with ``ActionsEnabled`` publishes CloudWatch's notification to
 each SNS topic among the actions of the new state, as CloudWatch does: the JSON message of an alarm
 notification (``AlarmName``, ``NewStateValue``, ``NewStateReason``, ``StateChangeTime``, ``Region``,

@@ -9,7 +9,7 @@ PutCompositeAlarm, which moto does not have). Here:
 
 - an alarm is created in ``INSUFFICIENT_DATA`` ("Unchecked: Initial alarm creation"), whether through
   the API or through CloudFormation (``deploy/fixups.py`` puts alarms through the API); its first
-  evaluation (``sagemaker/endpoints/alarms.py``) then sets its state, and the actions of that state run;
+  evaluation (``localcloud/alarms.py``) then sets its state, and the actions of that state run;
 - an update keeps the state, its reason and time, and the alarm's history;
 - every change of state (``SetAlarmState`` or an evaluation; setting the state an alarm is already in
   changes nothing) runs the new state's actions when ``ActionsEnabled`` (``alarm_actions``: AlarmActions

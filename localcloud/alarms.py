@@ -1,9 +1,17 @@
-"""CloudWatch metric alarms on the endpoints' metrics, evaluated from the data points published locally.
+"""CloudWatch metric alarms, evaluated from the data points moto stores, at the local cloud's clock.
 
-moto stores alarms but never evaluates them. When the local cloud is asked to (``LocalCloud(
-evaluate_alarms=True)``), the alarms on ``AWS/SageMaker`` metrics are evaluated each time the endpoints'
-metrics are written (every half second while there is traffic, and on ``wait_idle``), so that a model
-answering errors during a canary raises its alarm by itself, and the update rolls back.
+moto stores alarms but never evaluates them. The local cloud evaluates each alarm whose metric it has
+data for, on any namespace: after each write of metrics (the endpoints' batches, the EMF metrics of a
+Lambda function's logs), when the clock is advanced (``localcloud.clock``), and on a periodic tick (so
+that missing data alone, such as an endpoint no one calls, moves an alarm with ``TreatMissingData:
+breaching`` into ``ALARM``), always at the clock's now.
+
+Which alarms (``AlarmScope``): by default, those whose metrics the local cloud produces as AWS does, the
+application's own namespaces (anything not ``AWS/...``: ``PutMetricData`` and EMF) and the traffic count
+``AWS/SageMaker`` ``Invocations``; ``LocalCloud(evaluate_alarms=True)``: every alarm, the endpoints'
+latency and error alarms too (the rollback alarms of blue/green updates: a laptop's latencies are not
+production's, so tests usually drive those with ``SetAlarmState``); ``False``: none. The other ``AWS/...``
+namespaces (Lambda, Step Functions) are not published locally: their alarms would only see missing data.
 
 As CloudWatch evaluates them, roughly: the last ``EvaluationPeriods`` periods of ``Period`` seconds
 (trailing windows ending now, where CloudWatch uses whole periods: an alarm here fires as soon as the data
@@ -23,16 +31,19 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 from collections.abc import Callable
-from datetime import UTC, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from moto.cloudwatch.models import MetricDatum, cloudwatch_backends
 from moto.core.utils import utcnow
 
 from localcloud.alarm_states import INITIAL_STATE
-from localcloud.sagemaker.endpoints.metrics import NAMESPACE
 
+AlarmScope = Literal["default", "all", "none"]
+TICK_SECONDS = 5.0  # an evaluation at least this often, even when no data arrives
+_ENDPOINT_NAMESPACE = "AWS/SageMaker"
 _COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "GreaterThanOrEqualToThreshold": lambda value, threshold: value >= threshold,
     "GreaterThanThreshold": lambda value, threshold: value > threshold,
@@ -47,32 +58,89 @@ _SYMBOLS = {
 }
 
 
-class AlarmEvaluator:
-    """Evaluates the metric alarms on ``AWS/SageMaker`` metrics of the accounts and regions it watches."""
+def in_scope(alarm: Any, scope: AlarmScope) -> bool:
+    """Whether the local cloud evaluates ``alarm`` (moto's) in ``scope`` (see the module docstring)."""
+    if scope == "none" or not alarm.metric_name or alarm.metric_data_queries:
+        return False
+    namespace = str(alarm.namespace or "")
+    if scope == "all":
+        return True
+    return not namespace.startswith("AWS/") or (
+        namespace == _ENDPOINT_NAMESPACE and alarm.metric_name == "Invocations"
+    )
 
-    def __init__(self) -> None:
+
+class AlarmEvaluator:
+    """Evaluates the metric alarms in scope of the accounts and regions it watches.
+
+    Parameters
+    ----------
+    scope : AlarmScope
+        Which alarms (``in_scope``).
+    now : Callable[[], datetime] | None
+        The time evaluations are made at (naive UTC, as moto keeps times): the local cloud's clock;
+        the machine's when None.
+    """
+
+    def __init__(self, scope: AlarmScope = "all", now: Callable[[], datetime] | None = None) -> None:
+        self._scope: AlarmScope = scope
+        self._now = now or utcnow
         self._watched: set[tuple[str, str]] = set()
         self._evaluated: dict[str, str] = {}
+        self._seen: tuple[Any, ...] = ()
+        self._last = 0.0
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def watch(self, account_id: str, region: str) -> None:
-        """Evaluate the alarms of this account and region from now on (metrics were published there)."""
+        """Evaluate the alarms of this account and region from now on."""
         with self._lock:
             self._watched.add((account_id, region))
 
-    def evaluate(self) -> None:
-        """Evaluate every watched alarm once; change the state of those whose evaluation changed."""
-        with self._lock:
-            watched = sorted(self._watched)
-            for account_id, region in watched:
-                backend = cloudwatch_backends[account_id][region]
-                data = [d for d in list(backend.metric_data) if d.namespace == NAMESPACE]
-                for alarm in list(backend.alarms.values()):
-                    if alarm.namespace == NAMESPACE and alarm.metric_name and not alarm.metric_data_queries:
-                        self._apply(alarm, data)
+    def start(self, interval: float = TICK_SECONDS) -> None:
+        """Evaluate every ``interval`` seconds from now on, in a thread of its own."""
 
-    def _apply(self, alarm: Any, data: list[Any]) -> None:
-        state, reason = evaluate_alarm(alarm, data)
+        def tick() -> None:
+            while not self._stop.wait(interval):
+                self.evaluate(force=True)
+
+        self._thread = threading.Thread(target=tick, name="alarm-evaluation", daemon=True)
+        self._thread.start()
+
+    def shutdown(self) -> None:
+        """Stop the periodic evaluation."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def evaluate(self, *, force: bool = False) -> None:
+        """Evaluate every watched alarm in scope once; change the state of those whose evaluation changed.
+
+        Without ``force``, nothing is done when no data point and no alarm came or went since the last
+        evaluation, less than ``TICK_SECONDS`` ago (it is called after every write of metrics).
+        """
+        if self._scope == "none":
+            return
+        with self._lock:
+            backends = [cloudwatch_backends[a][r] for a, r in sorted(self._watched)]
+            seen = tuple((len(b.metric_data), *map(id, b.alarms.values())) for b in backends)
+            if not force and seen == self._seen and time.monotonic() - self._last < TICK_SECONDS:
+                return
+            self._seen, self._last = seen, time.monotonic()
+            now = self._now()
+            for backend in backends:
+                alarms = [a for a in list(backend.alarms.values()) if in_scope(a, self._scope)]
+                if not alarms:
+                    continue
+                series: dict[tuple[str, str], list[Any]] = {}
+                for datum in list(backend.metric_data):
+                    series.setdefault((datum.namespace, datum.name), []).append(datum)
+                for alarm in alarms:
+                    self._apply(alarm, series.get((alarm.namespace, alarm.metric_name), []), now)
+
+    def _apply(self, alarm: Any, data: list[Any], now: datetime) -> None:
+        state, reason = evaluate_alarm(alarm, data, now)
         # Only a change of the evaluation changes the state (see the module docstring). An alarm whose state
         # never changed (a new one, or one re-created under the same name) counts as evaluated in the state
         # it was created in. Of one whose state was set before the evaluator saw it, a first evaluation only
@@ -84,8 +152,11 @@ class AlarmEvaluator:
         alarm.update_state(reason, json.dumps({"version": "1.0", "evaluatedBy": "localcloud"}), state)
 
 
-def evaluate_alarm(alarm: Any, data: list[Any]) -> tuple[str, str]:
-    """``(state, reason)`` of one moto alarm over the data points of its namespace."""
+def evaluate_alarm(alarm: Any, data: list[Any], now: datetime | None = None) -> tuple[str, str]:
+    """``(state, reason)`` of one moto alarm over the data points of its namespace, at ``now``.
+
+    ``now`` is naive UTC (moto's times); the machine's time when None.
+    """
     compare = _COMPARISONS.get(str(alarm.comparison_operator))
     if compare is None:
         return str(alarm.state_value), str(alarm.state_reason)
@@ -100,7 +171,7 @@ def evaluate_alarm(alarm: Any, data: list[Any]) -> tuple[str, str]:
         and d.name == alarm.metric_name
         and {(x.name, x.value) for x in d.dimensions} == wanted
     ]
-    now = utcnow()
+    now = _naive(now) if now is not None else utcnow()
     values: list[float | None] = []
     for index in range(periods):
         end, start = now - index * period, now - (index + 1) * period

@@ -22,11 +22,14 @@ from typing import Any
 import requests
 
 from localcloud import patches
+from localcloud.alarms import AlarmEvaluator, AlarmScope
 from localcloud.apigateway.gateway import RestApiGateway, local_stage_url, stage_url
 from localcloud.awslambda import service as lambda_service
 from localcloud.awslambda.async_invoke import DEFAULT_RETRY_DELAYS, AsyncInvoker
+from localcloud.awslambda.emf import EmfExtractor
 from localcloud.awslambda.environment import TEST_CREDENTIALS
 from localcloud.awslambda.executor import LambdaExecutor
+from localcloud.clock import Clock
 from localcloud.deploy import Deployer, fixups, moto_cfn
 from localcloud.errors import LocalCloudError
 from localcloud.iam.front import IamFront
@@ -35,10 +38,10 @@ from localcloud.outputs import merge_outputs
 from localcloud.records import Activity, DeliveryRecord, InvocationRecord
 from localcloud.role_credentials import RoleClients
 from localcloud.sagemaker.endpoints import EndpointManager, EndpointRecord, Telemetry
-from localcloud.sagemaker.endpoints.alarms import AlarmEvaluator
 from localcloud.sagemaker.endpoints.quotas import EndpointQuotas
 from localcloud.sagemaker.quotas import TrainingQuotas
 from localcloud.sagemaker.runner import TrainingRunner, TrainingRunRecord
+from localcloud.scheduler.firing import ScheduleFiring, ScheduleRunner
 from localcloud.server import ControlApi, LoopbackMotoServer
 from localcloud.wiring import Executors, ProcessGlobals, moto_patches
 
@@ -61,10 +64,11 @@ class LocalCloud:
         when None.
     async_retry_delays : tuple[float, ...]
         Seconds before the retries of a failed asynchronous invocation (AWS waits minutes).
-    evaluate_alarms : bool
-        Evaluate the CloudWatch alarms on SageMaker endpoint metrics from the invocations served here
-        (moto never evaluates alarms). Off by default: a laptop's latencies are not production's, and
-        tests usually drive alarms with ``SetAlarmState``.
+    evaluate_alarms : bool | None
+        Which CloudWatch alarms are evaluated, at the clock's now (``localcloud.alarms``). None (default):
+        those on metrics the local cloud produces as AWS does, the application's own namespaces
+        (``PutMetricData``, EMF) and ``AWS/SageMaker`` ``Invocations``; True: all, the endpoints' latency
+        and error alarms too (a laptop's latencies are not production's); False: none.
     endpoint_quotas : EndpointQuotas | None
         The account's quotas of endpoint instances per instance type and of serverless concurrency;
         ``CreateEndpoint``/``UpdateEndpoint`` past one is ``ResourceLimitExceeded``. Eight instances of
@@ -99,7 +103,7 @@ class LocalCloud:
         account_id: str = "123456789012",
         work_dir: Path | None = None,
         async_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
-        evaluate_alarms: bool = False,
+        evaluate_alarms: bool | None = None,
         endpoint_quotas: EndpointQuotas | None = None,
         training_quotas: TrainingQuotas | None = None,
         training_concurrency: int | None = None,
@@ -112,7 +116,8 @@ class LocalCloud:
         self._work_dir = work_dir
         self._owns_work_dir = work_dir is None
         self._retry_delays = async_retry_delays
-        self._evaluate_alarms = evaluate_alarms
+        scopes: dict[bool | None, AlarmScope] = {None: "default", True: "all", False: "none"}
+        self._alarm_scope = scopes[evaluate_alarms]
         self._endpoint_quotas = endpoint_quotas or EndpointQuotas()
         self._training_quotas = training_quotas or TrainingQuotas()
         self._training_concurrency = training_concurrency
@@ -125,6 +130,9 @@ class LocalCloud:
         self._trainer: TrainingRunner | None = None
         self._endpoints: EndpointManager | None = None
         self._telemetry: Telemetry | None = None
+        self._alarms: AlarmEvaluator | None = None
+        self._schedules: ScheduleRunner | None = None
+        self.clock = Clock()  # rebuilt by start(): cloud.clock.now(), cloud.clock.advance(delta)
         self._deployer: Deployer | None = None
         self._activity = Activity()
         self._globals = ProcessGlobals()
@@ -159,11 +167,16 @@ class LocalCloud:
         work_dir = self._work_dir or Path(tempfile.mkdtemp(prefix="localcloud-"))
         self._work_dir = work_dir
         self.iam = LocalIam.create(account_id=self.account_id, region=self.region, enforce=self._enforce_iam)
+        self.clock = Clock(settle=self.wait_idle)
+        self._alarms = AlarmEvaluator(self._alarm_scope, now=self.clock.moto_now)
+        self._alarms.watch(self.account_id, self.region)
+        self.clock.after_step(lambda: self._alarms.evaluate(force=True) if self._alarms else None)
         self._executor = LambdaExecutor(
             work_dir=work_dir / "lambda",
             endpoint_url=lambda: self.endpoint_url,
             activity=self._activity,
             iam=self.iam,
+            log_lines=EmfExtractor(written=self._alarms.evaluate),
         )
         self._invoker = AsyncInvoker(
             executor=self._executor,
@@ -171,6 +184,10 @@ class LocalCloud:
             find_function=lambda_service.find_function,
             retry_delays=self._retry_delays,
         )
+        self._schedules = ScheduleRunner(
+            clock=self.clock, invoker=self._invoker, where=[(self.account_id, self.region)]
+        )
+        self.clock.attach(self._schedules)
         self._trainer = TrainingRunner(
             work_dir=work_dir / "sagemaker",
             client=lambda service, region: self.client(service, region=region),
@@ -189,7 +206,8 @@ class LocalCloud:
         self._telemetry = Telemetry(
             client=lambda service, region: self.client(service, region=region),
             activity=self._activity,
-            alarms=AlarmEvaluator() if self._evaluate_alarms else None,
+            alarms=self._alarms,
+            now=self.clock.now,
         )
         executors = Executors(
             lambdas=self._executor,
@@ -217,6 +235,8 @@ class LocalCloud:
             host=self.host, port=self._port, control=self.control, fronts=[IamFront(self.iam), gateway]
         )
         self._server.start()
+        self._schedules.start()
+        self._alarms.start()
         self._globals.set_environ("MOTO_ACCOUNT_ID", self.account_id)
         # moto builds the URLs it hands out (custom resource ResponseURLs...) from MOTO_PORT.
         self._globals.set_environ("MOTO_PORT", str(self.port))
@@ -229,7 +249,8 @@ class LocalCloud:
 
     def stop(self) -> None:
         """Stop the server and every worker; restore moto; remove the work dir if it was temporary."""
-        for running in (self._trainer, self._endpoints, self._telemetry, self._invoker, self._executor):
+        runners = (self._schedules, self._alarms, self._trainer, self._endpoints, self._telemetry)
+        for running in (*runners, self._invoker, self._executor):
             if running is not None:
                 running.shutdown()
         if self._server is not None and self._server._server is not None:
@@ -238,7 +259,7 @@ class LocalCloud:
                 requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10)
             self._server.stop()
         self._server = self._invoker = self._executor = self._deployer = self._trainer = None
-        self._endpoints, self._telemetry = None, None
+        self._endpoints, self._telemetry, self._alarms, self._schedules = None, None, None, None
         if self._patched:
             patches.uninstall()
             self._patched = False
@@ -362,6 +383,10 @@ class LocalCloud:
     def training_runs(self) -> list[TrainingRunRecord]:
         """Every training job run so far (oldest first), with its job folder and exit status."""
         return self._trainer.records() if self._trainer else []
+
+    def schedules(self) -> list[ScheduleFiring]:
+        """Every EventBridge Scheduler firing so far (oldest first): schedule, time, target, result."""
+        return self._schedules.firings() if self._schedules else []
 
     def endpoints(self) -> list[EndpointRecord]:
         """Every SageMaker endpoint (by name): status, configuration, and which fleets serve what."""

@@ -73,6 +73,9 @@ class LambdaExecutor:
     iam : LocalIam | None
         Where roles are assumed and calls decided; None (or enforcement off): workers get the
         administrator's credentials.
+    log_lines : Callable[[str, str, str, list[str]], None] | None
+        Called with ``(account, region, log group, lines)`` after an invocation's lines reached its
+        log group (CloudWatch Logs' extraction of EMF metrics: ``emf.EmfExtractor``).
     """
 
     def __init__(
@@ -82,8 +85,10 @@ class LambdaExecutor:
         endpoint_url: Callable[[], str],
         activity: Activity,
         iam: LocalIam | None = None,
+        log_lines: Callable[[str, str, str, list[str]], None] | None = None,
     ) -> None:
         self._work_dir = work_dir
+        self._log_lines = log_lines
         self._iam = iam
         self._endpoint_url = endpoint_url
         self._activity = activity
@@ -209,6 +214,8 @@ class LambdaExecutor:
             self._iam.enforcer, worker.principal, stream=worker.log_stream, **where
         ):
             logs.write(stream=worker.log_stream, lines=lines, **where)
+            if self._log_lines is not None:
+                self._log_lines(spec.account_id, spec.region, spec.log_group, lines)
         return lines
 
     def _fail_early(

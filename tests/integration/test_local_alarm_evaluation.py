@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from moto.cloudwatch.models import MetricDatum, cloudwatch_backends
 
-from localcloud.sagemaker.endpoints.alarms import AlarmEvaluator
+from localcloud.alarms import AlarmEvaluator
 
 ACCOUNT, REGION = "210987654321", "eu-west-1"
 

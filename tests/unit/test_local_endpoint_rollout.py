@@ -13,7 +13,7 @@ import pytest
 from moto.cloudwatch.models import Dimension, MetricDatum
 from moto.sagemaker.exceptions import ValidationError
 
-from localcloud.sagemaker.endpoints.alarms import evaluate_alarm, statistic
+from localcloud.alarms import evaluate_alarm, statistic
 from localcloud.sagemaker.endpoints.capture import CaptureSettings, capture_record, object_key
 from localcloud.sagemaker.endpoints.plan import RolloutPlan, Step
 from localcloud.sagemaker.endpoints.routing import Sampler, WeightedRoundRobin

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from moto.cloudwatch.models import cloudwatch_backends
 
@@ -47,8 +48,8 @@ class InvocationMetrics:
         return values
 
 
-def publish(batch: list[InvocationMetrics]) -> None:
-    """Write a batch of invocations' metrics to moto's CloudWatch."""
+def publish(batch: list[InvocationMetrics], at: datetime | None = None) -> None:
+    """Write a batch of invocations' metrics to moto's CloudWatch, timed ``at`` (when written if None)."""
     grouped: dict[tuple[str, str], dict[tuple[str, str, str, str], Counter[float]]] = {}
     for item in batch:
         series = grouped.setdefault((item.account_id, item.region), {})
@@ -65,6 +66,7 @@ def publish(batch: list[InvocationMetrics]) -> None:
                 "Values": list(counts),
                 "Counts": [float(count) for count in counts.values()],
                 "Unit": unit,
+                **({"Timestamp": at} if at is not None else {}),
             }
             for (endpoint, variant, name, unit), counts in series.items()
         ]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from moto.core.common_types import TYPE_RESPONSE
@@ -119,7 +118,7 @@ def _capture(
     settings, sampler = served.fleet.spec.capture, served.fleet.sampler
     if settings is None or sampler is None or not sampler.sample():
         return
-    at = datetime.now(UTC)
+    at = telemetry.now()
     record = capture_record(
         settings,
         request=body,

@@ -2,19 +2,20 @@
 
 ``flush`` writes everything now: the local cloud calls it from ``wait_idle`` and on shutdown, so that a
 test reads the metrics and captured data of the invocations it made as soon as it is idle. With an
-:class:`~localcloud.sagemaker.endpoints.alarms.AlarmEvaluator`, the alarms on the endpoints' metrics are
-evaluated after each flush.
+:class:`~localcloud.alarms.AlarmEvaluator`, the alarms are evaluated after each flush. Metric data
+points and captured invocations are timed by ``now``: the local cloud's clock.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from localcloud.alarms import AlarmEvaluator
 from localcloud.records import Activity
 from localcloud.sagemaker.endpoints import metrics
-from localcloud.sagemaker.endpoints.alarms import AlarmEvaluator
 from localcloud.sagemaker.endpoints.buffer import Buffer
 from localcloud.sagemaker.endpoints.capture import CapturedInvocation, CaptureWriter
 from localcloud.sagemaker.endpoints.metrics import InvocationMetrics
@@ -26,9 +27,15 @@ class Telemetry:
     """The buffers of invocation metrics and captured invocations, and the thread that writes them."""
 
     def __init__(
-        self, *, client: Callable[[str, str], Any], activity: Activity, alarms: AlarmEvaluator | None = None
+        self,
+        *,
+        client: Callable[[str, str], Any],
+        activity: Activity,
+        alarms: AlarmEvaluator | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self._alarms = alarms
+        self.now = now or (lambda: datetime.now(UTC))
         self.metrics: Buffer[InvocationMetrics] = Buffer(self._publish, activity)
         self._writer = CaptureWriter(client)
         self.captures: Buffer[CapturedInvocation] = Buffer(self._writer.write, activity)
@@ -55,7 +62,7 @@ class Telemetry:
         self.flush()
 
     def _publish(self, batch: list[InvocationMetrics]) -> None:
-        metrics.publish(batch)
+        metrics.publish(batch, at=self.now())
         if self._alarms is not None:
             for account_id, region in {(item.account_id, item.region) for item in batch}:
                 self._alarms.watch(account_id, region)

@@ -1,0 +1,63 @@
+"""Helpers of the local cloud's monitoring tests: a Python function made through the API, and its log.
+
+The function prints each event it receives as one JSON line (``EVENT <json>``), and the lines it is
+given in ``event["print"]`` as they are (EMF documents, for one), so that a test reads what a schedule
+or a rule delivered, and what CloudWatch Logs made of the lines, from the function's log group.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from typing import Any
+
+from localcloud import LocalCloud
+from tests.iam_roles import LAMBDA_LOGS, create_role
+
+CODE = """
+import json
+
+
+def handler(event, context):
+    print("EVENT " + json.dumps(event))
+    for line in (event or {}).get("print", []) if isinstance(event, dict) else []:
+        print(line)
+    return "done"
+"""
+
+
+def python_function(cloud: LocalCloud, name: str) -> str:
+    """Create function ``name`` (the code above; a role that may write its logs); return its ARN."""
+    role = create_role(
+        cloud.client("iam"), f"{name}-role", trusts="lambda.amazonaws.com", statements=[LAMBDA_LOGS]
+    )
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("index.py", CODE)
+    created = cloud.client("lambda").create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="index.handler",
+        Code={"ZipFile": archive.getvalue()},
+    )  # fmt: skip
+    return str(created["FunctionArn"])
+
+
+def received(cloud: LocalCloud, name: str) -> list[Any]:
+    """The events function ``name`` printed, oldest first."""
+    group = f"/aws/lambda/{name}"
+    if not cloud.client("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+        return []
+    events = cloud.client("logs").filter_log_events(logGroupName=group)["events"]
+    ordered = sorted(events, key=lambda e: (e["timestamp"], e.get("ingestionTime", 0)))
+    return [json.loads(e["message"][6:]) for e in ordered if e["message"].startswith("EVENT ")]
+
+
+def wait_for(probe: Any, timeout: float = 15.0) -> Any:
+    """Poll ``probe()`` until it returns something truthy; return it (fail after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := probe():
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"nothing came within {timeout} s")
