@@ -68,7 +68,7 @@ class EmfMetric:
             "MetricName": self.name,
             "Dimensions": [{"Name": n, "Value": v} for n, v in self.dimensions],
             "Values": list(self.values),
-            "Timestamp": self.timestamp,
+            "Timestamp": self.timestamp.astimezone(UTC).replace(tzinfo=None),  # moto's times: naive UTC
         }
         if self.unit:
             member["Unit"] = self.unit

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from moto.cloudwatch.models import cloudwatch_backends
 
@@ -66,7 +66,8 @@ def publish(batch: list[InvocationMetrics], at: datetime | None = None) -> None:
                 "Values": list(counts),
                 "Counts": [float(count) for count in counts.values()],
                 "Unit": unit,
-                **({"Timestamp": at} if at is not None else {}),
+                # moto keeps the API's times naive UTC (an aware one breaks its GetMetricStatistics)
+                **({"Timestamp": at.astimezone(UTC).replace(tzinfo=None)} if at is not None else {}),
             }
             for (endpoint, variant, name, unit), counts in series.items()
         ]

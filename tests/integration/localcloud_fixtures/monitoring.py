@@ -28,11 +28,13 @@ def handler(event, context):
 """
 
 
-def python_function(cloud: LocalCloud, name: str) -> str:
-    """Create function ``name`` (the code above; a role that may write its logs); return its ARN."""
-    role = create_role(
-        cloud.client("iam"), f"{name}-role", trusts="lambda.amazonaws.com", statements=[LAMBDA_LOGS]
-    )
+def python_function(cloud: LocalCloud, name: str, statements: list[dict[str, Any]] | None = None) -> str:
+    """Create function ``name`` (the code above) and its role; return the function's ARN.
+
+    The role has ``statements`` when given, else only what writing its logs needs.
+    """
+    granted = [LAMBDA_LOGS] if statements is None else statements
+    role = create_role(cloud.client("iam"), f"{name}-role", trusts="lambda.amazonaws.com", statements=granted)
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("index.py", CODE)
