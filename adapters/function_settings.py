@@ -15,6 +15,7 @@ __all__ = [
     "DeploymentFinishSettings",
     "DeploymentPrepareSettings",
     "DeploymentStartSettings",
+    "DriftMonitorSettings",
     "ModelRegistrationSettings",
     "PipelineStartSettings",
     "ServingApiSettings",
@@ -93,6 +94,17 @@ class DeploymentFinishSettings(BaseModel):
 
 class ServingApiSettings(BaseModel):
     """``serving_api``'s environment, set by the CDK construct ``ServingApi``."""
+
+    project: str
+    data_bucket: str
+    kms_key_arn: str
+
+
+class DriftMonitorSettings(BaseModel):
+    """``drift_monitor``'s environment, set by the CDK construct ``DriftMonitor``.
+
+    The registry's region and account are the function's own, read from its ARN at invocation.
+    """
 
     project: str
     data_bucket: str
