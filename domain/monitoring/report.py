@@ -15,7 +15,7 @@ from typing import Any, Literal
 from domain.monitoring.compare import ColumnResult, VersionResult
 from domain.names import monitoring_prefix
 
-__all__ = ["REPORT_FORMAT", "DriftReport", "ReportKeys", "ReportStatus", "report_keys"]
+__all__ = ["REPORT_FORMAT", "DriftReport", "ReportKeys", "ReportStatus", "report_keys", "reports_prefix"]
 
 REPORT_FORMAT = "drift-report"
 ReportStatus = Literal["drift", "no_drift", "too_few_rows", "no_baseline", "no_traffic"]
@@ -31,9 +31,14 @@ class ReportKeys:
     html: str
 
 
+def reports_prefix(dataset: str) -> str:
+    """Where a dataset's reports are, one folder each: ``monitoring/<dataset>/reports/``."""
+    return f"{monitoring_prefix(dataset)}reports/"
+
+
 def report_keys(dataset: str, until: datetime) -> ReportKeys:
     """``monitoring/<dataset>/reports/<until, compact UTC>/report.{json,html}``: sorted by window end."""
-    folder = f"{monitoring_prefix(dataset)}reports/{until.astimezone(UTC):%Y%m%dT%H%M%SZ}/"
+    folder = f"{reports_prefix(dataset)}{until.astimezone(UTC):%Y%m%dT%H%M%SZ}/"
     return ReportKeys(json=f"{folder}report.json", html=f"{folder}report.html")
 
 
