@@ -13,7 +13,10 @@ pipeline run, gate decision and approver (design invariant 2). Where each fact l
   full decision record, when one was written.
 - ``DriftCheckBaselines.ModelDataQuality.Statistics``: the training rows' feature profile;
   ``DriftCheckBaselines.ModelQuality.Statistics``: the profile of the model's predictions on the test
-  rows (what live predictions are compared with).
+  rows (what live predictions are compared with); ``DriftCheckBaselines.ModelDataQuality.Constraints``:
+  the drift baseline (``spec.drift.baseline.DriftBaseline``: the features' and predictions' drift
+  profiles and calibrated thresholds), which the drift monitor scores live traffic against. A version
+  registered before drift baselines has no Constraints: the monitor upgrades its two profiles instead.
 - ``ApprovalDescription``: a person's reason (written by the registry adapter on approve or reject).
 - The model card: the same facts in words and numbers, for people (:func:`model_card_content`).
 """
@@ -75,6 +78,8 @@ class RegistrationFacts:
         The job's ``evaluation.json`` and ``baseline/*.json``, as plain JSON objects in S3.
     gate_report_url : str, optional
         The gate's decision record (JSON) in S3.
+    drift_baseline_url : str, optional
+        The job's ``baseline/drift_baseline.json`` in S3 (every job since drift baselines writes one).
     environment : mapping, optional
         Environment variables of the inference container.
     """
@@ -92,6 +97,7 @@ class RegistrationFacts:
     predictions_profile_url: str
     gate_report_url: str | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
+    drift_baseline_url: str | None = None
 
 
 # The model archive carries its inference code (``code/inference.py``, written by the training job):
@@ -184,6 +190,9 @@ def model_package_request(
     quality: dict[str, Any] = {"Statistics": {"ContentType": _JSON, "S3Uri": facts.evaluation_url}}
     if facts.gate_report_url:
         quality["Constraints"] = {"ContentType": _JSON, "S3Uri": facts.gate_report_url}
+    data_quality: dict[str, Any] = {"Statistics": {"ContentType": _JSON, "S3Uri": facts.inputs_profile_url}}
+    if facts.drift_baseline_url:
+        data_quality["Constraints"] = {"ContentType": _JSON, "S3Uri": facts.drift_baseline_url}
     status: ApprovalStatus = "Approved" if auto_approve else "PendingManualApproval"
     return {
         "ModelPackageGroupName": facts.group,
@@ -195,7 +204,7 @@ def model_package_request(
         },
         "ModelMetrics": {"ModelQuality": quality},
         "DriftCheckBaselines": {
-            "ModelDataQuality": {"Statistics": {"ContentType": _JSON, "S3Uri": facts.inputs_profile_url}},
+            "ModelDataQuality": data_quality,
             "ModelQuality": {"Statistics": {"ContentType": _JSON, "S3Uri": facts.predictions_profile_url}},
         },
         "CustomerMetadataProperties": metadata,

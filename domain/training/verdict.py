@@ -1,6 +1,6 @@
 """After training: the gate's verdict on the job's model, and its registration when it passed.
 
-Both steps free of AWS. The gate step takes ``evaluation.json`` and the two baselines out of the job's
+Both steps free of AWS. The gate step takes ``evaluation.json`` and the three baselines out of the job's
 archives (the small ``output.tar.gz``; the ``model.tar.gz`` next to it, streamed, only for what that
 lacks) and keeps them as plain objects under ``runs/<d>/<run>/evaluation/``: the registry and the
 monitoring read them there, never inside an archive. The gate's record (``gate.json``) is written
@@ -32,6 +32,7 @@ JOB_OUTPUTS = {
     "evaluation.json": "evaluation.json",
     "baseline/inputs_profile.json": "inputs_profile.json",
     "baseline/predictions_profile.json": "predictions_profile.json",
+    "baseline/drift_baseline.json": "drift_baseline.json",
 }
 
 
@@ -54,6 +55,7 @@ class GateOutcome:
     evaluation_uri: str
     inputs_profile_uri: str
     predictions_profile_uri: str
+    drift_baseline_uri: str
     gate_uri: str
     metrics: dict[str, float | None]
     metrics_omitted: int = 0
@@ -203,6 +205,7 @@ def gate_run(
         evaluation_uri=uris["evaluation.json"],
         inputs_profile_uri=uris["inputs_profile.json"],
         predictions_profile_uri=uris["predictions_profile.json"],
+        drift_baseline_uri=uris["drift_baseline.json"],
         gate_uri=gate_uri,
         metrics=shown,
         metrics_omitted=len(metrics) - len(shown),
@@ -289,6 +292,7 @@ def register_run(
         inputs_profile_url=gate.inputs_profile_uri,
         predictions_profile_url=gate.predictions_profile_uri,
         gate_report_url=gate.gate_uri,
+        drift_baseline_url=gate.drift_baseline_uri,
         environment=INFERENCE_ENVIRONMENT,
     )
     registry.ensure_group(group, f"Models of the {run.dataset} dataset")

@@ -51,6 +51,7 @@ def facts(**changes: Any) -> RegistrationFacts:
         "inputs_profile_url": "s3://artifacts/runs/x/baseline/inputs_profile.json",
         "predictions_profile_url": "s3://artifacts/runs/x/baseline/predictions_profile.json",
         "gate_report_url": "s3://artifacts/runs/x/gate.json",
+        "drift_baseline_url": "s3://artifacts/runs/x/baseline/drift_baseline.json",
     }  # fmt: skip
     return RegistrationFacts(**(values | changes))
 
@@ -72,8 +73,20 @@ def test_the_request_names_the_model_its_metrics_and_its_baselines() -> None:
     baselines = request["DriftCheckBaselines"]
     assert baselines["ModelDataQuality"]["Statistics"]["S3Uri"] == facts().inputs_profile_url
     assert baselines["ModelQuality"]["Statistics"]["S3Uri"] == facts().predictions_profile_url
+    assert baselines["ModelDataQuality"]["Constraints"] == {
+        "ContentType": "application/json", "S3Uri": facts().drift_baseline_url}  # fmt: skip
     assert request["ModelPackageGroupName"] == "churn"
     assert "churn version abababababab" in request["ModelPackageDescription"]
+
+
+def test_without_a_drift_baseline_the_data_quality_baseline_has_no_constraints() -> None:
+    # Given the facts of a model whose job wrote no drift baseline
+    request = model_package_request(
+        evaluation(), approved(), facts(drift_baseline_url=None), auto_approve=False
+    )
+    # Then the package keeps its profile and names no constraints the monitor would fail to read
+    assert request["DriftCheckBaselines"]["ModelDataQuality"] == {
+        "Statistics": {"ContentType": "application/json", "S3Uri": facts().inputs_profile_url}}  # fmt: skip
 
 
 @pytest.mark.parametrize(("auto", "status"), [(True, "Approved"), (False, "PendingManualApproval")])

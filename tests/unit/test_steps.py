@@ -32,7 +32,8 @@ TRAINING = {"job_name": "churn-e3e3e3e3-0a1b2c3d", "model_artifacts": f"{BUCKET}
 GATE = {
     "approved": True, "reasons": ["roc_auc 0.81 >= 0.55"], "summary": "churn run r: approved. roc_auc",
     "evaluation_uri": f"{BUCKET}/e/evaluation.json", "inputs_profile_uri": f"{BUCKET}/e/inputs_profile.json",
-    "predictions_profile_uri": f"{BUCKET}/e/predictions_profile.json", "gate_uri": f"{BUCKET}/e/gate.json",
+    "predictions_profile_uri": f"{BUCKET}/e/predictions_profile.json",
+    "drift_baseline_uri": f"{BUCKET}/e/drift_baseline.json", "gate_uri": f"{BUCKET}/e/gate.json",
     "metrics": {"roc_auc": 0.81, "accuracy": None}, "metrics_omitted": 2,
 }  # fmt: skip
 REPO = Path(__file__).resolve().parents[2]

@@ -30,6 +30,9 @@ from domain.training.config import GateConfig, TrainingConfig, parse_training_co
 from domain.training.gate import decide
 from domain.training.splitting import SPLITS, split_batches
 from examples.churn import chunks
+from spec.drift.baseline import DriftBaseline
+from spec.drift.categorical import CategoricalProfile
+from spec.drift.scores import PRIMARY
 from training.mlops_training import families
 from training.mlops_training.contract_io import TrainingInputError, feature_matrix, signature_from
 from training.mlops_training.environment import JobEnvironment, parse_arguments
@@ -287,6 +290,20 @@ def test_the_baselines_profile_the_training_inputs_and_the_test_predictions(cham
     )
 
 
+def test_the_drift_baseline_calibrates_the_training_features_and_the_test_predictions(champion: Job) -> None:
+    text = (champion.root / "model" / "baseline" / "drift_baseline.json").read_text()
+    baseline = DriftBaseline.from_json(text)
+
+    assert (champion.root / "output" / "baseline" / "drift_baseline.json").read_text() == text
+    assert [f.name for f in baseline.features] == champion.evaluation["features"]
+    assert baseline.rows == champion.evaluation["rows"]["train"] and not baseline.coarse
+    label = baseline.feature("predicted_label")
+    assert label.kind == "categorical" and label.rows == champion.evaluation["rows"]["test"]
+    assert isinstance(label.profile, CategoricalProfile) and set(label.profile.categories) <= {"0", "1"}
+    for column in (*baseline.features, *baseline.predictions):
+        assert column.threshold(PRIMARY[column.kind], 500, 0.001) > 0, column.name
+
+
 def test_a_challenger_is_scored_with_the_champion_from_its_model_archive(
     challengers: dict[str, Started], champion: Job
 ) -> None:
@@ -342,6 +359,8 @@ def test_a_regression_job_reports_regression_metrics(jobs: dict[str, Started]) -
     assert evaluation["classes"] is None
     predictions = json.loads((job.root / "model" / "baseline" / "predictions_profile.json").read_text())
     assert list(predictions["columns"]) == ["prediction"]
+    drift = DriftBaseline.from_json((job.root / "model" / "baseline" / "drift_baseline.json").read_text())
+    assert [(p.name, p.kind) for p in drift.predictions] == [("prediction", "numeric")]
 
 
 # -- what the script computes as the platform does -------------------------------------------

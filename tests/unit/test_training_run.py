@@ -230,7 +230,11 @@ def archive(**members: Any) -> bytes:
 
 
 MODEL = "s3://data/runs/sales/job/output/model.tar.gz"
-BASELINES = {"baseline__inputs_profile": {"rows": 1}, "baseline__predictions_profile": {"rows": 2}}
+BASELINES = {
+    "baseline__inputs_profile": {"rows": 1},
+    "baseline__predictions_profile": {"rows": 2},
+    "baseline__drift_baseline": {"format": "drift-baseline", "rows": 1},
+}
 
 
 def gate(store: FakeStore, tmp_path: Path) -> Any:
@@ -255,6 +259,8 @@ def test_the_gate_keeps_the_evidence_and_its_record_whatever_the_outcome(
     assert outcome.evaluation_uri == BUCKET + folder + "evaluation.json"
     assert store.json(folder + "evaluation.json") == evaluation(r2)
     assert store.json(folder + "predictions_profile.json") == {"rows": 2}
+    assert outcome.drift_baseline_uri == BUCKET + folder + "drift_baseline.json"
+    assert store.json(folder + "drift_baseline.json") == BASELINES["baseline__drift_baseline"]
     record = store.json(folder + "gate.json")
     assert record["approved"] is approved and record["reasons"] == outcome.reasons
     assert record["context"]["training_job_name"] == "job"
@@ -274,7 +280,10 @@ def test_the_gate_takes_what_the_model_archive_lacks_from_the_output_archive(tmp
 def test_the_gate_fails_when_no_archive_has_the_evaluation(tmp_path: Path) -> None:
     store = FakeStore({MODEL: archive(**{"baseline__inputs_profile.json": {}})})
 
-    with pytest.raises(TrainingOutputError, match=r"lack baseline/predictions_profile.json, evaluation.json"):
+    with pytest.raises(
+        TrainingOutputError,
+        match=r"lack baseline/drift_baseline.json, baseline/predictions_profile.json, evaluation.json",
+    ):
         gate(store, tmp_path)
 
 
@@ -302,6 +311,13 @@ def test_registration_carries_the_lineage_and_the_gate_record(tmp_path: Path) ->
     metadata = request["CustomerMetadataProperties"]
     assert metadata["lineage.dataset_version"] == SHA and metadata["lineage.code_version"] == "v2"
     assert metadata["gate.decision"] == "approved"
+    # And the drift baseline the gate kept is the package's data-quality constraints
+    data_quality = request["DriftCheckBaselines"]["ModelDataQuality"]
+    assert data_quality["Constraints"] == {
+        "ContentType": "application/json",
+        "S3Uri": outcome.drift_baseline_uri,
+    }
+    assert data_quality["Statistics"]["S3Uri"] == outcome.inputs_profile_uri
 
 
 def test_a_model_the_gate_rejected_is_not_registered(tmp_path: Path) -> None:

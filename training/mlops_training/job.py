@@ -7,10 +7,12 @@ In ``SM_MODEL_DIR`` (becomes ``model.tar.gz``, what the registry and the endpoin
 :mod:`mlops_training.contract_io`), ``contract.json`` (what requests are checked against), ``code/``
 (``inference.py``, this package and ``spec``: what the endpoint runs), ``evaluation.json`` (see
 :mod:`mlops_training.evaluate`),
-``baseline/inputs_profile.json`` (the features of the training rows) and
+``baseline/inputs_profile.json`` (the features of the training rows),
 ``baseline/predictions_profile.json`` (the model's predictions on the test rows: what live
-predictions should look like). ``SM_OUTPUT_DATA_DIR`` gets the same JSON files, small enough for a
-Lambda to read without downloading the model.
+predictions should look like) and ``baseline/drift_baseline.json`` (the same columns' drift profiles
+and calibrated null bands, :mod:`mlops_training.drift`: what the drift monitor scores live
+traffic against). ``SM_OUTPUT_DATA_DIR`` gets the same JSON files, small enough for a Lambda to read
+without downloading the model.
 
 On any error the reason goes, as one paragraph, to the failure file and the process exits with 1.
 """
@@ -47,6 +49,7 @@ from .contract_io import (
     signature_from,
     target_vector,
 )
+from .drift import drift_baseline
 from .environment import JobEnvironment, failure_file
 from .evaluate import (
     EVALUATION_FORMAT,
@@ -92,8 +95,9 @@ def _predictions_profile(output: ModelOutput, signature: Signature) -> dict[str,
     return profile_document(len(output.predicted), columns)
 
 
-def _write_json(data: dict[str, Any], *paths: Path) -> None:
-    text = json.dumps(data, indent=2, default=str)
+def _write_json(data: dict[str, Any] | str, *paths: Path) -> None:
+    # A document already serialised (the drift baseline) is written as it is.
+    text = data if isinstance(data, str) else json.dumps(data, indent=2, default=str)
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text + "\n", encoding="utf-8")
@@ -177,9 +181,11 @@ def run(env: JobEnvironment) -> dict[str, Any]:
     _write_json(signature.to_dict(), env.model_dir / "model_signature.json")
     _write_json(contract, env.model_dir / "contract.json")  # what requests are checked against
     ship_inference_code(env.model_dir / "code")
+    drift = drift_baseline(train, signature, output, seed).to_json()
     for name, document in (
         ("baseline/inputs_profile.json", table_profile(train, inputs)),
         ("baseline/predictions_profile.json", _predictions_profile(output, signature)),
+        ("baseline/drift_baseline.json", drift),
         ("evaluation.json", evaluation),  # last: its presence says the job finished
     ):
         _write_json(document, env.model_dir / name, env.output_dir / name)
