@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import numpy as np
 import pytest
 from moto import mock_aws
 
@@ -17,6 +19,7 @@ from domain.training.config import GateConfig, ThresholdConfig
 from domain.training.gate import GateDecision, decide
 from domain.training.registration import AUTO_APPROVER, RegistrationError, RegistrationFacts
 from domain.training.runs import Trigger
+from spec.drift.baseline import DriftBaseline, build_baseline
 
 SHA = "cd" * 32
 
@@ -91,6 +94,37 @@ def test_a_registered_version_carries_its_lineage_and_a_model_card(registry: Sag
     assert described["InferenceSpecification"]["SupportedContentTypes"] == ["text/csv", "application/json"]
     card = boto3.client("sagemaker").describe_model_card(ModelCardName="churn-v1")
     assert json.loads(card["Content"])["model_overview"]["model_artifact"] == [facts().model_data_url]
+
+
+def test_the_registered_package_names_the_drift_baseline_and_it_loads(
+    registry: SageMakerModelRegistry,
+) -> None:
+    # Given a drift baseline the training job wrote, kept in S3 by the gate
+    rng = np.random.default_rng(0)
+    built = build_baseline(
+        {
+            "tenure": ("numeric", rng.exponential(30.0, 2_000)),
+            "plan": ("categorical", ["basic", "pro"] * 1_000),
+        },
+        {"predicted_label": ("categorical", ["0", "1", "0", "0"] * 100)},
+        sizes=(200, 1_000),
+        samples=5,
+    )
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="artifacts")
+    key = "runs/churn-cdcdcdcdcdcd-accepted/evaluation/drift_baseline.json"
+    s3.put_object(Bucket="artifacts", Key=key, Body=built.to_json().encode())
+    # When the version is registered with it
+    with_baseline = replace(facts(), drift_baseline_url=f"s3://artifacts/{key}")
+    version, _ = registry.register(EVALUATION, gate(), with_baseline, auto_approve=True)
+    # Then the package names it as its data-quality constraints, and what it names is that baseline
+    described = boto3.client("sagemaker").describe_model_package(ModelPackageName=version.arn)
+    constraints = described["DriftCheckBaselines"]["ModelDataQuality"]["Constraints"]
+    assert constraints == {"ContentType": "application/json", "S3Uri": f"s3://artifacts/{key}"}
+    bucket, named = constraints["S3Uri"].removeprefix("s3://").split("/", 1)
+    loaded = DriftBaseline.from_json(s3.get_object(Bucket=bucket, Key=named)["Body"].read())
+    assert loaded == built
+    assert [f.name for f in loaded.features] == ["tenure", "plan"]
 
 
 def test_a_retried_registration_returns_the_first_version(registry: SageMakerModelRegistry) -> None:
