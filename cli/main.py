@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import alarms, data, endpoints, local, models, pipeline
+from cli import alarms, data, drift, endpoints, local, models, pipeline
 
 app = typer.Typer(
     help="The serverless MLOps platform: the same commands against the local cloud and AWS.",
@@ -16,6 +16,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(pipeline.app, name="pipeline")
 app.add_typer(models.app, name="models")
 app.add_typer(endpoints.app, name="endpoints")
+app.add_typer(drift.app, name="drift")
 app.add_typer(alarms.app, name="alarms")
 
 if __name__ == "__main__":

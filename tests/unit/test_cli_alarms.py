@@ -11,17 +11,7 @@ from cli import alarms
 from cli.alarms import AlarmReadError, AlarmState
 from cli.main import app
 from cli.target import Cloud
-
-
-class FakePlatform:
-    """The deployed platform's outputs, as ``cli.target.Platform`` reads them."""
-
-    def __init__(self, project: str, outputs: dict[str, str]) -> None:
-        self.project = project
-        self.outputs = outputs
-
-    def output(self, name: str) -> str:
-        return self.outputs[name]
+from tests.cli_fakes import FakePlatform
 
 
 class FakeAlarms:
