@@ -1,0 +1,208 @@
+"""A CloudWatch dashboard per dataset: drift, traffic, errors, latency, new data and training outcomes.
+
+Every graph reads a metric something in the platform publishes: the drift monitor's (namespace
+``MLOpsPlatform``, per endpoint and per model version, features by name), SageMaker's for the endpoint
+(``AWS/SageMaker``, real-time and serverless alike), the validation function's ``AcceptedVersions``,
+and the training functions' run outcomes (``PipelineRunsStarted``, ``ModelsApproved``,
+``ModelsRejected``, by dataset and the function's service). Versions and features are found by SEARCH
+expressions: a new version or feature appears without a redeploy. The alarms widget shows the
+dataset's monitoring alarms and its endpoint's rollback alarms (found by name, so that this stack
+refers to no other stateless stack).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from domain import names
+from domain.deployment.endpoint import VARIANT
+from stacks.constructs.monitoring_alarms import accepted_versions_metric, drift_metric, invocations_metric
+from stacks.constructs.platform_function import METRICS_NAMESPACE, service_name
+
+_WIDTH = 12  # two graphs a row (a dashboard is 24 units wide)
+_HEIGHT = 6
+# The functions whose counts are a dataset's training outcomes (lambdas/<folder>), with those counts.
+TRAINING_OUTCOMES = {
+    "pipeline_start": ("PipelineRunsStarted",),
+    "training_gate": ("ModelsApproved", "ModelsRejected"),
+}
+
+
+def search(
+    metric: str, dimensions: tuple[str, ...], filters: dict[str, str], statistic: str, seconds: int
+) -> str:
+    """A CloudWatch SEARCH over the platform's namespace: ``metric`` with exactly ``dimensions``."""
+    schema = ",".join((METRICS_NAMESPACE, *dimensions))
+    terms = " ".join([f'MetricName="{metric}"', *(f'{k}="{v}"' for k, v in filters.items())])
+    return f"SEARCH('{{{schema}}} {terms}', '{statistic}', {seconds})"
+
+
+def _sagemaker(
+    endpoint: str, metric: str, statistic: str, period: cdk.Duration, label: str
+) -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace="AWS/SageMaker",
+        metric_name=metric,
+        dimensions_map={"EndpointName": endpoint, "VariantName": VARIANT},
+        statistic=statistic,
+        period=period,
+        label=label,
+    )
+
+
+class DatasetDashboard(Construct):
+    """The dashboard ``<project>-<dataset>``.
+
+    Parameters
+    ----------
+    window_minutes
+        The monitor's window: the period of the drift graphs, one point per window.
+    alarms
+        The dataset's monitoring alarms (none when its monitoring is disabled).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        project: str,
+        dataset: str,
+        endpoint: str,
+        window_minutes: int,
+        alarms: list[cloudwatch.IAlarm],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        window = cdk.Duration.minutes(window_minutes)
+        minute = cdk.Duration.minutes(1)
+        day = cdk.Duration.days(1)
+        rollback = [
+            cloudwatch.Alarm.from_alarm_name(self, f"Rollback{i}", name)
+            for i, name in enumerate(names.alarm_names(endpoint))
+        ]
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=names.dashboard_name(project, dataset),
+            default_interval=cdk.Duration.days(7),
+            widgets=[
+                [
+                    cloudwatch.TextWidget(
+                        markdown=f"# {dataset}\nEndpoint `{endpoint}`. The latest drift report: "
+                        f"`mlops drift report {dataset} --open`; a check now: `mlops drift check {dataset}`.",
+                        width=_WIDTH,
+                        height=_HEIGHT,
+                    ),
+                    cloudwatch.AlarmStatusWidget(
+                        title="Alarms", alarms=[*alarms, *rollback], width=_WIDTH, height=_HEIGHT
+                    ),
+                ],
+                [
+                    self._graph(
+                        "Drift verdict and drifted share (per endpoint, highest of its versions)",
+                        [
+                            drift_metric(endpoint, window).with_(label="Drift (1: drifted)"),
+                            cloudwatch.Metric(
+                                namespace=METRICS_NAMESPACE,
+                                metric_name="DriftedShare",
+                                dimensions_map={"EndpointName": endpoint},
+                                statistic="Maximum",
+                                period=window,
+                                label="Drifted share of features",
+                            ),
+                        ],
+                    ),
+                    self._searches(
+                        "Prediction drift and rows per version",
+                        endpoint,
+                        window,
+                        {
+                            "PredictionDrift": ("Maximum", "prediction drift v${PROP('Dim.ModelVersion')}"),
+                            "WindowRows": ("Sum", "rows v${PROP('Dim.ModelVersion')}"),
+                        },
+                        ("EndpointName", "ModelVersion"),
+                    ),
+                ],
+                [
+                    self._searches(
+                        "Feature drift (score per feature and version, the most drifted features)",
+                        endpoint,
+                        window,
+                        {"FeatureDrift": ("Maximum", "${PROP('Dim.Feature')} v${PROP('Dim.ModelVersion')}")},
+                        ("EndpointName", "Feature", "ModelVersion"),
+                    ),
+                    self._graph(
+                        "Traffic (requests answered)",
+                        [invocations_metric(endpoint, minute).with_(label="Invocations")],
+                    ),
+                ],
+                [
+                    self._graph(
+                        "Errors",
+                        [
+                            _sagemaker(endpoint, "Invocation4XXErrors", "Sum", minute, "4XX (bad requests)"),
+                            _sagemaker(
+                                endpoint, "Invocation5XXErrors", "Sum", minute, "5XX (model failures)"
+                            ),
+                        ],
+                    ),
+                    self._graph(
+                        "Model latency (microseconds)",
+                        [
+                            _sagemaker(endpoint, "ModelLatency", "p50", minute, "p50"),
+                            _sagemaker(endpoint, "ModelLatency", "p99", minute, "p99"),
+                        ],
+                    ),
+                ],
+                [
+                    self._graph(
+                        "Accepted dataset versions (per day)",
+                        [accepted_versions_metric(dataset, day).with_(label="AcceptedVersions")],
+                    ),
+                    self._graph(
+                        "Training outcomes (per day)",
+                        [
+                            cloudwatch.Metric(
+                                namespace=METRICS_NAMESPACE,
+                                metric_name=metric,
+                                dimensions_map={"dataset": dataset, "service": service_name(folder)},
+                                statistic="Sum",
+                                period=day,
+                                label=metric,
+                            )
+                            for folder, metrics in TRAINING_OUTCOMES.items()
+                            for metric in metrics
+                        ],
+                    ),
+                ],
+            ],
+        )
+
+    @staticmethod
+    def _graph(title: str, metrics: list[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:
+        return cloudwatch.GraphWidget(title=title, left=metrics, width=_WIDTH, height=_HEIGHT)
+
+    @staticmethod
+    def _searches(
+        title: str,
+        endpoint: str,
+        period: cdk.Duration,
+        metrics: dict[str, tuple[str, str]],
+        dimensions: tuple[str, ...],
+    ) -> cloudwatch.GraphWidget:
+        """A graph of SEARCH expressions: each metric (statistic, label) of every version (and feature).
+
+        The labels are CloudWatch's dynamic labels: each series is named by its own dimensions.
+        """
+        seconds = int(period.to_seconds())
+        expressions: list[cloudwatch.IMetric] = [
+            cloudwatch.MathExpression(
+                expression=search(metric, dimensions, {"EndpointName": endpoint}, statistic, seconds),
+                label=label,
+                period=period,
+            )
+            for metric, (statistic, label) in metrics.items()
+        ]
+        return cloudwatch.GraphWidget(title=title, left=expressions, width=_WIDTH, height=_HEIGHT)
