@@ -100,15 +100,15 @@ def test_each_metric_of_an_emf_document_is_a_data_point_of_each_dimension_set(cl
     assert (rows["Sum"], rows["SampleCount"], rows["Maximum"], rows["Unit"]) == (500, 2, 300, "Count")
 
 
-def _points(cloud: LocalCloud, name: str) -> dict[tuple[tuple[str, str], ...], list[tuple[float, str]]]:
+def _points(cloud: LocalCloud, name: str) -> dict[tuple[tuple[str, str], ...], list[tuple[Any, Any]]]:
     """Dimension set -> (value, unit) of each data point of ``name`` at the window's end (moto's store)."""
     backend = cloudwatch_backends[cloud.account_id][cloud.region]
-    found: dict[tuple[tuple[str, str], ...], list[tuple[float, str]]] = {}
+    found: dict[tuple[tuple[str, str], ...], list[tuple[Any, Any]]] = {}
     for datum in backend.metric_data:
         if (datum.namespace, datum.name) == (NAMESPACE, name):
             assert datum.timestamp == WINDOW_END.replace(tzinfo=None)
-            key = tuple(sorted((d.name, d.value) for d in datum.dimensions))
-            found.setdefault(key, []).append((datum.value, datum.unit))
+            key = tuple(sorted((str(d.name), str(d.value)) for d in datum.dimensions))
+            found.setdefault(key, []).append((getattr(datum, "value", None), datum.unit))
     return found
 
 

@@ -20,8 +20,8 @@ def _times(timing: Timing, after: datetime, count: int, anchor: datetime | None 
     return found
 
 
-def _utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def test_a_rate_counts_its_intervals_from_its_anchor_and_fires_at_the_anchor_itself() -> None:

@@ -1,8 +1,9 @@
 """Helpers of the local cloud's monitoring tests: a Python function made through the API, and its log.
 
-The function prints each event it receives as one JSON line (``EVENT <json>``), and the lines it is
-given in ``event["print"]`` as they are (EMF documents, for one), so that a test reads what a schedule
-or a rule delivered, and what CloudWatch Logs made of the lines, from the function's log group.
+The function prints each event it receives as one JSON line (``EVENT <json>``), the lines it is given
+in ``event["print"]`` as they are (EMF documents, for one), and for ``event["emf"]`` one EMF document
+(``namespace``, ``name``, ``value``, ``dimensions``, ``at``: ISO-8601), so that a test reads what a
+schedule or a rule delivered, and what CloudWatch Logs made of the lines, from the function's logs.
 """
 
 from __future__ import annotations
@@ -18,12 +19,22 @@ from tests.iam_roles import LAMBDA_LOGS, create_role
 
 CODE = """
 import json
+from datetime import datetime
 
 
 def handler(event, context):
     print("EVENT " + json.dumps(event))
-    for line in (event or {}).get("print", []) if isinstance(event, dict) else []:
+    if not isinstance(event, dict):
+        return "done"
+    for line in event.get("print", []):
         print(line)
+    if "emf" in event:  # one metric, timed by the event (a schedule's scheduled time), as the monitor does
+        emf = event["emf"]
+        at = datetime.fromisoformat(emf["at"].replace("Z", "+00:00"))
+        directive = {"Namespace": emf["namespace"], "Dimensions": [list(emf["dimensions"])],
+                     "Metrics": [{"Name": emf["name"], "Unit": "None"}]}
+        metadata = {"Timestamp": int(at.timestamp() * 1000), "CloudWatchMetrics": [directive]}
+        print(json.dumps({"_aws": metadata, emf["name"]: emf["value"], **emf["dimensions"]}))
     return "done"
 """
 
