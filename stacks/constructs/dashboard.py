@@ -17,8 +17,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from domain import names
-from domain.deployment.endpoint import VARIANT
-from stacks.constructs.monitoring_alarms import accepted_versions_metric, drift_metric, invocations_metric
+from stacks.constructs.monitoring_alarms import drift_metric, endpoint_metric, platform_metric
 from stacks.constructs.platform_function import METRICS_NAMESPACE, service_name
 
 _WIDTH = 12  # two graphs a row (a dashboard is 24 units wide)
@@ -37,19 +36,6 @@ def search(
     schema = ",".join((METRICS_NAMESPACE, *dimensions))
     terms = " ".join([f'MetricName="{metric}"', *(f'{k}="{v}"' for k, v in filters.items())])
     return f"SEARCH('{{{schema}}} {terms}', '{statistic}', {seconds})"
-
-
-def _sagemaker(
-    endpoint: str, metric: str, statistic: str, period: cdk.Duration, label: str
-) -> cloudwatch.Metric:
-    return cloudwatch.Metric(
-        namespace="AWS/SageMaker",
-        metric_name=metric,
-        dimensions_map={"EndpointName": endpoint, "VariantName": VARIANT},
-        statistic=statistic,
-        period=period,
-        label=label,
-    )
 
 
 class DatasetDashboard(Construct):
@@ -103,14 +89,9 @@ class DatasetDashboard(Construct):
                     self._graph(
                         "Drift verdict and drifted share (per endpoint, highest of its versions)",
                         [
-                            drift_metric(endpoint, window).with_(label="Drift (1: drifted)"),
-                            cloudwatch.Metric(
-                                namespace=METRICS_NAMESPACE,
-                                metric_name="DriftedShare",
-                                dimensions_map={"EndpointName": endpoint},
-                                statistic="Maximum",
-                                period=window,
-                                label="Drifted share of features",
+                            drift_metric(endpoint, window, "Drift (1: drifted)"),
+                            platform_metric(
+                                "DriftedShare", {"EndpointName": endpoint}, "Maximum", window, "Drifted share"
                             ),
                         ],
                     ),
@@ -135,15 +116,17 @@ class DatasetDashboard(Construct):
                     ),
                     self._graph(
                         "Traffic (requests answered)",
-                        [invocations_metric(endpoint, minute).with_(label="Invocations")],
+                        [endpoint_metric(endpoint, "Invocations", "Sum", minute, "Invocations")],
                     ),
                 ],
                 [
                     self._graph(
                         "Errors",
                         [
-                            _sagemaker(endpoint, "Invocation4XXErrors", "Sum", minute, "4XX (bad requests)"),
-                            _sagemaker(
+                            endpoint_metric(
+                                endpoint, "Invocation4XXErrors", "Sum", minute, "4XX (bad requests)"
+                            ),
+                            endpoint_metric(
                                 endpoint, "Invocation5XXErrors", "Sum", minute, "5XX (model failures)"
                             ),
                         ],
@@ -151,26 +134,29 @@ class DatasetDashboard(Construct):
                     self._graph(
                         "Model latency (microseconds)",
                         [
-                            _sagemaker(endpoint, "ModelLatency", "p50", minute, "p50"),
-                            _sagemaker(endpoint, "ModelLatency", "p99", minute, "p99"),
+                            endpoint_metric(endpoint, "ModelLatency", "p50", minute, "p50"),
+                            endpoint_metric(endpoint, "ModelLatency", "p99", minute, "p99"),
                         ],
                     ),
                 ],
                 [
                     self._graph(
                         "Accepted dataset versions (per day)",
-                        [accepted_versions_metric(dataset, day).with_(label="AcceptedVersions")],
+                        [
+                            platform_metric(
+                                "AcceptedVersions", {"Dataset": dataset}, "Sum", day, "AcceptedVersions"
+                            )
+                        ],
                     ),
                     self._graph(
                         "Training outcomes (per day)",
                         [
-                            cloudwatch.Metric(
-                                namespace=METRICS_NAMESPACE,
-                                metric_name=metric,
-                                dimensions_map={"dataset": dataset, "service": service_name(folder)},
-                                statistic="Sum",
-                                period=day,
-                                label=metric,
+                            platform_metric(
+                                metric,
+                                {"dataset": dataset, "service": service_name(folder)},
+                                "Sum",
+                                day,
+                                metric,
                             )
                             for folder, metrics in TRAINING_OUTCOMES.items()
                             for metric in metrics

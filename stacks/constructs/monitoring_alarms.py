@@ -31,37 +31,37 @@ from stacks.constructs.platform_function import METRICS_NAMESPACE
 _DAY_HOURS = 24
 
 
-def drift_metric(endpoint: str, period: cdk.Duration) -> cloudwatch.Metric:
-    """The monitor's verdict for an endpoint: the most drifted of its versions' windows (1 or 0)."""
+def platform_metric(
+    name: str, dimensions: dict[str, str], statistic: str, period: cdk.Duration, label: str | None = None
+) -> cloudwatch.Metric:
+    """A metric the platform's functions publish (namespace ``MLOpsPlatform``)."""
     return cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
-        metric_name="Drift",
-        dimensions_map={"EndpointName": endpoint},
-        statistic="Maximum",
+        metric_name=name,
+        dimensions_map=dimensions,
+        statistic=statistic,
         period=period,
+        label=label,
     )
 
 
-def invocations_metric(endpoint: str, period: cdk.Duration) -> cloudwatch.Metric:
-    """SageMaker's count of the requests an endpoint answered (real-time and serverless alike)."""
+def endpoint_metric(
+    endpoint: str, name: str, statistic: str, period: cdk.Duration, label: str | None = None
+) -> cloudwatch.Metric:
+    """A metric SageMaker publishes for an endpoint's one variant (real-time and serverless alike)."""
     return cloudwatch.Metric(
         namespace="AWS/SageMaker",
-        metric_name="Invocations",
+        metric_name=name,
         dimensions_map={"EndpointName": endpoint, "VariantName": VARIANT},
-        statistic="Sum",
+        statistic=statistic,
         period=period,
+        label=label,
     )
 
 
-def accepted_versions_metric(dataset: str, period: cdk.Duration) -> cloudwatch.Metric:
-    """The validation function's count of a dataset's accepted versions."""
-    return cloudwatch.Metric(
-        namespace=METRICS_NAMESPACE,
-        metric_name="AcceptedVersions",
-        dimensions_map={"Dataset": dataset},
-        statistic="Sum",
-        period=period,
-    )
+def drift_metric(endpoint: str, period: cdk.Duration, label: str | None = None) -> cloudwatch.Metric:
+    """The monitor's verdict for an endpoint: the most drifted of its versions' windows (1 or 0)."""
+    return platform_metric("Drift", {"EndpointName": endpoint}, "Maximum", period, label)
 
 
 def day_periods(hours: int) -> tuple[int, int]:
@@ -120,7 +120,9 @@ class MonitoringAlarms(Construct):
             name = names.no_traffic_alarm_name(endpoint)
             alarms[name] = self._alarm(
                 name,
-                invocations_metric(endpoint, cdk.Duration.minutes(config.no_traffic_minutes)),
+                endpoint_metric(
+                    endpoint, "Invocations", "Sum", cdk.Duration.minutes(config.no_traffic_minutes)
+                ),
                 f"{endpoint}: no request answered in {config.no_traffic_minutes} minutes.",
                 threshold=1,
                 comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -133,7 +135,7 @@ class MonitoringAlarms(Construct):
             hours, periods = day_periods(config.no_new_data_hours)
             alarms[name] = self._alarm(
                 name,
-                accepted_versions_metric(dataset, cdk.Duration.hours(hours)),
+                platform_metric("AcceptedVersions", {"Dataset": dataset}, "Sum", cdk.Duration.hours(hours)),
                 f"{dataset}: no dataset version accepted in {config.no_new_data_hours} hours "
                 f"(uploads under incoming/{dataset}/ that pass its contract).",
                 threshold=1,
