@@ -1,8 +1,6 @@
 """CloudFormation models of the API Gateway types moto's CloudFormation skips: stages and request validators.
 
-They are duck-typed like moto's ``CloudFormationModel`` subclasses without being ones: moto registers
-every subclass of that class for good (at import, in a cached map), while these are only used while a
-local cloud runs (``apigateway_cfn`` adds them to the map it patches).
+Local models (``cfn_model``), added to moto's model map by ``moto_cfn`` while a local cloud runs.
 """
 
 from __future__ import annotations
@@ -10,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from moto.apigateway.models import Stage, apigateway_backends
+
+from localcloud.deploy.cfn_model import LocalModel
 
 # What API Gateway reports for a method setting the stage does not set (throttling: the account's limits).
 _METHOD_SETTING_DEFAULTS: dict[str, Any] = {
@@ -36,30 +36,17 @@ _METHOD_SETTING_KINDS: dict[str, type] = {
 }
 
 
-class StageResource:
+class StageResource(LocalModel):
     """``AWS::ApiGateway::Stage`` as a moto CloudFormation model (``Ref``: the stage name)."""
+
+    resource_type = "AWS::ApiGateway::Stage"
+    name_property = "StageName"
 
     def __init__(self, account_id: str, region_name: str, api_id: str, name: str) -> None:
         self.account_id = account_id
         self.region_name = region_name
         self.api_id = api_id
-        self.name = name
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Stage"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "StageName"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
+        self.name = self.physical_id = name
 
     @classmethod
     def create_from_cloudformation_json(
@@ -91,45 +78,23 @@ class StageResource:
             new_resource_name, cloudformation_json, account_id, region_name
         )
 
-    @classmethod
-    def delete_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        """Never called: moto deletes through ``delete`` when the model has one."""
-
     def delete(self, account_id: str, region_name: str) -> None:
         api = apigateway_backends[self.account_id][self.region_name].apis.get(self.api_id)
         if api is not None:
             api.stages.pop(self.name, None)
 
-    def is_created(self) -> bool:
-        return True
 
-
-class RequestValidatorResource:
+class RequestValidatorResource(LocalModel):
     """``AWS::ApiGateway::RequestValidator`` as a moto CloudFormation model (``Ref``: its id)."""
+
+    resource_type = "AWS::ApiGateway::RequestValidator"
+    attributes = frozenset({"RequestValidatorId"})
 
     def __init__(self, account_id: str, region_name: str, api_id: str, validator_id: str) -> None:
         self.account_id = account_id
         self.region_name = region_name
         self.api_id = api_id
-        self.validator_id = validator_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.validator_id
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::RequestValidator"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "RequestValidatorId"
+        self.validator_id = self.physical_id = validator_id
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         return self.validator_id
@@ -170,19 +135,10 @@ class RequestValidatorResource:
         validator.validate_request_parameters = is_true(properties.get("ValidateRequestParameters", False))
         return original_resource
 
-    @classmethod
-    def delete_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        """Never called: moto deletes through ``delete`` when the model has one."""
-
     def delete(self, account_id: str, region_name: str) -> None:
         api = apigateway_backends[self.account_id][self.region_name].apis.get(self.api_id)
         if api is not None:
             api.request_validators.pop(self.validator_id, None)
-
-    def is_created(self) -> bool:
-        return True
 
 
 MODELS: dict[str, Any] = {

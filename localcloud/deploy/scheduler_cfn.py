@@ -4,9 +4,8 @@ moto serves Scheduler's API but has no model for ``AWS::Scheduler::Schedule`` or
 ``AWS::Scheduler::ScheduleGroup``, so a template's schedules would silently not exist. These models
 create them in moto's Scheduler backend while the stack is created, so that ``Ref`` (the name) and
 ``Fn::GetAtt`` (``Arn``) resolve and a schedule naming its group (``GroupName: {Ref: Group}``) is
-created after it, as CloudFormation orders them. Like ``apigateway_models``, they are duck-typed
-``CloudFormationModel`` s without being subclasses (moto would register a subclass for good at import);
-``moto_cfn`` adds them to moto's model map while a local cloud runs.
+created after it, as CloudFormation orders them. Local models (``cfn_model``), added to moto's model map
+by ``moto_cfn`` while a local cloud runs.
 
 A schedule without ``Name`` is named as CloudFormation names one (stack, logical id, a suffix); an update
 keeps the name unless the template changes ``Name`` (then the schedule is replaced), and replaces the
@@ -22,29 +21,18 @@ from typing import Any
 from moto.scheduler.exceptions import ScheduleGroupNotFound, ScheduleNotFound
 from moto.scheduler.models import EventBridgeSchedulerBackend, scheduler_backends
 
+from localcloud.deploy.cfn_model import LocalModel
 
-class ScheduleResource:
+
+class ScheduleResource(LocalModel):
     """``AWS::Scheduler::Schedule`` (``Ref``: its name; ``Fn::GetAtt Arn``)."""
+
+    resource_type = "AWS::Scheduler::Schedule"
+    attributes = frozenset({"Arn"})
 
     def __init__(self, account_id: str, region_name: str, group: str, name: str, arn: str) -> None:
         self.account_id, self.region_name = account_id, region_name
-        self.group, self.name, self.arn = group, name, arn
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Scheduler::Schedule"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
+        self.group, self.name, self.arn, self.physical_id = group, name, arn, name
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         return self.arn
@@ -89,41 +77,20 @@ class ScheduleResource:
         _backend(account_id, region_name).update_schedule(name=name, group_name=group, **definition)
         return original_resource
 
-    @classmethod
-    def delete_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        """Never called: moto deletes through ``delete`` when the model has one."""
-
     def delete(self, account_id: str, region_name: str) -> None:
         with contextlib.suppress(ScheduleNotFound, ScheduleGroupNotFound):
             _backend(self.account_id, self.region_name).delete_schedule(self.group, self.name)
 
-    def is_created(self) -> bool:
-        return True
 
-
-class ScheduleGroupResource:
+class ScheduleGroupResource(LocalModel):
     """``AWS::Scheduler::ScheduleGroup`` (``Ref``: its name; ``Fn::GetAtt Arn``), with its tags."""
+
+    resource_type = "AWS::Scheduler::ScheduleGroup"
+    attributes = frozenset({"Arn"})
 
     def __init__(self, account_id: str, region_name: str, name: str, arn: str) -> None:
         self.account_id, self.region_name, self.name, self.arn = account_id, region_name, name, arn
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Scheduler::ScheduleGroup"
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
+        self.physical_id = name
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         return self.arn
@@ -165,17 +132,8 @@ class ScheduleGroupResource:
         backend.tag_resource(original_resource.arn, tags)
         return original_resource
 
-    @classmethod
-    def delete_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        """Never called: moto deletes through ``delete`` when the model has one."""
-
     def delete(self, account_id: str, region_name: str) -> None:
         _backend(self.account_id, self.region_name).schedule_groups.pop(self.name, None)
-
-    def is_created(self) -> bool:
-        return True
 
 
 MODELS: dict[str, Any] = {

@@ -22,6 +22,7 @@ import pytest
 from localcloud import LocalCloud
 from localcloud.scheduler.firing import ScheduleFiring
 from tests.integration.localcloud_fixtures.monitoring import python_function, received, wait_for
+from tests.integration.localcloud_fixtures.support import one_stack_assembly
 
 pytestmark = pytest.mark.slow
 
@@ -97,18 +98,10 @@ TEMPLATE: dict[str, Any] = {
 }
 
 
-def _assembly(directory: Path, template: dict[str, Any]) -> Path:
-    directory.mkdir(parents=True)
-    (directory / f"{STACK}.template.json").write_text(json.dumps(template))
-    artifact = {"type": "aws:cloudformation:stack", "properties": {"templateFile": f"{STACK}.template.json"}}
-    (directory / "manifest.json").write_text(json.dumps({"artifacts": {STACK: artifact}}))
-    return directory
-
-
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     with LocalCloud(region=REGION, account_id=ACCOUNT, work_dir=tmp_path_factory.mktemp("work")) as started:
-        started.deploy(_assembly(tmp_path_factory.mktemp("out") / "v1.out", TEMPLATE))
+        started.deploy(one_stack_assembly(tmp_path_factory.mktemp("out") / "v1.out", STACK, TEMPLATE))
         yield started
 
 
@@ -163,7 +156,7 @@ def test_a_redeploy_updates_the_schedule_in_place(cloud: LocalCloud, tmp_path: P
     hourly["ScheduleExpression"], hourly["State"] = "rate(30 minutes)", "DISABLED"
 
     # When it is deployed again
-    cloud.deploy(_assembly(tmp_path / "v2.out", template))
+    cloud.deploy(one_stack_assembly(tmp_path / "v2.out", STACK, template))
 
     # Then the one schedule has the new definition
     scheduler = cloud.client("scheduler")

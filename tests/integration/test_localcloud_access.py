@@ -17,6 +17,7 @@ from cli.main import app
 from localcloud import LocalCloud
 from localcloud.daemon import register_control
 from tests.iam_roles import create_role, session_client
+from tests.integration.localcloud_fixtures.support import one_stack_assembly
 
 STACK, BUCKET = "access-fixture", "access-fixture-data"
 TRUST = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
@@ -59,11 +60,7 @@ TEMPLATE = {
 def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalCloud]:
     """A local cloud enforcing IAM with the fixture deployed, answering the daemon's control API, and
     recorded in a state dir as the running daemon (this process)."""
-    assembly = tmp_path / "assembly"
-    assembly.mkdir()
-    (assembly / f"{STACK}.template.json").write_text(json.dumps(TEMPLATE))
-    artifact = {"type": "aws:cloudformation:stack", "properties": {"templateFile": f"{STACK}.template.json"}}
-    (assembly / "manifest.json").write_text(json.dumps({"artifacts": {STACK: artifact}}))
+    assembly = one_stack_assembly(tmp_path / "assembly", STACK, TEMPLATE)
     with LocalCloud(work_dir=tmp_path / "work", enforce_iam=True) as cloud:
         register_control(cloud, threading.Event())
         cloud.deploy(assembly)

@@ -8,7 +8,6 @@ The platform's templates use ``AWS::IAM::Role`` (trust policy, description, tags
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 
 from localcloud import LocalCloud
 from localcloud.iam.policies import PolicyStore
+from tests.integration.localcloud_fixtures.support import one_stack_assembly
 
 STACK = "iam-fixture"
 LAMBDA_BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -76,14 +76,6 @@ TEMPLATE: dict[str, Any] = {
 }
 
 
-def _assembly(directory: Path, template: dict[str, Any]) -> Path:
-    directory.mkdir(parents=True)
-    (directory / f"{STACK}.template.json").write_text(json.dumps(template))
-    artifact = {"type": "aws:cloudformation:stack", "properties": {"templateFile": f"{STACK}.template.json"}}
-    (directory / "manifest.json").write_text(json.dumps({"artifacts": {STACK: artifact}}))
-    return directory
-
-
 def _actions(store: PolicyStore, role: str) -> dict[str, set[str]]:
     """Policy name -> the actions its statements allow, as the evaluator will read them."""
     arn = f"arn:aws:iam::123456789012:role/{role}"
@@ -96,7 +88,7 @@ def _actions(store: PolicyStore, role: str) -> dict[str, set[str]]:
 @pytest.fixture
 def cloud(tmp_path: Path) -> Iterator[LocalCloud]:
     with LocalCloud(work_dir=tmp_path / "work") as started:
-        started.deploy(_assembly(tmp_path / "v1.out", TEMPLATE))
+        started.deploy(one_stack_assembly(tmp_path / "v1.out", STACK, TEMPLATE))
         yield started
 
 
@@ -135,7 +127,7 @@ def test_an_update_takes_away_what_the_template_no_longer_grants(cloud: LocalClo
     resources["Shared"]["Properties"]["Roles"] = [{"Ref": "Reader"}]
 
     # When it is deployed over the first
-    cloud.deploy(_assembly(tmp_path / "v2.out", changed))
+    cloud.deploy(one_stack_assembly(tmp_path / "v2.out", STACK, changed))
 
     # Then each role has exactly what the new template grants
     store = PolicyStore(cloud.account_id, cloud.region)
@@ -159,4 +151,4 @@ def test_a_managed_policy_arn_that_aws_does_not_have_fails_the_deploy(tmp_path: 
 
     # When it is deployed, Then the deploy says which ARN is wrong
     with LocalCloud(work_dir=tmp_path / "work") as cloud, pytest.raises(KeyError, match="NoSuchPolicy"):
-        cloud.deploy(_assembly(tmp_path / "bad.out", template))
+        cloud.deploy(one_stack_assembly(tmp_path / "bad.out", STACK, template))

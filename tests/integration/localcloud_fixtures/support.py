@@ -79,6 +79,15 @@ class Deployment:
         return messages
 
 
+def one_stack_assembly(directory: Path, stack: str, template: dict[str, Any]) -> Path:
+    """A cloud assembly of one hand-written stack template, in ``directory`` (created); return it."""
+    directory.mkdir(parents=True)
+    (directory / f"{stack}.template.json").write_text(json.dumps(template))
+    artifact = {"type": "aws:cloudformation:stack", "properties": {"templateFile": f"{stack}.template.json"}}
+    (directory / "manifest.json").write_text(json.dumps({"artifacts": {stack: artifact}}))
+    return directory
+
+
 def deploy_fixture(assembly: Path, work_dir: Path) -> Deployment:
     """Start a local cloud and deploy the fixture app into it."""
     cloud = LocalCloud(work_dir=work_dir, async_retry_delays=(0.05, 0.1)).start()
