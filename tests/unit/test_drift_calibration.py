@@ -53,10 +53,22 @@ def _normal(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.normal(5.0, 2.0, n)
 
 
+Fresh = Callable[[np.random.Generator, int], float]
+
+
 def _exceedances(
-    statistic: Callable[[np.random.Generator, int], float], bound: float, rng: np.random.Generator, n: int
+    fresh: Fresh, bands: tuple[NullBand, ...], tail: float, rng: np.random.Generator, n: int
 ) -> int:
-    return sum(statistic(rng, n) > bound for _ in range(FRESH_WINDOWS))
+    bound = threshold(bands, n, tail, TRAINING_ROWS)
+    return sum(fresh(rng, n) > bound for _ in range(FRESH_WINDOWS))
+
+
+def _assert_the_false_alarm_rate_is_bounded(
+    fresh: Fresh, bands: tuple[NullBand, ...], rng: np.random.Generator, n: int
+) -> None:
+    """At most three times the tail exceed the threshold, and not so few that the threshold is too high."""
+    assert _exceedances(fresh, bands, 0.01, rng, n) <= 3 * 0.01 * FRESH_WINDOWS
+    assert _exceedances(fresh, bands, 0.05, rng, n) >= 0.05 * FRESH_WINDOWS / 3
 
 
 @pytest.mark.parametrize("window_rows", [700, 1_000, 3_000])
@@ -75,15 +87,8 @@ def test_a_calibrated_numeric_threshold_bounds_the_false_alarm_rate_on_fresh_win
     def fresh(r: np.random.Generator, n: int) -> float:
         return score(profile, _normal(r, n))
 
-    tail = 0.01
-    alarms = _exceedances(fresh, threshold(bands, window_rows, tail, TRAINING_ROWS), rng, window_rows)
-    # Then at most about three times the tail exceed the threshold, and the threshold is not so high
-    # that nothing ever does at a 5% tail
-    assert alarms <= 3 * tail * FRESH_WINDOWS
-    assert (
-        _exceedances(fresh, threshold(bands, window_rows, 0.05, TRAINING_ROWS), rng, window_rows)
-        >= 0.05 * FRESH_WINDOWS / 3
-    )
+    # Then at most three times a 1% tail exceed the threshold, and at least a third of a 5% tail
+    _assert_the_false_alarm_rate_is_bounded(fresh, bands, rng, window_rows)
 
 
 @pytest.mark.parametrize("window_rows", [300, 2_000])
@@ -106,14 +111,8 @@ def test_a_calibrated_categorical_threshold_bounds_the_false_alarm_rate_on_fresh
     def fresh(r: np.random.Generator, n: int) -> float:
         return jensen_shannon(profile, draw(r, n))
 
-    tail = 0.01
-    alarms = _exceedances(fresh, threshold(bands, window_rows, tail, TRAINING_ROWS), rng, window_rows)
-    # Then at most about three times the tail exceed the threshold
-    assert alarms <= 3 * tail * FRESH_WINDOWS
-    assert (
-        _exceedances(fresh, threshold(bands, window_rows, 0.05, TRAINING_ROWS), rng, window_rows)
-        >= 0.05 * FRESH_WINDOWS / 3
-    )
+    # Then at most three times a 1% tail exceed the threshold, and at least a third of a 5% tail
+    _assert_the_false_alarm_rate_is_bounded(fresh, bands, rng, window_rows)
 
 
 ROOT_N = (NullBand(100, 0.3, 0.0), NullBand(400, 0.15, 0.0), NullBand(1_600, 0.075, 0.0))
@@ -170,6 +169,22 @@ def test_calibration_is_deterministic_under_a_seed() -> None:
     # And the signed missing-rate change is measured by its magnitude, one band per size
     assert [band.size for band in first["missing_rate_change"]] == [200, 1_000]
     assert all(band.mean > 0 for band in first["missing_rate_change"])
+
+
+def test_thresholds_pool_every_size_and_vary_little_between_calibration_seeds() -> None:
+    # Given one feature calibrated with eight seeds (40 samples per size each)
+    values = np.random.default_rng(0).normal(size=50_000)
+    profile = NumericProfile.from_values(values)
+    found = [
+        threshold(
+            calibrate(profile, values, rng=np.random.default_rng(seed))["wasserstein"], 1_000, 0.001, 50_000
+        )
+        for seed in range(8)
+    ]
+    # When their spread is measured
+    spread = float(np.std(found) / np.mean(found))
+    # Then it is within 9% (measured 6%; one size's 40 samples alone give 13%: a std known to ~11%)
+    assert spread < 0.09
 
 
 def test_a_feature_with_no_values_has_undefined_bands() -> None:
