@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-__all__ = ["Envelopes", "envelopes", "in_window"]
+__all__ = ["EnvelopeLists", "Envelopes", "envelopes", "in_window"]
 
 _PAYLOAD = pa.struct([("observedContentType", pa.string()), ("encoding", pa.string()), ("data", pa.string())])
 _SCHEMA = pa.schema(
@@ -34,9 +34,35 @@ _FIELDS = ("observedContentType", "encoding", "data")
 
 @dataclass(frozen=True)
 class Envelopes:
-    """Records' fields, one list entry per record (None where a record lacks the field)."""
+    """Records' fields as Arrow arrays, one entry per record (null where a record lacks the field).
+
+    ``has_input``/``has_output``: whether the record captured the request / the answer.
+    """
 
     times: pa.Array
+    has_input: pa.Array
+    in_type: pa.Array
+    in_encoding: pa.Array
+    in_data: pa.Array
+    has_output: pa.Array
+    out_type: pa.Array
+    out_encoding: pa.Array
+    out_data: pa.Array
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def lists(self, indices: Sequence[int]) -> EnvelopeLists:
+        """The records at ``indices`` as Python lists, for reading them one at a time."""
+        taken = pa.array(indices, pa.int64())
+        values = {name: getattr(self, name).take(taken).to_pylist() for name in _LIST_FIELDS}
+        return EnvelopeLists(**values)
+
+
+@dataclass(frozen=True)
+class EnvelopeLists:
+    """Some records' fields as Python lists (position ``i`` is the ``i``-th record asked for)."""
+
     has_input: list[bool]
     in_type: list[str | None]
     in_encoding: list[str | None]
@@ -46,8 +72,17 @@ class Envelopes:
     out_encoding: list[str | None]
     out_data: list[str | None]
 
-    def __len__(self) -> int:
-        return len(self.has_input)
+
+_LIST_FIELDS = (
+    "has_input",
+    "in_type",
+    "in_encoding",
+    "in_data",
+    "has_output",
+    "out_type",
+    "out_encoding",
+    "out_data",
+)
 
 
 def envelopes(files: Sequence[bytes]) -> tuple[Envelopes, int]:
@@ -125,17 +160,13 @@ def _shaped(record: Any) -> dict[str, Any]:
 
 def _fields(table: pa.Table) -> Envelopes:
     flat = table.flatten().flatten()
-
-    def column(name: str) -> pa.ChunkedArray:
-        return flat.column(name)
-
-    lists: dict[str, list[Any]] = {}
+    data = table.column("captureData").combine_chunks()
+    arrays: dict[str, pa.Array] = {}
     for side, short, whole in (("endpointInput", "in", "input"), ("endpointOutput", "out", "output")):
-        present = pc.is_valid(table.column("captureData").combine_chunks().field(side))
-        lists[f"has_{whole}"] = present.to_pylist()
+        arrays[f"has_{whole}"] = pc.is_valid(data.field(side))
         for name, key in zip(_FIELDS, ("type", "encoding", "data"), strict=True):
-            lists[f"{short}_{key}"] = column(f"captureData.{side}.{name}").to_pylist()
-    return Envelopes(times=column("eventMetadata.inferenceTime").combine_chunks(), **lists)
+            arrays[f"{short}_{key}"] = flat.column(f"captureData.{side}.{name}").combine_chunks()
+    return Envelopes(times=flat.column("eventMetadata.inferenceTime").combine_chunks(), **arrays)
 
 
 def _micros(times: pa.Array) -> np.ndarray[Any, np.dtype[np.float64]]:

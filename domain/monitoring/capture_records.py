@@ -2,10 +2,8 @@
 
 A record (``domain.deployment.capture``) holds the request and the answer as sent, with their content
 types and encodings (``CSV``, ``JSON`` or ``BASE64``). Requests are read as the endpoint reads them
-(``training/mlops_training/serving``): ``text/csv`` with or without a header (a first line that names
-one of the model's features), ``application/json`` (``{"instances": [...]}``, a list of rows or one row;
-a row an object or a list in signature order) and ``application/jsonlines``. Answers: the JSON
-``{"predictions": [{"prediction": ...}, ...]}``, CSV (the prediction first on each line) or JSON Lines.
+(:mod:`domain.monitoring.capture_bodies`): CSV with or without a header, JSON and JSON Lines; answers
+in JSON, CSV or JSON Lines.
 
 A record is counted, not scored, when:
 
@@ -14,21 +12,17 @@ A record is counted, not scored, when:
   syntax, an inference time) or its rows and predictions do not pair up: unreadable;
 - it is outside the versioned layout (:mod:`domain.monitoring.captures`): unattributed.
 
-Speed: the records' envelopes are parsed by Arrow in one pass over all the files of a version, the CSV
-rows of all its requests by Arrow in one pass per header, and each column is converted at once
-(:mod:`domain.monitoring.columns`); Python touches each record once (its body's lines, its answer's
-JSON), and each value only in a JSON request.
+Speed: the records' envelopes are parsed by Arrow in one pass over all the files of a version; the
+common case (CSV requests without a header, JSON answers) is recognised and read by Arrow as a whole
+(:mod:`domain.monitoring.capture_fast`); the CSV rows of all requests by Arrow in one pass per header,
+and each column is converted at once (:mod:`domain.monitoring.columns`). Python reads a record by
+itself only outside the common case, and a value by itself only in a JSON request.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
-import functools
 import io
-import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,7 +32,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from domain.monitoring.capture_envelopes import Envelopes, envelopes, in_window
+from domain.monitoring.capture_bodies import (
+    CSV,
+    JSON,
+    JSONLINES,
+    RequestReader,
+    SkippedRecordError,
+    answers,
+    decoded,
+    json_rows,
+    media,
+)
+from domain.monitoring.capture_envelopes import EnvelopeLists, envelopes, in_window
+from domain.monitoring.capture_fast import fast_rows
 from domain.monitoring.columns import (
     CaptureSchema,
     ColumnValues,
@@ -48,16 +54,6 @@ from domain.monitoring.columns import (
 )
 
 __all__ = ["CaptureWindow", "VersionRows", "parse_captures"]
-
-_CSV, _JSON, _JSONLINES = "text/csv", "application/json", "application/jsonlines"
-
-
-class _SkippedError(Exception):
-    """A record that is not scored: ``refused`` or ``unreadable``."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -117,6 +113,7 @@ class CaptureWindow:
 class _Group:
     """Requests of one shape (CSV with one header, CSV without, JSON rows) and their answers' labels."""
 
+    text: str = ""  # rows read as a whole (capture_fast), before ``lines``
     lines: list[str] = field(default_factory=list)
     rows: list[Any] = field(default_factory=list)
     labels: list[Any] = field(default_factory=list)
@@ -159,180 +156,53 @@ def parse_captures(
             counts["unattributed"] += len(kept)
             continue
         accumulated = _Version()
-        reader = _RequestReader(schema.names)
-        for index, labels in zip(kept, _answers(found, kept), strict=True):
+        fast = fast_rows(found, kept, schema.names)
+        if fast is not None:
+            accumulated.groups[None] = _Group(text=fast.text, labels=fast.labels)
+            accumulated.requests += fast.requests
+            kept = [index for index, taken in zip(kept, fast.taken.tolist(), strict=True) if not taken]
+        records, reader = found.lists(kept), RequestReader(schema.names)
+        for position, labels in enumerate(answers(records, range(len(kept)))):
             try:
-                if isinstance(labels, _SkippedError):
+                if isinstance(labels, SkippedRecordError):
                     raise labels
-                _add(accumulated, found, index, labels, reader)
-            except _SkippedError as skip:
+                _add(accumulated, records, position, labels, reader)
+            except SkippedRecordError as skip:
                 counts[skip.reason] += 1
         if accumulated.requests:
             versions[version] = _rows(version, accumulated, schema)
     return CaptureWindow(since=since, until=until, versions=versions, files=len(blobs), **counts)
 
 
-class _RequestReader:
-    """Splits CSV requests as the endpoint does: a first line naming one of the features is a header."""
-
-    def __init__(self, features: Sequence[str]) -> None:
-        names = "|".join(re.escape(name) for name in sorted(features, key=len, reverse=True))
-        # One search per request instead of splitting every first line (most requests have no header).
-        self.names_a_feature = re.compile(rf'(?:^|,)\s*"?(?:{names})"?\s*(?:,|$)').search
-
-    def csv_lines(self, text: str) -> tuple[tuple[str, ...] | None, list[str]]:
-        """A CSV request's header (None without one) and its row lines."""
-        lines = text.splitlines()
-        if not lines:
-            raise _SkippedError("unreadable")
-        header = None
-        if self.names_a_feature(lines[0]):
-            header = tuple(name.strip().strip('"') for name in lines[0].split(","))
-            lines = lines[1:]
-        return header, [line for line in lines if line] if "" in lines else lines
-
-
-def _answers(found: Envelopes, kept: list[int]) -> list[list[Any] | _SkippedError | None]:
-    """Each kept record's predicted values (None: no answer captured), or why it is skipped.
-
-    JSON answers, nearly all of them, are parsed in one ``json.loads`` of them all.
-    """
-    answers: list[list[Any] | _SkippedError | None] = []
-    batch: list[tuple[int, str]] = []
-    for index in kept:
-        try:
-            if not found.has_output[index]:
-                answers.append(None)
-                continue
-            text = _decoded(found.out_encoding[index], found.out_data[index])
-            media = _media(found.out_type[index], _JSON)
-            if media == _JSON and text.strip():
-                batch.append((len(answers), text))
-                answers.append(None)
-            else:
-                answers.append(_labels(media, text))
-        except _SkippedError as skip:
-            answers.append(skip)
-    documents: list[Any] | None = None
-    if batch:
-        try:
-            documents = json.loads("[" + ",".join(text for _, text in batch) + "]")
-        except ValueError:
-            documents = None
-        # Each answer is one JSON value when the whole parses into as many (an empty one would not parse).
-        if documents is None or len(documents) != len(batch):
-            documents = None
-    for position, (slot, text) in enumerate(batch):
-        try:
-            document = documents[position] if documents is not None else _json_document(text)
-            answers[slot] = _predictions(document)
-        except _SkippedError as skip:
-            answers[slot] = skip
-    return answers
-
-
 def _add(
-    version: _Version, found: Envelopes, index: int, labels: list[Any] | None, reader: _RequestReader
+    version: _Version, found: EnvelopeLists, index: int, labels: list[Any] | None, reader: RequestReader
 ) -> None:
-    """Add one record's rows and labels to its group, or raise :class:`_SkippedError`."""
-    request = _decoded(found.in_encoding[index], found.in_data[index]) if found.has_input[index] else None
+    """Add one record's rows and labels to its group, or raise :class:`SkippedRecordError`."""
+    request = decoded(found.in_encoding[index], found.in_data[index]) if found.has_input[index] else None
     if request is None:
-        raise _SkippedError("unreadable")
-    media = _media(found.in_type[index], _CSV)
-    if media == _CSV:
+        raise SkippedRecordError("unreadable")
+    kind = media(found.in_type[index], CSV)
+    if kind == CSV:
         header, lines = reader.csv_lines(request)
         group = version.groups.setdefault(header, _Group())
         count = len(lines)
         _check_pairs(count, labels)
         group.lines.extend(lines)
-    elif media in (_JSON, _JSONLINES):
-        rows = _json_rows(request, media)
+    elif kind in (JSON, JSONLINES):
+        rows = json_rows(request, kind)
         group = version.groups.setdefault("json", _Group())
         count = len(rows)
         _check_pairs(count, labels)
         group.rows.extend(rows)
     else:
-        raise _SkippedError("unreadable")
+        raise SkippedRecordError("unreadable")
     group.labels.extend(labels if labels is not None else [None] * count)
     version.requests += 1
 
 
 def _check_pairs(rows: int, labels: list[Any] | None) -> None:
     if rows == 0 or (labels is not None and len(labels) != rows):
-        raise _SkippedError("unreadable")
-
-
-@functools.cache
-def _media(content_type: str | None, default: str) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower() or default
-
-
-def _decoded(encoding: str | None, data: str | None) -> str:
-    if data is None:
-        raise _SkippedError("unreadable")
-    if (encoding or "").upper() != "BASE64":
-        return data.removeprefix("\ufeff")
-    try:
-        return base64.b64decode(data, validate=True).decode("utf-8-sig")
-    except (binascii.Error, UnicodeDecodeError):
-        raise _SkippedError("unreadable") from None
-
-
-def _labels(media: str, text: str) -> list[Any]:
-    """The predicted values of an answer; ``refused`` when it is not a predictions answer."""
-    if media == _CSV:
-        return [_first_field(line) for line in text.splitlines() if line]
-    if media == _JSON:
-        return _predictions(_json_document(text))
-    if media != _JSONLINES:
-        raise _SkippedError("refused")
-    try:
-        items = [json.loads(line) for line in text.splitlines() if line.strip()]
-    except ValueError:
-        raise _SkippedError("unreadable") from None
-    return _prediction_items(items)
-
-
-def _json_document(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise _SkippedError("unreadable") from None
-
-
-def _predictions(document: Any) -> list[Any]:
-    """``{"predictions": [{"prediction": ...}, ...]}``'s values; anything else is a refusal."""
-    items = document.get("predictions") if isinstance(document, dict) else None
-    if not isinstance(items, list):
-        raise _SkippedError("refused")
-    return _prediction_items(items)
-
-
-def _prediction_items(items: list[Any]) -> list[Any]:
-    if not all(isinstance(item, dict) and "prediction" in item for item in items):
-        raise _SkippedError("refused")
-    return [item["prediction"] for item in items]
-
-
-def _first_field(line: str) -> str:
-    if line.startswith('"'):
-        return next(csv.reader([line]))[0]
-    return line.split(",", 1)[0]
-
-
-def _json_rows(text: str, media: str) -> list[Any]:
-    try:
-        if media == _JSONLINES:
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
-        document = json.loads(text)
-    except ValueError:
-        raise _SkippedError("unreadable") from None
-    if isinstance(document, dict) and "instances" in document:
-        rows = document["instances"]
-        if not isinstance(rows, list):
-            raise _SkippedError("unreadable")
-        return rows
-    return document if isinstance(document, list) else [document]
+        raise SkippedRecordError("unreadable")
 
 
 def _rows(version: int, accumulated: _Version, schema: CaptureSchema) -> VersionRows:
@@ -343,7 +213,8 @@ def _rows(version: int, accumulated: _Version, schema: CaptureSchema) -> Version
         if key == "json":
             parts.append(_json_columns(group.rows, schema))
         else:
-            parts.append(_csv_columns(group.lines, None if key is None else tuple(key), schema))
+            text = group.text + ("\n".join(group.lines) + "\n" if group.lines else "")
+            parts.append(_csv_columns(text, len(group.labels), None if key is None else tuple(key), schema))
         labels.extend(group.labels)
     columns: dict[str, ColumnValues] = {}
     for column in schema.features:
@@ -357,28 +228,28 @@ def _rows(version: int, accumulated: _Version, schema: CaptureSchema) -> Version
 
 
 def _csv_columns(
-    lines: list[str], header: tuple[str, ...] | None, schema: CaptureSchema
+    text: str, rows: int, header: tuple[str, ...] | None, schema: CaptureSchema
 ) -> dict[str, ColumnValues]:
     names = header if header is not None else schema.names
     position: dict[str, int] = {}
     for index, name in enumerate(names):
         position.setdefault(name, index)
-    table = _arrow_csv(lines, len(names), sorted(position[f] for f in schema.names if f in position))
+    table = _arrow_csv(text, rows, len(names), sorted(position[f] for f in schema.names if f in position))
     columns: dict[str, ColumnValues] = {}
     for column in schema.features:
         at = position.get(column.name)
-        values = table[at] if at is not None else pa.nulls(len(lines), pa.string())
+        values = table[at] if at is not None else pa.nulls(rows, pa.string())
         columns[column.name] = text_values(values, column, schema.dialect)
     return columns
 
 
-def _arrow_csv(lines: list[str], width: int, wanted: list[int]) -> dict[int, pa.Array]:
-    """The wanted fields of CSV lines as string columns, by position: one Arrow pass, or row by row in
-    Python when Arrow cannot (a row of another width, a quoted line break)."""
+def _arrow_csv(text: str, rows: int, width: int, wanted: list[int]) -> dict[int, pa.Array]:
+    """The wanted fields of ``rows`` CSV lines as string columns, by position: one Arrow pass, or row by
+    row in Python when Arrow cannot (a row of another width, a quoted line break)."""
     names = [f"f{index}" for index in range(width)]
     try:
         table = pa_csv.read_csv(
-            io.BytesIO(("\n".join(lines) + "\n").encode("utf-8")),
+            io.BytesIO(text.encode("utf-8")),
             read_options=pa_csv.ReadOptions(column_names=names),
             parse_options=pa_csv.ParseOptions(newlines_in_values=False),
             convert_options=pa_csv.ConvertOptions(
@@ -388,12 +259,12 @@ def _arrow_csv(lines: list[str], width: int, wanted: list[int]) -> dict[int, pa.
                 quoted_strings_can_be_null=False,
             ),
         )
-        if table.num_rows == len(lines):
+        if table.num_rows == rows:
             return {i: table.column(names[i]).combine_chunks() for i in wanted}
     except pa.ArrowInvalid:
         pass
-    rows = [next(csv.reader([line]), []) for line in lines]
-    return {i: pa.array([row[i] if len(row) == width else None for row in rows], pa.string()) for i in wanted}
+    fields = [next(csv.reader([line]), []) for line in text.splitlines() if line]
+    return {i: pa.array([f[i] if len(f) == width else None for f in fields], pa.string()) for i in wanted}
 
 
 def _json_columns(rows: list[Any], schema: CaptureSchema) -> dict[str, ColumnValues]:
