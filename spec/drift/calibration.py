@@ -2,8 +2,9 @@
 
 At training time, for each window size on a grid, ``samples`` random samples (with replacement) of the
 training values are scored against the training profile; per statistic and size the mean and the
-standard deviation of those null scores are kept (a :class:`NullBand`). The monitor turns a band into
-a threshold for its window's size with :func:`threshold`.
+standard deviation of those null scores are kept (a :class:`NullBand`), each smoothed by a power law in
+the size fitted through every size (which pools all the samples). The monitor turns a band into a
+threshold for its window's size with :func:`threshold`.
 
 Why a gamma quantile: the statistics are non-negative and right-skewed under the null (KS follows
 Kolmogorov's distribution, PSI a scaled chi-square, a Wasserstein distance a sum of many small
@@ -11,7 +12,12 @@ parts); a gamma with the observed mean and standard deviation matches those shap
 quantile needs only the normal quantile through the Wilson-Hilferty cube-root approximation
 (E. B. Wilson and M. M. Hilferty, "The distribution of chi-square", PNAS 17(12):684-688, 1931), so the
 monitor needs no scipy. Measured against ``scipy.stats.gamma.ppf`` at tail 0.0005: within 0.8% for a
-shape of 5 or more, 3% at shape 1 (the approximation errs high, i.e. towards fewer alarms).
+shape of 5 or more, 3% at shape 1 (the approximation errs high, i.e. towards fewer alarms). The gamma
+shape itself is a model: Kolmogorov's distribution's 0.9995 quantile is 2.2% above the gamma's with its
+mean and std, and a Wasserstein distance's null has a heavier tail still on heavy-tailed data (measured
+at 1,000 rows, 0.999 quantile: 5-7% above the gamma's on normal, exponential and lognormal(0, 0.7)
+data, 13% on lognormal(0, 1.2)), so on such features a threshold's false-alarm rate can be a few times
+its tail. The verdict's minimum effect bounds what that can flag.
 
 Why widened by ``sqrt(1 + n / N)``: the samples here are drawn from the training values themselves, so
 their spread is the window's sampling error alone. A live window is drawn from the population the
