@@ -55,7 +55,7 @@ def _profiled(
         # Infinities are outside any distribution a distance can measure: counted as missing.
         numbers = np.where(np.isfinite(numbers), numbers, np.nan)
         return NumericProfile.from_values(numbers), numbers
-    elif kind == "categorical":
+    if kind == "categorical":
         column = list(cast(Sequence[str | None], values))
         if not all(value is None or isinstance(value, str) for value in column):
             raise ValueError(f"{group} {name!r}: categorical values must be str or None (missing)")
@@ -175,7 +175,7 @@ def coarse_baseline(
     return DriftBaseline(
         features=built[0],
         predictions=built[1],
-        rows=int(inputs_profile.get("rows", 0)),
+        rows=coarse.rows(inputs_profile, "inputs profile"),
         coarse=True,
         ks_error_bound=COARSE_KS_ERROR_BOUND,
     )

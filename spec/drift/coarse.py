@@ -60,6 +60,14 @@ def columns(document: Mapping[str, Any], what: str) -> Mapping[str, Any]:
     return found
 
 
+def rows(document: Mapping[str, Any], what: str) -> int:
+    """The ``rows`` of a format-1 profile document (0 when it does not say)."""
+    found = document.get("rows", 0)
+    if not isinstance(found, int) or isinstance(found, bool) or found < 0:
+        raise ProfileFormatError(f"the {what}'s 'rows' is {found!r}, not a count of rows")
+    return found
+
+
 def synthetic_column(name: str, column: Mapping[str, Any], what: str) -> Synthetic:
     """A format-1 column's drift profile and the synthetic values to calibrate it on.
 

@@ -299,6 +299,7 @@ def test_a_string_columns_pooled_values_make_a_truncated_profile() -> None:
         ({"format": 1}, "inputs profile has no 'columns'"),
         ({"format": 1, "columns": {"x": {"type": "blob"}}}, "column 'x' has an unknown type 'blob'"),
         ({"format": 1, "columns": {"x": {"type": "float", "count": 3}}}, "column 'x' is broken"),
+        ({"format": 1, "rows": "many", "columns": {}}, "'rows' is 'many', not a count of rows"),
     ],
 )
 def test_broken_old_profiles_are_refused_naming_the_column(inputs: dict[str, Any], message: str) -> None:
