@@ -1,5 +1,7 @@
 """Results of the validation benchmark: medians per contender, the results document, the printed summary.
 
+:func:`save` writes any benchmark's results document.
+
 Standard library only, like ``bench/validate.py``: the parent process must stay small (see there).
 """
 
@@ -18,6 +20,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "bench" / "results" / "runs"
 PEAK_RSS_GOAL_MB = 300
+
+
+def save(results: dict[str, Any], out: Path, summary: str, *, indent: int = 1) -> None:
+    """Write a benchmark's results document to ``out``, then print its summary and where it went."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=indent) + "\n")
+    print(summary)
+    print(f"wrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 
 
 def summarize(runs: list[dict[str, Any]], size: int) -> dict[str, Any]:

@@ -61,6 +61,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 from _load import Client, percentile, pin_process, pinned, run  # noqa: E402
+from _results import save  # noqa: E402
 from _servers import MLFLOW_VENV, Served, ServerError, start_mlflow, start_ours  # noqa: E402
 from _serving_results import PAYLOADS, Pool, assemble, report  # noqa: E402
 
@@ -284,10 +285,7 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     results = measure(args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
-    print(report(results))
-    print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    save(results, args.out, report(results))
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import RUNS, assemble, report
+from _results import RUNS, assemble, report, save
 
 # The parent stays lean (standard library only): on Linux a child's ru_maxrss starts from its
 # parent's at fork time, so a parent holding pyarrow or pandas would inflate every child's peak.
@@ -186,10 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     print(f"validation benchmark: {args.rows:,} rows, {args.repeats} repeats, core {args.core}", flush=True)
     results = measure(args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(report(results))
-    print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    save(results, args.out, report(results), indent=2)
 
 
 if __name__ == "__main__":
