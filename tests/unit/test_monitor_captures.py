@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 
 from domain.data.contract import DatasetContract
-from domain.deployment.capture import capture_key, capture_record
+from domain.deployment.capture import capture_record
 from domain.monitoring.captures import read_window, window_files
 from domain.monitoring.columns import CaptureSchema
 from domain.names import capture_prefix, capture_uri_prefix
 from domain.training.config import parse_training_config
+from tests.capture_fakes import FakeCaptureSource
 
 DATASET = "shop"
-ENDPOINT = "mlops-shop"
 SINCE = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 UNTIL = SINCE + timedelta(hours=1)
 ANSWER_1 = json.dumps({"predictions": [{"prediction": True, "probabilities": {"false": 0.2, "true": 0.8}}]})
@@ -49,35 +49,6 @@ def _contract() -> DatasetContract:
 
 
 SCHEMA = CaptureSchema.of(_contract(), parse_training_config({}, contract=_contract()))
-
-
-class FakeCaptureSource:
-    """Objects in memory, listed as S3 lists them; remembers what was read."""
-
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-        self.read_keys: list[str] = []
-
-    def folders(self, prefix: str) -> list[str]:
-        found = {
-            prefix + key[len(prefix) :].split("/", 1)[0] + "/"
-            for key in self.objects
-            if key.startswith(prefix)
-        }
-        return sorted(folder for folder in found if folder.count("/") > prefix.count("/"))
-
-    def keys(self, prefix: str) -> list[str]:
-        return sorted(key for key in self.objects if key.startswith(prefix))
-
-    def read(self, key: str) -> bytes:
-        self.read_keys.append(key)
-        return self.objects[key]
-
-    def put(self, prefix: str, at: datetime, records: list[dict[str, Any] | str], unique: str = "a") -> str:
-        key = capture_key(prefix, ENDPOINT, "AllTraffic", at, unique)
-        lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
-        self.objects[key] = ("\n".join(lines) + "\n").encode()
-        return key
 
 
 def _record(

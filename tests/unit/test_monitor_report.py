@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from domain.data.contract import DatasetContract
-from domain.deployment.capture import capture_key, capture_record
+from domain.deployment.capture import capture_record
 from domain.monitoring.check import BaselineMissingError, CheckOutcome, check_drift
 from domain.monitoring.columns import CaptureSchema
 from domain.monitoring.config import MonitoringConfig
@@ -23,6 +23,7 @@ from domain.names import capture_uri_prefix
 from domain.training.config import parse_training_config
 from spec.drift.baseline import DriftBaseline, build_baseline
 from spec.drift.scores import Kind
+from tests.capture_fakes import FakeCaptureSource
 
 DATASET = "shop"
 ENDPOINT = "mlops-shop"
@@ -63,48 +64,24 @@ def baseline() -> DriftBaseline:
     return build_baseline(features, predictions, sizes=(200, 1_000, 5_000), samples=20, seed=0)
 
 
-class FakeCaptures:
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-
-    def folders(self, prefix: str) -> list[str]:
-        found = {
-            prefix + key[len(prefix) :].split("/", 1)[0] + "/"
-            for key in self.objects
-            if key.startswith(prefix)
-        }
-        return sorted(f for f in found if f.count("/") > prefix.count("/"))
-
-    def keys(self, prefix: str) -> list[str]:
-        return sorted(key for key in self.objects if key.startswith(prefix))
-
-    def read(self, key: str) -> bytes:
-        return self.objects[key]
-
-    def serve(self, version: int, columns: dict[str, Any], rows: int) -> None:
-        """Capture ``rows`` requests of one row each, as the endpoint of ``version`` answered them."""
-        at = SINCE + timedelta(minutes=5)
-        records = []
-        for row in range(rows):
-            instance = {
-                name: (columns[name][row] if name == "plan" else float(columns[name][row]))
-                for name in [*NUMERIC, "plan"]
-            }
-            answer = {"predictions": [{"prediction": columns["predicted_label"][row] == "true"}]}
-            records.append(
-                json.dumps(
-                    capture_record(
-                        request=json.dumps({"instances": [instance]}).encode(),
-                        request_type="application/json",
-                        response=json.dumps(answer).encode(),
-                        response_type="application/json",
-                        event_id=str(row),
-                        at=at,
-                    )
-                )
+def _serve(captures: FakeCaptureSource, version: int, columns: dict[str, Any], rows: int) -> None:
+    """Capture ``rows`` requests of one row each, as the endpoint of ``version`` answered them."""
+    at = SINCE + timedelta(minutes=5)
+    records: list[dict[str, Any] | str] = []
+    for row in range(rows):
+        instance = {n: columns[n][row] if n == "plan" else float(columns[n][row]) for n in [*NUMERIC, "plan"]}
+        answer = {"predictions": [{"prediction": columns["predicted_label"][row] == "true"}]}
+        records.append(
+            capture_record(
+                request=json.dumps({"instances": [instance]}).encode(),
+                request_type="application/json",
+                response=json.dumps(answer).encode(),
+                response_type="application/json",
+                event_id=str(row),
+                at=at,
             )
-        key = capture_key(capture_uri_prefix(DATASET, version), ENDPOINT, "AllTraffic", at, "f")
-        self.objects[key] = "\n".join(records).encode()
+        )
+    captures.put(capture_uri_prefix(DATASET, version), at, records, unique="f")
 
 
 class FakeBaselines:
@@ -134,7 +111,9 @@ class FakeMetrics:
         self.published.append((list(points), at))
 
 
-def _check(captures: FakeCaptures, baselines: FakeBaselines) -> tuple[CheckOutcome, FakeReports, FakeMetrics]:
+def _check(
+    captures: FakeCaptureSource, baselines: FakeBaselines
+) -> tuple[CheckOutcome, FakeReports, FakeMetrics]:
     reports, metrics = FakeReports(), FakeMetrics()
     outcome = check_drift(
         dataset=DATASET, endpoint=ENDPOINT, since=SINCE, until=UNTIL, schema=SCHEMA, config=CONFIG,
@@ -145,9 +124,9 @@ def _check(captures: FakeCaptures, baselines: FakeBaselines) -> tuple[CheckOutco
 
 def test_a_drifting_version_and_one_without_a_baseline_are_both_reported(baseline: DriftBaseline) -> None:
     # Given version 1 serving shifted traffic, and version 2 (a canary) registered without a baseline
-    captures = FakeCaptures()
-    captures.serve(1, _rows(np.random.default_rng(1), 400, shift=1.0), 400)
-    captures.serve(2, _rows(np.random.default_rng(2), 50), 50)
+    captures = FakeCaptureSource()
+    _serve(captures, 1, _rows(np.random.default_rng(1), 400, shift=1.0), 400)
+    _serve(captures, 2, _rows(np.random.default_rng(2), 50), 50)
 
     # When checked
     outcome, reports, metrics = _check(captures, FakeBaselines({1: baseline}))
@@ -189,10 +168,10 @@ def test_a_drifting_version_and_one_without_a_baseline_are_both_reported(baselin
 
 def test_feature_metrics_are_bounded_highest_ratio_first(baseline: DriftBaseline) -> None:
     # Given a drifting version and max_feature_metrics 3
-    captures = FakeCaptures()
+    captures = FakeCaptureSource()
     columns = _rows(np.random.default_rng(3), 400)
     columns["n2"] = columns["n2"] + 3.0
-    captures.serve(1, columns, 400)
+    _serve(captures, 1, columns, 400)
     outcome, _, _ = _check(captures, FakeBaselines({1: baseline}))
 
     # When its metrics are listed
@@ -209,8 +188,8 @@ def test_feature_metrics_are_bounded_highest_ratio_first(baseline: DriftBaseline
 
 def test_too_few_rows_publishes_rows_but_no_verdict(baseline: DriftBaseline) -> None:
     # Given 3 requests in the window
-    captures = FakeCaptures()
-    captures.serve(1, _rows(np.random.default_rng(4), 3, shift=5.0), 3)
+    captures = FakeCaptureSource()
+    _serve(captures, 1, _rows(np.random.default_rng(4), 3, shift=5.0), 3)
 
     # When checked
     outcome, _, metrics = _check(captures, FakeBaselines({1: baseline}))
@@ -222,7 +201,7 @@ def test_too_few_rows_publishes_rows_but_no_verdict(baseline: DriftBaseline) -> 
 
 def test_a_window_without_traffic_is_a_report_not_an_error() -> None:
     # Given no capture at all / When checked
-    outcome, reports, metrics = _check(FakeCaptures(), FakeBaselines({}))
+    outcome, reports, metrics = _check(FakeCaptureSource(), FakeBaselines({}))
 
     # Then the report says no traffic and nothing is published
     assert outcome.report.status == "no_traffic"
@@ -233,8 +212,8 @@ def test_a_window_without_traffic_is_a_report_not_an_error() -> None:
 
 def test_the_html_page_is_self_contained_and_escapes_names(baseline: DriftBaseline) -> None:
     # Given a report over a feature and a category whose names are markup
-    captures = FakeCaptures()
-    captures.serve(1, _rows(np.random.default_rng(5), 300, shift=1.0), 300)
+    captures = FakeCaptureSource()
+    _serve(captures, 1, _rows(np.random.default_rng(5), 300, shift=1.0), 300)
     outcome, _, _ = _check(captures, FakeBaselines({1: baseline}))
 
     # When rendered
@@ -256,8 +235,8 @@ def test_a_coarse_baseline_is_noted_on_the_page(baseline: DriftBaseline) -> None
     # Given the same baseline marked coarse
     from dataclasses import replace
 
-    captures = FakeCaptures()
-    captures.serve(1, _rows(np.random.default_rng(6), 300), 300)
+    captures = FakeCaptureSource()
+    _serve(captures, 1, _rows(np.random.default_rng(6), 300), 300)
     outcome, reports, _ = _check(
         captures, FakeBaselines({1: replace(baseline, coarse=True, ks_error_bound=0.01)})
     )
