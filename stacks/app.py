@@ -1,7 +1,7 @@
 """Builds the CDK app from the configuration: the one place where stacks are composed.
 
 One stateful stack, ``<project>-foundation``, and stateless stacks by lifecycle that import it:
-``<project>-validation``, ``<project>-training``, ``<project>-serving``.
+``<project>-validation``, ``<project>-training``, ``<project>-serving``, ``<project>-monitoring``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from cdk_nag import AwsSolutionsChecks
 from stacks.config import CONTEXT_KEY, ConfigError, load_platform
 from stacks.constructs.training_job import supported_regions
 from stacks.foundation_stack import FoundationStack
+from stacks.monitoring_stack import MonitoringStack
 from stacks.serving_stack import ServingStack
 from stacks.training_stack import TrainingStack
 from stacks.validation_stack import ValidationStack
@@ -48,8 +49,9 @@ def build_app(
     ConfigError
         The configuration is invalid, or the region is one where the platform cannot run.
     """
-    app = cdk.App(context=cdk_json_context() | (context or {}), outdir=outdir)
-    platform = load_platform(app.node.try_get_context(CONTEXT_KEY), PROJECT_ROOT)
+    given = cdk_json_context() | (context or {})
+    app = cdk.App(context=given, outdir=outdir)
+    platform = load_platform(platform_context(given), PROJECT_ROOT)
     config = platform.config
     env = environment or cdk.Environment(
         account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
@@ -64,6 +66,13 @@ def build_app(
         description="MLOps platform: the foundation (key, data, catalog, deployment records, bus, alerts)",
     )
     exports = foundation.exports
+    serving = ServingStack(
+        app,
+        description="MLOps platform: serving (approved model versions go live on their endpoints)",
+        foundation=exports,
+        config=config,
+        env=env,
+    )
     stacks: list[cdk.Stack] = [
         foundation,
         ValidationStack(
@@ -83,15 +92,18 @@ def build_app(
             config=config,
             env=env,
         ),
-        ServingStack(
+        serving,
+        MonitoringStack(
             app,
-            description="MLOps platform: serving (approved model versions go live on their endpoints)",
+            contracts=platform.contracts,
+            training=platform.training,
+            # The endpoints' names (plain strings): monitoring deploys after the foundation alone.
+            endpoints=serving.deployment.endpoints,
+            description="MLOps platform: monitoring (drift of live traffic, alarms, dashboards)",
             foundation=exports,
             config=config,
             env=env,
         ),
-        # Monitoring (drift of captured requests against the training data) joins here as a stateless
-        # stack of its own: StatelessStack(lifecycle=names.MONITORING), importing the foundation.
     ]
     for stack in stacks:
         # The CLI and the local cloud find the project's stacks, and merge their outputs, by this tag.
@@ -113,6 +125,23 @@ def check_region(region: str, image_version: str) -> None:
             f"(mlops.training.image_version), so the platform cannot train or serve in it. Deploy to one of "
             f"{', '.join(regions)}: for example `AWS_REGION=eu-west-1 cdk deploy --all`."
         )
+
+
+def platform_context(given: dict[str, Any]) -> Any:
+    """The ``mlops`` context as the app sees it, read here so that its nulls survive.
+
+    A null is how a key says "none" (``monitoring.no_traffic_minutes: null``: no such alarm), and jsii
+    drops None from every mapping it hands across, both ways: ``app.node.try_get_context`` would
+    return the key absent, and the default would apply. So the context is merged here as the app
+    merges it (``App.loadContext``): the given context, then the CDK CLI's (``CDK_CONTEXT_JSON``: cdk.json,
+    cdk.context.json and ``--context``), then the CLI's overflow file, each key replacing the last.
+    """
+    merged = dict(given)
+    if cli := os.environ.get("CDK_CONTEXT_JSON"):
+        merged |= json.loads(cli)
+    if overflow := os.environ.get("CONTEXT_OVERFLOW_LOCATION_ENV"):
+        merged |= json.loads(Path(overflow).read_text(encoding="utf-8"))
+    return merged.get(CONTEXT_KEY)
 
 
 def cdk_json_context() -> dict[str, Any]:

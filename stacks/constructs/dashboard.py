@@ -61,6 +61,9 @@ class DatasetDashboard(Construct):
         alarms: list[cloudwatch.IAlarm],
     ) -> None:
         super().__init__(scope, construct_id)
+        # The graphs' region: the stack's (a concrete one when the stack has an environment), not CDK's
+        # default of the AWS::Region pseudo parameter.
+        self._region = cdk.Stack.of(self).region
         window = cdk.Duration.minutes(window_minutes)
         minute = cdk.Duration.minutes(1)
         day = cdk.Duration.days(1)
@@ -166,12 +169,13 @@ class DatasetDashboard(Construct):
             ],
         )
 
-    @staticmethod
-    def _graph(title: str, metrics: list[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:
-        return cloudwatch.GraphWidget(title=title, left=metrics, width=_WIDTH, height=_HEIGHT)
+    def _graph(self, title: str, metrics: list[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:
+        return cloudwatch.GraphWidget(
+            title=title, left=metrics, width=_WIDTH, height=_HEIGHT, region=self._region
+        )
 
-    @staticmethod
     def _searches(
+        self,
         title: str,
         endpoint: str,
         period: cdk.Duration,
@@ -191,4 +195,4 @@ class DatasetDashboard(Construct):
             )
             for metric, (statistic, label) in metrics.items()
         ]
-        return cloudwatch.GraphWidget(title=title, left=expressions, width=_WIDTH, height=_HEIGHT)
+        return self._graph(title, expressions)

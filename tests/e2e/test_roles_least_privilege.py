@@ -27,6 +27,7 @@ from tests.e2e.role_calls import (
     Deployed,
     RoleCase,
     attempt,
+    by_arn,
     denial_message,
     describe_endpoint,
     describe_execution,
@@ -45,7 +46,10 @@ UPLOAD = "incoming/churn/seed.csv"
 SPLIT = "datasets/churn/v-least-privilege/splits/train.csv"
 RUN_CONFIG = "runs/churn-least-privilege/config/run.json"
 MODEL = "runs/churn-least-privilege/training/model.tar.gz"
-SEEDED = (UPLOAD, SPLIT, RUN_CONFIG, MODEL)  # written by the administrator before the roles read them
+CAPTURE = "capture/churn/v1/mlops-churn/AllTraffic/2026/12/06/17/00-00-000-least-privilege.jsonl"
+BASELINE = "runs/churn/churn-least-privilege/evaluation/drift_baseline.json"
+# written by the administrator before the roles read them
+SEEDED = (UPLOAD, SPLIT, RUN_CONFIG, MODEL, CAPTURE, BASELINE)
 
 
 PUBLISH_ALERT = Call(
@@ -108,6 +112,14 @@ DESCRIBE_TRAINING = Call(
     answers="ValidationException",
 )
 DESCRIBE_LOG_GROUPS = Call("logs", "describe_log_groups", {}, "logs:DescribeLogGroups", "*")
+DESCRIBE_PACKAGE = by_arn(
+    "sagemaker",
+    "describe_model_package",
+    "ModelPackageName",
+    SAGEMAKER + "model-package/mlops-churn/1",
+    "sagemaker:DescribeModelPackage",
+    answers="ValidationException",  # none registered here: allowed, it is not found
+)
 
 # Per role: calls of its purpose, then calls just outside it. The three: the validation function
 # reads incoming/ and writes its dataset version but starts no execution; the training job reads its run's
@@ -192,6 +204,21 @@ ROLES = (
             put("capture/churn/v1/probe.jsonl"),
         ),
         denied=(invoke_endpoint("retention"), put("capture/retention/probe.jsonl"), get(MODEL)),
+    ),
+    RoleCase(
+        "mlops-monitoring/DriftMonitorFunctionRole",
+        allowed=(
+            get(CAPTURE),
+            get(BASELINE),
+            put("monitoring/churn/reports/20261206T180000Z/report.json"),
+            DESCRIBE_PACKAGE,
+        ),
+        denied=(get(UPLOAD), get(MODEL), put(CAPTURE), PUBLISH_ALERT),
+    ),
+    RoleCase(
+        "mlops-monitoring/DriftMonitorScheduleRole",
+        allowed=(invoke("DriftMonitorFunction"),),
+        denied=(invoke("DatasetValidationHandlerFunction"), get(CAPTURE), PUBLISH_ALERT),
     ),
     RoleCase(
         "mlops-serving/ServingApiCloudWatchRole",

@@ -55,3 +55,37 @@ def serverless_assembly(tmp_path_factory: pytest.TempPathFactory) -> CloudAssemb
     assembly = build_app(context, outdir=str(outdir)).synth()
     templates = {stack.stack_name: stack.template for stack in assembly.stacks}
     return CloudAssembly(directory=Path(assembly.directory), templates=templates)
+
+
+@pytest.fixture(scope="session")
+def monitoring_variant(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
+    """The app with two datasets monitored otherwise than by default, environment-agnostic (cdk-nag runs).
+
+    churn is served serverless and monitored on a cron schedule with 30-minute windows, 3 drifted of 4,
+    no no-traffic alarm and a no-new-data span of 36 hours; retail (churn's contract renamed) is served
+    real-time with its monitoring disabled.
+    """
+    from stacks.app import PROJECT_ROOT, build_app, cdk_json_context
+
+    root: Path = tmp_path_factory.mktemp("monitoring.contracts")
+    churn = (PROJECT_ROOT / "contracts" / "churn.yaml").read_text(encoding="utf-8")
+    (root / "retail.yaml").write_text(churn.replace("name: churn", "name: retail", 1), encoding="utf-8")
+    context = copy.deepcopy(cdk_json_context())
+    datasets = context["mlops"]["datasets"]
+    datasets["churn"]["serving"] = {"mode": "serverless"}
+    datasets["churn"]["monitoring"] = {
+        "schedule": "cron(5 * * * ? *)",
+        "window_minutes": 30,
+        "alarm": {"datapoints": 3, "periods": 4},
+        "no_traffic_minutes": None,
+        "no_new_data_hours": 36,
+    }
+    datasets["retail"] = copy.deepcopy(datasets["churn"]) | {
+        "contract": str(root / "retail.yaml"),
+        "serving": {},
+        "monitoring": {"enabled": False},
+    }
+    outdir: Path = tmp_path_factory.mktemp("monitoring.out")
+    assembly = build_app(context, outdir=str(outdir)).synth()
+    templates = {stack.stack_name: stack.template for stack in assembly.stacks}
+    return CloudAssembly(directory=Path(assembly.directory), templates=templates)

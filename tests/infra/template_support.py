@@ -18,7 +18,8 @@ FOUNDATION = f"{PROJECT}-foundation"
 VALIDATION = f"{PROJECT}-validation"
 TRAINING = f"{PROJECT}-training"
 SERVING = f"{PROJECT}-serving"
-STATELESS = (VALIDATION, TRAINING, SERVING)
+MONITORING = f"{PROJECT}-monitoring"
+STATELESS = (VALIDATION, TRAINING, SERVING, MONITORING)
 
 
 def linked(assembly: CloudAssembly) -> dict[str, Any]:

@@ -1,19 +1,22 @@
 """A dataset's monitoring key in cdk.json: parsed with the platform's configuration, its errors at the key.
 
 The monitoring model's own rules are tested with it (``domain/monitoring/config.py``); here, that synth
-reads it under each dataset, that a dataset without it is monitored with the defaults, and that a value
-CloudWatch would refuse for the alarms the stack builds fails the synth naming the key.
+reads it under each dataset, that a dataset without it is monitored with the defaults, that a value
+CloudWatch would refuse for the alarms the stack builds fails the synth naming the key, and that a null
+(an alarm turned off) reaches the configuration.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from domain.monitoring.config import MonitoringConfig
-from stacks.app import PROJECT_ROOT, cdk_json_context
+from stacks.app import PROJECT_ROOT, cdk_json_context, platform_context
 from stacks.config import MAX_ALARM_PERIOD_MINUTES, ConfigError, load_platform
 
 
@@ -91,3 +94,34 @@ def test_the_longest_window_cloudwatch_accepts_is_accepted(context: dict[str, An
     )
 
     assert monitoring.window_minutes * 60 * monitoring.alarm.periods == 7 * 86_400
+
+
+def test_a_null_that_turns_an_alarm_off_reaches_the_configuration(
+    context: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given cdk.json turning churn's no-traffic alarm off with a null (jsii would drop it on its way)
+    monkeypatch.delenv("CDK_CONTEXT_JSON", raising=False)
+    monkeypatch.delenv("CONTEXT_OVERFLOW_LOCATION_ENV", raising=False)
+    context["datasets"]["churn"]["monitoring"] = {"no_traffic_minutes": None}
+
+    # When the app reads its context, then the null is there and the configuration has no such alarm
+    read = platform_context({"mlops": context, "other": 1})
+    assert read["datasets"]["churn"]["monitoring"] == {"no_traffic_minutes": None}
+    assert load_platform(read, PROJECT_ROOT).config.datasets["churn"].monitoring.no_traffic_minutes is None
+
+
+def test_the_cdk_cli_s_context_replaces_the_given_one_with_its_nulls(
+    context: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Given the CLI's context (cdk.json with --context) with a null, and an overflow file after it
+    cli = copy.deepcopy(context)
+    cli["datasets"]["churn"]["monitoring"] = {"no_new_data_hours": None}
+    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps({"mlops": cli}))
+    monkeypatch.delenv("CONTEXT_OVERFLOW_LOCATION_ENV", raising=False)
+
+    # Then the CLI's wins over what the app was given, nulls included
+    assert platform_context({"mlops": context}) == cli
+    overflow = tmp_path / "context.json"
+    overflow.write_text(json.dumps({"mlops": {"project": "other"}}))
+    monkeypatch.setenv("CONTEXT_OVERFLOW_LOCATION_ENV", str(overflow))
+    assert platform_context({"mlops": context}) == {"project": "other"}
