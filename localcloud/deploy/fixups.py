@@ -9,7 +9,6 @@ directly; each such case says why. Fix-ups are idempotent: a re-deploy applies t
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -182,17 +181,13 @@ def fix_event_invoke_config(client: Clients, resource: Resource) -> None:
 
 
 def fix_alarm(client: Clients, resource: Resource) -> None:
-    """``AWS::CloudWatch::Alarm``: moto skips the type; the alarm is put through the API.
+    """``AWS::CloudWatch::Alarm``: moto has no alarm model; the alarm is put through the API.
 
-    An alarm without ``AlarmName`` gets a name as CloudFormation makes one (stack, logical id and a
-    suffix), stable across re-deploys.
+    Its name is the one the local model gave it (``alarm_cfn``: ``AlarmName``, or a name as
+    CloudFormation makes one, kept across re-deploys), which ``Ref`` and ``Fn::GetAtt`` resolved to.
     """
     arguments = {k: v for k, v in resource.properties.items() if k in _ALARM_FIELDS}
-    if "AlarmName" not in arguments:
-        suffix = (
-            hashlib.sha256(f"{resource.stack_name}/{resource.logical_id}".encode()).hexdigest()[:12].upper()
-        )
-        arguments["AlarmName"] = f"{resource.stack_name}-{resource.logical_id}-{suffix}"
+    arguments["AlarmName"] = resource.physical_id or arguments["AlarmName"]
     for name, kind in (
         ("Period", int),
         ("EvaluationPeriods", int),

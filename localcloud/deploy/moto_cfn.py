@@ -16,7 +16,7 @@ These act while moto creates a stack (the fix-ups in ``fixups`` act after it):
 
 Types moto's CloudFormation lacks get models of their own, added to moto's model map while a local cloud
 runs: API Gateway's stages and request validators (``apigateway_models``), EventBridge Scheduler's
-schedules and schedule groups (``scheduler_cfn``).
+schedules and schedule groups (``scheduler_cfn``), CloudWatch alarms' names and ARNs (``alarm_cfn``).
 
 Custom resources have their own corrections, in ``custom_model``; IAM resources theirs, in
 ``iam_resources``.
@@ -37,7 +37,7 @@ from moto.events.models import EventBus
 from moto.kms.models import Key
 from moto.logs.models import LogGroup
 
-from localcloud.deploy import apigateway_models, iam_resources, scheduler_cfn
+from localcloud.deploy import alarm_cfn, apigateway_models, iam_resources, scheduler_cfn
 from localcloud.patches import Patch
 
 
@@ -67,7 +67,7 @@ def patches() -> list[Patch]:
     model_map = parsing.get_model_map
 
     def get_model_map() -> dict[str, Any]:
-        return {**model_map(), **apigateway_models.MODELS, **scheduler_cfn.MODELS}
+        return {**model_map(), **apigateway_models.MODELS, **scheduler_cfn.MODELS, **alarm_cfn.MODELS}
 
     return [
         Patch(parsing, "get_model_map", get_model_map),

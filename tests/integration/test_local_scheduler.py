@@ -78,6 +78,21 @@ TEMPLATE: dict[str, Any] = {
             "Type": "AWS::Scheduler::ScheduleGroup",
             "Properties": {"Name": "monitoring", "Tags": [{"Key": "project", "Value": "mlops"}]},
         },
+        "DriftAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "Namespace": "MLOpsPlatform",
+                "MetricName": "Drift",
+                "Dimensions": [{"Name": "EndpointName", "Value": "churn"}],
+                "Statistic": "Maximum",
+                "Period": 3600,
+                "EvaluationPeriods": 3,
+                "DatapointsToAlarm": 2,
+                "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "TreatMissingData": "notBreaching",
+            },
+        },
         "Dashboard": {
             "Type": "AWS::CloudWatch::Dashboard",
             "Properties": {
@@ -86,9 +101,11 @@ TEMPLATE: dict[str, Any] = {
                     "Fn::Join": [
                         "",
                         [
-                            '{"widgets":[{"type":"metric","properties":{"region":"',
+                            '{"widgets":[{"type":"alarm","properties":{"region":"',
                             {"Ref": "AWS::Region"},
-                            '"}}]}',
+                            '","alarms":["',
+                            {"Fn::GetAtt": ["DriftAlarm", "Arn"]},
+                            '"]}}]}',
                         ],
                     ]
                 },
@@ -141,12 +158,16 @@ def test_a_schedule_of_a_group_is_created_in_that_group(cloud: LocalCloud) -> No
     assert tags == [{"Key": "project", "Value": "mlops"}]
 
 
-def test_the_dashboard_is_deployed_with_its_body_resolved(cloud: LocalCloud) -> None:
-    # Given the stack deployed: When the dashboard is read
-    body = cloud.client("cloudwatch").get_dashboard(DashboardName="mlops-churn")["DashboardBody"]
+def test_the_dashboard_is_deployed_with_its_body_resolved_and_the_alarm_it_shows(cloud: LocalCloud) -> None:
+    # Given the stack deployed: When the dashboard and the alarm it refers to (Fn::GetAtt Arn) are read
+    cloudwatch = cloud.client("cloudwatch")
+    body = cloudwatch.get_dashboard(DashboardName="mlops-churn")["DashboardBody"]
+    (alarm,) = cloudwatch.describe_alarms(AlarmNamePrefix=f"{STACK}-DriftAlarm-")["MetricAlarms"]
 
-    # Then its body is the template's, with the region resolved
-    assert json.loads(body) == {"widgets": [{"type": "metric", "properties": {"region": REGION}}]}
+    # Then its body is the template's, with the region and the alarm's ARN resolved
+    widget = {"type": "alarm", "properties": {"region": REGION, "alarms": [alarm["AlarmArn"]]}}
+    assert json.loads(body) == {"widgets": [widget]}
+    assert alarm["AlarmArn"] == f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{alarm['AlarmName']}"
 
 
 def test_a_redeploy_updates_the_schedule_in_place(cloud: LocalCloud, tmp_path: Path) -> None:
@@ -158,7 +179,8 @@ def test_a_redeploy_updates_the_schedule_in_place(cloud: LocalCloud, tmp_path: P
     # When it is deployed again
     cloud.deploy(one_stack_assembly(tmp_path / "v2.out", STACK, template))
 
-    # Then the one schedule has the new definition
+    # Then the one schedule has the new definition, and the alarm kept its name
+    assert len(cloud.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{STACK}-")["MetricAlarms"]) == 1
     scheduler = cloud.client("scheduler")
     (listed,) = scheduler.list_schedules(NamePrefix=f"{STACK}-Hourly-")["Schedules"]
     schedule = scheduler.get_schedule(Name=listed["Name"])
