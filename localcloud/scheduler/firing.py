@@ -180,7 +180,14 @@ class ScheduleRunner:
 
     def _track(self, schedule: Schedule) -> _Track:
         start, end = _moment(schedule.start_date), _moment(schedule.end_date)
-        signature = (schedule.schedule_expression, schedule.schedule_expression_timezone, start, end)
+        # A schedule deleted and created again under its name starts afresh (no catching up).
+        signature = (
+            schedule.schedule_expression,
+            schedule.schedule_expression_timezone,
+            start,
+            end,
+            schedule.creation_date,
+        )
         track = self._tracks.get(schedule.arn)
         if track is not None and track.signature == signature:
             return track

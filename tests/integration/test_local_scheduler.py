@@ -372,3 +372,22 @@ def test_a_role_whose_trust_names_another_schedule_group_cannot_be_assumed(cloud
     assert firing.status == "refused"
     assert firing.error is not None and "sts:AssumeRole" in firing.error
     assert received(cloud, "untrusted-target") == []
+
+
+def test_a_schedule_created_again_under_its_name_starts_afresh(cloud: LocalCloud) -> None:
+    # Given a rate schedule that fired (at once), deleted after 20 minutes
+    function = python_function(cloud, "again-target")
+    role = _scheduler_role(cloud, "again-role", _invoke(function))
+    target = {"Arn": function, "RoleArn": role}
+    _schedule(cloud, "again", target, "rate(1 hour)")
+    wait_for(lambda: _firings(cloud, "again"))
+    cloud.clock.advance(timedelta(minutes=20))
+    cloud.client("scheduler").delete_schedule(Name="again")
+
+    # When it is created again
+    _schedule(cloud, "again", target, "rate(1 hour)")
+    firings = wait_for(lambda: _firings(cloud, "again")[1:] and _firings(cloud, "again"))
+
+    # Then it fired at once, as a new schedule does, not on the old one's hours
+    first, second = firings
+    assert timedelta(minutes=20) <= second.scheduled_time - first.scheduled_time < timedelta(minutes=21)
