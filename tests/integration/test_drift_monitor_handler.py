@@ -7,9 +7,7 @@ the data bucket, the metrics as embedded-metric-format lines with exactly the al
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,9 +17,7 @@ from typing import Any
 import boto3
 import numpy as np
 import pytest
-from moto import mock_aws
 
-from adapters.aws import client, resource
 from domain.data.contract import DatasetContract
 from domain.deployment.capture import capture_key, capture_record
 from domain.monitoring.config import parse_monitoring_config
@@ -31,7 +27,7 @@ from domain.training.config import parse_training_config
 from spec.drift.baseline import build_baseline
 from spec.drift.scores import Kind
 from spec.profile import frequency_document, numeric_document, profile_document
-from tests.moto_support import FakeLambdaContext
+from tests.moto_support import FakeLambdaContext, asset_handler, mocked_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "mlops-data"
@@ -133,33 +129,19 @@ def _serve(version: int, columns: dict[str, Any], rows: int, per_request: int = 
 
 @pytest.fixture
 def handler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    folder = tmp_path / "drift_monitor"
-    shutil.copytree(ROOT / "lambdas" / "drift_monitor", folder)
     training = parse_training_config({}, contract=CONTRACT)
-    files = {
-        "contracts.json": {DATASET: CONTRACT.model_dump(mode="json")},
-        "training.json": {DATASET: training.model_dump(mode="json")},
-        "monitoring.json": {
-            DATASET: parse_monitoring_config({"max_feature_metrics": 2}).model_dump(mode="json")
-        },
+    monitoring = parse_monitoring_config({"max_feature_metrics": 2})
+    generated = {
+        "contracts.json": json.dumps({DATASET: CONTRACT.model_dump(mode="json")}),
+        "training.json": json.dumps({DATASET: training.model_dump(mode="json")}),
+        "monitoring.json": json.dumps({DATASET: monitoring.model_dump(mode="json")}),
     }
-    for name, document in files.items():
-        (folder / name).write_text(json.dumps(document))
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        client.cache_clear()
-        resource.cache_clear()
+    with mocked_aws(monkeypatch):
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         boto3.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
-        spec = importlib.util.spec_from_file_location("drift_monitor_handler", folder / "handler.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-        client.cache_clear()
-        resource.cache_clear()
+        yield asset_handler("drift_monitor", tmp_path, generated)
 
 
 def _single(value: Any) -> Any:
