@@ -27,7 +27,7 @@ import pyarrow.json as pa_json
 from domain.monitoring.capture_bodies import CSV, JSON, media
 from domain.monitoring.capture_envelopes import Envelopes
 
-__all__ = ["FastRows", "fast_rows"]
+__all__ = ["FastJsonRows", "FastRows", "fast_json_rows", "fast_rows"]
 
 _ANSWERS = pa_json.ParseOptions(newlines_in_values=False)
 
@@ -104,6 +104,84 @@ def fast_rows(found: Envelopes, indices: Sequence[int], features: Sequence[str])
     labels = pc.list_flatten(predictions.filter(paired)).field("prediction").to_pylist()
     text = "".join(body if body.endswith("\n") else body + "\n" for body in bodies)
     return FastRows(text=text, labels=labels, taken=chosen)
+
+
+@dataclass(frozen=True)
+class FastJsonRows:
+    """The ``{"instances": [objects]}`` requests read as a whole: each feature's values, the labels.
+
+    Attributes
+    ----------
+    columns : dict of str to pyarrow.Array
+        Each feature's values as Arrow typed them from the JSON (null where a row lacks it).
+    labels : list
+        One predicted value per row.
+    taken : numpy.ndarray of bool
+        Per record asked about, whether it is one of them.
+    """
+
+    columns: dict[str, pa.Array]
+    labels: list[Any]
+    taken: npt.NDArray[np.bool_]
+
+    @property
+    def requests(self) -> int:
+        """The records read."""
+        return int(self.taken.sum())
+
+
+def fast_json_rows(found: Envelopes, indices: Sequence[int], features: Sequence[str]) -> FastJsonRows | None:
+    """Read the records at ``indices`` whose request is ``{"instances": [objects]}`` on one line, with a
+    JSON predictions answer, by Arrow's JSON reader in one pass; None when there are none, or when
+    Arrow cannot read them as one table (a feature whose values are of two types)."""
+    if not indices:
+        return None
+    taken = pa.array(indices, pa.int64())
+    request = found.in_data.take(taken)
+    answer = found.out_data.take(taken)
+    candidate = _all(
+        found.has_input.take(taken),
+        found.has_output.take(taken),
+        _media_is(found.in_type.take(taken), JSON),
+        _media_is(found.out_type.take(taken), JSON),
+        _not_base64(found.in_encoding.take(taken)),
+        _not_base64(found.out_encoding.take(taken)),
+        pc.match_substring_regex(request, r'^\s*\{\s*"instances"\s*:\s*\[\s*\{'),
+        pc.invert(pc.match_substring(request, "\n")),
+        pc.invert(pc.match_substring(answer, "\n")),
+    )
+    if not pc.any(candidate).as_py():
+        return None
+    request, answer = request.filter(candidate), answer.filter(candidate)
+    predictions, instances = _predictions(answer), _instances(request)
+    if predictions is None or instances is None:
+        return None
+    paired = pc.fill_null(pc.equal(pc.list_value_length(predictions), pc.list_value_length(instances)), False)
+    if not pc.any(paired).as_py():
+        return None
+    chosen = np.zeros(len(indices), dtype=bool)
+    positions = np.flatnonzero(np.asarray(candidate.to_numpy(zero_copy_only=False), dtype=bool))
+    chosen[positions[np.asarray(paired.to_numpy(zero_copy_only=False), dtype=bool)]] = True
+    rows = pc.list_flatten(instances.filter(paired))
+    present = {rows.type.field(i).name for i in range(rows.type.num_fields)}
+    columns = {name: rows.field(name) if name in present else pa.nulls(len(rows)) for name in features}
+    labels = pc.list_flatten(predictions.filter(paired)).field("prediction").to_pylist()
+    return FastJsonRows(columns=columns, labels=labels, taken=chosen)
+
+
+def _instances(requests: pa.Array) -> pa.Array | None:
+    """Each request's ``instances`` (a list of objects), or None if Arrow cannot read them as one table."""
+    body = "\n".join(requests.to_pylist()).encode("utf-8")
+    try:
+        table = pa_json.read_json(io.BytesIO(body), parse_options=_ANSWERS)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    if table.num_rows != len(requests) or "instances" not in table.column_names:
+        return None
+    instances = table.column("instances").combine_chunks()
+    if not (pa.types.is_list(instances.type) and pa.types.is_struct(instances.type.value_type)):
+        return None
+    return instances
 
 
 def _all(*masks: pa.Array) -> pa.Array:

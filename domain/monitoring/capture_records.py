@@ -44,10 +44,11 @@ from domain.monitoring.capture_bodies import (
     media,
 )
 from domain.monitoring.capture_envelopes import EnvelopeLists, envelopes, in_window
-from domain.monitoring.capture_fast import fast_rows
+from domain.monitoring.capture_fast import fast_json_rows, fast_rows
 from domain.monitoring.columns import (
     CaptureSchema,
     ColumnValues,
+    arrow_json_values,
     json_values,
     prediction_values,
     text_values,
@@ -114,6 +115,7 @@ class _Group:
     """Requests of one shape (CSV with one header, CSV without, JSON rows) and their answers' labels."""
 
     text: str = ""  # rows read as a whole (capture_fast), before ``lines``
+    columns: dict[str, pa.Array] | None = None  # JSON rows read as a whole (capture_fast)
     lines: list[str] = field(default_factory=list)
     rows: list[Any] = field(default_factory=list)
     labels: list[Any] = field(default_factory=list)
@@ -161,6 +163,11 @@ def parse_captures(
             accumulated.groups[None] = _Group(text=fast.text, labels=fast.labels)
             accumulated.requests += fast.requests
             kept = [index for index, taken in zip(kept, fast.taken.tolist(), strict=True) if not taken]
+        fast_json = fast_json_rows(found, kept, schema.names)
+        if fast_json is not None:
+            accumulated.groups["json-arrow"] = _Group(columns=fast_json.columns, labels=fast_json.labels)
+            accumulated.requests += fast_json.requests
+            kept = [index for index, taken in zip(kept, fast_json.taken.tolist(), strict=True) if not taken]
         records, reader = found.lists(kept), RequestReader(schema.names)
         for position, labels in enumerate(answers(records, range(len(kept)))):
             try:
@@ -210,7 +217,11 @@ def _rows(version: int, accumulated: _Version, schema: CaptureSchema) -> Version
     parts: list[dict[str, ColumnValues]] = []
     labels: list[Any] = []
     for key, group in accumulated.groups.items():
-        if key == "json":
+        if group.columns is not None:
+            parts.append(
+                {c.name: arrow_json_values(group.columns[c.name], c, schema.dialect) for c in schema.features}
+            )
+        elif key == "json":
             parts.append(_json_columns(group.rows, schema))
         else:
             text = group.text + ("\n".join(group.lines) + "\n" if group.lines else "")

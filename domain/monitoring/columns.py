@@ -44,6 +44,7 @@ __all__ = [
     "CaptureSchema",
     "Column",
     "ColumnValues",
+    "arrow_json_values",
     "json_values",
     "prediction_values",
     "text_values",
@@ -157,6 +158,27 @@ def json_values(values: Sequence[Any], column: Column, dialect: Dialect) -> Colu
         numbers = np.fromiter(map(_json_number, values), np.float64, len(values))
     numbers[~np.isfinite(numbers)] = math.nan
     return numbers
+
+
+def arrow_json_values(values: pa.Array, column: Column, dialect: Dialect) -> ColumnValues:
+    """A column of JSON values as Arrow's JSON reader typed them, read as :func:`json_values` reads them.
+
+    Numbers for a numeric column, strings for a category or timestamp, booleans for a boolean column are
+    converted at once; any other type goes value by value through :func:`json_values`.
+    """
+    kind = values.type
+    if column.type == "timestamp" and (pa.types.is_string(kind) or pa.types.is_null(kind)):
+        return _timestamps(pc.utf8_trim(values.cast(pa.string()), BLANKS))
+    numbers_typed = pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind)
+    if column.kind == "numeric" and column.type != "timestamp" and numbers_typed:
+        numbers: FloatArray = values.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        numbers[~np.isfinite(numbers)] = math.nan
+        return numbers
+    if column.type == "category" and (pa.types.is_string(kind) or pa.types.is_null(kind)):
+        return _as_strings(values.cast(pa.string()).to_numpy(zero_copy_only=False))
+    if column.type == "boolean" and (pa.types.is_boolean(kind) or pa.types.is_null(kind)):
+        return _as_strings(values.cast(pa.string()).to_numpy(zero_copy_only=False))  # "true" / "false"
+    return json_values(values.to_pylist(), column, dialect)
 
 
 def prediction_values(labels: Sequence[Any], column: Column) -> ColumnValues:

@@ -280,3 +280,19 @@ def test_many_files_read_in_parallel_give_the_same_rows(readers: int) -> None:
     # When read with one reader or several / Then every row is there once
     rows = read_window(source, DATASET, SCHEMA, SINCE, UNTIL, readers=readers).versions[1]
     assert sorted(np.asarray(rows.column("age")).tolist()) == list(range(1000))
+
+
+def test_json_instances_of_mixed_types_are_read_value_by_value() -> None:
+    # Given instances whose "plan" is a string in one request and a number in another (Arrow cannot type
+    # the column as one), and whose "age" is an integer in one and a float in the other
+    source = FakeCaptureSource()
+    row = {"income": 1.0, "signup": "2026-01-01", "active": True}
+    first = json.dumps({"instances": [{**row, "age": 1, "plan": "pro"}]})
+    second = json.dumps({"instances": [{**row, "age": 2.5, "plan": 5}]})
+    source.put(V1, AT, [_record(first, "application/json", AT), _record(second, "application/json", AT)])
+
+    # When read / Then both rows are there; a number is not a category (missing)
+    rows = _read(source).versions[1]
+    np.testing.assert_array_equal(rows.column("age"), [1.0, 2.5])
+    assert rows.column("plan") == ["pro", None]
+    assert rows.column("active") == ["true", "true"]
