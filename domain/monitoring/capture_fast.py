@@ -66,18 +66,9 @@ def fast_rows(found: Envelopes, indices: Sequence[int], features: Sequence[str])
     """
     if not indices:
         return None
-    taken = pa.array(indices, pa.int64())
-    request = found.in_data.take(taken)
-    answer = found.out_data.take(taken)
+    request, answer, plain = _records(found, indices, CSV)
     candidate = _all(
-        found.has_input.take(taken),
-        found.has_output.take(taken),
-        _media_is(found.in_type.take(taken), CSV),
-        _media_is(found.out_type.take(taken), JSON),
-        _not_base64(found.in_encoding.take(taken)),
-        _not_base64(found.out_encoding.take(taken)),
-        pc.is_valid(request),
-        pc.is_valid(answer),
+        plain,
         pc.invert(pc.match_substring_regex(request, _header_pattern(features))),
         # A blank line, a quote (which may hold a line break) or a carriage return alone would make the
         # count of line breaks differ from the count of rows: such requests are read one at a time.
@@ -97,9 +88,7 @@ def fast_rows(found: Envelopes, indices: Sequence[int], features: Sequence[str])
     paired = pc.fill_null(pc.equal(pc.list_value_length(predictions), pc.cast(rows, pa.int32())), False)
     if not pc.any(paired).as_py():
         return None
-    chosen = np.zeros(len(indices), dtype=bool)
-    positions = np.flatnonzero(np.asarray(candidate.to_numpy(zero_copy_only=False), dtype=bool))
-    chosen[positions[np.asarray(paired.to_numpy(zero_copy_only=False), dtype=bool)]] = True
+    chosen = _chosen(len(indices), candidate, paired)
     bodies = request.filter(paired).to_pylist()
     labels = pc.list_flatten(predictions.filter(paired)).field("prediction").to_pylist()
     text = "".join(body if body.endswith("\n") else body + "\n" for body in bodies)
@@ -136,16 +125,9 @@ def fast_json_rows(found: Envelopes, indices: Sequence[int], features: Sequence[
     Arrow cannot read them as one table (a feature whose values are of two types)."""
     if not indices:
         return None
-    taken = pa.array(indices, pa.int64())
-    request = found.in_data.take(taken)
-    answer = found.out_data.take(taken)
+    request, answer, plain = _records(found, indices, JSON)
     candidate = _all(
-        found.has_input.take(taken),
-        found.has_output.take(taken),
-        _media_is(found.in_type.take(taken), JSON),
-        _media_is(found.out_type.take(taken), JSON),
-        _not_base64(found.in_encoding.take(taken)),
-        _not_base64(found.out_encoding.take(taken)),
+        plain,
         pc.match_substring_regex(request, r'^\s*\{\s*"instances"\s*:\s*\[\s*\{'),
         pc.invert(pc.match_substring(request, "\n")),
         pc.invert(pc.match_substring(answer, "\n")),
@@ -159,9 +141,7 @@ def fast_json_rows(found: Envelopes, indices: Sequence[int], features: Sequence[
     paired = pc.fill_null(pc.equal(pc.list_value_length(predictions), pc.list_value_length(instances)), False)
     if not pc.any(paired).as_py():
         return None
-    chosen = np.zeros(len(indices), dtype=bool)
-    positions = np.flatnonzero(np.asarray(candidate.to_numpy(zero_copy_only=False), dtype=bool))
-    chosen[positions[np.asarray(paired.to_numpy(zero_copy_only=False), dtype=bool)]] = True
+    chosen = _chosen(len(indices), candidate, paired)
     rows = pc.list_flatten(instances.filter(paired))
     present = {rows.type.field(i).name for i in range(rows.type.num_fields)}
     columns = {name: rows.field(name) if name in present else pa.nulls(len(rows)) for name in features}
@@ -182,6 +162,34 @@ def _instances(requests: pa.Array) -> pa.Array | None:
     if not (pa.types.is_list(instances.type) and pa.types.is_struct(instances.type.value_type)):
         return None
     return instances
+
+
+def _records(
+    found: Envelopes, indices: Sequence[int], request_media: str
+) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """The requests and answers at ``indices``, and whether each is plain text of ``request_media``
+    answered in plain JSON (both captured, neither BASE64)."""
+    taken = pa.array(indices, pa.int64())
+    request, answer = found.in_data.take(taken), found.out_data.take(taken)
+    plain = _all(
+        found.has_input.take(taken),
+        found.has_output.take(taken),
+        _media_is(found.in_type.take(taken), request_media),
+        _media_is(found.out_type.take(taken), JSON),
+        _not_base64(found.in_encoding.take(taken)),
+        _not_base64(found.out_encoding.take(taken)),
+        pc.is_valid(request),
+        pc.is_valid(answer),
+    )
+    return request, answer, plain
+
+
+def _chosen(records: int, candidate: pa.Array, paired: pa.Array) -> npt.NDArray[np.bool_]:
+    """Per record, whether it was a candidate and then paired (``paired`` is over the candidates)."""
+    chosen = np.zeros(records, dtype=bool)
+    positions = np.flatnonzero(np.asarray(candidate.to_numpy(zero_copy_only=False), dtype=bool))
+    chosen[positions[np.asarray(paired.to_numpy(zero_copy_only=False), dtype=bool)]] = True
+    return chosen
 
 
 def _all(*masks: pa.Array) -> pa.Array:
