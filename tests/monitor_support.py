@@ -1,10 +1,13 @@
-"""A capture store in memory for the drift monitor's tests: ``domain.monitoring.captures.CaptureSource``."""
+"""The drift monitor's tests' support: a capture store in memory (``domain.monitoring.captures.
+CaptureSource``) and a model version registered as the training pipeline registers it (moto or AWS)."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 from typing import Any
+
+import boto3
 
 from domain.deployment.capture import capture_key
 
@@ -38,3 +41,27 @@ class FakeCaptureSource:
         lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
         self.objects[key] = ("\n".join(lines) + "\n").encode()
         return key
+
+
+def register_version(group: str, *, statistics: tuple[str, str], constraints: str | None) -> None:
+    """Register a version of ``group`` with its drift check baselines, as registration writes them.
+
+    ``statistics``: the S3 URIs of its inputs and predictions profiles; ``constraints``: its drift
+    baseline's (None: a version registered before drift baselines).
+    """
+    json_type = "application/json"
+    data_quality: dict[str, Any] = {"Statistics": {"ContentType": json_type, "S3Uri": statistics[0]}}
+    if constraints is not None:
+        data_quality["Constraints"] = {"ContentType": json_type, "S3Uri": constraints}
+    boto3.client("sagemaker").create_model_package(
+        ModelPackageGroupName=group,
+        InferenceSpecification={
+            "Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/sklearn:1"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": [json_type],
+        },
+        DriftCheckBaselines={
+            "ModelDataQuality": data_quality,
+            "ModelQuality": {"Statistics": {"ContentType": json_type, "S3Uri": statistics[1]}},
+        },
+    )

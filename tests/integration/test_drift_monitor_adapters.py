@@ -11,6 +11,7 @@ import pytest
 from adapters.monitoring import RegistryBaselineSource, S3CaptureSource, S3ReportStore
 from domain.monitoring.captures import CaptureSourceError
 from domain.monitoring.check import BaselineMissingError
+from tests.monitor_support import register_version
 from tests.moto_support import mocked_aws
 
 BUCKET = "mlops-data"
@@ -51,33 +52,14 @@ def test_a_capture_that_cannot_be_read_is_our_error(aws: None) -> None:
         S3CaptureSource("nope").keys("capture/")
 
 
-def _register(constraints: str | None) -> None:
-    data_quality = {"Statistics": {"ContentType": "application/json", "S3Uri": f"s3://{BUCKET}/gone.json"}}
-    if constraints is not None:
-        data_quality["Constraints"] = {"ContentType": "application/json", "S3Uri": constraints}
-    boto3.client("sagemaker").create_model_package(
-        ModelPackageGroupName=GROUP,
-        InferenceSpecification={
-            "Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/sklearn:1"}],
-            "SupportedContentTypes": ["text/csv"],
-            "SupportedResponseMIMETypes": ["application/json"],
-        },
-        DriftCheckBaselines={
-            "ModelDataQuality": data_quality,
-            "ModelQuality": {
-                "Statistics": {"ContentType": "application/json", "S3Uri": f"s3://{BUCKET}/p.json"}
-            },
-        },
-    )
-
-
 def test_baselines_that_are_missing_or_broken_name_the_model_package(aws: None) -> None:
     # Given version 1 naming a baseline that is not JSON, version 2 naming one that is not there, version 3
     # with profiles that are not there
     boto3.client("s3").put_object(Bucket=BUCKET, Key="broken.json", Body=b"not json")
-    _register(f"s3://{BUCKET}/broken.json")
-    _register(f"s3://{BUCKET}/missing.json")
-    _register(None)
+    profiles = (f"s3://{BUCKET}/gone.json", f"s3://{BUCKET}/p.json")
+    register_version(GROUP, statistics=profiles, constraints=f"s3://{BUCKET}/broken.json")
+    register_version(GROUP, statistics=profiles, constraints=f"s3://{BUCKET}/missing.json")
+    register_version(GROUP, statistics=profiles, constraints=None)
     source = RegistryBaselineSource("mlops", "us-east-1", "123456789012")
 
     # When each is asked for / Then each refusal names the package and what is wrong

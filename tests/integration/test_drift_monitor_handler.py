@@ -27,6 +27,7 @@ from domain.training.config import parse_training_config
 from spec.drift.baseline import build_baseline
 from spec.drift.scores import Kind
 from spec.profile import frequency_document, numeric_document, profile_document
+from tests.monitor_support import register_version
 from tests.moto_support import FakeLambdaContext, asset_handler, mocked_aws
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,24 +70,6 @@ def _columns(rng: np.random.Generator, rows: int, shift: float = 0.0) -> dict[st
 def _put(key: str, body: bytes) -> str:
     boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=body)
     return f"s3://{BUCKET}/{key}"
-
-
-def _register(version_baseline: str | None, profiles: tuple[str, str]) -> None:
-    data_quality: dict[str, Any] = {"Statistics": {"ContentType": "application/json", "S3Uri": profiles[0]}}
-    if version_baseline is not None:
-        data_quality["Constraints"] = {"ContentType": "application/json", "S3Uri": version_baseline}
-    boto3.client("sagemaker").create_model_package(
-        ModelPackageGroupName=GROUP,
-        InferenceSpecification={
-            "Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/sklearn:1"}],
-            "SupportedContentTypes": ["text/csv"],
-            "SupportedResponseMIMETypes": ["application/json"],
-        },
-        DriftCheckBaselines={
-            "ModelDataQuality": data_quality,
-            "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": profiles[1]}},
-        },
-    )
 
 
 def _format1(columns: dict[str, Any], names: list[str]) -> bytes:
@@ -182,8 +165,9 @@ def test_a_scheduled_check_writes_both_reports_and_publishes_the_alarm_s_metrics
         _put("models/shop/inputs_profile.json", _format1(training, [*NUMERIC, "plan"])),
         _put("models/shop/predictions_profile.json", _format1(training, ["predicted_label"])),
     )
-    _register(_put("models/shop/v1/drift_baseline.json", baseline.to_json().encode()), profiles)
-    _register(None, profiles)
+    constraints = _put("models/shop/v1/drift_baseline.json", baseline.to_json().encode())
+    register_version(GROUP, statistics=profiles, constraints=constraints)
+    register_version(GROUP, statistics=profiles, constraints=None)
     _serve(1, _columns(np.random.default_rng(1), 400, shift=15.0), 400)
     _serve(2, _columns(np.random.default_rng(2), 300), 300)
 

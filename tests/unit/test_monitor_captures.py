@@ -17,7 +17,7 @@ from domain.monitoring.captures import read_window, window_files
 from domain.monitoring.columns import CaptureSchema
 from domain.names import capture_prefix, capture_uri_prefix
 from domain.training.config import parse_training_config
-from tests.capture_fakes import FakeCaptureSource
+from tests.monitor_support import FakeCaptureSource
 
 DATASET = "shop"
 SINCE = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ from domain.names import capture_uri_prefix
 from domain.training.config import parse_training_config
 from spec.drift.baseline import DriftBaseline, build_baseline
 from spec.drift.scores import Kind
-from tests.capture_fakes import FakeCaptureSource
+from tests.monitor_support import FakeCaptureSource
 
 DATASET = "shop"
 ENDPOINT = "mlops-shop"
