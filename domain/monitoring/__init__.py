@@ -1,1 +1,16 @@
-"""Drift monitoring: live traffic measured against the baseline of the model version that served it."""
+"""Drift monitoring: live traffic measured against the baseline of the model version that served it.
+
+The drift monitor's use case (``lambdas/drift_monitor`` runs it; ``bench/drift.py`` and the CLI call
+its parts), in the order a check meets them:
+
+- :mod:`.config`: a dataset's ``monitoring`` key (schedule, window, verdict rules, alarms);
+- :mod:`.request`: the schedule's or a person's event as a window;
+- :mod:`.captures`: the window's capture files listed and read, per model version
+  (:func:`~.captures.read_window`), parsed by :mod:`.capture_envelopes`, :mod:`.capture_fast`,
+  :mod:`.capture_bodies` and :mod:`.capture_records` into columns read as :mod:`.columns` says;
+- :mod:`.compare`: a version's rows against its baseline (:func:`~.compare.compare_version`);
+- :mod:`.report` and :mod:`.html`: the report as JSON and as a page; :mod:`.metrics`: what it publishes;
+- :mod:`.check`: the whole check behind its ports (:func:`~.check.check_drift`).
+
+The statistics and the baselines are in :mod:`spec.drift`, shared with the training job.
+"""
