@@ -13,10 +13,12 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -257,6 +259,18 @@ def write_captures(
     if lines:
         flush()
     return written
+
+
+def column_checks(columns: Mapping[str, Any]) -> dict[str, Any]:
+    """What a table's columns hold, to check a reading of them by: a numeric column's sum and missing
+    values, a text column's count per value (``None`` counted as ``"None"``)."""
+    checks: dict[str, Any] = {}
+    for name, values in columns.items():
+        if isinstance(values, np.ndarray):
+            checks[name] = {"sum": float(np.nansum(values)), "missing": int(np.isnan(values).sum())}
+        else:
+            checks[name] = dict(Counter(map(str, values)))
+    return checks
 
 
 def window_start(now: datetime | None = None) -> datetime:
