@@ -10,6 +10,7 @@ CDK_CLI_VERSION := 2.1149.0
 CDK_CLI_DIR := .cache/cdk-cli
 CDK_CLI := $(CDK_CLI_DIR)/.installed-$(CDK_CLI_VERSION)
 BENCH_MLFLOW := .cache/bench-mlflow
+BENCH_EVIDENTLY := .cache/bench-evidently
 SCANNERS := .cache/scanners
 export JSII_NODE := $(abspath $(NODE))
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
@@ -79,11 +80,19 @@ $(BENCH_MLFLOW)/.installed: bench/requirements-mlflow.txt
 	$(BENCH_MLFLOW)/bin/python -m pip install --quiet -r bench/requirements-mlflow.txt
 	touch $@
 
-bench: setup $(BENCH_MLFLOW)/.installed
+# Evidently, the baseline of bench/drift.py, likewise: its pandas 2 never meets the platform's pandas 3.
+$(BENCH_EVIDENTLY)/.installed: bench/requirements-evidently.txt
+	$(PYTHON) -m venv --clear $(BENCH_EVIDENTLY)
+	$(BENCH_EVIDENTLY)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_EVIDENTLY)/bin/python -m pip install --quiet -r bench/requirements-evidently.txt
+	touch $@
+
+bench: setup $(BENCH_MLFLOW)/.installed $(BENCH_EVIDENTLY)/.installed
 	$(PY) bench/validate.py
 	$(PY) bench/pipeline.py
 	$(PY) bench/serving.py --mlflow-python $(BENCH_MLFLOW)/bin/python
 	$(PY) bench/iam_enforcement.py
+	$(PY) bench/drift.py --evidently-python $(BENCH_EVIDENTLY)/bin/python
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
