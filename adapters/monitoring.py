@@ -11,7 +11,7 @@
 - :class:`S3ReportStore`: ``PutObject`` with the platform's KMS key.
 - :class:`EmfMetricsSink`: one EMF line per dimension set (Powertools' CloudWatch EMF provider), without
   Powertools' default ``service`` dimension (the alarms find these metrics by their exact dimensions),
-  timestamped with the window's end.
+  timestamped with the window's start (see ``check_drift``).
 
 Errors from AWS become :class:`~domain.monitoring.captures.CaptureSourceError`,
 :class:`~domain.monitoring.check.BaselineMissingError` or :class:`ReportNotWrittenError`.

@@ -154,5 +154,8 @@ def check_drift(
         json=reports.put(keys.json, body, "application/json"),
         html=reports.put(keys.html, render_html(report).encode("utf-8"), "text/html; charset=utf-8"),
     )
-    metrics.publish(report_metrics(report, config.max_feature_metrics), until)
+    # At the window's start: a datapoint belongs to the CloudWatch period that holds its timestamp, and
+    # that period is over by the time the window is (a window that is not aligned to the period ends
+    # inside the next one). Stamped at the end, the drift alarm would see each window one period late.
+    metrics.publish(report_metrics(report, config.max_feature_metrics), since)
     return CheckOutcome(report=report, keys=keys, uris=uris)

@@ -199,11 +199,11 @@ def test_a_scheduled_check_writes_both_reports_and_publishes_the_alarm_s_metrics
     assert result["report"]["html"] == f"s3://{BUCKET}/{folder}report.html"
 
     # and the metrics are EMF lines in MLOpsPlatform with exactly the alarm's dimensions, no service,
-    # timestamped at the window's end
+    # timestamped at the window's start (an hour before the scheduled time)
     # (the function's own DriftChecks count, by service, aside)
     lines = [line for line in _emf(capsys.readouterr().out) if "EndpointName" in line["dimensions"]]
     assert {line["namespace"] for line in lines} == {"MLOpsPlatform"}
-    assert {line["timestamp"] for line in lines} == {int(SCHEDULED.timestamp() * 1000)}
+    assert {line["timestamp"] for line in lines} == {int((SCHEDULED - timedelta(hours=1)).timestamp() * 1000)}
     assert all("service" not in line["dimensions"] for line in lines)
     by_dimensions = {tuple(sorted(line["dimensions"].items())): line["metrics"] for line in lines}
     endpoint = (("EndpointName", ENDPOINT),)

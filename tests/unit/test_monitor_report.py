@@ -151,9 +151,9 @@ def test_a_drifting_version_and_one_without_a_baseline_are_both_reported(baselin
         "json": f"s3://data/{folder}report.json",
         "html": f"s3://data/{folder}report.html",
     }
-    # and the metrics are published once, at the window's end
+    # and the metrics are published once, at the window's start (in the period the window fills)
     [(points, at)] = metrics.published
-    assert at == UNTIL
+    assert at == SINCE
     by_key = {(p.name, p.dimensions): p.value for p in points}
     v1 = (("EndpointName", ENDPOINT), ("ModelVersion", "1"))
     assert by_key[("Drift", v1)] == 1.0
@@ -206,7 +206,7 @@ def test_a_window_without_traffic_is_a_report_not_an_error() -> None:
     # Then the report says no traffic and nothing is published
     assert outcome.report.status == "no_traffic"
     assert len(reports.written) == 2
-    assert metrics.published == [([], UNTIL)]
+    assert metrics.published == [([], SINCE)]
     assert "No request was captured" in render_html(outcome.report)
 
 
