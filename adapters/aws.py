@@ -25,6 +25,14 @@ def client(service: str, region: str | None = None) -> Any:
     return boto3.session.Session().client(service, region_name=region, config=RETRIES)
 
 
+@cache
+def waiting_client(service: str, read_timeout: int) -> Any:
+    """A boto3 client for calls that wait up to ``read_timeout`` seconds for their answer (a synchronous
+    Lambda invoke), never retried: a retry after a timeout would run the call a second time."""
+    once = Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=read_timeout)
+    return boto3.session.Session().client(service, config=RETRIES.merge(once))
+
+
 def error_code(error: Exception) -> str:
     """The AWS error code of a botocore ClientError ('' for anything else)."""
     return _error_field(error, "Code")
