@@ -18,7 +18,7 @@ from typing import Annotated, Any, Protocol
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.aws import client, error_message
+from adapters.aws import client, error_message, waiting_client
 from cli.common import CloudOption, JsonOption, clear_errors, console, fail, plain, platform
 from cli.drift_summary import SummaryError, print_summary, read_summary
 from cli.drift_window import WindowError, parse_window
@@ -30,6 +30,8 @@ app = typer.Typer(
 )
 
 FUNCTION_OUTPUT = "DriftMonitorFunctionName"
+#: How long ``check`` waits for the monitor: Lambda's longest run (15 minutes), and a minute.
+MONITOR_WAIT_SECONDS = 16 * 60
 REPORT_JSON, REPORT_HTML = "report.json", "report.html"
 
 DatasetArgument = Annotated[
@@ -68,12 +70,13 @@ class ReportBucket(Protocol):
 
 
 class LambdaMonitor:
-    """:class:`MonitorFunction` on Lambda's Invoke (RequestResponse)."""
+    """:class:`MonitorFunction` on Lambda's Invoke (RequestResponse), waited for as long as the function
+    may run and never retried (a retry would check the window, and write its report, twice)."""
 
     def check(self, function: str, event: dict[str, str]) -> dict[str, Any]:
         """Invoke ``function`` with ``event`` and wait for its answer."""
         try:
-            response = client("lambda").invoke(
+            response = waiting_client("lambda", MONITOR_WAIT_SECONDS).invoke(
                 FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(event).encode()
             )
         except ClientError as error:

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.aws import client, resource
+from adapters.aws import client, resource, waiting_client
 from localcloud.outputs import OutputConflictError, merge_outputs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +56,7 @@ def use_cloud(cloud: Cloud) -> str:
         os.environ.update(localcloud.env_variables(state))
         client.cache_clear()
         resource.cache_clear()
+        waiting_client.cache_clear()
         return f"local cloud at {state['endpoint_url']}"
     return f"AWS ({os.environ.get('AWS_ENDPOINT_URL', 'default endpoints')})"
 

@@ -246,11 +246,19 @@ def test_the_lambda_monitor_invokes_synchronously_and_returns_the_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake = FakeLambda(json.dumps({"status": "no_traffic"}).encode())
-    monkeypatch.setattr(drift, "client", lambda service: fake if service == "lambda" else None)
+    waits: list[tuple[str, int]] = []
+
+    def waiting_client(service: str, read_timeout: int) -> FakeLambda:
+        waits.append((service, read_timeout))
+        return fake
+
+    monkeypatch.setattr(drift, "waiting_client", waiting_client)
 
     answer = drift.LambdaMonitor().check(FUNCTION, {"dataset": "churn"})
 
     assert answer == {"status": "no_traffic"}
+    # waited for longer than the function may run (15 minutes)
+    assert waits == [("lambda", drift.MONITOR_WAIT_SECONDS)] and drift.MONITOR_WAIT_SECONDS > 15 * 60
     assert fake.calls == [
         {"FunctionName": FUNCTION, "InvocationType": "RequestResponse", "Payload": b'{"dataset": "churn"}'}
     ]
@@ -260,7 +268,7 @@ def test_a_function_error_is_one_clear_line(deployed: None, monkeypatch: pytest.
     # Given the monitor function fails (its handler raised)
     failure = {"errorType": "CaptureSourceError", "errorMessage": "cannot list capture/churn/: AccessDenied"}
     fake = FakeLambda(json.dumps(failure).encode(), function_error="Unhandled")
-    monkeypatch.setattr(drift, "client", lambda service: fake)
+    monkeypatch.setattr(drift, "waiting_client", lambda service, read_timeout: fake)
 
     # When a check is asked for
     result = CliRunner().invoke(app, ["drift", "check", "churn"])
