@@ -189,6 +189,13 @@ class Deployed:
         ]
         self._functions = {f["Role"]: f for f in functions}
         self._machines = {m["roleArn"]: m["stateMachineArn"] for m in machines}
+        scheduler = self.cloud.client("scheduler")
+        self._schedule_groups = {
+            scheduler.get_schedule(Name=s["Name"], GroupName=s["GroupName"])["Target"]["RoleArn"]: (
+                f"arn:aws:scheduler:{self.cloud.region}:{self.cloud.account_id}:schedule-group/{s['GroupName']}"
+            )
+            for s in scheduler.list_schedules()["Schedules"]
+        }
         self.names = {
             **{key[0].lower() + key[1:]: value for key, value in self.outputs.items()},
             "bucket": self.outputs["DataBucketName"],
@@ -221,8 +228,9 @@ class Deployed:
         """A client of ``service`` acting as ``role`` as the service that uses the role assumes it.
 
         A function's role is assumed by Lambda for the function (the session is the function's name), a
-        state machine's by Step Functions for the machine, a training job's or a model's by SageMaker, any
-        other by the service its trust policy names.
+        state machine's by Step Functions for the machine, a schedule's by EventBridge Scheduler for the
+        schedule's group, a training job's or a model's by SageMaker, any other by the service its trust
+        policy names.
         """
         arn = self.roles[role]
         trusted = self._trusted_service(arn)
@@ -231,6 +239,8 @@ class Deployed:
             name, source = function["FunctionName"], function["FunctionArn"]
         elif arn in self._machines:
             name, source = trusted, self._machines[arn]
+        elif arn in self._schedule_groups:
+            name, source = trusted, self._schedule_groups[arn]
         else:
             name, source = (SESSION_NAME if trusted == SAGEMAKER_PRINCIPAL else trusted), None
         session = self.cloud.iam.sessions.assume(arn, service=trusted, session_name=name, source_arn=source)
