@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["Window", "WindowError", "parse_window"]
+__all__ = ["Window", "WindowError", "parse_duration", "parse_window"]
 
 _DURATION = re.compile(r"(?:(\d+)([smhdw]))+")
 _PART = re.compile(r"(\d+)([smhdw])")
@@ -48,7 +48,8 @@ def _time(text: str, option: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _duration(text: str) -> timedelta | None:
+def parse_duration(text: str) -> timedelta | None:
+    """``30m``, ``2h``, ``1d12h`` (units s, m, h, d, w) as a timedelta; None if ``text`` is not one."""
     if not _DURATION.fullmatch(text.strip()):
         return None
     parts = {_UNITS[unit]: 0 for unit in _UNITS}
@@ -81,7 +82,7 @@ def parse_window(since: str | None, until: str | None, now: datetime) -> Window:
     end = _time(until, "--until") if until is not None else None
     start: datetime | None = None
     if since is not None:
-        length = _duration(since)
+        length = parse_duration(since)
         if length is not None:
             if length <= timedelta(0):
                 raise WindowError(f"--since {since!r} is an empty duration: give one such as 30m or 2h")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from contextlib import nullcontext
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +12,9 @@ import typer
 from rich.table import Table
 
 import localcloud
-from cli.common import console, errors, fail, plain
+from cli.common import clock as clock_text
+from cli.common import coloured, console, errors, fail, plain
+from cli.drift_window import parse_duration
 from cli.synth import SynthError, synthesize
 from cli.tables import flexible, identifier, print_table
 from cli.target import PROJECT_ROOT
@@ -187,6 +190,74 @@ def _when(timestamp: float | str | None) -> str:
     if timestamp is None:
         return "(unknown)"
     return datetime.fromtimestamp(float(timestamp), UTC).isoformat(timespec="seconds")
+
+
+_FIRING_COLOURS = {"invoked": "green", "started": "green", "refused": "red", "failed": "red"}
+
+
+@app.command()
+def clock(
+    advance: Annotated[
+        str | None,
+        typer.Option(
+            help="Move the clock forward by a duration (30m, 1h, 1d): the schedules due on the way fire, "
+            "each at its time, then the alarms are evaluated."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the local cloud's time, or move it forward (it never goes back).
+
+    What the local cloud times itself (captures, endpoint metrics, schedules, alarm evaluation) reads this
+    clock, so an hour of monitoring takes a second: `mlops local clock --advance 1h` runs the drift
+    monitor's next scheduled check and evaluates its alarms.
+    """
+    delta = None
+    if advance is not None:
+        delta = parse_duration(advance)
+        if delta is None or delta <= timedelta(0):
+            fail(f"--advance {advance!r} is not a duration: give one such as 30m, 1h or 1d12h")
+    with (
+        console.status(f"advancing the local cloud's clock by {plain(advance)} ...")
+        if delta
+        else nullcontext()
+    ):
+        try:
+            answer = localcloud.daemon_clock(advance=delta)
+        except localcloud.LocalCloudError as error:
+            fail(str(error), code=1)
+    if answer is None:
+        errors.print("no local cloud is running; start one with `mlops local up`")
+        raise typer.Exit(1)
+    if as_json:
+        console.print_json(json.dumps(answer, default=str))
+        return
+    ahead = _span(float(answer["offset_seconds"]))
+    console.print(
+        f"local cloud time {clock_text(answer['now'])} UTC ({ahead} ahead of this machine)", highlight=False
+    )
+    if delta is None:
+        return
+    fired = answer["fired"]
+    console.print(f"advanced {plain(advance)}: {len(fired)} schedule firing(s)", highlight=False)
+    for firing in fired:
+        outcome = coloured(firing["status"], _FIRING_COLOURS)
+        result = f" ({plain(firing['result'])})" if firing.get("result") else ""
+        why = f": {plain(firing['error'])}" if firing.get("error") else ""
+        when = clock_text(firing["scheduled_time"])
+        console.print(
+            f"  {when}  {plain(firing['schedule'])}  {outcome}{result}{why}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _span(seconds: float) -> str:
+    """``2h 05m 07s`` (days when there are any; seconds rounded)."""
+    minutes, second = divmod(round(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    days, hour = divmod(hours, 24)
+    return (f"{days}d " if days else "") + f"{hour}h {minute:02d}m {second:02d}s"
 
 
 @app.command()

@@ -18,7 +18,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from localcloud.errors import DaemonError, LocalCloudError
-from localcloud.lifecycle import access, default_state_dir, down, env_exports, env_variables, status, up
+from localcloud.lifecycle import (
+    access,
+    daemon_clock,
+    default_state_dir,
+    down,
+    env_exports,
+    env_variables,
+    status,
+    up,
+)
 from localcloud.outputs import OutputConflictError, merge_outputs
 
 if TYPE_CHECKING:
@@ -30,6 +39,7 @@ __all__ = [
     "LocalCloudError",
     "OutputConflictError",
     "access",
+    "daemon_clock",
     "default_state_dir",
     "down",
     "env_exports",

@@ -1,10 +1,11 @@
 """The local cloud as a long-running process: ``python -m localcloud serve --port P --state-dir D``.
 
 The daemon runs one ``LocalCloud`` until it is told to stop (``POST /_localcloud/shutdown``, SIGTERM
-or SIGINT), and answers the control API that ``localcloud.lifecycle`` (``up``, ``status``, ``down``)
-and the CLI use. When it listens, it writes ``daemon.json`` (its pid and endpoint) in the state dir:
-that file is how ``up`` learns the port the daemon got. When it stops, a daemon that enforced IAM saves
-its least-privilege report (``access_report.REPORT_FILE`` in the state dir) for ``mlops local access``.
+or SIGINT), and answers the control API that ``localcloud.lifecycle`` (``up``, ``status``, ``down``,
+``daemon_clock``) and the CLI use. When it listens, it writes ``daemon.json`` (its pid and endpoint) in
+the state dir: that file is how ``up`` learns the port the daemon got. When it stops, a daemon that
+enforced IAM saves its least-privilege report (``access_report.REPORT_FILE`` in the state dir) for
+``mlops local access``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import os
 import shutil
 import signal
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from localcloud import access_report
+from localcloud.clock import ClockError
 from localcloud.cloud import LocalCloud
 from localcloud.lifecycle import READY_FILE
 
@@ -66,7 +69,7 @@ def serve(*, port: int, state_dir: Path, region: str, account_id: str, enforce_i
 
 
 def register_control(cloud: LocalCloud, stop: threading.Event) -> None:
-    """Register the control API for ``cloud``: health, status, deploy, wait-idle, access, shutdown.
+    """Register the control API for ``cloud``: health, status, deploy, wait-idle, clock, access, shutdown.
 
     ``shutdown`` sets ``stop``; the caller stops the cloud.
     """
@@ -108,10 +111,52 @@ def register_control(cloud: LocalCloud, stop: threading.Event) -> None:
         "status": status,
         "deploy": deploy,
         "wait-idle": wait_idle,
+        "clock": lambda body: clock(cloud, body),
         "access": lambda _: access_report.take(cloud),
         "shutdown": shutdown,
     }.items():
         cloud.control.register(name, handler)
+
+
+def clock(cloud: LocalCloud, body: dict[str, Any]) -> dict[str, Any]:
+    """The ``clock`` route: the cloud's time, after advancing it by ``body["advance_seconds"]`` if given.
+
+    Advancing is ``cloud.clock.advance``: the schedules due on the way fire, each at its time, the cloud
+    settling after each, and the alarms are evaluated; the answer lists the firings it made.
+
+    Returns
+    -------
+    dict[str, Any]
+        ``now`` (ISO 8601 UTC), ``offset_seconds`` (ahead of the machine's time), ``advanced_seconds``
+        (None when not asked to advance) and ``fired``: each firing's schedule, scheduled time, status,
+        result and error.
+
+    Raises
+    ------
+    ClockError
+        If ``advance_seconds`` is not a number, or is negative (the clock never goes back).
+    """
+    advance = body.get("advance_seconds")
+    before = len(cloud.schedules())
+    if advance is not None:
+        if isinstance(advance, bool) or not isinstance(advance, int | float):
+            raise ClockError(f"advance_seconds must be a number of seconds, not {advance!r}")
+        cloud.clock.advance(timedelta(seconds=advance))
+    fired = cloud.schedules()[before:] if advance is not None else []
+    return {
+        "now": cloud.clock.now().isoformat().replace("+00:00", "Z"),  # to the microsecond: a window's end
+        "offset_seconds": cloud.clock.offset.total_seconds(),
+        "advanced_seconds": advance,
+        "fired": [
+            {"schedule": f.schedule_name, "group": f.group_name, "scheduled_time": _iso(f.scheduled_time),
+             "status": f.status, "result": f.result, "error": f.error}
+            for f in fired
+        ],
+    }  # fmt: skip
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _save_access_report(cloud: LocalCloud, path: Path) -> None:

@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,28 @@ def access(state_dir: Path | None = None) -> dict[str, Any] | None:
         return {**_call(state["endpoint_url"], "access", timeout=60), "source": "running"}
     saved = latest_saved([state_dir / REPORT_FILE, tests_report_path()])
     return None if saved is None else {**saved, "source": "saved"}
+
+
+def daemon_clock(
+    state_dir: Path | None = None, advance: timedelta | None = None, *, timeout: float = 900.0
+) -> dict[str, Any] | None:
+    """The running local cloud's clock, advanced by ``advance`` first if given; None if none runs.
+
+    Advancing fires the schedules due on the way, each at its time, and evaluates the alarms
+    (``cloud.clock.advance``), so it lasts as long as what fires does: ``timeout`` seconds at most.
+
+    Returns
+    -------
+    dict[str, Any] | None
+        The daemon's ``clock`` answer (``localcloud.daemon.clock``: ``now``, ``offset_seconds``,
+        ``advanced_seconds``, ``fired``) and its ``endpoint_url``.
+    """
+    state = _live_state(_resolve(state_dir))
+    if state is None:
+        return None
+    body = {} if advance is None else {"advance_seconds": advance.total_seconds()}
+    answer: dict[str, Any] = _call(state["endpoint_url"], "clock", body, timeout=timeout)
+    return {**answer, "endpoint_url": state["endpoint_url"]}
 
 
 def env_variables(state: dict[str, Any]) -> dict[str, str]:

@@ -21,7 +21,12 @@ import pytest
 
 from localcloud import LocalCloud
 from localcloud.scheduler.firing import ScheduleFiring
-from tests.integration.localcloud_fixtures.monitoring import python_function, received, wait_for
+from tests.integration.localcloud_fixtures.monitoring import (
+    python_function,
+    received,
+    scheduler_role,
+    wait_for,
+)
 from tests.integration.localcloud_fixtures.support import one_stack_assembly
 
 pytestmark = pytest.mark.slow
@@ -195,32 +200,6 @@ CONTEXT = {
 }
 
 
-def _scheduler_role(cloud: LocalCloud, name: str, *statements: dict[str, Any], group: str = "default") -> str:
-    """A role Scheduler may assume for ``group``'s schedules only, as CDK writes its trust policy."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "scheduler.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {
-                    "StringEquals": {
-                        "aws:SourceAccount": ACCOUNT,
-                        "aws:SourceArn": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{group}",
-                    }
-                },
-            }
-        ],
-    }
-    iam = cloud.client("iam")
-    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
-    if statements:
-        document = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-        iam.put_role_policy(RoleName=name, PolicyName=f"{name}-policy", PolicyDocument=document)
-    return arn
-
-
 def _invoke(function_arn: str) -> dict[str, Any]:
     return {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn}
 
@@ -238,7 +217,7 @@ def _schedule(cloud: LocalCloud, name: str, target: dict[str, Any], expression: 
 def test_a_rate_schedule_fires_at_once_then_each_interval_as_the_clock_advances(cloud: LocalCloud) -> None:
     # Given a function, and a rate schedule invoking it as a role allowed to, with the context attributes
     function = python_function(cloud, "rate-target")
-    role = _scheduler_role(cloud, "rate-role", _invoke(function))
+    role = scheduler_role(cloud, "rate-role", _invoke(function))
     target = {"Arn": function, "RoleArn": role, "Input": json.dumps(CONTEXT)}
     _schedule(cloud, "every-hour", target, "rate(1 hour)")
 
@@ -264,7 +243,7 @@ def test_a_rate_schedule_fires_at_once_then_each_interval_as_the_clock_advances(
 def test_a_cron_schedule_fires_at_its_minutes_in_its_time_zone(cloud: LocalCloud) -> None:
     # Given a schedule at 09:00 Paris time every day (a flexible window fires at its start)
     function = python_function(cloud, "cron-target")
-    role = _scheduler_role(cloud, "cron-role", _invoke(function))
+    role = scheduler_role(cloud, "cron-role", _invoke(function))
     cloud.client("scheduler").create_schedule(
         Name="nine-in-paris",
         ScheduleExpression="cron(0 9 * * ? *)",
@@ -287,7 +266,7 @@ def test_a_cron_schedule_fires_at_its_minutes_in_its_time_zone(cloud: LocalCloud
 def test_a_schedule_fires_only_within_its_window_and_while_enabled(cloud: LocalCloud) -> None:
     # Given a schedule every 30 minutes from +10 to +75 minutes, and a disabled one
     function = python_function(cloud, "window-target")
-    role = _scheduler_role(cloud, "window-role", _invoke(function))
+    role = scheduler_role(cloud, "window-role", _invoke(function))
     now = cloud.clock.now().replace(microsecond=0)
     target = {"Arn": function, "RoleArn": role}
     start, end = now + timedelta(minutes=10), now + timedelta(minutes=75)
@@ -306,7 +285,7 @@ def test_a_schedule_fires_only_within_its_window_and_while_enabled(cloud: LocalC
 def test_a_one_time_schedule_fires_once_and_is_deleted_after_completion(cloud: LocalCloud) -> None:
     # Given an at() schedule in 20 minutes that deletes itself once done
     function = python_function(cloud, "once-target")
-    role = _scheduler_role(cloud, "once-role", _invoke(function))
+    role = scheduler_role(cloud, "once-role", _invoke(function))
     when = (cloud.clock.now() + timedelta(minutes=20)).replace(microsecond=0)
     expression = f"at({when.strftime('%Y-%m-%dT%H:%M:%S')})"
     target = {"Arn": function, "RoleArn": role, "Input": json.dumps(CONTEXT)}
@@ -333,7 +312,7 @@ def test_a_role_that_may_not_invoke_is_refused_and_the_input_goes_to_the_dead_le
     url = sqs.create_queue(QueueName="schedule-dlq")["QueueUrl"]
     queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     send = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue}
-    role = _scheduler_role(cloud, "refused-role", send)
+    role = scheduler_role(cloud, "refused-role", send)
     target = {
         "Arn": function,
         "RoleArn": role,
@@ -362,7 +341,7 @@ def test_a_role_that_may_not_invoke_is_refused_and_the_input_goes_to_the_dead_le
 def test_a_role_whose_trust_names_another_schedule_group_cannot_be_assumed(cloud: LocalCloud) -> None:
     # Given a role allowed to invoke, that Scheduler may assume only for another group's schedules
     function = python_function(cloud, "untrusted-target")
-    role = _scheduler_role(cloud, "untrusted-role", _invoke(function), group="elsewhere")
+    role = scheduler_role(cloud, "untrusted-role", _invoke(function), group="elsewhere")
 
     # When a schedule of the default group fires as it
     _schedule(cloud, "wrong-group", {"Arn": function, "RoleArn": role}, "rate(1 day)")
@@ -377,7 +356,7 @@ def test_a_role_whose_trust_names_another_schedule_group_cannot_be_assumed(cloud
 def test_a_schedule_created_again_under_its_name_starts_afresh(cloud: LocalCloud) -> None:
     # Given a rate schedule that fired (at once), deleted after 20 minutes
     function = python_function(cloud, "again-target")
-    role = _scheduler_role(cloud, "again-role", _invoke(function))
+    role = scheduler_role(cloud, "again-role", _invoke(function))
     target = {"Arn": function, "RoleArn": role}
     _schedule(cloud, "again", target, "rate(1 hour)")
     wait_for(lambda: _firings(cloud, "again"))

@@ -1,4 +1,5 @@
-"""Helpers of the local cloud's monitoring tests: a Python function made through the API, and its log.
+"""Helpers of the local cloud's monitoring tests: a Python function made through the API, its log, and a
+role Scheduler may assume.
 
 The function prints each event it receives as one JSON line (``EVENT <json>``), the lines it is given
 in ``event["print"]`` as they are (EMF documents, for one), and for ``event["emf"]`` one EMF document
@@ -54,6 +55,33 @@ def python_function(cloud: LocalCloud, name: str, statements: list[dict[str, Any
         Code={"ZipFile": archive.getvalue()},
     )  # fmt: skip
     return str(created["FunctionArn"])
+
+
+def scheduler_role(cloud: LocalCloud, name: str, *statements: dict[str, Any], group: str = "default") -> str:
+    """A role Scheduler may assume for ``group``'s schedules only, as CDK writes its trust policy."""
+    account, region = cloud.account_id, cloud.region
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "scheduler.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {
+                        "aws:SourceAccount": account,
+                        "aws:SourceArn": f"arn:aws:scheduler:{region}:{account}:schedule-group/{group}",
+                    }
+                },
+            }
+        ],
+    }
+    iam = cloud.client("iam")
+    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+    if statements:
+        document = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+        iam.put_role_policy(RoleName=name, PolicyName=f"{name}-policy", PolicyDocument=document)
+    return arn
 
 
 def received(cloud: LocalCloud, name: str) -> list[Any]:
