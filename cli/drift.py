@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import webbrowser
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -22,7 +21,7 @@ from adapters.aws import client, error_message, waiting_client
 from cli.common import CloudOption, JsonOption, clear_errors, console, fail, plain, platform
 from cli.drift_summary import SummaryError, print_summary, read_summary
 from cli.drift_window import WindowError, parse_window
-from cli.target import Cloud
+from cli.target import Cloud, cloud_now
 from domain.monitoring.report import reports_prefix
 
 app = typer.Typer(
@@ -181,11 +180,12 @@ def check(
     as_json: JsonOption = False,
 ) -> None:
     """Check DATASET's captured traffic for drift now: per model version, what drifted and the report."""
+    target = platform(cloud)
+    now = cloud_now()  # the window ends at the target's now, which the local cloud's clock moves ahead
     try:
-        window = parse_window(since, until, datetime.now(UTC))
+        window = parse_window(since, until or now.isoformat(), now)
     except WindowError as error:
         fail(str(error))
-    target = platform(cloud)
     function = target.output(FUNCTION_OUTPUT)
     try:
         summary = monitor_function().check(function, window.event(dataset))

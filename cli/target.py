@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -59,6 +60,21 @@ def use_cloud(cloud: Cloud) -> str:
         waiting_client.cache_clear()
         return f"local cloud at {state['endpoint_url']}"
     return f"AWS ({os.environ.get('AWS_ENDPOINT_URL', 'default endpoints')})"
+
+
+def cloud_now() -> datetime:
+    """Now, where the SDK points: the running local cloud's clock, else this machine's time.
+
+    The local cloud's clock runs ahead of this machine once advanced (``mlops local clock --advance``),
+    and its endpoints time their captures by it: a window that ends "now" must end at its now.
+    """
+    import localcloud
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    answer = localcloud.daemon_clock() if endpoint else None
+    if answer is not None and answer["endpoint_url"] == endpoint:
+        return datetime.fromisoformat(str(answer["now"]).replace("Z", "+00:00"))
+    return datetime.now(UTC)
 
 
 @dataclass

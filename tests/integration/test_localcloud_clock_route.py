@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 import localcloud
 from cli.main import app
+from cli.target import cloud_now
 from localcloud import DaemonError, LocalCloud
 from localcloud.daemon import register_control
 from localcloud.lifecycle import STATE_FILE
@@ -127,3 +128,22 @@ def test_mlops_local_clock_without_a_local_cloud_says_how_to_start_one(
 
     assert result.exit_code == 1
     assert "no local cloud is running; start one with `mlops local up`" in result.output
+
+
+def test_the_cli_takes_now_from_the_local_cloud_it_points_at(
+    daemon: tuple[LocalCloud, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the daemon's clock ahead of this machine
+    cloud, state_dir = daemon
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(state_dir))
+    cloud.clock.advance(timedelta(minutes=10))
+
+    # When the CLI's now is read with the SDK pointed at it, then elsewhere
+    monkeypatch.setenv("AWS_ENDPOINT_URL", cloud.endpoint_url)
+    local = cloud_now()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    elsewhere = cloud_now()
+
+    # Then the first is the local cloud's time, the second this machine's
+    assert abs(local - cloud.clock.now()) < timedelta(seconds=5)
+    assert abs(elsewhere - datetime.now(UTC)) < timedelta(seconds=5)

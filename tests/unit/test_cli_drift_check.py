@@ -289,3 +289,21 @@ def test_a_function_error_without_a_json_answer_shows_what_came_back() -> None:
         message
         == "the drift monitor f failed: Task timed out after 900.00 seconds (its log group: /aws/lambda/f)"
     )
+
+
+def test_the_window_ends_at_the_targets_now(deployed: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a target whose clock is hours ahead of this machine (the local cloud's, once advanced)
+    ahead = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
+    monkeypatch.setattr(drift, "cloud_now", lambda: ahead)
+    monitor = FakeMonitor(_answer(()))
+    _use(monkeypatch, monitor)
+
+    # When the last two hours are checked, then the default window
+    CliRunner().invoke(app, ["drift", "check", "churn", "--since", "2h"])
+    CliRunner().invoke(app, ["drift", "check", "churn"])
+
+    # Then both windows end at the target's now, not this machine's (the monitor's own default)
+    assert [event for _, event in monitor.invoked] == [
+        {"dataset": "churn", "since": "2031-01-02T01:04:05Z", "until": "2031-01-02T03:04:05Z"},
+        {"dataset": "churn", "until": "2031-01-02T03:04:05Z"},
+    ]
