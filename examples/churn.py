@@ -24,6 +24,7 @@ from typing import Literal
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -64,6 +65,9 @@ BAD_CELLS: list[tuple[str, int, str]] = [
     ("sessions_30d", 17, "12.5"),  # value.type (integer column)
 ]
 BAD_EXTRA_COLUMN = "notes"  # header.extra_column (the contract rejects extra columns)
+# What ``drifted`` moves: two numeric features and a categorical one. None of them enters the churn model
+# below, so a model trained on this data keeps its predictions' distribution when they move.
+DRIFTED = ("age", "data_usage_gb", "region")
 
 
 def _chunk(rows: int, start: int, seed: int) -> pa.Table:
@@ -189,6 +193,22 @@ def request_csv(table: pa.Table, *, header: bool = True) -> bytes:
     out = io.BytesIO()
     pacsv.write_csv(plain(table), out, pacsv.WriteOptions(include_header=header))
     return out.getvalue()
+
+
+def drifted(table: pa.Table, seed: int) -> pa.Table:
+    """``table`` with the ``DRIFTED`` features moved by amounts a drift monitor must flag.
+
+    Age up 12 years (at most 110, the contract's bound), data usage tripled, and the region "north" for
+    about 80% of the rows; the other columns as they are. For demos and tests of drift monitoring.
+    """
+    rng = np.random.default_rng(seed)
+    age = pc.min_element_wise(pc.add(table.column("age"), 12), 110)
+    usage = pc.multiply(table.column("data_usage_gb"), 3.0)
+    region = pc.cast(table.column("region"), pa.string()).to_numpy(zero_copy_only=False)
+    north = pa.array(np.where(rng.random(table.num_rows) < 0.8, "north", region), pa.string())
+    for name, values in (("age", age), ("data_usage_gb", usage), ("region", north)):
+        table = table.set_column(table.schema.get_field_index(name), name, values)
+    return table
 
 
 def _bad_schema() -> pa.Schema:
