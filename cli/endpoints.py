@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from adapters.aws import client
 from adapters.deployments import DynamoDeployments
 from adapters.endpoints import SageMakerEndpoints
 from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, console, fail, plain, platform
+from cli.request_batches import BatchError, batches
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
 from domain.names import version_of
@@ -177,6 +179,15 @@ def invoke(
         ),
     ],
     accept: Annotated[str, typer.Option(help="The answer's content type.")] = "application/json",
+    batch: Annotated[
+        int | None,
+        typer.Option(
+            help="Send the rows in requests of at most this many rows, as an app would (a window of traffic "
+            "for the drift monitor), and print how many of each prediction came back. A .csv file's first "
+            "line is its header, sent with each request.",
+            show_default=False,
+        ),
+    ] = None,
     cloud: CloudOption = Cloud.auto,
     as_json: JsonOption = False,
 ) -> None:
@@ -186,17 +197,19 @@ def invoke(
     content_type = CONTENT_TYPES.get(file.suffix.lower())
     if content_type is None:
         fail(f"{file.name}: send a .csv, .json or .jsonl file")
+    if batch is not None:
+        if accept != "application/json":
+            fail("--batch counts the predictions of JSON answers: leave --accept at application/json")
+        try:
+            requests = batches(file.read_bytes(), file.suffix.lower(), batch)
+        except BatchError as error:
+            fail(f"{file.name}: {error}")
+        _send_batches(endpoint, content_type, requests, batch, as_json)
+        return
     try:
-        response = client("sagemaker-runtime").invoke_endpoint(
-            EndpointName=endpoint, ContentType=content_type, Accept=accept, Body=file.read_bytes()
-        )
-    except ClientError as error:
-        details = error.response.get("Error", {})
-        if details.get("Code") == "ModelError":
-            status = error.response.get("OriginalStatusCode", "?")
-            message = error.response.get("OriginalMessage") or details.get("Message")
-            fail(f"the model refused the request ({status}): {_message(message)}", code=1)
-        raise
+        response = _invoke(endpoint, content_type, accept, file.read_bytes())
+    except _RefusedError as refused:
+        fail(f"the model refused the request {refused}", code=1)
     body = response["Body"].read()
     variant = response.get("InvokedProductionVariant")
     if as_json or not response.get("ContentType", "").startswith("application/json"):
@@ -220,6 +233,56 @@ def invoke(
     print_table(table)
     for warning in answer.get("warnings", []):
         console.print(f"[yellow]warning[/yellow] {plain(warning)}", highlight=False)
+
+
+class _RefusedError(Exception):
+    """The model refused a request (SageMaker's ModelError): its status and message, as one line."""
+
+
+def _invoke(endpoint: str, content_type: str, accept: str, body: bytes) -> dict[str, Any]:
+    """InvokeEndpoint's response; a request the model refused is a ``_RefusedError``."""
+    try:
+        response: dict[str, Any] = client("sagemaker-runtime").invoke_endpoint(
+            EndpointName=endpoint, ContentType=content_type, Accept=accept, Body=body
+        )
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        if details.get("Code") == "ModelError":
+            status = error.response.get("OriginalStatusCode", "?")
+            message = error.response.get("OriginalMessage") or details.get("Message")
+            raise _RefusedError(f"({status}): {_message(message)}") from None
+        raise
+    return response
+
+
+def _send_batches(endpoint: str, content_type: str, requests: list[bytes], batch: int, as_json: bool) -> None:
+    """Send each request in turn; print the rows answered and how many of each prediction."""
+    counts: Counter[str] = Counter()
+    refusals: list[str] = []
+    with console.status(f"sending {len(requests)} request(s) to {plain(endpoint)} ..."):
+        for body in requests:
+            try:
+                response = _invoke(endpoint, content_type, "application/json", body)
+            except _RefusedError as refused:
+                refusals.append(str(refused))
+                continue
+            predictions = json.loads(response["Body"].read()).get("predictions", [])
+            counts.update(str(prediction.get("prediction")) for prediction in predictions)
+    rows, answered = sum(counts.values()), len(requests) - len(refusals)
+    if as_json:
+        summary = {"endpoint": endpoint, "requests": len(requests), "answered": answered, "rows": rows,
+                   "predictions": dict(sorted(counts.items())), "refused": len(refusals)}  # fmt: skip
+        console.print_json(json.dumps(summary))
+    else:
+        shares = ", ".join(f"{plain(label)}: {count:,}" for label, count in sorted(counts.items()))
+        console.print(
+            f"{plain(endpoint)}: {rows:,} row(s) answered in {answered} of {len(requests)} request(s) of at "
+            f"most {batch} row(s); predictions {shares or 'none'}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if refusals:
+        fail(f"the model refused {len(refusals)} request(s); the first {refusals[0]}", code=1)
 
 
 def _message(raw: Any) -> str:
