@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -110,6 +111,14 @@ class RegistryBaselineSource:
         self.region = region
         self.account = account
         self._read: dict[tuple[str, int], tuple[DriftBaseline, str]] = {}
+
+    @classmethod
+    @cache
+    def of_function(cls, project: str, function_arn: str) -> RegistryBaselineSource:
+        """The registry of a function's own region and account (``arn:aws:lambda:<region>:<account>:...``),
+        one per execution environment, so that each version's baseline is read once."""
+        region, account = function_arn.split(":")[3:5]
+        return cls(project, region, account)
 
     def baseline(self, dataset: str, version: int) -> tuple[DriftBaseline, str]:
         """The version's baseline and its URI (``s3://...``; a coarse one: the statistics' URI).

@@ -83,6 +83,16 @@ class CheckOutcome:
         """The report's summary with the report's keys (what the monitor returns)."""
         return {**self.report.summary(), "report": {"json": self.uris.json, "html": self.uris.html}}
 
+    def headline(self) -> str:
+        """One line for the log: which endpoint, and the verdict."""
+        return f"drift check of {self.report.endpoint}: {self.report.status}"
+
+    def facts(self) -> dict[str, Any]:
+        """What the log line carries: the verdict, the rows, each version's status, the page."""
+        report = self.report
+        versions = {str(v.version): v.status for v in report.versions}
+        return {"status": report.status, "rows": report.rows, "report": self.uris.html, "versions": versions}
+
 
 def check_drift(
     *,

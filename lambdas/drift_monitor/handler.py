@@ -1,16 +1,11 @@
-"""Drift monitor: one endpoint's captured traffic in a window, scored against each version's baseline.
+"""Drift monitor: an endpoint's captured traffic in a window, scored against each version's baseline.
 
-EventBridge Scheduler (``{"dataset", "scheduled_time"}``) or a person (``mlops drift check``, with
-``since``/``until``) → this function → :func:`domain.monitoring.check.check_drift` on the data bucket's
-captures, the registry's baselines, the report store and EMF metrics. Thin by design: the shared wiring,
-the event read into a window (:mod:`domain.monitoring.request`), one use case; the answer is the report's
-summary with the report's keys.
+Thin by design: the schedule's or a person's event (``domain.monitoring.request``), one use case, the adapters.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from adapters.function_settings import DriftMonitorSettings
@@ -28,36 +23,21 @@ adapters = function.adapter(
 )
 
 
-@cache
-def _baselines(project: str, function_arn: str) -> RegistryBaselineSource:
-    """The registry of the function's own region and account (``arn:aws:lambda:<region>:<account>:...``)."""
-    region, account = function_arn.split(":")[3:5]
-    return RegistryBaselineSource(project, region, account)
-
-
 @function.handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Check the dataset's endpoint for drift over the event's window; the report's summary."""
-    settings, monitoring = function.settings(), declared_monitoring(function.here)
-    now = datetime.now(UTC)
+    project, here, now = function.settings().project, function.here, datetime.now(UTC)
+    monitoring = declared_monitoring(here)
     windows = {name: config.window_minutes for name, config in monitoring.items()}
     request = parse_drift_request(event, datasets=monitoring.keys(), window_minutes=windows, now=now)
-    dataset = request.dataset
-    here = function.here
-    schema = CaptureSchema.of(declared_contracts(here)[dataset], declared_training(here)[dataset])
-    (captures, reports, metrics), endpoint = adapters(), endpoint_name(settings.project, dataset)
-    baselines = _baselines(settings.project, context.invoked_function_arn)
-    function.logger.append_keys(dataset=dataset, endpoint=endpoint)
+    dataset, (captures, reports, metrics) = request.dataset, adapters()
+    function.logger.append_keys(dataset=dataset, endpoint=endpoint_name(project, dataset))
     outcome = check_drift(
-        dataset=dataset, endpoint=endpoint, since=request.since, until=request.until, schema=schema,
-        config=monitoring[dataset], captures=captures, baselines=baselines, reports=reports, metrics=metrics,
-        now=now,
+        dataset=dataset, endpoint=endpoint_name(project, dataset), since=request.since, until=request.until,
+        schema=CaptureSchema.of(declared_contracts(here)[dataset], declared_training(here)[dataset]),
+        config=monitoring[dataset], captures=captures, reports=reports, metrics=metrics, now=now,
+        baselines=RegistryBaselineSource.of_function(project, context.invoked_function_arn),
     )  # fmt: skip
-    report = outcome.report
     function.count("DriftChecks")
-    function.report(
-        f"drift check of {endpoint}: {report.status}",
-        {"status": report.status, "rows": report.rows, "report": outcome.uris.html,
-         "versions": {str(v.version): v.status for v in report.versions}},
-    )  # fmt: skip
+    function.report(outcome.headline(), outcome.facts())
     return outcome.summary()
