@@ -1,6 +1,6 @@
 """Drift monitor: an endpoint's captured traffic in a window, scored against each version's baseline.
 
-Thin by design: the schedule's or a person's event (``domain.monitoring.request``), one use case, the adapters.
+Thin: the schedule's or a person's event (``domain.monitoring.request``), one use case, the adapters.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from domain.names import endpoint_name
 
 function = LambdaFunction(DriftMonitorSettings, __file__)
 adapters = function.adapter(
-    lambda s: (S3CaptureSource(s.data_bucket), S3ReportStore(s.data_bucket, s.kms_key_arn), EmfMetricsSink())
+    lambda s: (S3CaptureSource(s.data_bucket), S3ReportStore(s.data_bucket, s.kms_key_arn))
 )
 
 
@@ -30,12 +30,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     monitoring = declared_monitoring(here)
     windows = {name: config.window_minutes for name, config in monitoring.items()}
     request = parse_drift_request(event, datasets=monitoring.keys(), window_minutes=windows, now=now)
-    dataset, (captures, reports, metrics) = request.dataset, adapters()
+    dataset, (captures, reports) = request.dataset, adapters()
     function.logger.append_keys(dataset=dataset, endpoint=endpoint_name(project, dataset))
     outcome = check_drift(
         dataset=dataset, endpoint=endpoint_name(project, dataset), since=request.since, until=request.until,
         schema=CaptureSchema.of(declared_contracts(here)[dataset], declared_training(here)[dataset]),
-        config=monitoring[dataset], captures=captures, reports=reports, metrics=metrics, now=now,
+        config=monitoring[dataset], captures=captures, reports=reports, metrics=EmfMetricsSink(), now=now,
         baselines=RegistryBaselineSource.of_function(project, context.invoked_function_arn),
     )  # fmt: skip
     function.count("DriftChecks")
