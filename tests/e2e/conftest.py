@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from localcloud import LocalCloud, access_report, merge_outputs
 from tests.conftest import CloudAssembly
@@ -44,6 +48,23 @@ class DataPlane:
             monkeypatch.setenv(name, value)
         client.cache_clear()  # clients made before were made for elsewhere
         resource.cache_clear()
+
+    def serving_api(
+        self, dataset: str, body: bytes, *, content_type: str = "text/csv", sign: bool = True
+    ) -> requests.Response:
+        """POST ``body`` to the serverless invocation API's ``<dataset>/invocations``.
+
+        SigV4-signed as an app allowed to invoke it (the account's administrator), unless ``sign`` is False.
+        """
+        url = self.cloud.local_url(self.outputs["ServingApiUrl"]) + f"{dataset}/invocations"
+        headers = {"Content-Type": content_type, "Accept": "application/json"}
+        if sign:
+            environment = self.cloud.env()
+            credentials = Credentials(environment["AWS_ACCESS_KEY_ID"], environment["AWS_SECRET_ACCESS_KEY"])
+            request = AWSRequest(method="POST", url=url, data=body, headers=headers)
+            SigV4Auth(credentials, "execute-api", self.cloud.region).add_auth(request)
+            headers = dict(request.headers)
+        return requests.post(url, data=body, headers=headers, timeout=60)
 
     def upload(self, key: str, body: bytes) -> dict[str, Any]:
         response: dict[str, Any] = self.client("s3").put_object(Bucket=self.bucket, Key=key, Body=body)

@@ -11,10 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 from examples.churn import generate, request_csv
 from tests.e2e.conftest import DataPlane, serving_platform
@@ -34,18 +30,6 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
     }
     with serving_platform(tmp_path_factory, "serverless", serving) as deployed:
         yield deployed
-
-
-def _post(platform: DataPlane, body: bytes, *, sign: bool = True) -> requests.Response:
-    url = platform.cloud.local_url(platform.outputs["ServingApiUrl"]) + "churn/invocations"
-    headers = {"Content-Type": "text/csv", "Accept": "application/json"}
-    if sign:
-        environment = platform.cloud.env()
-        credentials = Credentials(environment["AWS_ACCESS_KEY_ID"], environment["AWS_SECRET_ACCESS_KEY"])
-        request = AWSRequest(method="POST", url=url, data=body, headers=headers)
-        SigV4Auth(credentials, "execute-api", platform.cloud.region).add_auth(request)
-        headers = dict(request.headers)
-    return requests.post(url, data=body, headers=headers, timeout=60)
 
 
 def test_an_approved_version_is_served_serverless_and_its_requests_are_captured(
@@ -77,9 +61,9 @@ def test_an_approved_version_is_served_serverless_and_its_requests_are_captured(
     assert registry.version("mlops-churn", 1).deployment_status == "deployed"
 
     rows = churn_snapshot(150, seed=52).slice(0, 4).drop(["churned"])
-    answer = _post(platform, request_csv(rows))
-    refused = _post(platform, b"age\nforty\n")
-    unsigned = _post(platform, request_csv(rows), sign=False)
+    answer = platform.serving_api("churn", request_csv(rows))
+    refused = platform.serving_api("churn", b"age\nforty\n")
+    unsigned = platform.serving_api("churn", request_csv(rows), sign=False)
 
     assert answer.status_code == 200, answer.text
     assert len(answer.json()["predictions"]) == 4
