@@ -139,6 +139,12 @@ def data_plane(cloud_assembly: CloudAssembly) -> Iterator[DataPlane]:
 
 # Short waits, so that a whole deployment fits in a test (synth accepts them for an hour's timeout).
 QUICK_DEPLOYMENTS = {"poll_seconds": 2, "lock_wait_seconds": 2, "timeout_minutes": 60}
+# Churn served serverless, its invocation API throttled well above what a test sends.
+SERVERLESS = {
+    "mode": "serverless",
+    "serverless": {"memory_mb": 2048, "max_concurrency": 4},
+    "capture_api": {"rate_per_second": 50, "burst": 50},
+}
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from domain.monitoring.report import report_keys
 from examples.churn import DRIFTED, chunks, drifted, plain, request_csv
-from tests.e2e.conftest import DataPlane, serving_platform
+from tests.e2e.conftest import SERVERLESS, DataPlane, serving_platform
 
 pytestmark = pytest.mark.slow
 
@@ -31,12 +31,7 @@ WINDOW_ROWS, PER_REQUEST = 300, 25
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
-    serving = {
-        "mode": "serverless",
-        "serverless": {"memory_mb": 2048, "max_concurrency": 4},
-        "capture_api": {"rate_per_second": 50, "burst": 50},
-    }
-    with serving_platform(tmp_path_factory, "serverless-drift", serving) as deployed:
+    with serving_platform(tmp_path_factory, "serverless-drift", SERVERLESS) as deployed:
         yield deployed
 
 

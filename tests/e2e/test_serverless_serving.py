@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from examples.churn import generate, request_csv
-from tests.e2e.conftest import DataPlane, serving_platform
+from tests.e2e.conftest import SERVERLESS, DataPlane, serving_platform
 from tests.trained_model import churn_snapshot
 
 pytestmark = pytest.mark.slow
@@ -23,12 +23,7 @@ ENDPOINT = "mlops-churn"
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
-    serving = {
-        "mode": "serverless",
-        "serverless": {"memory_mb": 2048, "max_concurrency": 4},
-        "capture_api": {"rate_per_second": 50, "burst": 50},
-    }
-    with serving_platform(tmp_path_factory, "serverless", serving) as deployed:
+    with serving_platform(tmp_path_factory, "serverless", SERVERLESS) as deployed:
         yield deployed
 
 
