@@ -209,7 +209,7 @@ def clock(
     """Show the local cloud's time, or move it forward (it never goes back).
 
     What the local cloud times itself (captures, endpoint metrics, schedules, alarm evaluation) reads this
-    clock, so an hour of monitoring takes a second: `mlops local clock --advance 1h` runs the drift
+    clock, so an hour of monitoring takes seconds: `mlops local clock --advance 1h` runs the drift
     monitor's next scheduled check and evaluates its alarms.
     """
     delta = None
