@@ -10,10 +10,11 @@ Format (JSON)
     {"format": "drift-baseline", "format_version": 1, "rows": N, "coarse": bool, "ks_error_bound": e,
      "features": [{"name", "kind": "numeric" | "categorical",
                    "profile": {a numeric-profile or categorical-profile document},
-                   "bands": {"<statistic>": [{"size", "mean", "std"}, ...]}}, ...],
+                   "bands": {"<statistic>": [{"size", "mean", "std", "log_skew"}, ...]}}, ...],
      "predictions": [the same, for "predicted_label" or "prediction"]}
 
-``nan`` (a statistic undefined on every sample) is written as ``null``.
+``nan`` (a statistic undefined on every sample) is written as ``null``. ``log_skew`` was added
+within format version 1: a band without it (written before) is read with 0, the lognormal's.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from spec.drift import ProfileFormatError
 from spec.drift.calibration import NullBand, threshold
 from spec.drift.categorical import CategoricalProfile
 from spec.drift.numeric import NumericProfile
+from spec.drift.rare import rare_threshold
 from spec.drift.scores import STATISTICS, Kind
 
 FORMAT = "drift-baseline"
@@ -67,8 +69,13 @@ class FeatureBaseline:
         """The statistic's threshold for a window (:func:`spec.drift.calibration.threshold`).
 
         Widened for this column's own baseline rows: the predictions' baseline is the test rows,
-        fewer than the training rows of the features.
+        fewer than the training rows of the features. The shares of rare events (an unseen category,
+        a missing value in a column that had none) are modelled instead (:mod:`spec.drift.rare`):
+        samples of the baseline never contain them, so their calibrated bands are zero.
         """
+        rare = rare_threshold(statistic, self.profile, window_rows, tail)
+        if rare is not None:
+            return rare
         return threshold(self.bands[statistic], window_rows, tail, max(self.rows, 1))
 
 
@@ -169,7 +176,10 @@ def _entry(baseline: FeatureBaseline) -> dict[str, Any]:
         "kind": baseline.kind,
         "profile": json.loads(baseline.profile.to_json()),
         "bands": {
-            statistic: [{"size": b.size, "mean": _number(b.mean), "std": _number(b.std)} for b in bands]
+            statistic: [
+                {"size": b.size, "mean": _number(b.mean), "std": _number(b.std), "log_skew": b.log_skew}
+                for b in bands
+            ]
             for statistic, bands in baseline.bands.items()
         },
     }
@@ -187,7 +197,12 @@ def _read_entry(entry: Any, where: str) -> FeatureBaseline:
         profile = NumericProfile.from_json(text) if kind == "numeric" else CategoricalProfile.from_json(text)
         bands = {
             statistic: tuple(
-                NullBand(size=int(b["size"]), mean=_float(b["mean"]), std=_float(b["std"]))
+                NullBand(
+                    size=int(b["size"]),
+                    mean=_float(b["mean"]),
+                    std=_float(b["std"]),
+                    log_skew=float(b.get("log_skew", 0.0)),
+                )
                 for b in entry["bands"][statistic]
             )
             for statistic in STATISTICS[kind]

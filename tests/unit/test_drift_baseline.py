@@ -90,6 +90,26 @@ def test_a_baseline_reads_back_equal_from_its_json(baseline: DriftBaseline) -> N
     )
 
 
+def test_a_baseline_written_before_bands_had_a_log_skew_is_read_with_a_lognormal_tail(
+    baseline: DriftBaseline,
+) -> None:
+    # Given a baseline's JSON whose bands have no log_skew (format 1 as first written)
+    document = json.loads(baseline.to_json())
+    for entry in (*document["features"], *document["predictions"]):
+        for bands in entry["bands"].values():
+            for band in bands:
+                del band["log_skew"]
+    # When it is read
+    old = DriftBaseline.from_json(json.dumps(document))
+    # Then its bands are the same but for a log-skewness of 0, and it gives thresholds
+    amount = old.feature("amount")
+    assert all(band.log_skew == 0.0 for band in amount.bands["wasserstein"])
+    assert [(b.mean, b.std) for b in amount.bands["wasserstein"]] == [
+        (b.mean, b.std) for b in baseline.feature("amount").bands["wasserstein"]
+    ]
+    assert amount.threshold("wasserstein", 500, 0.001) > 0
+
+
 def test_an_undefined_band_is_stored_as_null_and_read_back_as_nan() -> None:
     # Given a feature that was always missing
     built = build_baseline({"empty": ("numeric", np.full(300, np.nan))}, {}, sizes=(200,), samples=3)

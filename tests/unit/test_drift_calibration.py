@@ -1,16 +1,26 @@
-"""Calibrated thresholds: the Wilson-Hilferty gamma quantile against scipy, the false-alarm rate they give
-on fresh undrifted windows, interpolation and extrapolation over window sizes, and determinism."""
+"""Calibrated thresholds: the gamma (Wilson-Hilferty) and lognormal quantiles against scipy, the tail they
+honour on fresh undrifted windows of light- and heavy-tailed data, the power they keep, interpolation and
+extrapolation over window sizes, and determinism."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from scipy import stats
 
-from spec.drift.calibration import NullBand, calibrate, gamma_quantile, threshold
+from spec.drift.calibration import (
+    NullBand,
+    calibrate,
+    gamma_quantile,
+    lognormal_quantile,
+    tail_quantile,
+    threshold,
+)
 from spec.drift.categorical import CategoricalProfile, jensen_shannon
 from spec.drift.numeric import NumericProfile, ks_statistic, wasserstein_normed
 
@@ -31,88 +41,118 @@ def test_the_wilson_hilferty_quantile_is_close_to_scipys_gamma_quantile(
     assert approximate == pytest.approx(gamma.isf(tail), rel=tolerance)
 
 
-def test_the_gamma_quantile_of_kolmogorovs_distribution_is_within_2_5_percent_of_the_exact_one() -> None:
-    # Given Kolmogorov's distribution: the null of sqrt(n) times a KS statistic
+def test_the_lognormal_quantile_is_scipys_and_a_positive_log_skew_makes_it_heavier() -> None:
+    # Given a lognormal distribution
+    lognormal = stats.lognorm(0.5, scale=0.02)
+    mean, std = float(lognormal.mean()), float(lognormal.std())
+    # When its upper quantile is computed from the mean and std alone
+    # Then it is scipy's exact quantile, at every tail
+    for tail in (0.0005, 0.01, 0.05):
+        assert lognormal_quantile(mean, std, tail) == pytest.approx(lognormal.isf(tail), rel=1e-9)
+    # And a right-skewed log (a heavier tail) raises it, a left-skewed one lowers it
+    exact = lognormal.isf(0.001)
+    assert lognormal_quantile(mean, std, 0.001, 0.5) > exact > lognormal_quantile(mean, std, 0.001, -0.5)
+
+
+def test_a_bands_tail_quantile_is_never_below_the_gamma_or_the_lognormal_of_its_mean_and_std() -> None:
+    # Given bands of a left-skewed (Jensen-Shannon-like) and a right-skewed (heavy-tailed) null
+    for band in (NullBand(1_000, 0.04, 0.01, log_skew=-0.5), NullBand(1_000, 0.04, 0.01, log_skew=0.7)):
+        # When the quantile a threshold uses is taken
+        found = tail_quantile(band, 0.0005)
+        # Then it is at least the gamma's and the lognormal's with that mean and std
+        assert found >= gamma_quantile(band.mean, band.std, 0.0005)
+        assert found >= lognormal_quantile(band.mean, band.std, 0.0005, band.log_skew)
+    # And Kolmogorov's distribution (the null of sqrt(n) KS; the gamma's 0.9995 quantile is 2.2% below
+    # its own) exceeds the band's quantile less often than the tail
     kolmogorov = stats.kstwobign
-    # When its 0.9995 quantile is approximated by a gamma with the same mean and std
-    approximate = gamma_quantile(float(kolmogorov.mean()), float(kolmogorov.std()), 0.0005)
-    # Then it is 2.2% below the exact quantile (1.992 against 2.036): a tail of 0.0007 instead of 0.0005
-    exact = kolmogorov.isf(0.0005)
-    assert approximate / exact - 1 == pytest.approx(-0.022, abs=0.002)
-    assert kolmogorov.sf(approximate) < 0.0008
+    band = NullBand(1, float(kolmogorov.mean()), float(kolmogorov.std()))
+    assert kolmogorov.sf(tail_quantile(band, 0.0005)) < 0.0005
 
 
 def test_a_band_that_never_varied_gives_its_mean_and_an_undefined_one_gives_nan() -> None:
     # Given bands of a constant statistic and of an undefined one
     # Then the constant one's quantile is its mean, the undefined one's nan
     assert gamma_quantile(0.25, 0.0, 0.001) == 0.25
+    assert lognormal_quantile(0.25, 0.0, 0.001) == 0.25
     assert math.isnan(gamma_quantile(math.nan, math.nan, 0.001))
+    assert math.isnan(tail_quantile(NullBand(200, math.nan, math.nan), 0.001))
 
 
-def _normal(rng: np.random.Generator, n: int) -> np.ndarray:
-    return rng.normal(5.0, 2.0, n)
+Values = npt.NDArray[np.float64] | list[str]
+Draw = Callable[[np.random.Generator, int], Values]
+LABELS = np.array(list("abcdefghij"), dtype=object)
+SHARES = np.arange(1, 11) / 55
+#: The populations the null is measured on: light and heavy tails, counts, unequal categories.
+POPULATIONS: dict[str, Draw] = {
+    "normal": lambda r, n: r.normal(5.0, 2.0, n),
+    "lognormal 0.7": lambda r, n: r.lognormal(0.0, 0.7, n),
+    "lognormal 1.2": lambda r, n: r.lognormal(0.0, 1.2, n),
+    "poisson 3": lambda r, n: r.poisson(3.0, n).astype(np.float64),
+    "categorical": lambda r, n: list(LABELS[r.choice(10, n, p=SHARES)]),
+}
+SCORES: dict[str, Callable[[Any, Any], float]] = {
+    "wasserstein": wasserstein_normed,
+    "ks": ks_statistic,
+    "jensen_shannon": jensen_shannon,
+}
 
 
-Fresh = Callable[[np.random.Generator, int], float]
-
-
-def _exceedances(
-    fresh: Fresh, bands: tuple[NullBand, ...], tail: float, rng: np.random.Generator, n: int
-) -> int:
-    bound = threshold(bands, n, tail, TRAINING_ROWS)
-    return sum(fresh(rng, n) > bound for _ in range(FRESH_WINDOWS))
-
-
-def _assert_the_false_alarm_rate_is_bounded(
-    fresh: Fresh, bands: tuple[NullBand, ...], rng: np.random.Generator, n: int
+@pytest.mark.parametrize("window_rows", [200, 1_000, 3_000])
+@pytest.mark.parametrize(
+    ("population", "statistic"),
+    [
+        ("normal", "wasserstein"),
+        ("normal", "ks"),
+        ("lognormal 0.7", "wasserstein"),
+        ("lognormal 1.2", "wasserstein"),
+        ("poisson 3", "wasserstein"),
+        ("poisson 3", "ks"),
+        ("categorical", "jensen_shannon"),
+    ],
+)
+def test_a_calibrated_threshold_honours_its_tail_on_fresh_windows(
+    population: str, statistic: str, window_rows: int
 ) -> None:
-    """At most three times the tail exceed the threshold, and not so few that the threshold is too high."""
-    assert _exceedances(fresh, bands, 0.01, rng, n) <= 3 * 0.01 * FRESH_WINDOWS
-    assert _exceedances(fresh, bands, 0.05, rng, n) >= 0.05 * FRESH_WINDOWS / 3
-
-
-@pytest.mark.parametrize("window_rows", [700, 1_000, 3_000])
-@pytest.mark.parametrize("statistic", ["wasserstein", "ks"])
-def test_a_calibrated_numeric_threshold_bounds_the_false_alarm_rate_on_fresh_windows(
-    window_rows: int, statistic: str
-) -> None:
-    # Given bands calibrated on 100k training values of a normal feature
+    # Given bands calibrated on 100k training values of the population
     rng = np.random.default_rng(21)
-    training = _normal(rng, TRAINING_ROWS)
-    profile = NumericProfile.from_values(training)
-    bands = calibrate(profile, training, rng=np.random.default_rng(4))[statistic]
-    score = wasserstein_normed if statistic == "wasserstein" else ks_statistic
-
-    # When 2,000 fresh windows are drawn from the distribution the training values came from
-    def fresh(r: np.random.Generator, n: int) -> float:
-        return score(profile, _normal(r, n))
-
-    # Then at most three times a 1% tail exceed the threshold, and at least a third of a 5% tail
-    _assert_the_false_alarm_rate_is_bounded(fresh, bands, rng, window_rows)
-
-
-@pytest.mark.parametrize("window_rows", [300, 2_000])
-def test_a_calibrated_categorical_threshold_bounds_the_false_alarm_rate_on_fresh_windows(
-    window_rows: int,
-) -> None:
-    # Given bands calibrated on 100k training values of a categorical feature with unequal shares
-    rng = np.random.default_rng(8)
-    labels = np.array(list("abcdefghij"), dtype=object)
-    shares = np.arange(1, 11) / 55
-
-    def draw(r: np.random.Generator, n: int) -> list[str]:
-        return list(labels[r.choice(10, n, p=shares)])
-
+    draw = POPULATIONS[population]
     training = draw(rng, TRAINING_ROWS)
-    profile = CategoricalProfile.from_values(training)
-    bands = calibrate(profile, training, rng=np.random.default_rng(4))["jensen_shannon"]
+    profile: NumericProfile | CategoricalProfile = (
+        CategoricalProfile.from_values(training)
+        if isinstance(training, list)
+        else NumericProfile.from_values(training)
+    )
+    bands = calibrate(profile, training, rng=np.random.default_rng(4))[statistic]
+    score = SCORES[statistic]
+    # When 2,000 fresh windows are drawn from the population the training values came from
+    found = [score(profile, draw(rng, window_rows)) for _ in range(FRESH_WINDOWS)]
+    over = {
+        tail: sum(s > threshold(bands, window_rows, tail, TRAINING_ROWS) for s in found)
+        for tail in (0.01, 0.05)
+    }
+    # Then at most twice a 1% tail exceed the threshold, and at least a quarter of a 5% tail (the margins
+    # for the bands' own errors cost that much on the lighter nulls, Jensen-Shannon's above all)
+    assert over[0.01] <= 2 * 0.01 * FRESH_WINDOWS
+    assert over[0.05] >= 0.05 * FRESH_WINDOWS / 4
 
-    # When 2,000 fresh windows are drawn from the same shares
-    def fresh(r: np.random.Generator, n: int) -> float:
-        return jensen_shannon(profile, draw(r, n))
 
-    # Then at most three times a 1% tail exceed the threshold, and at least a third of a 5% tail
-    _assert_the_false_alarm_rate_is_bounded(fresh, bands, rng, window_rows)
+@pytest.mark.parametrize("population", ["normal", "lognormal 1.2"])
+def test_a_shift_of_a_fifth_of_a_standard_deviation_is_flagged_at_the_monitors_tail_at_1000_rows(
+    population: str,
+) -> None:
+    # Given a feature's bands, at the tail the monitor uses for twenty columns (1% / 20)
+    rng = np.random.default_rng(5)
+    draw = POPULATIONS[population]
+    training = np.asarray(draw(rng, TRAINING_ROWS))
+    profile = NumericProfile.from_values(training)
+    bands = calibrate(profile, training, rng=np.random.default_rng(4))["wasserstein"]
+    bound = threshold(bands, 1_000, 0.01 / 20, TRAINING_ROWS)
+    # When a hundred windows of 1,000 rows are shifted by 0.2 standard deviations
+    step = 0.2 * float(training.std())
+    shifted = np.array([wasserstein_normed(profile, np.asarray(draw(rng, 1_000)) + step) for _ in range(100)])
+    # Then at least nine in ten are over the threshold and the verdict's default minimum effect, 0.1
+    # (measured: 97-98%; the score's own noise leaves a few windows of a 0.2 shift near 0.15)
+    assert np.mean((shifted > bound) & (shifted >= 0.1)) >= 0.9
 
 
 ROOT_N = (NullBand(100, 0.3, 0.0), NullBand(400, 0.15, 0.0), NullBand(1_600, 0.075, 0.0))
@@ -183,8 +223,9 @@ def test_thresholds_pool_every_size_and_vary_little_between_calibration_seeds() 
     ]
     # When their spread is measured
     spread = float(np.std(found) / np.mean(found))
-    # Then it is within 9% (measured 6%; one size's 40 samples alone give 13%: a std known to ~11%)
-    assert spread < 0.09
+    # Then it is within 14% (measured 11.6%: the std and the log-skewness of 40 samples a size are
+    # known to ~11% and ~0.39, pooled over the sizes)
+    assert spread < 0.14
 
 
 def test_a_feature_with_no_values_has_undefined_bands() -> None:
