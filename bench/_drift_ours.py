@@ -89,9 +89,9 @@ def baseline(train: Path, out: Path) -> dict[str, Any]:
 
 def monitor(baseline_json: Path, window_path: Path) -> dict[str, Any]:
     """The monitor's computation on a parsed window: the stored baseline read, every column scored."""
-    from domain.monitoring.capture_records import VersionRows
     from domain.monitoring.compare import compare_version
     from domain.monitoring.config import MonitoringConfig
+    from domain.monitoring.rows import VersionRows
     from spec.drift.baseline import DriftBaseline
 
     imported, cpu_imported = time.perf_counter(), time.process_time()

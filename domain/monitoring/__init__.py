@@ -8,7 +8,10 @@ its parts), in the order a check meets them:
 - :mod:`.captures`: the window's capture files listed and read, per model version
   (:func:`~.captures.read_window`), parsed by :mod:`.capture_envelopes`, :mod:`.capture_fast`,
   :mod:`.capture_bodies` and :mod:`.capture_records` into columns read as :mod:`.columns` says;
-- :mod:`.compare`: a version's rows against its baseline (:func:`~.compare.compare_version`);
+- :mod:`.rows`: a version's rows, as those readers give them and the comparison takes them (a module of its
+  own, so that the comparison imports numpy and the statistics, not pyarrow and the contract);
+- :mod:`.compare`: a version's rows against its baseline (:func:`~.compare.compare_version`), each column
+  prepared once (sorted or counted) for all its statistics and its histogram;
 - :mod:`.report` and :mod:`.html`: the report as JSON and as a page; :mod:`.metrics`: what it publishes;
 - :mod:`.check`: the whole check behind its ports (:func:`~.check.check_drift`).
 

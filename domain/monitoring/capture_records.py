@@ -47,38 +47,14 @@ from domain.monitoring.capture_envelopes import EnvelopeLists, envelopes, in_win
 from domain.monitoring.capture_fast import fast_json_rows, fast_rows
 from domain.monitoring.columns import (
     CaptureSchema,
-    ColumnValues,
     arrow_json_values,
     json_values,
     prediction_values,
     text_values,
 )
+from domain.monitoring.rows import ColumnValues, VersionRows
 
-__all__ = ["CaptureWindow", "VersionRows", "parse_captures"]
-
-
-@dataclass(frozen=True)
-class VersionRows:
-    """The rows a model version answered in the window.
-
-    Attributes
-    ----------
-    version : int
-    rows : int
-    requests : int
-        The records they came from.
-    columns : mapping of str to ColumnValues
-        Every feature's values and the prediction column's (``predicted_label`` or ``prediction``).
-    """
-
-    version: int
-    rows: int
-    requests: int
-    columns: Mapping[str, ColumnValues]
-
-    def column(self, name: str) -> ColumnValues:
-        """A feature's (or the prediction's) values."""
-        return self.columns[name]
+__all__ = ["CaptureWindow", "parse_captures"]
 
 
 @dataclass(frozen=True)

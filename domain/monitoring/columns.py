@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from domain.data.contract import DatasetContract
+from domain.monitoring.rows import ColumnValues, FloatArray
 from domain.training.config import TrainingConfig, feature_columns
 from spec.drift.scores import Kind
 from spec.values import BLANKS, Dialect
@@ -43,16 +44,12 @@ __all__ = [
     "PREDICTION",
     "CaptureSchema",
     "Column",
-    "ColumnValues",
     "arrow_json_values",
     "json_values",
     "prediction_values",
     "text_values",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-#: A column's values: float64 (NaN missing) for a numeric column, ``str`` or None for a categorical one.
-ColumnValues = FloatArray | list[str | None]
 
 PREDICTED_LABEL = "predicted_label"
 PREDICTION = "prediction"

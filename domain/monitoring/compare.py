@@ -21,20 +21,20 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from domain.monitoring.capture_records import VersionRows
-from domain.monitoring.columns import ColumnValues
-from domain.monitoring.config import MonitoringConfig
+from domain.monitoring.rows import ColumnValues, VersionRows
 from spec.drift.baseline import DriftBaseline, FeatureBaseline
-from spec.drift.categorical import CategoricalProfile
-from spec.drift.numeric import NumericProfile
-from spec.drift.scores import PRIMARY, STATISTICS, Kind, scores
+from spec.drift.categorical import CategoricalProfile, CategoricalWindow
+from spec.drift.numeric import NumericProfile, NumericWindow
+from spec.drift.scores import PRIMARY, STATISTICS, Kind, prepare, window_scores
+
+if TYPE_CHECKING:
+    # Only its fields are read here; the caller has built it (and imported pydantic).
+    from domain.monitoring.config import MonitoringConfig
 
 __all__ = ["ColumnResult", "Histogram", "VersionResult", "VersionStatus", "compare_version"]
 
@@ -223,7 +223,9 @@ def _column(
     enough: bool,
     config: MonitoringConfig,
 ) -> ColumnResult:
-    found = scores(baseline.profile, values)
+    # Prepared once (sorted, or counted): every statistic and the histogram read it.
+    window = prepare(baseline.profile, values)
+    found = window_scores(baseline.profile, window)
     thresholds = {name: baseline.threshold(name, max(rows, 1), tail) for name in STATISTICS[baseline.kind]}
     primary = PRIMARY[baseline.kind]
     score, limit = found[primary], thresholds[primary]
@@ -239,18 +241,28 @@ def _column(
         primary=primary,
         min_effect=min_effect,
         drifted=bool(drifted),
-        histogram=histogram(baseline.profile, values),
+        histogram=histogram(baseline.profile, window),
     )
 
 
-def histogram(profile: NumericProfile | CategoricalProfile, values: ColumnValues) -> Histogram:
-    """The baseline's and the window's shares on common bins (see :class:`Histogram`)."""
-    if isinstance(profile, NumericProfile):
-        return _numeric_histogram(profile, np.asarray(values, dtype=np.float64))
-    return _categorical_histogram(profile, list(values))
+def histogram(
+    profile: NumericProfile | CategoricalProfile, window: NumericWindow | CategoricalWindow
+) -> Histogram:
+    """The baseline's and the window's shares on common bins (see :class:`Histogram`).
+
+    Raises
+    ------
+    TypeError
+        If the window was prepared for the other kind (:func:`spec.drift.scores.prepare`).
+    """
+    if isinstance(profile, NumericProfile) and isinstance(window, NumericWindow):
+        return _numeric_histogram(profile, window)
+    if isinstance(profile, CategoricalProfile) and isinstance(window, CategoricalWindow):
+        return _categorical_histogram(profile, window)
+    raise TypeError(f"a {type(window).__name__} has no histogram against a {type(profile).__name__}")
 
 
-def _numeric_histogram(profile: NumericProfile, values: np.ndarray) -> Histogram:
+def _numeric_histogram(profile: NumericProfile, window: NumericWindow) -> Histogram:
     quantiles = np.asarray(profile.quantiles, dtype=np.float64)
     if profile.count == 0 or quantiles.size != _PERCENTILES.size:
         return Histogram(labels=(), baseline=(), window=())
@@ -259,23 +271,23 @@ def _numeric_histogram(profile: NumericProfile, values: np.ndarray) -> Histogram
     # The baseline CDF at each edge, read from its quantiles (linear between them).
     cdf = np.interp(edges, quantiles, _PERCENTILES)
     baseline = np.diff(np.concatenate([[0.0], cdf, [1.0]]))
-    present = values[~np.isnan(values)]
-    counts = np.bincount(np.searchsorted(edges, present, side="right"), minlength=edges.size + 1)
-    window = counts / present.size if present.size else np.zeros(edges.size + 1)
+    # Bin i is [edges[i-1], edges[i]): differences of the counts below each edge.
+    present = window.present.size
+    counts = np.diff(np.concatenate([[0], window.below(edges), [present]]))
+    shares = counts / present if present else np.zeros(edges.size + 1)
     labels = [f"< {_number(edges[0])}"]
     labels += [f"{_number(a)} to {_number(b)}" for a, b in itertools.pairwise(edges)]
     labels.append(f">= {_number(edges[-1])}")
     return Histogram(
         labels=tuple(labels),
         baseline=tuple(float(x) for x in np.clip(baseline, 0.0, 1.0)),
-        window=tuple(float(x) for x in window),
+        window=tuple(float(x) for x in shares),
         edges=tuple(float(x) for x in edges),
     )
 
 
-def _categorical_histogram(profile: CategoricalProfile, values: Sequence[str | None]) -> Histogram:
-    counts = Counter(v for v in values if v is not None)
-    present = sum(counts.values())
+def _categorical_histogram(profile: CategoricalProfile, window: CategoricalWindow) -> Histogram:
+    counts, present = window.counts, window.present
     baseline_share = dict(zip(profile.categories, profile.shares, strict=True))
     window_share = {k: c / present for k, c in counts.items()} if present else {}
     ranked = sorted(

@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -27,6 +27,7 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "CategoricalProfile",
+    "CategoricalWindow",
     "ProfileFormatError",
     "jensen_shannon",
     "missing_rate_change",
@@ -165,8 +166,76 @@ class CategoricalProfile:
         return profile
 
 
-def _window_counts(window_values: Sequence[str | None]) -> Counter[str]:
-    return Counter(value for value in window_values if value is not None)
+@dataclass(frozen=True)
+class CategoricalWindow:
+    """A window of one categorical column, prepared once for all its statistics and its histogram.
+
+    Attributes
+    ----------
+    counts : dict of str to int
+        Each category's count among the non-missing values, in the order first seen.
+    missing : int
+        Values that were ``None``.
+    """
+
+    counts: dict[str, int]
+    missing: int
+
+    @classmethod
+    def of(cls, values: Iterable[str | None]) -> CategoricalWindow:
+        """Count a window's values (``None`` is missing) in one pass."""
+        counts: dict[str | None, int] = Counter(values)
+        missing = counts.pop(None, 0)
+        return cls(cast(dict[str, int], counts), missing)
+
+    @property
+    def present(self) -> int:
+        """The non-missing values."""
+        return sum(self.counts.values())
+
+    @property
+    def rows(self) -> int:
+        """Every value of the window, missing ones included."""
+        return self.present + self.missing
+
+    def jensen_shannon(self, profile: CategoricalProfile) -> float:
+        """:func:`jensen_shannon` of this window."""
+        window_total = self.present
+        if window_total == 0 or profile.count == profile.missing:
+            return math.nan
+        counts = dict(self.counts)
+        baseline = list(profile.shares)
+        window = [counts.pop(category, 0) for category in profile.categories]
+        if profile.truncated:
+            baseline.append(profile.other_share)
+            window.append(sum(counts.values()))
+        else:
+            baseline.extend([0.0] * len(counts))
+            window.extend(counts.values())
+        p = np.asarray(baseline, dtype=np.float64)
+        q = np.asarray(window, dtype=np.float64)
+        # Normalised again so that shares read back from JSON that sum to 1 only within rounding still do.
+        p, q = p / p.sum(), q / q.sum()
+        m = (p + q) / 2
+        divergence = (_kl_bits(p, m) + _kl_bits(q, m)) / 2
+        # Rounding can leave a divergence a hair outside [0, 1]; the distance is defined inside it.
+        return float(math.sqrt(min(max(divergence, 0.0), 1.0)))
+
+    def unseen_share(self, profile: CategoricalProfile) -> float:
+        """:func:`unseen_share` of this window."""
+        window_total = self.present
+        if window_total == 0:
+            return math.nan
+        if profile.truncated:
+            return 0.0
+        seen = set(profile.categories)
+        unseen = sum(n for category, n in self.counts.items() if category not in seen)
+        return unseen / window_total
+
+    def missing_rate_change(self, profile: CategoricalProfile) -> float:
+        """:func:`missing_rate_change` of this window."""
+        rows = self.rows
+        return self.missing / rows - profile.missing_rate if rows else math.nan
 
 
 def jensen_shannon(profile: CategoricalProfile, window_values: Sequence[str | None]) -> float:
@@ -194,26 +263,7 @@ def jensen_shannon(profile: CategoricalProfile, window_values: Sequence[str | No
     float
         The distance, or ``nan`` if the window or the baseline has no non-missing value.
     """
-    counts = _window_counts(window_values)
-    window_total = sum(counts.values())
-    if window_total == 0 or profile.count == profile.missing:
-        return math.nan
-    baseline = list(profile.shares)
-    window = [counts.pop(category, 0) for category in profile.categories]
-    if profile.truncated:
-        baseline.append(profile.other_share)
-        window.append(sum(counts.values()))
-    else:
-        baseline.extend([0.0] * len(counts))
-        window.extend(counts.values())
-    p = np.asarray(baseline, dtype=np.float64)
-    q = np.asarray(window, dtype=np.float64)
-    # Normalised again so that shares read back from JSON that sum to 1 only within rounding still do.
-    p, q = p / p.sum(), q / q.sum()
-    m = (p + q) / 2
-    divergence = (_kl_bits(p, m) + _kl_bits(q, m)) / 2
-    # Rounding can leave a divergence a hair outside [0, 1]; the distance is defined inside it.
-    return float(math.sqrt(min(max(divergence, 0.0), 1.0)))
+    return CategoricalWindow.of(window_values).jensen_shannon(profile)
 
 
 def _kl_bits(p: np.ndarray[Any, np.dtype[np.float64]], m: np.ndarray[Any, np.dtype[np.float64]]) -> float:
@@ -243,15 +293,7 @@ def unseen_share(profile: CategoricalProfile, window_values: Sequence[str | None
     float
         In [0, 1], or ``nan`` if the window has no non-missing value.
     """
-    counts = _window_counts(window_values)
-    window_total = sum(counts.values())
-    if window_total == 0:
-        return math.nan
-    if profile.truncated:
-        return 0.0
-    seen = set(profile.categories)
-    unseen = sum(n for category, n in counts.items() if category not in seen)
-    return unseen / window_total
+    return CategoricalWindow.of(window_values).unseen_share(profile)
 
 
 def missing_rate_change(profile: CategoricalProfile, window_values: Sequence[str | None]) -> float:
@@ -270,7 +312,4 @@ def missing_rate_change(profile: CategoricalProfile, window_values: Sequence[str
         In [-1, 1]: positive when more values are missing than in the baseline; ``nan`` if the window
         or the baseline has no value at all.
     """
-    if not window_values:
-        return math.nan
-    window_rate = sum(value is None for value in window_values) / len(window_values)
-    return window_rate - profile.missing_rate
+    return CategoricalWindow.of(window_values).missing_rate_change(profile)

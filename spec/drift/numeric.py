@@ -1,9 +1,13 @@
-"""A numeric feature's baseline profile, and drift statistics of a window measured against it.
+"""Drift statistics of a window of a numeric feature measured against the feature's baseline profile.
 
-The profile keeps 1,001 quantiles (probabilities 0, 0.001, ..., 1) of the training values and 99
-more in each outer 0.1%, not the values: it is stored in S3 beside the model, and every statistic
-here is computed from it and the window alone, in memory proportional to the window, with numpy
-only (the Lambda layer has no scipy).
+The profile (:class:`~spec.drift.numeric_profile.NumericProfile`) keeps quantiles of the training
+values, not the values: every statistic here is computed from it and the window alone, in memory
+proportional to the window, with numpy only (the Lambda layer has no scipy).
+
+Each statistic has two forms: a function of the window's values (``ks_statistic``, ...), and a method
+of :class:`NumericWindow`, the window prepared once (its present values sorted, its missing values
+counted), which the monitor and the calibration use to score one window on every statistic without
+sorting it again for each. They give the same values.
 
 When the baseline or the window has no non-missing value, every distribution statistic is ``nan``
 (there is no distribution to compare); see each function for a constant baseline.
@@ -11,151 +15,138 @@ When the baseline or the window has no non-missing value, every distribution sta
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
 from spec.drift import ProfileFormatError
+from spec.drift.numeric_profile import (
+    FORMAT,
+    FORMAT_VERSION,
+    GRID,
+    QUANTILE_STEPS,
+    TAIL_STEPS,
+    FloatArray,
+    NumericProfile,
+)
 
-FORMAT = "numeric-profile"
-FORMAT_VERSION = 1
-#: Quantile resolution: 1,000 steps bound the rank error of the baseline CDF by 0.001.
-QUANTILE_STEPS = 1000
-#: Each outer 0.1% is refined a hundredfold (99 more quantiles at steps of 0.00001 on each side):
-#: a heavy tail's top 0.1% can carry a few percent of a Wasserstein distance, which linear
-#: interpolation from the 0.999 quantile to the maximum misses.
-TAIL_STEPS = 100
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "PSI_EMPTY_BIN_SHARE",
+    "QUANTILE_STEPS",
+    "TAIL_STEPS",
+    "NumericProfile",
+    "NumericWindow",
+    "ProfileFormatError",
+    "ks_statistic",
+    "missing_rate_change",
+    "psi",
+    "psi_edges",
+    "wasserstein_normed",
+]
+
 #: Share given to an empty PSI bin (either side), as Evidently does, so the log stays finite.
 PSI_EMPTY_BIN_SHARE = 1e-4
 
-FloatArray = npt.NDArray[np.float64]
-
-
-_MAIN = np.linspace(0.0, 1.0, QUANTILE_STEPS + 1)
-_LOWER_TAIL = np.arange(1, TAIL_STEPS) / (QUANTILE_STEPS * TAIL_STEPS)
-_UPPER_TAIL = 1.0 - _LOWER_TAIL[::-1]
-#: Every probability a profile holds a quantile for, increasing.
-_GRID = np.concatenate([_MAIN[:1], _LOWER_TAIL, _MAIN[1:-1], _UPPER_TAIL, _MAIN[-1:]])
-_IS_MAIN = np.isin(_GRID, _MAIN)
-_IS_LOWER = np.less(_GRID, _MAIN[1])
-_IS_LOWER[0] = False
-
-
-def _grid_quantiles(profile: NumericProfile) -> FloatArray:
-    """The profile's quantiles on the whole grid (main and tails), in increasing probability."""
-    full = np.empty(_GRID.size)
-    full[_IS_MAIN] = profile.quantiles
-    full[_IS_LOWER] = profile.lower_tail
-    full[~_IS_MAIN & ~_IS_LOWER] = profile.upper_tail
-    return full
-
-
-def _as_floats(values: npt.ArrayLike) -> FloatArray:
-    return np.asarray(values, dtype=np.float64).ravel()
-
 
 @dataclass(frozen=True)
-class NumericProfile:
-    """Summary of a numeric feature's baseline (training) values.
+class NumericWindow:
+    """A window of one numeric feature, prepared once for all its statistics and its histogram.
 
     Attributes
     ----------
-    count, missing
-        Non-missing and missing (NaN) values.
-    minimum, maximum, mean, std
-        Of the non-missing values (``std`` is the population standard deviation, ddof=0);
-        ``None`` when there are none.
-    quantiles
-        The 1,001 quantiles at probabilities ``k / 1000`` (numpy's linear method); empty when
-        there are no non-missing values.
-    lower_tail, upper_tail
-        99 quantiles each at probabilities ``k / 100000`` and ``1 - k / 100000`` (``k`` = 1..99,
-        increasing), resolving the outer 0.1% on each side (see ``TAIL_STEPS``); empty with
-        ``quantiles``.
+    present : FloatArray
+        The non-missing values, sorted (read-only).
+    missing : int
+        How many values are missing (NaN).
     """
 
-    count: int
+    present: FloatArray
     missing: int
-    minimum: float | None
-    maximum: float | None
-    mean: float | None
-    std: float | None
-    quantiles: tuple[float, ...]
-    lower_tail: tuple[float, ...] = ()
-    upper_tail: tuple[float, ...] = ()
 
     @classmethod
-    def from_values(cls, values: npt.ArrayLike) -> NumericProfile:
-        """Profile the baseline values of one feature (``values``: NaN marks a missing value)."""
-        data = _as_floats(values)
-        present = data[~np.isnan(data)]
-        missing = int(data.size - present.size)
-        if present.size == 0:
-            return cls(0, missing, None, None, None, None, ())
-        # Rounding in the interpolation must not make the quantile function decrease.
-        quantiles = np.maximum.accumulate(np.quantile(present, _GRID))
-        upper = ~_IS_MAIN & ~_IS_LOWER
-        return cls(
-            count=int(present.size),
-            missing=missing,
-            minimum=float(present.min()),
-            maximum=float(present.max()),
-            mean=float(present.mean()),
-            std=float(present.std()),
-            quantiles=tuple(float(q) for q in quantiles[_IS_MAIN]),
-            lower_tail=tuple(float(q) for q in quantiles[_IS_LOWER]),
-            upper_tail=tuple(float(q) for q in quantiles[upper]),
-        )
+    def of(cls, values: npt.ArrayLike) -> NumericWindow:
+        """Prepare a window's values (NaN marks a missing value) with one sort."""
+        data = np.asarray(values, dtype=np.float64).ravel()
+        missing = int(np.count_nonzero(np.isnan(data)))
+        # numpy sorts NaN last: the present values are the head of the sorted array.
+        ordered = np.sort(data)[: data.size - missing]
+        ordered.setflags(write=False)
+        return cls(ordered, missing)
 
     @property
-    def missing_rate(self) -> float:
-        """Share of missing values (``nan`` for a profile of no rows)."""
-        total = self.count + self.missing
-        return self.missing / total if total else math.nan
+    def rows(self) -> int:
+        """Every value of the window, missing ones included."""
+        return int(self.present.size) + self.missing
 
-    def to_json(self) -> str:
-        """Serialise to JSON, with the format and its version."""
-        return json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **asdict(self)})
+    def at_most(self, edges: FloatArray) -> npt.NDArray[np.intp]:
+        """How many present values are at most each of ``edges``."""
+        return np.searchsorted(self.present, edges, side="right")
 
-    @classmethod
-    def from_json(cls, text: str) -> NumericProfile:
-        """Read a profile written by :meth:`to_json`.
+    def below(self, edges: FloatArray) -> npt.NDArray[np.intp]:
+        """How many present values are below each of ``edges``."""
+        return np.searchsorted(self.present, edges, side="left")
 
-        Raises
-        ------
-        ProfileFormatError
-            If the text is not a numeric profile of a known format version.
-        """
-        raw: dict[str, Any] = json.loads(text)
-        if raw.get("format") != FORMAT or raw.get("format_version") != FORMAT_VERSION:
-            raise ProfileFormatError(
-                f"expected {FORMAT} version {FORMAT_VERSION}, got {raw.get('format')} "
-                f"version {raw.get('format_version')}"
-            )
-        quantiles = tuple(float(q) for q in raw["quantiles"])
-        lower, upper = (tuple(float(q) for q in raw[key]) for key in ("lower_tail", "upper_tail"))
-        sizes = (len(quantiles), len(lower), len(upper))
-        if any(sizes) and sizes != (QUANTILE_STEPS + 1, TAIL_STEPS - 1, TAIL_STEPS - 1):
-            raise ProfileFormatError(f"unexpected numbers of quantiles and tail quantiles: {sizes}")
-        return cls(
-            count=int(raw["count"]),
-            missing=int(raw["missing"]),
-            minimum=_optional_float(raw["minimum"]),
-            maximum=_optional_float(raw["maximum"]),
-            mean=_optional_float(raw["mean"]),
-            std=_optional_float(raw["std"]),
-            quantiles=quantiles,
-            lower_tail=lower,
-            upper_tail=upper,
-        )
+    @cached_property
+    def levels(self) -> FloatArray:
+        """``k / n`` for ``k`` = 0..n (n present values): the window's CDF below and at its sorted values."""
+        size = self.present.size
+        return np.arange(size + 1) / max(size, 1)
 
+    def ks(self, profile: NumericProfile) -> float:
+        """:func:`ks_statistic` of this window."""
+        window = self.present
+        if not profile.quantiles or window.size == 0:
+            return math.nan
+        quantiles, levels = profile.grid_quantiles, self.levels
+        # At its k-th smallest value F_window is at least (k+1)/n and its left limit at most k/n, equal at
+        # the last and the first of equal values: those two gaps are the largest at the window's values
+        # (F_base - F_window is largest just before a value, F_window - F_base at one). np.interp takes
+        # the last of repeated quantiles (F_base(x)); on the reflected grid the first (F_base(x-)).
+        base = np.interp(window, quantiles, GRID)
+        base_left = np.interp(-window[::-1], -quantiles[::-1], GRID[::-1])[::-1]
+        at_values = max(np.max(levels[1:] - base), np.max(base_left - levels[:-1]))
+        # At the quantile points F_base bends or jumps: both sides of both CDFs there.
+        base, base_left = _baseline_cdf(quantiles, quantiles)
+        size = float(window.size)
+        win, win_left = self.at_most(quantiles) / size, self.below(quantiles) / size
+        at_quantiles = max(np.max(np.abs(base - win)), np.max(np.abs(base_left - win_left)))
+        return float(max(at_values, at_quantiles))
 
-def _optional_float(value: Any) -> float | None:
-    return None if value is None else float(value)
+    def wasserstein_normed(self, profile: NumericProfile) -> float:
+        """:func:`wasserstein_normed` of this window."""
+        if not profile.quantiles or profile.std is None or self.present.size == 0:
+            return math.nan
+        distance = _wasserstein(profile.grid_quantiles, self.present, self.levels)
+        if profile.std == 0.0:
+            return 0.0 if distance == 0.0 else math.inf
+        return distance / profile.std
+
+    def psi(self, profile: NumericProfile, bins: int = 10) -> float:
+        """:func:`psi` of this window."""
+        window = self.present
+        if not profile.quantiles or window.size == 0:
+            return math.nan
+        if bins < 2:
+            raise ValueError(f"psi needs at least 2 bins, got {bins}")
+        edges = psi_edges(profile, bins)
+        cdf, _ = _baseline_cdf(profile.grid_quantiles, edges)
+        base = np.diff(np.concatenate(([0.0], cdf, [1.0])))
+        # Bin i is (edges[i-1], edges[i]]: differences of the counts at most each edge.
+        counts = np.diff(np.concatenate(([0], self.at_most(edges), [window.size])))
+        win = counts / window.size
+        base = np.where(base > 0, base, PSI_EMPTY_BIN_SHARE)
+        win = np.where(win > 0, win, PSI_EMPTY_BIN_SHARE)
+        return float(np.sum((win - base) * np.log(win / base)))
+
+    def missing_rate_change(self, profile: NumericProfile) -> float:
+        """:func:`missing_rate_change` of this window."""
+        rows = self.rows
+        return self.missing / rows - profile.missing_rate if rows else math.nan
 
 
 def _baseline_cdf(quantiles: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -164,7 +155,7 @@ def _baseline_cdf(quantiles: FloatArray, x: FloatArray) -> tuple[FloatArray, Flo
     Linear between consecutive distinct quantiles; a value repeated over quantiles ``i..j`` is an
     atom, a jump from ``p_i`` (left limit) to ``p_j`` (value).
     """
-    p = _GRID
+    p = GRID
     last = p.size - 1
     right = np.searchsorted(quantiles, x, side="right") - 1  # last q_j <= x
     left = np.searchsorted(quantiles, x, side="left")  # first q_i >= x
@@ -183,9 +174,44 @@ def _baseline_cdf(quantiles: FloatArray, x: FloatArray) -> tuple[FloatArray, Flo
     return value, left_limit
 
 
-def _present(values: npt.ArrayLike) -> FloatArray:
-    data = _as_floats(values)
-    return np.sort(data[~np.isnan(data)])
+def _wasserstein(quantiles: FloatArray, window: FloatArray, levels: FloatArray) -> float:
+    """Integral over u of |Q_base(u) - Q_window(u)|, exact for the two piecewise functions.
+
+    ``Q_window`` is ``window[k]`` on each step ``[k/n, (k+1)/n)``, where ``Q_base`` is linear unless a
+    grid point falls inside: every step is integrated from ``Q_base`` at its ends, and the few steps a
+    grid point splits again piece by piece.
+    """
+    size = window.size
+    curve = np.interp(levels, GRID, quantiles)
+    d0, d1 = curve[:-1] - window, curve[1:] - window
+    # Width 1/n each; where the difference keeps its sign, a trapezoid.
+    total = (np.sum(np.abs(d0)) + np.sum(np.abs(d1))) / 2
+    crossing = np.flatnonzero(d0 * d1 < 0)
+    total += np.sum(_piece(d0[crossing], d1[crossing]) - (np.abs(d0[crossing]) + np.abs(d1[crossing])) / 2)
+    step = np.clip(np.searchsorted(levels, GRID, side="right") - 1, 0, size)
+    inside = (step < size) & (levels[step] < GRID)
+    if not inside.any():
+        return float(total / size)
+    split = np.unique(step[inside])
+    total -= np.sum(_piece(d0[split], d1[split]))
+    # The split steps' pieces: each step's ends and the grid points inside it, in order.
+    u = np.concatenate((levels[split], GRID[inside], levels[split + 1]))
+    owner = np.concatenate((split, step[inside], split))
+    order = np.lexsort((u, owner))
+    u, owner = u[order], owner[order]
+    same = owner[:-1] == owner[1:]
+    level = window[owner[:-1][same]]
+    bent = np.interp(u, GRID, quantiles)
+    pieces = _piece(bent[:-1][same] - level, bent[1:][same] - level)
+    return float(total / size + np.sum((u[1:] - u[:-1])[same] * pieces))
+
+
+def _piece(d0: FloatArray, d1: FloatArray) -> FloatArray:
+    """Mean of |d| over a piece where the difference d runs linearly from ``d0`` to ``d1``."""
+    magnitude = np.abs(d0) + np.abs(d1)
+    # A linear difference that changes sign: two triangles, (d0^2 + d1^2) / (2 (|d0| + |d1|)).
+    crossing = (d0**2 + d1**2) / (2 * np.where(magnitude > 0, magnitude, 1.0))
+    return np.where(d0 * d1 >= 0, magnitude / 2, crossing)
 
 
 def ks_statistic(profile: NumericProfile, window_values: npt.ArrayLike) -> float:
@@ -207,34 +233,7 @@ def ks_statistic(profile: NumericProfile, window_values: npt.ArrayLike) -> float
         In ``[0, 1]``; ``nan`` when the baseline or the window has no non-missing values. A
         constant baseline is a single jump, handled like any atom.
     """
-    window = _present(window_values)
-    if not profile.quantiles or window.size == 0:
-        return math.nan
-    quantiles = _grid_quantiles(profile)
-    points = np.union1d(window, quantiles)
-    base, base_left = _baseline_cdf(quantiles, points)
-    size = float(window.size)
-    win = np.searchsorted(window, points, side="right") / size
-    win_left = np.searchsorted(window, points, side="left") / size
-    return float(max(np.max(np.abs(base - win)), np.max(np.abs(base_left - win_left))))
-
-
-def _wasserstein(quantiles: FloatArray, window: FloatArray) -> float:
-    """Integral over u of |Q_base(u) - Q_window(u)|, exact for the two piecewise functions."""
-    size = window.size
-    u = np.union1d(_GRID, np.arange(size + 1) / size)
-    u0, u1 = u[:-1], u[1:]
-    # The window's quantile function is constant on each piece: its order statistic ceil(u m).
-    step = np.clip(np.ceil((u0 + u1) / 2 * size).astype(np.int64) - 1, 0, size - 1)
-    level = window[step]
-    d0 = np.interp(u0, _GRID, quantiles) - level
-    d1 = np.interp(u1, _GRID, quantiles) - level
-    width = u1 - u0
-    magnitude = np.abs(d0) + np.abs(d1)
-    same_sign = d0 * d1 >= 0
-    # A linear difference that changes sign: two triangles, (d0^2 + d1^2) / (2 (|d0| + |d1|)).
-    crossing = (d0**2 + d1**2) / (2 * np.where(magnitude > 0, magnitude, 1.0))
-    return float(np.sum(width * np.where(same_sign, magnitude / 2, crossing)))
+    return NumericWindow.of(window_values).ks(profile)
 
 
 def wasserstein_normed(profile: NumericProfile, window_values: npt.ArrayLike) -> float:
@@ -254,13 +253,7 @@ def wasserstein_normed(profile: NumericProfile, window_values: npt.ArrayLike) ->
         ``nan`` when either side has no non-missing values. For a constant baseline (std 0):
         ``0.0`` if the window equals that constant, ``inf`` otherwise.
     """
-    window = _present(window_values)
-    if not profile.quantiles or profile.std is None or window.size == 0:
-        return math.nan
-    distance = _wasserstein(_grid_quantiles(profile), window)
-    if profile.std == 0.0:
-        return 0.0 if distance == 0.0 else math.inf
-    return distance / profile.std
+    return NumericWindow.of(window_values).wasserstein_normed(profile)
 
 
 def psi_edges(profile: NumericProfile, bins: int = 10) -> FloatArray:
@@ -270,7 +263,7 @@ def psi_edges(profile: NumericProfile, bins: int = 10) -> FloatArray:
     is ``(edge[i-1], edge[i]]``, the outer bins open-ended.
     """
     interior = np.arange(1, bins) / bins
-    return np.unique(np.interp(interior, _GRID, _grid_quantiles(profile)))
+    return np.unique(np.interp(interior, GRID, profile.grid_quantiles))
 
 
 def psi(profile: NumericProfile, window_values: npt.ArrayLike, bins: int = 10) -> float:
@@ -291,20 +284,7 @@ def psi(profile: NumericProfile, window_values: npt.ArrayLike, bins: int = 10) -
         ``nan`` when either side has no non-missing values. A constant baseline gives two bins
         (at most the constant, above it), so a window that leaves the constant scores high.
     """
-    window = _present(window_values)
-    if not profile.quantiles or window.size == 0:
-        return math.nan
-    if bins < 2:
-        raise ValueError(f"psi needs at least 2 bins, got {bins}")
-    quantiles = _grid_quantiles(profile)
-    edges = psi_edges(profile, bins)
-    cdf, _ = _baseline_cdf(quantiles, edges)
-    base = np.diff(np.concatenate(([0.0], cdf, [1.0])))
-    counts = np.bincount(np.searchsorted(edges, window, side="left"), minlength=edges.size + 1)
-    win = counts / window.size
-    base = np.where(base > 0, base, PSI_EMPTY_BIN_SHARE)
-    win = np.where(win > 0, win, PSI_EMPTY_BIN_SHARE)
-    return float(np.sum((win - base) * np.log(win / base)))
+    return NumericWindow.of(window_values).psi(profile, bins)
 
 
 def missing_rate_change(profile: NumericProfile, window_values: npt.ArrayLike) -> float:
@@ -315,7 +295,4 @@ def missing_rate_change(profile: NumericProfile, window_values: npt.ArrayLike) -
     float
         In ``[-1, 1]``; ``nan`` when either side has no rows at all.
     """
-    window = _as_floats(window_values)
-    if window.size == 0:
-        return math.nan
-    return float(np.isnan(window).mean()) - profile.missing_rate
+    return NumericWindow.of(window_values).missing_rate_change(profile)

@@ -2,19 +2,19 @@
 
 The one place that knows the statistics of a kind: the training job calibrates exactly these
 (:mod:`spec.drift.calibration`), the baseline stores a band for each, and the monitor reports them.
+A window is prepared once (:func:`prepare`: a numeric one sorted, a categorical one counted) and every
+statistic read from that (:func:`window_scores`); :func:`scores` does both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
-import numpy as np
 import numpy.typing as npt
 
-from spec.drift import categorical, numeric
-from spec.drift.categorical import CategoricalProfile
-from spec.drift.numeric import NumericProfile
+from spec.drift.categorical import CategoricalProfile, CategoricalWindow
+from spec.drift.numeric import NumericProfile, NumericWindow
 
 Kind = Literal["numeric", "categorical"]
 
@@ -30,6 +30,47 @@ PRIMARY: dict[Kind, str] = {"numeric": "wasserstein", "categorical": "jensen_sha
 def kind_of(profile: NumericProfile | CategoricalProfile) -> Kind:
     """The kind of feature a profile describes."""
     return "numeric" if isinstance(profile, NumericProfile) else "categorical"
+
+
+def prepare(
+    profile: NumericProfile | CategoricalProfile, values: npt.ArrayLike | Iterable[str | None]
+) -> NumericWindow | CategoricalWindow:
+    """A window's values prepared for every statistic of the profile's kind (see :func:`scores`).
+
+    Returns
+    -------
+    NumericWindow or CategoricalWindow
+        The present values sorted and the missing ones counted, or each category counted.
+    """
+    if isinstance(profile, NumericProfile):
+        return NumericWindow.of(values)  # type: ignore[arg-type]
+    return CategoricalWindow.of(values)  # type: ignore[arg-type]
+
+
+def window_scores(
+    profile: NumericProfile | CategoricalProfile, window: NumericWindow | CategoricalWindow
+) -> dict[str, float]:
+    """Every statistic of the profile's kind for a prepared window, keyed as in ``STATISTICS``.
+
+    Raises
+    ------
+    TypeError
+        If the window was prepared for the other kind.
+    """
+    if isinstance(profile, NumericProfile) and isinstance(window, NumericWindow):
+        return {
+            "wasserstein": window.wasserstein_normed(profile),
+            "ks": window.ks(profile),
+            "psi": window.psi(profile),
+            "missing_rate_change": window.missing_rate_change(profile),
+        }
+    if isinstance(profile, CategoricalProfile) and isinstance(window, CategoricalWindow):
+        return {
+            "jensen_shannon": window.jensen_shannon(profile),
+            "unseen_share": window.unseen_share(profile),
+            "missing_rate_change": window.missing_rate_change(profile),
+        }
+    raise TypeError(f"a {type(window).__name__} cannot be scored against a {type(profile).__name__}")
 
 
 def scores(
@@ -52,18 +93,4 @@ def scores(
         ``missing_rate_change`` is signed (positive: more missing than the baseline); the others
         are non-negative. ``nan`` where a statistic is undefined (see each function).
     """
-    if isinstance(profile, NumericProfile):
-        window = np.asarray(values, dtype=np.float64).ravel()
-        present = window[~np.isnan(window)]
-        return {
-            "wasserstein": numeric.wasserstein_normed(profile, present),
-            "ks": numeric.ks_statistic(profile, present),
-            "psi": numeric.psi(profile, present),
-            "missing_rate_change": numeric.missing_rate_change(profile, window),
-        }
-    column: Sequence[str | None] = values if isinstance(values, list) else list(values)  # type: ignore[arg-type]
-    return {
-        "jensen_shannon": categorical.jensen_shannon(profile, column),
-        "unseen_share": categorical.unseen_share(profile, column),
-        "missing_rate_change": categorical.missing_rate_change(profile, column),
-    }
+    return window_scores(profile, prepare(profile, values))

@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from domain.monitoring.capture_records import VersionRows
-from domain.monitoring.columns import ColumnValues
 from domain.monitoring.compare import VersionResult, compare_version
 from domain.monitoring.config import MonitoringConfig
+from domain.monitoring.rows import ColumnValues, VersionRows
 from spec.drift.baseline import DriftBaseline, build_baseline, coarse_baseline
 from spec.drift.scores import Kind
 from spec.profile import frequency_document, numeric_document, profile_document
