@@ -177,6 +177,15 @@ def _smoothed(bands: tuple[NullBand, ...]) -> tuple[NullBand, ...]:
     )
 
 
+def _without_spread(mean: float, std: float) -> float | None:
+    """The quantile of a band with no spread to model: ``nan`` if undefined, else its mean (at least 0)."""
+    if math.isnan(mean) or math.isnan(std):
+        return math.nan
+    if std == 0.0 or mean <= 0.0:
+        return max(mean, 0.0)
+    return None
+
+
 def gamma_quantile(mean: float, std: float, tail: float) -> float:
     """The upper ``1 - tail`` quantile of the gamma distribution with this mean and standard deviation.
 
@@ -188,10 +197,9 @@ def gamma_quantile(mean: float, std: float, tail: float) -> float:
     float
         ``mean`` when ``std`` is 0 (a statistic that never varied); ``nan`` when either is ``nan``.
     """
-    if math.isnan(mean) or math.isnan(std):
-        return math.nan
-    if std == 0.0 or mean <= 0.0:
-        return max(mean, 0.0)
+    trivial = _without_spread(mean, std)
+    if trivial is not None:
+        return trivial
     z = NormalDist().inv_cdf(1.0 - tail)
     spread = std / mean
     return mean * max(1.0 - spread * spread / 9.0 + z * spread / 3.0, 0.0) ** 3
@@ -205,17 +213,11 @@ def lognormal_quantile(mean: float, std: float, tail: float, log_skew: float = 0
     With a ``log_skew`` (the skewness of ``log X``), the normal quantile ``z`` of ``log X`` is
     corrected by Cornish and Fisher's first term, ``z + (z^2 - 1) log_skew / 6`` (E. A. Cornish and
     R. A. Fisher, "Moments and cumulants in the specification of distributions", Revue de l'Institut
-    International de Statistique 5(4):307-320, 1938).
-
-    Returns
-    -------
-    float
-        ``mean`` when ``std`` is 0 (a statistic that never varied); ``nan`` when either is ``nan``.
+    International de Statistique 5(4):307-320, 1938). Degenerate bands as :func:`gamma_quantile`.
     """
-    if math.isnan(mean) or math.isnan(std):
-        return math.nan
-    if std == 0.0 or mean <= 0.0:
-        return max(mean, 0.0)
+    trivial = _without_spread(mean, std)
+    if trivial is not None:
+        return trivial
     z = NormalDist().inv_cdf(1.0 - tail)
     z += (z * z - 1.0) * log_skew / 6.0
     s2 = math.log1p((std / mean) ** 2)
