@@ -106,9 +106,12 @@ class NumericWindow:
         # At its k-th smallest value F_window is at least (k+1)/n and its left limit at most k/n, equal at
         # the last and the first of equal values: those two gaps are the largest at the window's values
         # (F_base - F_window is largest just before a value, F_window - F_base at one). np.interp takes
-        # the last of repeated quantiles (F_base(x)); on the reflected grid the first (F_base(x-)).
+        # the last of repeated quantiles (F_base(x)); on the reflected grid the first (F_base(x-)). Without
+        # repeated quantiles F_base has no jump: F_base(x-) = F_base(x).
         base = np.interp(window, quantiles, GRID)
-        base_left = np.interp(-window[::-1], -quantiles[::-1], GRID[::-1])[::-1]
+        base_left = base
+        if np.any(quantiles[1:] == quantiles[:-1]):
+            base_left = np.interp(-window[::-1], -quantiles[::-1], GRID[::-1])[::-1]
         at_values = max(np.max(levels[1:] - base), np.max(base_left - levels[:-1]))
         # At the quantile points F_base bends or jumps: both sides of both CDFs there.
         base, base_left = _baseline_cdf(quantiles, quantiles)
