@@ -3,10 +3,11 @@
 What the local cloud itself timestamps reads this clock (``cloud.clock.now()``): the endpoints' metric
 data points and their captured data (``inferenceTime`` and the object key), the EMF metrics of Lambda
 logs that give no ``_aws.Timestamp``, the times EventBridge Scheduler fires at, and the "now" alarms are
-evaluated at. ``advance(delta)`` moves time forward at once: every timed participant (the schedules) runs
-what falls due in between, in time order, each at its own time (the clock reads that time while it
-runs), the cloud settling after each (every invocation it set off done, the metrics written); then each
-step listener (the alarm evaluation) runs at the new time.
+evaluated at. ``advance(delta)`` settles the cloud (what is in flight done and written), then moves time
+forward at once: every timed participant (the schedules) runs what falls due in between, in time order,
+each at its own time (the clock reads that time while it runs), the cloud settling after each (every
+invocation it set off done, the metrics written); then each step listener (the alarm evaluation) runs at
+the new time.
 
 Lambda handlers run in their own processes with the machine's real time: a handler that reads the time
 itself does not see the offset (the scheduled time in a schedule's input, which the monitor uses, does).
@@ -75,7 +76,7 @@ class Clock:
         self._listeners.append(listener)
 
     def advance(self, delta: timedelta) -> datetime:
-        """Move the clock ``delta`` forward, running what falls due in between; return the new time.
+        """Settle, then move the clock ``delta`` forward, running what falls due; return the new time.
 
         Raises
         ------
@@ -88,6 +89,11 @@ class Clock:
                 "timedelta, or start a new local cloud"
             )
         with self._advancing:
+            # What happened before the jump is written first (an endpoint's captures and metrics wait up
+            # to a second in their buffers): a schedule due after it must find it, as it would on AWS
+            # after that much time.
+            if self._settle is not None:
+                self._settle()
             target = self.now() + delta
             while (due := self._next_due(target)) is not None:
                 self._move_to(due)

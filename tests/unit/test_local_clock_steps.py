@@ -56,9 +56,24 @@ def test_what_falls_due_runs_in_time_order_each_at_its_time_then_the_listeners()
 
     # Then the four times within it ran in order (not the one after), each settled and heard, then the end
     assert log == [("a", at[0]), ("b", at[1]), ("a", at[2]), ("b", at[3])]
-    assert len(settled) == len(heard) == 5
+    assert (len(settled), len(heard)) == (1 + 5, 5)  # settled before it moves, then after each step
     assert [abs(h - t) < timedelta(seconds=1) for h, t in zip(heard, at[:4], strict=False)] == [True] * 4
     assert abs(heard[-1] - (start + timedelta(hours=1))) < timedelta(seconds=1)
+
+
+def test_what_is_in_flight_is_settled_before_anything_falls_due() -> None:
+    # Given work in flight when the clock is advanced (an endpoint's captures still in their buffer)
+    log: list[tuple[str, datetime]] = []
+    clock = Clock(settle=lambda: log.append(("settled", clock.now())))
+    start = clock.now()
+    clock.attach(Ticking(clock, "schedule", [start + timedelta(minutes=1)], log))
+
+    # When the clock advances past a schedule's time
+    clock.advance(timedelta(hours=1))
+
+    # Then the cloud settled before the schedule ran, at the time the advance began
+    assert [name for name, _ in log[:2]] == ["settled", "schedule"]
+    assert log[0][1] - start < timedelta(seconds=1)
 
 
 def test_the_clock_never_goes_back() -> None:
