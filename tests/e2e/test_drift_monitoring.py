@@ -191,6 +191,10 @@ def test_traffic_served_by_two_versions_during_a_canary_is_split_by_version(live
     versions = {v["version"]: v for v in summary["versions"]}
     assert {v: versions[v]["rows"] for v in versions} == served
     assert summary["rows"] == sum(served.values())
+    live.platform.cloud.wait_idle(timeout=60)
+    for version, count in served.items():  # and so do the metrics of each version
+        points = live.datapoints("WindowRows", since, until, EndpointName=ENDPOINT, ModelVersion=str(version))
+        assert [p["Sum"] for p in points] == [count]
     uris = {v: versions[v]["baseline"]["uri"] for v in versions}
     assert uris == {1: live.baseline_uri(1), 2: live.baseline_uri(2)}
     assert uris[1] != uris[2]
