@@ -9,9 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from cli.drift import LambdaMonitor
 from domain.monitoring.report import report_keys
@@ -33,18 +31,6 @@ def iso(moment: datetime) -> str:
 def traffic(rows: int, seed: int) -> pa.Table:
     """``rows`` request rows from the training distribution (the features, without the target)."""
     return pa.concat_tables(list(chunks(rows, seed=seed))).drop(["churned"])
-
-
-def shifted(rows: pa.Table, seed: int) -> pa.Table:
-    """``rows`` with age, data_usage_gb and region moved: 12 years older, 3x the data, mostly north."""
-    rng = np.random.default_rng(seed)
-    age = np.minimum(rows.column("age").to_numpy() + 12, 110)  # the contract's maximum
-    usage = pc.multiply(rows.column("data_usage_gb"), 3.0)
-    region = pc.cast(rows.column("region"), pa.string()).to_numpy(zero_copy_only=False)
-    region = np.where(rng.random(rows.num_rows) < 0.8, "north", region)
-    for name, values in (("age", pa.array(age)), ("data_usage_gb", usage), ("region", pa.array(region))):
-        rows = rows.set_column(rows.schema.get_field_index(name), name, values)
-    return rows
 
 
 def without_histograms(report: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from domain.monitoring.report import report_keys, reports_prefix
+from examples.churn import DRIFTED, drifted
 from tests.e2e.conftest import DataPlane, serving_platform
 from tests.e2e.drift_support import (
     DATASET,
@@ -29,7 +30,6 @@ from tests.e2e.drift_support import (
     WINDOW_ROWS,
     Live,
     iso,
-    shifted,
     traffic,
     without_histograms,
 )
@@ -38,9 +38,6 @@ from tests.iam_roles import let_service_send
 pytestmark = pytest.mark.slow
 
 UNDRIFTED_WINDOWS = 50
-# Two numeric features and a categorical one (none of them in the generator's churn model, so the
-# predictions keep their distribution), moved by amounts that matter: drift_support.shifted.
-SHIFTED = ("age", "data_usage_gb", "region")
 CANARY_REQUEST_ROWS = 50
 
 
@@ -115,7 +112,9 @@ def test_three_shifted_features_are_exactly_those_reported_and_the_alarm_fires(
     needed, periods = alarm["DatapointsToAlarm"], alarm["EvaluationPeriods"]
     live.platform.drain(live.platform.alerts, wait=0.2)
     live.platform.drain(alarm_events, wait=0.2)
-    moved = shifted(traffic(needed * WINDOW_ROWS, seed=600), seed=601)
+    # (two numeric features and a categorical one, none in the generator's churn model, moved by amounts
+    # that matter)
+    moved = drifted(traffic(needed * WINDOW_ROWS, seed=600), seed=601)
     # When N windows of traffic with three features shifted are checked by the schedule
     for index in range(needed):
         assert live.alarm()["StateValue"] != "ALARM"  # fewer than N drifted windows so far
@@ -123,8 +122,8 @@ def test_three_shifted_features_are_exactly_those_reported_and_the_alarm_fires(
         # Then each report names exactly those three features
         (version,) = report["versions"]
         assert (report["status"], version["rows"]) == ("drift", WINDOW_ROWS)
-        assert sorted(version["drifted_features"]) == sorted(SHIFTED)
-        assert {f["name"] for f in version["features"] if f["drifted"]} == set(SHIFTED)
+        assert sorted(version["drifted_features"]) == sorted(DRIFTED)
+        assert {f["name"] for f in version["features"] if f["drifted"]} == set(DRIFTED)
     # and the drift alarm is in ALARM, the alert topic was told, and the state change reached EventBridge
     assert live.alarm()["StateValue"] == "ALARM"
     assert live.alerts("ALARM")
