@@ -122,7 +122,8 @@ class DriftMonitor(Construct):
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
                 resources=[data_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [*captures, *reports]}},
+                # Only the captures are listed: a report is written under its window's end, never found.
+                conditions={"StringLike": {"s3:prefix": captures}},
             )
         )
         reads = [data_bucket.arn_for_objects(p) for p in [*captures, *baselines]]

@@ -104,7 +104,7 @@ def test_the_monitor_reads_captures_and_baselines_writes_reports_and_publishes_n
             by_action.setdefault(action, []).append(statement)
 
     (listing,) = by_action["s3:ListBucket"]
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["capture/churn/*", "monitoring/churn/*"]}}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["capture/churn/*"]}}
     (reads,) = by_action["s3:GetObject"]
     assert _object_patterns(reads) == ["/capture/churn/*", "/runs/churn/*/evaluation/*"]
     (writes,) = by_action["s3:PutObject"]
@@ -160,9 +160,7 @@ def test_a_disabled_dataset_has_no_schedule_and_a_serverless_one_is_scheduled_as
     )  # fmt: skip
     # the function still serves both (by hand: mlops drift check retail)
     (listing,) = [s for s in function_statements(variant, FOLDER) if "s3:ListBucket" in actions(s)]
-    assert listing["Condition"]["StringLike"]["s3:prefix"] == [
-        "capture/churn/*", "capture/retail/*", "monitoring/churn/*", "monitoring/retail/*"
-    ]  # fmt: skip
+    assert listing["Condition"]["StringLike"]["s3:prefix"] == ["capture/churn/*", "capture/retail/*"]
 
 
 def test_synth_refuses_a_window_cloudwatch_would_refuse_as_the_alarm_s_period_naming_the_key() -> None:
