@@ -71,7 +71,7 @@ def baseline(train: Path, out: Path) -> dict[str, Any]:
 
     numeric, text, rows = _columns(train)
     loaded = time.perf_counter()
-    predictions = {PREDICTION: ("categorical", text.pop(PREDICTION))}
+    predictions: dict[str, tuple[Any, Any]] = {PREDICTION: ("categorical", text.pop(PREDICTION))}
     features: dict[str, tuple[Any, Any]] = {name: ("numeric", values) for name, values in numeric.items()}
     features.update({name: ("categorical", values) for name, values in text.items()})
     built = build_baseline(features, predictions)
