@@ -84,6 +84,17 @@ def put(key: str) -> Call:
     )
 
 
+def listing(prefix: str) -> Call:
+    """A listing of the data bucket under ``prefix`` (decided on the bucket, with ``s3:prefix``)."""
+    return Call(
+        "s3",
+        "list_objects_v2",
+        {"Bucket": "{bucket}", "Prefix": prefix},
+        "s3:ListBucket",
+        "arn:aws:s3:::{bucket}",
+    )
+
+
 def query(table: str) -> Call:
     """A query of one partition of the catalog (its datasets) or of the deployments (its endpoints)."""
     partition = {"catalogTableName": "dataset", "deploymentsTableName": "endpoint"}[table]

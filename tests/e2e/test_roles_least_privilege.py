@@ -34,6 +34,7 @@ from tests.e2e.role_calls import (
     get,
     invoke,
     invoke_endpoint,
+    listing,
     put,
     query,
     role_key,
@@ -208,12 +209,13 @@ ROLES = (
     RoleCase(
         "mlops-monitoring/DriftMonitorFunctionRole",
         allowed=(
+            listing("capture/churn/v1/"),
             get(CAPTURE),
             get(BASELINE),
             put("monitoring/churn/reports/20261206T180000Z/report.json"),
             DESCRIBE_PACKAGE,
         ),
-        denied=(get(UPLOAD), get(MODEL), put(CAPTURE), PUBLISH_ALERT),
+        denied=(get(UPLOAD), get(MODEL), put(CAPTURE), listing("monitoring/churn/"), PUBLISH_ALERT),
     ),
     RoleCase(
         "mlops-monitoring/DriftMonitorScheduleRole",
