@@ -7,17 +7,18 @@ A ``FLEXIBLE`` time window fires at the window's start (Scheduler picks a moment
 first seen by the local cloud counts from that moment: a rate schedule without ``StartDate`` fires at once
 and every interval after, as Scheduler starts one "immediately"; a disabled schedule's times pass unfired.
 
-A firing acts as Scheduler does, as the schedule's ``RoleArn``: ``scheduler.amazonaws.com`` assumes the
-role through its trust policy (``aws:SourceAccount`` and ``aws:SourceArn``, the schedule group's ARN, as
-CDK writes them), and the role must allow ``lambda:InvokeFunction`` on a Lambda target (invoked
-asynchronously, as Scheduler does: Lambda's own retries follow) or ``states:StartExecution`` on a state
-machine. Both are decided by the local cloud's IAM evaluator (``localcloud.roles``). The target's
-``Input`` gets its context attributes (``<aws.scheduler.scheduled-time>`` in ISO-8601 UTC with ``Z``,
-``<aws.scheduler.schedule-arn>``, ``<aws.scheduler.execution-id>``, ``<aws.scheduler.attempt-number>``);
-without one, the target receives ``{}``. A firing that cannot be made (refused, missing target, an
-``Input`` that is not JSON) is recorded and logged, and its input goes to the target's dead-letter queue
-(``DeadLetterConfig``) when the role may send there, with Scheduler's attributes. It is not retried: the
-``RetryPolicy`` covers failures AWS retries (throttling, a service unavailable) that do not happen here.
+A firing acts as Scheduler does, as the schedule's ``RoleArn``: ``scheduler.amazonaws.com`` assumes the role
+through its trust policy (``aws:SourceAccount`` and ``aws:SourceArn``, the schedule group's ARN, as CDK writes
+them), and the role must allow ``lambda:InvokeFunction`` on a Lambda target (invoked asynchronously, as
+Scheduler does: Lambda's own retries follow) or ``states:StartExecution`` on a state machine, and
+``kms:Decrypt`` on the schedule's ``KmsKeyArn`` when it has one. All are decided by the local cloud's IAM
+evaluator (``localcloud.roles``). The target's ``Input`` gets its context attributes
+(``<aws.scheduler.scheduled-time>`` in ISO-8601 UTC with ``Z``, ``<aws.scheduler.schedule-arn>``,
+``<aws.scheduler.execution-id>``, ``<aws.scheduler.attempt-number>``); without one, the target receives
+``{}``. A firing that cannot be made (refused, missing target, an ``Input`` that is not JSON) is recorded and
+logged, and its input goes to the target's dead-letter queue (``DeadLetterConfig``) when the role may send
+there, with Scheduler's attributes. It is not retried: the ``RetryPolicy`` covers failures AWS retries
+(throttling, a service unavailable) that do not happen here.
 A one-time schedule with ``ActionAfterCompletion: DELETE`` is deleted once it fired.
 """
 
@@ -219,14 +220,14 @@ class ScheduleRunner:
             execution_id=execution_id,
             status="failed",
         )
-        firing = self._deliver(firing, target, text, group_arn)
+        firing = self._deliver(firing, target, text, group_arn, schedule.kms_key_arn)
         if firing.status in ("refused", "failed"):
             firing = replace(firing, dead_lettered=_dead_letter(firing, target, text, group_arn))
         with self._lock:
             self._firings.append(firing)
 
     def _deliver(
-        self, firing: ScheduleFiring, target: dict[str, Any], text: str, group_arn: str
+        self, firing: ScheduleFiring, target: dict[str, Any], text: str, group_arn: str, key: str | None
     ) -> ScheduleFiring:
         service = firing.target_arn.split(":")[2] if firing.target_arn.count(":") >= 5 else ""
         if service not in ("lambda", "states"):
@@ -239,7 +240,7 @@ class ScheduleRunner:
         except ValueError as error:
             return replace(firing, error=f"the schedule's Input is not JSON ({error}); the target refuses it")
         action = "lambda:InvokeFunction" if service == "lambda" else "states:StartExecution"
-        refused = refusal(
+        refused = _decrypt_refusal(target.get("RoleArn"), key, firing.schedule_arn, group_arn) or refusal(
             target.get("RoleArn"),
             service=SCHEDULER_PRINCIPAL,
             action=action,
@@ -289,6 +290,30 @@ def _substitute(text: str, schedule_arn: str, due: datetime, execution_id: str) 
     for placeholder, value in values.items():
         text = text.replace(placeholder, value)
     return text
+
+
+def _decrypt_refusal(role_arn: str | None, key: str | None, schedule_arn: str, group_arn: str) -> str | None:
+    """Why Scheduler may not decrypt the schedule's payload as its role; None if it may or need not.
+
+    A schedule encrypted with a customer managed key (``KmsKeyArn``) is decrypted with the execution
+    role's permissions: the role needs ``kms:Decrypt`` on the key (CDK's targets grant it).
+    """
+    if not key:
+        return None
+    region, account = schedule_arn.split(":")[3], schedule_arn.split(":")[4]
+    context = {
+        "kms:ViaService": f"scheduler.{region}.amazonaws.com",
+        "kms:CallerAccount": account,
+        "kms:EncryptionContext:aws:scheduler:schedule:arn": schedule_arn,
+    }
+    return refusal(
+        role_arn,
+        service=SCHEDULER_PRINCIPAL,
+        action="kms:Decrypt",
+        resource=key,
+        source_arn=group_arn,
+        context=context,
+    )
 
 
 def _dead_letter(firing: ScheduleFiring, target: dict[str, Any], text: str, group_arn: str) -> bool:

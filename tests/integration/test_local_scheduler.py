@@ -338,6 +338,32 @@ def test_a_role_that_may_not_invoke_is_refused_and_the_input_goes_to_the_dead_le
     assert attributes["TARGET_ARN"] == function
 
 
+def test_a_schedule_encrypted_with_a_customer_managed_key_fires_only_if_its_role_may_decrypt(
+    cloud: LocalCloud,
+) -> None:
+    # Given two schedules encrypted with a customer managed key, as roles allowed to invoke the function,
+    # one of them allowed to decrypt with the key too (Scheduler decrypts the payload as the role)
+    function = python_function(cloud, "encrypted-target")
+    key = cloud.client("kms").create_key()["KeyMetadata"]["Arn"]
+    decrypt = {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key}
+    for name, statements in (("no-decrypt", [_invoke(function)]), ("decrypt", [_invoke(function), decrypt])):
+        role = scheduler_role(cloud, f"{name}-role", *statements)
+        target = {"Arn": function, "RoleArn": role, "Input": json.dumps(CONTEXT)}
+        _schedule(cloud, f"encrypted-{name}", target, "rate(1 day)", KmsKeyArn=key)
+
+    # When they fire
+    (refused,) = wait_for(lambda: _firings(cloud, "encrypted-no-decrypt"))
+    (invoked,) = wait_for(lambda: _firings(cloud, "encrypted-decrypt"))
+
+    # Then the role without kms:Decrypt is refused with IAM's message, and only the other one ran
+    assert refused.status == "refused"
+    assert refused.error is not None and f"kms:Decrypt on resource: {key}" in refused.error
+    assert invoked.status == "invoked"
+    wait_for(lambda: received(cloud, "encrypted-target"))
+    cloud.wait_idle(timeout=30)
+    assert [e["execution_id"] for e in received(cloud, "encrypted-target")] == [invoked.execution_id]
+
+
 def test_a_role_whose_trust_names_another_schedule_group_cannot_be_assumed(cloud: LocalCloud) -> None:
     # Given a role allowed to invoke, that Scheduler may assume only for another group's schedules
     function = python_function(cloud, "untrusted-target")
