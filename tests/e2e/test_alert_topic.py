@@ -22,9 +22,12 @@ def test_an_alarm_on_the_alert_topic_notifies_it_as_cloudwatch_does(data_plane: 
     topic = data_plane.outputs["AlertsTopicArn"]
     alarms = cloudwatch.describe_alarms(ActionPrefix=topic)["MetricAlarms"]
     assert alarms, "expected the platform's alarms to notify the alert topic"
-    # deployed alarms start as CloudWatch creates them (no data has been evaluated locally for them)
-    assert {alarm["StateValue"] for alarm in alarms} == {"INSUFFICIENT_DATA"}
-    name = alarms[0]["AlarmName"]
+    # deployed alarms start as CloudWatch creates them, until evaluated: the local cloud evaluates those on
+    # the metrics it produces (drift, no traffic, no new data), which missing data may already have moved
+    # (no new data is breaching); the others wait for data that never comes here
+    unevaluated = [alarm for alarm in alarms if not _evaluated_locally(alarm)]
+    assert unevaluated and {alarm["StateValue"] for alarm in unevaluated} == {"INSUFFICIENT_DATA"}
+    name = unevaluated[0]["AlarmName"]
     data_plane.drain(data_plane.alerts, wait=0.2)
 
     cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="e2e: raised by hand")
@@ -42,6 +45,17 @@ def test_an_alarm_on_the_alert_topic_notifies_it_as_cloudwatch_does(data_plane: 
     assert [i["HistorySummary"] for i in history["AlarmHistoryItems"]] == [
         f"Successfully executed action {topic}"
     ]
+
+
+def _evaluated_locally(alarm: dict[str, Any]) -> bool:
+    """Whether the local cloud evaluates ``alarm`` by default (localcloud/README.md, Monitoring: Alarms)."""
+    namespace = alarm.get("Namespace")
+    if namespace is None:  # metric math: never evaluated locally
+        return False
+    return not namespace.startswith("AWS/") or (namespace, alarm["MetricName"]) == (
+        "AWS/SageMaker",
+        "Invocations",
+    )
 
 
 @pytest.fixture(scope="module")
