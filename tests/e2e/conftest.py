@@ -6,6 +6,7 @@ import contextlib
 import copy
 import hashlib
 import json
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -167,7 +168,9 @@ def serving_platform(
 
 
 # The session's local clouds (one per module) add up to one least-privilege report (`mlops local access`).
-_SESSION = uuid.uuid4().hex
+# Kept in the environment: pytest imports this file as `conftest` and the test modules as
+# `tests.e2e.conftest`, two modules, and a session id of each would overwrite the other's report.
+_SESSION = os.environ.setdefault("MLOPS_E2E_ACCESS_SESSION", uuid.uuid4().hex)
 
 
 @contextlib.contextmanager
