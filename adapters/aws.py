@@ -52,3 +52,11 @@ def _error_field(error: Exception, field: str) -> str:
 def resource(service: str, region: str | None = None) -> Any:
     """A boto3 resource for ``service`` (DynamoDB's converts items to and from Python values)."""
     return boto3.session.Session().resource(service, region_name=region, config=RETRIES)
+
+
+def forget_clients() -> None:
+    """Forget every cached client and resource: the next ones are made for where the SDK points now
+    (after ``AWS_ENDPOINT_URL`` or the credentials changed). One place, so that a new cache is not missed."""
+    client.cache_clear()
+    waiting_client.cache_clear()
+    resource.cache_clear()

@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.aws import client, resource, waiting_client
+from adapters.aws import client, forget_clients
 from localcloud.outputs import OutputConflictError, merge_outputs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -55,9 +55,7 @@ def use_cloud(cloud: Cloud) -> str:
         if not running:
             raise TargetError("no local cloud is running: start one with `mlops local up`")
         os.environ.update(localcloud.env_variables(state))
-        client.cache_clear()
-        resource.cache_clear()
-        waiting_client.cache_clear()
+        forget_clients()
         return f"local cloud at {state['endpoint_url']}"
     return f"AWS ({os.environ.get('AWS_ENDPOINT_URL', 'default endpoints')})"
 

@@ -43,13 +43,11 @@ class DataPlane:
 
     def point_sdk_here(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Point this process's AWS SDK (the platform's adapters, the CLI) at the local cloud."""
-        from adapters.aws import client, resource, waiting_client
+        from adapters.aws import forget_clients
 
         for name, value in self.cloud.env().items():
             monkeypatch.setenv(name, value)
-        client.cache_clear()  # clients made before were made for elsewhere
-        resource.cache_clear()
-        waiting_client.cache_clear()  # `mlops drift check`'s, made for an earlier module's local cloud
+        forget_clients()  # clients made before were made for elsewhere (an earlier module's local cloud)
 
     def serving_api(
         self, dataset: str, body: bytes, *, content_type: str = "text/csv", sign: bool = True
@@ -120,7 +118,7 @@ class DataPlane:
 @pytest.fixture(scope="module")
 def registry(platform: DataPlane) -> Iterator[Any]:
     """The platform's registry adapter pointed at the module's ``platform`` (what `mlops models` uses)."""
-    from adapters.aws import client, resource, waiting_client
+    from adapters.aws import forget_clients
 
     patch = pytest.MonkeyPatch()
     platform.point_sdk_here(patch)
@@ -128,9 +126,7 @@ def registry(platform: DataPlane) -> Iterator[Any]:
 
     yield SageMakerModelRegistry()
     patch.undo()
-    client.cache_clear()
-    resource.cache_clear()
-    waiting_client.cache_clear()
+    forget_clients()
 
 
 @pytest.fixture(scope="module")  # moto's state is per process: one local cloud at a time
