@@ -133,14 +133,14 @@ def churn_monitoring() -> MonitoringConfig:
 
 def expect_drift_alarm(state: str) -> None:
     """Fail the demo unless the churn endpoint's drift alarm is in ``state`` (what the demo just said)."""
-    from adapters.aws import client
+    from cli.alarms import CloudWatchAlarms
     from cli.target import Cloud, Platform, project_name, use_cloud
     from domain.names import drift_alarm_name
 
     use_cloud(Cloud.local)
     name = drift_alarm_name(Platform(project_name()).output("EndpointNameChurn"))
-    alarms = client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"]
-    found = alarms[0]["StateValue"] if alarms else "missing"
+    alarms = CloudWatchAlarms().describe([name])
+    found = alarms[0].state if alarms else "missing"
     if found != state:
         console.print(f"[red]the drift alarm {plain(name)} is {plain(found)}, not {state}[/red]")
         raise SystemExit(1)
