@@ -155,10 +155,7 @@ class ScheduleRunner:
                 if schedule.state == "ENABLED":
                     self._fire(schedule, due)
                     if _one_time(self._tracks[schedule.arn]) and schedule.action_after_completion == "DELETE":
-                        account_id, region = schedule.arn.split(":")[4], schedule.arn.split(":")[3]
-                        scheduler_backends[account_id][region].delete_schedule(
-                            schedule.group_name, schedule.name
-                        )
+                        _delete(schedule)
 
     def _pending(self, until: datetime) -> list[tuple[Schedule, datetime]]:
         found = []
