@@ -29,9 +29,6 @@ class AlarmResource(LocalModel):
         self.account_id, self.region_name, self.name, self.physical_id = account_id, region_name, name, name
         self.arn = f"arn:aws:cloudwatch:{region_name}:{account_id}:alarm:{name}"
 
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.arn
-
     @classmethod
     def create_from_cloudformation_json(
         cls,

@@ -4,7 +4,8 @@ The models of the types moto's CloudFormation lacks (``apigateway_models``, ``sc
 duck-typed like moto's ``CloudFormationModel`` subclasses without being ones: moto registers every
 subclass of that class for good (at import, in a cached map), while these are only used while a local
 cloud runs (``moto_cfn`` adds them to the map it patches). This base gives them the members moto reads
-that are the same for all: the type, the name property, the attributes, the physical id, creation.
+that are the same for all: the type, the name property, the attributes (the ARN by default), the physical
+id, creation.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class LocalModel:
     name_property: ClassVar[str] = "Name"
     attributes: ClassVar[frozenset[str]] = frozenset()
     physical_id: str  # what Ref gives
+    arn: str  # what Fn::GetAtt Arn gives, for a model whose attributes are {"Arn"}
 
     @property
     def physical_resource_id(self) -> str:
@@ -35,6 +37,10 @@ class LocalModel:
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
         return attr in cls.attributes
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        """``Fn::GetAtt``: the ARN (moto asks only for ``attributes``; a model with others overrides it)."""
+        return self.arn
 
     @classmethod
     def delete_from_cloudformation_json(

@@ -34,9 +34,6 @@ class ScheduleResource(LocalModel):
         self.account_id, self.region_name = account_id, region_name
         self.group, self.name, self.arn, self.physical_id = group, name, arn, name
 
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.arn
-
     @classmethod
     def create_from_cloudformation_json(
         cls,
@@ -91,9 +88,6 @@ class ScheduleGroupResource(LocalModel):
     def __init__(self, account_id: str, region_name: str, name: str, arn: str) -> None:
         self.account_id, self.region_name, self.name, self.arn = account_id, region_name, name, arn
         self.physical_id = name
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.arn
 
     @classmethod
     def create_from_cloudformation_json(
