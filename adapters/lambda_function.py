@@ -16,7 +16,7 @@ has its own, named by the environment of that moment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
@@ -36,7 +36,37 @@ if TYPE_CHECKING:
     # Powertools' data classes are one package of forty modules: imported by the handlers that read one.
     from aws_lambda_powertools.utilities.data_classes.common import DictWrapper
 
-__all__ = ["LambdaContext", "LambdaFunction"]
+__all__ = ["LambdaContext", "LambdaFunction", "emf_line"]
+
+
+def emf_line(
+    metrics: Iterable[tuple[str, MetricUnit, float]],
+    dimensions: Iterable[tuple[str, str]],
+    *,
+    at: datetime | None = None,
+    namespace: str | None = None,
+) -> None:
+    """Print one EMF line: ``metrics`` (name, unit, value) with exactly ``dimensions``, no ``service``.
+
+    Parameters
+    ----------
+    metrics : iterable of (str, MetricUnit, float)
+    dimensions : iterable of (str, str)
+    at : datetime, optional
+        The datapoints' time; default now.
+    namespace : str, optional
+        Default: ``POWERTOOLS_METRICS_NAMESPACE``.
+    """
+    # service="": no default dimension (Powertools takes None, not "", as "read the environment").
+    line = AmazonCloudWatchEMFProvider(service="", namespace=namespace)
+    for name, unit, value in metrics:
+        line.add_metric(name=name, unit=unit, value=value)
+    for dimension, dimension_value in dimensions:
+        line.add_dimension(name=dimension, value=dimension_value)
+    if at is not None:
+        line.set_timestamp(at)
+    line.flush_metrics()
+
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 AdapterT = TypeVar("AdapterT")
@@ -148,14 +178,7 @@ class LambdaFunction(Generic[SettingsT]):
         a metric per set of dimensions, so an alarm on ``{Dataset}`` would never see them. ``at`` is the
         datapoint's time (now by default). The namespace is the function's (``POWERTOOLS_METRICS_NAMESPACE``).
         """
-        # service="": no default dimension (Powertools takes None, not "", as "read the environment").
-        metric = AmazonCloudWatchEMFProvider(service="")
-        metric.add_metric(name=name, unit=MetricUnit.Count, value=value)
-        for dimension, dimension_value in dimensions.items():
-            metric.add_dimension(name=dimension, value=dimension_value)
-        if at is not None:
-            metric.set_timestamp(at)
-        metric.flush_metrics()
+        emf_line([(name, MetricUnit.Count, value)], dimensions.items(), at=at)
 
     def report(self, summary: str, facts: dict[str, Any], error: BaseException | None = None) -> None:
         """Log the invocation's outcome: an error with its trace when there is one, else information."""

@@ -26,10 +26,10 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.aws import client, error_code
+from adapters.lambda_function import emf_line
 from domain.monitoring.captures import CaptureSourceError
 from domain.monitoring.check import BaselineMissingError
 from domain.monitoring.metrics import MetricPoint
@@ -234,11 +234,5 @@ class EmfMetricsSink:
         for point in points:
             groups.setdefault(point.dimensions, []).append(point)
         for dimensions, group in groups.items():
-            # service="": no default dimension (Powertools reads None as "take the environment's").
-            line = AmazonCloudWatchEMFProvider(service="", namespace=self.namespace)
-            for point in group:
-                line.add_metric(name=point.name, unit=MetricUnit(point.unit), value=point.value)
-            for name, value in dimensions:
-                line.add_dimension(name=name, value=value)
-            line.set_timestamp(at)
-            line.flush_metrics()
+            metrics = [(point.name, MetricUnit(point.unit), point.value) for point in group]
+            emf_line(metrics, dimensions, at=at, namespace=self.namespace)
