@@ -21,7 +21,14 @@ LAMBDA_LOGS = {
 }
 
 
-def create_role(iam_client: Any, name: str, *, trusts: str, statements: list[dict[str, Any]]) -> str:
+def create_role(
+    iam_client: Any,
+    name: str,
+    *,
+    trusts: str,
+    statements: list[dict[str, Any]],
+    conditions: dict[str, Any] | None = None,
+) -> str:
     """Create role ``name`` that service principal ``trusts`` may assume, with ``statements`` inline.
 
     Parameters
@@ -34,16 +41,22 @@ def create_role(iam_client: Any, name: str, *, trusts: str, statements: list[dic
         The service principal of the trust policy ("lambda.amazonaws.com").
     statements : list[dict]
         The identity policy's statements (none: the role may do nothing).
+    conditions : dict | None
+        The trust statement's ``Condition`` (``aws:SourceArn``...), if any.
 
     Returns
     -------
     str
         The role's ARN.
     """
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": trusts}, "Action": "sts:AssumeRole"}],
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": trusts},
+        "Action": "sts:AssumeRole",
     }
+    if conditions:
+        statement["Condition"] = conditions
+    trust = {"Version": "2012-10-17", "Statement": [statement]}
     arn: str = iam_client.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
         "Arn"
     ]

@@ -60,28 +60,19 @@ def python_function(cloud: LocalCloud, name: str, statements: list[dict[str, Any
 def scheduler_role(cloud: LocalCloud, name: str, *statements: dict[str, Any], group: str = "default") -> str:
     """A role Scheduler may assume for ``group``'s schedules only, as CDK writes its trust policy."""
     account, region = cloud.account_id, cloud.region
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "scheduler.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {
-                    "StringEquals": {
-                        "aws:SourceAccount": account,
-                        "aws:SourceArn": f"arn:aws:scheduler:{region}:{account}:schedule-group/{group}",
-                    }
-                },
-            }
-        ],
+    conditions = {
+        "StringEquals": {
+            "aws:SourceAccount": account,
+            "aws:SourceArn": f"arn:aws:scheduler:{region}:{account}:schedule-group/{group}",
+        }
     }
-    iam = cloud.client("iam")
-    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
-    if statements:
-        document = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-        iam.put_role_policy(RoleName=name, PolicyName=f"{name}-policy", PolicyDocument=document)
-    return arn
+    return create_role(
+        cloud.client("iam"),
+        name,
+        trusts="scheduler.amazonaws.com",
+        statements=list(statements),
+        conditions=conditions,
+    )
 
 
 def received(cloud: LocalCloud, name: str) -> list[Any]:
