@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 NUMERIC_TYPES = frozenset({"integer", "float"})
@@ -126,3 +127,15 @@ def read_boolean(text: str, dialect: Dialect) -> bool | None:
     if text in dialect.false_values:
         return False
     return None
+
+
+def epoch_seconds(text: str) -> float | None:
+    """An ISO 8601 timestamp in seconds since the epoch (UTC unless it says otherwise), as the endpoint
+    reads it (``datetime.fromisoformat``), or None when it does not read."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()

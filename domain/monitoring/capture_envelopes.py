@@ -19,6 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
+from spec.values import epoch_seconds
+
 __all__ = ["EnvelopeLists", "Envelopes", "envelopes", "in_window"]
 
 _PAYLOAD = pa.struct([("observedContentType", pa.string()), ("encoding", pa.string()), ("data", pa.string())])
@@ -183,10 +185,5 @@ def _micros(times: pa.Array) -> np.ndarray[Any, np.dtype[np.float64]]:
 def _one_micros(text: str | None) -> float:
     if text is None:
         return float("nan")
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return float("nan")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp() * 1e6
+    seconds = epoch_seconds(text)
+    return float("nan") if seconds is None else seconds * 1e6

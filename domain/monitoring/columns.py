@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -37,7 +36,7 @@ from domain.data.contract import DatasetContract
 from domain.monitoring.rows import ColumnValues, FloatArray
 from domain.training.config import TrainingConfig, feature_columns
 from spec.drift.scores import Kind
-from spec.values import BLANKS, Dialect
+from spec.values import BLANKS, Dialect, epoch_seconds
 
 __all__ = [
     "PREDICTED_LABEL",
@@ -261,12 +260,5 @@ def _json_category(value: Any, readings: dict[str, str] | None) -> str | None:
 
 
 def _epoch_seconds(text: str) -> float:
-    """An ISO 8601 timestamp in seconds since the epoch (UTC unless it says otherwise), as the endpoint
-    reads it (``datetime.fromisoformat``); NaN when it does not read."""
-    try:
-        moment = datetime.fromisoformat(text.strip(BLANKS).replace("Z", "+00:00"))
-    except ValueError:
-        return math.nan
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+    seconds = epoch_seconds(text.strip(BLANKS))
+    return math.nan if seconds is None else seconds

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..serving.checks import epoch_seconds
+from spec.values import epoch_seconds
+
 from .compiled import compile_pipeline
 from .transformers import Matrix, NotCompilableError, is_number
 

@@ -18,12 +18,11 @@ syntax (``spec.values.NUMBER_SYNTAX``, ``TIMESTAMP_SYNTAX``) differs at the edge
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import numpy as np
 
-from spec.values import NUMERIC_TYPES, ColumnRule, Dialect, is_null, read_boolean
+from spec.values import NUMERIC_TYPES, ColumnRule, Dialect, epoch_seconds, is_null, read_boolean
 
 # ColumnRule.number_problem's reasons, as a problem names them
 _NUMBER_PROBLEMS = {
@@ -216,18 +215,6 @@ class TimestampCheck(ColumnCheck):
             report.problem(f"{self.where(row)}: {value!r} is not an ISO 8601 timestamp")
             return np.nan
         return seconds
-
-
-def epoch_seconds(text: str) -> float | None:
-    """An ISO 8601 timestamp as the feature matrix holds it (seconds since the epoch; UTC unless it says
-    otherwise), or None when ``datetime.fromisoformat`` does not read it."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
 
 
 def column_check(rule: ColumnRule, feature: int, dialect: Dialect, unknown_categories: str) -> ColumnCheck:
