@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 from domain.data.contract import DatasetContract
 from domain.monitoring.rows import ColumnValues, FloatArray
 from domain.training.config import TrainingConfig, feature_columns
+from spec.drift.categorical import label_text
 from spec.drift.scores import Kind
 from spec.values import BLANKS, Dialect, epoch_seconds
 
@@ -185,9 +186,7 @@ def prediction_values(labels: Sequence[Any], column: Column) -> ColumnValues:
 
 
 def _label(value: Any, target_type: str) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = str(value)
+    text = label_text(value)
     # A CSV answer writes a boolean label as Python spells it ("True").
     return text.lower() if target_type == "boolean" and text in ("True", "False") else text
 

@@ -30,6 +30,7 @@ __all__ = [
     "CategoricalWindow",
     "ProfileFormatError",
     "jensen_shannon",
+    "label_text",
     "missing_rate_change",
     "unseen_share",
 ]
@@ -37,6 +38,13 @@ __all__ = [
 DEFAULT_MAX_CATEGORIES = 1_000
 FORMAT = "categorical-profile"
 FORMAT_VERSION = 1
+
+
+def label_text(value: Any) -> str:
+    """A class label as the baseline and the monitor name it: booleans ``true``/``false``, else ``str``."""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    return str(value)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from spec.drift.categorical import CategoricalProfile
+from spec.drift.categorical import CategoricalProfile, label_text
 from spec.drift.numeric import NumericProfile
 from training.mlops_training.contract_io import Feature, Signature
-from training.mlops_training.drift import drift_baseline, feature_column, label_text, prediction_column
+from training.mlops_training.drift import drift_baseline, feature_column, prediction_column
 from training.mlops_training.evaluate import ModelOutput
 
 ROWS = 600

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from spec.drift.baseline import DriftBaseline, build_baseline
+from spec.drift.categorical import label_text
 from spec.drift.scores import Kind
 
 from .contract_io import NUMERIC_TYPES, Feature, Signature
@@ -25,13 +26,6 @@ PREDICTED_LABEL = "predicted_label"
 PREDICTION = "prediction"
 
 Column = tuple[Kind, Any]
-
-
-def label_text(value: Any) -> str:
-    """A class label as the baseline and the monitor name it: booleans ``true``/``false``, else ``str``."""
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    return str(value)
 
 
 def feature_column(table: pa.Table, feature: Feature) -> Column:
