@@ -4,10 +4,15 @@
 event                                      produced by                     consumed by
 =========================================  ==============================  ================================
 :class:`ObjectCreated` (``aws.s3``)        S3, for the data bucket         dataset validation
-:class:`DatasetVersionAccepted`            dataset validation, on the      the training pipeline's start
-(``mlops.data``)                           platform's bus                  (``pipeline_start``)
+:class:`ObjectCreated` (``aws.s3``)        S3, for ``feedback/``           feedback ingestion
+:class:`DatasetVersionAccepted`            dataset validation, on the      the retraining policy
+(``mlops.data``)                           platform's bus                  (``retraining_policy``)
 :class:`ModelPackageStateChange`           SageMaker's model registry      the deployment's start
 (``aws.sagemaker``)                                                        (``deployment_start``)
+:class:`AlarmStateChange`                  CloudWatch, on the default bus  the retraining policy (drift
+(``aws.cloudwatch``)                                                       and performance alarms)
+:class:`ExecutionStatusChange`             Step Functions, on the default  the retraining policy (a
+(``aws.states``)                           bus                             training run ended)
 =========================================  ==============================  ================================
 
 Each class reads its detail with ``from_detail`` (a missing field is an :class:`EventDetailError` that
@@ -26,9 +31,11 @@ from urllib.parse import unquote_plus
 from domain.step_input import value_at
 
 __all__ = [
+    "AlarmStateChange",
     "DatasetVersionAccepted",
     "EventDetailError",
     "EventKind",
+    "ExecutionStatusChange",
     "ModelPackageStateChange",
     "ObjectCreated",
 ]
@@ -85,6 +92,16 @@ def _required(detail: Mapping[str, Any], kind: EventKind, *path: str) -> Any:
         ),
         none_is_missing=True,
     )
+
+
+def _optional(detail: Mapping[str, Any], *path: str) -> Any:
+    """The value at ``path`` in ``detail``, or None where the path stops."""
+    value: Any = detail
+    for part in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
 
 
 @dataclass(frozen=True)
@@ -180,4 +197,90 @@ class ModelPackageStateChange:
             group=str(detail.get("ModelPackageGroupName") or ""),
             arn=str(detail.get("ModelPackageArn") or ""),
             approval_status=str(detail.get("ModelApprovalStatus") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class AlarmStateChange:
+    """CloudWatch's "CloudWatch Alarm State Change": an alarm changed state.
+
+    Attributes
+    ----------
+    alarm_name : str
+        ``alarmName``.
+    state : str
+        The new state (``state.value``): ``ALARM``, ``OK`` or ``INSUFFICIENT_DATA``.
+    previous_state : str
+        ``previousState.value`` ('' when absent).
+    entered_at : str
+        ``state.timestamp``: when the alarm entered ``state``, as CloudWatch wrote it (ISO 8601). An
+        episode of an alarm is its name and this time: the same change delivered twice has the same one.
+    reason : str
+        ``state.reason``, CloudWatch's words ('' when absent).
+    """
+
+    KIND: ClassVar[EventKind] = EventKind("aws.cloudwatch", "CloudWatch Alarm State Change")
+
+    alarm_name: str
+    state: str
+    entered_at: str
+    previous_state: str = ""
+    reason: str = ""
+
+    @classmethod
+    def from_detail(cls, detail: Mapping[str, Any]) -> AlarmStateChange:
+        """The alarm, its new state and when it entered it."""
+        return cls(
+            alarm_name=str(_required(detail, cls.KIND, "alarmName")),
+            state=str(_required(detail, cls.KIND, "state", "value")),
+            entered_at=str(_required(detail, cls.KIND, "state", "timestamp")),
+            previous_state=str(_optional(detail, "previousState", "value") or ""),
+            reason=str(_optional(detail, "state", "reason") or ""),
+        )
+
+
+#: The statuses in which a Step Functions execution has ended.
+ENDED_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+@dataclass(frozen=True)
+class ExecutionStatusChange:
+    """Step Functions' "Step Functions Execution Status Change" (standard workflows, on the default bus).
+
+    Attributes
+    ----------
+    execution_arn, state_machine_arn, name : str
+    status : str
+        ``RUNNING``, ``SUCCEEDED``, ``FAILED``, ``TIMED_OUT`` or ``ABORTED``.
+    stop_date : int or None
+        Epoch milliseconds when it ended (None while running).
+    input : str or None
+        The execution's input (a JSON string), as the event carries it.
+    """
+
+    KIND: ClassVar[EventKind] = EventKind("aws.states", "Step Functions Execution Status Change")
+
+    execution_arn: str
+    state_machine_arn: str
+    name: str
+    status: str
+    stop_date: int | None = None
+    input: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        """Whether the execution has ended (any status but ``RUNNING``)."""
+        return self.status in ENDED_STATUSES
+
+    @classmethod
+    def from_detail(cls, detail: Mapping[str, Any]) -> ExecutionStatusChange:
+        """The execution and its status."""
+        stop = detail.get("stopDate")
+        return cls(
+            execution_arn=str(_required(detail, cls.KIND, "executionArn")),
+            state_machine_arn=str(_required(detail, cls.KIND, "stateMachineArn")),
+            name=str(_required(detail, cls.KIND, "name")),
+            status=str(_required(detail, cls.KIND, "status")),
+            stop_date=int(stop) if isinstance(stop, int | float) else None,
+            input=detail.get("input") if isinstance(detail.get("input"), str) else None,
         )

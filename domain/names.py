@@ -13,7 +13,11 @@ job by name. Each builder is deterministic (no clock), so a request made twice n
   :func:`alarm_names` and :func:`capture_prefix`; the captures of one model version:
   :func:`capture_uri_prefix` (read back by :func:`capture_version`);
 - monitoring: :func:`monitoring_prefix` (its reports), :func:`drift_alarm_name`,
-  :func:`no_traffic_alarm_name`, :func:`no_new_data_alarm_name` and :func:`dashboard_name`.
+  :func:`no_traffic_alarm_name`, :func:`no_new_data_alarm_name` and :func:`dashboard_name`;
+- ground truth: :func:`feedback_prefix` (labels uploaded), :func:`labels_prefix` (labels joined with their
+  captured requests), :func:`performance_alarm_name`;
+- retraining: :func:`retraining_upload_key` (a dataset version the policy prepares), and the policy's
+  schedules :func:`retraining_schedule_name` and :func:`deferral_schedule_name`.
 
 AWS's rules for each kind of name are in :mod:`domain.name_rules`; :mod:`domain.platform_names` checks, at
 synth, the longest name each builder can produce. Builders that take unbounded input (a trigger's
@@ -45,20 +49,26 @@ __all__ = [
     "capture_version",
     "dashboard_name",
     "dataset_of_group",
+    "deferral_schedule_name",
     "deployment_name",
     "drift_alarm_name",
     "endpoint_config_name",
     "endpoint_name",
     "event_bus_name",
     "execution_name",
+    "feedback_prefix",
     "fit",
     "group_prefix",
+    "labels_prefix",
     "model_card_name",
     "model_name",
     "model_package_group",
     "monitoring_prefix",
     "no_new_data_alarm_name",
     "no_traffic_alarm_name",
+    "performance_alarm_name",
+    "retraining_schedule_name",
+    "retraining_upload_key",
     "stack_name",
     "training_job_name",
     "version_of",
@@ -341,3 +351,47 @@ def no_new_data_alarm_name(project: str, dataset: str) -> str:
 def dashboard_name(project: str, dataset: str) -> str:
     """The CloudWatch dashboard of ``dataset``: ``<project>-<dataset>``."""
     return f"{project}-{dataset}"
+
+
+# Ground truth
+
+
+def feedback_prefix(dataset: str) -> str:
+    """Where teams upload the labels of served requests: ``feedback/<dataset>/``."""
+    return f"feedback/{dataset}/"
+
+
+def labels_prefix(dataset: str) -> str:
+    """Where accepted labels are kept, joined with their captured requests: ``labels/<dataset>/``.
+
+    Each accepted feedback file gets ``labels/<dataset>/<sha256 of the file>/`` (``rows.parquet`` and
+    ``report.json``).
+    """
+    return f"labels/{dataset}/"
+
+
+def performance_alarm_name(endpoint: str) -> str:
+    """The alarm on the realized performance of ``endpoint``'s model: ``<endpoint>-performance``."""
+    return f"{endpoint}-performance"
+
+
+# Retraining
+
+
+def retraining_upload_key(dataset: str, decision_id: str) -> str:
+    """The upload of a dataset version the retraining policy prepares (accepted data plus labelled rows).
+
+    ``incoming/<dataset>/retraining/<decision id>.parquet``: an upload like any other, so the data plane
+    validates and versions it; the key names the decision that wrote it.
+    """
+    return f"incoming/{dataset}/retraining/{decision_id}.parquet"
+
+
+def retraining_schedule_name(project: str, dataset: str) -> str:
+    """The configured periodic retraining of ``dataset``: ``<project>-<dataset>-retraining``."""
+    return f"{project}-{dataset}-retraining"
+
+
+def deferral_schedule_name(project: str, dataset: str) -> str:
+    """The one-time schedule that re-examines ``dataset``'s deferred data when a limit ends."""
+    return f"{project}-{dataset}-retraining-deferred"
