@@ -1,0 +1,1 @@
+"""Ground truth: labels uploaded under ``feedback/<dataset>/``, checked and joined with their requests."""

@@ -1,0 +1,138 @@
+"""The labelled rows: captured requests joined with the labels a team sent back, as the platform keeps them.
+
+Each accepted feedback file of SHA-256 ``<sha>`` gets ``labels/<dataset>/<sha>/``
+(``domain.names.labels_prefix``) holding :data:`LABELLED_ROWS` (Parquet, :func:`labelled_schema`) and
+:data:`REPORT` (JSON, what was joined and what was not). A file that cannot be read or fails the schema
+gets its report under :func:`quarantine_report_key` and nothing under ``labels/``.
+
+The schema, in this order:
+
+- ``inference_id`` (string): the ID the app sent with the request (a request of several rows:
+  ``<id>:<row index>``);
+- ``model_version`` (int64): the model version that answered;
+- ``captured_at``, ``labelled_at`` (timestamp[us, UTC]): when the request was answered, when its label was
+  accepted;
+- every contract column but the target, in contract order and type (``category`` as its text, as the
+  request sent it, since a request may carry a category the contract does not list), null where the
+  request did not carry it (a column the model does not take is never captured);
+- ``prediction``: the model's answer as captured (the class label as text for classification, a float64
+  for regression);
+- the target, under its contract name and type: the label.
+
+The schema depends on the contract and the task alone, not on which columns the model takes, so every
+label file of a dataset can be read back together however the training configuration changes.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from domain.data.contract import Column, DatasetContract
+from domain.names import labels_prefix
+from domain.training.config import Task, infer_task
+
+__all__ = [
+    "CAPTURED_AT",
+    "FIXED_COLUMNS",
+    "INFERENCE_ID",
+    "LABELLED_AT",
+    "LABELLED_ROWS",
+    "MODEL_VERSION",
+    "PREDICTION",
+    "QUARANTINE_PREFIX",
+    "REPORT",
+    "TIMESTAMP",
+    "LabelledSchemaError",
+    "contract_type",
+    "labelled_rows_key",
+    "labelled_schema",
+    "quarantine_report_key",
+    "report_key",
+]
+
+LABELLED_ROWS = "rows.parquet"
+REPORT = "report.json"
+QUARANTINE_PREFIX = "quarantine/feedback/"
+
+INFERENCE_ID = "inference_id"
+MODEL_VERSION = "model_version"
+CAPTURED_AT = "captured_at"
+LABELLED_AT = "labelled_at"
+PREDICTION = "prediction"
+#: The columns the platform adds around the contract's; a contract column may not take one of these names.
+FIXED_COLUMNS = (INFERENCE_ID, MODEL_VERSION, CAPTURED_AT, LABELLED_AT, PREDICTION)
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+_TYPES: dict[str, pa.DataType] = {
+    "integer": pa.int64(),
+    "float": pa.float64(),
+    "boolean": pa.bool_(),
+    "string": pa.string(),
+    "category": pa.string(),
+    "timestamp": TIMESTAMP,
+}
+
+
+class LabelledSchemaError(ValueError):
+    """The contract cannot be labelled: one of its columns takes a name the labelled rows already use."""
+
+
+def contract_type(column: Column) -> pa.DataType:
+    """The Arrow type of a contract column in the labelled rows (and of the target in a feedback file)."""
+    return _TYPES[column.type]
+
+
+def labelled_schema(contract: DatasetContract, task: Task | None = None) -> pa.Schema:
+    """The Arrow schema of a dataset's labelled rows (see the module's description).
+
+    Parameters
+    ----------
+    contract : DatasetContract
+    task : {"classification", "regression"}, optional
+        The resolved training configuration's task: it types ``prediction``. None: the task the target
+        implies (``domain.training.config.infer_task``).
+
+    Returns
+    -------
+    pyarrow.Schema
+
+    Raises
+    ------
+    LabelledSchemaError
+        When a contract column is named like one of :data:`FIXED_COLUMNS`.
+    """
+    clashes = [name for name in contract.column_names if name in FIXED_COLUMNS]
+    if clashes:
+        raise LabelledSchemaError(
+            f"contract {contract.name!r}: column {clashes[0]!r} has the name of a column the labelled rows "
+            f"add ({', '.join(FIXED_COLUMNS)}); rename it in the contract to collect labels for this dataset"
+        )
+    target = contract.column(contract.target)
+    resolved = task or infer_task(target) or "classification"
+    prediction = pa.string() if resolved == "classification" else pa.float64()
+    return pa.schema(
+        [
+            pa.field(INFERENCE_ID, pa.string(), nullable=False),
+            pa.field(MODEL_VERSION, pa.int64(), nullable=False),
+            pa.field(CAPTURED_AT, TIMESTAMP, nullable=False),
+            pa.field(LABELLED_AT, TIMESTAMP, nullable=False),
+            *(pa.field(c.name, contract_type(c)) for c in contract.columns if c.name != contract.target),
+            pa.field(PREDICTION, prediction),
+            pa.field(target.name, contract_type(target), nullable=False),
+        ]
+    )
+
+
+def labelled_rows_key(dataset: str, sha256: str) -> str:
+    """``labels/<dataset>/<sha256>/rows.parquet``: the labelled rows of one feedback file."""
+    return f"{labels_prefix(dataset)}{sha256}/{LABELLED_ROWS}"
+
+
+def report_key(dataset: str, sha256: str) -> str:
+    """``labels/<dataset>/<sha256>/report.json``: the report of one accepted feedback file."""
+    return f"{labels_prefix(dataset)}{sha256}/{REPORT}"
+
+
+def quarantine_report_key(dataset: str, sha256: str) -> str:
+    """``quarantine/feedback/<dataset>/<sha256>/report.json``: the report of a feedback file refused."""
+    return f"{QUARANTINE_PREFIX}{dataset}/{sha256}/{REPORT}"
