@@ -63,8 +63,17 @@ def _length(body: bytes | BinaryIO) -> int:
     return end - start
 
 
-def put_if_absent(bucket: str, key: str, body: bytes | BinaryIO, content_type: str) -> bool:
+def put_if_absent(
+    bucket: str,
+    key: str,
+    body: bytes | BinaryIO,
+    content_type: str,
+    *,
+    metadata: Mapping[str, str] | None = None,
+) -> bool:
     """Write ``key`` unless it exists (a conditional write); True if this call wrote it.
+
+    ``metadata``: the object's S3 user metadata (``x-amz-meta-*``), if any.
 
     ``body`` (bytes, or a seekable file read from where it stands) goes in one ``PutObject`` up to the
     single-request limit, else in a multipart upload completed with ``If-None-Match: *``: if another
@@ -77,12 +86,16 @@ def put_if_absent(bucket: str, key: str, body: bytes | BinaryIO, content_type: s
     """
     s3 = client("s3")
     total = _length(body)
+    described: dict[str, Any] = {
+        "ContentType": content_type,
+        **({"Metadata": dict(metadata)} if metadata else {}),
+    }
     try:
         if total <= MAX_SINGLE_REQUEST_BYTES:
-            s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, IfNoneMatch="*")
+            s3.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*", **described)
             return True
         stream = io.BytesIO(body) if isinstance(body, bytes) else body
-        return _multipart_put_if_absent(s3, bucket, key, stream, total, content_type)
+        return _multipart_put_if_absent(s3, bucket, key, stream, total, described)
     except ClientError as error:
         if error_code(error) in _REFUSED_CONDITION:
             return False
@@ -90,9 +103,9 @@ def put_if_absent(bucket: str, key: str, body: bytes | BinaryIO, content_type: s
 
 
 def _multipart_put_if_absent(
-    s3: Any, bucket: str, key: str, body: BinaryIO, total: int, content_type: str
+    s3: Any, bucket: str, key: str, body: BinaryIO, total: int, described: Mapping[str, Any]
 ) -> bool:
-    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, **described)["UploadId"]
     try:
         size, parts = part_size(total), []
         for number in range(1, math.ceil(total / size) + 1):
