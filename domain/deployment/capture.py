@@ -8,7 +8,8 @@ request::
                                        "data": "...", "encoding": "CSV"},
                      "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT",
                                         "data": "...", "encoding": "JSON"}},
-     "eventMetadata": {"eventId": "<uuid>", "inferenceTime": "2026-11-26T10:00:00.123Z"},
+     "eventMetadata": {"eventId": "<uuid>", "inferenceId": "<the caller's InferenceId, when given>",
+                       "inferenceTime": "2026-11-26T10:00:00.123Z"},
      "eventVersion": "0"}
 
 under ``<capture prefix><endpoint>/<variant>/<yyyy>/<mm>/<dd>/<hh>/<mm-ss-mmm>-<uuid>.jsonl`` (UTC).
@@ -50,18 +51,21 @@ def capture_record(
     response_type: str | None,
     event_id: str,
     at: datetime,
+    inference_id: str | None = None,
 ) -> dict[str, Any]:
-    """One captured invocation, as SageMaker's data capture writes it."""
+    """One captured invocation, as SageMaker's data capture writes it (``inferenceId`` only when the
+    caller gave one, as SageMaker does)."""
     moment = at.astimezone(UTC)
+    metadata: dict[str, Any] = {"eventId": event_id}
+    if inference_id is not None:
+        metadata["inferenceId"] = inference_id
+    metadata["inferenceTime"] = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     return {
         "captureData": {
             "endpointInput": _payload(request, request_type, "INPUT"),
             "endpointOutput": _payload(response, response_type, "OUTPUT"),
         },
-        "eventMetadata": {
-            "eventId": event_id,
-            "inferenceTime": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
-        },
+        "eventMetadata": metadata,
         "eventVersion": "0",
     }
 

@@ -1,4 +1,4 @@
-"""Capture records' envelopes: each record's content types, encodings, bodies and inference time.
+"""Capture records' envelopes: each record's content types, encodings, bodies, inference time and ID.
 
 The JSON Lines of many files are parsed by Arrow at once, against the fields the monitor reads (others
 ignored); a file Arrow cannot parse is read again line by line, so one broken line costs one record
@@ -7,6 +7,7 @@ ignored); a file Arrow cannot parse is read again line by line, so one broken li
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
@@ -27,7 +29,7 @@ _PAYLOAD = pa.struct([("observedContentType", pa.string()), ("encoding", pa.stri
 _SCHEMA = pa.schema(
     [
         ("captureData", pa.struct([("endpointInput", _PAYLOAD), ("endpointOutput", _PAYLOAD)])),
-        ("eventMetadata", pa.struct([("inferenceTime", pa.string())])),
+        ("eventMetadata", pa.struct([("inferenceTime", pa.string()), ("inferenceId", pa.string())])),
     ]
 )
 _OPTIONS = pa_json.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="ignore")
@@ -38,10 +40,12 @@ _FIELDS = ("observedContentType", "encoding", "data")
 class Envelopes:
     """Records' fields as Arrow arrays, one entry per record (null where a record lacks the field).
 
-    ``has_input``/``has_output``: whether the record captured the request / the answer.
+    ``has_input``/``has_output``: whether the record captured the request / the answer; ``ids``: the
+    ``InferenceId`` the caller gave (``eventMetadata.inferenceId``).
     """
 
     times: pa.Array
+    ids: pa.Array
     has_input: pa.Array
     in_type: pa.Array
     in_encoding: pa.Array
@@ -53,6 +57,30 @@ class Envelopes:
 
     def __len__(self) -> int:
         return len(self.times)
+
+    @functools.cached_property
+    def micros(self) -> npt.NDArray[np.float64]:
+        """Each record's inference time in microseconds since the epoch (NaN where it is unreadable)."""
+        return _micros(self.times)
+
+    def row_addresses(
+        self, records: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]
+    ) -> tuple[list[str | None], npt.NDArray[np.float64]]:
+        """Each row's inference ID and capture time (seconds), for rows of ``counts[i]`` per record
+        ``records[i]``, in that order (IDs addressed by ``domain.monitoring.rows.row_inference_id``)."""
+        total = int(counts.sum())
+        owner = np.repeat(np.arange(len(records)), counts)
+        seconds = self.micros[records][owner] / 1e6
+        given = self.ids.take(pa.array(records, pa.int64()))
+        if given.null_count == len(given):
+            return [None] * total, seconds
+        # A request's rows are numbered from 0, and only a request of several rows gets ``:<row>``.
+        starts = np.cumsum(counts) - counts
+        position = pa.array(np.arange(total) - starts[owner]).cast(pa.string())
+        per_row = given.take(pa.array(owner, pa.int64()))
+        several = pa.array(counts[owner] > 1)
+        ids = pc.if_else(several, pc.binary_join_element_wise(per_row, position, ":"), per_row)
+        return ids.to_pylist(), seconds
 
     def lists(self, indices: Sequence[int]) -> EnvelopeLists:
         """The records at ``indices`` as Python lists, for reading them one at a time."""
@@ -108,7 +136,7 @@ def envelopes(files: Sequence[bytes]) -> tuple[Envelopes, int]:
 
 def in_window(found: Envelopes, since: datetime, until: datetime) -> tuple[list[int], int]:
     """The records whose inference time is in ``[since, until)``, and how many have no readable time."""
-    micros = _micros(found.times)
+    micros = found.micros
     readable = ~np.isnan(micros)
     low, high = (moment.astimezone(UTC).timestamp() * 1e6 for moment in (since, until))
     inside = readable & (micros >= low) & (micros < high)
@@ -157,7 +185,12 @@ def _shaped(record: Any) -> dict[str, Any]:
     time = metadata.get("inferenceTime")
     if not isinstance(time, (str, type(None))):
         raise TypeError("not a time")
-    return {"captureData": shaped, "eventMetadata": {"inferenceTime": time}}
+    # An ID that is not a string addresses nothing: the record is still traffic to score, without an ID.
+    known = metadata.get("inferenceId")
+    return {
+        "captureData": shaped,
+        "eventMetadata": {"inferenceTime": time, "inferenceId": known if isinstance(known, str) else None},
+    }
 
 
 def _fields(table: pa.Table) -> Envelopes:
@@ -168,14 +201,18 @@ def _fields(table: pa.Table) -> Envelopes:
         arrays[f"has_{whole}"] = pc.is_valid(data.field(side))
         for name, key in zip(_FIELDS, ("type", "encoding", "data"), strict=True):
             arrays[f"{short}_{key}"] = flat.column(f"captureData.{side}.{name}").combine_chunks()
-    return Envelopes(times=flat.column("eventMetadata.inferenceTime").combine_chunks(), **arrays)
+    return Envelopes(
+        times=flat.column("eventMetadata.inferenceTime").combine_chunks(),
+        ids=flat.column("eventMetadata.inferenceId").combine_chunks(),
+        **arrays,
+    )
 
 
-def _micros(times: pa.Array) -> np.ndarray[Any, np.dtype[np.float64]]:
+def _micros(times: pa.Array) -> npt.NDArray[np.float64]:
     """Each time in microseconds since the epoch (NaN when it is not an ISO 8601 time)."""
     try:
         parsed = times.cast(pa.timestamp("us", tz="UTC"))
-        micros: np.ndarray[Any, np.dtype[np.float64]]
+        micros: npt.NDArray[np.float64]
         micros = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
         return micros
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

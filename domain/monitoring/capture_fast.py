@@ -44,11 +44,14 @@ class FastRows:
         One predicted value per row, as the answers' JSON has it.
     taken : numpy.ndarray of bool
         Per record asked about, whether it is one of them.
+    counts : numpy.ndarray of int64
+        The rows of each record taken, in order.
     """
 
     text: str
     labels: list[Any]
     taken: npt.NDArray[np.bool_]
+    counts: npt.NDArray[np.int64]
 
     @property
     def requests(self) -> int:
@@ -92,7 +95,7 @@ def fast_rows(found: Envelopes, indices: Sequence[int], features: Sequence[str])
     bodies = request.filter(paired).to_pylist()
     labels = pc.list_flatten(predictions.filter(paired)).field("prediction").to_pylist()
     text = "".join(body if body.endswith("\n") else body + "\n" for body in bodies)
-    return FastRows(text=text, labels=labels, taken=chosen)
+    return FastRows(text=text, labels=labels, taken=chosen, counts=_counts(rows.filter(paired)))
 
 
 @dataclass(frozen=True)
@@ -107,11 +110,14 @@ class FastJsonRows:
         One predicted value per row.
     taken : numpy.ndarray of bool
         Per record asked about, whether it is one of them.
+    counts : numpy.ndarray of int64
+        The rows of each record taken, in order.
     """
 
     columns: dict[str, pa.Array]
     labels: list[Any]
     taken: npt.NDArray[np.bool_]
+    counts: npt.NDArray[np.int64]
 
     @property
     def requests(self) -> int:
@@ -142,11 +148,12 @@ def fast_json_rows(found: Envelopes, indices: Sequence[int], features: Sequence[
     if not pc.any(paired).as_py():
         return None
     chosen = _chosen(len(indices), candidate, paired)
+    counts = _counts(pc.list_value_length(instances.filter(paired)))
     rows = pc.list_flatten(instances.filter(paired))
     present = {rows.type.field(i).name for i in range(rows.type.num_fields)}
     columns = {name: rows.field(name) if name in present else pa.nulls(len(rows)) for name in features}
     labels = pc.list_flatten(predictions.filter(paired)).field("prediction").to_pylist()
-    return FastJsonRows(columns=columns, labels=labels, taken=chosen)
+    return FastJsonRows(columns=columns, labels=labels, taken=chosen, counts=counts)
 
 
 def _instances(requests: pa.Array) -> pa.Array | None:
@@ -190,6 +197,10 @@ def _chosen(records: int, candidate: pa.Array, paired: pa.Array) -> npt.NDArray[
     positions = np.flatnonzero(np.asarray(candidate.to_numpy(zero_copy_only=False), dtype=bool))
     chosen[positions[np.asarray(paired.to_numpy(zero_copy_only=False), dtype=bool)]] = True
     return chosen
+
+
+def _counts(rows: pa.Array) -> npt.NDArray[np.int64]:
+    return np.asarray(rows.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _all(*masks: pa.Array) -> pa.Array:

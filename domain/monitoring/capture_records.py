@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
@@ -43,7 +44,7 @@ from domain.monitoring.capture_bodies import (
     json_rows,
     media,
 )
-from domain.monitoring.capture_envelopes import EnvelopeLists, envelopes, in_window
+from domain.monitoring.capture_envelopes import EnvelopeLists, Envelopes, envelopes, in_window
 from domain.monitoring.capture_fast import fast_json_rows, fast_rows
 from domain.monitoring.columns import (
     CaptureSchema,
@@ -95,6 +96,8 @@ class _Group:
     lines: list[str] = field(default_factory=list)
     rows: list[Any] = field(default_factory=list)
     labels: list[Any] = field(default_factory=list)
+    records: list[int] = field(default_factory=list)  # the records (in the envelopes) the rows are of
+    counts: list[int] = field(default_factory=list)  # and each one's rows
 
 
 @dataclass
@@ -136,12 +139,22 @@ def parse_captures(
         accumulated = _Version()
         fast = fast_rows(found, kept, schema.names)
         if fast is not None:
-            accumulated.groups[None] = _Group(text=fast.text, labels=fast.labels)
+            accumulated.groups[None] = _Group(
+                text=fast.text,
+                labels=fast.labels,
+                records=_taken(kept, fast.taken),
+                counts=fast.counts.tolist(),
+            )
             accumulated.requests += fast.requests
             kept = [index for index, taken in zip(kept, fast.taken.tolist(), strict=True) if not taken]
         fast_json = fast_json_rows(found, kept, schema.names)
         if fast_json is not None:
-            accumulated.groups["json-arrow"] = _Group(columns=fast_json.columns, labels=fast_json.labels)
+            accumulated.groups["json-arrow"] = _Group(
+                columns=fast_json.columns,
+                labels=fast_json.labels,
+                records=_taken(kept, fast_json.taken),
+                counts=fast_json.counts.tolist(),
+            )
             accumulated.requests += fast_json.requests
             kept = [index for index, taken in zip(kept, fast_json.taken.tolist(), strict=True) if not taken]
         records, reader = found.lists(kept), RequestReader(schema.names)
@@ -149,16 +162,25 @@ def parse_captures(
             try:
                 if isinstance(labels, SkippedRecordError):
                     raise labels
-                _add(accumulated, records, position, labels, reader)
+                _add(accumulated, records, position, labels, reader, kept[position])
             except SkippedRecordError as skip:
                 counts[skip.reason] += 1
         if accumulated.requests:
-            versions[version] = _rows(version, accumulated, schema)
+            versions[version] = _rows(version, accumulated, schema, found)
     return CaptureWindow(since=since, until=until, versions=versions, files=len(blobs), **counts)
 
 
+def _taken(kept: list[int], taken: npt.NDArray[np.bool_]) -> list[int]:
+    return np.asarray(kept, dtype=np.int64)[taken].tolist()  # type: ignore[no-any-return]
+
+
 def _add(
-    version: _Version, found: EnvelopeLists, index: int, labels: list[Any] | None, reader: RequestReader
+    version: _Version,
+    found: EnvelopeLists,
+    index: int,
+    labels: list[Any] | None,
+    reader: RequestReader,
+    record: int,
 ) -> None:
     """Add one record's rows and labels to its group, or raise :class:`SkippedRecordError`."""
     request = decoded(found.in_encoding[index], found.in_data[index]) if found.has_input[index] else None
@@ -180,6 +202,8 @@ def _add(
     else:
         raise SkippedRecordError("unreadable")
     group.labels.extend(labels if labels is not None else [None] * count)
+    group.records.append(record)
+    group.counts.append(count)
     version.requests += 1
 
 
@@ -188,10 +212,12 @@ def _check_pairs(rows: int, labels: list[Any] | None) -> None:
         raise SkippedRecordError("unreadable")
 
 
-def _rows(version: int, accumulated: _Version, schema: CaptureSchema) -> VersionRows:
-    """Every group's columns, put end to end (the labels in the same order)."""
+def _rows(version: int, accumulated: _Version, schema: CaptureSchema, found: Envelopes) -> VersionRows:
+    """Every group's columns, put end to end (the labels, IDs and capture times in the same order)."""
     parts: list[dict[str, ColumnValues]] = []
     labels: list[Any] = []
+    records: list[int] = []
+    counts: list[int] = []
     for key, group in accumulated.groups.items():
         if group.columns is not None:
             parts.append(
@@ -203,6 +229,8 @@ def _rows(version: int, accumulated: _Version, schema: CaptureSchema) -> Version
             text = group.text + ("\n".join(group.lines) + "\n" if group.lines else "")
             parts.append(_csv_columns(text, len(group.labels), None if key is None else tuple(key), schema))
         labels.extend(group.labels)
+        records.extend(group.records)
+        counts.extend(group.counts)
     columns: dict[str, ColumnValues] = {}
     for column in schema.features:
         pieces = [part[column.name] for part in parts]
@@ -211,7 +239,15 @@ def _rows(version: int, accumulated: _Version, schema: CaptureSchema) -> Version
         else:
             columns[column.name] = [value for piece in pieces for value in piece]
     columns[schema.prediction.name] = prediction_values(labels, schema.prediction)
-    return VersionRows(version=version, rows=len(labels), requests=accumulated.requests, columns=columns)
+    ids, captured_at = found.row_addresses(np.asarray(records, np.int64), np.asarray(counts, np.int64))
+    return VersionRows(
+        version=version,
+        rows=len(labels),
+        requests=accumulated.requests,
+        columns=columns,
+        inference_ids=ids,
+        captured_at=captured_at,
+    )
 
 
 def _csv_columns(
