@@ -1,0 +1,220 @@
+"""The retraining policy's training data in S3: the labelled rows, the snapshots, and the retraining upload.
+
+- :class:`LabelStore`: ``ListObjectsV2`` under ``labels/<dataset>/`` and ``GetObject`` of the
+  ``rows.parquet`` files that may hold labels after a time. A file's labels were accepted before it was
+  written, so one last modified at or before the time (to the second S3 lists) is not read.
+- :class:`RetrainingUploads`: ``GetObject`` of a version's snapshot (``<snapshot prefix>data.parquet``),
+  ``HeadObject`` of a version's source upload (its metadata, for ``labels_through``) and a conditional
+  ``PutObject`` of the retraining upload with its metadata; it is also the use case's
+  ``TrainingDataStore`` (:mod:`domain.retraining.preparation`).
+
+Errors from AWS become :class:`TrainingDataError`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from botocore.exceptions import BotoCoreError, ClientError
+
+from adapters.aws import client, error_code
+from adapters.s3_objects import put_if_absent
+from domain.data.ingestion_model import DatasetVersion
+from domain.feedback.labelled import INFERENCE_ID, LABELLED_AT, LABELLED_ROWS
+from domain.names import labels_prefix, retraining_upload_key
+from domain.retraining.training_data import (
+    DECISION_METADATA,
+    CombinedRows,
+    LabelSummary,
+    summarize_labels,
+    upload_metadata,
+)
+from domain.retraining.training_data import labels_through as read_labels_through
+
+__all__ = ["LabelStore", "RetrainingUploads", "TrainingDataError"]
+
+PARQUET = "application/vnd.apache.parquet"
+SNAPSHOT_FILE = "data.parquet"  # domain.data.ingestion writes a version's rows there
+_GONE = {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}
+# ListObjectsV2 gives LastModified to the second; a file written within the second after a time may
+# be listed as of that second.
+_LISTED_PRECISION = timedelta(seconds=1)
+
+
+class TrainingDataError(Exception):
+    """S3 refused a read or a write of the training data, or could not be reached."""
+
+
+def _cause(error: Exception) -> str:
+    return error_code(error) or type(error).__name__
+
+
+class LabelStore:
+    """The labelled rows of every accepted feedback file, in the data bucket."""
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    def summary(self, dataset: str, after: datetime | None) -> LabelSummary:
+        """The labels of ``dataset`` accepted after ``after`` (None: all), the newest per inference ID.
+
+        Raises
+        ------
+        TrainingDataError
+        """
+        rows = self.labelled_rows(dataset, after=after, columns=(INFERENCE_ID, LABELLED_AT))
+        return summarize_labels(rows, after=after)
+
+    def labelled_rows(
+        self, dataset: str, *, after: datetime | None, columns: tuple[str, ...] | None = None
+    ) -> pa.Table:
+        """Every row of the label files that may hold a label accepted after ``after`` (None: all files).
+
+        Several labels of one inference ID may be among them: the caller keeps the newest
+        (``domain.retraining.training_data.newest_labels``). Files are read in key order, so the same files
+        give the same table.
+
+        Raises
+        ------
+        TrainingDataError
+        """
+        tables = [self._read(key, columns) for key in self._files(dataset, after)]
+        if not tables:
+            return pa.table({INFERENCE_ID: pa.array([], pa.string())})
+        # Files written under an earlier contract may lack a column: it reads as null.
+        return pa.concat_tables(tables, promote_options="permissive")
+
+    def _files(self, dataset: str, after: datetime | None) -> list[str]:
+        prefix = labels_prefix(dataset)
+        keys = []
+        try:
+            for page in (
+                client("s3").get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+            ):
+                for item in page.get("Contents", []):
+                    key, modified = item["Key"], item["LastModified"]
+                    if key.endswith("/" + LABELLED_ROWS) and (
+                        after is None or modified + _LISTED_PRECISION > after
+                    ):
+                        keys.append(key)
+        except (ClientError, BotoCoreError) as error:
+            raise TrainingDataError(
+                f"cannot list the labels s3://{self.bucket}/{prefix} ({_cause(error)}): check that the role "
+                "may list the data bucket under labels/"
+            ) from error
+        return sorted(keys)
+
+    def _read(self, key: str, columns: tuple[str, ...] | None) -> pa.Table:
+        body = _get(self.bucket, key, "the labelled rows")
+        try:
+            return pq.read_table(io.BytesIO(body), columns=list(columns) if columns else None)
+        except (pa.ArrowInvalid, OSError) as error:
+            raise TrainingDataError(
+                f"s3://{self.bucket}/{key} is not a Parquet file of labelled rows; it was not written by the "
+                "platform's feedback ingestion"
+            ) from error
+
+
+class RetrainingUploads:
+    """The retraining uploads the policy prepares, and what it reads to prepare them.
+
+    Parameters
+    ----------
+    bucket : str
+        The data bucket (its default encryption, the platform's key, applies to the upload).
+    """
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+        self.labels = LabelStore(bucket)
+
+    def write(
+        self, dataset: str, decision_id: str, base_version: str, labels_through: datetime, rows: CombinedRows
+    ) -> str:
+        """Write ``rows`` as Parquet at ``names.retraining_upload_key(dataset, decision_id)``; the key.
+
+        The object carries ``mlops-decision``, ``mlops-base-version`` and ``mlops-labels-through``. It is
+        written once: when the key exists already with this decision's metadata (a retried decision), it
+        is left as is.
+
+        Raises
+        ------
+        TrainingDataError
+            S3 refused the write, or the key holds an object of another decision.
+        """
+        key = retraining_upload_key(dataset, decision_id)
+        sink = io.BytesIO()
+        pq.write_table(rows.table, sink, compression="zstd")
+        metadata = upload_metadata(decision_id, base_version, labels_through)
+        try:
+            written = put_if_absent(self.bucket, key, sink.getvalue(), PARQUET, metadata=metadata)
+        except (ClientError, BotoCoreError) as error:
+            raise TrainingDataError(
+                f"cannot write the retraining upload s3://{self.bucket}/{key} ({_cause(error)}): check that "
+                "the role may write under incoming/ and use the platform's key"
+            ) from error
+        if not written:
+            existing = self.metadata(self.bucket, key, None) or {}
+            if existing.get(DECISION_METADATA) != decision_id:
+                raise TrainingDataError(
+                    f"s3://{self.bucket}/{key} exists and was not written for decision {decision_id} "
+                    f"(its {DECISION_METADATA} is {existing.get(DECISION_METADATA)!r}); it is left as is"
+                )
+        return key
+
+    def metadata(self, bucket: str, key: str, version_id: str | None) -> Mapping[str, str] | None:
+        """An object's user metadata, or None when the object (version) is not there.
+
+        Raises
+        ------
+        TrainingDataError
+            S3 refused the HeadObject for another reason than the object being gone.
+        """
+        request: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if version_id:
+            request["VersionId"] = version_id
+        try:
+            response = client("s3").head_object(**request)
+        except (ClientError, BotoCoreError) as error:
+            if error_code(error) in _GONE:
+                return None
+            raise TrainingDataError(
+                f"cannot read the metadata of s3://{bucket}/{key} ({_cause(error)}): check that the role may "
+                "read the uploads under incoming/"
+            ) from error
+        return dict(response.get("Metadata") or {})
+
+    def labels_through(self, record: DatasetVersion) -> datetime | None:
+        """The newest label ``record`` holds, from its source upload's metadata (None: it holds none)."""
+        return read_labels_through(record, self)
+
+    def snapshot(self, record: DatasetVersion) -> pa.Table:
+        """The rows of an accepted version.
+
+        Raises
+        ------
+        TrainingDataError
+        """
+        key = record.snapshot_prefix + SNAPSHOT_FILE
+        body = _get(self.bucket, key, f"the snapshot of {record.dataset} version {record.version[:12]}")
+        try:
+            return pq.read_table(io.BytesIO(body))
+        except (pa.ArrowInvalid, OSError) as error:
+            raise TrainingDataError(f"s3://{self.bucket}/{key} is not a readable Parquet snapshot") from error
+
+    def labelled_rows(self, dataset: str, *, after: datetime | None) -> pa.Table:
+        """See :meth:`LabelStore.labelled_rows`."""
+        return self.labels.labelled_rows(dataset, after=after)
+
+
+def _get(bucket: str, key: str, what: str) -> bytes:
+    try:
+        body: bytes = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    except (ClientError, BotoCoreError) as error:
+        raise TrainingDataError(f"cannot read {what} s3://{bucket}/{key} ({_cause(error)})") from error
+    return body

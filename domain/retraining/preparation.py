@@ -1,0 +1,115 @@
+"""Preparing a retraining upload: an accepted version plus the new labelled rows, through the data plane.
+
+The retraining policy decides "preparing" with a ``DataPlan`` (base version, labels after a time); this
+use case reads the base version's snapshot and the labelled rows, combines them
+(:func:`domain.retraining.training_data.build_retraining_rows`) and writes the result as an upload at
+``names.retraining_upload_key(dataset, decision_id)``, which the data plane validates and versions like any
+other. When the version is accepted, the policy starts the retrain run on it.
+
+The labels added are those after the later of the plan's time (what the model in service was trained on)
+and what the base version itself holds (a version prepared earlier holds its labels already): a label is
+never added twice, whichever version the plan extends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import pyarrow as pa
+
+from domain.data.contract import DatasetContract
+from domain.data.ingestion_model import DatasetVersion
+from domain.retraining.training_data import CannotCombine, CombinedRows, LeftOut, build_retraining_rows
+
+__all__ = ["PreparedUpload", "TrainingDataStore", "prepare_retraining_upload"]
+
+
+class TrainingDataStore(Protocol):
+    """What the use case reads and writes (the data bucket)."""
+
+    def snapshot(self, record: DatasetVersion) -> pa.Table:
+        """The rows of an accepted version (its ``data.parquet``)."""
+        ...
+
+    def labelled_rows(self, dataset: str, *, after: datetime | None) -> pa.Table:
+        """Every labelled row of the files that may hold a label accepted after ``after`` (all if None)."""
+        ...
+
+    def labels_through(self, record: DatasetVersion) -> datetime | None:
+        """The newest label ``record`` holds (``training_data.labels_through``); None: it holds none."""
+        ...
+
+    def write(
+        self, dataset: str, decision_id: str, base_version: str, labels_through: datetime, rows: CombinedRows
+    ) -> str:
+        """Write the upload (idempotent); its key."""
+        ...
+
+
+@dataclass(frozen=True)
+class PreparedUpload:
+    """A retraining upload written: where, on what, and what it holds."""
+
+    key: str
+    base_version: str
+    base_rows: int
+    labelled_rows: int
+    labels_through: datetime
+    left_out: tuple[LeftOut, ...] = ()
+
+    def describe(self) -> str:
+        """E.g. ``version 0123456789ab (1000 rows) plus 250 labelled rows through 2026-12-06T21:00:00Z``."""
+        text = (
+            f"version {self.base_version[:12]} ({self.base_rows} rows) plus {self.labelled_rows} "
+            f"labelled rows through {self.labels_through.isoformat()}"
+        )
+        if self.left_out:
+            text += "; left out: " + "; ".join(item.describe() for item in self.left_out)
+        return text
+
+
+def prepare_retraining_upload(
+    base: DatasetVersion,
+    decision_id: str,
+    contract: DatasetContract,
+    *,
+    labels_after: datetime | None,
+    store: TrainingDataStore,
+) -> PreparedUpload | CannotCombine:
+    """Write the retraining upload of a "preparing" decision.
+
+    Parameters
+    ----------
+    base : DatasetVersion
+        The accepted version the upload extends (the plan's ``base_version``, from the catalog).
+    decision_id : str
+        The decision's id: it names the upload's key and is its ``mlops-decision`` metadata.
+    contract : DatasetContract
+        The dataset's contract.
+    labels_after : datetime, optional
+        The plan's ``labels_after``: the newest label the model in service was trained on (None: none).
+    store : TrainingDataStore
+
+    Returns
+    -------
+    PreparedUpload or CannotCombine
+        CannotCombine (nothing written) when there is no label to add or the rows do not fit the contract.
+    """
+    held = store.labels_through(base)
+    after = max((t for t in (labels_after, held) if t is not None), default=None)
+    combined = build_retraining_rows(
+        store.snapshot(base), store.labelled_rows(base.dataset, after=after), contract, after=after
+    )
+    if isinstance(combined, CannotCombine):
+        return combined
+    key = store.write(base.dataset, decision_id, base.version, combined.labels_through, combined)
+    return PreparedUpload(
+        key=key,
+        base_version=base.version,
+        base_rows=combined.base_rows,
+        labelled_rows=combined.labelled_rows,
+        labels_through=combined.labels_through,
+        left_out=combined.left_out,
+    )

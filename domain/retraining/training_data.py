@@ -1,0 +1,341 @@
+"""Training data from labels: the accepted data plus the labelled rows the model in service never saw.
+
+The retraining policy, when labels arrived since the model in service was trained, prepares a new dataset
+version made of the latest accepted version's rows and the labelled rows (``domain.feedback.labelled``),
+and uploads it through the data plane (:mod:`domain.retraining.preparation`), so that it is validated,
+versioned and traceable like any other upload. This module is the pure part: which labels count, and the
+combined rows in the contract's columns.
+
+Which labels count
+    The newest label of each inference ID wins (a later file corrects an earlier one); of those, the ones
+    accepted after a time (``after``): the labels the data already holds are older than it.
+
+Why ``after`` and not the IDs
+    An accepted snapshot keeps the contract's columns only (an upload's other columns are dropped or
+    refused), so it cannot say which inference IDs it holds. A version this module prepared records the
+    newest ``labelled_at`` it includes (S3 metadata ``mlops-labels-through``, read back by
+    :func:`labels_through`): labels after that time are exactly those it does not hold, since labels
+    are kept in files whose ``labelled_at`` is their acceptance time. So a labelled row is never added
+    twice to the data it was added to once.
+
+Rows the contract refuses
+    A captured request satisfied the contract as the endpoint checked it, with one exception: an endpoint
+    with ``serving.unknown_categories: as_missing`` answers a category the contract does not list (the
+    labelled rows keep it as sent). The data plane would refuse the whole upload for one such value, so a
+    labelled row with a value the contract refuses (a null where none is allowed, a number outside the
+    bounds, NaN or infinity, an unlisted category) is left out and counted, by column, in
+    :class:`CombinedRows`. A column the labelled rows never hold a value for (one the model does not take,
+    so never captured) that the contract requires makes the combination impossible, said by
+    :class:`CannotCombine`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from domain.data.contract import Column, DatasetContract
+from domain.data.ingestion_model import DatasetVersion
+from domain.data.validation.convert import snapshot_schema, to_snapshot
+from domain.feedback.labelled import INFERENCE_ID, LABELLED_AT, TIMESTAMP
+
+__all__ = [
+    "BASE_VERSION_METADATA",
+    "DECISION_METADATA",
+    "LABELS_THROUGH_METADATA",
+    "CannotCombine",
+    "CombinedRows",
+    "LabelSummary",
+    "LeftOut",
+    "MetadataReader",
+    "build_retraining_rows",
+    "labels_through",
+    "newest_labels",
+    "summarize_labels",
+    "upload_metadata",
+]
+
+# S3 user metadata of a prepared upload (lowercase: S3 returns metadata keys lowercased).
+DECISION_METADATA = "mlops-decision"
+BASE_VERSION_METADATA = "mlops-base-version"
+LABELS_THROUGH_METADATA = "mlops-labels-through"
+
+
+@dataclass(frozen=True)
+class LabelSummary:
+    """The labels of a dataset accepted after a time, the newest label of each inference ID counted once.
+
+    Attributes
+    ----------
+    rows : int
+        Labelled rows (distinct inference IDs) whose newest label is after the time.
+    newest_labelled_at : datetime or None
+        When the newest of them was accepted (aware UTC); None when there are none.
+    """
+
+    rows: int
+    newest_labelled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Labelled rows left out of the combination because the contract refuses a value of ``column``."""
+
+    column: str
+    rows: int
+    why: str
+
+    def describe(self) -> str:
+        """E.g. ``3 rows: plan is not one of the contract's categories``."""
+        return f"{self.rows} row{'s' if self.rows != 1 else ''}: {self.column} {self.why}"
+
+
+@dataclass(frozen=True)
+class CombinedRows:
+    """The rows of a retraining upload.
+
+    Attributes
+    ----------
+    table : pyarrow.Table
+        The accepted version's rows then the labelled rows, in the contract's columns (order, snapshot
+        types and nullability: ``domain.data.validation.convert.snapshot_schema``).
+    base_rows : int
+        Rows from the accepted version.
+    labelled_rows : int
+        Labelled rows added (one per inference ID).
+    labels_through : datetime
+        The newest ``labelled_at`` added (aware UTC).
+    left_out : tuple of LeftOut
+        Labelled rows the contract refuses, by column (a row may be counted under several columns).
+    """
+
+    table: pa.Table
+    base_rows: int
+    labelled_rows: int
+    labels_through: datetime
+    left_out: tuple[LeftOut, ...] = ()
+
+    def describe(self) -> str:
+        """What the rows are, in plain words."""
+        text = f"{self.base_rows} accepted rows plus {self.labelled_rows} labelled rows"
+        if self.left_out:
+            text += " (left out: " + "; ".join(item.describe() for item in self.left_out) + ")"
+        return text
+
+
+@dataclass(frozen=True)
+class CannotCombine:
+    """The labelled rows cannot make a dataset version with the accepted data: ``reason`` says why."""
+
+    reason: str
+
+
+class MetadataReader(Protocol):
+    """Reads an object's S3 user metadata."""
+
+    def metadata(self, bucket: str, key: str, version_id: str | None) -> Mapping[str, str] | None:
+        """The object's user metadata (keys lowercased), or None when the object (version) is gone."""
+        ...
+
+
+def upload_metadata(decision_id: str, base_version: str, labels_through: datetime) -> dict[str, str]:
+    """The S3 user metadata of a prepared upload (see :func:`labels_through`)."""
+    return {
+        DECISION_METADATA: decision_id,
+        BASE_VERSION_METADATA: base_version,
+        LABELS_THROUGH_METADATA: labels_through.astimezone(UTC).isoformat(),
+    }
+
+
+def labels_through(record: DatasetVersion, reader: MetadataReader) -> datetime | None:
+    """The newest ``labelled_at`` a dataset version holds: read from its source upload's metadata.
+
+    Parameters
+    ----------
+    record : DatasetVersion
+        The catalog record; ``source`` names the upload (bucket, key, version id).
+    reader : MetadataReader
+
+    Returns
+    -------
+    datetime or None
+        None for a version the retraining policy did not prepare (an upload without the metadata, or
+        one no longer there): it holds no labelled rows, so every label is new to it.
+    """
+    bucket, key = record.source.get("bucket"), record.source.get("key")
+    if not bucket or not key:
+        return None
+    metadata = reader.metadata(str(bucket), str(key), record.source.get("version_id"))
+    text = (metadata or {}).get(LABELS_THROUGH_METADATA)
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None  # not written by this module: no labels are credited to it
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def newest_labels(labelled: pa.Table, *, after: datetime | None = None) -> pa.Table:
+    """The newest label of each inference ID, kept when it was accepted after ``after``.
+
+    Parameters
+    ----------
+    labelled : pyarrow.Table
+        Labelled rows (at least ``inference_id`` and ``labelled_at``), from any number of files.
+    after : datetime, optional
+        Aware; None keeps every ID's newest label.
+
+    Returns
+    -------
+    pyarrow.Table
+        One row per inference ID, sorted by ID (deterministic whatever the files' order).
+    """
+    if labelled.num_rows == 0:
+        return labelled
+    order = pc.sort_indices(labelled, sort_keys=[(INFERENCE_ID, "ascending"), (LABELLED_AT, "descending")])
+    ordered = labelled.take(order)
+    ids = ordered[INFERENCE_ID].combine_chunks()
+    first = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1))
+    newest = ordered.filter(pa.concat_arrays([pa.array([True]), first.fill_null(True)]))
+    if after is None:
+        return newest
+    return newest.filter(pc.greater(newest[LABELLED_AT], pa.scalar(after, TIMESTAMP)))
+
+
+def summarize_labels(labelled: pa.Table, *, after: datetime | None) -> LabelSummary:
+    """How many inference IDs have their newest label after ``after``, and the newest such label."""
+    newest = newest_labels(labelled, after=after)
+    if newest.num_rows == 0:
+        return LabelSummary(0, None)
+    latest = pc.max(newest[LABELLED_AT]).as_py()
+    return LabelSummary(newest.num_rows, latest)
+
+
+def build_retraining_rows(
+    snapshot: pa.Table, labelled: pa.Table, contract: DatasetContract, *, after: datetime | None
+) -> CombinedRows | CannotCombine:
+    """The accepted version's rows plus the labelled rows newer than ``after``, in the contract's columns.
+
+    Parameters
+    ----------
+    snapshot : pyarrow.Table
+        The accepted version's snapshot (``datasets/<dataset>/<sha256>/data.parquet``).
+    labelled : pyarrow.Table
+        Labelled rows (``domain.feedback.labelled.labelled_schema``), several labels of an ID allowed.
+    contract : DatasetContract
+        The dataset's contract now: the rows are written in its columns.
+    after : datetime, optional
+        Labels accepted at or before this time are in the data already (see the module); None: none are.
+
+    Returns
+    -------
+    CombinedRows or CannotCombine
+        CannotCombine when no labelled row is newer than ``after``, when none the contract accepts is
+        left, when a column the contract requires is missing from the snapshot or never held by the
+        labelled rows, or when a column's values do not convert to the contract's type.
+    """
+    schema = snapshot_schema(contract)
+    newest = newest_labels(labelled, after=after)
+    since = f" after {after.isoformat()}" if after is not None else ""
+    if newest.num_rows == 0:
+        return CannotCombine(f"no labelled rows{since}: there is nothing to add to the accepted data")
+    base = _in_contract(snapshot, contract, "the accepted version", schema)
+    if isinstance(base, CannotCombine):
+        return base
+    refused, left_out = np.zeros(newest.num_rows, dtype=bool), []
+    for column in contract.columns:
+        if column.name not in newest.column_names or newest[column.name].null_count == newest.num_rows:
+            if not column.nullable and column.name != contract.target:
+                return CannotCombine(
+                    f"the labelled rows hold no value of column {column.name!r} (the model does not take it, "
+                    "so requests do not carry it) and the contract requires one: declare it nullable in the "
+                    "contract, or retrain on newer uploaded data"
+                )
+            continue
+        for mask, why in _refusals(newest[column.name], column):
+            if mask.any():
+                refused |= mask
+                left_out.append(LeftOut(column.name, int(mask.sum()), why))
+    kept = newest.filter(pa.array(~refused))
+    if kept.num_rows == 0:
+        reasons = "; ".join(item.describe() for item in left_out)
+        return CannotCombine(
+            f"none of the {newest.num_rows} labelled rows{since} fits the contract: {reasons}"
+        )
+    added = _in_contract(kept, contract, "the labelled rows", schema)
+    if isinstance(added, CannotCombine):
+        return added
+    return CombinedRows(
+        table=pa.concat_tables([base, added]),
+        base_rows=base.num_rows,
+        labelled_rows=added.num_rows,
+        labels_through=pc.max(kept[LABELLED_AT]).as_py(),
+        left_out=tuple(left_out),
+    )
+
+
+def _in_contract(
+    table: pa.Table, contract: DatasetContract, what: str, schema: pa.Schema
+) -> pa.Table | CannotCombine:
+    """``table``'s contract columns in snapshot order and types; a missing nullable column all null."""
+    arrays = []
+    for column, field in zip(contract.columns, schema, strict=True):
+        if column.name not in table.column_names:
+            if not column.nullable:
+                return CannotCombine(
+                    f"{what} have no column {column.name!r}, which the contract requires (the contract "
+                    "changed since): upload data with it, then retraining can add labels to it"
+                )
+            arrays.append(pa.nulls(table.num_rows, field.type))
+            continue
+        values = table[column.name]
+        try:
+            if column.type == "category":
+                values = to_snapshot(values.cast(pa.string()), column)
+            else:
+                values = values.cast(field.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return CannotCombine(
+                f"{what}' column {column.name!r} holds {values.type} values, which do not convert to the "
+                f"contract's {column.type}"
+            )
+        arrays.append(values)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _refusals(values: pa.ChunkedArray, column: Column) -> list[tuple[np.ndarray, str]]:
+    """Masks of the values the contract refuses, each with why (the data plane's rules)."""
+    found = []
+    if not column.nullable:
+        found.append((_mask(values.is_null()), "is empty where the contract requires a value"))
+    if column.type in ("integer", "float"):
+        numbers = values.cast(pa.float64())
+        low = column.min if column.min is not None else -math.inf
+        high = column.max if column.max is not None else math.inf
+        outside = pc.or_(pc.less(numbers, low), pc.greater(numbers, high))
+        found.append((_mask(outside), f"is outside the contract's bounds [{low}, {high}]"))
+        if column.type == "float" and not column.allow_nan_inf:
+            found.append((_mask(pc.invert(pc.is_finite(numbers))), "is NaN or infinite"))
+    if column.type == "category":
+        listed = pc.is_in(values.cast(pa.string()), value_set=pa.array(column.categories, pa.string()))
+        found.append(
+            (_mask(pc.and_(pc.invert(listed), values.is_valid())), "is not one of the contract's categories")
+        )
+    return found
+
+
+def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A boolean Arrow result as numpy, null (a null value) as False."""
+    filled = values.fill_null(False)
+    chunks = filled.chunks if isinstance(filled, pa.ChunkedArray) else [filled]
+    if not chunks:
+        return np.zeros(0, dtype=bool)
+    return np.concatenate([chunk.to_numpy(zero_copy_only=False) for chunk in chunks]).astype(bool)
