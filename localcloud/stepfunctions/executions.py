@@ -10,6 +10,9 @@ moto's ASL interpreter (``execute_state_machine``) runs real definitions, with a
   ``DescribeExecution`` then fails to serialize the output. Results are made JSON as AWS makes them.
 * An execution whose interpreter raises stays ``RUNNING`` forever; here it ends ``FAILED`` with
   ``States.Runtime``, as AWS reports an internal failure of a state.
+* No "Step Functions Execution Status Change" event is sent. Here a standard workflow's execution that
+  ends (``SUCCEEDED``, ``FAILED``, ``TIMED_OUT``, ``ABORTED``) sends it to the default bus, in AWS's
+  shape (:func:`status_change_event`); the start (``RUNNING``) is not sent.
 
 Every execution also holds one unit of the local cloud's ``Activity`` while it runs, so that
 ``wait_idle`` returns only once the executions that events and handlers started have ended.
@@ -26,7 +29,7 @@ import uuid
 from typing import Any
 
 from moto.stepfunctions.exceptions import InvalidName, NameTooLongException, ValidationException
-from moto.stepfunctions.parser.api import ExecutionStatus
+from moto.stepfunctions.parser.api import ExecutionStatus, StateMachineType
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
 )
@@ -38,6 +41,7 @@ from moto.stepfunctions.responses import get_backend
 
 from domain.name_rules import EXECUTION
 from localcloud.errors import SENSITIVE, constraint_failure, validation_errors
+from localcloud.events.default_bus import send_to_default_bus
 from localcloud.patches import Patch
 from localcloud.records import Activity
 
@@ -81,6 +85,7 @@ def patches(activity: Activity) -> list[Patch]:
         execution = communication.execution
         if execution.output is not None:
             execution.output = as_json(execution.output)
+        announce_end(execution)
 
     def task_result_as_json(task: StateTaskService, env: Any, *args: Any, **kwargs: Any) -> None:
         # The result is on top of the stack from here on: ResultSelector, ResultPath and the history
@@ -201,3 +206,62 @@ def _fail(worker: ExecutionWorker, error: Exception) -> None:
     execution.cause = f"{type(error).__name__}: {error}"
     execution.stop_date = datetime.datetime.now(tz=datetime.UTC)
     execution.exec_status = ExecutionStatus.FAILED
+    announce_end(execution)
+
+
+STATUS_CHANGE = "Step Functions Execution Status Change"
+
+
+def announce_end(execution: Any) -> None:
+    """Send the ended execution's "Step Functions Execution Status Change" to the default bus.
+
+    Standard workflows only: Express workflows send no status change events.
+    """
+    # moto keeps the type CreateStateMachine was given in ``type`` (its ``sm_type`` is always STANDARD).
+    if getattr(execution.state_machine, "type", StateMachineType.STANDARD) != StateMachineType.STANDARD:
+        return
+    send_to_default_bus(
+        execution.account_id,
+        execution.region_name,
+        status_change_event(execution),
+        about=f"execution {execution.exec_arn}",
+    )
+
+
+def status_change_event(execution: Any) -> dict[str, Any]:
+    """Step Functions' event for ``execution`` (moto's) in its status now, as AWS documents it.
+
+    https://docs.aws.amazon.com/step-functions/latest/dg/eventbridge-integration.html: ``detail`` holds
+    the execution's ARN, its machine's, its name and status, start and stop in epoch milliseconds, its
+    input and output (JSON strings), and the error and cause of a failed one.
+    """
+
+    def millis(moment: Any) -> int | None:
+        return int(moment.timestamp() * 1000) if isinstance(moment, datetime.datetime) else None
+
+    output = execution.output
+    stopped = execution.stop_date or datetime.datetime.now(tz=datetime.UTC)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": STATUS_CHANGE,
+        "source": "aws.states",
+        "account": execution.account_id,
+        "time": stopped.timestamp(),  # moto keeps event times as Unix seconds; deliveries write ISO 8601
+        "region": execution.region_name,
+        "resources": [execution.exec_arn],
+        "detail": {
+            "executionArn": execution.exec_arn,
+            "stateMachineArn": execution.state_machine.arn,
+            "name": execution.name,
+            "status": execution.exec_status.value,
+            "startDate": millis(execution.start_date),
+            "stopDate": millis(execution.stop_date),
+            "input": json.dumps(execution.input_data, separators=(",", ":")),
+            "inputDetails": {"included": True},
+            "output": None if output is None else json.dumps(output, separators=(",", ":")),
+            "outputDetails": {"included": True},
+            "error": execution.error,
+            "cause": execution.cause,
+        },
+    }
