@@ -1,7 +1,7 @@
 """Verdicts that make no dataset version: a rejection report, a rejection of what could not be validated
 at all, and the record of an upload whose validation failed. Each is written once, and alerted.
 
-The order makes a failure half-way safe (:func:`_write_and_alert`): the report first, with a conditional
+The order makes a failure half-way safe (:func:`write_and_alert`): the report first, with a conditional
 write (S3 stores an object whole or not at all, so the alert never points at a half-written or missing
 report); then the alert; then a marker beside the report that says the alert was sent. A retry that
 finds the report but no marker sends the alert, so a failure between the write and the alert (SNS
@@ -90,7 +90,7 @@ def _write_failure(
         "source": upload.describe(),
         "failed_at": now().isoformat(),
     }
-    _write_and_alert(
+    write_and_alert(
         store,
         notifier,
         key,
@@ -101,7 +101,7 @@ def _write_failure(
     return key
 
 
-def _write_and_alert(
+def write_and_alert(
     store: DatasetStore, notifier: Alerter, key: str, report: bytes, subject: str, message: str
 ) -> None:
     """Write the report at ``key`` unless it is there, then alert unless its marker says it was sent."""
@@ -125,7 +125,7 @@ def reject(
     name = result.sha256 or upload_report_name(upload)
     key = quarantine_key(dataset, name)
     summary = str(result.report.get("summary") or "rejected")
-    _write_and_alert(
+    write_and_alert(
         store,
         notifier,
         key,
@@ -170,7 +170,7 @@ def reject_unvalidated(
         "validated_at": now().isoformat(),
     }  # fmt: skip
     key = quarantine_key(dataset or "_unknown", upload_report_name(upload))
-    _write_and_alert(
+    write_and_alert(
         store,
         notifier,
         key,
