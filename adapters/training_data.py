@@ -1,12 +1,12 @@
 """The retraining policy's training data in S3: the labelled rows, the snapshots, and the retraining upload.
 
 - :class:`LabelStore`: ``ListObjectsV2`` under ``labels/<dataset>/`` and ``GetObject`` of the
-  ``rows.parquet`` files that may hold labels after a time. A file's labels were accepted before it was
-  written, so one last modified at or before the time (to the second S3 lists) is not read.
-- :class:`RetrainingUploads`: ``GetObject`` of a version's snapshot (``<snapshot prefix>data.parquet``),
-  ``HeadObject`` of a version's source upload (its metadata, for ``labels_through``) and a conditional
-  ``PutObject`` of the retraining upload with its metadata; it is also the use case's
-  ``TrainingDataStore`` (:mod:`domain.retraining.preparation`).
+  ``rows.parquet`` files that may hold labels after a time (a file's labels were accepted before it was
+  written, so one last modified at or before the time, to the second S3 lists, is not read); ``HeadObject``
+  of a version's source upload, whose metadata says which labels the version holds (``labels_through``).
+- :class:`RetrainingUploads`: ``GetObject`` of a version's snapshot (``<snapshot prefix>data.parquet``) and
+  a conditional ``PutObject`` of the retraining upload with its metadata; with its :class:`LabelStore`, the
+  use case's ``TrainingDataStore`` (:mod:`domain.retraining.preparation`).
 
 Errors from AWS become :class:`TrainingDataError`.
 """
@@ -89,6 +89,38 @@ class LabelStore:
         # Files written under an earlier contract may lack a column: it reads as null.
         return pa.concat_tables(tables, promote_options="permissive")
 
+    def metadata(self, bucket: str, key: str, version_id: str | None) -> Mapping[str, str] | None:
+        """An object's user metadata, or None when the object (version) is not there.
+
+        Raises
+        ------
+        TrainingDataError
+            S3 refused the HeadObject for another reason than the object being gone.
+        """
+        request: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if version_id:
+            request["VersionId"] = version_id
+        try:
+            response = client("s3").head_object(**request)
+        except (ClientError, BotoCoreError) as error:
+            if error_code(error) in _GONE:
+                return None
+            raise TrainingDataError(
+                f"cannot read the metadata of s3://{bucket}/{key} ({_cause(error)}): check that the role may "
+                "read the uploads under incoming/"
+            ) from error
+        return dict(response.get("Metadata") or {})
+
+    def labels_through(self, record: DatasetVersion) -> datetime | None:
+        """The newest label ``record`` holds, from its source upload's metadata (None: it holds none).
+
+        Raises
+        ------
+        TrainingDataError
+            S3 refused the HeadObject for another reason than the upload being gone.
+        """
+        return read_labels_through(record, self)
+
     def _files(self, dataset: str, after: datetime | None) -> list[str]:
         prefix = labels_prefix(dataset)
         keys = []
@@ -159,7 +191,7 @@ class RetrainingUploads:
                 "the role may write under incoming/ and use the platform's key"
             ) from error
         if not written:
-            existing = self.metadata(self.bucket, key, None) or {}
+            existing = self.labels.metadata(self.bucket, key, None) or {}
             if existing.get(DECISION_METADATA) != decision_id:
                 raise TrainingDataError(
                     f"s3://{self.bucket}/{key} exists and was not written for decision {decision_id} "
@@ -167,31 +199,9 @@ class RetrainingUploads:
                 )
         return key
 
-    def metadata(self, bucket: str, key: str, version_id: str | None) -> Mapping[str, str] | None:
-        """An object's user metadata, or None when the object (version) is not there.
-
-        Raises
-        ------
-        TrainingDataError
-            S3 refused the HeadObject for another reason than the object being gone.
-        """
-        request: dict[str, Any] = {"Bucket": bucket, "Key": key}
-        if version_id:
-            request["VersionId"] = version_id
-        try:
-            response = client("s3").head_object(**request)
-        except (ClientError, BotoCoreError) as error:
-            if error_code(error) in _GONE:
-                return None
-            raise TrainingDataError(
-                f"cannot read the metadata of s3://{bucket}/{key} ({_cause(error)}): check that the role may "
-                "read the uploads under incoming/"
-            ) from error
-        return dict(response.get("Metadata") or {})
-
     def labels_through(self, record: DatasetVersion) -> datetime | None:
-        """The newest label ``record`` holds, from its source upload's metadata (None: it holds none)."""
-        return read_labels_through(record, self)
+        """See :meth:`LabelStore.labels_through`."""
+        return self.labels.labels_through(record)
 
     def snapshot(self, record: DatasetVersion) -> pa.Table:
         """The rows of an accepted version.

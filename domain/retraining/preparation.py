@@ -13,6 +13,7 @@ never added twice, whichever version the plan extends.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -23,7 +24,18 @@ from domain.data.contract import DatasetContract
 from domain.data.ingestion_model import DatasetVersion
 from domain.retraining.training_data import CannotCombine, CombinedRows, LeftOut, build_retraining_rows
 
-__all__ = ["PreparedUpload", "TrainingDataStore", "prepare_retraining_upload"]
+__all__ = [
+    "CannotPrepareError",
+    "PreparedUpload",
+    "RetrainingPreparer",
+    "TrainingDataStore",
+    "VersionLookup",
+    "prepare_retraining_upload",
+]
+
+
+class CannotPrepareError(Exception):
+    """A "preparing" decision's upload cannot be written: the message says why, in plain words."""
 
 
 class TrainingDataStore(Protocol):
@@ -113,3 +125,81 @@ def prepare_retraining_upload(
         labels_through=combined.labels_through,
         left_out=combined.left_out,
     )
+
+
+class _Plan(Protocol):
+    """What the preparation takes from a decision's ``DataPlan`` (``domain.retraining.policy``)."""
+
+    @property
+    def base_version(self) -> str: ...
+
+    @property
+    def labels_after(self) -> datetime | None: ...
+
+
+class _Preparing(Protocol):
+    """What the preparation takes from a "preparing" ``Decision`` (``domain.retraining.policy``)."""
+
+    @property
+    def decision_id(self) -> str: ...
+
+    @property
+    def dataset(self) -> str: ...
+
+    @property
+    def prepare(self) -> _Plan | None: ...
+
+
+class VersionLookup(Protocol):
+    """The dataset catalog, as the preparation reads it (``adapters.catalog.DynamoDatasetCatalog``)."""
+
+    def get(self, dataset: str, version: str) -> DatasetVersion | None:
+        """One version, or None."""
+        ...
+
+
+class RetrainingPreparer:
+    """Writes the upload of a "preparing" decision: its plan's base version (the catalog's) plus labels.
+
+    Parameters
+    ----------
+    contracts : mapping of str to DatasetContract
+        The declared datasets' contracts, by name.
+    catalog : VersionLookup
+    store : TrainingDataStore
+    """
+
+    def __init__(
+        self, contracts: Mapping[str, DatasetContract], catalog: VersionLookup, store: TrainingDataStore
+    ) -> None:
+        self._contracts, self._catalog, self._store = contracts, catalog, store
+
+    def write(self, decision: _Preparing) -> str:
+        """Write the decision's upload (idempotent: a decision acted on again finds it written); its key.
+
+        Raises
+        ------
+        CannotPrepareError
+            The decision has no plan, its dataset no contract or its base version no record, or the
+            labelled rows cannot be combined with it (:class:`CannotCombine`'s reason).
+        """
+        plan, dataset = decision.prepare, decision.dataset
+        if plan is None:
+            raise CannotPrepareError(f"decision {decision.decision_id} plans no training data to prepare")
+        contract = self._contracts.get(dataset)
+        if contract is None:
+            raise CannotPrepareError(f"{dataset} has no contract on this platform: no upload can be prepared")
+        base = self._catalog.get(dataset, plan.base_version)
+        if base is None:
+            raise CannotPrepareError(
+                f"{dataset} version {plan.base_version[:12]} is not in the catalog: no upload can extend it"
+            )
+        prepared = prepare_retraining_upload(
+            base, decision.decision_id, contract, labels_after=plan.labels_after, store=self._store
+        )
+        if isinstance(prepared, CannotCombine):
+            raise CannotPrepareError(
+                f"cannot prepare {dataset}'s training data for decision {decision.decision_id}: "
+                + prepared.reason
+            )
+        return prepared.key
