@@ -33,11 +33,11 @@ from examples.churn import chunks
 from spec.drift.baseline import DriftBaseline
 from spec.drift.categorical import CategoricalProfile
 from spec.drift.scores import PRIMARY
+from spec.metrics import ClassificationScorer, RegressionScorer
 from training.mlops_training import families
 from training.mlops_training.contract_io import TrainingInputError, feature_matrix, signature_from
 from training.mlops_training.environment import JobEnvironment, parse_arguments
 from training.mlops_training.job import failure_reason
-from training.mlops_training.metrics import ClassificationScorer, RegressionScorer
 from training.mlops_training.profile import table_profile
 
 ROOT = Path(__file__).resolve().parents[2]

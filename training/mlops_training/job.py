@@ -37,6 +37,7 @@ import pyarrow as pa
 import sklearn
 
 import spec
+from spec.metrics import bootstrap, positive_label
 from spec.profile import profile_document
 
 from .champion import score_champion
@@ -54,9 +55,7 @@ from .environment import JobEnvironment, failure_file
 from .evaluate import (
     EVALUATION_FORMAT,
     ModelOutput,
-    bootstrap,
     point_metrics,
-    positive_label,
     predict,
     scorers,
 )
