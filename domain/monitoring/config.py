@@ -18,7 +18,8 @@ Example
       "alarm": {"datapoints": 2, "periods": 3},
       "no_traffic_minutes": 60,
       "no_new_data_hours": 168,
-      "max_feature_metrics": 25
+      "max_feature_metrics": 25,
+      "performance": {"metric": "accuracy", "floor": 0.8, "min_labels": 200}
     }
 
 The schedule is an EventBridge Scheduler expression, checked here as the Scheduler's guide documents it
@@ -27,7 +28,8 @@ with a positive whole value and a unit among minute(s), hour(s), day(s) (singula
 otherwise), or ``cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>)``, six fields, one of
 the two day fields ``?``. The alarms' windows are checked against CloudWatch's limit on an alarm's
 evaluation range (``PutMetricAlarm``: period x evaluation periods at most 7 days, and at most 1 day when
-the period is under an hour).
+the period is under an hour). ``performance`` (realized metrics on labelled traffic and their alarm) is
+described in :mod:`domain.monitoring.performance_config`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from domain.monitoring.performance_config import PerformanceConfig
 
 __all__ = [
     "DriftAlarm",
@@ -135,6 +139,8 @@ class MonitoringConfig(_Strict):
         The no-new-data alarm's period (None: no such alarm).
     max_feature_metrics : int
         At most this many ``FeatureDrift`` metrics per version and window (the highest first).
+    performance : PerformanceConfig
+        The realized metrics of labelled traffic and the performance alarm (defaults from the gate).
     """
 
     enabled: bool = True
@@ -148,6 +154,7 @@ class MonitoringConfig(_Strict):
     no_traffic_minutes: int | None = Field(60, ge=1, le=_MAX_SHORT_EVALUATION_SECONDS // 60)
     no_new_data_hours: int | None = Field(168, ge=1, le=_MAX_EVALUATION_SECONDS // 3600)
     max_feature_metrics: int = Field(25, ge=0, le=500)
+    performance: PerformanceConfig = Field(default_factory=PerformanceConfig)
 
     @field_validator("schedule")
     @classmethod

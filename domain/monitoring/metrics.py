@@ -13,20 +13,45 @@ Per version that served in the window, dimensions ``{EndpointName, ModelVersion}
 Per endpoint, ``{EndpointName}``: ``Drift`` and ``DriftedShare``, the maxima over its versions with a
 verdict; the drift alarm watches these (an alarm cannot name a version that does not exist yet).
 Nothing is published for a window without traffic: the no-traffic alarm covers it.
+
+Realized performance (:func:`performance_metrics`, published by the feedback function after each labels
+file): per version with labels, ``{EndpointName, ModelVersion}``, ``LabelledRows`` (distinct inference IDs
+labelled) and ``Realized_<metric>`` for each metric with a value (none below ``min_labels``). Per
+endpoint, ``{EndpointName}``: the same of the newest version among the results, the one that usually
+serves; the performance alarm watches ``Realized_<metric>`` there. When that version has too few labels,
+only its ``LabelledRows`` goes out, so the alarm keeps its state (missing data is ignored) rather than
+judging the model in service by an older version's labels.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from domain.monitoring.report import DriftReport
 
-__all__ = ["ENDPOINT", "FEATURE", "VERSION", "MetricPoint", "report_metrics"]
+if TYPE_CHECKING:
+    from domain.monitoring.performance import VersionPerformance
+
+__all__ = [
+    "ENDPOINT",
+    "FEATURE",
+    "LABELLED_ROWS",
+    "REALIZED_PREFIX",
+    "VERSION",
+    "MetricPoint",
+    "performance_metrics",
+    "realized_metric_name",
+    "report_metrics",
+]
 
 ENDPOINT = "EndpointName"
 VERSION = "ModelVersion"
 FEATURE = "Feature"
+LABELLED_ROWS = "LabelledRows"
+REALIZED_PREFIX = "Realized_"
 
 
 @dataclass(frozen=True)
@@ -81,3 +106,41 @@ def report_metrics(report: DriftReport, max_feature_metrics: int) -> list[Metric
         points.append(MetricPoint("Drift", max(d for d, _ in verdicts), endpoint))
         points.append(MetricPoint("DriftedShare", max(s for _, s in verdicts), endpoint))
     return points
+
+
+def realized_metric_name(metric: str) -> str:
+    """The CloudWatch name of a realized metric: ``Realized_<metric>`` (``Realized_accuracy``)."""
+    return f"{REALIZED_PREFIX}{metric}"
+
+
+def performance_metrics(endpoint: str, results: Sequence[VersionPerformance]) -> list[MetricPoint]:
+    """The datapoints of realized performance (see the module's docstring).
+
+    Parameters
+    ----------
+    endpoint : str
+        The endpoint that answered the labelled requests.
+    results : sequence of VersionPerformance
+        ``domain.monitoring.performance.realized_performance`` of the versions a labels file touched.
+
+    Returns
+    -------
+    list of MetricPoint
+        Per version first (oldest first), then the endpoint's.
+    """
+    points: list[MetricPoint] = []
+    for result in sorted(results, key=lambda r: r.model_version):
+        dims = ((ENDPOINT, endpoint), (VERSION, str(result.model_version)))
+        points += _performance_points(result, dims)
+    if results:
+        newest = max(results, key=lambda r: r.model_version)
+        points += _performance_points(newest, ((ENDPOINT, endpoint),))
+    return points
+
+
+def _performance_points(result: VersionPerformance, dims: tuple[tuple[str, str], ...]) -> list[MetricPoint]:
+    points = [MetricPoint(LABELLED_ROWS, float(result.labelled_rows), dims, unit="Count")]
+    if result.status != "ok":
+        return points
+    values = [(m.name, m.value) for m in result.metrics if m.value is not None]
+    return points + [MetricPoint(realized_metric_name(name), value, dims) for name, value in values]
