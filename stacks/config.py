@@ -28,6 +28,7 @@ from domain.deployment.serving_config import ServingConfig
 from domain.instance_types import has_local_storage
 from domain.monitoring.config import MonitoringConfig
 from domain.platform_names import NameProblem, name_problems
+from domain.retraining.config import RetrainingConfig
 from domain.training.config import TrainingConfig, TrainingConfigError, parse_training_config
 from stacks import workflow_limits
 
@@ -71,6 +72,10 @@ class DatasetConfig(_Strict):
     monitoring: MonitoringConfig = Field(
         default_factory=MonitoringConfig,
         description="How its endpoint is watched for drift (domain/monitoring/config.py).",
+    )
+    retraining: RetrainingConfig = Field(
+        default_factory=RetrainingConfig,
+        description="What may start a training run, and how often (domain/retraining/config.py).",
     )
 
     @model_validator(mode="after")
