@@ -1,8 +1,9 @@
 """The datasets a function was built for: what synth generated into its asset next to the handler.
 
 ``contracts.json`` holds the validated contracts, ``training.json`` the resolved training
-configurations, ``serving.json`` the serving configurations and ``monitoring.json`` the monitoring
-configurations, each keyed by dataset name. Read once per execution environment.
+configurations, ``serving.json`` the serving configurations, ``monitoring.json`` the monitoring
+configurations and ``retraining.json`` the retraining policies, each keyed by dataset name;
+``retraining_alarms.json`` the alarms the retraining policy reacts to. Read once per execution environment.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from domain.data.contract import DatasetContract
 if TYPE_CHECKING:
     from domain.deployment.serving_config import ServingConfig
     from domain.monitoring.config import MonitoringConfig
+    from domain.retraining.config import RetrainingConfig
     from domain.training.config import TrainingConfig
 
 CONTRACTS_FILE = "contracts.json"
 TRAINING_FILE = "training.json"
 SERVING_FILE = "serving.json"
 MONITORING_FILE = "monitoring.json"
+RETRAINING_FILE = "retraining.json"
+RETRAINING_ALARMS_FILE = "retraining_alarms.json"
 
 
 @cache
@@ -58,3 +62,23 @@ def declared_monitoring(folder: Path) -> dict[str, MonitoringConfig]:
 
     declared = json.loads((folder / MONITORING_FILE).read_text(encoding="utf-8"))
     return {name: MonitoringConfig.model_validate(config) for name, config in declared.items()}
+
+
+@cache
+def declared_retraining(folder: Path) -> dict[str, RetrainingConfig]:
+    """The retraining configurations generated into ``folder`` (a function's code root)."""
+    from domain.retraining.config import RetrainingConfig
+
+    declared = json.loads((folder / RETRAINING_FILE).read_text(encoding="utf-8"))
+    return {name: RetrainingConfig.model_validate(config) for name, config in declared.items()}
+
+
+@cache
+def declared_retraining_alarms(folder: Path) -> dict[str, tuple[str, str]]:
+    """The alarms that trigger the retraining policy, by name: (dataset, trigger kind).
+
+    Synth writes them from ``domain.names`` (the drift and performance alarms of each dataset whose
+    retraining is enabled), so the function never rebuilds an alarm's name.
+    """
+    declared = json.loads((folder / RETRAINING_ALARMS_FILE).read_text(encoding="utf-8"))
+    return {name: (str(dataset), str(kind)) for name, (dataset, kind) in declared.items()}
