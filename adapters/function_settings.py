@@ -18,6 +18,7 @@ __all__ = [
     "DriftMonitorSettings",
     "ModelRegistrationSettings",
     "PipelineStartSettings",
+    "RetrainingPolicySettings",
     "ServingApiSettings",
     "TrainingGateSettings",
     "TrainingPrepareSettings",
@@ -109,3 +110,20 @@ class DriftMonitorSettings(BaseModel):
     project: str
     data_bucket: str
     kms_key_arn: str
+
+
+class RetrainingPolicySettings(BaseModel):
+    """``retraining_policy``'s environment, set by the CDK construct ``RetrainingPolicy``.
+
+    The deferral schedule's target is the function itself, read from its ARN at invocation.
+    """
+
+    project: str
+    data_bucket: str
+    state_machine_arn: str
+    decisions_table: str
+    catalog_table: str
+    alerts_topic_arn: str
+    kms_key_arn: str
+    schedule_role_arn: str
+    dead_letter_queue_arn: str
