@@ -9,21 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from domain.retraining.config import RetrainingConfig
 from domain.retraining.decisions import Decision, Outcome, decision_id
+from domain.retraining.observations import Observations
 from domain.retraining.state import SEEN_LIMIT, Pending, PolicyState, Preparing, RunningRun
 from domain.retraining.triggers import PolicyTrigger, iso
 from domain.state_limits import MAX_TEXT, cap_text
 from domain.training.runs import RunRequest, Trigger
 
-if TYPE_CHECKING:
-    from domain.retraining.policy import Observations
-
 __all__ = ["DAY", "LISTING_GRACE", "Blocked", "Draft"]
 
 DAY = timedelta(hours=24)
+_SWITCHES: dict[str, tuple[Literal["on_drift", "on_performance"], str]] = {
+    "drift_alarm": ("on_drift", "the drift alarm"),
+    "performance_alarm": ("on_performance", "the performance alarm"),
+}
 # A run the policy started shows in ListExecutions at once; one still missing after this long has ended
 # (its end event lost): forgetting it keeps a lost event from holding the dataset's slot forever.
 LISTING_GRACE = timedelta(minutes=10)
@@ -117,6 +119,26 @@ class Draft:
         )
         self.decisions.append(decision)
         return decision
+
+    def switched_off(self) -> bool:
+        """Record a skip when the configuration turns this trigger off; True if it did."""
+        config, kind = self.config, self.trigger.kind
+        if not config.enabled:
+            self.record(
+                "skipped",
+                f"{self.trigger.reason}; retraining of {self.dataset} is switched off (retraining.enabled is "
+                "false), so nothing starts by itself: start a run with `mlops pipeline start`",
+                dataset_version=self.trigger.dataset_version,
+            )
+            return True
+        if kind in _SWITCHES and not getattr(config, _SWITCHES[kind][0]):
+            key, what = _SWITCHES[kind]
+            self.record(
+                "skipped",
+                f"{self.trigger.reason}; retraining on {what} is switched off (retraining.{key} is false)",
+            )
+            return True
+        return False
 
     # What runs
 
