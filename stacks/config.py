@@ -27,6 +27,7 @@ from domain.data.contract import (
 from domain.deployment.serving_config import ServingConfig
 from domain.instance_types import has_local_storage
 from domain.monitoring.config import MonitoringConfig
+from domain.monitoring.performance_config import PerformanceConfigError, resolve_performance
 from domain.platform_names import NameProblem, name_problems
 from domain.retraining.config import RetrainingConfig
 from domain.training.config import TrainingConfig, TrainingConfigError, parse_training_config
@@ -328,6 +329,11 @@ def load_platform(context: dict[str, Any] | None, project_root: Path) -> Platfor
             )
         except TrainingConfigError as error:
             raise ConfigError(str(error)) from None
+        try:
+            resolve_performance(dataset.monitoring.performance, training[name])
+        except PerformanceConfigError as error:
+            key = f"{CONTEXT_KEY}.datasets.{name}.monitoring.performance.{error.key}"
+            raise ConfigError(f"cdk.json: {key}: {error.message}") from None
     # Names AWS would refuse fail here, not in the account after a training job (domain/names.py).
     if problems := name_problems(config.project, config.datasets):
         raise ConfigError("\n".join(_name_problem(problem) for problem in problems))
