@@ -31,7 +31,6 @@ Rows the contract refuses
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,10 +40,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from domain.data.contract import Column, DatasetContract
+from domain.data.contract import DatasetContract
 from domain.data.ingestion_model import DatasetVersion
 from domain.data.validation.convert import snapshot_schema, to_snapshot
 from domain.feedback.labelled import INFERENCE_ID, LABELLED_AT, TIMESTAMP
+from domain.retraining.contract_fit import refusals
 
 __all__ = [
     "BASE_VERSION_METADATA",
@@ -260,7 +260,7 @@ def build_retraining_rows(
                     "contract, or retrain on newer uploaded data"
                 )
             continue
-        for mask, why in _refusals(newest[column.name], column):
+        for mask, why in refusals(newest[column.name], column):
             if mask.any():
                 refused |= mask
                 left_out.append(LeftOut(column.name, int(mask.sum()), why))
@@ -309,33 +309,3 @@ def _in_contract(
             )
         arrays.append(values)
     return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _refusals(values: pa.ChunkedArray, column: Column) -> list[tuple[np.ndarray, str]]:
-    """Masks of the values the contract refuses, each with why (the data plane's rules)."""
-    found = []
-    if not column.nullable:
-        found.append((_mask(values.is_null()), "is empty where the contract requires a value"))
-    if column.type in ("integer", "float"):
-        numbers = values.cast(pa.float64())
-        low = column.min if column.min is not None else -math.inf
-        high = column.max if column.max is not None else math.inf
-        outside = pc.or_(pc.less(numbers, low), pc.greater(numbers, high))
-        found.append((_mask(outside), f"is outside the contract's bounds [{low}, {high}]"))
-        if column.type == "float" and not column.allow_nan_inf:
-            found.append((_mask(pc.invert(pc.is_finite(numbers))), "is NaN or infinite"))
-    if column.type == "category":
-        listed = pc.is_in(values.cast(pa.string()), value_set=pa.array(column.categories, pa.string()))
-        found.append(
-            (_mask(pc.and_(pc.invert(listed), values.is_valid())), "is not one of the contract's categories")
-        )
-    return found
-
-
-def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """A boolean Arrow result as numpy, null (a null value) as False."""
-    filled = values.fill_null(False)
-    chunks = filled.chunks if isinstance(filled, pa.ChunkedArray) else [filled]
-    if not chunks:
-        return np.zeros(0, dtype=bool)
-    return np.concatenate([chunk.to_numpy(zero_copy_only=False) for chunk in chunks]).astype(bool)
