@@ -199,7 +199,7 @@ class RetrainingPreparer:
         )
         if isinstance(prepared, CannotCombine):
             raise CannotPrepareError(
-                f"cannot prepare {dataset}'s training data for decision {decision.decision_id}: "
+                f"cannot prepare the training data of {dataset} for decision {decision.decision_id}: "
                 + prepared.reason
             )
         return prepared.key
