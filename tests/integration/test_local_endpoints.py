@@ -390,6 +390,45 @@ def test_invocations_are_captured_as_sagemaker_writes_data_capture(
     assert s3.head_object(Bucket=BUCKET, Key=key)["SSEKMSKeyId"] == KMS_KEY
 
 
+def test_an_inference_id_is_captured_and_one_sagemaker_refuses_is_a_validation_error(
+    serving: Serving, churn: str, rows: pa.Table
+) -> None:
+    serving.cloud.wait_idle(timeout=60)
+    runtime, s3 = serving.client("sagemaker-runtime"), serving.client("s3")
+    body = _csv(rows.slice(7, 1))
+    longest = "o" * 63 + "!"
+
+    # When the endpoint is invoked with the longest ID SageMaker takes
+    runtime.invoke_endpoint(EndpointName=churn, Body=body, ContentType="text/csv", InferenceId=longest)
+    serving.cloud.wait_idle(timeout=30)
+
+    # Then its capture record carries it at eventMetadata.inferenceId
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="capture/churn/")["Contents"]
+    metadata = [
+        json.loads(text)["eventMetadata"]
+        for item in listed
+        for text in s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read().decode().splitlines()
+    ]
+    assert [m["inferenceId"] for m in metadata if "inferenceId" in m] == [longest]
+
+    # When an ID is one character too long, or holds a tab, Then SageMaker's ValidationError, in its words
+    for refused, constraint in (
+        ("o" * 65, "Member must have length less than or equal to 64"),
+        ("tab\there", r"Member must satisfy regular expression pattern: \A\S[\p{Print}]*\z"),
+    ):
+        with pytest.raises(ClientError) as raised:
+            runtime.invoke_endpoint(
+                EndpointName=churn, Body=body, ContentType="text/csv", InferenceId=refused
+            )
+        error = raised.value.response
+        assert error["Error"]["Code"] == "ValidationError"
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert error["Error"]["Message"] == (
+            f"1 validation error detected: Value '{refused}' at 'inferenceId' failed to satisfy constraint: "
+            f"{constraint}"
+        )
+
+
 def test_invocations_publish_sagemaker_metrics(serving: Serving, churn: str, rows: pa.Table) -> None:
     serving.cloud.wait_idle(timeout=60)
     cloudwatch = serving.client("cloudwatch")

@@ -10,7 +10,10 @@ is not UTF-8 included: ``request_bodies`` keeps moto from decoding it). As SageM
   primary with message "..."`` (``server error`` for a 5xx);
 - a model that does not answer in 60 s: ``ModelError`` ("Your invocation timed out ...");
 - an endpoint that does not exist or is not ``InService``/``Updating``: ``ValidationError`` ("Endpoint
-  <name> of account <account> not found.").
+  <name> of account <account> not found.");
+- an ``InferenceId`` (header ``X-Amzn-SageMaker-Inference-Id``) outside SageMaker's rule (1 to 64
+  characters of its pattern: ``domain.deployment.inference_id``): ``ValidationError`` in AWS's words,
+  before any model is asked (botocore checks only the length's minimum, so the rest reaches here).
 
 Each served invocation adds to the endpoint's CloudWatch metrics and, when sampled, to its data capture
 (see ``metrics`` and ``capture``).
@@ -26,6 +29,13 @@ from moto.core.common_types import TYPE_RESPONSE
 from moto.sagemaker.models import FakeEndpoint
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
+from domain.deployment.inference_id import (
+    INFERENCE_ID_HEADER,
+    INFERENCE_ID_PATTERN,
+    MAX_INFERENCE_ID_LENGTH,
+    matches_inference_id_pattern,
+)
+from localcloud.errors import constraint_failure, validation_errors
 from localcloud.patches import Patch
 from localcloud.sagemaker.endpoints.capture import CapturedInvocation, capture_record, dumps
 from localcloud.sagemaker.endpoints.fleet import log_group
@@ -63,6 +73,10 @@ def invoke(
     content_type = response.headers.get("Content-Type") or DEFAULT_CONTENT_TYPE
     accept = response.headers.get("Accept")
     target = response.headers.get("X-Amzn-SageMaker-Target-Variant")
+    inference_id = response.headers.get(INFERENCE_ID_HEADER)
+    failures = [] if inference_id is None else inference_id_failures(inference_id)
+    if failures:
+        return _error(400, "ValidationError", validation_errors(failures))
     arn = FakeEndpoint.arn_formatter(name, account_id, region)
     try:
         with manager.serving(arn, target) as served:
@@ -93,7 +107,7 @@ def invoke(
         )
     )
     if answer is not None:
-        _capture(telemetry, served, name, region, body, content_type, answer, response.headers)
+        _capture(telemetry, served, name, region, body, content_type, answer, inference_id)
     if answer is None:
         return _error(424, "ModelError", failure, LogStreamArn=_log_arn(account_id, region, name))
     if answer.status >= 400:
@@ -113,7 +127,7 @@ def _capture(
     body: bytes,
     content_type: str,
     answer: Invocation,
-    headers: Any,
+    inference_id: str | None,
 ) -> None:
     settings, sampler = served.fleet.spec.capture, served.fleet.sampler
     if settings is None or sampler is None or not sampler.sample():
@@ -126,7 +140,7 @@ def _capture(
         response=answer.body,
         response_type=answer.content_type,
         at=at,
-        inference_id=headers.get("X-Amzn-SageMaker-Inference-Id"),
+        inference_id=inference_id,
     )
     telemetry.captures.add(
         CapturedInvocation(
@@ -139,6 +153,32 @@ def _capture(
             s3=served.variant.s3,
         )
     )
+
+
+def inference_id_failures(value: str) -> list[str]:
+    """What SageMaker says of an ``InferenceId`` it refuses (each broken constraint); empty when taken."""
+    failures = []
+    if not value:
+        failures.append(
+            constraint_failure(value, "inferenceId", "Member must have length greater than or equal to 1")
+        )
+    if len(value) > MAX_INFERENCE_ID_LENGTH:
+        failures.append(
+            constraint_failure(
+                value,
+                "inferenceId",
+                f"Member must have length less than or equal to {MAX_INFERENCE_ID_LENGTH}",
+            )
+        )
+    if not matches_inference_id_pattern(value):
+        failures.append(
+            constraint_failure(
+                value,
+                "inferenceId",
+                f"Member must satisfy regular expression pattern: {INFERENCE_ID_PATTERN}",
+            )
+        )
+    return failures
 
 
 def _model_error(answer: Invocation, *, account_id: str, region: str, name: str) -> TYPE_RESPONSE:
