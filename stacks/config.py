@@ -25,6 +25,8 @@ from domain.data.contract import (
     max_file_bytes_for,
 )
 from domain.deployment.serving_config import ServingConfig
+from domain.feedback.config import FeedbackConfig
+from domain.feedback.labelled import LabelledSchemaError, labelled_schema
 from domain.instance_types import has_local_storage
 from domain.monitoring.config import MonitoringConfig
 from domain.monitoring.performance_config import PerformanceConfigError, resolve_performance
@@ -73,6 +75,10 @@ class DatasetConfig(_Strict):
     monitoring: MonitoringConfig = Field(
         default_factory=MonitoringConfig,
         description="How its endpoint is watched for drift (domain/monitoring/config.py).",
+    )
+    feedback: FeedbackConfig = Field(
+        default_factory=FeedbackConfig,
+        description="How its labels are joined with captured requests (domain/feedback/config.py).",
     )
     retraining: RetrainingConfig = Field(
         default_factory=RetrainingConfig,
@@ -318,6 +324,10 @@ def load_platform(context: dict[str, Any] | None, project_root: Path) -> Platfor
                 f"ephemeral_storage_gb = {config.validation.ephemeral_storage_gb}), so at most {most:,}: "
                 "lower limits.max_file_bytes or raise ephemeral_storage_gb (at most 10)"
             )
+        try:
+            labelled_schema(contract)  # its labels are kept beside columns of the platform's own
+        except LabelledSchemaError as error:
+            raise ConfigError(f"{CONTEXT_KEY}.datasets.{name}.contract: {error}") from None
         contracts[name] = contract
     training: dict[str, TrainingConfig] = {}
     for name, dataset in config.datasets.items():
