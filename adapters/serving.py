@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.aws import client, error_code
 from adapters.lambda_function import LambdaFunction
+from domain.deployment.inference_id import INFERENCE_ID_HEADER
 from domain.deployment.invocation import (
     Answer,
     CaptureNotWrittenError,
@@ -32,15 +33,17 @@ def invocation_of(event: APIGatewayProxyEvent) -> Invocation:
     """The request an API Gateway proxy event carries (the API's resources are ``/<dataset>/invocations``).
 
     A body without a content type is taken as CSV, and an answer is asked for in JSON unless ``Accept``
-    says otherwise: what the platform's models take and give by default.
+    says otherwise: what the platform's models take and give by default. Header names are matched
+    whatever their case, as HTTP's are.
     """
     body = event.body or ""
-    headers = event.headers
+    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
     return Invocation(
         dataset=event.resource.strip("/").split("/")[0],
         body=base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8"),
-        content_type=headers.get("content-type") or headers.get("Content-Type") or "text/csv",
-        accept=headers.get("accept") or headers.get("Accept") or "application/json",
+        content_type=headers.get("content-type") or "text/csv",
+        accept=headers.get("accept") or "application/json",
+        inference_id=headers.get(INFERENCE_ID_HEADER.lower()),
     )
 
 
@@ -121,12 +124,14 @@ class SageMakerRuntime:
             SageMaker refused the invocation (unknown endpoint, throttling, ...): its code and message.
         """
         runtime = self._runtime or client("sagemaker-runtime")
+        named = {} if invocation.inference_id is None else {"InferenceId": invocation.inference_id}
         try:
             response = runtime.invoke_endpoint(
                 EndpointName=endpoint,
                 ContentType=invocation.content_type,
                 Accept=invocation.accept,
                 Body=invocation.body,
+                **named,
             )
         except ClientError as error:
             code = error_code(error)

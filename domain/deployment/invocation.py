@@ -8,6 +8,11 @@ where the monitor reads real-time endpoints' captures too: under the prefix of t
 endpoint runs (``domain.names.capture_uri_prefix``), which the runtime port learns from the endpoint's
 configuration. A capture that cannot be written never fails the request; one whose version cannot be
 learned is written under the dataset's prefix alone, where the monitor counts it as unattributed.
+
+An app names a request with ``X-Amzn-SageMaker-Inference-Id`` as it would with ``InvokeEndpoint``'s
+``InferenceId`` (``domain.deployment.inference_id``): the ID goes to the endpoint, and into the capture
+record at ``eventMetadata.inferenceId``, where labels find the request's rows. One SageMaker would
+refuse is the API's 400, said in our words, before anything is invoked or captured.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any, Protocol
 
 from domain.deployment.capture import capture_key, capture_record
 from domain.deployment.endpoint import VARIANT
+from domain.deployment.inference_id import INFERENCE_ID_HEADER, inference_id_problem
 from domain.deployment.serving_config import ServingConfig
 from domain.names import capture_prefix, capture_uri_prefix, endpoint_name
 
@@ -46,12 +52,14 @@ UPSTREAM_FAILED = 502
 
 @dataclass(frozen=True)
 class Invocation:
-    """One request to the API: the dataset its path names, the body as sent, and its media types."""
+    """One request to the API: the dataset its path names, the body as sent, its media types, and the
+    inference ID the app gave it (None: none)."""
 
     dataset: str
     body: bytes
     content_type: str
     accept: str
+    inference_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +186,11 @@ def serve(
     if config is None or config.mode != "serverless":
         return Served(Answer.error(404, f"{invocation.dataset!r} is not a dataset served by this API"))
     endpoint = endpoint_name(project, invocation.dataset)
+    problem = None if invocation.inference_id is None else inference_id_problem(invocation.inference_id)
+    if problem is not None:
+        shown = repr(invocation.inference_id)
+        message = f"the inference ID {shown} in header {INFERENCE_ID_HEADER} {problem}"
+        return Served(Answer.error(400, message), endpoint)
     refusal: RuntimeRefusedError | None = None
     try:
         model = runtime.invoke(endpoint, invocation)
@@ -223,5 +236,6 @@ def _capture(
         response_type=answer.content_type,
         event_id=event_id,
         at=at,
+        inference_id=invocation.inference_id,
     )
     captures.write(capture_key(prefix, endpoint, VARIANT, at, event_id), record)

@@ -87,12 +87,12 @@ def _endpoint(config: str) -> None:
     sagemaker.create_endpoint(EndpointName="mlops-churn", EndpointConfigName=config)
 
 
-def _event(dataset: str, body: str, content_type: str = "text/csv") -> dict[str, Any]:
+def _event(dataset: str, body: str, content_type: str = "text/csv", **headers: str) -> dict[str, Any]:
     return {
         "resource": f"/{dataset}/invocations",
         "path": f"/{dataset}/invocations",
         "httpMethod": "POST",
-        "headers": {"content-type": content_type, "accept": "application/json"},
+        "headers": {"content-type": content_type, "accept": "application/json", **headers},
         "body": body,
         "isBase64Encoded": False,
         "requestContext": {"identity": {"userArn": "arn:aws:iam::123456789012:role/app"}},
@@ -172,3 +172,42 @@ def test_a_capture_whose_endpoint_cannot_be_described_is_kept_unattributed_and_c
     (capture,) = _captures()
     assert capture["key"].startswith("capture/churn/mlops-churn/AllTraffic/")
     assert _metrics(capsys.readouterr().out)[0] == {"Invocations": [1.0], "CaptureUnattributed": [1.0]}
+
+
+def test_an_inference_id_header_goes_to_the_endpoint_and_into_the_capture_record(
+    handler: ModuleType,
+) -> None:
+    # Given an app that names its request, in the header's own case or another
+    sent: list[str | None] = []
+    client("sagemaker-runtime").meta.events.register(
+        "before-send.sagemaker-runtime.InvokeEndpoint",
+        lambda request, **_: sent.append(request.headers.get("X-Amzn-SageMaker-Inference-Id")),
+    )
+    event = _event("churn", "age,plan\n40,basic\n", **{"x-amzn-sagemaker-inference-id": "order-1017"})
+
+    # When the API serves it
+    answer = handler.handler(event, FakeLambdaContext("serving"))
+
+    # Then the endpoint is invoked with that InferenceId, and the capture record carries it
+    assert answer["statusCode"] == 200
+    assert [value.decode() if isinstance(value, bytes) else value for value in sent] == ["order-1017"]
+    (capture,) = _captures()
+    assert capture["eventMetadata"]["inferenceId"] == "order-1017"
+
+
+def test_an_inference_id_sagemaker_would_refuse_is_400_and_nothing_is_invoked_or_captured(
+    handler: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an ID of 65 characters
+    event = _event("churn", "age,plan\n40,basic\n", **{"X-Amzn-SageMaker-Inference-Id": "x" * 65})
+
+    # When
+    answer = handler.handler(event, FakeLambdaContext("serving"))
+
+    # Then the API says what is wrong with it, in its words, and asks nothing of the endpoint
+    assert answer["statusCode"] == 400
+    message = json.loads(answer["body"])["error"]
+    assert message.startswith(f"the inference ID '{'x' * 65}' in header X-Amzn-SageMaker-Inference-Id has 65")
+    assert "at most 64" in message
+    assert _captures() == []
+    assert _metrics(capsys.readouterr().out)[0] == {"Invocations": [1.0], "Invocation4XXErrors": [1.0]}

@@ -77,9 +77,16 @@ def _serve(
     body: bytes = b"age,plan\n40,basic\n",
     capture_percent: int = 100,
     draw: float = 0.0,
+    inference_id: str | None = None,
 ) -> Any:
     return serve(
-        Invocation(dataset=dataset, body=body, content_type="text/csv", accept="application/json"),
+        Invocation(
+            dataset=dataset,
+            body=body,
+            content_type="text/csv",
+            accept="application/json",
+            inference_id=inference_id,
+        ),
         project="mlops",
         serving=_serving(capture_percent),
         runtime=runtime,
@@ -219,3 +226,40 @@ def test_a_capture_whose_version_is_unknown_is_written_unattributed_and_the_requ
     ((key, _),) = captures.written.items()
     assert key == f"capture/churn/mlops-churn/AllTraffic/2026/11/26/10/05-07-123-{EVENT_ID}.jsonl"
     assert served.version_error is (version if reported else None)
+
+
+def test_an_inference_id_reaches_the_endpoint_and_the_capture_record() -> None:
+    # Given a request named by the app
+    runtime, captures = FakeRuntime(), FakeCaptures()
+
+    # When
+    served = _serve(runtime, captures, inference_id="order-1017")
+
+    # Then the runtime is asked with it, and the record carries it where SageMaker's data capture does
+    assert served.answer.status == 200
+    ((_, invocation),) = runtime.calls
+    assert invocation.inference_id == "order-1017"
+    ((_, record),) = captures.written.items()
+    assert record["eventMetadata"] == {
+        "eventId": EVENT_ID,
+        "inferenceId": "order-1017",
+        "inferenceTime": "2026-11-26T10:05:07.123Z",
+    }
+
+
+@pytest.mark.parametrize("inference_id", ["", "x" * 65, "tab\there"])
+def test_an_inference_id_sagemaker_would_refuse_is_400_and_nothing_is_invoked_or_captured(
+    inference_id: str,
+) -> None:
+    # Given
+    runtime, captures = FakeRuntime(), FakeCaptures()
+
+    # When
+    served = _serve(runtime, captures, inference_id=inference_id)
+
+    # Then the API's own 400 names the header and the value, and counts as the dataset's request
+    assert served.answer.status == 400
+    message = json.loads(served.answer.body)["error"]
+    assert message.startswith(f"the inference ID {inference_id!r} in header X-Amzn-SageMaker-Inference-Id ")
+    assert served.endpoint == "mlops-churn"
+    assert (runtime.calls, captures.written) == ([], {})
