@@ -2,7 +2,8 @@
 
 - :class:`LabelStore`: ``ListObjectsV2`` under ``labels/<dataset>/`` and ``GetObject`` of the
   ``rows.parquet`` files that may hold labels after a time (a file's labels were accepted before it was
-  written, so one last modified at or before the time, to the second S3 lists, is not read); ``HeadObject``
+  written, so one last modified at or before the time, to the second S3 lists, is not read), for the
+  policy only those whose ``report.json`` is written (the feedback ingestion's commit point); ``HeadObject``
   of a version's source upload, whose metadata says which labels the version holds (``labels_through``).
 - :class:`RetrainingUploads`: ``GetObject`` of a version's snapshot (``<snapshot prefix>data.parquet``) and
   a conditional ``PutObject`` of the retraining upload with its metadata; with its :class:`LabelStore`, the
@@ -25,7 +26,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from adapters.aws import client, error_code
 from adapters.s3_objects import put_if_absent
 from domain.data.ingestion_model import DatasetVersion
-from domain.feedback.labelled import INFERENCE_ID, LABELLED_AT, LABELLED_ROWS
+from domain.feedback.labelled import (
+    CAPTURED_AT,
+    INFERENCE_ID,
+    LABELLED_AT,
+    LABELLED_ROWS,
+    MODEL_VERSION,
+    REPORT,
+    TIMESTAMP,
+)
 from domain.names import labels_prefix, retraining_upload_key
 from domain.retraining.training_data import (
     DECISION_METADATA,
@@ -40,6 +49,13 @@ __all__ = ["LabelStore", "RetrainingUploads", "TrainingDataError"]
 
 PARQUET = "application/vnd.apache.parquet"
 SNAPSHOT_FILE = "data.parquet"  # domain.data.ingestion writes a version's rows there
+# The columns every label file has whatever the contract: an empty answer has them (those asked for).
+_FIXED_TYPES = {
+    INFERENCE_ID: pa.string(),
+    MODEL_VERSION: pa.int64(),
+    CAPTURED_AT: TIMESTAMP,
+    LABELLED_AT: TIMESTAMP,
+}
 _GONE = {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}
 # ListObjectsV2 gives LastModified to the second; a file written within the second after a time may
 # be listed as of that second.
@@ -63,15 +79,24 @@ class LabelStore:
     def summary(self, dataset: str, after: datetime | None) -> LabelSummary:
         """The labels of ``dataset`` accepted after ``after`` (None: all), the newest per inference ID.
 
+        Only committed label files count (see :meth:`labelled_rows`).
+
         Raises
         ------
         TrainingDataError
         """
-        rows = self.labelled_rows(dataset, after=after, columns=(INFERENCE_ID, LABELLED_AT))
+        rows = self.labelled_rows(
+            dataset, after=after, columns=(INFERENCE_ID, LABELLED_AT), committed_only=True
+        )
         return summarize_labels(rows, after=after)
 
     def labelled_rows(
-        self, dataset: str, *, after: datetime | None, columns: tuple[str, ...] | None = None
+        self,
+        dataset: str,
+        *,
+        after: datetime | None,
+        columns: tuple[str, ...] | None = None,
+        committed_only: bool = False,
     ) -> pa.Table:
         """Every row of the label files that may hold a label accepted after ``after`` (None: all files).
 
@@ -79,13 +104,27 @@ class LabelStore:
         (``domain.retraining.training_data.newest_labels``). Files are read in key order, so the same files
         give the same table.
 
+        Parameters
+        ----------
+        dataset : str
+        after : datetime, optional
+        columns : tuple of str, optional
+            Only these columns (None: all).
+        committed_only : bool
+            Only the files whose report is written (the feedback ingestion's commit point). A file without
+            one is being joined, or its join failed half-way and its retry will write it again with a
+            new ``labelled_at``: what the retraining policy reads must not take it yet. The feedback
+            ingestion itself reads its own rows before its report (the realized performance).
+
         Raises
         ------
         TrainingDataError
         """
-        tables = [self._read(key, columns) for key in self._files(dataset, after)]
+        keys = self._files(dataset, after, committed_only=committed_only)
+        tables = [self._read(key, columns) for key in keys]
         if not tables:
-            return pa.table({INFERENCE_ID: pa.array([], pa.string())})
+            empty = pa.schema([(name, _FIXED_TYPES[name]) for name in columns or _FIXED_TYPES])
+            return empty.empty_table()
         # Files written under an earlier contract may lack a column: it reads as null.
         return pa.concat_tables(tables, promote_options="permissive")
 
@@ -121,16 +160,18 @@ class LabelStore:
         """
         return read_labels_through(record, self)
 
-    def _files(self, dataset: str, after: datetime | None) -> list[str]:
+    def _files(self, dataset: str, after: datetime | None, *, committed_only: bool) -> list[str]:
         prefix = labels_prefix(dataset)
-        keys = []
+        keys, reports = [], set()
         try:
             for page in (
                 client("s3").get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
             ):
                 for item in page.get("Contents", []):
                     key, modified = item["Key"], item["LastModified"]
-                    if key.endswith("/" + LABELLED_ROWS) and (
+                    if key.endswith("/" + REPORT):
+                        reports.add(key.removesuffix(REPORT))
+                    elif key.endswith("/" + LABELLED_ROWS) and (
                         after is None or modified + _LISTED_PRECISION > after
                     ):
                         keys.append(key)
@@ -139,6 +180,8 @@ class LabelStore:
                 f"cannot list the labels s3://{self.bucket}/{prefix} ({_cause(error)}): check that the role "
                 "may list the data bucket under labels/"
             ) from error
+        if committed_only:
+            keys = [key for key in keys if key.removesuffix(LABELLED_ROWS) in reports]
         return sorted(keys)
 
     def _read(self, key: str, columns: tuple[str, ...] | None) -> pa.Table:
@@ -218,8 +261,8 @@ class RetrainingUploads:
             raise TrainingDataError(f"s3://{self.bucket}/{key} is not a readable Parquet snapshot") from error
 
     def labelled_rows(self, dataset: str, *, after: datetime | None) -> pa.Table:
-        """See :meth:`LabelStore.labelled_rows`."""
-        return self.labels.labelled_rows(dataset, after=after)
+        """The labelled rows of the committed label files (see :meth:`LabelStore.labelled_rows`)."""
+        return self.labels.labelled_rows(dataset, after=after, committed_only=True)
 
 
 def _get(bucket: str, key: str, what: str) -> bytes:

@@ -18,7 +18,7 @@ from adapters.storage import S3DatasetStore
 from adapters.training_data import LabelStore, RetrainingUploads, TrainingDataError
 from domain.data.contract import DatasetContract, load_contract
 from domain.data.ingestion import DatasetVersion, IngestionOutcome, Upload, ingest_upload
-from domain.feedback.labelled import labelled_rows_key
+from domain.feedback.labelled import INFERENCE_ID, MODEL_VERSION, labelled_rows_key, report_key
 from domain.retraining.preparation import CannotPrepareError, RetrainingPreparer
 from domain.retraining.training_data import (
     BASE_VERSION_METADATA,
@@ -90,8 +90,12 @@ def _ingest(key: str, body: bytes | None = None) -> IngestionOutcome:
     )
 
 
-def _put_labels(name: str, table: pa.Table) -> None:
-    boto3.client("s3").put_object(Bucket=BUCKET, Key=labelled_rows_key("churn", name), Body=_parquet(table))
+def _put_labels(name: str, table: pa.Table, *, committed: bool = True) -> None:
+    """A label file's rows, and (committed) its report, written last as the feedback ingestion does."""
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=BUCKET, Key=labelled_rows_key("churn", name), Body=_parquet(table))
+    if committed:
+        s3.put_object(Bucket=BUCKET, Key=report_key("churn", name), Body=b"{}")
 
 
 def _traffic(
@@ -111,11 +115,14 @@ def test_a_prepared_upload_becomes_a_dataset_version_holding_its_labels_once(aws
     catalog = DynamoDatasetCatalog(CATALOG)
     preparer = RetrainingPreparer({"churn": CONTRACT}, catalog, RetrainingUploads(BUCKET))
 
+    # and a third being joined (its rows written, not its report yet)
+    _put_labels("c" * 64, _traffic(50, 5, "new", T0 + timedelta(hours=2)), committed=False)
+
     # When the policy prepares the upload of a decision, and the data plane validates it
     key = preparer.write(Decision("perf-20261201T100000Z-1a2b3c", Plan(base.version, None)))
     outcome = _ingest(key)
 
-    # Then it is a new version: the accepted rows plus each labelled request once, after the base
+    # Then it is a new version: the accepted rows plus each labelled request of the committed files once
     assert key == "incoming/churn/retraining/perf-20261201T100000Z-1a2b3c.parquet"
     assert outcome.status == "accepted", outcome.findings
     assert outcome.version is not None
@@ -133,6 +140,8 @@ def test_a_prepared_upload_becomes_a_dataset_version_holding_its_labels_once(aws
     assert labels.labels_through(record) == T0 + timedelta(hours=1)
     assert labels.summary("churn", None) == LabelSummary(120, T0 + timedelta(hours=1))
     assert labels.summary("churn", T0) == LabelSummary(30, T0 + timedelta(hours=1))
+    # And the file being joined is read only by the feedback ingestion, which reads its own rows
+    assert labels.labelled_rows("churn", after=None, columns=(INFERENCE_ID,)).num_rows == 200
     with pytest.raises(CannotPrepareError, match="no labelled rows after 2026-12-01T10:00:00"):
         preparer.write(Decision("drift-2", Plan(outcome.version, None)))
     # And the base, a plain upload, holds none
@@ -170,10 +179,15 @@ def test_the_upload_is_written_once_and_never_over_another_decision_s(aws: None)
 def test_label_files_modified_before_a_time_are_not_read_and_a_broken_one_is_named(aws: None) -> None:
     # Given a label file that is not Parquet
     boto3.client("s3").put_object(Bucket=BUCKET, Key=labelled_rows_key("churn", "c" * 64), Body=b"nope")
+
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=report_key("churn", "c" * 64), Body=b"{}")
     labels = LabelStore(BUCKET)
 
-    # When labels after a time later than every file's are summed / Then no file is read
+    # When labels after a time later than every file's are read / Then no file is read, and the empty
+    # answer has the columns asked for
     assert labels.summary("churn", datetime.now(UTC) + timedelta(minutes=1)) == LabelSummary(0, None)
+    later = labels.labelled_rows("churn", after=datetime.now(UTC) + timedelta(minutes=1))
+    assert later.num_rows == 0 and MODEL_VERSION in later.column_names
     # And when it must be read, the refusal names it
     with pytest.raises(TrainingDataError, match=r"labels/churn/c{64}/rows.parquet is not a Parquet file"):
         labels.summary("churn", None)
