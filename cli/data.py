@@ -128,7 +128,7 @@ def show(
     if as_json:
         console.print_json(json.dumps(report, default=str))
         return
-    _print_report(report)
+    print_report(report)
 
 
 def _resolve_version(catalog: DynamoDatasetCatalog, dataset: str, version: str) -> str:
@@ -229,10 +229,10 @@ def _emit(outcome: dict[str, Any], as_json: bool) -> None:
     else:
         console.print(f"uploaded {plain(outcome['key'])} (sha256 {outcome['sha256'][:12]})", highlight=False)
     if "report" in outcome:
-        _print_report(outcome["report"])
+        print_report(outcome["report"])
 
 
-def _print_report(report: dict[str, Any]) -> None:
+def print_report(report: dict[str, Any]) -> None:
     status = report.get("status", "?")
     colour = "green" if status == "accepted" else "red"
     summary = str(report.get("summary", ""))
