@@ -1,8 +1,10 @@
-"""Labelled rows for tests, in the schema the feedback ingestion writes (``domain.feedback.labelled``)."""
+"""Labelled rows for tests, in the schema the feedback ingestion writes (``domain.feedback.labelled``), and a
+"preparing" decision as the retraining preparer reads one."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import pyarrow as pa
@@ -53,3 +55,20 @@ def labelled(
         else:
             columns[field.name] = pa.nulls(n, field.type)
     return pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A decision's ``DataPlan``, as the preparer reads it."""
+
+    base_version: str
+    labels_after: datetime | None
+
+
+@dataclass(frozen=True)
+class PreparingDecision:
+    """A "preparing" decision, as the preparer reads it."""
+
+    decision_id: str
+    dataset: str
+    prepare: Plan | None

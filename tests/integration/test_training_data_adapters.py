@@ -28,7 +28,7 @@ from domain.retraining.training_data import (
     LabelSummary,
 )
 from examples import churn
-from tests.labelled_rows import labelled
+from tests.labelled_rows import Plan, PreparingDecision, labelled
 from tests.moto_support import PROJECT_ROOT, create_data_plane, mocked_aws
 
 BUCKET, CATALOG = "data", "catalog"
@@ -46,19 +46,6 @@ class Notifier:
 
     def alert(self, subject: str, message: str) -> None:
         self.alerts.append((subject, message))
-
-
-@dataclass(frozen=True)
-class Plan:
-    base_version: str
-    labels_after: datetime | None
-
-
-@dataclass(frozen=True)
-class Decision:
-    decision_id: str
-    prepare: Plan
-    dataset: str = "churn"
 
 
 @pytest.fixture
@@ -119,7 +106,7 @@ def test_a_prepared_upload_becomes_a_dataset_version_holding_its_labels_once(aws
     _put_labels("c" * 64, _traffic(50, 5, "new", T0 + timedelta(hours=2)), committed=False)
 
     # When the policy prepares the upload of a decision, and the data plane validates it
-    key = preparer.write(Decision("perf-20261201T100000Z-1a2b3c", Plan(base.version, None)))
+    key = preparer.write(PreparingDecision("perf-20261201T100000Z-1a2b3c", "churn", Plan(base.version, None)))
     outcome = _ingest(key)
 
     # Then it is a new version: the accepted rows plus each labelled request of the committed files once
@@ -143,7 +130,7 @@ def test_a_prepared_upload_becomes_a_dataset_version_holding_its_labels_once(aws
     # And the file being joined is read only by the feedback ingestion, which reads its own rows
     assert labels.labelled_rows("churn", after=None, columns=(INFERENCE_ID,)).num_rows == 200
     with pytest.raises(CannotPrepareError, match="no labelled rows after 2026-12-01T10:00:00"):
-        preparer.write(Decision("drift-2", Plan(outcome.version, None)))
+        preparer.write(PreparingDecision("drift-2", "churn", Plan(outcome.version, None)))
     # And the base, a plain upload, holds none
     base_record = catalog.get("churn", base.version)
     assert base_record is not None and labels.labels_through(base_record) is None

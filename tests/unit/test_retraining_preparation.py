@@ -17,7 +17,7 @@ from domain.retraining.preparation import (
     prepare_retraining_upload,
 )
 from domain.retraining.training_data import CannotCombine, CombinedRows
-from tests.labelled_rows import labelled
+from tests.labelled_rows import Plan, PreparingDecision, labelled
 from tests.unit.conftest import make_contract
 
 T0 = datetime(2026, 12, 1, 9, tzinfo=UTC)
@@ -107,19 +107,6 @@ def test_nothing_is_written_when_there_is_nothing_to_add() -> None:
     assert store.written == []
 
 
-@dataclass(frozen=True)
-class Plan:
-    base_version: str
-    labels_after: datetime | None
-
-
-@dataclass(frozen=True)
-class Decision:
-    decision_id: str
-    dataset: str
-    prepare: Plan | None
-
-
 class FakeCatalog:
     def get(self, dataset: str, version: str) -> DatasetVersion | None:
         return _base() if (dataset, version) == ("accounts", BASE) else None
@@ -129,18 +116,18 @@ def test_the_preparer_writes_a_decision_s_upload_and_says_why_it_cannot() -> Non
     store = FakeStore()
     preparer = RetrainingPreparer({"accounts": CONTRACT}, FakeCatalog(), store)
 
-    assert preparer.write(Decision("perf-1", "accounts", Plan(BASE, T0))) == (
+    assert preparer.write(PreparingDecision("perf-1", "accounts", Plan(BASE, T0))) == (
         "incoming/accounts/retraining/perf-1.parquet"
     )
     for decision, message in [
-        (Decision("x", "accounts", None), "decision x plans no training data to prepare"),
-        (Decision("x", "sales", Plan(BASE, None)), "sales has no contract on this platform"),
+        (PreparingDecision("x", "accounts", None), "decision x plans no training data to prepare"),
+        (PreparingDecision("x", "sales", Plan(BASE, None)), "sales has no contract on this platform"),
         (
-            Decision("x", "accounts", Plan("c" * 64, None)),
+            PreparingDecision("x", "accounts", Plan("c" * 64, None)),
             "accounts version cccccccccccc is not in the catalog",
         ),
         (
-            Decision("x", "accounts", Plan(BASE, T0 + timedelta(hours=2))),
+            PreparingDecision("x", "accounts", Plan(BASE, T0 + timedelta(hours=2))),
             "cannot prepare the training data of accounts for decision x: no labelled rows after",
         ),
     ]:
