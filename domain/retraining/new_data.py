@@ -103,7 +103,11 @@ def run_ended(draft: Draft) -> None:
 
 
 def release(draft: Draft) -> None:
-    """Start the pending version (or the newest accepted) if the limits allow; re-defer at the cap."""
+    """Start the pending version (or the newest accepted) if the limits allow; re-defer at the cap.
+
+    Any trigger but new data releases a waiting version first: a run end or a deferral that was lost must
+    not leave it waiting for ever.
+    """
     pending = draft.pending
     if pending is None or not draft.config.enabled:
         return
@@ -113,6 +117,7 @@ def release(draft: Draft) -> None:
             draft.record(
                 "deferred",
                 f"{draft.trigger.reason}; version {pending.dataset_version} still waits: {blocked.reason}",
+                subject=f"waiting:{pending.dataset_version}",
                 dataset_version=pending.dataset_version,
                 defer_until=until,
             )
@@ -128,4 +133,7 @@ def release(draft: Draft) -> None:
         f"{draft.trigger.reason}"
     )
     run = draft.start(version, Trigger("accepted", reason=reason), counts_as_triggered=False)
-    draft.record("started", reason, dataset_version=version, run=run)
+    # Its own id: an alarm that releases a waiting version records its own decision too (retrain).
+    draft.record(
+        "started", reason, subject=f"waiting:{pending.dataset_version}", dataset_version=version, run=run
+    )

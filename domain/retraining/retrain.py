@@ -12,6 +12,7 @@ from __future__ import annotations
 from domain.names import retraining_upload_key
 from domain.retraining.decisions import DataPlan, decision_id
 from domain.retraining.draft import Draft
+from domain.retraining.new_data import release
 from domain.retraining.observations import ModelInService
 from domain.retraining.state import Preparing
 from domain.retraining.triggers import iso
@@ -24,6 +25,8 @@ def retrain(draft: Draft) -> None:
     """An alarm or the schedule: retrain if allowed and there is something new to learn from."""
     if draft.switched_off():
         return
+    # New data waiting for a slot that is free again trains first; the alarm then finds it in progress.
+    release(draft)
     trigger, seen = draft.trigger, draft.seen
     in_progress = draft.in_progress()
     cooldown = draft.cooldown_until()

@@ -397,3 +397,25 @@ def test_a_state_of_another_dataset_is_refused() -> None:
     # When a trigger of churn is decided with it, then the error names both
     with pytest.raises(PolicyError, match=r"churn.*other"):
         decide(accepted(1, T0), PolicyState("other"), World().observe(T0), RetrainingConfig())
+
+
+def test_an_alarm_finding_a_version_waiting_for_a_free_slot_trains_it_first() -> None:
+    # Given a version waiting for a run whose end event was lost (the run is no longer listed)
+    driver = Driver(world=World(model=ModelInService(1, version(0), None)))
+    run = only(driver.decide(accepted(1, T0))).run
+    assert run is not None
+    assert only(driver.decide(accepted(2, T0 + minutes(1)))).outcome == "deferred"
+    driver.world.running.pop(run.name)
+
+    # When the drift alarm fires an hour later
+    decisions = driver.decide(alarm(T0 + minutes(60)))
+
+    # Then the waiting version starts, and the alarm starts nothing more, naming that run
+    started, skipped = decisions
+    assert started.outcome == "started"
+    assert started.run is not None
+    assert started.run.dataset_version == version(2)
+    assert skipped.outcome == "skipped"
+    assert started.run.name in skipped.reason
+    assert started.decision_id != skipped.decision_id
+    assert driver.state.pending is None
