@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +16,8 @@ from adapters.aws import client
 from adapters.deployments import DynamoDeployments
 from adapters.endpoints import SageMakerEndpoints
 from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, console, fail, plain, platform
-from cli.request_batches import BatchError, batches
+from cli.invoke_rows import RefusedError, send_batches, send_rows
+from cli.request_batches import BatchError, batches, row_requests
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
 from domain.names import version_of
@@ -188,15 +189,55 @@ def invoke(
             show_default=False,
         ),
     ] = None,
+    inference_id_column: Annotated[
+        str | None,
+        typer.Option(
+            "--inference-id-column",
+            help="Send each row as its own request, with this column's value as its InferenceId (the column "
+            "is not sent as a feature); labels name the rows by these IDs (mlops feedback push).",
+            show_default=False,
+        ),
+    ] = None,
+    inference_ids: Annotated[
+        bool,
+        typer.Option(
+            "--inference-ids",
+            help="Send each row as its own request, with a new UUID as its InferenceId; the IDs are printed.",
+        ),
+    ] = False,
     cloud: CloudOption = Cloud.auto,
     as_json: JsonOption = False,
 ) -> None:
     """Send rows to an endpoint and print its predictions (what an app gets from InvokeEndpoint)."""
+    named = inference_id_column is not None or inference_ids
+    if inference_id_column is not None and inference_ids:
+        fail("give --inference-id-column COLUMN (the file's IDs) or --inference-ids (new ones), not both")
+    if named and batch is not None:
+        fail("rows sent with inference IDs go one per request, each named by its ID: leave out --batch")
+    if named and accept != "application/json":
+        fail("rows sent with inference IDs are printed from JSON answers: leave --accept at application/json")
     target = platform(cloud)
     endpoint = resolve(target, name)
     content_type = CONTENT_TYPES.get(file.suffix.lower())
     if content_type is None:
         fail(f"{file.name}: send a .csv, .json or .jsonl file")
+    if named:
+        try:
+            rows = row_requests(
+                file.read_bytes(),
+                file.suffix.lower(),
+                column=inference_id_column,
+                generate=lambda: str(uuid.uuid4()),
+            )
+        except BatchError as error:
+            fail(f"{file.name}: {error}")
+        send_rows(
+            endpoint,
+            rows,
+            lambda body, inference_id: _invoke(endpoint, content_type, accept, body, inference_id),
+            as_json=as_json,
+        )
+        return
     if batch is not None:
         if accept != "application/json":
             fail("--batch counts the predictions of JSON answers: leave --accept at application/json")
@@ -204,11 +245,17 @@ def invoke(
             requests = batches(file.read_bytes(), file.suffix.lower(), batch)
         except BatchError as error:
             fail(f"{file.name}: {error}")
-        _send_batches(endpoint, content_type, requests, batch, as_json)
+        send_batches(
+            endpoint,
+            requests,
+            lambda body: _invoke(endpoint, content_type, "application/json", body),
+            batch=batch,
+            as_json=as_json,
+        )
         return
     try:
         response = _invoke(endpoint, content_type, accept, file.read_bytes())
-    except _RefusedError as refused:
+    except RefusedError as refused:
         fail(f"the model refused the request {refused}", code=1)
     body = response["Body"].read()
     variant = response.get("InvokedProductionVariant")
@@ -235,54 +282,23 @@ def invoke(
         console.print(f"[yellow]warning[/yellow] {plain(warning)}", highlight=False)
 
 
-class _RefusedError(Exception):
-    """The model refused a request (SageMaker's ModelError): its status and message, as one line."""
-
-
-def _invoke(endpoint: str, content_type: str, accept: str, body: bytes) -> dict[str, Any]:
-    """InvokeEndpoint's response; a request the model refused is a ``_RefusedError``."""
+def _invoke(
+    endpoint: str, content_type: str, accept: str, body: bytes, inference_id: str | None = None
+) -> dict[str, Any]:
+    """InvokeEndpoint's response; a request the model refused is a ``RefusedError``."""
+    named = {} if inference_id is None else {"InferenceId": inference_id}
     try:
         response: dict[str, Any] = client("sagemaker-runtime").invoke_endpoint(
-            EndpointName=endpoint, ContentType=content_type, Accept=accept, Body=body
+            EndpointName=endpoint, ContentType=content_type, Accept=accept, Body=body, **named
         )
     except ClientError as error:
         details = error.response.get("Error", {})
         if details.get("Code") == "ModelError":
             status = error.response.get("OriginalStatusCode", "?")
             message = error.response.get("OriginalMessage") or details.get("Message")
-            raise _RefusedError(f"({status}): {_message(message)}") from None
+            raise RefusedError(f"({status}): {_message(message)}") from None
         raise
     return response
-
-
-def _send_batches(endpoint: str, content_type: str, requests: list[bytes], batch: int, as_json: bool) -> None:
-    """Send each request in turn; print the rows answered and how many of each prediction."""
-    counts: Counter[str] = Counter()
-    refusals: list[str] = []
-    with console.status(f"sending {len(requests)} request(s) to {plain(endpoint)} ..."):
-        for body in requests:
-            try:
-                response = _invoke(endpoint, content_type, "application/json", body)
-            except _RefusedError as refused:
-                refusals.append(str(refused))
-                continue
-            predictions = json.loads(response["Body"].read()).get("predictions", [])
-            counts.update(str(prediction.get("prediction")) for prediction in predictions)
-    rows, answered = sum(counts.values()), len(requests) - len(refusals)
-    if as_json:
-        summary = {"endpoint": endpoint, "requests": len(requests), "answered": answered, "rows": rows,
-                   "predictions": dict(sorted(counts.items())), "refused": len(refusals)}  # fmt: skip
-        console.print_json(json.dumps(summary))
-    else:
-        shares = ", ".join(f"{plain(label)}: {count:,}" for label, count in sorted(counts.items()))
-        console.print(
-            f"{plain(endpoint)}: {rows:,} row(s) answered in {answered} of {len(requests)} request(s) of at "
-            f"most {batch} row(s); predictions {shares or 'none'}",
-            highlight=False,
-            soft_wrap=True,
-        )
-    if refusals:
-        fail(f"the model refused {len(refusals)} request(s); the first {refusals[0]}", code=1)
 
 
 def _message(raw: Any) -> str:
