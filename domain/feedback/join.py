@@ -61,9 +61,9 @@ class Joined:
     labels : int
         Rows of the file.
     unknown, duplicate, relabelled, captured_twice : Counted
-        IDs in no capture of the window; IDs labelled more than once in the file (count: labels that
-        lost to a later one); matched IDs another file labelled before; matched IDs sent with several
-        requests (the newest is joined).
+        IDs in no capture of the window; IDs labelled more than once in the file (their last label is
+        kept); matched IDs another file labelled before; matched IDs sent with several requests (the
+        newest is joined).
     """
 
     rows: pa.Table
@@ -199,7 +199,7 @@ def join_labels(
         rows=rows,
         labels=labels.num_rows,
         unknown=_counted(unknown.column(INFERENCE_ID)),
-        duplicate=Counted(labels.num_rows - unique.num_rows, _examples(duplicate)),
+        duplicate=_counted(duplicate),
         relabelled=_counted(relabelled.column(INFERENCE_ID)),
         captured_twice=_counted(joined.filter(twice).column(INFERENCE_ID)),
     )

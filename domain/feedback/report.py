@@ -12,10 +12,10 @@ Report of a file whose labels were joined::
                       "ci_high", "floor", "below_floor", "reason"}]}] (when it is watched),
      "summary": "one line"}
 
-``rows`` = ``matched`` + ``unknown_ids`` + ``duplicate_ids`` (the labels that lost to a later one of the
-same ID). The refusal report is the data plane's validation report of the file against the labels'
-contract (``domain.data.validation.report``), with ``expected`` (the columns a feedback file holds) and
-``source``.
+``matched`` + ``unknown_ids`` is the number of distinct IDs in the file (``rows`` when no ID is labelled
+twice: ``duplicate_ids`` counts the IDs labelled more than once, whose last label is kept). The refusal
+report is the data plane's validation report of the file against the labels' contract
+(``domain.data.validation.report``), with ``expected`` (the columns a feedback file holds) and ``source``.
 """
 
 from __future__ import annotations

@@ -83,9 +83,13 @@ def test_duplicate_ids_in_a_file_keep_the_last_label_and_are_counted() -> None:
     # When a file labels it three times
     outcome = world.push(HEADER + "a,true\na,false\na,false\n")
 
-    # Then one row carries the last label, and the two labels that lost are counted with the ID
+    # Then one row carries the last label, and the ID is counted as labelled more than once
     report = world.bucket.json(outcome.report_key)
-    assert (report["counts"]["matched"], report["counts"]["duplicate_ids"]) == (1, 2)
+    assert (report["counts"]["rows"], report["counts"]["matched"], report["counts"]["duplicate_ids"]) == (
+        3,
+        1,
+        1,
+    )
     assert report["examples"]["duplicate_ids"] == ["a"]
     assert world.bucket.rows(report["rows_key"]).column("churned").to_pylist() == [False]
 
