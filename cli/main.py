@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import alarms, data, drift, endpoints, local, models, pipeline
+from cli import alarms, data, drift, endpoints, feedback, local, models, pipeline
 
 app = typer.Typer(
     help="The serverless MLOps platform: the same commands against the local cloud and AWS.",
@@ -18,6 +18,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(endpoints.app, name="endpoints")
 app.add_typer(drift.app, name="drift")
 app.add_typer(alarms.app, name="alarms")
+app.add_typer(feedback.app, name="feedback")
 
 if __name__ == "__main__":
     app()
