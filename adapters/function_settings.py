@@ -16,6 +16,7 @@ __all__ = [
     "DeploymentPrepareSettings",
     "DeploymentStartSettings",
     "DriftMonitorSettings",
+    "FeedbackIngestionSettings",
     "ModelRegistrationSettings",
     "PipelineStartSettings",
     "RetrainingPolicySettings",
@@ -46,6 +47,14 @@ class PipelineStartSettings(BaseModel):
     """``pipeline_start``'s environment, set by the CDK construct ``TrainingPipeline``."""
 
     state_machine_arn: str
+
+
+class FeedbackIngestionSettings(BaseModel):
+    """``feedback_ingestion``'s environment, set by the CDK construct ``FeedbackIngestion``."""
+
+    project: str
+    data_bucket: str
+    alerts_topic_arn: str
 
 
 class TrainingPrepareSettings(BaseModel):
