@@ -10,7 +10,11 @@ triggers delivered twice, and refuses to retrain on nothing new. Each decision i
 - :mod:`~domain.retraining.triggers`: an EventBridge event or a schedule's payload, read as a trigger;
 - :mod:`~domain.retraining.state`: what the policy remembers per dataset between decisions;
 - :mod:`~domain.retraining.decisions`: a decision, as recorded;
-- :mod:`~domain.retraining.policy`: the observations and the rules (:func:`~domain.retraining.policy.decide`).
+- :mod:`~domain.retraining.observations`: what the platform looks like when a trigger is decided;
+- :mod:`~domain.retraining.policy`: :func:`~domain.retraining.policy.decide`, and every name of the API;
+  the rules are in :mod:`~domain.retraining.new_data` (accepted versions, runs ending, deferrals) and
+  :mod:`~domain.retraining.retrain` (alarms and the schedule), on a working copy of the state with its
+  limits (:mod:`~domain.retraining.draft`).
 
 Nothing here reads the clock, the environment or AWS: time comes from the observations.
 """

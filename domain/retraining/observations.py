@@ -38,8 +38,10 @@ class Observations:
     now : datetime
         Aware UTC: the time of the decision.
     running : tuple of RunningRun
-        The dataset's runs Step Functions lists as running, whoever started them. The policy adds the
-        runs it started itself and that are not listed yet (``PolicyState.started_runs``): do not add them.
+        The dataset's runs Step Functions says are running, whoever started them. The policy adds the runs
+        it started itself that are not found yet (``PolicyState.started_runs``) for
+        ``draft.LISTING_GRACE`` (10 minutes) after their start; a start still not found after that is
+        forgotten (it ended unseen, or never began), so do not list such a run here as running.
     latest_version : str or None
         The newest accepted dataset version (the catalog), None before the first.
     latest_accepted_at : datetime or None
