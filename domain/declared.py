@@ -17,6 +17,7 @@ from domain.data.contract import DatasetContract
 
 if TYPE_CHECKING:
     from domain.deployment.serving_config import ServingConfig
+    from domain.feedback.config import FeedbackConfig
     from domain.monitoring.config import MonitoringConfig
     from domain.retraining.config import RetrainingConfig
     from domain.training.config import TrainingConfig
@@ -25,6 +26,7 @@ CONTRACTS_FILE = "contracts.json"
 TRAINING_FILE = "training.json"
 SERVING_FILE = "serving.json"
 MONITORING_FILE = "monitoring.json"
+FEEDBACK_FILE = "feedback.json"
 RETRAINING_FILE = "retraining.json"
 RETRAINING_ALARMS_FILE = "retraining_alarms.json"
 
@@ -62,6 +64,15 @@ def declared_monitoring(folder: Path) -> dict[str, MonitoringConfig]:
 
     declared = json.loads((folder / MONITORING_FILE).read_text(encoding="utf-8"))
     return {name: MonitoringConfig.model_validate(config) for name, config in declared.items()}
+
+
+@cache
+def declared_feedback(folder: Path) -> dict[str, FeedbackConfig]:
+    """The feedback configurations (``feedback.json``) generated into ``folder`` (a function's code root)."""
+    from domain.feedback.config import FeedbackConfig
+
+    declared = json.loads((folder / FEEDBACK_FILE).read_text(encoding="utf-8"))
+    return {name: FeedbackConfig.model_validate(config) for name, config in declared.items()}
 
 
 @cache
