@@ -117,17 +117,20 @@ class VersionPerformance:
 
 
 def newest_labels(rows: pa.Table) -> pa.Table:
-    """The rows with one per inference ID: its newest label (greatest ``labelled_at``, then the last row)."""
+    """One row per inference ID, its newest label (greatest ``labelled_at``, then the last row), in row order.
+
+    Row order is kept so that the same rows resample the same way as the training job's (the bootstrap
+    draws row positions).
+    """
     numbered = rows.append_column(_ROW, pa.array(np.arange(rows.num_rows, dtype=np.int64)))
     order = pc.sort_indices(
         numbered,
         sort_keys=[(INFERENCE_ID, "ascending"), (LABELLED_AT, "descending"), (_ROW, "descending")],
-    )
-    ordered = numbered.take(order)
-    ids = ordered.column(INFERENCE_ID).to_numpy(zero_copy_only=False)
+    ).to_numpy()
+    ids = numbered.column(INFERENCE_ID).take(pa.array(order)).to_numpy(zero_copy_only=False)
     first = np.ones(len(ids), dtype=bool)
     first[1:] = ids[1:] != ids[:-1]
-    return ordered.filter(pa.array(first)).drop_columns([_ROW])
+    return rows.take(pa.array(np.sort(order[first])))
 
 
 def realized_performance(
