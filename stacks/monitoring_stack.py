@@ -11,6 +11,7 @@ from domain.training.config import TrainingConfig
 from stacks.config import PlatformConfig
 from stacks.constructs.dashboard import DatasetDashboard
 from stacks.constructs.drift_monitor import DriftMonitor
+from stacks.constructs.feedback_ingestion import FeedbackIngestion
 from stacks.constructs.monitoring_alarms import MonitoringAlarms
 from stacks.foundation_stack import Foundation
 from stacks.stateless_stack import StatelessStack
@@ -56,6 +57,7 @@ class MonitoringStack(StatelessStack):
             project=config.project,
             endpoints=endpoints,
             monitoring=monitoring,
+            training=training,
             alerts=shared.alerts,
         )
         self.dashboards = {
@@ -67,7 +69,29 @@ class MonitoringStack(StatelessStack):
                 endpoint=endpoints[dataset],
                 window_minutes=settings.window_minutes,
                 alarms=list[cloudwatch.IAlarm](self.alarms.by_dataset.get(dataset, {}).values()),
+                performance=self.alarms.performance[dataset],
             )
             for dataset, settings in sorted(monitoring.items())
         }
-        self.outputs({"DriftMonitorFunctionName": self.monitor.function.function_name})
+        self.feedback = FeedbackIngestion(
+            self,
+            "FeedbackIngestion",
+            project=config.project,
+            contracts=contracts,
+            training=training,
+            monitoring=monitoring,
+            feedback={name: dataset.feedback for name, dataset in config.datasets.items()},
+            data_bucket=shared.data_bucket,
+            alerts=shared.alerts,
+            key=shared.key,
+            architecture=self.architecture,
+            log_retention=self.log_retention,
+        )
+        self.outputs(
+            {
+                "DriftMonitorFunctionName": self.monitor.function.function_name,
+                "FeedbackIngestionFunctionName": self.feedback.function.function_name,
+                # The datasets that take labels, for `mlops feedback push` to check a name before uploading.
+                "FeedbackDatasets": ",".join(sorted(contracts)),
+            }
+        )

@@ -7,7 +7,9 @@ and the training functions' run outcomes (``PipelineRunsStarted``, ``ModelsAppro
 ``ModelsRejected``, by dataset and the function's service). Versions and features are found by SEARCH
 expressions: a new version or feature appears without a redeploy. The alarms widget shows the
 dataset's monitoring alarms and its endpoint's rollback alarms (found by name, so that this stack
-refers to no other stateless stack).
+refers to no other stateless stack). With ``monitoring.performance`` enabled, a last row shows the realized
+metric on labelled traffic (the feedback function's ``Realized_<metric>``, per endpoint against its floor
+and per version) and the labelled rows per version.
 """
 
 from __future__ import annotations
@@ -17,14 +19,23 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from domain import names
-from stacks.constructs.monitoring_alarms import drift_metric, endpoint_metric, platform_metric
+from domain.monitoring.metrics import ENDPOINT, LABELLED_ROWS, VERSION, realized_metric_name
+from domain.monitoring.performance_config import PerformanceSettings
+from stacks.constructs.monitoring_alarms import (
+    drift_metric,
+    endpoint_metric,
+    platform_metric,
+    realized_metric,
+)
 from stacks.constructs.platform_function import METRICS_NAMESPACE, service_name
 
 _WIDTH = 12  # two graphs a row (a dashboard is 24 units wide)
 _HEIGHT = 6
+# Labels arrive in files, hours or days apart: one point per hour keeps a week's graph readable.
+_PERFORMANCE_PERIOD = cdk.Duration.hours(1)
 # The functions whose counts are a dataset's training outcomes (lambdas/<folder>), with those counts.
 TRAINING_OUTCOMES = {
-    "pipeline_start": ("PipelineRunsStarted",),
+    "retraining_policy": ("PipelineRunsStarted",),
     "training_gate": ("ModelsApproved", "ModelsRejected"),
 }
 
@@ -47,6 +58,8 @@ class DatasetDashboard(Construct):
         The monitor's window: the period of the drift graphs, one point per window.
     alarms
         The dataset's monitoring alarms (none when its monitoring is disabled).
+    performance
+        Its ``monitoring.performance`` resolved: the realized-performance row when enabled.
     """
 
     def __init__(
@@ -59,6 +72,7 @@ class DatasetDashboard(Construct):
         endpoint: str,
         window_minutes: int,
         alarms: list[cloudwatch.IAlarm],
+        performance: PerformanceSettings | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # The graphs' region: the stack's (a concrete one when the stack has an environment), not CDK's
@@ -166,12 +180,61 @@ class DatasetDashboard(Construct):
                         ],
                     ),
                 ],
+                *self._performance(endpoint, performance),
             ],
         )
 
-    def _graph(self, title: str, metrics: list[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:
+    def _performance(
+        self, endpoint: str, settings: PerformanceSettings | None
+    ) -> list[list[cloudwatch.IWidget]]:
+        """The realized-performance row: the watched metric against its floor, and the labelled rows."""
+        if settings is None or not settings.enabled:
+            return []
+        metric = settings.metric
+        seconds = int(_PERFORMANCE_PERIOD.to_seconds())
+        dimensions = (ENDPOINT, VERSION)
+        per_version = cloudwatch.MathExpression(
+            expression=search(
+                realized_metric_name(metric), dimensions, {ENDPOINT: endpoint}, "Average", seconds
+            ),
+            label=f"{metric} v${{PROP('Dim.{VERSION}')}}",
+            period=_PERFORMANCE_PERIOD,
+        )
+        floor = settings.floor
+        annotations = (
+            [] if floor is None else [cloudwatch.HorizontalAnnotation(value=floor, label=f"floor {floor:g}")]
+        )
+        endpoint_value = realized_metric(endpoint, settings, _PERFORMANCE_PERIOD, f"{metric} (endpoint)")
+        return [
+            [
+                self._graph(
+                    f"Realized {metric} on labelled traffic (endpoint: its newest labelled version)",
+                    [endpoint_value, per_version],
+                    annotations,
+                ),
+                self._searches(
+                    "Labelled rows per version",
+                    endpoint,
+                    _PERFORMANCE_PERIOD,
+                    {LABELLED_ROWS: ("Maximum", f"labelled rows v${{PROP('Dim.{VERSION}')}}")},
+                    dimensions,
+                ),
+            ]
+        ]
+
+    def _graph(
+        self,
+        title: str,
+        metrics: list[cloudwatch.IMetric],
+        annotations: list[cloudwatch.HorizontalAnnotation] | None = None,
+    ) -> cloudwatch.GraphWidget:
         return cloudwatch.GraphWidget(
-            title=title, left=metrics, width=_WIDTH, height=_HEIGHT, region=self._region
+            title=title,
+            left=metrics,
+            left_annotations=annotations,
+            width=_WIDTH,
+            height=_HEIGHT,
+            region=self._region,
         )
 
     def _searches(

@@ -13,6 +13,11 @@ policies let CloudWatch publish for.
 - no new data: ``AcceptedVersions`` (the validation function's) below 1 over ``no_new_data_hours``.
   CloudWatch takes periods of at most a day, so a longer span is several periods, all of which must be
   empty.
+- performance: the realized metric of labelled traffic (``monitoring.performance``,
+  ``domain.monitoring.performance_config``), ``Realized_<metric>`` per endpoint (the feedback function
+  publishes it after each labels file, for the newest version with enough labels), worse than its floor
+  (below it, or above it for a lower-is-better metric) in 1 of 1 period. Missing data is ignored: labels
+  arrive in files, days apart, and the alarm keeps what the last file said until the next one.
 """
 
 from __future__ import annotations
@@ -26,9 +31,15 @@ from constructs import Construct
 from domain import names
 from domain.deployment.endpoint import VARIANT
 from domain.monitoring.config import MonitoringConfig
+from domain.monitoring.metrics import ENDPOINT, realized_metric_name
+from domain.monitoring.performance_config import PerformanceSettings, resolve_performance
+from domain.training.config import TrainingConfig
 from stacks.constructs.platform_function import METRICS_NAMESPACE
 
 _DAY_HOURS = 24
+# The performance alarm's period: short, so that the datapoint of a labels file decides it at once; the
+# periods between files have no data, which the alarm ignores.
+PERFORMANCE_PERIOD = cdk.Duration.minutes(5)
 
 
 def platform_metric(
@@ -64,6 +75,15 @@ def drift_metric(endpoint: str, period: cdk.Duration, label: str | None = None) 
     return platform_metric("Drift", {"EndpointName": endpoint}, "Maximum", period, label)
 
 
+def realized_metric(
+    endpoint: str, settings: PerformanceSettings, period: cdk.Duration, label: str | None = None
+) -> cloudwatch.Metric:
+    """The watched realized metric of an endpoint's newest labelled version (``Realized_<metric>``)."""
+    return platform_metric(
+        realized_metric_name(settings.metric), {ENDPOINT: endpoint}, "Average", period, label
+    )
+
+
 def day_periods(hours: int) -> tuple[int, int]:
     """``hours`` as (period in hours, number of periods): one period if it fits in a day, else the fewest."""
     # The longest period of at most a day that divides the span: 168 h is 7 of 24 h, 36 h is 2 of 18 h.
@@ -78,6 +98,8 @@ class MonitoringAlarms(Construct):
     ----------
     by_dataset
         Per dataset, its alarms by name (an alarm set to None in the configuration is absent).
+    performance
+        Per dataset, its ``monitoring.performance`` resolved against its training gate.
     """
 
     def __init__(
@@ -88,14 +110,21 @@ class MonitoringAlarms(Construct):
         project: str,
         endpoints: dict[str, str],
         monitoring: dict[str, MonitoringConfig],
+        training: dict[str, TrainingConfig],
         alerts: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
         self._action = cloudwatch_actions.SnsAction(alerts)
         self.by_dataset: dict[str, dict[str, cloudwatch.Alarm]] = {}
+        self.performance = {
+            dataset: resolve_performance(config.performance, training[dataset])
+            for dataset, config in monitoring.items()
+        }
         for dataset, config in sorted(monitoring.items()):
             if config.enabled:
-                self.by_dataset[dataset] = self._alarms(project, dataset, endpoints[dataset], config)
+                alarms = self._alarms(project, dataset, endpoints[dataset], config)
+                alarms |= self._performance_alarm(dataset, endpoints[dataset], self.performance[dataset])
+                self.by_dataset[dataset] = alarms
 
     def _alarms(
         self, project: str, dataset: str, endpoint: str, config: MonitoringConfig
@@ -145,6 +174,31 @@ class MonitoringAlarms(Construct):
                 missing=cloudwatch.TreatMissingData.BREACHING,
             )
         return alarms
+
+    def _performance_alarm(
+        self, dataset: str, endpoint: str, settings: PerformanceSettings
+    ) -> dict[str, cloudwatch.Alarm]:
+        if not settings.enabled or settings.floor is None:
+            return {}
+        name = names.performance_alarm_name(endpoint)
+        worse, comparison = (
+            ("below", cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD)
+            if settings.higher_is_better
+            else ("above", cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD)
+        )
+        alarm = self._alarm(
+            name,
+            realized_metric(endpoint, settings, PERFORMANCE_PERIOD),
+            f"{endpoint}: its realized {settings.metric} on labelled traffic is {worse} the floor "
+            f"{settings.floor:g} (the newest model version with at least {settings.min_labels} labelled "
+            f"rows); the labels' reports are under labels/{dataset}/.",
+            threshold=settings.floor,
+            comparison=comparison,
+            periods=1,
+            datapoints=1,
+            missing=cloudwatch.TreatMissingData.IGNORE,
+        )
+        return {name: alarm}
 
     def _alarm(
         self,

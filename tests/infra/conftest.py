@@ -62,7 +62,8 @@ def monitoring_variant(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembl
     """The app with two datasets monitored otherwise than by default, environment-agnostic (cdk-nag runs).
 
     churn is served serverless and monitored on a cron schedule with 30-minute windows, 3 drifted of 4,
-    no no-traffic alarm and a no-new-data span of 36 hours; retail (churn's contract renamed) is served
+    no no-traffic alarm, a no-new-data span of 36 hours and its realized accuracy watched against a floor
+    of 0.75; retail (churn's contract renamed) is served
     real-time with its monitoring disabled.
     """
     from stacks.app import PROJECT_ROOT, build_app, cdk_json_context
@@ -79,6 +80,7 @@ def monitoring_variant(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembl
         "alarm": {"datapoints": 3, "periods": 4},
         "no_traffic_minutes": None,
         "no_new_data_hours": 36,
+        "performance": {"metric": "accuracy", "floor": 0.75, "min_labels": 100},
     }
     datasets["retail"] = copy.deepcopy(datasets["churn"]) | {
         "contract": str(root / "retail.yaml"),

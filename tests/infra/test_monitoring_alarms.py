@@ -1,7 +1,8 @@
 """The monitoring alarms and the dashboard of each dataset, as the stack builds them from the configuration.
 
 Each alarm names the metric its publisher emits (the monitor's per-endpoint ``Drift``, SageMaker's
-``Invocations``, the validation function's ``AcceptedVersions``), counts N of M as configured, treats
+``Invocations``, the validation function's ``AcceptedVersions``, the feedback function's
+``Realized_<metric>``), counts N of M as configured, treats
 missing data as its meaning requires, and notifies the alert topic on ALARM and on OK. The dashboard's
 graphs name the endpoint's metrics.
 """
@@ -109,9 +110,9 @@ def test_alarms_follow_the_configuration_and_a_disabled_dataset_has_none(variant
         for a in of_type(variant, "AWS::CloudWatch::Alarm").values()
     }
 
-    # churn: 30-minute windows, 3 of 4; no no-traffic alarm; 36 hours of no new data as 2 periods of 18 h.
-    # retail: monitoring disabled, no alarm at all.
-    assert set(alarms) == {"mlops-churn-drift", "mlops-churn-no-new-data"}
+    # churn: 30-minute windows, 3 of 4; no no-traffic alarm; 36 hours of no new data as 2 periods of 18 h;
+    # its realized accuracy watched. retail: monitoring disabled, no alarm at all.
+    assert set(alarms) == {"mlops-churn-drift", "mlops-churn-no-new-data", "mlops-churn-performance"}
     drift, no_data = alarms["mlops-churn-drift"], alarms["mlops-churn-no-new-data"]
     assert (drift["Period"], drift["EvaluationPeriods"], drift["DatapointsToAlarm"]) == (1800, 4, 3)
     assert (no_data["Period"], no_data["EvaluationPeriods"], no_data["DatapointsToAlarm"]) == (
@@ -176,7 +177,7 @@ def test_the_dashboard_shows_drift_traffic_errors_latency_new_data_and_training_
     assert f'"ModelLatency", {endpoint}' in metric("Model latency")
     assert '"MLOpsPlatform", "AcceptedVersions", "Dataset", "churn"' in metric("Accepted dataset versions")
     outcomes = metric("Training outcomes")
-    for name, service in (("PipelineRunsStarted", "pipeline-start"), ("ModelsApproved", "training-gate"),
+    for name, service in (("PipelineRunsStarted", "retraining-policy"), ("ModelsApproved", "training-gate"),
                           ("ModelsRejected", "training-gate")):  # fmt: skip
         assert f'"{name}", "dataset", "churn", "service", "{service}"' in outcomes
 
@@ -204,3 +205,57 @@ def test_a_dataset_whose_monitoring_is_disabled_keeps_its_dashboard(variant: dic
     assert names == {"mlops-churn", "mlops-retail"}
     graphs = json.dumps(_graphs(_dashboard(variant, "mlops-retail")))
     assert '"Invocations", "EndpointName", "mlops-retail"' in graphs
+
+
+def test_the_performance_alarm_fires_on_one_datapoint_of_the_realized_metric_below_its_floor(
+    variant: dict[str, Any],
+) -> None:
+    # Given churn's realized accuracy watched against 0.75 (conftest.monitoring_variant)
+    Template.from_json(variant).has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": "mlops-churn-performance",
+            "Namespace": "MLOpsPlatform",
+            "MetricName": "Realized_accuracy",
+            # per endpoint: the feedback function publishes its newest labelled version's value there
+            "Dimensions": [{"Name": "EndpointName", "Value": "mlops-churn"}],
+            "Statistic": "Average",
+            "ComparisonOperator": "LessThanThreshold",  # a value equal to the floor passes, as at the gate
+            "Threshold": 0.75,
+            "EvaluationPeriods": 1,
+            "DatapointsToAlarm": 1,
+            # labels come in files days apart: between two files the alarm keeps what the last one said
+            "TreatMissingData": "ignore",
+            **NOTIFIES,
+        },
+    )
+
+
+def test_a_gate_on_roc_auc_alone_gives_no_performance_alarm_by_default(monitoring: Template) -> None:
+    # cdk.json's churn gate has only a ROC AUC threshold, which labels alone cannot score: no floor, no alarm
+    names = {
+        a["Properties"]["AlarmName"] for a in monitoring.find_resources("AWS::CloudWatch::Alarm").values()
+    }
+
+    assert "mlops-churn-performance" not in names
+    assert "mlops-churn-drift" in names
+
+
+def test_the_dashboard_shows_the_realized_metric_against_its_floor_and_the_labelled_rows_per_version(
+    variant: dict[str, Any], cloud_assembly: CloudAssembly
+) -> None:
+    body = _dashboard(variant, "mlops-churn")
+    graphs = _graphs(body)
+    (realized,) = [
+        w["properties"] for w in body["widgets"] if w["properties"].get("title", "").startswith("Realized")
+    ]
+    named = {title.split(" ")[0]: json.dumps(metrics) for title, metrics in graphs.items()}
+
+    (floor,) = realized["annotations"]["horizontal"]
+    assert (floor["value"], floor["label"]) == (0.75, "floor 0.75")
+    assert '"MLOpsPlatform", "Realized_accuracy", "EndpointName", "mlops-churn"' in named["Realized"]
+    assert 'MetricName=\\"Realized_accuracy\\"' in named["Realized"]  # every version, by SEARCH
+    assert '{MLOpsPlatform,EndpointName,ModelVersion} MetricName=\\"LabelledRows\\"' in named["Labelled"]
+    # without a performance alarm (cdk.json's churn), no such row
+    default = _graphs(_dashboard(cloud_assembly.template(MONITORING), "mlops-churn"))
+    assert not [title for title in default if title.startswith(("Realized", "Labelled"))]
