@@ -5,8 +5,9 @@
   written, so one last modified at or before the time, to the second S3 lists, is not read), for the
   policy only those whose ``report.json`` is written (the feedback ingestion's commit point); ``HeadObject``
   of a version's source upload, whose metadata says which labels the version holds (``labels_through``).
-- :class:`RetrainingUploads`: ``GetObject`` of a version's snapshot (``<snapshot prefix>data.parquet``) and
-  a conditional ``PutObject`` of the retraining upload with its metadata; with its :class:`LabelStore`, the
+- :class:`RetrainingUploads`: ``GetObject`` of a version's snapshot and profile (``<snapshot
+  prefix>data.parquet`` and ``profile.json``) and a conditional ``PutObject`` of the retraining upload with
+  its metadata; with its :class:`LabelStore`, the
   use case's ``TrainingDataStore`` (:mod:`domain.retraining.preparation`).
 
 Errors from AWS become :class:`TrainingDataError`.
@@ -25,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.aws import client, error_code
 from adapters.s3_objects import put_if_absent
+from adapters.storage import S3DatasetStore, StorageError
 from domain.data.ingestion_model import DatasetVersion
 from domain.feedback.labelled import (
     CAPTURED_AT,
@@ -38,7 +40,6 @@ from domain.feedback.labelled import (
 from domain.names import labels_prefix, retraining_upload_key
 from domain.retraining.training_data import (
     DECISION_METADATA,
-    CombinedRows,
     LabelSummary,
     summarize_labels,
     upload_metadata,
@@ -48,7 +49,9 @@ from domain.retraining.training_data import labels_through as read_labels_throug
 __all__ = ["LabelStore", "RetrainingUploads", "TrainingDataError"]
 
 PARQUET = "application/vnd.apache.parquet"
-SNAPSHOT_FILE = "data.parquet"  # domain.data.ingestion writes a version's rows there
+# Where domain.data.ingestion writes a version's rows and profile, under its snapshot prefix.
+SNAPSHOT_FILE = "data.parquet"
+PROFILE_FILE = "profile.json"
 # The columns every label file has whatever the contract: an empty answer has them (those asked for).
 _FIXED_TYPES = {
     INFERENCE_ID: pa.string(),
@@ -207,11 +210,12 @@ class RetrainingUploads:
     def __init__(self, bucket: str) -> None:
         self.bucket = bucket
         self.labels = LabelStore(bucket)
+        self._documents = S3DatasetStore(bucket)
 
     def write(
-        self, dataset: str, decision_id: str, base_version: str, labels_through: datetime, rows: CombinedRows
+        self, dataset: str, decision_id: str, base_version: str, labels_through: datetime, body: bytes
     ) -> str:
-        """Write ``rows`` as Parquet at ``names.retraining_upload_key(dataset, decision_id)``; the key.
+        """Write ``body`` (Parquet) at ``names.retraining_upload_key(dataset, decision_id)``; the key.
 
         The object carries ``mlops-decision``, ``mlops-base-version`` and ``mlops-labels-through``. It is
         written once: when the key exists already with this decision's metadata (a retried decision), it
@@ -223,11 +227,9 @@ class RetrainingUploads:
             S3 refused the write, or the key holds an object of another decision.
         """
         key = retraining_upload_key(dataset, decision_id)
-        sink = io.BytesIO()
-        pq.write_table(rows.table, sink, compression="zstd")
         metadata = upload_metadata(decision_id, base_version, labels_through)
         try:
-            written = put_if_absent(self.bucket, key, sink.getvalue(), PARQUET, metadata=metadata)
+            written = put_if_absent(self.bucket, key, body, PARQUET, metadata=metadata)
         except (ClientError, BotoCoreError) as error:
             raise TrainingDataError(
                 f"cannot write the retraining upload s3://{self.bucket}/{key} ({_cause(error)}): check that "
@@ -245,6 +247,20 @@ class RetrainingUploads:
     def labels_through(self, record: DatasetVersion) -> datetime | None:
         """See :meth:`LabelStore.labels_through`."""
         return self.labels.labels_through(record)
+
+    def profile(self, record: DatasetVersion) -> dict[str, Any] | None:
+        """The profile the data plane recorded for ``record`` (``<snapshot prefix>profile.json``), or None.
+
+        Raises
+        ------
+        TrainingDataError
+        """
+        try:
+            return self._documents.read_json(record.snapshot_prefix + PROFILE_FILE)
+        except StorageError as error:
+            raise TrainingDataError(
+                f"cannot read the profile of {record.dataset} version {record.version[:12]}: {error}"
+            ) from error
 
     def snapshot(self, record: DatasetVersion) -> pa.Table:
         """The rows of an accepted version.

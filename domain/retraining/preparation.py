@@ -6,6 +6,11 @@ use case reads the base version's snapshot and the labelled rows, combines them
 ``names.retraining_upload_key(dataset, decision_id)``, which the data plane validates and versions like any
 other. When the version is accepted, the policy starts the retrain run on it.
 
+Before anything is written, the combined rows are validated here as the data plane will validate them (the
+same validator, against the base version's profile: the statistical checks compare with it): an upload the
+data plane would refuse is not written, and the decision is told why at once, rather than finding its
+upload in quarantine when its time runs out.
+
 The labels added are those after the later of the plan's time (what the model in service was trained on)
 and what the base version itself holds (a version prepared earlier holds its labels already): a label is
 never added twice, whichever version the plan extends.
@@ -13,16 +18,19 @@ never added twice, whichever version the plan extends.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from domain.data.contract import DatasetContract
 from domain.data.ingestion_model import DatasetVersion
-from domain.retraining.training_data import CannotCombine, CombinedRows, LeftOut, build_retraining_rows
+from domain.data.validation import validate_dataset
+from domain.retraining.training_data import CannotCombine, LeftOut, build_retraining_rows
 
 __all__ = [
     "CannotPrepareError",
@@ -53,10 +61,14 @@ class TrainingDataStore(Protocol):
         """The newest label ``record`` holds (``training_data.labels_through``); None: it holds none."""
         ...
 
+    def profile(self, record: DatasetVersion) -> dict[str, Any] | None:
+        """The profile the data plane recorded for an accepted version (``profile.json``), or None."""
+        ...
+
     def write(
-        self, dataset: str, decision_id: str, base_version: str, labels_through: datetime, rows: CombinedRows
+        self, dataset: str, decision_id: str, base_version: str, labels_through: datetime, body: bytes
     ) -> str:
-        """Write the upload (idempotent); its key."""
+        """Write the upload's Parquet ``body`` (idempotent); its key."""
         ...
 
 
@@ -107,7 +119,8 @@ def prepare_retraining_upload(
     Returns
     -------
     PreparedUpload or CannotCombine
-        CannotCombine (nothing written) when there is no label to add or the rows do not fit the contract.
+        CannotCombine (nothing written) when there is no label to add, the rows do not fit the contract,
+        or the data plane would refuse the upload (its first error said).
     """
     held = store.labels_through(base)
     after = max((t for t in (labels_after, held) if t is not None), default=None)
@@ -116,7 +129,19 @@ def prepare_retraining_upload(
     )
     if isinstance(combined, CannotCombine):
         return combined
-    key = store.write(base.dataset, decision_id, base.version, combined.labels_through, combined)
+    sink = io.BytesIO()
+    pq.write_table(combined.table, sink, compression="zstd")
+    body = sink.getvalue()
+    verdict = validate_dataset(
+        lambda: io.BytesIO(body), contract, size=len(body), previous_profile=store.profile(base)
+    )
+    if not verdict.accepted:
+        errors = [f["message"] for f in verdict.report.get("findings", []) if f["severity"] == "error"]
+        return CannotCombine(
+            f"the data plane would refuse {combined.describe()} ({verdict.report.get('summary')})"
+            + (f": {errors[0]}" if errors else "")
+        )
+    key = store.write(base.dataset, decision_id, base.version, combined.labels_through, body)
     return PreparedUpload(
         key=key,
         base_version=base.version,

@@ -24,7 +24,6 @@ from domain.retraining.training_data import (
     BASE_VERSION_METADATA,
     DECISION_METADATA,
     LABELS_THROUGH_METADATA,
-    CombinedRows,
     LabelSummary,
 )
 from examples import churn
@@ -139,7 +138,7 @@ def test_a_prepared_upload_becomes_a_dataset_version_holding_its_labels_once(aws
 def test_the_upload_is_written_once_and_never_over_another_decision_s(aws: None) -> None:
     # Given the rows of a decision's upload
     table = pa.table({"x": [1, 2]})
-    rows = CombinedRows(table=table, base_rows=1, labelled_rows=1, labels_through=T0)
+    rows = _parquet(table)
     uploads = RetrainingUploads(BUCKET)
 
     # When it is written twice (the decision acted on again)
@@ -187,6 +186,7 @@ def test_s3_s_refusals_are_said_in_our_words(aws: None) -> None:
         source={"bucket": BUCKET, "key": "incoming/churn/gone.csv"},
     )  # fmt: skip
     assert LabelStore(BUCKET).labels_through(record) is None  # an upload no longer there holds no labels
+    assert RetrainingUploads(BUCKET).profile(record) is None  # then no statistical check compares with it
     with pytest.raises(TrainingDataError, match=r"cannot read the snapshot of churn version dddddddddddd"):
         RetrainingUploads(BUCKET).snapshot(record)
     with pytest.raises(

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from domain.data.contract import DatasetContract
 from domain.data.ingestion_model import DatasetVersion
+from domain.data.validation import validate_dataset
 from domain.data.validation.convert import snapshot_schema
 from domain.retraining.preparation import (
     CannotPrepareError,
@@ -16,7 +21,7 @@ from domain.retraining.preparation import (
     RetrainingPreparer,
     prepare_retraining_upload,
 )
-from domain.retraining.training_data import CannotCombine, CombinedRows
+from domain.retraining.training_data import CannotCombine
 from tests.labelled_rows import Plan, PreparingDecision, labelled
 from tests.unit.conftest import make_contract
 
@@ -31,22 +36,26 @@ def _requests(n: int) -> pa.Table:
 
 @dataclass
 class FakeStore:
-    """A data bucket holding one accepted version and labels at T0, T0+1h and T0+2h."""
+    """A data bucket holding one accepted version (its rows and profile) and labels at T0, T0+1h, T0+2h."""
 
     held: datetime | None = None  # what the base version's upload says it holds
+    contract: DatasetContract = CONTRACT
     labels: pa.Table = field(
         default_factory=lambda: labelled(
             CONTRACT, _requests(3), ["a", "b", "c"], [T0, T0 + timedelta(hours=1), T0 + timedelta(hours=2)]
         )
     )
     asked_after: list[datetime | None] = field(default_factory=list)
-    written: list[tuple[str, str, str, datetime, CombinedRows]] = field(default_factory=list)
+    written: list[tuple[str, str, str, datetime, pa.Table]] = field(default_factory=list)
 
     def snapshot(self, record: DatasetVersion) -> pa.Table:
         assert record.version == BASE
-        return pa.Table.from_pylist(
-            [{"id": 100, "plan": "basic", "active": False}], schema=snapshot_schema(CONTRACT)
-        )
+        rows = [{"id": 100 + i, "plan": "basic", "active": False, "note": "kept"} for i in range(20)]
+        return pa.Table.from_pylist(rows, schema=snapshot_schema(self.contract))
+
+    def profile(self, record: DatasetVersion) -> dict[str, Any] | None:
+        body = _parquet(self.snapshot(record))
+        return validate_dataset(lambda: io.BytesIO(body), self.contract).profile
 
     def labelled_rows(self, dataset: str, *, after: datetime | None) -> pa.Table:
         self.asked_after.append(after)
@@ -56,10 +65,18 @@ class FakeStore:
         return self.held
 
     def write(
-        self, dataset: str, decision_id: str, base_version: str, labels_through: datetime, rows: CombinedRows
+        self, dataset: str, decision_id: str, base_version: str, labels_through: datetime, body: bytes
     ) -> str:
-        self.written.append((dataset, decision_id, base_version, labels_through, rows))
+        self.written.append(
+            (dataset, decision_id, base_version, labels_through, pq.read_table(io.BytesIO(body)))
+        )
         return f"incoming/{dataset}/retraining/{decision_id}.parquet"
+
+
+def _parquet(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
 
 
 def _base() -> DatasetVersion:
@@ -89,21 +106,37 @@ def test_labels_are_added_after_the_later_of_the_model_s_data_and_the_base_s(
 
     # Then the labels after the later time are added, and what was written says so
     assert isinstance(prepared, PreparedUpload)
-    assert (prepared.base_rows, prepared.labelled_rows) == (1, added)
+    assert (prepared.base_rows, prepared.labelled_rows) == (20, added)
     assert prepared.labels_through == T0 + timedelta(hours=2)
     later = max((t for t in (plan_after, held) if t is not None), default=None)
     assert store.asked_after == [later]
     ((dataset, decision, base, through, rows),) = store.written
     assert (dataset, decision, base, through) == ("accounts", "drift-1", BASE, T0 + timedelta(hours=2))
-    assert rows.table.num_rows == 1 + added
+    assert rows.num_rows == 20 + added and rows.schema == snapshot_schema(CONTRACT)
     assert prepared.key == "incoming/accounts/retraining/drift-1.parquet"
-    assert prepared.describe().startswith(f"version {BASE[:12]} (1 rows) plus {added} labelled rows through")
+    assert prepared.describe().startswith(f"version {BASE[:12]} (20 rows) plus {added} labelled rows through")
 
 
 def test_nothing_is_written_when_there_is_nothing_to_add() -> None:
     store = FakeStore(held=T0 + timedelta(hours=2))
     prepared = prepare_retraining_upload(_base(), "drift-1", CONTRACT, labels_after=None, store=store)
     assert isinstance(prepared, CannotCombine) and "no labelled rows after" in prepared.reason
+    assert store.written == []
+
+
+def test_an_upload_the_data_plane_would_refuse_is_not_written_and_its_first_error_said() -> None:
+    # Given a contract that refuses a rise of nulls in "note" against the previous version, and labelled
+    # requests that never carry "note" (the model does not take it): every added row has it empty
+    strict = make_contract(checks={"null_rate_spike": {"max_increase": 0.05, "action": "reject"}})
+    store = FakeStore(contract=strict)
+
+    # When the upload is prepared
+    prepared = prepare_retraining_upload(_base(), "drift-1", strict, labels_after=None, store=store)
+
+    # Then nothing is written, and the reason is the data plane's
+    assert isinstance(prepared, CannotCombine)
+    assert prepared.reason.startswith("the data plane would refuse 20 accepted rows plus 3 labelled rows (")
+    assert "The share of empty values in column 'note' rose from 0.0% to 13.0%" in prepared.reason
     assert store.written == []
 
 
