@@ -32,7 +32,7 @@ import re
 from collections.abc import Mapping
 from typing import Final, Protocol
 
-from domain.name_rules import ENDPOINT, EXECUTION, MODEL_CARD, TRAINING_JOB
+from domain.name_rules import ENDPOINT, EXECUTION, MODEL_CARD, SCHEDULE, TRAINING_JOB
 
 __all__ = [
     "FOUNDATION",
@@ -388,10 +388,16 @@ def retraining_upload_key(dataset: str, decision_id: str) -> str:
 
 
 def retraining_schedule_name(project: str, dataset: str) -> str:
-    """The configured periodic retraining of ``dataset``: ``<project>-<dataset>-retraining``."""
-    return f"{project}-{dataset}-retraining"
+    """The configured periodic retraining of ``dataset``: ``<project>-<dataset>-retraining``.
+
+    Fitted to Scheduler's 64 characters (a long dataset's name ends in a hash).
+    """
+    return fit(f"{project}-{dataset}-retraining", SCHEDULE.max_length)
 
 
 def deferral_schedule_name(project: str, dataset: str) -> str:
-    """The one-time schedule that re-examines ``dataset``'s deferred data when a limit ends."""
-    return f"{project}-{dataset}-retraining-deferred"
+    """The one-time schedule that re-examines ``dataset``'s deferred data when a limit ends.
+
+    ``<project>-<dataset>-retraining-deferred``, fitted to Scheduler's 64 characters.
+    """
+    return fit(f"{project}-{dataset}-retraining-deferred", SCHEDULE.max_length)
