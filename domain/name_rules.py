@@ -25,6 +25,7 @@ __all__ = [
     "RULES",
     "S3_KEY",
     "SAGEMAKER_MAX",
+    "SCHEDULE",
     "STACK",
     "TRAINING_JOB",
     "NameRule",
@@ -182,6 +183,17 @@ EVENT_BUS = NameRule(
     reference="https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateEventBus.html",
     pattern=r"[/\.\-_A-Za-z0-9]+",
 )
+# CreateSchedule: Name, 1-64, [0-9a-zA-Z-_.]+
+SCHEDULE = NameRule(
+    resource="EventBridge Scheduler schedule",
+    service="scheduler",
+    operation="CreateSchedule",
+    member="Name",
+    max_length=64,
+    allowed="1 to 64 letters, digits, hyphens, underscores and periods",
+    reference="https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html",
+    pattern=r"[0-9a-zA-Z-_.]+",
+)
 
 RULES = (
     MODEL_PACKAGE_GROUP,
@@ -196,4 +208,5 @@ RULES = (
     S3_KEY,
     STACK,
     EVENT_BUS,
+    SCHEDULE,
 )

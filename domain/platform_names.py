@@ -22,6 +22,7 @@ from domain.names import (
     alarm_names,
     capture_uri_prefix,
     dashboard_name,
+    deferral_schedule_name,
     deployment_name,
     drift_alarm_name,
     endpoint_config_name,
@@ -32,6 +33,7 @@ from domain.names import (
     monitoring_prefix,
     no_new_data_alarm_name,
     no_traffic_alarm_name,
+    retraining_schedule_name,
     training_job_name,
 )
 from domain.state_limits import MAX_TEXT
@@ -157,6 +159,14 @@ def dataset_names(project: str, dataset: str) -> list[BuiltName]:
         BuiltName(rules.ALARM, no_traffic_alarm_name(endpoint), "<endpoint>-no-traffic"),
         BuiltName(rules.ALARM, no_new_data_alarm_name(project, dataset), "<project>-<dataset>-no-new-data"),
         BuiltName(rules.DASHBOARD, dashboard_name(project, dataset), "<project>-<dataset>"),
+        BuiltName(
+            rules.SCHEDULE, retraining_schedule_name(project, dataset), "<project>-<dataset>-retraining"
+        ),
+        BuiltName(
+            rules.SCHEDULE,
+            deferral_schedule_name(project, dataset),
+            "<project>-<dataset>-retraining-deferred",
+        ),
         BuiltName(rules.S3_KEY, snapshot_prefix(dataset, _SHA256) + "profile.json", "datasets/<dataset>/..."),
         BuiltName(rules.S3_KEY, failure_key(dataset, _UPLOAD_REPORT), "quarantine/<dataset>/..."),
         BuiltName(rules.S3_KEY, run_prefix(dataset, run_name) + "evaluation/gate.json", "runs/<dataset>/..."),
