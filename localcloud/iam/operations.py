@@ -41,6 +41,7 @@ _TABLE: Final = "arn:aws:dynamodb:{region}:{account}:table/{TableName}"
 # The stack's ARN ends in its id, which a request by name does not give: any id of that name.
 _STACK: Final = "arn:aws:cloudformation:{region}:{account}:stack/{StackName}/*"
 _QUEUE: Final = "arn:aws:sqs:{region}:{account}:{QueueName}"
+_SCHEDULE: Final = "arn:aws:scheduler:{{region}}:{{account}}:schedule/{group}/{{Name}}"
 # IAM sees a log group as its ARN with ":*" for the group's actions but tagging, as CloudWatch Logs'
 # API reference says of LogGroup's "arn" (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_LogGroup.html).
 _LOG_GROUP: Final = "arn:aws:logs:{region}:{account}:log-group:{logGroupName}:*"
@@ -124,6 +125,16 @@ OPERATIONS: Final[dict[tuple[str, str], tuple[Permission, ...]]] = {
         _p("dynamodb:Query", "table", _TABLE, unless="IndexName"),
         _p("dynamodb:Query", "index", _TABLE + "/index/{IndexName}", when="IndexName"),
     ),
+    # A transaction of puts (the retraining policy's state and decisions) needs PutItem on each table.
+    ("dynamodb", "transact_write_items"): (
+        _p(
+            "dynamodb:PutItem",
+            "table",
+            "arn:aws:dynamodb:{region}:{account}:table/{TransactItems[].Put.TableName}",
+        ),
+    ),
+    # The retraining decisions of every dataset (mlops pipeline decisions, as the user).
+    ("dynamodb", "scan"): (_p("dynamodb:Scan", "table", _TABLE),),
     ("dynamodb", "update_continuous_backups"): (_p("dynamodb:UpdateContinuousBackups", "table", _TABLE),),
     # SageMaker: the registry.
     ("sagemaker", "create_model_package_group"): (
@@ -213,6 +224,18 @@ OPERATIONS: Final[dict[tuple[str, str], tuple[Permission, ...]]] = {
         _p("states:UpdateStateMachine", "statemachine", "{stateMachineArn}"),
         _passes("roleArn", optional=True),
     ),
+    # EventBridge Scheduler: the retraining policy's one-time deferral (in the default group unless named).
+    **{
+        ("scheduler", operation): (
+            _p(action, "schedule", _SCHEDULE.format(group="{GroupName}"), when="GroupName"),
+            _p(action, "schedule", _SCHEDULE.format(group="default"), unless="GroupName"),
+            _passes("Target.RoleArn"),
+        )
+        for operation, action in (
+            ("create_schedule", "scheduler:CreateSchedule"),
+            ("update_schedule", "scheduler:UpdateSchedule"),
+        )
+    },  # fmt: skip
     # Notifications and metrics.
     ("sns", "publish"): (_p("sns:Publish", "topic", "{TopicArn}"),),
     ("sns", "set_topic_attributes"): (_p("sns:SetTopicAttributes", "topic", "{TopicArn}"),),

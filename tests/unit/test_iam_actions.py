@@ -43,6 +43,8 @@ SAMPLES: dict[str, Any] = {
     "VersionId": "v1",
     "IndexName": "by-status",
     "StackName": "MlopsFoundation",
+    "TransactItems": [{"Put": {"TableName": "mlops-decisions"}}, {"Put": {"TableName": "mlops-decisions"}}],
+    "Target": {"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/mlops-schedules"},
 }
 
 

@@ -85,6 +85,17 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "ExpressionAttributeNames": {"#s": "status"},
         "ExpressionAttributeValues": {":s": {"S": "running"}},
     },
+    ("dynamodb", "scan"): {"TableName": "mlops-decisions"},
+    ("dynamodb", "transact_write_items"): {
+        "TransactItems": [
+            {
+                "Put": {
+                    "TableName": "mlops-decisions",
+                    "Item": {"dataset": {"S": "churn"}, "record": {"S": "state"}},
+                }
+            }
+        ]
+    },
     ("dynamodb", "update_continuous_backups"): {
         "TableName": "mlops-runs",
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
@@ -138,6 +149,25 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "executionArn": f"{MACHINE.replace('stateMachine', 'execution')}:e1"
     },
     ("stepfunctions", "list_executions"): {"stateMachineArn": MACHINE},
+    ("scheduler", "create_schedule"): {
+        "Name": "mlops-churn-retraining-deferred",
+        "ScheduleExpression": "at(2026-12-07T10:00:00)",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Target": {
+            "Arn": "arn:aws:lambda:us-east-1:123456789012:function:policy",
+            "RoleArn": "arn:aws:iam::123456789012:role/mlops-schedules",
+        },
+    },
+    ("scheduler", "update_schedule"): {
+        "Name": "mlops-churn-retraining-deferred",
+        "GroupName": "default",
+        "ScheduleExpression": "at(2026-12-07T10:00:00)",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Target": {
+            "Arn": "arn:aws:lambda:us-east-1:123456789012:function:policy",
+            "RoleArn": "arn:aws:iam::123456789012:role/mlops-schedules",
+        },
+    },
     ("stepfunctions", "list_state_machines"): {},
     ("stepfunctions", "create_state_machine"): {
         "name": "mlops-training",
