@@ -142,6 +142,17 @@ def test_a_snapshot_past_the_single_request_limit_is_written_in_parts_once(
     assert left == []
 
 
+def test_an_object_written_in_parts_keeps_its_metadata(platform: LocalCloud, small_limits: None) -> None:
+    # Given a retraining upload larger than one PutObject may carry, with the decision in its metadata
+    body = b"\x02" * (7 * MIB)
+    # When it is written / Then it is one object, in parts, with its type and metadata
+    assert s3_objects.put_if_absent(BUCKET, "big.parquet", body, "application/vnd.apache.parquet",
+                                    metadata={"mlops-decision": "drift-1"})  # fmt: skip
+    head = platform.client("s3").head_object(Bucket=BUCKET, Key="big.parquet")
+    assert head["ETag"].endswith('-2"') and head["ContentType"] == "application/vnd.apache.parquet"
+    assert head["Metadata"] == {"mlops-decision": "drift-1"}
+
+
 def test_a_json_document_past_what_a_function_reads_into_memory_is_refused_unread(
     platform: LocalCloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
