@@ -13,4 +13,6 @@ have; no pydantic (the image lacks it).
 - :mod:`spec.hyperparameters`: each model family's hyperparameters, their kinds, bounds and defaults.
 - :mod:`spec.profile`: the statistics profile format (format 1).
 - :mod:`spec.drift`: drift statistics from a stored baseline profile, and their calibrated bands.
+- :mod:`spec.metrics`: a model's metrics with bootstrap intervals, the training job's test metrics and
+  the realized metrics of labelled live traffic alike.
 """
