@@ -235,14 +235,23 @@ class RetrainingUploads:
                 f"cannot write the retraining upload s3://{self.bucket}/{key} ({_cause(error)}): check that "
                 "the role may write under incoming/ and use the platform's key"
             ) from error
-        if not written:
-            existing = self.labels.metadata(self.bucket, key, None) or {}
-            if existing.get(DECISION_METADATA) != decision_id:
-                raise TrainingDataError(
-                    f"s3://{self.bucket}/{key} exists and was not written for decision {decision_id} "
-                    f"(its {DECISION_METADATA} is {existing.get(DECISION_METADATA)!r}); it is left as is"
-                )
+        if not written and self.written(dataset, decision_id) is None:
+            raise TrainingDataError(
+                f"s3://{self.bucket}/{key} exists and was not written for decision {decision_id} "
+                f"(no {DECISION_METADATA} metadata naming it); it is left as is"
+            )
         return key
+
+    def written(self, dataset: str, decision_id: str) -> str | None:
+        """The key of the upload written for ``decision_id`` (its ``mlops-decision`` says so), or None.
+
+        Raises
+        ------
+        TrainingDataError
+        """
+        key = retraining_upload_key(dataset, decision_id)
+        existing = self.labels.metadata(self.bucket, key, None) or {}
+        return key if existing.get(DECISION_METADATA) == decision_id else None
 
     def labels_through(self, record: DatasetVersion) -> datetime | None:
         """See :meth:`LabelStore.labels_through`."""

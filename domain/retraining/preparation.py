@@ -71,6 +71,10 @@ class TrainingDataStore(Protocol):
         """Write the upload's Parquet ``body`` (idempotent); its key."""
         ...
 
+    def written(self, dataset: str, decision_id: str) -> str | None:
+        """The key of the upload written for ``decision_id``, or None when there is none."""
+        ...
+
 
 @dataclass(frozen=True)
 class PreparedUpload:
@@ -211,6 +215,10 @@ class RetrainingPreparer:
         plan, dataset = decision.prepare, decision.dataset
         if plan is None:
             raise CannotPrepareError(f"decision {decision.decision_id} plans no training data to prepare")
+        # Acted on again (a retried event): what was written then stands, whatever labels came since.
+        written = self._store.written(dataset, decision.decision_id)
+        if written is not None:
+            return written
         contract = self._contracts.get(dataset)
         if contract is None:
             raise CannotPrepareError(f"{dataset} has no contract on this platform: no upload can be prepared")

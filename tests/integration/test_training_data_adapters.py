@@ -154,6 +154,7 @@ def test_the_upload_is_written_once_and_never_over_another_decision_s(aws: None)
     assert pq.read_table(io.BytesIO(body)).equals(table)
     # And an object someone else put at a decision's key is left as is, said in our words
     s3.put_object(Bucket=BUCKET, Key="incoming/churn/retraining/drift-2.parquet", Body=b"mine")
+    assert (uploads.written("churn", "drift-1"), uploads.written("churn", "drift-2")) == (first, None)
     with pytest.raises(TrainingDataError, match=r"was not written for decision drift-2 .*it is left as is"):
         uploads.write("churn", "drift-2", "b" * 64, T0, rows)
     assert (

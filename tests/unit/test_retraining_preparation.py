@@ -46,7 +46,7 @@ class FakeStore:
         )
     )
     asked_after: list[datetime | None] = field(default_factory=list)
-    written: list[tuple[str, str, str, datetime, pa.Table]] = field(default_factory=list)
+    uploads: list[tuple[str, str, str, datetime, pa.Table]] = field(default_factory=list)
 
     def snapshot(self, record: DatasetVersion) -> pa.Table:
         assert record.version == BASE
@@ -67,10 +67,14 @@ class FakeStore:
     def write(
         self, dataset: str, decision_id: str, base_version: str, labels_through: datetime, body: bytes
     ) -> str:
-        self.written.append(
+        self.uploads.append(
             (dataset, decision_id, base_version, labels_through, pq.read_table(io.BytesIO(body)))
         )
         return f"incoming/{dataset}/retraining/{decision_id}.parquet"
+
+    def written(self, dataset: str, decision_id: str) -> str | None:
+        done = [upload for upload in self.uploads if upload[:2] == (dataset, decision_id)]
+        return f"incoming/{dataset}/retraining/{decision_id}.parquet" if done else None
 
 
 def _parquet(table: pa.Table) -> bytes:
@@ -110,7 +114,7 @@ def test_labels_are_added_after_the_later_of_the_model_s_data_and_the_base_s(
     assert prepared.labels_through == T0 + timedelta(hours=2)
     later = max((t for t in (plan_after, held) if t is not None), default=None)
     assert store.asked_after == [later]
-    ((dataset, decision, base, through, rows),) = store.written
+    ((dataset, decision, base, through, rows),) = store.uploads
     assert (dataset, decision, base, through) == ("accounts", "drift-1", BASE, T0 + timedelta(hours=2))
     assert rows.num_rows == 20 + added and rows.schema == snapshot_schema(CONTRACT)
     assert prepared.key == "incoming/accounts/retraining/drift-1.parquet"
@@ -121,7 +125,7 @@ def test_nothing_is_written_when_there_is_nothing_to_add() -> None:
     store = FakeStore(held=T0 + timedelta(hours=2))
     prepared = prepare_retraining_upload(_base(), "drift-1", CONTRACT, labels_after=None, store=store)
     assert isinstance(prepared, CannotCombine) and "no labelled rows after" in prepared.reason
-    assert store.written == []
+    assert store.uploads == []
 
 
 def test_an_upload_the_data_plane_would_refuse_is_not_written_and_its_first_error_said() -> None:
@@ -137,7 +141,7 @@ def test_an_upload_the_data_plane_would_refuse_is_not_written_and_its_first_erro
     assert isinstance(prepared, CannotCombine)
     assert prepared.reason.startswith("the data plane would refuse 20 accepted rows plus 3 labelled rows (")
     assert "The share of empty values in column 'note' rose from 0.0% to 13.0%" in prepared.reason
-    assert store.written == []
+    assert store.uploads == []
 
 
 class FakeCatalog:
@@ -166,4 +170,16 @@ def test_the_preparer_writes_a_decision_s_upload_and_says_why_it_cannot() -> Non
     ]:
         with pytest.raises(CannotPrepareError, match=message):
             preparer.write(decision)
-    assert len(store.written) == 1
+    assert len(store.uploads) == 1
+
+
+def test_a_decision_acted_on_again_keeps_the_upload_it_wrote() -> None:
+    # Given a decision whose upload was written, then labels that cannot be combined any more
+    store = FakeStore()
+    preparer = RetrainingPreparer({"accounts": CONTRACT}, FakeCatalog(), store)
+    key = preparer.write(PreparingDecision("perf-1", "accounts", Plan(BASE, None)))
+    store.labels = store.labels.slice(0, 0)
+
+    # When it is acted on again (a retried event) / Then its upload stands, nothing is written again
+    assert preparer.write(PreparingDecision("perf-1", "accounts", Plan(BASE, None))) == key
+    assert len(store.uploads) == 1
