@@ -1,13 +1,15 @@
-"""Labelled rows for tests, in the schema the feedback ingestion writes (``domain.feedback.labelled``), and a
-"preparing" decision as the retraining preparer reads one."""
+"""Labelled rows for tests, in the schema the feedback ingestion writes (``domain.feedback.labelled``), a
+"preparing" decision as the retraining preparer reads one, and a table as the bytes of a Parquet file."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from domain.data.contract import DatasetContract
 from domain.feedback.labelled import (
@@ -72,3 +74,10 @@ class PreparingDecision:
     decision_id: str
     dataset: str
     prepare: Plan | None
+
+
+def parquet(table: pa.Table) -> bytes:
+    """``table`` as a Parquet file's bytes."""
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()

@@ -27,7 +27,7 @@ from domain.retraining.training_data import (
     LabelSummary,
 )
 from examples import churn
-from tests.labelled_rows import Plan, PreparingDecision, labelled
+from tests.labelled_rows import Plan, PreparingDecision, labelled, parquet
 from tests.moto_support import PROJECT_ROOT, create_data_plane, mocked_aws
 
 BUCKET, CATALOG = "data", "catalog"
@@ -54,12 +54,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def _parquet(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    pq.write_table(table, sink)
-    return sink.getvalue()
-
-
 def _ingest(key: str, body: bytes | None = None) -> IngestionOutcome:
     """Upload (unless written already) and validate as the data plane does, the exact version named."""
     s3 = boto3.client("s3")
@@ -79,7 +73,7 @@ def _ingest(key: str, body: bytes | None = None) -> IngestionOutcome:
 def _put_labels(name: str, table: pa.Table, *, committed: bool = True) -> None:
     """A label file's rows, and (committed) its report, written last as the feedback ingestion does."""
     s3 = boto3.client("s3")
-    s3.put_object(Bucket=BUCKET, Key=labelled_rows_key("churn", name), Body=_parquet(table))
+    s3.put_object(Bucket=BUCKET, Key=labelled_rows_key("churn", name), Body=parquet(table))
     if committed:
         s3.put_object(Bucket=BUCKET, Key=report_key("churn", name), Body=b"{}")
 
@@ -93,7 +87,7 @@ def _traffic(
 
 def test_a_prepared_upload_becomes_a_dataset_version_holding_its_labels_once(aws: None) -> None:
     # Given an accepted churn version of 300 rows and two label files (120 requests, then 30 corrected)
-    base = _ingest("incoming/churn/base.parquet", _parquet(next(churn.chunks(300, seed=3))))
+    base = _ingest("incoming/churn/base.parquet", parquet(next(churn.chunks(300, seed=3))))
     assert base.status == "accepted" and base.version is not None
     _put_labels("a" * 64, _traffic(120, 4, "req", T0))
     corrected = _traffic(120, 4, "req", T0 + timedelta(hours=1)).slice(0, 30)
@@ -138,7 +132,7 @@ def test_a_prepared_upload_becomes_a_dataset_version_holding_its_labels_once(aws
 def test_the_upload_is_written_once_and_never_over_another_decision_s(aws: None) -> None:
     # Given the rows of a decision's upload
     table = pa.table({"x": [1, 2]})
-    rows = _parquet(table)
+    rows = parquet(table)
     uploads = RetrainingUploads(BUCKET)
 
     # When it is written twice (the decision acted on again)

@@ -22,7 +22,7 @@ from domain.retraining.preparation import (
     prepare_retraining_upload,
 )
 from domain.retraining.training_data import CannotCombine
-from tests.labelled_rows import Plan, PreparingDecision, labelled
+from tests.labelled_rows import Plan, PreparingDecision, labelled, parquet
 from tests.unit.conftest import make_contract
 
 T0 = datetime(2026, 12, 1, 9, tzinfo=UTC)
@@ -54,7 +54,7 @@ class FakeStore:
         return pa.Table.from_pylist(rows, schema=snapshot_schema(self.contract))
 
     def profile(self, record: DatasetVersion) -> dict[str, Any] | None:
-        body = _parquet(self.snapshot(record))
+        body = parquet(self.snapshot(record))
         return validate_dataset(lambda: io.BytesIO(body), self.contract).profile
 
     def labelled_rows(self, dataset: str, *, after: datetime | None) -> pa.Table:
@@ -75,12 +75,6 @@ class FakeStore:
     def written(self, dataset: str, decision_id: str) -> str | None:
         done = [upload for upload in self.uploads if upload[:2] == (dataset, decision_id)]
         return f"incoming/{dataset}/retraining/{decision_id}.parquet" if done else None
-
-
-def _parquet(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    pq.write_table(table, sink)
-    return sink.getvalue()
 
 
 def _base() -> DatasetVersion:

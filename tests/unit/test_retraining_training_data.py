@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from domain.data.contract import load_contract
 from domain.data.ingestion_model import DatasetVersion
@@ -27,7 +26,7 @@ from domain.retraining.training_data import (
     upload_metadata,
 )
 from examples import churn
-from tests.labelled_rows import labelled
+from tests.labelled_rows import labelled, parquet
 from tests.moto_support import PROJECT_ROOT
 from tests.unit.conftest import make_contract
 
@@ -228,7 +227,7 @@ def test_a_combined_churn_version_passes_the_data_plane_s_validation_against_its
     # requests of other customers, drifted as served traffic is
     contract = load_contract(PROJECT_ROOT / "contracts" / "churn.yaml")
     base = next(churn.chunks(400, seed=3))
-    profile = validate_dataset(lambda: io.BytesIO(_parquet(base)), contract).profile
+    profile = validate_dataset(lambda: io.BytesIO(parquet(base)), contract).profile
     traffic = churn.drifted(next(churn.chunks(150, seed=4)), seed=5)
     rows = labelled(contract, traffic, [f"req-{i}" for i in range(150)], T0)
     snapshot = pa.Table.from_arrays(base.columns, schema=snapshot_schema(contract))
@@ -236,16 +235,10 @@ def test_a_combined_churn_version_passes_the_data_plane_s_validation_against_its
     # When combined and written as the retraining upload is
     combined = build_retraining_rows(snapshot, rows, contract, after=None)
     assert isinstance(combined, CombinedRows)
-    body = _parquet(combined.table)
+    body = parquet(combined.table)
     result = validate_dataset(lambda: io.BytesIO(body), contract, previous_profile=profile)
 
     # Then the data plane accepts it, with every row, and no error
     assert result.accepted, result.report
     assert result.rows == 550 == combined.base_rows + combined.labelled_rows
     assert not [f for f in result.report["findings"] if f["severity"] == "error"]
-
-
-def _parquet(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue()
