@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +96,11 @@ class _PipLayer:
         return True
 
     def _build(self) -> None:
-        staging = self._cache_dir.with_name(self._cache_dir.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
+        # A staging folder of this process's own: synths run at once (the tests' workers, a person's `cdk
+        # synth` beside them) must not build into, or delete, each other's half-built layer.
+        parent = self._cache_dir.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"{self._cache_dir.name}.partial-", dir=parent))
         command = [
             sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
             "--requirement", str(LAYER_REQUIREMENTS), "--target", str(staging / "python"),
@@ -106,12 +110,19 @@ class _PipLayer:
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
             raise PackagingError(
                 "could not build the Lambda dependency layer (pip needs to reach the package index once; "
                 f"the result is cached in {LAYER_CACHE}):\n{result.stderr[-2000:]}"
             )
         _strip(staging / "python")
-        staging.rename(self._cache_dir)
+        try:
+            staging.rename(self._cache_dir)
+        except OSError:
+            # Another synth finished the same layer (same requirements hash) first: use its copy.
+            shutil.rmtree(staging, ignore_errors=True)
+            if not (self._cache_dir / "python").is_dir():
+                raise
 
 
 def dependency_layer_code(*, architecture: lambda_.Architecture, runtime: lambda_.Runtime) -> lambda_.Code:
