@@ -18,7 +18,6 @@ __all__ = [
     "DriftMonitorSettings",
     "FeedbackIngestionSettings",
     "ModelRegistrationSettings",
-    "PipelineStartSettings",
     "RetrainingPolicySettings",
     "ServingApiSettings",
     "TrainingGateSettings",
@@ -41,12 +40,6 @@ class ValidationFailureSettings(BaseModel):
 
     data_bucket: str
     alerts_topic_arn: str
-
-
-class PipelineStartSettings(BaseModel):
-    """``pipeline_start``'s environment, set by the CDK construct ``TrainingPipeline``."""
-
-    state_machine_arn: str
 
 
 class FeedbackIngestionSettings(BaseModel):

@@ -59,6 +59,7 @@ _FIXED_TYPES = {
     CAPTURED_AT: TIMESTAMP,
     LABELLED_AT: TIMESTAMP,
 }
+_FORBIDDEN = {"403", "AccessDenied", "Forbidden"}
 _GONE = {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}
 # ListObjectsV2 gives LastModified to the second; a file written within the second after a time may
 # be listed as of that second.
@@ -134,6 +135,10 @@ class LabelStore:
     def metadata(self, bucket: str, key: str, version_id: str | None) -> Mapping[str, str] | None:
         """An object's user metadata, or None when the object (version) is not there.
 
+        S3 answers a HeadObject of a missing key with 403, not 404, to a caller that may not list where
+        it would be (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html): a 403 is
+        taken for "not there" only when a listing of the key finds nothing.
+
         Raises
         ------
         TrainingDataError
@@ -145,13 +150,25 @@ class LabelStore:
         try:
             response = client("s3").head_object(**request)
         except (ClientError, BotoCoreError) as error:
-            if error_code(error) in _GONE:
+            if error_code(error) in _GONE or (
+                error_code(error) in _FORBIDDEN and not self._listed(bucket, key)
+            ):
                 return None
             raise TrainingDataError(
                 f"cannot read the metadata of s3://{bucket}/{key} ({_cause(error)}): check that the role may "
                 "read the uploads under incoming/"
             ) from error
         return dict(response.get("Metadata") or {})
+
+    def _listed(self, bucket: str, key: str) -> bool:
+        try:
+            page = client("s3").list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+        except (ClientError, BotoCoreError) as error:
+            raise TrainingDataError(
+                f"cannot tell whether s3://{bucket}/{key} exists ({_cause(error)}): check that the role may "
+                "list the data bucket where it is"
+            ) from error
+        return any(item["Key"] == key for item in page.get("Contents", []))
 
     def labels_through(self, record: DatasetVersion) -> datetime | None:
         """The newest label ``record`` holds, from its source upload's metadata (None: it holds none).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from domain.data.contract import DatasetContract
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from domain.feedback.config import FeedbackConfig
     from domain.monitoring.config import MonitoringConfig
     from domain.retraining.config import RetrainingConfig
+    from domain.retraining.triggers import PolicyTriggerKind
     from domain.training.config import TrainingConfig
 
 CONTRACTS_FILE = "contracts.json"
@@ -85,11 +86,14 @@ def declared_retraining(folder: Path) -> dict[str, RetrainingConfig]:
 
 
 @cache
-def declared_retraining_alarms(folder: Path) -> dict[str, tuple[str, str]]:
+def declared_retraining_alarms(folder: Path) -> dict[str, tuple[str, PolicyTriggerKind]]:
     """The alarms that trigger the retraining policy, by name: (dataset, trigger kind).
 
     Synth writes them from ``domain.names`` (the drift and performance alarms of each dataset whose
     retraining is enabled), so the function never rebuilds an alarm's name.
     """
     declared = json.loads((folder / RETRAINING_ALARMS_FILE).read_text(encoding="utf-8"))
-    return {name: (str(dataset), str(kind)) for name, (dataset, kind) in declared.items()}
+    # Written by synth from the two kinds only (stacks/constructs/retraining_policy.py).
+    return {
+        name: (str(dataset), cast("PolicyTriggerKind", kind)) for name, (dataset, kind) in declared.items()
+    }

@@ -1,4 +1,4 @@
-"""The foundation: what the platform keeps (key, data, catalog, deployment records, bus, alert topic).
+"""The foundation: what the platform keeps (key, data, catalog, deployment and policy records, bus, topic).
 
 It is the stateful stack, deployed first and never replaced: termination protection is on and every
 store keeps the retention policy of ``retain_data``. The stateless stacks (validation, training,
@@ -35,6 +35,7 @@ KEY_ARN = "KeyArn"
 DATA_BUCKET_NAME = "DataBucketName"
 CATALOG_TABLE_NAME = "CatalogTableName"
 DEPLOYMENTS_TABLE_NAME = "DeploymentsTableName"
+DECISIONS_TABLE_NAME = "DecisionsTableName"
 EVENT_BUS_NAME = "EventBusName"
 ALERTS_TOPIC_ARN = "AlertsTopicArn"
 
@@ -66,7 +67,7 @@ class Foundation:
 
 
 class FoundationStack(cdk.Stack):
-    """The stateful stack: key, data bucket and its access logs, catalog, deployments table, bus, topic."""
+    """The stateful stack: key, data bucket and logs, catalog, deployment and decision tables, bus, topic."""
 
     def __init__(self, scope: Construct, *, config: PlatformConfig, **kwargs: object) -> None:
         project = config.project
@@ -93,6 +94,10 @@ class FoundationStack(cdk.Stack):
         self.deployments = platform_table(
             self, "Deployments", partition="endpoint", sort="record", key=key, retain=retain
         )
+        # The retraining policy's state per dataset and every decision it made: a record, so state.
+        self.decisions = platform_table(
+            self, "Decisions", partition="dataset", sort="record", key=key, retain=retain
+        )
         self.events = PlatformEvents(
             self,
             "Events",
@@ -106,6 +111,7 @@ class FoundationStack(cdk.Stack):
             DATA_BUCKET_NAME: self.data.bucket.bucket_name,
             CATALOG_TABLE_NAME: self.catalog.table.table_name,
             DEPLOYMENTS_TABLE_NAME: self.deployments.table_name,
+            DECISIONS_TABLE_NAME: self.decisions.table_name,
             EVENT_BUS_NAME: self.events.bus.event_bus_name,
             ALERTS_TOPIC_ARN: self.events.alerts.topic_arn,
         }
@@ -133,6 +139,12 @@ class SharedResources:
             scope,
             "Deployments",
             table_name=foundation.imported(DEPLOYMENTS_TABLE_NAME),
+            encryption_key=self.key,
+        )
+        self.decisions = dynamodb.Table.from_table_attributes(
+            scope,
+            "Decisions",
+            table_name=foundation.imported(DECISIONS_TABLE_NAME),
             encryption_key=self.key,
         )
         self.bus: events.IEventBus = events.EventBus.from_event_bus_name(

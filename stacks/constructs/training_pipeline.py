@@ -1,10 +1,10 @@
 """Continuous training: every accepted dataset version is split, trained, evaluated, gated, registered.
 
-A Step Functions state machine written with CDK's typed tasks. A small Lambda starts it for each
-"Dataset Version Accepted" event with an execution name derived from the dataset version and the
-trigger, so a duplicate event cannot start a second run. Every outcome is a record: a registered model
-package, a gate decision that rejected the challenger, or a failure with its cause; each is announced
-on the alert topic.
+A Step Functions state machine written with CDK's typed tasks. The retraining policy
+(``stacks/constructs/retraining_policy.py``) starts it, with an execution name derived from the dataset
+version and the trigger, so a duplicate event cannot start a second run. Every outcome is a record: a
+registered model package, a gate decision that rejected the challenger, or a failure with its cause;
+each is announced on the alert topic.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
-from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -26,14 +25,12 @@ from constructs import Construct
 from domain import names
 from domain.data.contract import DatasetContract
 from domain.declared import CONTRACTS_FILE, TRAINING_FILE
-from domain.events import DatasetVersionAccepted
 from domain.training.config import TrainingConfig
 from stacks.config import TrainingInfraConfig
 from stacks.constructs.nag import acknowledge, cdk_grant_reasons
-from stacks.constructs.platform_events import rule_pattern
-from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue, rule_target
+from stacks.constructs.platform_function import Invocation, PlatformFunction
 from stacks.constructs.training_job import RUNS_PREFIX, TrainingJob
-from stacks.constructs.workflow import announcement, grant_start_once, lambda_step, logged_state_machine
+from stacks.constructs.workflow import announcement, lambda_step, logged_state_machine
 
 RUN_DOCUMENT_FIELDS = (
     *("format", "dataset", "dataset_version", "run_name", "trigger"),  # domain.training.runs.execution_input
@@ -55,7 +52,6 @@ class TrainingPipeline(Construct):
         training: dict[str, TrainingConfig],
         settings: TrainingInfraConfig,
         data_bucket: s3.IBucket,
-        bus: events.IEventBus,
         alerts: sns.ITopic,
         key: kms.IKey,
         architecture: lambda_.Architecture,
@@ -168,28 +164,6 @@ class TrainingPipeline(Construct):
         self.register.acknowledge(resources=run_files | own_registry, actions=grants)
 
         self.state_machine = self._state_machine(alerts, key, log_retention, settings)
-        self.dead_letters = dead_letter_queue(
-            self, "DeadLetters", key=key, of="the training trigger and the start function"
-        )
-        self.start = function(
-            "Start",
-            "pipeline_start",
-            "Starts one training run per accepted dataset version.",
-            {"STATE_MACHINE_ARN": self.state_machine.state_machine_arn},
-            invocation=Invocation.asynchronous("the training trigger rule", self.dead_letters),
-        )
-        executions = grant_start_once(self.state_machine, self.start.function)
-        self.start.acknowledge(
-            resources={executions: "It looks up this state machine's executions by name (duplicates)."}
-        )
-        self.trigger = events.Rule(
-            self,
-            "OnDatasetAccepted",
-            description="Train on every accepted dataset version.",
-            event_bus=bus,
-            event_pattern=rule_pattern(DatasetVersionAccepted.KIND),
-            targets=[rule_target(self.start.function, self.dead_letters)],
-        )
 
     def _registry_arns(self, group_prefix: str) -> dict[str, str]:
         """This platform's model package groups, packages and cards, by resource type."""

@@ -82,7 +82,11 @@ def test_every_bucket_refuses_plain_http(foundation: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("table", "partition", "sort"),
-    [("the catalog", "dataset", "version"), ("the deployments table", "endpoint", "record")],
+    [
+        ("the catalog", "dataset", "version"),
+        ("the deployments table", "endpoint", "record"),
+        ("the retraining decisions table", "dataset", "record"),
+    ],
 )
 def test_each_table_has_point_in_time_recovery_and_the_platform_key(
     template: Template, table: str, partition: str, sort: str

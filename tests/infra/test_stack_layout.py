@@ -135,7 +135,7 @@ def test_every_output_key_is_unique_across_the_project_s_stacks(cloud_assembly: 
         "DataBucketName", "CatalogTableName", "EventBusName", "AlertsTopicArn", "DeploymentsTableName",
         "ValidationFunctionName", "ValidationDeadLetterQueueUrl", "TrainingStateMachineArn",
         "ModelPackageGroupPrefix", "DeploymentStateMachineArn", "EndpointNameChurn",
-        "DriftMonitorFunctionName",
+        "DriftMonitorFunctionName", "DecisionsTableName", "RetrainingPolicyFunctionName",
     } <= set(keys)  # fmt: skip
 
 

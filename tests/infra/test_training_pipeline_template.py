@@ -184,13 +184,3 @@ def test_the_split_step_has_room_for_the_splits_of_the_largest_snapshot_a_contra
 
     assert len(prepare) == 1
     assert prepare[0]["EphemeralStorage"]["Size"] * 1024**2 >= 2 * largest
-
-
-def test_an_accepted_dataset_version_on_the_platform_bus_starts_a_run(template: dict[str, Any]) -> None:
-    from domain.events import DatasetVersionAccepted
-
-    (rule,) = of_type(template, "AWS::Events::Rule").values()
-
-    # The event the validation function publishes (domain.events), on the foundation's bus
-    assert rule["Properties"]["EventPattern"] == DatasetVersionAccepted.KIND.pattern()
-    assert rule["Properties"]["EventBusName"] == {"Fn::ImportValue": "mlops-foundation:EventBusName"}

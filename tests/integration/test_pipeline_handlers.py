@@ -1,4 +1,4 @@
-"""The training pipeline's four handlers on moto, in order: start, prepare, (train.py), gate, register.
+"""The training pipeline's three handlers on moto, in order: prepare, (train.py), gate, register.
 
 The handlers read ``contracts.json`` and ``training.json`` next to themselves, as in their Lambda
 asset: each test module's handlers get those files generated into a copy of their folder, imported under
@@ -69,7 +69,7 @@ def handlers(
         "contracts.json": json.dumps({"churn": churn.model_dump(mode="json")}),
         "training.json": json.dumps({"churn": config.model_dump(mode="json")}),
     }
-    for name in ("pipeline_start", "training_prepare", "training_gate", "model_registration"):
+    for name in ("training_prepare", "training_gate", "model_registration"):
         loaded[name] = asset_handler(name, tmp_path_factory.mktemp(name), generated)
     yield loaded
     patch.undo()
@@ -121,33 +121,6 @@ def train(prepared: dict[str, Any], folder: Path) -> str:
     key = prepared["output_uri"].removeprefix(f"s3://{BUCKET}/") + f"{prepared['training_job_name']}/output/"
     boto3.client("s3").upload_file(str(archive), BUCKET, key + "model.tar.gz")
     return f"s3://{BUCKET}/{key}model.tar.gz"
-
-
-def test_pipeline_start_starts_one_run_per_accepted_version(
-    aws: None, handlers: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sfn = boto3.client("stepfunctions")
-    role = "arn:aws:iam::123456789012:role/pipeline"
-    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
-    machine = sfn.create_state_machine(name="training", definition=definition, roleArn=role)[
-        "stateMachineArn"
-    ]
-    monkeypatch.setenv("STATE_MACHINE_ARN", machine)
-    event = {"version": "0", "id": "1", "detail-type": "Dataset Version Accepted", "source": "mlops.data",
-             "account": "123456789012", "time": "2026-11-03T12:00:00Z", "region": "us-east-1",
-             "resources": [], "detail": {"dataset": "churn", "version": SHA, "rows": 2000}}  # fmt: skip
-    start = handlers["pipeline_start"].handler
-
-    first = start(event, FakeLambdaContext())
-    again = start(event, FakeLambdaContext())
-    untrained = start({**event, "detail": {"dataset": "fraud", "version": SHA}}, FakeLambdaContext())
-
-    assert first == {"execution_arn": first["execution_arn"], "started": True}
-    assert first["execution_arn"].endswith(f":{RUN.name}")
-    assert again == {"execution_arn": first["execution_arn"], "started": False}
-    assert untrained["started"] is False and "no training configuration" in untrained["reason"]
-    described = sfn.describe_execution(executionArn=first["execution_arn"])
-    assert json.loads(described["input"]) == execution_input(RUN)
 
 
 def test_prepare_fails_by_name_when_the_snapshot_cannot_be_split(

@@ -7,12 +7,15 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from botocore.exceptions import ClientError
 
+from adapters import training_data
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.storage import S3DatasetStore
 from adapters.training_data import LabelStore, RetrainingUploads, TrainingDataError
@@ -188,3 +191,33 @@ def test_s3_s_refusals_are_said_in_our_words(aws: None) -> None:
         TrainingDataError, match=r"cannot list the labels s3://nope/labels/churn/ \(NoSuchBucket\)"
     ):
         LabelStore("nope").summary("churn", None)
+
+
+class ForbiddenHeads:
+    """moto's S3 client, but HeadObject answers 403 as S3 does to a caller that may not list the key."""
+
+    def __init__(self) -> None:
+        self._s3 = boto3.client("s3")
+
+    def head_object(self, **request: Any) -> dict[str, Any]:
+        raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, "HeadObject")
+
+    def list_objects_v2(self, **request: Any) -> dict[str, Any]:
+        return cast(dict[str, Any], self._s3.list_objects_v2(**request))
+
+
+def test_a_403_is_taken_for_a_missing_object_only_when_a_listing_finds_none(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given HeadObject refused with 403 (S3's answer for a missing key to a caller that may not list it)
+    boto3.client("s3").put_object(Bucket=BUCKET, Key="incoming/churn/there.csv", Body=b"x")
+    monkeypatch.setattr(training_data, "client", lambda service: ForbiddenHeads())
+    labels = LabelStore(BUCKET)
+
+    # When the metadata of a key that is not there / that is there is asked for
+    # Then the first is "not there", the second a refusal said in our words
+    assert labels.metadata(BUCKET, "incoming/churn/retraining/d.parquet", None) is None
+    with pytest.raises(
+        TrainingDataError, match=r"cannot read the metadata of s3://data/incoming/churn/there.csv \(403\)"
+    ):
+        labels.metadata(BUCKET, "incoming/churn/there.csv", None)

@@ -19,7 +19,7 @@ from domain.events import (
     ModelPackageStateChange,
     ObjectCreated,
 )
-from domain.training.start import start_accepted_run
+from domain.retraining.triggers import trigger_from_event
 
 SHA = "ab" * 32
 
@@ -50,55 +50,27 @@ def accepted_version() -> DatasetVersion:
     )  # fmt: skip
 
 
-class FakeExecutions:
-    """Step Functions as far as starting runs goes: one execution per name."""
-
-    def __init__(self) -> None:
-        self.started: dict[str, Mapping[str, Any]] = {}
-
-    def start(self, state_machine_arn: str, name: str, document: Mapping[str, Any]) -> tuple[str, bool]:
-        new = name not in self.started
-        self.started.setdefault(name, document)
-        return f"{state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}", new
-
-
-def test_the_accepted_event_the_data_plane_publishes_starts_one_run_of_that_version() -> None:
+def test_the_accepted_event_the_data_plane_publishes_is_the_policy_s_accepted_trigger() -> None:
     # Given the event the validation function publishes for a version it accepted
     version = accepted_version()
     published = DatasetVersionAccepted(version.dataset, version.version, version.to_item())
     event = envelope(DatasetVersionAccepted.KIND, published.to_detail())
-    executions = FakeExecutions()
     machine = "arn:aws:states:eu-west-1:123456789012:stateMachine:training"
 
-    # When the training pipeline's rule matches it and its start reads it, twice (a redelivery)
+    # When the retraining policy's rule matches it and the policy reads it, twice (a redelivery)
     assert matches(DatasetVersionAccepted.KIND.pattern(), event)
     accepted = DatasetVersionAccepted.from_detail(event["detail"])
-    runs = [
-        start_accepted_run(accepted, trained={"churn"}, workflow=machine, executions=executions)
-        for _ in range(2)
-    ]
+    triggers = [trigger_from_event(event, alarms={}, state_machine_arn=machine) for _ in range(2)]
 
-    # Then the version is read back whole, one run of it is started, and the detail is the catalog record
+    # Then the version is read back whole, and both deliveries are the same occurrence (one key)
     assert (accepted.dataset, accepted.version) == ("churn", SHA)
     assert accepted.record == json.loads(json.dumps(version.to_item(), default=str))
-    assert [run.started for run in runs] == [True, False]
-    assert runs[0].execution_arn == runs[1].execution_arn
-    assert list(executions.started) == [f"churn-{SHA[:12]}-accepted"]
+    first, again = triggers
+    assert first is not None and again is not None
+    assert (first.kind, first.dataset, first.dataset_version) == ("accepted", "churn", SHA)
+    assert first.upload_key == "incoming/churn/jan.csv"
+    assert first.key == again.key
     assert json.dumps(published.to_detail(), default=str) == json.dumps(version.to_item(), default=str)
-
-
-def test_a_version_of_an_untrained_dataset_starts_no_run() -> None:
-    # Given an accepted version of a dataset without a training configuration
-    accepted = DatasetVersionAccepted("fraud", SHA)
-    executions = FakeExecutions()
-
-    # When its start reads it
-    run = start_accepted_run(accepted, trained={"churn"}, workflow="arn", executions=executions)
-
-    # Then nothing is started and the answer says why
-    assert run.to_dict() == {"execution_arn": None, "started": False,
-                             "reason": "fraud has no training configuration"}  # fmt: skip
-    assert not executions.started
 
 
 def test_an_accepted_event_without_its_version_names_the_event_and_the_field() -> None:

@@ -1,0 +1,190 @@
+"""The retraining policy's use case: decided once, recorded against the revision read, then acted on.
+
+Hand-written fakes behind the use case's Protocols; the policy (``decide``) is the real one. Given / When /
+Then, no network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.retraining.config import RetrainingConfig
+from domain.retraining.decisions import Decision
+from domain.retraining.policy import ModelInService, Observations
+from domain.retraining.state import PolicyState, RunningRun
+from domain.retraining.triggers import PolicyTrigger
+from domain.retraining.use_case import DecisionConflictError, HandledTrigger, PolicyConflictError, handle
+
+NOW = datetime(2026, 12, 6, 21, 0, tzinfo=UTC)
+OLD, NEW = "0a" * 32, "0b" * 32
+
+
+class FakeStore:
+    """The decisions table: one state per dataset with its revision, every decision kept."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, PolicyState] = {}
+        self.decisions: list[Decision] = []
+        self.before_write: list[PolicyState] = []  # states another writer puts first (a race lost)
+
+    def state(self, dataset: str) -> PolicyState:
+        return self.states.get(dataset, PolicyState(dataset=dataset))
+
+    def record(self, before: PolicyState, after: PolicyState, decisions: Sequence[Decision]) -> None:
+        if self.before_write:
+            self.states[before.dataset] = self.before_write.pop(0)
+        if self.state(before.dataset).revision != before.revision:
+            raise DecisionConflictError("changed")
+        self.states[before.dataset] = dataclasses.replace(after, revision=before.revision + 1)
+        self.decisions.extend(decisions)
+
+    def decided(self, dataset: str, trigger_key: str) -> list[Decision]:
+        return [
+            d for d in self.decisions
+            if d.dataset == dataset and d.trigger.key == trigger_key and d.outcome != "duplicate"
+        ]  # fmt: skip
+
+
+class FakeObservations:
+    """The platform: a latest version, a model in service trained on ``serving``, runs in progress."""
+
+    def __init__(self, *, latest: str = NEW, serving: str | None = OLD, running: tuple[RunningRun, ...] = ()):
+        self.latest, self.serving, self.running = latest, serving, running
+        self.calls = 0
+
+    def observe(self, dataset: str, state: PolicyState, now: datetime) -> Observations:
+        self.calls += 1
+        in_service = ModelInService(3, self.serving, None) if self.serving else None
+        return Observations(now=now, running=self.running, latest_version=self.latest,
+                            latest_accepted_at=now - timedelta(minutes=5), in_service=in_service,
+                            new_labels=0, newest_label_at=None)  # fmt: skip
+
+
+class FakeActions:
+    """What decisions set off, recorded; a run is started once per name, as Step Functions does."""
+
+    def __init__(self, *, fail_start: bool = False) -> None:
+        self.started: dict[str, int] = {}
+        self.alerts: list[Decision] = []
+        self.deferred: list[datetime] = []
+        self.fail_start = fail_start
+
+    def start(self, decision: Decision) -> str:
+        assert decision.run is not None
+        if self.fail_start:
+            raise RuntimeError("Step Functions is unavailable")
+        self.started[decision.run.name] = self.started.get(decision.run.name, 0) + 1
+        return f"arn:aws:states:::execution:training:{decision.run.name}"
+
+    def prepare(self, decision: Decision) -> str:
+        return f"incoming/{decision.dataset}/retraining/{decision.decision_id}.parquet"
+
+    def defer(self, dataset: str, until: datetime) -> None:
+        self.deferred.append(until)
+
+    def alert(self, decision: Decision) -> None:
+        self.alerts.append(decision)
+
+
+def accepted(version: str = NEW) -> PolicyTrigger:
+    return PolicyTrigger(kind="accepted", dataset="churn", key=version, at=NOW, reason="version accepted",
+                         dataset_version=version, upload_key="incoming/churn/jan.csv")  # fmt: skip
+
+
+def drift() -> PolicyTrigger:
+    return PolicyTrigger(kind="drift_alarm", dataset="churn", key=f"mlops-churn-drift@{NOW.isoformat()}",
+                         at=NOW, reason="the drift alarm mlops-churn-drift entered ALARM")  # fmt: skip
+
+
+def run(
+    trigger: PolicyTrigger, store: FakeStore, seen: FakeObservations, actions: FakeActions, attempts: int = 5
+) -> HandledTrigger:
+    return handle(trigger, config=RetrainingConfig(), store=store, observations=seen, actions=actions,
+                  now=lambda: NOW, attempts=attempts)  # fmt: skip
+
+
+def test_an_accepted_version_starts_one_run_recorded_with_the_state_it_leads_to() -> None:
+    store, actions = FakeStore(), FakeActions()
+
+    handled = run(accepted(), store, FakeObservations(), actions)
+
+    (decision,) = handled.decisions
+    assert decision.outcome == "started" and decision.run is not None
+    assert actions.started == {decision.run.name: 1}
+    assert handled.acted[decision.decision_id].endswith(decision.run.name)
+    assert store.decisions == [decision]
+    assert store.states["churn"].revision == 1 and accepted().key in store.states["churn"].seen
+
+
+def test_the_same_event_twice_starts_one_run_and_records_the_duplicate() -> None:
+    store, actions = FakeStore(), FakeActions()
+    run(accepted(), store, FakeObservations(), actions)
+
+    again = run(accepted(), store, FakeObservations(), actions)
+
+    assert again.decisions[0].outcome == "duplicate"
+    assert [d.outcome for d in store.decisions] == ["started", "duplicate"]
+    # The redelivery asks for the recorded run again, by the same name: Step Functions starts it once
+    (name,) = actions.started
+    assert name == store.decisions[0].run.name  # type: ignore[union-attr]
+
+
+def test_a_start_that_failed_after_recording_is_acted_on_again_when_the_event_is_redelivered() -> None:
+    # Given a first delivery whose decision was recorded but whose start failed
+    store = FakeStore()
+    with pytest.raises(RuntimeError, match="unavailable"):
+        run(accepted(), store, FakeObservations(), FakeActions(fail_start=True))
+    actions = FakeActions()
+
+    # When Lambda delivers the event again
+    again = run(accepted(), store, FakeObservations(), actions)
+
+    # Then it is a duplicate for the policy, and the recorded run is started (once, by its name)
+    assert [d.outcome for d in again.decisions] == ["duplicate", "started"]
+    assert list(actions.started.values()) == [1]
+
+
+def test_a_decision_that_lost_the_write_reads_the_winner_s_state_and_decides_again() -> None:
+    # Given another Lambda that, between our read and our write, started a run of the dataset
+    store, seen, actions = FakeStore(), FakeObservations(), FakeActions()
+    winner = run(accepted(OLD), FakeStore(), FakeObservations(latest=OLD), FakeActions())
+    started = RunningRun(name=winner.decisions[0].run.name, dataset_version=OLD, started_at=NOW)  # type: ignore[union-attr]
+    store.before_write.append(
+        dataclasses.replace(PolicyState(dataset="churn"), revision=1, started_runs=(started,), starts=(NOW,),
+                            seen=(OLD,))
+    )  # fmt: skip
+
+    # When our accepted version is decided
+    handled = run(accepted(), store, seen, actions)
+
+    # Then the first write lost, the second decided on the winner's state: the version waits for the slot
+    assert handled.attempts == 2 and seen.calls == 2
+    assert [d.outcome for d in handled.decisions] == ["deferred"]
+    assert actions.started == {}
+    assert store.states["churn"].revision == 2 and store.states["churn"].pending is not None
+
+
+def test_a_trigger_that_keeps_losing_the_write_is_not_decided() -> None:
+    store = FakeStore()
+    store.before_write.extend(
+        dataclasses.replace(PolicyState(dataset="churn"), revision=n) for n in range(1, 4)
+    )
+
+    with pytest.raises(PolicyConflictError, match="3 attempts"):
+        run(accepted(), store, FakeObservations(), FakeActions(), attempts=3)
+    assert store.decisions == []
+
+
+def test_a_drift_alarm_with_nothing_new_to_learn_from_starts_nothing_and_alerts_with_the_advice() -> None:
+    store, actions = FakeStore(), FakeActions()
+
+    handled = run(drift(), store, FakeObservations(latest=OLD, serving=OLD), actions)
+
+    (decision,) = handled.decisions
+    assert decision.outcome == "skipped" and decision.advice
+    assert actions.alerts == [decision] and actions.started == {}
+    assert handled.acted[decision.decision_id] == "alerted"
