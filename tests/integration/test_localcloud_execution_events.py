@@ -36,7 +36,9 @@ def events(cloud: LocalCloud) -> str:
     url = sqs.create_queue(QueueName="execution-status")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     bridge = cloud.client("events")
-    rule = bridge.put_rule(Name="execution-status", EventPattern=json.dumps(ExecutionStatusChange.KIND.pattern()))
+    rule = bridge.put_rule(
+        Name="execution-status", EventPattern=json.dumps(ExecutionStatusChange.KIND.pattern())
+    )
     let_service_send(sqs, url, service="events.amazonaws.com", source_arn=rule["RuleArn"])
     bridge.put_targets(Rule="execution-status", Targets=[{"Id": "queue", "Arn": arn}])
     return str(url)
@@ -68,7 +70,9 @@ def test_an_execution_that_succeeds_sends_one_event_when_it_ends(cloud: LocalClo
     arn = machine(cloud, {"Done": {"Type": "Pass", "End": True}})
 
     # When an execution runs to its end
-    started = cloud.client("stepfunctions").start_execution(stateMachineArn=arn, name="run-1", input='{"a": 1}')
+    started = cloud.client("stepfunctions").start_execution(
+        stateMachineArn=arn, name="run-1", input='{"a": 1}'
+    )
 
     # Then the default bus delivered one status change, SUCCEEDED, in AWS's shape
     (event,) = received(cloud, events)
@@ -76,7 +80,11 @@ def test_an_execution_that_succeeds_sends_one_event_when_it_ends(cloud: LocalClo
     assert event["resources"] == [started["executionArn"]]
     detail = event["detail"]
     change = ExecutionStatusChange.from_detail(detail)
-    assert (change.execution_arn, change.state_machine_arn, change.name) == (started["executionArn"], arn, "run-1")
+    assert (change.execution_arn, change.state_machine_arn, change.name) == (
+        started["executionArn"],
+        arn,
+        "run-1",
+    )
     assert change.status == "SUCCEEDED" and change.ended
     assert json.loads(detail["input"]) == {"a": 1} and json.loads(detail["output"]) == {"a": 1}
     assert isinstance(detail["startDate"], int) and detail["stopDate"] >= detail["startDate"]
