@@ -69,6 +69,7 @@ __all__ = [
     "performance_alarm_name",
     "retraining_schedule_name",
     "retraining_upload_key",
+    "retraining_upload_prefix",
     "stack_name",
     "training_job_name",
     "version_of",
@@ -378,13 +379,18 @@ def performance_alarm_name(endpoint: str) -> str:
 # Retraining
 
 
+def retraining_upload_prefix(dataset: str) -> str:
+    """Where the retraining policy's uploads of ``dataset`` go: ``incoming/<dataset>/retraining/``."""
+    return f"incoming/{dataset}/retraining/"
+
+
 def retraining_upload_key(dataset: str, decision_id: str) -> str:
     """The upload of a dataset version the retraining policy prepares (accepted data plus labelled rows).
 
     ``incoming/<dataset>/retraining/<decision id>.parquet``: an upload like any other, so the data plane
     validates and versions it; the key names the decision that wrote it.
     """
-    return f"incoming/{dataset}/retraining/{decision_id}.parquet"
+    return f"{retraining_upload_prefix(dataset)}{decision_id}.parquet"
 
 
 def retraining_schedule_name(project: str, dataset: str) -> str:
