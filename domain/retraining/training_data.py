@@ -44,6 +44,7 @@ from domain.data.contract import DatasetContract
 from domain.data.ingestion_model import DatasetVersion
 from domain.data.validation.convert import snapshot_schema, to_snapshot
 from domain.feedback.labelled import INFERENCE_ID, LABELLED_AT, TIMESTAMP
+from domain.names import retraining_upload_prefix
 from domain.retraining.contract_fit import refusals
 
 __all__ = [
@@ -166,11 +167,12 @@ def labels_through(record: DatasetVersion, reader: MetadataReader) -> datetime |
     Returns
     -------
     datetime or None
-        None for a version the retraining policy did not prepare (an upload without the metadata, or
-        one no longer there): it holds no labelled rows, so every label is new to it.
+        None for a version the retraining policy did not prepare (an upload outside
+        ``names.retraining_upload_prefix``, one without the metadata, or one no longer there): it holds
+        no labelled rows, so every label is new to it. Only the policy's own uploads are asked about.
     """
     bucket, key = record.source.get("bucket"), record.source.get("key")
-    if not bucket or not key:
+    if not bucket or not key or not str(key).startswith(retraining_upload_prefix(record.dataset)):
         return None
     metadata = reader.metadata(str(bucket), str(key), record.source.get("version_id"))
     text = (metadata or {}).get(LABELS_THROUGH_METADATA)

@@ -181,7 +181,7 @@ def test_s3_s_refusals_are_said_in_our_words(aws: None) -> None:
     record = DatasetVersion(
         dataset="churn", version="d" * 64, accepted_at=T0.isoformat(), rows=1, size_bytes=1, format="csv",
         snapshot_prefix=f"datasets/churn/{'d' * 64}/", contract_fingerprint="f",
-        source={"bucket": BUCKET, "key": "incoming/churn/gone.csv"},
+        source={"bucket": BUCKET, "key": "incoming/churn/retraining/gone.parquet"},
     )  # fmt: skip
     assert LabelStore(BUCKET).labels_through(record) is None  # an upload no longer there holds no labels
     assert RetrainingUploads(BUCKET).profile(record) is None  # then no statistical check compares with it

@@ -203,23 +203,29 @@ def _record(source: Mapping[str, object]) -> DatasetVersion:
 
 
 def test_labels_through_is_read_from_the_exact_upload_version_a_dataset_version_came_from() -> None:
-    # Given a prepared upload (version v2 of its key) and a plain upload
+    # Given a prepared upload (version v2 of its key), a plain upload with the same metadata outside the
+    # policy's prefix, and one under it whose time is not one
     through = T0 + timedelta(minutes=5, microseconds=7)
     prepared = ("data", "incoming/accounts/retraining/d.parquet", "v2")
+    odd = ("data", "incoming/accounts/retraining/odd.parquet", None)
     reader = FakeMetadata({
         prepared: upload_metadata("d", "b" * 64, through),
-        ("data", "incoming/accounts/plain.csv", None): {"other": "x"},
+        ("data", "incoming/accounts/plain.parquet", None): upload_metadata("d", "b" * 64, through),
+        odd: {LABELS_THROUGH_METADATA: "yesterday"},
     })  # fmt: skip
 
     # When each version's labels are asked for / Then the prepared one holds them through its time
     source = {"bucket": "data", "key": prepared[1], "version_id": "v2"}
     assert labels_through(_record(source), reader) == through
     assert reader.asked == [prepared]
-    assert labels_through(_record({"bucket": "data", "key": "incoming/accounts/plain.csv"}), reader) is None
+    # And the others hold none: a plain upload is not even asked about (the policy reads only its own)
+    assert (
+        labels_through(_record({"bucket": "data", "key": "incoming/accounts/plain.parquet"}), reader) is None
+    )
+    assert reader.asked == [prepared]
     assert labels_through(_record({**source, "version_id": "gone"}), reader) is None
-    assert labels_through(_record({"key": "no-bucket"}), reader) is None
-    odd = FakeMetadata({("data", "k", None): {LABELS_THROUGH_METADATA: "yesterday"}})
-    assert labels_through(_record({"bucket": "data", "key": "k"}), odd) is None
+    assert labels_through(_record({"key": prepared[1]}), reader) is None
+    assert labels_through(_record({"bucket": "data", "key": odd[1]}), reader) is None
 
 
 def test_a_combined_churn_version_passes_the_data_plane_s_validation_against_its_base() -> None:
