@@ -216,16 +216,21 @@ class RetrainingPolicy(Construct):
         labels = [names.labels_prefix(d) + "*" for d in datasets]
         snapshots = [f"datasets/{d}/*" for d in datasets]
         uploads = [f"incoming/{d}/retraining/*" for d in datasets]
-        # The labels are listed and read; a version's source upload is read for the labels it holds.
+        # The labels are listed and read; a version's source upload is read for the labels it holds, at the
+        # exact object version it came from (GetObjectVersion). The policy's uploads are listed too: S3
+        # answers a HeadObject of a missing key with 403 to a role that may not list it, and the preparation
+        # asks whether a decision's upload is there (adapters.training_data).
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
                 resources=[data_bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": labels}},
+                conditions={"StringLike": {"s3:prefix": [*labels, *uploads]}},
             )
         )
         reads = [data_bucket.arn_for_objects(p) for p in [*labels, *snapshots, *uploads]]
         role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=reads))
+        versions = [data_bucket.arn_for_objects(p) for p in uploads]
+        role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObjectVersion"], resources=versions))
         writes = [data_bucket.arn_for_objects(p) for p in uploads]
         role.add_to_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=writes))
         # The model in service: the endpoint's configuration names its version; the registry its data.
