@@ -38,13 +38,9 @@ from domain.feedback.labelled import (
     TIMESTAMP,
 )
 from domain.names import labels_prefix, retraining_upload_key
-from domain.retraining.training_data import (
-    DECISION_METADATA,
-    LabelSummary,
-    summarize_labels,
-    upload_metadata,
-)
-from domain.retraining.training_data import labels_through as read_labels_through
+from domain.retraining.training_data import LabelSummary, summarize_labels
+from domain.retraining.upload_metadata import DECISION_METADATA, upload_metadata
+from domain.retraining.upload_metadata import labels_through as read_labels_through
 
 __all__ = ["LabelStore", "RetrainingUploads", "TrainingDataError"]
 

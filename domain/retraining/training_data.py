@@ -12,11 +12,11 @@ Which labels count
 
 Why ``after`` and not the IDs
     An accepted snapshot keeps the contract's columns only (an upload's other columns are dropped or
-    refused), so it cannot say which inference IDs it holds. A version this module prepared records the
+    refused), so it cannot say which inference IDs it holds. A version the policy prepared records the
     newest ``labelled_at`` it includes (S3 metadata ``mlops-labels-through``, read back by
-    :func:`labels_through`): labels after that time are exactly those it does not hold, since labels
-    are kept in files whose ``labelled_at`` is their acceptance time. So a labelled row is never added
-    twice to the data it was added to once.
+    :func:`domain.retraining.upload_metadata.labels_through`): labels after that time are exactly those it
+    does not hold, since labels are kept in files whose ``labelled_at`` is their acceptance time. So a
+    labelled row is never added twice to the data it was added to once.
 
 Rows the contract refuses
     A captured request satisfied the contract as the endpoint checked it, with one exception: an endpoint
@@ -31,42 +31,27 @@ Rows the contract refuses
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Protocol
+from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from domain.data.contract import DatasetContract
-from domain.data.ingestion_model import DatasetVersion
 from domain.data.validation.convert import snapshot_schema, to_snapshot
 from domain.feedback.labelled import INFERENCE_ID, LABELLED_AT, TIMESTAMP
-from domain.names import retraining_upload_prefix
 from domain.retraining.contract_fit import refusals
 
 __all__ = [
-    "BASE_VERSION_METADATA",
-    "DECISION_METADATA",
-    "LABELS_THROUGH_METADATA",
     "CannotCombine",
     "CombinedRows",
     "LabelSummary",
     "LeftOut",
-    "MetadataReader",
     "build_retraining_rows",
-    "labels_through",
     "newest_labels",
     "summarize_labels",
-    "upload_metadata",
 ]
-
-# S3 user metadata of a prepared upload (lowercase: S3 returns metadata keys lowercased).
-DECISION_METADATA = "mlops-decision"
-BASE_VERSION_METADATA = "mlops-base-version"
-LABELS_THROUGH_METADATA = "mlops-labels-through"
 
 
 @dataclass(frozen=True)
@@ -136,53 +121,6 @@ class CannotCombine:
     """The labelled rows cannot make a dataset version with the accepted data: ``reason`` says why."""
 
     reason: str
-
-
-class MetadataReader(Protocol):
-    """Reads an object's S3 user metadata."""
-
-    def metadata(self, bucket: str, key: str, version_id: str | None) -> Mapping[str, str] | None:
-        """The object's user metadata (keys lowercased), or None when the object (version) is gone."""
-        ...
-
-
-def upload_metadata(decision_id: str, base_version: str, labels_through: datetime) -> dict[str, str]:
-    """The S3 user metadata of a prepared upload (see :func:`labels_through`)."""
-    return {
-        DECISION_METADATA: decision_id,
-        BASE_VERSION_METADATA: base_version,
-        LABELS_THROUGH_METADATA: labels_through.astimezone(UTC).isoformat(),
-    }
-
-
-def labels_through(record: DatasetVersion, reader: MetadataReader) -> datetime | None:
-    """The newest ``labelled_at`` a dataset version holds: read from its source upload's metadata.
-
-    Parameters
-    ----------
-    record : DatasetVersion
-        The catalog record; ``source`` names the upload (bucket, key, version id).
-    reader : MetadataReader
-
-    Returns
-    -------
-    datetime or None
-        None for a version the retraining policy did not prepare (an upload outside
-        ``names.retraining_upload_prefix``, one without the metadata, or one no longer there): it holds
-        no labelled rows, so every label is new to it. Only the policy's own uploads are asked about.
-    """
-    bucket, key = record.source.get("bucket"), record.source.get("key")
-    if not bucket or not key or not str(key).startswith(retraining_upload_prefix(record.dataset)):
-        return None
-    metadata = reader.metadata(str(bucket), str(key), record.source.get("version_id"))
-    text = (metadata or {}).get(LABELS_THROUGH_METADATA)
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None  # not written by this module: no labels are credited to it
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def newest_labels(labelled: pa.Table, *, after: datetime | None = None) -> pa.Table:

@@ -23,11 +23,11 @@ from domain.data.contract import DatasetContract, load_contract
 from domain.data.ingestion import DatasetVersion, IngestionOutcome, Upload, ingest_upload
 from domain.feedback.labelled import INFERENCE_ID, MODEL_VERSION, labelled_rows_key, report_key
 from domain.retraining.preparation import CannotPrepareError, RetrainingPreparer
-from domain.retraining.training_data import (
+from domain.retraining.training_data import LabelSummary
+from domain.retraining.upload_metadata import (
     BASE_VERSION_METADATA,
     DECISION_METADATA,
     LABELS_THROUGH_METADATA,
-    LabelSummary,
 )
 from examples import churn
 from tests.labelled_rows import Plan, PreparingDecision, labelled, parquet

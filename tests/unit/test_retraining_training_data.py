@@ -14,17 +14,15 @@ from domain.data.ingestion_model import DatasetVersion
 from domain.data.validation import validate_dataset
 from domain.data.validation.convert import snapshot_schema
 from domain.retraining.training_data import (
-    LABELS_THROUGH_METADATA,
     CannotCombine,
     CombinedRows,
     LabelSummary,
     LeftOut,
     build_retraining_rows,
-    labels_through,
     newest_labels,
     summarize_labels,
-    upload_metadata,
 )
+from domain.retraining.upload_metadata import LABELS_THROUGH_METADATA, labels_through, upload_metadata
 from examples import churn
 from tests.labelled_rows import labelled, parquet
 from tests.moto_support import PROJECT_ROOT
