@@ -49,8 +49,9 @@ RUN_CONFIG = "runs/churn-least-privilege/config/run.json"
 MODEL = "runs/churn-least-privilege/training/model.tar.gz"
 CAPTURE = "capture/churn/v1/mlops-churn/AllTraffic/2026/12/06/17/00-00-000-least-privilege.jsonl"
 BASELINE = "runs/churn/churn-least-privilege/evaluation/drift_baseline.json"
+FEEDBACK = "feedback/churn/labels.csv"
 # written by the administrator before the roles read them
-SEEDED = (UPLOAD, SPLIT, RUN_CONFIG, MODEL, CAPTURE, BASELINE)
+SEEDED = (UPLOAD, SPLIT, RUN_CONFIG, MODEL, CAPTURE, BASELINE, FEEDBACK)
 
 
 PUBLISH_ALERT = Call(
@@ -216,6 +217,28 @@ ROLES = (
             DESCRIBE_PACKAGE,
         ),
         denied=(get(UPLOAD), get(MODEL), put(CAPTURE), listing("monitoring/churn/"), PUBLISH_ALERT),
+    ),
+    RoleCase(
+        "mlops-monitoring/FeedbackIngestionFunctionRole",
+        allowed=(
+            get(FEEDBACK),
+            listing("capture/churn/"),
+            get(CAPTURE),
+            listing("labels/churn/"),
+            put("labels/churn/" + "ab" * 32 + "/rows.parquet"),
+            listing("quarantine/feedback/churn/" + "ab" * 32 + "/report.json"),
+            put("quarantine/feedback/churn/" + "ab" * 32 + "/report.json"),
+            PUBLISH_ALERT,
+        ),
+        denied=(
+            put(FEEDBACK),
+            get(UPLOAD),
+            put(CAPTURE),
+            listing("incoming/churn/"),
+            put("datasets/churn/" + "ab" * 32 + "/data.parquet"),
+            get(MODEL),
+            PUT_EVENT,
+        ),
     ),
     RoleCase(
         "mlops-monitoring/DriftMonitorScheduleRole",
