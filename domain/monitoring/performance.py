@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -217,43 +218,47 @@ def _scorer(
         truth = rows.column(target).cast(pa.float64()).to_numpy(zero_copy_only=False)
         predicted = rows.column(PREDICTION).cast(pa.float64()).to_numpy(zero_copy_only=False)
         return RegressionScorer(truth, predicted), None
-    truth_text = [label_text(value) for value in rows.column(target).to_pylist()]
-    predicted_text = [
-        None if value is None else label_text(value) for value in rows.column(PREDICTION).to_pylist()
-    ]
+    truth_text = _texts(rows.column(target))
+    predicted_text = _texts(rows.column(PREDICTION))
     known = {label_text(value) for value in classes or ()}
-    labels = sorted(known | set(truth_text) | {text for text in predicted_text if text is not None})
+    seen = set(truth_text.tolist()) | set(predicted_text.tolist())
+    labels = sorted(known | {text for text in seen if text is not None})
     positive_text = label_text(positive) if positive is not None and len(labels) == 2 else None
     if positive_text is not None and positive_text not in labels:
         positive_text = None
     probabilities, missing = _probabilities(rows, labels)
-    score = ClassificationScorer(
-        np.array(truth_text, dtype=object),
-        np.array(predicted_text, dtype=object),
-        probabilities,
-        labels,
-        positive_text,
-    )
+    score = ClassificationScorer(truth_text, predicted_text, probabilities, labels, positive_text)
     return score, missing
 
 
+def _texts(column: pa.ChunkedArray) -> npt.NDArray[np.object_]:
+    """Class labels as text, as ``label_text`` names them (Arrow casts booleans to ``true``/``false``)."""
+    texts: npt.NDArray[np.object_] = column.cast(pa.string()).to_numpy(zero_copy_only=False)
+    return texts
+
+
 def _probabilities(rows: pa.Table, labels: list[str]) -> tuple[Floats | None, str | None]:
-    """The rows' class probabilities over ``labels``, or why there are none."""
+    """The rows' class probabilities over ``labels`` (0 for a label an answer omits), or why none."""
     if PROBABILITIES not in rows.column_names:
         return None, "not computable from the captures: the labelled rows carry no class probabilities"
-    column = rows.column(PROBABILITIES).to_pylist()
-    without = sum(1 for value in column if not value)
+    column = rows.column(PROBABILITIES).combine_chunks()
+    offsets = column.offsets.to_numpy()  # into the whole keys and items, whatever the slice
+    lengths = np.diff(offsets)  # a null map has no entries
+    without = int(np.count_nonzero(lengths == 0))
     if without:
         return None, (
             f"not computable from the captures: {without} of {len(column)} labelled rows were answered "
             "without class probabilities (a CSV answer, or a model that gives none)"
         )
-    position = {label: i for i, label in enumerate(labels)}
+    # Each map entry's row, label and probability, without a Python loop over the rows.
+    entry_rows = np.repeat(np.arange(len(column)), lengths)
+    first, count = int(offsets[0]), int(offsets[-1] - offsets[0])
+    keys = column.keys.slice(first, count).to_numpy(zero_copy_only=False)
+    values = pc.fill_null(column.items.slice(first, count), 0.0).to_numpy()
     matrix = np.zeros((len(column), len(labels)))
-    for row, pairs in enumerate(column):
-        for label, probability in pairs:
-            if label in position and probability is not None:
-                matrix[row, position[label]] = probability
+    for position, label in enumerate(labels):
+        chosen = keys == label
+        matrix[entry_rows[chosen], position] = values[chosen]
     return matrix, None
 
 

@@ -271,3 +271,22 @@ def test_a_dataset_is_scored_on_the_gate_s_metrics_and_the_watched_one_at_the_ga
                           min_labels=20, confidence=0.9, replicates=50, seed=3)  # fmt: skip
     assert result == direct
     assert not result.metric("roc_auc").computable
+
+
+def test_each_version_is_scored_on_its_own_rows_and_their_own_probabilities() -> None:
+    # Given two versions' labelled rows interleaved, the second's scores inverted (a bad model)
+    truth, score, _ = _binary(300, seed=8, accuracy=0.8)
+    versions = np.resize([1, 2], 300)
+    score = np.where(versions == 2, 1 - score, score)
+    pairs = [[("1", s), ("0", 1 - s)] for s in score.tolist()]  # in any key order, as JSON gives them
+    rows = _rows(truth.tolist(), [str(int(s >= 0.5)) for s in score], probabilities=pairs)
+    rows = rows.set_column(1, MODEL_VERSION, pa.array(versions, pa.int64()))
+
+    # When scored
+    first, second = _realized(rows, min_labels=10)
+
+    # Then each version's ROC AUC is scikit-learn's on its own rows
+    for result, version in ((first, 1), (second, 2)):
+        own = versions == version
+        assert result.metric("roc_auc").value == pytest.approx(sk.roc_auc_score(truth[own], score[own]))
+    assert second.metric("roc_auc").below_floor and not first.metric("roc_auc").below_floor
