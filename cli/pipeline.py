@@ -16,12 +16,17 @@ from adapters.aws import client
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.pipeline import PipelineRun, StepFunctionsPipeline, execution_arn
 from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, console, fail, plain, platform
+from cli.pipeline_decisions import decisions
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
 from domain.failures import failure_message
 from domain.training.runs import RunRequest, Trigger, execution_input, parse_execution_name
 
-app = typer.Typer(help="Training runs: start one, list them, see what one did.", no_args_is_help=True)
+app = typer.Typer(
+    help="Training runs: start one, list them, see what one did, and the retraining policy's decisions.",
+    no_args_is_help=True,
+)
+app.command()(clear_errors(decisions))
 
 STATE_MACHINE_OUTPUT = "TrainingStateMachineArn"
 _COLOURS = {"SUCCEEDED": "green", "RUNNING": "cyan", "FAILED": "red", "TIMED_OUT": "red", "ABORTED": "yellow"}
@@ -80,7 +85,10 @@ def runs(
 ) -> None:
     """List the training runs, newest first."""
     target = platform(cloud)
-    found = [_listed(run) for run in StepFunctionsPipeline().runs(target.output(STATE_MACHINE_OUTPUT))]
+    pipeline = StepFunctionsPipeline()
+    # Described one by one: the trigger's reason is in each run's input only.
+    listed = pipeline.runs(target.output(STATE_MACHINE_OUTPUT))
+    found = [_listed(pipeline.describe(run.execution_arn)) for run in listed]
     if dataset is not None:
         found = [run for run in found if run["dataset"] == dataset]
     if as_json:
@@ -93,7 +101,7 @@ def runs(
     # trigger columns in one, and what `mlops pipeline show` takes.
     table = Table(
         identifier("run"),
-        *map(flexible, ("status", "started", "stopped")),
+        *map(flexible, ("status", "started", "stopped", "why")),
         title=f"{len(found)} training run(s)",
         caption=plain("run: <dataset>-<version>-<trigger>[-<reference>]"),
         box=box.SIMPLE_HEAD,
@@ -101,7 +109,7 @@ def runs(
     for run in found:
         table.add_row(
             plain(run["name"]), coloured(run["status"], _COLOURS), clock(run["started_at"]),
-            _stopped(run["started_at"], run["stopped_at"]),
+            _stopped(run["started_at"], run["stopped_at"]), plain(run["reason"] or "-"),
         )  # fmt: skip
     print_table(table)
 
@@ -175,6 +183,7 @@ def _listed(run: PipelineRun) -> dict[str, Any]:
     trigger = None
     if parsed is not None:
         trigger = parsed.kind + (f" {parsed.reference}" if parsed.reference else "")
+    request = run.request
     return {
         "name": run.name,
         "execution_arn": run.execution_arn,
@@ -182,8 +191,9 @@ def _listed(run: PipelineRun) -> dict[str, Any]:
         "started_at": run.started_at,
         "stopped_at": run.stopped_at,
         "dataset": parsed.dataset if parsed else None,
-        "dataset_version": parsed.version_prefix if parsed else None,
+        "dataset_version": request.dataset_version if request else parsed.version_prefix if parsed else None,
         "trigger": trigger,
+        "reason": request.trigger.reason if request else None,
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,14 @@ from typer.testing import CliRunner, Result
 
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.registry import SageMakerModelRegistry
+from adapters.retraining import DynamoDecisions
 from cli.main import app
 from cli.target import Platform
 from domain.data.ingestion import DatasetVersion
+from domain.retraining.config import RetrainingConfig
+from domain.retraining.policy import Observations
+from domain.retraining.policy import decide as decide_policy
+from domain.retraining.triggers import PolicyTrigger
 from domain.training.config import GateConfig, ThresholdConfig
 from domain.training.gate import decide
 from domain.training.registration import RegistrationFacts
@@ -248,14 +253,25 @@ def test_runs_are_listed_newest_first_and_filtered_by_dataset(deploy: Deploy) ->
     deploy()
     mlops("pipeline", "start", "--dataset", "churn", "--version", OLD)
     time.sleep(1.1)  # execution start times have a resolution of seconds in moto
-    mlops("pipeline", "start", "--dataset", "churn", "--version", NEW, "--rerun", "try-2")
+    mlops(
+        "pipeline",
+        "start",
+        "--dataset",
+        "churn",
+        "--version",
+        NEW,
+        "--rerun",
+        "try-2",
+        "--reason",
+        "new bins",
+    )
 
     listed = json.loads(mlops("pipeline", "runs", "--json").stdout)
     table = mlops("pipeline", "runs", "--dataset", "churn")
 
     assert [run["name"] for run in listed] == [f"churn-{NEW[:12]}-manual-try-2", f"churn-{OLD[:12]}-manual"]
-    assert listed[0]["dataset"] == "churn" and listed[0]["dataset_version"] == NEW[:12]
-    assert listed[0]["trigger"] == "manual try-2"
+    assert listed[0]["dataset"] == "churn" and listed[0]["dataset_version"] == NEW
+    assert listed[0]["trigger"] == "manual try-2" and listed[0]["reason"] == "new bins"
     assert table.exit_code == 0 and f"churn-{NEW[:12]}-manual-try-2" in table.stdout
     assert all(len(line) <= 80 for line in table.stdout.splitlines())
     assert json.loads(mlops("pipeline", "runs", "--dataset", "fraud", "--json").stdout) == []
@@ -410,3 +426,44 @@ def test_a_decision_needs_a_reason(deploy: Deploy) -> None:
     one_clear_line(too_long, "--reason is 1,001 characters; say why in at most 1,000")
     status = boto3.client("sagemaker").describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"]
     assert status == "PendingManualApproval"
+
+
+# mlops pipeline decisions
+
+
+def test_decisions_list_the_policy_s_decisions_newest_first_with_trigger_reason_data_and_run(
+    deploy: Deploy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the decisions table, where the policy decided two accepted versions while one slot was free
+    outputs = deploy()
+    boto3.client("dynamodb").create_table(
+        TableName="decisions", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "dataset", "KeyType": "HASH"},
+                   {"AttributeName": "record", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "dataset", "AttributeType": "S"},
+                              {"AttributeName": "record", "AttributeType": "S"}],
+    )  # fmt: skip
+    monkeypatch.setattr(
+        Platform, "outputs", property(lambda self: {**outputs, "DecisionsTableName": "decisions"})
+    )
+    store, now = DynamoDecisions("decisions"), datetime(2026, 12, 6, 21, 0, tzinfo=UTC)
+    for minute, version in enumerate((OLD, NEW)):
+        at = now + timedelta(minutes=minute)
+        trigger = PolicyTrigger(kind="accepted", dataset="churn", key=version, at=at, reason="accepted",
+                                dataset_version=version)  # fmt: skip
+        seen = Observations(now=at, running=(), latest_version=version, latest_accepted_at=at,
+                            in_service=None, new_labels=0, newest_label_at=None)  # fmt: skip
+        before = store.state("churn")
+        made, after = decide_policy(trigger, before, seen, RetrainingConfig())
+        store.record(before, after, made)
+
+    # When a person lists them
+    listed = json.loads(mlops("pipeline", "decisions", "--json").stdout)
+    table = mlops("pipeline", "decisions", "--dataset", "churn")
+
+    # Then the newest first: the second version waits for the run the first started
+    assert [(d["outcome"], d["dataset_version"]) for d in listed] == [("deferred", NEW), ("started", OLD)]
+    assert listed[1]["run"] == f"churn-{OLD[:12]}-accepted" and listed[1]["trigger"]["kind"] == "accepted"
+    assert listed[0]["reason"]
+    assert table.exit_code == 0 and "deferred" in table.stdout and "started" in table.stdout
+    assert json.loads(mlops("pipeline", "decisions", "--dataset", "fraud", "--json").stdout) == []
