@@ -21,6 +21,7 @@ from adapters.deployments import DeploymentTableError
 from adapters.endpoints import EndpointError
 from adapters.pipeline import PipelineError
 from adapters.registry import RegistryError
+from adapters.retraining import DecisionTableError
 from adapters.storage import StorageError
 from cli.target import Cloud, Platform, TargetError, project_name, use_cloud
 from domain.training.runs import PipelineRunError
@@ -48,6 +49,7 @@ _CLEAR = (
     PipelineRunError,
     EndpointError,
     DeploymentTableError,
+    DecisionTableError,
 )
 
 
