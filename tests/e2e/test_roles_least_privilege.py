@@ -169,9 +169,28 @@ ROLES = (
         denied=(invoke("DatasetValidationHandlerFunction"), start("deployment"), get(SPLIT)),
     ),
     RoleCase(
-        "mlops-training/TrainingStartRole",
-        allowed=(describe_execution("training"),),
-        denied=(start("deployment"), get(UPLOAD), PUBLISH_ALERT),
+        "mlops-training/RetrainingPolicyFunctionRole",
+        allowed=(
+            describe_execution("training"),
+            query("decisionsTableName"),
+            query("catalogTableName"),
+            listing("labels/churn/"),
+            describe_endpoint(),
+            PUBLISH_ALERT,
+        ),
+        denied=(
+            start("deployment"),
+            put(UPLOAD),
+            get(CAPTURE),
+            query("deploymentsTableName"),
+            listing("incoming/churn/"),
+            APPROVE,
+        ),
+    ),
+    RoleCase(
+        "mlops-training/RetrainingPolicyScheduleRole",
+        allowed=(invoke("RetrainingPolicyFunction"),),
+        denied=(invoke("DriftMonitorFunction"), start("training"), PUBLISH_ALERT),
     ),
     RoleCase(
         "mlops-serving/DeploymentModelRole",
