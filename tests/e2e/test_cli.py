@@ -1,16 +1,25 @@
-"""``mlops data`` against the local cloud, pointed at it the way ``mlops local env`` says."""
+"""``mlops data`` and ``mlops feedback`` against the local cloud, as ``mlops local env`` points at it."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from domain.deployment.capture import capture_key, capture_record
+from domain.names import capture_uri_prefix
+from domain.training.config import feature_columns
 from examples.churn import generate
+from stacks.app import PROJECT_ROOT, cdk_json_context
+from stacks.config import load_platform
 from tests.e2e.conftest import DataPlane
 
 pytestmark = pytest.mark.slow
@@ -111,3 +120,57 @@ def test_a_push_whose_validation_fails_stops_waiting_says_so_and_a_retry_succeed
     retried = mlops.invoke(app, ["data", "push", str(upload), "--dataset", "churn", "--json"])
     assert retried.exit_code == 0, retried.output
     assert json.loads(retried.stdout)["status"] == "accepted"
+
+
+def _serve_churn(data_plane: DataPlane, folder: Path, ids: list[str]) -> None:
+    """Requests with ``ids`` captured an hour ago for churn's model version 1, as its endpoint writes them."""
+    platform = load_platform(cdk_json_context()["mlops"], PROJECT_ROOT)
+    features = [c.name for c in feature_columns(platform.contracts["churn"], platform.training["churn"])]
+    table = pa_csv.read_csv(generate(len(ids), 25, folder / "served.csv", "csv")).select(features)
+    at = datetime.now(UTC) - timedelta(hours=1)
+    records = []
+    for index, inference_id in enumerate(ids):
+        row = ",".join("" if v is None else str(v) for v in table.slice(index, 1).to_pylist()[0].values())
+        records.append(json.dumps(capture_record(
+            request=row.encode(), request_type="text/csv",
+            response=json.dumps({"predictions": [{"prediction": index % 2}]}).encode(),
+            response_type="application/json", event_id=str(index), at=at, inference_id=inference_id,
+        )))  # fmt: skip
+    key = capture_key(capture_uri_prefix("churn", 1), "mlops-churn", "AllTraffic", at, "feedback-e2e")
+    data_plane.client("s3").put_object(Bucket=data_plane.bucket, Key=key, Body="\n".join(records).encode())
+
+
+def test_feedback_push_joins_labels_with_served_requests_and_reports_unknown_ids(
+    mlops: CliRunner, data_plane: DataPlane, tmp_path: Path
+) -> None:
+    # Given three requests served with inference IDs, and a labels file for two of them and an unknown one
+    _serve_churn(data_plane, tmp_path, ["req-0", "req-1", "req-2"])
+    labels = tmp_path / "labels.csv"
+    labels.write_text("inference_id,churned\nreq-0,0\nreq-2,1\nnot-served,1\n")
+
+    # When a person pushes it through the same event path as data
+    pushed = mlops.invoke(app, ["feedback", "push", str(labels), "--dataset", "churn", "--json"])
+
+    # Then the platform joined two labels with their requests and reported the unknown ID
+    assert pushed.exit_code == 0, pushed.output
+    report = json.loads(pushed.stdout)["report"]
+    assert (report["counts"]["matched"], report["counts"]["unknown_ids"]) == (2, 1)
+    assert report["examples"]["unknown_ids"] == ["not-served"]
+    assert report["versions"] == {"1": 2}
+    rows = data_plane.client("s3").get_object(Bucket=data_plane.bucket, Key=report["rows_key"])["Body"].read()
+    assert pq.read_table(io.BytesIO(rows)).column("inference_id").to_pylist() == ["req-0", "req-2"]
+
+
+def test_a_bad_feedback_file_exits_1_prints_the_findings_and_alerts(
+    mlops: CliRunner, data_plane: DataPlane, tmp_path: Path
+) -> None:
+    labels = tmp_path / "bad-labels.csv"
+    labels.write_text("inference_id,churned\nreq-0,7\n")
+    data_plane.drain(data_plane.alerts, wait=0.2)
+
+    pushed = mlops.invoke(app, ["feedback", "push", str(labels), "--dataset", "churn"])
+
+    assert pushed.exit_code == 1
+    assert "refused" in pushed.output and "value.range" in pushed.output
+    subjects = [message["Subject"] for message in data_plane.drain(data_plane.alerts)]
+    assert "Feedback file refused: churn" in subjects
