@@ -16,4 +16,9 @@ its parts), in the order a check meets them:
 - :mod:`.check`: the whole check behind its ports (:func:`~.check.check_drift`).
 
 The statistics and the baselines are in :mod:`spec.drift`, shared with the training job.
+
+Realized performance, once labels come back (the feedback function, ``domain.feedback``, runs it):
+:mod:`.performance_config` (the ``monitoring.performance`` key, its defaults from the gate) and
+:mod:`.performance` (each version's metrics on its labelled rows, with the training job's intervals from
+:mod:`spec.metrics`); :mod:`.metrics` says what is published.
 """
