@@ -12,6 +12,10 @@ A record is counted, not scored, when:
   syntax, an inference time) or its rows and predictions do not pair up: unreadable;
 - it is outside the versioned layout (:mod:`domain.monitoring.captures`): unattributed.
 
+Each row scored keeps its request's ``eventMetadata.inferenceId`` (addressed by row when the request has
+several: ``domain.monitoring.rows.row_inference_id``) and ``inferenceTime``, in ``VersionRows``, so that
+labels that come later can be joined to the rows they name.
+
 Speed: the records' envelopes are parsed by Arrow in one pass over all the files of a version; the
 common case (CSV requests without a header, JSON answers) is recognised and read by Arrow as a whole
 (:mod:`domain.monitoring.capture_fast`); the CSV rows of all requests by Arrow in one pass per header,
