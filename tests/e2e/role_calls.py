@@ -96,8 +96,12 @@ def listing(prefix: str) -> Call:
 
 
 def query(table: str) -> Call:
-    """A query of one partition of the catalog (its datasets) or of the deployments (its endpoints)."""
-    partition = {"catalogTableName": "dataset", "deploymentsTableName": "endpoint"}[table]
+    """A query of one partition: the catalog's or decisions' (a dataset), the deployments' (an endpoint)."""
+    partition = {
+        "catalogTableName": "dataset",
+        "deploymentsTableName": "endpoint",
+        "decisionsTableName": "dataset",
+    }[table]
     return Call(
         "dynamodb",
         "query",
