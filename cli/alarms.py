@@ -21,7 +21,13 @@ from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, c
 from cli.endpoints import endpoints_of
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
-from domain.names import alarm_names, drift_alarm_name, no_new_data_alarm_name, no_traffic_alarm_name
+from domain.names import (
+    alarm_names,
+    drift_alarm_name,
+    no_new_data_alarm_name,
+    no_traffic_alarm_name,
+    performance_alarm_name,
+)
 
 app = typer.Typer(help="Alarms: the endpoints' and the datasets' CloudWatch alarms.", no_args_is_help=True)
 
@@ -106,6 +112,7 @@ def expected_alarms(project: str, endpoints: dict[str, str]) -> dict[str, tuple[
         expected[drift_alarm_name(endpoint)] = (dataset, "drift")
         expected[no_traffic_alarm_name(endpoint)] = (dataset, "no traffic")
         expected[no_new_data_alarm_name(project, dataset)] = (dataset, "no new data")
+        expected[performance_alarm_name(endpoint)] = (dataset, "performance")
     return expected
 
 

@@ -48,6 +48,7 @@ def cloudwatch(monkeypatch: pytest.MonkeyPatch) -> FakeAlarms:
             _state("mlops-churn-invocation-5xx-errors"),
             _state("mlops-churn-model-latency"),
             _state("mlops-churn-no-new-data", "INSUFFICIENT_DATA"),
+            _state("mlops-churn-performance", "ALARM", "Threshold Crossed: 1 out of the last 1 datapoints"),
             _state("mlops-fraud-model-latency"),
             _state("someone-elses-alarm", "ALARM"),
         ]
@@ -78,6 +79,7 @@ def test_every_kind_of_the_projects_alarms_is_listed_with_its_dataset_and_state(
         "mlops-churn-model-latency",
         "mlops-churn-no-new-data",
         "mlops-churn-no-traffic",
+        "mlops-churn-performance",
         "mlops-fraud-model-latency",
     ]
     assert listed["mlops-churn-drift"] == {
@@ -89,20 +91,22 @@ def test_every_kind_of_the_projects_alarms_is_listed_with_its_dataset_and_state(
         "updated_at": "2026-12-06T17:00:00+00:00",
     }
     assert listed["mlops-churn-no-new-data"]["kind"] == "no new data"
+    assert listed["mlops-churn-performance"]["kind"] == "performance"
     assert listed["mlops-fraud-model-latency"]["dataset"] == "fraud"
-    # and CloudWatch was asked by name for both datasets' five alarms, not for every alarm of the account
+    # and CloudWatch was asked by name for both datasets' six alarms, not for every alarm of the account
     asked = set(cloudwatch.asked[0])
     assert {"mlops-fraud-drift", "mlops-fraud-no-traffic", "mlops-fraud-no-new-data"} <= asked
-    assert len(cloudwatch.asked[0]) == 10
+    assert "mlops-fraud-performance" in asked
+    assert len(cloudwatch.asked[0]) == 12
 
 
 def test_one_datasets_alarms_as_a_table(cloudwatch: FakeAlarms) -> None:
     # When churn's alarms are listed (a terminal wide enough for a table)
     result = CliRunner().invoke(app, ["alarms", "list", "--dataset", "churn"], env={"COLUMNS": "250"})
 
-    # Then the table has churn's five alarms, their state and reason, and none of fraud's
+    # Then the table has churn's six alarms, their state and reason, and none of fraud's
     assert result.exit_code == 0, result.output
-    assert "5 alarm(s)" in result.output
+    assert "6 alarm(s)" in result.output
     assert "mlops-churn-drift" in result.output and "ALARM" in result.output
     assert "2 out of the last 3 datapoints" in result.output
     assert "2026-12-06 17:00:00" in result.output
