@@ -33,6 +33,7 @@ from domain.names import (
     monitoring_prefix,
     no_new_data_alarm_name,
     no_traffic_alarm_name,
+    performance_alarm_name,
     retraining_schedule_name,
     training_job_name,
 )
@@ -157,6 +158,7 @@ def dataset_names(project: str, dataset: str) -> list[BuiltName]:
         *(BuiltName(rules.ALARM, alarm, "<endpoint>-<metric>") for alarm in alarm_names(endpoint)),
         BuiltName(rules.ALARM, drift_alarm_name(endpoint), "<endpoint>-drift"),
         BuiltName(rules.ALARM, no_traffic_alarm_name(endpoint), "<endpoint>-no-traffic"),
+        BuiltName(rules.ALARM, performance_alarm_name(endpoint), "<endpoint>-performance"),
         BuiltName(rules.ALARM, no_new_data_alarm_name(project, dataset), "<project>-<dataset>-no-new-data"),
         BuiltName(rules.DASHBOARD, dashboard_name(project, dataset), "<project>-<dataset>"),
         BuiltName(
