@@ -10,8 +10,6 @@ as EMF log lines (no CloudWatch permission: the function's log group turns them 
 
 from __future__ import annotations
 
-import json
-
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -30,16 +28,13 @@ from domain.feedback.config import FeedbackConfig
 from domain.feedback.labelled import QUARANTINE_PREFIX
 from domain.monitoring.config import MonitoringConfig
 from domain.training.config import TrainingConfig
+from stacks.constructs.lambda_packaging import generated_json
 from stacks.constructs.nag import cdk_grant_reasons
 from stacks.constructs.platform_events import rule_pattern
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue, rule_target
 
 FOLDER = "feedback_ingestion"
 FEEDBACK_PREFIX = "feedback/"
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, indent=1, sort_keys=True)
 
 
 class FeedbackIngestion(Construct):
@@ -84,10 +79,10 @@ class FeedbackIngestion(Construct):
             architecture=architecture,
             log_retention=log_retention,
             generated_files={
-                CONTRACTS_FILE: _json({n: c.model_dump(mode="json") for n, c in contracts.items()}),
-                TRAINING_FILE: _json({n: t.model_dump(mode="json") for n, t in training.items()}),
-                MONITORING_FILE: _json({n: m.model_dump(mode="json") for n, m in monitoring.items()}),
-                FEEDBACK_FILE: _json({n: f.model_dump(mode="json") for n, f in feedback.items()}),
+                CONTRACTS_FILE: generated_json(contracts),
+                TRAINING_FILE: generated_json(training),
+                MONITORING_FILE: generated_json(monitoring),
+                FEEDBACK_FILE: generated_json(feedback),
             },
             environment={
                 "PROJECT": project,

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_lambda as lambda_
+from pydantic import BaseModel
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
@@ -56,6 +59,19 @@ class _CopySources:
         for name, content in self._files.items():
             (out / name).write_text(content, encoding="utf-8")
         return True
+
+
+def generated_json(by_dataset: Mapping[str, Any]) -> str:
+    """A generated file of a function's asset (``domain.declared`` reads it): each dataset's value as JSON.
+
+    A pydantic model (a contract, a configuration) is dumped in JSON mode; the keys are sorted so that the
+    same configuration makes the same asset.
+    """
+    dumped = {
+        name: value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+        for name, value in by_dataset.items()
+    }
+    return json.dumps(dumped, indent=1, sort_keys=True)
 
 
 def function_code(function_dir: str, *, generated_files: dict[str, str] | None = None) -> lambda_.Code:
