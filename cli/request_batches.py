@@ -104,10 +104,8 @@ def row_requests(
 
     Parameters
     ----------
-    body : bytes
-        The file's content.
-    suffix : str
-        The file's suffix: ``.csv``, ``.jsonl`` or ``.json``.
+    body, suffix
+        As :func:`batches` takes them.
     column : str or None
         The column that holds each row's ID (taken out of the row); None: every row's ID is generated.
     generate : callable

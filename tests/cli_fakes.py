@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 class FakePlatform:
     """A deployed platform: its project and its stacks' outputs (no AWS call)."""
@@ -18,3 +20,13 @@ class FakePlatform:
     def bucket(self) -> str:
         """The data bucket."""
         return self.outputs["DataBucketName"]
+
+
+def churn_endpoint_served_by(monkeypatch: pytest.MonkeyPatch, runtime: object) -> None:
+    """Point ``mlops endpoints`` at a platform whose one endpoint is ``mlops-churn``, and its SageMaker
+    runtime at ``runtime`` (a fake with ``invoke_endpoint``)."""
+    from cli import endpoints
+
+    target = FakePlatform("mlops", {"EndpointNameChurn": "mlops-churn"})
+    monkeypatch.setattr(endpoints, "platform", lambda cloud: target)
+    monkeypatch.setattr(endpoints, "client", lambda service: runtime)

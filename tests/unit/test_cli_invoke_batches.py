@@ -11,11 +11,9 @@ import pytest
 from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
-from cli import endpoints
 from cli.main import app
 from cli.request_batches import BatchError, batches
-from cli.target import Cloud
-from tests.cli_fakes import FakePlatform
+from tests.cli_fakes import churn_endpoint_served_by
 
 CSV = b"age,plan\n30,basic\n\n41,premium\n52,basic\n"
 
@@ -87,13 +85,7 @@ class FakeRuntime:
 @pytest.fixture
 def runtime(monkeypatch: pytest.MonkeyPatch) -> FakeRuntime:
     fake = FakeRuntime()
-    target = FakePlatform("mlops", {"EndpointNameChurn": "mlops-churn"})
-
-    def fake_platform(cloud: Cloud) -> FakePlatform:
-        return target
-
-    monkeypatch.setattr(endpoints, "platform", fake_platform)
-    monkeypatch.setattr(endpoints, "client", lambda service: fake)
+    churn_endpoint_served_by(monkeypatch, fake)
     return fake
 
 

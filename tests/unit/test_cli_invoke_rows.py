@@ -13,11 +13,9 @@ import pytest
 from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
-from cli import endpoints
 from cli.main import app
 from cli.request_batches import BatchError, row_requests
-from cli.target import Cloud
-from tests.cli_fakes import FakePlatform
+from tests.cli_fakes import churn_endpoint_served_by
 
 
 class FakeRuntime:
@@ -46,13 +44,7 @@ class FakeRuntime:
 @pytest.fixture
 def runtime(monkeypatch: pytest.MonkeyPatch) -> FakeRuntime:
     fake = FakeRuntime()
-    target = FakePlatform("mlops", {"EndpointNameChurn": "mlops-churn"})
-
-    def fake_platform(cloud: Cloud) -> FakePlatform:
-        return target
-
-    monkeypatch.setattr(endpoints, "platform", fake_platform)
-    monkeypatch.setattr(endpoints, "client", lambda service: fake)
+    churn_endpoint_served_by(monkeypatch, fake)
     return fake
 
 
