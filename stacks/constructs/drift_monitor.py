@@ -10,8 +10,6 @@ invokes it by hand.
 
 from __future__ import annotations
 
-import json
-
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -28,6 +26,7 @@ from domain.declared import CONTRACTS_FILE, MONITORING_FILE, TRAINING_FILE
 from domain.monitoring.config import MonitoringConfig
 from domain.training.artifacts import run_prefix
 from domain.training.config import TrainingConfig
+from stacks.constructs.lambda_packaging import generated_json
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
 
@@ -35,10 +34,6 @@ FOLDER = "drift_monitor"
 # Where the gate puts a run's evaluation and the baseline files the registry points at
 # (domain.training.verdict): runs/<dataset>/<run>/evaluation/.
 _EVALUATION = "evaluation/"
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, indent=1, sort_keys=True)
 
 
 def baselines_pattern(dataset: str) -> str:
@@ -88,9 +83,9 @@ class DriftMonitor(Construct):
             architecture=architecture,
             log_retention=log_retention,
             generated_files={
-                CONTRACTS_FILE: _json({n: c.model_dump(mode="json") for n, c in contracts.items()}),
-                TRAINING_FILE: _json({n: t.model_dump(mode="json") for n, t in training.items()}),
-                MONITORING_FILE: _json({n: m.model_dump(mode="json") for n, m in monitoring.items()}),
+                CONTRACTS_FILE: generated_json(contracts),
+                TRAINING_FILE: generated_json(training),
+                MONITORING_FILE: generated_json(monitoring),
             },
             environment={
                 "PROJECT": project,
