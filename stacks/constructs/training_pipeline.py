@@ -9,8 +9,6 @@ each is announced on the alert topic.
 
 from __future__ import annotations
 
-import json
-
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -27,6 +25,7 @@ from domain.data.contract import DatasetContract
 from domain.declared import CONTRACTS_FILE, TRAINING_FILE
 from domain.training.config import TrainingConfig
 from stacks.config import TrainingInfraConfig
+from stacks.constructs.lambda_packaging import generated_json
 from stacks.constructs.nag import acknowledge, cdk_grant_reasons
 from stacks.constructs.platform_function import Invocation, PlatformFunction
 from stacks.constructs.training_job import RUNS_PREFIX, TrainingJob
@@ -59,8 +58,8 @@ class TrainingPipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         generated = {
-            CONTRACTS_FILE: _json({name: c.model_dump(mode="json") for name, c in contracts.items()}),
-            TRAINING_FILE: _json({name: t.model_dump(mode="json") for name, t in training.items()}),
+            CONTRACTS_FILE: generated_json(contracts),
+            TRAINING_FILE: generated_json(training),
         }
         group_prefix = names.group_prefix(project)
         # Each function is given the variables its handler's Settings reads, and no others.
@@ -272,7 +271,3 @@ def _step(task: str) -> Invocation:
         f"the training state machine's {task} task, which retries a Lambda throttle and catches every "
         "other error into the run's failure alert"
     )
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, indent=1, sort_keys=True)
