@@ -5,6 +5,7 @@ Where the SDK points is the SDK's business: ``AWS_ENDPOINT_URL`` (the local clou
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -60,3 +61,14 @@ def forget_clients() -> None:
     client.cache_clear()
     waiting_client.cache_clear()
     resource.cache_clear()
+
+
+def from_dynamo(value: Any) -> Any:
+    """A DynamoDB item (or value) as plain Python: its Decimals as int, or float when not whole."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_dynamo(v) for v in value]
+    return value

@@ -7,13 +7,12 @@ the record of one deployment, written when it ends.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from adapters.aws import error_code, resource
+from adapters.aws import error_code, from_dynamo, resource
 from adapters.endpoints import SageMakerEndpoints
 from adapters.registry import SageMakerModelRegistry
 
@@ -25,16 +24,6 @@ RECORD_PREFIX = "deployment#"
 
 class DeploymentTableError(Exception):
     """DynamoDB refused a request."""
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 class DynamoDeployments:
@@ -98,7 +87,7 @@ class DynamoDeployments:
             )["Items"]
         except ClientError as error:
             raise DeploymentTableError(f"cannot read the deployments of {endpoint}: {error}") from error
-        return [_plain(item) for item in items]
+        return [from_dynamo(item) for item in items]
 
     def holder(self, endpoint: str) -> str | None:
         """The deployment holding the endpoint's lock, if any."""

@@ -19,7 +19,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from adapters.aws import client, error_code, resource
+from adapters.aws import client, error_code, from_dynamo, resource
 from domain.retraining.decisions import Decision
 from domain.retraining.state import PolicyState
 from domain.retraining.use_case import DecisionConflictError
@@ -56,7 +56,7 @@ class DynamoDecisions:
         except ClientError as error:
             raise DecisionTableError(f"cannot read the retraining state of {dataset}: {error}") from error
         found = item.get("Item")
-        return PolicyState.from_item(_plain(found)) if found else PolicyState(dataset=dataset)
+        return PolicyState.from_item(from_dynamo(found)) if found else PolicyState(dataset=dataset)
 
     def record(self, before: PolicyState, after: PolicyState, decisions: Sequence[Decision]) -> None:
         """Write ``after`` (at the next revision) and ``decisions``, if the state is still ``before``'s.
@@ -69,14 +69,17 @@ class DynamoDecisions:
             For any other refusal.
         """
         written = dataclasses.replace(after, revision=before.revision + 1)
-        state = {"Put": {
-            "TableName": self._name,
-            "Item": _dynamo({**written.to_item(), "dataset": before.dataset, "record": STATE}),
-            **({"ConditionExpression": "attribute_not_exists(#r)", "ExpressionAttributeNames": {"#r": "record"}}
-               if before.revision == 0 else
-               {"ConditionExpression": "revision = :revision",
-                "ExpressionAttributeValues": {":revision": before.revision}}),
-        }}  # fmt: skip
+        # The first state is put where none is; each later one where the revision read still is.
+        unchanged: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(#r)", "ExpressionAttributeNames": {"#r": "record"}}
+            if before.revision == 0
+            else {
+                "ConditionExpression": "revision = :r",
+                "ExpressionAttributeValues": {":r": before.revision},
+            }
+        )
+        item = _dynamo({**written.to_item(), "dataset": before.dataset, "record": STATE})
+        state = {"Put": {"TableName": self._name, "Item": item, **unchanged}}
         puts = [
             {"Put": {
                 "TableName": self._name,
@@ -126,7 +129,7 @@ class DynamoDecisions:
         except ClientError as error:
             raise DecisionTableError(f"cannot read the retraining decisions: {error}") from error
         items.sort(key=lambda item: str(item["record"]), reverse=True)
-        return [Decision.from_item(_plain(item)) for item in items[:limit]]
+        return [Decision.from_item(from_dynamo(item)) for item in items[:limit]]
 
     def _query(self, dataset: str, condition: Any = None) -> Any:
         query: dict[str, Any] = {
@@ -139,7 +142,7 @@ class DynamoDecisions:
         try:
             while True:
                 page = self._table.query(**query)
-                yield from (Decision.from_item(_plain(item)) for item in page["Items"])
+                yield from (Decision.from_item(from_dynamo(item)) for item in page["Items"])
                 if "LastEvaluatedKey" not in page:
                     return
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -181,15 +184,4 @@ def _dynamo(value: Any) -> Any:
         return {k: _dynamo(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_dynamo(v) for v in value]
-    return value
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB's Decimals back as int or float."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
     return value
