@@ -256,6 +256,10 @@ class Deployed:
             name, source = trusted, self._machines[arn]
         elif arn in self._schedule_groups:
             name, source = trusted, self._schedule_groups[arn]
+        elif trusted == "scheduler.amazonaws.com":
+            # A role only run-time schedules use (the retraining policy's deferral): the default group.
+            group = f"arn:aws:scheduler:{self.cloud.region}:{self.cloud.account_id}:schedule-group/default"
+            name, source = trusted, group
         else:
             name, source = (SESSION_NAME if trusted == SAGEMAKER_PRINCIPAL else trusted), None
         session = self.cloud.iam.sessions.assume(arn, service=trusted, session_name=name, source_arn=source)
