@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO, Literal, Protocol
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from domain.alerts import alert_subject
-from domain.data.contract import DatasetContract
 from domain.data.ingestion_model import Alerter, Upload, UploadMissingError, to_json, upload_report_name
 from domain.data.quarantine import write_and_alert
 from domain.data.validation import ValidationResult
@@ -43,15 +41,19 @@ from domain.feedback.labelled import (
     report_key,
 )
 from domain.feedback.labels_file import LabelsFile, check_labels
+from domain.feedback.model import (
+    FeedbackDataset,
+    FeedbackOutcome,
+    FeedbackStore,
+    LabelledRowsSource,
+    feedback_dataset,
+)
 from domain.feedback.report import expected_columns, labelled_report
 from domain.monitoring.captures import CaptureSource, read_window
 from domain.monitoring.check import MetricsSink
 from domain.monitoring.columns import CaptureSchema
 from domain.monitoring.metrics import performance_metrics
 from domain.monitoring.performance import VersionPerformance, dataset_performance
-from domain.monitoring.performance_config import PerformanceSettings
-from domain.names import feedback_prefix
-from domain.training.config import TrainingConfig
 
 __all__ = [
     "FeedbackDataset",
@@ -62,92 +64,7 @@ __all__ = [
     "ingest_feedback",
 ]
 
-Status = Literal["labelled", "rejected", "duplicate"]
 _PARQUET = "application/vnd.apache.parquet"
-
-
-class FeedbackStore(Protocol):
-    """The data bucket: the feedback file read, the labelled rows and the reports written."""
-
-    def opener(self, upload: Upload) -> Callable[[], BinaryIO]:
-        """Opens the file's bytes (the version the event named); raises UploadMissingError."""
-        ...
-
-    def put(self, key: str, body: bytes, content_type: str) -> None:
-        """Write (or overwrite) an object."""
-        ...
-
-    def put_if_absent(self, key: str, body: bytes | BinaryIO, content_type: str) -> bool:
-        """Write an object unless one exists at ``key``; True if this call wrote it."""
-        ...
-
-    def read_json(self, key: str) -> dict[str, Any] | None:
-        """The JSON object at ``key``, or None."""
-        ...
-
-
-class LabelledRowsSource(Protocol):
-    """Every labelled row of a dataset, from all its accepted feedback files."""
-
-    def labelled_rows(
-        self, dataset: str, *, after: datetime | None, columns: tuple[str, ...] | None = None
-    ) -> pa.Table:
-        """The rows of every label file (``after`` None), or of those written after ``after``."""
-        ...
-
-
-@dataclass(frozen=True)
-class FeedbackDataset:
-    """What the use case needs to know of a declared dataset.
-
-    Attributes
-    ----------
-    contract : DatasetContract
-    training : TrainingConfig
-        Resolved: the model's features and task.
-    endpoint : str
-        The endpoint that answers its requests (the metrics' dimension).
-    lookback_days : int
-    performance : PerformanceSettings
-        Resolved ``monitoring.performance``; nothing is published when it is disabled.
-    """
-
-    contract: DatasetContract
-    training: TrainingConfig
-    endpoint: str
-    lookback_days: int
-    performance: PerformanceSettings
-
-
-@dataclass(frozen=True)
-class FeedbackOutcome:
-    """What became of a feedback file."""
-
-    status: Status
-    dataset: str | None
-    sha256: str | None
-    report_key: str
-    summary: str
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The outcome as the handler returns it."""
-        return {
-            "status": self.status,
-            "dataset": self.dataset,
-            "sha256": self.sha256,
-            "report_key": self.report_key,
-            "summary": self.summary,
-            "counts": self.counts,
-        }
-
-
-def feedback_dataset(key: str) -> str | None:
-    """The dataset a feedback file's key names (``feedback/<dataset>/<file>``), or None."""
-    dataset, _, name = key.removeprefix("feedback/").partition("/")
-    if not dataset or not name or key != feedback_prefix(dataset) + name:
-        return None
-    return dataset
 
 
 def ingest_feedback(
