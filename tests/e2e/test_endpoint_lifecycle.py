@@ -166,6 +166,46 @@ def test_requests_and_answers_are_captured_for_the_drift_monitor(platform: DataP
     assert all(line["captureData"]["endpointOutput"]["mode"] == "OUTPUT" for line in lines)
 
 
+def test_mlops_endpoints_invoke_with_inference_ids_prints_them_and_the_captures_carry_them(
+    platform: DataPlane, rows: pa.Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    # Given three rows, sent by the CLI as an app names its requests: one row each, a new UUID each
+    platform.point_sdk_here(monkeypatch)
+    request = tmp_path / "named.csv"
+    request.write_bytes(_csv(rows.slice(0, 3)))
+
+    invoked = CliRunner().invoke(
+        app, ["endpoints", "invoke", "churn", "--file", str(request), "--inference-ids", "--json"]
+    )
+
+    # Then each row's ID is printed beside its prediction
+    assert invoked.exit_code == 0, invoked.output
+    printed = json.loads(invoked.stdout)["rows"]
+    ids = [entry["inference_id"] for entry in printed]
+    assert [entry["row"] for entry in printed] == [0, 1, 2] and len(set(ids)) == 3
+    # and the endpoint's data capture holds each request, one row, under its ID
+    platform.cloud.wait_idle(timeout=30)
+    s3 = platform.client("s3")
+    named = {
+        line["eventMetadata"]["inferenceId"]: line
+        for key in platform.keys(f"capture/churn/v1/{ENDPOINT}/AllTraffic/")
+        for line in map(
+            json.loads, s3.get_object(Bucket=platform.bucket, Key=key)["Body"].read().splitlines()
+        )
+        if "inferenceId" in line["eventMetadata"]
+    }
+    assert set(named) == set(ids)
+    for entry in printed:
+        captured = named[entry["inference_id"]]["captureData"]
+        assert len(captured["endpointInput"]["data"].splitlines()) == 2  # the header and the row
+        (answer,) = json.loads(captured["endpointOutput"]["data"])["predictions"]
+        assert answer["prediction"] == entry["prediction"]
+
+
 def test_a_second_approval_goes_through_the_canary_and_the_new_version_serves(
     platform: DataPlane, registry: Any, rows: pa.Table, tmp_path: Path
 ) -> None:
