@@ -29,6 +29,7 @@ from domain.training.config import TrainingConfig
 from stacks.constructs.lambda_packaging import generated_json
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
+from stacks.constructs.schedules import schedule_role
 
 FOLDER = "drift_monitor"
 # Where the gate puts a run's evaluation and the baseline files the registry points at
@@ -173,23 +174,8 @@ class DriftMonitor(Construct):
         The target grants it the invocation and the dead-letter queue, the schedule's key its decryption
         (``kms:Decrypt``); sending to the queue, encrypted with the same key, needs a data key too.
         """
-        stack = cdk.Stack.of(self)
-        # The schedules are in the account's default group: a schedule of another account, or of
-        # another group, cannot pass its role (the confused deputy).
-        group = stack.format_arn(
-            service="scheduler",
-            resource="schedule-group",
-            resource_name="default",
-            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        role = iam.Role(
-            self,
-            "ScheduleRole",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account, "aws:SourceArn": group}},
-            ),
-            description="Invokes the drift monitor on each dataset's schedule.",
+        role = schedule_role(
+            self, "ScheduleRole", description="Invokes the drift monitor on each dataset's schedule."
         )
         key.grant(role, "kms:GenerateDataKey")
         acknowledge(

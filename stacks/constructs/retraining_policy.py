@@ -36,6 +36,7 @@ from domain.retraining.triggers import schedule_payload
 from stacks.constructs.nag import acknowledge, cdk_grant_reasons
 from stacks.constructs.platform_events import rule_pattern
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue, rule_target
+from stacks.constructs.schedules import schedule_role
 from stacks.constructs.workflow import grant_start_once
 
 FOLDER = "retraining_policy"
@@ -295,20 +296,9 @@ class RetrainingPolicy(Construct):
 
     def _schedule_role(self, key: kms.IKey) -> iam.Role:
         """The schedules' execution role: EventBridge Scheduler, for this account's default group only."""
-        stack = cdk.Stack.of(self)
-        group = stack.format_arn(
-            service="scheduler",
-            resource="schedule-group",
-            resource_name="default",
-            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        role = iam.Role(
+        role = schedule_role(
             self,
             "ScheduleRole",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account, "aws:SourceArn": group}},
-            ),
             description="Invokes the retraining policy on its schedules (configured and deferral).",
         )
         # Scheduler decrypts the payload with this role; the dead-letter queue is encrypted with the key.
