@@ -48,8 +48,15 @@ synth: setup
 demo: setup
 	$(PY) -m cli.demo
 
+# The tests run in TEST_WORKERS processes (pytest-xdist), a whole test module per worker (`--dist loadfile`),
+# handed out in collection order (`--no-loadscope-reorder`: tests/e2e first, the longest modules). A module's
+# fixtures (its local cloud, its trained model) are made once, in the worker that runs it; session fixtures
+# (the synthesized app) once per worker. What a new test module must keep to: nothing shared with another
+# module but through a session fixture, no fixed port (a local cloud listens on port 0), files under
+# tmp_path/tmp_path_factory only (a file two workers write needs a lock, as the e2e access report has).
+TEST_WORKERS ?= 2
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 lint: setup $(SCANNERS)/.installed
 	$(VENV)/bin/ruff check .

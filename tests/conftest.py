@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The end-to-end tests' local clouds (one per module) add up to one least-privilege report, saved under one
+# session id. Set here, in the environment, because this file is loaded before `make test` starts its
+# workers (pytest-xdist), which inherit it; and because pytest imports tests/e2e/conftest.py twice (as
+# `conftest` and as `tests.e2e.conftest`), each of which would otherwise make an id of its own.
+ACCESS_SESSION = "MLOPS_E2E_ACCESS_SESSION"
+os.environ.setdefault(ACCESS_SESSION, uuid.uuid4().hex)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import fcntl
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from localcloud import LocalCloud, access_report, merge_outputs
-from tests.conftest import CloudAssembly
+from tests.conftest import ACCESS_SESSION, CloudAssembly
 from tests.iam_roles import let_service_send
 
 
@@ -164,9 +165,8 @@ def serving_platform(
 
 
 # The session's local clouds (one per module) add up to one least-privilege report (`mlops local access`).
-# Kept in the environment: pytest imports this file as `conftest` and the test modules as
-# `tests.e2e.conftest`, two modules, and a session id of each would overwrite the other's report.
-_SESSION = os.environ.setdefault("MLOPS_E2E_ACCESS_SESSION", uuid.uuid4().hex)
+# The session's id is set by tests/conftest.py before the test workers start (see there).
+_SESSION = os.environ[ACCESS_SESSION]
 
 
 @contextlib.contextmanager
@@ -208,4 +208,8 @@ def _reporting_access(cloud: LocalCloud) -> Iterator[None]:
         yield
     finally:
         path = access_report.tests_report_path()
-        access_report.save_into(access_report.take(cloud), path, session=_SESSION)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Modules run in parallel workers (`make test`): one merges into the shared report at a time.
+        with path.with_suffix(".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            access_report.save_into(access_report.take(cloud), path, session=_SESSION)
