@@ -15,7 +15,7 @@ job by name. Each builder is deterministic (no clock), so a request made twice n
 - monitoring: :func:`monitoring_prefix` (its reports), :func:`drift_alarm_name`,
   :func:`no_traffic_alarm_name`, :func:`no_new_data_alarm_name` and :func:`dashboard_name`;
 - ground truth: :func:`feedback_prefix` (labels uploaded), :func:`labels_prefix` (labels joined with their
-  captured requests), :func:`performance_alarm_name`;
+  captured requests), :func:`performance_alarm_name`, :func:`feedback_errors_alarm_name`;
 - retraining: :func:`retraining_upload_key` (a dataset version the policy prepares), and the policy's
   schedules :func:`retraining_schedule_name` and :func:`deferral_schedule_name`.
 
@@ -56,6 +56,7 @@ __all__ = [
     "endpoint_name",
     "event_bus_name",
     "execution_name",
+    "feedback_errors_alarm_name",
     "feedback_prefix",
     "fit",
     "group_prefix",
@@ -374,6 +375,11 @@ def labels_prefix(dataset: str) -> str:
 def performance_alarm_name(endpoint: str) -> str:
     """The alarm on the realized performance of ``endpoint``'s model: ``<endpoint>-performance``."""
     return f"{endpoint}-performance"
+
+
+def feedback_errors_alarm_name(project: str) -> str:
+    """The alarm on the feedback function failing (a file without report): ``<project>-feedback-errors``."""
+    return f"{project}-feedback-errors"
 
 
 # Retraining
