@@ -79,14 +79,15 @@ def test_a_duplicate_trigger_starts_no_second_run(data_plane: DataPlane) -> None
         "detail": {"dataset": detail["dataset"], "version": detail["dataset_version"]},
     }  # fmt: skip
     functions = data_plane.client("lambda").list_functions()["Functions"]
-    start = next(f["FunctionName"] for f in functions if "TrainingStartFunction" in f["FunctionName"])
+    policy = next(f["FunctionName"] for f in functions if "RetrainingPolicyFunction" in f["FunctionName"])
 
     answer = json.loads(
-        data_plane.client("lambda").invoke(FunctionName=start, Payload=json.dumps(event))["Payload"].read()
+        data_plane.client("lambda").invoke(FunctionName=policy, Payload=json.dumps(event))["Payload"].read()
     )
 
-    assert answer["started"] is False
-    assert answer["execution_arn"] == run["executionArn"]
+    # The retraining policy decided it before: a duplicate, recorded, and the run it started is that one
+    assert answer["decisions"][0]["outcome"] == "duplicate", answer
+    assert run["executionArn"] in [d["acted"] for d in answer["decisions"] if d["outcome"] == "started"]
     assert len(_runs(data_plane)) == len(sfn_runs)
 
 
