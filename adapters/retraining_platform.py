@@ -26,16 +26,21 @@ from domain import names
 from domain.data.ingestion_model import DatasetVersion
 from domain.retraining.decisions import Decision
 from domain.retraining.policy import ModelInService, Observations
-from domain.retraining.state import PolicyState, RunningRun
 from domain.retraining.preparation import CannotPrepareError
+from domain.retraining.state import PolicyState, RunningRun
 from domain.retraining.training_data import LabelSummary
 from domain.retraining.triggers import deferral_payload
 from domain.training.registration import ModelVersion
 from domain.training.runs import execution_input, parse_execution_name
 
 __all__ = [
-    "DeferralTarget", "LabelSource", "PlatformObservations", "PolicyActions", "SchedulerError", "UploadWriter",
-]  # fmt: skip
+    "DeferralTarget",
+    "LabelSource",
+    "PlatformObservations",
+    "PolicyActions",
+    "SchedulerError",
+    "UploadWriter",
+]
 
 
 class SchedulerError(Exception):

@@ -235,7 +235,7 @@ OPERATIONS: Final[dict[tuple[str, str], tuple[Permission, ...]]] = {
             ("create_schedule", "scheduler:CreateSchedule"),
             ("update_schedule", "scheduler:UpdateSchedule"),
         )
-    },  # fmt: skip
+    },
     # Notifications and metrics.
     ("sns", "publish"): (_p("sns:Publish", "topic", "{TopicArn}"),),
     ("sns", "set_topic_attributes"): (_p("sns:SetTopicAttributes", "topic", "{TopicArn}"),),
