@@ -11,6 +11,8 @@ as EMF log lines (no CloudWatch permission: the function's log group turns them 
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -48,6 +50,8 @@ class FeedbackIngestion(Construct):
         "Object Created" under ``feedback/`` in the data bucket.
     dead_letters
         What the rule could not deliver, and what the function failed on for good.
+    errors_alarm
+        The function failed (to the alert topic).
     """
 
     def __init__(
@@ -113,6 +117,19 @@ class FeedbackIngestion(Construct):
             ),
             targets=[rule_target(self.function, self.dead_letters)],
         )
+        # A file the function gives up on (captures it may not read, a write refused) has no report:
+        # the person waiting for one is told by the alert topic, and the event waits in the queue.
+        self.errors_alarm = cloudwatch.Alarm(
+            self,
+            "Errors",
+            alarm_name=names.feedback_errors_alarm_name(project),
+            alarm_description="The feedback ingestion function failed (not a refused file: a crash).",
+            metric=self.function.metric_errors(period=cdk.Duration.minutes(5)),
+            threshold=1,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.errors_alarm.add_alarm_action(cloudwatch_actions.SnsAction(alerts))
 
     def _grant(self, datasets: list[str], data_bucket: s3.IBucket, key: kms.IKey) -> None:
         """Read the datasets' feedback files and captures, read and write their labels, write refusals."""

@@ -128,3 +128,15 @@ def test_each_dataset_gets_its_own_prefixes(monitoring_variant: CloudAssembly) -
     (writes,) = granted["s3:PutObject"]
     assert _objects(writes) == ["labels/churn/*", "labels/retail/*", "quarantine/feedback/*"]
     assert variant["Outputs"]["FeedbackDatasets"]["Value"] == "churn,retail"
+
+
+def test_a_failure_of_the_function_alarms_the_alert_topic(monitoring: dict[str, Any]) -> None:
+    function = function_named(monitoring, FOLDER)
+    (alarm,) = [
+        a["Properties"] for a in of_type(monitoring, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Dimensions") == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+    ]  # fmt: skip
+
+    assert alarm["AlarmName"] == "mlops-feedback-errors"
+    assert (alarm["MetricName"], alarm["Namespace"], alarm["Threshold"]) == ("Errors", "AWS/Lambda", 1)
+    assert alarm["AlarmActions"] == [TOPIC]
