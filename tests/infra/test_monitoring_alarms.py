@@ -111,8 +111,11 @@ def test_alarms_follow_the_configuration_and_a_disabled_dataset_has_none(variant
     }
 
     # churn: 30-minute windows, 3 of 4; no no-traffic alarm; 36 hours of no new data as 2 periods of 18 h;
-    # its realized accuracy watched. retail: monitoring disabled, no alarm at all.
-    assert set(alarms) == {"mlops-churn-drift", "mlops-churn-no-new-data", "mlops-churn-performance"}
+    # its realized accuracy watched. retail: monitoring disabled, no alarm at all. (The feedback function's
+    # errors alarm is the stack's whatever the datasets' monitoring.)
+    assert set(alarms) == {
+        "mlops-churn-drift", "mlops-churn-no-new-data", "mlops-churn-performance", "mlops-feedback-errors"
+    }  # fmt: skip
     drift, no_data = alarms["mlops-churn-drift"], alarms["mlops-churn-no-new-data"]
     assert (drift["Period"], drift["EvaluationPeriods"], drift["DatapointsToAlarm"]) == (1800, 4, 3)
     assert (no_data["Period"], no_data["EvaluationPeriods"], no_data["DatapointsToAlarm"]) == (
