@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -13,6 +14,20 @@ from stacks.constructs.scanners import justify
 INCOMING_PREFIX = "incoming/"
 DATASETS_PREFIX = "datasets/"
 QUARANTINE_PREFIX = "quarantine/"
+
+
+def key_through_s3(scope: Construct, key: kms.IKey) -> iam.PolicyStatement:
+    """The platform key's use by S3 on behalf of a role that reads and writes the data bucket's objects.
+
+    The objects are SSE-KMS with the platform's key: reading one decrypts its data key, writing one makes a
+    data key. Only through S3 (``kms:ViaService``): the role cannot use the key directly.
+    """
+    stack = cdk.Stack.of(scope)
+    return iam.PolicyStatement(
+        actions=["kms:Decrypt", "kms:GenerateDataKey"],
+        resources=[key.key_arn],
+        conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
+    )
 
 
 class DataBucket(Construct):

@@ -30,6 +30,7 @@ from domain.feedback.config import FeedbackConfig
 from domain.feedback.labelled import QUARANTINE_PREFIX
 from domain.monitoring.config import MonitoringConfig
 from domain.training.config import TrainingConfig
+from stacks.constructs.data_bucket import key_through_s3
 from stacks.constructs.lambda_packaging import generated_json
 from stacks.constructs.nag import cdk_grant_reasons
 from stacks.constructs.platform_events import rule_pattern
@@ -133,7 +134,6 @@ class FeedbackIngestion(Construct):
 
     def _grant(self, datasets: list[str], data_bucket: s3.IBucket, key: kms.IKey) -> None:
         """Read the datasets' feedback files and captures, read and write their labels, write refusals."""
-        stack = cdk.Stack.of(self)
         role = self.handler.role
         feedback = [names.feedback_prefix(d) + "*" for d in datasets]
         captures = [names.capture_prefix(d) + "*" for d in datasets]
@@ -160,15 +160,7 @@ class FeedbackIngestion(Construct):
         role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=reads))
         writes = [data_bucket.arn_for_objects(p) for p in [*labels, *refusals]]
         role.add_to_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=writes))
-        # The data bucket's objects are SSE-KMS with the platform's key: reading one decrypts its data
-        # key, writing one makes a data key. Only through S3.
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
-            )
-        )
+        role.add_to_policy(key_through_s3(self, key))
         self.handler.acknowledge(
             resources={
                 **{
