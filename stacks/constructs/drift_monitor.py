@@ -26,6 +26,7 @@ from domain.declared import CONTRACTS_FILE, MONITORING_FILE, TRAINING_FILE
 from domain.monitoring.config import MonitoringConfig
 from domain.training.artifacts import run_prefix
 from domain.training.config import TrainingConfig
+from stacks.constructs.data_bucket import key_through_s3
 from stacks.constructs.lambda_packaging import generated_json
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue
@@ -126,15 +127,7 @@ class DriftMonitor(Construct):
         role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=reads))
         writes = [data_bucket.arn_for_objects(p) for p in reports]
         role.add_to_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=writes))
-        # The data bucket's objects are SSE-KMS with the platform's key: reading one decrypts its data key,
-        # writing one makes a data key. Only through S3.
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
-            )
-        )
+        role.add_to_policy(key_through_s3(self, key))
         # A version's baselines are found from its model package (DriftCheckBaselines).
         packages = [
             stack.format_arn(
