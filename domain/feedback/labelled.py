@@ -25,7 +25,11 @@ label file of a dataset can be read back together however the training configura
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from domain.data.contract import Column, DatasetContract
 from domain.names import labels_prefix
@@ -46,6 +50,7 @@ __all__ = [
     "contract_type",
     "labelled_rows_key",
     "labelled_schema",
+    "newest_labels",
     "quarantine_report_key",
     "report_key",
 ]
@@ -63,6 +68,7 @@ PREDICTION = "prediction"
 FIXED_COLUMNS = (INFERENCE_ID, MODEL_VERSION, CAPTURED_AT, LABELLED_AT, PREDICTION)
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
+_ROW = "__row"
 _TYPES: dict[str, pa.DataType] = {
     "integer": pa.int64(),
     "float": pa.float64(),
@@ -136,3 +142,37 @@ def report_key(dataset: str, sha256: str) -> str:
 def quarantine_report_key(dataset: str, sha256: str) -> str:
     """``quarantine/feedback/<dataset>/<sha256>/report.json``: the report of a feedback file refused."""
     return f"{QUARANTINE_PREFIX}{dataset}/{sha256}/{REPORT}"
+
+
+def newest_labels(rows: pa.Table, *, after: datetime | None = None) -> pa.Table:
+    """One row per inference ID, its newest label, kept when it was accepted after ``after``; in row order.
+
+    The newest label is the one of greatest ``labelled_at`` (a later file corrects an earlier one); on a
+    tie, the row that comes last. Row order is kept so that the same rows resample the same way as the
+    training job's (the realized metrics' bootstrap draws row positions); files read in key order give
+    the same table whatever the order they were written in.
+
+    Parameters
+    ----------
+    rows : pyarrow.Table
+        Labelled rows (at least ``inference_id`` and ``labelled_at``), of any number of feedback files.
+    after : datetime, optional
+        Aware; None keeps every ID's newest label. An ID whose newest label is at or before it is left
+        out (its older labels are not brought back).
+
+    Returns
+    -------
+    pyarrow.Table
+    """
+    numbered = rows.append_column(_ROW, pa.array(np.arange(rows.num_rows, dtype=np.int64)))
+    order = pc.sort_indices(
+        numbered,
+        sort_keys=[(INFERENCE_ID, "ascending"), (LABELLED_AT, "descending"), (_ROW, "descending")],
+    ).to_numpy()
+    ids = numbered.column(INFERENCE_ID).take(pa.array(order)).to_numpy(zero_copy_only=False)
+    first = np.ones(len(ids), dtype=bool)
+    first[1:] = ids[1:] != ids[:-1]
+    newest = rows.take(pa.array(np.sort(order[first])))
+    if after is None:
+        return newest
+    return newest.filter(pc.greater(newest.column(LABELLED_AT), pa.scalar(after, TIMESTAMP)))

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from domain.data.contract import DatasetContract
-from domain.feedback.labelled import INFERENCE_ID, LABELLED_AT, MODEL_VERSION, PREDICTION
+from domain.feedback.labelled import MODEL_VERSION, PREDICTION, newest_labels
 from domain.monitoring.performance_config import PerformanceSettings
 from domain.training.config import HIGHER_IS_BETTER, METRICS, Task, TrainingConfig
 from spec.drift.categorical import label_text
@@ -57,7 +57,6 @@ __all__ = [
 
 #: The optional column of class probabilities per labelled row (label text -> probability).
 PROBABILITIES = "probabilities"
-_ROW = "__row"
 
 
 @dataclass(frozen=True)
@@ -115,23 +114,6 @@ class VersionPerformance:
             if value.name == name:
                 return value
         raise KeyError(name)
-
-
-def newest_labels(rows: pa.Table) -> pa.Table:
-    """One row per inference ID, its newest label (greatest ``labelled_at``, then the last row), in row order.
-
-    Row order is kept so that the same rows resample the same way as the training job's (the bootstrap
-    draws row positions).
-    """
-    numbered = rows.append_column(_ROW, pa.array(np.arange(rows.num_rows, dtype=np.int64)))
-    order = pc.sort_indices(
-        numbered,
-        sort_keys=[(INFERENCE_ID, "ascending"), (LABELLED_AT, "descending"), (_ROW, "descending")],
-    ).to_numpy()
-    ids = numbered.column(INFERENCE_ID).take(pa.array(order)).to_numpy(zero_copy_only=False)
-    first = np.ones(len(ids), dtype=bool)
-    first[1:] = ids[1:] != ids[:-1]
-    return rows.take(pa.array(np.sort(order[first])))
 
 
 def realized_performance(

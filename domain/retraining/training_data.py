@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 
 from domain.data.contract import DatasetContract
 from domain.data.validation.convert import snapshot_schema, to_snapshot
-from domain.feedback.labelled import INFERENCE_ID, LABELLED_AT, TIMESTAMP
+from domain.feedback.labelled import LABELLED_AT, newest_labels
 from domain.retraining.contract_fit import refusals
 
 __all__ = [
@@ -121,33 +121,6 @@ class CannotCombine:
     """The labelled rows cannot make a dataset version with the accepted data: ``reason`` says why."""
 
     reason: str
-
-
-def newest_labels(labelled: pa.Table, *, after: datetime | None = None) -> pa.Table:
-    """The newest label of each inference ID, kept when it was accepted after ``after``.
-
-    Parameters
-    ----------
-    labelled : pyarrow.Table
-        Labelled rows (at least ``inference_id`` and ``labelled_at``), from any number of files.
-    after : datetime, optional
-        Aware; None keeps every ID's newest label.
-
-    Returns
-    -------
-    pyarrow.Table
-        One row per inference ID, sorted by ID (deterministic whatever the files' order).
-    """
-    if labelled.num_rows == 0:
-        return labelled
-    order = pc.sort_indices(labelled, sort_keys=[(INFERENCE_ID, "ascending"), (LABELLED_AT, "descending")])
-    ordered = labelled.take(order)
-    ids = ordered[INFERENCE_ID].combine_chunks()
-    first = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1))
-    newest = ordered.filter(pa.concat_arrays([pa.array([True]), first.fill_null(True)]))
-    if after is None:
-        return newest
-    return newest.filter(pc.greater(newest[LABELLED_AT], pa.scalar(after, TIMESTAMP)))
 
 
 def summarize_labels(labelled: pa.Table, *, after: datetime | None) -> LabelSummary:
