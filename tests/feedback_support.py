@@ -117,12 +117,19 @@ class FakeBucket:
         return json.loads(self.objects[key]) if key in self.objects else None
 
     def labelled_rows(
-        self, dataset: str, *, after: datetime | None, columns: tuple[str, ...] | None = None
+        self,
+        dataset: str,
+        *,
+        after: datetime | None,
+        columns: tuple[str, ...] | None = None,
+        committed_only: bool = False,
     ) -> pa.Table:
         tables = [
             pq.read_table(io.BytesIO(body), columns=list(columns) if columns else None)
             for key, body in sorted(self.objects.items())
-            if key.startswith(labels_prefix(dataset)) and key.endswith("/rows.parquet")
+            if key.startswith(labels_prefix(dataset))
+            and key.endswith("/rows.parquet")
+            and (not committed_only or key.removesuffix("rows.parquet") + "report.json" in self.objects)
         ]
         return pa.concat_tables(tables) if tables else pa.table({"inference_id": pa.array([], pa.string())})
 

@@ -139,7 +139,9 @@ def _label(
     window = read_window(captures, dataset, schema, since, at)
     labelled = labelled_schema(contract, training.task)
     captured = captured_table(window, schema, labelled)
-    before = labels.labelled_rows(dataset, after=None, columns=(INFERENCE_ID,))
+    # Committed files only: on a retry, this file's own rows (written before a failure, with no report)
+    # are not labels "another file" gave before.
+    before = labels.labelled_rows(dataset, after=None, columns=(INFERENCE_ID,), committed_only=True)
     joined = join_labels(
         checked.labels, captured, target=contract.target, labelled_at=at, schema=labelled,
         labelled_before=before.column(INFERENCE_ID) if before.num_rows else pa.array([], pa.string()),

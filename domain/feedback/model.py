@@ -54,9 +54,15 @@ class LabelledRowsSource(Protocol):
     """Every labelled row of a dataset, from all its accepted feedback files."""
 
     def labelled_rows(
-        self, dataset: str, *, after: datetime | None, columns: tuple[str, ...] | None = None
+        self,
+        dataset: str,
+        *,
+        after: datetime | None,
+        columns: tuple[str, ...] | None = None,
+        committed_only: bool = False,
     ) -> pa.Table:
-        """The rows of every label file (``after`` None), or of those written after ``after``."""
+        """The rows of every label file (``after`` None), or of those written after ``after``;
+        ``committed_only``: only the files whose report is written (their join finished)."""
         ...
 
 

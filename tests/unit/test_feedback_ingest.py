@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import pytest
 
 from domain.data.ingestion_model import Upload
 from domain.feedback.ingest import FeedbackOutcome, feedback_dataset, ingest_feedback
 from domain.feedback.labelled import labelled_schema
+from domain.monitoring.metrics import MetricPoint
 from tests.feedback_support import (
     DATASET,
     HEADER,
@@ -185,6 +187,38 @@ def test_realized_performance_of_the_versions_touched_is_published_and_reported(
     assert world.metrics.named("Realized_accuracy")[version_2] == pytest.approx(0.75)
     accuracy = world.bucket.json(second.report_key)["performance"][0]["metrics"]
     assert {m["name"]: m["below_floor"] for m in accuracy}["accuracy"] is True
+
+
+class FailingOnce(FakeMetrics):
+    """Metrics that fail the first publish: a failure after the rows are written, before the report."""
+
+    failed: bool = False
+
+    def publish(self, points: Sequence[MetricPoint], at: datetime) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("metrics unreachable")
+        super().publish(points, at)
+
+
+def test_a_retried_file_does_not_count_its_own_earlier_rows_as_relabelled() -> None:
+    # Given a file whose first attempt wrote its rows, then failed before its report (no commit)
+    world = World(min_labels=1)
+    world.metrics = FailingOnce()
+    capture(world.captures, [("a", [0], [True]), ("b", [1], [True])])
+    with pytest.raises(ConnectionError):
+        world.push(HEADER + "a,true\nb,false\n")
+    assert any(key.endswith("/rows.parquet") for key in world.bucket.objects)
+    assert not any(key.endswith("/report.json") for key in world.bucket.objects)
+
+    # When the event is delivered again
+    retried = world.push(HEADER + "a,true\nb,false\n", at_offset=30)
+
+    # Then its labels are new ones (nothing labelled them before), and its rows are written once
+    assert retried.status == "labelled"
+    assert (retried.counts["matched"], retried.counts["relabelled_ids"]) == (2, 0)
+    rows = world.bucket.rows(world.bucket.json(retried.report_key)["rows_key"])
+    assert rows.column("inference_id").to_pylist() == ["a", "b"]
 
 
 def test_feedback_dataset_reads_the_key() -> None:
