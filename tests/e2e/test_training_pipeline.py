@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import tarfile
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,14 @@ def _runs(data_plane: DataPlane) -> list[dict[str, Any]]:
         sfn.describe_execution(executionArn=run["executionArn"])
         for run in sfn.list_executions(stateMachineArn=arn)["executions"]
     ]
+
+
+def _accepted(data_plane: DataPlane, version: str, timeout: float = 60) -> None:
+    """Wait until ``version`` of churn is in the catalog (and so announced to the policy)."""
+    deadline = time.monotonic() + timeout
+    while not any(item["version"] == version for item in data_plane.catalog("churn")):
+        assert time.monotonic() < deadline, f"version {version[:12]} was not accepted in {timeout:.0f} s"
+        time.sleep(0.2)
 
 
 def _packages(data_plane: DataPlane) -> list[dict[str, Any]]:
@@ -269,3 +278,47 @@ def test_a_training_script_that_raises_fails_the_run_with_its_message_and_an_ale
     assert len(_packages(data_plane)) == before
     alerts = [alert["Message"] for alert in data_plane.drain(data_plane.alerts)]
     assert any(message in alert for alert in alerts), alerts
+
+
+def test_a_burst_of_uploads_trains_one_at_a_time_and_then_only_the_newest(
+    data_plane: DataPlane, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Given three versions uploaded at once (one run of a dataset at a time, by default)
+    folder = tmp_path_factory.mktemp("burst")
+    bodies = [generate(3_000, seed, folder / f"{seed}.csv", "csv").read_bytes() for seed in (41, 42, 43)]
+    versions = {hashlib.sha256(body).hexdigest() for body in bodies}
+    before = {run["executionArn"] for run in _runs(data_plane)}
+
+    # When the data plane accepts them one after the other while the first one's run is in progress (each
+    # awaited into the catalog: the policy is asked in acceptance order), and the runs they lead to end
+    for seed, body in zip((41, 42, 43), bodies, strict=True):
+        data_plane.client("s3").put_object(
+            Bucket=data_plane.bucket, Key=f"incoming/churn/burst-{seed}.csv", Body=body
+        )
+        _accepted(data_plane, hashlib.sha256(body).hexdigest())
+    data_plane.cloud.wait_idle(timeout=600)
+
+    # Then two runs, one after the other: the first version accepted, then the newest when it ended
+    runs = sorted(
+        (run for run in _runs(data_plane) if run["executionArn"] not in before),
+        key=lambda run: run["startDate"],
+    )
+    assert len(runs) == 2, [run["name"] for run in runs]
+    assert runs[1]["startDate"] >= runs[0]["stopDate"]
+    table = data_plane.outputs["DecisionsTableName"]
+    items = data_plane.client("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="dataset = :d AND begins_with(#r, :p)",
+        ExpressionAttributeNames={"#r": "record"},
+        ExpressionAttributeValues={":d": {"S": "churn"}, ":p": {"S": "decision#"}},
+    )["Items"]
+    decided = [
+        (i["outcome"]["S"], i["trigger"]["M"]["kind"]["S"], i.get("dataset_version", {}).get("S"))
+        for i in items
+    ]
+    burst = [d for d in decided if d[2] in versions]
+    (superseded,) = [d for d in burst if d[0] == "superseded"]
+    (after_run,) = [d for d in burst if d[:2] == ("started", "run_ended")]
+    trained = {json.loads(run["input"])["dataset_version"] for run in runs}
+    assert superseded[2] not in trained and after_run[2] in trained
+    assert trained | {superseded[2]} == versions
