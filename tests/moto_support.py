@@ -78,20 +78,25 @@ class FakeLambdaContext:
         return self.remaining_ms
 
 
+def create_table(name: str, partition: str, sort: str) -> None:
+    """An on-demand table keyed by two strings in moto, as the foundation's tables are."""
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": partition, "KeyType": "HASH"},
+            {"AttributeName": sort, "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": partition, "AttributeType": "S"},
+            {"AttributeName": sort, "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 def create_data_plane(bucket: str, catalog: str) -> None:
     """The versioned data bucket and the dataset catalog (dataset, version) in moto, as the stack has them."""
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    boto3.client("dynamodb").create_table(
-        TableName=catalog,
-        KeySchema=[
-            {"AttributeName": "dataset", "KeyType": "HASH"},
-            {"AttributeName": "version", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "dataset", "AttributeType": "S"},
-            {"AttributeName": "version", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(catalog, "dataset", "version")

@@ -32,7 +32,7 @@ from domain.training.config import GateConfig, ThresholdConfig
 from domain.training.gate import decide
 from domain.training.registration import RegistrationFacts
 from domain.training.runs import Trigger
-from tests.moto_support import mocked_aws
+from tests.moto_support import create_table, mocked_aws
 
 OLD, NEW = "ab" * 32, "cd" * 32
 ROLE = "arn:aws:iam::123456789012:role/pipeline"
@@ -436,13 +436,7 @@ def test_decisions_list_the_policy_s_decisions_newest_first_with_trigger_reason_
 ) -> None:
     # Given the decisions table, where the policy decided two accepted versions while one slot was free
     outputs = deploy()
-    boto3.client("dynamodb").create_table(
-        TableName="decisions", BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "dataset", "KeyType": "HASH"},
-                   {"AttributeName": "record", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "dataset", "AttributeType": "S"},
-                              {"AttributeName": "record", "AttributeType": "S"}],
-    )  # fmt: skip
+    create_table("decisions", "dataset", "record")
     monkeypatch.setattr(
         Platform, "outputs", property(lambda self: {**outputs, "DecisionsTableName": "decisions"})
     )

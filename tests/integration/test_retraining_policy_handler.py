@@ -24,7 +24,7 @@ from domain.data.contract import load_contract
 from domain.data.ingestion_model import DatasetVersion
 from domain.retraining.config import RetrainingConfig
 from stacks.constructs.retraining_policy import retraining_alarms
-from tests.moto_support import FakeLambdaContext, asset_handler, create_data_plane, mocked_aws
+from tests.moto_support import FakeLambdaContext, asset_handler, create_data_plane, create_table, mocked_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET, CATALOG, DECISIONS = "mlops-data", "mlops-catalog", "mlops-decisions"
@@ -58,13 +58,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, policy: ModuleType) -> Iterator[str]:
     policy.function.forget()
     with mocked_aws(monkeypatch):
         create_data_plane(BUCKET, CATALOG)
-        boto3.client("dynamodb").create_table(
-            TableName=DECISIONS, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "dataset", "KeyType": "HASH"},
-                       {"AttributeName": "record", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "dataset", "AttributeType": "S"},
-                                  {"AttributeName": "record", "AttributeType": "S"}],
-        )  # fmt: skip
+        create_table(DECISIONS, "dataset", "record")
         topic = boto3.client("sns").create_topic(Name="alerts")["TopicArn"]
         machine = boto3.client("stepfunctions").create_state_machine(
             name="mlops-training",
