@@ -18,6 +18,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from domain.monitoring.capture_probabilities import row_probabilities
+
 if TYPE_CHECKING:
     from domain.monitoring.capture_envelopes import EnvelopeLists
 
@@ -26,6 +28,7 @@ __all__ = [
     "JSON",
     "JSONLINES",
     "RequestReader",
+    "RowProbabilities",
     "SkippedRecordError",
     "answers",
     "decoded",
@@ -64,27 +67,41 @@ class RequestReader:
         return header, [line for line in lines if line] if "" in lines else lines
 
 
-def answers(found: EnvelopeLists, kept: Sequence[int]) -> list[list[Any] | SkippedRecordError | None]:
-    """Each kept record's predicted values (None: no answer captured), or why it is skipped.
+#: Each row's class probabilities of one answer (None: the row has none), or None: the answer has none.
+RowProbabilities = list[dict[str, float] | None] | None
+
+
+def answers(
+    found: EnvelopeLists, kept: Sequence[int], *, probabilities: bool = False
+) -> tuple[list[list[Any] | SkippedRecordError | None], list[RowProbabilities]]:
+    """Each kept record's predicted values (None: no answer captured), or why it is skipped; and, with
+    ``probabilities``, each record's rows' class probabilities (an empty list when not asked for).
 
     JSON answers, nearly all of them, are parsed in one ``json.loads`` of them all.
     """
     found_labels: list[list[Any] | SkippedRecordError | None] = []
+    found_probabilities: list[RowProbabilities] = []
     batch: list[tuple[int, str]] = []
     for index in kept:
+        rows: RowProbabilities = None
         try:
             if not found.has_output[index]:
                 found_labels.append(None)
-                continue
-            text = decoded(found.out_encoding[index], found.out_data[index])
-            kind = media(found.out_type[index], JSON)
-            if kind == JSON and text.strip():
-                batch.append((len(found_labels), text))
-                found_labels.append(None)
             else:
-                found_labels.append(_labels(kind, text))
+                text = decoded(found.out_encoding[index], found.out_data[index])
+                kind = media(found.out_type[index], JSON)
+                if kind == JSON and text.strip():
+                    batch.append((len(found_labels), text))
+                    found_labels.append(None)
+                else:
+                    items = _items(kind, text)
+                    found_labels.append(_values(items) if items is not None else _csv_labels(text))
+                    if probabilities and items is not None:
+                        rows = _probabilities(items)
         except SkippedRecordError as skip:
             found_labels.append(skip)
+        if probabilities:
+            found_probabilities.append(rows)
     documents: list[Any] | None = None
     if batch:
         try:
@@ -97,10 +114,13 @@ def answers(found: EnvelopeLists, kept: Sequence[int]) -> list[list[Any] | Skipp
     for position, (slot, text) in enumerate(batch):
         try:
             document = documents[position] if documents is not None else _json_document(text)
-            found_labels[slot] = _predictions(document)
+            items = _predictions(document)
+            found_labels[slot] = _values(items)
+            if probabilities:
+                found_probabilities[slot] = _probabilities(items)
         except SkippedRecordError as skip:
             found_labels[slot] = skip
-    return found_labels
+    return found_labels, found_probabilities
 
 
 @functools.cache
@@ -121,10 +141,10 @@ def decoded(encoding: str | None, data: str | None) -> str:
         raise SkippedRecordError("unreadable") from None
 
 
-def _labels(media: str, text: str) -> list[Any]:
-    """The predicted values of an answer; ``refused`` when it is not a predictions answer."""
+def _items(media: str, text: str) -> list[dict[str, Any]] | None:
+    """The rows of a JSON or JSON Lines answer (None for CSV); ``refused`` when it is not predictions."""
     if media == CSV:
-        return [_first_field(line) for line in text.splitlines() if line]
+        return None
     if media == JSON:
         return _predictions(_json_document(text))
     if media != JSONLINES:
@@ -143,18 +163,31 @@ def _json_document(text: str) -> Any:
         raise SkippedRecordError("unreadable") from None
 
 
-def _predictions(document: Any) -> list[Any]:
-    """``{"predictions": [{"prediction": ...}, ...]}``'s values; anything else is a refusal."""
+def _predictions(document: Any) -> list[dict[str, Any]]:
+    """``{"predictions": [{"prediction": ...}, ...]}``'s rows; anything else is a refusal."""
     items = document.get("predictions") if isinstance(document, dict) else None
     if not isinstance(items, list):
         raise SkippedRecordError("refused")
     return _prediction_items(items)
 
 
-def _prediction_items(items: list[Any]) -> list[Any]:
+def _prediction_items(items: list[Any]) -> list[dict[str, Any]]:
     if not all(isinstance(item, dict) and "prediction" in item for item in items):
         raise SkippedRecordError("refused")
+    return items
+
+
+def _values(items: list[dict[str, Any]]) -> list[Any]:
     return [item["prediction"] for item in items]
+
+
+def _probabilities(items: list[dict[str, Any]]) -> list[dict[str, float] | None]:
+    return [row_probabilities(item.get("probabilities")) for item in items]
+
+
+def _csv_labels(text: str) -> list[Any]:
+    """A CSV answer's predicted values: each line's first field (the probabilities follow, unlabelled)."""
+    return [_first_field(line) for line in text.splitlines() if line]
 
 
 def _first_field(line: str) -> str:

@@ -26,6 +26,7 @@ import pyarrow.json as pa_json
 
 from domain.monitoring.capture_bodies import CSV, JSON, media
 from domain.monitoring.capture_envelopes import Envelopes
+from domain.monitoring.capture_probabilities import from_structs
 
 __all__ = ["FastJsonRows", "FastRows", "fast_json_rows", "fast_rows"]
 
@@ -46,12 +47,15 @@ class FastRows:
         Per record asked about, whether it is one of them.
     counts : numpy.ndarray of int64
         The rows of each record taken, in order.
+    probabilities : pyarrow.Array, optional
+        Each row's class probabilities (``capture_probabilities``), when asked for.
     """
 
     text: str
     labels: list[Any]
     taken: npt.NDArray[np.bool_]
     counts: npt.NDArray[np.int64]
+    probabilities: pa.Array | None = None
 
     @property
     def requests(self) -> int:
@@ -59,8 +63,11 @@ class FastRows:
         return int(self.taken.sum())
 
 
-def fast_rows(found: Envelopes, indices: Sequence[int], features: Sequence[str]) -> FastRows | None:
-    """Read the records at ``indices`` that are the common case (see the module's docstring).
+def fast_rows(
+    found: Envelopes, indices: Sequence[int], features: Sequence[str], *, probabilities: bool = False
+) -> FastRows | None:
+    """Read the records at ``indices`` that are the common case (see the module's docstring); with
+    ``probabilities``, each row's class probabilities too.
 
     Returns
     -------
@@ -93,9 +100,16 @@ def fast_rows(found: Envelopes, indices: Sequence[int], features: Sequence[str])
         return None
     chosen = _chosen(len(indices), candidate, paired)
     bodies = request.filter(paired).to_pylist()
-    labels = pc.list_flatten(predictions.filter(paired)).field("prediction").to_pylist()
+    items = pc.list_flatten(predictions.filter(paired))
+    labels = items.field("prediction").to_pylist()
     text = "".join(body if body.endswith("\n") else body + "\n" for body in bodies)
-    return FastRows(text=text, labels=labels, taken=chosen, counts=_counts(rows.filter(paired)))
+    return FastRows(
+        text=text,
+        labels=labels,
+        taken=chosen,
+        counts=_counts(rows.filter(paired)),
+        probabilities=_probabilities(items) if probabilities else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -112,12 +126,15 @@ class FastJsonRows:
         Per record asked about, whether it is one of them.
     counts : numpy.ndarray of int64
         The rows of each record taken, in order.
+    probabilities : pyarrow.Array, optional
+        Each row's class probabilities (``capture_probabilities``), when asked for.
     """
 
     columns: dict[str, pa.Array]
     labels: list[Any]
     taken: npt.NDArray[np.bool_]
     counts: npt.NDArray[np.int64]
+    probabilities: pa.Array | None = None
 
     @property
     def requests(self) -> int:
@@ -125,10 +142,13 @@ class FastJsonRows:
         return int(self.taken.sum())
 
 
-def fast_json_rows(found: Envelopes, indices: Sequence[int], features: Sequence[str]) -> FastJsonRows | None:
+def fast_json_rows(
+    found: Envelopes, indices: Sequence[int], features: Sequence[str], *, probabilities: bool = False
+) -> FastJsonRows | None:
     """Read the records at ``indices`` whose request is ``{"instances": [objects]}`` on one line, with a
     JSON predictions answer, by Arrow's JSON reader in one pass; None when there are none, or when
-    Arrow cannot read them as one table (a feature whose values are of two types)."""
+    Arrow cannot read them as one table (a feature whose values are of two types). With
+    ``probabilities``, each row's class probabilities too."""
     if not indices:
         return None
     request, answer, plain = _records(found, indices, JSON)
@@ -152,8 +172,20 @@ def fast_json_rows(found: Envelopes, indices: Sequence[int], features: Sequence[
     rows = pc.list_flatten(instances.filter(paired))
     present = {rows.type.field(i).name for i in range(rows.type.num_fields)}
     columns = {name: rows.field(name) if name in present else pa.nulls(len(rows)) for name in features}
-    labels = pc.list_flatten(predictions.filter(paired)).field("prediction").to_pylist()
-    return FastJsonRows(columns=columns, labels=labels, taken=chosen, counts=counts)
+    items = pc.list_flatten(predictions.filter(paired))
+    return FastJsonRows(
+        columns=columns,
+        labels=items.field("prediction").to_pylist(),
+        taken=chosen,
+        counts=counts,
+        probabilities=_probabilities(items) if probabilities else None,
+    )
+
+
+def _probabilities(items: pa.Array) -> pa.Array:
+    """The answers' rows' ``probabilities`` as one map column (null where a row has none)."""
+    present = items.type.get_field_index("probabilities") >= 0
+    return from_structs(items.field("probabilities") if present else None, len(items))
 
 
 def _instances(requests: pa.Array) -> pa.Array | None:

@@ -25,8 +25,6 @@ itself only outside the common case, and a value by itself only in a JSON reques
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,28 +33,24 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 
 from domain.monitoring.capture_bodies import (
     CSV,
     JSON,
     JSONLINES,
     RequestReader,
+    RowProbabilities,
     SkippedRecordError,
     answers,
     decoded,
     json_rows,
     media,
 )
+from domain.monitoring.capture_columns import csv_columns, json_columns
 from domain.monitoring.capture_envelopes import EnvelopeLists, Envelopes, envelopes, in_window
 from domain.monitoring.capture_fast import fast_json_rows, fast_rows
-from domain.monitoring.columns import (
-    CaptureSchema,
-    arrow_json_values,
-    json_values,
-    prediction_values,
-    text_values,
-)
+from domain.monitoring.capture_probabilities import from_python
+from domain.monitoring.columns import CaptureSchema, arrow_json_values, prediction_values
 from domain.monitoring.rows import ColumnValues, VersionRows
 
 __all__ = ["CaptureWindow", "parse_captures"]
@@ -102,6 +96,9 @@ class _Group:
     labels: list[Any] = field(default_factory=list)
     records: list[int] = field(default_factory=list)  # the records (in the envelopes) the rows are of
     counts: list[int] = field(default_factory=list)  # and each one's rows
+    # Each row's class probabilities, when asked for: read as a whole (capture_fast), or row by row.
+    probability_column: pa.Array | None = None
+    probabilities: list[dict[str, float] | None] = field(default_factory=list)
 
 
 @dataclass
@@ -111,7 +108,12 @@ class _Version:
 
 
 def parse_captures(
-    blobs: Sequence[tuple[int | None, bytes]], schema: CaptureSchema, since: datetime, until: datetime
+    blobs: Sequence[tuple[int | None, bytes]],
+    schema: CaptureSchema,
+    since: datetime,
+    until: datetime,
+    *,
+    probabilities: bool = False,
 ) -> CaptureWindow:
     """Parse capture files into each version's rows of ``[since, until)``.
 
@@ -122,6 +124,9 @@ def parse_captures(
     schema : CaptureSchema
     since, until : datetime
         Timezone-aware; ``since`` inclusive, ``until`` exclusive (by ``eventMetadata.inferenceTime``).
+    probabilities : bool
+        Read each row's class probabilities too (``VersionRows.probabilities``); the drift monitor does
+        not need them.
 
     Returns
     -------
@@ -141,36 +146,40 @@ def parse_captures(
             counts["unattributed"] += len(kept)
             continue
         accumulated = _Version()
-        fast = fast_rows(found, kept, schema.names)
+        fast = fast_rows(found, kept, schema.names, probabilities=probabilities)
         if fast is not None:
             accumulated.groups[None] = _Group(
                 text=fast.text,
                 labels=fast.labels,
                 records=_taken(kept, fast.taken),
                 counts=fast.counts.tolist(),
+                probability_column=fast.probabilities,
             )
             accumulated.requests += fast.requests
             kept = [index for index, taken in zip(kept, fast.taken.tolist(), strict=True) if not taken]
-        fast_json = fast_json_rows(found, kept, schema.names)
+        fast_json = fast_json_rows(found, kept, schema.names, probabilities=probabilities)
         if fast_json is not None:
             accumulated.groups["json-arrow"] = _Group(
                 columns=fast_json.columns,
                 labels=fast_json.labels,
                 records=_taken(kept, fast_json.taken),
                 counts=fast_json.counts.tolist(),
+                probability_column=fast_json.probabilities,
             )
             accumulated.requests += fast_json.requests
             kept = [index for index, taken in zip(kept, fast_json.taken.tolist(), strict=True) if not taken]
         records, reader = found.lists(kept), RequestReader(schema.names)
-        for position, labels in enumerate(answers(records, range(len(kept)))):
+        labelled, answered = answers(records, range(len(kept)), probabilities=probabilities)
+        for position, labels in enumerate(labelled):
             try:
                 if isinstance(labels, SkippedRecordError):
                     raise labels
-                _add(accumulated, records, position, labels, reader, kept[position])
+                rows = answered[position] if probabilities else None
+                _add(accumulated, records, position, labels, reader, kept[position], rows)
             except SkippedRecordError as skip:
                 counts[skip.reason] += 1
         if accumulated.requests:
-            versions[version] = _rows(version, accumulated, schema, found)
+            versions[version] = _rows(version, accumulated, schema, found, probabilities=probabilities)
     return CaptureWindow(since=since, until=until, versions=versions, files=len(blobs), **counts)
 
 
@@ -185,6 +194,7 @@ def _add(
     labels: list[Any] | None,
     reader: RequestReader,
     record: int,
+    probabilities: RowProbabilities,
 ) -> None:
     """Add one record's rows and labels to its group, or raise :class:`SkippedRecordError`."""
     request = decoded(found.in_encoding[index], found.in_data[index]) if found.has_input[index] else None
@@ -206,6 +216,7 @@ def _add(
     else:
         raise SkippedRecordError("unreadable")
     group.labels.extend(labels if labels is not None else [None] * count)
+    group.probabilities.extend(probabilities if probabilities is not None else [None] * count)
     group.records.append(record)
     group.counts.append(count)
     version.requests += 1
@@ -216,9 +227,13 @@ def _check_pairs(rows: int, labels: list[Any] | None) -> None:
         raise SkippedRecordError("unreadable")
 
 
-def _rows(version: int, accumulated: _Version, schema: CaptureSchema, found: Envelopes) -> VersionRows:
-    """Every group's columns, put end to end (the labels, IDs and capture times in the same order)."""
+def _rows(
+    version: int, accumulated: _Version, schema: CaptureSchema, found: Envelopes, *, probabilities: bool
+) -> VersionRows:
+    """Every group's columns, put end to end (the labels, IDs, capture times and probabilities in the same
+    order)."""
     parts: list[dict[str, ColumnValues]] = []
+    chances: list[pa.Array] = []
     labels: list[Any] = []
     records: list[int] = []
     counts: list[int] = []
@@ -228,10 +243,16 @@ def _rows(version: int, accumulated: _Version, schema: CaptureSchema, found: Env
                 {c.name: arrow_json_values(group.columns[c.name], c, schema.dialect) for c in schema.features}
             )
         elif key == "json":
-            parts.append(_json_columns(group.rows, schema))
+            parts.append(json_columns(group.rows, schema))
         else:
             text = group.text + ("\n".join(group.lines) + "\n" if group.lines else "")
-            parts.append(_csv_columns(text, len(group.labels), None if key is None else tuple(key), schema))
+            parts.append(csv_columns(text, len(group.labels), None if key is None else tuple(key), schema))
+        if probabilities:
+            # A CSV group read as a whole may have rows read one at a time after it (same order as labels).
+            if group.probability_column is not None:
+                chances.append(group.probability_column)
+            if group.probabilities:
+                chances.append(from_python(group.probabilities))
         labels.extend(group.labels)
         records.extend(group.records)
         counts.extend(group.counts)
@@ -251,59 +272,5 @@ def _rows(version: int, accumulated: _Version, schema: CaptureSchema, found: Env
         columns=columns,
         inference_ids=ids,
         captured_at=captured_at,
+        probabilities=pa.concat_arrays(chances) if chances else None,
     )
-
-
-def _csv_columns(
-    text: str, rows: int, header: tuple[str, ...] | None, schema: CaptureSchema
-) -> dict[str, ColumnValues]:
-    names = header if header is not None else schema.names
-    position: dict[str, int] = {}
-    for index, name in enumerate(names):
-        position.setdefault(name, index)
-    table = _arrow_csv(text, rows, len(names), sorted(position[f] for f in schema.names if f in position))
-    columns: dict[str, ColumnValues] = {}
-    for column in schema.features:
-        at = position.get(column.name)
-        values = table[at] if at is not None else pa.nulls(rows, pa.string())
-        columns[column.name] = text_values(values, column, schema.dialect)
-    return columns
-
-
-def _arrow_csv(text: str, rows: int, width: int, wanted: list[int]) -> dict[int, pa.Array]:
-    """The wanted fields of ``rows`` CSV lines as string columns, by position: one Arrow pass, or row by
-    row in Python when Arrow cannot (a row of another width, a quoted line break)."""
-    names = [f"f{index}" for index in range(width)]
-    try:
-        table = pa_csv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            read_options=pa_csv.ReadOptions(column_names=names),
-            parse_options=pa_csv.ParseOptions(newlines_in_values=False),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys((names[i] for i in wanted), pa.string()),
-                include_columns=[names[i] for i in wanted],
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-        if table.num_rows == rows:
-            return {i: table.column(names[i]).combine_chunks() for i in wanted}
-    except pa.ArrowInvalid:
-        pass
-    fields = [next(csv.reader([line]), []) for line in text.splitlines() if line]
-    return {i: pa.array([f[i] if len(f) == width else None for f in fields], pa.string()) for i in wanted}
-
-
-def _json_columns(rows: list[Any], schema: CaptureSchema) -> dict[str, ColumnValues]:
-    width = len(schema.features)
-    columns: dict[str, ColumnValues] = {}
-    for index, column in enumerate(schema.features):
-        name = column.name
-        values = [
-            row.get(name)
-            if isinstance(row, dict)
-            else (row[index] if isinstance(row, list) and len(row) == width else None)
-            for row in rows
-        ]
-        columns[name] = json_values(values, column, schema.dialect)
-    return columns

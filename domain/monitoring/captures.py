@@ -145,6 +145,7 @@ def read_window(
     until: datetime,
     *,
     readers: int = READERS,
+    probabilities: bool = False,
 ) -> CaptureWindow:
     """Read the captured traffic of ``[since, until)``: every version's rows, and what was skipped.
 
@@ -158,6 +159,9 @@ def read_window(
         Timezone-aware; ``since`` inclusive, ``until`` exclusive.
     readers : int
         Listings and reads in parallel.
+    probabilities : bool
+        Read each row's class probabilities too (``VersionRows.probabilities``; the feedback join keeps
+        them for ``roc_auc`` and ``log_loss``); the drift monitor does not ask for them.
 
     Returns
     -------
@@ -176,7 +180,11 @@ def read_window(
         keys += [(None, key) for key in files.unattributed]
         blobs = _map(pool, lambda item: source.read(item[1]), keys)
     return parse_captures(
-        [(version, blob) for (version, _), blob in zip(keys, blobs, strict=True)], schema, since, until
+        [(version, blob) for (version, _), blob in zip(keys, blobs, strict=True)],
+        schema,
+        since,
+        until,
+        probabilities=probabilities,
     )
 
 

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["ColumnValues", "FloatArray", "VersionRows", "row_inference_id"]
 
@@ -37,6 +41,11 @@ class VersionRows:
     captured_at : FloatArray
         Each row's capture time (its request's ``eventMetadata.inferenceTime``) in seconds since the
         epoch, aligned with the columns; NaN where not known.
+    probabilities : pyarrow.Array, optional
+        Each row's class probabilities (``map<string, float64>``, a class label's text to its
+        probability, as the endpoint's JSON answer gives them; null where the answer was CSV or carried
+        none), aligned with the columns; None when they were not asked for
+        (``read_window(..., probabilities=True)``).
     """
 
     version: int
@@ -45,6 +54,7 @@ class VersionRows:
     columns: Mapping[str, ColumnValues]
     inference_ids: list[str | None] = field(default_factory=list)
     captured_at: FloatArray = field(default_factory=lambda: np.empty(0, dtype=np.float64))
+    probabilities: pa.Array | None = None
 
     def __post_init__(self) -> None:
         # Rows built from something else than captures (a benchmark's, a test's) have neither.
@@ -56,6 +66,11 @@ class VersionRows:
             raise ValueError(
                 f"version {self.version}: {self.rows} rows but {len(self.inference_ids)} inference IDs "
                 f"and {len(self.captured_at)} capture times; each row needs one of each"
+            )
+        if self.probabilities is not None and len(self.probabilities) != self.rows:
+            raise ValueError(
+                f"version {self.version}: {self.rows} rows but {len(self.probabilities)} rows of class "
+                "probabilities; each row needs one (null where it has none)"
             )
 
     def column(self, name: str) -> ColumnValues:
