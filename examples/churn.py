@@ -211,6 +211,38 @@ def drifted(table: pa.Table, seed: int) -> pa.Table:
     return table
 
 
+# Where ``concept_changed`` moves the target: a segment the drift moves traffic into (``drifted`` sends ~80%
+# of the rows to the north region), so that drifted traffic carries the concept change with it.
+CONCEPT_SEGMENT = ("region", "north")
+
+
+def concept_changed(table: pa.Table, seed: int, *, churn_rate: float = 0.75) -> pa.Table:
+    """``table`` with its ``churned`` redrawn in ``CONCEPT_SEGMENT``: a concept change the model has not seen.
+
+    A rival's offer in the north: customers there churn with probability ``churn_rate`` whatever their
+    contract, calls or charges, so that a model trained on the generator's data ranks them no better than
+    chance and predicts "stays" for most of them (its realized roc_auc and accuracy on such rows fall well
+    under 0.65). The other rows keep their ``churned``. Labels for demos and tests of realized
+    performance and of retraining on labels.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        Rows of the generator (``chunks``, ``drifted``), with ``churned`` and ``region``.
+    seed : int
+        Random seed (deterministic output).
+    churn_rate : float
+        The probability of churn in the segment.
+    """
+    column, value = CONCEPT_SEGMENT
+    matches = pc.equal(pc.cast(table.column(column), pa.string()), value)
+    segment = pc.fill_null(matches, False).to_numpy(zero_copy_only=False)
+    draws = np.random.default_rng(seed).random(table.num_rows) < churn_rate
+    churned = table.column("churned").to_numpy()
+    changed = np.where(segment, draws.astype(np.int64), churned)
+    return table.set_column(table.schema.get_field_index("churned"), "churned", pa.array(changed))
+
+
 def _bad_schema() -> pa.Schema:
     # Every chunk of the bad variant must share one schema: spoiled columns are text in all of them.
     schema = _chunk(1, 0, 0).schema

@@ -10,7 +10,7 @@ import pytest
 
 from domain.data.contract import load_contract
 from domain.data.validation import validate_dataset
-from examples.churn import BAD_CELLS, generate
+from examples.churn import BAD_CELLS, chunks, concept_changed, drifted, generate
 
 CONTRACT = load_contract(Path(__file__).resolve().parents[2] / "contracts" / "churn.yaml")
 
@@ -68,3 +68,21 @@ def test_the_bad_variant_trips_each_planted_check(tmp_path: Path) -> None:
         if x["check"].startswith("value.")
     }
     assert rows[("value.type", "age")] == [next(r for c, r, v in BAD_CELLS if v == "forty-two") + 1]
+
+
+def test_a_concept_change_redraws_churn_in_the_north_only_whatever_the_features() -> None:
+    # Given drifted rows (about 80% in the north) with the generator's labels
+    table = drifted(next(chunks(2_000, seed=11)), seed=12)
+    north = np.asarray(table.column("region").cast("string")) == "north"
+    before = np.asarray(table.column("churned"))
+    # When the concept changes
+    after = np.asarray(concept_changed(table, seed=13, churn_rate=0.75).column("churned"))
+    # Then the rows outside the north keep their labels, and the north churns at the new rate
+    assert (after[~north] == before[~north]).all()
+    assert abs(after[north].mean() - 0.75) < 0.04
+    # and the old concept no longer tells who churns there: month-to-month customers churn like the rest
+    monthly = np.asarray(table.column("contract_type").cast("string")) == "month-to-month"
+    assert abs(after[north & monthly].mean() - after[north & ~monthly].mean()) < 0.08
+    assert before[north & monthly].mean() > before[north & ~monthly].mean() + 0.1
+    # and the same seed gives the same labels
+    assert (np.asarray(concept_changed(table, seed=13).column("churned")) == after).all()
