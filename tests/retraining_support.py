@@ -17,8 +17,13 @@ PERFORMANCE_ALARM = "mlops-churn-performance"
 
 
 def version(n: int) -> str:
-    """The n-th dataset version (a SHA-256's 64 hex digits)."""
-    return f"{n:064x}"
+    """The n-th dataset version (64 hex digits), its run name prefix (12 digits) distinct from the others."""
+    return f"{n:012x}".ljust(64, "f")
+
+
+def number(dataset_version: str | None) -> int:
+    """The n of :func:`version`."""
+    return int(str(dataset_version)[:12], 16)
 
 
 def minutes(n: float) -> timedelta:
@@ -84,6 +89,8 @@ class World:
     model: ModelInService | None = None
     new_labels: int = 0
     newest_label_at: datetime | None = None
+    latest_labels_through: datetime | None = None
+    existing: set[str] = field(default_factory=set)  # run names Step Functions has, as the use case asks
 
     def observe(self, now: datetime) -> Observations:
         return Observations(
@@ -94,6 +101,8 @@ class World:
             in_service=self.model,
             new_labels=self.new_labels,
             newest_label_at=self.newest_label_at,
+            latest_labels_through=self.latest_labels_through,
+            existing_runs=frozenset(self.existing),
         )
 
 

@@ -203,13 +203,34 @@ class Draft:
 
     # Changes
 
-    def start(self, version: str, trigger: Trigger, *, counts_as_triggered: bool) -> RunRequest:
-        """A run to start now: counted in the cap (and the cooldown), remembered as running."""
-        run = RunRequest(self.dataset, version, replace(trigger, reason=cap_text(trigger.reason, MAX_TEXT)))
+    def request(self, version: str, trigger: Trigger) -> RunRequest:
+        """The run of ``version`` for ``trigger`` (its reason bounded as records allow)."""
+        return RunRequest(self.dataset, version, replace(trigger, reason=cap_text(trigger.reason, MAX_TEXT)))
+
+    def existing(self, run: RunRequest) -> str | None:
+        """Why ``run`` exists already, in words; None when it may be started.
+
+        A run's name is derived from its version and trigger, and Step Functions starts a name once: a
+        start decided for an existing name starts nothing, so it must not be recorded (nor counted) as one.
+        """
+        name = run.name
+        if name == self.ended:
+            return f"run {name} on version {run.dataset_version} has just ended"
+        if any(listed.name == name for listed in self.running()):
+            return f"run {name} on version {run.dataset_version} is in progress"
+        if name in self.seen.existing_runs:
+            return f"run {name} on version {run.dataset_version} was started before (Step Functions has it)"
+        return None
+
+    def start(self, run: RunRequest, *, counts_as_triggered: bool) -> RunRequest:
+        """``run`` to start now: counted in the cap (and the cooldown), remembered as running.
+
+        Check :meth:`existing` first: a start is decided only for a name that does not exist.
+        """
         self.starts.append(self.now)
         if counts_as_triggered:
             self.last_triggered_start = self.now
-        self.started_runs.append(RunningRun(run.name, version, self.now))
+        self.started_runs.append(RunningRun(run.name, run.dataset_version, self.now))
         return run
 
     def supersede(self, pending: Pending, newer: str, newer_at: datetime, fate: str) -> None:

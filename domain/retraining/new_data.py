@@ -32,6 +32,11 @@ def accepted(draft: Draft) -> None:
         reason = f"{trigger.reason}; it is already being trained by run {same[0]}"
         draft.record("skipped", reason, dataset_version=version)
         return
+    run = draft.request(version, Trigger("accepted", reason=trigger.reason))
+    if (existing := draft.existing(run)) is not None:
+        # A late (or repeated) event of a version already trained, e.g. the newest one a run end started.
+        draft.record("skipped", f"{trigger.reason}; already started: {existing}", dataset_version=version)
+        return
     pending = draft.pending
     if pending is not None and pending.accepted_at > trigger.at:
         draft.record(
@@ -45,7 +50,7 @@ def accepted(draft: Draft) -> None:
     if blocked is None:
         if pending is not None:
             draft.supersede(pending, version, trigger.at, "is trained instead")
-        run = draft.start(version, Trigger("accepted", reason=trigger.reason), counts_as_triggered=False)
+        draft.start(run, counts_as_triggered=False)
         draft.record(
             "started",
             f"{trigger.reason}; training starts ({_capacity(draft)})",
@@ -87,9 +92,12 @@ def _start_prepared(draft: Draft, preparing: Preparing, version: str) -> None:
         f"{preparing.reason} on version {version}: {preparing.base_version} plus {preparing.new_labels} "
         "labelled rows"
     )
-    retrain = Trigger("retrain", reference=preparing.decision_id, reason=reason)
-    run = draft.start(version, retrain, counts_as_triggered=True)
-    draft.record("started", reason, dataset_version=version, run=run)
+    run = draft.request(version, Trigger("retrain", reference=preparing.decision_id, reason=reason))
+    if (existing := draft.existing(run)) is not None:
+        draft.record("skipped", f"{reason}; already started: {existing}", dataset_version=version)
+    else:
+        draft.start(run, counts_as_triggered=True)
+        draft.record("started", reason, dataset_version=version, run=run)
     pending = draft.pending
     if pending is not None and pending.dataset_version == preparing.base_version:
         draft.supersede(pending, version, draft.trigger.at, "includes it")
@@ -124,16 +132,31 @@ def release(draft: Draft) -> None:
         return
     version, accepted_at = pending.dataset_version, pending.accepted_at
     seen = draft.seen
-    if seen.latest_version and seen.latest_accepted_at and seen.latest_accepted_at > accepted_at:
+    newer = bool(seen.latest_version and seen.latest_accepted_at and seen.latest_accepted_at > accepted_at)
+    if newer and seen.latest_version and seen.latest_accepted_at:
         version, accepted_at = seen.latest_version, seen.latest_accepted_at
-        draft.supersede(pending, version, accepted_at, "is trained instead")
     draft.pending = None
     reason = (
         f"version {version} of {draft.dataset} (accepted at {iso(accepted_at)}) waited and is trained now: "
         f"{draft.trigger.reason}"
     )
-    run = draft.start(version, Trigger("accepted", reason=reason), counts_as_triggered=False)
+    run = draft.request(version, Trigger("accepted", reason=reason))
     # Its own id: an alarm that releases a waiting version records its own decision too (retrain).
-    draft.record(
-        "started", reason, subject=f"waiting:{pending.dataset_version}", dataset_version=version, run=run
-    )
+    subject = f"waiting:{pending.dataset_version}"
+    if (existing := draft.existing(run)) is not None:
+        # Validations finish out of order: the newest version may have been trained already (the run that
+        # just ended trained it). Nothing starts; the older waiting version is superseded by it.
+        if newer:
+            draft.supersede(pending, version, accepted_at, f"was trained already ({existing})")
+        else:
+            draft.record(
+                "skipped",
+                f"version {version} waited, but nothing starts: already started: {existing}",
+                subject=subject,
+                dataset_version=version,
+            )
+        return
+    if newer:
+        draft.supersede(pending, version, accepted_at, "is trained instead")
+    draft.start(run, counts_as_triggered=False)
+    draft.record("started", reason, subject=subject, dataset_version=version, run=run)

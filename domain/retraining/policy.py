@@ -82,7 +82,10 @@ def decide(
             dataset=trigger.dataset,
             trigger=trigger,
             outcome="duplicate",
-            reason=f"this trigger ({trigger.kind} {trigger.key}) was decided before; it starts nothing more",
+            reason=(
+                f"this trigger ({trigger.kind} {trigger.key}) was decided before; what that decision "
+                "asked for is done again if it failed, and starts no second run"
+            ),
             dataset_version=trigger.dataset_version,
             decided_at=seen.now,
         )

@@ -13,7 +13,6 @@ from domain.names import retraining_upload_key
 from domain.retraining.decisions import DataPlan, decision_id
 from domain.retraining.draft import Draft
 from domain.retraining.new_data import release
-from domain.retraining.observations import ModelInService
 from domain.retraining.state import Preparing
 from domain.retraining.triggers import iso
 from domain.training.runs import Trigger
@@ -54,7 +53,7 @@ def retrain(draft: Draft) -> None:
         )
         return
     if seen.new_labels > 0:
-        _prepare(draft, latest, model)
+        _prepare(draft, latest)
         return
     if model is not None and latest == model.dataset_version:
         draft.record(
@@ -76,18 +75,21 @@ def retrain(draft: Draft) -> None:
     )
     reference = decision_id(trigger)
     reason = f"{trigger.reason}; retraining on version {latest}, {than}"
-    run = draft.start(
-        latest, Trigger("retrain", reference=reference, reason=reason), counts_as_triggered=True
-    )
+    run = draft.request(latest, Trigger("retrain", reference=reference, reason=reason))
+    if (existing := draft.existing(run)) is not None:
+        draft.record("skipped", f"{reason}; already started: {existing}", dataset_version=latest)
+        return
+    draft.start(run, counts_as_triggered=True)
     draft.record("started", run.trigger.reason, dataset_version=latest, run=run)
 
 
-def _prepare(draft: Draft, latest: str, model: ModelInService | None) -> None:
+def _prepare(draft: Draft, latest: str) -> None:
     """Ask for an upload of ``latest`` plus the new labelled rows; its acceptance starts the run."""
     trigger, seen = draft.trigger, draft.seen
     reference = decision_id(trigger)
     key = retraining_upload_key(draft.dataset, reference)
-    after = model.labels_through if model is not None else None
+    cutoff = seen.labels_after
+    after = cutoff.at if cutoff is not None else None
     draft.preparing = Preparing(
         decision_id=reference,
         upload_key=key,
@@ -101,7 +103,11 @@ def _prepare(draft: Draft, latest: str, model: ModelInService | None) -> None:
     # The start is counted now, so that the limits hold while the upload is validated (see _start_prepared).
     draft.starts.append(draft.now)
     draft.last_triggered_start = draft.now
-    newer = f"newer than {iso(after)}" if after is not None else "(none is in the model's data)"
+    newer = (
+        f"newer than {iso(cutoff.at)} ({cutoff.of})"
+        if cutoff is not None
+        else "(no label is in the model in service's data nor in the latest version)"
+    )
     draft.record(
         "preparing",
         f"{trigger.reason}; preparing version {latest} plus {seen.new_labels} labelled rows {newer} as "

@@ -18,7 +18,7 @@ from domain.retraining.config import RetrainingConfig
 from domain.retraining.decisions import Decision
 from domain.retraining.policy import ModelInService
 from domain.retraining.triggers import PolicyTrigger
-from tests.retraining_support import T0, Driver, accepted, alarm, deferral, ended, minutes, scheduled
+from tests.retraining_support import T0, Driver, accepted, alarm, deferral, ended, minutes, number, scheduled
 
 TRIGGERS = 200
 DAY = timedelta(hours=24)
@@ -107,7 +107,7 @@ class Simulation:
             self.driver.world.model = ModelInService(len(self.started), run.dataset_version, None)
             trigger = ended(trigger.run_name, self.now)
         if trigger.kind == "accepted":
-            trigger = accepted(int(str(trigger.dataset_version), 16), self.now, upload_key=trigger.upload_key)
+            trigger = accepted(number(trigger.dataset_version), self.now, upload_key=trigger.upload_key)
         self.play(trigger)
 
 

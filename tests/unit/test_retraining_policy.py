@@ -28,6 +28,7 @@ from tests.retraining_support import (
     scheduled,
     version,
 )
+from tests.retraining_support import number as version_number
 
 
 def test_a_trigger_delivered_twice_is_decided_once() -> None:
@@ -122,7 +123,7 @@ def test_a_burst_of_thirty_versions_coalesces_to_one_run_on_the_newest() -> None
     assert len(deferred) == 30
     assert len(superseded) == 29
     for old in superseded:
-        number = int(str(old.dataset_version), 16)
+        number = version_number(old.dataset_version)
         assert f"version {version(number + 1)}" in old.reason
     assert driver.state.pending is not None
     assert driver.state.pending.dataset_version == version(30)
