@@ -10,11 +10,12 @@ Every key is optional. Synth resolves the defaults from the dataset's training g
 (:func:`resolve_performance`), and refuses what cannot work, naming ``monitoring.performance.<key>``:
 
 - ``metric``: the metric the performance alarm watches. Default: the first of the gate's thresholds
-  (``training.gate.thresholds``) that labels alone can score: ``accuracy`` or ``f1`` for a classifier,
-  ``rmse``, ``mae`` or ``r2`` for a regressor. ``roc_auc`` and ``log_loss`` need each captured answer's
-  class probabilities (``domain.monitoring.performance``), which a CSV answer or a model without them does
-  not carry, so they are never the default; name one to watch it anyway. Without such a threshold:
-  ``accuracy`` (classification) or ``rmse`` (regression), with no default floor.
+  (``training.gate.thresholds``), so that live traffic is held to the bar the model passed (churn's
+  ``roc_auc``, min 0.65). ``roc_auc`` and ``log_loss`` are scored from the class probabilities each
+  captured JSON answer carries (kept with the labelled rows); a version with a row answered without them
+  (a CSV answer) publishes no value of them, so the alarm holds its state, and ``accuracy`` and ``f1``
+  are still reported. Without a threshold: ``accuracy`` (classification) or ``rmse`` (regression), with
+  no default floor.
 - ``floor``: the alarm fires when the metric is worse (below it; above it for ``log_loss``, ``rmse`` and
   ``mae``). Default: that threshold's ``min`` (its ``max`` for a lower-is-better metric).
 - ``min_labels``: a model version with fewer labelled rows publishes no metric value. Default 200.
@@ -31,7 +32,6 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.training.config import HIGHER_IS_BETTER, METRICS, TrainingConfig
-from spec.metrics import NEEDS_PROBABILITIES
 
 __all__ = ["PerformanceConfig", "PerformanceConfigError", "PerformanceSettings", "resolve_performance"]
 
@@ -132,8 +132,7 @@ def resolve_performance(config: PerformanceConfig, training: TrainingConfig) -> 
             f"{', '.join(METRICS[task])}",
         )
     if metric is None:
-        scorable = [name for name in thresholds if name not in NEEDS_PROBABILITIES]
-        metric = scorable[0] if scorable else _FALLBACK[task]
+        metric = next(iter(thresholds), _FALLBACK[task])
     higher = HIGHER_IS_BETTER[metric]
     floor = config.floor
     if floor is None and metric in thresholds:

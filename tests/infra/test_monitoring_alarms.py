@@ -192,8 +192,9 @@ def test_the_dashboard_lists_the_dataset_s_alarms_with_its_endpoint_s_rollback_a
     body = _dashboard(template, "mlops-churn")
 
     (alarms,) = [w["properties"]["alarms"] for w in body["widgets"] if w["type"] == "alarm"]
-    # three of this stack's (by reference) and the serving stack's two, by name
-    assert alarms.count("TOKEN") == 3
+    # four of this stack's (by reference: drift, no traffic, no new data, performance) and the serving
+    # stack's two, by name
+    assert alarms.count("TOKEN") == 4
     assert [a.rsplit(":", 1)[1] for a in alarms if a != "TOKEN"] == [
         "mlops-churn-invocation-5xx-errors",
         "mlops-churn-model-latency",
@@ -234,14 +235,20 @@ def test_the_performance_alarm_fires_on_one_datapoint_of_the_realized_metric_bel
     )
 
 
-def test_a_gate_on_roc_auc_alone_gives_no_performance_alarm_by_default(monitoring: Template) -> None:
-    # cdk.json's churn gate has only a ROC AUC threshold, which labels alone cannot score: no floor, no alarm
-    names = {
-        a["Properties"]["AlarmName"] for a in monitoring.find_resources("AWS::CloudWatch::Alarm").values()
-    }
-
-    assert "mlops-churn-performance" not in names
-    assert "mlops-churn-drift" in names
+def test_by_default_the_performance_alarm_watches_the_gate_s_metric_against_its_min(
+    monitoring: Template,
+) -> None:
+    # cdk.json's churn gate: ROC AUC, min 0.65, scored from the probabilities the captured answers carry
+    monitoring.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": "mlops-churn-performance",
+            "MetricName": "Realized_roc_auc",
+            "Dimensions": [{"Name": "EndpointName", "Value": "mlops-churn"}],
+            "ComparisonOperator": "LessThanThreshold",
+            "Threshold": 0.65,
+        },
+    )
 
 
 def test_the_dashboard_shows_the_realized_metric_against_its_floor_and_the_labelled_rows_per_version(
@@ -259,6 +266,10 @@ def test_the_dashboard_shows_the_realized_metric_against_its_floor_and_the_label
     assert '"MLOpsPlatform", "Realized_accuracy", "EndpointName", "mlops-churn"' in named["Realized"]
     assert 'MetricName=\\"Realized_accuracy\\"' in named["Realized"]  # every version, by SEARCH
     assert '{MLOpsPlatform,EndpointName,ModelVersion} MetricName=\\"LabelledRows\\"' in named["Labelled"]
-    # without a performance alarm (cdk.json's churn), no such row
-    default = _graphs(_dashboard(cloud_assembly.template(MONITORING), "mlops-churn"))
-    assert not [title for title in default if title.startswith(("Realized", "Labelled"))]
+    # cdk.json's churn: its gate's ROC AUC against 0.65
+    default = _dashboard(cloud_assembly.template(MONITORING), "mlops-churn")
+    (watched,) = [
+        w["properties"] for w in default["widgets"] if w["properties"].get("title", "").startswith("Realized")
+    ]
+    assert watched["annotations"]["horizontal"][0]["value"] == 0.65
+    assert '"Realized_roc_auc", "EndpointName", "mlops-churn"' in json.dumps(watched)

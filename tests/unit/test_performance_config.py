@@ -40,9 +40,9 @@ def _resolved(
     return resolve_performance(config, _training(gate, task))
 
 
-def test_the_default_is_the_gate_s_first_threshold_that_labels_alone_can_score_with_its_bound() -> None:
-    # Given a gate on ROC AUC (needs probabilities) and then on accuracy
-    gate = {"thresholds": {"roc_auc": {"min": 0.65}, "accuracy": {"min": 0.8}}}
+def test_the_default_is_the_gate_s_first_threshold_with_its_bound() -> None:
+    # Given a gate on accuracy and then on ROC AUC
+    gate = {"thresholds": {"accuracy": {"min": 0.8}, "roc_auc": {"min": 0.65}}}
 
     # When the performance key is left out
     settings = _resolved({}, gate)
@@ -64,11 +64,17 @@ def test_a_lower_is_better_threshold_gives_its_max_as_the_floor() -> None:
     )
 
 
-def test_a_gate_on_roc_auc_alone_watches_accuracy_with_no_floor_and_so_no_alarm() -> None:
-    # Given churn's gate as cdk.json has it: ROC AUC only, which needs captured probabilities
+def test_churn_s_gate_on_roc_auc_is_watched_by_default_against_its_min() -> None:
+    # Given churn's gate as cdk.json has it: ROC AUC, min 0.65 (scored from the captured probabilities)
     settings = _resolved({}, {"thresholds": {"roc_auc": {"min": 0.65}}})
 
-    # Then the default metric is one labels alone score, and with no floor to compare with it is off
+    # Then the alarm watches ROC AUC against 0.65
+    assert (settings.metric, settings.floor, settings.enabled) == ("roc_auc", 0.65, True)
+
+
+def test_without_a_gate_threshold_accuracy_is_watched_only_with_a_floor() -> None:
+    settings = _resolved({}, {})
+
     assert (settings.metric, settings.floor, settings.enabled) == ("accuracy", None, False)
 
 
@@ -94,7 +100,7 @@ def test_what_is_configured_wins_over_the_gate() -> None:
     [
         ({"metric": "rmse"}, {}, None, "metric", "'rmse' is not a classification metric"),
         ({"metric": "accuracy"}, {}, "regression", "metric", "'accuracy' is not a regression metric"),
-        ({"enabled": True}, {"thresholds": {"roc_auc": {"min": 0.6}}}, None, "floor",
+        ({"enabled": True, "metric": "accuracy"}, {"thresholds": {"roc_auc": {"min": 0.6}}}, None, "floor",
          "the performance alarm needs a floor for accuracy, and the gate has no min threshold for it"),
         ({"enabled": True, "metric": "log_loss"}, {}, None, "floor", "no max threshold for it"),
     ],
