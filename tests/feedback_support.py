@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
@@ -48,10 +48,12 @@ def contract() -> DatasetContract:
     )
 
 
-def declared(*, min_labels: int = 2, floor: float = 0.8, lookback_days: int = 30) -> FeedbackDataset:
-    """The dataset as the feedback function knows it; accuracy watched with ``floor``."""
+def declared(
+    *, min_labels: int = 2, floor: float = 0.8, lookback_days: int = 30, metric: str = "accuracy"
+) -> FeedbackDataset:
+    """The dataset as the feedback function knows it; ``metric`` (the gate's) watched with ``floor``."""
     shop = contract()
-    training = parse_training_config({"gate": {"thresholds": {"accuracy": {"min": floor}}}}, contract=shop)
+    training = parse_training_config({"gate": {"thresholds": {metric: {"min": floor}}}}, contract=shop)
     settings = resolve_performance(PerformanceConfig(min_labels=min_labels), training)
     return FeedbackDataset(shop, training, ENDPOINT, lookback_days, settings)
 
@@ -63,8 +65,12 @@ def request_row(index: int) -> str:
     )
 
 
-def answer(*labels: bool) -> bytes:
-    return json.dumps({"predictions": [{"prediction": label} for label in labels]}).encode()
+def answer(*labels: bool, chances: Sequence[float] | None = None) -> bytes:
+    """A JSON answer; with ``chances``, each row's probabilities (P(true) of each row)."""
+    items: list[dict[str, Any]] = [{"prediction": label} for label in labels]
+    for item, chance in zip(items, chances or (), strict=False):
+        item["probabilities"] = {"false": round(1 - chance, 6), "true": chance}
+    return json.dumps({"predictions": items}).encode()
 
 
 def capture(
@@ -74,13 +80,15 @@ def capture(
     version: int = 1,
     at: datetime = NOW - timedelta(hours=1),
     unique: str = "a",
+    chances: Mapping[str, Sequence[float]] | None = None,
 ) -> None:
-    """One capture file of ``requests``: (inference ID, the rows' indexes, the predictions)."""
+    """One capture file of ``requests``: (inference ID, the rows' indexes, the predictions); ``chances``:
+    by inference ID, the answer's P(true) of each row (the others answer without probabilities)."""
     records: list[dict[str, Any] | str] = [
         capture_record(
             request="\n".join(request_row(i) for i in rows).encode(),
             request_type="text/csv",
-            response=answer(*predicted),
+            response=answer(*predicted, chances=(chances or {}).get(inference_id or "")),
             response_type="application/json",
             event_id=f"e{n}",
             at=at + timedelta(seconds=n),

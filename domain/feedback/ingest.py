@@ -136,7 +136,7 @@ def _label(
     dataset, sha = contract.name, str(checked.result.sha256)
     since = at - timedelta(days=declared.lookback_days)
     schema = CaptureSchema.of(contract, training)
-    window = read_window(captures, dataset, schema, since, at)
+    window = read_window(captures, dataset, schema, since, at, probabilities=True)
     labelled = labelled_schema(contract, training.task)
     captured = captured_table(window, schema, labelled)
     # Committed files only: on a retry, this file's own rows (written before a failure, with no report)

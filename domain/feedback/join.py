@@ -29,6 +29,7 @@ from domain.feedback.labelled import (
     LABELLED_AT,
     MODEL_VERSION,
     PREDICTION,
+    PROBABILITIES,
     TIMESTAMP,
 )
 from domain.feedback.labels_file import ROW
@@ -122,6 +123,10 @@ def _version_table(rows: VersionRows, schema: CaptureSchema, wanted: pa.Schema) 
             columns.append(_moments(rows.captured_at))
         elif field.name == PREDICTION:
             columns.append(_typed(rows.column(schema.prediction.name), field.type))
+        elif field.name == PROBABILITIES:
+            # Read with the window when it was asked for (``read_window(..., probabilities=True)``).
+            found = rows.probabilities
+            columns.append(found.cast(field.type) if found is not None else pa.nulls(rows.rows, field.type))
         elif field.name in kinds:
             columns.append(_typed(rows.column(field.name), field.type))
         else:
@@ -188,7 +193,7 @@ def join_labels(
     newest, captured_twice = _last_per_id(_ordered(captured, CAPTURED_AT), _ORDER)
     known = pc.is_in(unique.column(INFERENCE_ID), value_set=newest.column(INFERENCE_ID))
     unknown = unique.filter(pc.invert(known))
-    joined = unique.filter(known).join(newest, keys=INFERENCE_ID, join_type="inner").sort_by(ROW)
+    joined = _inner_join(unique.filter(known), newest).sort_by(ROW)
     ids = joined.column(INFERENCE_ID)
     relabelled = joined.filter(pc.is_in(ids, value_set=pa.array(labelled_before, pa.string())))
     twice = pc.is_in(ids, value_set=captured_twice)
@@ -203,6 +208,23 @@ def join_labels(
         relabelled=_counted(relabelled.column(INFERENCE_ID)),
         captured_twice=_counted(joined.filter(twice).column(INFERENCE_ID)),
     )
+
+
+def _inner_join(labels: pa.Table, captured: pa.Table) -> pa.Table:
+    """``labels`` joined with ``captured`` by ID (one captured row per ID).
+
+    Arrow's hash join cannot carry a map column (the probabilities): the join carries each captured row's
+    position, and the captured columns are taken by it.
+    """
+    position = "_position"
+    indexed = captured.select([INFERENCE_ID]).append_column(
+        position, pa.array(np.arange(captured.num_rows, dtype=np.int64))
+    )
+    joined = labels.join(indexed, keys=INFERENCE_ID, join_type="inner")
+    taken = captured.drop_columns([INFERENCE_ID]).take(joined.column(position))
+    for name, column in zip(taken.column_names, taken.columns, strict=True):
+        joined = joined.append_column(name, column)
+    return joined.drop_columns([position])
 
 
 def _ordered(table: pa.Table, by: str) -> pa.Table:

@@ -17,6 +17,9 @@ The schema, in this order:
   request did not carry it (a column the model does not take is never captured);
 - ``prediction``: the model's answer as captured (the class label as text for classification, a float64
   for regression);
+- ``probabilities`` (classification only; ``map<string, float64>``): the class probabilities the answer
+  gave for the row, a class label's text to its probability (null where the answer was CSV or carried
+  none); the realized ``roc_auc`` and ``log_loss`` are computed from them;
 - the target, under its contract name and type: the label.
 
 The schema depends on the contract and the task alone, not on which columns the model takes, so every
@@ -32,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from domain.data.contract import Column, DatasetContract
+from domain.monitoring.capture_probabilities import PROBABILITY_TYPE
 from domain.names import labels_prefix
 from domain.training.config import Task, infer_task
 
@@ -43,6 +47,7 @@ __all__ = [
     "LABELLED_ROWS",
     "MODEL_VERSION",
     "PREDICTION",
+    "PROBABILITIES",
     "QUARANTINE_PREFIX",
     "REPORT",
     "TIMESTAMP",
@@ -64,8 +69,10 @@ MODEL_VERSION = "model_version"
 CAPTURED_AT = "captured_at"
 LABELLED_AT = "labelled_at"
 PREDICTION = "prediction"
+#: A classifier's class probabilities per row (label text -> probability); files written before it lack it.
+PROBABILITIES = "probabilities"
 #: The columns the platform adds around the contract's; a contract column may not take one of these names.
-FIXED_COLUMNS = (INFERENCE_ID, MODEL_VERSION, CAPTURED_AT, LABELLED_AT, PREDICTION)
+FIXED_COLUMNS = (INFERENCE_ID, MODEL_VERSION, CAPTURED_AT, LABELLED_AT, PREDICTION, PROBABILITIES)
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 _ROW = "__row"
@@ -116,6 +123,7 @@ def labelled_schema(contract: DatasetContract, task: Task | None = None) -> pa.S
     target = contract.column(contract.target)
     resolved = task or infer_task(target) or "classification"
     prediction = pa.string() if resolved == "classification" else pa.float64()
+    probabilities = [pa.field(PROBABILITIES, PROBABILITY_TYPE)] if resolved == "classification" else []
     return pa.schema(
         [
             pa.field(INFERENCE_ID, pa.string(), nullable=False),
@@ -124,6 +132,7 @@ def labelled_schema(contract: DatasetContract, task: Task | None = None) -> pa.S
             pa.field(LABELLED_AT, TIMESTAMP, nullable=False),
             *(pa.field(c.name, contract_type(c)) for c in contract.columns if c.name != contract.target),
             pa.field(PREDICTION, prediction),
+            *probabilities,
             pa.field(target.name, contract_type(target), nullable=False),
         ]
     )

@@ -11,10 +11,11 @@ Rules
   ``labelled_at``; on a tie, the row that comes last).
 - A version with fewer than ``min_labels`` labelled rows is ``too_few_labels``: no metric value, so that
   a handful of labels never raises the alarm.
-- ``roc_auc`` and ``log_loss`` need each row's class probabilities. The labelled rows carry them in an
-  optional column :data:`PROBABILITIES` (``map<string, float64>``, a class label's text to its
-  probability, as the endpoint's JSON answer gives them); when a version has a row without them, those
-  metrics are not computable from the captures, and say so, while ``accuracy`` and ``f1`` still are.
+- ``roc_auc`` and ``log_loss`` need each row's class probabilities. The labelled rows carry them in their
+  column :data:`PROBABILITIES` (``domain.feedback.labelled``: ``map<string, float64>``, a class label's
+  text to its probability, as the endpoint's JSON answer gives them; absent from files written before
+  it); when a version has a row without them, those metrics are not computable from the captures, and
+  say so, while ``accuracy`` and ``f1`` still are.
 - A metric is below its floor when its value is strictly worse than the floor (below it for a
   higher-is-better metric, above it for a lower-is-better one): the gate passes a value equal to its
   threshold, and the alarm compares the same way.
@@ -32,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from domain.data.contract import DatasetContract
-from domain.feedback.labelled import MODEL_VERSION, PREDICTION, newest_labels
+from domain.feedback.labelled import MODEL_VERSION, PREDICTION, PROBABILITIES, newest_labels
 from domain.monitoring.performance_config import PerformanceSettings
 from domain.training.config import HIGHER_IS_BETTER, METRICS, Task, TrainingConfig
 from spec.drift.categorical import label_text
@@ -54,9 +55,6 @@ __all__ = [
     "newest_labels",
     "realized_performance",
 ]
-
-#: The optional column of class probabilities per labelled row (label text -> probability).
-PROBABILITIES = "probabilities"
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ def handler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     patch = pytest.MonkeyPatch()
     for name, value in ENVIRONMENT.items():  # Powertools reads its namespace when the handler is imported
         patch.setenv(name, value)
-    shop = declared()
+    shop = declared(metric="roc_auc", floor=0.65)  # the gate: ROC AUC, as churn's; accuracy watched
     monitoring = {"performance": {"metric": "accuracy", "floor": 0.8, "min_labels": 2}}
     generated = {
         "contracts.json": json.dumps({DATASET: shop.contract.model_dump(mode="json")}),
@@ -143,6 +143,38 @@ def test_a_csv_of_labels_becomes_labelled_rows_a_report_and_realized_metrics(
     # and the file is as it was uploaded, and no alert was sent
     assert _object(f"feedback/{DATASET}/labels.csv") == body
     assert _alerts(aws) == []
+
+
+def test_realized_roc_auc_with_its_interval_comes_from_the_probabilities_captured_in_json_answers(
+    handler: ModuleType, aws: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given six requests whose JSON answers carried P(true) 0.9 ... 0.2, captured in the data bucket
+    captures = FakeCaptureSource("mlops-shop")
+    chances = {f"p{i}": [chance] for i, chance in enumerate((0.9, 0.8, 0.7, 0.4, 0.3, 0.2))}
+    capture(captures, [(f"p{i}", [i], [i < 3]) for i in range(6)], at=_now(), unique="p", chances=chances)
+    for key, body in captures.objects.items():
+        boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=body)
+
+    # When their labels arrive: p0, p1 and p3 churned
+    result = _push(handler, (HEADER + "p0,true\np1,true\np2,false\np3,true\np4,false\np5,false\n").encode())
+
+    # Then the report has the realized ROC AUC (8 of 9 pairs ranked right) with its bootstrap interval
+    report = json.loads(_object(result["report_key"]))
+    (version,) = report["performance"]
+    auc = {metric["name"]: metric for metric in version["metrics"]}["roc_auc"]
+    assert auc["value"] == pytest.approx(8 / 9)
+    assert auc["ci_low"] is not None and auc["ci_low"] <= auc["value"] <= auc["ci_high"] <= 1
+    assert (auc["floor"], auc["below_floor"]) == (0.65, False)
+    # and the labelled rows keep each answer's probabilities, and the value is published as EMF
+    rows = pq.read_table(io.BytesIO(_object(report["rows_key"])))
+    assert dict(rows.column("probabilities")[0].as_py()) == pytest.approx({"false": 0.1, "true": 0.9})
+    lines = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if '"Realized_roc_auc"' in line
+    ]
+    assert {line.get("ModelVersion"): line["Realized_roc_auc"] for line in lines} == {
+        "1": [pytest.approx(8 / 9)],
+        None: [pytest.approx(8 / 9)],
+    }
 
 
 def test_a_parquet_file_is_read_as_well(handler: ModuleType, aws: str) -> None:

@@ -221,6 +221,26 @@ def test_a_retried_file_does_not_count_its_own_earlier_rows_as_relabelled() -> N
     assert rows.column("inference_id").to_pylist() == ["a", "b"]
 
 
+def test_realized_roc_auc_comes_from_the_probabilities_the_answers_carried() -> None:
+    # Given six one-row requests answered with P(true) 0.9 ... 0.2, and a gate on roc_auc
+    world = World(min_labels=6, floor=0.65, metric="roc_auc")
+    chances = {"r0": [0.9], "r1": [0.8], "r2": [0.7], "r3": [0.4], "r4": [0.3], "r5": [0.2]}
+    capture(world.captures, [(f"r{i}", [i], [i < 3]) for i in range(6)], chances=chances)
+
+    # When labels arrive: r0, r1, r3 churned; r2, r4, r5 did not
+    outcome = world.push(HEADER + "r0,true\nr1,true\nr2,false\nr3,true\nr4,false\nr5,false\n")
+
+    # Then each labelled row keeps its answer's probabilities, and roc_auc is 8 of 9 pairs ranked right
+    rows = world.bucket.rows(f"labels/{DATASET}/{outcome.sha256}/rows.parquet")
+    assert dict(rows.column("probabilities")[3].as_py()) == pytest.approx({"false": 0.6, "true": 0.4})
+    (version,) = world.bucket.json(outcome.report_key)["performance"]
+    auc = {m["name"]: m for m in version["metrics"]}["roc_auc"]
+    assert auc["value"] == pytest.approx(8 / 9)
+    assert auc["ci_low"] <= auc["value"] <= auc["ci_high"]
+    assert auc["below_floor"] is False
+    assert world.metrics.named("Realized_roc_auc")[(("EndpointName", "mlops-shop"),)] == pytest.approx(8 / 9)
+
+
 def test_feedback_dataset_reads_the_key() -> None:
     assert feedback_dataset("feedback/shop/a/b.csv") == "shop"
     assert feedback_dataset("feedback/shop/") is None

@@ -17,7 +17,7 @@ from tests.unit.conftest import make_contract
 UTC_MICROS = pa.timestamp("us", tz="UTC")
 
 
-def test_schema_has_fixed_columns_then_contract_columns_then_prediction_and_target() -> None:
+def test_schema_has_fixed_columns_then_contract_columns_then_prediction_probabilities_and_target() -> None:
     # Given a contract with one column of each type and a boolean target
     contract = make_contract()
 
@@ -27,7 +27,7 @@ def test_schema_has_fixed_columns_then_contract_columns_then_prediction_and_targ
     # Then the fixed columns come first, the features keep the contract's order and type, the target is last
     assert schema.names == [
         "inference_id", "model_version", "captured_at", "labelled_at",
-        "id", "amount", "plan", "signed_up", "note", "prediction", "active",
+        "id", "amount", "plan", "signed_up", "note", "prediction", "probabilities", "active",
     ]  # fmt: skip
     assert schema.field("model_version").type == pa.int64()
     assert schema.field("captured_at").type == UTC_MICROS
@@ -36,6 +36,8 @@ def test_schema_has_fixed_columns_then_contract_columns_then_prediction_and_targ
     assert schema.field("plan").type == pa.string()
     assert schema.field("signed_up").type == UTC_MICROS
     assert schema.field("prediction").type == pa.string()
+    assert schema.field("probabilities").type == pa.map_(pa.string(), pa.float64())
+    assert schema.field("probabilities").nullable
     assert schema.field("active").type == pa.bool_()
     assert not schema.field("active").nullable and schema.field("amount").nullable
 
@@ -50,6 +52,7 @@ def test_prediction_is_a_float_for_regression_and_follows_the_target_when_no_tas
     # Then the prediction is a float64 both times
     assert given.field("prediction").type == pa.float64() == implied.field("prediction").type
     assert given.names[-1] == "amount"
+    assert "probabilities" not in given.names  # a regressor gives none
 
 
 def test_a_contract_column_named_like_a_fixed_column_is_refused_with_its_name() -> None:
