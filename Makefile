@@ -54,7 +54,9 @@ demo: setup
 # (the synthesized app) once per worker. What a new test module must keep to: nothing shared with another
 # module but through a session fixture, no fixed port (a local cloud listens on port 0), files under
 # tmp_path/tmp_path_factory only (a file two workers write needs a lock, as the e2e access report has).
-TEST_WORKERS ?= 2
+# Default 0 (one process, as before) until the e2e tier is shown to pass in two workers: the first run with
+# TEST_WORKERS=2, on a machine at load 10, failed test_drift_monitoring's fixtures (cause not yet found).
+TEST_WORKERS ?= 0
 test: setup
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
