@@ -7,7 +7,9 @@ its parts), in the order a check meets them:
 - :mod:`.request`: the schedule's or a person's event as a window;
 - :mod:`.captures`: the window's capture files listed and read, per model version
   (:func:`~.captures.read_window`), parsed by :mod:`.capture_envelopes`, :mod:`.capture_fast`,
-  :mod:`.capture_bodies` and :mod:`.capture_records` into columns read as :mod:`.columns` says;
+  :mod:`.capture_bodies`, :mod:`.capture_columns` and :mod:`.capture_records` into columns read as
+  :mod:`.columns` says (and, when the feedback join asks, each row's class probabilities:
+  :mod:`.capture_probabilities`);
 - :mod:`.rows`: a version's rows, as those readers give them and the comparison takes them (a module of its
   own, so that the comparison imports numpy and the statistics, not pyarrow and the contract);
 - :mod:`.compare`: a version's rows against its baseline (:func:`~.compare.compare_version`), each column
