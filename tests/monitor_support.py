@@ -9,7 +9,10 @@ from typing import Any
 
 import boto3
 
+from domain.data.contract import DatasetContract
 from domain.deployment.capture import capture_key
+from domain.monitoring.columns import CaptureSchema
+from domain.training.config import parse_training_config
 
 
 class FakeCaptureSource:
@@ -65,3 +68,18 @@ def register_version(group: str, *, statistics: tuple[str, str], constraints: st
             "ModelQuality": {"Statistics": {"ContentType": json_type, "S3Uri": statistics[1]}},
         },
     )
+
+
+#: A dataset of two features (an integer, a category) and a boolean target, for the capture reader's tests.
+TWO_FEATURES = DatasetContract.model_validate(
+    {
+        "name": "shop",
+        "target": "churned",
+        "columns": [
+            {"name": "age", "type": "integer"},
+            {"name": "plan", "type": "category", "categories": ["basic", "pro"]},
+            {"name": "churned", "type": "boolean"},
+        ],
+    }
+)
+TWO_FEATURES_SCHEMA = CaptureSchema.of(TWO_FEATURES, parse_training_config({}, contract=TWO_FEATURES))

@@ -9,31 +9,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from domain.data.contract import DatasetContract
 from domain.deployment.capture import capture_record
 from domain.monitoring.captures import read_window
-from domain.monitoring.columns import CaptureSchema
 from domain.monitoring.rows import VersionRows, row_inference_id
 from domain.names import capture_uri_prefix
-from domain.training.config import parse_training_config
-from tests.monitor_support import FakeCaptureSource
+from tests.monitor_support import TWO_FEATURES_SCHEMA, FakeCaptureSource
 
 DATASET = "shop"
 SINCE = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 UNTIL = SINCE + timedelta(hours=1)
 V1 = capture_uri_prefix(DATASET, 1)
-CONTRACT = DatasetContract.model_validate(
-    {
-        "name": DATASET,
-        "target": "churned",
-        "columns": [
-            {"name": "age", "type": "integer"},
-            {"name": "plan", "type": "category", "categories": ["basic", "pro"]},
-            {"name": "churned", "type": "boolean"},
-        ],
-    }
-)
-SCHEMA = CaptureSchema.of(CONTRACT, parse_training_config({}, contract=CONTRACT))
+SCHEMA = TWO_FEATURES_SCHEMA
 
 
 def _record(
