@@ -10,6 +10,7 @@ one-time deferral schedule, alert the team.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -25,6 +26,8 @@ from adapters.registry import ModelVersionNotFoundError, SageMakerModelRegistry
 from domain import names
 from domain.data.ingestion_model import DatasetVersion
 from domain.retraining.decisions import Decision
+from domain.retraining.draft import LISTING_GRACE
+from domain.retraining.observations import labels_cutoff
 from domain.retraining.policy import ModelInService, Observations
 from domain.retraining.preparation import CannotPrepareError
 from domain.retraining.state import PolicyState, RunningRun
@@ -99,19 +102,40 @@ class PlatformObservations:
         """The observations the policy decides ``dataset``'s trigger on."""
         latest = self._catalog.latest(dataset)
         in_service = self.in_service(dataset)
-        labels = self._labels.summary(dataset, in_service.labels_through if in_service else None)
+        # A latest version prepared from labels holds them even if its run did not replace the model in
+        # service: labels are new after the later of the two (the same cutoff the decision states).
+        latest_through = self._labels.labels_through(latest) if latest is not None else None
+        cutoff = labels_cutoff(in_service, latest.version if latest else None, latest_through)
+        labels = self._labels.summary(dataset, cutoff.at if cutoff is not None else None)
         return Observations(
             now=now,
-            running=self.running(dataset, state),
+            running=self.running(dataset, state, now),
             latest_version=latest.version if latest else None,
             latest_accepted_at=_when(latest.accepted_at) if latest else None,
             in_service=in_service,
             new_labels=labels.rows,
             newest_label_at=labels.newest_labelled_at,
+            latest_labels_through=latest_through,
         )
 
-    def running(self, dataset: str, state: PolicyState) -> tuple[RunningRun, ...]:
-        """The dataset's runs in progress, whoever started them, and the policy's own not listed yet."""
+    def existing(self, names: Sequence[str]) -> frozenset[str]:
+        """Which of the run names Step Functions has an execution of (whatever its status)."""
+        found = set()
+        for name in names:
+            try:
+                self._pipeline.describe(execution_arn(self._machine, name))
+            except RunNotFoundError:
+                continue
+            found.add(name)
+        return frozenset(found)
+
+    def running(self, dataset: str, state: PolicyState, now: datetime) -> tuple[RunningRun, ...]:
+        """The dataset's runs in progress, whoever started them, and the policy's own not listed yet.
+
+        A run the policy recorded but Step Functions does not know is listed only within
+        ``LISTING_GRACE`` of its start (a start of a moment ago may not be visible yet); after that it
+        never began (its start failed after being recorded) and must not hold the dataset's slot.
+        """
         found: dict[str, RunningRun] = {}
         for run in self._pipeline.runs(self._machine, status="RUNNING"):
             parsed = parse_execution_name(run.name)
@@ -124,7 +148,8 @@ class PlatformObservations:
             try:
                 run = self._pipeline.describe(execution_arn(self._machine, started.name))
             except RunNotFoundError:
-                found[started.name] = started  # recorded, not yet visible: counted as running
+                if started.started_at is not None and now - started.started_at < LISTING_GRACE:
+                    found[started.name] = started  # recorded, not yet visible: counted as running
                 continue
             if run.status == "RUNNING":
                 found[started.name] = self._running(run)
@@ -203,11 +228,10 @@ class PolicyActions:
         self._deferral = deferral
         self._pipeline = pipeline or StepFunctionsPipeline()
 
-    def start(self, decision: Decision) -> str:
-        """Start the decision's run; its execution ARN (the same run if it was started before)."""
+    def start(self, decision: Decision) -> tuple[str, bool]:
+        """Start the decision's run; its execution ARN, and False when the run existed already."""
         assert decision.run is not None  # the use case starts "started" decisions only
-        arn, _ = self._pipeline.start(self._machine, decision.run.name, execution_input(decision.run))
-        return arn
+        return self._pipeline.start(self._machine, decision.run.name, execution_input(decision.run))
 
     def prepare(self, decision: Decision) -> str:
         """Write the retraining upload the decision plans; its key, or why it could not be written.

@@ -4,7 +4,9 @@ Every trigger (an accepted version, an alarm, the schedule, a run that ended, th
 through :func:`handle`:
 
 1. read the dataset's policy state (with its revision) and what the platform looks like now;
-2. decide (:func:`domain.retraining.policy.decide`, pure);
+2. decide (:func:`domain.retraining.policy.decide`, pure); a run it would start that Step Functions has
+   already (its name is derived from version and trigger) is told to the policy, which decides again and
+   records it as already started, so that no record claims (nor the cap counts) a run that did not start;
 3. write the new state and the decisions in one transaction that holds only if the state's revision is
    still the one read: two triggers decided at once cannot both take the last free slot, the second
    reads the first's state and decides again;
@@ -20,15 +22,16 @@ happens twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 from domain.retraining.config import RetrainingConfig
-from domain.retraining.decisions import Decision
+from domain.retraining.decisions import Decision, decision_id
 from domain.retraining.policy import Observations, decide
 from domain.retraining.state import PolicyState
 from domain.retraining.triggers import PolicyTrigger
+from domain.state_limits import MAX_TEXT, cap_text
 
 __all__ = [
     "DecisionActions",
@@ -81,12 +84,16 @@ class ObservationSource(Protocol):
         """Runs in progress, the newest accepted version, the model in service and the new labels."""
         ...
 
+    def existing(self, names: Sequence[str]) -> frozenset[str]:
+        """Which of these run names Step Functions has an execution of, whatever its status."""
+        ...
+
 
 class DecisionActions(Protocol):
     """What a decision sets off."""
 
-    def start(self, decision: Decision) -> str:
-        """Start the decision's run (idempotent by its name); the execution's ARN."""
+    def start(self, decision: Decision) -> tuple[str, bool]:
+        """Start the decision's run (idempotent by its name); its ARN, and False if it existed already."""
         ...
 
     def prepare(self, decision: Decision) -> str:
@@ -112,15 +119,18 @@ class HandledTrigger:
         As recorded (a duplicate's own "duplicate" decision first, then the recorded one it acted on
         again, if any).
     acted : mapping of str to str
-        Per decision id, what was done: the run's ARN, the upload's key, ``deferred until ...``,
-        ``alerted``.
+        Per decision id, what was done: the run's ARN (``... (already started)`` when the run existed),
+        the upload's key, ``deferred until ...``, ``alerted``.
     attempts : int
         How many times the trigger was decided (more than one after a conflict).
+    runs_started : int
+        Runs this call really started (not those that existed already).
     """
 
     decisions: tuple[Decision, ...]
     acted: Mapping[str, str]
     attempts: int
+    runs_started: int = 0
 
     def summary(self) -> dict[str, object]:
         """The handler's answer: each decision's id, outcome and reason, and what was done."""
@@ -173,15 +183,23 @@ def handle(
         before = store.state(trigger.dataset)
         seen = observations.observe(trigger.dataset, before, now())
         decisions, after = decide(trigger, before, seen, config)
+        # Each round learns at least one more existing name (decide never starts a known one), or stops.
+        while fresh := observations.existing(_starts(decisions)) - seen.existing_runs:
+            seen = replace(seen, existing_runs=seen.existing_runs | fresh)
+            decisions, after = decide(trigger, before, seen, config)
         try:
             store.record(before, after, decisions)
         except DecisionConflictError:
             continue
-        return _act(trigger, decisions, store, actions, attempt)
+        return _act(trigger, decisions, store, actions, attempt, now)
     raise PolicyConflictError(
         f"{trigger.dataset}: the policy state changed under each of {attempts} attempts to decide "
         f"{trigger.kind} {trigger.key}; it will be decided again when the event is retried"
     )
+
+
+def _starts(decisions: Sequence[Decision]) -> list[str]:
+    return [d.run.name for d in decisions if d.outcome == "started" and d.run is not None]
 
 
 def _act(
@@ -190,32 +208,86 @@ def _act(
     store: DecisionStore,
     actions: DecisionActions,
     attempt: int,
+    now: Callable[[], datetime],
 ) -> HandledTrigger:
     acted: dict[str, str] = {}
-    done = list(decisions)
+    done: list[Decision] = []
+    started = 0
     for decision in decisions:
+        done.append(decision)
+        todo = [(decision, True)]
         if decision.outcome == "duplicate":
             # Acted on again: the first delivery may have failed after recording (see the module).
-            for original in store.decided(decision.dataset, trigger.key):
-                if original.outcome in ("started", "preparing", "deferred"):
-                    done.append(original)
-                    if (what := _apply(original, actions, alert=False)) is not None:
-                        acted[original.decision_id] = what
+            todo = [
+                (original, False)
+                for original in store.decided(decision.dataset, trigger.key)
+                if original.outcome in ("started", "preparing", "deferred")
+            ]
+        for chosen, alert in todo:
+            if chosen is not decision:
+                done.append(chosen)
+            try:
+                what, new = _apply(chosen, actions, alert=alert)
+            except Exception as error:
+                _record_failure(chosen, error, store, now)
+                raise
+            started += new
+            if what is not None:
+                acted[chosen.decision_id] = what
+    return HandledTrigger(decisions=tuple(done), acted=acted, attempts=attempt, runs_started=started)
+
+
+def _record_failure(
+    decision: Decision, error: Exception, store: DecisionStore, now: Callable[[], datetime]
+) -> None:
+    """Record why acting on ``decision`` failed, so that a trigger whose every delivery fails has a reason.
+
+    The decision itself stays as recorded (append-only) and the error is raised again: Lambda delivers the
+    event again, and the delivery, a duplicate, acts on the recorded decision again. Recording this is
+    best effort: when it cannot be written either, the original error is what the caller sees.
+    """
+    what = {"started": f"starting run {decision.run.name if decision.run else ''}",
+            "preparing": "writing the prepared upload", "deferred": "setting the deferral schedule",
+            "skipped": "alerting the team"}.get(decision.outcome, "acting on it")  # fmt: skip
+    for _ in range(3):
+        before = store.state(decision.dataset)
+        failure = Decision(
+            decision_id=decision_id(decision.trigger, f"failed:{decision.decision_id}:{before.revision}"),
+            dataset=decision.dataset,
+            trigger=decision.trigger,
+            outcome="skipped",
+            reason=cap_text(
+                f"decision {decision.decision_id} ({decision.outcome}) was recorded, but {what} failed: "
+                f"{error}. The event is delivered again (Lambda retries it twice) and each delivery acts on "
+                "the recorded decision again; if none succeeds, the event is kept in the policy's "
+                "dead-letter queue and this decision is the last word",
+                MAX_TEXT,
+            ),
+            dataset_version=decision.dataset_version,
+            decided_at=now(),
+        )
+        try:
+            store.record(before, before, [failure])
+        except DecisionConflictError:
             continue
-        if (what := _apply(decision, actions, alert=True)) is not None:
-            acted[decision.decision_id] = what
-    return HandledTrigger(decisions=tuple(done), acted=acted, attempts=attempt)
+        except Exception:
+            return  # this cannot be recorded either: the original error is the one to raise
+        return
 
 
-def _apply(decision: Decision, actions: DecisionActions, *, alert: bool) -> str | None:
+def _apply(decision: Decision, actions: DecisionActions, *, alert: bool) -> tuple[str | None, bool]:
+    """What was done for ``decision``, and whether a run was started by it now."""
     if decision.outcome == "started" and decision.run is not None:
-        return actions.start(decision)
+        arn, started = actions.start(decision)
+        # The run existed: started by this decision's earlier delivery, or (a race the check before
+        # recording narrows to nothing) by another; either way this call started nothing.
+        return (arn if started else f"{arn} (already started)"), started
     if decision.outcome == "preparing" and decision.prepare is not None:
-        return actions.prepare(decision)
+        return actions.prepare(decision), False
     if decision.outcome == "deferred" and decision.defer_until is not None:
         actions.defer(decision.dataset, decision.defer_until)
-        return f"re-examined at {decision.defer_until.isoformat()}"
+        return f"re-examined at {decision.defer_until.isoformat()}", False
     if alert and decision.outcome == "skipped" and decision.trigger.kind in ALERTED_KINDS:
         actions.alert(decision)
-        return "alerted"
-    return None
+        return "alerted", False
+    return None, False

@@ -7,87 +7,22 @@ Then, no network.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from domain.retraining.config import RetrainingConfig
-from domain.retraining.decisions import Decision
-from domain.retraining.policy import ModelInService, Observations
 from domain.retraining.state import PolicyState, RunningRun
 from domain.retraining.triggers import PolicyTrigger
-from domain.retraining.use_case import DecisionConflictError, HandledTrigger, PolicyConflictError, handle
-
-NOW = datetime(2026, 12, 6, 21, 0, tzinfo=UTC)
-OLD, NEW = "0a" * 32, "0b" * 32
-
-
-class FakeStore:
-    """The decisions table: one state per dataset with its revision, every decision kept."""
-
-    def __init__(self) -> None:
-        self.states: dict[str, PolicyState] = {}
-        self.decisions: list[Decision] = []
-        self.before_write: list[PolicyState] = []  # states another writer puts first (a race lost)
-
-    def state(self, dataset: str) -> PolicyState:
-        return self.states.get(dataset, PolicyState(dataset=dataset))
-
-    def record(self, before: PolicyState, after: PolicyState, decisions: Sequence[Decision]) -> None:
-        if self.before_write:
-            self.states[before.dataset] = self.before_write.pop(0)
-        if self.state(before.dataset).revision != before.revision:
-            raise DecisionConflictError("changed")
-        self.states[before.dataset] = dataclasses.replace(after, revision=before.revision + 1)
-        self.decisions.extend(decisions)
-
-    def decided(self, dataset: str, trigger_key: str) -> list[Decision]:
-        return [
-            d for d in self.decisions
-            if d.dataset == dataset and d.trigger.key == trigger_key and d.outcome != "duplicate"
-        ]  # fmt: skip
-
-
-class FakeObservations:
-    """The platform: a latest version, a model in service trained on ``serving``, runs in progress."""
-
-    def __init__(self, *, latest: str = NEW, serving: str | None = OLD, running: tuple[RunningRun, ...] = ()):
-        self.latest, self.serving, self.running = latest, serving, running
-        self.calls = 0
-
-    def observe(self, dataset: str, state: PolicyState, now: datetime) -> Observations:
-        self.calls += 1
-        in_service = ModelInService(3, self.serving, None) if self.serving else None
-        return Observations(now=now, running=self.running, latest_version=self.latest,
-                            latest_accepted_at=now - timedelta(minutes=5), in_service=in_service,
-                            new_labels=0, newest_label_at=None)  # fmt: skip
-
-
-class FakeActions:
-    """What decisions set off, recorded; a run is started once per name, as Step Functions does."""
-
-    def __init__(self, *, fail_start: bool = False) -> None:
-        self.started: dict[str, int] = {}
-        self.alerts: list[Decision] = []
-        self.deferred: list[datetime] = []
-        self.fail_start = fail_start
-
-    def start(self, decision: Decision) -> str:
-        assert decision.run is not None
-        if self.fail_start:
-            raise RuntimeError("Step Functions is unavailable")
-        self.started[decision.run.name] = self.started.get(decision.run.name, 0) + 1
-        return f"arn:aws:states:::execution:training:{decision.run.name}"
-
-    def prepare(self, decision: Decision) -> str:
-        return f"incoming/{decision.dataset}/retraining/{decision.decision_id}.parquet"
-
-    def defer(self, dataset: str, until: datetime) -> None:
-        self.deferred.append(until)
-
-    def alert(self, decision: Decision) -> None:
-        self.alerts.append(decision)
+from domain.retraining.use_case import HandledTrigger, PolicyConflictError, handle
+from tests.retraining_fakes import (
+    NEW,
+    NOW,
+    OLD,
+    FakeActions,
+    FakeObservations,
+    FakeStore,
+    ServiceUnavailableError,
+)
 
 
 def accepted(version: str = NEW) -> PolicyTrigger:
@@ -136,8 +71,8 @@ def test_the_same_event_twice_starts_one_run_and_records_the_duplicate() -> None
 def test_a_start_that_failed_after_recording_is_acted_on_again_when_the_event_is_redelivered() -> None:
     # Given a first delivery whose decision was recorded but whose start failed
     store = FakeStore()
-    with pytest.raises(RuntimeError, match="unavailable"):
-        run(accepted(), store, FakeObservations(), FakeActions(fail_start=True))
+    with pytest.raises(ServiceUnavailableError):
+        run(accepted(), store, FakeObservations(), FakeActions(start=1))
     actions = FakeActions()
 
     # When Lambda delivers the event again
