@@ -75,8 +75,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                      actions=actions, now=lambda: datetime.now(UTC))  # fmt: skip
     for decision in handled.decisions:
         function.count(f"RetrainingDecisions{decision.outcome.capitalize()}")
-    # The dashboard's training outcomes (stacks/constructs/dashboard.py): runs this trigger started.
-    function.count("PipelineRunsStarted", sum(d.outcome == "started" for d in handled.decisions))
+    # The dashboard's training outcomes (stacks/constructs/dashboard.py): runs this trigger really started
+    # (a recorded start acted on again, whose run existed already, is not one more).
+    function.count("PipelineRunsStarted", handled.runs_started)
     outcomes = ", ".join(f"{d.outcome}: {d.reason}" for d in handled.decisions)
     function.report(f"{trigger.kind} {trigger.key}: {outcomes}", handled.summary())
     return {"trigger": trigger.kind, **handled.summary()}
