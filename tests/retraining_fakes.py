@@ -15,10 +15,23 @@ from datetime import UTC, datetime, timedelta
 from domain.retraining.decisions import Decision
 from domain.retraining.policy import ModelInService, Observations
 from domain.retraining.state import PolicyState, RunningRun
+from domain.retraining.triggers import PolicyTrigger
 from domain.retraining.use_case import DecisionConflictError
 
 NOW = datetime(2026, 12, 6, 21, 0, tzinfo=UTC)
 OLD, NEW = "0a" * 32, "0b" * 32  # the model in service's data, and a newer accepted version
+
+
+def accepted(version: str = NEW) -> PolicyTrigger:
+    """Version ``version`` of churn accepted at :data:`NOW`."""
+    return PolicyTrigger(kind="accepted", dataset="churn", key=version, at=NOW, reason="version accepted",
+                         dataset_version=version, upload_key="incoming/churn/jan.csv")  # fmt: skip
+
+
+def drift() -> PolicyTrigger:
+    """Churn's drift alarm entering ALARM at :data:`NOW`."""
+    return PolicyTrigger(kind="drift_alarm", dataset="churn", key=f"mlops-churn-drift@{NOW.isoformat()}",
+                         at=NOW, reason="the drift alarm mlops-churn-drift entered ALARM")  # fmt: skip
 
 
 class ServiceUnavailableError(Exception):

@@ -27,19 +27,11 @@ from tests.retraining_fakes import (
     FakeStepFunctions,
     FakeStore,
     ServiceUnavailableError,
+    accepted,
+    drift,
 )
 
 DELIVERIES = 3  # Lambda's asynchronous invocation: the first and two retries
-
-
-def accepted() -> PolicyTrigger:
-    return PolicyTrigger(kind="accepted", dataset="churn", key=NEW, at=NOW, reason="version accepted",
-                         dataset_version=NEW, upload_key="incoming/churn/jan.csv")  # fmt: skip
-
-
-def drift() -> PolicyTrigger:
-    return PolicyTrigger(kind="drift_alarm", dataset="churn", key=f"mlops-churn-drift@{NOW.isoformat()}",
-                         at=NOW, reason="the drift alarm mlops-churn-drift entered ALARM")  # fmt: skip
 
 
 def deliver(

@@ -15,24 +15,15 @@ from domain.retraining.state import PolicyState, RunningRun
 from domain.retraining.triggers import PolicyTrigger
 from domain.retraining.use_case import HandledTrigger, PolicyConflictError, handle
 from tests.retraining_fakes import (
-    NEW,
     NOW,
     OLD,
     FakeActions,
     FakeObservations,
     FakeStore,
     ServiceUnavailableError,
+    accepted,
+    drift,
 )
-
-
-def accepted(version: str = NEW) -> PolicyTrigger:
-    return PolicyTrigger(kind="accepted", dataset="churn", key=version, at=NOW, reason="version accepted",
-                         dataset_version=version, upload_key="incoming/churn/jan.csv")  # fmt: skip
-
-
-def drift() -> PolicyTrigger:
-    return PolicyTrigger(kind="drift_alarm", dataset="churn", key=f"mlops-churn-drift@{NOW.isoformat()}",
-                         at=NOW, reason="the drift alarm mlops-churn-drift entered ALARM")  # fmt: skip
 
 
 def run(
