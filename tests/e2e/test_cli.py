@@ -8,9 +8,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
+from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -122,8 +124,16 @@ def test_a_push_whose_validation_fails_stops_waiting_says_so_and_a_retry_succeed
     assert json.loads(retried.stdout)["status"] == "accepted"
 
 
-def _serve_churn(data_plane: DataPlane, folder: Path, ids: list[str]) -> None:
-    """Requests with ``ids`` captured an hour ago for churn's model version 1, as its endpoint writes them."""
+def _serve_churn(
+    data_plane: DataPlane,
+    folder: Path,
+    ids: list[str],
+    *,
+    version: int = 1,
+    chances: list[float] | None = None,
+) -> None:
+    """Requests with ``ids`` captured an hour ago for churn's model ``version``, as its endpoint writes them;
+    with ``chances``, each answer carries its P(churned=1) and predicts 1 above one half."""
     platform = load_platform(cdk_json_context()["mlops"], PROJECT_ROOT)
     features = [c.name for c in feature_columns(platform.contracts["churn"], platform.training["churn"])]
     table = pa_csv.read_csv(generate(len(ids), 25, folder / "served.csv", "csv")).select(features)
@@ -131,12 +141,18 @@ def _serve_churn(data_plane: DataPlane, folder: Path, ids: list[str]) -> None:
     records = []
     for index, inference_id in enumerate(ids):
         row = ",".join("" if v is None else str(v) for v in table.slice(index, 1).to_pylist()[0].values())
+        answer: dict[str, object] = {"prediction": index % 2}
+        if chances is not None:
+            chance = chances[index]
+            answer = {"prediction": int(chance > 0.5), "probabilities": {"0": 1 - chance, "1": chance}}
         records.append(json.dumps(capture_record(
             request=row.encode(), request_type="text/csv",
-            response=json.dumps({"predictions": [{"prediction": index % 2}]}).encode(),
+            response=json.dumps({"predictions": [answer]}).encode(),
             response_type="application/json", event_id=str(index), at=at, inference_id=inference_id,
         )))  # fmt: skip
-    key = capture_key(capture_uri_prefix("churn", 1), "mlops-churn", "AllTraffic", at, "feedback-e2e")
+    key = capture_key(
+        capture_uri_prefix("churn", version), "mlops-churn", "AllTraffic", at, f"feedback-e2e-{version}"
+    )
     data_plane.client("s3").put_object(Bucket=data_plane.bucket, Key=key, Body="\n".join(records).encode())
 
 
@@ -159,6 +175,34 @@ def test_feedback_push_joins_labels_with_served_requests_and_reports_unknown_ids
     assert report["versions"] == {"1": 2}
     rows = data_plane.client("s3").get_object(Bucket=data_plane.bucket, Key=report["rows_key"])["Body"].read()
     assert pq.read_table(io.BytesIO(rows)).column("inference_id").to_pylist() == ["req-0", "req-2"]
+
+
+def test_feedback_push_reports_the_realized_roc_auc_of_the_answers_probabilities_with_its_interval(
+    mlops: CliRunner, data_plane: DataPlane, tmp_path: Path
+) -> None:
+    # Given 200 requests (churn's min_labels) answered by a version of their own with P(churned=1), and
+    # labels that mostly agree with them
+    rng = np.random.default_rng(7)
+    chances = rng.uniform(0.05, 0.95, 200).round(4).tolist()
+    truth = [int(rng.uniform() < chance) for chance in chances]
+    ids = [f"auc-{index}" for index in range(200)]
+    _serve_churn(data_plane, tmp_path, ids, version=2, chances=chances)
+    labels = tmp_path / "labels.csv"
+    labels.write_text(
+        "inference_id,churned\n" + "".join(f"{i},{t}\n" for i, t in zip(ids, truth, strict=True))
+    )
+
+    # When they are pushed
+    pushed = mlops.invoke(app, ["feedback", "push", str(labels), "--dataset", "churn", "--json"])
+
+    # Then the report has the realized ROC AUC (churn's gate metric) of those probabilities, with its interval
+    assert pushed.exit_code == 0, pushed.output
+    (version,) = json.loads(pushed.stdout)["report"]["performance"]
+    assert (version["model_version"], version["labelled_rows"], version["status"]) == (2, 200, "ok")
+    auc = {metric["name"]: metric for metric in version["metrics"]}["roc_auc"]
+    assert auc["value"] == pytest.approx(roc_auc_score(truth, chances))
+    assert auc["ci_low"] < auc["value"] < auc["ci_high"]
+    assert auc["floor"] == 0.65
 
 
 def test_a_bad_feedback_file_exits_1_prints_the_findings_and_alerts(
