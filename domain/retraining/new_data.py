@@ -147,7 +147,7 @@ def release(draft: Draft) -> None:
         # Validations finish out of order: the newest version may have been trained already (the run that
         # just ended trained it). Nothing starts; the older waiting version is superseded by it.
         if newer:
-            draft.supersede(pending, version, accepted_at, f"was trained already ({existing})")
+            draft.supersede(pending, version, accepted_at, f"has its run already ({existing})")
         else:
             draft.record(
                 "skipped",

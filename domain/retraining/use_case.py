@@ -16,7 +16,8 @@ Acting comes after recording, so that only a decision that won the write is acte
 idempotent (a run is started by a name derived from its trigger, the upload is written under the
 decision's key, the deferral schedule is one per dataset), so a trigger delivered again after a failed
 action is decided a duplicate and its recorded decision acted on again: nothing is lost and nothing
-happens twice.
+happens twice. An action that fails adds a decision saying so before its error reaches Lambda's retry,
+so that a trigger whose every delivery fails still has its reason recorded.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def test_an_older_waiting_version_is_superseded_by_the_one_the_ended_run_trained
     assert superseded.outcome == "superseded"
     assert superseded.dataset_version == version(1)
     assert f"version {version(2)}" in superseded.reason
-    assert f"was trained already (run {run.name}" in superseded.reason
+    assert f"has its run already (run {run.name} on version {version(2)} has just ended)" in superseded.reason
     assert driver.state.starts == starts
     assert driver.state.pending is None
     assert driver.state.started_runs == ()
