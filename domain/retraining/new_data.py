@@ -130,11 +130,10 @@ def release(draft: Draft) -> None:
                 defer_until=until,
             )
         return
-    version, accepted_at = pending.dataset_version, pending.accepted_at
-    seen = draft.seen
-    newer = bool(seen.latest_version and seen.latest_accepted_at and seen.latest_accepted_at > accepted_at)
-    if newer and seen.latest_version and seen.latest_accepted_at:
-        version, accepted_at = seen.latest_version, seen.latest_accepted_at
+    version, accepted_at, newer = pending.dataset_version, pending.accepted_at, False
+    latest, latest_at = draft.seen.latest_version, draft.seen.latest_accepted_at
+    if latest is not None and latest_at is not None and latest_at > accepted_at:
+        version, accepted_at, newer = latest, latest_at, True
     draft.pending = None
     reason = (
         f"version {version} of {draft.dataset} (accepted at {iso(accepted_at)}) waited and is trained now: "
