@@ -230,49 +230,55 @@ def _act(
             try:
                 what, new = _apply(chosen, actions, alert=alert)
             except Exception as error:
-                _record_failure(chosen, error, store, now)
+                _note(chosen, "failed", _failure(chosen, error), store, now)
                 raise
+            if alert and chosen.run is not None and not new:
+                # Checked before recording, so only a run started in between: the record must say so.
+                existed = f"{chosen.decision_id} was recorded, but run {chosen.run.name} existed"
+                _note(
+                    chosen, "already", f"decision {existed} when it was started: already started", store, now
+                )
             started += new
             if what is not None:
                 acted[chosen.decision_id] = what
     return HandledTrigger(decisions=tuple(done), acted=acted, attempts=attempt, runs_started=started)
 
 
-def _record_failure(
-    decision: Decision, error: Exception, store: DecisionStore, now: Callable[[], datetime]
-) -> None:
-    """Record why acting on ``decision`` failed, so that a trigger whose every delivery fails has a reason.
-
-    The decision itself stays as recorded (append-only) and the error is raised again: Lambda delivers the
-    event again, and the delivery, a duplicate, acts on the recorded decision again. Recording this is
-    best effort: when it cannot be written either, the original error is what the caller sees.
-    """
+def _failure(decision: Decision, error: Exception) -> str:
+    """Why acting on ``decision`` failed, and what happens next (Lambda's retries, then its queue)."""
     what = {"started": f"starting run {decision.run.name if decision.run else ''}",
             "preparing": "writing the prepared upload", "deferred": "setting the deferral schedule",
             "skipped": "alerting the team"}.get(decision.outcome, "acting on it")  # fmt: skip
+    return (
+        f"decision {decision.decision_id} ({decision.outcome}) was recorded, but {what} failed: {error}. "
+        "The event is delivered again (Lambda retries it twice) and each delivery acts on the recorded "
+        "decision again; if none succeeds, the event is kept in the policy's dead-letter queue and this "
+        "decision is the last word"
+    )
+
+
+def _note(
+    decision: Decision, subject: str, reason: str, store: DecisionStore, now: Callable[[], datetime]
+) -> None:
+    """Record what became of acting on ``decision`` as a further "skipped" decision (best effort: the
+    decision stays as recorded, append-only, and the caller goes on as it would have)."""
     for _ in range(3):
         before = store.state(decision.dataset)
-        failure = Decision(
-            decision_id=decision_id(decision.trigger, f"failed:{decision.decision_id}:{before.revision}"),
+        note = Decision(
+            decision_id=decision_id(decision.trigger, f"{subject}:{decision.decision_id}:{before.revision}"),
             dataset=decision.dataset,
             trigger=decision.trigger,
             outcome="skipped",
-            reason=cap_text(
-                f"decision {decision.decision_id} ({decision.outcome}) was recorded, but {what} failed: "
-                f"{error}. The event is delivered again (Lambda retries it twice) and each delivery acts on "
-                "the recorded decision again; if none succeeds, the event is kept in the policy's "
-                "dead-letter queue and this decision is the last word",
-                MAX_TEXT,
-            ),
+            reason=cap_text(reason, MAX_TEXT),
             dataset_version=decision.dataset_version,
             decided_at=now(),
         )
         try:
-            store.record(before, before, [failure])
+            store.record(before, before, [note])
         except DecisionConflictError:
             continue
         except Exception:
-            return  # this cannot be recorded either: the original error is the one to raise
+            return  # not recorded either: the caller's error (if any) is the one that matters
         return
 
 

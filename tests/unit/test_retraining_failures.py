@@ -237,3 +237,18 @@ def test_an_action_failure_that_cannot_be_recorded_either_raises_the_action_s_er
     with pytest.raises(ServiceUnavailableError, match="start"):
         deliver(accepted(), store, FakeObservations(actions.sfn), actions)
     assert store.outcomes() == ["started"]
+
+
+def test_a_run_started_between_the_check_and_the_start_is_recorded_as_already_started() -> None:
+    # Given Step Functions answering "no such run" to the check before recording, then having it at start
+    store, sfn = FakeStore(), FakeStepFunctions({accepted_run(): 1})
+    checked = FakeObservations(FakeStepFunctions())
+
+    # When the version is decided
+    handled = deliver(accepted(), store, checked, FakeActions(sfn))
+
+    # Then the start is recorded, then a note that it found the run there; nothing counts as started
+    assert store.outcomes() == ["started", "skipped"]
+    assert f"run {accepted_run()} existed when it was started: already started" in store.decisions[1].reason
+    assert handled.runs_started == 0
+    assert sfn.executions == {accepted_run(): 2}
