@@ -164,6 +164,38 @@ def serving_platform(
         yield deployed
 
 
+# How much longer than written every e2e wait may take: E2E_TIMEOUT_SCALE=3 gives a loaded machine three times
+# the time. It scales only how long a test waits for the platform, never what it asserts once it is done.
+TIMEOUT_SCALE_VARIABLE = "E2E_TIMEOUT_SCALE"
+
+
+def timeout_scale() -> float:
+    """The factor E2E_TIMEOUT_SCALE sets (default 1); a value that is not a number >= 1 fails here, named."""
+    raw = os.environ.get(TIMEOUT_SCALE_VARIABLE, "1")
+    try:
+        scale = float(raw)
+    except ValueError:
+        scale = 0.0
+    if not scale >= 1:  # also NaN
+        raise ValueError(
+            f"{TIMEOUT_SCALE_VARIABLE}={raw!r} is not a number >= 1: set it to how many times longer the e2e "
+            "tests may wait (e.g. 2 on a loaded machine), or unset it"
+        )
+    return scale
+
+
+def scaled(seconds: float) -> float:
+    """``seconds`` of waiting, scaled by E2E_TIMEOUT_SCALE (for a test's own deadline)."""
+    return seconds * timeout_scale()
+
+
+class _PatientCloud(LocalCloud):
+    """A local cloud whose ``wait_idle`` waits E2E_TIMEOUT_SCALE times the timeout each test gives it."""
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        super().wait_idle(scaled(timeout))
+
+
 # The session's local clouds (one per module) add up to one least-privilege report (`mlops local access`).
 # The session's id is set by tests/conftest.py before the test workers start (see there).
 _SESSION = os.environ[ACCESS_SESSION]
@@ -176,7 +208,7 @@ def deployed_platform(assembly: Path) -> Iterator[DataPlane]:
     The local cloud enforces IAM, as AWS does: every role acts only as its policies allow. When it stops, what
     its roles used and never used is added to the session's saved report.
     """
-    with LocalCloud(enforce_iam=True) as cloud, _reporting_access(cloud):
+    with _PatientCloud(enforce_iam=True) as cloud, _reporting_access(cloud):
         outputs = merge_outputs(cloud.deploy(assembly))
         sqs, events, sns = cloud.client("sqs"), cloud.client("events"), cloud.client("sns")
         accepted, accepted_arn = _queue(sqs, "accepted")
