@@ -45,6 +45,9 @@ from localcloud.scheduler.firing import ScheduleFiring, ScheduleRunner
 from localcloud.server import ControlApi, LoopbackMotoServer
 from localcloud.wiring import Executors, ProcessGlobals, moto_patches
 
+#: How long a step of the clock waits for what it set off (``Clock.advance``).
+CLOCK_SETTLE_SECONDS = 900.0
+
 
 class LocalCloud:
     """An AWS double on ``host:port``: moto plus Lambda execution and event delivery.
@@ -167,7 +170,9 @@ class LocalCloud:
         work_dir = self._work_dir or Path(tempfile.mkdtemp(prefix="localcloud-"))
         self._work_dir = work_dir
         self.iam = LocalIam.create(account_id=self.account_id, region=self.region, enforce=self._enforce_iam)
-        self.clock = Clock(settle=self.wait_idle)
+        # A step settles all its firings set off, a training run an alarm started included: minutes on a
+        # busy machine, not wait_idle's default minute.
+        self.clock = Clock(settle=lambda: self.wait_idle(timeout=CLOCK_SETTLE_SECONDS))
         self._alarms = AlarmEvaluator(self._alarm_scope, now=self.clock.moto_now)
         self._alarms.watch(self.account_id, self.region)
         self.clock.after_step(lambda: self._alarms.evaluate(force=True) if self._alarms else None)
