@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from localcloud.iam import actions, implied
+from localcloud.iam import absent_objects, actions, implied
 from localcloud.iam.encryption_keys import MotoKeys
 from localcloud.iam.errors import AccessDeniedError
 from localcloud.iam.evaluate import Decision, Request, ResourcePolicy, caller, evaluate
@@ -58,6 +58,9 @@ class Enforcer:
     keys : KeyLookup | None
         Where the KMS keys of encrypted objects, buckets, topics and queues are found; moto's
         backends when None.
+    objects : ObjectLookup | None
+        Where S3 objects are looked for (a read of a missing one needs ``s3:ListBucket`` to be told
+        404, ``localcloud.iam.absent_objects``); moto's backend when None.
     """
 
     def __init__(
@@ -68,9 +71,11 @@ class Enforcer:
         region: str,
         enabled: bool,
         keys: implied.KeyLookup | None = None,
+        objects: absent_objects.ObjectLookup | None = None,
     ) -> None:
         self.store = store
         self._keys = keys if keys is not None else MotoKeys(account_id, region)
+        self._objects = objects if objects is not None else absent_objects.MotoObjects(account_id, region)
         self.account_id = account_id
         self.region = region
         self.enabled = enabled
@@ -106,7 +111,8 @@ class Enforcer:
         Raises
         ------
         AccessDeniedError
-            When a policy denies one of the (action, resource) pairs the call needs.
+            When a policy denies one of the (action, resource) pairs the call needs, or the call reads
+            an S3 object that does not exist and the caller may not list it (AWS's 403 in place of 404).
         UnmappedOperationError
             When the table has no entry for the call: a gap to fill in localcloud/iam/operations.py.
         """
@@ -121,6 +127,10 @@ class Enforcer:
         for item in implied.kms_permissions(service, operation, params, self._keys):
             kms_keys = {**keys, **implied.kms_context(service, self.region, self.account_id)}
             self._decide(principal, item.action, item.resource, kms_keys)
+        listing = absent_objects.listing_needed(service, operation, params, self._objects)
+        if listing is not None:
+            item, prefix = listing
+            self._decide(principal, item.action, item.resource, {**keys, "s3:prefix": prefix})
 
     def authorize_integration(self, principal: str, integration: str, params: Mapping[str, Any]) -> None:
         """Allow a state machine task's integration ("lambda:invoke", "sagemaker:createTrainingJob.sync").
