@@ -32,6 +32,8 @@ from cli.demo_support import (
     expect_alarm,
     local_platform,
     run,
+    wait_for_alarm,
+    wait_for_canary,
     wait_for_decision,
     wait_for_deployment,
     wait_for_run,
@@ -48,9 +50,15 @@ ID_COLUMN = "request_id"  # the drifted windows name each row: its inference ID,
 # What the demo changes in cdk.json's configuration, so that the retrained version's update shows a canary
 # in a minute: churn on two instances (one instance is updated all at once), a 50% canary with short waits,
 # and the deployment workflow looking every few seconds (tests/e2e's quick deployments).
+CANARY_PERCENT, WAIT_SECONDS, BAKE_SECONDS = 50, 20, 20
 DEMO_SERVING = {
     "instance_count": 2,
-    "rollout": {"strategy": "canary", "canary_percent": 50, "wait_seconds": 20, "bake_seconds": 20},
+    "rollout": {
+        "strategy": "canary",
+        "canary_percent": CANARY_PERCENT,
+        "wait_seconds": WAIT_SECONDS,
+        "bake_seconds": BAKE_SECONDS,
+    },
 }
 DEMO_DEPLOYMENT = {"poll_seconds": 3, "lock_wait_seconds": 3, "timeout_minutes": 60}
 # No cooldown, so that the drift alarm after the retrain run is decided on the data (nothing new to learn
@@ -151,10 +159,12 @@ def close_the_loop() -> None:
         "captured requests and scores the model that answered them."
     )
     run("feedback", "push", str(labels), "--dataset", "churn")
-    console.print("The realized performance is under its floor; the clock moves on, alarms are evaluated.")
-    run("local", "clock", "--advance", "1m")
+    # No clock advance here: the local cloud evaluates an alarm as its metric arrives, and an advance first
+    # waits (at most a minute) for what is in flight, which the alarm's decision has just set going.
+    console.print("The realized performance is under its floor: the performance alarm fires on it.")
+    with console.status("waiting for the performance alarm ..."):
+        wait_for_alarm(performance_alarm_name(endpoint), "ALARM")
     run("alarms", "list", "--dataset", "churn")
-    expect_alarm(performance_alarm_name(endpoint), "ALARM")
     console.print(Rule("12. the policy prepares a dataset version: the latest one plus the labelled rows"))
     prepared = wait_for_decision(
         "the decision on the performance alarm", lambda d: d.trigger.kind == "performance_alarm"
@@ -190,7 +200,17 @@ def close_the_loop() -> None:
     run("models", "list", "--dataset", "churn")
     if registered[0].approval_status == "PendingManualApproval":
         run("models", "approve", model, "--reason", "demo: retrained on the north's labels, gate passed")
-    with console.status(f"waiting for the deployment of {model} (canary, wait, bake) ..."):
+    with console.status(f"waiting for the canary of {model} ..."):
+        canary = wait_for_canary(endpoint)
+    if canary is not None:
+        console.print(
+            f"The update is under way ({canary}): {model} runs on a fleet of its own beside churn/1, "
+            f"{CANARY_PERCENT}% of the capacity takes the traffic for {WAIT_SECONDS} s, then all of it, "
+            f"and the update bakes {BAKE_SECONDS} s watching the endpoint's alarms before churn/1's fleet "
+            "stops (an alarm in between rolls it back)."
+        )
+        run("endpoints", "show", "churn")
+    with console.status(f"waiting for the end of the deployment of {model} ..."):
         wait_for_deployment(registered[0].version)
     run("endpoints", "show", "churn")
     run("endpoints", "invoke", "churn", "--file", str(DATA_DIR / "rows.csv"))

@@ -124,9 +124,36 @@ def alarm_state(name: str) -> str:
     return alarms[0].state if alarms else "missing"
 
 
+def wait_for_alarm(name: str, state: str, timeout: float = 60.0) -> None:
+    """Wait until the alarm ``name`` is in ``state``."""
+    wait_until(lambda: True if alarm_state(name) == state else None, f"{name} in {state}", timeout)
+
+
 def expect_alarm(name: str, state: str) -> None:
     """Fail the demo unless the alarm ``name`` is in ``state`` (what the demo just said)."""
     found = alarm_state(name)
     if found != state:
         console.print(f"[red]the alarm {plain(name)} is {plain(found)}, not {state}[/red]")
         raise SystemExit(1)
+
+
+def wait_for_canary(endpoint: str, timeout: float = 180.0) -> str | None:
+    """The status of the endpoint's update once the new fleet takes traffic ("ActivatingTraffic": the canary,
+    or "Baking"); None if the update ended, or none began, within ``timeout`` seconds."""
+    from adapters.aws import client
+
+    local_platform()
+    sagemaker = client("sagemaker")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = sagemaker.describe_endpoint(EndpointName=endpoint)
+        pending = described.get("PendingDeploymentSummary") or {}
+        statuses = [
+            str(status["Status"])
+            for variant in pending.get("ProductionVariants") or []
+            for status in variant.get("VariantStatus") or []
+        ]
+        if taking := next((s for s in statuses if s in ("ActivatingTraffic", "Baking")), None):
+            return taking
+        time.sleep(0.5)
+    return None
