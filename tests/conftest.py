@@ -18,6 +18,13 @@ import pytest
 ACCESS_SESSION = "MLOPS_E2E_ACCESS_SESSION"
 os.environ.setdefault(ACCESS_SESSION, uuid.uuid4().hex)
 
+# The CLI's rich consoles (cli/common.py, made when a test module imports the CLI) keep the size they find in
+# COLUMNS and LINES when made, for good; pytest-xdist's workers get COLUMNS=80 and LINES=24, and a shell may
+# export them. Without them the consoles read COLUMNS at each print, which is what the CLI tests set
+# (CliRunner's env) to see a table whole. Removed here, before any test module is imported.
+for _size in ("COLUMNS", "LINES"):
+    os.environ.pop(_size, None)
+
 
 @dataclass(frozen=True)
 class CloudAssembly:
