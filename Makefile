@@ -48,29 +48,63 @@ synth: setup
 demo: setup
 	$(PY) -m cli.demo
 
-# The tests run in TEST_WORKERS processes (pytest-xdist), a whole test module per worker (`--dist loadfile`),
-# handed out in collection order (`--no-loadscope-reorder`: tests/e2e first, the longest modules). A module's
-# fixtures (its local cloud, its trained model) are made once, in the worker that runs it; session fixtures
-# (the synthesized app) once per worker. What a new test module must keep to: nothing shared with another
-# module but through a session fixture, no fixed port (a local cloud listens on port 0), files under
-# tmp_path/tmp_path_factory only (a file two workers write needs a lock, as the e2e access report has).
-# Default 0 (one process, as before) until the e2e tier is shown to pass in two workers: the first run with
-# TEST_WORKERS=2, on a machine at load 10, failed test_drift_monitoring's fixtures (cause not yet found).
-TEST_WORKERS ?= 0
+# The tests run in two invocations of pytest. First the unit, integration and infra tiers in TEST_WORKERS
+# processes (pytest-xdist, default 2: they are CPU-bound and their waits short), a whole test module per worker
+# (`--dist loadfile`): a module's fixtures (its moto or local cloud, its trained model) are made once, in the
+# worker that runs it; session fixtures (the synthesized app, tests/conftest.py) once per worker. Then the e2e
+# tier in E2E_WORKERS processes (default 0: one process, as before; its tests wait on the local cloud's clock
+# and Lambdas with fixed timeouts that a loaded machine can overrun, scaled by E2E_TIMEOUT_SCALE).
+# What a new test module must keep to, in every tier: nothing shared with another module but through a session
+# fixture, no fixed port (a local cloud or server listens on port 0), files under tmp_path/tmp_path_factory
+# only (never the repository's cdk.out: synthesize with build_app(outdir=tmp_path...) or the CDK CLI's
+# --output), environment variables through monkeypatch only (a worker runs many modules), and a file two
+# workers write needs a lock (as the e2e access report has). A new tier's folder goes in one of the two lists.
+TEST_WORKERS ?= 2
+E2E_WORKERS ?= 0
+PARALLEL_TIERS := tests/unit tests/integration tests/infra
+SERIAL_TIERS := tests/e2e
 test: setup
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PARALLEL_TIERS)
+	$(PY) -m pytest -q -n $(E2E_WORKERS) --dist loadfile --no-loadscope-reorder $(SERIAL_TIERS)
 
+# The checks run LINT_JOBS at a time (independent: the three mypy runs keep separate caches, one per Python
+# version, under .mypy_cache), each one's output printed whole when it ends (--output-sync) with its time;
+# --keep-going runs every check, and a failing one fails lint, its output last above make's error line.
+LINT_JOBS ?= 2
+# Longest first, so that the short ones fill in beside them.
+LINT_CHECKS := lint-checkov lint-cfn-lint lint-mypy lint-mypy-lambda lint-mypy-training lint-ruff lint-vermin
 lint: setup $(SCANNERS)/.installed
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy spec domain adapters localcloud cli lambdas stacks training
-	$(VENV)/bin/vermin --no-tips --violations --target=$(TRAINING_PYTHON)- training spec
-	$(VENV)/bin/mypy --python-version $(TRAINING_PYTHON) training spec
-	$(VENV)/bin/mypy --python-version $(LAMBDA_PYTHON) lambdas domain adapters spec
+	$(MAKE) --no-print-directory --keep-going --output-sync=target -j$(LINT_JOBS) $(LINT_CHECKS)
+
+.PHONY: $(LINT_CHECKS) lint-synth
+# bash's `time` with TIMEFORMAT: the check's name and seconds, and the check's own exit status.
+TIMED = TIMEFORMAT='$@: %Rs'; time
+
+lint-ruff:
+	$(TIMED) $(VENV)/bin/ruff check .
+	$(TIMED) $(VENV)/bin/ruff format --check .
+
+lint-mypy:
+	$(TIMED) $(VENV)/bin/mypy spec domain adapters localcloud cli lambdas stacks training
+
+lint-vermin:
+	$(TIMED) $(VENV)/bin/vermin --no-tips --violations --target=$(TRAINING_PYTHON)- training spec
+
+lint-mypy-training:
+	$(TIMED) $(VENV)/bin/mypy --python-version $(TRAINING_PYTHON) training spec
+
+lint-mypy-lambda:
+	$(TIMED) $(VENV)/bin/mypy --python-version $(LAMBDA_PYTHON) lambdas domain adapters spec
+
+lint-synth:
 	rm -f $(CDK_OUTDIR)/*.template.json
-	$(PY) app.py
-	$(SCANNERS)/bin/cfn-lint $(CDK_OUTDIR)/*.template.json
-	$(SCANNERS)/bin/checkov --framework cloudformation --skip-download --compact --quiet \
+	$(TIMED) $(PY) app.py
+
+lint-cfn-lint: lint-synth
+	$(TIMED) $(SCANNERS)/bin/cfn-lint $(CDK_OUTDIR)/*.template.json
+
+lint-checkov: lint-synth
+	$(TIMED) $(SCANNERS)/bin/checkov --framework cloudformation --skip-download --compact --quiet \
 		--file $(CDK_OUTDIR)/*.template.json
 
 # The template scanners (requirements-scanners.txt) in a virtualenv of their own: checkov pins an older boto3
