@@ -16,6 +16,7 @@ from domain.monitoring.report import report_keys
 from domain.names import drift_alarm_name
 from examples.churn import chunks, request_csv
 from tests.e2e.conftest import DataPlane
+from tests.iam_roles import let_service_send
 
 DATASET, ENDPOINT = "churn", "mlops-churn"
 DRIFT_ALARM = drift_alarm_name(ENDPOINT)
@@ -156,3 +157,28 @@ class Live:
         )
         uri: str = package["DriftCheckBaselines"]["ModelDataQuality"]["Constraints"]["S3Uri"]
         return uri
+
+
+def serving_version_1(platform: DataPlane, registry: Any, data: Path, reason: str) -> Live:
+    """Version 1 (trained) approved in the registry and its endpoint awaited InService."""
+    registry.approve(registry.version(ENDPOINT, 1).arn, reason=reason, approver="e2e-test")
+    platform.cloud.wait_idle(timeout=600)
+    endpoint = platform.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    assert endpoint["EndpointStatus"] == "InService"
+    return Live(platform=platform, registry=registry, data=data)
+
+
+def alarm_changes(platform: DataPlane, name: str, alarms: list[str]) -> str:
+    """A queue (``name``) that gets the "CloudWatch Alarm State Change" events of ``alarms`` (default bus)."""
+    sqs, events = platform.client("sqs"), platform.client("events")
+    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "detail": {"alarmName": alarms},
+    }
+    rule = events.put_rule(Name=name, EventPattern=json.dumps(pattern))["RuleArn"]
+    let_service_send(sqs, url, service="events.amazonaws.com", source_arn=rule)
+    events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": arn}])
+    return url

@@ -29,11 +29,12 @@ from tests.e2e.drift_support import (
     ENDPOINT,
     WINDOW_ROWS,
     Live,
+    alarm_changes,
     iso,
+    serving_version_1,
     traffic,
     without_histograms,
 )
-from tests.iam_roles import let_service_send
 
 pytestmark = pytest.mark.slow
 
@@ -56,28 +57,13 @@ def live(platform: DataPlane, registry: Any, tmp_path_factory: pytest.TempPathFa
     """Version 1 trained, approved and serving."""
     data = tmp_path_factory.mktemp("drift-data")
     platform.train(data, seed=41)
-    registry.approve(registry.version(ENDPOINT, 1).arn, reason="e2e: drift", approver="e2e-test")
-    platform.cloud.wait_idle(timeout=180)
-    endpoint = platform.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
-    assert endpoint["EndpointStatus"] == "InService"
-    return Live(platform=platform, registry=registry, data=data)
+    return serving_version_1(platform, registry, data, reason="e2e: drift")
 
 
 @pytest.fixture(scope="module")
 def alarm_events(platform: DataPlane) -> str:
     """A queue that gets the drift alarm's "CloudWatch Alarm State Change" events from the default bus."""
-    sqs, events = platform.client("sqs"), platform.client("events")
-    url: str = sqs.create_queue(QueueName="drift-alarm-events")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    pattern = {
-        "source": ["aws.cloudwatch"],
-        "detail-type": ["CloudWatch Alarm State Change"],
-        "detail": {"alarmName": [DRIFT_ALARM]},
-    }
-    rule = events.put_rule(Name="drift-alarm-changes", EventPattern=json.dumps(pattern))["RuleArn"]
-    let_service_send(sqs, url, service="events.amazonaws.com", source_arn=rule)
-    events.put_targets(Rule="drift-alarm-changes", Targets=[{"Id": "queue", "Arn": arn}])
-    return url
+    return alarm_changes(platform, "drift-alarm-changes", [DRIFT_ALARM])
 
 
 def test_many_windows_of_training_traffic_raise_no_alarm(live: Live) -> None:
