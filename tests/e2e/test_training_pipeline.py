@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import tarfile
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,25 +15,9 @@ import pytest
 from examples.churn import generate
 from localcloud.sagemaker.transfer import split_s3_uri
 from tests.e2e.conftest import DataPlane
+from tests.e2e.training_support import runs
 
 pytestmark = pytest.mark.slow
-
-
-def _runs(data_plane: DataPlane) -> list[dict[str, Any]]:
-    sfn = data_plane.client("stepfunctions")
-    arn = data_plane.outputs["TrainingStateMachineArn"]
-    return [
-        sfn.describe_execution(executionArn=run["executionArn"])
-        for run in sfn.list_executions(stateMachineArn=arn)["executions"]
-    ]
-
-
-def _accepted(data_plane: DataPlane, version: str, timeout: float = 60) -> None:
-    """Wait until ``version`` of churn is in the catalog (and so announced to the policy)."""
-    deadline = time.monotonic() + timeout
-    while not any(item["version"] == version for item in data_plane.catalog("churn")):
-        assert time.monotonic() < deadline, f"version {version[:12]} was not accepted in {timeout:.0f} s"
-        time.sleep(0.2)
 
 
 def _packages(data_plane: DataPlane) -> list[dict[str, Any]]:
@@ -53,7 +36,7 @@ def test_an_accepted_upload_trains_gates_and_registers_a_model_with_its_lineage(
 
     data_plane.upload("incoming/churn/for-training.csv", body)
 
-    (run,) = [run for run in _runs(data_plane) if version[:12] in run["name"]]
+    (run,) = [run for run in runs(data_plane) if version[:12] in run["name"]]
     assert run["status"] == "SUCCEEDED", run.get("cause")
     assert run["name"] == f"churn-{version[:12]}-accepted"
     output = json.loads(run["output"])
@@ -78,7 +61,7 @@ def test_an_accepted_upload_trains_gates_and_registers_a_model_with_its_lineage(
 
 
 def test_a_duplicate_trigger_starts_no_second_run(data_plane: DataPlane) -> None:
-    sfn_runs = _runs(data_plane)
+    sfn_runs = runs(data_plane)
     assert sfn_runs, "an earlier test started a run"
     run = sfn_runs[0]
     detail = json.loads(run["input"])
@@ -94,10 +77,12 @@ def test_a_duplicate_trigger_starts_no_second_run(data_plane: DataPlane) -> None
         data_plane.client("lambda").invoke(FunctionName=policy, Payload=json.dumps(event))["Payload"].read()
     )
 
-    # The retraining policy decided it before: a duplicate, recorded, and the run it started is that one
+    # The retraining policy decided it before: a duplicate; its recorded start is acted on again, and finds
+    # that run already started (this call started nothing)
     assert answer["decisions"][0]["outcome"] == "duplicate", answer
-    assert run["executionArn"] in [d["acted"] for d in answer["decisions"] if d["outcome"] == "started"]
-    assert len(_runs(data_plane)) == len(sfn_runs)
+    acted = [d["acted"] for d in answer["decisions"] if d["outcome"] == "started"]
+    assert acted == [f"{run['executionArn']} (already started)"], answer
+    assert len(runs(data_plane)) == len(sfn_runs)
 
 
 def test_a_dataset_too_small_to_split_fails_the_run_with_its_reason_and_registers_nothing(
@@ -109,7 +94,7 @@ def test_a_dataset_too_small_to_split_fails_the_run_with_its_reason_and_register
 
     data_plane.upload("incoming/churn/small.csv", body)
 
-    (run,) = [run for run in _runs(data_plane) if hashlib.sha256(body).hexdigest()[:12] in run["name"]]
+    (run,) = [run for run in runs(data_plane) if hashlib.sha256(body).hexdigest()[:12] in run["name"]]
     assert run["status"] == "FAILED"
     assert "SplitRejectedError" in run["cause"]
     assert len(_packages(data_plane)) == before
@@ -130,7 +115,7 @@ def test_once_a_version_is_approved_the_next_run_scores_it_as_the_champion_on_th
 
     data_plane.upload("incoming/churn/next-month.csv", body)
 
-    (run,) = [run for run in _runs(data_plane) if hashlib.sha256(body).hexdigest()[:12] in run["name"]]
+    (run,) = [run for run in runs(data_plane) if hashlib.sha256(body).hexdigest()[:12] in run["name"]]
     assert run["status"] == "SUCCEEDED", run.get("cause")
     output = json.loads(run["output"])
     evaluation = data_plane.read_json(output["gate"]["evaluation_uri"].split("/", 3)[3])
@@ -164,7 +149,7 @@ def test_a_challenger_trained_on_shuffled_labels_is_rejected_recorded_and_not_re
 
     data_plane.upload("incoming/churn/shuffled.csv", body)
 
-    (run,) = [run for run in _runs(data_plane) if hashlib.sha256(body).hexdigest()[:12] in run["name"]]
+    (run,) = [run for run in runs(data_plane) if hashlib.sha256(body).hexdigest()[:12] in run["name"]]
     assert run["status"] == "SUCCEEDED", run.get("cause")
     output = json.loads(run["output"])
     assert output["gate"]["approved"] is False
@@ -186,7 +171,7 @@ def test_the_registered_metrics_equal_those_of_the_same_training_run_in_process(
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    first = next(run for run in reversed(_runs(data_plane)) if run["status"] == "SUCCEEDED")
+    first = next(run for run in reversed(runs(data_plane)) if run["status"] == "SUCCEEDED")
     output = json.loads(first["output"])
     folder = tmp_path_factory.mktemp("in-process")
     s3 = data_plane.client("s3")
@@ -269,7 +254,7 @@ def test_a_training_script_that_raises_fails_the_run_with_its_message_and_an_ale
         data_plane.upload("incoming/churn/script-raises.csv", body)
 
     # Then the run failed at the training step with the script's own message, alerted, registered nothing
-    (run,) = [run for run in _runs(data_plane) if hashlib.sha256(body).hexdigest()[:12] in run["name"]]
+    (run,) = [run for run in runs(data_plane) if hashlib.sha256(body).hexdigest()[:12] in run["name"]]
     assert run["status"] == "FAILED"
     assert run["error"] == "TrainingRunFailed"
     cause = json.loads(run["cause"])
@@ -278,47 +263,3 @@ def test_a_training_script_that_raises_fails_the_run_with_its_message_and_an_ale
     assert len(_packages(data_plane)) == before
     alerts = [alert["Message"] for alert in data_plane.drain(data_plane.alerts)]
     assert any(message in alert for alert in alerts), alerts
-
-
-def test_a_burst_of_uploads_trains_one_at_a_time_and_then_only_the_newest(
-    data_plane: DataPlane, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    # Given three versions uploaded at once (one run of a dataset at a time, by default)
-    folder = tmp_path_factory.mktemp("burst")
-    bodies = [generate(3_000, seed, folder / f"{seed}.csv", "csv").read_bytes() for seed in (41, 42, 43)]
-    versions = {hashlib.sha256(body).hexdigest() for body in bodies}
-    before = {run["executionArn"] for run in _runs(data_plane)}
-
-    # When the data plane accepts them one after the other while the first one's run is in progress (each
-    # awaited into the catalog: the policy is asked in acceptance order), and the runs they lead to end
-    for seed, body in zip((41, 42, 43), bodies, strict=True):
-        data_plane.client("s3").put_object(
-            Bucket=data_plane.bucket, Key=f"incoming/churn/burst-{seed}.csv", Body=body
-        )
-        _accepted(data_plane, hashlib.sha256(body).hexdigest())
-    data_plane.cloud.wait_idle(timeout=600)
-
-    # Then two runs, one after the other: the first version accepted, then the newest when it ended
-    runs = sorted(
-        (run for run in _runs(data_plane) if run["executionArn"] not in before),
-        key=lambda run: run["startDate"],
-    )
-    assert len(runs) == 2, [run["name"] for run in runs]
-    assert runs[1]["startDate"] >= runs[0]["stopDate"]
-    table = data_plane.outputs["DecisionsTableName"]
-    items = data_plane.client("dynamodb").query(
-        TableName=table,
-        KeyConditionExpression="dataset = :d AND begins_with(#r, :p)",
-        ExpressionAttributeNames={"#r": "record"},
-        ExpressionAttributeValues={":d": {"S": "churn"}, ":p": {"S": "decision#"}},
-    )["Items"]
-    decided = [
-        (i["outcome"]["S"], i["trigger"]["M"]["kind"]["S"], i.get("dataset_version", {}).get("S"))
-        for i in items
-    ]
-    burst = [d for d in decided if d[2] in versions]
-    (superseded,) = [d for d in burst if d[0] == "superseded"]
-    (after_run,) = [d for d in burst if d[:2] == ("started", "run_ended")]
-    trained = {json.loads(run["input"])["dataset_version"] for run in runs}
-    assert superseded[2] not in trained and after_run[2] in trained
-    assert trained | {superseded[2]} == versions
