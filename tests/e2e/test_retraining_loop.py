@@ -10,15 +10,18 @@ policy's function, the data plane's validation of the upload the policy prepares
 
 Three training runs in all, on a few thousand rows: version 1 (the model in service), the retrain run the
 performance alarm starts after labels showing a change of concept, and the one a drift alarm starts after
-more labels arrived. The other points start no run. Measured: 555 s for the 6 tests on 2 cores at a load
-of 12 (synth, deploy and version 1: 141 s; the cooldown waited out: about 4 minutes). The tests run in
-order: each builds on what the one before left.
+more labels arrived. The other points start no run. Measured: 555-577 s for the 6 tests on 2 cores at a
+load of 12 with a 3-minute cooldown (synth, deploy and version 1: 141-155 s; the cooldown waited out: about
+4 minutes); 372 s at a load of 3 to 4 with a 2-minute cooldown whose first wait overlaps the labels and the
+monitor's runs of the drift test (version 1: 103 s; about 2.5 minutes of waiting remain). The tests
+run in order: each builds on what the one before left.
 
 Feedback with unknown inference IDs is reported: tests/e2e/test_cli.py
 (test_feedback_push_joins_labels_with_served_requests_and_reports_unknown_ids).
 
 Lambda handlers read the machine's time, not the clock's (localcloud/clock.py): the policy's cooldown is
-waited for in real time (twice, what the retrain run did not already cover of COOLDOWN_MINUTES), and the
+waited for in real time (twice: what the retrain run, the labels and the monitor's runs did not already
+cover of COOLDOWN_MINUTES), and the
 labels that fire the performance alarm are pushed before the clock is moved on (the feedback function
 stamps its realized-performance datapoint with its own time, which the alarm must find in its period).
 """
@@ -26,6 +29,7 @@ stamps its realized-performance datapoint with its own time, which the alarm mus
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -38,7 +42,7 @@ from typer.testing import CliRunner
 from domain.names import retraining_upload_key
 from examples.churn import drifted, generate
 from localcloud.events.default_bus import send_to_default_bus
-from tests.e2e.conftest import QUICK_DEPLOYMENTS, DataPlane, deployed_platform
+from tests.e2e.conftest import QUICK_DEPLOYMENTS, DataPlane, deployed_platform, scaled
 from tests.e2e.drift_support import (
     DRIFT_ALARM,
     ENDPOINT,
@@ -63,7 +67,9 @@ from tests.e2e.retraining_support import (
 
 pytestmark = pytest.mark.slow
 
-COOLDOWN_MINUTES = 3  # longer than a retrain run (under a minute here)
+# The smallest cooldown a retrain run ends well inside (its labels to its end: 39-71 s at a load of 12; the
+# cooldown's test needs the run ended and the cooldown on), longer on a machine E2E_TIMEOUT_SCALE calls slow.
+COOLDOWN_MINUTES = math.ceil(scaled(120) / 60)
 BASE_ROWS = 3_000
 MAX_RUNS_PER_DAY = 3  # version 1's run, the performance alarm's and the drift alarm's
 SERVED_ROWS = 500
@@ -236,13 +242,14 @@ def test_a_drift_alarm_after_labels_starts_one_retrain_run_on_a_version_with_tho
     # Given the cooldown over, and labels for HONEST_LABELS more served requests (the performance alarm stays
     # in ALARM: no new episode)
     before, runs_before = decisions(mlops), runs(mlops)
-    _after_cooldown([d for d in before if d["outcome"] == "preparing"][-1])
     (base,) = [r["dataset_version"] for r in runs_before if r["trigger"].startswith("retrain")]
     report = push_labels(mlops, tmp_path, "honest.csv", served.labels(CHANGED_LABELS, HONEST_LABELS))
     assert report["counts"]["matched"] == HONEST_LABELS
     live.platform.drain(alarm_events, wait=0.2)
     # When drifted traffic fills the windows the drift alarm needs, and what the policy sets off is done
     live.clock.advance(SCHEDULE)  # the monitor's run over the labelled traffic
+    # the labels and the monitor's run above took part of the cooldown; the alarm may fire from here on
+    _after_cooldown([d for d in before if d["outcome"] == "preparing"][-1])
     needed = live.alarm()["DatapointsToAlarm"]
     moved = drifted(traffic(needed * WINDOW_ROWS, seed=600), seed=601)
     started = time.monotonic()
