@@ -236,8 +236,7 @@ def test_one_line_of_8_mb_without_a_line_break_is_rejected_with_a_report_and_an_
 @contextlib.contextmanager
 def validation_function_set(data_plane: DataPlane, **changes: Any) -> Iterator[str]:
     """The deployed validation function with ``changes`` to its configuration (as an operator makes them)."""
-    functions = data_plane.client("lambda").list_functions()["Functions"]
-    (name,) = [f["FunctionName"] for f in functions if "CATALOG_TABLE" in f["Environment"]["Variables"]]
+    name = data_plane.outputs["ValidationFunctionName"]
     before = data_plane.client("lambda").get_function_configuration(FunctionName=name)
     data_plane.client("lambda").update_function_configuration(FunctionName=name, **changes)
     try:
