@@ -33,16 +33,18 @@ def retrain(draft: Draft) -> None:
     if in_progress is not None:
         draft.record("skipped", f"{trigger.reason}; nothing starts: {in_progress}")
         return
+    # Every limit that holds is named, so that a person learns at once how long each holds the dataset.
+    limits: list[str] = []
     if cooldown is not None and draft.last_triggered_start is not None:
-        draft.record(
-            "skipped",
-            f"{trigger.reason}; nothing starts: the last run started by an alarm or the schedule was at "
-            f"{iso(draft.last_triggered_start)}; the cooldown of {draft.config.cooldown_minutes} minutes "
-            f"(retraining.cooldown_minutes) ends at {iso(cooldown)}",
+        limits.append(
+            f"the last run started by an alarm or the schedule was at {iso(draft.last_triggered_start)}; the "
+            f"cooldown of {draft.config.cooldown_minutes} minutes (retraining.cooldown_minutes) ends at "
+            f"{iso(cooldown)}"
         )
-        return
     if cap is not None:
-        draft.record("skipped", f"{trigger.reason}; nothing starts: {draft.cap_reason(cap)}")
+        limits.append(draft.cap_reason(cap))
+    if limits:
+        draft.record("skipped", f"{trigger.reason}; nothing starts: {'; and '.join(limits)}")
         return
     latest, model = seen.latest_version, seen.in_service
     if latest is None:

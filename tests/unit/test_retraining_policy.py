@@ -214,6 +214,23 @@ def test_the_cooldown_holds_alarms_and_the_schedule_but_not_new_data() -> None:
     assert only(driver.decide(accepted(2, T0 + minutes(200)))).outcome == "started"
 
 
+def test_an_alarm_inside_the_cooldown_and_at_the_cap_names_both_limits() -> None:
+    # Given a cap of one run a day, reached by an alarm-started run that ended
+    world = World(model=ModelInService(1, version(0), None), latest=(version(1), T0))
+    driver = Driver(config=RetrainingConfig(max_runs_per_day=1), world=world)
+    run = only(driver.decide(alarm(T0))).run
+    assert run is not None
+    driver.end(run.name, T0 + minutes(60))
+
+    # When another alarm comes inside the cooldown
+    second = only(driver.decide(alarm(T0 + minutes(120))))
+
+    # Then it is skipped, and the reason says when each limit ends
+    assert second.outcome == "skipped"
+    assert f"(retraining.cooldown_minutes) ends at {iso(T0 + minutes(360))}" in second.reason
+    assert f"the next start is possible at {iso(T0 + minutes(24 * 60))}" in second.reason
+
+
 def test_an_alarm_after_the_cooldown_retrains() -> None:
     # Given an alarm-started run that ended, and newer data since
     driver = Driver(world=World(model=ModelInService(1, version(0), None), latest=(version(1), T0)))
