@@ -52,20 +52,23 @@ demo: setup
 # processes (pytest-xdist, default 2: they are CPU-bound and their waits short), a whole test module per worker
 # (`--dist loadfile`): a module's fixtures (its moto or local cloud, its trained model) are made once, in the
 # worker that runs it; session fixtures (the synthesized app, tests/conftest.py) once per worker. Then the e2e
-# tier in E2E_WORKERS processes (default 0: one process, as before; its tests wait on the local cloud's clock
-# and Lambdas with fixed timeouts that a loaded machine can overrun, scaled by E2E_TIMEOUT_SCALE).
+# tier in E2E_WORKERS processes (default 2: its tests mostly wait on the local cloud's clock and Lambdas, with
+# timeouts scaled by E2E_TIMEOUT_SCALE, 2 by default with two workers; E2E_WORKERS=0 runs it in one process).
 # What a new test module must keep to, in every tier: nothing shared with another module but through a session
 # fixture, no fixed port (a local cloud or server listens on port 0), files under tmp_path/tmp_path_factory
 # only (never the repository's cdk.out: synthesize with build_app(outdir=tmp_path...) or the CDK CLI's
 # --output), environment variables through monkeypatch only (a worker runs many modules), and a file two
 # workers write needs a lock (as the e2e access report has). A new tier's folder goes in one of the two lists.
 TEST_WORKERS ?= 2
-E2E_WORKERS ?= 0
+E2E_WORKERS ?= 2
+# Two e2e workers share the 2 cores: each wait gets twice its time (no assertion changes with it).
+E2E_WORKERS_SCALE := $(if $(filter 0 1,$(E2E_WORKERS)),1,2)
 PARALLEL_TIERS := tests/unit tests/integration tests/infra
 SERIAL_TIERS := tests/e2e
 test: setup
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PARALLEL_TIERS)
-	$(PY) -m pytest -q -n $(E2E_WORKERS) --dist loadfile --no-loadscope-reorder $(SERIAL_TIERS)
+	E2E_TIMEOUT_SCALE=$${E2E_TIMEOUT_SCALE:-$(E2E_WORKERS_SCALE)} \
+	  $(PY) -m pytest -q -n $(E2E_WORKERS) --dist loadfile --no-loadscope-reorder $(SERIAL_TIERS)
 
 # The checks run LINT_JOBS at a time (independent: the three mypy runs keep separate caches, one per Python
 # version, under .mypy_cache), each one's output printed whole when it ends (--output-sync) with its time;
