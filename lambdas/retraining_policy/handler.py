@@ -17,29 +17,30 @@ from adapters.lambda_function import LambdaContext, LambdaFunction
 from adapters.notify import AlertTopic
 from adapters.retraining import DynamoDecisions
 from adapters.retraining_platform import DeferralTarget, PlatformObservations, PolicyActions
-from adapters.training_data import LabelStore, RetrainingUploads
+from adapters.training_data import RetrainingUploads
 from domain.declared import declared_contracts, declared_retraining, declared_retraining_alarms
 from domain.retraining.preparation import RetrainingPreparer
 from domain.retraining.triggers import trigger_from_event
 from domain.retraining.use_case import handle
 
 function = LambdaFunction(RetrainingPolicySettings, __file__)
-adapters = function.adapter(
-    lambda s: (
+
+
+def _build(
+    s: RetrainingPolicySettings,
+) -> tuple[DynamoDecisions, PlatformObservations, RetrainingPreparer]:
+    # One catalog and one label store, shared by what the policy observes and what it prepares.
+    catalog, uploads = DynamoDatasetCatalog(s.catalog_table), RetrainingUploads(s.data_bucket)
+    return (
         DynamoDecisions(s.decisions_table),
         PlatformObservations(
-            project=s.project,
-            state_machine_arn=s.state_machine_arn,
-            labels=LabelStore(s.data_bucket),
-            catalog=DynamoDatasetCatalog(s.catalog_table),
+            project=s.project, state_machine_arn=s.state_machine_arn, labels=uploads.labels, catalog=catalog
         ),
-        RetrainingPreparer(
-            declared_contracts(function.here),
-            DynamoDatasetCatalog(s.catalog_table),
-            RetrainingUploads(s.data_bucket),
-        ),
+        RetrainingPreparer(declared_contracts(function.here), catalog, uploads),
     )
-)
+
+
+adapters = function.adapter(_build)
 
 
 @function.handler()
