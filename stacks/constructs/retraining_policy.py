@@ -11,8 +11,6 @@ only the schedules' role).
 
 from __future__ import annotations
 
-import json
-
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -33,6 +31,7 @@ from domain.declared import CONTRACTS_FILE, RETRAINING_ALARMS_FILE, RETRAINING_F
 from domain.events import ENDED_STATUSES, AlarmStateChange, DatasetVersionAccepted, ExecutionStatusChange
 from domain.retraining.config import RetrainingConfig
 from domain.retraining.triggers import schedule_payload
+from stacks.constructs.lambda_packaging import generated_json
 from stacks.constructs.nag import acknowledge, cdk_grant_reasons
 from stacks.constructs.platform_events import rule_pattern
 from stacks.constructs.platform_function import Invocation, PlatformFunction, dead_letter_queue, rule_target
@@ -40,10 +39,6 @@ from stacks.constructs.schedules import schedule_role
 from stacks.constructs.workflow import grant_start_once
 
 FOLDER = "retraining_policy"
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, indent=1, sort_keys=True)
 
 
 def retraining_alarms(project: str, retraining: dict[str, RetrainingConfig]) -> dict[str, list[str]]:
@@ -110,9 +105,9 @@ class RetrainingPolicy(Construct):
             architecture=architecture,
             log_retention=log_retention,
             generated_files={
-                CONTRACTS_FILE: _json({n: c.model_dump(mode="json") for n, c in contracts.items()}),
-                RETRAINING_FILE: _json({n: r.model_dump(mode="json") for n, r in retraining.items()}),
-                RETRAINING_ALARMS_FILE: _json(alarms),
+                CONTRACTS_FILE: generated_json(contracts),
+                RETRAINING_FILE: generated_json(retraining),
+                RETRAINING_ALARMS_FILE: generated_json(alarms),
             },
             environment={
                 "PROJECT": project,
@@ -216,7 +211,7 @@ class RetrainingPolicy(Construct):
         )
         labels = [names.labels_prefix(d) + "*" for d in datasets]
         snapshots = [f"datasets/{d}/*" for d in datasets]
-        uploads = [f"incoming/{d}/retraining/*" for d in datasets]
+        uploads = [names.retraining_upload_prefix(d) + "*" for d in datasets]
         # The labels are listed and read; a version's source upload is read for the labels it holds, at the
         # exact object version it came from (GetObjectVersion). The policy's uploads are listed too: S3
         # answers a HeadObject of a missing key with 403 to a role that may not list it, and the preparation
