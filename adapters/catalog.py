@@ -9,7 +9,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from adapters.aws import error_code, resource
-from domain.data.ingestion import DatasetVersion
+from domain.data.ingestion_model import DatasetVersion
 
 
 class CatalogError(Exception):
