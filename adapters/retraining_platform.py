@@ -101,10 +101,15 @@ class PlatformObservations:
     def observe(self, dataset: str, state: PolicyState, now: datetime) -> Observations:
         """The observations the policy decides ``dataset``'s trigger on."""
         latest = self._catalog.latest(dataset)
-        in_service = self.in_service(dataset)
+        in_service = self.in_service(dataset, latest=latest)
         # A latest version prepared from labels holds them even if its run did not replace the model in
         # service: labels are new after the later of the two (the same cutoff the decision states).
-        latest_through = self._labels.labels_through(latest) if latest is not None else None
+        if latest is None:
+            latest_through = None
+        elif in_service is not None and in_service.dataset_version == latest.version:
+            latest_through = in_service.labels_through  # the same upload's metadata, read once
+        else:
+            latest_through = self._labels.labels_through(latest)
         cutoff = labels_cutoff(in_service, latest.version if latest else None, latest_through)
         labels = self._labels.summary(dataset, cutoff.at if cutoff is not None else None)
         return Observations(
@@ -161,8 +166,11 @@ class PlatformObservations:
         version = run.request.dataset_version if run.request else (parsed.version_prefix if parsed else "")
         return RunningRun(name=run.name, dataset_version=version, started_at=_when(run.started_at))
 
-    def in_service(self, dataset: str) -> ModelInService | None:
-        """The endpoint's current model version, else the newest approved one; None before any model."""
+    def in_service(self, dataset: str, *, latest: DatasetVersion | None = None) -> ModelInService | None:
+        """The endpoint's current model version, else the newest approved one; None before any model.
+
+        ``latest``, the dataset's newest version when the caller has it, is not read again from the catalog.
+        """
         endpoint = names.endpoint_name(self._project, dataset)
         group = names.model_package_group(names.group_prefix(self._project), dataset)
         described = self._endpoints.describe(endpoint) or {}
@@ -177,7 +185,10 @@ class PlatformObservations:
             model = next(iter(self._registry.approved_newest_first(group)), None)
         if model is None or not model.dataset_version:
             return None
-        record = self._catalog.get(dataset, model.dataset_version)
+        if latest is not None and latest.version == model.dataset_version:
+            record: DatasetVersion | None = latest
+        else:
+            record = self._catalog.get(dataset, model.dataset_version)
         through = self._labels.labels_through(record) if record is not None else None
         return ModelInService(
             model_version=model.version, dataset_version=model.dataset_version, labels_through=through
