@@ -191,7 +191,7 @@ class MonitoringAlarms(Construct):
             realized_metric(endpoint, settings, PERFORMANCE_PERIOD),
             f"{endpoint}: its realized {settings.metric} on labelled traffic is {worse} the floor "
             f"{settings.floor:g} (the newest model version with at least {settings.min_labels} labelled "
-            f"rows); the labels' reports are under labels/{dataset}/.",
+            f"rows); the labels' reports are under {names.labels_prefix(dataset)}.",
             threshold=settings.floor,
             comparison=comparison,
             periods=1,
