@@ -20,6 +20,7 @@ __all__ = [
     "MAX_INFERENCE_ID_LENGTH",
     "InferenceIdError",
     "check_inference_id",
+    "inference_id_message",
     "inference_id_problem",
     "matches_inference_id_pattern",
 ]
@@ -85,8 +86,27 @@ def check_inference_id(value: str, *, where: str) -> str:
     InferenceIdError
         Naming ``where``, the value and what is wrong.
     """
-    problem = inference_id_problem(value)
-    if problem is not None:
-        shown = value if len(value) <= 80 else value[:77] + "..."
-        raise InferenceIdError(f"the inference ID {shown!r} in {where} {problem}")
+    message = inference_id_message(value, where=where)
+    if message is not None:
+        raise InferenceIdError(message)
     return value
+
+
+def inference_id_message(value: str, *, where: str) -> str | None:
+    """What is wrong with ``value`` as an inference ID, naming ``where`` it came from; None when nothing is.
+
+    Parameters
+    ----------
+    value : str
+    where : str
+        Where it came from (a header, a file's row).
+
+    Returns
+    -------
+    str or None
+    """
+    problem = inference_id_problem(value)
+    if problem is None:
+        return None
+    shown = value if len(value) <= 80 else value[:77] + "..."
+    return f"the inference ID {shown!r} in {where} {problem}"

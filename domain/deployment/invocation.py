@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from domain.deployment.capture import capture_key, capture_record
 from domain.deployment.endpoint import VARIANT
-from domain.deployment.inference_id import INFERENCE_ID_HEADER, inference_id_problem
+from domain.deployment.inference_id import INFERENCE_ID_HEADER, inference_id_message
 from domain.deployment.serving_config import ServingConfig
 from domain.names import capture_prefix, capture_uri_prefix, endpoint_name
 
@@ -186,11 +186,10 @@ def serve(
     if config is None or config.mode != "serverless":
         return Served(Answer.error(404, f"{invocation.dataset!r} is not a dataset served by this API"))
     endpoint = endpoint_name(project, invocation.dataset)
-    problem = None if invocation.inference_id is None else inference_id_problem(invocation.inference_id)
-    if problem is not None:
-        shown = repr(invocation.inference_id)
-        message = f"the inference ID {shown} in header {INFERENCE_ID_HEADER} {problem}"
-        return Served(Answer.error(400, message), endpoint)
+    if invocation.inference_id is not None:
+        message = inference_id_message(invocation.inference_id, where=f"header {INFERENCE_ID_HEADER}")
+        if message is not None:
+            return Served(Answer.error(400, message), endpoint)
     refusal: RuntimeRefusedError | None = None
     try:
         model = runtime.invoke(endpoint, invocation)
