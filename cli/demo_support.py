@@ -117,16 +117,21 @@ def churn_model_versions() -> list[ModelVersion]:
 
 def alarm_state(name: str) -> str:
     """An alarm's state in the local cloud ("missing" when there is no such alarm)."""
-    from cli.alarms import CloudWatchAlarms
-
     local_platform()
-    alarms = CloudWatchAlarms().describe([name])
-    return alarms[0].state if alarms else "missing"
+    return _described_state(name)
 
 
 def wait_for_alarm(name: str, state: str, timeout: float = 60.0) -> None:
     """Wait until the alarm ``name`` is in ``state``."""
-    wait_until(lambda: True if alarm_state(name) == state else None, f"{name} in {state}", timeout)
+    local_platform()  # once: pointing the SDK again would rebuild its clients at every poll
+    wait_until(lambda: True if _described_state(name) == state else None, f"{name} in {state}", timeout)
+
+
+def _described_state(name: str) -> str:
+    from cli.alarms import CloudWatchAlarms
+
+    alarms = CloudWatchAlarms().describe([name])
+    return alarms[0].state if alarms else "missing"
 
 
 def expect_alarm(name: str, state: str) -> None:
