@@ -44,6 +44,11 @@ def error_message(error: Exception) -> str:
     return _error_field(error, "Message")
 
 
+def error_cause(error: Exception) -> str:
+    """What an adapter's message names as the cause: the AWS error code, else the exception's type."""
+    return error_code(error) or type(error).__name__
+
+
 def _error_field(error: Exception, field: str) -> str:
     response = getattr(error, "response", None) or {}
     return str(response.get("Error", {}).get(field, ""))

@@ -19,14 +19,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.aws import client, error_code
+from adapters.aws import client, error_cause
 from adapters.storage import S3DatasetStore, StorageError
 
 __all__ = ["S3FeedbackStore"]
-
-
-def _cause(error: Exception) -> str:
-    return error_code(error) or type(error).__name__
 
 
 class S3FeedbackStore(S3DatasetStore):
@@ -44,7 +40,7 @@ class S3FeedbackStore(S3DatasetStore):
             client("s3").put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
         except (ClientError, BotoCoreError) as error:
             raise StorageError(
-                f"cannot write s3://{self.bucket}/{key} ({_cause(error)}): check that the feedback "
+                f"cannot write s3://{self.bucket}/{key} ({error_cause(error)}): check that the feedback "
                 "function's role may write under labels/ and quarantine/feedback/"
             ) from error
 
@@ -54,7 +50,7 @@ class S3FeedbackStore(S3DatasetStore):
             listed = client("s3").list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
         except (ClientError, BotoCoreError) as error:
             raise StorageError(
-                f"cannot list s3://{self.bucket}/{key} ({_cause(error)}): check that the feedback "
+                f"cannot list s3://{self.bucket}/{key} ({error_cause(error)}): check that the feedback "
                 "function's role may list the data bucket under labels/ and quarantine/feedback/"
             ) from error
         if not any(item["Key"] == key for item in listed.get("Contents", [])):

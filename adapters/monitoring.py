@@ -28,7 +28,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.aws import client, error_code
+from adapters.aws import client, error_cause, error_code
 from adapters.lambda_function import emf_line
 from domain.monitoring.captures import CaptureSourceError
 from domain.monitoring.check import BaselineMissingError
@@ -50,10 +50,6 @@ _NOT_FOUND = ("ValidationException", "ResourceNotFound", "NoSuchKey", "NoSuchBuc
 
 class ReportNotWrittenError(Exception):
     """S3 refused a drift report, or could not be reached."""
-
-
-def _cause(error: Exception) -> str:
-    return error_code(error) or type(error).__name__
 
 
 class S3CaptureSource:
@@ -78,8 +74,8 @@ class S3CaptureSource:
             return bytes(client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read())
         except (ClientError, BotoCoreError) as error:
             raise CaptureSourceError(
-                f"cannot read the capture s3://{self.bucket}/{key} ({_cause(error)}): check that the drift "
-                "monitor's role may read the data bucket's capture/ prefix and use its key"
+                f"cannot read the capture s3://{self.bucket}/{key} ({error_cause(error)}): check that the "
+                "drift monitor's role may read the data bucket's capture/ prefix and use its key"
             ) from error
 
     def _pages(self, prefix: str, delimiter: str | None) -> list[dict[str, Any]]:
@@ -90,8 +86,8 @@ class S3CaptureSource:
             return list(client("s3").get_paginator("list_objects_v2").paginate(**arguments))
         except (ClientError, BotoCoreError) as error:
             raise CaptureSourceError(
-                f"cannot list s3://{self.bucket}/{prefix} ({_cause(error)}): check that the drift monitor's "
-                "role may list the data bucket under capture/"
+                f"cannot list s3://{self.bucket}/{prefix} ({error_cause(error)}): check that the drift "
+                "monitor's role may list the data bucket under capture/"
             ) from error
 
 
@@ -145,8 +141,8 @@ class RegistryBaselineSource:
                     f"model package {package} is not in the registry: its captures cannot be compared"
                 ) from error
             raise BaselineMissingError(
-                f"cannot describe model package {package} ({_cause(error)}): check that the drift monitor's "
-                "role may call sagemaker:DescribeModelPackage on the project's model packages"
+                f"cannot describe model package {package} ({error_cause(error)}): check that the drift "
+                "monitor's role may call sagemaker:DescribeModelPackage on the project's model packages"
             ) from error
         checks = described.get("DriftCheckBaselines") or {}
         data_quality = checks.get("ModelDataQuality") or {}
@@ -181,7 +177,7 @@ class RegistryBaselineSource:
             return bytes(client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
         except (ClientError, BotoCoreError) as error:
             raise BaselineMissingError(
-                f"cannot read {uri}, registered by model package {package} ({_cause(error)})"
+                f"cannot read {uri}, registered by model package {package} ({error_cause(error)})"
             ) from error
 
 
@@ -210,8 +206,8 @@ class S3ReportStore:
             )
         except (ClientError, BotoCoreError) as error:
             raise ReportNotWrittenError(
-                f"cannot write the drift report s3://{self.bucket}/{key} ({_cause(error)}): check that the "
-                "drift monitor's role may write under monitoring/ and use the platform's key"
+                f"cannot write the drift report s3://{self.bucket}/{key} ({error_cause(error)}): check that "
+                "the drift monitor's role may write under monitoring/ and use the platform's key"
             ) from error
         return f"s3://{self.bucket}/{key}"
 

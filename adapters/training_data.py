@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.aws import client, error_code
+from adapters.aws import client, error_cause, error_code
 from adapters.s3_objects import put_if_absent
 from adapters.storage import S3DatasetStore, StorageError
 from domain.data.ingestion_model import DatasetVersion
@@ -64,10 +64,6 @@ _LISTED_PRECISION = timedelta(seconds=1)
 
 class TrainingDataError(Exception):
     """S3 refused a read or a write of the training data, or could not be reached."""
-
-
-def _cause(error: Exception) -> str:
-    return error_code(error) or type(error).__name__
 
 
 class LabelStore:
@@ -151,8 +147,8 @@ class LabelStore:
             ):
                 return None
             raise TrainingDataError(
-                f"cannot read the metadata of s3://{bucket}/{key} ({_cause(error)}): check that the role may "
-                "read the uploads under incoming/"
+                f"cannot read the metadata of s3://{bucket}/{key} ({error_cause(error)}): check that the "
+                "role may read the uploads under incoming/"
             ) from error
         return dict(response.get("Metadata") or {})
 
@@ -161,8 +157,8 @@ class LabelStore:
             page = client("s3").list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
         except (ClientError, BotoCoreError) as error:
             raise TrainingDataError(
-                f"cannot tell whether s3://{bucket}/{key} exists ({_cause(error)}): check that the role may "
-                "list the data bucket where it is"
+                f"cannot tell whether s3://{bucket}/{key} exists ({error_cause(error)}): check that the role "
+                "may list the data bucket where it is"
             ) from error
         return any(item["Key"] == key for item in page.get("Contents", []))
 
@@ -193,8 +189,8 @@ class LabelStore:
                         keys.append(key)
         except (ClientError, BotoCoreError) as error:
             raise TrainingDataError(
-                f"cannot list the labels s3://{self.bucket}/{prefix} ({_cause(error)}): check that the role "
-                "may list the data bucket under labels/"
+                f"cannot list the labels s3://{self.bucket}/{prefix} ({error_cause(error)}): check that the "
+                "role may list the data bucket under labels/"
             ) from error
         if committed_only:
             keys = [key for key in keys if key.removesuffix(LABELLED_ROWS) in reports]
@@ -245,8 +241,8 @@ class RetrainingUploads:
             written = put_if_absent(self.bucket, key, body, PARQUET, metadata=metadata)
         except (ClientError, BotoCoreError) as error:
             raise TrainingDataError(
-                f"cannot write the retraining upload s3://{self.bucket}/{key} ({_cause(error)}): check that "
-                "the role may write under incoming/ and use the platform's key"
+                f"cannot write the retraining upload s3://{self.bucket}/{key} ({error_cause(error)}): check "
+                "that the role may write under incoming/ and use the platform's key"
             ) from error
         if not written and self.written(dataset, decision_id) is None:
             raise TrainingDataError(
@@ -307,5 +303,5 @@ def _get(bucket: str, key: str, what: str) -> bytes:
     try:
         body: bytes = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     except (ClientError, BotoCoreError) as error:
-        raise TrainingDataError(f"cannot read {what} s3://{bucket}/{key} ({_cause(error)})") from error
+        raise TrainingDataError(f"cannot read {what} s3://{bucket}/{key} ({error_cause(error)})") from error
     return body
