@@ -31,6 +31,7 @@ from domain.declared import CONTRACTS_FILE, RETRAINING_ALARMS_FILE, RETRAINING_F
 from domain.events import ENDED_STATUSES, AlarmStateChange, DatasetVersionAccepted, ExecutionStatusChange
 from domain.retraining.config import RetrainingConfig
 from domain.retraining.triggers import schedule_payload
+from stacks.constructs.data_bucket import DATASETS_PREFIX
 from stacks.constructs.lambda_packaging import generated_json
 from stacks.constructs.nag import acknowledge, cdk_grant_reasons
 from stacks.constructs.platform_events import rule_pattern
@@ -210,7 +211,7 @@ class RetrainingPolicy(Construct):
             )
         )
         labels = [names.labels_prefix(d) + "*" for d in datasets]
-        snapshots = [f"datasets/{d}/*" for d in datasets]
+        snapshots = [f"{DATASETS_PREFIX}{d}/*" for d in datasets]
         uploads = [names.retraining_upload_prefix(d) + "*" for d in datasets]
         # The labels are listed and read; a version's source upload is read for the labels it holds, at the
         # exact object version it came from (GetObjectVersion). The policy's uploads are listed too: S3
