@@ -76,6 +76,12 @@ def start(
         raise typer.Exit(1)
 
 
+def _may_be_of(name: str, dataset: str) -> bool:
+    """Whether the run named ``name`` may be one of ``dataset``'s (its name says so, or cannot be read)."""
+    parsed = parse_execution_name(name)
+    return parsed is None or parsed.dataset == dataset
+
+
 @app.command()
 @clear_errors
 def runs(
@@ -86,8 +92,11 @@ def runs(
     """List the training runs, newest first."""
     target = platform(cloud)
     pipeline = StepFunctionsPipeline()
-    # Described one by one: the trigger's reason is in each run's input only.
+    # Described one by one: the trigger's reason is in each run's input only. A run whose name says another
+    # dataset is not described (a name this module cannot read is, and its input decides).
     listed = pipeline.runs(target.output(STATE_MACHINE_OUTPUT))
+    if dataset is not None:
+        listed = [run for run in listed if _may_be_of(run.name, dataset)]
     found = [_listed(pipeline.describe(run.execution_arn)) for run in listed]
     if dataset is not None:
         found = [run for run in found if run["dataset"] == dataset]
