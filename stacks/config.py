@@ -275,6 +275,9 @@ class Platform(BaseModel):
     config: PlatformConfig
     contracts: dict[str, DatasetContract]
     training: dict[str, TrainingConfig]
+    # The team code folder (absolute): the parent of the modules that datasets' training.model names;
+    # None when every dataset trains a built-in family (domain/training/team_code.py).
+    team_code: Path | None = None
 
 
 def load_platform(context: dict[str, Any] | None, project_root: Path) -> Platform:
