@@ -17,7 +17,9 @@ job by name. Each builder is deterministic (no clock), so a request made twice n
 - ground truth: :func:`feedback_prefix` (labels uploaded), :func:`labels_prefix` (labels joined with their
   captured requests), :func:`performance_alarm_name`, :func:`feedback_errors_alarm_name`;
 - retraining: :func:`retraining_upload_key` (a dataset version the policy prepares), and the policy's
-  schedules :func:`retraining_schedule_name` and :func:`deferral_schedule_name`.
+  schedules :func:`retraining_schedule_name` and :func:`deferral_schedule_name`;
+- imported models: :func:`import_key` (a skops file waiting for its import run), under
+  :data:`IMPORTS_PREFIX`.
 
 AWS's rules for each kind of name are in :mod:`domain.name_rules`; :mod:`domain.platform_names` checks, at
 synth, the longest name each builder can produce. Builders that take unbounded input (a trigger's
@@ -36,6 +38,7 @@ from domain.name_rules import ENDPOINT, EXECUTION, MODEL_CARD, SCHEDULE, TRAININ
 
 __all__ = [
     "FOUNDATION",
+    "IMPORTS_PREFIX",
     "LIFECYCLES",
     "MONITORING",
     "RUN_VERSION_DIGITS",
@@ -60,6 +63,7 @@ __all__ = [
     "feedback_prefix",
     "fit",
     "group_prefix",
+    "import_key",
     "labels_prefix",
     "model_card_name",
     "model_name",
@@ -76,6 +80,7 @@ __all__ = [
     "version_of",
 ]
 
+IMPORTS_PREFIX: Final = "imports/"  # models trained elsewhere, by dataset and file SHA-256
 RUN_VERSION_DIGITS = 12  # of the dataset version's SHA-256, in a run's execution name
 _SAGEMAKER_MAX = ENDPOINT.max_length  # SageMaker's, for models, endpoint configurations and endpoints too
 _SAGEMAKER_UNSAFE = re.compile(r"[^a-zA-Z0-9-]+")
@@ -413,3 +418,24 @@ def deferral_schedule_name(project: str, dataset: str) -> str:
     ``<project>-<dataset>-retraining-deferred``, fitted to Scheduler's 64 characters.
     """
     return fit(f"{project}-{dataset}-retraining-deferred", SCHEDULE.max_length)
+
+
+# Imported models
+
+
+def import_key(dataset: str, sha256: str) -> str:
+    """Where ``mlops models import`` puts a skops file for its run: ``imports/<dataset>/<sha256>.skops``.
+
+    Content-addressed: the same file imported twice is one object, and the run's prepare step finds it
+    from the run's input alone.
+
+    Raises
+    ------
+    PipelineRunError
+        When the dataset name or the SHA-256 is malformed.
+    """
+    if not _DATASET.fullmatch(dataset):
+        raise PipelineRunError(f"dataset name {dataset!r} is not a valid dataset name")
+    if not _SHA256.fullmatch(sha256):
+        raise PipelineRunError(f"imported file sha256 {sha256!r} is not a SHA-256 (64 lowercase hex digits)")
+    return f"{IMPORTS_PREFIX}{dataset}/{sha256}.skops"
