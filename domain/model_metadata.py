@@ -31,6 +31,11 @@ __all__ = [
     "LINEAGE_DATASET",
     "LINEAGE_DATASET_VERSION",
     "LINEAGE_EXECUTION_ARN",
+    "LINEAGE_IMPORTED_BY",
+    "LINEAGE_IMPORT_NAME",
+    "LINEAGE_IMPORT_SHA256",
+    "LINEAGE_MODULE",
+    "LINEAGE_MODULE_SHA256",
     "LINEAGE_TRIGGER",
     "LINEAGE_TRIGGER_REASON",
     "LINEAGE_TRIGGER_REFERENCE",
@@ -39,6 +44,7 @@ __all__ = [
     "MAX_VALUE",
     "METRIC",
     "MODEL_FAMILY",
+    "MODEL_PACKAGES",
     "MODEL_TASK",
     "REPLACED",
     "metadata_value",
@@ -57,9 +63,18 @@ LINEAGE_EXECUTION_ARN: Final = "lineage.execution_arn"
 LINEAGE_TRIGGER: Final = "lineage.trigger"
 LINEAGE_TRIGGER_REFERENCE: Final = "lineage.trigger_reference"
 LINEAGE_TRIGGER_REASON: Final = "lineage.trigger_reason"
+# A team's module: "<path as configured>:<builder>" and the SHA-256 of the module file as shipped.
+LINEAGE_MODULE: Final = "lineage.module"
+LINEAGE_MODULE_SHA256: Final = "lineage.module_sha256"
+# A model trained elsewhere: its skops file's SHA-256, who imported it (the caller's ARN), its file name.
+LINEAGE_IMPORT_SHA256: Final = "lineage.import_sha256"
+LINEAGE_IMPORTED_BY: Final = "lineage.imported_by"
+LINEAGE_IMPORT_NAME: Final = "lineage.import_name"
 
 MODEL_FAMILY: Final = "model.family"
 MODEL_TASK: Final = "model.task"
+# What the model needs beyond the image: "lightgbm==4.7.0 narwhals==2.1.0" (sorted by name).
+MODEL_PACKAGES: Final = "model.packages"
 
 # Prefixes: one entry per hyperparameter used and per metric of the challenger on the test rows.
 HYPERPARAMETER: Final = "hp."
