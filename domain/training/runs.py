@@ -5,9 +5,10 @@ the clock: Step Functions refuses a second execution with a name it has seen (fo
 first one closed), so a trigger delivered twice (an event retried, a command typed twice, an alarm
 repeated) starts one run, not two.
 
-Names look like ``churn-0123456789ab-accepted``, ``churn-0123456789ab-manual`` or
-``churn-0123456789ab-retrain-<reference>``: the dataset, the first 12 hex digits of the dataset version
-(its SHA-256) and the trigger. A name that would pass 80 characters is cut and ends with 8 hex digits of
+Names look like ``churn-0123456789ab-accepted``, ``churn-0123456789ab-manual``,
+``churn-0123456789ab-retrain-<reference>`` or ``churn-0123456789ab-import-<16 hex digits of the imported
+file's SHA-256>``: the dataset, the first 12 hex digits of the dataset version (its SHA-256) and the
+trigger. A name that would pass 80 characters is cut and ends with 8 hex digits of
 a hash of the whole name, so that two long names stay distinct.
 
 The execution input (:func:`execution_input`) carries the full facts; it is the authority when a run is
@@ -22,10 +23,14 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
 from domain.names import RUN_VERSION_DIGITS, PipelineRunError, execution_name
-from domain.state_limits import MAX_TEXT
+from domain.state_limits import MAX_TEXT, cap_text
 
 __all__ = [
+    "IMPORT_REFERENCE_DIGITS",
     "INPUT_FORMAT",
+    "MAX_CALLER",
+    "MAX_FILE_NAME",
+    "ImportedModel",
     "ParsedName",
     "PipelineRunError",
     "RunRequest",
@@ -36,12 +41,18 @@ __all__ = [
     "parse_run",
 ]
 
-TriggerKind = Literal["accepted", "manual", "retrain"]
+TriggerKind = Literal["accepted", "manual", "retrain", "import"]
 INPUT_FORMAT = 1
+IMPORT_REFERENCE_DIGITS = 16  # of the imported file's SHA-256, the reference of an import run
+# An IAM ARN has at most 2,048 characters (the IAM API reference's ARN type): the longest caller STS
+# can name. Far below a state's 256 KiB (domain.state_limits), and never cut: it says who imported.
+MAX_CALLER = 2_048
+MAX_FILE_NAME = 255  # characters of a file name on the file systems people save models on
 _NAME = re.compile(
     rf"(?P<dataset>[a-z][a-z0-9-]*?)-(?P<version>[0-9a-f]{{{RUN_VERSION_DIGITS}}})"
-    r"-(?P<kind>accepted|manual|retrain)(?:-(?P<reference>[A-Za-z0-9_-]+))?"
+    rf"-(?P<kind>{'|'.join(get_args(TriggerKind))})(?:-(?P<reference>[A-Za-z0-9_-]+))?"
 )
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -50,13 +61,16 @@ class Trigger:
 
     Attributes
     ----------
-    kind : {"accepted", "manual", "retrain"}
-        The "dataset version accepted" event, a person (``mlops pipeline start``), or the retraining
-        policy reacting to an alarm.
+    kind : {"accepted", "manual", "retrain", "import"}
+        The "dataset version accepted" event, a person (``mlops pipeline start``), the retraining
+        policy reacting to an alarm, or a person importing a model trained elsewhere (``mlops models
+        import``: evaluated, not trained).
     reference : str, optional
         What distinguishes one trigger of this kind from another for the same dataset version: required
-        for ``retrain`` (the alarm and its episode, e.g. ``drift-churn-20261103T1200``); for ``manual``
-        it lets a person deliberately start a second run of a version (``rerun-2``).
+        for ``retrain`` (the alarm and its episode, e.g. ``drift-churn-20261103T1200``) and for
+        ``import`` (the first 16 hex digits of the imported file's SHA-256, so the same file imported
+        onto the same version twice starts one run); for ``manual`` it lets a person deliberately start
+        a second run of a version (``rerun-2``).
     reason : str
         Plain words kept with the run and the model version (who asked, which alarm, why).
     """
@@ -70,6 +84,11 @@ class Trigger:
             raise PipelineRunError(f"unknown trigger kind {self.kind!r}; use one of {get_args(TriggerKind)}")
         if self.kind == "retrain" and not self.reference:
             raise PipelineRunError("a retrain trigger needs a reference (the alarm and its episode)")
+        if self.kind == "import" and not self.reference:
+            raise PipelineRunError(
+                f"an import trigger needs a reference (the first {IMPORT_REFERENCE_DIGITS} hex digits of "
+                "the imported file's SHA-256)"
+            )
         if self.kind == "accepted" and self.reference:
             # One dataset version is accepted once: a reference would let a duplicate event start a run.
             raise PipelineRunError("an accepted trigger takes no reference")
@@ -83,12 +102,79 @@ class Trigger:
 
 
 @dataclass(frozen=True)
+class ImportedModel:
+    """A model trained elsewhere that an import run evaluates instead of training one.
+
+    Attributes
+    ----------
+    sha256 : str
+        The SHA-256 of the skops file (64 lowercase hex digits): where it waits,
+        ``names.import_key(dataset, sha256)``, and what the lineage records.
+    by : str
+        Who imported it: the caller's ARN as STS names it (at most 2,048 characters, IAM's limit).
+    name : str
+        The file's original name, without its folder (at most 255 characters).
+    """
+
+    sha256: str
+    by: str
+    name: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.sha256, str) or not _SHA256.fullmatch(self.sha256):
+            raise PipelineRunError(
+                f"the imported file's sha256 {self.sha256!r} is not a SHA-256 (64 lowercase hex digits)"
+            )
+        if not isinstance(self.by, str) or not self.by.strip():
+            raise PipelineRunError("an imported model needs who imported it (the caller's ARN)")
+        if len(self.by) > MAX_CALLER:
+            raise PipelineRunError(
+                f"who imported the model has {len(self.by):,} characters; an ARN has at most {MAX_CALLER:,}"
+            )
+        if not isinstance(self.name, str) or not self.name.strip() or self.name in (".", ".."):
+            raise PipelineRunError("an imported model needs its file's name")
+        if "/" in self.name or "\\" in self.name:
+            raise PipelineRunError(
+                f"the imported file's name {self.name!r} has a folder in it; give the file's name alone"
+            )
+        if len(self.name) > MAX_FILE_NAME or any(not c.isprintable() for c in self.name):
+            raise PipelineRunError(
+                f"the imported file's name {cap_text(self.name, 80)!r} is not a file name of at most "
+                f"{MAX_FILE_NAME} printable characters; rename the file"
+            )
+
+    def document(self) -> dict[str, str]:
+        """``{"sha256", "by", "name"}``: the execution input's ``imported``."""
+        return {"sha256": self.sha256, "by": self.by, "name": self.name}
+
+
+@dataclass(frozen=True)
 class RunRequest:
-    """A request to train on one dataset version: the execution's input, as a record."""
+    """A request to train on one dataset version: the execution's input, as a record.
+
+    ``imported`` is the model an import run evaluates (trigger kind ``import``, whose reference is the
+    first 16 hex digits of its SHA-256); every other kind trains and has none.
+    """
 
     dataset: str
     dataset_version: str
     trigger: Trigger
+    imported: ImportedModel | None = None
+
+    def __post_init__(self) -> None:
+        if self.trigger.kind == "import":
+            if self.imported is None:
+                raise PipelineRunError("an import run needs the imported model (its file's sha256, by, name)")
+            expected = self.imported.sha256[:IMPORT_REFERENCE_DIGITS]
+            if self.trigger.reference != expected:
+                raise PipelineRunError(
+                    f"an import run's reference is the first {IMPORT_REFERENCE_DIGITS} hex digits of the "
+                    f"imported file's sha256 ({expected}), not {self.trigger.reference!r}"
+                )
+        elif self.imported is not None:
+            raise PipelineRunError(
+                f"a {self.trigger.kind} run trains a model; only an import run carries an imported one"
+            )
 
     @property
     def name(self) -> str:
@@ -116,9 +202,9 @@ def execution_input(request: RunRequest) -> dict[str, Any]:
     -------
     dict
         ``{"format", "dataset", "dataset_version", "run_name", "trigger": {"kind", "reference",
-        "reason"}}``.
+        "reason"}}``, and ``"imported": {"sha256", "by", "name"}`` for an import run only.
     """
-    return {
+    document: dict[str, Any] = {
         "format": INPUT_FORMAT,
         "dataset": request.dataset,
         "dataset_version": request.dataset_version,
@@ -129,6 +215,9 @@ def execution_input(request: RunRequest) -> dict[str, Any]:
             "reason": request.trigger.reason,
         },
     }
+    if request.imported is not None:
+        document["imported"] = request.imported.document()
+    return document
 
 
 def parse_run(document: str | dict[str, Any]) -> RunRequest:
@@ -153,11 +242,15 @@ def parse_run(document: str | dict[str, Any]) -> RunRequest:
         if data.get("format") != INPUT_FORMAT:
             raise PipelineRunError(f"unknown run input format {data.get('format')!r}")
         trigger = data["trigger"]
+        imported = data.get("imported")
         request = RunRequest(
             dataset=str(data["dataset"]),
             dataset_version=str(data["dataset_version"]),
             trigger=Trigger(kind=trigger["kind"], reference=trigger.get("reference"),
                             reason=str(trigger.get("reason") or "")),
+            imported=None if imported is None else ImportedModel(
+                sha256=imported["sha256"], by=imported["by"], name=imported["name"]
+            ),
         )  # fmt: skip
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         if isinstance(error, PipelineRunError):
@@ -188,6 +281,6 @@ def parse_execution_name(name: str) -> ParsedName | None:
     return ParsedName(
         dataset=match["dataset"],
         version_prefix=match["version"],
-        kind=cast(TriggerKind, match["kind"]),  # the pattern admits only the three kinds
+        kind=cast(TriggerKind, match["kind"]),  # the pattern admits only the trigger kinds
         reference=match["reference"],
     )

@@ -17,7 +17,7 @@ from adapters.retraining_platform import PlatformObservations
 from domain.data.ingestion_model import DatasetVersion
 from domain.retraining.state import PolicyState, RunningRun
 from domain.retraining.training_data import LabelSummary
-from domain.training.runs import RunRequest, Trigger
+from domain.training.runs import ImportedModel, RunRequest, Trigger, execution_input
 from tests.moto_support import create_data_plane, mocked_aws
 
 CATALOG = "mlops-catalog"
@@ -104,3 +104,18 @@ def test_labels_are_new_after_those_the_latest_version_holds(machine: str) -> No
     assert labels.asked_after == [through]
     assert seen.latest_labels_through == through
     assert seen.labels_after is not None and seen.labels_after.at == through
+
+
+def test_a_persons_import_run_holds_the_datasets_slot_as_any_run_does(machine: str) -> None:
+    # Given a model imported onto version NEW by a person, its run still running
+    imported = ImportedModel(sha256="ab" * 32, by="arn:aws:iam::123456789012:user/alice", name="m.skops")
+    run = RunRequest("churn", NEW, Trigger("import", reference=imported.sha256[:16]), imported)
+    boto3.client("stepfunctions").start_execution(
+        stateMachineArn=machine, name=run.name, input=json.dumps(execution_input(run))
+    )
+
+    # When the policy observes the dataset's running runs
+    running = observations(machine).running("churn", PolicyState("churn", revision=1), NOW)
+
+    # Then the import run is one of them, on its dataset version
+    assert [(found.name, found.dataset_version) for found in running] == [(run.name, NEW)]
