@@ -1,0 +1,220 @@
+"""Packages beyond the image's, installed offline from the wheels the build shipped (``wheels/``).
+
+A network-isolated training job cannot reach a package index, and an endpoint should not: the build puts
+wheels for the image's platform and Python in the source directory's ``wheels/`` (and the job copies them
+into the model archive's ``code/wheels/``), listed in ``wheels/manifest.json``::
+
+    {"format": 1, "python": "3.12", "platforms": [...],
+     "wheels": [{"name": "lightgbm", "version": "4.7.0", "file": "<wheel file>", "sha256": "<hex>",
+                 "source": "team" | "platform"}]}
+
+:func:`activate` makes them importable without pip: a distribution already installed at the manifest's
+version is used as it is (the local virtualenv, where ``make setup`` installs the same pins); the others
+are unpacked (a wheel is a zip archive) into one folder per manifest, put first on ``sys.path``. The
+folder is made under a temporary name and renamed when complete, so two processes starting at once (an
+endpoint's workers) never import from a half-written one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+
+from .contract_io import TrainingInputError
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+FOLDER = "mlops-packages"
+_WHEEL_KEYS = ("name", "version", "file", "sha256", "source")
+
+
+@dataclass(frozen=True)
+class Wheel:
+    """One wheel of the manifest."""
+
+    name: str
+    version: str
+    file: str
+    sha256: str
+    source: str
+
+    @property
+    def pin(self) -> str:
+        """``name==version``."""
+        return f"{self.name}=={self.version}"
+
+
+@dataclass(frozen=True)
+class Activation:
+    """What :func:`activate` did.
+
+    Attributes
+    ----------
+    present : list of str
+        ``name==version`` of the wheels whose distribution was installed already at that version.
+    unpacked : list of str
+        ``name==version`` of the wheels unpacked into ``folder``.
+    folder : Path or None
+        The folder put first on ``sys.path``; None when nothing was unpacked.
+    """
+
+    present: list[str]
+    unpacked: list[str]
+    folder: Path | None
+
+    def describe(self) -> str:
+        """One line for the log."""
+        present = ", ".join(self.present) or "none"
+        unpacked = ", ".join(self.unpacked) or "none"
+        where = f" into {self.folder}" if self.folder is not None else ""
+        return f"packages: present {present}; unpacked {unpacked}{where}"
+
+
+def read_manifest(wheels_dir: Path) -> list[Wheel]:
+    """The wheels ``wheels_dir/manifest.json`` lists ([] when there is no manifest).
+
+    Raises
+    ------
+    TrainingInputError
+        When the manifest is not one (naming the file and what is wrong).
+    """
+    path = wheels_dir / MANIFEST
+    if not path.is_file():
+        return []
+    where = f"{path}"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        raise TrainingInputError(f"{where} is not valid JSON; synthesize the app again") from None
+    if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT:
+        raise TrainingInputError(f"{where} is not a wheel manifest of format {MANIFEST_FORMAT}")
+    entries = document.get("wheels")
+    if not isinstance(entries, list):
+        raise TrainingInputError(f"{where} has no list of wheels")
+    wheels: list[Wheel] = []
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in _WHEEL_KEYS):
+            raise TrainingInputError(
+                f"{where}: wheels[{position}] needs the strings {', '.join(_WHEEL_KEYS)}"
+            )
+        wheels.append(Wheel(**{k: entry[k] for k in _WHEEL_KEYS}))
+    return wheels
+
+
+def activate(wheels_dir: Path) -> Activation:
+    """Make the manifest's wheels importable, offline (see the module docstring); print what it did.
+
+    Parameters
+    ----------
+    wheels_dir : Path
+        The ``wheels/`` folder (the source directory's, or the model archive's ``code/wheels``). Without
+        a manifest there is nothing to install (a model trained before wheels were shipped).
+
+    Raises
+    ------
+    TrainingInputError
+        When the manifest is not one, a wheel it lists is missing or not the file it describes
+        (SHA-256), or a wheel cannot be unpacked; each names the file.
+    """
+    wheels = read_manifest(wheels_dir)
+    present = [wheel for wheel in wheels if _installed(wheel.name) == wheel.version]
+    missing = [wheel for wheel in wheels if wheel not in present]
+    folder = None
+    if missing:
+        digest = hashlib.sha256((wheels_dir / MANIFEST).read_bytes()).hexdigest()
+        folder = Path(tempfile.gettempdir()) / FOLDER / digest[:16]
+        for wheel in missing:
+            _verify(wheels_dir / wheel.file, wheel)
+        if not folder.is_dir():
+            _unpack_all([wheels_dir / wheel.file for wheel in missing], folder)
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+            importlib.invalidate_caches()
+    activation = Activation([w.pin for w in present], [w.pin for w in missing], folder)
+    print(activation.describe(), flush=True)
+    return activation
+
+
+def team_packages(wheels_dir: Path) -> dict[str, str]:
+    """``{name: version}`` of the manifest's wheels the team's requirements asked for."""
+    return {wheel.name: wheel.version for wheel in read_manifest(wheels_dir) if wheel.source == "team"}
+
+
+def _installed(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _verify(path: Path, wheel: Wheel) -> None:
+    if not path.is_file():
+        raise TrainingInputError(f"the wheel manifest lists {wheel.file}, which is not in {path.parent}")
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != wheel.sha256:
+        raise TrainingInputError(
+            f"{path.name} is not the file the wheel manifest describes (its SHA-256 differs); "
+            "synthesize the app again to rebuild the wheelhouse"
+        )
+
+
+def _unpack_all(wheels: list[Path], folder: Path) -> None:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        for wheel in wheels:
+            _unpack(wheel, staging)
+        try:
+            os.rename(staging, folder)
+        except OSError:
+            if not folder.is_dir():  # another process renamed its complete copy first: use that one
+                raise
+    except OSError as error:
+        raise TrainingInputError(f"cannot unpack the wheels into {folder}: {error.strerror}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _unpack(wheel: Path, target: Path) -> None:
+    """Extract a wheel as pip would install it into one folder: ``<name>.data/purelib|platlib`` at the
+    root, the other ``.data`` schemes (scripts, headers, data) left out."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            for member in archive.infolist():
+                relative = _installed_path(PurePosixPath(member.filename))
+                if relative is None or member.is_dir():
+                    continue
+                if relative.is_absolute() or ".." in relative.parts:
+                    raise TrainingInputError(
+                        f"{wheel.name} has a member outside its folder: {member.filename!r}"
+                    )
+                destination = target.joinpath(*relative.parts)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(member) as source, destination.open("wb") as sink:
+                    shutil.copyfileobj(source, sink)
+                mode = member.external_attr >> 16
+                if mode & 0o111:
+                    destination.chmod(0o755)
+    except (zipfile.BadZipFile, EOFError):
+        raise TrainingInputError(f"{wheel.name} is not a wheel (not a readable zip archive)") from None
+
+
+def _installed_path(name: PurePosixPath) -> PurePosixPath | None:
+    first = name.parts[0] if name.parts else ""
+    if not first.endswith(".data"):
+        return name
+    if len(name.parts) > 2 and name.parts[1] in ("purelib", "platlib"):
+        return PurePosixPath(*name.parts[2:])
+    return None
