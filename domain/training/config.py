@@ -17,6 +17,10 @@ Example
      "gate": {"thresholds": {"roc_auc": {"min": 0.7}},
               "champion": {"mode": "not_worse", "margin": 0.01, "metric": "roc_auc"}}}
 
+A team's own model replaces the family: ``"model": {"module": "models/churn.py", "builder": "build",
+"hyperparameters": {...}}`` (:class:`domain.training.model_config.TeamModule`). ``imports.trusted_types``
+lists the types a model trained elsewhere may hold beyond skops's defaults (``mlops models import``).
+
 Which columns are features is :mod:`spec.features`'s rule, which the training job applies too.
 """
 
@@ -31,7 +35,13 @@ from pydantic import Field, ValidationError, model_validator
 from domain.data.contract import Column, DatasetContract
 from domain.data.contract_sections import FieldError
 from domain.training.evaluation_config import ChampionConfig, EvaluationConfig, GateConfig, ThresholdConfig
-from domain.training.model_config import ConfigModel, HistGradientBoosting, ModelConfig
+from domain.training.model_config import (
+    ConfigModel,
+    HistGradientBoosting,
+    ImportsConfig,
+    ModelConfig,
+    TeamModule,
+)
 from spec.features import is_feature
 from spec.hyperparameters import FAMILIES, FAMILY_TASKS
 
@@ -42,9 +52,11 @@ __all__ = [
     "ChampionConfig",
     "EvaluationConfig",
     "GateConfig",
+    "ImportsConfig",
     "ModelConfig",
     "SplitConfig",
     "Task",
+    "TeamModule",
     "ThresholdConfig",
     "TrainingConfig",
     "TrainingConfigError",
@@ -117,20 +129,15 @@ class TrainingConfig(ConfigModel):
     split: SplitConfig = Field(default_factory=SplitConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
+    imports: ImportsConfig = Field(default_factory=ImportsConfig)
 
     @model_validator(mode="after")
     def _consistent_with_task(self) -> Self:
         if self.task is None:
             return self
-        if self.task not in FAMILY_TASKS[self.model.family]:
-            allowed = sorted(f for f, tasks in FAMILY_TASKS.items() if self.task in tasks)
-            raise FieldError(
-                "model.family",
-                f"{self.model.family} cannot do {self.task}; families for {self.task}: {', '.join(allowed)}",
-            )
-        class_weight = getattr(self.model.hyperparameters, "class_weight", None)
-        if self.task == "regression" and class_weight is not None:
-            raise FieldError("model.hyperparameters.class_weight", "class_weight is for classification only")
+        # A team's builder is given the task in the contract: which tasks it can do is its own business.
+        if not isinstance(self.model, TeamModule):
+            self._family_can_do(self.task)
         valid = METRICS[self.task]
         for metric in self.gate.thresholds:
             if metric not in valid:
@@ -141,6 +148,17 @@ class TrainingConfig(ConfigModel):
         if self.task == "regression" and self.positive_class is not None:
             raise FieldError("positive_class", "positive_class is for classification only")
         return self
+
+    def _family_can_do(self, task: Task) -> None:
+        family = self.model.family
+        if task not in FAMILY_TASKS[family]:
+            allowed = sorted(f for f, tasks in FAMILY_TASKS.items() if task in tasks)
+            raise FieldError(
+                "model.family", f"{family} cannot do {task}; families for {task}: {', '.join(allowed)}"
+            )
+        class_weight = getattr(self.model.hyperparameters, "class_weight", None)
+        if task == "regression" and class_weight is not None:
+            raise FieldError("model.hyperparameters.class_weight", "class_weight is for classification only")
 
 
 def _unknown_metric(metric: str, task: Task) -> str:
@@ -229,27 +247,40 @@ def _check_positive_class(value: str | int | None, target: Column) -> None:
         raise FieldError("positive_class", "a boolean target's positive class is always true")
 
 
+# What a model's family may be, in messages: the built-in families, or a team's own module.
+_MODEL_KINDS = f"use one of {', '.join(FAMILY_TASKS)}, or name your own with module and builder"
+_TEAM_KEYS = {
+    "module": "missing: the path of your module, relative to the project root (e.g. models/churn.py)",
+    "builder": "missing: the name of the function in your module that returns the estimator",
+}
+
+
 def _describe(error: ValidationError, source: str) -> str:
     lines = []
     for item in error.errors():
-        # A discriminated union puts the family's name in the path (model.random_forest.hyperparameters);
+        # A tagged union puts the tag in the path (model.random_forest.hyperparameters, model.module.builder);
         # people wrote model.hyperparameters, so that is the path they are shown.
-        family = next((str(part) for part in item["loc"] if str(part) in FAMILY_TASKS), None)
-        path = [str(part) for part in item["loc"] if str(part) not in FAMILY_TASKS]
+        loc = [str(part) for part in item["loc"]]
+        family = loc[1] if loc[:1] == ["model"] and len(loc) > 2 else None
+        path = [part for index, part in enumerate(loc) if not (family and index == 1)]
         cause = (item.get("ctx") or {}).get("error")
         message = item["msg"].removeprefix("Value error, ")
         if isinstance(cause, FieldError):
             path.append(cause.field)
             message = str(cause)
+        elif item["type"] in ("union_tag_invalid", "union_tag_not_found") and not isinstance(
+            item["input"], dict
+        ):
+            message = 'must be a mapping: {"family": ...} or {"module": ..., "builder": ...}'
         elif item["type"] == "union_tag_invalid":
             path.append("family")
-            message = (
-                f"unknown model family {item['input'].get('family')!r}; use one of {', '.join(FAMILY_TASKS)}"
-            )
+            message = f"unknown model family {item['input'].get('family')!r}; {_MODEL_KINDS}"
         elif item["type"] == "union_tag_not_found":
             path.append("family")
-            message = f"missing; use one of {', '.join(FAMILY_TASKS)}"
-        elif item["type"] == "extra_forbidden" and family and path[-2:-1] == ["hyperparameters"]:
+            message = f"missing; {_MODEL_KINDS}"
+        elif item["type"] == "missing" and family == "module" and path[1:] in (["module"], ["builder"]):
+            message = _TEAM_KEYS[path[1]]
+        elif item["type"] == "extra_forbidden" and family in FAMILIES and path[-2:-1] == ["hyperparameters"]:
             allowed = ", ".join(FAMILIES[family])
             message = f"unknown hyperparameter for {family}; allowed: {allowed}"
         elif item["type"] == "extra_forbidden":
