@@ -32,7 +32,8 @@ from domain.monitoring.config import MonitoringConfig
 from domain.monitoring.performance_config import PerformanceConfigError, resolve_performance
 from domain.platform_names import NameProblem, name_problems
 from domain.retraining.config import RetrainingConfig
-from domain.training.config import TrainingConfig, TrainingConfigError, parse_training_config
+from domain.training.config import TeamModule, TrainingConfig, TrainingConfigError, parse_training_config
+from domain.training.team_code import team_code_folder, team_code_problems
 from stacks import workflow_limits
 
 CONTEXT_KEY = "mlops"
@@ -350,7 +351,12 @@ def load_platform(context: dict[str, Any] | None, project_root: Path) -> Platfor
     # Names AWS would refuse fail here, not in the account after a training job (domain/names.py).
     if problems := name_problems(config.project, config.datasets):
         raise ConfigError("\n".join(_name_problem(problem) for problem in problems))
-    return Platform(config=config, contracts=contracts, training=training)
+    # A team's module that is missing or lacks its builder fails here, not in a training job.
+    modules = {name: t.model for name, t in training.items() if isinstance(t.model, TeamModule)}
+    if team_problems := team_code_problems(project_root, modules):
+        raise ConfigError("\n".join(f"cdk.json: {CONTEXT_KEY}.{p.path}: {p.message}" for p in team_problems))
+    team_code = team_code_folder(project_root, modules)
+    return Platform(config=config, contracts=contracts, training=training, team_code=team_code)
 
 
 def _name_problem(problem: NameProblem) -> str:
