@@ -41,7 +41,7 @@ _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytes
 
 
 class PackagingError(Exception):
-    """A Lambda asset could not be built."""
+    """An asset could not be built (a Lambda's code or layer, the training source archive or its wheels)."""
 
 
 @jsii.implements(cdk.ILocalBundling)
@@ -189,6 +189,13 @@ def _strip(site: Path) -> None:
             path.unlink(missing_ok=True)
 
 
+# What never ships in the source archive: caches that tools leave beside the code.
+_CACHE_PARTS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints"})
+# The source archive's folder of wheels (stacks/constructs/training_packages.py), read by the job's
+# mlops_training.packages.activate.
+WHEELS_FOLDER = "wheels"
+
+
 @jsii.implements(cdk.ILocalBundling)
 class _SourceTarball:
     """Packs folders as ``sourcedir.tar.gz``, the SageMaker training toolkit's source directory.
@@ -206,7 +213,7 @@ class _SourceTarball:
             (str(Path(prefix) / path.relative_to(source)), path)
             for prefix, source in self._folders.items()
             for path in source.rglob("*")
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+            if path.is_file() and not _CACHE_PARTS & set(path.parts) and path.suffix != ".pyc"
         )
         target = Path(output_dir) / "sourcedir.tar.gz"
         with (
@@ -224,13 +231,43 @@ class _SourceTarball:
         return True
 
 
-def training_source_bundling() -> cdk.BundlingOptions:
-    """Bundling of ``training/`` and ``spec/`` into one ``sourcedir.tar.gz`` file asset (no Docker).
+def training_source_bundling(team_code: Path | None) -> cdk.BundlingOptions:
+    """Bundling of the training job's source archive, one ``sourcedir.tar.gz`` file asset (no Docker).
 
-    ``spec/`` sits at the archive's root beside ``train.py``, where the job's imports find it (the
-    toolkit runs the script from the extracted folder, which it also puts on ``PYTHONPATH``).
+    At the archive's root: ``training/``'s files (``train.py``, ``mlops_training/``...), ``spec/`` beside
+    them, where the job's imports find it (the toolkit runs the script from the extracted folder, which it
+    also puts on ``PYTHONPATH``), the team code folder under its own name (so ``<folder>.<module>`` imports
+    in the job, and at the endpoint once copied into the model archive's ``code/``), and ``wheels/``: the
+    wheelhouse of the team's ``requirements.txt`` and the platform's ``training/import-requirements.txt``
+    for the image, with its ``manifest.json``.
+
+    Parameters
+    ----------
+    team_code
+        The team code folder (``Platform.team_code``), or None when every dataset trains a built-in family.
+
+    Raises
+    ------
+    PackagingError
+        The team code folder's name is taken by another folder or file at the archive's root, or the
+        wheelhouse cannot be built (``training_packages.wheelhouse``).
     """
-    folders = {"": PROJECT_ROOT / "training", SHARED_PACKAGE: PROJECT_ROOT / SHARED_PACKAGE}
+    # Imported here: training_packages builds on this module's PackagingError and PROJECT_ROOT.
+    from stacks.constructs.training_packages import wheelhouse
+
+    training = PROJECT_ROOT / "training"
+    folders = {"": training, SHARED_PACKAGE: PROJECT_ROOT / SHARED_PACKAGE}
+    requirements = None
+    if team_code is not None:
+        taken = {path.stem for path in training.iterdir()} | {SHARED_PACKAGE, WHEELS_FOLDER}
+        if team_code.name in taken:
+            raise PackagingError(
+                f"the team code folder {team_code} cannot ship under its name {team_code.name!r}: the "
+                "training source archive has a file or folder of that name at its root; rename the folder"
+            )
+        folders[team_code.name] = team_code
+        requirements = team_code / "requirements.txt" if (team_code / "requirements.txt").is_file() else None
+    folders[WHEELS_FOLDER] = wheelhouse(requirements)
     return cdk.BundlingOptions(
         image=_NO_DOCKER,
         local=_SourceTarball(folders),  # type: ignore[arg-type]  # a jsii interface

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -39,7 +40,6 @@ def scikit_learn_images(version: str) -> dict[str, str]:
     environment-agnostic stacks need no lookup either.
     """
     import json
-    from pathlib import Path
 
     from sagemaker.core import image_uris
 
@@ -166,7 +166,9 @@ class TrainingJob(Construct):
     """The training job's definition, shared by every run: role, code asset and the `.sync` task.
 
     The job is network-isolated: it reads only its channels (the run's splits, configuration and
-    champion) and writes only its output prefix, both under the data bucket.
+    champion) and writes only its output prefix, both under the data bucket. ``team_code`` is the team
+    code folder (``Platform.team_code``) the source archive carries, with its wheels; None when every
+    dataset trains a built-in family.
     """
 
     def __init__(
@@ -177,13 +179,19 @@ class TrainingJob(Construct):
         data_bucket: s3.IBucket,
         key: kms.IKey,
         settings: TrainingInfraConfig,
+        team_code: Path | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         image = ScikitLearnImage(self, "Image", version=settings.image_version)
         self.image_uri = image.uri
         self.image_repository_arn = image.repository_arn
         self.source = s3_assets.Asset(
-            self, "Source", path=str(PROJECT_ROOT / "training"), bundling=training_source_bundling()
+            self,
+            "Source",
+            path=str(PROJECT_ROOT / "training"),
+            # Hashed on the archive itself: spec/, the team's code and the wheels change it as training/ does.
+            asset_hash_type=cdk.AssetHashType.OUTPUT,
+            bundling=training_source_bundling(team_code),
         )
         self.role = iam.Role(
             self,

@@ -50,7 +50,9 @@ def _synthesized(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         handler="handler.handler",
         runtime=lambda_.Runtime.PYTHON_3_12,
     )
-    s3_assets.Asset(stack, "Source", path=str(PROJECT_ROOT / "training"), bundling=training_source_bundling())
+    s3_assets.Asset(
+        stack, "Source", path=str(PROJECT_ROOT / "training"), bundling=training_source_bundling(None)
+    )
     assembly = Path(app.synth().directory)
     manifest = json.loads((assembly / "Packaging.assets.json").read_text())
     paths = {
