@@ -10,10 +10,21 @@ JSON result or an error payload shaped like AWS's.
 Protocol with the parent (``localcloud.awslambda.worker``): requests arrive as JSON lines on the
 original stdin, replies leave as JSON lines on the original stdout; the handler's own stdout and
 stderr go to a log file that the parent ships to CloudWatch Logs.
+
+Time: on AWS a function and the services around it share one time. Locally the services read the local
+cloud's clock (the machine's time plus an offset that ``clock.advance`` moves), so each request carries the
+clock's offset at the moment it was sent (``clock_offset_seconds``; the init phase gets the offset of the
+worker's start as its second argument), and the handler runs with the process's wall-clock time shifted by
+it: ``time.time``/``time_ns``, ``datetime.now``/``utcnow``/``today``, ``time.gmtime``/``localtime`` and what
+reads them (boto3's signatures, Powertools' EMF timestamps). Monotonic clocks are untouched, and so is this
+runtime's own deadline (``LambdaContext`` counts it on the monotonic clock). The offset is read once per
+invocation: a clock advanced while a handler runs is seen from its next invocation, as the clock's own
+advance waits for what is in flight before it jumps.
 """
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import importlib
 import json
@@ -23,6 +34,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 _PARENT_POLL_SECONDS = 1.0
@@ -42,11 +54,13 @@ class LambdaContext:
         self.log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
         self.identity = None
         self.client_context = None
-        self._deadline_ms: int = request["deadline_ms"]
+        # Made before the handler's time is shifted (the deadline is in the machine's time), and counted on
+        # the monotonic clock, which the shift leaves alone.
+        self._deadline = time.monotonic() + request["deadline_ms"] / 1000 - time.time()
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the function's timeout."""
-        return max(0, self._deadline_ms - int(time.time() * 1000))
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def _json_default(value: Any) -> Any:
@@ -78,7 +92,7 @@ def _log_error(payload: dict[str, Any]) -> None:
 
 
 class _InitError(Exception):
-    """The handler could not be loaded; carries AWS's error type for it."""
+    """The handler could not be loaded or run; carries AWS's (or the local cloud's) error type for it."""
 
     def __init__(self, error_type: str, message: str) -> None:
         super().__init__(message)
@@ -102,10 +116,56 @@ def _load_handler() -> Any:
     return handler
 
 
+@contextlib.contextmanager
+def _shifted(offset_seconds: float) -> Iterator[None]:
+    """Run the body with the process's wall-clock time ``offset_seconds`` ahead of the machine's.
+
+    With no offset (a local cloud whose clock was never advanced) nothing is patched or imported. Otherwise
+    time-machine (a development dependency in the virtualenv that stands in for the function's layers:
+    imported here only then, so that this runtime needs nothing but the standard library until the clock
+    moves) patches the interpreter's time functions at the C level, so that ``datetime`` and ``time``
+    agree, in every thread, for modules that imported them before; time goes on ticking from the clock's
+    now.
+
+    Parameters
+    ----------
+    offset_seconds : float
+        How far ahead of the machine's time the local cloud's clock is.
+    """
+    if not offset_seconds:
+        yield
+        return
+    try:
+        import time_machine
+    except ImportError as error:
+        raise _InitError(
+            "LocalCloud.ClockUnavailable",
+            f"the local cloud's clock is {offset_seconds:.0f} s ahead of the machine's and this function "
+            "cannot be shown its time: time-machine is not installed in the virtualenv (run make setup, "
+            "which installs requirements-dev.txt)",
+        ) from error
+
+    travel = time_machine.travel(time.time() + offset_seconds, tick=True)
+    travel.start()
+    # time-machine starts ticking at the first read, not at start(): read at once, so that a handler that
+    # reads the time late in its run does not see the clock's time of its start.
+    time.time_ns()
+    try:
+        yield
+    finally:
+        travel.stop()
+
+
 def _invoke(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
     context = LambdaContext(request)
     try:
-        result = handler(request["event"], context)
+        with _shifted(float(request.get("clock_offset_seconds", 0.0))):
+            result = handler(request["event"], context)
+    except _InitError as error:
+        payload = {"errorMessage": str(error), "errorType": error.error_type, "stackTrace": []}
+        payload["requestId"] = context.aws_request_id
+        _log_error(payload)
+        return {"ok": False, "error": payload}
     except Exception as error:
         payload = _error_payload(error)
         payload["requestId"] = context.aws_request_id
@@ -166,7 +226,9 @@ def main() -> None:
 
     started = time.perf_counter()
     try:
-        handler = _load_handler()
+        # The init phase runs at the clock's time of the worker's start (a module may read the time).
+        with _shifted(float(sys.argv[2]) if len(sys.argv) > 2 else 0.0):
+            handler = _load_handler()
         init_error = None
     except _InitError as error:
         # AWS reports a failed init on the invocation that triggered it, without a stack trace.

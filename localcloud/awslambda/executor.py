@@ -6,6 +6,8 @@ worker that timed out or died is discarded; so are the workers of a function's p
 What a worker sees is described in ``localcloud.awslambda.environment``; with IAM enforced, it acts as
 the function's execution role (assumed by ``lambda.amazonaws.com``, the session named after the function,
 as Lambda names it), and each denial of its calls is written to its logs, where AWS shows it too.
+Each invocation runs at the local cloud's clock: its request carries the clock's offset at that moment,
+and the worker shifts the handler's time by it (``bootstrap._shifted``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +79,9 @@ class LambdaExecutor:
     log_lines : Callable[[str, str, str, list[str]], None] | None
         Called with ``(account, region, log group, lines)`` after an invocation's lines reached its
         log group (CloudWatch Logs' extraction of EMF metrics: ``emf.EmfExtractor``).
+    clock_offset : Callable[[], timedelta] | None
+        How far ahead of the machine's time the local cloud's clock is (``Clock.offset``), read as each
+        invocation is sent; None: the machine's time.
     """
 
     def __init__(
@@ -86,8 +92,10 @@ class LambdaExecutor:
         activity: Activity,
         iam: LocalIam | None = None,
         log_lines: Callable[[str, str, str, list[str]], None] | None = None,
+        clock_offset: Callable[[], timedelta] | None = None,
     ) -> None:
         self._work_dir = work_dir
+        self._clock_offset = clock_offset or (lambda: timedelta(0))
         self._log_lines = log_lines
         self._iam = iam
         self._endpoint_url = endpoint_url
@@ -170,6 +178,7 @@ class LambdaExecutor:
             "event": event,
             "function_arn": spec.arn,
             "deadline_ms": int((time.time() + spec.timeout) * 1000),
+            "clock_offset_seconds": self._clock_offset().total_seconds(),
         }
         clock = time.perf_counter()
         run = _Run()
@@ -296,7 +305,11 @@ class LambdaExecutor:
             credentials=environment(session),
         )
         worker = Worker(
-            task_root=task_root, environment=variables, log_path=home / "output.log", log_stream=stream
+            task_root=task_root,
+            environment=variables,
+            log_path=home / "output.log",
+            log_stream=stream,
+            clock_offset_seconds=self._clock_offset().total_seconds(),
         )
         worker.principal = session.arn if session is not None else None
         worker.wait_ready()

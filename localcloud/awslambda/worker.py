@@ -60,13 +60,22 @@ class Worker:
         Where the handler's stdout and stderr go; read and emptied after each invocation.
     log_stream : str
         The CloudWatch Logs stream of this environment.
+    clock_offset_seconds : float
+        How far ahead of the machine's time the local cloud's clock is as the worker starts: the init
+        phase runs at the clock's time (each invocation request carries the offset of its own moment).
 
     ``principal`` is the role session the environment acts as (None: the administrator's credentials),
     set by the executor once it has assumed the role.
     """
 
     def __init__(
-        self, *, task_root: Path, environment: dict[str, str], log_path: Path, log_stream: str
+        self,
+        *,
+        task_root: Path,
+        environment: dict[str, str],
+        log_path: Path,
+        log_stream: str,
+        clock_offset_seconds: float = 0.0,
     ) -> None:
         self.log_path = log_path
         self.log_stream = log_stream
@@ -79,7 +88,7 @@ class Worker:
         # stderr goes to the log from the start, so that even a failing interpreter start is logged.
         with log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-I", str(BOOTSTRAP), str(log_path)],
+                [sys.executable, "-I", str(BOOTSTRAP), str(log_path), repr(clock_offset_seconds)],
                 cwd=task_root,
                 env=environment,
                 stdin=subprocess.PIPE,
