@@ -182,6 +182,7 @@ class LocalCloud:
             activity=self._activity,
             iam=self.iam,
             log_lines=EmfExtractor(written=self._alarms.evaluate),
+            clock_offset=lambda: self.clock.offset,
         )
         self._invoker = AsyncInvoker(
             executor=self._executor,
