@@ -3,12 +3,18 @@
 The state machine (``stacks/constructs/training_pipeline.py``) passes one document along, each step's
 result added under its own key::
 
-    execution input   {"format", "dataset", "dataset_version", "run_name", "trigger"}   (SplitInput)
+    execution input   {"format", "dataset", "dataset_version", "run_name", "trigger"[, "imported"]}
+                                                                                     (SplitInput)
     Split    -> $.prepare       PreparedRun (domain.training.artifacts)
     Train    -> $.training      TrainingJob ({"job_name", "model_artifacts"}, the job's result selector)
     Gate     -> $.gate          GateOutcome (domain.training.verdict)             (input: GateInput)
-    Register -> $.registration  Registration (domain.training.verdict)        (input: RegisterInput,
-                                the document so far and the execution's ARN)
+    Register -> $.registration  Registration (domain.training.verdict)        (input: RegisterInput:
+                                {"run": the execution input, "prepare", "training", "gate",
+                                "execution_arn"})
+
+The Register state's task names its payload's fields (ASL cannot merge ``$`` with the execution's ARN, a
+context field); the run is the execution input itself (``$$.Execution.Input``), whose keys vary with the
+kind of run (``imported`` only for an import), so that no run field is left behind.
 
 Each input is read with ``from_state`` and written back with ``to_state``, which gives the document it
 was read from, key for key. A document that lacks a key a step reads fails with
@@ -38,12 +44,16 @@ RecordT = TypeVar("RecordT")
 _RUN_KEYS = (("format",), ("dataset",), ("dataset_version",), ("trigger",), ("trigger", "kind"))
 
 
-def _run(document: Mapping[str, Any], state: str) -> RunRequest:
-    """The run the execution input describes (``domain.training.runs.parse_run`` checks its values)."""
+def _run(document: Mapping[str, Any], state: str, *within: str) -> RunRequest:
+    """The run the execution input describes (``domain.training.runs.parse_run`` checks its values).
+
+    ``within`` is the key path of the execution input in the state's input (empty: the input itself).
+    """
     for path in _RUN_KEYS:
-        state_value(document, state, *path)
+        state_value(document, state, *within, *path)
+    run = state_value(document, state, *within) if within else document
     try:
-        return parse_run(dict(document))
+        return parse_run(dict(run))
     except PipelineRunError as error:
         raise StepInputError(f"the {state} state's input has a run that is not one: {error}") from None
 
@@ -143,12 +153,23 @@ class RegisterInput:
     @classmethod
     def from_state(cls, document: Mapping[str, Any]) -> RegisterInput:
         """Read the state's input."""
+        state = cls.STATE
         return cls(
-            trained=GateInput.from_state(document, cls.STATE),
-            gate=_record(GateOutcome, document, cls.STATE, "gate"),
-            execution_arn=str(state_value(document, cls.STATE, "execution_arn")),
+            trained=GateInput(
+                run=_run(document, state, "run"),
+                prepare=_record(PreparedRun, document, state, "prepare"),
+                training=_record(TrainingJob, document, state, "training"),
+            ),
+            gate=_record(GateOutcome, document, state, "gate"),
+            execution_arn=str(state_value(document, state, "execution_arn")),
         )
 
     def to_state(self) -> dict[str, Any]:
         """The state's input, as the state machine passes it."""
-        return self.trained.to_state() | {"gate": self.gate.to_state(), "execution_arn": self.execution_arn}
+        return {
+            "run": execution_input(self.run),
+            "prepare": self.trained.prepare.to_state(),
+            "training": self.trained.training.to_state(),
+            "gate": self.gate.to_state(),
+            "execution_arn": self.execution_arn,
+        }

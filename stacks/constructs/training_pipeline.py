@@ -31,10 +31,7 @@ from stacks.constructs.platform_function import Invocation, PlatformFunction
 from stacks.constructs.training_job import RUNS_PREFIX, TrainingJob
 from stacks.constructs.workflow import announcement, lambda_step, logged_state_machine
 
-RUN_DOCUMENT_FIELDS = (
-    *("format", "dataset", "dataset_version", "run_name", "trigger"),  # domain.training.runs.execution_input
-    *("prepare", "training", "gate"),  # the results of the steps so far
-)
+STEP_RESULTS = ("prepare", "training", "gate")  # the results of the steps before Register
 _SAGEMAKER_TRANSIENT = ["SageMaker.AmazonSageMakerException", "SageMaker.ResourceLimitExceededException"]
 
 
@@ -216,10 +213,12 @@ class TrainingPipeline(Construct):
             "Register",
             self.register.function,
             # The run document as it stands, plus the execution's ARN for the lineage (ASL cannot merge
-            # "$" with a context field, so the document's fields are named one by one).
+            # "$" with a context field, so the fields are named one by one): the run is the execution
+            # input whole, whose keys vary with the kind of run (domain.training.steps.RegisterInput).
             payload=sfn.TaskInput.from_object(
                 {
-                    **{field: sfn.JsonPath.object_at(f"$.{field}") for field in RUN_DOCUMENT_FIELDS},
+                    "run": sfn.JsonPath.object_at("$$.Execution.Input"),
+                    **{field: sfn.JsonPath.object_at(f"$.{field}") for field in STEP_RESULTS},
                     "execution_arn": sfn.JsonPath.string_at("$$.Execution.Id"),
                 }
             ),

@@ -163,7 +163,8 @@ def test_a_run_is_prepared_trained_gated_and_registered(
     assert record["context"]["run_name"] == RUN.name
 
     execution = f"arn:aws:states:us-east-1:123456789012:execution:training:{RUN.name}"
-    registration = {**state, "gate": gate, "execution_arn": execution}
+    registration = {"run": document, "prepare": prepared, "training": state["training"], "gate": gate,
+                    "execution_arn": execution}  # fmt: skip
     registered = handlers["model_registration"].handler(registration, FakeLambdaContext())
     assert registered["version"] == 1 and registered["created"] is True
     assert registered["approval_status"] == "Approved"

@@ -1,7 +1,8 @@
 """The training workflow's states, typed: each input read once, written back as the very document.
 
 The documents are those the state machine passes today: the execution input, then each step's result
-under its key (``$.prepare``, ``$.training``, ``$.gate``) and the execution's ARN for the registration.
+under its key (``$.prepare``, ``$.training``, ``$.gate``); the registration gets the execution input under
+``run``, the steps' results and the execution's ARN.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from domain.step_input import StepInputError
-from domain.training.runs import RunRequest, Trigger, execution_input
+from domain.training.runs import ImportedModel, RunRequest, Trigger, execution_input
 from domain.training.steps import GateInput, RegisterInput, SplitInput, TrainingJob
 
 SHA = "e3" * 32
@@ -44,7 +45,13 @@ def documents() -> dict[str, dict[str, Any]]:
     """Each state's input, as JSON brings it (the way Lambda hands it to the handler)."""
     run = execution_input(RUN)
     gate = {**run, "prepare": PREPARED, "training": TRAINING}
-    register = {**gate, "gate": GATE, "execution_arn": EXECUTION}
+    register = {
+        "run": run,
+        "prepare": PREPARED,
+        "training": TRAINING,
+        "gate": GATE,
+        "execution_arn": EXECUTION,
+    }
     return json.loads(json.dumps({"Split": run, "Gate": gate, "Register": register}))  # type: ignore[no-any-return]
 
 
@@ -88,6 +95,7 @@ def test_the_gate_reads_the_training_job_and_the_registration_the_gate_s_verdict
         (GateInput, ("training",), "the Gate state's input has no training"),
         (RegisterInput, ("gate", "gate_uri"), "the Register state's input has no gate.gate_uri"),
         (RegisterInput, ("execution_arn",), "the Register state's input has no execution_arn"),
+        (RegisterInput, ("run", "trigger", "kind"), "the Register state's input has no run.trigger.kind"),
     ],
 )
 def test_a_state_without_a_key_its_step_reads_fails_naming_the_state_and_the_key(
@@ -151,3 +159,15 @@ def test_the_gate_and_the_registration_read_their_states_without_the_data_librar
 
     # Then neither pyarrow nor numpy came with it (only the Split state splits)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_registration_reads_an_import_run_whole_from_the_execution_input() -> None:
+    # Given an import run: its execution input carries the imported model, which only it has
+    imported = ImportedModel(sha256="ab" * 32, by="arn:aws:iam::123456789012:user/alice", name="m.skops")
+    run = RunRequest("churn", SHA, Trigger("import", reference=imported.sha256[:16]), imported)
+    document = documents()["Register"] | {"run": execution_input(run)}
+
+    # When the Register state reads its input, then the run is the import run, imported model included
+    register = RegisterInput.from_state(document)
+    assert register.run == run
+    assert register.to_state() == document
