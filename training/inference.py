@@ -2,7 +2,9 @@
 
 The model archive carries this file and ``mlops_training/`` under ``code/`` (the registry sets
 ``SAGEMAKER_PROGRAM=inference.py`` and ``SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code``), so an endpoint
-runs the code the model was trained with. The local cloud's endpoints run this same file.
+runs the code the model was trained with. The local cloud's endpoints run this same file. A team's model
+brings its code folder into ``code/`` too (importable from there, as in the job), and the packages it
+needs beyond the image as ``code/wheels/``, activated offline before the model loads.
 
 Bad input answers 4xx with a JSON message instead of a stack trace: ``input_fn`` cannot answer by
 itself (the container turns its exceptions into 500), so it hands the ``RequestError`` on, and
@@ -19,6 +21,7 @@ from typing import Any
 
 import joblib
 from mlops_training.fast_inference import served_predictor
+from mlops_training.packages import activate
 from mlops_training.serving import (
     Prediction,
     RequestError,
@@ -64,6 +67,7 @@ def model_fn(model_dir: str) -> LoadedModel:
     on probe rows (see :mod:`mlops_training.fast_inference`); the log says which serves and why.
     """
     folder = Path(model_dir)
+    activate(folder / "code" / "wheels")  # the model's own packages, before unpickling needs them
     limit = os.environ.get(MAX_PAYLOAD_VARIABLE)
     spec = ServingSpec.from_model_dir(folder, int(limit) if limit else None)
     predictor, reason = served_predictor(joblib.load(folder / "model.joblib"), spec, folder)

@@ -3,6 +3,9 @@
 SageMaker runs training/ in its scikit-learn image, with that image's Python and packages; the tests and
 the local cloud run it on the project's virtualenv. These checks fail wherever the two differ beyond the
 exceptions the record states, so a module or a version the image lacks fails here rather than on AWS.
+The platform's own packages beyond the image (``training/import-requirements.txt``: skops) come from the
+wheels the build ships, importable only once the job or the endpoint has activated them: training/ may
+import exactly those, inside the function that needs them, with a comment saying why.
 (``make lint`` checks the language and the standard library's API at the image's Python: vermin, mypy.)
 """
 
@@ -28,6 +31,8 @@ TRAINING = PROJECT_ROOT / "training"
 # Shipped beside training/ in its source directory and model archive (stacks/constructs/lambda_packaging.py).
 SHARED = PROJECT_ROOT / "spec"
 RECORD = TRAINING / "container.toml"
+# The platform's packages shipped as wheels beside training/ (stacks/constructs/training_packages.py).
+WHEEL_REQUIREMENTS = TRAINING / "import-requirements.txt"
 # What `make setup` installs into the virtualenv the tests run on, and what the benchmark's MLflow
 # virtualenv installs to load the models training/ wrote.
 VENV_REQUIREMENTS = (
@@ -142,6 +147,51 @@ def foreign_imports(
     ]
 
 
+def eager_imports(folder: Path, lazy: Iterable[str]) -> list[str]:
+    """Imports of the ``lazy`` modules (from the shipped wheels) that are not inside a function with a
+    comment on their line or the line above saying why."""
+    lazy = set(lazy)
+    problems: list[str] = []
+    for path in sorted(folder.rglob("*.py")):
+        where = path.relative_to(folder.parent)
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        tree = ast.parse(source, filename=str(path))
+        in_functions = {
+            id(node)
+            for function in ast.walk(tree)
+            if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+            for node in ast.walk(function)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in (n for n in names if n.partition(".")[0] in lazy):
+                around = lines[node.lineno - 1] + (lines[node.lineno - 2] if node.lineno > 1 else "")
+                if id(node) not in in_functions:
+                    problems.append(
+                        f"{where}:{node.lineno}: imports {name} at module level; the image lacks it until "
+                        "the shipped wheels are activated: import it in the function that needs it"
+                    )
+                elif "#" not in around:
+                    problems.append(f"{where}:{node.lineno}: imports {name} without a comment saying why")
+    return problems
+
+
+def wheel_modules(requirements: Path) -> set[str]:
+    """The top-level modules of the distributions a requirements file pins (as installed here)."""
+    pinned = {name for name, _, _ in requirement_pins([requirements], requirements.parent)}
+    return {
+        module
+        for module, distributions in metadata.packages_distributions().items()
+        if any(canonical(d) in pinned for d in distributions)
+    }
+
+
 def version_problems(
     record: dict[str, Any], installed: Installed, pins: list[Pin], python: tuple[int, int]
 ) -> list[str]:
@@ -202,9 +252,34 @@ RECORDED = load_record()
 
 def test_training_imports_only_the_images_standard_library_and_packages_and_its_own_modules() -> None:
     modules = module_distributions(RECORDED, PROJECT_ROOT)
+    wheels = wheel_modules(WHEEL_REQUIREMENTS)
 
-    assert foreign_imports(TRAINING, RECORDED, modules, shipped=[SHARED.name]) == []
+    assert wheels == {"skops"}
+    assert foreign_imports(TRAINING, RECORDED, modules, shipped=[SHARED.name, *wheels]) == []
     assert foreign_imports(SHARED, RECORDED, modules, shipped=[SHARED.name]) == []
+
+
+def test_the_shipped_wheels_packages_are_imported_only_where_needed_and_say_why() -> None:
+    assert eager_imports(TRAINING, wheel_modules(WHEEL_REQUIREMENTS)) == []
+    assert eager_imports(SHARED, wheel_modules(WHEEL_REQUIREMENTS)) == []
+
+
+def test_a_wheel_package_imported_at_module_level_or_without_a_reason_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "training"
+    folder.mkdir()
+    (folder / "job.py").write_text(
+        "import skops.io\n\n\ndef load():\n    import skops\n\n\ndef fine():\n"
+        "    # from the wheels, activated by now\n    from skops.io import load\n",
+        encoding="utf-8",
+    )
+
+    problems = eager_imports(folder, {"skops"})
+
+    assert problems == [
+        "training/job.py:1: imports skops.io at module level; the image lacks it until the shipped wheels "
+        "are activated: import it in the function that needs it",
+        "training/job.py:5: imports skops without a comment saying why",
+    ]
 
 
 def test_the_tests_run_the_images_versions_or_an_exception_the_record_states() -> None:

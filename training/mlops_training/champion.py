@@ -7,11 +7,19 @@ delivered as is by an S3 channel), or only ``none.json`` when the dataset has no
 scoring a champion (an incompatible contract change, a model from another task, a file that does not
 load) is recorded as the reason it is unscorable: it never fails the challenger's job, and the gate
 decides what it means.
+
+A champion trained with a team's code or extra packages carries them in its archive's ``code/`` (the team
+code folder, ``wheels/``): its wheels are activated (:mod:`mlops_training.packages`) and its ``code/``
+is put on ``sys.path`` after the job's own folders while it loads. A module the job has imported already
+wins over the champion's copy of the same name: the challenger's team code folder is imported first, so a
+champion pickled with other code of the same module name (a class renamed or removed since) may not load
+or may predict differently; it is then unscorable, with the reason, and never fails the job.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import tarfile
 import tempfile
 from pathlib import Path
@@ -23,6 +31,7 @@ import pyarrow as pa
 
 from .contract_io import Signature, TrainingInputError, feature_matrix, require_columns
 from .evaluate import ModelOutput, predict
+from .packages import activate
 
 
 def _model_folder(channel: Path, scratch: Path) -> Path:
@@ -50,6 +59,19 @@ def _model_folder(channel: Path, scratch: Path) -> Path:
 
 
 NO_CHAMPION_MARKER = "none.json"
+
+
+def _load_model(folder: Path) -> Any:
+    """``model.joblib``, with the champion's own wheels and code importable while it loads."""
+    code = folder / "code"
+    if not (code / "wheels" / "manifest.json").is_file():
+        return joblib.load(folder / "model.joblib")
+    activate(code / "wheels")
+    sys.path.append(str(code))  # after the job's own: see the module docstring
+    try:
+        return joblib.load(folder / "model.joblib")
+    finally:
+        sys.path.remove(str(code))
 
 
 def has_champion(channel: Path) -> bool:
@@ -95,7 +117,7 @@ def score_champion(
                 raise TrainingInputError(f"the champion is a {signature.task} model, not {fallback.task}")
             require_columns(test, [f.name for f in signature.features], "the test rows the champion needs")
             features: npt.NDArray[Any] = feature_matrix(test, signature.features)
-            output = predict(joblib.load(folder / "model.joblib"), features, fallback.task)
+            output = predict(_load_model(folder), features, fallback.task)
             previous: dict[str, Any] = {}
             if (folder / "evaluation.json").is_file():
                 previous = json.loads((folder / "evaluation.json").read_text())

@@ -4,7 +4,9 @@
 ------------------------------
 .. code-block:: text
 
-    {"format": 1, "task": "classification" | "regression", "target": name, "family": name,
+    {"format": 1, "task": "classification" | "regression", "target": name,
+     "family": name | "module" | "imported",
+     "model": {"kind", "family", "module", "imported", "packages"},  # mlops_training.model_choice
      "hyperparameters": {...every value used}, "seed": n, "features": [names],
      "classes": [labels] | null, "positive_class": label | null,
      "rows": {"train": n, "validation": n, "test": n},

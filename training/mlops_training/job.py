@@ -5,8 +5,9 @@ Outputs
 In ``SM_MODEL_DIR`` (becomes ``model.tar.gz``, what the registry and the endpoint use):
 ``model.joblib`` (the whole Pipeline), ``model_signature.json`` (its input and classes, see
 :mod:`mlops_training.contract_io`), ``contract.json`` (what requests are checked against), ``code/``
-(``inference.py``, this package and ``spec``: what the endpoint runs), ``evaluation.json`` (see
-:mod:`mlops_training.evaluate`),
+(``inference.py``, this package and ``spec``, and the team code folder and ``wheels/`` when the source
+directory has them: what the endpoint runs), ``evaluation.json`` (see :mod:`mlops_training.evaluate`;
+its ``model`` is :mod:`mlops_training.model_choice`'s),
 ``baseline/inputs_profile.json`` (the features of the training rows),
 ``baseline/predictions_profile.json`` (the model's predictions on the test rows: what live
 predictions should look like) and ``baseline/drift_baseline.json`` (the same columns' drift profiles
@@ -59,11 +60,14 @@ from .evaluate import (
     predict,
     scorers,
 )
-from .families import resolve_hyperparameters
-from .pipeline import build_pipeline
+from .model_choice import WHEELS, choose_model, fit
+from .packages import activate
 from .profile import frequency_profile, numeric_profile, table_profile
+from .team import check_fitted_classes
 
 MAX_REASON = 1024  # SageMaker keeps this many characters of FailureReason
+# train.py's folder: on SageMaker the unpacked source directory, with the team code folder and wheels/.
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load(env: JobEnvironment, channel: str, signature: Signature) -> tuple[pa.Table, Any, Any]:
@@ -102,25 +106,28 @@ def _write_json(data: dict[str, Any] | str, *paths: Path) -> None:
         path.write_text(text + "\n", encoding="utf-8")
 
 
-def run(env: JobEnvironment) -> dict[str, Any]:
-    """Train, evaluate and write every output; return the evaluation document."""
+def run(env: JobEnvironment, source_root: Path = SOURCE_ROOT) -> dict[str, Any]:
+    """Train (or load an imported model), evaluate and write every output; return the evaluation document.
+
+    ``source_root`` is the source directory: where the team code folder and ``wheels/`` are.
+    """
     contract, training = env.config_file("contract.json"), env.config_file("training.json")
     signature = signature_from(contract, training)
-    model = training.get("model") or {}
-    family, seed = model.get("family"), int(model.get("seed", 0))
-    hyperparameters = resolve_hyperparameters(str(family), model.get("hyperparameters") or {}, env.overrides)
     settings = training.get("evaluation") or {}
     train, features, y = _load(env, "train", signature)
     if signature.task == "classification" and len(np.unique(y)) < 2:
         raise TrainingInputError(
             f"the train channel has a single class of {signature.target.name!r}: {y[0]!r}"
         )
-    pipeline = build_pipeline(signature.features, signature.task, str(family), hyperparameters, seed)
+    activate(source_root / WHEELS)
+    labels = np.unique(y).tolist() if signature.task == "classification" else []
+    chosen = choose_model(training, signature, labels, env, source_root)
+    pipeline = chosen.estimator
     started = time.perf_counter()
-    pipeline.fit(features, y)
+    fit(chosen, features, y)
     fitted = time.perf_counter()
     if signature.task == "classification":
-        classes = pipeline.classes_.tolist()
+        classes = check_fitted_classes(pipeline, chosen.where)
         target = signature.target
         positive = positive_label(classes, target.type, target.categories, signature.positive_class)
         signature = replace(signature, classes=classes, positive_class=positive)
@@ -152,9 +159,10 @@ def run(env: JobEnvironment) -> dict[str, Any]:
         "format": EVALUATION_FORMAT,
         "task": signature.task,
         "target": signature.target.name,
-        "family": family,
-        "hyperparameters": hyperparameters,
-        "seed": seed,
+        "family": chosen.family,
+        "model": chosen.record,
+        "hyperparameters": chosen.hyperparameters,
+        "seed": chosen.seed,
         "features": [f.name for f in signature.features],
         "classes": signature.classes,
         "positive_class": signature.positive_class,
@@ -179,8 +187,8 @@ def run(env: JobEnvironment) -> dict[str, Any]:
     joblib.dump(pipeline, env.model_dir / "model.joblib")
     _write_json(signature.to_dict(), env.model_dir / "model_signature.json")
     _write_json(contract, env.model_dir / "contract.json")  # what requests are checked against
-    ship_inference_code(env.model_dir / "code")
-    drift = drift_baseline(train, signature, output, seed).to_json()
+    ship_inference_code(env.model_dir / "code", chosen.team_folder, source_root / WHEELS)
+    drift = drift_baseline(train, signature, output, chosen.seed).to_json()
     for name, document in (
         ("baseline/inputs_profile.json", table_profile(train, inputs)),
         ("baseline/predictions_profile.json", _predictions_profile(output, signature)),
@@ -191,16 +199,20 @@ def run(env: JobEnvironment) -> dict[str, Any]:
     return evaluation
 
 
-def ship_inference_code(target: Path) -> None:
+def ship_inference_code(target: Path, team_folder: Path | None = None, wheels: Path | None = None) -> None:
     """Copy ``inference.py``, this package and ``spec`` into the model: the endpoint runs the same code.
 
     ``spec`` is found where this job imported it from: beside ``train.py`` in the source directory on
-    SageMaker, the project's root when the tests run ``training/train.py``.
+    SageMaker, the project's root when the tests run ``training/train.py``. The team code folder (under
+    its name: the model imports it so) and the wheels (``inference.py`` activates them before loading
+    the model) go along when the job has them.
     """
-    source = Path(__file__).resolve().parent.parent
+    source = SOURCE_ROOT
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(source / "inference.py", target / "inference.py")
-    for package in (source / "mlops_training", Path(spec.__file__).resolve().parent):
+    shipped = [source / "mlops_training", Path(spec.__file__).resolve().parent]
+    shipped += [folder for folder in (team_folder, wheels) if folder is not None and folder.is_dir()]
+    for package in shipped:
         shutil.copytree(
             package,
             target / package.name,
