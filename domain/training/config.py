@@ -81,7 +81,7 @@ MAX_INTEGER_CLASSES = 20
 
 
 class TrainingConfigError(ValueError):
-    """A training configuration is invalid; one line per problem: ``<source>: <key path>: <message>``."""
+    """A training configuration is invalid; one line per problem: ``<source>.<key path>: <message>``."""
 
 
 class SplitConfig(ConfigModel):
@@ -287,12 +287,17 @@ def _describe(error: ValidationError, source: str) -> str:
             message = "unknown key"
         elif item["type"] == "literal_error":
             message = message.replace("Input should be", "must be one of")
-        lines.append(f"{source}: {'.'.join(path) or '<root>'}: {message}")
+        lines.append(_line(source, ".".join(path), message))
     return "\n".join(lines)
 
 
+def _line(source: str, path: str, message: str) -> str:
+    """One problem: the key is the source's own key extended (as the platform's other keys are written)."""
+    return f"{source}.{path}: {message}" if path else f"{source}: {message}"
+
+
 def parse_training_config(
-    data: Any, *, contract: DatasetContract, source: str = "<training>"
+    data: Any, *, contract: DatasetContract, source: str = "training"
 ) -> TrainingConfig:
     """Validate a dataset's training configuration against its contract, and resolve its defaults.
 
@@ -303,7 +308,7 @@ def parse_training_config(
     contract : DatasetContract
         The dataset's contract: the target decides the task; columns named must exist.
     source : str
-        Prefix of error messages, e.g. ``cdk.json: mlops.datasets.churn.training``.
+        Prefix of error messages, the key's own path: ``cdk.json: mlops.datasets.churn.training``.
 
     Returns
     -------
@@ -313,15 +318,15 @@ def parse_training_config(
     Raises
     ------
     TrainingConfigError
-        One line per problem, naming the key: ``<source>: model.hyperparameters.max_iter: Input
+        One line per problem, naming the key: ``<source>.model.hyperparameters.max_iter: Input
         should be a valid integer``.
     """
     if not isinstance(data, dict):
-        raise TrainingConfigError(f"{source}: <root>: must be a mapping, got {type(data).__name__}")
+        raise TrainingConfigError(_line(source, "", f"must be a mapping, got {type(data).__name__}"))
     try:
         config = TrainingConfig.model_validate(data)
         return _resolve(config, contract)
     except ValidationError as error:
         raise TrainingConfigError(_describe(error, source)) from None
     except FieldError as error:
-        raise TrainingConfigError(f"{source}: {error.field}: {error}") from None
+        raise TrainingConfigError(_line(source, error.field, str(error))) from None

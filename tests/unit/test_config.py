@@ -116,15 +116,15 @@ def test_an_invalid_contract_fails_the_configuration(context: dict[str, Any], tm
     [
         (
             {"model": {"family": "xgboost"}},
-            r"datasets\.churn\.training: model\.family: unknown model family 'xgboost'",
+            r"datasets\.churn\.training\.model\.family: unknown model family 'xgboost'",
         ),
         (
             {"model": {"family": "random_forest", "hyperparameters": {"n_estimators": "300"}}},
-            r"training: model\.hyperparameters\.n_estimators: Input should be a valid integer",
+            r"training\.model\.hyperparameters\.n_estimators: Input should be a valid integer",
         ),
         (
             {"model": {"family": "linear_regression"}},
-            r"datasets\.churn\.training: model\.family: linear_regression cannot do classification",
+            r"datasets\.churn\.training\.model\.family: linear_regression cannot do classification",
         ),
     ],
     ids=["unknown family", "hyperparameter of the wrong type", "family for another task"],

@@ -73,69 +73,69 @@ def test_the_resolved_configuration_round_trips_through_json(churn: DatasetContr
     [
         (
             {"model": {"family": "xgboost"}},
-            f"{SOURCE}: model.family: unknown model family 'xgboost'; use one of hist_gradient_boosting,",
+            f"{SOURCE}.model.family: unknown model family 'xgboost'; use one of hist_gradient_boosting,",
         ),
-        ({"model": {}}, f"{SOURCE}: model.family: missing; use one of hist_gradient_boosting,"),
+        ({"model": {}}, f"{SOURCE}.model.family: missing; use one of hist_gradient_boosting,"),
         (
             {"model": {"family": "random_forest", "hyperparameters": {"max_features": "all"}}},
-            f"{SOURCE}: model.hyperparameters.max_features: must be a fraction in (0, 1], 'sqrt', 'log2' or "
+            f"{SOURCE}.model.hyperparameters.max_features: must be a fraction in (0, 1], 'sqrt', 'log2' or "
             "null; got 'all'",
         ),
         (
             {"model": {"family": "hist_gradient_boosting", "hyperparameters": {"learning_rate": "0.1"}}},
-            f"{SOURCE}: model.hyperparameters.learning_rate: Input should be a valid number",
+            f"{SOURCE}.model.hyperparameters.learning_rate: Input should be a valid number",
         ),
         (
             {"model": {"family": "random_forest", "hyperparameters": {"n_estimators": 10.5}}},
-            f"{SOURCE}: model.hyperparameters.n_estimators: Input should be a valid integer",
+            f"{SOURCE}.model.hyperparameters.n_estimators: Input should be a valid integer",
         ),
         (
             {"model": {"family": "random_forest", "hyperparameters": {"bootstrap": "yes"}}},
-            f"{SOURCE}: model.hyperparameters.bootstrap: Input should be a valid boolean",
+            f"{SOURCE}.model.hyperparameters.bootstrap: Input should be a valid boolean",
         ),
         (
             {"model": {"family": "hist_gradient_boosting", "hyperparameters": {"lr": 0.1}}},
-            f"{SOURCE}: model.hyperparameters.lr: unknown hyperparameter for hist_gradient_boosting; "
+            f"{SOURCE}.model.hyperparameters.lr: unknown hyperparameter for hist_gradient_boosting; "
             "allowed: learning_rate, max_iter,",
         ),
         (
             {"model": {"family": "hist_gradient_boosting", "hyperparameters": {"learning_rate": 1.5}}},
-            f"{SOURCE}: model.hyperparameters.learning_rate: Input should be less than or equal to 1",
+            f"{SOURCE}.model.hyperparameters.learning_rate: Input should be less than or equal to 1",
         ),
         (
             {"model": {"family": "linear_regression"}},
-            f"{SOURCE}: model.family: linear_regression cannot do classification; families for "
+            f"{SOURCE}.model.family: linear_regression cannot do classification; families for "
             "classification: hist_gradient_boosting, logistic_regression, random_forest",
         ),
-        ({"modle": {}}, f"{SOURCE}: modle: unknown key"),
+        ({"modle": {}}, f"{SOURCE}.modle: unknown key"),
         (
             {"gate": {"thresholds": {"rmse": {"max": 3}}}},
-            f"{SOURCE}: gate.thresholds.rmse: unknown classification metric 'rmse'; "
+            f"{SOURCE}.gate.thresholds.rmse: unknown classification metric 'rmse'; "
             "use one of accuracy, f1, roc_auc, log_loss",
         ),
-        ({"gate": {"champion": {"metric": "r2"}}}, f"{SOURCE}: gate.champion.metric: unknown classification"),
+        ({"gate": {"champion": {"metric": "r2"}}}, f"{SOURCE}.gate.champion.metric: unknown classification"),
         (
             {"gate": {"champion": {"mode": "best"}}},
-            f"{SOURCE}: gate.champion.mode: must be one of 'not_worse'",
+            f"{SOURCE}.gate.champion.mode: must be one of 'not_worse'",
         ),
-        ({"gate": {"thresholds": {"f1": {}}}}, f"{SOURCE}: gate.thresholds.f1: give min, max or both"),
+        ({"gate": {"thresholds": {"f1": {}}}}, f"{SOURCE}.gate.thresholds.f1: give min, max or both"),
         ({"gate": {"thresholds": {"f1": {"min": 0.9, "max": 0.1}}}}, "min (0.9) is greater than max (0.1)"),
         (
             {"split": {"validation_fraction": 0.5, "test_fraction": 0.45}},
-            f"{SOURCE}: split: validation_fraction + test_fraction must leave at least 10% for training",
+            f"{SOURCE}.split: validation_fraction + test_fraction must leave at least 10% for training",
         ),
-        ({"split": {"key_column": "customer"}}, f"{SOURCE}: split.key_column: 'customer' must be a declared"),
+        ({"split": {"key_column": "customer"}}, f"{SOURCE}.split.key_column: 'customer' must be a declared"),
         ({"split": {"key_column": "churned"}}, "must be a declared column other than the target"),
         (
             {"exclude_columns": ["age", "nope"]},
-            f"{SOURCE}: exclude_columns.1: 'nope' is not a declared column",
+            f"{SOURCE}.exclude_columns.1: 'nope' is not a declared column",
         ),
-        ({"positive_class": "yes"}, f"{SOURCE}: positive_class: the target is an integer column; got 'yes'"),
+        ({"positive_class": "yes"}, f"{SOURCE}.positive_class: the target is an integer column; got 'yes'"),
         (
             {"evaluation": {"bootstrap_samples": 5}},
-            f"{SOURCE}: evaluation.bootstrap_samples: Input should be",
+            f"{SOURCE}.evaluation.bootstrap_samples: Input should be",
         ),
-        ([], f"{SOURCE}: <root>: must be a mapping, got list"),
+        ([], f"{SOURCE}: must be a mapping, got list"),
     ],
 )
 def test_a_mistake_is_reported_with_its_key_and_what_is_allowed(
@@ -152,9 +152,9 @@ def test_every_problem_gets_its_own_line(churn: DatasetContract) -> None:
     lines = error_of(data, churn).splitlines()
 
     assert len(lines) == 2
-    assert lines[0].startswith(f"{SOURCE}: model.hyperparameters.n_estimators:")
+    assert lines[0].startswith(f"{SOURCE}.model.hyperparameters.n_estimators:")
     assert lines[1].startswith(
-        f"{SOURCE}: model.hyperparameters.depth: unknown hyperparameter for random_forest"
+        f"{SOURCE}.model.hyperparameters.depth: unknown hyperparameter for random_forest"
     )
 
 

@@ -147,13 +147,13 @@ def test_a_mistake_in_a_team_model_is_reported_at_its_key(
 ) -> None:
     message = error_of({"model": model}, churn)
 
-    assert message.startswith(f"{SOURCE}: {expected}"), message
+    assert message.startswith(f"{SOURCE}.{expected}"), message
 
 
 def test_a_wrong_module_and_builder_are_two_lines(churn: DatasetContract) -> None:
     lines = error_of({"model": {"module": "../x.py", "builder": "class"}}, churn).splitlines()
 
-    assert [line.removeprefix(f"{SOURCE}: ").split(":")[0] for line in lines] == [
+    assert [line.removeprefix(f"{SOURCE}.").split(":")[0] for line in lines] == [
         "model.module",
         "model.builder",
     ]
@@ -188,8 +188,8 @@ def test_a_trusted_type_that_is_not_a_dotted_name_is_refused_at_its_index(
 ) -> None:
     message = error_of({"imports": {"trusted_types": trusted_types}}, churn)
 
-    assert message.startswith(f"{SOURCE}: {expected}"), message
+    assert message.startswith(f"{SOURCE}.{expected}"), message
 
 
 def test_an_unknown_imports_key_is_refused(churn: DatasetContract) -> None:
-    assert error_of({"imports": {"trusted": []}}, churn) == f"{SOURCE}: imports.trusted: unknown key"
+    assert error_of({"imports": {"trusted": []}}, churn) == f"{SOURCE}.imports.trusted: unknown key"
