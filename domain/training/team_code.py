@@ -15,12 +15,14 @@ into the synth's error lines.
 from __future__ import annotations
 
 import ast
-import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from domain.training.model_config import TeamModule, is_identifier
 
@@ -28,6 +30,7 @@ __all__ = [
     "REQUIREMENTS_FILE",
     "RESERVED_FOLDER_NAMES",
     "TeamCodeProblem",
+    "requirement_pin",
     "team_code_folder",
     "team_code_problems",
 ]
@@ -37,11 +40,6 @@ __all__ = [
 RESERVED_FOLDER_NAMES = frozenset({"spec", "mlops_training", "wheels", "train", "inference"})
 # Extra packages of the team's code, one ``name==version`` a line (the wheelhouse is built from it).
 REQUIREMENTS_FILE = "requirements.txt"
-# name==version, with optional extras and an environment marker; nothing else pins one exact wheel.
-_PINNED = re.compile(
-    r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\[[A-Za-z0-9._,\s-]*\])?\s*==\s*[A-Za-z0-9][A-Za-z0-9.+!_-]*"
-    r"(?:\s*;.*)?"
-)
 
 
 @dataclass(frozen=True)
@@ -249,6 +247,41 @@ def _folder_name_problem(folder: PurePosixPath) -> str | None:
     return None
 
 
+def requirement_pin(line: str) -> tuple[str, str] | None:
+    """The package and version a requirements line pins, or None when it does not pin exactly one.
+
+    Parameters
+    ----------
+    line : str
+        One line of a requirements file; a comment (``# ...``) is left out first.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        ``(name, version)``, the name normalized as PEP 503 says, for ``name==version`` (with extras or an
+        environment marker, or not); ``None`` for a line with nothing but a comment.
+
+    Raises
+    ------
+    ValueError
+        The line is not ``name==version``: a range, a wildcard, a URL, a pip option such as ``-r``.
+    """
+    text = line.split("#", 1)[0].strip()
+    if not text:
+        return None
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        requirement = None
+    specifiers = list(requirement.specifier) if requirement is not None else []
+    if requirement is None or requirement.url is not None or len(specifiers) != 1:
+        raise ValueError(f"{text!r} does not pin one version")
+    [specifier] = specifiers
+    if specifier.operator != "==" or "*" in specifier.version:
+        raise ValueError(f"{text!r} does not pin one version")
+    return canonicalize_name(requirement.name), specifier.version
+
+
 def _requirements_problems(root: Path, folder: PurePosixPath) -> Iterator[str]:
     path = root / folder / REQUIREMENTS_FILE
     if not path.is_file():
@@ -260,9 +293,10 @@ def _requirements_problems(root: Path, folder: PurePosixPath) -> Iterator[str]:
         yield f"{shown} cannot be read as UTF-8 text"
         return
     for number, line in enumerate(text.splitlines(), start=1):
-        requirement = re.sub(r"(^|\s)#.*", "", line).strip()
-        if requirement and not _PINNED.fullmatch(requirement):
+        try:
+            requirement_pin(line)
+        except ValueError as error:
             yield (
-                f"{shown} line {number}: {requirement!r} does not pin one version: write name==version "
-                "(its wheels are fetched for the training image when the app is built, and installed offline)"
+                f"{shown} line {number}: {error}: write name==version (its wheels are fetched for the "
+                "training image when the app is built, and installed offline)"
             )

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from domain.training.model_config import TeamModule
-from domain.training.team_code import TeamCodeProblem, team_code_folder, team_code_problems
+from domain.training.team_code import TeamCodeProblem, requirement_pin, team_code_folder, team_code_problems
 from stacks.app import PROJECT_ROOT, cdk_json_context
 from stacks.config import ConfigError, load_platform
 
@@ -291,3 +291,26 @@ def test_the_synth_error_gives_each_problem_a_line_with_its_cdk_json_key(tmp_pat
         "mlops.datasets.churn.training.model.module",
     ]
     assert all(line.startswith("cdk.json: ") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("line", "pin"),
+    [
+        ("LightGBM==4.7.0", ("lightgbm", "4.7.0")),
+        ("  scikit_learn[alldeps] == 1.9.0 ; python_version >= '3.12'  # why", ("scikit-learn", "1.9.0")),
+        ("# a comment", None),
+        ("", None),
+    ],
+)
+def test_a_pinned_requirement_gives_its_normalized_name_and_version(
+    line: str, pin: tuple[str, str] | None
+) -> None:
+    assert requirement_pin(line) == pin
+
+
+@pytest.mark.parametrize(
+    "line", ["lightgbm", "lightgbm>=4", "lightgbm==4.*", "a==1,!=2", "-r x.txt", "x @ https://e/x.whl"]
+)
+def test_a_line_that_pins_no_single_version_is_refused(line: str) -> None:
+    with pytest.raises(ValueError, match="does not pin one version"):
+        requirement_pin(line)
