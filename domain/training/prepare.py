@@ -8,13 +8,16 @@ The pipeline's first step, free of AWS. Where everything lives in the data bucke
   split has its own folder because each is a SageMaker channel, and a channel is a prefix.
   ``summary.json`` is written last: its presence says the three files are complete, so a later run (or a
   retry) reuses them instead of splitting again;
-- ``runs/<d>/<run>/config/{contract.json,training.json}``: what ``training/train.py`` reads;
+- ``runs/<d>/<run>/config/{contract.json,training.json}``: what ``training/train.py`` reads; for an
+  import run also ``imported.skops``, a server-side copy of ``imports/<d>/<sha256>.skops`` (where
+  ``mlops models import`` put it; never modified), which ``training.json``'s ``imported`` names;
 - ``runs/<d>/<run>/champion/``: the approved version's ``model.tar.gz``, or ``none.json`` when there is
   none (an S3 channel cannot be empty, and ``train.py`` reads the marker as "no champion").
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,16 +25,18 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from domain.data.contract import DatasetContract
-from domain.names import training_job_name
+from domain.names import import_key, training_job_name
 from domain.registry import ModelRegistry
 from domain.state_limits import cap_list, cap_text
-from domain.training.artifacts import ArtifactStore, PreparedRun, run_prefix
+from domain.training.artifacts import ArtifactMissingError, ArtifactStore, PreparedRun, run_prefix
 from domain.training.champion import champion
 from domain.training.config import TrainingConfig
-from domain.training.runs import RunRequest
+from domain.training.runs import ImportedModel, RunRequest
 from domain.training.splitting import SPLITS, SplitError, split_batches
 
 __all__ = [
+    "IMPORTED_FILE",
+    "ImportedModelMissingError",
     "SplitRejectedError",
     "prepare_run",
     "problems_in_brief",
@@ -40,6 +45,7 @@ __all__ = [
 ]
 
 NO_CHAMPION = {"champion": None, "reason": "no approved version"}
+IMPORTED_FILE = "imported.skops"  # the imported model's name in the config channel
 BATCH_ROWS = 65_536
 # A workflow state holds at most 256 KiB (Step Functions' quota; States.DataLimitExceeded cannot be
 # caught by States.ALL): what this step returns and raises is bounded, the rest stays in S3.
@@ -52,6 +58,10 @@ class SplitRejectedError(Exception):
 
     The name is part of the pipeline's contract: the state machine catches this error by name.
     """
+
+
+class ImportedModelMissingError(Exception):
+    """An import run's skops file is not where ``mlops models import`` puts it (the message: what to do)."""
 
 
 def summary_digest(document: Mapping[str, Any], summary_uri: str, *, classification: bool) -> dict[str, Any]:
@@ -161,14 +171,20 @@ def prepare_run(
         The snapshot cannot be split into usable sets (the reasons are the message).
     ArtifactMissingError
         The snapshot does not exist.
+    ImportedModelMissingError
+        An import run's file is not under ``imports/`` (:func:`domain.names.import_key`).
     """
+    runs = run_prefix(run.dataset, run.name)
+    training = config.model_dump(mode="json")
+    if run.imported is not None:
+        # First: a missing file fails the run before any split is made for it.
+        training["imported"] = _copy_imported(run.dataset, run.imported, store, runs + "config/")
     prefix = split_prefix(run.dataset, run.dataset_version, config.split.fingerprint)
     summary = store.read_json(store.uri(prefix + "summary.json"))
     if summary is None:
         summary = _split(run, contract, config, store, scratch, prefix)
-    runs = run_prefix(run.dataset, run.name)
     store.put_json(runs + "config/contract.json", contract.model_dump(mode="json"))
-    store.put_json(runs + "config/training.json", config.model_dump(mode="json"))
+    store.put_json(runs + "config/training.json", training)
     found = champion(champions.approved_newest_first(group))
     champion_url = found.model_data_url if found is not None else None
     if not champion_url:
@@ -188,3 +204,19 @@ def prepare_run(
             summary, store.uri(prefix + "summary.json"), classification=config.task == "classification"
         ),
     )
+
+
+def _copy_imported(
+    dataset: str, imported: ImportedModel, store: ArtifactStore, config: str
+) -> dict[str, str]:
+    """Copy the imported file into the config channel (server-side); ``training.json``'s ``imported``."""
+    key = import_key(dataset, imported.sha256)
+    try:
+        store.copy(store.uri(key), config + IMPORTED_FILE)
+    except ArtifactMissingError:
+        raise ImportedModelMissingError(
+            f"the imported model {imported.name} (sha256 {imported.sha256[:16]}) is not at {store.uri(key)}, "
+            f"where `mlops models import` uploads it before it starts the run: import the file again with "
+            f"`mlops models import {shlex.quote(imported.name)} --dataset {dataset}`"
+        ) from None
+    return {"file": IMPORTED_FILE, **imported.document()}

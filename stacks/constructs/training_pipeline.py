@@ -114,7 +114,9 @@ class TrainingPipeline(Construct):
         )
 
         snapshots, splits, runs = "datasets/*", "datasets/*/splits/*", f"{RUNS_PREFIX}*"
+        imports = f"{names.IMPORTS_PREFIX}*"
         data_bucket.grant_read(self.prepare.function, snapshots)
+        data_bucket.grant_read(self.prepare.function, imports)  # an import run copies its model's file
         data_bucket.grant_put(self.prepare.function, splits)
         data_bucket.grant_read_write(self.prepare.function, runs)
         data_bucket.grant_read_write(self.gate.function, runs)
@@ -151,6 +153,7 @@ class TrainingPipeline(Construct):
             resources={
                 data_bucket.arn_for_objects(snapshots): "The split step reads snapshots: keys are data.",
                 data_bucket.arn_for_objects(splits): "Splits are written per dataset version.",
+                data_bucket.arn_for_objects(imports): "An import run reads imports/<dataset>/<sha256>.skops.",
                 **run_files,
                 **dict.fromkeys(packages, "Model packages of this platform only (the champion's lookup)."),
             },
