@@ -27,6 +27,7 @@ __all__ = [
     "GATE_DECISION",
     "GATE_SUMMARY",
     "HYPERPARAMETER",
+    "LATER_ENTRIES",
     "LINEAGE_CODE_VERSION",
     "LINEAGE_DATASET",
     "LINEAGE_DATASET_VERSION",
@@ -44,9 +45,11 @@ __all__ = [
     "MAX_VALUE",
     "METRIC",
     "MODEL_FAMILY",
+    "MODEL_HYPERPARAMETERS_OMITTED",
     "MODEL_PACKAGES",
     "MODEL_TASK",
     "REPLACED",
+    "metadata_key",
     "metadata_value",
 ]
 
@@ -75,6 +78,9 @@ MODEL_FAMILY: Final = "model.family"
 MODEL_TASK: Final = "model.task"
 # What the model needs beyond the image: "lightgbm==4.7.0 narwhals==2.1.0" (sorted by name).
 MODEL_PACKAGES: Final = "model.packages"
+# How many hyperparameters have no hp.<name> entry for want of room (a team's are free JSON, any number):
+# all of them are in the version's evaluation.json.
+MODEL_HYPERPARAMETERS_OMITTED: Final = "model.hyperparameters_omitted"
 
 # Prefixes: one entry per hyperparameter used and per metric of the challenger on the test rows.
 HYPERPARAMETER: Final = "hp."
@@ -95,11 +101,22 @@ DEPLOYMENT_AT: Final = "deployment.at"
 DEPLOYMENT_REASON: Final = "deployment.reason"
 DEPLOYMENT_EXECUTION: Final = "deployment.execution"
 
+# Entries written after registration (a decision, a deployment's outcome): registration leaves room for them.
+LATER_ENTRIES: Final = (
+    APPROVAL_BY, APPROVAL_AT,
+    DEPLOYMENT_STATUS, DEPLOYMENT_ENDPOINT, DEPLOYMENT_AT, DEPLOYMENT_REASON, DEPLOYMENT_EXECUTION,
+)  # fmt: skip
+
 # Values of DEPLOYMENT_STATUS that are read back: a deployment's outcome ("deployed", "rolled_back",
 # "failed", "superseded": domain.deployment.endpoint.Status), or "replaced" on the version a
 # deployment replaced.
 DEPLOYED: Final = "deployed"
 REPLACED: Final = "replaced"
+
+
+def metadata_key(name: str) -> str:
+    """A key as AWS allows it: :func:`metadata_value`'s characters, at most 128 ('' when none is left)."""
+    return metadata_value(name)[:MAX_KEY].rstrip()
 
 
 def metadata_value(value: Any) -> str:
