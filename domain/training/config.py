@@ -34,6 +34,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from domain.data.contract import Column, DatasetContract
 from domain.data.contract_sections import FieldError
+from domain.training.config_messages import describe_errors, problem_line
 from domain.training.evaluation_config import ChampionConfig, EvaluationConfig, GateConfig, ThresholdConfig
 from domain.training.model_config import (
     ConfigModel,
@@ -43,7 +44,7 @@ from domain.training.model_config import (
     TeamModule,
 )
 from spec.features import is_feature
-from spec.hyperparameters import FAMILIES, FAMILY_TASKS
+from spec.hyperparameters import FAMILY_TASKS
 
 __all__ = [
     "FAMILY_TASKS",
@@ -247,55 +248,6 @@ def _check_positive_class(value: str | int | None, target: Column) -> None:
         raise FieldError("positive_class", "a boolean target's positive class is always true")
 
 
-# What a model's family may be, in messages: the built-in families, or a team's own module.
-_MODEL_KINDS = f"use one of {', '.join(FAMILY_TASKS)}, or name your own with module and builder"
-_TEAM_KEYS = {
-    "module": "missing: the path of your module, relative to the project root (e.g. models/churn.py)",
-    "builder": "missing: the name of the function in your module that returns the estimator",
-}
-
-
-def _describe(error: ValidationError, source: str) -> str:
-    lines = []
-    for item in error.errors():
-        # A tagged union puts the tag in the path (model.random_forest.hyperparameters, model.module.builder);
-        # people wrote model.hyperparameters, so that is the path they are shown.
-        loc = [str(part) for part in item["loc"]]
-        family = loc[1] if loc[:1] == ["model"] and len(loc) > 2 else None
-        path = [part for index, part in enumerate(loc) if not (family and index == 1)]
-        cause = (item.get("ctx") or {}).get("error")
-        message = item["msg"].removeprefix("Value error, ")
-        if isinstance(cause, FieldError):
-            path.append(cause.field)
-            message = str(cause)
-        elif item["type"] in ("union_tag_invalid", "union_tag_not_found") and not isinstance(
-            item["input"], dict
-        ):
-            message = 'must be a mapping: {"family": ...} or {"module": ..., "builder": ...}'
-        elif item["type"] == "union_tag_invalid":
-            path.append("family")
-            message = f"unknown model family {item['input'].get('family')!r}; {_MODEL_KINDS}"
-        elif item["type"] == "union_tag_not_found":
-            path.append("family")
-            message = f"missing; {_MODEL_KINDS}"
-        elif item["type"] == "missing" and family == "module" and path[1:] in (["module"], ["builder"]):
-            message = _TEAM_KEYS[path[1]]
-        elif item["type"] == "extra_forbidden" and family in FAMILIES and path[-2:-1] == ["hyperparameters"]:
-            allowed = ", ".join(FAMILIES[family])
-            message = f"unknown hyperparameter for {family}; allowed: {allowed}"
-        elif item["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif item["type"] == "literal_error":
-            message = message.replace("Input should be", "must be one of")
-        lines.append(_line(source, ".".join(path), message))
-    return "\n".join(lines)
-
-
-def _line(source: str, path: str, message: str) -> str:
-    """One problem: the key is the source's own key extended (as the platform's other keys are written)."""
-    return f"{source}.{path}: {message}" if path else f"{source}: {message}"
-
-
 def parse_training_config(
     data: Any, *, contract: DatasetContract, source: str = "training"
 ) -> TrainingConfig:
@@ -322,11 +274,11 @@ def parse_training_config(
         should be a valid integer``.
     """
     if not isinstance(data, dict):
-        raise TrainingConfigError(_line(source, "", f"must be a mapping, got {type(data).__name__}"))
+        raise TrainingConfigError(problem_line(source, "", f"must be a mapping, got {type(data).__name__}"))
     try:
         config = TrainingConfig.model_validate(data)
         return _resolve(config, contract)
     except ValidationError as error:
-        raise TrainingConfigError(_describe(error, source)) from None
+        raise TrainingConfigError(describe_errors(error, source)) from None
     except FieldError as error:
-        raise TrainingConfigError(_line(source, error.field, str(error))) from None
+        raise TrainingConfigError(problem_line(source, error.field, str(error))) from None
