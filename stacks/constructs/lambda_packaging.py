@@ -27,6 +27,8 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 from pydantic import BaseModel
 
+from stacks.constructs.training_packages import PackagingError, wheelhouse
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
 # What training/ shares with domain/: shipped beside it in the training source directory.
@@ -37,11 +39,9 @@ LAYER_CACHE = PROJECT_ROOT / ".cache" / "lambda-layers"
 
 # Bundling here is always local; CDK still asks for an image that it would use as a fallback.
 _NO_DOCKER = cdk.DockerImage.from_registry("local-bundling-only")
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache")
-
-
-class PackagingError(Exception):
-    """An asset could not be built (a Lambda's code or layer, the training source archive or its wheels)."""
+# What never ships in an asset: caches that tools leave beside the code.
+_CACHE_PARTS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints"})
+_IGNORED = shutil.ignore_patterns(*_CACHE_PARTS, "*.pyc")
 
 
 @jsii.implements(cdk.ILocalBundling)
@@ -189,8 +189,6 @@ def _strip(site: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-# What never ships in the source archive: caches that tools leave beside the code.
-_CACHE_PARTS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints"})
 # The source archive's folder of wheels (stacks/constructs/training_packages.py), read by the job's
 # mlops_training.packages.activate.
 WHEELS_FOLDER = "wheels"
@@ -252,9 +250,6 @@ def training_source_bundling(team_code: Path | None) -> cdk.BundlingOptions:
         The team code folder's name is taken by another folder or file at the archive's root, or the
         wheelhouse cannot be built (``training_packages.wheelhouse``).
     """
-    # Imported here: training_packages builds on this module's PackagingError and PROJECT_ROOT.
-    from stacks.constructs.training_packages import wheelhouse
-
     training = PROJECT_ROOT / "training"
     folders = {"": training, SHARED_PACKAGE: PROJECT_ROOT / SHARED_PACKAGE}
     requirements = None

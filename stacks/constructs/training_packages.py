@@ -6,7 +6,8 @@ one. So the wheels of a team's ``requirements.txt`` and of the platform's own
 platform tags, ``training/container.toml``), with the image's packages as constraints (a conflict fails
 synth, not the job), and shipped in the source archive as ``wheels/`` with a ``manifest.json`` that
 ``mlops_training.packages.activate`` reads. Built once per digest into ``.cache/wheelhouse`` (as the
-Lambda layer is) and reused offline afterwards.
+Lambda layer is) and reused offline afterwards. Plain Python, no CDK: the tests build wheelhouses
+offline, from wheels of their own.
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from stacks.constructs.lambda_packaging import PROJECT_ROOT, PackagingError
-
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONTAINER_RECORD = PROJECT_ROOT / "training" / "container.toml"
 # Not named requirements.txt: the SageMaker toolkits pip-install a root requirements.txt, online.
 PLATFORM_REQUIREMENTS = PROJECT_ROOT / "training" / "import-requirements.txt"
@@ -38,6 +38,10 @@ MANIFEST_FORMAT = 1
 PIP = (sys.executable, "-m", "pip")
 # pip's last lines are kept as the detail under our own explanation.
 _DETAIL_LINES = 12
+
+
+class PackagingError(Exception):
+    """An asset could not be built: a Lambda's code or layer, the training source archive or its wheels."""
 
 
 @dataclass(frozen=True)
@@ -207,8 +211,9 @@ def _download(
 ) -> list[Path]:
     """``pip download`` of ``requirements`` and their dependencies for ``image``: the wheel files."""
     abi = "cp" + image.python.replace(".", "")
+    # Not --quiet: pip tells the cause of a conflict ("The conflict is caused by: ...") at its info level.
     command = [
-        *PIP, "download", "--quiet", "--disable-pip-version-check", "--dest", str(into),
+        *PIP, "download", "--disable-pip-version-check", "--dest", str(into),
         *(arg for path in requirements for arg in ("--requirement", str(path))),
         "--constraint", str(constraints),
         "--python-version", image.python, "--implementation", "cp", "--abi", abi,
@@ -253,24 +258,19 @@ def _refuse_image_conflicts(pins: list[_Pin], image: ImageTarget) -> None:
     for pin in pins:
         recorded = image.packages.get(pin.name)
         if recorded is not None and recorded != pin.version:
-            raise PackagingError(
-                _conflict(pin.name, recorded, f"{pin.where} asks for {pin.name}=={pin.version}")
-            )
+            asked = f"{pin.where} asks for {pin.name}=={pin.version}"
+            fix = f"leave the line out (the image has {pin.name}), or pin {pin.name}=={recorded}"
+            raise PackagingError(_conflict(pin.name, recorded, asked, fix))
 
 
-def _conflict(name: str, recorded: str, what: str) -> str:
-    return (
-        f"{what}, but the training image has {name} {recorded} ({_shown(CONTAINER_RECORD)}), "
-        f"which its jobs and endpoints run on: require {name}=={recorded}, or a version of the package "
-        f"that needs it that works with {name} {recorded}"
-    )
+def _conflict(name: str, recorded: str, what: str, fix: str) -> str:
+    image = f"the training image has {name} {recorded} ({_shown(CONTAINER_RECORD)})"
+    return f"{what}, but {image}, which its jobs and endpoints run on. To fix: {fix}"
 
 
 # pip's words for the failures it reports in a way we can name.
 _NO_DISTRIBUTION = re.compile(r"No matching distribution found for (\S+)")
-_VERSIONS = re.compile(
-    r"Could not find a version that satisfies the requirement (\S+) \(from versions: ([^)]*)\)"
-)
+_VERSIONS = re.compile(r"satisfies the requirement (\S+) \(from versions: ([^)]*)\)")
 _IMAGE_CONSTRAINT = re.compile(r"\(constraint\) ([A-Za-z0-9._-]+)==(\S+)")
 
 
@@ -281,25 +281,25 @@ def _explain(output: str, requirements: list[Path], image: ImageTarget) -> str:
     failed = f"could not build the training wheelhouse from {' and '.join(_shown(p) for p in requirements)}"
     if missing := _NO_DISTRIBUTION.search(output):
         requirement = missing.group(1)
-        versions = {m.group(1): m.group(2).strip() for m in _VERSIONS.finditer(output)}.get(
-            requirement, "none"
-        )
+        found = {m.group(1): m.group(2).strip() for m in _VERSIONS.finditer(output)}
         target = f"the training image (CPython {image.python}, {image.platforms[0]} and older)"
-        why = (
-            f"the package index has no wheel of {requirement} for {target} at any version: the name is "
-            "wrong, or the project publishes no wheel for this platform (only a source distribution, which "
-            "the build does not compile)"
-            if versions == "none"
-            else f"the index has no wheel of {requirement} for {target}; versions with a wheel: {versions}"
-        )
+        if found.get(requirement, "none") == "none":
+            why = (
+                f"the package index has no wheel of {requirement} for {target} at any version: the name is "
+                "wrong, or the project publishes no wheel for this platform (perhaps only a source "
+                "distribution, which the build does not compile)"
+            )
+        else:
+            versions = found[requirement]
+            why = f"the index has no wheel of {requirement} for {target}; versions with one: {versions}"
         fix = "check the name and version on the index, and pin a version that has a wheel for the image"
         return f"{failed}: {why}. To fix: {fix}.{said}"
     for match in _IMAGE_CONSTRAINT.finditer(output):
-        name = canonicalize_name(match.group(1))
-        if image.packages.get(name) == match.group(2):
-            return (
-                _conflict(name, match.group(2), f"{failed}: a requirement needs another {name}") + f".{said}"
-            )
+        name, recorded = canonicalize_name(match.group(1)), match.group(2)
+        if image.packages.get(name) == recorded:
+            what = f"{failed}: a requirement needs another {name}"
+            fix = f"pin a version of the package that needs it which works with {name} {recorded}"
+            return f"{_conflict(name, recorded, what, fix)}.{said}"
     cache = _shown(WHEELHOUSE_CACHE)
     return f"{failed} (pip needs to reach the package index once; the result is cached in {cache}).{said}"
 
