@@ -169,7 +169,7 @@ def _load_imported(
 
 
 def _built_by(module: TeamModule) -> str:
-    return f"the model {module.builder} in {module.path} built"
+    return f"the model from {module.builder} in {module.path}"
 
 
 def _record(kind: str, packages: dict[str, str], **described: Any) -> dict[str, Any]:
