@@ -8,12 +8,6 @@ data plane accepts it, a retrain run trains it and the gate decides; an approved
 canary and serves, or the demo ends with the gate's reason why not. Last, the drift monitor: a window like
 the training data is no drift, windows with the three features moved raise the drift alarm, and the policy
 answers it with "nothing new to learn from" and the advice.
-
-Why labels before drift: the local cloud's Lambda functions read the machine's time, not the local cloud's
-clock (``localcloud/clock.py``), so once the clock has been advanced through the drift monitor's windows,
-requests are captured hours after the feedback function's "now" (it would find none of them) and its
-realized metric is hours before the alarm's evaluation (the alarm would never see it). Labels and the
-performance alarm therefore come while the clock is still the machine's.
 """
 
 from __future__ import annotations
