@@ -9,8 +9,8 @@ each at its own time (the clock reads that time while it runs), the cloud settli
 invocation it set off done, the metrics written); then each step listener (the alarm evaluation) runs at
 the new time.
 
-Lambda handlers run in their own processes with the machine's real time: a handler that reads the time
-itself does not see the offset (the scheduled time in a schedule's input, which the monitor uses, does).
+Lambda handlers read it too: each invocation carries the offset (``offset``) at the moment it is sent,
+and the worker shifts the handler's wall-clock time by it (``localcloud.awslambda.bootstrap``).
 """
 
 from __future__ import annotations
