@@ -179,10 +179,13 @@ def test_a_module_linked_from_outside_the_project_is_refused(tmp_path: Path) -> 
 
 
 def test_modules_in_two_folders_are_refused_at_the_second(tmp_path: Path) -> None:
+    # Given two datasets whose modules are good but in two folders
     root = project(tmp_path, {MODULE: GOOD, "other/shop.py": GOOD})
 
+    # When they are checked
     problems = problems_of(root, churn=team(), shop=team("other/shop.py"))
 
+    # Then the second is refused, naming the folder of the first
     assert problems == [
         TeamCodeProblem(
             "shop",
@@ -243,10 +246,13 @@ def test_every_unpinned_requirement_is_named_by_its_line(tmp_path: Path) -> None
 
 
 def test_every_problem_of_every_dataset_is_reported_at_once(tmp_path: Path) -> None:
+    # Given churn's module without its builder, shop's module missing, and an unpinned requirement
     root = project(tmp_path, {MODULE: "x = 1\n", "models/requirements.txt": "lightgbm\n"})
 
+    # When they are checked
     problems = problems_of(root, churn=team(), shop=team("models/shop.py"))
 
+    # Then each is reported, by dataset, the folder's last
     assert [(p.dataset, p.key) for p in problems] == [
         ("churn", "builder"),
         ("shop", "module"),
@@ -267,24 +273,30 @@ def context_with(model: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_platform_knows_the_team_code_folder_of_a_valid_module(tmp_path: Path) -> None:
+    # Given a project whose churn dataset trains its own module
     root = platform_root(tmp_path, {MODULE: GOOD})
 
+    # When the configuration is loaded
     platform = load_platform(context_with({"module": MODULE, "builder": "build"}), root)
 
+    # Then the platform has the team code folder to ship, and churn's model
     assert platform.team_code == root.resolve() / "models"
     assert platform.training["churn"].model == TeamModule(module=MODULE, builder="build")
 
 
 def test_the_platform_without_a_team_module_has_no_team_code_folder() -> None:
-    assert load_platform(copy.deepcopy(cdk_json_context()["mlops"]), PROJECT_ROOT).team_code is None
+    assert load_platform(context_with({"family": "random_forest"}), PROJECT_ROOT).team_code is None
 
 
 def test_the_synth_error_gives_each_problem_a_line_with_its_cdk_json_key(tmp_path: Path) -> None:
+    # Given churn's module without its builder, beside an unpinned requirement
     root = platform_root(tmp_path, {MODULE: "x = 1\n", "models/requirements.txt": "lightgbm\n"})
 
+    # When the configuration is loaded
     with pytest.raises(ConfigError) as raised:
         load_platform(context_with({"module": MODULE, "builder": "build"}), root)
 
+    # Then each problem is a line of its own that names its cdk.json key
     lines = str(raised.value).splitlines()
     assert [line.split(": ")[1] for line in lines] == [
         "mlops.datasets.churn.training.model.builder",
