@@ -5,7 +5,9 @@ pipeline run, gate decision and approver (design invariant 2). Where each fact l
 
 - ``CustomerMetadataProperties`` (searchable, shown in the console; every key is named in
   :mod:`domain.model_metadata`): ``lineage.*`` (dataset, dataset version, code version, execution ARN,
-  trigger kind, reference and reason), ``model.family``, ``hp.<name>`` (every hyperparameter used),
+  trigger kind, reference and reason; a team's module and its SHA-256, or an imported file's SHA-256,
+  importer and name: :mod:`domain.training.model_origin`), ``model.family``, ``model.packages``,
+  ``hp.<name>`` (every hyperparameter used, as room allows: ``model.hyperparameters_omitted``),
   ``metric.<name>`` (the challenger on the test rows), ``gate.*`` (decision, champion compared, a
   summary) and ``approval.*`` (who decided and when). Free text is cut down to what AWS allows
   (:func:`domain.model_metadata.metadata_value`) and empty values are left out.
@@ -27,13 +29,14 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from domain import model_metadata as keys
-from domain.model_metadata import MAX_ENTRIES, MAX_KEY, metadata_value
+from domain.model_metadata import LATER_ENTRIES, MAX_ENTRIES, MAX_KEY, metadata_value
 from domain.training.gate import GateDecision
+from domain.training.model_origin import ModelOrigin, ModelOriginError, hyperparameter_entries, origin_words
+from domain.training.model_version import ModelVersion
 from domain.training.runs import Trigger
 
 __all__ = [
@@ -118,11 +121,6 @@ def _metrics(evaluation: Mapping[str, Any]) -> dict[str, float]:
     }
 
 
-def _prefixed(meta: Mapping[str, str], prefix: str) -> dict[str, str]:
-    """The entries under ``prefix`` (``hp.``, ``metric.``), by the name after it."""
-    return {name.removeprefix(prefix): value for name, value in meta.items() if name.startswith(prefix)}
-
-
 def _lineage_metadata(
     evaluation: Mapping[str, Any], decision: GateDecision, facts: RegistrationFacts
 ) -> dict[str, str]:
@@ -140,12 +138,18 @@ def _lineage_metadata(
         keys.GATE_CHAMPION_COMPARED: decision.champion_compared,
         keys.GATE_SUMMARY: " ".join(decision.reasons),
     }
-    entries |= {
-        keys.HYPERPARAMETER + k: v for k, v in sorted((evaluation.get("hyperparameters") or {}).items())
-    }
     entries |= {keys.METRIC + k: v for k, v in sorted(_metrics(evaluation).items())}
     cleaned = {name[:MAX_KEY]: metadata_value(value) for name, value in entries.items()}
-    return {name: value for name, value in cleaned.items() if value}
+    metadata = {name: value for name, value in cleaned.items() if value}
+    try:
+        origin = ModelOrigin.from_evaluation(evaluation)
+    except ModelOriginError as error:
+        raise RegistrationError(str(error)) from None
+    if origin is not None:
+        metadata |= origin.metadata()
+    # A team's hyperparameters are any number: they get the room the later entries leave.
+    room = MAX_ENTRIES - len(metadata) - len(LATER_ENTRIES)
+    return metadata | hyperparameter_entries(evaluation.get("hyperparameters") or {}, room)
 
 
 def model_package_request(
@@ -296,6 +300,7 @@ def model_card_content(
             "training_observations": (
                 f"Run {facts.execution_arn}, code {facts.code_version}, "
                 f"trigger {facts.trigger.kind}: {facts.trigger.reason or 'no reason given'}."
+                + origin_words(evaluation)
             )[:1024],
             "training_job_details": {
                 "training_datasets": [dataset],
@@ -311,80 +316,3 @@ def model_card_content(
             }
         ],
     }
-
-
-@dataclass(frozen=True)
-class ModelVersion:
-    """A registered model version, as the registry describes it."""
-
-    arn: str
-    group: str
-    version: int
-    approval_status: str
-    created_at: str | None
-    description: str
-    dataset: str | None
-    dataset_version: str | None
-    code_version: str | None
-    execution_arn: str | None
-    trigger: str | None
-    trigger_reference: str | None
-    trigger_reason: str | None
-    family: str | None
-    hyperparameters: dict[str, str]
-    metrics: dict[str, float]
-    gate_decision: str | None
-    gate_summary: str | None
-    approval_description: str | None
-    decided_by: str | None
-    decided_at: str | None
-    image_uri: str | None
-    model_data_url: str | None
-    evaluation_url: str | None
-    deployment_status: str | None = None
-    deployment_endpoint: str | None = None
-    deployment_reason: str | None = None
-    deployment_at: str | None = None
-
-    @classmethod
-    def from_description(cls, described: Mapping[str, Any]) -> ModelVersion:
-        """The version from a ``DescribeModelPackage`` response."""
-        meta: Mapping[str, str] = described.get("CustomerMetadataProperties") or {}
-        containers = (described.get("InferenceSpecification") or {}).get("Containers") or [{}]
-        statistics = ((described.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}
-        created = described.get("CreationTime")
-        created_at = created.isoformat() if isinstance(created, datetime) else created
-        return cls(
-            arn=described["ModelPackageArn"],
-            group=described.get("ModelPackageGroupName") or "",
-            version=int(described.get("ModelPackageVersion") or 0),
-            approval_status=described.get("ModelApprovalStatus") or "",
-            created_at=created_at,
-            description=described.get("ModelPackageDescription") or "",
-            dataset=meta.get(keys.LINEAGE_DATASET),
-            dataset_version=meta.get(keys.LINEAGE_DATASET_VERSION),
-            code_version=meta.get(keys.LINEAGE_CODE_VERSION),
-            execution_arn=meta.get(keys.LINEAGE_EXECUTION_ARN),
-            trigger=meta.get(keys.LINEAGE_TRIGGER),
-            trigger_reference=meta.get(keys.LINEAGE_TRIGGER_REFERENCE),
-            trigger_reason=meta.get(keys.LINEAGE_TRIGGER_REASON),
-            family=meta.get(keys.MODEL_FAMILY),
-            hyperparameters=_prefixed(meta, keys.HYPERPARAMETER),
-            metrics={name: float(v) for name, v in _prefixed(meta, keys.METRIC).items()},
-            gate_decision=meta.get(keys.GATE_DECISION),
-            gate_summary=meta.get(keys.GATE_SUMMARY),
-            approval_description=described.get("ApprovalDescription"),
-            decided_by=meta.get(keys.APPROVAL_BY),
-            decided_at=meta.get(keys.APPROVAL_AT),
-            image_uri=containers[0].get("Image"),
-            model_data_url=containers[0].get("ModelDataUrl"),
-            evaluation_url=statistics.get("S3Uri"),
-            deployment_status=meta.get(keys.DEPLOYMENT_STATUS),
-            deployment_endpoint=meta.get(keys.DEPLOYMENT_ENDPOINT),
-            deployment_reason=meta.get(keys.DEPLOYMENT_REASON),
-            deployment_at=meta.get(keys.DEPLOYMENT_AT),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``mlops models show --json``)."""
-        return asdict(self)
