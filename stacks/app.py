@@ -87,6 +87,7 @@ def build_app(
             app,
             contracts=platform.contracts,
             training=platform.training,
+            team_code=platform.team_code,
             description="MLOps platform: training (accepted dataset versions become registered models)",
             foundation=exports,
             config=config,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from constructs import Construct
 
 from domain import names
@@ -29,6 +31,7 @@ class TrainingStack(StatelessStack):
         config: PlatformConfig,
         contracts: dict[str, DatasetContract],
         training: dict[str, TrainingConfig],
+        team_code: Path | None,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, lifecycle=names.TRAINING, foundation=foundation, config=config, **kwargs)
@@ -45,6 +48,7 @@ class TrainingStack(StatelessStack):
             key=shared.key,
             architecture=self.architecture,
             log_retention=self.log_retention,
+            team_code=team_code,
         )
         self.policy = RetrainingPolicy(
             self,

@@ -179,7 +179,7 @@ class TrainingJob(Construct):
         data_bucket: s3.IBucket,
         key: kms.IKey,
         settings: TrainingInfraConfig,
-        team_code: Path | None = None,
+        team_code: Path | None,
     ) -> None:
         super().__init__(scope, construct_id)
         image = ScikitLearnImage(self, "Image", version=settings.image_version)

@@ -9,6 +9,8 @@ each is announced on the alert topic.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -52,6 +54,7 @@ class TrainingPipeline(Construct):
         key: kms.IKey,
         architecture: lambda_.Architecture,
         log_retention: logs.RetentionDays,
+        team_code: Path | None,
     ) -> None:
         super().__init__(scope, construct_id)
         generated = {
@@ -78,7 +81,9 @@ class TrainingPipeline(Construct):
                 **extra,  # type: ignore[arg-type]
             )
 
-        self.job = TrainingJob(self, "Job", data_bucket=data_bucket, key=key, settings=settings)
+        self.job = TrainingJob(
+            self, "Job", data_bucket=data_bucket, key=key, settings=settings, team_code=team_code
+        )
         self.prepare = function(
             "PrepareFunction",
             "training_prepare",
