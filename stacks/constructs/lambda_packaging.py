@@ -27,6 +27,7 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 from pydantic import BaseModel
 
+from domain.training.team_code import REQUIREMENTS_FILE
 from stacks.constructs.training_packages import PackagingError, wheelhouse
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -247,21 +248,15 @@ def training_source_bundling(team_code: Path | None) -> cdk.BundlingOptions:
     Raises
     ------
     PackagingError
-        The team code folder's name is taken by another folder or file at the archive's root, or the
-        wheelhouse cannot be built (``training_packages.wheelhouse``).
+        The wheelhouse cannot be built (``training_packages.wheelhouse``).
     """
-    training = PROJECT_ROOT / "training"
-    folders = {"": training, SHARED_PACKAGE: PROJECT_ROOT / SHARED_PACKAGE}
+    folders = {"": PROJECT_ROOT / "training", SHARED_PACKAGE: PROJECT_ROOT / SHARED_PACKAGE}
     requirements = None
     if team_code is not None:
-        taken = {path.stem for path in training.iterdir()} | {SHARED_PACKAGE, WHEELS_FOLDER}
-        if team_code.name in taken:
-            raise PackagingError(
-                f"the team code folder {team_code} cannot ship under its name {team_code.name!r}: the "
-                "training source archive has a file or folder of that name at its root; rename the folder"
-            )
+        # Its name is checked at synth (domain.training.team_code: not one the archive's root already has).
         folders[team_code.name] = team_code
-        requirements = team_code / "requirements.txt" if (team_code / "requirements.txt").is_file() else None
+        if (team_code / REQUIREMENTS_FILE).is_file():
+            requirements = team_code / REQUIREMENTS_FILE
     folders[WHEELS_FOLDER] = wheelhouse(requirements)
     return cdk.BundlingOptions(
         image=_NO_DOCKER,

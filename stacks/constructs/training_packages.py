@@ -24,8 +24,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
+
+from domain.training.team_code import requirement_pin
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONTAINER_RECORD = PROJECT_ROOT / "training" / "container.toml"
@@ -229,28 +230,18 @@ def _download(
 def _pins(path: Path) -> list[_Pin]:
     """The requirement lines of ``path``; each must pin one version (``name==version``)."""
     pins = []
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         where = f"{_shown(path)}:{number}"
         try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
-            requirement = None
-        specifiers = list(requirement.specifier) if requirement is not None else []
-        if (
-            requirement is None
-            or requirement.url is not None
-            or len(specifiers) != 1
-            or specifiers[0].operator != "=="
-            or "*" in specifiers[0].version
-        ):
+            pin = requirement_pin(line)
+        except ValueError:
             raise PackagingError(
-                f"{where}: '{line}' is not a pinned requirement: write one package per line as "
-                "name==version (the wheels are downloaded at synth for the training image, exactly as named)"
-            )
-        pins.append(_Pin(canonicalize_name(requirement.name), specifiers[0].version, where))
+                f"{where}: '{line.split('#', 1)[0].strip()}' is not a pinned requirement: write one package "
+                "per line as name==version (the wheels are downloaded at synth for the training image, "
+                "exactly as named)"
+            ) from None
+        if pin is not None:
+            pins.append(_Pin(*pin, where))
     return pins
 
 
