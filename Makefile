@@ -25,10 +25,17 @@ LAMBDA_PYTHON := $(shell sed -n 's/^RUNTIME = lambda_.Runtime.PYTHON_\([0-9]*\)_
 
 .PHONY: setup demo test lint synth bench clean
 
-$(VENV)/.installed: requirements.txt lambdas/requirements.txt requirements-dev.txt bench/requirements.txt pyproject.toml
+# The virtualenv stands in for the training image: it also gets the pins the image's jobs install from their
+# wheels (stacks/constructs/training_packages.py): the platform's (skops), the example team's (the tests'
+# configuration trains with it) and a project's own team code in models/, when there is one.
+TRAINING_WHEELS_REQUIREMENTS := training/import-requirements.txt examples/team_models/requirements.txt \
+	$(wildcard models/requirements.txt)
+
+$(VENV)/.installed: requirements.txt lambdas/requirements.txt requirements-dev.txt bench/requirements.txt pyproject.toml \
+		$(TRAINING_WHEELS_REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt -r bench/requirements.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -r bench/requirements.txt $(addprefix -r ,$(TRAINING_WHEELS_REQUIREMENTS))
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
