@@ -67,11 +67,11 @@ def start(
                 highlight=False,
             )
     if wait and run.status == "RUNNING":
-        run = _await_end(pipeline, arn, timeout, quiet=as_json)
+        run = await_end(pipeline, arn, timeout, quiet=as_json)
     if as_json:
         console.print_json(json.dumps({"started": started, **_run_dict(run)}, default=str))
     else:
-        _print_run(run, _output(arn) if run.status == "SUCCEEDED" else {})
+        _print_run(run, run_output(arn) if run.status == "SUCCEEDED" else {})
     if wait and run.status != "SUCCEEDED":
         raise typer.Exit(1)
 
@@ -134,9 +134,9 @@ def show(
     target = platform(cloud)
     arn = _run_arn(target, run)
     described = StepFunctionsPipeline().describe(arn)
-    output = _output(arn)
+    output = run_output(arn)
     if as_json:
-        console.print_json(json.dumps({**_run_dict(described), "steps": _steps(output)}, default=str))
+        console.print_json(json.dumps({**_run_dict(described), "steps": run_steps(output)}, default=str))
         return
     _print_run(described, output)
 
@@ -162,7 +162,8 @@ def _run_arn(target: Platform, run: str) -> str:
     return execution_arn(target.output(STATE_MACHINE_OUTPUT), run)
 
 
-def _await_end(pipeline: StepFunctionsPipeline, arn: str, timeout: float, *, quiet: bool) -> PipelineRun:
+def await_end(pipeline: StepFunctionsPipeline, arn: str, timeout: float, *, quiet: bool) -> PipelineRun:
+    """The run at ``arn`` once it has ended (a spinner meanwhile unless ``quiet``); fails past ``timeout``."""
     deadline = time.monotonic() + timeout
     interval = 0.2
     status = console.status(f"training run {plain(arn.rsplit(':', 1)[-1])} ...", spinner="dots")
@@ -177,7 +178,7 @@ def _await_end(pipeline: StepFunctionsPipeline, arn: str, timeout: float, *, qui
             interval = min(interval * 1.5, 10.0)
 
 
-def _output(arn: str) -> dict[str, Any]:
+def run_output(arn: str) -> dict[str, Any]:
     """The execution's output document (the run document with each step's result), or {}."""
     described = client("stepfunctions").describe_execution(executionArn=arn)
     try:
@@ -222,7 +223,7 @@ def _run_dict(run: PipelineRun) -> dict[str, Any]:
     }
 
 
-def _steps(output: dict[str, Any]) -> dict[str, Any]:
+def run_steps(output: dict[str, Any]) -> dict[str, Any]:
     """Each step's outcome, from the execution output (absent steps did not run or did not finish)."""
     steps: dict[str, Any] = {}
     prepare = output.get("prepare")
@@ -269,7 +270,7 @@ def _print_run(run: PipelineRun, output: dict[str, Any]) -> None:
             f"  trigger  {plain(label)}" + (f": {plain(trigger.reason)}" if trigger.reason else ""),
             highlight=False,
         )
-    steps = _steps(output)
+    steps = run_steps(output)
     if "prepare" in steps:
         rows = steps["prepare"]["rows"]
         console.print("  split    " + ", ".join(f"{plain(name)} {count:,}" for name, count in rows.items()))
