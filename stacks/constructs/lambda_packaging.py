@@ -4,7 +4,9 @@ A function's asset is its handler folder plus the project's runtime packages (``
 and ``spec``, which the training source directory carries too) and any generated files (the dataset
 contracts), copied by CDK's local bundling. The dependency layer is ``pip install --platform`` of
 ``lambdas/requirements.txt`` for the Lambda's architecture and Python, built once per requirements hash
-into ``.cache/lambda-layers`` and hard-linked into each cloud assembly.
+into ``.cache/lambda-layers`` and hard-linked into each cloud assembly. The training job's source archive
+is built here too (``training_source_bundling``): ``training/``, ``spec/``, a team's code folder and the
+wheels of its extra packages (``training_packages``).
 """
 
 from __future__ import annotations
