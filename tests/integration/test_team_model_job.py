@@ -19,6 +19,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
@@ -37,6 +38,7 @@ from domain.training.config import parse_training_config
 from domain.training.splitting import SPLITS, split_batches
 from examples.churn import request_csv
 from tests.trained_model import churn_contract, churn_snapshot
+from training.mlops_training.champion import score_champion
 from training.mlops_training.contract_io import (
     Signature,
     feature_matrix,
@@ -250,6 +252,33 @@ def test_the_served_answer_is_the_fitted_estimators_predict_proba(
     log = capsys.readouterr().out
     assert "serving with the scikit-learn Pipeline: a ChurnFeatures step is not compiled" in log
     assert "unpacked none" in log
+
+
+def test_a_champion_trained_with_team_code_is_scored_with_the_code_and_wheels_of_its_own_archive(
+    team_job: Job, channels: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    champion = tmp_path / "champion"
+    champion.mkdir()
+    with tarfile.open(champion / "model.tar.gz", "w:gz") as archive:
+        for path in sorted(team_job.model.rglob("*")):
+            archive.add(path, arcname=path.relative_to(team_job.model).as_posix(), recursive=False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    assert importlib.util.find_spec("team_models") is None  # only the archive has it
+    signature, test, features, _ = churn_rows(channels, "test")
+
+    try:
+        output, record = score_champion(champion, test, signature)
+        leftover = [path for path in sys.path if "champion" in path or path.endswith("/code")]
+        sys.path.append(str(team_job.model / "code"))
+        expected = joblib.load(team_job.model / "model.joblib").predict_proba(features)
+    finally:
+        for name in [n for n in sys.modules if n.split(".")[0] == "team_models"]:
+            del sys.modules[name]
+
+    assert record is not None and (record["status"], record["family"]) == ("scored", "module"), record
+    assert output is not None and output.probabilities is not None
+    np.testing.assert_array_equal(output.probabilities, expected)
+    assert leftover == []  # the champion's code/ was on sys.path while it loaded only
 
 
 @pytest.fixture(scope="module")
