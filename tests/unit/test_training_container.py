@@ -15,7 +15,7 @@ import ast
 import re
 import sys
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -87,18 +87,22 @@ def stdlib_modules(python: tuple[int, int], running: tuple[int, int], names: Ite
     return modules
 
 
+def absolute_imports(tree: ast.AST) -> Iterator[tuple[ast.stmt, list[str]]]:
+    """Each absolute import statement of ``tree`` with the modules it names."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield node, [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node, [node.module]
+
+
 def top_level_imports(folder: Path) -> dict[str, list[str]]:
     """Each absolute import's top-level module, with where it is (``file:line``)."""
     found: dict[str, list[str]] = {}
     for path in sorted(folder.rglob("*.py")):
         where = path.relative_to(folder.parent)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            else:
-                continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node, names in absolute_imports(tree):
             for name in names:
                 found.setdefault(name.partition(".")[0], []).append(f"{where}:{node.lineno}")
     return found
@@ -163,13 +167,7 @@ def eager_imports(folder: Path, lazy: Iterable[str]) -> list[str]:
             if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
             for node in ast.walk(function)
         }
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            else:
-                continue
+        for node, names in absolute_imports(tree):
             for name in (n for n in names if n.partition(".")[0] in lazy):
                 around = lines[node.lineno - 1] + (lines[node.lineno - 2] if node.lineno > 1 else "")
                 if id(node) not in in_functions:
