@@ -18,6 +18,7 @@ from adapters.pipeline import StepFunctionsPipeline
 from adapters.registry import SageMakerModelRegistry
 from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, console, fail, plain, platform
 from cli.endpoints import endpoints_of
+from cli.model_import import import_model, origin_lines
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
 from domain.deployment.request import start_deployment
@@ -25,7 +26,11 @@ from domain.names import dataset_of_group, model_package_group
 from domain.state_limits import MAX_TEXT
 from domain.training.registration import ModelVersion
 
-app = typer.Typer(help="Model versions: list, inspect, approve, reject or roll back.", no_args_is_help=True)
+app = typer.Typer(
+    help="Model versions: list, inspect, approve, reject, roll back, or import one trained elsewhere.",
+    no_args_is_help=True,
+)
+app.command("import")(clear_errors(import_model))
 
 PREFIX_OUTPUT = "ModelPackageGroupPrefix"
 _REFERENCE = re.compile(r"(?P<dataset>[A-Za-z0-9][A-Za-z0-9-]*)[/:](?P<number>[0-9]+)")
@@ -114,6 +119,7 @@ def show(version: VersionArgument, cloud: CloudOption = Cloud.auto, as_json: Jso
         ("code", found.code_version),
         ("run", found.execution_arn),
         ("trigger", trigger + (f": {found.trigger_reason}" if found.trigger_reason else "")),
+        *origin_lines(found),
         ("model", found.model_data_url),
     ):
         console.print(f"  {label:<8} {plain(entry or '-')}", highlight=False, soft_wrap=True)
