@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -131,12 +131,11 @@ def test_the_schedule_reads_the_serverless_captures_of_the_version_that_answered
 
 
 def test_drifted_serverless_traffic_is_flagged_by_a_check(serving: DataPlane) -> None:
-    # Given a window of traffic with three features moved, through the invocation API. The API's function
-    # times its captures by the machine's clock (Lambda handlers do not see the local cloud's offset), so
-    # the window is taken on the machine's clock.
-    since = datetime.now(UTC).replace(microsecond=0)
+    # Given a window of traffic with three features moved, through the invocation API (whose function
+    # times its captures by the local cloud's clock, as the endpoints do)
+    since = serving.cloud.clock.now().replace(microsecond=0)
     _send(serving, drifted(_traffic(WINDOW_ROWS, seed=63), seed=64))
-    until = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    until = serving.cloud.clock.now().replace(microsecond=0) + timedelta(seconds=1)
     serving.cloud.wait_idle(timeout=60)
 
     # When a person checks that window
