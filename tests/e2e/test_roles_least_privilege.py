@@ -50,8 +50,9 @@ MODEL = "runs/churn-least-privilege/training/model.tar.gz"
 CAPTURE = "capture/churn/v1/mlops-churn/AllTraffic/2026/12/06/17/00-00-000-least-privilege.jsonl"
 BASELINE = "runs/churn/churn-least-privilege/evaluation/drift_baseline.json"
 FEEDBACK = "feedback/churn/labels.csv"
+IMPORTED = "imports/churn/" + "5a" * 32 + ".skops"  # where `mlops models import` puts a model's file
 # written by the administrator before the roles read them
-SEEDED = (UPLOAD, SPLIT, RUN_CONFIG, MODEL, CAPTURE, BASELINE, FEEDBACK)
+SEEDED = (UPLOAD, SPLIT, RUN_CONFIG, MODEL, CAPTURE, BASELINE, FEEDBACK, IMPORTED)
 
 
 PUBLISH_ALERT = Call(
@@ -146,12 +147,12 @@ ROLES = (
     RoleCase(
         "mlops-training/TrainingJobRole",
         allowed=(get(SPLIT), get(RUN_CONFIG), put(MODEL)),
-        denied=(get(UPLOAD), put(RUN_CONFIG), put(SPLIT), put("models/churn/model.tar.gz")),
+        denied=(get(UPLOAD), put(RUN_CONFIG), put(SPLIT), put("models/churn/model.tar.gz"), get(IMPORTED)),
     ),
     RoleCase(
         "mlops-training/TrainingPrepareFunctionRole",
-        allowed=(get(SPLIT), put(RUN_CONFIG), LIST_VERSIONS),
-        denied=(get(UPLOAD), CREATE_GROUP, start("training")),
+        allowed=(get(SPLIT), put(RUN_CONFIG), LIST_VERSIONS, get(IMPORTED)),
+        denied=(get(UPLOAD), CREATE_GROUP, start("training"), get(FEEDBACK), put(IMPORTED)),
     ),
     RoleCase(
         "mlops-training/TrainingGateFunctionRole",
