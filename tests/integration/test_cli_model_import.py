@@ -263,3 +263,15 @@ def test_show_names_where_an_imported_version_came_from(deploy: Deploy) -> None:
         CALLER,
         "skops==0.16.0",
     )
+
+
+def test_pipeline_runs_lists_an_import_run_of_its_dataset(deploy: Deploy, model: Path) -> None:
+    deploy()
+    mlops("models", "import", str(model), "-d", "churn", "--reason", "from the lake")
+
+    listed = json.loads(mlops("pipeline", "runs", "--dataset", "churn", "--json").stdout)
+
+    sha = _sha256(model)
+    assert [(run["name"], run["trigger"], run["reason"]) for run in listed] == [
+        (f"churn-{VERSION[:12]}-import-{sha[:16]}", f"import {sha[:16]}", "from the lake")
+    ]
