@@ -231,6 +231,7 @@ class LocalCloud:
                 endpoint_quotas=self._endpoint_quotas,
                 host=self.host,
                 endpoint_url=lambda: self.endpoint_url,
+                now=self.clock.moto_now,
             )
         )
         self._patched = True

@@ -12,6 +12,7 @@ import copy
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from moto.core import config as moto_config
@@ -24,6 +25,7 @@ from localcloud import (
     roles,
     s3_limits,
     s3_policies,
+    s3_times,
     service_deliveries,
     sns_encryption,
     sns_publish,
@@ -67,8 +69,12 @@ def moto_patches(
     endpoint_quotas: EndpointQuotas,
     host: str,
     endpoint_url: Callable[[], str],
+    now: Callable[[], datetime],
 ) -> list[Patch]:
-    """Every patch of one local cloud, in the order they are installed (name checks first)."""
+    """Every patch of one local cloud, in the order they are installed (name checks first).
+
+    ``now`` is the local cloud's clock as moto keeps times (``Clock.moto_now``).
+    """
     return [
         *resource_names.patches(),
         *lambda_service.patches(run.lambdas, run.invoker),
@@ -85,6 +91,7 @@ def moto_patches(
         *s3_events.patches(),
         *s3_policies.patches(),
         *s3_limits.patches(),
+        *s3_times.patches(now),
         *moto_cfn.patches(),
         *cfn_exports.patches(),
         *apigateway_cfn.patches(),

@@ -4,7 +4,7 @@ The function here reports every way Python reads the wall clock (``time``, ``dat
 time of its init phase, its process and its remaining time, and calls STS with boto3 (a request signed at
 the function's time). It is made through the Lambda API on a local cloud of its own, whose clock the
 tests move forward in order: never advanced, six hours on, two more hours on a warm worker, a cold start,
-and a schedule the clock fires on its way.
+a schedule the clock fires on its way, and an object S3 stores (timed by the same clock).
 """
 
 from __future__ import annotations
@@ -192,3 +192,22 @@ def _fired(cloud: LocalCloud, due: datetime) -> list[dict[str, Any]]:
     events = cloud.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{FUNCTION}")["events"]
     reports = [json.loads(e["message"].split(" ", 1)[1]) for e in events if "REPORT-TIMES " in e["message"]]
     return [r for r in reports if r["event"] == {"at": due.strftime("%Y-%m-%dT%H:%M:%SZ")}]
+
+
+def test_an_object_s3_stores_after_an_advance_is_timed_as_the_function_reads_the_time(
+    cloud: LocalCloud, function: str
+) -> None:
+    # Given the clock ahead of the machine
+    assert cloud.clock.offset > timedelta(hours=6)
+    s3 = cloud.client("s3")
+    s3.create_bucket(Bucket="clock-reader-data")
+
+    # When an object is written, and the function reads the time right after
+    s3.put_object(Bucket="clock-reader-data", Key="labels/one.csv", Body=b"inference_id,churned\n")
+    report = _read(cloud)
+
+    # Then S3 timed the object by the clock: what the function compares it with is the same time
+    modified = s3.head_object(Bucket="clock-reader-data", Key="labels/one.csv")["LastModified"]
+    assert abs(modified - _at(report["time"])) < TOLERANCE
+    listed = s3.list_objects_v2(Bucket="clock-reader-data")["Contents"][0]["LastModified"]
+    assert abs(listed - cloud.clock.now()) < TOLERANCE
