@@ -342,8 +342,8 @@ def _refused_files(features: list[str], pipeline: Any) -> dict[str, tuple[bytes,
 
 
 REFUSALS = {
-    "pickle": "upload is a pickle, not a skops file: the platform never loads pickles from outside; save "
-    "the estimator with skops.io.dump",
+    "pickle": "upload is a pickle (what pickle.dump and joblib.dump write): loading one runs whatever code "
+    "it holds, so the platform never loads a pickle from outside; save the estimator with skops.io.dump",
     "untrusted": "upload holds types that are not trusted: {untrusted}; trust them in cdk.json: "
     "mlops.datasets.churn.training.imports.trusted_types if you know where they come from",
     "not fitted": "upload holds an estimator that is not fitted: fit it before saving",

@@ -14,7 +14,6 @@ imported here, when a run imports a model, after the job has activated them.
 from __future__ import annotations
 
 import hashlib
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +22,10 @@ from typing import Any
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from spec.model_file import skops_file_problem
+
 from .contract_io import Signature, TrainingInputError
 from .team import missing_methods
-
-SKOPS_SCHEMA = "schema.json"  # every skops file is a zip archive holding it
-_PICKLE_PROTOCOL_2_TO_5 = b"\x80"
 
 
 @dataclass(frozen=True)
@@ -107,23 +105,10 @@ def load_imported(path: Path, imported: ImportedModel, trusted: Sequence[str], d
 
 
 def _require_skops(path: Path, name: str) -> None:
-    with path.open("rb") as file:
-        start = file.read(2)
-    if start.startswith(_PICKLE_PROTOCOL_2_TO_5):
-        raise TrainingInputError(
-            f"{name} is a pickle, not a skops file: the platform never loads pickles from outside; save "
-            "the estimator with skops.io.dump"
-        )
-    try:
-        with zipfile.ZipFile(path) as archive:
-            is_skops = SKOPS_SCHEMA in archive.namelist()
-    except zipfile.BadZipFile:
-        is_skops = False
-    if not is_skops:
-        raise TrainingInputError(
-            f"{name} is not a skops file (a zip archive with {SKOPS_SCHEMA}); save the estimator with "
-            "skops.io.dump"
-        )
+    # The rule mlops models import applied before the upload (spec.model_file), again where it is loaded.
+    problem = skops_file_problem(path, name)
+    if problem is not None:
+        raise TrainingInputError(problem)
 
 
 def _untrusted_types(path: Path, name: str) -> list[str]:
