@@ -70,14 +70,22 @@ def test_a_pickle_is_refused_without_being_loaded(tmp_path: Path) -> None:
         "imported.skops", hashlib.sha256(path.read_bytes()).hexdigest(), "arn:me", "model.pkl"
     )
 
-    assert refusal(lambda: load_imported(path, imported, [], "churn")) == (
-        "model.pkl is a pickle, not a skops file: the platform never loads pickles from outside; save the "
-        "estimator with skops.io.dump"
-    )
+    message = refusal(lambda: load_imported(path, imported, [], "churn"))
+
+    assert message.startswith("model.pkl is a pickle")
+    assert "the platform never loads a pickle from outside" in message
+    assert message.endswith('skops.io.dump(estimator, "model.skops") and import that file')
 
 
-@pytest.mark.parametrize("content", [b"name,age\nana,3\n", b"zip"], ids=["text", "zip without schema"])
-def test_a_file_that_is_not_a_skops_archive_is_refused(tmp_path: Path, content: bytes) -> None:
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"name,age\nana,3\n", "m.bin is not a skops file (a zip archive holding schema.json)"),
+        (b"zip", "m.bin is a zip archive without schema.json, so not a skops file"),
+    ],
+    ids=["text", "zip without schema"],
+)
+def test_a_file_that_is_not_a_skops_archive_is_refused(tmp_path: Path, content: bytes, problem: str) -> None:
     path = tmp_path / "imported.skops"
     if content == b"zip":
         with zipfile.ZipFile(path, "w") as archive:
@@ -88,9 +96,7 @@ def test_a_file_that_is_not_a_skops_archive_is_refused(tmp_path: Path, content: 
         "imported.skops", hashlib.sha256(path.read_bytes()).hexdigest(), "arn:me", "m.bin"
     )
 
-    assert refusal(lambda: load_imported(path, imported, [], "churn")) == (
-        "m.bin is not a skops file (a zip archive with schema.json); save the estimator with skops.io.dump"
-    )
+    assert refusal(lambda: load_imported(path, imported, [], "churn")).startswith(problem)
 
 
 def test_a_file_other_than_the_one_imported_is_refused(tmp_path: Path) -> None:
