@@ -43,6 +43,7 @@ pytestmark = pytest.mark.slow
 
 GROUP = ENDPOINT = "mlops-churn"
 TRUSTED_KEY = "datasets.churn.training.imports.trusted_types"
+FALLBACK = "serving with the scikit-learn Pipeline: a ChurnFeatures step is not compiled"
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +172,10 @@ def test_the_approved_team_model_is_served_and_answers_as_its_estimator_in_proce
     np.testing.assert_array_equal(
         [[p["probabilities"][c] for c in ("0", "1")] for p in predictions], probabilities
     )
+    # served by the Pipeline itself, as the endpoint's log says: the compiled predictor knows no team's step
+    logged = platform.client("logs").filter_log_events(logGroupName=f"/aws/sagemaker/Endpoints/{ENDPOINT}")
+    messages = [event["message"] for event in logged["events"]]
+    assert any(FALLBACK in message for message in messages), messages
 
 
 def test_mlops_models_show_names_the_teams_module(mlops: CliRunner) -> None:
