@@ -4,8 +4,9 @@ A network-isolated training job cannot reach a package index, and neither should
 one. So the wheels of a team's ``requirements.txt`` and of the platform's own
 ``training/import-requirements.txt`` are downloaded at synth for the image that runs them (its Python and
 platform tags, ``training/container.toml``), with the image's packages as constraints (a conflict fails
-synth, not the job), and shipped in the source archive as ``wheels/`` with a ``manifest.json`` that
-``mlops_training.packages.activate`` reads. Built once per digest into ``.cache/wheelhouse`` (as the
+synth, not the job), checked for the system libraries their compiled files need (``elf_needs``: one the
+image lacks fails synth too), and shipped in the source archive as ``wheels/`` with a ``manifest.json``
+that ``mlops_training.packages.activate`` reads. Built once per digest into ``.cache/wheelhouse`` (as the
 Lambda layer is) and reused offline afterwards. Plain Python, no CDK: the tests build wheelhouses
 offline, from wheels of their own.
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from domain.training.team_code import requirement_pin
+from stacks.constructs.elf_needs import UnmetNeed, unmet_needs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONTAINER_RECORD = PROJECT_ROOT / "training" / "container.toml"
@@ -58,11 +60,14 @@ class ImageTarget:
     packages
         Every package of the image's Python environment (``[packages]`` and ``[environment]``), canonical
         name (PEP 503) to version: constraints of the download, and left out of the wheelhouse.
+    system_libraries
+        The sonames of the image's system libraries that a wheel's compiled files may need.
     """
 
     python: str
     platforms: tuple[str, ...]
     packages: Mapping[str, str]
+    system_libraries: frozenset[str]
 
     @classmethod
     def recorded(cls, record: Path = CONTAINER_RECORD) -> ImageTarget:
@@ -81,6 +86,7 @@ class ImageTarget:
                 canonicalize_name(name): str(version)
                 for name, version in (image["packages"] | image["environment"]).items()
             },
+            system_libraries=frozenset(image["image"]["system_libraries"]),
         )
 
     def constraints(self) -> str:
@@ -130,8 +136,9 @@ def wheelhouse(
     Raises
     ------
     PackagingError
-        A line is not pinned, a package conflicts with the image's, or the index has no wheel of a
-        requirement for the image; the message names it and says what to do.
+        A line is not pinned, a package conflicts with the image's, the index has no wheel of a
+        requirement for the image, or a wheel needs a system library the image does not have; the
+        message names it and says what to do.
     """
     target = image or ImageTarget.recorded()
     files = [platform_requirements] + ([team_requirements] if team_requirements is not None else [])
@@ -145,6 +152,7 @@ def wheelhouse(
                 target.python.encode(),
                 ",".join(target.platforms).encode(),
                 target.constraints().encode(),
+                ",".join(sorted(target.system_libraries)).encode(),
             ]
         )
     ).hexdigest()
@@ -198,6 +206,9 @@ def _build(
                     "source": "team" if name in team_names else "platform",
                 }
             )
+    shipped = {f"{w['name']} {w['version']} ({w['source']})": staging / w["file"] for w in wheels}
+    if unmet := unmet_needs(shipped, image.system_libraries):
+        raise PackagingError(_unmet(unmet))
     manifest = {
         "format": MANIFEST_FORMAT,
         "python": image.python,
@@ -252,6 +263,25 @@ def _refuse_image_conflicts(pins: list[_Pin], image: ImageTarget) -> None:
             asked = f"{pin.where} asks for {pin.name}=={pin.version}"
             fix = f"leave the line out (the image has {pin.name}), or pin {pin.name}=={recorded}"
             raise PackagingError(_conflict(pin.name, recorded, asked, fix))
+
+
+def _unmet(unmet: list[UnmetNeed]) -> str:
+    """Our explanation of the compiled files that the image could not load, one line each."""
+    image = f"the SageMaker image ({_shown(CONTAINER_RECORD)})"
+    lines = [
+        f"{need.wheel}: {need.member} needs {need.library}, which {image} does not have and no shipped "
+        "wheel carries"
+        if need.readable
+        else f"{need.wheel}: {need.member} {need.library}: {image} cannot load it"
+        for need in unmet
+    ]
+    fix = (
+        "use a build of the package whose wheel carries the libraries it needs (auditwheel copies them "
+        "into <package>.libs/; for XGBoost, xgboost-cpu) and is built for x86_64, or another package; if "
+        f"the image does have a library, add its soname to [image] system_libraries in "
+        f"{_shown(CONTAINER_RECORD)}, with where that is shown"
+    )
+    return "\n".join(lines) + f"\nTo fix: {fix}."
 
 
 def _conflict(name: str, recorded: str, what: str, fix: str) -> str:

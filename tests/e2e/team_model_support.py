@@ -41,7 +41,7 @@ from training.mlops_training.pipeline import build_pipeline
 # The example team code folder, as cdk.json names its module, and the import name the job gives it.
 TEAM_FOLDER = Path(__file__).resolve().parents[2] / "examples" / "team_models"
 TEAM_PACKAGE = TEAM_FOLDER.name
-MODULE = "examples/team_models/churn_lightgbm.py"
+MODULE = "examples/team_models/churn_xgboost.py"
 BUILDER = "build"
 
 
@@ -135,11 +135,11 @@ def _forget_team_package() -> None:
 
 
 def untrusted_model(rows: TrainRows, path: Path) -> Path:
-    """The example's own feature step (``team_models.churn_lightgbm.ChurnFeatures``) before a histogram
+    """The example's own feature step (``team_models.churn_xgboost.ChurnFeatures``) before a histogram
     gradient boosting classifier, fit on ``rows`` and saved with skops: a type skops does not trust by
     default."""
     with team_code_importable(TEAM_FOLDER.parent):
-        from team_models.churn_lightgbm import ChurnFeatures
+        from team_models.churn_xgboost import ChurnFeatures
 
         numeric = [
             index

@@ -1,7 +1,7 @@
 """A team's own model end to end in the local cloud: its module trains churn; imported models meet the gate.
 
 One deployment of ``cdk.json``'s app whose churn dataset trains with
-``examples/team_models/churn_lightgbm.py`` (its own feature step and LightGBM, from ``requirements.txt``),
+``examples/team_models/churn_xgboost.py`` (its own feature step and XGBoost, from ``requirements.txt``),
 trusts the types of a histogram gradient boosting Pipeline for imports, and deploys with short waits. IAM is
 enforced, as in every e2e module. The tests run in order: the team's model is trained, approved and served
 first; it is the champion the imports meet.
@@ -135,12 +135,12 @@ def test_an_accepted_upload_trains_with_the_teams_module_and_registers_its_hash_
     example = Path(__file__).resolve().parents[2] / MODULE
     assert metadata["lineage.module"] == f"{MODULE}:{BUILDER}"
     assert metadata["lineage.module_sha256"] == hashlib.sha256(example.read_bytes()).hexdigest()
-    assert "lightgbm==4.7.0" in metadata["model.packages"].split()
+    assert "xgboost-cpu==3.2.0" in metadata["model.packages"].split()
     assert metadata["model.family"] == "module"
     evaluation = platform.read_json(output["gate"]["evaluation_uri"].split("/", 3)[3])
     assert evaluation["model"]["kind"] == "module"
     assert evaluation["model"]["module"]["sha256"] == metadata["lineage.module_sha256"]
-    assert evaluation["model"]["packages"]["lightgbm"] == "4.7.0"
+    assert evaluation["model"]["packages"]["xgboost-cpu"] == "3.2.0"
 
 
 def test_the_approved_team_model_is_served_and_answers_as_its_estimator_in_process(
@@ -283,6 +283,6 @@ def test_a_skops_file_with_a_type_the_dataset_does_not_trust_is_refused_by_its_r
     # Then the run refuses to load it, naming the type and the key that would trust it; nothing is registered
     assert refused.exit_code == 1, refused.output
     text = _text(refused.output)
-    assert "team_models.churn_lightgbm.ChurnFeatures" in text, text
+    assert "team_models.churn_xgboost.ChurnFeatures" in text, text
     assert TRUSTED_KEY in text, text
     assert len(_packages(platform)) == before

@@ -14,7 +14,7 @@ from stacks.config import ConfigError
 pytestmark = pytest.mark.slow
 
 KEY = "cdk.json: mlops.datasets.churn.training.model"
-EXAMPLE = "examples/team_models/churn_lightgbm.py"
+EXAMPLE = "examples/team_models/churn_xgboost.py"
 
 
 def churn_trains(model: dict[str, Any]) -> dict[str, Any]:
@@ -36,8 +36,8 @@ def churn_trains(model: dict[str, Any]) -> dict[str, Any]:
             f"{KEY}.module: examples/team_models/no_such_model.py does not exist under ",
         ),
         (
-            {"module": "../team_models/churn_lightgbm.py", "builder": "build"},
-            f"{KEY}.module: '../team_models/churn_lightgbm.py' leaves the project ('..'): team code must be "
+            {"module": "../team_models/churn_xgboost.py", "builder": "build"},
+            f"{KEY}.module: '../team_models/churn_xgboost.py' leaves the project ('..'): team code must be "
             "inside the project",
         ),
     ],

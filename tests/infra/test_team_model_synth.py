@@ -17,7 +17,7 @@ def test_a_module_without_the_builder_fails_app_py_naming_the_key(tmp_path: Path
     # the context (cdk.json's, with the change) to the app
     mlops = copy.deepcopy(cdk_json_context()["mlops"])
     mlops["datasets"]["churn"]["training"]["model"] = {
-        "module": "examples/team_models/churn_lightgbm.py",
+        "module": "examples/team_models/churn_xgboost.py",
         "builder": "build_the_model",
     }
 

@@ -27,7 +27,7 @@ from stacks.constructs.training_job import TrainingJob
 pytestmark = pytest.mark.slow
 
 TEAM_FOLDER = PROJECT_ROOT / "examples" / "team_models"
-MODULE = "examples/team_models/churn_lightgbm.py"
+MODULE = "examples/team_models/churn_xgboost.py"
 
 
 def source_archive(assembly: Path, stack: str) -> tuple[str, Path]:
@@ -64,7 +64,7 @@ def team_app_archive(tmp_path_factory: pytest.TempPathFactory) -> dict[str, byte
 def test_the_team_code_folder_ships_whole_under_its_name_without_caches(
     team_app_archive: dict[str, bytes],
 ) -> None:
-    # Given the app with churn trained by examples/team_models/churn_lightgbm.py
+    # Given the app with churn trained by examples/team_models/churn_xgboost.py
     # When its training source archive is read
     # Then the team's folder is at its root as team_models/, file for file, and no cache came with it
     shipped = {
@@ -75,10 +75,8 @@ def test_the_team_code_folder_ships_whole_under_its_name_without_caches(
         for path in TEAM_FOLDER.rglob("*")
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
     }
-    assert shipped == expected and {"__init__.py", "churn_lightgbm.py", "requirements.txt"} <= shipped
-    assert (
-        team_app_archive["team_models/churn_lightgbm.py"] == (TEAM_FOLDER / "churn_lightgbm.py").read_bytes()
-    )
+    assert shipped == expected and {"__init__.py", "churn_xgboost.py", "requirements.txt"} <= shipped
+    assert team_app_archive["team_models/churn_xgboost.py"] == (TEAM_FOLDER / "churn_xgboost.py").read_bytes()
     assert not [name for name in team_app_archive if "__pycache__" in name or name.endswith(".pyc")]
     # And beside it the job's own code and spec/, as without a team
     assert {"train.py", "inference.py", "mlops_training/job.py", "spec/__init__.py"} <= set(team_app_archive)
@@ -90,16 +88,16 @@ def test_the_wheels_of_the_team_and_the_platform_ship_with_their_manifest(
     # When the archive's wheels/ is read
     manifest = json.loads(team_app_archive["wheels/manifest.json"])
 
-    # Then the manifest is for the image's Python and platform, and names LightGBM (the team's) and skops
+    # Then the manifest is for the image's Python and platform, and names XGBoost (the team's) and skops
     # (the platform's), each with its file there
     assert manifest["format"] == 1 and manifest["python"] == "3.12"
     assert (
         "manylinux_2_34_x86_64" in manifest["platforms"] and "manylinux2014_x86_64" in manifest["platforms"]
     )
     wheels = {wheel["name"]: wheel for wheel in manifest["wheels"]}
-    assert (wheels["lightgbm"]["version"], wheels["lightgbm"]["source"]) == ("4.7.0", "team")
+    assert (wheels["xgboost-cpu"]["version"], wheels["xgboost-cpu"]["source"]) == ("3.2.0", "team")
     assert (wheels["skops"]["version"], wheels["skops"]["source"]) == ("0.16.0", "platform")
-    assert wheels["lightgbm"]["file"].startswith("lightgbm-4.7.0-")
+    assert wheels["xgboost-cpu"]["file"].startswith("xgboost_cpu-3.2.0-")
     shipped = {name.removeprefix("wheels/") for name in team_app_archive if name.startswith("wheels/")}
     assert shipped == {wheel["file"] for wheel in manifest["wheels"]} | {"manifest.json"}
     # And the image's own packages are not shipped again
@@ -138,18 +136,18 @@ def test_the_source_asset_hash_changes_with_the_team_modules_bytes_and_only_then
     team = tmp_path / "team_models"
     shutil.copytree(TEAM_FOLDER, team, ignore=shutil.ignore_patterns("__pycache__"))
     (team / "__pycache__").mkdir()
-    (team / "__pycache__" / "churn_lightgbm.cpython-311.pyc").write_bytes(b"cached")
+    (team / "__pycache__" / "churn_xgboost.cpython-311.pyc").write_bytes(b"cached")
     first_hash, first = synthesize_job(tmp_path / "first", team)
 
     # When it is synthesized again with no change, with another cache, and after the module's bytes change
-    (team / "__pycache__" / "churn_lightgbm.cpython-311.pyc").write_bytes(b"cached again")
+    (team / "__pycache__" / "churn_xgboost.cpython-311.pyc").write_bytes(b"cached again")
     again_hash, again = synthesize_job(tmp_path / "again", team)
-    with (team / "churn_lightgbm.py").open("a", encoding="utf-8") as module:
+    with (team / "churn_xgboost.py").open("a", encoding="utf-8") as module:
         module.write("\n# one more line\n")
     changed_hash, changed = synthesize_job(tmp_path / "changed", team)
 
     # Then the same code is the same archive, byte for byte, and a changed module is another asset
     assert again_hash == first_hash and again.read_bytes() == first.read_bytes()
     assert changed_hash != first_hash
-    assert members(changed)["team_models/churn_lightgbm.py"].endswith(b"# one more line\n")
+    assert members(changed)["team_models/churn_xgboost.py"].endswith(b"# one more line\n")
     assert not [name for name in members(first) if "__pycache__" in name]

@@ -50,7 +50,7 @@ from training.mlops_training.job import main
 from training.mlops_training.pipeline import build_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = "examples/team_models/churn_lightgbm.py"
+EXAMPLE = "examples/team_models/churn_xgboost.py"
 FRAMEWORK = (
     ROOT / "localcloud" / "sagemaker" / "serving" / "framework"
 )  # the container's sagemaker_containers
@@ -96,7 +96,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT / "spec", root / "spec", ignore=ignore)
     shutil.copytree(ROOT / "examples" / "team_models", root / "team_models", ignore=ignore)
     (root / "wheels").mkdir()
-    wheels = [_wheel("lightgbm", "team"), _wheel("skops", "platform")]
+    wheels = [_wheel("xgboost-cpu", "team"), _wheel("skops", "platform")]
     manifest = {"format": 1, "python": "3.12", "platforms": ["manylinux_2_34_x86_64"], "wheels": wheels}
     (root / "wheels" / "manifest.json").write_text(json.dumps(manifest))
     return root
@@ -216,19 +216,19 @@ def test_a_team_module_trains_and_its_evaluation_records_the_module_and_packages
             "sha256": hashlib.sha256((ROOT / EXAMPLE).read_bytes()).hexdigest(),
         },
         "imported": None,
-        "packages": {"lightgbm": metadata.version("lightgbm")},
+        "packages": {"xgboost-cpu": metadata.version("xgboost-cpu")},
     }
     assert evaluation["hyperparameters"] == {"n_estimators": 40}
     assert evaluation["metrics"]["roc_auc"]["value"] > 0.65
-    lightgbm, skops_version = metadata.version("lightgbm"), metadata.version("skops")
-    assert f"packages: present lightgbm=={lightgbm}, skops=={skops_version}; unpacked none" in team_job.log
+    xgboost, skops_version = metadata.version("xgboost-cpu"), metadata.version("skops")
+    assert f"packages: present xgboost-cpu=={xgboost}, skops=={skops_version}; unpacked none" in team_job.log
 
 
 def test_the_model_archive_carries_the_team_code_and_the_wheels(team_job: Job) -> None:
     code = team_job.model / "code"
 
-    assert (code / "team_models" / "churn_lightgbm.py").read_bytes() == (ROOT / EXAMPLE).read_bytes()
-    assert json.loads((code / "wheels" / "manifest.json").read_text())["wheels"][0]["name"] == "lightgbm"
+    assert (code / "team_models" / "churn_xgboost.py").read_bytes() == (ROOT / EXAMPLE).read_bytes()
+    assert json.loads((code / "wheels" / "manifest.json").read_text())["wheels"][0]["name"] == "xgboost-cpu"
     assert not list(code.rglob("__pycache__"))
 
 
@@ -309,7 +309,7 @@ def test_an_imported_skops_model_is_evaluated_as_it_was_fitted_with_its_import_r
         "family": None,
         "module": None,
         "imported": {"name": "churn-hgb.skops", "sha256": hashlib.sha256(data).hexdigest(), "by": CALLER},
-        "packages": {"lightgbm": metadata.version("lightgbm"), "skops": metadata.version("skops")},
+        "packages": {"xgboost-cpu": metadata.version("xgboost-cpu"), "skops": metadata.version("skops")},
     }
     _, _, features, _ = churn_rows(channels, "test")
     np.testing.assert_array_equal(

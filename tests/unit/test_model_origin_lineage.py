@@ -28,7 +28,7 @@ CALLER = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_DataScientist_0a
 ARN = "arn:aws:states:eu-west-1:123456789012:execution:mlops-training:churn-cdcdcdcdcdcd-manual"
 # What AWS accepts in CustomerMetadataProperties (botocore's service model, in Python's terms).
 METADATA_TEXT = re.compile(r"[\w\s.:/=+\-@]{1,256}")
-MODULE = {"path": "examples/team_models/churn_lightgbm.py", "builder": "build", "sha256": MODULE_SHA}
+MODULE = {"path": "examples/team_models/churn_xgboost.py", "builder": "build", "sha256": MODULE_SHA}
 IMPORTED = {"name": "churn model (v2), final.skops", "sha256": FILE_SHA, "by": CALLER}
 
 
@@ -78,15 +78,15 @@ LINEAGE_KEYS = {"lineage.module", "lineage.module_sha256", "lineage.import_sha25
 
 def test_a_team_module_is_recorded_by_path_builder_hash_and_packages() -> None:
     # Given the evaluation of a team's module with an extra package
-    document = evaluation(record("module", packages={"lightgbm": "4.7.0", "narwhals": "2.1.0"}))
+    document = evaluation(record("module", packages={"xgboost-cpu": "3.2.0", "narwhals": "2.1.0"}))
 
     # When it is registered
     metadata = metadata_of(document)
 
     # Then the lineage names the module, its builder, its hash and what it needs beyond the image
-    assert metadata["lineage.module"] == "examples/team_models/churn_lightgbm.py:build"
+    assert metadata["lineage.module"] == "examples/team_models/churn_xgboost.py:build"
     assert metadata["lineage.module_sha256"] == MODULE_SHA
-    assert metadata["model.packages"] == "lightgbm==4.7.0 narwhals==2.1.0"
+    assert metadata["model.packages"] == "narwhals==2.1.0 xgboost-cpu==3.2.0"
     assert metadata["model.family"] == "module"
     assert not {"lineage.import_sha256", "lineage.imported_by", "lineage.import_name"} & metadata.keys()
 
@@ -161,7 +161,7 @@ def test_a_team_s_free_json_hyperparameters_are_their_json_text_cut_to_what_aws_
 def test_many_hyperparameters_leave_room_for_the_decision_and_the_deployment() -> None:
     # Given a team model with 60 hyperparameters (AWS allows 50 entries per package in all)
     hyperparameters = {f"p{index:02d}": index for index in range(60)}
-    document = evaluation(record("module", packages={"lightgbm": "4.7.0"}), hyperparameters)
+    document = evaluation(record("module", packages={"xgboost-cpu": "3.2.0"}), hyperparameters)
 
     # When it is registered
     metadata = metadata_of(document)
@@ -172,7 +172,7 @@ def test_many_hyperparameters_leave_room_for_the_decision_and_the_deployment() -
     assert metadata["model.hyperparameters_omitted"] == f"{60 - len(kept)} more in evaluation.json"
     assert len(metadata) + len(LATER_ENTRIES) == MAX_ENTRIES
     assert len(decision_metadata(metadata, approver="alice", at="2026-12-07T00:00:00Z")) <= MAX_ENTRIES
-    assert metadata["lineage.module"] and metadata["model.packages"] == "lightgbm==4.7.0"
+    assert metadata["lineage.module"] and metadata["model.packages"] == "xgboost-cpu==3.2.0"
 
 
 def test_packages_that_do_not_fit_one_value_end_in_a_count_of_whole_pins() -> None:

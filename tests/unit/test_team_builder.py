@@ -44,7 +44,7 @@ from training.mlops_training.team import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = TeamModule("examples/team_models/churn_lightgbm.py", "build")
+EXAMPLE = TeamModule("examples/team_models/churn_xgboost.py", "build")
 FEATURES = (
     Feature("age", "integer"),
     Feature("plan", "category", ("basic", "premium")),
@@ -175,7 +175,7 @@ def test_a_builder_that_raises_fails_with_its_own_text_prefixed_by_where() -> No
         build(builder, EXAMPLE, CONTRACT, {"column": "tenure"})
 
     assert str(raised.value) == (
-        "the builder build in examples/team_models/churn_lightgbm.py raised ValueError: no column tenure in "
+        "the builder build in examples/team_models/churn_xgboost.py raised ValueError: no column tenure in "
         "the contract"
     )
 
@@ -199,7 +199,7 @@ def test_a_builder_that_returns_no_estimator_for_the_task_says_what_to_return(
         build(lambda contract, hyperparameters: value, EXAMPLE, CONTRACT, {})
 
     assert str(refused.value) == (
-        f"examples/team_models/churn_lightgbm.py: {message}; return an unfitted estimator with fit and "
+        f"examples/team_models/churn_xgboost.py: {message}; return an unfitted estimator with fit and "
         "predict (and predict_proba for classification)"
     )
 
@@ -230,8 +230,8 @@ def test_choosing_a_module_builds_with_configured_then_overriding_hyperparameter
                 "format": 1,
                 "wheels": [
                     {
-                        "name": "lightgbm",
-                        "version": "4.7.0",
+                        "name": "xgboost-cpu",
+                        "version": "3.2.0",
                         "file": "l.whl",
                         "sha256": "0",
                         "source": "team",
@@ -270,7 +270,7 @@ def test_choosing_a_module_builds_with_configured_then_overriding_hyperparameter
         "family": None,
         "module": {"path": module.path, "builder": "build", "sha256": module_sha256(module, tmp_path)},
         "imported": None,
-        "packages": {"lightgbm": "4.7.0"},
+        "packages": {"xgboost-cpu": "3.2.0"},
     }
     assert chosen.team_folder == tmp_path / "team_chosen"
 
@@ -328,8 +328,8 @@ def test_the_example_builds_an_unfitted_pipeline_that_learns_churn_from_the_feat
 
     with pytest.raises(NotFittedError):
         check_is_fitted(pipeline)
-    assert clone(pipeline).get_params()["model__n_estimators"] == 30
-    assert pipeline.get_params()["model__random_state"] == 3
+    assert clone(pipeline).get_params()["model__classifier__n_estimators"] == 30
+    assert pipeline.get_params()["model__classifier__random_state"] == 3
     pipeline.fit(features[:450], y[:450])
     probabilities = pipeline.predict_proba(features[450:])
     assert pipeline.classes_.tolist() == [0, 1]

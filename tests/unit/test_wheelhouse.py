@@ -18,12 +18,15 @@ import pytest
 
 from stacks.constructs import training_packages
 from stacks.constructs.training_packages import MANIFEST, ImageTarget, PackagingError, wheelhouse
+from tests.elf_support import elf_file, wheel_file
 
 IMAGE = ImageTarget(
     python="3.12",
     platforms=("manylinux_2_34_x86_64", "manylinux2014_x86_64"),
     packages={"numpy": "2.5.1", "scikit-learn": "1.9.0"},
+    system_libraries=frozenset({"libc.so.6", "libm.so.6", "libstdc++.so.6"}),
 )
+COMPILED = "py3-none-manylinux2014_x86_64"
 
 
 def make_wheel(
@@ -57,6 +60,18 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_wheel(folder, "needs-new-numpy", "1.0.0", ["numpy>=2.6"])
     make_wheel(folder, "windows-only", "1.0.0", tag="cp312-cp312-win_amd64")
     (folder / "source-only-1.0.0.tar.gz").write_bytes(b"not a wheel")
+    # Compiled: one that needs the system's OpenMP runtime (LightGBM's case), one that carries its own copy
+    # (auditwheel's <package>.libs/, xgboost-cpu's case), and one that needs a library its dependency carries
+    openmp = ("libstdc++.so.6", "libgomp.so.1", "libc.so.6")
+    wheel_file(folder, "omp-booster", "1.0.0", {"omp_booster/lib/libbooster.so": elf_file(openmp)}, COMPILED)
+    own = ("libgomp-e985bcbb.so.1.0.0", "libc.so.6")
+    carried = {
+        "carried_booster/lib/libbooster.so": elf_file(own, "libbooster.so"),
+        "carried_booster.libs/libgomp-e985bcbb.so.1.0.0": elf_file(
+            ("libc.so.6",), "libgomp-e985bcbb.so.1.0.0"
+        ),
+    }
+    wheel_file(folder, "carried-booster", "1.0.0", carried, COMPILED)
     return folder
 
 
@@ -240,3 +255,57 @@ def test_the_recorded_image_is_cpython_312_on_manylinux_x86_64_down_to_2014() ->
     assert "manylinux_2_28_x86_64" in image.platforms and "manylinux_2_17_x86_64" in image.platforms
     # The image's whole environment constrains the wheels: what training/ imports, and the rest
     assert image.packages["numpy"] == "2.5.1" and image.packages["packaging"] == "26.2"
+    # And its system libraries are glibc's and GCC's runtimes, without OpenMP's (not checked on the image)
+    assert {"libc.so.6", "ld-linux-x86-64.so.2", "libstdc++.so.6", "libgcc_s.so.1"} <= image.system_libraries
+    assert "libgomp.so.1" not in image.system_libraries
+
+
+def test_a_wheel_needing_a_system_library_the_image_lacks_fails_the_build_naming_it(
+    tmp: Path, index: Path
+) -> None:
+    # Given a team package whose compiled file needs libgomp.so.1, which the image does not have
+    # When the wheelhouse is built
+    with pytest.raises(PackagingError) as refused:
+        build(tmp, index, ["omp-booster==1.0.0"])
+
+    # Then the message names the wheel, the file and the library, and what to do
+    message = str(refused.value)
+    assert message.startswith(
+        "omp-booster 1.0.0 (team): omp_booster/lib/libbooster.so needs libgomp.so.1, which the SageMaker "
+        "image (training/container.toml) does not have and no shipped wheel carries\nTo fix: "
+    )
+    assert "xgboost-cpu" in message and "[image] system_libraries in training/container.toml" in message
+    # And nothing is cached: the next build checks again
+    assert list((tmp / "cache").iterdir()) == []
+
+
+def test_a_wheel_carrying_the_libraries_it_needs_is_shipped(tmp: Path, index: Path) -> None:
+    folder = build(tmp, index, ["carried-booster==1.0.0"])
+
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    assert ("carried-booster", "team") in {(w["name"], w["source"]) for w in manifest["wheels"]}
+
+
+def test_a_wheelhouse_is_checked_again_for_an_image_with_other_system_libraries(
+    tmp: Path, index: Path
+) -> None:
+    # Given a wheelhouse built for an image that has libgomp.so.1
+    with_openmp = ImageTarget(
+        IMAGE.python, IMAGE.platforms, IMAGE.packages, IMAGE.system_libraries | {"libgomp.so.1"}
+    )
+    platform_file = requirements(tmp, "import-requirements.txt", "platform-loader==0.16.0")
+    team_file = requirements(tmp / "team", "requirements.txt", "omp-booster==1.0.0")
+    options = ["--isolated", "--no-index", "--find-links", str(index)]
+    built = wheelhouse(
+        team_file,
+        index_options=options,
+        cache=tmp / "cache",
+        platform_requirements=platform_file,
+        image=with_openmp,
+    )
+    assert (built / MANIFEST).is_file()
+
+    # When the same requirements are built for the image without it
+    # Then the cached wheelhouse is not reused: the check refuses it
+    with pytest.raises(PackagingError, match=r"needs libgomp\.so\.1"):
+        build(tmp, index, ["omp-booster==1.0.0"])

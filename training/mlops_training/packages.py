@@ -5,7 +5,7 @@ wheels for the image's platform and Python in the source directory's ``wheels/``
 into the model archive's ``code/wheels/``), listed in ``wheels/manifest.json``::
 
     {"format": 1, "python": "3.12", "platforms": [...],
-     "wheels": [{"name": "lightgbm", "version": "4.7.0", "file": "<wheel file>", "sha256": "<hex>",
+     "wheels": [{"name": "xgboost-cpu", "version": "3.2.0", "file": "<wheel file>", "sha256": "<hex>",
                  "source": "team" | "platform"}]}
 
 :func:`activate` makes them importable without pip: a distribution already installed at the manifest's

@@ -82,7 +82,7 @@ class TeamModule:
     Attributes
     ----------
     path : str
-        As configured, relative to the project's root (``examples/team_models/churn_lightgbm.py``).
+        As configured, relative to the project's root (``examples/team_models/churn_xgboost.py``).
     builder : str
     """
 
