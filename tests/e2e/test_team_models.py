@@ -42,7 +42,7 @@ from tests.trained_model import churn_snapshot
 pytestmark = pytest.mark.slow
 
 GROUP = ENDPOINT = "mlops-churn"
-TRUSTED_KEY = "datasets.churn.training.imports.trusted_types"
+TRUSTED_KEY = "cdk.json: mlops.datasets.churn.training.imports.trusted_types"
 FALLBACK = "serving with the scikit-learn Pipeline: a ChurnFeatures step is not compiled"
 
 
