@@ -103,7 +103,8 @@ class EncodedLabels(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sc
 
     def predict(self, X: npt.NDArray[Any]) -> npt.NDArray[Any]:  # noqa: N803
         """The most probable label, as the target spells it."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        labels: npt.NDArray[Any] = self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        return labels
 
 
 def build(contract: ModelContract, hyperparameters: dict[str, Any]) -> Pipeline:

@@ -347,3 +347,25 @@ def test_the_compiled_predictor_falls_back_to_the_example_pipeline_naming_the_st
 
     assert served is pipeline
     assert reason == "serving with the scikit-learn Pipeline: a ChurnFeatures step is not compiled"
+
+
+def test_the_example_classifier_learns_any_target_labels_and_answers_with_them() -> None:
+    # Given churn rows whose target is spelt "stayed"/"left" (XGBoost itself takes only 0..n-1)
+    signature, features, y = churn_data()
+    labels = np.where(y == 1, "left", "stayed").astype(object)
+    builder = import_builder(EXAMPLE, ROOT / "examples")
+    pipeline = build(builder, EXAMPLE, ModelContract.from_signature(signature, 3), {"n_estimators": 30})
+
+    # When it is fit on them
+    pipeline.fit(features[:450], labels[:450])
+
+    # Then its classes are the target's labels, predict answers with them, and predict_proba's columns
+    # follow classes_: the same model as on 0/1 ("left" is 1 there, 0 here: equal up to float32 rounding)
+    assert pipeline.classes_.tolist() == ["left", "stayed"]
+    predicted = pipeline.predict(features[450:])
+    assert set(predicted.tolist()) == {"left", "stayed"}
+    probabilities = pipeline.predict_proba(features[450:])
+    np.testing.assert_array_equal(predicted, pipeline.classes_[probabilities.argmax(axis=1)])
+    numeric = build(builder, EXAMPLE, ModelContract.from_signature(signature, 3), {"n_estimators": 30})
+    numeric.fit(features[:450], y[:450])
+    np.testing.assert_allclose(probabilities[:, 0], numeric.predict_proba(features[450:])[:, 1], atol=1e-6)
