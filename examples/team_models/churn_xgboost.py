@@ -10,7 +10,8 @@ one row per customer, one column per feature in ``contract.features`` order; num
 when missing), categories as strings (NaN when missing). Everything after the fit (evaluation, the
 champion, the gate, serving, drift) is the platform's. ``requirements.txt`` beside this file pins the
 packages it imports beyond the training image's: ``xgboost-cpu``, the build of XGBoost that carries its
-own OpenMP runtime (the image has none to lend it; the build checks) and leaves out the GPU libraries.
+own OpenMP runtime (the image is not known to have one: the build checks what compiled files need)
+and leaves out the GPU libraries.
 """
 
 from __future__ import annotations
