@@ -152,11 +152,17 @@ class RegisterInput:
 
     @classmethod
     def from_state(cls, document: Mapping[str, Any]) -> RegisterInput:
-        """Read the state's input."""
+        """Read the state's input.
+
+        An execution keeps the definition it started with when the state machine is updated, while the
+        function it invokes is replaced at once: a run started before the run moved under ``"run"``
+        (its fields at the top, :data:`_RUN_KEYS`) still registers after the deployment that moved it.
+        """
         state = cls.STATE
+        within = ("run",) if "run" in document else ()
         return cls(
             trained=GateInput(
-                run=_run(document, state, "run"),
+                run=_run(document, state, *within),
                 prepare=_record(PreparedRun, document, state, "prepare"),
                 training=_record(TrainingJob, document, state, "training"),
             ),

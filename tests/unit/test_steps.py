@@ -171,3 +171,18 @@ def test_the_registration_reads_an_import_run_whole_from_the_execution_input() -
     register = RegisterInput.from_state(document)
     assert register.run == run
     assert register.to_state() == document
+
+
+def test_a_run_started_before_the_run_moved_under_its_key_still_registers() -> None:
+    # Given the Register state's input as the definition of an earlier release wrote it (an execution
+    # keeps its definition through a deployment; the function it invokes does not): the run's fields at
+    # the top, beside the steps' results
+    register = documents()["Register"]
+    document = register.pop("run") | register
+
+    # When the Register state reads it
+    read = RegisterInput.from_state(document)
+
+    # Then the run, its channels and its verdict are those the execution had
+    assert read.run == RUN
+    assert read.to_state() == documents()["Register"]
