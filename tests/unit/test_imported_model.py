@@ -159,7 +159,7 @@ def test_a_fitted_classifier_of_the_contracts_features_and_labels_passes_with_it
         (
             LogisticRegression().fit(X, np.where(Y == 1, "yes", "no")),
             "m.skops predicts the classes ['no', 'yes']; the target 'churned' has the labels [0, 1] (fit it "
-            "on the dataset's target)",
+            "on the dataset's target, and answer with its labels)",
         ),
     ],
     ids=["not fitted", "no predict_proba", "column count", "unknown columns", "other order", "other classes"],

@@ -210,7 +210,34 @@ def test_a_fitted_classifier_without_classes_is_a_clear_error() -> None:
             return x
 
     with pytest.raises(TrainingInputError, match=r"^the team model: the fitted classifier has no classes_"):
-        check_fitted_classes(NoClasses(), "the team model")
+        check_fitted_classes(NoClasses(), "the team model", CONTRACT.target, [0, 1])
+
+
+def test_a_team_classifier_whose_classes_are_not_the_targets_labels_is_refused_naming_both() -> None:
+    # Given a classifier that learnt the labels encoded (0, 1) and answers with the codes, not the labels
+    class Encoded:
+        classes_ = np.array([0, 1])
+
+    target = Feature("churned", "category", ("stayed", "left"))
+
+    # When its classes are checked against the train rows' labels
+    with pytest.raises(TrainingInputError) as refused:
+        check_fitted_classes(Encoded(), "the model from build in models/churn.py", target, ["left", "stayed"])
+
+    # Then the refusal names both, where the job would otherwise fail comparing codes with labels
+    assert str(refused.value) == (
+        "the model from build in models/churn.py predicts the classes [0, 1]; the target 'churned' has the "
+        "labels ['left', 'stayed'] (fit it on the dataset's target, and answer with its labels)"
+    )
+
+
+def test_a_category_targets_declared_labels_may_be_classes_a_team_model_knows_beyond_the_train_rows() -> None:
+    class Known:
+        classes_ = np.array(["basic", "gold", "premium"])
+
+    target = Feature("plan", "category", ("basic", "premium", "gold"))
+
+    assert check_fitted_classes(Known(), "m", target, ["basic", "premium"]) == ["basic", "gold", "premium"]
 
 
 def test_choosing_a_module_builds_with_configured_then_overriding_hyperparameters_and_records_it(

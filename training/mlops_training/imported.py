@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from spec.model_file import skops_file_problem
 
 from .contract_io import Signature, TrainingInputError
-from .team import missing_methods
+from .team import check_fitted_classes, missing_methods
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ def check_imported(
     _check_features(estimator, signature, name)
     if signature.task != "classification":
         return None
-    return _check_classes(estimator, signature, labels, name)
+    return check_fitted_classes(estimator, name, signature.target, labels)
 
 
 def _check_features(estimator: Any, signature: Signature, name: str) -> None:
@@ -186,15 +186,3 @@ def _check_features(estimator: Any, signature: Signature, name: str) -> None:
             f"{name} expects {count} feature columns; the contract gives {len(expected)}, in this "
             f"order: {order}"
         )
-
-
-def _check_classes(estimator: Any, signature: Signature, labels: Sequence[Any], name: str) -> list[Any]:
-    classes: Any = getattr(estimator, "classes_", None)
-    found = list(classes.tolist() if hasattr(classes, "tolist") else classes or [])
-    allowed = [*labels, *(c for c in signature.target.categories if c not in labels)]
-    if not found or any(label not in found for label in labels) or any(c not in allowed for c in found):
-        raise TrainingInputError(
-            f"{name} predicts the classes {found!r}; the target {signature.target.name!r} has the labels "
-            f"{list(labels)!r} (fit it on the dataset's target)"
-        )
-    return found

@@ -127,7 +127,7 @@ def run(env: JobEnvironment, source_root: Path = SOURCE_ROOT) -> dict[str, Any]:
     fit(chosen, features, y)
     fitted = time.perf_counter()
     if signature.task == "classification":
-        classes = check_fitted_classes(pipeline, chosen.where)
+        classes = check_fitted_classes(pipeline, chosen.where, signature.target, labels)
         target = signature.target
         positive = positive_label(classes, target.type, target.categories, signature.positive_class)
         signature = replace(signature, classes=classes, positive_class=positive)

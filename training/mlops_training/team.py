@@ -20,7 +20,7 @@ import importlib
 import json
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,15 +198,42 @@ def missing_methods(estimator: Any, task: str, also: tuple[str, ...] = ()) -> li
     return [name for name in needed if not callable(getattr(estimator, name, None))]
 
 
-def check_fitted_classes(estimator: Any, where: str) -> list[Any]:
-    """A fitted classifier's ``classes_`` as a list (the order of ``predict_proba``'s columns)."""
+def check_fitted_classes(estimator: Any, where: str, target: Feature, labels: Sequence[Any]) -> list[Any]:
+    """A fitted classifier's ``classes_`` as a list (the order of ``predict_proba``'s columns), checked to be
+    the target's labels.
+
+    Parameters
+    ----------
+    estimator : object
+        The fitted classifier (a family's Pipeline, a team's estimator, an imported model).
+    where : str
+        What messages call it.
+    target : Feature
+        The target: a category target's declared categories may be classes the train rows lack.
+    labels : sequence
+        The target's labels in the train rows: each must be a class.
+
+    Raises
+    ------
+    TrainingInputError
+        When it has no ``classes_``, or they are not the target's labels (labels encoded as 0, 1...
+        by a team's estimator that does not decode them, a model fit on another target): its
+        probabilities could not be matched to the labels it is scored against.
+    """
     classes = getattr(estimator, "classes_", None)
     if classes is None:
         raise TrainingInputError(
             f"{where}: the fitted classifier has no classes_, so its probabilities cannot be matched to "
             "labels; end the pipeline with a scikit-learn-API classifier (it sets classes_ in fit)"
         )
-    return list(classes.tolist() if hasattr(classes, "tolist") else classes)
+    found = list(classes.tolist() if hasattr(classes, "tolist") else classes)
+    allowed = [*labels, *(c for c in target.categories if c not in labels)]
+    if not found or any(label not in found for label in labels) or any(c not in allowed for c in found):
+        raise TrainingInputError(
+            f"{where} predicts the classes {found!r}; the target {target.name!r} has the labels "
+            f"{list(labels)!r} (fit it on the dataset's target, and answer with its labels)"
+        )
+    return found
 
 
 def _a(value: Any) -> str:
