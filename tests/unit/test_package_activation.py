@@ -135,6 +135,33 @@ def test_another_process_uses_the_folder_the_first_unpacked(tmp_path: Path) -> N
     assert sys.path.count(str(first.folder)) == 1
 
 
+def test_a_process_lacking_more_wheels_does_not_take_the_folder_of_one_that_had_some_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a manifest of two wheels, unpacked by a process (another virtualenv on the same machine) that
+    # had the first installed at the manifest's version, so unpacked the second only
+    first = make_wheel(tmp_path, "mlops_first_pkg", "1.0", {"mlops_first_pkg/__init__.py": "NAME = 1\n"})
+    second = make_wheel(tmp_path, "mlops_second_pkg", "1.0", {"mlops_second_pkg/__init__.py": "NAME = 2\n"})
+    write_manifest(tmp_path, [("mlops-first-pkg", "1.0", first), ("mlops-second-pkg", "1.0", second)])
+    with monkeypatch.context() as installed:
+        real = metadata.version
+        only_first = lambda name: "1.0" if name == "mlops-first-pkg" else real(name)  # noqa: E731
+        installed.setattr(metadata, "version", only_first)
+        earlier = activate(tmp_path)
+    assert earlier.present == ["mlops-first-pkg==1.0"]
+    assert earlier.folder is not None
+    sys.path.remove(str(earlier.folder))
+
+    # When a process that has neither installed activates the same manifest
+    later = activate(tmp_path)
+
+    # Then it unpacks both into a folder of its own, and imports both
+    assert later.unpacked == ["mlops-first-pkg==1.0", "mlops-second-pkg==1.0"]
+    assert later.folder is not None and later.folder != earlier.folder
+    assert importlib.import_module("mlops_first_pkg").NAME == 1
+    assert importlib.import_module("mlops_second_pkg").NAME == 2
+
+
 def test_a_wheel_that_is_not_the_file_the_manifest_describes_is_refused_by_name(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path, "mlops_changed_pkg", "1.0", {"mlops_changed_pkg/__init__.py": ""})
     write_manifest(tmp_path, [("mlops-changed-pkg", "1.0", wheel)])

@@ -10,7 +10,7 @@ into the model archive's ``code/wheels/``), listed in ``wheels/manifest.json``::
 
 :func:`activate` makes them importable without pip: a distribution already installed at the manifest's
 version is used as it is (the local virtualenv, where ``make setup`` installs the same pins); the others
-are unpacked (a wheel is a zip archive) into one folder per manifest, put first on ``sys.path``. The
+are unpacked (a wheel is a zip archive) into one folder per set of wheels, put first on ``sys.path``. The
 folder is made under a temporary name and renamed when complete, so two processes starting at once (an
 endpoint's workers) never import from a half-written one.
 """
@@ -130,7 +130,9 @@ def activate(wheels_dir: Path) -> Activation:
     missing = [wheel for wheel in wheels if wheel not in present]
     folder = None
     if missing:
-        digest = hashlib.sha256((wheels_dir / MANIFEST).read_bytes()).hexdigest()
+        # Named by what it holds: another process that finds other wheels present (another virtualenv on
+        # the same machine) must not take a folder without the wheels it lacks for a complete one.
+        digest = hashlib.sha256("\0".join(sorted(w.sha256 for w in missing)).encode()).hexdigest()
         folder = Path(tempfile.gettempdir()) / FOLDER / digest[:16]
         for wheel in missing:
             _verify(wheels_dir / wheel.file, wheel)
