@@ -28,8 +28,8 @@ from typing import Any
 import botocore.loaders
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.cloudwatch.responses import CloudWatchResponse
+from moto.core import utils as moto_utils  # its utcnow is the clock (moto_times)
 from moto.core.responses import ActionResult
-from moto.core.utils import utcnow
 
 from localcloud.patches import Patch
 from localcloud.sns_encryption import Publisher
@@ -133,7 +133,7 @@ def _record(
     alarm: Any, action: str, outcome: str, *, published: Any = None, error: str | None = None
 ) -> None:
     """An ``Action`` item of the alarm's history, as CloudWatch writes one."""
-    now = utcnow()
+    now = moto_utils.utcnow()
     verb = "Successfully executed" if outcome == "Succeeded" else "Failed to execute"
     data = {
         "actionState": outcome,

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.cloudwatch.models import Alarm, CloudWatchBackend
-from moto.core.utils import utcnow
+from moto.core import utils as moto_utils  # its utcnow is the clock (moto_times)
 
 from localcloud.alarm_actions import cloudwatch_time, run_actions
 from localcloud.events.default_bus import send_to_default_bus
@@ -83,7 +83,7 @@ def patches() -> list[Patch]:
         alarm = original_put(backend, *args, **kwargs)
         if existing is None:
             alarm.state_value, alarm.state_reason = INITIAL_STATE, INITIAL_REASON
-            alarm.state_reason_data, alarm.state_updated_timestamp = "{}", utcnow()
+            alarm.state_reason_data, alarm.state_updated_timestamp = "{}", moto_utils.utcnow()
         else:
             for name in _KEPT_ON_UPDATE:
                 setattr(alarm, name, getattr(existing, name))

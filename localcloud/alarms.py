@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from moto.cloudwatch.models import MetricDatum, cloudwatch_backends
-from moto.core.utils import utcnow
+from moto.core import utils as moto_utils  # its utcnow is the clock (moto_times)
 
 from localcloud.alarm_states import INITIAL_STATE
 
@@ -70,6 +70,11 @@ def in_scope(alarm: Any, scope: AlarmScope) -> bool:
     )
 
 
+def _moto_now() -> datetime:
+    # Looked up at each call: the local cloud replaces moto's utcnow by its clock while it runs.
+    return moto_utils.utcnow()
+
+
 class AlarmEvaluator:
     """Evaluates the metric alarms in scope of the accounts and regions it watches.
 
@@ -84,7 +89,7 @@ class AlarmEvaluator:
 
     def __init__(self, scope: AlarmScope = "all", now: Callable[[], datetime] | None = None) -> None:
         self._scope: AlarmScope = scope
-        self._now = now or utcnow
+        self._now = now or _moto_now
         self._watched: set[tuple[str, str]] = set()
         self._evaluated: dict[str, str] = {}
         self._seen: tuple[Any, ...] = ()
@@ -171,7 +176,7 @@ def evaluate_alarm(alarm: Any, data: list[Any], now: datetime | None = None) -> 
         and d.name == alarm.metric_name
         and {(x.name, x.value) for x in d.dimensions} == wanted
     ]
-    now = _naive(now) if now is not None else utcnow()
+    now = _naive(now) if now is not None else moto_utils.utcnow()
     values: list[float | None] = []
     for index in range(periods):
         end, start = now - index * period, now - (index + 1) * period

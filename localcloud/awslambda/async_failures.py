@@ -15,9 +15,9 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from moto.core import utils as moto_utils
 from moto.core.exceptions import ServiceException
 from moto.sqs.models import sqs_backends
 
@@ -50,7 +50,7 @@ class GiveUp:
             response = self.error_payload.decode(errors="replace")
         return {
             "version": "1.0",
-            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "timestamp": moto_utils.iso_8601_datetime_with_milliseconds(),  # the clock (moto_times)
             "requestContext": {
                 "requestId": self.request_id,
                 "functionArn": f"{self.function.function_arn}:$LATEST",

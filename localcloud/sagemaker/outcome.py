@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from moto.core.utils import utcnow
+from moto.core import utils as moto_utils  # its utcnow is the clock (moto_times)
 
 _FAILURE_REASON_CHARS = 1024  # SageMaker reports the first 1,024 characters of the failure file
 _STDERR_TAIL_LINES = 10
@@ -31,7 +31,7 @@ class MetricTracker:
 
     def final(self) -> list[dict[str, Any]]:
         """The metrics seen, as ``DescribeTrainingJob`` lists them."""
-        now = utcnow()
+        now = moto_utils.utcnow()
         return [{"MetricName": name, "Value": value, "Timestamp": now} for name, value in self._last.items()]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from moto.core.utils import utcnow
+from moto.core import utils as moto_utils  # its utcnow is the clock (moto_times)
 
 _MESSAGES = {
     "Starting": "Preparing the instances for training",
@@ -50,7 +50,7 @@ def prepare(
     model_artifact : str
         ``ModelArtifacts.S3ModelArtifacts``, as an ``s3://`` URI whatever form the output path had.
     """
-    now = utcnow()
+    now = moto_utils.utcnow()
     job.algorithm_specification = algorithm_specification
     job.environment = environment or None
     job.model_artifacts = {"S3ModelArtifacts": model_artifact}
@@ -92,7 +92,7 @@ class JobStatus:
     def enter(self, secondary: str, *, primary: str | None = None) -> None:
         """Start the ``secondary`` stage (and change the primary status, if given)."""
         with self._lock:
-            now = utcnow()
+            now = moto_utils.utcnow()
             if secondary == "Downloading" and self._job.training_start_time is None:
                 self._job.training_start_time = now
             self._transition(secondary, now)
@@ -111,7 +111,7 @@ class JobStatus:
     ) -> None:
         """End the job: ``Completed``, ``Failed`` or ``Stopped``, with its end time and durations."""
         with self._lock:
-            now = utcnow()
+            now = moto_utils.utcnow()
             started = self._job.training_start_time or now
             self._transition(secondary, now, final=True)
             self._job.training_end_time = now

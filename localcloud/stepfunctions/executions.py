@@ -28,6 +28,7 @@ import threading
 import uuid
 from typing import Any
 
+from moto.core import utils as moto_utils  # its utcnow is the clock (moto_times)
 from moto.stepfunctions.exceptions import InvalidName, NameTooLongException, ValidationException
 from moto.stepfunctions.parser.api import ExecutionStatus, StateMachineType
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
@@ -204,7 +205,7 @@ def _fail(worker: ExecutionWorker, error: Exception) -> None:
         return
     execution.error = "States.Runtime"
     execution.cause = f"{type(error).__name__}: {error}"
-    execution.stop_date = datetime.datetime.now(tz=datetime.UTC)
+    execution.stop_date = moto_utils.utcnow().replace(tzinfo=datetime.UTC)
     execution.exec_status = ExecutionStatus.FAILED
     announce_end(execution)
 
@@ -240,7 +241,7 @@ def status_change_event(execution: Any) -> dict[str, Any]:
         return int(moment.timestamp() * 1000) if isinstance(moment, datetime.datetime) else None
 
     output = execution.output
-    stopped = execution.stop_date or datetime.datetime.now(tz=datetime.UTC)
+    stopped = execution.stop_date or moto_utils.utcnow().replace(tzinfo=datetime.UTC)
     return {
         "version": "0",
         "id": str(uuid.uuid4()),

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from moto.core.utils import utcnow
+from moto.core import utils as moto_utils  # its utcnow is the clock (moto_times)
 from moto.sagemaker.models import FakeEndpoint
 
 from localcloud.sagemaker.endpoints.spec import FleetSpec, VariantSpec
@@ -41,7 +41,7 @@ def new_endpoint(account_id: str, region: str, name: str, spec: FleetSpec, tags:
 
 def creating(endpoint: Any, spec: FleetSpec) -> None:
     """``Creating``: the variants are being created."""
-    now = utcnow()
+    now = moto_utils.utcnow()
     endpoint.endpoint_config_name = spec.config_name
     endpoint.production_variants = [variant_summary(v, status="Creating", since=now) for v in spec.variants]
     endpoint.data_capture_config = capture_summary(spec.capture_config)
@@ -59,7 +59,7 @@ def in_service(endpoint: Any, spec: FleetSpec, *, deployed_at: datetime, failure
     endpoint.pending_deployment_summary = None
     endpoint.failure_reason = failure_reason
     endpoint.endpoint_status = "InService"
-    endpoint.last_modified_time = utcnow()
+    endpoint.last_modified_time = moto_utils.utcnow()
 
 
 def failed(endpoint: Any, reason: str) -> None:
@@ -72,14 +72,14 @@ def failed(endpoint: Any, reason: str) -> None:
     ]
     endpoint.failure_reason = reason
     endpoint.endpoint_status = "Failed"
-    endpoint.last_modified_time = utcnow()
+    endpoint.last_modified_time = moto_utils.utcnow()
 
 
 def deleting(endpoint: Any) -> None:
     """``Deleting``: DeleteEndpoint was called; the endpoint is gone once its fleets are stopped."""
     endpoint.pending_deployment_summary = None
     endpoint.endpoint_status = "Deleting"
-    endpoint.last_modified_time = utcnow()
+    endpoint.last_modified_time = moto_utils.utcnow()
 
 
 def updating(
@@ -91,7 +91,7 @@ def updating(
     deployment_config: Mapping[str, Any] | None,
 ) -> None:
     """``Updating``: the green fleet is ``Creating``, ``ActivatingTraffic`` or ``Baking``."""
-    now = utcnow()
+    now = moto_utils.utcnow()
     endpoint.pending_deployment_summary = {
         "EndpointConfigName": green.config_name,
         "ProductionVariants": [

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from moto.core.utils import utcnow
+from moto.core import utils as moto_utils  # its utcnow is the clock (moto_times)
 
 from localcloud.awslambda import logs
 from localcloud.iam.errors import AccessDeniedError
@@ -74,7 +74,7 @@ class Fleet:
         self._in_flight = 0
         self._changed = threading.Condition()
         self.stopped = False
-        self.started_at = utcnow()  # DeployedImages' ResolutionTime
+        self.started_at = moto_utils.utcnow()  # DeployedImages' ResolutionTime
 
     @property
     def config_name(self) -> str:

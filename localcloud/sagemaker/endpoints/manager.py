@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from moto.core.utils import utcnow
+from moto.core import utils as moto_utils  # its utcnow is the clock (moto_times)
 
 from localcloud.iam.local_iam import LocalIam
 from localcloud.records import Activity
@@ -116,7 +116,7 @@ class EndpointManager:
             endpoint = self._endpoints.get(arn)
         if endpoint is None:
             raise NotServingError(arn)
-        started = utcnow()
+        started = moto_utils.utcnow()
         with endpoint.lock:
             if endpoint.status != "InService" or endpoint.blue is None:
                 raise EndpointBusyError(endpoint.status)
