@@ -22,6 +22,8 @@ import json
 import sys
 import tarfile
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,17 +63,20 @@ def _model_folder(channel: Path, scratch: Path) -> Path:
 NO_CHAMPION_MARKER = "none.json"
 
 
-def _load_model(folder: Path) -> Any:
-    """``model.joblib``, with the champion's own wheels and code importable while it loads."""
+@contextmanager
+def _own_imports(folder: Path) -> Iterator[None]:
+    """The champion's wheels and ``code/`` importable while it loads and predicts; ``sys.path`` as it was
+    after, so that the challenger's later imports (a lazy one in its predict) never find the champion's."""
     code = folder / "code"
-    if not (code / "wheels" / "manifest.json").is_file():
-        return joblib.load(folder / "model.joblib")
-    activate(code / "wheels")
-    sys.path.append(str(code))  # after the job's own: see the module docstring
+    before = list(sys.path)
     try:
-        return joblib.load(folder / "model.joblib")
+        if (code / "wheels" / "manifest.json").is_file():
+            activate(code / "wheels")
+        if code.is_dir():
+            sys.path.append(str(code))  # after the job's own: see the module docstring
+        yield
     finally:
-        sys.path.remove(str(code))
+        sys.path[:] = before
 
 
 def has_champion(channel: Path) -> bool:
@@ -117,7 +122,8 @@ def score_champion(
                 raise TrainingInputError(f"the champion is a {signature.task} model, not {fallback.task}")
             require_columns(test, [f.name for f in signature.features], "the test rows the champion needs")
             features: npt.NDArray[Any] = feature_matrix(test, signature.features)
-            output = predict(_load_model(folder), features, fallback.task)
+            with _own_imports(folder):
+                output = predict(joblib.load(folder / "model.joblib"), features, fallback.task)
             previous: dict[str, Any] = {}
             if (folder / "evaluation.json").is_file():
                 previous = json.loads((folder / "evaluation.json").read_text())
