@@ -26,7 +26,6 @@ pipeline run, gate decision and approver (design invariant 2). Where each fact l
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,7 +34,13 @@ from typing import Any, Literal
 from domain import model_metadata as keys
 from domain.model_metadata import LATER_ENTRIES, MAX_ENTRIES, MAX_KEY, metadata_value
 from domain.training.gate import GateDecision
-from domain.training.model_origin import ModelOrigin, ModelOriginError, hyperparameter_entries, origin_words
+from domain.training.model_origin import (
+    ModelOrigin,
+    ModelOriginError,
+    card_hyperparameters,
+    hyperparameter_entries,
+    origin_words,
+)
 from domain.training.model_version import ModelVersion
 from domain.training.runs import Trigger
 
@@ -279,7 +284,6 @@ def model_card_content(
         {"name": name, "type": "number", "value": value, "notes": _interval(intervals[name], confidence)}
         for name, value in sorted(metrics.items())
     ]
-    hyperparameters = sorted((evaluation.get("hyperparameters") or {}).items())
     dataset = f"{facts.dataset}@{facts.dataset_version}"
     return {
         "model_overview": {
@@ -304,7 +308,7 @@ def model_card_content(
             )[:1024],
             "training_job_details": {
                 "training_datasets": [dataset],
-                "hyper_parameters": [{"name": k, "value": json.dumps(v)} for k, v in hyperparameters],
+                "hyper_parameters": card_hyperparameters(evaluation.get("hyperparameters") or {}),
             },
         },
         "evaluation_details": [

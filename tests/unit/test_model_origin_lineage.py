@@ -208,3 +208,24 @@ def test_the_version_reads_the_origin_back_and_its_card_says_it() -> None:
     observations = card["training_details"]["training_observations"]
     assert f"Imported from churn model (v2), final.skops (sha256 {FILE_SHA}) by {CALLER}" in observations
     assert "Packages beyond the image: skops==0.16.0." in observations
+
+
+def test_a_team_s_hyperparameters_fit_the_model_card_schema_however_long_or_many() -> None:
+    # Given a team's module whose hyperparameters are free JSON: a long list, a long name, 120 in all
+    columns = [f"feature_number_{index}" for index in range(40)]
+    many: dict[str, Any] = {f"h{index:03d}": index for index in range(117)}
+    hyperparameters = many | {"columns": columns, "a" * 300: 1, "depth": 6}
+    document = evaluation(record("module"), hyperparameters=hyperparameters)
+
+    # When its model card is written
+    card = model_card_content(document, approved(document), facts(), version=1)
+
+    # Then there are at most 100, by name, each name and value of 1-255 characters (CreateModelCard's
+    # training_hyper_parameter), a value cut ending in "..."
+    given = card["training_details"]["training_job_details"]["hyper_parameters"]
+    assert len(given) == 100
+    assert all(1 <= len(entry["name"]) <= 255 and 1 <= len(entry["value"]) <= 255 for entry in given)
+    by_name = {entry["name"]: entry["value"] for entry in given}
+    assert by_name["columns"].startswith('["feature_number_0", ') and by_name["columns"].endswith("...")
+    assert by_name["depth"] == "6" and by_name["a" * 252 + "..."] == "1"
+    assert [entry["name"] for entry in given] == sorted(by_name)
