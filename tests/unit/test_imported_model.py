@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,32 @@ def test_untrusted_types_are_listed_with_the_key_that_trusts_them_and_load_once_
     )
     np.testing.assert_array_equal(
         load_imported(path, imported, untrusted, "churn").predict(X), model.predict(X)
+    )
+
+
+def test_a_trusted_type_of_a_package_the_job_lacks_is_refused_naming_its_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a model of a class from a package of the team's machine, trusted in the configuration
+    (tmp_path / "team_machine_pkg.py").write_text(
+        "from sklearn.linear_model import LogisticRegression\n\nclass TeamLR(LogisticRegression):\n    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import team_machine_pkg
+
+    path, imported = saved(tmp_path, team_machine_pkg.TeamLR().fit(X, Y))
+    # When the job, which has not that package, loads it
+    monkeypatch.delitem(sys.modules, "team_machine_pkg")
+    (tmp_path / "team_machine_pkg.py").unlink()
+
+    message = refusal(lambda: load_imported(path, imported, ["team_machine_pkg.TeamLR"], "churn"))
+
+    # Then the refusal names the module and where its package is pinned
+    assert message == (
+        "model.skops holds a type of the module 'team_machine_pkg', which neither the training image nor "
+        "the shipped wheels provide; pin the package that provides it in the team code folder's "
+        "requirements.txt (beside the module a dataset's training.model names), deploy, and import the "
+        "file again"
     )
 
 

@@ -97,6 +97,13 @@ def load_imported(path: Path, imported: ImportedModel, trusted: Sequence[str], d
         )
     try:
         return skops.io.load(path, trusted=list(trusted))
+    except ImportError as error:  # a trusted type of a package the job does not have
+        raise TrainingInputError(
+            f"{imported.name} holds a type of the module {error.name!r}, which neither the training image "
+            "nor the shipped wheels provide; pin the package that provides it in the team code folder's "
+            "requirements.txt (beside the module a dataset's training.model names), deploy, and import "
+            "the file again"
+        ) from error
     except Exception as error:
         raise TrainingInputError(
             f"{imported.name} cannot be loaded as a skops file ({type(error).__name__}); save the estimator "
