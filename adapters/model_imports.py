@@ -22,6 +22,7 @@ __all__ = ["ImportUploadError", "S3ModelImports", "caller_arn", "upload_metadata
 # S3 keeps at most 2 KB of user-defined metadata per object, keys and values together, in US-ASCII.
 MAX_METADATA_BYTES = 2_048
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+_DENIED = {"403", "AccessDenied", "Forbidden"}
 
 
 class ImportUploadError(Exception):
@@ -81,6 +82,12 @@ class S3ModelImports:
         except ClientError as error:
             if error_code(error) in _MISSING:
                 return False
+            if error_code(error) in _DENIED:
+                raise ImportUploadError(
+                    f"you may not read s3://{self.bucket}/{key} ({error_cause(error)}): an import needs "
+                    "s3:GetObject on imports/* of the data bucket (and s3:ListBucket on the bucket, without "
+                    "which S3 answers 403 for a file that is not there); ask the platform's owner for them"
+                ) from error
             raise ImportUploadError(
                 f"cannot look for s3://{self.bucket}/{key} ({error_cause(error)}); check your access to the "
                 "data bucket"
@@ -96,7 +103,16 @@ class S3ModelImports:
                 str(path), self.bucket, key, ExtraArgs={"Metadata": metadata}, Callback=progress
             )
         except (ClientError, BotoCoreError, S3UploadFailedError) as error:
+            # boto3's transfer wraps S3's refusal in S3UploadFailedError, its text in a sentence of its own.
+            refused = error.__context__ if isinstance(error, S3UploadFailedError) else error
+            cause = error_cause(refused) if isinstance(refused, ClientError) else error_cause(error)
+            if cause in _DENIED:
+                raise ImportUploadError(
+                    f"you may not upload {path.name} to s3://{self.bucket}/{key} ({cause}): an import needs "
+                    "s3:PutObject on imports/* of the data bucket and kms:GenerateDataKey on the platform's "
+                    "key; ask the platform's owner for them"
+                ) from error
             raise ImportUploadError(
-                f"cannot upload {path.name} to s3://{self.bucket}/{key} ({error_cause(error)}); check your "
-                "access to the data bucket and try again"
+                f"cannot upload {path.name} to s3://{self.bucket}/{key} ({cause}); check your access to the "
+                "data bucket and try again"
             ) from error
