@@ -15,11 +15,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io
+from sklearn.compose import make_column_transformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from training.mlops_training.contract_io import Feature, Signature, TrainingInputError
 from training.mlops_training.imported import ImportedModel, check_imported, imported_model, load_imported
+from training.mlops_training.model_choice import ChosenModel, predict_with
 
 FEATURES = (Feature("age", "float"), Feature("tenure", "float"), Feature("charges", "float"))
 SIGNATURE = Signature("classification", Feature("churned", "integer"), FEATURES)
@@ -195,6 +199,25 @@ def test_an_estimator_that_cannot_serve_the_dataset_is_refused_saying_why(
     estimator: Any, message: str
 ) -> None:
     assert refusal(lambda: check_imported(estimator, SIGNATURE, [0, 1], "m.skops")) == message
+
+
+def test_a_model_that_selects_columns_by_name_is_refused_when_it_predicts_saying_what_it_is_given() -> None:
+    # Given a Pipeline fit on a DataFrame whose first step selects its columns by name, as imported
+    frame = pd.DataFrame(X, columns=[f.name for f in FEATURES])
+    by_name = make_pipeline(make_column_transformer((StandardScaler(), ["age", "tenure", "charges"])),
+                            LogisticRegression()).fit(frame, Y)  # fmt: skip
+    chosen = ChosenModel(by_name, False, "imported", {}, 0, {"kind": "imported"}, "churn-df.skops")
+
+    # When the job predicts the test rows' feature matrix with it
+    message = refusal(lambda: predict_with(chosen, X.astype(object), "classification"))
+
+    # Then the library's words come prefixed by the file, with what the platform gives a model to read
+    assert message == (
+        "predicting with churn-df.skops raised ValueError: Specifying the columns using strings is only "
+        "supported for dataframes.; the platform gives a model its feature matrix (a 2-D array, one column "
+        "per contract feature in the contract's order; numbers as floats, categories as strings), which it "
+        "must read by position (one that selects columns by name, fit on a DataFrame, cannot)"
+    )
 
 
 def test_a_category_targets_declared_labels_may_be_classes_the_train_rows_lack() -> None:

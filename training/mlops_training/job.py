@@ -57,10 +57,9 @@ from .evaluate import (
     EVALUATION_FORMAT,
     ModelOutput,
     point_metrics,
-    predict,
     scorers,
 )
-from .model_choice import WHEELS, choose_model, fit
+from .model_choice import WHEELS, choose_model, fit, predict_with
 from .packages import activate
 from .profile import frequency_profile, numeric_profile, table_profile
 from .team import check_fitted_classes
@@ -132,7 +131,7 @@ def run(env: JobEnvironment, source_root: Path = SOURCE_ROOT) -> dict[str, Any]:
         positive = positive_label(classes, target.type, target.categories, signature.positive_class)
         signature = replace(signature, classes=classes, positive_class=positive)
     test, test_features, test_y = _load(env, "test", signature)
-    output = predict(pipeline, test_features, signature.task)
+    output = predict_with(chosen, test_features, signature.task)
     champion_output, champion = None, None
     if "champion" in env.channels:
         champion_output, champion = score_champion(env.channels["champion"], test, signature)
@@ -151,7 +150,7 @@ def run(env: JobEnvironment, source_root: Path = SOURCE_ROOT) -> dict[str, Any]:
     if "validation" in env.channels:
         validation, validation_features, validation_y = _load(env, "validation", signature)
         rows["validation"] = validation.num_rows
-        validation_output = predict(pipeline, validation_features, signature.task)
+        validation_output = predict_with(chosen, validation_features, signature.task)
         validation_metrics = point_metrics(
             signature.task, validation_y, validation_output, signature.positive_class
         )

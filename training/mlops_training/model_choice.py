@@ -15,7 +15,6 @@ imported model. The top-level ``family`` is the family's name, ``"module"`` or `
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -26,6 +25,7 @@ import numpy.typing as npt
 
 from .contract_io import Signature, TrainingInputError
 from .environment import JobEnvironment
+from .evaluate import ModelOutput, predict
 from .families import resolve_hyperparameters
 from .imported import ImportedModel, check_imported, imported_model, load_imported
 from .packages import read_manifest
@@ -35,6 +35,7 @@ from .team import (
     TeamModule,
     build,
     decode_overrides,
+    described,
     import_builder,
     module_sha256,
     team_module,
@@ -148,9 +149,22 @@ def fit(chosen: ChosenModel, features: npt.NDArray[Any], y: npt.NDArray[Any]) ->
     try:
         chosen.estimator.fit(features, y)
     except Exception as error:
-        text = re.sub(r"\s+", " ", str(error)).strip()
+        raise TrainingInputError(f"fitting {chosen.where} raised {described(error)}") from error
+
+
+def predict_with(chosen: ChosenModel, features: npt.NDArray[Any], task: str) -> ModelOutput:
+    """Predict the rows with the fitted estimator; a team's or an imported model's error is shown as
+    theirs, prefixed by where it came from, with what the platform gives a model to read."""
+    if chosen.record["kind"] == "family":
+        return predict(chosen.estimator, features, task)
+    try:
+        return predict(chosen.estimator, features, task)
+    except Exception as error:
         raise TrainingInputError(
-            f"fitting {chosen.where} raised {type(error).__name__}" + (f": {text}" if text else "")
+            f"predicting with {chosen.where} raised {described(error)}; the platform gives a model its "
+            "feature matrix (a 2-D array, one column per contract feature in the contract's order; numbers "
+            "as floats, categories as strings), which it must read by position (one that selects columns by "
+            "name, fit on a DataFrame, cannot)"
         ) from error
 
 

@@ -156,7 +156,7 @@ def import_builder(module: TeamModule, source_root: Path) -> Callable[..., Any]:
     try:
         loaded = importlib.import_module(module.import_name)
     except Exception as error:
-        raise TrainingInputError(f"importing {module.path} raised {_described(error)}") from error
+        raise TrainingInputError(f"importing {module.path} raised {described(error)}") from error
     builder = getattr(loaded, module.builder, None)
     if not callable(builder):
         raise TrainingInputError(
@@ -181,7 +181,7 @@ def build(
         estimator = builder(contract, hyperparameters)
     except Exception as error:
         raise TrainingInputError(
-            f"the builder {module.builder} in {module.path} raised {_described(error)}"
+            f"the builder {module.builder} in {module.path} raised {described(error)}"
         ) from error
     missing = missing_methods(estimator, contract.task, ("fit",))
     if missing:
@@ -241,6 +241,7 @@ def _a(value: Any) -> str:
     return f"{'an' if re.match(r'[aeiouAEIOU]', name) else 'a'} {name}"
 
 
-def _described(error: BaseException) -> str:
+def described(error: BaseException) -> str:
+    """``Type: text`` of an error raised by a team's code or an imported model, its text on one line."""
     text = re.sub(r"\s+", " ", str(error)).strip()
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
