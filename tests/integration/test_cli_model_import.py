@@ -275,3 +275,51 @@ def test_pipeline_runs_lists_an_import_run_of_its_dataset(deploy: Deploy, model:
     assert [(run["name"], run["trigger"], run["reason"]) for run in listed] == [
         (f"churn-{VERSION[:12]}-import-{sha[:16]}", f"import {sha[:16]}", "from the lake")
     ]
+
+
+def test_an_upload_whose_run_did_not_start_is_finished_by_importing_again(
+    deploy: Deploy, model: Path
+) -> None:
+    # Given an import whose file was uploaded but whose run could not start (the pipeline unreachable)
+    outputs = deploy()
+    pipeline = outputs["TrainingStateMachineArn"]
+    outputs["TrainingStateMachineArn"] = f"{pipeline}-gone"
+    failed = mlops("models", "import", str(model), "-d", "churn")
+
+    # When the same file is imported again, the pipeline back
+    outputs["TrainingStateMachineArn"] = pipeline
+    again = mlops("models", "import", str(model), "-d", "churn")
+
+    # Then the first said it could not start (one line, exit 2), the second uploads nothing and starts it
+    sha = _sha256(model)
+    run = f"churn-{VERSION[:12]}-import-{sha[:16]}"
+    assert failed.exit_code == 2, failed.output
+    assert failed.stdout.splitlines() == [] and "cannot start" in failed.stderr
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines()[:2] == [
+        f"already uploaded: imports/churn/{sha}.skops",
+        f"started run {run}: churn model.skops onto churn version {VERSION[:12]}",
+    ]
+    assert len(boto3.client("s3").list_object_versions(Bucket=BUCKET, Prefix="imports/")["Versions"]) == 1
+
+
+def test_the_same_file_onto_a_newer_version_is_a_new_run_of_the_file_already_there(
+    deploy: Deploy, model: Path
+) -> None:
+    # Given a file imported onto churn's version, then a newer version accepted
+    deploy()
+    first = json.loads(mlops("models", "import", str(model), "-d", "churn", "--json").stdout)
+    newer = "ef" * 32
+    DynamoDatasetCatalog(TABLE).add(DatasetVersion(
+        dataset="churn", version=newer, accepted_at="2026-11-03T10:00:00+00:00", rows=1000,
+        size_bytes=10_000, format="csv", snapshot_prefix=f"datasets/churn/{newer}/",
+        contract_fingerprint="f", source={"key": "incoming/churn/y.csv"},
+    ))  # fmt: skip
+
+    # When the same file is imported again
+    second = json.loads(mlops("models", "import", str(model), "-d", "churn", "--json").stdout)
+
+    # Then it is judged on the newer version's rows by a run of its own, from the file already uploaded
+    assert (first["dataset_version"], second["dataset_version"]) == (VERSION, newer)
+    assert second["uploaded"] is False and second["started"] is True
+    assert second["run"] == f"churn-{newer[:12]}-import-{first['sha256'][:16]}" != first["run"]
