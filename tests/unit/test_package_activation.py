@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import os
 import sys
 import tempfile
 import zipfile
@@ -85,7 +86,8 @@ def test_wheels_not_installed_are_unpacked_and_import_including_a_data_purelib_o
 
     assert activation.present == []
     assert activation.unpacked == ["mlops-plain-pkg==1.2.0", "mlops-data-pkg==0.1"]
-    assert activation.folder is not None and activation.folder.parent == tmp_path / "tmp" / "mlops-packages"
+    assert activation.folder is not None
+    assert activation.folder.parent == tmp_path / "tmp" / f"mlops-packages-{os.getuid()}"
     assert sys.path[0] == str(activation.folder)
     assert importlib.import_module("mlops_plain_pkg").ANSWER == 42
     assert importlib.import_module("mlops_data_pkg").NAME == "data"
@@ -108,7 +110,7 @@ def test_a_distribution_installed_at_the_manifests_version_is_present_and_nothin
 
     assert activation == Activation(present=[f"pytest=={pytest_version}"], unpacked=[], folder=None)
     assert sys.path == path_before
-    assert not (tmp_path / "tmp" / "mlops-packages").exists()
+    assert not any((tmp_path / "tmp").glob("mlops-packages-*/*"))
 
 
 def test_another_version_than_the_installed_one_is_unpacked(tmp_path: Path) -> None:
@@ -175,7 +177,7 @@ def test_a_wheel_that_is_not_the_file_the_manifest_describes_is_refused_by_name(
         "mlops_changed_pkg-1.0-py3-none-any.whl is not the file the wheel manifest describes (its SHA-256 "
         "differs)"
     )
-    assert not (tmp_path / "tmp" / "mlops-packages").exists()
+    assert not any((tmp_path / "tmp").glob("mlops-packages-*/*"))
 
 
 def test_a_listed_wheel_that_is_missing_is_refused_by_name(tmp_path: Path) -> None:
@@ -204,6 +206,28 @@ def test_a_wheel_that_is_not_a_zip_or_reaches_outside_its_folder_is_refused_by_n
     ):
         activate(tmp_path)
     assert not (tmp_path / "tmp" / "outside.py").exists()
+
+
+def test_wheels_are_not_unpacked_into_a_folder_others_may_write_to(tmp_path: Path) -> None:
+    # Given this user's folder of unpacked wheels made writable by everyone (as another user could have
+    # made it first, to plant code under the names the job imports)
+    wheel = make_wheel(tmp_path, "mlops_shared_pkg", "1.0", {"mlops_shared_pkg/__init__.py": ""})
+    write_manifest(tmp_path, [("mlops-shared-pkg", "1.0", wheel)])
+    shared = tmp_path / "tmp" / f"mlops-packages-{os.getuid()}"
+    shared.mkdir()
+    shared.chmod(0o777)
+
+    # When the wheels are activated
+    with pytest.raises(TrainingInputError) as refused:
+        activate(tmp_path)
+
+    # Then nothing is unpacked or imported from it, and the message says what to do
+    assert str(refused.value) == (
+        f"{shared} is not a folder of this user's that only they can write to, so the shipped wheels are "
+        "not unpacked there; remove it (or set TMPDIR to a folder of your own) and run again"
+    )
+    assert list(shared.iterdir()) == []
+    assert str(shared) not in " ".join(sys.path)
 
 
 def test_without_a_manifest_there_is_nothing_to_install(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ import importlib
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import zipfile
@@ -133,7 +134,7 @@ def activate(wheels_dir: Path) -> Activation:
         # Named by what it holds: another process that finds other wheels present (another virtualenv on
         # the same machine) must not take a folder without the wheels it lacks for a complete one.
         digest = hashlib.sha256("\0".join(sorted(w.sha256 for w in missing)).encode()).hexdigest()
-        folder = Path(tempfile.gettempdir()) / FOLDER / digest[:16]
+        folder = _own_folder() / digest[:16]
         for wheel in missing:
             _verify(wheels_dir / wheel.file, wheel)
         if not folder.is_dir():
@@ -172,8 +173,27 @@ def _verify(path: Path, wheel: Wheel) -> None:
         )
 
 
+def _own_folder() -> Path:
+    """This user's folder of unpacked wheels in the temporary directory, refused unless it is theirs alone.
+
+    What is imported from there runs as this process: on a machine with other users (a developer's),
+    a folder another user made first, or may write to, could hold any code under the expected name.
+    """
+    folder = Path(tempfile.gettempdir()) / f"{FOLDER}-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        status = folder.lstat()
+    except OSError as error:
+        raise TrainingInputError(f"cannot make {folder} for the shipped wheels: {error.strerror}") from None
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid() or status.st_mode & 0o022:
+        raise TrainingInputError(
+            f"{folder} is not a folder of this user's that only they can write to, so the shipped wheels "
+            "are not unpacked there; remove it (or set TMPDIR to a folder of your own) and run again"
+        )
+    return folder
+
+
 def _unpack_all(wheels: list[Path], folder: Path) -> None:
-    folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         for wheel in wheels:
