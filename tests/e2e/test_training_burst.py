@@ -2,14 +2,17 @@
 
 A module of its own, with its own deployment: the retraining policy's daily cap
 (``retraining.max_runs_per_day``, 6 by default) counts every run the policy started in the last 24 hours,
-and the Lambda's clock is the machine's (the local cloud's clock does not move it), so after the five runs
-of test_training_pipeline.py the burst's second run would rightly be held back by the cap.
+so after the five runs of test_training_pipeline.py the burst's second run would rightly be held back by
+the cap. The burst comes six hours on the local cloud's clock: the policy (a Lambda) and what Step
+Functions and the catalog stamp are at that time, as on AWS they share one time; a run's end compared
+with a version's acceptance would otherwise be six hours early (``localcloud.moto_times``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -28,6 +31,8 @@ def test_a_burst_of_uploads_trains_one_at_a_time_and_then_only_the_newest(
     bodies = [generate(3_000, seed, folder / f"{seed}.csv", "csv").read_bytes() for seed in (41, 42, 43)]
     versions = {hashlib.sha256(body).hexdigest() for body in bodies}
     before = {run["executionArn"] for run in runs(data_plane)}
+    # six hours on the local cloud's clock, where the policy and the services it reads are
+    burst_at = data_plane.cloud.clock.advance(timedelta(hours=6)) - timedelta(seconds=1)
 
     # When the data plane accepts them one after the other while the first one's run is in progress (each
     # awaited into the catalog: the policy is asked in acceptance order), and the runs they lead to end
@@ -63,3 +68,18 @@ def test_a_burst_of_uploads_trains_one_at_a_time_and_then_only_the_newest(
     trained = {json.loads(run["input"])["dataset_version"] for run in started}
     assert superseded[2] not in trained and after_run[2] in trained
     assert trained | {superseded[2]} == versions
+    # and the runs' dates are the clock's, on which the policy decided: the first run ended (the trigger
+    # of the second start) after the versions that waited for it were accepted, and was decided on then
+    for run in started:
+        assert burst_at <= run["startDate"] <= run["stopDate"] <= data_plane.cloud.clock.now(), run["name"]
+    at = {
+        (i["outcome"]["S"], i["trigger"]["M"]["kind"]["S"], i.get("dataset_version", {}).get("S")): (
+            datetime.fromisoformat(i["trigger"]["M"]["at"]["S"]).astimezone(UTC),
+            datetime.fromisoformat(i["decided_at"]["S"]).astimezone(UTC),
+        )
+        for i in items
+    }
+    ended_at, decided_at = at[after_run]
+    assert abs(ended_at - started[0]["stopDate"]) < timedelta(seconds=1)
+    assert max(t for (_, kind, v), (t, _) in at.items() if kind == "accepted" and v in versions) < ended_at
+    assert timedelta(0) <= decided_at - ended_at < timedelta(minutes=5)
