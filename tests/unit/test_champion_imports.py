@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ import joblib
 import pyarrow as pa
 import pytest
 
+from tests.import_isolation import isolated_imports
 from training.mlops_training.champion import score_champion
 from training.mlops_training.contract_io import Signature
 
@@ -45,13 +45,9 @@ SIGNATURE = Signature.from_dict(
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-    (tmp_path / "tmp").mkdir()
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    before = set(sys.modules)
-    yield
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+    """Unpacked wheels land in this test's folder, and what they put on sys.path or import goes away after."""
+    with isolated_imports(tmp_path / "tmp", monkeypatch):
+        yield
 
 
 def champion_folder(root: Path) -> Path:

@@ -12,7 +12,6 @@ import importlib
 import json
 import os
 import sys
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from importlib import metadata
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.import_isolation import isolated_imports
 from training.mlops_training.contract_io import TrainingInputError
 from training.mlops_training.packages import Activation, activate, read_manifest
 
@@ -27,13 +27,8 @@ from training.mlops_training.packages import Activation, activate, read_manifest
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Unpacked wheels land in this test's folder, and what they put on sys.path or import goes away after."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-    (tmp_path / "tmp").mkdir()
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    before = set(sys.modules)
-    yield
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+    with isolated_imports(tmp_path / "tmp", monkeypatch):
+        yield
 
 
 def make_wheel(folder: Path, name: str, version: str, files: dict[str, str], *, data: bool = False) -> Path:

@@ -1,0 +1,24 @@
+"""Tests that unpack wheels or import code of their own: what they change in the process, undone after."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+
+@contextmanager
+def isolated_imports(temp: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The temporary directory at ``temp`` (where wheels are unpacked); ``sys.path`` and the modules
+    imported meanwhile as they were before, after."""
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
