@@ -140,8 +140,8 @@ def hyperparameter_entries(hyperparameters: Mapping[str, Any], room: int) -> dic
 
     A team's hyperparameters are free JSON: a value is its JSON text (a string as itself) cut to what AWS
     allows (:func:`domain.model_metadata.metadata_value`), a name cut to a key's characters. When they do
-    not all fit, the first by name are kept and ``model.hyperparameters_omitted`` says how many are only
-    in ``evaluation.json``.
+    not all fit, the first by name are kept; ``model.hyperparameters_omitted`` says how many have no entry
+    (for want of room, or of a name or value left in AWS's characters) and are only in ``evaluation.json``.
 
     Parameters
     ----------
@@ -161,10 +161,11 @@ def hyperparameter_entries(hyperparameters: Mapping[str, Any], room: int) -> dic
         text = metadata_value(value)
         if key != keys.HYPERPARAMETER and text and key not in entries:
             entries[key] = text
-    if len(entries) <= room:
+    if len(entries) == len(hyperparameters) and len(entries) <= room:
         return entries
     kept = dict(list(entries.items())[: max(room - 1, 0)])
-    return kept | {keys.MODEL_HYPERPARAMETERS_OMITTED: f"{len(entries) - len(kept)} more in evaluation.json"}
+    omitted = len(hyperparameters) - len(kept)
+    return kept | {keys.MODEL_HYPERPARAMETERS_OMITTED: f"{omitted} more in evaluation.json"}
 
 
 def card_hyperparameters(hyperparameters: Mapping[str, Any]) -> list[dict[str, str]]:

@@ -229,3 +229,20 @@ def test_a_team_s_hyperparameters_fit_the_model_card_schema_however_long_or_many
     assert by_name["columns"].startswith('["feature_number_0", ') and by_name["columns"].endswith("...")
     assert by_name["depth"] == "6" and by_name["a" * 252 + "..."] == "1"
     assert [entry["name"] for entry in given] == sorted(by_name)
+
+
+def test_hyperparameters_left_without_an_entry_are_counted_with_those_left_for_room() -> None:
+    # Given a team's hyperparameters of which two cannot be entries: a value with no character AWS allows
+    # ({} is only braces) and a name that AWS's characters make the same as another's
+    hyperparameters = {"grid": {}, "depth,max": 6, "depth max": 7, "rounds": 300}
+    document = evaluation(record("module"), hyperparameters)
+
+    # When it is registered
+    metadata = metadata_of(document)
+
+    # Then the two with no entry are counted as being only in evaluation.json
+    assert {k: v for k, v in metadata.items() if k.startswith("hp.")} == {
+        "hp.depth max": "7",
+        "hp.rounds": "300",
+    }
+    assert metadata["model.hyperparameters_omitted"] == "2 more in evaluation.json"
