@@ -78,8 +78,8 @@ MODEL_FAMILY: Final = "model.family"
 MODEL_TASK: Final = "model.task"
 # What the model needs beyond the image: "lightgbm==4.7.0 narwhals==2.1.0" (sorted by name).
 MODEL_PACKAGES: Final = "model.packages"
-# How many hyperparameters have no hp.<name> entry for want of room (a team's are free JSON, any number):
-# all of them are in the version's evaluation.json.
+# How many hyperparameters have no hp.<name> entry, for want of room (a team's are free JSON, any number) or
+# of AWS's characters in their name or value: all of them are in the version's evaluation.json.
 MODEL_HYPERPARAMETERS_OMITTED: Final = "model.hyperparameters_omitted"
 
 # Prefixes: one entry per hyperparameter used and per metric of the challenger on the test rows.
