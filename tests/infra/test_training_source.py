@@ -116,6 +116,19 @@ def test_a_team_folder_name_the_synth_checks_allow_never_replaces_what_the_archi
     assert importable <= RESERVED_FOLDER_NAMES, importable - RESERVED_FOLDER_NAMES
 
 
+def test_the_archive_root_holds_nothing_the_toolkit_would_install_online(
+    team_app_archive: dict[str, bytes],
+) -> None:
+    # Given the archive the network-isolated job runs (train.py's folder, the toolkit's code directory)
+    root = {name for name in team_app_archive if "/" not in name}
+
+    # Then the SageMaker training toolkit finds neither a requirements.txt (it would pip-install it from
+    # the index: entry_point.install) nor a setup.py (it would pip-install the folder as a package,
+    # _entry_point_type.get): the platform's and the team's requirements ship as wheels instead
+    assert "train.py" in root
+    assert not {"requirements.txt", "setup.py"} & root
+
+
 def synthesize_job(outdir: Path, team_code: Path) -> tuple[str, Path]:
     """A stack of one training job shipping ``team_code``: its source asset's hash and archive."""
     app = cdk.App(outdir=str(outdir))
