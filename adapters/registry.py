@@ -23,11 +23,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from adapters.aws import client, error_code
 from domain.names import model_card_name
 from domain.training.gate import GateDecision
+from domain.training.model_card import model_card_content
 from domain.training.registration import (
     ModelVersion,
     RegistrationFacts,
     decision_metadata,
-    model_card_content,
     model_package_request,
     trained_by,
 )

@@ -15,7 +15,6 @@ An ``evaluation.json`` from before it (a version trained by an earlier release, 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,15 +25,10 @@ from domain.model_metadata import MAX_VALUE, metadata_key, metadata_value
 __all__ = [
     "ModelOrigin",
     "ModelOriginError",
-    "card_hyperparameters",
     "hyperparameter_entries",
     "origin_words",
     "packages_value",
 ]
-
-# The model card schema's training_hyper_parameter: a name and a value of 1-255 characters, at most 100.
-CARD_HYPERPARAMETERS = 100
-CARD_TEXT = 255
 
 
 class ModelOriginError(ValueError):
@@ -166,34 +160,6 @@ def hyperparameter_entries(hyperparameters: Mapping[str, Any], room: int) -> dic
     kept = dict(list(entries.items())[: max(room - 1, 0)])
     omitted = len(hyperparameters) - len(kept)
     return kept | {keys.MODEL_HYPERPARAMETERS_OMITTED: f"{omitted} more in evaluation.json"}
-
-
-def card_hyperparameters(hyperparameters: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The model card's ``hyper_parameters``: each value its JSON text, within the card schema's limits.
-
-    A team's hyperparameters are free JSON (a list of columns, a nested grid): CreateModelCard refuses a
-    name or value over 255 characters, or more than 100 of them, and the registration would fail after
-    the package was created. What is cut ends in ``...``; all of them are in ``evaluation.json``.
-
-    Parameters
-    ----------
-    hyperparameters : mapping
-        ``evaluation.json``'s ``hyperparameters``.
-
-    Returns
-    -------
-    list of dict
-        ``{"name", "value"}`` by name, the first 100 with a name.
-    """
-    named = [(str(name), value) for name, value in sorted(hyperparameters.items()) if str(name)]
-    return [
-        {"name": _card_text(name), "value": _card_text(json.dumps(value))}
-        for name, value in named[:CARD_HYPERPARAMETERS]
-    ]
-
-
-def _card_text(text: str) -> str:
-    return text if len(text) <= CARD_TEXT else text[: CARD_TEXT - 3] + "..."
 
 
 def origin_words(evaluation: Mapping[str, Any]) -> str:

@@ -20,7 +20,8 @@ pipeline run, gate decision and approver (design invariant 2). Where each fact l
   profiles and calibrated thresholds), which the drift monitor scores live traffic against. A version
   registered before drift baselines has no Constraints: the monitor upgrades its two profiles instead.
 - ``ApprovalDescription``: a person's reason (written by the registry adapter on approve or reject).
-- The model card: the same facts in words and numbers, for people (:func:`model_card_content`).
+- The model card: the same facts in words and numbers, for people
+  (:func:`domain.training.model_card.model_card_content`).
 """
 
 from __future__ import annotations
@@ -34,13 +35,7 @@ from typing import Any, Literal
 from domain import model_metadata as keys
 from domain.model_metadata import LATER_ENTRIES, MAX_ENTRIES, MAX_KEY, metadata_value
 from domain.training.gate import GateDecision
-from domain.training.model_origin import (
-    ModelOrigin,
-    ModelOriginError,
-    card_hyperparameters,
-    hyperparameter_entries,
-    origin_words,
-)
+from domain.training.model_origin import ModelOrigin, ModelOriginError, hyperparameter_entries
 from domain.training.model_version import ModelVersion
 from domain.training.runs import Trigger
 
@@ -51,8 +46,9 @@ __all__ = [
     "RegistrationError",
     "RegistrationFacts",
     "decision_metadata",
-    "model_card_content",
+    "finite_metrics",
     "model_package_request",
+    "package_description",
     "trained_by",
 ]
 
@@ -117,7 +113,8 @@ INFERENCE_ENVIRONMENT: Mapping[str, str] = {
 }
 
 
-def _metrics(evaluation: Mapping[str, Any]) -> dict[str, float]:
+def finite_metrics(evaluation: Mapping[str, Any]) -> dict[str, float]:
+    """``evaluation.json``'s metric values that are finite numbers, by name (the registry's, the card's)."""
     values = {name: (entry or {}).get("value") for name, entry in (evaluation.get("metrics") or {}).items()}
     return {
         name: float(v)
@@ -143,7 +140,7 @@ def _lineage_metadata(
         keys.GATE_CHAMPION_COMPARED: decision.champion_compared,
         keys.GATE_SUMMARY: " ".join(decision.reasons),
     }
-    entries |= {keys.METRIC + k: v for k, v in sorted(_metrics(evaluation).items())}
+    entries |= {keys.METRIC + k: v for k, v in sorted(finite_metrics(evaluation).items())}
     cleaned = {name[:MAX_KEY]: metadata_value(value) for name, value in entries.items()}
     metadata = {name: value for name, value in cleaned.items() if value}
     try:
@@ -205,7 +202,7 @@ def model_package_request(
     status: ApprovalStatus = "Approved" if auto_approve else "PendingManualApproval"
     return {
         "ModelPackageGroupName": facts.group,
-        "ModelPackageDescription": _description(evaluation, facts),
+        "ModelPackageDescription": package_description(evaluation, facts),
         "InferenceSpecification": {
             "Containers": [container],
             "SupportedContentTypes": list(CONTENT_TYPES),
@@ -231,7 +228,8 @@ def trained_by(execution_arn: str) -> str:
     return f"trained by {execution_arn.rsplit(':', 1)[-1]}"
 
 
-def _description(evaluation: Mapping[str, Any], facts: RegistrationFacts) -> str:
+def package_description(evaluation: Mapping[str, Any], facts: RegistrationFacts) -> str:
+    """The version's one-line description (``ModelPackageDescription``, also the card's): at most 1,024."""
     family = evaluation.get("family") or "model"
     task = evaluation.get("task") or ""
     text = (
@@ -251,72 +249,3 @@ def decision_metadata(existing: Mapping[str, str], *, approver: str, at: str) ->
     if metadata_value(at):
         merged[keys.APPROVAL_AT] = metadata_value(at)
     return merged
-
-
-def _interval(entry: Mapping[str, Any], confidence: float) -> str:
-    low, high = entry.get("ci_low"), entry.get("ci_high")
-    return f"{confidence:.0%} CI {low:.4g} to {high:.4g}" if low is not None and high is not None else "no CI"
-
-
-def model_card_content(
-    evaluation: Mapping[str, Any], decision: GateDecision, facts: RegistrationFacts, *, version: int
-) -> dict[str, Any]:
-    """The model card of a registered version (SageMaker model card schema, kept small).
-
-    Parameters
-    ----------
-    evaluation, decision, facts
-        As given to :func:`model_package_request`.
-    version : int
-        The model package version the registry assigned.
-
-    Returns
-    -------
-    dict
-        ``model_overview``, ``intended_uses``, ``training_details`` and ``evaluation_details``; dump it
-        as JSON for ``CreateModelCard``'s ``Content``.
-    """
-    target = evaluation.get("target") or "the target"
-    confidence = float(evaluation.get("confidence", 0.95))
-    metrics = _metrics(evaluation)
-    intervals = {name: (evaluation.get("metrics") or {}).get(name) or {} for name in metrics}
-    metric_data = [
-        {"name": name, "type": "number", "value": value, "notes": _interval(intervals[name], confidence)}
-        for name, value in sorted(metrics.items())
-    ]
-    dataset = f"{facts.dataset}@{facts.dataset_version}"
-    return {
-        "model_overview": {
-            "model_description": _description(evaluation, facts),
-            "model_name": facts.group,
-            "model_version": version,
-            "problem_type": str(evaluation.get("task") or "unknown"),
-            "algorithm_type": str(evaluation.get("family") or "unknown"),
-            "model_artifact": [facts.model_data_url],
-            "inference_environment": {"container_image": [facts.image_uri]},
-        },
-        "intended_uses": {
-            "purpose_of_model": f"Predict {target} from the features of dataset {facts.dataset}.",
-            "intended_uses": "Rows that satisfy the dataset's contract, served by the platform's endpoint.",
-            "risk_rating": "Unknown",
-        },
-        "training_details": {
-            "training_observations": (
-                f"Run {facts.execution_arn}, code {facts.code_version}, "
-                f"trigger {facts.trigger.kind}: {facts.trigger.reason or 'no reason given'}."
-                + origin_words(evaluation)
-            )[:1024],
-            "training_job_details": {
-                "training_datasets": [dataset],
-                "hyper_parameters": card_hyperparameters(evaluation.get("hyperparameters") or {}),
-            },
-        },
-        "evaluation_details": [
-            {
-                "name": "test rows",
-                "datasets": [dataset],
-                "evaluation_observation": " ".join(decision.reasons)[:2096],
-                "metric_groups": [{"name": "challenger on the test rows", "metric_data": metric_data}],
-            }
-        ],
-    }

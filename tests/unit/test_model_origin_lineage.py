@@ -10,13 +10,13 @@ import pytest
 from domain.model_metadata import LATER_ENTRIES, MAX_ENTRIES
 from domain.training.config import GateConfig, ThresholdConfig
 from domain.training.gate import GateDecision, decide
+from domain.training.model_card import model_card_content
 from domain.training.model_origin import packages_value
 from domain.training.registration import (
     ModelVersion,
     RegistrationError,
     RegistrationFacts,
     decision_metadata,
-    model_card_content,
     model_package_request,
 )
 from domain.training.runs import Trigger

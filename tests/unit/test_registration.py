@@ -12,13 +12,13 @@ from domain.model_metadata import metadata_value
 from domain.names import model_card_name
 from domain.training.config import GateConfig, ThresholdConfig
 from domain.training.gate import GateDecision, decide
+from domain.training.model_card import model_card_content
 from domain.training.registration import (
     AUTO_APPROVER,
     ModelVersion,
     RegistrationError,
     RegistrationFacts,
     decision_metadata,
-    model_card_content,
     model_package_request,
 )
 from domain.training.runs import Trigger
