@@ -28,7 +28,7 @@ from .environment import JobEnvironment
 from .evaluate import ModelOutput, predict
 from .families import resolve_hyperparameters
 from .imported import ImportedModel, check_imported, imported_model, load_imported
-from .packages import read_manifest
+from .packages import read_manifest, team_packages
 from .pipeline import build_pipeline
 from .team import (
     ModelContract,
@@ -110,7 +110,7 @@ def choose_model(
     team_folder = None
     if module is not None and (source_root / module.folder_name).is_dir():
         team_folder = source_root / module.folder_name
-    packages = {w.name: w.version for w in read_manifest(source_root / WHEELS) if w.source == "team"}
+    packages = team_packages(source_root / WHEELS)
     imported = imported_model(training)
     if imported is not None:
         packages[IMPORT_PACKAGE] = _version(IMPORT_PACKAGE, source_root)
