@@ -225,6 +225,37 @@ def test_wheels_are_not_unpacked_into_a_folder_others_may_write_to(tmp_path: Pat
     assert str(shared) not in " ".join(sys.path)
 
 
+def test_a_compiled_wheel_for_another_python_is_refused_saying_to_install_its_pin(tmp_path: Path) -> None:
+    # Given a wheel of compiled code for another CPython than this one (the image's, in a local virtualenv)
+    other = "cp311" if sys.version_info[:2] != (3, 11) else "cp312"
+    wheel = tmp_path / f"mlops_compiled-1.0-{other}-{other}-manylinux_2_17_x86_64.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("mlops_compiled/__init__.py", "")
+    write_manifest(tmp_path, [("mlops-compiled", "1.0", wheel)])
+
+    # When the wheels are activated
+    with pytest.raises(TrainingInputError) as refused:
+        activate(tmp_path)
+
+    # Then it is not unpacked, and the message says what to install
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert str(refused.value) == (
+        f"{wheel.name} is compiled for {other} and this is Python {here}: install mlops-compiled==1.0 into "
+        "this environment instead (make setup installs the pins of the shipped wheels)"
+    )
+    assert not any((tmp_path / "tmp").glob("mlops-packages-*/*"))
+
+
+def test_a_wheel_of_the_stable_abi_or_pure_python_runs_on_any_python(tmp_path: Path) -> None:
+    stable = tmp_path / "mlops_stable-1.0-cp38-abi3-manylinux_2_17_x86_64.whl"
+    with zipfile.ZipFile(stable, "w") as archive:
+        archive.writestr("mlops_stable/__init__.py", "KIND = 'abi3'\n")
+    write_manifest(tmp_path, [("mlops-stable", "1.0", stable)])
+
+    assert activate(tmp_path).unpacked == ["mlops-stable==1.0"]
+    assert importlib.import_module("mlops_stable").KIND == "abi3"
+
+
 def test_without_a_manifest_there_is_nothing_to_install(tmp_path: Path) -> None:
     assert activate(tmp_path / "absent") == Activation(present=[], unpacked=[], folder=None)
 

@@ -137,6 +137,7 @@ def activate(wheels_dir: Path) -> Activation:
         folder = _own_folder() / digest[:16]
         for wheel in missing:
             _verify(wheels_dir / wheel.file, wheel)
+            _require_this_python(wheel)
         if not folder.is_dir():
             _unpack_all([wheels_dir / wheel.file for wheel in missing], folder)
         if str(folder) not in sys.path:
@@ -170,6 +171,21 @@ def _verify(path: Path, wheel: Wheel) -> None:
         raise TrainingInputError(
             f"{path.name} is not the file the wheel manifest describes (its SHA-256 differs); "
             "synthesize the app again to rebuild the wheelhouse"
+        )
+
+
+def _require_this_python(wheel: Wheel) -> None:
+    """Refuse a wheel of compiled code for another Python than this one (the image's 3.12 wheels in a
+    virtualenv of another release that lacks the pin): it would unpack, then fail to import."""
+    pythons, abis = wheel.file.removesuffix(".whl").split("-")[-3:-1]
+    if {"abi3", "none"} & set(abis.split(".")):
+        return
+    here = f"cp{sys.version_info.major}{sys.version_info.minor}"
+    if here not in pythons.split("."):
+        raise TrainingInputError(
+            f"{wheel.file} is compiled for {pythons} and this is Python {sys.version_info.major}."
+            f"{sys.version_info.minor}: install {wheel.pin} into this environment instead (make setup "
+            "installs the pins of the shipped wheels)"
         )
 
 
