@@ -38,7 +38,8 @@ from adapters.catalog import DynamoDatasetCatalog
 from adapters.model_imports import ImportUploadError, S3ModelImports, caller_arn, upload_metadata
 from adapters.pipeline import PipelineRun, StepFunctionsPipeline
 from cli.common import CloudOption, JsonOption, console, fail, plain, platform
-from cli.pipeline import STATE_MACHINE_OUTPUT, await_end, resolve_version, run_output, run_steps
+from cli.pipeline import STATE_MACHINE_OUTPUT
+from cli.pipeline_runs import await_end, resolve_version, run_output, run_steps
 from cli.target import Cloud
 from domain.failures import failure_message
 from domain.names import dataset_of_group, import_key

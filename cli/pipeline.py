@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-from contextlib import nullcontext
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -12,11 +10,11 @@ import typer
 from rich import box
 from rich.table import Table
 
-from adapters.aws import client
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.pipeline import PipelineRun, StepFunctionsPipeline, execution_arn
-from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, console, fail, plain, platform
+from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, console, plain, platform
 from cli.pipeline_decisions import decisions
+from cli.pipeline_runs import await_end, resolve_version, run_output, run_steps
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
 from domain.failures import failure_message
@@ -141,51 +139,10 @@ def show(
     _print_run(described, output)
 
 
-def resolve_version(catalog: DynamoDatasetCatalog, dataset: str, version: str | None) -> str:
-    """The full SHA-256 of an accepted version of ``dataset``: given in full, by prefix, or the latest."""
-    records = catalog.versions(dataset)
-    if not records:
-        fail(f"{dataset} has no accepted version: push one with `mlops data push FILE --dataset {dataset}`")
-    if version is None or version == "latest":
-        return records[0].version
-    matches = [record.version for record in records if record.version.startswith(version.lower())]
-    if len(matches) > 1:
-        fail(f"{version} is ambiguous: {', '.join(match[:16] for match in matches)}")
-    if not matches:
-        fail(f"{dataset} has no accepted version {version} (`mlops data versions {dataset}` lists them)")
-    return matches[0]
-
-
 def _run_arn(target: Platform, run: str) -> str:
     if run.startswith("arn:"):
         return run
     return execution_arn(target.output(STATE_MACHINE_OUTPUT), run)
-
-
-def await_end(pipeline: StepFunctionsPipeline, arn: str, timeout: float, *, quiet: bool) -> PipelineRun:
-    """The run at ``arn`` once it has ended (a spinner meanwhile unless ``quiet``); fails past ``timeout``."""
-    deadline = time.monotonic() + timeout
-    interval = 0.2
-    status = console.status(f"training run {plain(arn.rsplit(':', 1)[-1])} ...", spinner="dots")
-    with status if not quiet else nullcontext():
-        while True:
-            run = pipeline.describe(arn)
-            if run.status != "RUNNING":
-                return run
-            if time.monotonic() >= deadline:
-                fail(f"the run is still running after {timeout:.0f} s; `mlops pipeline show {run.name}`")
-            time.sleep(interval)
-            interval = min(interval * 1.5, 10.0)
-
-
-def run_output(arn: str) -> dict[str, Any]:
-    """The execution's output document (the run document with each step's result), or {}."""
-    described = client("stepfunctions").describe_execution(executionArn=arn)
-    try:
-        document = json.loads(described.get("output") or "{}")
-    except ValueError:
-        return {}
-    return document if isinstance(document, dict) else {}
 
 
 def _listed(run: PipelineRun) -> dict[str, Any]:
@@ -221,39 +178,6 @@ def _run_dict(run: PipelineRun) -> dict[str, Any]:
         "error": run.error,
         "cause": run.cause,
     }
-
-
-def run_steps(output: dict[str, Any]) -> dict[str, Any]:
-    """Each step's outcome, from the execution output (absent steps did not run or did not finish)."""
-    steps: dict[str, Any] = {}
-    prepare = output.get("prepare")
-    if isinstance(prepare, dict):
-        summary = prepare.get("summary") or {}
-        steps["prepare"] = {
-            "rows": summary.get("rows") or {},
-            "dropped_null_target": summary.get("dropped_null_target"),
-            "champion": prepare.get("champion"),
-        }
-    training = output.get("training")
-    if isinstance(training, dict):
-        steps["training"] = {
-            "job_name": training.get("job_name"),
-            "model_artifacts": training.get("model_artifacts"),
-        }
-    gate = output.get("gate")
-    if isinstance(gate, dict):
-        steps["gate"] = {
-            "approved": gate.get("approved"),
-            "summary": gate.get("summary"),
-            "reasons": list(gate.get("reasons") or []),
-            "metrics": gate.get("metrics") or {},
-        }
-    registration = output.get("registration")
-    if isinstance(registration, dict):
-        steps["registration"] = {
-            key: registration.get(key) for key in ("model_package_arn", "version", "approval_status")
-        }
-    return steps
 
 
 def _print_run(run: PipelineRun, output: dict[str, Any]) -> None:
