@@ -12,11 +12,12 @@ import pytest
 
 
 @contextmanager
-def isolated_imports(temp: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The temporary directory at ``temp`` (where wheels are unpacked); ``sys.path`` and the modules
-    imported meanwhile as they were before, after."""
-    temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+def isolated_imports(monkeypatch: pytest.MonkeyPatch, temp: Path | None = None) -> Iterator[None]:
+    """``sys.path`` and the modules imported meanwhile as they were before, after; with ``temp``, the
+    temporary directory there (where wheels are unpacked)."""
+    if temp is not None:
+        temp.mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(temp))
     monkeypatch.setattr(sys, "path", list(sys.path))
     before = set(sys.modules)
     yield

@@ -46,7 +46,7 @@ SIGNATURE = Signature.from_dict(
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Unpacked wheels land in this test's folder, and what they put on sys.path or import goes away after."""
-    with isolated_imports(tmp_path / "tmp", monkeypatch):
+    with isolated_imports(monkeypatch, tmp_path / "tmp"):
         yield
 
 

@@ -27,7 +27,7 @@ from training.mlops_training.packages import Activation, activate, read_manifest
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Unpacked wheels land in this test's folder, and what they put on sys.path or import goes away after."""
-    with isolated_imports(tmp_path / "tmp", monkeypatch):
+    with isolated_imports(monkeypatch, tmp_path / "tmp"):
         yield
 
 

@@ -1,5 +1,6 @@
 """A team's own model in the training job: the contract its builder gets, the builder imported, called
-and checked, the choice of estimator from training.json, and the example team model.
+and checked, and the choice of estimator from training.json (the example team model has
+test_example_team_model.py).
 
 Team code folders are written under tmp_path with names of their own (a module imported once stays in
 ``sys.modules``); what a test puts on ``sys.path`` or imports is removed after it.
@@ -9,28 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted
 
-from tests.trained_model import churn_contract, churn_snapshot
+from tests.import_isolation import isolated_imports
 from training.mlops_training.contract_io import (
     Feature,
     Signature,
     TrainingInputError,
-    feature_matrix,
-    signature_from,
-    target_vector,
 )
 from training.mlops_training.environment import JobEnvironment
-from training.mlops_training.fast_inference import fast_predictor
 from training.mlops_training.model_choice import choose_model, fit
 from training.mlops_training.team import (
     ModelContract,
@@ -55,11 +48,8 @@ CONTRACT = ModelContract("classification", Feature("churned", "integer"), FEATUR
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    before = set(sys.modules)
-    yield
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+    with isolated_imports(monkeypatch):
+        yield
 
 
 def team_folder(root: Path, name: str, source: str) -> TeamModule:
@@ -71,17 +61,6 @@ def team_folder(root: Path, name: str, source: str) -> TeamModule:
 
 def environment(tmp_path: Path, overrides: dict[str, Any] | None = None) -> JobEnvironment:
     return JobEnvironment(tmp_path / "model", tmp_path / "output", {}, {"dataset": "churn"}, overrides or {})
-
-
-def churn_data(rows: int = 600) -> tuple[Signature, Any, Any]:
-    contract = json.loads(churn_contract().model_dump_json())
-    signature = signature_from(contract, {"task": "classification"})
-    table = churn_snapshot(rows)
-    return (
-        signature,
-        feature_matrix(table, signature.features),
-        target_vector(table, signature.target, "classification", "x"),
-    )
 
 
 def test_the_contract_gives_feature_matrix_positions_by_name_and_by_type() -> None:
@@ -345,54 +324,3 @@ def test_a_team_model_that_fails_to_fit_shows_its_error_prefixed_by_where(tmp_pa
         "fitting the model from build in models/team_unfit/model.py raised ValueError: cannot convert str to "
         "float"
     )
-
-
-def test_the_example_builds_an_unfitted_pipeline_that_learns_churn_from_the_feature_matrix() -> None:
-    signature, features, y = churn_data()
-    builder = import_builder(EXAMPLE, ROOT / "examples")
-
-    pipeline = build(builder, EXAMPLE, ModelContract.from_signature(signature, 3), {"n_estimators": 30})
-
-    with pytest.raises(NotFittedError):
-        check_is_fitted(pipeline)
-    assert clone(pipeline).get_params()["model__classifier__n_estimators"] == 30
-    assert pipeline.get_params()["model__classifier__random_state"] == 3
-    pipeline.fit(features[:450], y[:450])
-    probabilities = pipeline.predict_proba(features[450:])
-    assert pipeline.classes_.tolist() == [0, 1]
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
-    assert len(set(pipeline.predict(features[450:]).tolist())) == 2  # it learnt something of both classes
-
-
-def test_the_compiled_predictor_falls_back_to_the_example_pipeline_naming_the_step_it_does_not_know() -> None:
-    signature, features, y = churn_data(300)
-    builder = import_builder(EXAMPLE, ROOT / "examples")
-    pipeline = build(builder, EXAMPLE, ModelContract.from_signature(signature, 0), {"n_estimators": 10})
-    pipeline.fit(features, y)
-
-    served, reason = fast_predictor(pipeline, features[:20])
-
-    assert served is pipeline
-    assert reason == "serving with the scikit-learn Pipeline: a ChurnFeatures step is not compiled"
-
-
-def test_the_example_classifier_learns_any_target_labels_and_answers_with_them() -> None:
-    # Given churn rows whose target is spelt "stayed"/"left" (XGBoost itself takes only 0..n-1)
-    signature, features, y = churn_data()
-    labels = np.where(y == 1, "left", "stayed").astype(object)
-    builder = import_builder(EXAMPLE, ROOT / "examples")
-    pipeline = build(builder, EXAMPLE, ModelContract.from_signature(signature, 3), {"n_estimators": 30})
-
-    # When it is fit on them
-    pipeline.fit(features[:450], labels[:450])
-
-    # Then its classes are the target's labels, predict answers with them, and predict_proba's columns
-    # follow classes_: the same model as on 0/1 ("left" is 1 there, 0 here: equal up to float32 rounding)
-    assert pipeline.classes_.tolist() == ["left", "stayed"]
-    predicted = pipeline.predict(features[450:])
-    assert set(predicted.tolist()) == {"left", "stayed"}
-    probabilities = pipeline.predict_proba(features[450:])
-    np.testing.assert_array_equal(predicted, pipeline.classes_[probabilities.argmax(axis=1)])
-    numeric = build(builder, EXAMPLE, ModelContract.from_signature(signature, 3), {"n_estimators": 30})
-    numeric.fit(features[:450], y[:450])
-    np.testing.assert_allclose(probabilities[:, 0], numeric.predict_proba(features[450:])[:, 1], atol=1e-6)
