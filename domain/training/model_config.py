@@ -112,8 +112,12 @@ else:
     )
 
 
+# What numpy's RandomState takes as a seed, and so scikit-learn's random_state: out of it, the job fails.
+MAX_SEED = 2**32 - 1
+
+
 class _ModelBase(ConfigModel):
-    seed: int = Field(0, description="random_state of the estimator")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="random_state of the estimator")
 
 
 class HistGradientBoosting(_ModelBase):
@@ -164,7 +168,7 @@ class TeamModule(ConfigModel):
     hyperparameters: dict[str, Any] = Field(
         default_factory=dict, description="Passed to the builder as they are (any JSON values)."
     )
-    seed: int = Field(0, description="The contract's seed, for the builder's random_state")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="The contract's seed, for the builder's random_state")
 
     @field_validator("family", mode="before")
     @classmethod

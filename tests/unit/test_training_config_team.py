@@ -138,6 +138,12 @@ def test_a_team_model_may_do_regression_with_any_hyperparameter_name() -> None:
         (TEAM | {"builder": "build model"}, "model.builder: 'build model' is not a Python function name"),
         (TEAM | {"builder": "lambda"}, "model.builder: 'lambda' is not a Python function name"),
         (TEAM | {"seed": "one"}, "model.seed: Input should be a valid integer"),
+        # random_state is numpy's seed, 0 to 2**32 - 1: out of it the job would fail, not the synth
+        (TEAM | {"seed": -1}, "model.seed: Input should be greater than or equal to 0"),
+        (
+            {"family": "random_forest", "seed": 2**32},
+            "model.seed: Input should be less than or equal to 4294967295",
+        ),
         (TEAM | {"hyperparameter": {}}, "model.hyperparameter: unknown key"),
         (TEAM | {"hyperparameters": [1]}, "model.hyperparameters: Input should be a valid dictionary"),
     ],
