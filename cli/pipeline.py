@@ -175,6 +175,7 @@ def _run_dict(run: PipelineRun) -> dict[str, Any]:
         "dataset": request.dataset if request else None,
         "dataset_version": request.dataset_version if request else None,
         "trigger": asdict(request.trigger) if request else None,
+        "imported": asdict(request.imported) if request and request.imported else None,
         "error": run.error,
         "cause": run.cause,
     }
@@ -194,6 +195,12 @@ def _print_run(run: PipelineRun, output: dict[str, Any]) -> None:
             f"  trigger  {plain(label)}" + (f": {plain(trigger.reason)}" if trigger.reason else ""),
             highlight=False,
         )
+        if (imported := run.request.imported) is not None:
+            console.print(
+                f"  imported {plain(imported.name)} (sha256 {imported.sha256[:16]}) by {plain(imported.by)}",
+                highlight=False,
+                soft_wrap=True,
+            )
     steps = run_steps(output)
     if "prepare" in steps:
         rows = steps["prepare"]["rows"]

@@ -277,6 +277,23 @@ def test_pipeline_runs_lists_an_import_run_of_its_dataset(deploy: Deploy, model:
     ]
 
 
+def test_pipeline_show_names_the_file_an_import_run_judged_and_who_imported_it(
+    deploy: Deploy, model: Path
+) -> None:
+    # Given an import run
+    deploy()
+    run = json.loads(mlops("models", "import", str(model), "-d", "churn", "--json").stdout)["run"]
+
+    # When the run is shown, for people and as JSON
+    shown = mlops("pipeline", "show", run)
+    document = json.loads(mlops("pipeline", "show", run, "--json").stdout)
+
+    # Then both name the file, its sha256 and the importer
+    sha = _sha256(model)
+    assert f"  imported churn model.skops (sha256 {sha[:16]}) by {CALLER}" in shown.stdout.splitlines()
+    assert document["imported"] == {"sha256": sha, "by": CALLER, "name": "churn model.skops"}
+
+
 def test_an_upload_whose_run_did_not_start_is_finished_by_importing_again(
     deploy: Deploy, model: Path
 ) -> None:
