@@ -9,7 +9,9 @@ module's syntax tree (:mod:`ast`).
 
 Every problem is reported at once, each with the configuration key it belongs to
 (``datasets.<dataset>.training.model.module`` or ``...model.builder``); ``stacks/config.py`` turns them
-into the synth's error lines.
+into the synth's error lines. The folder's ``requirements.txt`` is checked by
+:mod:`domain.training.team_requirements` (``REQUIREMENTS_FILE`` and ``requirement_pin`` are re-exported
+here, where the source bundling and the wheelhouse import them).
 """
 
 from __future__ import annotations
@@ -21,10 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
 from domain.training.model_config import TeamModule, is_identifier
+from domain.training.team_requirements import REQUIREMENTS_FILE, requirement_pin, requirements_problems
 
 __all__ = [
     "REQUIREMENTS_FILE",
@@ -38,8 +38,6 @@ __all__ = [
 # The names the source archive's root already uses: the training job's own packages and scripts, the
 # shared spec and the wheelhouse. A team folder of that name would replace or shadow them.
 RESERVED_FOLDER_NAMES = frozenset({"spec", "mlops_training", "wheels", "train", "inference"})
-# Extra packages of the team's code, one ``name==version`` a line (the wheelhouse is built from it).
-REQUIREMENTS_FILE = "requirements.txt"
 
 
 @dataclass(frozen=True)
@@ -231,7 +229,7 @@ def _folder_problems(root: Path, modules: Mapping[str, TeamModule]) -> Iterator[
             )
     if problem := _folder_name_problem(folder):
         yield TeamCodeProblem(first, "module", problem)
-    yield from (TeamCodeProblem(first, "module", line) for line in _requirements_problems(root, folder))
+    yield from (TeamCodeProblem(first, "module", line) for line in requirements_problems(root, folder))
 
 
 def _folder_name_problem(folder: PurePosixPath) -> str | None:
@@ -245,58 +243,3 @@ def _folder_name_problem(folder: PurePosixPath) -> str | None:
     if name in sys.stdlib_module_names:
         return f"{ships}, which would hide Python's own module {name!r} from the job: rename the folder"
     return None
-
-
-def requirement_pin(line: str) -> tuple[str, str] | None:
-    """The package and version a requirements line pins, or None when it does not pin exactly one.
-
-    Parameters
-    ----------
-    line : str
-        One line of a requirements file; a comment (``# ...``) is left out first.
-
-    Returns
-    -------
-    tuple of (str, str) or None
-        ``(name, version)``, the name normalized as PEP 503 says, for ``name==version`` (with extras or an
-        environment marker, or not); ``None`` for a line with nothing but a comment.
-
-    Raises
-    ------
-    ValueError
-        The line is not ``name==version``: a range, a wildcard, a URL, a pip option such as ``-r``.
-    """
-    text = line.split("#", 1)[0].strip()
-    if not text:
-        return None
-    try:
-        requirement = Requirement(text)
-    except InvalidRequirement:
-        requirement = None
-    specifiers = list(requirement.specifier) if requirement is not None else []
-    if requirement is None or requirement.url is not None or len(specifiers) != 1:
-        raise ValueError(f"{text!r} does not pin one version")
-    [specifier] = specifiers
-    if specifier.operator != "==" or "*" in specifier.version:
-        raise ValueError(f"{text!r} does not pin one version")
-    return canonicalize_name(requirement.name), specifier.version
-
-
-def _requirements_problems(root: Path, folder: PurePosixPath) -> Iterator[str]:
-    path = root / folder / REQUIREMENTS_FILE
-    if not path.is_file():
-        return
-    shown = folder / REQUIREMENTS_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        yield f"{shown} cannot be read as UTF-8 text"
-        return
-    for number, line in enumerate(text.splitlines(), start=1):
-        try:
-            requirement_pin(line)
-        except ValueError as error:
-            yield (
-                f"{shown} line {number}: {error}: write name==version (its wheels are fetched for the "
-                "training image when the app is built, and installed offline)"
-            )
