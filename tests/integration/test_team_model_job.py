@@ -181,6 +181,29 @@ def team_job(source: Path, channels: Path, tmp_path_factory: pytest.TempPathFact
     return run_job(source, tmp_path_factory.mktemp("team"), channels)
 
 
+def test_a_family_trained_beside_team_code_and_wheels_ships_neither_into_its_model(
+    source: Path, channels: Path, tmp_path: Path
+) -> None:
+    # Given the source directory with the team's folder and wheels, and a run that trains a built-in family
+    config = tmp_path / "config"
+    shutil.copytree(channels / "config", config)
+    training = json.loads((config / "training.json").read_text())
+    training["model"] = {"family": "hist_gradient_boosting", "hyperparameters": {"max_iter": 20}, "seed": 0}
+    (config / "training.json").write_text(json.dumps(training))
+
+    # When the job runs
+    job = run_job(source, tmp_path / "job", channels, config)
+
+    # Then the model's code/ is the platform's alone: its endpoint has nothing to unpack
+    assert job.returncode == 0, job.log
+    assert job.evaluation["model"]["kind"] == "family"
+    assert sorted(path.name for path in (job.model / "code").iterdir()) == [
+        "inference.py",
+        "mlops_training",
+        "spec",
+    ]
+
+
 @pytest.fixture
 def served_code(team_job: Job, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The model archive's code/inference.py, imported as the container does (its folder on sys.path)."""

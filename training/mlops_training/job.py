@@ -186,7 +186,9 @@ def run(env: JobEnvironment, source_root: Path = SOURCE_ROOT) -> dict[str, Any]:
     joblib.dump(pipeline, env.model_dir / "model.joblib")
     _write_json(signature.to_dict(), env.model_dir / "model_signature.json")
     _write_json(contract, env.model_dir / "contract.json")  # what requests are checked against
-    ship_inference_code(env.model_dir / "code", chosen.team_folder, source_root / WHEELS)
+    # A family's model needs nothing beyond the image: its endpoint has no wheels to unpack.
+    wheels = source_root / WHEELS if chosen.record["kind"] != "family" else None
+    ship_inference_code(env.model_dir / "code", chosen.team_folder, wheels)
     drift = drift_baseline(train, signature, output, chosen.seed).to_json()
     for name, document in (
         ("baseline/inputs_profile.json", table_profile(train, inputs)),
