@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, NoReturn, ParamSpec
 
 import typer
+from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.markup import escape
@@ -108,6 +109,12 @@ def clear_errors(command: Callable[P, None]) -> Callable[P, None]:
             fail(str(error))
         except ClientError as error:
             fail(f"AWS refused: {error.response['Error'].get('Message') or error}")
+        except S3UploadFailedError as error:
+            # boto3's upload_file wraps S3's refusal (AccessDenied, a KMS key it may not use) in its own.
+            refused = error.__context__
+            if not isinstance(refused, ClientError):
+                fail("the upload failed before S3 answered; check your connection and try again")
+            fail(f"AWS refused the upload: {refused.response['Error'].get('Message') or refused}")
         except BotoCoreError as error:
             fail(f"cannot reach AWS: {error}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -49,3 +50,31 @@ def test_local_env_without_a_local_cloud_exits_1(nowhere: CliRunner) -> None:
 
     assert result.exit_code == 1
     assert "no local cloud is running" in result.output
+
+
+def test_an_upload_s3_refuses_is_one_line_with_s3_s_reason_not_boto3_s(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given a command whose upload S3 refuses, as boto3's upload_file reports it (its own exception,
+    # S3's ClientError the one it was raised from)
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import ClientError
+
+    from cli.common import clear_errors
+
+    denied = "User: arn:aws:sts::123456789012:assumed-role/r/alice is not authorized to perform: s3:PutObject"
+
+    @clear_errors
+    def push() -> None:
+        try:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": denied}}, "PutObject")
+        except ClientError as error:
+            raise S3UploadFailedError(f"Failed to upload a.csv to data/incoming/a.csv: {error}") from None
+
+    # When it runs
+    with pytest.raises(typer.Exit) as exited:
+        push()
+
+    # Then it ends with S3's reason on one line and exit 2, not a traceback of boto3's exception
+    assert exited.value.exit_code == 2
+    assert capsys.readouterr().err.strip() == f"error: AWS refused the upload: {denied}"
