@@ -6,8 +6,9 @@ In ``SM_MODEL_DIR`` (becomes ``model.tar.gz``, what the registry and the endpoin
 ``model.joblib`` (the whole Pipeline), ``model_signature.json`` (its input and classes, see
 :mod:`mlops_training.contract_io`), ``contract.json`` (what requests are checked against), ``code/``
 (``inference.py``, this package and ``spec``, and the team code folder and ``wheels/`` when the source
-directory has them: what the endpoint runs), ``evaluation.json`` (see :mod:`mlops_training.evaluate`;
-its ``model`` is :mod:`mlops_training.model_choice`'s),
+directory has them and the model is not a built-in family's: what the endpoint runs),
+``evaluation.json`` (see :mod:`mlops_training.evaluate`; its ``model`` is
+:mod:`mlops_training.model_choice`'s),
 ``baseline/inputs_profile.json`` (the features of the training rows),
 ``baseline/predictions_profile.json`` (the model's predictions on the test rows: what live
 predictions should look like) and ``baseline/drift_baseline.json`` (the same columns' drift profiles
