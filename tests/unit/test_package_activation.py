@@ -140,10 +140,13 @@ def test_a_process_lacking_more_wheels_does_not_take_the_folder_of_one_that_had_
     first = make_wheel(tmp_path, "mlops_first_pkg", "1.0", {"mlops_first_pkg/__init__.py": "NAME = 1\n"})
     second = make_wheel(tmp_path, "mlops_second_pkg", "1.0", {"mlops_second_pkg/__init__.py": "NAME = 2\n"})
     write_manifest(tmp_path, [("mlops-first-pkg", "1.0", first), ("mlops-second-pkg", "1.0", second)])
+    real = metadata.version
+
+    def only_first_installed(name: str) -> str:
+        return "1.0" if name == "mlops-first-pkg" else real(name)
+
     with monkeypatch.context() as installed:
-        real = metadata.version
-        only_first = lambda name: "1.0" if name == "mlops-first-pkg" else real(name)  # noqa: E731
-        installed.setattr(metadata, "version", only_first)
+        installed.setattr(metadata, "version", only_first_installed)
         earlier = activate(tmp_path)
     assert earlier.present == ["mlops-first-pkg==1.0"]
     assert earlier.folder is not None
