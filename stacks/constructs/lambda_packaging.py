@@ -29,8 +29,9 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 from pydantic import BaseModel
 
-from domain.training.team_code import REQUIREMENTS_FILE
+from domain.training.team_code import REQUIREMENTS_FILE, RESERVED_FOLDER_NAMES
 from stacks.constructs.training_packages import PackagingError, wheelhouse
+from stacks.constructs.wheel_names import refuse_shadowing
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
@@ -250,7 +251,8 @@ def training_source_bundling(team_code: Path | None) -> cdk.BundlingOptions:
     Raises
     ------
     PackagingError
-        The wheelhouse cannot be built (``training_packages.wheelhouse``).
+        The wheelhouse cannot be built (``training_packages.wheelhouse``), or a wheel installs a name the
+        archive's root uses (``wheel_names.refuse_shadowing``).
     """
     folders = {"": PROJECT_ROOT / "training", SHARED_PACKAGE: PROJECT_ROOT / SHARED_PACKAGE}
     requirements = None
@@ -260,6 +262,8 @@ def training_source_bundling(team_code: Path | None) -> cdk.BundlingOptions:
         if (team_code / REQUIREMENTS_FILE).is_file():
             requirements = team_code / REQUIREMENTS_FILE
     folders[WHEELS_FOLDER] = wheelhouse(requirements)
+    # Unpacked first on the job's sys.path: none may take a name the archive's root uses.
+    refuse_shadowing(folders[WHEELS_FOLDER], RESERVED_FOLDER_NAMES, team_code)
     return cdk.BundlingOptions(
         image=_NO_DOCKER,
         local=_SourceTarball(folders),  # type: ignore[arg-type]  # a jsii interface
