@@ -164,6 +164,20 @@ def test_a_step_it_does_not_know_leaves_the_pipeline_serving_and_says_which() ->
     assert reason == "serving with the scikit-learn Pipeline: a PolynomialFeatures step is not compiled"
 
 
+def test_an_estimator_that_is_not_a_pipeline_serves_itself_and_the_log_says_so() -> None:
+    # Given a fitted estimator that is not a Pipeline (a team's or an imported model need not be one)
+    fitted = fitted_model("classification", "logistic_regression", "churned")
+    probe = probe_matrix(fitted.spec, fitted.profile)
+    estimator = fitted.pipeline[-1]
+
+    # When the endpoint chooses what serves it
+    predictor, reason = fast_predictor(estimator, probe)
+
+    # Then it serves itself, and the log does not call it a Pipeline
+    assert predictor is estimator
+    assert reason == "serving with the LogisticRegression itself: only a Pipeline is compiled"
+
+
 def test_a_compiled_step_that_computes_anything_else_leaves_the_pipeline_serving(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 
 from spec.values import epoch_seconds
 
@@ -92,6 +93,8 @@ def fast_predictor(pipeline: Any, probe: Matrix) -> tuple[Any, str]:
     predictor, reason
         What to serve with, and a sentence for the log saying which and why.
     """
+    if not isinstance(pipeline, Pipeline):  # a team's or an imported estimator of its own
+        return pipeline, f"serving with the {type(pipeline).__name__} itself: only a Pipeline is compiled"
     try:
         compiled = compile_pipeline(pipeline)
     except NotCompilableError as error:
