@@ -10,10 +10,12 @@ decides what it means.
 
 A champion trained with a team's code or extra packages carries them in its archive's ``code/`` (the team
 code folder, ``wheels/``): its wheels are activated (:mod:`mlops_training.packages`) and its ``code/``
-is put on ``sys.path`` after the job's own folders while it loads. A module the job has imported already
+is put on ``sys.path`` after the job's own folders while it loads and predicts (``sys.path`` is as it was
+after). A module the job has imported already
 wins over the champion's copy of the same name: the challenger's team code folder is imported first, so a
 champion pickled with other code of the same module name (a class renamed or removed since) may not load
-or may predict differently; it is then unscorable, with the reason, and never fails the job.
+(it is then unscorable, with the reason, and never fails the job) or may load and predict differently,
+which nothing here detects.
 """
 
 from __future__ import annotations
