@@ -38,6 +38,7 @@ from adapters.catalog import DynamoDatasetCatalog
 from adapters.model_imports import ImportUploadError, S3ModelImports, caller_arn, upload_metadata
 from adapters.pipeline import PipelineRun, StepFunctionsPipeline
 from cli.common import CloudOption, JsonOption, console, fail, plain, platform
+from cli.model_refs import PREFIX_OUTPUT
 from cli.pipeline import STATE_MACHINE_OUTPUT
 from cli.pipeline_runs import await_end, resolve_version, run_output, run_steps
 from cli.target import Cloud
@@ -48,8 +49,6 @@ from domain.training.runs import IMPORT_REFERENCE_DIGITS, ImportedModel, RunRequ
 from spec.model_file import skops_file_problem
 
 __all__ = ["import_model", "origin_lines"]
-
-PREFIX_OUTPUT = "ModelPackageGroupPrefix"
 
 
 def import_model(

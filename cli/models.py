@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
-import time
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -14,16 +11,21 @@ from rich import box
 from rich.table import Table
 
 from adapters.aws import client
-from adapters.pipeline import StepFunctionsPipeline
 from adapters.registry import SageMakerModelRegistry
-from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, console, fail, plain, platform
-from cli.endpoints import endpoints_of
+from cli.common import CloudOption, JsonOption, clear_errors, clock, coloured, console, plain, platform
 from cli.model_import import import_model, origin_lines
+from cli.model_refs import (
+    PREFIX_OUTPUT,
+    ReasonOption,
+    VersionArgument,
+    checked_reason,
+    find_version,
+    version_reference,
+)
+from cli.model_rollback import rollback
 from cli.tables import flexible, identifier, print_table
 from cli.target import Cloud, Platform
-from domain.deployment.request import start_deployment
-from domain.names import dataset_of_group, model_package_group
-from domain.state_limits import MAX_TEXT
+from domain.names import model_package_group
 from domain.training.registration import ModelVersion
 
 app = typer.Typer(
@@ -32,18 +34,9 @@ app = typer.Typer(
 )
 app.command("import")(clear_errors(import_model))
 
-PREFIX_OUTPUT = "ModelPackageGroupPrefix"
-_REFERENCE = re.compile(r"(?P<dataset>[A-Za-z0-9][A-Za-z0-9-]*)[/:](?P<number>[0-9]+)")
 _COLOURS = {"Approved": "green", "Rejected": "red", "PendingManualApproval": "yellow"}
 _SHORT = {"PendingManualApproval": "pending"}
 _LISTED_METRICS = 3
-
-VersionArgument = Annotated[
-    str, typer.Argument(help="<dataset>/<n>, <dataset>:<n> or a model package ARN.", show_default=False)
-]
-ReasonOption = Annotated[
-    str, typer.Option("--reason", help="Why (required: kept with the version).", show_default=False)
-]
 
 
 @app.command("list")
@@ -79,7 +72,7 @@ def list_versions(
         data = (version.dataset_version or "")[:12]
         status = coloured(version.approval_status, _COLOURS, _SHORT.get(version.approval_status))
         table.add_row(
-            plain(_reference(version, prefix)), status, plain(metrics or "-"), plain(data),
+            plain(version_reference(version, prefix)), status, plain(metrics or "-"), plain(data),
             clock(version.created_at)[:16],
         )  # fmt: skip
     print_table(table)
@@ -90,15 +83,14 @@ def list_versions(
 def show(version: VersionArgument, cloud: CloudOption = Cloud.auto, as_json: JsonOption = False) -> None:
     """Show a model version: metrics, lineage, the gate's decision and the approval."""
     target = platform(cloud)
-    found = _find(target, version)
+    found = find_version(target, version)
     intervals = _intervals(found.evaluation_url)
     if as_json:
         console.print_json(json.dumps({**found.to_dict(), "intervals": intervals}, default=str))
         return
-    prefix = target.output(PREFIX_OUTPUT)
+    named = version_reference(found, target.output(PREFIX_OUTPUT))
     console.print(
-        f"[bold]{plain(_reference(found, prefix))}[/bold]  {coloured(found.approval_status, _COLOURS)}",
-        highlight=False,
+        f"[bold]{plain(named)}[/bold]  {coloured(found.approval_status, _COLOURS)}", highlight=False
     )
     console.print(f"  {plain(found.arn)}", highlight=False, soft_wrap=True)
     console.print(
@@ -153,7 +145,11 @@ def approve(
 ) -> None:
     """Approve a model version (it may then be deployed), with a reason."""
     target = platform(cloud)
-    _decided(SageMakerModelRegistry().approve(_find(target, version).arn, _reason(reason)), target, as_json)
+    _decided(
+        SageMakerModelRegistry().approve(find_version(target, version).arn, checked_reason(reason)),
+        target,
+        as_json,
+    )
 
 
 @app.command()
@@ -166,110 +162,18 @@ def reject(
 ) -> None:
     """Reject a model version, with a reason."""
     target = platform(cloud)
-    _decided(SageMakerModelRegistry().reject(_find(target, version).arn, _reason(reason)), target, as_json)
-
-
-@app.command()
-@clear_errors
-def rollback(
-    version: VersionArgument,
-    reason: ReasonOption,
-    wait: Annotated[bool, typer.Option(help="Wait until the deployment ends and print its outcome.")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 3600.0,
-    cloud: CloudOption = Cloud.auto,
-    as_json: JsonOption = False,
-) -> None:
-    """Serve an earlier version again: the approved versions after it are rejected, it is redeployed."""
-    target = platform(cloud)
-    why = _reason(reason)
-    found = _find(target, version)
-    if found.approval_status == "Rejected":
-        fail(f"version {found.version} was rejected ({found.approval_description}): approve it first")
-    registry = SageMakerModelRegistry()
-    newer = [n for n in registry.approved_versions(found.group) if n > found.version]
-    for number in newer:
-        registry.reject(
-            registry.version(found.group, number).arn, f"rolled back to version {found.version}: {why}"
-        )
-    if found.approval_status != "Approved":
-        # The approval starts its deployment; its time tells that deployment's outcome from older ones.
-        found = registry.approve(found.arn, f"rollback: {why}")
-        execution = None
-    else:  # still approved: no approval event will come, so the deployment is started here
-        dataset = dataset_of_group(target.output(PREFIX_OUTPUT), found.group) or found.group
-        endpoint = endpoints_of(target).get(dataset)
-        if endpoint is None:
-            fail(f"{dataset} has no endpoint in this deployment")
-        execution = start_deployment(
-            found,
-            dataset=dataset,
-            endpoint=endpoint,
-            trigger="rollback",
-            reason=why,
-            requested_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            workflow=target.output("DeploymentStateMachineArn"),
-            executions=StepFunctionsPipeline(),
-        ).execution_arn
-    outcome = _await_deployment(found, execution, timeout) if wait else None
-    result = {"version": found.to_dict(), "rejected": newer, "deployment": execution, "outcome": outcome}
-    if as_json:
-        console.print_json(json.dumps(result, default=str))
-    else:
-        reference = _reference(found, target.output(PREFIX_OUTPUT))
-        rejected = ", ".join(f"version {n}" for n in newer) or "none"
-        console.print(
-            f"[bold]rolling back to {plain(reference)}[/bold]; rejected: {rejected}", highlight=False
-        )
-        console.print(
-            f"  deployment {plain(execution or 'started by the approval')}", highlight=False, soft_wrap=True
-        )
-        if outcome:
-            console.print(
-                f"  outcome    {plain(outcome['status'])}: {plain(outcome['reason'])}",
-                highlight=False,
-                soft_wrap=True,
-            )
-    if outcome and outcome["status"] != "deployed":
-        raise typer.Exit(1)
-
-
-def _await_deployment(version: ModelVersion, execution: str | None, timeout: float) -> dict[str, Any]:
-    """Wait for the version's deployment to end; its outcome as recorded on the version."""
-    deadline = time.monotonic() + timeout
-    registry = SageMakerModelRegistry()
-    while time.monotonic() < deadline:
-        if execution is not None:
-            run = StepFunctionsPipeline().describe(execution)
-            if run.status != "RUNNING":
-                break
-        else:
-            current = registry.describe(version.arn)
-            if current.deployment_at and current.deployment_at >= (version.decided_at or ""):
-                break
-        time.sleep(2)
-    else:
-        fail(f"the deployment did not end within {timeout:.0f} s")
-    current = registry.describe(version.arn)
-    return {"status": current.deployment_status or "unknown", "reason": current.deployment_reason or ""}
-
-
-def _reason(reason: str) -> str:
-    if not reason.strip():
-        fail("--reason must say why")
-    if len(reason.strip()) > MAX_TEXT:
-        # SageMaker keeps 1,024 characters of ApprovalDescription, and a rollback adds its own words.
-        fail(
-            f"--reason is {len(reason.strip()):,} characters; say why in at most {MAX_TEXT:,} "
-            "(it is kept with the version)"
-        )
-    return reason
+    _decided(
+        SageMakerModelRegistry().reject(find_version(target, version).arn, checked_reason(reason)),
+        target,
+        as_json,
+    )
 
 
 def _decided(version: ModelVersion, target: Platform, as_json: bool) -> None:
     if as_json:
         console.print_json(json.dumps(version.to_dict(), default=str))
         return
-    reference = _reference(version, target.output(PREFIX_OUTPUT))
+    reference = version_reference(version, target.output(PREFIX_OUTPUT))
     console.print(
         f"[bold]{plain(reference)}[/bold] is now {coloured(version.approval_status, _COLOURS)}",
         highlight=False,
@@ -281,18 +185,6 @@ def _print_decision(version: ModelVersion) -> None:
     for label, value in (("status", version.approval_status), ("by", version.decided_by),
                          ("at", version.decided_at), ("why", version.approval_description)):  # fmt: skip
         console.print(f"  {label:<8} {plain(value or '-')}", highlight=False, soft_wrap=True)
-
-
-def _find(target: Platform, reference: str) -> ModelVersion:
-    """A version by ARN, ``<dataset>/<n>`` or ``<dataset>:<n>``."""
-    registry = SageMakerModelRegistry()
-    if reference.startswith("arn:"):
-        return registry.describe(reference)
-    match = _REFERENCE.fullmatch(reference)
-    if match is None:
-        fail(f"{reference!r} is not <dataset>/<n>, <dataset>:<n> or a model package ARN")
-    group = model_package_group(target.output(PREFIX_OUTPUT), match["dataset"])
-    return registry.version(group, int(match["number"]))
 
 
 def _intervals(evaluation_url: str | None) -> dict[str, tuple[float, float]]:
@@ -313,6 +205,5 @@ def _intervals(evaluation_url: str | None) -> dict[str, tuple[float, float]]:
     return found
 
 
-def _reference(version: ModelVersion, prefix: str) -> str:
-    dataset = dataset_of_group(prefix, version.group) or version.group
-    return f"{dataset}/{version.version}"
+# Last, where it was: `mlops models --help` lists the commands in the order they are registered.
+app.command()(clear_errors(rollback))
