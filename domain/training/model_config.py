@@ -202,7 +202,14 @@ class TeamModule(ConfigModel):
                 f"{value!r} must be in a folder of its own (e.g. models/{path.name}): that folder ships "
                 "whole with the training code"
             )
-        return value
+        if path.name == "__init__.py":
+            raise ValueError(
+                f"{value!r} is the folder's package file, not a module of its own: put the builder in a "
+                f"module beside it (e.g. {path.parent}/model.py) and name that one"
+            )
+        # One spelling per file ('./models/x.py', 'models//x.py' and 'models/./x.py' are models/x.py): the
+        # path is recorded as the model's lineage and compared across datasets.
+        return str(path)
 
     @field_validator("builder")
     @classmethod

@@ -135,6 +135,15 @@ def test_a_team_model_may_do_regression_with_any_hyperparameter_name() -> None:
             TEAM | {"module": "churn.py"},
             "model.module: 'churn.py' must be in a folder of its own (e.g. models/churn",
         ),
+        (
+            TEAM | {"module": "models/__init__.py"},
+            "model.module: 'models/__init__.py' is the folder's package file, not a module of its own: put "
+            "the builder in a module beside it (e.g. models/model.py)",
+        ),
+        (
+            TEAM | {"module": "./models/./__init__.py"},
+            "model.module: './models/./__init__.py' is the folder's package file",
+        ),
         (TEAM | {"builder": "build model"}, "model.builder: 'build model' is not a Python function name"),
         (TEAM | {"builder": "lambda"}, "model.builder: 'lambda' is not a Python function name"),
         (TEAM | {"seed": "one"}, "model.seed: Input should be a valid integer"),
@@ -154,6 +163,23 @@ def test_a_mistake_in_a_team_model_is_reported_at_its_key(
     message = error_of({"model": model}, churn)
 
     assert message.startswith(f"{SOURCE}.{expected}"), message
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["models/churn.py", "./models/churn.py", "models//churn.py", "models/./churn.py", ".//models/churn.py"],
+)
+def test_every_spelling_of_a_module_path_is_kept_as_one(churn: DatasetContract, spelling: str) -> None:
+    # Given the same module named with a leading ./, a doubled / or a /./ inside
+    model = {"module": spelling, "builder": "build"}
+
+    # When the configuration is parsed
+    config = parse_training_config({"model": model}, contract=churn, source=SOURCE)
+
+    # Then the module is recorded as one path (the lineage's and the job's), without ./ or doubled /
+    assert isinstance(config.model, TeamModule)
+    assert config.model.module == "models/churn.py"
+    assert config.model_dump(mode="json")["model"]["module"] == "models/churn.py"
 
 
 def test_a_wrong_module_and_builder_are_two_lines(churn: DatasetContract) -> None:
