@@ -14,7 +14,7 @@ onto this version before (nothing is started; its outcome is printed). The outco
     registered <dataset>/<n> (<approval status>)        + the model package ARN (exit 0)
     rejected by the gate: <summary>                     + "  - <reason>" per reason (exit 1)
     failed: <why the run failed, e.g. the job's refusal>                          (exit 1)
-    running: `mlops pipeline show <run>` follows it     (--no-wait, or a run not over yet)
+    running: `mlops pipeline show <run>` follows it     (--no-wait: exit 0; past --timeout: exit 1)
 
 ``--json`` prints one document: ``{"dataset", "dataset_version", "file", "sha256", "key", "uploaded",
 "imported_by", "run", "execution_arn", "started", "status", "outcome": "registered" | "rejected" |

@@ -14,7 +14,7 @@ from typing import Any
 from adapters.aws import client
 from adapters.catalog import DynamoDatasetCatalog
 from adapters.pipeline import PipelineRun, StepFunctionsPipeline
-from cli.common import console, fail, plain
+from cli.common import console, errors, fail, plain
 
 __all__ = ["await_end", "resolve_version", "run_output", "run_steps"]
 
@@ -35,7 +35,12 @@ def resolve_version(catalog: DynamoDatasetCatalog, dataset: str, version: str | 
 
 
 def await_end(pipeline: StepFunctionsPipeline, arn: str, timeout: float, *, quiet: bool) -> PipelineRun:
-    """The run at ``arn`` once it has ended (a spinner meanwhile unless ``quiet``); fails past ``timeout``."""
+    """The run at ``arn`` once it has ended (a spinner meanwhile unless ``quiet``), or still running.
+
+    Past ``timeout`` the run is returned as it is (``RUNNING``), with a line on stderr saying so: the
+    caller prints it as it prints any run (``--json``'s document too, rather than none) and exits 1, as
+    for a run that did not succeed.
+    """
     deadline = time.monotonic() + timeout
     interval = 0.2
     status = console.status(f"training run {plain(arn.rsplit(':', 1)[-1])} ...", spinner="dots")
@@ -45,7 +50,13 @@ def await_end(pipeline: StepFunctionsPipeline, arn: str, timeout: float, *, quie
             if run.status != "RUNNING":
                 return run
             if time.monotonic() >= deadline:
-                fail(f"the run is still running after {timeout:.0f} s; `mlops pipeline show {run.name}`")
+                errors.print(
+                    f"[yellow]still running[/yellow] after {timeout:g} s: `mlops pipeline show "
+                    f"{plain(run.name)}` follows it",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+                return run
             time.sleep(interval)
             interval = min(interval * 1.5, 10.0)
 

@@ -208,6 +208,22 @@ def test_without_waiting_the_run_is_left_running_and_the_command_succeeds(
     assert result.stdout.splitlines()[-1] == f"running: `mlops pipeline show {run}` follows it"
 
 
+def test_past_its_timeout_json_prints_the_running_import_and_exits_1(deploy: Deploy, model: Path) -> None:
+    # Given a run that takes longer than the command waits
+    deploy({"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 5, "End": True}}})
+
+    # When the file is imported with --json and a short --timeout
+    result = mlops("models", "import", str(model), "-d", "churn", "--json", "--timeout", "0.3")
+
+    # Then the document is printed with the run still running, stderr says how to follow it, exit 1
+    assert result.exit_code == 1, result.output
+    shown = json.loads(result.stdout)
+    run = f"churn-{VERSION[:12]}-import-{_sha256(model)[:16]}"
+    assert (shown["outcome"], shown["status"], shown["run"]) == ("running", "RUNNING", run)
+    assert shown["uploaded"] is True and shown["started"] is True and shown["registration"] is None
+    assert f"still running after 0.3 s: `mlops pipeline show {run}` follows it" in result.stderr
+
+
 def test_a_dataset_without_an_accepted_version_is_refused_before_the_upload(
     deploy: Deploy, model: Path
 ) -> None:

@@ -237,6 +237,36 @@ def test_start_with_wait_exits_1_when_the_run_fails_and_says_why(deploy: Deploy)
     assert "TrainingRunFailed" in started.stdout and CAUSE in started.stdout
 
 
+# A run still going when the command stops waiting (moto's thread waits out the Wait state).
+STILL_RUNNING = {"StartAt": "Slow", "States": {"Slow": {"Type": "Wait", "Seconds": 5, "End": True}}}
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_start_with_wait_past_its_timeout_prints_the_running_run_and_exits_1(
+    deploy: Deploy, as_json: bool
+) -> None:
+    # Given a run that takes longer than the command waits
+    deploy(STILL_RUNNING)
+
+    # When it is started with --wait and a short --timeout (with and without --json)
+    started = mlops(
+        "pipeline", "start", "--dataset", "churn", "--wait", "--timeout", "0.3", *(["--json"] * as_json)
+    )
+
+    # Then the run is printed as it is, running (--json: the whole document), stderr says it is still
+    # running and how to follow it, and the exit code is 1, as for a run that did not succeed
+    assert started.exit_code == 1, started.output
+    run = f"churn-{NEW[:12]}-manual"
+    if as_json:
+        document = json.loads(started.stdout)
+        assert document["status"] == "RUNNING" and document["name"] == run and document["started"] is True
+    else:
+        assert "RUNNING" in started.stdout and run in started.stdout
+    assert "still running after 0.3 s" in started.stderr
+    assert f"mlops pipeline show {run}" in started.stderr
+    assert "Traceback" not in started.output
+
+
 def test_a_stack_deployed_before_the_pipeline_is_one_clear_error(deploy: Deploy) -> None:
     deploy(TrainingStateMachineArn=None)
 
