@@ -8,34 +8,36 @@ scoring a champion (an incompatible contract change, a model from another task, 
 load) is recorded as the reason it is unscorable: it never fails the challenger's job, and the gate
 decides what it means.
 
-A champion trained with a team's code or extra packages carries them in its archive's ``code/`` (the team
-code folder, ``wheels/``): its wheels are activated (:mod:`mlops_training.packages`) and its ``code/``
-is put on ``sys.path`` after the job's own folders while it loads and predicts (``sys.path`` is as it was
-after). A module the job has imported already
-wins over the champion's copy of the same name: the challenger's team code folder is imported first, so a
-champion pickled with other code of the same module name (a class renamed or removed since) may not load
-(it is then unscorable, with the reason, and never fails the job) or may load and predict differently,
-which nothing here detects.
+A champion is scored in a process of its own (:mod:`mlops_training.champion_scorer`): the job has
+imported the challenger's team code, and a champion trained with an older version of the same module (the
+same import name) would otherwise be loaded with the newer code and could predict differently, unnoticed.
+The child's ``sys.path`` holds the job's ``mlops_training`` and ``spec`` (links in a folder of their own:
+the source directory also holds the challenger's team folder), then the champion's ``code/`` (its team
+folder as it was trained; its wheels activated inside the child). One path for every champion, a built-in
+family's too, so that the comparison never depends on which process scored it.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import joblib
-import numpy.typing as npt
 import pyarrow as pa
 
-from .contract_io import Signature, TrainingInputError, feature_matrix, require_columns
-from .evaluate import ModelOutput, predict
-from .packages import activate
+import spec
+
+from . import champion_scorer
+from .contract_io import Signature, TrainingInputError, require_columns
+from .evaluate import ModelOutput
+
+# The child's own folders: the package holding this module and spec, each under its import name.
+_PACKAGES = (Path(__file__).resolve().parent, Path(spec.__file__).resolve().parent)
 
 
 def _model_folder(channel: Path, scratch: Path) -> Path:
@@ -65,20 +67,43 @@ def _model_folder(channel: Path, scratch: Path) -> Path:
 NO_CHAMPION_MARKER = "none.json"
 
 
-@contextmanager
-def _own_imports(folder: Path) -> Iterator[None]:
-    """The champion's wheels and ``code/`` importable while it loads and predicts; ``sys.path`` as it was
-    after, so that the challenger's later imports (a lazy one in its predict) never find the champion's."""
-    code = folder / "code"
-    before = list(sys.path)
-    try:
-        if (code / "wheels" / "manifest.json").is_file():
-            activate(code / "wheels")
-        if code.is_dir():
-            sys.path.append(str(code))  # after the job's own: see the module docstring
-        yield
-    finally:
-        sys.path[:] = before
+def _score_apart(folder: Path, signature: Signature, rows: pa.Table) -> ModelOutput:
+    """The champion's predictions of ``rows``, from :mod:`mlops_training.champion_scorer` in a child
+    process whose imports are the job's ``mlops_training`` and ``spec`` and the champion's ``code/``."""
+    with tempfile.TemporaryDirectory() as temporary:
+        return _run_scorer(folder.resolve(), signature, rows, Path(temporary).resolve())
+
+
+def _run_scorer(folder: Path, signature: Signature, rows: pa.Table, scratch: Path) -> ModelOutput:
+    """:func:`_score_apart` in ``scratch``, a folder of its own."""
+    path = scratch / "imports"
+    path.mkdir()
+    for package in _PACKAGES:
+        (path / package.name).symlink_to(package, target_is_directory=True)
+    (scratch / "signature.json").write_text(json.dumps(signature.to_dict()))
+    with pa.OSFile(str(scratch / "rows.arrow"), "wb") as sink, pa.ipc.new_file(sink, rows.schema) as writer:
+        writer.write_table(rows)
+    out = scratch / "predictions.npz"
+    arguments = [str(folder), str(scratch / "signature.json"), str(scratch / "rows.arrow"), str(out)]
+    # PYTHONPATH replaced, not extended: the job's may name its source directory, the challenger's team
+    # folder included; the working directory (first on a -m child's sys.path) holds only the links.
+    environment = os.environ | {"PYTHONPATH": str(path)}
+    ended = subprocess.run(
+        [sys.executable, "-m", f"{_PACKAGES[0].name}.champion_scorer", *arguments],
+        cwd=path, env=environment, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if ended.returncode != 0 or not out.is_file():
+        lines = [line for line in ended.stderr.splitlines() if line.strip()]
+        raise _UnscorableError(
+            lines[-1]
+            if lines
+            else f"the champion's scoring process ended with code {ended.returncode} and said nothing"
+        )
+    return champion_scorer.read_output(out)
+
+
+class _UnscorableError(Exception):
+    """The child's own account of why the champion could not score: recorded as it is."""
 
 
 def has_champion(channel: Path) -> bool:
@@ -123,12 +148,12 @@ def score_champion(
             if signature.task != fallback.task:
                 raise TrainingInputError(f"the champion is a {signature.task} model, not {fallback.task}")
             require_columns(test, [f.name for f in signature.features], "the test rows the champion needs")
-            features: npt.NDArray[Any] = feature_matrix(test, signature.features)
-            with _own_imports(folder):
-                output = predict(joblib.load(folder / "model.joblib"), features, fallback.task)
+            output = _score_apart(folder, signature, test.select([f.name for f in signature.features]))
             previous: dict[str, Any] = {}
             if (folder / "evaluation.json").is_file():
                 previous = json.loads((folder / "evaluation.json").read_text())
+        except _UnscorableError as error:
+            return None, {"status": "unscorable", "reason": str(error)}
         except Exception as error:  # any failure means "cannot compare": recorded, never fatal
             return None, {"status": "unscorable", "reason": f"{type(error).__name__}: {error}"}
     return output, {"status": "scored", "family": previous.get("family"), "run": previous.get("run")}
