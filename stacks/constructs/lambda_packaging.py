@@ -198,6 +198,30 @@ def _strip(site: Path) -> None:
 WHEELS_FOLDER = "wheels"
 
 
+def source_files(folders: dict[str, Path]) -> list[tuple[str, Path]]:
+    """The files the training source archive holds, sorted: ``(name in the archive, file)``.
+
+    ``folders`` maps a folder inside the archive ("" for its root) to the folder that fills it. Left out,
+    below each folder: anything hidden (a name starting with a dot: ``.env``, ``.git/``, a tool's cache;
+    Python never imports such a name, and a team's secrets or history have no place in a model) and
+    ``__pycache__``/``*.pyc`` (built for the synth's Python, not the image's). A team's tests and data files
+    ship: the team's code may read or import anything in its folder by name, and leaving a file out by a
+    guess about its purpose would fail only on AWS.
+    """
+    return sorted(
+        (str(Path(prefix) / path.relative_to(source)), path)
+        for prefix, source in folders.items()
+        for path in source.rglob("*")
+        if path.is_file() and _ships(path.relative_to(source))
+    )
+
+
+def _ships(relative: Path) -> bool:
+    """Whether a file at ``relative`` below a source folder goes into the archive (see source_files)."""
+    hidden = any(part.startswith(".") or part in _CACHE_PARTS for part in relative.parts)
+    return not hidden and relative.suffix != ".pyc"
+
+
 @jsii.implements(cdk.ILocalBundling)
 class _SourceTarball:
     """Packs folders as ``sourcedir.tar.gz``, the SageMaker training toolkit's source directory.
@@ -211,12 +235,7 @@ class _SourceTarball:
         self._folders = folders
 
     def try_bundle(self, output_dir: str, _options: Any) -> bool:
-        files = sorted(
-            (str(Path(prefix) / path.relative_to(source)), path)
-            for prefix, source in self._folders.items()
-            for path in source.rglob("*")
-            if path.is_file() and not _CACHE_PARTS & set(path.parts) and path.suffix != ".pyc"
-        )
+        files = source_files(self._folders)
         target = Path(output_dir) / "sourcedir.tar.gz"
         with (
             target.open("wb") as raw,

@@ -73,7 +73,11 @@ def test_the_team_code_folder_ships_whole_under_its_name_without_caches(
     expected = {
         str(path.relative_to(TEAM_FOLDER))
         for path in TEAM_FOLDER.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+        if path.is_file()
+        and not any(
+            part.startswith(".") or part == "__pycache__" for part in path.relative_to(TEAM_FOLDER).parts
+        )
+        and path.suffix != ".pyc"
     }
     assert shipped == expected and {"__init__.py", "churn_xgboost.py", "requirements.txt"} <= shipped
     assert team_app_archive["team_models/churn_xgboost.py"] == (TEAM_FOLDER / "churn_xgboost.py").read_bytes()
