@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -48,6 +50,15 @@ def recorded_image_version() -> str:
     """The SageMaker scikit-learn image version that ``training/container.toml`` records."""
     with TRAINING_CONTAINER.open("rb") as file:
         return str(tomllib.load(file)["image"]["version"])
+
+
+@cache
+def recorded_image_import_names() -> Mapping[str, str]:
+    """The top-level names the image's packages install, each with its distribution (``[import_names]``)."""
+    with TRAINING_CONTAINER.open("rb") as file:
+        recorded = tomllib.load(file)["import_names"]
+    # Read-only: cached, so shared by every caller.
+    return MappingProxyType({name: str(dist) for dist, names in recorded.items() for name in names})
 
 
 class ConfigError(Exception):
@@ -353,7 +364,7 @@ def load_platform(context: dict[str, Any] | None, project_root: Path) -> Platfor
         raise ConfigError("\n".join(_name_problem(problem) for problem in problems))
     # A team's module that is missing or lacks its builder fails here, not in a training job.
     modules = {name: t.model for name, t in training.items() if isinstance(t.model, TeamModule)}
-    if team_problems := team_code_problems(project_root, modules):
+    if team_problems := team_code_problems(project_root, modules, image_names=recorded_image_import_names()):
         raise ConfigError("\n".join(f"cdk.json: {CONTEXT_KEY}.{p.path}: {p.message}" for p in team_problems))
     team_code = team_code_folder(project_root, modules)
     return Platform(config=config, contracts=contracts, training=training, team_code=team_code)

@@ -84,7 +84,9 @@ def team_code_folder(root: Path, modules: Mapping[str, TeamModule]) -> Path | No
     return None
 
 
-def team_code_problems(root: Path, modules: Mapping[str, TeamModule]) -> list[TeamCodeProblem]:
+def team_code_problems(
+    root: Path, modules: Mapping[str, TeamModule], *, image_names: Mapping[str, str]
+) -> list[TeamCodeProblem]:
     """Every problem with the team modules the datasets name, in configuration order.
 
     Parameters
@@ -93,19 +95,23 @@ def team_code_problems(root: Path, modules: Mapping[str, TeamModule]) -> list[Te
         The project root, which module paths are relative to.
     modules : Mapping[str, TeamModule]
         The team modules, keyed by dataset (datasets that train a built-in family are left out).
+    image_names : Mapping[str, str]
+        The top-level names the training image's packages install, each with its distribution
+        (``training/container.toml``'s ``[import_names]``): the folder must not hide one of them.
 
     Returns
     -------
     list of TeamCodeProblem
         Empty when every module is a Python file inside the project that defines its builder at top
-        level, all are in one folder, that folder's name can be a package of its own, and its
+        level, all are in one folder, that folder's name can be a package of its own (not the platform's,
+        the standard library's or the image's packages'), and its
         ``requirements.txt`` (if any) pins every line.
     """
     problems: list[TeamCodeProblem] = []
     for dataset, module in modules.items():
         problems.extend(_module_problems(root, dataset, module))
     if modules:
-        problems.extend(_folder_problems(root, modules))
+        problems.extend(_folder_problems(root, modules, image_names))
     return problems
 
 
@@ -216,7 +222,9 @@ def _stored_names(target: ast.expr) -> Iterator[str]:
             yield node.id
 
 
-def _folder_problems(root: Path, modules: Mapping[str, TeamModule]) -> Iterator[TeamCodeProblem]:
+def _folder_problems(
+    root: Path, modules: Mapping[str, TeamModule], image_names: Mapping[str, str]
+) -> Iterator[TeamCodeProblem]:
     (first, model), *others = modules.items()
     folder = PurePosixPath(model.module).parent
     for dataset, other in others:
@@ -227,12 +235,12 @@ def _folder_problems(root: Path, modules: Mapping[str, TeamModule]) -> Iterator[
                 f"{other.module} is not in {folder}/, where datasets.{first}.training.model.module is: the "
                 "team's modules must all be in one folder (it ships whole, as one package)",
             )
-    if problem := _folder_name_problem(folder):
+    if problem := _folder_name_problem(folder, image_names):
         yield TeamCodeProblem(first, "module", problem)
     yield from (TeamCodeProblem(first, "module", line) for line in requirements_problems(root, folder))
 
 
-def _folder_name_problem(folder: PurePosixPath) -> str | None:
+def _folder_name_problem(folder: PurePosixPath, image_names: Mapping[str, str]) -> str | None:
     name = folder.name
     ships = f"the folder {folder}/ ships as a Python package named {name!r}"
     if not is_identifier(name):
@@ -242,4 +250,13 @@ def _folder_name_problem(folder: PurePosixPath) -> str | None:
         return f"{ships}, a name the training code uses itself ({reserved}): rename the folder"
     if name in sys.stdlib_module_names:
         return f"{ships}, which would hide Python's own module {name!r} from the job: rename the folder"
+    if (distribution := image_names.get(name)) is not None:
+        # The archive's root comes first on sys.path: the image's package (and every library importing
+        # it) would get the team's folder instead. A team's own pins are checked where their wheels are
+        # known, when the wheelhouse is built (stacks/constructs/wheel_names.py).
+        imported = "" if distribution == name else f" (imported as {name!r})"
+        return (
+            f"{ships}, which would hide the training image's package {distribution}{imported} from the job "
+            "and the endpoint (training/container.toml lists the image's packages): rename the folder"
+        )
     return None

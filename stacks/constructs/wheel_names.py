@@ -29,13 +29,22 @@ def top_level_names(wheel: Path) -> set[str]:
             if parts and parts[0].endswith(".data"):
                 installed = len(parts) > 2 and parts[1] in _INSTALLED_SCHEMES
                 parts = parts[2:] if installed else ()
-            if not parts or parts[0].endswith(".dist-info"):
-                continue
-            # A folder (a package) by its name; a file (x.py, x.cpython-312-x86_64-linux-gnu.so) by its stem.
-            name = parts[0] if len(parts) > 1 else parts[0].split(".", 1)[0]
-            if name.isidentifier():
+            if name := installed_name(parts):
                 names.add(name)
     return names
+
+
+def installed_name(parts: tuple[str, ...]) -> str | None:
+    """The importable top-level name a file installs, from its path's parts under site-packages, or None.
+
+    A folder (a package) by its name; a file (``x.py``, ``x.cpython-312-x86_64-linux-gnu.so``) by its
+    stem; None for the distribution's own metadata (``*.dist-info``), a path outside site-packages (a
+    script's ``../../bin/x``), Python's byte-code cache (``__pycache__``) and a name that cannot be imported.
+    """
+    if not parts or parts[0].endswith(".dist-info") or parts[0] in ("..", "__pycache__"):
+        return None
+    name = parts[0] if len(parts) > 1 else parts[0].split(".", 1)[0]
+    return name if name.isidentifier() else None
 
 
 def refuse_shadowing(wheelhouse: Path, platform_names: Collection[str], team_folder: Path | None) -> None:

@@ -12,7 +12,7 @@ import pytest
 from domain.training.model_config import TeamModule
 from domain.training.team_code import TeamCodeProblem, requirement_pin, team_code_folder, team_code_problems
 from stacks.app import PROJECT_ROOT, cdk_json_context
-from stacks.config import ConfigError, load_platform
+from stacks.config import ConfigError, load_platform, recorded_image_import_names
 
 MODULE = "models/churn.py"
 GOOD = (
@@ -34,7 +34,7 @@ def team(module: str = MODULE, builder: str = "build") -> TeamModule:
 
 
 def problems_of(root: Path, **modules: TeamModule) -> list[TeamCodeProblem]:
-    return team_code_problems(root, modules or {"churn": team()})
+    return team_code_problems(root, modules or {"churn": team()}, image_names=recorded_image_import_names())
 
 
 def test_a_module_that_defines_its_builder_has_no_problem_and_names_the_folder(tmp_path: Path) -> None:
@@ -52,7 +52,7 @@ def test_a_module_that_defines_its_builder_has_no_problem_and_names_the_folder(t
 
 
 def test_no_team_module_means_no_team_code_folder(tmp_path: Path) -> None:
-    assert team_code_problems(tmp_path, {}) == []
+    assert team_code_problems(tmp_path, {}, image_names={}) == []
     assert team_code_folder(tmp_path, {}) is None
 
 
@@ -207,6 +207,17 @@ def test_modules_in_two_folders_are_refused_at_the_second(tmp_path: Path) -> Non
         ("wheels", "a name the training code uses itself"),
         ("json", "which would hide Python's own module 'json' from the job: rename the folder"),
         ("nested/spec", "the folder nested/spec/ ships as a Python package named 'spec'"),
+        # the image's packages, by the names they are imported as
+        (
+            "pandas",
+            "ships as a Python package named 'pandas', which would hide the training image's package pandas "
+            "from the job and the endpoint (training/container.toml lists the image's packages): rename",
+        ),
+        ("team/sklearn", "would hide the training image's package scikit-learn (imported as 'sklearn')"),
+        ("yaml", "would hide the training image's package pyyaml (imported as 'yaml') from the job"),
+        ("PIL", "would hide the training image's package pillow (imported as 'PIL')"),
+        ("google", "would hide the training image's package protobuf (imported as 'google')"),
+        ("sagemaker_training", "would hide the training image's package sagemaker-training (imported as"),
     ],
 )
 def test_a_folder_whose_name_cannot_be_the_package_is_refused(
@@ -303,6 +314,33 @@ def test_the_synth_error_gives_each_problem_a_line_with_its_cdk_json_key(tmp_pat
         "mlops.datasets.churn.training.model.module",
     ]
     assert all(line.startswith("cdk.json: ") for line in lines)
+
+
+def test_a_folder_named_like_an_image_package_fails_the_synth_at_the_module_key(tmp_path: Path) -> None:
+    # Given churn's module in a folder named flask, a package the training image runs on
+    root = platform_root(tmp_path, {"flask/churn.py": GOOD})
+
+    # When the configuration is loaded
+    with pytest.raises(ConfigError) as raised:
+        load_platform(context_with({"module": "flask/churn.py", "builder": "build"}), root)
+
+    # Then one line names the key and the package the folder would hide
+    assert str(raised.value) == (
+        "cdk.json: mlops.datasets.churn.training.model.module: the folder flask/ ships as a Python package "
+        "named 'flask', which would hide the training image's package flask from the job and the endpoint "
+        "(training/container.toml lists the image's packages): rename the folder"
+    )
+
+
+def test_a_folder_named_like_no_image_package_is_accepted(tmp_path: Path) -> None:
+    # Given a folder whose name is a distribution's but not what it is imported as (scikit_learn: sklearn)
+    root = project(tmp_path, {"scikit_learn/churn.py": GOOD})
+
+    # When it is checked
+    problems = problems_of(root, churn=team("scikit_learn/churn.py"))
+
+    # Then nothing is wrong: the job imports sklearn, which the folder does not hide
+    assert problems == []
 
 
 @pytest.mark.parametrize(
