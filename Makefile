@@ -26,18 +26,30 @@ LAMBDA_PYTHON := $(shell sed -n 's/^RUNTIME = lambda_.Runtime.PYTHON_\([0-9]*\)_
 .PHONY: setup demo test lint synth bench clean
 
 # The virtualenv stands in for the training image: it also gets the pins the image's jobs install from their
-# wheels (stacks/constructs/training_packages.py): the platform's (skops), the example team's (the tests'
-# configuration trains with it) and a project's own team code in models/, when there is one.
-TRAINING_WHEELS_REQUIREMENTS := training/import-requirements.txt examples/team_models/requirements.txt \
-	$(wildcard models/requirements.txt)
+# wheels (stacks/constructs/training_packages.py): the platform's (skops) and the example team's (the tests'
+# configuration trains with it); the team code folder's that cdk.json names come next (TEAM_STAMP).
+TRAINING_WHEELS_REQUIREMENTS := training/import-requirements.txt examples/team_models/requirements.txt
+VENV_REQUIREMENTS := -r requirements-dev.txt -r bench/requirements.txt $(addprefix -r ,$(TRAINING_WHEELS_REQUIREMENTS))
 
 $(VENV)/.installed: requirements.txt lambdas/requirements.txt requirements-dev.txt bench/requirements.txt pyproject.toml \
 		$(TRAINING_WHEELS_REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt -r bench/requirements.txt $(addprefix -r ,$(TRAINING_WHEELS_REQUIREMENTS))
+	$(PY) -m pip install --quiet $(VENV_REQUIREMENTS)
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+# The requirements.txt of the team code folder that cdk.json names, found by the synth's rules
+# (python -m stacks.team_requirements, once the virtualenv can run it), installed with the rest so that pip
+# refuses a conflict; the stamp is named by a digest of its path and content, so editing the file or naming
+# another folder installs again.
+TEAM_STAMP = $(VENV)/.team-$(shell [ -x $(PY) ] && $(PY) -m stacks.team_requirements --digest 2>/dev/null || echo new)
+
+$(TEAM_STAMP): $(VENV)/.installed
+	team=$$($(PY) -m stacks.team_requirements) && \
+		{ [ -z "$$team" ] || $(PY) -m pip install --quiet $(VENV_REQUIREMENTS) -r $$team; }
+	rm -f $(VENV)/.team-*
+	touch $(VENV)/.team-$$($(PY) -m stacks.team_requirements --digest)
 
 # jsii runs on node 22 (node 20 is end-of-life for it); installed once into .cache, kept between runs.
 $(NODE):
@@ -47,7 +59,7 @@ $(CDK_CLI):
 	npm install --silent --no-audit --no-fund --prefix $(CDK_CLI_DIR) aws-cdk@$(CDK_CLI_VERSION)
 	touch $@
 
-setup: $(VENV)/.installed $(NODE) $(CDK_CLI)
+setup: $(VENV)/.installed $(TEAM_STAMP) $(NODE) $(CDK_CLI)
 
 synth: setup
 	$(PY) app.py
