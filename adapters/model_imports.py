@@ -107,10 +107,13 @@ class S3ModelImports:
             refused = error.__context__ if isinstance(error, S3UploadFailedError) else error
             cause = error_cause(refused) if isinstance(refused, ClientError) else error_cause(error)
             if cause in _DENIED:
+                # upload_file sends a file over boto3's multipart threshold (8 MB) in parts, for which S3
+                # asks the caller's kms:Decrypt on the bucket's key as well.
                 raise ImportUploadError(
                     f"you may not upload {path.name} to s3://{self.bucket}/{key} ({cause}): an import needs "
                     "s3:PutObject on imports/* of the data bucket and kms:GenerateDataKey on the platform's "
-                    "key; ask the platform's owner for them"
+                    "key (and kms:Decrypt, for a file over 8 MB, which is sent in parts); ask the platform's "
+                    "owner for them"
                 ) from error
             raise ImportUploadError(
                 f"cannot upload {path.name} to s3://{self.bucket}/{key} ({cause}); check your access to the "

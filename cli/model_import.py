@@ -23,6 +23,12 @@ onto this version before (nothing is started; its outcome is printed). The outco
 
 A file that is not a skops archive (a pickle, a joblib file, a zip without ``schema.json``, an empty file)
 is refused before anything is read from or sent to the platform (exit 2).
+
+``imported_by`` (the model's ``lineage.imported_by``) is the identity the importer's own credentials resolve
+to through STS (``sts:GetCallerIdentity``), recorded here, by the CLI, in the run's input. Nothing on the
+platform's side checks it: anyone allowed to start the training pipeline could start an import run naming
+someone else, so the record is as trustworthy as the list of who may start the pipeline. The grants an
+importer needs are listed in the README (a model trained elsewhere).
 """
 
 from __future__ import annotations
