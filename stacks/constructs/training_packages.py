@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -28,7 +27,8 @@ from pathlib import Path
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from domain.training.team_code import requirement_pin
-from stacks.constructs.elf_needs import UnmetNeed, unmet_needs
+from stacks.constructs.elf_needs import unmet_needs
+from stacks.constructs.wheelhouse_messages import conflict_message, pip_failure_message, shown, unmet_message
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONTAINER_RECORD = PROJECT_ROOT / "training" / "container.toml"
@@ -39,8 +39,6 @@ MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
 # Replaced by the tests to prove that a cached wheelhouse runs no pip at all.
 PIP = (sys.executable, "-m", "pip")
-# pip's last lines are kept as the detail under our own explanation.
-_DETAIL_LINES = 12
 
 
 class PackagingError(Exception):
@@ -208,7 +206,7 @@ def _build(
             )
     shipped = {f"{w['name']} {w['version']} ({w['source']})": staging / w["file"] for w in wheels}
     if unmet := unmet_needs(shipped, image.system_libraries):
-        raise PackagingError(_unmet(unmet))
+        raise PackagingError(unmet_message(unmet, CONTAINER_RECORD))
     manifest = {
         "format": MANIFEST_FORMAT,
         "python": image.python,
@@ -234,7 +232,10 @@ def _download(
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise PackagingError(_explain(result.stdout + result.stderr, requirements, image))
+        output = result.stdout + result.stderr
+        raise PackagingError(
+            pip_failure_message(output, requirements, image, CONTAINER_RECORD, WHEELHOUSE_CACHE)
+        )
     return sorted(into.glob("*.whl"))
 
 
@@ -242,7 +243,7 @@ def _pins(path: Path) -> list[_Pin]:
     """The requirement lines of ``path``; each must pin one version (``name==version``)."""
     pins = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        where = f"{_shown(path)}:{number}"
+        where = f"{shown(path)}:{number}"
         try:
             pin = requirement_pin(line)
         except ValueError:
@@ -262,69 +263,4 @@ def _refuse_image_conflicts(pins: list[_Pin], image: ImageTarget) -> None:
         if recorded is not None and recorded != pin.version:
             asked = f"{pin.where} asks for {pin.name}=={pin.version}"
             fix = f"leave the line out (the image has {pin.name}), or pin {pin.name}=={recorded}"
-            raise PackagingError(_conflict(pin.name, recorded, asked, fix))
-
-
-def _unmet(unmet: list[UnmetNeed]) -> str:
-    """Our explanation of the compiled files that the image could not load, one line each."""
-    image = f"the SageMaker image ({_shown(CONTAINER_RECORD)})"
-    lines = [
-        f"{need.wheel}: {need.member} needs {need.library}, which {image} does not have and no shipped "
-        "wheel carries"
-        if need.readable
-        else f"{need.wheel}: {need.member} {need.library}: {image} cannot load it"
-        for need in unmet
-    ]
-    fix = (
-        "use a build of the package whose wheel carries the libraries it needs (auditwheel copies them "
-        "into <package>.libs/; for XGBoost, xgboost-cpu) and is built for x86_64, or another package; if "
-        f"the image does have a library, add its soname to [image] system_libraries in "
-        f"{_shown(CONTAINER_RECORD)}, with where that is shown"
-    )
-    return "\n".join(lines) + f"\nTo fix: {fix}."
-
-
-def _conflict(name: str, recorded: str, what: str, fix: str) -> str:
-    image = f"the training image has {name} {recorded} ({_shown(CONTAINER_RECORD)})"
-    return f"{what}, but {image}, which its jobs and endpoints run on. To fix: {fix}"
-
-
-# pip's words for the failures it reports in a way we can name.
-_NO_DISTRIBUTION = re.compile(r"No matching distribution found for (\S+)")
-_VERSIONS = re.compile(r"satisfies the requirement (\S+) \(from versions: ([^)]*)\)")
-_IMAGE_CONSTRAINT = re.compile(r"\(constraint\) ([A-Za-z0-9._-]+)==(\S+)")
-
-
-def _explain(output: str, requirements: list[Path], image: ImageTarget) -> str:
-    """Our explanation of pip's failure, with pip's last lines under it."""
-    lines = [line for line in output.splitlines() if line.strip()]
-    said = "\npip said:\n" + "\n".join(lines[-_DETAIL_LINES:])
-    failed = f"could not build the training wheelhouse from {' and '.join(_shown(p) for p in requirements)}"
-    if missing := _NO_DISTRIBUTION.search(output):
-        requirement = missing.group(1)
-        found = {m.group(1): m.group(2).strip() for m in _VERSIONS.finditer(output)}
-        target = f"the training image (CPython {image.python}, {image.platforms[0]} and older)"
-        if found.get(requirement, "none") == "none":
-            why = (
-                f"the package index has no wheel of {requirement} for {target} at any version: the name is "
-                "wrong, or the project publishes no wheel for this platform (perhaps only a source "
-                "distribution, which the build does not compile)"
-            )
-        else:
-            versions = found[requirement]
-            why = f"the index has no wheel of {requirement} for {target}; versions with one: {versions}"
-        fix = "check the name and version on the index, and pin a version that has a wheel for the image"
-        return f"{failed}: {why}. To fix: {fix}.{said}"
-    for match in _IMAGE_CONSTRAINT.finditer(output):
-        name, recorded = canonicalize_name(match.group(1)), match.group(2)
-        if image.packages.get(name) == recorded:
-            what = f"{failed}: a requirement needs another {name}"
-            fix = f"pin a version of the package that needs it which works with {name} {recorded}"
-            return f"{_conflict(name, recorded, what, fix)}.{said}"
-    cache = _shown(WHEELHOUSE_CACHE)
-    return f"{failed} (pip needs to reach the package index once; the result is cached in {cache}).{said}"
-
-
-def _shown(path: Path) -> str:
-    """``path`` relative to the project when it is inside it: how a person finds the file."""
-    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+            raise PackagingError(conflict_message(pin.name, recorded, asked, fix, CONTAINER_RECORD))
