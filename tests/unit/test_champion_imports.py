@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from tests.import_isolation import isolated_imports
-from training.mlops_training.champion import score_champion
+from training.mlops_training.champion import child_pythonpath, score_champion
 from training.mlops_training.contract_io import Signature
 from training.mlops_training.evaluate import predict
 
@@ -205,3 +206,16 @@ def test_what_fails_in_the_scoring_process_is_the_reason_the_champion_is_unscora
         "status": "unscorable",
         "reason": "ModuleNotFoundError: No module named 'versioned_team'",
     }
+
+
+def test_the_scoring_process_keeps_the_jobs_pythonpath_but_its_source_directory(tmp_path: Path) -> None:
+    # Given a job whose PYTHONPATH holds a guard folder (the local cloud's), its source directory and another
+    source, guard, other, links = (tmp_path / name for name in ("source", "guard", "other", "links"))
+    inherited = os.pathsep.join([str(guard), str(source) + "/", str(other)])
+
+    # When the scoring process's PYTHONPATH is made
+    path = child_pythonpath(inherited, links, source)
+
+    # Then the links come first and the others stay in order, without the challenger's source directory
+    assert path.split(os.pathsep) == [str(links), str(guard), str(other)]
+    assert child_pythonpath(None, links, source) == str(links)

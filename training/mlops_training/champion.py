@@ -85,9 +85,8 @@ def _run_scorer(folder: Path, signature: Signature, rows: pa.Table, scratch: Pat
         writer.write_table(rows)
     out = scratch / "predictions.npz"
     arguments = [str(folder), str(scratch / "signature.json"), str(scratch / "rows.arrow"), str(out)]
-    # PYTHONPATH replaced, not extended: the job's may name its source directory, the challenger's team
-    # folder included; the working directory (first on a -m child's sys.path) holds only the links.
-    environment = os.environ | {"PYTHONPATH": str(path)}
+    # The working directory (first on a -m child's sys.path) holds only the links.
+    environment = os.environ | {"PYTHONPATH": child_pythonpath(os.environ.get("PYTHONPATH"), path)}
     ended = subprocess.run(
         [sys.executable, "-m", f"{_PACKAGES[0].name}.champion_scorer", *arguments],
         cwd=path, env=environment, capture_output=True, text=True, check=False,
@@ -100,6 +99,30 @@ def _run_scorer(folder: Path, signature: Signature, rows: pa.Table, scratch: Pat
             else f"the champion's scoring process ended with code {ended.returncode} and said nothing"
         )
     return champion_scorer.read_output(out)
+
+
+def child_pythonpath(inherited: str | None, links: Path, source_root: Path = _PACKAGES[0].parent) -> str:
+    """The scoring process's ``PYTHONPATH``: ``links`` first, then the job's own entries but its source
+    directory.
+
+    The source directory holds the challenger's team folder, which the champion must not import; the
+    other entries stay (what the container put there for every process, such as a network guard).
+
+    Parameters
+    ----------
+    inherited : str or None
+        The job's ``PYTHONPATH``.
+    links : Path
+        The folder holding the links to the job's ``mlops_training`` and ``spec``.
+    source_root : Path
+        The job's source directory (the folder holding ``mlops_training``).
+    """
+    kept = [
+        entry
+        for entry in (inherited or "").split(os.pathsep)
+        if entry and Path(entry).resolve() != source_root.resolve()
+    ]
+    return os.pathsep.join([str(links), *kept])
 
 
 class _UnscorableError(Exception):
