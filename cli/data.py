@@ -72,7 +72,7 @@ def push(
         return
     outcome = _await_outcome(platform, dataset, digest, key, timeout, as_json)
     _emit(outcome, as_json)
-    if outcome["status"] == "rejected":
+    if outcome["status"] in ("rejected", "uploaded"):  # uploaded: no result within --timeout
         raise typer.Exit(1)
     if outcome["status"] == "failed":
         raise typer.Exit(2)
@@ -150,7 +150,11 @@ def _resolve_version(catalog: DynamoDatasetCatalog, dataset: str, version: str) 
 def _await_outcome(
     platform: Platform, dataset: str, digest: str, key: str, timeout: float, quiet: bool
 ) -> dict[str, Any]:
-    """Wait until the platform has recorded the upload: a catalog record, a report or a failure record."""
+    """Wait until the platform has recorded the upload: a catalog record, a report or a failure record.
+
+    Past ``timeout``, the upload's document as ``--no-wait`` gives it (status ``uploaded``), with a line on
+    stderr saying where the result will be: the caller prints it (``--json``'s document too) and exits 1.
+    """
     catalog = DynamoDatasetCatalog(platform.output("CatalogTableName"))
     store = S3DatasetStore(platform.bucket)
     deadline = time.monotonic() + timeout
@@ -175,8 +179,13 @@ def _await_outcome(
             if failure is not None:  # the function is done with this upload: nothing more will come
                 return {"status": "failed", "dataset": dataset, "key": key, "report": failure}
             time.sleep(0.5)
-    _fail(f"no validation result for {key} after {timeout:.0f} s; the validation function's logs say why")
-    raise AssertionError  # unreachable: _fail exits
+    errors.print(
+        f"[yellow]no validation result yet[/yellow] for {plain(key)} after {timeout:g} s: `mlops data show "
+        f"{plain(dataset)} {digest}` shows it once there (the validation function's logs: what it is doing)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return {"dataset": dataset, "key": key, "sha256": digest, "status": "uploaded"}
 
 
 def _upload_records(

@@ -20,7 +20,7 @@ import typer
 
 from adapters.aws import client
 from adapters.feedback import S3FeedbackStore
-from cli.common import CloudOption, JsonOption, clock, console, plain
+from cli.common import CloudOption, JsonOption, clock, console, errors, plain
 from cli.common import clear_errors as _clear_errors
 from cli.common import fail as _fail
 from cli.common import platform as _platform
@@ -71,14 +71,18 @@ def push(
                     etag=str(head.get("ETag", "")).strip('"'))  # fmt: skip
     outcome = _await_report(store, upload, dataset, digest, timeout, quiet=as_json)
     _emit(outcome, as_json)
-    if outcome["status"] == "rejected":
+    if outcome["status"] in ("rejected", "uploaded"):  # uploaded: no report within --timeout
         raise typer.Exit(1)
 
 
 def _await_report(
     store: S3FeedbackStore, upload: Upload, dataset: str, digest: str, timeout: float, *, quiet: bool
 ) -> dict[str, Any]:
-    """The file's report once the function has written it: joined, or refused (by content or by upload)."""
+    """The file's report once the function has written it: joined, or refused (by content or by upload).
+
+    Past ``timeout``, the upload without a report (status ``uploaded``), with a line on stderr saying so:
+    the caller prints it (``--json``'s document too) and exits 1.
+    """
     refused = (
         quarantine_report_key(dataset, digest),
         quarantine_report_key(dataset, upload_report_name(upload)),
@@ -95,12 +99,21 @@ def _await_report(
                 if found is not None:
                     return {"status": "rejected", "dataset": dataset, "sha256": digest, "report": found}
             time.sleep(0.5)
-    _fail(f"no report for {upload.key} after {timeout:.0f} s; the feedback function's logs say why")
+    errors.print(
+        f"[yellow]no report yet[/yellow] for {plain(upload.key)} after {timeout:g} s: the feedback "
+        "function's logs say what it is doing",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return {"status": "uploaded", "dataset": dataset, "sha256": digest, "key": upload.key}
 
 
 def _emit(outcome: dict[str, Any], as_json: bool) -> None:
     if as_json:
         console.print_json(json.dumps(outcome, default=str))
+        return
+    if outcome["status"] == "uploaded":
+        console.print(f"uploaded {plain(outcome['key'])} (sha256 {outcome['sha256'][:12]})", highlight=False)
         return
     report, dataset = outcome["report"], plain(outcome["dataset"])
     if outcome["status"] == "rejected":

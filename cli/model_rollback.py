@@ -11,7 +11,7 @@ import typer
 
 from adapters.pipeline import StepFunctionsPipeline
 from adapters.registry import SageMakerModelRegistry
-from cli.common import CloudOption, JsonOption, console, fail, plain, platform
+from cli.common import CloudOption, JsonOption, console, errors, fail, plain, platform
 from cli.endpoints import endpoints_of
 from cli.model_refs import (
     PREFIX_OUTPUT,
@@ -92,7 +92,7 @@ def rollback(
 
 
 def _await_deployment(version: ModelVersion, execution: str | None, timeout: float) -> dict[str, Any]:
-    """Wait for the version's deployment to end; its outcome as recorded on the version."""
+    """Wait for the version's deployment to end; its outcome as recorded on the version, or running."""
     deadline = time.monotonic() + timeout
     registry = SageMakerModelRegistry()
     while time.monotonic() < deadline:
@@ -106,6 +106,9 @@ def _await_deployment(version: ModelVersion, execution: str | None, timeout: flo
                 break
         time.sleep(2)
     else:
-        fail(f"the deployment did not end within {timeout:.0f} s")
+        # Still going: the outcome says so (--json's document too, not none), and the command exits 1.
+        reason = f"the deployment had not ended after {timeout:g} s; `mlops models show` gives its outcome"
+        errors.print(f"[yellow]still deploying[/yellow]: {reason}", highlight=False, soft_wrap=True)
+        return {"status": "running", "reason": reason}
     current = registry.describe(version.arn)
     return {"status": current.deployment_status or "unknown", "reason": current.deployment_reason or ""}
