@@ -91,6 +91,9 @@ def _run_scorer(folder: Path, signature: Signature, rows: pa.Table, scratch: Pat
         [sys.executable, "-m", f"{_PACKAGES[0].name}.champion_scorer", *arguments],
         cwd=path, env=environment, capture_output=True, text=True, check=False,
     )  # fmt: skip
+    # Its lines go to the job's log, as they did when the champion was scored in the job's own process.
+    sys.stdout.write(ended.stdout)
+    sys.stderr.write(ended.stderr)
     if ended.returncode != 0 or not out.is_file():
         lines = [line for line in ended.stderr.splitlines() if line.strip()]
         raise _UnscorableError(
