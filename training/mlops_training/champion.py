@@ -12,9 +12,11 @@ A champion is scored in a process of its own (:mod:`mlops_training.champion_scor
 imported the challenger's team code, and a champion trained with an older version of the same module (the
 same import name) would otherwise be loaded with the newer code and could predict differently, unnoticed.
 The child's ``sys.path`` holds the job's ``mlops_training`` and ``spec`` (links in a folder of their own:
-the source directory also holds the challenger's team folder), then the champion's ``code/`` (its team
-folder as it was trained; its wheels activated inside the child). One path for every champion, a built-in
-family's too, so that the comparison never depends on which process scored it.
+the source directory also holds the challenger's team folder), the job's ``PYTHONPATH`` but for that
+directory, then the champion's ``code/`` (its team folder as it was trained; its wheels activated inside
+the child). Its cost is the start of a Python that loads the model: about 3 s of CPU on churn's rows,
+against 0.1-0.8 s in the job's own process (measured on 2,000 and 10,000 test rows). One path for every
+champion, a built-in family's too, so that the comparison never depends on which process scored it.
 """
 
 from __future__ import annotations
