@@ -81,6 +81,11 @@ def _error_payload(error: BaseException) -> dict[str, Any]:
     }
 
 
+def _runtime_error(error_type: str, message: str, request_id: str = "") -> dict[str, Any]:
+    # The runtime's own errors (init, marshalling, the clock) carry no stack trace, as AWS reports them.
+    return {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": []}
+
+
 def _log_error(payload: dict[str, Any]) -> None:
     # The AWS runtime logs an unhandled error as one "[ERROR]" record followed by the traceback.
     trace = "".join(payload["stackTrace"])
@@ -170,8 +175,7 @@ def _invoke(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
         with _shifted(float(request.get("clock_offset_seconds", 0.0))):
             result = handler(request["event"], context)
     except _InitError as error:
-        payload = {"errorMessage": str(error), "errorType": error.error_type, "stackTrace": []}
-        payload["requestId"] = context.aws_request_id
+        payload = _runtime_error(error.error_type, str(error), context.aws_request_id)
         _log_error(payload)
         return {"ok": False, "error": payload}
     except Exception as error:
@@ -182,12 +186,9 @@ def _invoke(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
     try:
         body = json.dumps(result, default=_json_default)
     except (TypeError, ValueError) as error:
-        payload = {
-            "errorMessage": f"Unable to marshal response: {error}",
-            "errorType": "Runtime.MarshalError",
-            "requestId": context.aws_request_id,
-            "stackTrace": [],
-        }
+        payload = _runtime_error(
+            "Runtime.MarshalError", f"Unable to marshal response: {error}", context.aws_request_id
+        )
         _log_error(payload)
         return {"ok": False, "error": payload}
     return {"ok": True, "body": body}
@@ -241,12 +242,7 @@ def main() -> None:
     except _InitError as error:
         # AWS reports a failed init on the invocation that triggered it, without a stack trace.
         handler = None
-        init_error = {
-            "errorMessage": str(error),
-            "errorType": error.error_type,
-            "requestId": "",
-            "stackTrace": [],
-        }
+        init_error = _runtime_error(error.error_type, str(error))
         cause = error.__cause__
         detail = "".join(traceback.format_exception(cause)) if cause is not None else ""
         print(f"[ERROR] {error.error_type}: {error}\n{detail}".rstrip(), file=sys.stderr)
