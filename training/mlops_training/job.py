@@ -106,10 +106,10 @@ def _write_json(data: dict[str, Any] | str, *paths: Path) -> None:
         path.write_text(text + "\n", encoding="utf-8")
 
 
-def run(env: JobEnvironment, source_root: Path = SOURCE_ROOT) -> dict[str, Any]:
+def run(env: JobEnvironment) -> dict[str, Any]:
     """Train (or load an imported model), evaluate and write every output; return the evaluation document.
 
-    ``source_root`` is the source directory: where the team code folder and ``wheels/`` are.
+    The team code folder and ``wheels/`` are found in the source directory, ``SOURCE_ROOT``.
     """
     contract, training = env.config_file("contract.json"), env.config_file("training.json")
     signature = signature_from(contract, training)
@@ -119,9 +119,9 @@ def run(env: JobEnvironment, source_root: Path = SOURCE_ROOT) -> dict[str, Any]:
         raise TrainingInputError(
             f"the train channel has a single class of {signature.target.name!r}: {y[0]!r}"
         )
-    activate(source_root / WHEELS)
+    activate(SOURCE_ROOT / WHEELS)
     labels = np.unique(y).tolist() if signature.task == "classification" else []
-    chosen = choose_model(training, signature, labels, env, source_root)
+    chosen = choose_model(training, signature, labels, env, SOURCE_ROOT)
     pipeline = chosen.estimator
     started = time.perf_counter()
     fit(chosen, features, y)
@@ -188,7 +188,7 @@ def run(env: JobEnvironment, source_root: Path = SOURCE_ROOT) -> dict[str, Any]:
     _write_json(signature.to_dict(), env.model_dir / "model_signature.json")
     _write_json(contract, env.model_dir / "contract.json")  # what requests are checked against
     # A family's model needs nothing beyond the image: its endpoint has no wheels to unpack.
-    wheels = source_root / WHEELS if chosen.record["kind"] != "family" else None
+    wheels = SOURCE_ROOT / WHEELS if chosen.record["kind"] != "family" else None
     ship_inference_code(env.model_dir / "code", chosen.team_folder, wheels)
     drift = drift_baseline(train, signature, output, chosen.seed).to_json()
     for name, document in (
@@ -209,10 +209,9 @@ def ship_inference_code(target: Path, team_folder: Path | None = None, wheels: P
     its name: the model imports it so) and the wheels (``inference.py`` activates them before loading
     the model) go along when the job has them.
     """
-    source = SOURCE_ROOT
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(source / "inference.py", target / "inference.py")
-    shipped = [source / "mlops_training", Path(spec.__file__).resolve().parent]
+    shutil.copy2(SOURCE_ROOT / "inference.py", target / "inference.py")
+    shipped = [SOURCE_ROOT / "mlops_training", Path(spec.__file__).resolve().parent]
     shipped += [folder for folder in (team_folder, wheels) if folder is not None and folder.is_dir()]
     for package in shipped:
         shutil.copytree(
