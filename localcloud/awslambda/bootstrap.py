@@ -236,7 +236,7 @@ def main() -> None:
     started = time.perf_counter()
     try:
         # The init phase runs at the clock's time of the worker's start (a module may read the time).
-        with _shifted(float(sys.argv[2]) if len(sys.argv) > 2 else 0.0):
+        with _shifted(float(sys.argv[2])):
             handler = _load_handler()
         init_error = None
     except _InitError as error:

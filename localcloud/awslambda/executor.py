@@ -79,9 +79,9 @@ class LambdaExecutor:
     log_lines : Callable[[str, str, str, list[str]], None] | None
         Called with ``(account, region, log group, lines)`` after an invocation's lines reached its
         log group (CloudWatch Logs' extraction of EMF metrics: ``emf.EmfExtractor``).
-    clock_offset : Callable[[], timedelta] | None
+    clock_offset : Callable[[], timedelta]
         How far ahead of the machine's time the local cloud's clock is (``Clock.offset``), read as each
-        invocation is sent; None: the machine's time.
+        invocation is sent.
     """
 
     def __init__(
@@ -92,10 +92,10 @@ class LambdaExecutor:
         activity: Activity,
         iam: LocalIam | None = None,
         log_lines: Callable[[str, str, str, list[str]], None] | None = None,
-        clock_offset: Callable[[], timedelta] | None = None,
+        clock_offset: Callable[[], timedelta],
     ) -> None:
         self._work_dir = work_dir
-        self._clock_offset = clock_offset or (lambda: timedelta(0))
+        self._clock_offset = clock_offset
         self._log_lines = log_lines
         self._iam = iam
         self._endpoint_url = endpoint_url

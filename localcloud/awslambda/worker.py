@@ -75,7 +75,7 @@ class Worker:
         environment: dict[str, str],
         log_path: Path,
         log_stream: str,
-        clock_offset_seconds: float = 0.0,
+        clock_offset_seconds: float,
     ) -> None:
         self.log_path = log_path
         self.log_stream = log_stream
