@@ -70,11 +70,6 @@ def in_scope(alarm: Any, scope: AlarmScope) -> bool:
     )
 
 
-def _moto_now() -> datetime:
-    # Looked up at each call: the local cloud replaces moto's utcnow by its clock while it runs.
-    return moto_utils.utcnow()
-
-
 class AlarmEvaluator:
     """Evaluates the metric alarms in scope of the accounts and regions it watches.
 
@@ -89,7 +84,7 @@ class AlarmEvaluator:
 
     def __init__(self, scope: AlarmScope = "all", now: Callable[[], datetime] | None = None) -> None:
         self._scope: AlarmScope = scope
-        self._now = now or _moto_now
+        self._now = now or moto_utils.utcnow
         self._watched: set[tuple[str, str]] = set()
         self._evaluated: dict[str, str] = {}
         self._seen: tuple[Any, ...] = ()
