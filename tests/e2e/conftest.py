@@ -42,6 +42,15 @@ class DataPlane:
     def client(self, service: str) -> Any:
         return self.cloud.client(service)
 
+    def executions(self, machine_output: str) -> list[dict[str, Any]]:
+        """Every execution of the state machine whose ARN is the output ``machine_output``, described.
+
+        Newest first, as Step Functions lists them.
+        """
+        sfn = self.client("stepfunctions")
+        listed = sfn.list_executions(stateMachineArn=self.outputs[machine_output])["executions"]
+        return [sfn.describe_execution(executionArn=run["executionArn"]) for run in listed]
+
     def point_sdk_here(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Point this process's AWS SDK (the platform's adapters, the CLI) at the local cloud."""
         from adapters.aws import forget_clients

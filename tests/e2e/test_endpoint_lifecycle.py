@@ -53,12 +53,7 @@ def _approve(platform: DataPlane, registry: Any, version: int) -> Any:
 
 
 def _deployments(platform: DataPlane) -> list[dict[str, Any]]:
-    sfn = platform.client("stepfunctions")
-    machine = platform.outputs["DeploymentStateMachineArn"]
-    return [
-        sfn.describe_execution(executionArn=e["executionArn"])
-        for e in sfn.list_executions(stateMachineArn=machine)["executions"]
-    ]
+    return platform.executions("DeploymentStateMachineArn")
 
 
 def _endpoint(platform: DataPlane) -> dict[str, Any]:

@@ -25,12 +25,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
 
 
 def _deployment(platform: DataPlane, version: int) -> dict[str, Any]:
-    sfn = platform.client("stepfunctions")
-    machine = platform.outputs["DeploymentStateMachineArn"]
-    executions = [
-        sfn.describe_execution(executionArn=e["executionArn"])
-        for e in sfn.list_executions(stateMachineArn=machine)["executions"]
-    ]
+    executions = platform.executions("DeploymentStateMachineArn")
     (execution,) = [e for e in executions if f"-v{version}-" in e["name"]]
     return execution
 

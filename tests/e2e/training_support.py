@@ -10,12 +10,7 @@ from tests.e2e.conftest import DataPlane
 
 def runs(data_plane: DataPlane) -> list[dict[str, Any]]:
     """Every execution of the training state machine, described (newest first, as Step Functions lists)."""
-    sfn = data_plane.client("stepfunctions")
-    arn = data_plane.outputs["TrainingStateMachineArn"]
-    return [
-        sfn.describe_execution(executionArn=run["executionArn"])
-        for run in sfn.list_executions(stateMachineArn=arn)["executions"]
-    ]
+    return data_plane.executions("TrainingStateMachineArn")
 
 
 def accepted(data_plane: DataPlane, version: str, timeout: float = 60) -> None:
