@@ -28,7 +28,7 @@ from .environment import JobEnvironment
 from .evaluate import ModelOutput, predict
 from .families import resolve_hyperparameters
 from .imported import ImportedModel, check_imported, imported_model, load_imported
-from .packages import read_manifest, team_packages
+from .packages import Wheel, read_manifest
 from .pipeline import build_pipeline
 from .team import (
     ModelContract,
@@ -110,10 +110,11 @@ def choose_model(
     team_folder = None
     if module is not None and (source_root / module.folder_name).is_dir():
         team_folder = source_root / module.folder_name
-    packages = team_packages(source_root / WHEELS)
+    wheels = read_manifest(source_root / WHEELS)
+    packages = {wheel.name: wheel.version for wheel in wheels if wheel.source == "team"}
     imported = imported_model(training)
     if imported is not None:
-        packages[IMPORT_PACKAGE] = _version(IMPORT_PACKAGE, source_root)
+        packages[IMPORT_PACKAGE] = _version(IMPORT_PACKAGE, wheels)
         estimator = _load_imported(training, imported, signature, labels, env)
         record = _record("imported", packages, imported=imported.record())
         return ChosenModel(estimator, False, "imported", {}, seed, record, imported.name, team_folder)
@@ -191,9 +192,9 @@ def _record(kind: str, packages: dict[str, str], **described: Any) -> dict[str, 
     return record | described | {"packages": dict(sorted(packages.items()))}
 
 
-def _version(name: str, source_root: Path) -> str:
+def _version(name: str, wheels: Sequence[Wheel]) -> str:
     """The version of ``name`` the model loads with: the shipped wheel's, else the installed one."""
-    for wheel in read_manifest(source_root / WHEELS):
+    for wheel in wheels:
         if wheel.name == name:
             return wheel.version
     try:

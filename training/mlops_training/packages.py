@@ -148,11 +148,6 @@ def activate(wheels_dir: Path) -> Activation:
     return activation
 
 
-def team_packages(wheels_dir: Path) -> dict[str, str]:
-    """``{name: version}`` of the manifest's wheels the team's requirements asked for."""
-    return {wheel.name: wheel.version for wheel in read_manifest(wheels_dir) if wheel.source == "team"}
-
-
 def _installed(name: str) -> str | None:
     try:
         return metadata.version(name)
