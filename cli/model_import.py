@@ -44,12 +44,11 @@ from adapters.catalog import DynamoDatasetCatalog
 from adapters.model_imports import ImportUploadError, S3ModelImports, caller_arn, upload_metadata
 from adapters.pipeline import PipelineRun, StepFunctionsPipeline
 from cli.common import CloudOption, JsonOption, console, fail, plain, platform
-from cli.model_refs import PREFIX_OUTPUT
 from cli.pipeline import STATE_MACHINE_OUTPUT
 from cli.pipeline_runs import await_end, resolve_version, run_output, run_steps
 from cli.target import Cloud
 from domain.failures import failure_message
-from domain.names import dataset_of_group, import_key
+from domain.names import import_key
 from domain.training.model_version import ModelVersion
 from domain.training.runs import IMPORT_REFERENCE_DIGITS, ImportedModel, RunRequest, Trigger, execution_input
 from spec.model_file import skops_file_problem
@@ -118,7 +117,7 @@ def import_model(
     if as_json:
         console.print_json(json.dumps(document, default=str))
     else:
-        _print_outcome(document, target.output(PREFIX_OUTPUT))
+        _print_outcome(document)
     if wait and document["outcome"] != "registered":
         raise typer.Exit(1)
 
@@ -170,12 +169,12 @@ def _print_start(request: RunRequest, key: str, bucket: str, *, uploaded: bool, 
         )
 
 
-def _print_outcome(document: dict[str, Any], prefix: str) -> None:
+def _print_outcome(document: dict[str, Any]) -> None:
     outcome = document["outcome"]
     if outcome == "registered":
         registration = document["registration"]
-        group = str(registration["model_package_arn"]).rsplit("/", 2)[-2]
-        reference = f"{dataset_of_group(prefix, group) or group}/{registration['version']}"
+        # The run registers into its dataset's group: <dataset>/<n>, as `mlops models` names a version.
+        reference = f"{document['dataset']}/{registration['version']}"
         console.print(
             f"[green]registered[/green] {plain(reference)} ({plain(registration['approval_status'])})",
             highlight=False,
