@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from botocore.config import Config
 
 RETRIES = Config(
@@ -35,7 +36,7 @@ def waiting_client(service: str, read_timeout: int) -> Any:
 
 
 def error_code(error: Exception) -> str:
-    """The AWS error code of a botocore ClientError ('' for anything else)."""
+    """The AWS error code of a botocore ClientError, or of the one an upload failed on ('' else)."""
     return _error_field(error, "Code")
 
 
@@ -50,6 +51,10 @@ def error_cause(error: Exception) -> str:
 
 
 def _error_field(error: Exception, field: str) -> str:
+    if isinstance(error, S3UploadFailedError) and error.__context__ is not None:
+        # boto3's upload_file raises its own exception, a sentence around S3's refusal: the ClientError it
+        # was handling (AccessDenied, a KMS key it may not use) says what happened.
+        error = error.__context__
     response = getattr(error, "response", None) or {}
     return str(response.get("Error", {}).get(field, ""))
 

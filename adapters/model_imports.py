@@ -103,9 +103,7 @@ class S3ModelImports:
                 str(path), self.bucket, key, ExtraArgs={"Metadata": metadata}, Callback=progress
             )
         except (ClientError, BotoCoreError, S3UploadFailedError) as error:
-            # boto3's transfer wraps S3's refusal in S3UploadFailedError, its text in a sentence of its own.
-            refused = error.__context__ if isinstance(error, S3UploadFailedError) else error
-            cause = error_cause(refused) if isinstance(refused, ClientError) else error_cause(error)
+            cause = error_cause(error)  # S3's refusal, also when boto3's transfer wraps it
             if cause in _DENIED:
                 # upload_file sends a file over boto3's multipart threshold (8 MB) in parts, for which S3
                 # asks the caller's kms:Decrypt on the bucket's key as well.

@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.markup import escape
 
+from adapters.aws import error_code, error_message
 from adapters.catalog import CatalogError
 from adapters.deployments import DeploymentTableError
 from adapters.endpoints import EndpointError
@@ -110,11 +111,10 @@ def clear_errors(command: Callable[P, None]) -> Callable[P, None]:
         except ClientError as error:
             fail(f"AWS refused: {error.response['Error'].get('Message') or error}")
         except S3UploadFailedError as error:
-            # boto3's upload_file wraps S3's refusal (AccessDenied, a KMS key it may not use) in its own.
-            refused = error.__context__
-            if not isinstance(refused, ClientError):
+            # boto3's upload_file wraps S3's refusal in its own exception; error_code reads the refusal.
+            if not error_code(error):
                 fail("the upload failed before S3 answered; check your connection and try again")
-            fail(f"AWS refused the upload: {refused.response['Error'].get('Message') or refused}")
+            fail(f"AWS refused the upload: {error_message(error) or error_code(error)}")
         except BotoCoreError as error:
             fail(f"cannot reach AWS: {error}")
 
