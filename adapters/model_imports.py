@@ -8,7 +8,6 @@ same bytes would only add a version), and what is there is never changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -94,14 +93,10 @@ class S3ModelImports:
             ) from error
         return True
 
-    def upload(
-        self, path: Path, key: str, metadata: dict[str, str], progress: Callable[[int], None] | None = None
-    ) -> None:
+    def upload(self, path: Path, key: str, metadata: dict[str, str]) -> None:
         """Upload the file at ``path`` to ``key`` with ``metadata`` (:func:`upload_metadata`)."""
         try:
-            client("s3").upload_file(
-                str(path), self.bucket, key, ExtraArgs={"Metadata": metadata}, Callback=progress
-            )
+            client("s3").upload_file(str(path), self.bucket, key, ExtraArgs={"Metadata": metadata})
         except (ClientError, BotoCoreError, S3UploadFailedError) as error:
             cause = error_cause(error)  # S3's refusal, also when boto3's transfer wraps it
             if cause in _DENIED:
