@@ -43,6 +43,7 @@ __all__ = [
     "MONITORING",
     "RUN_VERSION_DIGITS",
     "SERVING",
+    "SHA256",
     "TRAINING",
     "VALIDATION",
     "PipelineRunError",
@@ -86,7 +87,7 @@ _SAGEMAKER_MAX = ENDPOINT.max_length  # SageMaker's, for models, endpoint config
 _SAGEMAKER_UNSAFE = re.compile(r"[^a-zA-Z0-9-]+")
 _EXECUTION_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _DATASET = re.compile(r"[a-z][a-z0-9-]*")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+SHA256: Final = re.compile(r"[0-9a-f]{64}")  # a SHA-256 as the platform writes it
 _VERSIONED = re.compile(r"(?P<stem>.*)-v(?P<version>\d+)-[0-9a-f]{8}")
 _CAPTURE_VERSION = re.compile(r"v(?P<version>[1-9][0-9]*)/")
 
@@ -223,7 +224,7 @@ def execution_name(dataset: str, version: str, trigger: _Trigger) -> str:
     """
     if not _DATASET.fullmatch(dataset):
         raise PipelineRunError(f"dataset name {dataset!r} is not a valid dataset name")
-    if not _SHA256.fullmatch(version):
+    if not SHA256.fullmatch(version):
         raise PipelineRunError(f"dataset version {version!r} is not a SHA-256 (64 lowercase hex digits)")
     parts = [dataset, version[:RUN_VERSION_DIGITS], trigger.kind]
     if trigger.reference:
@@ -436,6 +437,6 @@ def import_key(dataset: str, sha256: str) -> str:
     """
     if not _DATASET.fullmatch(dataset):
         raise PipelineRunError(f"dataset name {dataset!r} is not a valid dataset name")
-    if not _SHA256.fullmatch(sha256):
+    if not SHA256.fullmatch(sha256):
         raise PipelineRunError(f"imported file sha256 {sha256!r} is not a SHA-256 (64 lowercase hex digits)")
     return f"{IMPORTS_PREFIX}{dataset}/{sha256}.skops"

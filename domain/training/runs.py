@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
-from domain.names import RUN_VERSION_DIGITS, PipelineRunError, execution_name
+from domain.names import RUN_VERSION_DIGITS, SHA256, PipelineRunError, execution_name
 from domain.state_limits import MAX_TEXT, cap_text
 
 __all__ = [
@@ -52,7 +52,6 @@ _NAME = re.compile(
     rf"(?P<dataset>[a-z][a-z0-9-]*?)-(?P<version>[0-9a-f]{{{RUN_VERSION_DIGITS}}})"
     rf"-(?P<kind>{'|'.join(get_args(TriggerKind))})(?:-(?P<reference>[A-Za-z0-9_-]+))?"
 )
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,7 @@ class ImportedModel:
     name: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.sha256, str) or not _SHA256.fullmatch(self.sha256):
+        if not isinstance(self.sha256, str) or not SHA256.fullmatch(self.sha256):
             raise PipelineRunError(
                 f"the imported file's sha256 {self.sha256!r} is not a SHA-256 (64 lowercase hex digits)"
             )
