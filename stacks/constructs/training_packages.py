@@ -27,11 +27,11 @@ from pathlib import Path
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from domain.training.team_code import requirement_pin
+from stacks.config import TRAINING_CONTAINER
 from stacks.constructs.elf_needs import unmet_needs
 from stacks.constructs.wheelhouse_messages import conflict_message, pip_failure_message, shown, unmet_message
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CONTAINER_RECORD = PROJECT_ROOT / "training" / "container.toml"
 # Not named requirements.txt: the SageMaker toolkits pip-install a root requirements.txt, online.
 PLATFORM_REQUIREMENTS = PROJECT_ROOT / "training" / "import-requirements.txt"
 WHEELHOUSE_CACHE = PROJECT_ROOT / ".cache" / "wheelhouse"
@@ -68,7 +68,7 @@ class ImageTarget:
     system_libraries: frozenset[str]
 
     @classmethod
-    def recorded(cls, record: Path = CONTAINER_RECORD) -> ImageTarget:
+    def recorded(cls, record: Path = TRAINING_CONTAINER) -> ImageTarget:
         """The image that ``training/container.toml`` records."""
         with record.open("rb") as file:
             image = tomllib.load(file)
@@ -206,7 +206,7 @@ def _build(
             )
     shipped = {f"{w['name']} {w['version']} ({w['source']})": staging / w["file"] for w in wheels}
     if unmet := unmet_needs(shipped, image.system_libraries):
-        raise PackagingError(unmet_message(unmet, CONTAINER_RECORD))
+        raise PackagingError(unmet_message(unmet, TRAINING_CONTAINER))
     manifest = {
         "format": MANIFEST_FORMAT,
         "python": image.python,
@@ -234,7 +234,7 @@ def _download(
     if result.returncode != 0:
         output = result.stdout + result.stderr
         raise PackagingError(
-            pip_failure_message(output, requirements, image, CONTAINER_RECORD, WHEELHOUSE_CACHE)
+            pip_failure_message(output, requirements, image, TRAINING_CONTAINER, WHEELHOUSE_CACHE)
         )
     return sorted(into.glob("*.whl"))
 
@@ -263,4 +263,4 @@ def _refuse_image_conflicts(pins: list[_Pin], image: ImageTarget) -> None:
         if recorded is not None and recorded != pin.version:
             asked = f"{pin.where} asks for {pin.name}=={pin.version}"
             fix = f"leave the line out (the image has {pin.name}), or pin {pin.name}=={recorded}"
-            raise PackagingError(conflict_message(pin.name, recorded, asked, fix, CONTAINER_RECORD))
+            raise PackagingError(conflict_message(pin.name, recorded, asked, fix, TRAINING_CONTAINER))
