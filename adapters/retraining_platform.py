@@ -101,7 +101,7 @@ class PlatformObservations:
     def observe(self, dataset: str, state: PolicyState, now: datetime) -> Observations:
         """The observations the policy decides ``dataset``'s trigger on."""
         latest = self._catalog.latest(dataset)
-        in_service = self.in_service(dataset, latest=latest)
+        in_service = self.in_service(dataset, latest)
         # A latest version prepared from labels holds them even if its run did not replace the model in
         # service: labels are new after the later of the two (the same cutoff the decision states).
         if latest is None:
@@ -166,10 +166,11 @@ class PlatformObservations:
         version = run.request.dataset_version if run.request else (parsed.version_prefix if parsed else "")
         return RunningRun(name=run.name, dataset_version=version, started_at=_when(run.started_at))
 
-    def in_service(self, dataset: str, *, latest: DatasetVersion | None = None) -> ModelInService | None:
+    def in_service(self, dataset: str, latest: DatasetVersion | None) -> ModelInService | None:
         """The endpoint's current model version, else the newest approved one; None before any model.
 
-        ``latest``, the dataset's newest version when the caller has it, is not read again from the catalog.
+        ``latest`` is the dataset's newest version (None when it has none), already read: the model's
+        version, when it is that one, is not read again from the catalog.
         """
         endpoint = names.endpoint_name(self._project, dataset)
         group = names.model_package_group(names.group_prefix(self._project), dataset)
