@@ -23,11 +23,11 @@ TRAINING_PYTHON = $(shell $(PY) -c "import tomllib; print(tomllib.load(open('tra
 # The Lambda runtime the functions get on AWS (the tests run them on this machine's Python).
 LAMBDA_PYTHON := $(shell sed -n 's/^RUNTIME = lambda_.Runtime.PYTHON_\([0-9]*\)_\([0-9]*\)$$/\1.\2/p' stacks/constructs/platform_function.py)
 
-.PHONY: setup demo test lint synth bench clean
+.PHONY: setup setup-team demo test lint synth bench clean
 
 # The virtualenv stands in for the training image: it also gets the pins the image's jobs install from their
 # wheels (stacks/constructs/training_packages.py): the platform's (skops) and the example team's (the tests'
-# configuration trains with it); the team code folder's that cdk.json names come next (TEAM_STAMP).
+# configuration trains with it); the team code folder's that cdk.json names come next (setup-team).
 TRAINING_WHEELS_REQUIREMENTS := training/import-requirements.txt examples/team_models/requirements.txt
 VENV_REQUIREMENTS := -r requirements-dev.txt -r bench/requirements.txt $(addprefix -r ,$(TRAINING_WHEELS_REQUIREMENTS))
 
@@ -40,16 +40,17 @@ $(VENV)/.installed: requirements.txt lambdas/requirements.txt requirements-dev.t
 	touch $@
 
 # The requirements.txt of the team code folder that cdk.json names, found by the synth's rules
-# (python -m stacks.team_requirements, once the virtualenv can run it), installed with the rest so that pip
-# refuses a conflict; the stamp is named by a digest of its path and content, so editing the file or naming
-# another folder installs again.
-TEAM_STAMP = $(VENV)/.team-$(shell [ -x $(PY) ] && $(PY) -m stacks.team_requirements --digest 2>/dev/null || echo new)
-
-$(TEAM_STAMP): $(VENV)/.installed
-	team=$$($(PY) -m stacks.team_requirements) && \
-		{ [ -z "$$team" ] || $(PY) -m pip install --quiet $(VENV_REQUIREMENTS) -r $$team; }
-	rm -f $(VENV)/.team-*
-	touch $(VENV)/.team-$$($(PY) -m stacks.team_requirements --digest)
+# (python -m stacks.team_requirements), installed with the rest so that pip refuses a conflict; the stamp is
+# named by a digest of its path and content, so editing the file or naming another folder installs again, as
+# does a new virtualenv (a stamp older than .installed). Checked in the recipe, when setup runs: a stamp name
+# computed with $(shell) cost every make invocation (lint's own sub-make, clean) a Python start that loads
+# the configuration.
+setup-team: $(VENV)/.installed
+	stamp=$(VENV)/.team-$$($(PY) -m stacks.team_requirements --digest) || exit; \
+	[ $$stamp -nt $(VENV)/.installed ] && exit 0; \
+	team=$$($(PY) -m stacks.team_requirements) || exit; \
+	if [ -n "$$team" ]; then $(PY) -m pip install --quiet $(VENV_REQUIREMENTS) -r $$team || exit; fi; \
+	rm -f $(VENV)/.team-*; touch $$stamp
 
 # jsii runs on node 22 (node 20 is end-of-life for it); installed once into .cache, kept between runs.
 $(NODE):
@@ -59,7 +60,7 @@ $(CDK_CLI):
 	npm install --silent --no-audit --no-fund --prefix $(CDK_CLI_DIR) aws-cdk@$(CDK_CLI_VERSION)
 	touch $@
 
-setup: $(VENV)/.installed $(TEAM_STAMP) $(NODE) $(CDK_CLI)
+setup: $(VENV)/.installed setup-team $(NODE) $(CDK_CLI)
 
 synth: setup
 	$(PY) app.py
