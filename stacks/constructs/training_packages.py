@@ -188,7 +188,7 @@ def _build(
         team_names: set[str] = set()
         if team_requirements is not None:
             team = _download(work / "team", [team_requirements], constraints, image, index_options)
-            team_names = {canonicalize_name(parse_wheel_filename(wheel.name)[0]) for wheel in team}
+            team_names = {parse_wheel_filename(wheel.name)[0] for wheel in team}  # names canonical (PEP 503)
         wheels = []
         for wheel in everything:
             name, version, _, _ = parse_wheel_filename(wheel.name)
